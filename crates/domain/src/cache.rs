@@ -1,0 +1,83 @@
+//! Cache-aside over any user repository.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{CreateUserError, StoreError};
+use crate::newtypes::Login;
+use crate::ports::{OutgoingMail, UserCache, UserRepository};
+use crate::user::{NewUser, PasswordHash, User, UserId};
+
+/// A [`UserRepository`] that answers `find_by_id` from a [`UserCache`] when it
+/// can, fills the cache on a miss, and empties it on every change.
+///
+/// Writes go to the repository first and then invalidate; a cache that cannot
+/// be invalidated fails the write's caller (the change itself is durable and
+/// safe to retry), so a stale copy never outlives a password change for longer
+/// than the cache's own lifetime.
+#[derive(Debug, Clone)]
+pub struct CachedUsers<R, C> {
+    repo: R,
+    cache: C,
+}
+
+impl<R: UserRepository, C: UserCache> CachedUsers<R, C> {
+    /// Puts `cache` in front of `repo`.
+    #[must_use]
+    pub fn new(repo: R, cache: C) -> Self {
+        Self { repo, cache }
+    }
+
+    /// The repository behind the cache.
+    pub fn repository(&self) -> &R {
+        &self.repo
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &C {
+        &self.cache
+    }
+}
+
+impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
+    async fn create(
+        &self,
+        user: NewUser,
+        mail: Option<&OutgoingMail>,
+    ) -> Result<User, CreateUserError> {
+        self.repo.create(user, mail).await
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        if let Some(user) = self.cache.get(id).await? {
+            return Ok(Some(user));
+        }
+        let user = self.repo.find_by_id(id).await?;
+        if let Some(u) = &user {
+            self.cache.put(u).await?;
+        }
+        Ok(user)
+    }
+
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let changed = self.repo.mark_email_verified(id, at).await?;
+        self.cache.invalidate(id).await?;
+        Ok(changed)
+    }
+
+    async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+        // Logins always read the repository: credentials are checked against
+        // the durable hash, never a cached one.
+        self.repo.find_by_login(login).await
+    }
+
+    async fn update_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+    ) -> Result<(), StoreError> {
+        self.repo.update_password(id, hash, at, mail).await?;
+        self.cache.invalidate(id).await
+    }
+}

@@ -1,0 +1,169 @@
+//! Errors: what ports report, and what the use cases report to their callers.
+
+use thiserror::Error;
+
+use crate::user::UniqueField;
+use crate::validation::ValidationErrors;
+
+/// A store (database, cache) could not do what was asked. The message is for
+/// logs only; callers answer "service unavailable" without repeating it.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store could not be reached or failed; retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Creating a user failed.
+#[derive(Debug, Error)]
+pub enum CreateUserError {
+    /// Another user already has this username, email or phone (a unique constraint held).
+    #[error("{} already taken", .0.as_str())]
+    Duplicate(UniqueField),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Hashing or verifying a password failed.
+#[derive(Debug, Error)]
+pub enum HashError {
+    /// More hashes are waiting than the configured cap allows; retry later.
+    #[error("password hashing is saturated")]
+    Busy,
+    /// The hash could not be computed or the stored hash could not be read.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Why an access token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TokenProblem {
+    /// No `Authorization: Bearer` header.
+    #[error("missing authorization header")]
+    Missing,
+    /// Not a token of ours: not a JWT, bad signature, wrong issuer, audience or type.
+    #[error("invalid token")]
+    Invalid,
+    /// Past its expiry.
+    #[error("token has expired")]
+    Expired,
+    /// Not valid yet.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// Logged out, or its session was revoked.
+    #[error("token has been revoked")]
+    Revoked,
+}
+
+/// Signing a token failed (a key problem, never the caller's fault).
+#[derive(Debug, Error)]
+#[error("token signing failed: {0}")]
+pub struct SigningError(pub String);
+
+/// Everything a use case can answer instead of success.
+#[derive(Debug, Error)]
+pub enum AuthError {
+    /// One or more fields were refused.
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    /// A unique field is taken.
+    #[error("{} already taken", .0.as_str())]
+    Conflict(UniqueField),
+    /// Unknown user or wrong password (deliberately indistinguishable).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The account was disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// The access token was refused.
+    #[error("token refused: {0}")]
+    Token(TokenProblem),
+    /// A refresh token that was already rotated out came back after the reuse
+    /// interval: the whole session has been revoked.
+    #[error("refresh token reused; session revoked")]
+    RefreshReused,
+    /// The current password given to change-password is wrong.
+    #[error("current password is wrong")]
+    WrongPassword,
+    /// The new password equals the current one.
+    #[error("new password equals the current one")]
+    SamePassword,
+    /// The user behind a valid token no longer exists.
+    #[error("user not found")]
+    UserNotFound,
+    /// Seed 003's reset: no account has this identifier (404).
+    #[error("account not found")]
+    AccountNotFound,
+    /// Seed 003's reset: the contact is not the account's email or phone (400).
+    #[error("contact does not match the account")]
+    ContactMismatch,
+    /// No live code: never issued, already used, or expired.
+    #[error("code expired or unknown")]
+    CodeExpired,
+    /// A wrong code; it still accepts `remaining` guesses.
+    #[error("wrong code")]
+    CodeWrong {
+        /// Guesses left.
+        remaining: u32,
+    },
+    /// Too many wrong guesses: the code is dead; ask for a new one.
+    #[error("code exhausted")]
+    CodeExhausted,
+    /// Asked too often; retry after the given seconds.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds until a retry can succeed.
+        retry_after_secs: u64,
+    },
+    /// Login needs a confirmed email address (`REQUIRE_VERIFIED_EMAIL`).
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// Too many password hashes are waiting; retry shortly.
+    #[error("busy")]
+    Busy,
+    /// A store is down; retry later. The text is for logs.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or a key problem. The text is for logs.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+        }
+    }
+}
+
+impl From<HashError> for AuthError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Failed(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<SigningError> for AuthError {
+    fn from(e: SigningError) -> Self {
+        Self::Internal(e.0)
+    }
+}
+
+impl From<CreateUserError> for AuthError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::Duplicate(f) => Self::Conflict(f),
+            CreateUserError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ValidationErrors> for AuthError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Validation(e)
+    }
+}

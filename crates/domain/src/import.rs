@@ -1,0 +1,142 @@
+//! Importing a seed project's users table (JSON lines), keeping their password
+//! hashes: each imported hash verifies at login and is then replaced by argon2id.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::CreateUserError;
+use crate::newtypes::{Email, Phone, RoleName, Username};
+use crate::ports::{PasswordHasher, UserRepository};
+use crate::user::{NewUser, PasswordHash};
+
+/// One line of an import file. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+struct Record {
+    username: String,
+    email: String,
+    #[serde(default)]
+    phone: Option<serde_json::Value>,
+    #[serde(default)]
+    role: Option<String>,
+    password_hash: String,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+/// What became of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// Stored.
+    Imported,
+    /// A user with this username, email or phone exists already (imports are idempotent).
+    Skipped(String),
+    /// The line could not be used; the import goes on.
+    Failed(String),
+}
+
+/// Counts of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Lines stored.
+    pub imported: usize,
+    /// Lines whose user existed.
+    pub skipped: usize,
+    /// Lines refused.
+    pub failed: usize,
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+fn record<H: PasswordHasher>(
+    hasher: &H,
+    line: &str,
+    now: DateTime<Utc>,
+    default_role: &RoleName,
+) -> Result<NewUser, String> {
+    let r: Record = serde_json::from_str(line).map_err(|e| format!("not a user record: {e}"))?;
+    let username =
+        Username::parse(&r.username).map_err(|e| format!("username {:?}: {e}", r.username))?;
+    let email = Email::parse(&r.email).map_err(|e| format!("email {:?}: {e}", r.email))?;
+    let phone = match r.phone {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(p)) if p.trim().is_empty() => None,
+        Some(serde_json::Value::String(p)) => {
+            Some(Phone::parse(&p).map_err(|e| format!("phone {p:?}: {e}"))?)
+        }
+        Some(serde_json::Value::Number(n)) => {
+            Some(Phone::parse(&n.to_string()).map_err(|e| format!("phone {n}: {e}"))?)
+        }
+        Some(other) => return Err(format!("phone {other}: not a string")),
+    };
+    let role = match r.role.as_deref().map(str::trim) {
+        None | Some("") => default_role.clone(),
+        Some(role) => RoleName::parse(role).map_err(|e| format!("role {role:?}: {e}"))?,
+    };
+    if !hasher.can_verify(&PasswordHash::new(r.password_hash.clone())) {
+        return Err("password_hash: not a supported format (sha256/SM3 hex, werkzeug pbkdf2/scrypt, bcrypt, argon2)".into());
+    }
+    let created_at = match r.created_at.as_deref() {
+        None | Some("") => now,
+        Some(t) => parse_time(t).ok_or_else(|| format!("created_at {t:?}: not a date and time"))?,
+    };
+    Ok(NewUser {
+        public_id: Uuid::new_v4(),
+        username,
+        email,
+        phone,
+        password_hash: PasswordHash::new(r.password_hash),
+        role,
+        created_at,
+    })
+}
+
+/// Imports one line (empty lines and `#` comments count as nothing).
+pub async fn import_line<R: UserRepository, H: PasswordHasher>(
+    repo: &R,
+    hasher: &H,
+    line: &str,
+    now: DateTime<Utc>,
+    default_role: &RoleName,
+) -> Option<LineOutcome> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let user = match record(hasher, line, now, default_role) {
+        Ok(u) => u,
+        Err(e) => return Some(LineOutcome::Failed(e)),
+    };
+    Some(match repo.create(user, None).await {
+        Ok(_) => LineOutcome::Imported,
+        Err(CreateUserError::Duplicate(field)) => {
+            LineOutcome::Skipped(format!("{} exists", field.as_str()))
+        }
+        Err(CreateUserError::Store(e)) => LineOutcome::Failed(e.to_string()),
+    })
+}
+
+impl ImportSummary {
+    /// Counts one outcome.
+    pub fn add(&mut self, outcome: &LineOutcome) {
+        match outcome {
+            LineOutcome::Imported => self.imported += 1,
+            LineOutcome::Skipped(_) => self.skipped += 1,
+            LineOutcome::Failed(_) => self.failed += 1,
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! Parse-don't-validate newtypes: once you hold one, it is valid.
+
+use std::fmt;
+
+use crate::secret::Secret;
+use crate::validation::FieldIssue;
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// A username: 3 to 50 characters of letters (any script), digits, `_`, `-` or
+/// `.`, not only digits (so it never reads as a phone number) and never
+/// containing `@` (so it never reads as an email). Surrounding spaces are trimmed.
+/// Usernames are unique without regard to ASCII case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    /// Fewest characters.
+    pub const MIN: usize = 3;
+    /// Most characters.
+    pub const MAX: usize = 50;
+
+    /// Parses a username.
+    ///
+    /// # Errors
+    /// The [`FieldIssue`] that explains the refusal.
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        let len = s.chars().count();
+        if !(Self::MIN..=Self::MAX).contains(&len) {
+            return Err(FieldIssue::Length {
+                min: Self::MIN,
+                max: Self::MAX,
+            });
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(FieldIssue::UsernameCharacters);
+        }
+        if s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(FieldIssue::UsernameAllDigits);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The username as stored.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Username {
+    /// Wraps a value that a store read back, as it was validated and normalised
+    /// on the way in. Adapters use this; everything else uses `parse`.
+    #[must_use]
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address, trimmed and lower-cased: one `@`, a non-empty local part, a
+/// domain with a dot and no empty labels, no spaces, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Most characters (RFC 5321 path limit).
+    pub const MAX: usize = 254;
+
+    /// Parses and normalises an email address.
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`], [`FieldIssue::Length`] or [`FieldIssue::EmailFormat`].
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        let s = raw.trim().to_lowercase();
+        if s.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        if s.chars().count() > Self::MAX {
+            return Err(FieldIssue::Length {
+                min: 3,
+                max: Self::MAX,
+            });
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return Err(FieldIssue::EmailFormat);
+        };
+        let well_formed = !local.is_empty()
+            && local.len() <= 64
+            && !domain.contains('@')
+            && domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+            && !s.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(
+                        c,
+                        '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']'
+                    )
+            });
+        if well_formed {
+            Ok(Self(s))
+        } else {
+            Err(FieldIssue::EmailFormat)
+        }
+    }
+
+    /// The normalised address.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Email {
+    /// Wraps a value that a store read back, as it was validated and normalised
+    /// on the way in. Adapters use this; everything else uses `parse`.
+    #[must_use]
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number kept as digits only: spaces, dashes, dots, parentheses and a
+/// leading `+` are dropped; 5 to 20 digits remain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses and normalises a phone number.
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`] or [`FieldIssue::PhoneFormat`].
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        let body = s.strip_prefix('+').unwrap_or(s);
+        let mut digits = String::with_capacity(body.len());
+        for c in body.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => return Err(FieldIssue::PhoneFormat),
+            }
+        }
+        if (5..=20).contains(&digits.len()) {
+            Ok(Self(digits))
+        } else {
+            Err(FieldIssue::PhoneFormat)
+        }
+    }
+
+    /// The digits.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Phone {
+    /// Wraps a value that a store read back, as it was validated and normalised
+    /// on the way in. Adapters use this; everything else uses `parse`.
+    #[must_use]
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a new password must satisfy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Fewest characters (Unicode scalar values). Default 8.
+    pub min_chars: usize,
+    /// Most characters; longer passwords are refused, never truncated. Default 256.
+    pub max_chars: usize,
+    /// Seed 003's rule: at least one upper-case letter, one lower-case letter and one digit.
+    pub require_mixed: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_chars: 8,
+            max_chars: 256,
+            require_mixed: false,
+        }
+    }
+}
+
+/// A new password that satisfies the [`PasswordPolicy`]. Its `Debug` is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Password(Secret);
+
+impl Password {
+    /// Checks a candidate new password against `policy`.
+    ///
+    /// # Errors
+    /// The first [`FieldIssue`] that the password fails.
+    pub fn parse(raw: &str, policy: &PasswordPolicy) -> Result<Self, FieldIssue> {
+        if raw.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        let len = raw.chars().count();
+        if len < policy.min_chars || len > policy.max_chars {
+            return Err(FieldIssue::Length {
+                min: policy.min_chars,
+                max: policy.max_chars,
+            });
+        }
+        if has_control(raw) {
+            return Err(FieldIssue::ControlCharacters);
+        }
+        if policy.require_mixed
+            && !(raw.chars().any(char::is_uppercase)
+                && raw.chars().any(char::is_lowercase)
+                && raw.chars().any(|c| c.is_ascii_digit()))
+        {
+            return Err(FieldIssue::PasswordComposition);
+        }
+        Ok(Self(Secret::new(raw)))
+    }
+
+    /// The password, for hashing.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+/// A password offered at login or as the current password: not checked against
+/// the policy (older accounts may predate it), only bounded so that a huge body
+/// cannot make hashing expensive. Its `Debug` is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordAttempt(Secret);
+
+impl PasswordAttempt {
+    /// Longest attempt accepted, in bytes.
+    pub const MAX_BYTES: usize = 4096;
+
+    /// Wraps an offered password.
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`] when empty, [`FieldIssue::Length`] when over [`Self::MAX_BYTES`].
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        if raw.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(FieldIssue::Length {
+                min: 1,
+                max: Self::MAX_BYTES,
+            });
+        }
+        Ok(Self(Secret::new(raw)))
+    }
+
+    /// The offered password, for verification.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl From<Password> for PasswordAttempt {
+    fn from(p: Password) -> Self {
+        Self(p.0)
+    }
+}
+
+/// A role name: 1 to 32 characters of ASCII lower-case letters, digits and `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleName(String);
+
+impl RoleName {
+    /// The role that holds every permission.
+    pub const SUPER_ADMIN: &'static str = "super_admin";
+
+    /// Parses a role name (trimmed, lower-cased).
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`], [`FieldIssue::Length`] or [`FieldIssue::UsernameCharacters`].
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        let s = raw.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        if s.len() > 32 {
+            return Err(FieldIssue::Length { min: 1, max: 32 });
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(FieldIssue::UsernameCharacters);
+        }
+        Ok(Self(s))
+    }
+
+    /// The role name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for the role that holds every permission.
+    #[must_use]
+    pub fn is_super_admin(&self) -> bool {
+        self.0 == Self::SUPER_ADMIN
+    }
+}
+
+impl RoleName {
+    /// Wraps a value that a store read back, as it was validated and normalised
+    /// on the way in. Adapters use this; everything else uses `parse`.
+    #[must_use]
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl fmt::Display for RoleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a user names themself at login: a username, an email or a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// Matched against usernames without regard to ASCII case.
+    Username(Username),
+    /// Matched against the normalised email.
+    Email(Email),
+    /// Matched against the normalised phone digits.
+    Phone(Phone),
+}
+
+impl Login {
+    /// Reads an identifier: with an `@` it is an email; digits (with the usual
+    /// phone punctuation) make a phone number; anything else is a username.
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`] when empty, otherwise the issue of the kind it reads as.
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        if s.contains('@') {
+            return Email::parse(s).map(Self::Email);
+        }
+        if let Ok(phone) = Phone::parse(s) {
+            return Ok(Self::Phone(phone));
+        }
+        Username::parse(s).map(Self::Username)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn username_rules() {
+        assert!(Username::parse("testuser").is_ok());
+        assert!(Username::parse("张三丰").is_ok());
+        assert_eq!(
+            Username::parse("ab"),
+            Err(FieldIssue::Length { min: 3, max: 50 })
+        );
+        assert_eq!(
+            Username::parse(&"a".repeat(51)),
+            Err(FieldIssue::Length { min: 3, max: 50 })
+        );
+        assert_eq!(
+            Username::parse("a b c"),
+            Err(FieldIssue::UsernameCharacters)
+        );
+        assert_eq!(Username::parse("a@b"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(Username::parse("12345"), Err(FieldIssue::UsernameAllDigits));
+        assert_eq!(Username::parse("   "), Err(FieldIssue::Required));
+        assert_eq!(
+            Username::parse("  alice ").map(|u| u.0),
+            Ok("alice".to_owned())
+        );
+    }
+
+    #[test]
+    fn email_rules() {
+        assert_eq!(
+            Email::parse(" Test@Example.COM ").map(|e| e.0),
+            Ok("test@example.com".to_owned())
+        );
+        for bad in [
+            "plain",
+            "a@b",
+            "@example.com",
+            "a@.com",
+            "a@b..com",
+            "a b@c.com",
+            "a@b@c.com",
+            "a@-b.com",
+        ] {
+            assert_eq!(Email::parse(bad), Err(FieldIssue::EmailFormat), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phone_rules() {
+        assert_eq!(
+            Phone::parse("+86 138-0013-8000").map(|p| p.0),
+            Ok("8613800138000".to_owned())
+        );
+        assert_eq!(
+            Phone::parse("13800138000").map(|p| p.0),
+            Ok("13800138000".to_owned())
+        );
+        assert_eq!(Phone::parse("12a45"), Err(FieldIssue::PhoneFormat));
+        assert_eq!(Phone::parse("123"), Err(FieldIssue::PhoneFormat));
+    }
+
+    #[test]
+    fn password_policy() {
+        let p = PasswordPolicy::default();
+        assert!(Password::parse("password123", &p).is_ok());
+        assert_eq!(
+            Password::parse("short", &p),
+            Err(FieldIssue::Length { min: 8, max: 256 })
+        );
+        assert_eq!(Password::parse("", &p), Err(FieldIssue::Required));
+        assert_eq!(
+            Password::parse("pass\u{0}word1", &p),
+            Err(FieldIssue::ControlCharacters)
+        );
+        let strict = PasswordPolicy {
+            require_mixed: true,
+            ..p
+        };
+        assert_eq!(
+            Password::parse("password123", &strict),
+            Err(FieldIssue::PasswordComposition)
+        );
+        assert!(Password::parse("Secret123", &strict).is_ok());
+        assert_eq!(
+            format!("{:?}", Password::parse("Secret123", &strict)),
+            "Ok(Password(Secret(***)))"
+        );
+    }
+
+    #[test]
+    fn login_reads_each_kind() {
+        assert!(matches!(Login::parse("a@b.com"), Ok(Login::Email(_))));
+        assert!(matches!(Login::parse("13800138000"), Ok(Login::Phone(_))));
+        assert!(matches!(Login::parse("alice"), Ok(Login::Username(_))));
+        assert!(matches!(Login::parse(""), Err(FieldIssue::Required)));
+    }
+
+    proptest! {
+        #[test]
+        fn username_parse_is_idempotent_and_bounded(raw in "\\PC{0,60}") {
+            if let Ok(u) = Username::parse(&raw) {
+                let n = u.as_str().chars().count();
+                prop_assert!((3..=50).contains(&n));
+                prop_assert!(!u.as_str().contains('@'));
+                prop_assert_eq!(Username::parse(u.as_str()), Ok(u.clone()));
+            }
+        }
+
+        #[test]
+        fn valid_usernames_are_accepted(raw in "[a-zA-Z_][a-zA-Z0-9_.-]{2,49}") {
+            prop_assert!(Username::parse(&raw).is_ok());
+        }
+
+        #[test]
+        fn email_is_normalised_and_idempotent(local in "[A-Za-z0-9._+]{1,20}", domain in "[A-Za-z0-9]{1,10}\\.[A-Za-z]{2,6}") {
+            let raw = format!("  {local}@{domain} ");
+            let e = Email::parse(&raw).unwrap();
+            prop_assert_eq!(e.as_str(), raw.trim().to_lowercase());
+            prop_assert_eq!(Email::parse(e.as_str()), Ok(e.clone()));
+        }
+
+        #[test]
+        fn email_parse_never_panics_and_output_is_lowercase(raw in "\\PC{0,80}") {
+            if let Ok(e) = Email::parse(&raw) {
+                prop_assert_eq!(e.as_str().to_lowercase(), e.as_str());
+                prop_assert_eq!(e.as_str().matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn phone_keeps_only_digits(raw in "\\+?[0-9 ()-]{0,30}") {
+            if let Ok(p) = Phone::parse(&raw) {
+                prop_assert!(p.as_str().chars().all(|c| c.is_ascii_digit()));
+                prop_assert_eq!(Phone::parse(p.as_str()), Ok(p.clone()));
+            }
+        }
+
+        #[test]
+        fn password_length_policy_holds(raw in "\\PC{0,300}") {
+            let policy = PasswordPolicy::default();
+            let n = raw.chars().count();
+            match Password::parse(&raw, &policy) {
+                Ok(p) => { prop_assert!((8..=256).contains(&n)); prop_assert_eq!(p.expose(), raw.as_str()); }
+                Err(_) => prop_assert!(!(8..=256).contains(&n) || raw.chars().any(char::is_control)),
+            }
+        }
+
+        #[test]
+        fn login_never_panics(raw in "\\PC{0,80}") {
+            let _ = Login::parse(&raw);
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! Port traits: everything the use cases need from the outside world.
+//!
+//! Async ports return `impl Future<Output = Result<T, E>> + Send` so that
+//! adapters need no boxing and the service stays `Send` on multi-threaded
+//! runtimes. Every adapter must be `Send + Sync + 'static`.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::{Clock, IdSource};
+use crate::code::{CodePurpose, VerificationCode};
+use crate::error::{CreateUserError, HashError, SigningError, StoreError, TokenProblem};
+use crate::newtypes::{Login, PasswordAttempt};
+use crate::session::{Session, SessionId};
+use crate::token::{
+    AccessClaims, RefreshToken, RefreshTokenParts, RevocationKey, TokenFingerprint,
+};
+use crate::user::{NewUser, PasswordHash, User, UserId};
+
+/// Where users live.
+pub trait UserRepository: Send + Sync + 'static {
+    /// Stores a new user and returns it with its id.
+    ///
+    /// # Errors
+    /// [`CreateUserError::Duplicate`] when the username (ignoring ASCII case),
+    /// email or phone is taken — decided by the store's own unique constraints,
+    /// so that concurrent registrations cannot both win;
+    /// [`CreateUserError::Store`] when the store fails. Nothing is stored on error.
+    ///
+    /// `mail`, when given, is queued in the outbox in the same transaction.
+    fn create(
+        &self,
+        user: NewUser,
+        mail: Option<&OutgoingMail>,
+    ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
+
+    /// The user with this id, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_by_id(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// The user a login identifier names: usernames match without regard to
+    /// ASCII case, emails and phones by their normalised form.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_by_login(
+        &self,
+        login: &Login,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Replaces a user's password hash and sets `updated_at`; `mail`, when
+    /// given, is queued in the outbox in the same transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. Updating a missing user is not an error.
+    fn update_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks the user's email as confirmed; true when it was not yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Where sessions (refresh-token families) live.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn create(&self, session: &Session) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session with this id, revoked or not.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn get(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// Compare-and-swap rotation: if the session is unrevoked and still at
+    /// `from_generation`, moves it to `from_generation + 1` with the new
+    /// fingerprint, sets `rotated_at` and `last_used_at` to `at`, and returns
+    /// true. Otherwise changes nothing and returns false. Exactly one of many
+    /// concurrent callers with the same `from_generation` gets true.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn rotate(
+        &self,
+        id: SessionId,
+        from_generation: u32,
+        new_fingerprint: &TokenFingerprint,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks a session revoked (idempotent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn revoke(
+        &self,
+        id: SessionId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Revokes every unrevoked session of `user` except `keep`, and returns the
+    /// ids it revoked (so their access tokens can be denied too). Idempotent.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn revoke_all_for_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<SessionId>, StoreError>> + Send;
+}
+
+/// Revoked access tokens and sessions, until their tokens would have expired anyway.
+pub trait TokenDenylist: Send + Sync + 'static {
+    /// Denies `key` until `until` (after which the entry may be forgotten). Idempotent.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn deny(
+        &self,
+        key: RevocationKey,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// True if any of `keys` is denied at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; callers must then refuse the token
+    /// (fail closed), never accept it.
+    fn any_denied(
+        &self,
+        keys: &[RevocationKey],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Password hashing. Implementations must keep the work off the async executor.
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes a password into a PHC string.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when too many hashes are waiting; [`HashError::Failed`] otherwise.
+    fn hash(
+        &self,
+        password: &PasswordAttempt,
+    ) -> impl Future<Output = Result<PasswordHash, HashError>> + Send;
+
+    /// True when `password` matches `hash`.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] when too many hashes are waiting; [`HashError::Failed`]
+    /// when `hash` cannot be read.
+    fn verify(
+        &self,
+        password: &PasswordAttempt,
+        hash: &PasswordHash,
+    ) -> impl Future<Output = Result<bool, HashError>> + Send;
+
+    /// A valid hash of a random password, with the same cost as real ones. The
+    /// service verifies against it when the user is unknown, so that unknown
+    /// users and wrong passwords take the same time.
+    fn dummy_hash(&self) -> &PasswordHash;
+
+    /// True when `hash` should be replaced at the next successful login: a
+    /// legacy format, or argon2 with other parameters than the configured ones.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
+
+    /// True when `hash` is in a format this hasher can verify (used to refuse
+    /// unusable hashes at import).
+    fn can_verify(&self, hash: &PasswordHash) -> bool;
+}
+
+/// Signs and checks access tokens.
+pub trait AccessTokenSigner: Send + Sync + 'static {
+    /// Encodes and signs `claims` as an access token.
+    ///
+    /// # Errors
+    /// [`SigningError`] on a key problem.
+    fn sign(&self, claims: &AccessClaims) -> Result<String, SigningError>;
+
+    /// Checks the signature, the algorithm (from configuration, never from the
+    /// token), the token type, issuer and audience, and returns the claims. The
+    /// caller checks the times against its clock.
+    ///
+    /// # Errors
+    /// [`TokenProblem::Invalid`] for anything that is not a valid access token of ours.
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem>;
+}
+
+/// Issues and reads refresh tokens.
+pub trait RefreshTokenCodec: Send + Sync + 'static {
+    /// The refresh token of `session` at `generation`. The same inputs always
+    /// give the same token, so the live token can be handed out again within
+    /// the reuse interval without storing it.
+    fn issue(&self, session: SessionId, generation: u32) -> RefreshToken;
+
+    /// Reads a token and checks its MAC; `None` for anything not issued by [`Self::issue`].
+    fn parse(&self, token: &str) -> Option<RefreshTokenParts>;
+
+    /// The fingerprint stored in place of the token.
+    fn fingerprint(&self, token: &RefreshToken) -> TokenFingerprint;
+
+    /// A keyed fingerprint of a short secret (a verification code or link
+    /// secret): without the server's key, a leaked store does not let anyone
+    /// try the million six-digit codes offline.
+    fn keyed_fingerprint(&self, secret: &str) -> TokenFingerprint;
+}
+
+/// A cache of users by id (cache-aside: readers fill it, every change empties it).
+pub trait UserCache: Send + Sync + 'static {
+    /// The cached user, if present.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails.
+    fn get(&self, id: UserId) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Caches `user` for the cache's configured lifetime.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails.
+    fn put(&self, user: &User) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets the user (idempotent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails; the caller must then fail too, or a
+    /// stale copy could outlive the change.
+    fn invalidate(&self, id: UserId) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Where verification codes wait to be used. At most one code exists per
+/// (purpose, recipient); entries vanish at their expiry.
+pub trait CodeStore: Send + Sync + 'static {
+    /// Stores `code`, replacing any code of the same purpose and recipient.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn put(&self, code: &VerificationCode) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live code for (purpose, recipient), if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn get(
+        &self,
+        purpose: CodePurpose,
+        recipient: &str,
+    ) -> impl Future<Output = Result<Option<VerificationCode>, StoreError>> + Send;
+
+    /// Counts one wrong guess, atomically, and returns the new count (`None`
+    /// when there is no code).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn record_failure(
+        &self,
+        purpose: CodePurpose,
+        recipient: &str,
+    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
+
+    /// Removes the code and returns it: of concurrent callers, exactly one gets
+    /// `Some` (single use).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn take(
+        &self,
+        purpose: CodePurpose,
+        recipient: &str,
+    ) -> impl Future<Output = Result<Option<VerificationCode>, StoreError>> + Send;
+}
+
+/// The answer of a rate limiter to one hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateDecision {
+    /// Whether this hit is within the limit.
+    pub allowed: bool,
+    /// The limit of the window.
+    pub limit: u32,
+    /// Hits left in the current window.
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset_after_secs: u64,
+}
+
+/// Fixed-window counters, shared by every instance when the store is shared.
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Counts a hit on `key` and says whether it is within `limit` hits per `window_secs`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+    ) -> impl Future<Output = Result<RateDecision, StoreError>> + Send;
+}
+
+/// One mail to send. Bodies may contain codes and links: adapters must not log them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Recipient address.
+    pub to: crate::newtypes::Email,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+impl std::fmt::Debug for OutgoingMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingMail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A queued mail with its delivery state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    /// Outbox id.
+    pub id: i64,
+    /// The mail.
+    pub mail: OutgoingMail,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// Mail waiting to be sent (written by the stores in the same transaction as
+/// the change that causes it; see [`UserRepository::create`]).
+pub trait MailOutbox: Send + Sync + 'static {
+    /// Queues a mail that no other change accompanies.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn enqueue(
+        &self,
+        mail: &OutgoingMail,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Reserves up to `limit` mails due at `now` for `lease` and returns them;
+    /// a mail reserved by another sender is skipped until its lease ends.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: chrono::Duration,
+    ) -> impl Future<Output = Result<Vec<QueuedMail>, StoreError>> + Send;
+
+    /// Records a successful delivery: the mail is never sent again.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn mark_sent(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a failed attempt and when to try again.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn mark_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        retry_at: DateTime<Utc>,
+        error: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Mails not yet sent.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn pending(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// Sends mail (verification codes, reset links, notices).
+pub trait Mailer: Send + Sync + 'static {
+    /// Delivers one mail.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the mail server cannot be reached or
+    /// refuses the mail; the caller keeps the mail and retries later.
+    fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Sends text messages (the phone channel of password reset). The seeds name
+/// no SMS provider: adapters write to a file or call a webhook.
+pub trait SmsSender: Send + Sync + 'static {
+    /// Sends `text` to `to`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the message could not be handed over.
+    fn send(
+        &self,
+        to: &crate::newtypes::Phone,
+        text: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The adapters one program chose: one associated type per port.
+///
+/// ```ignore
+/// struct MyPorts;
+/// impl Ports for MyPorts {
+///     type Users = MyUserTable;
+///     // ...
+/// }
+/// let service = AuthService::<MyPorts>::new(adapters, settings);
+/// ```
+pub trait Ports: Send + Sync + 'static {
+    /// User repository.
+    type Users: UserRepository;
+    /// Session store.
+    type Sessions: SessionStore;
+    /// Access-token denylist.
+    type Denylist: TokenDenylist;
+    /// Password hasher.
+    type Hasher: PasswordHasher;
+    /// Access-token signer.
+    type Signer: AccessTokenSigner;
+    /// Refresh-token codec.
+    type Codec: RefreshTokenCodec;
+    /// Clock.
+    type Clock: Clock;
+    /// Id source.
+    type Ids: IdSource;
+    /// Verification codes.
+    type Codes: CodeStore;
+    /// Rate-limit counters.
+    type Limiter: RateLimiter;
+    /// Queued mail (mail that accompanies no other change).
+    type Outbox: MailOutbox;
+    /// Text messages.
+    type Sms: SmsSender;
+}
+
+/// One instance of every port of `P`.
+pub struct Adapters<P: Ports> {
+    /// Users.
+    pub users: P::Users,
+    /// Sessions.
+    pub sessions: P::Sessions,
+    /// Denylist.
+    pub denylist: P::Denylist,
+    /// Hasher.
+    pub hasher: P::Hasher,
+    /// Signer.
+    pub signer: P::Signer,
+    /// Codec.
+    pub codec: P::Codec,
+    /// Clock.
+    pub clock: P::Clock,
+    /// Ids.
+    pub ids: P::Ids,
+    /// Codes.
+    pub codes: P::Codes,
+    /// Limiter.
+    pub limiter: P::Limiter,
+    /// Outbox.
+    pub outbox: P::Outbox,
+    /// SMS.
+    pub sms: P::Sms,
+}

@@ -1,0 +1,1243 @@
+//! The authentication use cases, written once against the ports.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::clock::{Clock, IdSource};
+use crate::error::{AuthError, TokenProblem};
+use crate::mail::{Locale, MailKind, MailSettings, compose};
+use crate::newtypes::{
+    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, RoleName, Username,
+};
+use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use crate::ports::{
+    AccessTokenSigner, Adapters, PasswordHasher, Ports, RefreshTokenCodec, SessionStore,
+    TokenDenylist, UserRepository,
+};
+use crate::session::{ClientInfo, Session, SessionId};
+use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
+use crate::user::{NewUser, User, UserId};
+use crate::validation::{FieldIssue, ValidationErrors};
+
+/// The knobs of the use cases.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Access-token lifetime. Default 900 s.
+    pub access_ttl: Duration,
+    /// Absolute session lifetime, from login. Default 7 days.
+    pub refresh_ttl: Duration,
+    /// How long a rotated-out refresh token still answers with the current pair. Default 10 s.
+    pub reuse_interval: Duration,
+    /// Clock skew tolerated when checking `exp` and `nbf`. Default 30 s.
+    pub leeway: Duration,
+    /// Rules for new passwords.
+    pub password_policy: PasswordPolicy,
+    /// Roles a user may pick at registration.
+    pub registrable_roles: Vec<RoleName>,
+    /// Role given when registration names none.
+    pub default_role: RoleName,
+    /// Branding, links and default language of mail.
+    pub mail: MailSettings,
+    /// Verification codes.
+    pub codes: CodeSettings,
+    /// Refuse logins until the email is confirmed (`REQUIRE_VERIFIED_EMAIL`, default false).
+    pub require_verified_email: bool,
+    /// Return reset codes in the response (`debug_code`, seed 003): development only.
+    pub expose_debug_codes: bool,
+}
+
+/// How verification codes behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSettings {
+    /// Lifetime (`VERIFICATION_CODE_TTL`, default 600 s).
+    pub ttl: Duration,
+    /// Wrong guesses that kill a code (default 5).
+    pub max_attempts: u32,
+    /// Shortest wait between two sends to one recipient (default 60 s).
+    pub resend_after_secs: u64,
+    /// Most sends to one recipient per hour (default 10).
+    pub per_hour: u32,
+}
+
+impl Default for CodeSettings {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::seconds(600),
+            max_attempts: 5,
+            resend_after_secs: 60,
+            per_hour: 10,
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        let role = |r: &str| RoleName::parse(r).unwrap_or_else(|_| unreachable_role());
+        Self {
+            access_ttl: Duration::seconds(900),
+            refresh_ttl: Duration::days(7),
+            reuse_interval: Duration::seconds(10),
+            leeway: Duration::seconds(30),
+            password_policy: PasswordPolicy::default(),
+            registrable_roles: DEFAULT_REGISTRABLE_ROLES.iter().map(|r| role(r)).collect(),
+            default_role: role(DEFAULT_ROLE),
+            mail: MailSettings::default(),
+            codes: CodeSettings::default(),
+            require_verified_email: false,
+            expose_debug_codes: false,
+        }
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_role() -> RoleName {
+    // The built-in role names are constants that satisfy RoleName::parse; a
+    // test (`default_settings_parse`) proves it.
+    panic!("built-in role name is invalid")
+}
+
+/// Registration input as it arrived, before any checks.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationForm {
+    /// `username`
+    pub username: Option<String>,
+    /// `email`
+    pub email: Option<String>,
+    /// `password`
+    pub password: Option<String>,
+    /// `phone`
+    pub phone: Option<String>,
+    /// `role`
+    pub role: Option<String>,
+}
+
+/// Registration input once every field has been checked.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Username.
+    pub username: Username,
+    /// Email.
+    pub email: Email,
+    /// Password.
+    pub password: Password,
+    /// Phone.
+    pub phone: Option<Phone>,
+    /// Role.
+    pub role: RoleName,
+}
+
+/// What an authenticated request carries once its access token has been accepted.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The verified claims.
+    pub claims: AccessClaims,
+}
+
+impl Authenticated {
+    /// The user.
+    #[must_use]
+    pub fn user_id(&self) -> UserId {
+        self.claims.user_id
+    }
+
+    /// The session.
+    #[must_use]
+    pub fn session_id(&self) -> SessionId {
+        self.claims.session_id
+    }
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// Who logged in.
+    pub user: User,
+    /// The new session.
+    pub session: Session,
+    /// Its tokens.
+    pub tokens: TokenPair,
+}
+
+/// The authentication use cases over the adapters of `P`.
+pub struct AuthService<P: Ports> {
+    ports: Adapters<P>,
+    settings: AuthSettings,
+}
+
+impl<P: Ports> std::fmt::Debug for AuthService<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Adapters may hold keys and connections: show only the settings.
+        f.debug_struct("AuthService")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn required(field: Option<&str>) -> Result<&str, FieldIssue> {
+    match field {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(FieldIssue::Required),
+    }
+}
+
+impl<P: Ports> AuthService<P> {
+    /// A service over `ports` with `settings`.
+    #[must_use]
+    pub fn new(ports: Adapters<P>, settings: AuthSettings) -> Self {
+        Self { ports, settings }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// The adapters, for callers that need one directly (health checks, tests).
+    #[must_use]
+    pub fn ports(&self) -> &Adapters<P> {
+        &self.ports
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    /// Checks every field of a registration at once.
+    ///
+    /// # Errors
+    /// [`ValidationErrors`] naming every refused field.
+    pub fn parse_registration(
+        &self,
+        form: &RegistrationForm,
+    ) -> Result<Registration, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let username = errors.check(
+            "username",
+            required(form.username.as_deref()).and_then(Username::parse),
+        );
+        let email = errors.check(
+            "email",
+            required(form.email.as_deref()).and_then(Email::parse),
+        );
+        let password = errors.check(
+            "password",
+            required(form.password.as_deref())
+                .and_then(|p| Password::parse(p, &self.settings.password_policy)),
+        );
+        let phone = match form.phone.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(p) => errors.check("phone", Phone::parse(p).map(Some)),
+        };
+        let role = match form.role.as_deref().map(str::trim) {
+            None | Some("") => Some(self.settings.default_role.clone()),
+            Some(r) => errors.check(
+                "role",
+                RoleName::parse(r)
+                    .ok()
+                    .filter(|r| self.settings.registrable_roles.contains(r))
+                    .ok_or_else(|| FieldIssue::RoleNotAllowed {
+                        allowed: self
+                            .settings
+                            .registrable_roles
+                            .iter()
+                            .map(|r| r.as_str().to_owned())
+                            .collect(),
+                    }),
+            ),
+        };
+        match (username, email, password, phone, role) {
+            (Some(username), Some(email), Some(password), Some(phone), Some(role))
+                if errors.is_empty() =>
+            {
+                Ok(Registration {
+                    username,
+                    email,
+                    password,
+                    phone,
+                    role,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// Creates an account.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`], [`AuthError::Conflict`], [`AuthError::Busy`],
+    /// [`AuthError::Unavailable`].
+    pub async fn register(
+        &self,
+        form: &RegistrationForm,
+        locale: Locale,
+    ) -> Result<User, AuthError> {
+        let reg = self.parse_registration(form)?;
+        // Checked before codes are issued, so that a registration with a taken
+        // address never replaces that account's pending code (the unique
+        // constraint still decides races).
+        if self
+            .ports
+            .users
+            .find_by_login(&Login::Email(reg.email.clone()))
+            .await?
+            .is_some()
+        {
+            return Err(AuthError::Conflict(crate::user::UniqueField::Email));
+        }
+        let hash = self
+            .ports
+            .hasher
+            .hash(&PasswordAttempt::from(reg.password))
+            .await?;
+        let now = self.now();
+        let issued = self.issue_verification(reg.username.as_str(), &reg.email, locale, now);
+        self.store_codes(&issued).await?;
+        let user = NewUser {
+            public_id: self.ports.ids.new_uuid(),
+            username: reg.username,
+            email: reg.email,
+            phone: reg.phone,
+            password_hash: hash,
+            role: reg.role,
+            created_at: now,
+        };
+        // The verification mail is queued in the same transaction as the user.
+        Ok(self.ports.users.create(user, Some(&issued.mail)).await?)
+    }
+
+    /// Logs in with a username, email or phone and a password, opening a new session.
+    ///
+    /// Unknown users and wrong passwords give the same error after the same
+    /// work (a verification against a dummy hash).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] when a field is missing, [`AuthError::InvalidCredentials`],
+    /// [`AuthError::AccountDisabled`], [`AuthError::Busy`], [`AuthError::Unavailable`].
+    pub async fn login(
+        &self,
+        identifier: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<LoginOutcome, AuthError> {
+        let mut errors = ValidationErrors::new();
+        let identifier = errors.check("username", required(Some(identifier)));
+        let attempt = errors.check("password", PasswordAttempt::parse(password));
+        let (Some(identifier), Some(attempt)) = (identifier, attempt) else {
+            return Err(errors.into());
+        };
+        // An identifier that cannot name any account (for example "ab") is
+        // answered exactly like an unknown one.
+        let user = match Login::parse(identifier) {
+            Ok(login) => self.ports.users.find_by_login(&login).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            let _ = self
+                .ports
+                .hasher
+                .verify(&attempt, self.ports.hasher.dummy_hash())
+                .await?;
+            return Err(AuthError::InvalidCredentials);
+        };
+        if !self
+            .ports
+            .hasher
+            .verify(&attempt, &user.password_hash)
+            .await?
+        {
+            return Err(AuthError::InvalidCredentials);
+        }
+        if self.ports.hasher.needs_rehash(&user.password_hash) {
+            // Imported (legacy) or outdated hashes become current argon2id at
+            // the first successful login. Best effort: if it fails now, the
+            // next login tries again; the login itself succeeds either way.
+            if let Ok(hash) = self.ports.hasher.hash(&attempt).await {
+                let _ = self
+                    .ports
+                    .users
+                    .update_password(user.id, &hash, self.now(), None)
+                    .await;
+            }
+        }
+        if !user.is_active {
+            return Err(AuthError::AccountDisabled);
+        }
+        if self.settings.require_verified_email && !user.email_verified {
+            return Err(AuthError::EmailNotVerified);
+        }
+        let (session, tokens) = self.open_session(&user, client).await?;
+        Ok(LoginOutcome {
+            user,
+            session,
+            tokens,
+        })
+    }
+
+    /// Opens a session for a user whose credentials were already checked (logins
+    /// through other dialects use this).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
+    pub async fn open_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<(Session, TokenPair), AuthError> {
+        let now = self.now();
+        let id = SessionId(self.ports.ids.new_uuid());
+        let refresh = self.ports.codec.issue(id, 0);
+        let session = Session {
+            id,
+            user_id: user.id,
+            generation: 0,
+            refresh_fingerprint: self.ports.codec.fingerprint(&refresh),
+            created_at: now,
+            last_used_at: now,
+            rotated_at: None,
+            expires_at: now + self.settings.refresh_ttl,
+            revoked_at: None,
+            client,
+        };
+        self.ports.sessions.create(&session).await?;
+        let access = self.issue_access(user, &session, now)?;
+        Ok((session, TokenPair { access, refresh }))
+    }
+
+    fn issue_access(
+        &self,
+        user: &User,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedAccess, AuthError> {
+        // JWT times are whole seconds: start from a whole second so that the
+        // signed `exp` and the `expires_in` told to the client agree.
+        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let session_end = DateTime::from_timestamp(session.expires_at.timestamp(), 0)
+            .unwrap_or(session.expires_at);
+        let expires_at = (now + self.settings.access_ttl).min(session_end);
+        let claims = AccessClaims {
+            user_id: user.id,
+            session_id: session.id,
+            token_id: self.ports.ids.new_uuid(),
+            role: user.role.clone(),
+            issued_at: now,
+            not_before: now,
+            expires_at,
+        };
+        let token = crate::token::AccessToken::new(self.ports.signer.sign(&claims)?);
+        Ok(IssuedAccess {
+            token,
+            expires_in: (expires_at - now).num_seconds().max(0),
+            claims,
+        })
+    }
+
+    /// Accepts or refuses an access token: signature, type, issuer, audience,
+    /// times (with leeway) and the denylist. Fails closed when the denylist
+    /// cannot be read.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] with the reason, or [`AuthError::Unavailable`].
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Authenticated, AuthError> {
+        let token = bearer
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Token(TokenProblem::Missing))?;
+        let claims = self.ports.signer.verify(token).map_err(AuthError::Token)?;
+        let now = self.now();
+        if now >= claims.expires_at + self.settings.leeway {
+            return Err(AuthError::Token(TokenProblem::Expired));
+        }
+        if now + self.settings.leeway < claims.not_before {
+            return Err(AuthError::Token(TokenProblem::NotYetValid));
+        }
+        let keys = [
+            RevocationKey::Session(claims.session_id),
+            RevocationKey::Token(claims.token_id),
+        ];
+        if self.ports.denylist.any_denied(&keys, now).await? {
+            return Err(AuthError::Token(TokenProblem::Revoked));
+        }
+        Ok(Authenticated { claims })
+    }
+
+    /// The active user behind an accepted token.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn current_user(&self, auth: &Authenticated) -> Result<User, AuthError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(auth.user_id())
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(AuthError::AccountDisabled)
+        }
+    }
+
+    /// Exchanges a refresh token for a new pair, rotating it.
+    ///
+    /// Within the reuse interval after a rotation, the rotated-out token answers
+    /// with the current pair (clients that raced or lost a response). Later, or
+    /// with any older token, the whole session is revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] (invalid, expired, revoked), [`AuthError::RefreshReused`],
+    /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn refresh(&self, refresh_token: &str) -> Result<(User, TokenPair), AuthError> {
+        let invalid = AuthError::Token(TokenProblem::Invalid);
+        let parts = self
+            .ports
+            .codec
+            .parse(refresh_token)
+            .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+        let mut session = self
+            .ports
+            .sessions
+            .get(parts.session_id)
+            .await?
+            .ok_or(invalid)?;
+        let now = self.now();
+        self.check_live(&session, now)?;
+        let user = self.session_user(&session).await?;
+
+        if parts.generation == session.generation {
+            let presented = self
+                .ports
+                .codec
+                .fingerprint(&crate::token::RefreshToken::new(refresh_token.to_owned()));
+            if presented != session.refresh_fingerprint {
+                return Err(AuthError::Token(TokenProblem::Invalid));
+            }
+            let next = self.ports.codec.issue(session.id, session.generation + 1);
+            let fingerprint = self.ports.codec.fingerprint(&next);
+            if self
+                .ports
+                .sessions
+                .rotate(session.id, session.generation, &fingerprint, now)
+                .await?
+            {
+                let access = self.issue_access(&user, &session, now)?;
+                return Ok((
+                    user,
+                    TokenPair {
+                        access,
+                        refresh: next,
+                    },
+                ));
+            }
+            // Someone else rotated it a moment ago: read where it is now.
+            session = self
+                .ports
+                .sessions
+                .get(session.id)
+                .await?
+                .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+            self.check_live(&session, now)?;
+        }
+
+        let within_grace = parts.generation + 1 == session.generation
+            && session
+                .rotated_at
+                .is_some_and(|t| now - t <= self.settings.reuse_interval);
+        if within_grace {
+            let access = self.issue_access(&user, &session, now)?;
+            let refresh = self.ports.codec.issue(session.id, session.generation);
+            return Ok((user, TokenPair { access, refresh }));
+        }
+        if parts.generation < session.generation {
+            self.revoke_sessions(&[session.id], now).await?;
+            return Err(AuthError::RefreshReused);
+        }
+        Err(AuthError::Token(TokenProblem::Invalid))
+    }
+
+    /// Issues a new access token for the session of a still-valid access token
+    /// (seed 004's refresh), never beyond the session's absolute lifetime.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] when the session is gone, [`AuthError::AccountDisabled`],
+    /// [`AuthError::Unavailable`].
+    pub async fn refresh_access(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<(User, IssuedAccess), AuthError> {
+        let session = self
+            .ports
+            .sessions
+            .get(auth.session_id())
+            .await?
+            .ok_or(AuthError::Token(TokenProblem::Revoked))?;
+        let now = self.now();
+        self.check_live(&session, now)?;
+        let user = self.session_user(&session).await?;
+        let access = self.issue_access(&user, &session, now)?;
+        Ok((user, access))
+    }
+
+    fn check_live(&self, session: &Session, now: DateTime<Utc>) -> Result<(), AuthError> {
+        if session.revoked_at.is_some() {
+            Err(AuthError::Token(TokenProblem::Revoked))
+        } else if now >= session.expires_at {
+            Err(AuthError::Token(TokenProblem::Expired))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn session_user(&self, session: &Session) -> Result<User, AuthError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(session.user_id)
+            .await?
+            .ok_or(AuthError::Token(TokenProblem::Revoked))?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(AuthError::AccountDisabled)
+        }
+    }
+
+    /// Denies the access tokens of `ids` and marks them revoked. Safe to retry:
+    /// both steps are idempotent, and the denial comes first so that a failure
+    /// between them never leaves a revoked session with live access tokens.
+    async fn revoke_sessions(
+        &self,
+        ids: &[SessionId],
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let until = now + self.settings.access_ttl + self.settings.leeway;
+        for id in ids {
+            self.ports
+                .denylist
+                .deny(RevocationKey::Session(*id), until)
+                .await?;
+            self.ports.sessions.revoke(*id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session of the token: its access and refresh tokens stop working.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), AuthError> {
+        self.revoke_sessions(&[auth.session_id()], self.now()).await
+    }
+
+    /// Revokes every session of `user` except `keep`; returns how many were revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> Result<usize, AuthError> {
+        let now = self.now();
+        // Deny first (from the store's list of live sessions), then mark them:
+        // a retry after a failure finds the same sessions again.
+        let ids = self
+            .ports
+            .sessions
+            .revoke_all_for_user(user, keep, now)
+            .await?;
+        let until = now + self.settings.access_ttl + self.settings.leeway;
+        for id in &ids {
+            self.ports
+                .denylist
+                .deny(RevocationKey::Session(*id), until)
+                .await?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Changes the password of the token's user. The asking session stays
+    /// valid; every other session of the user is revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`], [`AuthError::WrongPassword`], [`AuthError::SamePassword`],
+    /// [`AuthError::Busy`], [`AuthError::Unavailable`].
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        old_password: Option<&str>,
+        new_password: Option<&str>,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
+        let mut errors = ValidationErrors::new();
+        let old = errors.check(
+            "old_password",
+            required(old_password).and_then(PasswordAttempt::parse),
+        );
+        let new = errors.check(
+            "new_password",
+            required(new_password).and_then(|p| Password::parse(p, &self.settings.password_policy)),
+        );
+        let (Some(old), Some(new)) = (old, new) else {
+            return Err(errors.into());
+        };
+        let user = self.current_user(auth).await?;
+        if !self.ports.hasher.verify(&old, &user.password_hash).await? {
+            return Err(AuthError::WrongPassword);
+        }
+        if old.expose() == new.expose() {
+            return Err(AuthError::SamePassword);
+        }
+        let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
+        // Revoke the other sessions first: if the update then fails, the
+        // password is unchanged and a retry with the old password works.
+        self.revoke_user_sessions(user.id, Some(auth.session_id()))
+            .await?;
+        self.store_password(&user, &hash, locale).await
+    }
+
+    /// Stores a new password hash with its notice mail, in one transaction.
+    async fn store_password(
+        &self,
+        user: &User,
+        hash: &crate::user::PasswordHash,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
+        let now = self.now();
+        let kind = MailKind::PasswordChanged {
+            username: user.username.as_str().to_owned(),
+            at: now,
+        };
+        let notice = compose(&kind, &user.email, locale, &self.settings.mail);
+        self.ports
+            .users
+            .update_password(user.id, hash, now, Some(&notice))
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_settings_parse() {
+        let s = AuthSettings::default();
+        assert_eq!(s.default_role.as_str(), "unauth");
+        assert_eq!(s.registrable_roles.len(), 5);
+    }
+}
+
+/// Email verification (issue 4): codes and links, sent through the outbox.
+mod verification {
+    use chrono::{DateTime, Utc};
+
+    use super::{AuthService, Locale, MailKind, compose, required};
+    use crate::clock::IdSource as _;
+    use crate::code::{CodePurpose, VerificationCode};
+    use crate::error::AuthError;
+    use crate::newtypes::{Email, Login};
+    use crate::ports::{
+        CodeStore, MailOutbox, Ports, RateLimiter, RefreshTokenCodec as _, UserRepository,
+    };
+    use crate::user::User;
+    use crate::validation::ValidationErrors;
+
+    /// What a verification mail carries, before it is mailed.
+    pub(super) struct Issued {
+        pub(super) mail: crate::ports::OutgoingMail,
+        codes: [VerificationCode; 2],
+    }
+
+    fn hex(s: &str) -> String {
+        s.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn unhex(s: &str) -> Option<String> {
+        if !s.len().is_multiple_of(2) {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect();
+        String::from_utf8(bytes?).ok()
+    }
+
+    /// A link token: the 64-hex secret, then the address in hex.
+    fn link_token(secret: &str, email: &Email) -> String {
+        format!("{secret}{}", hex(email.as_str()))
+    }
+
+    fn parse_token(token: &str) -> Option<(String, Email)> {
+        let token = token.trim();
+        let secret = token.get(..64)?;
+        let email = Email::parse(&unhex(token.get(64..)?)?).ok()?;
+        secret
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| (secret.to_owned(), email))
+    }
+
+    impl<P: Ports> AuthService<P> {
+        /// A fresh code and link for `user`, and the mail that carries them.
+        pub(super) fn issue_verification(
+            &self,
+            user_name: &str,
+            email: &Email,
+            locale: Locale,
+            now: DateTime<Utc>,
+        ) -> Issued {
+            let cs = self.settings.codes;
+            let code = self.ports.ids.secret_digits(6);
+            let secret = self.ports.ids.secret_token();
+            let link = format!(
+                "{}/api/auth/verify-email?token={}",
+                self.settings.mail.public_base_url,
+                link_token(&secret, email)
+            );
+            let kind = MailKind::VerifyEmail {
+                username: user_name.to_owned(),
+                code: code.clone(),
+                link,
+                minutes: cs.ttl.num_minutes(),
+            };
+            let entry = |purpose, secret: &str| VerificationCode {
+                purpose,
+                recipient: email.as_str().to_owned(),
+                fingerprint: self.ports.codec.keyed_fingerprint(secret),
+                digits: 6,
+                expires_at: now + cs.ttl,
+                attempts: 0,
+                max_attempts: cs.max_attempts,
+            };
+            Issued {
+                mail: compose(&kind, email, locale, &self.settings.mail),
+                codes: [
+                    entry(CodePurpose::VerifyEmail, &code),
+                    entry(CodePurpose::VerifyEmailLink, &secret),
+                ],
+            }
+        }
+
+        pub(super) async fn store_codes(&self, issued: &Issued) -> Result<(), AuthError> {
+            for c in &issued.codes {
+                self.ports.codes.put(c).await?;
+            }
+            Ok(())
+        }
+
+        pub(super) async fn limit(
+            &self,
+            key: String,
+            limit: u32,
+            window: u64,
+        ) -> Result<(), AuthError> {
+            let d = self.ports.limiter.hit(&key, limit, window).await?;
+            if d.allowed {
+                Ok(())
+            } else {
+                Err(AuthError::TooManyRequests {
+                    retry_after_secs: d.reset_after_secs.max(1),
+                })
+            }
+        }
+
+        async fn finish(
+            &self,
+            email: &Email,
+            used: CodePurpose,
+            other: CodePurpose,
+        ) -> Result<User, AuthError> {
+            self.ports
+                .codes
+                .take(used, email.as_str())
+                .await?
+                .ok_or(AuthError::CodeExpired)?;
+            self.ports.codes.take(other, email.as_str()).await?;
+            let user = self
+                .ports
+                .users
+                .find_by_login(&Login::Email(email.clone()))
+                .await?
+                .ok_or(AuthError::CodeExpired)?;
+            self.ports
+                .users
+                .mark_email_verified(user.id, self.now())
+                .await?;
+            Ok(User {
+                email_verified: true,
+                ..user
+            })
+        }
+
+        /// Confirms an email address with the code that was mailed to it.
+        ///
+        /// # Errors
+        /// [`AuthError::Validation`], [`AuthError::CodeExpired`], [`AuthError::CodeWrong`],
+        /// [`AuthError::CodeExhausted`], [`AuthError::Unavailable`].
+        pub async fn verify_email_code(
+            &self,
+            email: Option<&str>,
+            code: Option<&str>,
+        ) -> Result<User, AuthError> {
+            let mut errors = ValidationErrors::new();
+            let email = errors.check("email", required(email).and_then(Email::parse));
+            let code = errors.check("code", required(code).map(|c| c.trim().to_owned()));
+            let (Some(email), Some(code)) = (email, code) else {
+                return Err(errors.into());
+            };
+            self.check_code(CodePurpose::VerifyEmail, email.as_str(), &code)
+                .await?;
+            self.finish(
+                &email,
+                CodePurpose::VerifyEmail,
+                CodePurpose::VerifyEmailLink,
+            )
+            .await
+        }
+
+        /// Checks a guess against the live code of (purpose, recipient),
+        /// counting a wrong guess and killing the code at its last one. The
+        /// code stays stored on success: the caller takes it (single use).
+        pub(super) async fn check_code(
+            &self,
+            purpose: CodePurpose,
+            recipient: &str,
+            guess: &str,
+        ) -> Result<(), AuthError> {
+            let stored = self
+                .ports
+                .codes
+                .get(purpose, recipient)
+                .await?
+                .ok_or(AuthError::CodeExpired)?;
+            if stored.attempts >= stored.max_attempts {
+                self.ports.codes.take(purpose, recipient).await?;
+                return Err(AuthError::CodeExhausted);
+            }
+            let guess = self.ports.codec.keyed_fingerprint(guess.trim());
+            if crate::code::constant_time_eq(guess.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
+                return Ok(());
+            }
+            match self.ports.codes.record_failure(purpose, recipient).await? {
+                Some(n) if n < stored.max_attempts => Err(AuthError::CodeWrong {
+                    remaining: stored.max_attempts - n,
+                }),
+                Some(_) => {
+                    self.ports.codes.take(purpose, recipient).await?;
+                    Err(AuthError::CodeExhausted)
+                }
+                None => Err(AuthError::CodeExpired),
+            }
+        }
+
+        /// Confirms an email address with the token of the mailed link.
+        ///
+        /// # Errors
+        /// [`AuthError::Validation`] for a malformed token, [`AuthError::CodeExpired`]
+        /// for an unknown, used or expired one, [`AuthError::Unavailable`].
+        pub async fn verify_email_token(&self, token: Option<&str>) -> Result<User, AuthError> {
+            let token = required(token)
+                .map_err(|e| AuthError::Validation(ValidationErrors::single("token", e)))?;
+            let (secret, email) = parse_token(token).ok_or(AuthError::CodeExpired)?;
+            let stored = self
+                .ports
+                .codes
+                .get(CodePurpose::VerifyEmailLink, email.as_str())
+                .await?
+                .ok_or(AuthError::CodeExpired)?;
+            let presented = self.ports.codec.keyed_fingerprint(&secret);
+            if !crate::code::constant_time_eq(
+                presented.0.as_bytes(),
+                stored.fingerprint.0.as_bytes(),
+            ) {
+                return Err(AuthError::CodeExpired);
+            }
+            self.finish(
+                &email,
+                CodePurpose::VerifyEmailLink,
+                CodePurpose::VerifyEmail,
+            )
+            .await
+        }
+
+        /// Sends a new verification mail. Answers the same for unknown,
+        /// verified and unverified addresses; only the rate limits (no sooner
+        /// than `resend_after_secs`, at most `per_hour` an hour per address)
+        /// show, and they apply to every address alike.
+        ///
+        /// # Errors
+        /// [`AuthError::Validation`], [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
+        pub async fn resend_verification(
+            &self,
+            email: Option<&str>,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            let email = required(email)
+                .and_then(Email::parse)
+                .map_err(|e| AuthError::Validation(ValidationErrors::single("email", e)))?;
+            let cs = self.settings.codes;
+            self.limit(format!("mail-gap:{email}"), 1, cs.resend_after_secs)
+                .await?;
+            self.limit(format!("mail-hour:{email}"), cs.per_hour, 3600)
+                .await?;
+            let Some(user) = self
+                .ports
+                .users
+                .find_by_login(&Login::Email(email.clone()))
+                .await?
+            else {
+                return Ok(());
+            };
+            if user.email_verified {
+                return Ok(());
+            }
+            let now = self.now();
+            let issued = self.issue_verification(user.username.as_str(), &user.email, locale, now);
+            self.store_codes(&issued).await?;
+            self.ports.outbox.enqueue(&issued.mail, now).await?;
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn link_tokens_round_trip() {
+            let email = Email::parse("a.b+c@example.com").unwrap();
+            let secret = "ab".repeat(32);
+            assert_eq!(
+                parse_token(&link_token(&secret, &email)),
+                Some((secret, email))
+            );
+            assert!(parse_token("short").is_none());
+            assert!(parse_token(&format!("{}zz", "a".repeat(64))).is_none());
+        }
+    }
+}
+
+/// Password reset as seed 003 describes it: a code sent by mail or SMS to the
+/// account's own contact, then the code and a new password.
+mod reset {
+    use super::{AuthService, Locale, MailKind, compose, required};
+    use crate::clock::IdSource as _;
+    use crate::code::{CodePurpose, VerificationCode};
+    use crate::error::AuthError;
+    use crate::newtypes::{Email, Login, Password, PasswordAttempt, Phone};
+    use crate::ports::{
+        CodeStore, MailOutbox, PasswordHasher as _, Ports, RefreshTokenCodec as _, SmsSender,
+        UserRepository,
+    };
+    use crate::user::User;
+    use crate::validation::{FieldIssue, ValidationErrors};
+
+    /// Where the code goes.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Contact {
+        Email(Email),
+        Phone(Phone),
+    }
+
+    impl Contact {
+        fn key(&self) -> &str {
+            match self {
+                Self::Email(e) => e.as_str(),
+                Self::Phone(p) => p.as_str(),
+            }
+        }
+    }
+
+    /// A code was issued.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ResetIssued {
+        /// Seconds until the code expires (seed 003: 600).
+        pub expires_in: i64,
+        /// The code itself, only when `expose_debug_codes` is on (development).
+        pub debug_code: Option<String>,
+    }
+
+    /// The fields of a reset request, as received.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct ResetForm<'a> {
+        /// `identifier`: username, email or phone.
+        pub identifier: Option<&'a str>,
+        /// `channel`: `email` or `phone`.
+        pub channel: Option<&'a str>,
+        /// `contact`: the account's email or phone.
+        pub contact: Option<&'a str>,
+    }
+
+    impl<P: Ports> AuthService<P> {
+        /// Finds the account and checks that `contact` is its own, collecting field errors.
+        async fn reset_target(
+            &self,
+            form: ResetForm<'_>,
+            errors: &mut ValidationErrors,
+        ) -> Result<Option<(User, Contact)>, AuthError> {
+            let identifier =
+                errors.check("identifier", required(form.identifier).map(str::to_owned));
+            let contact = match form.channel.map(str::trim) {
+                Some("email") => errors.check(
+                    "contact",
+                    required(form.contact)
+                        .and_then(Email::parse)
+                        .map(Contact::Email),
+                ),
+                Some("phone") => errors.check(
+                    "contact",
+                    required(form.contact)
+                        .and_then(Phone::parse)
+                        .map(Contact::Phone),
+                ),
+                _ => {
+                    errors.add(
+                        "channel",
+                        FieldIssue::RoleNotAllowed {
+                            allowed: vec!["email".into(), "phone".into()],
+                        },
+                    );
+                    None
+                }
+            };
+            let (Some(identifier), Some(contact)) = (identifier, contact) else {
+                return Ok(None);
+            };
+            if !errors.is_empty() {
+                return Ok(None);
+            }
+            let user = match Login::parse(&identifier) {
+                Ok(login) => self.ports.users.find_by_login(&login).await?,
+                Err(_) => None,
+            }
+            .ok_or(AuthError::AccountNotFound)?;
+            let matches = match &contact {
+                Contact::Email(e) => &user.email == e,
+                Contact::Phone(p) => user.phone.as_ref() == Some(p),
+            };
+            if matches {
+                Ok(Some((user, contact)))
+            } else {
+                Err(AuthError::ContactMismatch)
+            }
+        }
+
+        /// Sends a reset code to the account's email or phone.
+        ///
+        /// # Errors
+        /// [`AuthError::Validation`], [`AuthError::AccountNotFound`] (404 in seed 003),
+        /// [`AuthError::ContactMismatch`], [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
+        pub async fn request_reset_code(
+            &self,
+            form: ResetForm<'_>,
+            locale: Locale,
+        ) -> Result<ResetIssued, AuthError> {
+            let mut errors = ValidationErrors::new();
+            let target = self.reset_target(form, &mut errors).await?;
+            let Some((user, contact)) = target else {
+                return Err(errors.into());
+            };
+            let cs = self.settings.codes;
+            self.limit(
+                format!("reset-gap:{}", contact.key()),
+                1,
+                cs.resend_after_secs,
+            )
+            .await?;
+            self.limit(format!("reset-hour:{}", contact.key()), cs.per_hour, 3600)
+                .await?;
+            let now = self.now();
+            let code = self.ports.ids.secret_digits(6);
+            self.ports
+                .codes
+                .put(&VerificationCode {
+                    purpose: CodePurpose::ResetPassword,
+                    recipient: contact.key().to_owned(),
+                    fingerprint: self.ports.codec.keyed_fingerprint(&code),
+                    digits: 6,
+                    expires_at: now + cs.ttl,
+                    attempts: 0,
+                    max_attempts: cs.max_attempts,
+                })
+                .await?;
+            let minutes = cs.ttl.num_minutes();
+            match &contact {
+                Contact::Email(email) => {
+                    let kind = MailKind::ResetCode {
+                        username: user.username.as_str().to_owned(),
+                        code: code.clone(),
+                        minutes,
+                    };
+                    self.ports
+                        .outbox
+                        .enqueue(&compose(&kind, email, locale, &self.settings.mail), now)
+                        .await?;
+                }
+                Contact::Phone(phone) => {
+                    let text = match locale {
+                        Locale::ZhCn => format!(
+                            "【{}】您的重置密码验证码是 {code}，{minutes} 分钟内有效。",
+                            self.settings.mail.product_name
+                        ),
+                        Locale::En => format!(
+                            "[{}] Your password reset code is {code}, valid for {minutes} minutes.",
+                            self.settings.mail.product_name
+                        ),
+                    };
+                    self.ports.sms.send(phone, &text).await?;
+                }
+            }
+            Ok(ResetIssued {
+                expires_in: cs.ttl.num_seconds(),
+                debug_code: self.settings.expose_debug_codes.then_some(code),
+            })
+        }
+
+        /// Sets a new password with a reset code; every session of the user is revoked.
+        ///
+        /// # Errors
+        /// [`AuthError::Validation`], [`AuthError::AccountNotFound`], [`AuthError::ContactMismatch`],
+        /// [`AuthError::CodeExpired`], [`AuthError::CodeWrong`], [`AuthError::CodeExhausted`],
+        /// [`AuthError::Busy`], [`AuthError::Unavailable`].
+        pub async fn reset_password(
+            &self,
+            form: ResetForm<'_>,
+            code: Option<&str>,
+            new_password: Option<&str>,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            let mut errors = ValidationErrors::new();
+            let code = errors.check("code", required(code).map(str::to_owned));
+            let password = errors.check(
+                "new_password",
+                required(new_password)
+                    .and_then(|p| Password::parse(p, &self.settings.password_policy)),
+            );
+            let target = self.reset_target(form, &mut errors).await?;
+            let (Some((user, contact)), Some(code), Some(password)) = (target, code, password)
+            else {
+                return Err(errors.into());
+            };
+            self.check_code(CodePurpose::ResetPassword, contact.key(), &code)
+                .await?;
+            self.ports
+                .codes
+                .take(CodePurpose::ResetPassword, contact.key())
+                .await?
+                .ok_or(AuthError::CodeExpired)?;
+            let hash = self
+                .ports
+                .hasher
+                .hash(&PasswordAttempt::from(password))
+                .await?;
+            // Sessions first (safe to retry), then the hash with its notice.
+            self.revoke_user_sessions(user.id, None).await?;
+            self.store_password(&user, &hash, locale).await
+        }
+    }
+}
+
+pub use reset::{ResetForm, ResetIssued};
