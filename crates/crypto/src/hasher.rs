@@ -1,0 +1,280 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tessera_domain::error::HashError;
+use tessera_domain::newtypes::PasswordAttempt;
+use tessera_domain::ports::PasswordHasher;
+use tessera_domain::user::PasswordHash;
+use tokio::sync::Semaphore;
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB. Default 19456 (19 MiB, OWASP's first recommendation).
+    pub memory_kib: u32,
+    /// Passes. Default 2.
+    pub iterations: u32,
+    /// Lanes. Default 1.
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// How much hashing may happen at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasherLimits {
+    /// Hashes computed at the same time (default: the number of CPUs).
+    pub max_in_flight: usize,
+    /// Hashes allowed to wait for a slot; one more is refused with
+    /// [`HashError::Busy`] instead of queueing without bound.
+    pub max_waiting: usize,
+}
+
+impl Default for HasherLimits {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            max_in_flight: cpus,
+            max_waiting: cpus * 32,
+        }
+    }
+}
+
+struct Inner {
+    argon: Argon2<'static>,
+    slots: Arc<Semaphore>,
+    max_in_flight: usize,
+    admitted: AtomicUsize,
+    max_waiting: usize,
+    dummy: PasswordHash,
+}
+
+/// Argon2id hashing on tokio's blocking pool, never on the async executor.
+#[derive(Clone)]
+pub struct Argon2Hasher {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Argon2Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Hasher")
+            .field("params", self.inner.argon.params())
+            .field("max_waiting", &self.inner.max_waiting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Releases an admission however the hash ends (including cancellation).
+struct AdmissionGuard<'a>(&'a AtomicUsize);
+
+impl Drop for AdmissionGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Argon2Hasher {
+    /// A hasher with these parameters and limits. Computes one dummy hash (for
+    /// timing-safe answers to unknown users) before returning.
+    ///
+    /// # Errors
+    /// When the parameters are out of argon2's range, or no randomness is available.
+    pub fn new(params: Argon2Params, limits: HasherLimits) -> Result<Self, HashError> {
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+        let filler =
+            crate::hex(&crate::random_bytes(16).map_err(|e| HashError::Failed(e.to_string()))?);
+        let dummy = PasswordHash::new(
+            argon
+                .hash_password(filler.as_bytes())
+                .map_err(|e| HashError::Failed(e.to_string()))?
+                .to_string(),
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                argon,
+                slots: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+                max_in_flight: limits.max_in_flight.max(1),
+                admitted: AtomicUsize::new(0),
+                max_waiting: limits.max_waiting,
+                dummy,
+            }),
+        })
+    }
+
+    /// Hashes being computed right now.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.inner
+            .max_in_flight
+            .saturating_sub(self.inner.slots.available_permits())
+    }
+
+    /// Hashes admitted (computing or waiting for a slot).
+    #[must_use]
+    pub fn admitted(&self) -> usize {
+        self.inner.admitted.load(Ordering::Acquire)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let inner = &self.inner;
+        let cap = inner.max_in_flight + inner.max_waiting;
+        if inner.admitted.fetch_add(1, Ordering::AcqRel) >= cap {
+            inner.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let _admission = AdmissionGuard(&inner.admitted);
+        let permit = Arc::clone(&inner.slots)
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&inner.argon)
+        })
+        .await
+        .map_err(|e| HashError::Failed(format!("hash task: {e}")))
+    }
+}
+
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &PasswordAttempt) -> Result<PasswordHash, HashError> {
+        let pw = password.clone();
+        self.run(move |argon| {
+            argon
+                .hash_password(pw.expose().as_bytes())
+                .map(|h| PasswordHash::new(h.to_string()))
+                .map_err(|e| HashError::Failed(e.to_string()))
+        })
+        .await?
+    }
+
+    async fn verify(
+        &self,
+        password: &PasswordAttempt,
+        hash: &PasswordHash,
+    ) -> Result<bool, HashError> {
+        let pw = password.clone();
+        let hash = hash.clone();
+        self.run(move |argon| {
+            if let Some(ok) = crate::legacy::verify_legacy(pw.expose(), hash.as_str()) {
+                return Ok(ok);
+            }
+            match argon.verify_password(pw.expose().as_bytes(), hash.as_str()) {
+                Ok(()) => Ok(true),
+                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                Err(e) => Err(HashError::Failed(format!("stored hash unreadable: {e}"))),
+            }
+        })
+        .await?
+    }
+
+    fn dummy_hash(&self) -> &PasswordHash {
+        &self.inner.dummy
+    }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        let p = self.inner.argon.params();
+        let current = format!(
+            "$argon2id$v=19$m={},t={},p={}$",
+            p.m_cost(),
+            p.t_cost(),
+            p.p_cost()
+        );
+        !hash.as_str().starts_with(&current)
+    }
+
+    fn can_verify(&self, hash: &PasswordHash) -> bool {
+        hash.as_str().starts_with("$argon2") || crate::legacy::is_legacy(hash.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Argon2Params {
+        Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_argon2id_and_verifies() {
+        let h = Argon2Hasher::new(small(), HasherLimits::default()).unwrap();
+        let pw = PasswordAttempt::parse("password123").unwrap();
+        let hash = h.hash(&pw).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert!(h.verify(&pw, &hash).await.unwrap());
+        assert!(
+            !h.verify(&PasswordAttempt::parse("password124").unwrap(), &hash)
+                .await
+                .unwrap()
+        );
+        assert!(!h.verify(&pw, h.dummy_hash()).await.unwrap());
+        assert!(
+            h.verify(&pw, &PasswordHash::new("not a phc string"))
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refuses_instead_of_queueing_without_bound() {
+        let heavy = Argon2Params {
+            memory_kib: 8 * 1024,
+            iterations: 3,
+            parallelism: 1,
+        };
+        let h = Argon2Hasher::new(
+            heavy,
+            HasherLimits {
+                max_in_flight: 1,
+                max_waiting: 2,
+            },
+        )
+        .unwrap();
+        let pw = PasswordAttempt::parse("password123").unwrap();
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (h, pw) = (h.clone(), pw.clone());
+                tokio::spawn(async move { h.hash(&pw).await })
+            })
+            .collect();
+        let mut ok = 0;
+        let mut busy = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(HashError::Busy) => busy += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert!((1..=3).contains(&ok), "ok={ok}");
+        assert_eq!(ok + busy, 12);
+        assert_eq!(h.admitted(), 0);
+        assert_eq!(h.in_flight(), 0);
+    }
+}

@@ -1,0 +1,247 @@
+use chrono::{DateTime, TimeZone, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use tessera_domain::error::{SigningError, TokenProblem};
+use tessera_domain::newtypes::RoleName;
+use tessera_domain::ports::AccessTokenSigner;
+use tessera_domain::session::SessionId;
+use tessera_domain::token::AccessClaims;
+use tessera_domain::user::UserId;
+use uuid::Uuid;
+
+/// The JOSE `typ` of Tessera access tokens (RFC 9068).
+const HEADER_TYP: &str = "at+jwt";
+/// The `token_use` claim of access tokens; other tokens carry other values.
+const TOKEN_USE: &str = "access";
+
+/// What the signer needs to know.
+#[derive(Clone)]
+pub struct JwtConfig {
+    /// The HMAC key (at least 32 bytes in production).
+    pub secret: Vec<u8>,
+    /// `iss` written and required.
+    pub issuer: String,
+    /// `aud` written and required.
+    pub audience: String,
+}
+
+impl std::fmt::Debug for JwtConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtConfig")
+            .field("secret", &format_args!("<{} bytes>", self.secret.len()))
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    sub: String,
+    sid: Uuid,
+    jti: Uuid,
+    role: String,
+    token_use: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+/// HS256 access tokens. The algorithm is fixed here, never read from a token.
+pub struct JwtSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for JwtSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtSigner")
+            .field("algorithm", &"HS256")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtSigner {
+    /// A signer for `config`.
+    #[must_use]
+    pub fn new(config: &JwtConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        // Times are checked by the domain against its own clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        Self {
+            encoding: EncodingKey::from_secret(&config.secret),
+            decoding: DecodingKey::from_secret(&config.secret),
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+        }
+    }
+}
+
+fn at(secs: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_opt(secs, 0).single()
+}
+
+impl AccessTokenSigner for JwtSigner {
+    fn sign(&self, claims: &AccessClaims) -> Result<String, SigningError> {
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(HEADER_TYP.to_owned());
+        let wire = Wire {
+            sub: claims.user_id.0.to_string(),
+            sid: claims.session_id.0,
+            jti: claims.token_id,
+            role: claims.role.as_str().to_owned(),
+            token_use: TOKEN_USE.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: claims.issued_at.timestamp(),
+            nbf: claims.not_before.timestamp(),
+            exp: claims.expires_at.timestamp(),
+        };
+        encode(&header, &wire, &self.encoding).map_err(|e| SigningError(e.to_string()))
+    }
+
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
+        let data = decode::<Wire>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenProblem::Invalid)?;
+        if data.header.typ.as_deref() != Some(HEADER_TYP) || data.claims.token_use != TOKEN_USE {
+            return Err(TokenProblem::Invalid);
+        }
+        let w = data.claims;
+        Ok(AccessClaims {
+            user_id: UserId(w.sub.parse().map_err(|_| TokenProblem::Invalid)?),
+            session_id: SessionId(w.sid),
+            token_id: w.jti,
+            role: RoleName::parse(&w.role).map_err(|_| TokenProblem::Invalid)?,
+            issued_at: at(w.iat).ok_or(TokenProblem::Invalid)?,
+            not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
+            expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn config(secret: &[u8]) -> JwtConfig {
+        JwtConfig {
+            secret: secret.to_vec(),
+            issuer: "tessera".into(),
+            audience: "tessera-api".into(),
+        }
+    }
+
+    fn claims() -> AccessClaims {
+        let now = Utc
+            .timestamp_opt(Utc::now().timestamp(), 0)
+            .single()
+            .unwrap();
+        AccessClaims {
+            user_id: UserId(7),
+            session_id: SessionId(Uuid::new_v4()),
+            token_id: Uuid::new_v4(),
+            role: RoleName::parse("unauth").unwrap(),
+            issued_at: now,
+            not_before: now,
+            expires_at: now + chrono::Duration::seconds(900),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = JwtSigner::new(&config(&[7; 32]));
+        let c = claims();
+        let token = s.sign(&c).unwrap();
+        assert_eq!(s.verify(&token).unwrap(), c);
+    }
+
+    #[test]
+    fn other_key_issuer_or_audience_is_refused() {
+        let c = claims();
+        let token = JwtSigner::new(&config(&[7; 32])).sign(&c).unwrap();
+        assert_eq!(
+            JwtSigner::new(&config(&[8; 32])).verify(&token),
+            Err(TokenProblem::Invalid)
+        );
+        let mut other = config(&[7; 32]);
+        other.issuer = "someone-else".into();
+        assert_eq!(
+            JwtSigner::new(&other).verify(&token),
+            Err(TokenProblem::Invalid)
+        );
+        let mut other = config(&[7; 32]);
+        other.audience = "another-api".into();
+        assert_eq!(
+            JwtSigner::new(&other).verify(&token),
+            Err(TokenProblem::Invalid)
+        );
+    }
+
+    #[test]
+    fn alg_none_and_tampering_are_refused() {
+        let s = JwtSigner::new(&config(&[7; 32]));
+        let token = s.sign(&claims()).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+        assert_eq!(
+            s.verify(&format!("{none_header}.{}.", parts[1])),
+            Err(TokenProblem::Invalid)
+        );
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let forged = URL_SAFE_NO_PAD.encode(payload.replace("\"unauth\"", "\"super_admin\""));
+        assert_eq!(
+            s.verify(&format!("{}.{forged}.{}", parts[0], parts[2])),
+            Err(TokenProblem::Invalid)
+        );
+        assert_eq!(s.verify("not-a-jwt"), Err(TokenProblem::Invalid));
+    }
+
+    #[test]
+    fn a_token_without_the_access_typ_is_refused() {
+        let cfg = config(&[7; 32]);
+        let s = JwtSigner::new(&cfg);
+        let c = claims();
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some("JWT".into());
+        let wire = Wire {
+            sub: "7".into(),
+            sid: c.session_id.0,
+            jti: c.token_id,
+            role: "unauth".into(),
+            token_use: "access".into(),
+            iss: cfg.issuer.clone(),
+            aud: cfg.audience.clone(),
+            iat: c.issued_at.timestamp(),
+            nbf: c.not_before.timestamp(),
+            exp: c.expires_at.timestamp(),
+        };
+        let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();
+        assert_eq!(s.verify(&token), Err(TokenProblem::Invalid));
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let shown = format!(
+            "{:?} {:?}",
+            config(b"super-secret-key-material-123456"),
+            JwtSigner::new(&config(&[1; 32]))
+        );
+        assert!(!shown.contains("super-secret"));
+    }
+}
