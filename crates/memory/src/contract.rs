@@ -1,0 +1,579 @@
+//! Contract test suites: the behaviour every adapter of a port must show.
+//! Each adapter crate runs these against its own implementation, so a new
+//! adapter is proven by the same tests as the old ones.
+//!
+//! Enabled by the `contract` feature; meant for `[dev-dependencies]`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use tessera_domain::code::{CodePurpose, VerificationCode};
+use tessera_domain::error::CreateUserError;
+use tessera_domain::newtypes::{Email, Login, Phone, RoleName, Username};
+use tessera_domain::ports::{
+    CodeStore, MailOutbox, OutgoingMail, RateLimiter, SessionStore, TokenDenylist, UserCache,
+    UserRepository,
+};
+use tessera_domain::session::{ClientInfo, Session, SessionId};
+use tessera_domain::token::{RevocationKey, TokenFingerprint};
+use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId};
+use uuid::Uuid;
+
+/// A distinct prefix, so suites can share one store without colliding.
+fn tag() -> String {
+    Uuid::new_v4().simple().to_string()[..10].to_owned()
+}
+
+pub fn new_user(name: &str, email: &str, phone: Option<&str>) -> NewUser {
+    // Stored values are second-precise in MySQL DATETIME(6)? Microseconds: keep whole seconds to compare.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    NewUser {
+        public_id: Uuid::new_v4(),
+        username: Username::parse(name).unwrap(),
+        email: Email::parse(email).unwrap(),
+        phone: phone.map(|p| Phone::parse(p).unwrap()),
+        password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"),
+        role: RoleName::parse("unauth").unwrap(),
+        created_at: now,
+    }
+}
+
+/// [`UserRepository`]: round trip, lookups, unique columns, concurrent creation, password update.
+pub async fn users<R: UserRepository + Clone>(repo: R) {
+    let t = tag();
+    let phone = format!("139{}", &Uuid::new_v4().as_u128().to_string()[..8]);
+    let alice = repo
+        .create(
+            new_user(
+                &format!("Alice{t}"),
+                &format!("alice{t}@b.com"),
+                Some(&phone),
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.find_by_id(alice.id).await.unwrap(),
+        Some(alice.clone()),
+        "round trip"
+    );
+    assert!(alice.is_active && !alice.email_verified);
+    for login in [
+        format!("alice{t}"),
+        format!("ALICE{t}"),
+        format!("Alice{t}@B.com"),
+        phone.clone(),
+    ] {
+        let found = repo
+            .find_by_login(&Login::parse(&login).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            found.map(|u| u.id),
+            Some(alice.id),
+            "find_by_login({login})"
+        );
+    }
+    assert_eq!(
+        repo.find_by_login(&Login::parse(&format!("nobody{t}")).unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(repo.find_by_id(UserId(i64::MAX)).await.unwrap(), None);
+
+    for (u, field) in [
+        (
+            new_user(&format!("aLiCe{t}"), &format!("x{t}@b.com"), None),
+            UniqueField::Username,
+        ),
+        (
+            new_user(&format!("bob{t}"), &format!("alice{t}@b.com"), None),
+            UniqueField::Email,
+        ),
+        (
+            new_user(&format!("carol{t}"), &format!("c{t}@b.com"), Some(&phone)),
+            UniqueField::Phone,
+        ),
+    ] {
+        match repo.create(u, None).await {
+            Err(CreateUserError::Duplicate(f)) => assert_eq!(f, field),
+            other => panic!("expected duplicate {field:?}, got {other:?}"),
+        }
+    }
+    repo.create(
+        new_user(&format!("dave{t}"), &format!("d{t}@b.com"), None),
+        None,
+    )
+    .await
+    .unwrap();
+    repo.create(
+        new_user(&format!("erin{t}"), &format!("e{t}@b.com"), None),
+        None,
+    )
+    .await
+    .unwrap();
+
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let repo = repo.clone();
+            let (name, email) = (format!("same{t}"), format!("s{i}{t}@b.com"));
+            tokio::spawn(async move { repo.create(new_user(&name, &email, None), None).await })
+        })
+        .collect();
+    let (mut ok, mut dup) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(CreateUserError::Duplicate(UniqueField::Username)) => dup += 1,
+            Err(e) => panic!("concurrent create: {e}"),
+        }
+    }
+    assert_eq!(
+        (ok, dup),
+        (1, 39),
+        "exactly one of 40 concurrent creates wins"
+    );
+
+    let later = alice.created_at + Duration::seconds(5);
+    repo.update_password(alice.id, &PasswordHash::new("$argon2id$new"), later, None)
+        .await
+        .unwrap();
+    assert!(repo.mark_email_verified(alice.id, later).await.unwrap());
+    assert!(
+        !repo.mark_email_verified(alice.id, later).await.unwrap(),
+        "once"
+    );
+    assert!(
+        !repo
+            .mark_email_verified(UserId(i64::MAX), later)
+            .await
+            .unwrap()
+    );
+    let updated = repo.find_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(updated.password_hash.as_str(), "$argon2id$new");
+    assert_eq!(updated.updated_at, later);
+    assert!(updated.email_verified);
+}
+
+fn session(user: UserId) -> Session {
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    Session {
+        id: SessionId(Uuid::new_v4()),
+        user_id: user,
+        generation: 0,
+        refresh_fingerprint: TokenFingerprint("fp0".into()),
+        created_at: now,
+        last_used_at: now,
+        rotated_at: None,
+        expires_at: now + Duration::days(7),
+        revoked_at: None,
+        client: ClientInfo {
+            ip: Some("127.0.0.1".into()),
+            user_agent: Some("contract".into()),
+        },
+    }
+}
+
+/// [`SessionStore`]: round trip, compare-and-swap rotation (also concurrent), revocation.
+/// `owner` must exist where the store checks foreign keys.
+pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
+    let s = session(owner);
+    let other = session(owner);
+    let keep = session(owner);
+    for x in [&s, &other, &keep] {
+        store.create(x).await.unwrap();
+    }
+    assert_eq!(
+        store.get(s.id).await.unwrap(),
+        Some(s.clone()),
+        "round trip"
+    );
+    assert_eq!(store.get(SessionId(Uuid::new_v4())).await.unwrap(), None);
+
+    let now = s.created_at + Duration::seconds(1);
+    assert!(
+        store
+            .rotate(s.id, 0, &TokenFingerprint("fp1".into()), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate(s.id, 0, &TokenFingerprint("fpX".into()), now)
+            .await
+            .unwrap(),
+        "stale generation"
+    );
+    let got = store.get(s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.generation, got.refresh_fingerprint.0.as_str()),
+        (1, "fp1")
+    );
+    assert_eq!((got.rotated_at, got.last_used_at), (Some(now), now));
+
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let store = store.clone();
+            let id = other.id;
+            tokio::spawn(async move {
+                store
+                    .rotate(id, 0, &TokenFingerprint(format!("c{i}")), now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1, "exactly one concurrent rotation wins");
+
+    let revoked: HashSet<SessionId> = store
+        .revoke_all_for_user(owner, Some(keep.id), now)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(revoked, HashSet::from([s.id, other.id]));
+    assert!(
+        store
+            .revoke_all_for_user(owner, Some(keep.id), now)
+            .await
+            .unwrap()
+            .is_empty(),
+        "idempotent"
+    );
+    assert_eq!(
+        store.get(s.id).await.unwrap().unwrap().revoked_at,
+        Some(now)
+    );
+    assert!(
+        !store
+            .rotate(s.id, 1, &TokenFingerprint("fp2".into()), now)
+            .await
+            .unwrap(),
+        "revoked never rotates"
+    );
+    assert!(
+        store
+            .get(keep.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    store.revoke(keep.id, now).await.unwrap();
+    store
+        .revoke(keep.id, now + Duration::seconds(9))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(keep.id).await.unwrap().unwrap().revoked_at,
+        Some(now),
+        "first revocation time kept"
+    );
+}
+
+/// [`TokenDenylist`]: deny, check, never shorten, expiry.
+pub async fn denylist<D: TokenDenylist>(d: D) {
+    let now = Utc::now();
+    let live = RevocationKey::Session(SessionId(Uuid::new_v4()));
+    let short = RevocationKey::Token(Uuid::new_v4());
+    let absent = RevocationKey::Token(Uuid::new_v4());
+    d.deny(live, now + Duration::minutes(15)).await.unwrap();
+    d.deny(live, now + Duration::minutes(1)).await.unwrap();
+    d.deny(short, now + Duration::seconds(1)).await.unwrap();
+    assert!(d.any_denied(&[live], now).await.unwrap());
+    assert!(
+        d.any_denied(&[absent, live], now + Duration::minutes(5))
+            .await
+            .unwrap(),
+        "never shortened"
+    );
+    assert!(d.any_denied(&[short], now).await.unwrap());
+    assert!(
+        !d.any_denied(&[short], now + Duration::seconds(2))
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(!d.any_denied(&[absent], now).await.unwrap());
+    assert!(!d.any_denied(&[], now).await.unwrap());
+}
+
+/// [`UserCache`]: miss, put, hit, invalidate.
+pub async fn user_cache<C: UserCache>(cache: C) {
+    let user: User = new_user(&format!("cached{}", tag()), "c@b.com", Some("13800138000"))
+        .with_id(UserId(i64::from(rand_u16()) + 1_000_000));
+    assert_eq!(cache.get(user.id).await.unwrap(), None);
+    cache.put(&user).await.unwrap();
+    assert_eq!(
+        cache.get(user.id).await.unwrap(),
+        Some(user.clone()),
+        "round trip, every field"
+    );
+    cache.invalidate(user.id).await.unwrap();
+    assert_eq!(cache.get(user.id).await.unwrap(), None);
+    cache.invalidate(user.id).await.unwrap();
+}
+
+fn rand_u16() -> u16 {
+    (Uuid::new_v4().as_u128() % 60_000) as u16
+}
+
+/// [`CodeStore`]: one code per (purpose, recipient), failures counted, single use.
+pub async fn codes<S: CodeStore + Clone>(store: S) {
+    let recipient = format!("{}@b.com", tag());
+    let code = VerificationCode {
+        purpose: CodePurpose::ResetPassword,
+        recipient: recipient.clone(),
+        fingerprint: TokenFingerprint("fp".into()),
+        digits: 6,
+        expires_at: chrono::DateTime::from_timestamp(Utc::now().timestamp() + 600, 0).unwrap(),
+        attempts: 0,
+        max_attempts: 5,
+    };
+    assert_eq!(store.get(code.purpose, &recipient).await.unwrap(), None);
+    store.put(&code).await.unwrap();
+    assert_eq!(
+        store.get(code.purpose, &recipient).await.unwrap(),
+        Some(code.clone())
+    );
+    assert_eq!(
+        store
+            .get(CodePurpose::VerifyEmail, &recipient)
+            .await
+            .unwrap(),
+        None,
+        "purposes are separate"
+    );
+    assert_eq!(
+        store
+            .record_failure(code.purpose, &recipient)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .record_failure(code.purpose, &recipient)
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        store
+            .get(code.purpose, &recipient)
+            .await
+            .unwrap()
+            .unwrap()
+            .attempts,
+        2
+    );
+    assert_eq!(
+        store
+            .record_failure(CodePurpose::Register, &recipient)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let replacement = VerificationCode {
+        fingerprint: TokenFingerprint("fp2".into()),
+        ..code.clone()
+    };
+    store.put(&replacement).await.unwrap();
+    assert_eq!(
+        store.get(code.purpose, &recipient).await.unwrap(),
+        Some(replacement.clone()),
+        "replaced, count reset"
+    );
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, r) = (store.clone(), recipient.clone());
+            tokio::spawn(async move { store.take(CodePurpose::ResetPassword, &r).await.unwrap() })
+        })
+        .collect();
+    let mut taken = 0;
+    for t in tasks {
+        taken += usize::from(t.await.unwrap().is_some());
+    }
+    assert_eq!(taken, 1, "single use under concurrency");
+    assert_eq!(store.get(code.purpose, &recipient).await.unwrap(), None);
+
+    let expired = VerificationCode {
+        expires_at: Utc::now() - Duration::seconds(1),
+        recipient: format!("x{recipient}"),
+        ..code.clone()
+    };
+    store.put(&expired).await.unwrap();
+    assert_eq!(
+        store.get(code.purpose, &expired.recipient).await.unwrap(),
+        None,
+        "expired codes are gone"
+    );
+}
+
+/// [`RateLimiter`]: counts within a window, refuses past the limit, keys are separate.
+pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
+    let key = format!("contract:{}", tag());
+    for i in 1..=3u32 {
+        let d = limiter.hit(&key, 3, 60).await.unwrap();
+        assert!(d.allowed, "hit {i}");
+        assert_eq!((d.limit, d.remaining), (3, 3 - i));
+        assert!((1..=60).contains(&d.reset_after_secs), "{d:?}");
+    }
+    let d = limiter.hit(&key, 3, 60).await.unwrap();
+    assert!(!d.allowed);
+    assert_eq!(d.remaining, 0);
+    assert!(
+        limiter
+            .hit(&format!("{key}:other"), 3, 60)
+            .await
+            .unwrap()
+            .allowed
+    );
+
+    let short = format!("{key}:short");
+    assert!(limiter.hit(&short, 1, 1).await.unwrap().allowed);
+    assert!(!limiter.hit(&short, 1, 1).await.unwrap().allowed);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(
+        limiter.hit(&short, 1, 1).await.unwrap().allowed,
+        "a new window"
+    );
+}
+
+fn mail(to: &str, subject: &str) -> OutgoingMail {
+    OutgoingMail {
+        to: Email::parse(to).unwrap(),
+        subject: subject.into(),
+        text: format!("{subject}\n"),
+        html: format!("<p>{subject}</p>"),
+    }
+}
+
+/// [`UserRepository`] + [`MailOutbox`] of one store: mail that accompanies a
+/// change is queued if and only if the change is stored.
+pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox: O) {
+    let t = tag();
+    let before = outbox.pending().await.unwrap();
+    let u = repo
+        .create(
+            new_user(&format!("m{t}"), &format!("m{t}@b.com"), None),
+            Some(&mail(&format!("m{t}@b.com"), "welcome")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.pending().await.unwrap(),
+        before + 1,
+        "queued with the user"
+    );
+    let dup = repo
+        .create(
+            new_user(&format!("m{t}"), &format!("other{t}@b.com"), None),
+            Some(&mail("x@b.com", "never")),
+        )
+        .await;
+    assert!(matches!(
+        dup,
+        Err(CreateUserError::Duplicate(UniqueField::Username))
+    ));
+    assert_eq!(
+        outbox.pending().await.unwrap(),
+        before + 1,
+        "a refused change queues nothing"
+    );
+    repo.update_password(
+        u.id,
+        &PasswordHash::new("$argon2id$x"),
+        Utc::now(),
+        Some(&mail(u.email.as_str(), "changed")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outbox.pending().await.unwrap(), before + 2);
+}
+
+/// [`MailOutbox`]: due mail is claimed once per lease, failures are retried later, sent mail never again.
+pub async fn outbox<O: MailOutbox>(outbox: O) {
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let lease = Duration::seconds(60);
+    // Drain anything due from earlier suites sharing the store.
+    for q in outbox
+        .claim_due(now + Duration::days(30), 10_000, lease)
+        .await
+        .unwrap()
+    {
+        outbox.mark_sent(q.id, now).await.unwrap();
+    }
+    let t = tag();
+    outbox
+        .enqueue(&mail(&format!("a{t}@b.com"), "first"), now)
+        .await
+        .unwrap();
+    outbox
+        .enqueue(&mail(&format!("b{t}@b.com"), "second"), now)
+        .await
+        .unwrap();
+    assert_eq!(outbox.pending().await.unwrap(), 2);
+
+    let claimed = outbox.claim_due(now, 10, lease).await.unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|q| q.mail.subject.as_str())
+            .collect::<Vec<_>>(),
+        ["first", "second"]
+    );
+    assert_eq!(
+        claimed[0].mail,
+        mail(&format!("a{t}@b.com"), "first"),
+        "round trip"
+    );
+    assert!(
+        outbox.claim_due(now, 10, lease).await.unwrap().is_empty(),
+        "leased: nobody else gets them"
+    );
+
+    outbox.mark_sent(claimed[0].id, now).await.unwrap();
+    outbox
+        .mark_failed(claimed[1].id, 1, now + Duration::seconds(30), "smtp down")
+        .await
+        .unwrap();
+    assert_eq!(outbox.pending().await.unwrap(), 1);
+    assert!(
+        outbox
+            .claim_due(now + Duration::seconds(10), 10, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let again = outbox
+        .claim_due(now + Duration::seconds(31), 10, lease)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].mail.subject.as_str(), again[0].attempts),
+        ("second", 1)
+    );
+    outbox.mark_sent(again[0].id, now).await.unwrap();
+    assert_eq!(outbox.pending().await.unwrap(), 0);
+    assert!(
+        outbox
+            .claim_due(now + Duration::days(30), 10, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "sent mail never again"
+    );
+}

@@ -1,0 +1,180 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use tessera_domain::clock::{Clock, IdSource};
+use tessera_domain::error::{HashError, SigningError, TokenProblem};
+use tessera_domain::newtypes::{PasswordAttempt, RoleName};
+use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec};
+use tessera_domain::session::SessionId;
+use tessera_domain::token::{AccessClaims, RefreshToken, RefreshTokenParts, TokenFingerprint};
+use tessera_domain::user::{PasswordHash, UserId};
+use uuid::Uuid;
+
+/// A clock that moves only when told. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+impl ManualClock {
+    /// A clock stopped at `start` (whole seconds, like token timestamps).
+    #[must_use]
+    pub fn new(start: DateTime<Utc>) -> Self {
+        let start = Utc
+            .timestamp_opt(start.timestamp(), 0)
+            .single()
+            .unwrap_or(start);
+        Self {
+            now: Arc::new(Mutex::new(start)),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new(Utc::now())
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// UUIDs 00000000-0000-0000-0000-000000000001, …2, …: predictable ids for tests.
+#[derive(Debug, Clone, Default)]
+pub struct SequentialIds {
+    next: Arc<AtomicU64>,
+}
+
+impl IdSource for SequentialIds {
+    fn new_uuid(&self) -> Uuid {
+        Uuid::from_u128(u128::from(self.next.fetch_add(1, Ordering::Relaxed) + 1))
+    }
+}
+
+/// "Hashes" a password as `plain$<password>`. **Test fake, no security.**
+#[derive(Debug, Clone)]
+pub struct PlainHasher {
+    dummy: PasswordHash,
+}
+
+impl Default for PlainHasher {
+    fn default() -> Self {
+        Self {
+            dummy: PasswordHash::new("plain$\u{1}never-matches"),
+        }
+    }
+}
+
+impl PasswordHasher for PlainHasher {
+    async fn hash(&self, password: &PasswordAttempt) -> Result<PasswordHash, HashError> {
+        Ok(PasswordHash::new(format!("plain${}", password.expose())))
+    }
+
+    async fn verify(
+        &self,
+        password: &PasswordAttempt,
+        hash: &PasswordHash,
+    ) -> Result<bool, HashError> {
+        // `legacy$<password>` stands for an imported hash in tests.
+        let stored = hash
+            .as_str()
+            .strip_prefix("plain$")
+            .or_else(|| hash.as_str().strip_prefix("legacy$"))
+            .ok_or_else(|| HashError::Failed("not a plain hash".into()))?;
+        Ok(stored == password.expose())
+    }
+
+    fn dummy_hash(&self) -> &PasswordHash {
+        &self.dummy
+    }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        !hash.as_str().starts_with("plain$")
+    }
+
+    fn can_verify(&self, hash: &PasswordHash) -> bool {
+        hash.as_str().starts_with("plain$") || hash.as_str().starts_with("legacy$")
+    }
+}
+
+/// Access tokens as readable, unsigned text: `fake-at.<user>.<sid>.<jti>.<role>.<iat>.<nbf>.<exp>`.
+/// **Test fake: anyone can forge these.**
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FakeSigner;
+
+impl AccessTokenSigner for FakeSigner {
+    fn sign(&self, c: &AccessClaims) -> Result<String, SigningError> {
+        Ok(format!(
+            "fake-at.{}.{}.{}.{}.{}.{}.{}",
+            c.user_id.0,
+            c.session_id.0,
+            c.token_id,
+            c.role,
+            c.issued_at.timestamp(),
+            c.not_before.timestamp(),
+            c.expires_at.timestamp()
+        ))
+    }
+
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
+        let p: Vec<&str> = token.split('.').collect();
+        let [tag, user, sid, jti, role, iat, nbf, exp] = p.as_slice() else {
+            return Err(TokenProblem::Invalid);
+        };
+        if *tag != "fake-at" {
+            return Err(TokenProblem::Invalid);
+        }
+        let time = |s: &str| {
+            s.parse::<i64>()
+                .ok()
+                .and_then(|t| Utc.timestamp_opt(t, 0).single())
+                .ok_or(TokenProblem::Invalid)
+        };
+        Ok(AccessClaims {
+            user_id: UserId(user.parse().map_err(|_| TokenProblem::Invalid)?),
+            session_id: SessionId(sid.parse().map_err(|_| TokenProblem::Invalid)?),
+            token_id: jti.parse().map_err(|_| TokenProblem::Invalid)?,
+            role: RoleName::parse(role).map_err(|_| TokenProblem::Invalid)?,
+            issued_at: time(iat)?,
+            not_before: time(nbf)?,
+            expires_at: time(exp)?,
+        })
+    }
+}
+
+/// Refresh tokens as `fake-rt.<sid>.<generation>`. **Test fake: forgeable.**
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FakeRefreshCodec;
+
+impl RefreshTokenCodec for FakeRefreshCodec {
+    fn issue(&self, session: SessionId, generation: u32) -> RefreshToken {
+        RefreshToken::new(format!("fake-rt.{}.{generation}", session.0))
+    }
+
+    fn parse(&self, token: &str) -> Option<RefreshTokenParts> {
+        let rest = token.strip_prefix("fake-rt.")?;
+        let (sid, generation) = rest.split_once('.')?;
+        Some(RefreshTokenParts {
+            session_id: SessionId(sid.parse().ok()?),
+            generation: generation.parse().ok()?,
+        })
+    }
+
+    fn fingerprint(&self, token: &RefreshToken) -> TokenFingerprint {
+        TokenFingerprint(format!("fp:{}", token.expose()))
+    }
+
+    fn keyed_fingerprint(&self, secret: &str) -> TokenFingerprint {
+        TokenFingerprint(format!("kfp:{secret}"))
+    }
+}

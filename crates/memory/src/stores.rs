@@ -1,0 +1,317 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use tessera_domain::error::{CreateUserError, StoreError};
+use tessera_domain::newtypes::Login;
+use tessera_domain::ports::{Mailer, OutgoingMail, SessionStore, TokenDenylist, UserRepository};
+use tessera_domain::session::{Session, SessionId};
+use tessera_domain::token::{RevocationKey, TokenFingerprint};
+use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these maps half-updated
+    // (every update is a single insert or field write), so keep going.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Debug, Default)]
+struct UserTable {
+    next_id: i64,
+    rows: BTreeMap<i64, User>,
+}
+
+/// Users in a map; usernames unique without regard to ASCII case. Mail that
+/// accompanies a change goes to [`MemoryUsers::outbox`] under the same lock.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryUsers {
+    table: Arc<Mutex<UserTable>>,
+    outbox: crate::MemoryOutbox,
+}
+
+impl MemoryUsers {
+    /// Users whose accompanying mail goes to `outbox`.
+    #[must_use]
+    pub fn with_outbox(outbox: crate::MemoryOutbox) -> Self {
+        Self {
+            table: Arc::default(),
+            outbox,
+        }
+    }
+
+    /// The outbox that receives mail accompanying changes.
+    #[must_use]
+    pub fn outbox(&self) -> &crate::MemoryOutbox {
+        &self.outbox
+    }
+
+    /// Marks a user active or disabled (an admin action, exposed for tests and embedders).
+    pub fn set_active(&self, id: UserId, active: bool) {
+        if let Some(u) = lock(&self.table).rows.get_mut(&id.0) {
+            u.is_active = active;
+        }
+    }
+
+    /// Number of stored users.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        lock(&self.table).rows.len()
+    }
+
+    /// True when no user is stored.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl UserRepository for MemoryUsers {
+    async fn create(
+        &self,
+        user: NewUser,
+        mail: Option<&OutgoingMail>,
+    ) -> Result<User, CreateUserError> {
+        let mut t = lock(&self.table);
+        for u in t.rows.values() {
+            if u.username
+                .as_str()
+                .eq_ignore_ascii_case(user.username.as_str())
+            {
+                return Err(CreateUserError::Duplicate(UniqueField::Username));
+            }
+            if u.email == user.email {
+                return Err(CreateUserError::Duplicate(UniqueField::Email));
+            }
+            if user.phone.is_some() && u.phone == user.phone {
+                return Err(CreateUserError::Duplicate(UniqueField::Phone));
+            }
+        }
+        t.next_id += 1;
+        let stored = user.with_id(UserId(t.next_id));
+        t.rows.insert(stored.id.0, stored.clone());
+        if let Some(m) = mail {
+            self.outbox.push(m, stored.created_at);
+        }
+        Ok(stored)
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.table).rows.get(&id.0).cloned())
+    }
+
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
+            let changed = !u.email_verified;
+            u.email_verified = true;
+            if changed {
+                u.updated_at = at;
+            }
+            changed
+        }))
+    }
+
+    async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+        let t = lock(&self.table);
+        Ok(t.rows
+            .values()
+            .find(|u| match login {
+                Login::Username(n) => u.username.as_str().eq_ignore_ascii_case(n.as_str()),
+                Login::Email(e) => &u.email == e,
+                Login::Phone(p) => u.phone.as_ref() == Some(p),
+            })
+            .cloned())
+    }
+
+    async fn update_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+    ) -> Result<(), StoreError> {
+        let mut t = lock(&self.table);
+        if let Some(u) = t.rows.get_mut(&id.0) {
+            u.password_hash = hash.clone();
+            u.updated_at = at;
+            if let Some(m) = mail {
+                self.outbox.push(m, at);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sessions in a map.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySessions {
+    rows: Arc<Mutex<HashMap<SessionId, Session>>>,
+}
+
+impl SessionStore for MemorySessions {
+    async fn create(&self, session: &Session) -> Result<(), StoreError> {
+        lock(&self.rows).insert(session.id, session.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        Ok(lock(&self.rows).get(&id).cloned())
+    }
+
+    async fn rotate(
+        &self,
+        id: SessionId,
+        from_generation: u32,
+        new_fingerprint: &TokenFingerprint,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut rows = lock(&self.rows);
+        match rows.get_mut(&id) {
+            Some(s) if s.generation == from_generation && s.revoked_at.is_none() => {
+                s.generation += 1;
+                s.refresh_fingerprint = new_fingerprint.clone();
+                s.rotated_at = Some(at);
+                s.last_used_at = at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(s) = lock(&self.rows).get_mut(&id) {
+            s.revoked_at.get_or_insert(at);
+        }
+        Ok(())
+    }
+
+    async fn revoke_all_for_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let mut revoked = Vec::new();
+        for s in lock(&self.rows).values_mut() {
+            if s.user_id == user && Some(s.id) != keep && s.revoked_at.is_none() {
+                s.revoked_at = Some(at);
+                revoked.push(s.id);
+            }
+        }
+        Ok(revoked)
+    }
+}
+
+/// Denied keys with their expiry; expired entries are swept as new ones arrive.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryDenylist {
+    entries: Arc<Mutex<HashMap<RevocationKey, DateTime<Utc>>>>,
+}
+
+impl MemoryDenylist {
+    /// Number of entries held (expired ones included until the next sweep).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    /// True when empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records an entry without sweeping (used to load persisted entries).
+    pub fn insert(&self, key: RevocationKey, until: DateTime<Utc>) {
+        let mut e = lock(&self.entries);
+        let slot = e.entry(key).or_insert(until);
+        *slot = (*slot).max(until);
+    }
+}
+
+impl TokenDenylist for MemoryDenylist {
+    async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut e = lock(&self.entries);
+        if e.len() >= 1024 && e.len().is_power_of_two() {
+            let now = Utc::now();
+            e.retain(|_, t| *t > now);
+        }
+        let slot = e.entry(key).or_insert(until);
+        *slot = (*slot).max(until);
+        Ok(())
+    }
+
+    async fn any_denied(
+        &self,
+        keys: &[RevocationKey],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let e = lock(&self.entries);
+        Ok(keys.iter().any(|k| e.get(k).is_some_and(|t| *t > now)))
+    }
+}
+
+/// Keeps every text message it is asked to send, for tests and examples to read.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySms {
+    sent: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl MemorySms {
+    /// Every (phone, text) sent so far, oldest first.
+    #[must_use]
+    pub fn sent(&self) -> Vec<(String, String)> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl tessera_domain::ports::SmsSender for MemorySms {
+    async fn send(
+        &self,
+        to: &tessera_domain::newtypes::Phone,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        lock(&self.sent).push((to.as_str().to_owned(), text.to_owned()));
+        Ok(())
+    }
+}
+
+/// Keeps every mail it is asked to send, for tests and examples to read.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryMailer {
+    sent: Arc<Mutex<Vec<OutgoingMail>>>,
+}
+
+impl MemoryMailer {
+    /// Every mail sent so far, oldest first.
+    #[must_use]
+    pub fn sent(&self) -> Vec<OutgoingMail> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), StoreError> {
+        lock(&self.sent).push(mail.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_domain::newtypes::Email;
+
+    #[tokio::test]
+    async fn memory_mailer_records_without_showing_bodies_in_debug() {
+        let m = MemoryMailer::default();
+        let mail = OutgoingMail {
+            to: Email::parse("a@b.com").unwrap(),
+            subject: "Verify".into(),
+            text: "code 123456".into(),
+            html: "<p>code 123456</p>".into(),
+        };
+        m.send(&mail).await.unwrap();
+        assert_eq!(m.sent(), vec![mail.clone()]);
+        assert!(!format!("{mail:?}").contains("123456"));
+    }
+}

@@ -1,0 +1,423 @@
+//! The authentication use cases, run against the in-memory fakes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::Duration;
+use tessera_domain::error::TokenProblem;
+use tessera_domain::mail::Locale;
+use tessera_domain::ports::{Ports, SessionStore};
+use tessera_domain::service::RegistrationForm;
+use tessera_domain::session::ClientInfo;
+use tessera_domain::user::UniqueField;
+use tessera_domain::validation::FieldIssue;
+use tessera_domain::{AuthError, AuthService, AuthSettings};
+use tessera_memory::{ManualClock, MemoryPorts, memory_adapters};
+
+struct Harness {
+    svc: AuthService<MemoryPorts>,
+    clock: ManualClock,
+}
+
+impl Harness {
+    async fn login(&self) -> tessera_domain::service::LoginOutcome {
+        self.svc
+            .login("alice", "Secret123", ClientInfo::default())
+            .await
+            .unwrap()
+    }
+
+    async fn auth(&self, token: &str) -> Result<tessera_domain::service::Authenticated, AuthError> {
+        self.svc.authenticate(Some(token)).await
+    }
+
+    async fn revoked(&self, token: &str) -> bool {
+        matches!(
+            self.auth(token).await,
+            Err(AuthError::Token(TokenProblem::Revoked))
+        )
+    }
+}
+
+fn harness() -> Harness {
+    let clock = ManualClock::default();
+    let svc = AuthService::new(memory_adapters(clock.clone()), AuthSettings::default());
+    Harness { svc, clock }
+}
+
+fn form(username: &str, email: &str, password: &str) -> RegistrationForm {
+    RegistrationForm {
+        username: Some(username.into()),
+        email: Some(email.into()),
+        password: Some(password.into()),
+        ..RegistrationForm::default()
+    }
+}
+
+async fn alice(h: &Harness) {
+    let mut f = form("alice", "a@b.com", "Secret123");
+    f.phone = Some("13800138000".into());
+    f.role = Some("pharmacy".into());
+    h.svc.register(&f, Locale::En).await.unwrap();
+}
+
+#[tokio::test]
+async fn register_stores_a_normalised_user_with_the_default_role() {
+    let h = harness();
+    let u = h
+        .svc
+        .register(
+            &form(" testuser ", "Test@Example.com", "password123"),
+            Locale::En,
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.username.as_str(), "testuser");
+    assert_eq!(u.email.as_str(), "test@example.com");
+    assert_eq!(u.role.as_str(), "unauth");
+    assert!(u.is_active);
+    assert_ne!(u.password_hash.as_str(), "password123");
+}
+
+#[tokio::test]
+async fn register_reports_every_bad_field_at_once() {
+    let h = harness();
+    let mut f = form("ab", "not-an-email", "short");
+    f.phone = Some("12ab".into());
+    f.role = Some("super_admin".into());
+    let Err(AuthError::Validation(e)) = h.svc.register(&f, Locale::En).await else {
+        panic!("expected validation")
+    };
+    let fields: Vec<&str> = e.fields().keys().map(String::as_str).collect();
+    assert_eq!(fields, ["email", "password", "phone", "role", "username"]);
+    assert!(matches!(
+        e.fields()["role"][0],
+        FieldIssue::RoleNotAllowed { .. }
+    ));
+}
+
+#[tokio::test]
+async fn duplicates_conflict_on_the_right_field() {
+    let h = harness();
+    alice(&h).await;
+    for (f, field) in [
+        (form("ALICE", "x@b.com", "Secret123"), UniqueField::Username),
+        (form("alice2", "A@B.com", "Secret123"), UniqueField::Email),
+        (
+            RegistrationForm {
+                phone: Some("138 0013 8000".into()),
+                ..form("alice3", "c@b.com", "Secret123")
+            },
+            UniqueField::Phone,
+        ),
+    ] {
+        match h.svc.register(&f, Locale::En).await {
+            Err(AuthError::Conflict(got)) => assert_eq!(got, field),
+            other => panic!("expected conflict on {field:?}, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
+    let h = harness();
+    alice(&h).await;
+    for id in ["alice", "Alice", "A@B.COM", "13800138000", "+138-0013-8000"] {
+        let out = h
+            .svc
+            .login(id, "Secret123", ClientInfo::default())
+            .await
+            .unwrap();
+        assert_eq!(out.user.username.as_str(), "alice", "{id}");
+        assert_eq!(out.tokens.access.expires_in, 900);
+    }
+    for (id, pw) in [
+        ("alice", "wrong"),
+        ("nobody", "Secret123"),
+        ("ab", "Secret123"),
+        ("x@y.com", "Secret123"),
+    ] {
+        assert!(
+            matches!(
+                h.svc.login(id, pw, ClientInfo::default()).await,
+                Err(AuthError::InvalidCredentials)
+            ),
+            "{id}"
+        );
+    }
+    let Err(AuthError::Validation(e)) = h.svc.login("", "", ClientInfo::default()).await else {
+        panic!()
+    };
+    assert_eq!(e.fields().len(), 2);
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    h.svc.ports().users.set_active(out.user.id, false);
+    assert!(matches!(
+        h.svc
+            .login("alice", "Secret123", ClientInfo::default())
+            .await,
+        Err(AuthError::AccountDisabled)
+    ));
+    let auth = h.auth(out.tokens.access.token.expose()).await.unwrap();
+    assert!(matches!(
+        h.svc.current_user(&auth).await,
+        Err(AuthError::AccountDisabled)
+    ));
+    assert!(matches!(
+        h.svc.refresh(out.tokens.refresh.expose()).await,
+        Err(AuthError::AccountDisabled)
+    ));
+}
+
+#[tokio::test]
+async fn access_tokens_expire_and_refresh_tokens_are_not_access_tokens() {
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    let at = out.tokens.access.token.expose().to_owned();
+    assert!(h.auth(&at).await.is_ok());
+    assert!(matches!(
+        h.svc.authenticate(Some(out.tokens.refresh.expose())).await,
+        Err(AuthError::Token(TokenProblem::Invalid))
+    ));
+    assert!(matches!(
+        h.svc.authenticate(None).await,
+        Err(AuthError::Token(TokenProblem::Missing))
+    ));
+    h.clock.advance(Duration::seconds(900 + 31));
+    assert!(matches!(
+        h.svc.authenticate(Some(&at)).await,
+        Err(AuthError::Token(TokenProblem::Expired))
+    ));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_after_the_interval_revokes_the_family() {
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    let r0 = out.tokens.refresh.expose().to_owned();
+    let (_, p1) = h.svc.refresh(&r0).await.unwrap();
+    assert_ne!(p1.refresh.expose(), r0);
+
+    // Within the interval, the old token answers with the current pair.
+    h.clock.advance(Duration::seconds(5));
+    let (_, again) = h.svc.refresh(&r0).await.unwrap();
+    assert_eq!(again.refresh.expose(), p1.refresh.expose());
+
+    // After it, the old token revokes the whole session.
+    h.clock.advance(Duration::seconds(6));
+    assert!(matches!(
+        h.svc.refresh(&r0).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        h.svc.refresh(p1.refresh.expose()).await,
+        Err(AuthError::Token(TokenProblem::Revoked))
+    ));
+    assert!(h.revoked(p1.access.token.expose()).await);
+    assert!(h.revoked(out.tokens.access.token.expose()).await);
+}
+
+#[tokio::test]
+async fn a_token_two_generations_old_is_reuse_even_inside_the_interval() {
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    let r0 = out.tokens.refresh.expose().to_owned();
+    let (_, p1) = h.svc.refresh(&r0).await.unwrap();
+    let (_, _p2) = h.svc.refresh(p1.refresh.expose()).await.unwrap();
+    assert!(matches!(
+        h.svc.refresh(&r0).await,
+        Err(AuthError::RefreshReused)
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_rotate_once() {
+    let h = std::sync::Arc::new(harness());
+    alice(&h).await;
+    let out = h.login().await;
+    let r0 = out.tokens.refresh.expose().to_owned();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (h, r0) = (h.clone(), r0.clone());
+            tokio::spawn(async move {
+                h.svc
+                    .refresh(&r0)
+                    .await
+                    .map(|(_, p)| p.refresh.expose().to_owned())
+            })
+        })
+        .collect();
+    let mut tokens = std::collections::HashSet::new();
+    for t in tasks {
+        tokens.insert(t.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        tokens.len(),
+        1,
+        "every caller got the same current refresh token"
+    );
+    let s = h
+        .svc
+        .ports()
+        .sessions
+        .get(out.session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.generation, 1);
+}
+
+#[tokio::test]
+async fn refresh_by_access_token_never_outlives_the_session() {
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    // Keep refreshing by access token until just before the 7-day session end.
+    let mut at = out.tokens.access.token.expose().to_owned();
+    for _ in 0..((7 * 24 * 3600) / 800 - 1) {
+        h.clock.advance(Duration::seconds(800));
+        let auth = h.auth(&at).await.unwrap();
+        let (_, access) = h.svc.refresh_access(&auth).await.unwrap();
+        assert!(access.claims.expires_at <= out.session.expires_at);
+        at = access.token.expose().to_owned();
+    }
+    h.clock.advance(Duration::seconds(800));
+    let auth = h.svc.authenticate(Some(&at)).await;
+    // The last token expired with the session, or the session itself refuses.
+    match auth {
+        Err(AuthError::Token(TokenProblem::Expired)) => {}
+        Ok(a) => assert!(matches!(
+            h.svc.refresh_access(&a).await,
+            Err(AuthError::Token(TokenProblem::Expired))
+        )),
+        Err(e) => panic!("unexpected {e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn logout_kills_access_and_refresh_of_that_session_only() {
+    let h = harness();
+    alice(&h).await;
+    let a = h.login().await;
+    let b = h.login().await;
+    let auth = h.auth(a.tokens.access.token.expose()).await.unwrap();
+    h.svc.logout(&auth).await.unwrap();
+    assert!(h.revoked(a.tokens.access.token.expose()).await);
+    assert!(matches!(
+        h.svc.refresh(a.tokens.refresh.expose()).await,
+        Err(AuthError::Token(TokenProblem::Revoked))
+    ));
+    assert!(h.auth(b.tokens.access.token.expose()).await.is_ok());
+}
+
+#[tokio::test]
+async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
+    let h = harness();
+    alice(&h).await;
+    let me = h.login().await;
+    let other = h.login().await;
+    let auth = h.auth(me.tokens.access.token.expose()).await.unwrap();
+
+    assert!(matches!(
+        h.svc
+            .change_password(&auth, Some("wrong"), Some("NewSecret456"), Locale::En)
+            .await,
+        Err(AuthError::WrongPassword)
+    ));
+    assert!(matches!(
+        h.svc
+            .change_password(&auth, Some("Secret123"), Some("Secret123"), Locale::En)
+            .await,
+        Err(AuthError::SamePassword)
+    ));
+    assert!(matches!(
+        h.svc
+            .change_password(&auth, Some("Secret123"), Some("short"), Locale::En)
+            .await,
+        Err(AuthError::Validation(_))
+    ));
+    // Failed attempts revoked nothing.
+    assert!(h.auth(other.tokens.access.token.expose()).await.is_ok());
+
+    h.svc
+        .change_password(&auth, Some("Secret123"), Some("NewSecret456"), Locale::En)
+        .await
+        .unwrap();
+    assert!(h.auth(me.tokens.access.token.expose()).await.is_ok());
+    let queued = h.svc.ports().users.outbox().all();
+    let subjects: Vec<&str> = queued.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "[Tessera] Verify your email address",
+            "[Tessera] Your password was changed"
+        ],
+        "registration queued its verification mail; the change one notice; failed attempts none"
+    );
+    assert!(queued.iter().all(|m| m.to.as_str() == "a@b.com"));
+    assert!(h.svc.refresh(me.tokens.refresh.expose()).await.is_ok());
+    assert!(h.revoked(other.tokens.access.token.expose()).await);
+    assert!(matches!(
+        h.svc.refresh(other.tokens.refresh.expose()).await,
+        Err(AuthError::Token(TokenProblem::Revoked))
+    ));
+    assert!(matches!(
+        h.svc
+            .login("alice", "Secret123", ClientInfo::default())
+            .await,
+        Err(AuthError::InvalidCredentials)
+    ));
+    assert!(
+        h.svc
+            .login("alice", "NewSecret456", ClientInfo::default())
+            .await
+            .is_ok()
+    );
+}
+
+#[test]
+fn memory_ports_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<AuthService<MemoryPorts>>();
+    assert_send_sync::<<MemoryPorts as Ports>::Users>();
+}
+
+#[tokio::test]
+async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
+    use tessera_domain::ports::UserRepository as _;
+    let h = harness();
+    let mut user = tessera_memory::contract_free_new_user();
+    user.password_hash = tessera_domain::user::PasswordHash::new("legacy$OldSecret1");
+    let stored = h.svc.ports().users.create(user, None).await.unwrap();
+    assert!(matches!(
+        h.svc.login("legacy", "wrong", ClientInfo::default()).await,
+        Err(AuthError::InvalidCredentials)
+    ));
+    h.svc
+        .login("legacy", "OldSecret1", ClientInfo::default())
+        .await
+        .unwrap();
+    let after = h
+        .svc
+        .ports()
+        .users
+        .find_by_id(stored.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.password_hash.as_str(),
+        "plain$OldSecret1",
+        "rehashed with the current hasher"
+    );
+    h.svc
+        .login("legacy", "OldSecret1", ClientInfo::default())
+        .await
+        .unwrap();
+}
