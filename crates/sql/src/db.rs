@@ -1,0 +1,377 @@
+use std::time::Duration;
+
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection as _, ConnectionError};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection as _};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+use mysql_async::prelude::Queryable as _;
+use tessera_domain::error::StoreError;
+use thiserror::Error;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub(crate) type SqlitePool = Pool<SqliteConn>;
+pub(crate) type MysqlPool = Pool<AsyncMysqlConnection>;
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `mysql://user:pass@host:port/db` (also `mariadb://`), `sqlite://path`,
+    /// `sqlite:path` or a bare file path. MySQL TLS is set by the URL's
+    /// `require_ssl=true` (plus `verify_ca`, `verify_identity`) parameters.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: usize,
+    /// How long to wait for a pooled connection before answering "unavailable".
+    pub acquire_timeout: Duration,
+}
+
+/// A database could not be opened or migrated.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL (expected mysql://, mariadb:// or sqlite://): {0}")]
+    UnsupportedUrl(String),
+    /// Opening or migrating failed.
+    #[error("database: {0}")]
+    Open(String),
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub enum Database {
+    /// SQLite file, the embedded default.
+    Sqlite(SqlitePool),
+    /// MySQL or MariaDB, through the pure-Rust `mysql_async` driver.
+    Mysql(MysqlPool),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(p) => f
+                .debug_struct("Database::Sqlite")
+                .field("status", &p.status())
+                .finish(),
+            Self::Mysql(p) => f
+                .debug_struct("Database::Mysql")
+                .field("status", &p.status())
+                .finish(),
+        }
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Backend {
+    Sqlite(String),
+    Mysql(String),
+}
+
+fn backend(url: &str) -> Result<Backend, DbError> {
+    let url = url.trim();
+    if let Some(rest) = url.strip_prefix("mariadb://") {
+        return Ok(Backend::Mysql(format!("mysql://{rest}")));
+    }
+    if url.starts_with("mysql://") {
+        return Ok(Backend::Mysql(url.to_owned()));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(DbError::UnsupportedUrl(redact(url)));
+    }
+    Ok(Backend::Sqlite(path.to_owned()))
+}
+
+/// The URL without its password, for messages and logs.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn open_error(e: impl std::fmt::Display) -> DbError {
+    DbError::Open(e.to_string())
+}
+
+fn make_parent_dir(path: &str) -> Result<(), DbError> {
+    match std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .map_err(|e| DbError::Open(format!("{}: {e}", dir.display()))),
+        None => Ok(()),
+    }
+}
+
+/// Creates the database a MySQL URL names when it does not exist yet.
+async fn ensure_mysql_database(url: &str) -> Result<(), DbError> {
+    let opts = mysql_async::Opts::from_url(url).map_err(open_error)?;
+    let Some(name) = opts.db_name().map(str::to_owned) else {
+        return Err(DbError::Open(
+            "the MySQL URL names no database (mysql://user@host/DATABASE)".into(),
+        ));
+    };
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    {
+        return Err(DbError::Open(format!("unsupported database name {name:?}")));
+    }
+    let server = mysql_async::OptsBuilder::from_opts(opts).db_name(None::<String>);
+    let mut conn = mysql_async::Conn::new(server).await.map_err(open_error)?;
+    conn.query_drop(format!(
+        "CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    ))
+    .await
+    .map_err(open_error)?;
+    conn.disconnect().await.map_err(open_error)
+}
+
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+impl Database {
+    /// Opens a pool. Creates the SQLite file and its folder when missing.
+    ///
+    /// # Errors
+    /// [`DbError`] when the URL is not supported or the pool cannot be built.
+    pub fn connect(config: &DbConfig) -> Result<Self, DbError> {
+        match backend(&config.url)? {
+            Backend::Sqlite(path) => Self::connect_sqlite(config, &path),
+            Backend::Mysql(url) => {
+                let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
+                let pool = Pool::builder(manager)
+                    .max_size(config.max_connections.max(1))
+                    .wait_timeout(Some(config.acquire_timeout))
+                    .create_timeout(Some(config.acquire_timeout))
+                    .recycle_timeout(Some(config.acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(open_error)?;
+                Ok(Self::Mysql(pool))
+            }
+        }
+    }
+
+    fn connect_sqlite(config: &DbConfig, path: &str) -> Result<Self, DbError> {
+        make_parent_dir(path)?;
+        let mut manager_config = ManagerConfig::<SqliteConn>::default();
+        manager_config.custom_setup = Box::new(|url| {
+            let url = url.to_owned();
+            Box::pin(async move {
+                let conn = tokio::task::spawn_blocking(move || SqliteConnection::establish(&url))
+                    .await
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))??;
+                let mut conn = SyncConnectionWrapper::new(conn);
+                conn.batch_execute(SQLITE_SETUP)
+                    .await
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+        let manager =
+            AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
+        let pool = Pool::builder(manager)
+            .max_size(config.max_connections.max(1))
+            .wait_timeout(Some(config.acquire_timeout))
+            .create_timeout(Some(config.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(open_error)?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    /// True for MySQL/MariaDB (shared by several instances), false for SQLite.
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::Mysql(_))
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    ///
+    /// # Errors
+    /// [`DbError::Open`] when the database cannot be opened or a migration fails.
+    pub async fn migrate(config: &DbConfig) -> Result<usize, DbError> {
+        match backend(&config.url)? {
+            Backend::Sqlite(path) => {
+                make_parent_dir(&path)?;
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = SqliteConnection::establish(&path).map_err(open_error)?;
+                    diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_SETUP)
+                        .map_err(open_error)?;
+                    let ran = conn
+                        .run_pending_migrations(SQLITE_MIGRATIONS)
+                        .map_err(open_error)?;
+                    Ok(ran.len())
+                })
+                .await
+                .map_err(open_error)?
+            }
+            Backend::Mysql(url) => {
+                ensure_mysql_database(&url).await?;
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = AsyncConnectionWrapper::<AsyncMysqlConnection>::establish(&url)
+                        .map_err(open_error)?;
+                    // Instances starting together take turns; the lock ends with the connection.
+                    diesel::connection::SimpleConnection::batch_execute(
+                        &mut conn,
+                        "DO GET_LOCK('tessera_migrations', 120)",
+                    )
+                    .map_err(open_error)?;
+                    let ran = conn
+                        .run_pending_migrations(MYSQL_MIGRATIONS)
+                        .map_err(open_error)?
+                        .len();
+                    diesel::connection::SimpleConnection::batch_execute(
+                        &mut conn,
+                        "DO RELEASE_LOCK('tessera_migrations')",
+                    )
+                    .map_err(open_error)?;
+                    Ok(ran)
+                })
+                .await
+                .map_err(open_error)?
+            }
+        }
+    }
+
+    /// Drops the MySQL database a URL names (test and tooling helper; SQLite: no-op).
+    ///
+    /// # Errors
+    /// [`DbError::Open`] when the server refuses.
+    pub async fn drop_database(url: &str) -> Result<(), DbError> {
+        let Backend::Mysql(url) = backend(url)? else {
+            return Ok(());
+        };
+        let opts = mysql_async::Opts::from_url(&url).map_err(open_error)?;
+        let Some(name) = opts.db_name().map(str::to_owned) else {
+            return Ok(());
+        };
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(DbError::Open(format!("unsupported database name {name:?}")));
+        }
+        let server = mysql_async::OptsBuilder::from_opts(opts).db_name(None::<String>);
+        let mut conn = mysql_async::Conn::new(server).await.map_err(open_error)?;
+        conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+            .await
+            .map_err(open_error)?;
+        conn.disconnect().await.map_err(open_error)
+    }
+
+    /// Checks that a connection can be had and answers a query.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] otherwise.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(pool) => {
+                let mut conn = sqlite_conn(pool).await?;
+                conn.batch_execute("SELECT 1").await.map_err(unavailable)
+            }
+            Self::Mysql(pool) => {
+                let mut conn = mysql_conn(pool).await?;
+                conn.batch_execute("DO 1").await.map_err(unavailable)
+            }
+        }
+    }
+}
+
+pub(crate) async fn sqlite_conn(pool: &SqlitePool) -> Result<Object<SqliteConn>, StoreError> {
+    pool.get()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database pool: {e}")))
+}
+
+pub(crate) async fn mysql_conn(
+    pool: &MysqlPool,
+) -> Result<Object<AsyncMysqlConnection>, StoreError> {
+    pool.get()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database pool: {e}")))
+}
+
+pub(crate) fn unavailable(e: diesel::result::Error) -> StoreError {
+    StoreError::Unavailable(format!("database: {e}"))
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend
+/// `$db` is. The body is written once and compiled for each backend.
+macro_rules! with_conn {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::db::Database::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $conn = $crate::db::sqlite_conn(pool).await?;
+                let $conn = &mut *$conn;
+                $body
+            }
+            $crate::db::Database::Mysql(pool) => {
+                #[allow(unused_mut)]
+                let mut $conn = $crate::db::mysql_conn(pool).await?;
+                let $conn = &mut *$conn;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, backend, redact};
+
+    #[test]
+    fn reads_database_urls() {
+        assert_eq!(
+            backend("sqlite://./var/t.db").unwrap(),
+            Backend::Sqlite("./var/t.db".into())
+        );
+        assert_eq!(
+            backend("sqlite:t.db").unwrap(),
+            Backend::Sqlite("t.db".into())
+        );
+        assert_eq!(
+            backend("/tmp/t.db").unwrap(),
+            Backend::Sqlite("/tmp/t.db".into())
+        );
+        assert_eq!(
+            backend("mysql://root@localhost/t").unwrap(),
+            Backend::Mysql("mysql://root@localhost/t".into())
+        );
+        assert_eq!(
+            backend("mariadb://u:p@h:3306/t").unwrap(),
+            Backend::Mysql("mysql://u:p@h:3306/t".into())
+        );
+        assert!(backend("postgres://h/db").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("mysql://user:s3cret@host:3306/db"),
+            "mysql://user:***@host:3306/db"
+        );
+        assert_eq!(redact("mysql://root@host/db"), "mysql://root@host/db");
+        assert_eq!(redact("sqlite://./var/t.db"), "sqlite://./var/t.db");
+    }
+}

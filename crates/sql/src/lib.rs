@@ -1,0 +1,25 @@
+//! # tessera-sql
+//!
+//! Diesel adapters for Tessera's user repository, session store and denylist.
+//! SQLite (bundled, through diesel-async's `SyncConnectionWrapper`) is the
+//! embedded default; MySQL/MariaDB joins as a second [`Database`] variant with
+//! its own migration set, reusing every query below.
+//!
+//! Unique constraints in the database decide duplicate registrations; their
+//! violations become [`tessera_domain::error::CreateUserError::Duplicate`].
+
+mod codes;
+mod db;
+mod denylist;
+mod outbox;
+mod rows;
+mod schema;
+mod sessions;
+mod users;
+
+pub use codes::SqlCodes;
+pub use db::{Database, DbConfig, DbError, redact};
+pub use denylist::SqlDenylist;
+pub use outbox::SqlOutbox;
+pub use sessions::SqlSessions;
+pub use users::SqlUsers;

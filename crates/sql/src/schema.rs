@@ -1,0 +1,71 @@
+//! Table definitions, shared by the SQLite and MySQL migration sets.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        public_id -> Text,
+        username -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        is_active -> Bool,
+        email_verified -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        generation -> Integer,
+        refresh_fingerprint -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (revocation_key) {
+        revocation_key -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    verification_codes (purpose, recipient) {
+        purpose -> Text,
+        recipient -> Text,
+        fingerprint -> Text,
+        digits -> Integer,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+    }
+}

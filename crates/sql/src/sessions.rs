@@ -1,0 +1,128 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use tessera_domain::error::StoreError;
+use tessera_domain::ports::SessionStore;
+use tessera_domain::session::{Session, SessionId};
+use tessera_domain::token::TokenFingerprint;
+use tessera_domain::user::UserId;
+use uuid::Uuid;
+
+use crate::db::{Database, unavailable, with_conn};
+use crate::rows::{SessionRow, naive};
+use crate::schema::sessions;
+
+/// Sessions in the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct SqlSessions {
+    db: Database,
+}
+
+impl SqlSessions {
+    /// Sessions stored in `db`.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+impl SessionStore for SqlSessions {
+    async fn create(&self, session: &Session) -> Result<(), StoreError> {
+        let row = SessionRow::from(session);
+        with_conn!(&self.db, conn => {
+            diesel::insert_into(sessions::table).values(&row).execute(conn).await.map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        let key = id.0.to_string();
+        with_conn!(&self.db, conn => {
+            let row = sessions::table
+                .find(&key)
+                .select(SessionRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(unavailable)?;
+            row.map(Session::try_from).transpose()
+        })
+    }
+
+    async fn rotate(
+        &self,
+        id: SessionId,
+        from_generation: u32,
+        new_fingerprint: &TokenFingerprint,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = id.0.to_string();
+        let from =
+            i32::try_from(from_generation).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        with_conn!(&self.db, conn => {
+            // One statement: the WHERE clause is the compare, the SET the swap.
+            let changed = diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(&key))
+                    .filter(sessions::generation.eq(from))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set((
+                sessions::generation.eq(from + 1),
+                sessions::refresh_fingerprint.eq(&new_fingerprint.0),
+                sessions::rotated_at.eq(Some(naive(at))),
+                sessions::last_used_at.eq(naive(at)),
+            ))
+            .execute(conn)
+            .await
+            .map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+    }
+
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = id.0.to_string();
+        with_conn!(&self.db, conn => {
+            diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
+                .set(sessions::revoked_at.eq(Some(naive(at))))
+                .execute(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn revoke_all_for_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let keep = keep.map(|k| k.0.to_string()).unwrap_or_default();
+        with_conn!(&self.db, conn => {
+            let ids: Vec<String> = conn
+                .transaction(async |c| -> Result<_, DieselError> {
+                    {
+                        let live = sessions::table
+                            .filter(sessions::user_id.eq(user.0))
+                            .filter(sessions::revoked_at.is_null())
+                            .filter(sessions::id.ne(&keep));
+                        // Write first (see SqlCodes::take): lock the rows before reading them.
+                        diesel::update(live).set(sessions::revoked_at.eq(sessions::revoked_at)).execute(c).await?;
+                        let ids: Vec<String> = live.select(sessions::id).load(c).await?;
+                        diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
+                            .set(sessions::revoked_at.eq(Some(naive(at))))
+                            .execute(c)
+                            .await?;
+                        Ok(ids)
+                    }
+                })
+                .await
+                .map_err(unavailable)?;
+            ids.iter()
+                .map(|s| Uuid::parse_str(s).map(SessionId).map_err(|e| StoreError::Unavailable(e.to_string())))
+                .collect()
+        })
+    }
+}

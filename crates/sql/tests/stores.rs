@@ -1,0 +1,144 @@
+//! The SQL adapters pass every port contract, on SQLite and on MySQL/MariaDB.
+//!
+//! SQLite runs in a temp dir. MySQL needs `TEST_DATABASE_URL` (a server URL
+//! such as `mysql://root@127.0.0.1:3306`); each test creates and drops its own
+//! database. `scripts/test.sh` provides a server; without one these tests fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+use tessera_domain::ports::{TokenDenylist, UserRepository};
+use tessera_domain::session::SessionId;
+use tessera_domain::token::RevocationKey;
+use tessera_memory::{MirroredDenylist, contract};
+use tessera_sql::{Database, DbConfig, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
+use uuid::Uuid;
+
+enum Kind {
+    Sqlite,
+    Mysql,
+}
+
+/// A migrated, empty database; dropped (MySQL) or deleted (SQLite) with the guard.
+struct Fresh {
+    config: DbConfig,
+    db: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Fresh {
+    async fn new(kind: Kind) -> Self {
+        let (url, dir) = match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                (
+                    format!("sqlite://{}", dir.path().join("nested/t.db").display()),
+                    Some(dir),
+                )
+            }
+            Kind::Mysql => {
+                let base = std::env::var("TEST_DATABASE_URL").expect(
+                    "TEST_DATABASE_URL is not set (e.g. mysql://root@127.0.0.1:3306): run scripts/test.sh, which provides MariaDB",
+                );
+                let name = format!("tessera_test_{}", Uuid::new_v4().simple());
+                (format!("{}/{name}", base.trim_end_matches('/')), None)
+            }
+        };
+        let config = DbConfig {
+            url,
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+        };
+        assert_eq!(Database::migrate(&config).await.unwrap(), 3);
+        assert_eq!(
+            Database::migrate(&config).await.unwrap(),
+            0,
+            "migrations are applied once"
+        );
+        let db = Database::connect(&config).unwrap();
+        db.ping().await.unwrap();
+        Self {
+            config,
+            db,
+            _dir: dir,
+        }
+    }
+
+    async fn drop(self) {
+        Database::drop_database(&self.config.url).await.unwrap();
+    }
+}
+
+async fn every_contract(kind: Kind) {
+    let f = Fresh::new(kind).await;
+    let users = SqlUsers::new(f.db.clone());
+    contract::users(users.clone()).await;
+    let owner = users
+        .create(contract::new_user("owner", "owner@b.com", None), None)
+        .await
+        .unwrap();
+    contract::sessions(SqlSessions::new(f.db.clone()), owner.id).await;
+    contract::denylist(SqlDenylist::new(f.db.clone())).await;
+    contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
+    contract::outbox(SqlOutbox::new(f.db.clone())).await;
+    contract::codes(SqlCodes::new(f.db.clone())).await;
+    contract::mail_with_changes(SqlUsers::new(f.db.clone()), SqlOutbox::new(f.db.clone())).await;
+    f.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_passes_every_contract() {
+    every_contract(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_passes_every_contract() {
+    every_contract(Kind::Mysql).await;
+}
+
+async fn denylist_survives_a_reconnect(kind: Kind) {
+    let f = Fresh::new(kind).await;
+    let now = Utc::now();
+    let live = RevocationKey::Session(SessionId(Uuid::new_v4()));
+    let gone = RevocationKey::Token(Uuid::new_v4());
+    let d = SqlDenylist::new(f.db.clone());
+    d.deny(live, now + Span::minutes(15)).await.unwrap();
+    d.deny(gone, now + Span::seconds(1)).await.unwrap();
+    let reopened = SqlDenylist::new(Database::connect(&f.config).unwrap());
+    let entries = reopened.live_entries(now + Span::seconds(2)).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0, live);
+    assert!(entries[0].1 > now + Span::minutes(14));
+    f.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_denylist_survives_a_reconnect() {
+    denylist_survives_a_reconnect(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_denylist_survives_a_reconnect() {
+    denylist_survives_a_reconnect(Kind::Mysql).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_mysql_is_unavailable_not_a_panic() {
+    let config = DbConfig {
+        url: "mysql://root@127.0.0.1:1/none".into(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(2),
+    };
+    assert!(Database::migrate(&config).await.is_err());
+    let db = Database::connect(&config).unwrap();
+    let err = db.ping().await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    let users = SqlUsers::new(db);
+    assert!(
+        users
+            .find_by_id(tessera_domain::user::UserId(1))
+            .await
+            .is_err()
+    );
+}
