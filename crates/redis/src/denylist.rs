@@ -1,0 +1,66 @@
+use chrono::{DateTime, Utc};
+use deadpool_redis::redis;
+use tessera_domain::error::StoreError;
+use tessera_domain::ports::TokenDenylist;
+use tessera_domain::token::RevocationKey;
+
+use crate::{Redis, micros};
+
+/// Denied keys `<prefix>deny:t:<jti>` / `<prefix>deny:s:<sid>`, each holding its
+/// expiry (µs) and expiring with it, so entries vanish with the tokens they deny.
+#[derive(Debug, Clone)]
+pub struct RedisDenylist {
+    redis: Redis,
+}
+
+impl RedisDenylist {
+    /// A denylist in `redis`.
+    #[must_use]
+    pub fn new(redis: Redis) -> Self {
+        Self { redis }
+    }
+
+    fn key(&self, k: RevocationKey) -> String {
+        match k {
+            RevocationKey::Token(t) => self.redis.key(format_args!("deny:t:{t}")),
+            RevocationKey::Session(s) => self.redis.key(format_args!("deny:s:{}", s.0)),
+        }
+    }
+}
+
+const DENY: &str = r"
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+end
+return 1
+";
+
+impl TokenDenylist for RedisDenylist {
+    async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
+        if until <= Utc::now() {
+            return Ok(());
+        }
+        let script = redis::Script::new(DENY);
+        let mut inv = script.key(self.key(key));
+        inv.arg(micros(until).to_string())
+            .arg(until.timestamp_millis().to_string());
+        self.redis.script::<i64>(&inv).await.map(|_| ())
+    }
+
+    async fn any_denied(
+        &self,
+        keys: &[RevocationKey],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        let names: Vec<String> = keys.iter().map(|k| self.key(*k)).collect();
+        let values: Vec<Option<i64>> = self.redis.get_many(&names).await?;
+        Ok(values
+            .into_iter()
+            .flatten()
+            .any(|until| until > micros(now)))
+    }
+}

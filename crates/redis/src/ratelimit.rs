@@ -1,0 +1,50 @@
+use deadpool_redis::redis::Script;
+use tessera_domain::error::StoreError;
+use tessera_domain::ports::{RateDecision, RateLimiter};
+
+use crate::Redis;
+
+/// Fixed-window counters `<prefix>rate:<key>`, shared by every instance.
+#[derive(Debug, Clone)]
+pub struct RedisRateLimiter {
+    redis: Redis,
+}
+
+impl RedisRateLimiter {
+    /// Counters in `redis`.
+    #[must_use]
+    pub fn new(redis: Redis) -> Self {
+        Self { redis }
+    }
+}
+
+const HIT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+";
+
+impl RateLimiter for RedisRateLimiter {
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+    ) -> Result<RateDecision, StoreError> {
+        let script = Script::new(HIT);
+        let mut inv = script.key(self.redis.key(format_args!("rate:{key}")));
+        inv.arg(window_secs.max(1).saturating_mul(1000).to_string());
+        let (count, ttl_ms): (i64, i64) = self.redis.script(&inv).await?;
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        Ok(RateDecision {
+            allowed: count <= limit,
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset_after_secs: u64::try_from(ttl_ms).unwrap_or(0).div_ceil(1000),
+        })
+    }
+}
