@@ -1,0 +1,799 @@
+//! Configuration from the environment and a `.env` file (the environment wins).
+//!
+//! Nothing here reads process-global state by itself: [`Config::from_lookup`]
+//! takes a lookup function, so tests build configurations without touching the
+//! environment. See `docs/configuration.md` for every setting.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tessera_crypto::{Argon2Params, HasherLimits};
+use tessera_domain::newtypes::{PasswordPolicy, RoleName};
+use tessera_domain::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use tessera_domain::secret::Secret;
+use thiserror::Error;
+
+/// Development (the default) or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Readable logs; a JWT key is generated under the var folder when missing.
+    Development,
+    /// JSON logs; refuses to start without a JWT key of at least 32 bytes.
+    Production,
+}
+
+/// A setting could not be used.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A value did not parse.
+    #[error("{name}: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Production without a usable JWT key.
+    #[error("JWT_SECRET_KEY must be set to at least 32 bytes when TESSERA_ENV=production")]
+    MissingProductionKey,
+    /// The development key file could not be read or written.
+    #[error("development JWT key at {path}: {reason}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Every setting of the server. `Debug` redacts the JWT key and database/Redis passwords.
+#[derive(Clone)]
+pub struct Config {
+    /// `HOST`, default `127.0.0.1`.
+    pub host: String,
+    /// `PORT`, default 8080 (0 picks a free port).
+    pub port: u16,
+    /// `TESSERA_ENV`.
+    pub environment: Environment,
+    /// `DATABASE_URL`, default `sqlite://<var>/tessera.db`; without it, seed 001's
+    /// `DB_HOST`/`DB_PORT`/`DB_USER`/`DB_PASSWORD`/`DB_NAME` build a MySQL URL.
+    /// `DATABASE_TLS` (`off`, `required`, `verify-ca`, `verify-identity`) adds
+    /// the driver's TLS parameters. Redacted in `Debug`.
+    pub database_url: String,
+    /// `AUTO_MIGRATE`, default true: `serve` applies pending migrations first.
+    pub auto_migrate: bool,
+    /// `REDIS_URL`: sessions, denylist and user cache in Redis, shared by instances.
+    pub redis_url: Option<String>,
+    /// `REDIS_CLUSTER_URLS`, comma-separated seed nodes of a Redis Cluster.
+    pub redis_cluster_urls: Vec<String>,
+    /// `REDIS_KEY_PREFIX`, default `tessera:`.
+    pub redis_key_prefix: String,
+    /// `REDIS_POOL_SIZE`, default 32.
+    pub redis_pool_size: usize,
+    /// `REDIS_TIMEOUT_MS`, default 2000: connection and command timeout.
+    pub redis_timeout: Duration,
+    /// `USER_CACHE_TTL` seconds, default 60 (with Redis only).
+    pub user_cache_ttl: Duration,
+    /// `DATABASE_MAX_CONNECTIONS`, default 8.
+    pub database_max_connections: usize,
+    /// `DATABASE_TIMEOUT` seconds, default 5.
+    pub database_timeout: Duration,
+    /// `TESSERA_VAR_DIR`, default `./var`: the SQLite file and the development key.
+    pub var_dir: PathBuf,
+    /// `JWT_SECRET_KEY` (redacted in `Debug`).
+    pub jwt_secret: Option<Secret>,
+    /// `JWT_ISSUER`, default `tessera`.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`, default `tessera`.
+    pub jwt_audience: String,
+    /// `ACCESS_TOKEN_TTL` seconds, default 900.
+    pub access_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL` seconds, default 604800 (7 days): the absolute session lifetime.
+    pub refresh_ttl: Duration,
+    /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
+    pub refresh_reuse_interval: Duration,
+    /// `JWT_LEEWAY` seconds of clock skew tolerated on `exp`/`nbf`, default 30.
+    pub jwt_leeway: Duration,
+    /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
+    pub argon2: Argon2Params,
+    /// `HASH_MAX_IN_FLIGHT`, `HASH_MAX_WAITING`.
+    pub hasher_limits: HasherLimits,
+    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (256), `PASSWORD_REQUIRE_MIXED` (false).
+    pub password_policy: PasswordPolicy,
+    /// `REGISTRATION_ROLES`, comma-separated; default pharmacy,supplier,logistics,regulator,unauth.
+    pub registrable_roles: Vec<RoleName>,
+    /// `DEFAULT_ROLE`, default `unauth`.
+    pub default_role: RoleName,
+    /// `MAX_BODY_BYTES`, default 65536.
+    pub max_body_bytes: usize,
+    /// `WORKERS`, default: the number of CPUs.
+    pub workers: usize,
+    /// `MAIL_PRODUCT_NAME` (default `Tessera`), `PUBLIC_BASE_URL` (default
+    /// `http://HOST:PORT`), `DEFAULT_LOCALE` (`zh-CN` or `en`, default `zh-CN`).
+    pub mail: tessera_domain::mail::MailSettings,
+    /// Where mail goes: `SMTP_URL`; or seed 002's `MAIL_SERVER`, `MAIL_PORT`,
+    /// `MAIL_USE_TLS`, `MAIL_USE_SSL`, `MAIL_USERNAME`, `MAIL_PASSWORD`; or seed
+    /// 001's `EMAIL_SMTP_SERVER`, `EMAIL_SMTP_PORT`, `EMAIL_SENDER`,
+    /// `EMAIL_PASSWORD`; without any, `.eml` files under `<var>/mail/`.
+    pub mail_transport: MailTransport,
+    /// `MAIL_SENDER_NAME` (default: the product name) and `MAIL_SENDER_EMAIL`
+    /// (default: `EMAIL_SENDER`, `MAIL_USERNAME` if an address, else `no-reply@localhost`).
+    pub mail_sender: (String, String),
+    /// `OUTBOX_POLL_MS` (default 1000), `OUTBOX_RETRY_BASE_MS` (5000), `OUTBOX_RETRY_MAX_SECS` (3600).
+    pub delivery: tessera_domain::mail::DeliveryPolicy,
+    /// How often the outbox worker looks for due mail.
+    pub outbox_poll: Duration,
+    /// `VERIFICATION_CODE_TTL` seconds, default 600: lifetime of mailed codes and links.
+    pub code_ttl: Duration,
+    /// `REQUIRE_VERIFIED_EMAIL`, default false (the seeds let unverified users log in).
+    pub require_verified_email: bool,
+    /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
+    /// it they are appended to `<var>/sms.log`.
+    pub sms_webhook_url: Option<String>,
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// An SMTP server.
+    Smtp(tessera_smtp::SmtpConfig),
+    /// `.eml` files in a folder (the embedded default).
+    Files(PathBuf),
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("environment", &self.environment)
+            .field("database_url", &tessera_sql::redact(&self.database_url))
+            .field("auto_migrate", &self.auto_migrate)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(tessera_redis::redact),
+            )
+            .field(
+                "redis_cluster_urls",
+                &self
+                    .redis_cluster_urls
+                    .iter()
+                    .map(|u| tessera_redis::redact(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("redis_key_prefix", &self.redis_key_prefix)
+            .field("jwt_secret", &self.jwt_secret)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("refresh_reuse_interval", &self.refresh_reuse_interval)
+            .field("argon2", &self.argon2)
+            .field("password_policy", &self.password_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reader<'_> {
+    fn string(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.string(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: format!("{v:?}: {e}"),
+            }),
+        }
+    }
+
+    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.parse(name, default).map(Duration::from_secs)
+    }
+
+    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.string(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+            Some(v) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("{v:?} is not a boolean"),
+            }),
+        }
+    }
+
+    fn role(&self, name: &'static str, raw: &str) -> Result<RoleName, ConfigError> {
+        RoleName::parse(raw).map_err(|e| ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?}: {e}"),
+        })
+    }
+}
+
+impl Config {
+    /// Reads the process environment, falling back to `.env` in the working directory.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad setting.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let dotenv = read_dotenv(Path::new(".env"));
+        Self::from_lookup(&|name| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| dotenv.get(name).cloned())
+        })
+    }
+
+    /// Reads settings through `lookup`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad setting.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let r = Reader { lookup };
+        let environment = match r
+            .string("TESSERA_ENV")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("development" | "dev") => Environment::Development,
+            Some("production" | "prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "TESSERA_ENV",
+                    reason: format!("{other:?}: expected development or production"),
+                });
+            }
+        };
+        let var_dir = PathBuf::from(
+            r.string("TESSERA_VAR_DIR")
+                .unwrap_or_else(|| "./var".into()),
+        );
+        let database_url = match (r.string("DATABASE_URL"), r.string("DB_HOST")) {
+            (Some(url), _) => url,
+            (None, Some(host)) => mysql_url_from_parts(&r, &host)?,
+            (None, None) => format!("sqlite://{}", var_dir.join("tessera.db").display()),
+        };
+        let database_url = with_database_tls(database_url, r.string("DATABASE_TLS").as_deref())?;
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let defaults = HasherLimits::default();
+        let registrable_roles = match r.string("REGISTRATION_ROLES") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| r.role("REGISTRATION_ROLES", s))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => DEFAULT_REGISTRABLE_ROLES
+                .iter()
+                .map(|s| r.role("REGISTRATION_ROLES", s))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        if registrable_roles.iter().any(RoleName::is_super_admin) {
+            return Err(ConfigError::Invalid {
+                name: "REGISTRATION_ROLES",
+                reason: "super_admin can never be chosen at registration".into(),
+            });
+        }
+        let default_role = r.role(
+            "DEFAULT_ROLE",
+            &r.string("DEFAULT_ROLE")
+                .unwrap_or_else(|| DEFAULT_ROLE.into()),
+        )?;
+        let password_policy = PasswordPolicy {
+            min_chars: r.parse("PASSWORD_MIN_LENGTH", 8)?,
+            max_chars: r.parse("PASSWORD_MAX_LENGTH", 256)?,
+            require_mixed: r.bool("PASSWORD_REQUIRE_MIXED", false)?,
+        };
+        if password_policy.min_chars == 0 || password_policy.min_chars > password_policy.max_chars {
+            return Err(ConfigError::Invalid {
+                name: "PASSWORD_MIN_LENGTH",
+                reason: "must be at least 1 and at most PASSWORD_MAX_LENGTH".into(),
+            });
+        }
+        let config = Self {
+            host: r.string("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: r.parse("PORT", 8080)?,
+            environment,
+            database_url,
+            auto_migrate: r.bool("AUTO_MIGRATE", true)?,
+            redis_url: r.string("REDIS_URL"),
+            redis_cluster_urls: r
+                .string("REDIS_CLUSTER_URLS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            redis_key_prefix: (r.lookup)("REDIS_KEY_PREFIX").unwrap_or_else(|| "tessera:".into()),
+            redis_pool_size: r.parse("REDIS_POOL_SIZE", 32)?,
+            redis_timeout: Duration::from_millis(r.parse("REDIS_TIMEOUT_MS", 2000)?),
+            user_cache_ttl: r.seconds("USER_CACHE_TTL", 60)?,
+            database_max_connections: r.parse("DATABASE_MAX_CONNECTIONS", 8)?,
+            database_timeout: r.seconds("DATABASE_TIMEOUT", 5)?,
+            var_dir,
+            jwt_secret: r.string("JWT_SECRET_KEY").map(Secret::new),
+            jwt_issuer: r.string("JWT_ISSUER").unwrap_or_else(|| "tessera".into()),
+            jwt_audience: r.string("JWT_AUDIENCE").unwrap_or_else(|| "tessera".into()),
+            access_ttl: r.seconds("ACCESS_TOKEN_TTL", 900)?,
+            refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", 7 * 24 * 3600)?,
+            refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
+            jwt_leeway: r.seconds("JWT_LEEWAY", 30)?,
+            argon2: Argon2Params {
+                memory_kib: r.parse("ARGON2_MEMORY_KIB", Argon2Params::default().memory_kib)?,
+                iterations: r.parse("ARGON2_ITERATIONS", Argon2Params::default().iterations)?,
+                parallelism: r.parse("ARGON2_PARALLELISM", Argon2Params::default().parallelism)?,
+            },
+            hasher_limits: HasherLimits {
+                max_in_flight: r.parse("HASH_MAX_IN_FLIGHT", defaults.max_in_flight)?,
+                max_waiting: r.parse("HASH_MAX_WAITING", defaults.max_waiting)?,
+            },
+            password_policy,
+            registrable_roles,
+            default_role,
+            max_body_bytes: r.parse("MAX_BODY_BYTES", 64 * 1024)?,
+            workers: r.parse("WORKERS", cpus)?.max(1),
+            mail: tessera_domain::mail::MailSettings::default(),
+            mail_transport: MailTransport::Files(PathBuf::new()),
+            mail_sender: (String::new(), String::new()),
+            delivery: tessera_domain::mail::DeliveryPolicy::default(),
+            outbox_poll: Duration::from_secs(1),
+            code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
+            require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
+            sms_webhook_url: r.string("SMS_WEBHOOK_URL"),
+        };
+        let mut config = config;
+        config.mail_transport = mail_transport(&r, &config.var_dir)?;
+        config.outbox_poll = Duration::from_millis(r.parse("OUTBOX_POLL_MS", 1000)?);
+        config.delivery = tessera_domain::mail::DeliveryPolicy {
+            retry_base: chrono::Duration::milliseconds(r.parse("OUTBOX_RETRY_BASE_MS", 5000)?),
+            retry_max: chrono::Duration::seconds(r.parse("OUTBOX_RETRY_MAX_SECS", 3600)?),
+            ..tessera_domain::mail::DeliveryPolicy::default()
+        };
+        config.mail = tessera_domain::mail::MailSettings {
+            product_name: r
+                .string("MAIL_PRODUCT_NAME")
+                .unwrap_or_else(|| "Tessera".into()),
+            public_base_url: r
+                .string("PUBLIC_BASE_URL")
+                .unwrap_or_else(|| format!("http://{}:{}", config.host, config.port))
+                .trim_end_matches('/')
+                .to_owned(),
+            default_locale: match r.string("DEFAULT_LOCALE") {
+                None => tessera_domain::mail::Locale::ZhCn,
+                Some(tag) => {
+                    tessera_domain::mail::Locale::from_tag(&tag).ok_or(ConfigError::Invalid {
+                        name: "DEFAULT_LOCALE",
+                        reason: format!("{tag:?}: expected zh-CN or en"),
+                    })?
+                }
+            },
+        };
+        let sender_email = r
+            .string("MAIL_SENDER_EMAIL")
+            .or_else(|| r.string("EMAIL_SENDER"))
+            .or_else(|| r.string("MAIL_USERNAME").filter(|u| u.contains('@')))
+            .unwrap_or_else(|| "no-reply@localhost".into());
+        let sender_name = r
+            .string("MAIL_SENDER_NAME")
+            .unwrap_or_else(|| config.mail.product_name.clone());
+        config.mail_sender = (sender_name, sender_email);
+        if config.access_ttl.is_zero() || config.refresh_ttl < config.access_ttl {
+            return Err(ConfigError::Invalid {
+                name: "ACCESS_TOKEN_TTL",
+                reason: "must be positive and no longer than REFRESH_TOKEN_TTL".into(),
+            });
+        }
+        if config.environment == Environment::Production
+            && config
+                .jwt_secret
+                .as_ref()
+                .is_some_and(|s| s.expose().len() < 32)
+        {
+            return Err(ConfigError::MissingProductionKey);
+        }
+        Ok(config)
+    }
+
+    /// The JWT key: the configured one; in development without one, the key
+    /// kept in `<var>/jwt-secret.key`, generated on first use.
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingProductionKey`] in production without a key of at
+    /// least 32 bytes; [`ConfigError::KeyFile`] when the development key file fails.
+    pub fn resolve_jwt_secret(&self) -> Result<Vec<u8>, ConfigError> {
+        match (&self.jwt_secret, self.environment) {
+            (Some(s), Environment::Production) if s.expose().len() >= 32 => {
+                Ok(s.expose().as_bytes().to_vec())
+            }
+            (_, Environment::Production) => Err(ConfigError::MissingProductionKey),
+            (Some(s), Environment::Development) => {
+                if s.expose().len() < 32 {
+                    tracing::warn!(
+                        "JWT_SECRET_KEY is shorter than 32 bytes; production would refuse it"
+                    );
+                }
+                Ok(s.expose().as_bytes().to_vec())
+            }
+            (None, Environment::Development) => self.development_key(),
+        }
+    }
+
+    fn development_key(&self) -> Result<Vec<u8>, ConfigError> {
+        let path = self.var_dir.join("jwt-secret.key");
+        let fail = |reason: String| ConfigError::KeyFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let key = existing.trim();
+            if key.len() >= 32 {
+                return Ok(key.as_bytes().to_vec());
+            }
+        }
+        std::fs::create_dir_all(&self.var_dir).map_err(|e| fail(e.to_string()))?;
+        let key = tessera_crypto::hex(
+            &tessera_crypto::random_bytes(32).map_err(|e| fail(e.to_string()))?,
+        );
+        write_private(&path, &key).map_err(|e| fail(e.to_string()))?;
+        tracing::warn!(
+            path = %path.display(),
+            "no JWT_SECRET_KEY set: generated a development key; set JWT_SECRET_KEY (32+ bytes) in production"
+        );
+        Ok(key.into_bytes())
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// The mail transport the settings name (see [`Config::mail_transport`]).
+fn mail_transport(r: &Reader<'_>, var_dir: &Path) -> Result<MailTransport, ConfigError> {
+    use tessera_smtp::{Security, SmtpConfig};
+    let timeout = Duration::from_secs(r.parse("SMTP_TIMEOUT", 10)?);
+    if let Some(url) = r.string("SMTP_URL") {
+        return SmtpConfig::from_url(&url, timeout)
+            .map(MailTransport::Smtp)
+            .map_err(|e| ConfigError::Invalid {
+                name: "SMTP_URL",
+                reason: e.to_string(),
+            });
+    }
+    if let Some(host) = r.string("MAIL_SERVER") {
+        let ssl = r.bool("MAIL_USE_SSL", false)?;
+        let tls = r.bool("MAIL_USE_TLS", false)?;
+        let security = match (ssl, tls) {
+            (true, _) => Security::ImplicitTls,
+            (false, true) => Security::StartTls,
+            (false, false) => Security::Opportunistic,
+        };
+        let port = r.parse(
+            "MAIL_PORT",
+            if ssl {
+                465
+            } else if tls {
+                587
+            } else {
+                25
+            },
+        )?;
+        let credentials = r
+            .string("MAIL_USERNAME")
+            .map(|u| (u, (r.lookup)("MAIL_PASSWORD").unwrap_or_default()));
+        return Ok(MailTransport::Smtp(SmtpConfig {
+            host,
+            port,
+            security,
+            credentials,
+            timeout,
+        }));
+    }
+    if let Some(host) = r.string("EMAIL_SMTP_SERVER") {
+        let port: u16 = r.parse("EMAIL_SMTP_PORT", 465)?;
+        let security = if port == 465 {
+            Security::ImplicitTls
+        } else {
+            Security::Opportunistic
+        };
+        let credentials = r
+            .string("EMAIL_SENDER")
+            .map(|u| (u, (r.lookup)("EMAIL_PASSWORD").unwrap_or_default()));
+        return Ok(MailTransport::Smtp(SmtpConfig {
+            host,
+            port,
+            security,
+            credentials,
+            timeout,
+        }));
+    }
+    Ok(MailTransport::Files(var_dir.join("mail")))
+}
+
+/// Percent-encodes a URL user-info part.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Seed 001's `DB_*` variables as a MySQL URL.
+fn mysql_url_from_parts(r: &Reader<'_>, host: &str) -> Result<String, ConfigError> {
+    let port: u16 = r.parse("DB_PORT", 3306)?;
+    let user = r.string("DB_USER").unwrap_or_else(|| "root".into());
+    let name = r.string("DB_NAME").ok_or(ConfigError::Invalid {
+        name: "DB_NAME",
+        reason: "required with DB_HOST".into(),
+    })?;
+    let auth = match (r.lookup)("DB_PASSWORD").filter(|p| !p.is_empty()) {
+        Some(p) => format!("{}:{}", url_encode(&user), url_encode(&p)),
+        None => url_encode(&user),
+    };
+    Ok(format!(
+        "mysql://{auth}@{host}:{port}/{}",
+        url_encode(&name)
+    ))
+}
+
+/// Adds the MySQL driver's TLS parameters for `DATABASE_TLS`.
+fn with_database_tls(url: String, tls: Option<&str>) -> Result<String, ConfigError> {
+    let params = match tls.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("off" | "disabled" | "false") => return Ok(url),
+        Some("required" | "require" | "on" | "true") => {
+            "require_ssl=true&verify_ca=false&verify_identity=false"
+        }
+        Some("verify-ca" | "verify_ca") => "require_ssl=true&verify_ca=true&verify_identity=false",
+        Some("verify-identity" | "verify_identity" | "verify-full") => {
+            "require_ssl=true&verify_ca=true&verify_identity=true"
+        }
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_TLS",
+                reason: format!("{other:?}: expected off, required, verify-ca or verify-identity"),
+            });
+        }
+    };
+    if !(url.starts_with("mysql://") || url.starts_with("mariadb://")) {
+        return Err(ConfigError::Invalid {
+            name: "DATABASE_TLS",
+            reason: "applies to MySQL/MariaDB URLs only".into(),
+        });
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}{params}"))
+}
+
+/// The `KEY=VALUE` lines of a `.env` file (none when it is missing or unreadable).
+#[must_use]
+pub fn read_dotenv(path: &Path) -> HashMap<String, String> {
+    dotenvy::from_path_iter(path)
+        .map(|it| it.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8080));
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_ttl, Duration::from_secs(604_800));
+        assert_eq!(c.refresh_reuse_interval, Duration::from_secs(10));
+        assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("tessera.db"));
+        assert_eq!(c.default_role.as_str(), "unauth");
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_key() {
+        assert!(matches!(
+            config(&[("TESSERA_ENV", "production")])
+                .unwrap()
+                .resolve_jwt_secret(),
+            Err(ConfigError::MissingProductionKey)
+        ));
+        assert_eq!(
+            config(&[("TESSERA_ENV", "production"), ("JWT_SECRET_KEY", "short")]).err(),
+            Some(ConfigError::MissingProductionKey)
+        );
+        let key = "k".repeat(32);
+        let c = config(&[("TESSERA_ENV", "production"), ("JWT_SECRET_KEY", &key)]).unwrap();
+        assert_eq!(c.resolve_jwt_secret().unwrap(), key.as_bytes());
+    }
+
+    #[test]
+    fn development_generates_and_keeps_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let var = dir.path().join("var");
+        let c = config(&[("TESSERA_VAR_DIR", var.to_str().unwrap())]).unwrap();
+        let first = c.resolve_jwt_secret().unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(
+            c.resolve_jwt_secret().unwrap(),
+            first,
+            "the same key after a restart"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[("ACCESS_TOKEN_TTL", "soon")]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::Invalid {
+                    name: "ACCESS_TOKEN_TTL",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(matches!(
+            config(&[("TESSERA_ENV", "staging")]),
+            Err(ConfigError::Invalid {
+                name: "TESSERA_ENV",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("REGISTRATION_ROLES", "a,super_admin")]),
+            Err(ConfigError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn seed_001_db_variables_build_a_mysql_url() {
+        let c = config(&[
+            ("DB_HOST", "db.local"),
+            ("DB_PORT", "3307"),
+            ("DB_USER", "dream"),
+            ("DB_PASSWORD", "p@ss word"),
+            ("DB_NAME", "dream"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url,
+            "mysql://dream:p%40ss%20word@db.local:3307/dream"
+        );
+        let c = config(&[("DATABASE_URL", "mysql://a@b/c"), ("DB_HOST", "ignored")]).unwrap();
+        assert_eq!(c.database_url, "mysql://a@b/c");
+        assert!(matches!(
+            config(&[("DB_HOST", "h")]),
+            Err(ConfigError::Invalid {
+                name: "DB_NAME",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn database_tls_adds_driver_parameters() {
+        let c = config(&[
+            ("DATABASE_URL", "mysql://a@b/c"),
+            ("DATABASE_TLS", "verify-identity"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url,
+            "mysql://a@b/c?require_ssl=true&verify_ca=true&verify_identity=true"
+        );
+        assert!(
+            config(&[("DATABASE_TLS", "required")]).is_err(),
+            "not for SQLite"
+        );
+        assert!(config(&[("DATABASE_URL", "mysql://a@b/c"), ("DATABASE_TLS", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn redis_settings() {
+        let c = config(&[
+            ("REDIS_CLUSTER_URLS", "redis://a:1, redis://b:2"),
+            ("REDIS_KEY_PREFIX", "x:"),
+        ])
+        .unwrap();
+        assert_eq!(c.redis_cluster_urls, ["redis://a:1", "redis://b:2"]);
+        assert_eq!(c.redis_key_prefix, "x:");
+        assert_eq!(config(&[]).unwrap().redis_key_prefix, "tessera:");
+    }
+
+    #[test]
+    fn mail_settings_from_each_seed() {
+        use tessera_smtp::Security;
+        let c = config(&[("SMTP_URL", "smtps://u:p@mail.x.com")]).unwrap();
+        assert!(
+            matches!(&c.mail_transport, MailTransport::Smtp(s) if s.security == Security::ImplicitTls && s.port == 465)
+        );
+        let c = config(&[
+            ("MAIL_SERVER", "smtp.uscre.com"),
+            ("MAIL_USE_TLS", "true"),
+            ("MAIL_USERNAME", "bot@uscre.com"),
+            ("MAIL_PASSWORD", "pw"),
+            ("MAIL_SENDER_NAME", "USCRE"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.mail_transport, MailTransport::Smtp(s) if s.security == Security::StartTls && s.port == 587)
+        );
+        assert_eq!(
+            c.mail_sender,
+            ("USCRE".to_owned(), "bot@uscre.com".to_owned())
+        );
+        let c = config(&[
+            ("EMAIL_SMTP_SERVER", "smtp.qq.com"),
+            ("EMAIL_SENDER", "dream@qq.com"),
+            ("EMAIL_PASSWORD", "x"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.mail_transport, MailTransport::Smtp(s) if s.host == "smtp.qq.com" && s.security == Security::ImplicitTls)
+        );
+        assert_eq!(c.mail_sender.1, "dream@qq.com");
+        assert!(
+            matches!(config(&[]).unwrap().mail_transport, MailTransport::Files(p) if p.ends_with("mail"))
+        );
+        assert!(config(&[("SMTP_URL", "http://nope")]).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let c = config(&[
+            ("JWT_SECRET_KEY", "a-very-secret-key-that-is-long-enough"),
+            ("DATABASE_URL", "mysql://u:dbpassword@h/d"),
+            ("REDIS_URL", "redis://:redispassword@h:6379"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("a-very-secret")
+                && !shown.contains("dbpassword")
+                && !shown.contains("redispassword"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! HTTP routes, one module per dialect, and what they share.
+
+mod messages;
+pub mod modern;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use tessera_domain::AuthService;
+use tessera_domain::ports::Ports;
+use tessera_domain::session::ClientInfo;
+use tessera_domain::validation::{FieldIssue, ValidationErrors};
+
+/// What every handler can reach.
+pub struct AppState<P: Ports> {
+    /// The use cases.
+    pub auth: AuthService<P>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+/// Mounts every route.
+pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .service(web::scope("/api/auth").configure(modern::routes::<P>));
+}
+
+/// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"Code": 200, "Msg": "成功", "status": "ok"}))
+}
+
+/// Any unknown route.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    modern::error_body(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        messages::NOT_FOUND,
+        &format!("{} {} {}", messages::NOT_FOUND, req.method(), req.path()),
+    )
+}
+
+/// Why a request body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Larger than the configured limit.
+    TooLarge,
+    /// Not JSON (or not UTF-8).
+    NotJson,
+    /// JSON, but not an object.
+    NotObject,
+    /// The connection failed while reading.
+    Read,
+}
+
+/// Reads a JSON object body of at most `limit` bytes. An empty body reads as `{}`.
+///
+/// # Errors
+/// [`BodyError`] with the reason.
+pub async fn read_json(
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Map<String, Value>, BodyError> {
+    let bytes = match payload.to_bytes_limited(limit).await {
+        Err(_) => return Err(BodyError::TooLarge),
+        Ok(Err(_)) => return Err(BodyError::Read),
+        Ok(Ok(b)) => b,
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(BodyError::NotObject),
+        Err(_) => Err(BodyError::NotJson),
+    }
+}
+
+/// A text field: absent or `null` is `None`; a number is accepted as its
+/// digits where `numbers_ok` (phone numbers); any other type is recorded as
+/// [`FieldIssue::NotAString`] in `errors`.
+pub fn text_field(
+    body: &Map<String, Value>,
+    name: &str,
+    numbers_ok: bool,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
+    match body.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if numbers_ok && n.is_u64() => Some(n.to_string()),
+        Some(_) => {
+            errors.add(name, FieldIssue::NotAString);
+            None
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header, if any. A header with
+/// another scheme reads as an empty token (refused as invalid, not missing).
+#[must_use]
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(token.trim().to_owned())
+    } else {
+        Some(String::new())
+    }
+}
+
+/// The language the client asks for (`Accept-Language`), else the configured default.
+pub fn locale<P: Ports>(req: &HttpRequest, state: &AppState<P>) -> tessera_domain::mail::Locale {
+    let header = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    tessera_domain::mail::Locale::negotiate(header, state.auth.settings().mail.default_locale)
+}
+
+/// Who is calling, for the session record.
+#[must_use]
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(255).collect()),
+    }
+}

@@ -1,0 +1,679 @@
+//! `/api/auth/*`: the modern dialect, a superset of seeds 000, 003 and 004.
+//!
+//! Success bodies carry every key any of the three seeds' clients read
+//! (`message` and `msg`; `access_token` and `auth.token`; …). Error bodies are
+//! `{error, message, msg, code}`: `error` and `message` are human-readable
+//! (seeds 000/004), `msg` is Flask-JWT-Extended's wording for token problems
+//! (clients of 000/003 match on it to trigger a refresh), and `code` is a
+//! stable machine-readable identifier. Validation errors add `details`
+//! (`{field: [reasons]}`, seed 004) and `errors` (a flat list, seed 003).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::permissions::permissions_for;
+use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
+use tessera_domain::service::{RegistrationForm, ResetForm};
+use tessera_domain::token::{IssuedAccess, TokenPair};
+use tessera_domain::user::User;
+use tessera_domain::validation::ValidationErrors;
+
+use super::messages as m;
+use super::{AppState, BodyError, bearer, client_info, read_json, text_field};
+
+type State<P> = web::Data<AppState<P>>;
+
+/// Mounts `/api/auth/*` (inside the `/api/auth` scope).
+pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
+    cfg.route("/register", web::post().to(register::<P>))
+        .route("/login", web::post().to(login::<P>))
+        .route("/profile", web::get().to(profile::<P>))
+        .route("/me", web::get().to(me::<P>))
+        .route("/refresh", web::post().to(refresh::<P>))
+        .route("/logout", web::post().to(logout::<P>))
+        .route("/change-password", web::post().to(change_password::<P>))
+        .route("/verify-email", web::post().to(verify_email::<P>))
+        .route("/verify-email", web::get().to(verify_email_page::<P>))
+        .route(
+            "/verify-email/confirm",
+            web::post().to(verify_email_confirm::<P>),
+        )
+        .route(
+            "/resend-verification",
+            web::post().to(resend_verification::<P>),
+        )
+        .route(
+            "/request-reset-code",
+            web::post().to(request_reset_code::<P>),
+        )
+        .route("/reset-password", web::post().to(reset_password::<P>));
+}
+
+/// Why a request failed, in this dialect.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case refused.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// The body could not be read.
+    #[error("request body: {0:?}")]
+    Body(BodyError),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        Self::Auth(e)
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        Self::Body(e)
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Auth(AuthError::Validation(e))
+    }
+}
+
+/// `{error, message, msg, code}` with one text in all three.
+fn simple(status: StatusCode, code: &str, text: &str) -> HttpResponse {
+    error_body(status, code, text, text)
+}
+
+/// `{error, message, msg, code}` with `status`.
+pub fn error_body(status: StatusCode, code: &str, error: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .json(json!({"error": error, "message": message, "msg": message, "code": code}))
+}
+
+fn token_error(problem: TokenProblem) -> HttpResponse {
+    let (code, error, flask) = match problem {
+        TokenProblem::Missing => (
+            "token_missing",
+            m::TOKEN_MISSING,
+            "Missing Authorization Header",
+        ),
+        TokenProblem::Invalid => ("token_invalid", m::TOKEN_INVALID, "Invalid token"),
+        TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED, "Token has expired"),
+        TokenProblem::NotYetValid => (
+            "token_not_yet_valid",
+            m::TOKEN_NOT_YET_VALID,
+            "The token is not yet valid (nbf)",
+        ),
+        TokenProblem::Revoked => ("token_revoked", m::TOKEN_REVOKED, "Token has been revoked"),
+    };
+    HttpResponse::Unauthorized()
+        .insert_header((
+            "WWW-Authenticate",
+            format!("Bearer error=\"invalid_token\", error_description=\"{flask}\""),
+        ))
+        .json(json!({"error": error, "message": error, "msg": flask, "code": code}))
+}
+
+fn validation_error(e: &ValidationErrors) -> HttpResponse {
+    let mut details = Map::new();
+    let mut flat = Vec::new();
+    for (field, issues) in e.fields() {
+        let texts: Vec<String> = issues.iter().map(|i| m::field_issue(field, i)).collect();
+        flat.extend(texts.iter().cloned());
+        details.insert(field.clone(), json!(texts));
+    }
+    let codes: Map<String, Value> = e
+        .fields()
+        .iter()
+        .map(|(f, issues)| {
+            (
+                f.clone(),
+                json!(issues.iter().map(|i| i.code()).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
+    HttpResponse::BadRequest().json(json!({
+        "error": m::VALIDATION,
+        "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.to_owned()),
+        "msg": m::VALIDATION_DETAIL,
+        "code": "validation_failed",
+        "details": details,
+        "errors": flat,
+        "fields": codes,
+    }))
+}
+
+impl actix_web::ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.render().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The cause of a 5xx goes to the log; the body stays opaque.
+        match self {
+            Self::Auth(AuthError::Unavailable(cause)) => {
+                tracing::error!(%cause, "dependency unavailable")
+            }
+            Self::Auth(AuthError::Internal(cause)) => tracing::error!(%cause, "internal error"),
+            _ => {}
+        }
+        self.render()
+    }
+}
+
+impl ApiError {
+    /// The response, without side effects.
+    fn render(&self) -> HttpResponse {
+        match self {
+            Self::Body(BodyError::TooLarge) => simple(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                m::BODY_TOO_LARGE,
+            ),
+            Self::Body(BodyError::NotJson | BodyError::NotObject) => {
+                simple(StatusCode::BAD_REQUEST, "invalid_json", m::INVALID_JSON)
+            }
+            Self::Body(BodyError::Read) => {
+                simple(StatusCode::BAD_REQUEST, "body_unreadable", m::BODY_READ)
+            }
+            Self::Auth(e) => auth_error(e),
+        }
+    }
+}
+
+fn auth_error(e: &AuthError) -> HttpResponse {
+    match e {
+        AuthError::Validation(v) => validation_error(v),
+        AuthError::Conflict(field) => {
+            let text = m::taken(field.as_str());
+            HttpResponse::Conflict().json(json!({
+                "error": text, "message": text, "msg": text,
+                "code": format!("{}_taken", field.as_str()), "field": field.as_str(),
+            }))
+        }
+        AuthError::InvalidCredentials => simple(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            m::INVALID_CREDENTIALS,
+        ),
+        AuthError::AccountDisabled => simple(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            m::ACCOUNT_DISABLED,
+        ),
+        AuthError::Token(p) => token_error(*p),
+        AuthError::RefreshReused => simple(
+            StatusCode::UNAUTHORIZED,
+            "refresh_token_reused",
+            m::REFRESH_REUSED,
+        ),
+        AuthError::WrongPassword => {
+            simple(StatusCode::BAD_REQUEST, "wrong_password", m::WRONG_PASSWORD)
+        }
+        AuthError::SamePassword => {
+            simple(StatusCode::BAD_REQUEST, "same_password", m::SAME_PASSWORD)
+        }
+        AuthError::UserNotFound => simple(
+            StatusCode::UNAUTHORIZED,
+            "user_not_found",
+            m::USER_NOT_FOUND,
+        ),
+        AuthError::CodeExpired => simple(StatusCode::BAD_REQUEST, "code_expired", m::CODE_EXPIRED),
+        AuthError::CodeWrong { remaining } => {
+            let text = m::code_wrong(*remaining);
+            HttpResponse::BadRequest().json(json!({
+                "error": text, "message": text, "msg": text, "code": "code_wrong", "remaining_attempts": remaining,
+            }))
+        }
+        AuthError::CodeExhausted => {
+            simple(StatusCode::BAD_REQUEST, "code_exhausted", m::CODE_EXHAUSTED)
+        }
+        AuthError::TooManyRequests { retry_after_secs } => {
+            let mut r = simple(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                m::TOO_MANY,
+            );
+            if let Ok(v) =
+                actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                r.headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            r
+        }
+        AuthError::AccountNotFound => simple(
+            StatusCode::NOT_FOUND,
+            "account_not_found",
+            m::ACCOUNT_NOT_FOUND,
+        ),
+        AuthError::ContactMismatch => simple(
+            StatusCode::BAD_REQUEST,
+            "contact_mismatch",
+            m::CONTACT_MISMATCH,
+        ),
+        AuthError::EmailNotVerified => simple(
+            StatusCode::FORBIDDEN,
+            "email_not_verified",
+            m::EMAIL_NOT_VERIFIED,
+        ),
+        AuthError::Busy => {
+            let mut r = simple(StatusCode::SERVICE_UNAVAILABLE, "busy", m::BUSY);
+            r.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
+            r
+        }
+        AuthError::Unavailable(_) => simple(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            m::UNAVAILABLE,
+        ),
+        AuthError::Internal(_) => simple(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            m::INTERNAL,
+        ),
+    }
+}
+
+/// `created_at` as seed 000 shows it: `2024-01-01T00:00:00` (UTC).
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// The user as 000, 003 and 004 show it.
+fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id.0,
+        "uuid": u.public_id.to_string(),
+        "username": u.username.as_str(),
+        "email": u.email.as_str(),
+        "phone": u.phone.as_ref().map(|p| p.as_str()),
+        "role": u.role.as_str(),
+        "is_active": u.is_active,
+        "email_verified": u.email_verified,
+        "created_at": timestamp(u.created_at),
+    })
+}
+
+fn auth_block(access: &IssuedAccess) -> Value {
+    json!({"token": access.token.expose(), "token_type": "Bearer", "expires_in": access.expires_in})
+}
+
+fn pair_json(message: &str, pair: &TokenPair, refresh_expires_in: i64) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("message".into(), json!(message));
+    body.insert("msg".into(), json!(message));
+    body.insert("access_token".into(), json!(pair.access.token.expose()));
+    body.insert("refresh_token".into(), json!(pair.refresh.expose()));
+    body.insert("token_type".into(), json!("Bearer"));
+    body.insert("expires_in".into(), json!(pair.access.expires_in));
+    body.insert("refresh_expires_in".into(), json!(refresh_expires_in));
+    body.insert("auth".into(), auth_block(&pair.access));
+    body
+}
+
+async fn register<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let form = RegistrationForm {
+        username: text_field(&body, "username", false, &mut type_errors),
+        email: text_field(&body, "email", false, &mut type_errors),
+        password: text_field(&body, "password", false, &mut type_errors),
+        phone: text_field(&body, "phone", true, &mut type_errors),
+        role: text_field(&body, "role", false, &mut type_errors),
+    };
+    if !type_errors.is_empty() {
+        let mut all = state
+            .auth
+            .parse_registration(&form)
+            .err()
+            .unwrap_or_default();
+        all.absorb(type_errors);
+        return Err(all.into());
+    }
+    let user = state
+        .auth
+        .register(&form, super::locale(&req, &state))
+        .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "message": m::REGISTERED,
+        "msg": m::REGISTERED,
+        "user": user_json(&user),
+    })))
+}
+
+async fn login<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let identifier = ["identifier", "username", "email", "phone"]
+        .iter()
+        .find_map(|k| {
+            text_field(&body, k, *k == "phone", &mut type_errors).filter(|v| !v.trim().is_empty())
+        });
+    let password = text_field(&body, "password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let out = state
+        .auth
+        .login(
+            identifier.as_deref().unwrap_or(""),
+            password.as_deref().unwrap_or(""),
+            client_info(&req),
+        )
+        .await?;
+    let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
+    let mut body = pair_json(m::LOGGED_IN, &out.tokens, refresh_expires_in);
+    body.insert("user".into(), user_json(&out.user));
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let user = state.auth.current_user(&auth).await?;
+    Ok(HttpResponse::Ok().json(user_json(&user)))
+}
+
+async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let user = state.auth.current_user(&auth).await?;
+    let mut u = user_json(&user);
+    if let Value::Object(map) = &mut u {
+        map.insert("roles".into(), json!([user.role.as_str()]));
+        map.insert("permissions".into(), json!(permissions_for(&user.role)));
+    }
+    Ok(HttpResponse::Ok().json(json!({"user": u})))
+}
+
+/// `POST /api/auth/refresh`. A refresh token (as Bearer, seed 000, or as
+/// `refresh_token` in the body) is rotated; a still-valid access token (seed
+/// 004) gets a new access token for the same session.
+async fn refresh<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let token = match bearer(&req) {
+        Some(t) => t,
+        None => {
+            let body = read_json(payload, state.max_body_bytes).await?;
+            let mut type_errors = ValidationErrors::new();
+            let t = text_field(&body, "refresh_token", false, &mut type_errors);
+            if !type_errors.is_empty() {
+                return Err(type_errors.into());
+            }
+            t.unwrap_or_default()
+        }
+    };
+    if token.is_empty() {
+        return Err(AuthError::Token(TokenProblem::Missing).into());
+    }
+    if state.auth.ports().codec.parse(&token).is_some() {
+        let (_, pair) = state.auth.refresh(&token).await?;
+        let ttl = state.auth.settings().refresh_ttl.num_seconds();
+        return Ok(HttpResponse::Ok().json(pair_json(m::REFRESHED, &pair, ttl)));
+    }
+    let auth = state.auth.authenticate(Some(&token)).await?;
+    let (_, access) = state.auth.refresh_access(&auth).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": m::REFRESHED,
+        "msg": m::REFRESHED,
+        "access_token": access.token.expose(),
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "auth": auth_block(&access),
+    })))
+}
+
+async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    state.auth.logout(&auth).await?;
+    Ok(HttpResponse::Ok().json(json!({"message": m::LOGGED_OUT, "msg": m::LOGGED_OUT})))
+}
+
+async fn change_password<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let old = text_field(&body, "old_password", false, &mut type_errors);
+    let new = text_field(&body, "new_password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .change_password(
+            &auth,
+            old.as_deref(),
+            new.as_deref(),
+            super::locale(&req, &state),
+        )
+        .await?;
+    Ok(
+        HttpResponse::Ok()
+            .json(json!({"message": m::PASSWORD_CHANGED, "msg": m::PASSWORD_CHANGED})),
+    )
+}
+
+/// `POST /api/auth/verify-email` with `{email, code}` or `{token}`.
+async fn verify_email<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let token = text_field(&body, "token", false, &mut type_errors);
+    let email = text_field(&body, "email", false, &mut type_errors);
+    let code = text_field(&body, "code", true, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let user = match token {
+        Some(t) => state.auth.verify_email_token(Some(&t)).await?,
+        None => {
+            state
+                .auth
+                .verify_email_code(email.as_deref(), code.as_deref())
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(
+        json!({"message": m::EMAIL_VERIFIED, "msg": m::EMAIL_VERIFIED, "user": user_json(&user)}),
+    ))
+}
+
+/// `POST /api/auth/resend-verification` `{email}`: the same answer whether or
+/// not the address belongs to an unverified account.
+async fn resend_verification<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let email = text_field(&body, "email", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .resend_verification(email.as_deref(), super::locale(&req, &state))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": m::VERIFICATION_SENT, "msg": m::VERIFICATION_SENT})))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Content-Type", "text/html; charset=utf-8"))
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .body(format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1>{body}</body></html>",
+            t = html_escape(title)
+        ))
+}
+
+/// `GET /api/auth/verify-email?token=…`: the mailed link. It only shows a
+/// button: a GET changes nothing, so mail scanners that open links cannot use
+/// the token up.
+async fn verify_email_page<P: Ports>(
+    state: State<P>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    let product = &state.auth.settings().mail.product_name;
+    let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            product,
+            &format!("<p>{}</p>", m::CODE_EXPIRED),
+        );
+    };
+    page(
+        StatusCode::OK,
+        &format!("{product} · 验证邮箱 / Verify your email"),
+        &format!(
+            "<p>点击下面的按钮完成邮箱验证。<br>Press the button to confirm your email address.</p>\
+             <form method=\"post\" action=\"verify-email/confirm\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
+             <button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">验证 / Confirm</button></form>",
+            html_escape(token)
+        ),
+    )
+}
+
+/// `POST /api/auth/verify-email/confirm` (form `token=…`), sent by the page's button.
+async fn verify_email_confirm<P: Ports>(
+    state: State<P>,
+    form: web::Form<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    let product = state.auth.settings().mail.product_name.clone();
+    match state
+        .auth
+        .verify_email_token(form.get("token").map(String::as_str))
+        .await
+    {
+        Ok(user) => page(
+            StatusCode::OK,
+            &product,
+            &format!(
+                "<p>{} ({})</p><p>Your email address is confirmed.</p>",
+                m::EMAIL_VERIFIED,
+                html_escape(user.email.as_str())
+            ),
+        ),
+        Err(AuthError::Unavailable(cause)) => {
+            tracing::error!(%cause, "dependency unavailable");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &product,
+                &format!("<p>{}</p>", m::UNAVAILABLE),
+            )
+        }
+        Err(_) => page(
+            StatusCode::BAD_REQUEST,
+            &product,
+            &format!(
+                "<p>{}</p><p>The link is invalid, used or expired.</p>",
+                m::CODE_EXPIRED
+            ),
+        ),
+    }
+}
+
+/// The `identifier`, `channel` and `contact` fields both reset routes take.
+struct ResetFields([Option<String>; 3]);
+
+impl ResetFields {
+    fn read(body: &Map<String, Value>, errors: &mut ValidationErrors) -> Self {
+        Self([
+            text_field(body, "identifier", true, errors),
+            text_field(body, "channel", false, errors),
+            text_field(body, "contact", true, errors),
+        ])
+    }
+
+    fn form(&self) -> ResetForm<'_> {
+        let [identifier, channel, contact] = &self.0;
+        ResetForm {
+            identifier: identifier.as_deref(),
+            channel: channel.as_deref(),
+            contact: contact.as_deref(),
+        }
+    }
+}
+
+/// `POST /api/auth/request-reset-code` `{identifier, channel, contact}` (seed 003):
+/// `{message, expires_in}`, plus `debug_code` in development.
+async fn request_reset_code<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let fields = ResetFields::read(&body, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let issued = state
+        .auth
+        .request_reset_code(fields.form(), super::locale(&req, &state))
+        .await?;
+    let mut out = json!({"message": m::RESET_CODE_SENT, "msg": m::RESET_CODE_SENT, "expires_in": issued.expires_in});
+    if let (Some(code), Value::Object(map)) = (issued.debug_code, &mut out) {
+        map.insert("debug_code".into(), json!(code));
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /api/auth/reset-password` `{identifier, channel, contact, code, new_password}` (seed 003).
+async fn reset_password<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let fields = ResetFields::read(&body, &mut type_errors);
+    let code = text_field(&body, "code", true, &mut type_errors);
+    let new_password = text_field(&body, "new_password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .reset_password(
+            fields.form(),
+            code.as_deref(),
+            new_password.as_deref(),
+            super::locale(&req, &state),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"message": m::PASSWORD_RESET, "msg": m::PASSWORD_RESET})))
+}

@@ -1,0 +1,151 @@
+//! The `tessera` binary.
+
+use clap::{Parser, Subcommand};
+use tessera_server::config::Config;
+use tessera_server::startup::{self, Application};
+use tessera_server::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Self-hosted authentication service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default): applies pending migrations, then listens on HOST:PORT.
+    Serve {
+        /// Do not apply migrations first (same as AUTO_MIGRATE=false).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage one user.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account with any role, e.g. the first `super_admin` (no
+    /// default admin exists). Without --password, the password is read from
+    /// the first line of standard input.
+    Create {
+        /// Username.
+        #[arg(long)]
+        username: String,
+        /// Email.
+        #[arg(long)]
+        email: String,
+        /// Phone (optional).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Role, default `unauth`.
+        #[arg(long, default_value = "unauth")]
+        role: String,
+        /// Password (prefer standard input: command lines are visible to other users).
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Import users from a JSON-lines file (username, email, phone, role,
+    /// password_hash, created_at), keeping their password hashes: sha256 or SM3
+    /// hex, werkzeug pbkdf2/scrypt, bcrypt or argon2. Existing users are
+    /// skipped; bad lines are reported and the import goes on. Exits 1 when a
+    /// line failed.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+    },
+}
+
+async fn serve(mut config: Config, no_migrate: bool) -> Result<(), String> {
+    if no_migrate {
+        config.auto_migrate = false;
+    }
+    let app = Application::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tessera: configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.environment);
+    let result = match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
+        Command::Serve { no_migrate } => serve(config, no_migrate).await,
+        Command::Users {
+            command: UsersCommand::Import { file },
+        } => match startup::import_users(&config, &file).await {
+            Ok(summary) if summary.failed == 0 => Ok(()),
+            Ok(summary) => Err(format!("{} line(s) failed", summary.failed)),
+            Err(e) => Err(e.to_string()),
+        },
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    email,
+                    phone,
+                    role,
+                    password,
+                },
+        } => {
+            let password = match password {
+                Some(p) => Ok(p),
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map(|_| line.trim_end_matches(['\r', '\n']).to_owned())
+                }
+            };
+            match password {
+                Err(e) => Err(format!("reading the password from standard input: {e}")),
+                Ok(p) => {
+                    startup::create_user(&config, &username, &email, phone.as_deref(), &role, &p)
+                        .await
+                        .map(|u| {
+                            println!("created user {} ({}, role {})", u.id, u.username, u.role)
+                        })
+                }
+            }
+        }
+        Command::Migrate => startup::migrate(&config)
+            .await
+            .map(|n| println!("applied {n} migration(s)"))
+            .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "tessera stopped");
+            eprintln!("tessera: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Building and running the application.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtConfig, JwtSigner};
+use tessera_domain::AuthService;
+use tessera_domain::cache::CachedUsers;
+use tessera_domain::clock::{RandomIds, SystemClock};
+use tessera_domain::import::{ImportSummary, LineOutcome, import_line};
+use tessera_domain::mail::{DeliveryPolicy, deliver_due};
+use tessera_domain::ports::{Adapters, Ports};
+use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
+use tessera_redis::{
+    Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
+};
+use tessera_smtp::LettreMailer;
+use tessera_sql::{
+    Database, DbConfig, DbError, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers,
+};
+use thiserror::Error;
+
+use crate::config::{Config, ConfigError, MailTransport};
+use crate::http::{self, AppState};
+use crate::wiring::{
+    AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnySms, AnyUserCache, ServerAuth, ServerPorts,
+    auth_settings,
+};
+
+/// Why the application could not start.
+#[derive(Debug, Error)]
+pub enum StartupError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// A store failed while loading.
+    #[error("store: {0}")]
+    Store(String),
+    /// The password hasher could not be built.
+    #[error("password hasher: {0}")]
+    Hasher(String),
+    /// Mail delivery could not be set up.
+    #[error("mail: {0}")]
+    Mail(String),
+    /// The address could not be bound.
+    #[error("listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// The database settings of a configuration.
+#[must_use]
+pub fn db_config(config: &Config) -> DbConfig {
+    DbConfig {
+        url: config.database_url.clone(),
+        max_connections: config.database_max_connections,
+        acquire_timeout: config.database_timeout,
+    }
+}
+
+/// Applies pending migrations (what `tessera migrate` runs); returns how many ran.
+///
+/// # Errors
+/// [`StartupError::Database`].
+pub async fn migrate(config: &Config) -> Result<usize, StartupError> {
+    Ok(Database::migrate(&db_config(config)).await?)
+}
+
+/// The mail transport a configuration names.
+///
+/// # Errors
+/// [`StartupError::Mail`] when the sender or transport settings are invalid.
+pub fn mailer(config: &Config) -> Result<LettreMailer, StartupError> {
+    let (name, address) = &config.mail_sender;
+    match &config.mail_transport {
+        MailTransport::Smtp(smtp) => LettreMailer::smtp(smtp, name, address),
+        MailTransport::Files(dir) => LettreMailer::file(dir, name, address),
+    }
+    .map_err(|e| StartupError::Mail(e.to_string()))
+}
+
+/// Sends due outbox mail every `poll`, for as long as the runtime lives. A
+/// failed mail is retried with `policy`'s backoff; nothing is dropped.
+pub async fn deliver_forever(
+    outbox: SqlOutbox,
+    mailer: LettreMailer,
+    policy: DeliveryPolicy,
+    poll: std::time::Duration,
+) {
+    loop {
+        match deliver_due(&outbox, &mailer, chrono::Utc::now(), &policy).await {
+            Ok(report) if report.sent + report.failed > 0 => {
+                tracing::info!(
+                    sent = report.sent,
+                    failed = report.failed,
+                    "outbox delivery"
+                );
+                if report.failed == 0 && report.sent == policy.batch {
+                    continue; // more may be due right away
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox unavailable"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
+async fn open_database(config: &Config) -> Result<Database, StartupError> {
+    if config.auto_migrate {
+        let ran = migrate(config).await?;
+        if ran > 0 {
+            tracing::info!(migrations = ran, "applied database migrations");
+        }
+    }
+    Ok(Database::connect(&db_config(config))?)
+}
+
+/// The configured argon2id hasher, built on the blocking pool (it computes a dummy hash).
+async fn build_hasher(config: &Config) -> Result<Argon2Hasher, StartupError> {
+    let (params, limits) = (config.argon2, config.hasher_limits);
+    tokio::task::spawn_blocking(move || Argon2Hasher::new(params, limits))
+        .await
+        .map_err(|e| StartupError::Hasher(e.to_string()))?
+        .map_err(|e| StartupError::Hasher(e.to_string()))
+}
+
+/// `tessera users import FILE`: imports JSON-lines users with their password
+/// hashes into the configured database, reporting each skipped or refused line
+/// on stdout and going on. Returns the counts.
+///
+/// # Errors
+/// [`StartupError`] when the database, the hasher or the file cannot be opened.
+pub async fn import_users(
+    config: &Config,
+    file: &std::path::Path,
+) -> Result<ImportSummary, StartupError> {
+    let users = SqlUsers::new(open_database(config).await?);
+    let hasher = build_hasher(config).await?;
+    let text = tokio::fs::read_to_string(file)
+        .await
+        .map_err(|e| StartupError::Store(format!("{}: {e}", file.display())))?;
+    let mut summary = ImportSummary::default();
+    let now = chrono::Utc::now();
+    for (n, line) in text.lines().enumerate() {
+        let Some(outcome) = import_line(&users, &hasher, line, now, &config.default_role).await
+        else {
+            continue;
+        };
+        match &outcome {
+            LineOutcome::Imported => {}
+            LineOutcome::Skipped(why) => println!("line {}: skipped: {why}", n + 1),
+            LineOutcome::Failed(why) => println!("line {}: error: {why}", n + 1),
+        }
+        summary.add(&outcome);
+    }
+    println!(
+        "imported {}, skipped {}, failed {}",
+        summary.imported, summary.skipped, summary.failed
+    );
+    Ok(summary)
+}
+
+/// `tessera user create`: makes an account with any role (the only way to a
+/// `super_admin`: no default admin account exists). The password must satisfy
+/// the policy; the email counts as verified, since an operator created it.
+///
+/// # Errors
+/// A message naming the refused field or the taken one, or a startup error.
+pub async fn create_user(
+    config: &Config,
+    username: &str,
+    email: &str,
+    phone: Option<&str>,
+    role: &str,
+    password: &str,
+) -> Result<tessera_domain::user::User, String> {
+    use tessera_domain::newtypes::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
+    use tessera_domain::ports::{PasswordHasher as _, UserRepository as _};
+    let field = |name: &str, e: tessera_domain::validation::FieldIssue| format!("{name}: {e}");
+    let username = Username::parse(username).map_err(|e| field("username", e))?;
+    let email = Email::parse(email).map_err(|e| field("email", e))?;
+    let phone = phone
+        .map(Phone::parse)
+        .transpose()
+        .map_err(|e| field("phone", e))?;
+    let role = RoleName::parse(role).map_err(|e| field("role", e))?;
+    let password =
+        Password::parse(password, &config.password_policy).map_err(|e| field("password", e))?;
+    let users = SqlUsers::new(open_database(config).await.map_err(|e| e.to_string())?);
+    let hasher = build_hasher(config).await.map_err(|e| e.to_string())?;
+    let hash = hasher
+        .hash(&PasswordAttempt::from(password))
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let new = tessera_domain::user::NewUser {
+        public_id: uuid::Uuid::new_v4(),
+        username,
+        email,
+        phone,
+        password_hash: hash,
+        role,
+        created_at: now,
+    };
+    let user = users.create(new, None).await.map_err(|e| e.to_string())?;
+    users
+        .mark_email_verified(user.id, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(tessera_domain::user::User {
+        email_verified: true,
+        ..user
+    })
+}
+
+/// The Redis settings of a configuration, when Redis is configured.
+#[must_use]
+pub fn redis_config(config: &Config) -> Option<RedisConfig> {
+    (config.redis_url.is_some() || !config.redis_cluster_urls.is_empty()).then(|| RedisConfig {
+        url: config.redis_url.clone(),
+        cluster_urls: config.redis_cluster_urls.clone(),
+        key_prefix: config.redis_key_prefix.clone(),
+        pool_size: config.redis_pool_size,
+        timeout: config.redis_timeout,
+    })
+}
+
+/// The service for `config`: migrates (unless `AUTO_MIGRATE=false`), connects
+/// and wires every adapter (see [`crate::wiring`] for which).
+///
+/// # Errors
+/// [`StartupError`] when any part cannot be built.
+pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), StartupError> {
+    let secret = config.resolve_jwt_secret()?;
+    let db = open_database(config).await?;
+    let store_error = |e: tessera_domain::error::StoreError| StartupError::Store(e.to_string());
+    let (sessions, denylist, cache, codes, limiter) = match redis_config(config) {
+        Some(rc) => {
+            let redis = Redis::connect(&rc).map_err(|e| StartupError::Store(e.to_string()))?;
+            if let Err(e) = redis.ping().await {
+                // Not fatal: requests answer 503 until Redis is back.
+                tracing::warn!(error = %e, "Redis is not reachable yet");
+            }
+            tracing::info!(redis = ?rc, "sessions, denylist and user cache in Redis");
+            (
+                AnySessions::Redis(RedisSessions::new(redis.clone())),
+                AnyDenylist::Redis(RedisDenylist::new(redis.clone())),
+                AnyUserCache::Redis(RedisUserCache::new(redis.clone(), config.user_cache_ttl)),
+                AnyCodes::Redis(RedisCodes::new(redis.clone())),
+                AnyLimiter::Redis(RedisRateLimiter::new(redis)),
+            )
+        }
+        None if db.is_shared() => (
+            AnySessions::Sql(SqlSessions::new(db.clone())),
+            AnyDenylist::Sql(SqlDenylist::new(db.clone())),
+            AnyUserCache::None,
+            AnyCodes::Sql(SqlCodes::new(db.clone())),
+            AnyLimiter::Memory(MemoryRateLimiter::default()),
+        ),
+        None => {
+            let durable = SqlDenylist::new(db.clone());
+            let live = durable
+                .live_entries(chrono::Utc::now())
+                .await
+                .map_err(store_error)?;
+            let mirrored = MirroredDenylist::new(durable);
+            mirrored.preload(live);
+            (
+                AnySessions::Sql(SqlSessions::new(db.clone())),
+                AnyDenylist::Mirrored(mirrored),
+                AnyUserCache::None,
+                AnyCodes::Sql(SqlCodes::new(db.clone())),
+                AnyLimiter::Memory(MemoryRateLimiter::default()),
+            )
+        }
+    };
+    let hasher = build_hasher(config).await?;
+    let jwt = JwtConfig {
+        secret: secret.clone(),
+        issuer: config.jwt_issuer.clone(),
+        audience: config.jwt_audience.clone(),
+    };
+    let adapters = Adapters::<ServerPorts> {
+        users: CachedUsers::new(SqlUsers::new(db.clone()), cache),
+        sessions,
+        denylist,
+        hasher,
+        signer: JwtSigner::new(&jwt),
+        codec: HmacRefreshCodec::new(&secret),
+        clock: SystemClock,
+        ids: RandomIds,
+        codes,
+        limiter,
+        outbox: SqlOutbox::new(db.clone()),
+        sms: match &config.sms_webhook_url {
+            Some(url) => AnySms::Webhook(
+                tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
+                    .map_err(StartupError::Mail)?,
+            ),
+            None => AnySms::File(tessera_smtp::FileSms::new(config.var_dir.join("sms.log"))),
+        },
+    };
+    Ok((
+        AuthService::new(adapters, auth_settings(config)?),
+        SqlOutbox::new(db),
+    ))
+}
+
+impl Application {
+    /// Builds the embedded-default application for `config` and binds its port.
+    ///
+    /// # Errors
+    /// [`StartupError`] when configuration, database, hasher or socket fail.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        tessera_smtp::use_aws_lc_for_rustls();
+        let (service, outbox) = build_service(&config).await?;
+        let mailer = mailer(&config)?;
+        tracing::info!(?mailer, "mail delivery");
+        tokio::spawn(deliver_forever(
+            outbox,
+            mailer,
+            config.delivery,
+            config.outbox_poll,
+        ));
+        Self::with_service(&config, service)
+    }
+
+    /// Binds and prepares a server around any wiring of the ports (tests use fakes).
+    ///
+    /// # Errors
+    /// [`StartupError::Bind`] when the address cannot be bound.
+    pub fn with_service<P: Ports>(
+        config: &Config,
+        service: AuthService<P>,
+    ) -> Result<Self, StartupError> {
+        let addr = format!("{}:{}", config.host, config.port);
+        let bind_error = |source| StartupError::Bind {
+            addr: addr.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&addr).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let state = web::Data::new(AppState {
+            auth: service,
+            max_body_bytes: config.max_body_bytes,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(http::routes::<P>)
+                .default_service(web::to(http::not_found))
+        })
+        .workers(config.workers)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        tracing::info!(%addr, port, "tessera listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (useful with `PORT=0`).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server (gracefully with `stop(true)`).
+    #[must_use]
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

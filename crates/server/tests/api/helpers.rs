@@ -1,0 +1,269 @@
+use std::collections::HashMap;
+
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tessera_server::{Application, Config};
+
+pub const SECRET: &str = "test-secret-key-that-is-at-least-32-bytes";
+
+/// A running app on a free port with its own stores.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    env: HashMap<String, String>,
+    _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// An app with test defaults (tiny argon2 cost so tests are fast).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Where test apps keep their state: `TESSERA_TEST_STORES=mysql-redis` puts
+/// each app on a fresh MySQL database (from `TEST_DATABASE_URL`) and its own
+/// Redis key prefix (on `TEST_REDIS_URL`); otherwise a fresh SQLite file.
+pub fn store_env(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = vec![(
+        "TESSERA_VAR_DIR".to_owned(),
+        dir.join("var").display().to_string(),
+    )];
+    if std::env::var("TESSERA_TEST_STORES").as_deref() == Ok("mysql-redis") {
+        env.extend(Stores::fresh().env());
+    }
+    env
+}
+
+/// A fresh MySQL database and Redis key prefix, for one app or a group of instances.
+pub struct Stores {
+    pub database_url: String,
+    pub redis_url: String,
+    pub redis_prefix: String,
+}
+
+impl Stores {
+    /// New names on the servers of `TEST_DATABASE_URL` and `TEST_REDIS_URL`.
+    pub fn fresh() -> Self {
+        let db = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL is not set: run scripts/test.sh");
+        let redis_url = std::env::var("TEST_REDIS_URL")
+            .expect("TEST_REDIS_URL is not set: run scripts/test.sh");
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            database_url: format!("{}/tessera_test_{id}", db.trim_end_matches('/')),
+            redis_url,
+            redis_prefix: format!("tessera-test:{id}:"),
+        }
+    }
+
+    /// As configuration variables.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DATABASE_URL".to_owned(), self.database_url.clone()),
+            ("REDIS_URL".to_owned(), self.redis_url.clone()),
+            ("REDIS_KEY_PREFIX".to_owned(), self.redis_prefix.clone()),
+        ]
+    }
+}
+
+/// Calls `attempt` every 100 ms, up to `tries` times, until it returns `Some`.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(
+    tries: usize,
+    mut attempt: impl FnMut() -> F,
+) -> Option<T> {
+    for _ in 0..tries {
+        if let Some(v) = attempt().await {
+            return Some(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// An app on a fresh MySQL database and Redis prefix, whatever `TESSERA_TEST_STORES` says.
+pub async fn spawn_mysql_redis_app(overrides: &[(&str, &str)]) -> TestApp {
+    let env = Stores::fresh().env();
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    all.extend_from_slice(overrides);
+    spawn_app_with(&all).await
+}
+
+/// An app with test defaults overridden by `overrides`.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut env: HashMap<String, String> = [
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("JWT_SECRET_KEY", SECRET),
+        ("ARGON2_MEMORY_KIB", "64"),
+        ("ARGON2_ITERATIONS", "1"),
+        ("WORKERS", "1"),
+        ("DATABASE_MAX_CONNECTIONS", "4"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.extend(store_env(dir.path()));
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    start(env, dir).await
+}
+
+async fn start(env: HashMap<String, String>, dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    let config = Config::from_lookup(&|k| env.get(k).cloned()).unwrap();
+    let app = Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: http_client(),
+        handle,
+        env,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// The database the app uses.
+    pub fn database_url(&self) -> String {
+        self.env
+            .get("DATABASE_URL")
+            .cloned()
+            .unwrap_or_else(|| format!("sqlite://{}", self.var_dir().join("tessera.db").display()))
+    }
+
+    /// The app's var folder (development key, SQLite file, mail files).
+    pub fn var_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("var")
+    }
+
+    /// Stops this app and starts another on the same stores and key.
+    pub async fn restart(self) -> TestApp {
+        self.handle.stop(true).await;
+        start(self.env, self._dir).await
+    }
+}
+
+/// An HTTP client (rustls needs its provider installed first).
+pub fn http_client() -> reqwest::Client {
+    tessera_smtp::use_aws_lc_for_rustls();
+    reqwest::Client::new()
+}
+
+/// A response's status and JSON body (any non-JSON body fails the test).
+pub async fn parts(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("{status}: not JSON ({ctype:?}): {text}"));
+    (status, body)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        parts(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send();
+        parts(r.await.unwrap()).await
+    }
+
+    pub async fn post_bearer(
+        &self,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        parts(r.send().await.unwrap()).await
+    }
+
+    pub async fn get_bearer(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        parts(
+            self.client
+                .get(self.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                &json!({"username": username, "email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Logs in and returns the whole login body.
+    pub async fn login(&self, identifier: &str, password: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                &json!({"username": identifier, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Registers `alice` (seed 003's example) and returns a login body.
+    pub async fn alice(&self) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                &json!({"username": "alice", "email": "a@b.com", "phone": "13800138000", "password": "Secret123", "role": "pharmacy"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login("alice", "Secret123").await
+    }
+}
+
+pub fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
+}
+
+/// Asserts the `/api/auth` error shape: `error`, `message`, `msg` texts and a `code`.
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["code"], code, "{body}");
+    for key in ["error", "message", "msg"] {
+        assert!(
+            body[key].as_str().is_some_and(|t| !t.is_empty()),
+            "{key} missing in {body}"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! HTTP tests: one binary, one fresh app and SQLite file per test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth_errors;
+mod change_password;
+mod faults;
+mod health;
+mod legacy;
+mod login;
+mod logout;
+mod mail;
+mod me;
+mod refresh;
+mod register;
+mod reset;
+mod scale;
+mod verify;

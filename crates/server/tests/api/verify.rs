@@ -1,0 +1,261 @@
+//! Email verification: codes and links mailed at registration, through a real SMTP sink.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tessera_testkit::PrivateSmtpSink;
+
+use crate::helpers::{TestApp, assert_error, parts, s, spawn_app_with};
+
+async fn app(sink: &PrivateSmtpSink, extra: &[(&str, &str)]) -> TestApp {
+    let url = sink.url();
+    let mut env = vec![("SMTP_URL", url.as_str()), ("OUTBOX_POLL_MS", "100")];
+    env.extend_from_slice(extra);
+    spawn_app_with(&env).await
+}
+
+/// Registers in English and returns (code, link token) from the mail.
+async fn register(
+    app: &TestApp,
+    sink: &PrivateSmtpSink,
+    name: &str,
+    email: &str,
+) -> (String, String) {
+    let before = sink.messages().len();
+    let r = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .header("accept-language", "en")
+        .json(&json!({"username": name, "email": email, "password": "Secret123"}));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    let mails = sink.wait_for(before + 1, Duration::from_secs(10));
+    let mail = decode_qp(mails.last().expect("a verification mail"));
+    assert!(
+        mail.contains("Subject: [Tessera] Verify your email address")
+            && mail.contains(&format!("To: {email}")),
+        "{mail}"
+    );
+    (
+        grab(&mail, "Your verification code is ", 6),
+        grab_token(&mail),
+    )
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D`.
+fn decode_qp(m: &str) -> String {
+    m.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+fn grab(mail: &str, after: &str, len: usize) -> String {
+    let at = mail
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not in {mail}"))
+        + after.len();
+    mail[at..at + len].to_owned()
+}
+
+fn grab_token(mail: &str) -> String {
+    let at = mail.find("token=").expect("a link") + "token=".len();
+    mail[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+async fn verify(app: &TestApp, body: &Value) -> (StatusCode, Value) {
+    app.post("/api/auth/verify-email", body).await
+}
+
+async fn verified(app: &TestApp, name: &str) -> bool {
+    let login = app.login(name, "Secret123").await;
+    let (_, me) = app
+        .get_bearer("/api/auth/me", s(&login["access_token"]))
+        .await;
+    me["user"]["email_verified"].as_bool().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mailed_code_verifies_once() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[]).await;
+    let (code, _) = register(&app, &sink, "alice", "a@b.com").await;
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
+    assert!(!verified(&app, "alice").await);
+    let (status, body) = verify(&app, &json!({"email": "A@B.com", "code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["email_verified"], true);
+    assert!(verified(&app, "alice").await);
+    let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "single use");
+    assert_error(&body, "code_expired");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_link_shows_a_button_and_only_the_button_verifies() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[]).await;
+    let (_, token) = register(&app, &sink, "alice", "a@b.com").await;
+    let page = app
+        .client
+        .get(app.url(&format!("/api/auth/verify-email?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<form method=\"post\"") && html.contains(&token),
+        "{html}"
+    );
+    assert!(
+        !verified(&app, "alice").await,
+        "opening the link changes nothing"
+    );
+
+    let confirm = app
+        .client
+        .post(app.url("/api/auth/verify-email/confirm"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), StatusCode::OK);
+    assert!(confirm.text().await.unwrap().contains("a@b.com"));
+    assert!(verified(&app, "alice").await);
+    let (status, body) = verify(&app, &json!({"token": token})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "used up");
+    assert_error(&body, "code_expired");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fifth_wrong_code_kills_it_and_the_sixth_try_finds_nothing() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[]).await;
+    let (code, _) = register(&app, &sink, "alice", "a@b.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for remaining in (1..=4).rev() {
+        let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": wrong})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_error(&body, "code_wrong");
+        assert_eq!(body["remaining_attempts"], remaining);
+    }
+    let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": wrong})).await;
+    assert_error(&body, "code_exhausted");
+    let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "even the right code is dead now"
+    );
+    assert_error(&body, "code_expired");
+    assert!(!verified(&app, "alice").await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_code_is_refused() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[("VERIFICATION_CODE_TTL", "1")]).await;
+    let (code, token) = register(&app, &sink, "alice", "a@b.com").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
+    assert_error(&body, "code_expired");
+    let (_, body) = verify(&app, &json!({"token": token})).await;
+    assert_error(&body, "code_expired");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resend_is_rate_limited_and_answers_alike_for_unknown_addresses() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[]).await;
+    let (old_code, _) = register(&app, &sink, "alice", "a@b.com").await;
+
+    let r = app
+        .client
+        .post(app.url("/api/auth/resend-verification"))
+        .header("accept-language", "en")
+        .json(&json!({"email": "a@b.com"}));
+    let (status, known) = parts(r.send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, unknown) = app
+        .post(
+            "/api/auth/resend-verification",
+            &json!({"email": "nobody@b.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(known, unknown, "no enumeration");
+
+    let mails = sink.wait_for(2, Duration::from_secs(10));
+    assert_eq!(mails.len(), 2, "a new mail for the known address only");
+    let fresh = grab(&decode_qp(&mails[1]), "Your verification code is ", 6);
+    if fresh != old_code {
+        let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": old_code})).await;
+        assert_error(&body, "code_wrong");
+    }
+
+    let r = app
+        .client
+        .post(app.url("/api/auth/resend-verification"))
+        .json(&json!({"email": "a@b.com"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, body) = parts(r).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "no sooner than 60 s");
+    assert_error(&body, "too_many_requests");
+    assert!((1..=60).contains(&retry_after));
+
+    let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": fresh})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn require_verified_email_blocks_login_until_verified() {
+    let sink = PrivateSmtpSink::start();
+    let app = app(&sink, &[("REQUIRE_VERIFIED_EMAIL", "true")]).await;
+    let (code, _) = register(&app, &sink, "alice", "a@b.com").await;
+    let (status, body) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": "alice", "password": "Secret123"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&body, "email_not_verified");
+    let (status, _) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.login("alice", "Secret123").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_flow_also_works_from_the_embedded_file_outbox() {
+    let app = spawn_app_with(&[("OUTBOX_POLL_MS", "100")]).await;
+    let r = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .header("accept-language", "en")
+        .json(&json!({"username": "alice", "email": "a@b.com", "password": "Secret123"}));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    let dir = app.var_dir().join("mail");
+    let eml = crate::helpers::eventually(100, || async {
+        std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains("Verify your email address"))
+    })
+    .await
+    .expect("the verification mail as an .eml file");
+    let code = grab(&decode_qp(&eml), "Your verification code is ", 6);
+    let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(verified(&app, "alice").await);
+}
