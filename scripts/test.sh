@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: formatting, lints, unit, property,
+# contract, adapter, HTTP, concurrency and fault tests.
+#
+# Needs the Rust toolchain named in rust-toolchain.toml. MariaDB and Redis are
+# used when reachable on loopback, otherwise started privately; Debian's
+# packages are installed when their binaries are missing (see scripts/services.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "test services"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+sweep_test_data
+
+step "cargo test (HTTP suite on SQLite)"
+cargo test --workspace --locked --no-fail-fast
+
+step "cargo test: the HTTP suite again, on MySQL + Redis"
+TESSERA_TEST_STORES=mysql-redis cargo test --locked -p tessera-server --test api
+
+step "example: embedding the domain without HTTP"
+cargo run --quiet --locked -p tessera-memory --example embedded
+
+sweep_test_data
