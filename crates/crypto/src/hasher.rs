@@ -59,7 +59,21 @@ struct Inner {
     dummy: PasswordHash,
 }
 
+/// What argon2id hashes: the lower-case hex SM3 digest of the password, so
+/// that a seed-001 client that sends the digest instead of the password
+/// verifies against the same hash (the digest form is used as it comes).
+fn material(pw: &PasswordAttempt) -> String {
+    if pw.is_sm3_digest() {
+        pw.expose().to_owned()
+    } else {
+        crate::legacy::sm3_hex(pw.expose())
+    }
+}
+
 /// Argon2id hashing on tokio's blocking pool, never on the async executor.
+///
+/// The canonical stored hash is `argon2id(sm3_hex(password))` in PHC form; see
+/// [`PasswordAttempt::sm3_digest`] for why.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     inner: Arc<Inner>,
@@ -162,7 +176,7 @@ impl PasswordHasher for Argon2Hasher {
         let pw = password.clone();
         self.run(move |argon| {
             argon
-                .hash_password(pw.expose().as_bytes())
+                .hash_password(material(&pw).as_bytes())
                 .map(|h| PasswordHash::new(h.to_string()))
                 .map_err(|e| HashError::Failed(e.to_string()))
         })
@@ -177,10 +191,15 @@ impl PasswordHasher for Argon2Hasher {
         let pw = password.clone();
         let hash = hash.clone();
         self.run(move |argon| {
-            if let Some(ok) = crate::legacy::verify_legacy(pw.expose(), hash.as_str()) {
+            let legacy = if pw.is_sm3_digest() {
+                crate::legacy::verify_legacy_digest(pw.expose(), hash.as_str())
+            } else {
+                crate::legacy::verify_legacy(pw.expose(), hash.as_str())
+            };
+            if let Some(ok) = legacy {
                 return Ok(ok);
             }
-            match argon.verify_password(pw.expose().as_bytes(), hash.as_str()) {
+            match argon.verify_password(material(&pw).as_bytes(), hash.as_str()) {
                 Ok(()) => Ok(true),
                 Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
                 Err(e) => Err(HashError::Failed(format!("stored hash unreadable: {e}"))),
@@ -239,6 +258,34 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn the_password_and_its_sm3_digest_verify_alike() {
+        let h = Argon2Hasher::new(small(), HasherLimits::default()).unwrap();
+        let plain = PasswordAttempt::parse("password123").unwrap();
+        let digest = crate::legacy::sm3_hex("password123");
+        let as_digest = PasswordAttempt::sm3_digest(&digest.to_ascii_uppercase()).unwrap();
+        let other = PasswordAttempt::sm3_digest(&crate::legacy::sm3_hex("password124")).unwrap();
+        // Hashed from the password, verified by either form, and the reverse.
+        let from_plain = h.hash(&plain).await.unwrap();
+        let from_digest = h.hash(&as_digest).await.unwrap();
+        for hash in [&from_plain, &from_digest] {
+            assert!(h.verify(&plain, hash).await.unwrap());
+            assert!(h.verify(&as_digest, hash).await.unwrap());
+            assert!(!h.verify(&other, hash).await.unwrap());
+        }
+        // The digest itself, sent as a password, is a different password.
+        let digest_as_plain = PasswordAttempt::parse(&digest).unwrap();
+        assert!(!h.verify(&digest_as_plain, &from_plain).await.unwrap());
+        // Legacy hashes: an SM3 hash matches the digest; SHA-256 needs the password.
+        let sm3_hash = PasswordHash::new(format!("sm3${digest}"));
+        assert!(h.verify(&as_digest, &sm3_hash).await.unwrap());
+        let sha = PasswordHash::new(
+            "sha256$ef92b778bafe771e89245b89ecbc08a44a4e166c06659911881f383d4473e94f",
+        );
+        assert!(h.verify(&plain, &sha).await.unwrap());
+        assert!(!h.verify(&as_digest, &sha).await.unwrap());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

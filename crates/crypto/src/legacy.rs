@@ -96,6 +96,21 @@ pub fn verify_legacy(password: &str, stored: &str) -> Option<bool> {
     None
 }
 
+/// Checks an SM3 digest sent in place of the password (seed 001's README)
+/// against a legacy hash: only SM3 hashes can match it; every other legacy
+/// format needs the password itself. `None` when `stored` is not a legacy format.
+#[must_use]
+pub fn verify_legacy_digest(digest: &str, stored: &str) -> Option<bool> {
+    let digest = digest.to_ascii_lowercase();
+    if let Some(hex) = stored.strip_prefix("sm3$") {
+        return Some(eq(&digest, &hex.to_ascii_lowercase()));
+    }
+    if is_hex64(stored) {
+        return Some(eq(&digest, &stored.to_ascii_lowercase()));
+    }
+    is_legacy(stored).then_some(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{CreateUserError, StoreError};
 use crate::newtypes::Login;
-use crate::ports::{OutgoingMail, UserCache, UserRepository};
-use crate::user::{NewUser, PasswordHash, User, UserId};
+use crate::newtypes::RoleName;
+use crate::permissions::RoleCatalogue;
+use crate::ports::{OutgoingMail, UserCache, UserDirectory, UserRepository};
+use crate::user::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
 
 /// A [`UserRepository`] that answers `find_by_id` from a [`UserCache`] when it
 /// can, fills the cache on a miss, and empties it on every change.
@@ -79,5 +81,49 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
     ) -> Result<(), StoreError> {
         self.repo.update_password(id, hash, at, mail).await?;
         self.cache.invalidate(id).await
+    }
+}
+
+impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUsers<R, C> {
+    async fn list(&self, query: &UserQuery) -> Result<UserPage, StoreError> {
+        self.repo.list(query).await
+    }
+
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.repo.set_active(id, active, at).await?;
+        self.cache.invalidate(id).await?;
+        Ok(changed)
+    }
+
+    async fn grant_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.repo.grant_role(id, role, at).await?;
+        self.cache.invalidate(id).await?;
+        Ok(changed)
+    }
+
+    async fn revoke_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        fallback: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.repo.revoke_role(id, role, fallback, at).await?;
+        self.cache.invalidate(id).await?;
+        Ok(changed)
+    }
+
+    async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
+        self.repo.catalogue().await
     }
 }

@@ -89,6 +89,13 @@ pub enum AuthError {
     /// The new password equals the current one.
     #[error("new password equals the current one")]
     SamePassword,
+    /// The caller lacks the permission a route needs (403).
+    #[error("permission {0} required")]
+    Forbidden(&'static str),
+    /// An administrator tried to disable their own account or take away
+    /// their own last administrative role.
+    #[error("refusing to lock the caller out")]
+    SelfLockout,
     /// The user behind a valid token no longer exists.
     #[error("user not found")]
     UserNotFound,

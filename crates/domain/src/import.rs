@@ -22,6 +22,16 @@ struct Record {
     password_hash: String,
     #[serde(default)]
     created_at: Option<String>,
+    /// Whether the address was confirmed in the old system (default true: the
+    /// seeds' users tables record no such flag, or only confirmed users).
+    #[serde(default)]
+    email_verified: Option<bool>,
+    /// The user's UUID in the old system (seed 002's `id`), kept so that its
+    /// clients see the same id; `public_id` is accepted too. A new one otherwise.
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    public_id: Option<String>,
 }
 
 /// What became of one line.
@@ -94,13 +104,20 @@ fn record<H: PasswordHasher>(
         None | Some("") => now,
         Some(t) => parse_time(t).ok_or_else(|| format!("created_at {t:?}: not a date and time"))?,
     };
+    let uuid = r
+        .public_id
+        .as_deref()
+        .or_else(|| r.id.as_ref().and_then(serde_json::Value::as_str))
+        .map(|s| Uuid::parse_str(s.trim()).map_err(|e| format!("id {s:?}: not a UUID: {e}")))
+        .transpose()?;
     Ok(NewUser {
-        public_id: Uuid::new_v4(),
+        public_id: uuid.unwrap_or_else(Uuid::new_v4),
         username,
         email,
         phone,
         password_hash: PasswordHash::new(r.password_hash),
         role,
+        email_verified: r.email_verified.unwrap_or(true),
         created_at,
     })
 }

@@ -96,6 +96,15 @@ pub enum MailKind {
         /// Minutes until it expires.
         minutes: i64,
     },
+    /// A sign-up code (seed 001: the account is created once it is typed in).
+    SignUpCode {
+        /// The name given at sign-up.
+        name: String,
+        /// The code.
+        code: String,
+        /// Minutes until it expires.
+        minutes: i64,
+    },
     /// Confirm the email address: a code and a link.
     VerifyEmail {
         /// The account's username.
@@ -167,6 +176,22 @@ pub fn compose(
                 format!("Hello {username},"),
                 format!("Your password reset code is {code} (valid for {minutes} minutes)."),
                 "If you did not ask to reset your password, ignore this mail; nothing changes.".to_owned(),
+            ],
+        ),
+        (MailKind::SignUpCode { name, code, minutes }, Locale::ZhCn) => (
+            format!("【{product}】注册验证码"),
+            vec![
+                format!("{name}，您好："),
+                format!("您的注册验证码是：{code}（{minutes} 分钟内有效）。"),
+                "如果您没有注册，请忽略本邮件。".to_owned(),
+            ],
+        ),
+        (MailKind::SignUpCode { name, code, minutes }, Locale::En) => (
+            format!("[{product}] Your sign-up code"),
+            vec![
+                format!("Hello {name},"),
+                format!("Your sign-up code is {code} (valid for {minutes} minutes)."),
+                "If you did not sign up, ignore this mail.".to_owned(),
             ],
         ),
         (MailKind::VerifyEmail { username, code, link, minutes }, Locale::ZhCn) => (

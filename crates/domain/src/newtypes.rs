@@ -263,8 +263,16 @@ impl Password {
 /// A password offered at login or as the current password: not checked against
 /// the policy (older accounts may predate it), only bounded so that a huge body
 /// cannot make hashing expensive. Its `Debug` is redacted.
+///
+/// An attempt is either the password itself or, on seed 001's routes, the
+/// lower-case hex SM3 digest of it (see [`PasswordAttempt::sm3_digest`]).
+/// Hashers key their canonical hash on the SM3 digest of the password, so both
+/// forms verify against the same stored hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordAttempt(Secret);
+pub struct PasswordAttempt {
+    secret: Secret,
+    sm3_digest: bool,
+}
 
 impl PasswordAttempt {
     /// Longest attempt accepted, in bytes.
@@ -284,19 +292,55 @@ impl PasswordAttempt {
                 max: Self::MAX_BYTES,
             });
         }
-        Ok(Self(Secret::new(raw)))
+        Ok(Self {
+            secret: Secret::new(raw),
+            sm3_digest: false,
+        })
     }
 
-    /// The offered password, for verification.
+    /// Wraps an SM3 digest of a password, as seed 001's README has clients
+    /// send it: 64 hex digits (kept lower-case).
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`] when empty, [`FieldIssue::Length`] when not 64 hex digits.
+    pub fn sm3_digest(raw: &str) -> Result<Self, FieldIssue> {
+        if raw.is_empty() {
+            return Err(FieldIssue::Required);
+        }
+        if !Self::looks_like_sm3_digest(raw) {
+            return Err(FieldIssue::Length { min: 64, max: 64 });
+        }
+        Ok(Self {
+            secret: Secret::new(raw.to_ascii_lowercase()),
+            sm3_digest: true,
+        })
+    }
+
+    /// True when `raw` has the shape of an SM3 digest (64 hex digits).
+    #[must_use]
+    pub fn looks_like_sm3_digest(raw: &str) -> bool {
+        raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// True when this attempt is an SM3 digest rather than the password.
+    #[must_use]
+    pub fn is_sm3_digest(&self) -> bool {
+        self.sm3_digest
+    }
+
+    /// The offered password (or its digest, see [`Self::is_sm3_digest`]).
     #[must_use]
     pub fn expose(&self) -> &str {
-        self.0.expose()
+        self.secret.expose()
     }
 }
 
 impl From<Password> for PasswordAttempt {
     fn from(p: Password) -> Self {
-        Self(p.0)
+        Self {
+            secret: p.0,
+            sm3_digest: false,
+        }
     }
 }
 

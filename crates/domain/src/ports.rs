@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use crate::clock::{Clock, IdSource};
 use crate::code::{CodePurpose, VerificationCode};
 use crate::error::{CreateUserError, HashError, SigningError, StoreError, TokenProblem};
-use crate::newtypes::{Login, PasswordAttempt};
+use crate::newtypes::{Login, PasswordAttempt, RoleName};
+use crate::permissions::RoleCatalogue;
 use crate::session::{Session, SessionId};
 use crate::token::{
     AccessClaims, RefreshToken, RefreshTokenParts, RevocationKey, TokenFingerprint,
 };
-use crate::user::{NewUser, PasswordHash, User, UserId};
+use crate::user::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
 
 /// Where users live.
 pub trait UserRepository: Send + Sync + 'static {
@@ -76,6 +77,59 @@ pub trait UserRepository: Send + Sync + 'static {
         id: UserId,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What administrators need from the user store besides [`UserRepository`]:
+/// listing, enabling and disabling, roles, and the role catalogue.
+pub trait UserDirectory: Send + Sync + 'static {
+    /// Users matching `query`, ordered by id, with the total count.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn list(&self, query: &UserQuery) -> impl Future<Output = Result<UserPage, StoreError>> + Send;
+
+    /// Enables or disables a user; true when that changed something.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Grants `role` (which the caller has checked against the catalogue);
+    /// true when the user did not hold it yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn grant_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes `role` away; true when the user held it. When it was the primary
+    /// role, the first other granted role becomes primary, or `fallback` when
+    /// there is none (so a user always holds at least one role). Atomic.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn revoke_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        fallback: &RoleName,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every role and its permissions.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn catalogue(&self) -> impl Future<Output = Result<RoleCatalogue, StoreError>> + Send;
 }
 
 /// Where sessions (refresh-token families) live.
@@ -443,8 +497,8 @@ pub trait SmsSender: Send + Sync + 'static {
 /// let service = AuthService::<MyPorts>::new(adapters, settings);
 /// ```
 pub trait Ports: Send + Sync + 'static {
-    /// User repository.
-    type Users: UserRepository;
+    /// User repository (and directory, for administrators).
+    type Users: UserRepository + UserDirectory;
     /// Session store.
     type Sessions: SessionStore;
     /// Access-token denylist.

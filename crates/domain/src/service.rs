@@ -8,7 +8,7 @@ use crate::mail::{Locale, MailKind, MailSettings, compose};
 use crate::newtypes::{
     Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, RoleName, Username,
 };
-use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
     AccessTokenSigner, Adapters, PasswordHasher, Ports, RefreshTokenCodec, SessionStore,
     TokenDenylist, UserRepository,
@@ -18,11 +18,33 @@ use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
 use crate::user::{NewUser, User, UserId};
 use crate::validation::{FieldIssue, ValidationErrors};
 
+mod admin;
+mod signup;
+
+pub use admin::MAX_PAGE_SIZE;
+pub use signup::{SignUp, VerifyLinkOutcome};
+
+/// Which route the verification link of a registration mail opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStyle {
+    /// `/api/auth/verify-email?token=…`: a page with a button (a mail
+    /// scanner's GET verifies nothing).
+    Modern,
+    /// `/api/v1/auth/verify/<token>`: seed 002's link, which verifies on GET.
+    V1,
+}
+
 /// The knobs of the use cases.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// Access-token lifetime. Default 900 s.
     pub access_ttl: Duration,
+    /// Access-token lifetime on seed 001's routes, whose clients cannot
+    /// refresh (`LEGACY_ACCESS_TOKEN_TTL`). Default 1 day.
+    pub legacy_access_ttl: Duration,
+    /// Access-token lifetime on seed 002's routes (`V1_ACCESS_TOKEN_TTL`);
+    /// its README promises 1 hour. Default 3600 s.
+    pub v1_access_ttl: Duration,
     /// Absolute session lifetime, from login. Default 7 days.
     pub refresh_ttl: Duration,
     /// How long a rotated-out refresh token still answers with the current pair. Default 10 s.
@@ -69,11 +91,23 @@ impl Default for CodeSettings {
     }
 }
 
+impl AuthSettings {
+    /// The longest life any access token can have: revocations must outlast it.
+    #[must_use]
+    pub fn longest_access_ttl(&self) -> Duration {
+        self.access_ttl
+            .max(self.legacy_access_ttl)
+            .max(self.v1_access_ttl)
+    }
+}
+
 impl Default for AuthSettings {
     fn default() -> Self {
         let role = |r: &str| RoleName::parse(r).unwrap_or_else(|_| unreachable_role());
         Self {
             access_ttl: Duration::seconds(900),
+            legacy_access_ttl: Duration::days(1),
+            v1_access_ttl: Duration::seconds(3600),
             refresh_ttl: Duration::days(7),
             reuse_interval: Duration::seconds(10),
             leeway: Duration::seconds(30),
@@ -161,7 +195,12 @@ pub struct LoginOutcome {
 pub struct AuthService<P: Ports> {
     ports: Adapters<P>,
     settings: AuthSettings,
+    /// The role catalogue and when it was read (re-read after [`CATALOGUE_TTL_SECS`]).
+    catalogue: std::sync::RwLock<Option<(DateTime<Utc>, std::sync::Arc<RoleCatalogue>)>>,
 }
+
+/// How long the role catalogue read from the store is reused.
+pub const CATALOGUE_TTL_SECS: i64 = 30;
 
 impl<P: Ports> std::fmt::Debug for AuthService<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -183,7 +222,11 @@ impl<P: Ports> AuthService<P> {
     /// A service over `ports` with `settings`.
     #[must_use]
     pub fn new(ports: Adapters<P>, settings: AuthSettings) -> Self {
-        Self { ports, settings }
+        Self {
+            ports,
+            settings,
+            catalogue: std::sync::RwLock::new(None),
+        }
     }
 
     /// The settings.
@@ -271,6 +314,19 @@ impl<P: Ports> AuthService<P> {
         form: &RegistrationForm,
         locale: Locale,
     ) -> Result<User, AuthError> {
+        self.register_with(form, locale, LinkStyle::Modern).await
+    }
+
+    /// [`Self::register`], with the verification link in `style`.
+    ///
+    /// # Errors
+    /// As [`Self::register`].
+    pub async fn register_with(
+        &self,
+        form: &RegistrationForm,
+        locale: Locale,
+        style: LinkStyle,
+    ) -> Result<User, AuthError> {
         let reg = self.parse_registration(form)?;
         // Checked before codes are issued, so that a registration with a taken
         // address never replaces that account's pending code (the unique
@@ -290,7 +346,7 @@ impl<P: Ports> AuthService<P> {
             .hash(&PasswordAttempt::from(reg.password))
             .await?;
         let now = self.now();
-        let issued = self.issue_verification(reg.username.as_str(), &reg.email, locale, now);
+        let issued = self.issue_verification(reg.username.as_str(), &reg.email, locale, now, style);
         self.store_codes(&issued).await?;
         let user = NewUser {
             public_id: self.ports.ids.new_uuid(),
@@ -299,6 +355,7 @@ impl<P: Ports> AuthService<P> {
             phone: reg.phone,
             password_hash: hash,
             role: reg.role,
+            email_verified: false,
             created_at: now,
         };
         // The verification mail is queued in the same transaction as the user.
@@ -325,6 +382,23 @@ impl<P: Ports> AuthService<P> {
         let (Some(identifier), Some(attempt)) = (identifier, attempt) else {
             return Err(errors.into());
         };
+        self.login_with(identifier, &[attempt], client, None).await
+    }
+
+    /// Logs in with the first of `attempts` that matches (seed 001 sends a
+    /// password or its SM3 digest; both are tried). Unknown users cost the
+    /// same verifications against the dummy hash. `access_ttl` overrides the
+    /// access-token lifetime (dialects that cannot refresh).
+    ///
+    /// # Errors
+    /// As [`Self::login`].
+    pub async fn login_with(
+        &self,
+        identifier: &str,
+        attempts: &[PasswordAttempt],
+        client: ClientInfo,
+        access_ttl: Option<Duration>,
+    ) -> Result<LoginOutcome, AuthError> {
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
         let user = match Login::parse(identifier) {
@@ -332,26 +406,35 @@ impl<P: Ports> AuthService<P> {
             Err(_) => None,
         };
         let Some(user) = user else {
-            let _ = self
-                .ports
-                .hasher
-                .verify(&attempt, self.ports.hasher.dummy_hash())
-                .await?;
+            for attempt in attempts {
+                let _ = self
+                    .ports
+                    .hasher
+                    .verify(attempt, self.ports.hasher.dummy_hash())
+                    .await?;
+            }
             return Err(AuthError::InvalidCredentials);
         };
-        if !self
-            .ports
-            .hasher
-            .verify(&attempt, &user.password_hash)
-            .await?
-        {
-            return Err(AuthError::InvalidCredentials);
+        let mut matched = None;
+        for attempt in attempts {
+            if self
+                .ports
+                .hasher
+                .verify(attempt, &user.password_hash)
+                .await?
+            {
+                matched = Some(attempt);
+                break;
+            }
         }
+        let Some(attempt) = matched else {
+            return Err(AuthError::InvalidCredentials);
+        };
         if self.ports.hasher.needs_rehash(&user.password_hash) {
             // Imported (legacy) or outdated hashes become current argon2id at
             // the first successful login. Best effort: if it fails now, the
             // next login tries again; the login itself succeeds either way.
-            if let Ok(hash) = self.ports.hasher.hash(&attempt).await {
+            if let Ok(hash) = self.ports.hasher.hash(attempt).await {
                 let _ = self
                     .ports
                     .users
@@ -365,7 +448,7 @@ impl<P: Ports> AuthService<P> {
         if self.settings.require_verified_email && !user.email_verified {
             return Err(AuthError::EmailNotVerified);
         }
-        let (session, tokens) = self.open_session(&user, client).await?;
+        let (session, tokens) = self.open_session_for(&user, client, access_ttl).await?;
         Ok(LoginOutcome {
             user,
             session,
@@ -383,6 +466,19 @@ impl<P: Ports> AuthService<P> {
         user: &User,
         client: ClientInfo,
     ) -> Result<(Session, TokenPair), AuthError> {
+        self.open_session_for(user, client, None).await
+    }
+
+    /// [`Self::open_session`] with another access-token lifetime.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
+    pub async fn open_session_for(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        access_ttl: Option<Duration>,
+    ) -> Result<(Session, TokenPair), AuthError> {
         let now = self.now();
         let id = SessionId(self.ports.ids.new_uuid());
         let refresh = self.ports.codec.issue(id, 0);
@@ -399,7 +495,8 @@ impl<P: Ports> AuthService<P> {
             client,
         };
         self.ports.sessions.create(&session).await?;
-        let access = self.issue_access(user, &session, now)?;
+        let ttl = access_ttl.unwrap_or(self.settings.access_ttl);
+        let access = self.issue_access(user, &session, now, ttl)?;
         Ok((session, TokenPair { access, refresh }))
     }
 
@@ -408,13 +505,14 @@ impl<P: Ports> AuthService<P> {
         user: &User,
         session: &Session,
         now: DateTime<Utc>,
+        ttl: Duration,
     ) -> Result<IssuedAccess, AuthError> {
         // JWT times are whole seconds: start from a whole second so that the
         // signed `exp` and the `expires_in` told to the client agree.
         let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
         let session_end = DateTime::from_timestamp(session.expires_at.timestamp(), 0)
             .unwrap_or(session.expires_at);
-        let expires_at = (now + self.settings.access_ttl).min(session_end);
+        let expires_at = (now + ttl).min(session_end);
         let claims = AccessClaims {
             user_id: user.id,
             session_id: session.id,
@@ -520,7 +618,7 @@ impl<P: Ports> AuthService<P> {
                 .rotate(session.id, session.generation, &fingerprint, now)
                 .await?
             {
-                let access = self.issue_access(&user, &session, now)?;
+                let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
                 return Ok((
                     user,
                     TokenPair {
@@ -544,7 +642,7 @@ impl<P: Ports> AuthService<P> {
                 .rotated_at
                 .is_some_and(|t| now - t <= self.settings.reuse_interval);
         if within_grace {
-            let access = self.issue_access(&user, &session, now)?;
+            let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
             let refresh = self.ports.codec.issue(session.id, session.generation);
             return Ok((user, TokenPair { access, refresh }));
         }
@@ -574,7 +672,7 @@ impl<P: Ports> AuthService<P> {
         let now = self.now();
         self.check_live(&session, now)?;
         let user = self.session_user(&session).await?;
-        let access = self.issue_access(&user, &session, now)?;
+        let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
         Ok((user, access))
     }
 
@@ -610,7 +708,7 @@ impl<P: Ports> AuthService<P> {
         ids: &[SessionId],
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
-        let until = now + self.settings.access_ttl + self.settings.leeway;
+        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
         for id in ids {
             self.ports
                 .denylist
@@ -646,7 +744,7 @@ impl<P: Ports> AuthService<P> {
             .sessions
             .revoke_all_for_user(user, keep, now)
             .await?;
-        let until = now + self.settings.access_ttl + self.settings.leeway;
+        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
         for id in &ids {
             self.ports
                 .denylist
@@ -766,11 +864,11 @@ mod verification {
     }
 
     /// A link token: the 64-hex secret, then the address in hex.
-    fn link_token(secret: &str, email: &Email) -> String {
+    pub(super) fn link_token(secret: &str, email: &Email) -> String {
         format!("{secret}{}", hex(email.as_str()))
     }
 
-    fn parse_token(token: &str) -> Option<(String, Email)> {
+    pub(super) fn parse_token(token: &str) -> Option<(String, Email)> {
         let token = token.trim();
         let secret = token.get(..64)?;
         let email = Email::parse(&unhex(token.get(64..)?)?).ok()?;
@@ -788,15 +886,17 @@ mod verification {
             email: &Email,
             locale: Locale,
             now: DateTime<Utc>,
+            style: super::LinkStyle,
         ) -> Issued {
             let cs = self.settings.codes;
             let code = self.ports.ids.secret_digits(6);
             let secret = self.ports.ids.secret_token();
-            let link = format!(
-                "{}/api/auth/verify-email?token={}",
-                self.settings.mail.public_base_url,
-                link_token(&secret, email)
-            );
+            let token = link_token(&secret, email);
+            let base = &self.settings.mail.public_base_url;
+            let link = match style {
+                super::LinkStyle::Modern => format!("{base}/api/auth/verify-email?token={token}"),
+                super::LinkStyle::V1 => format!("{base}/api/v1/auth/verify/{token}"),
+            };
             let kind = MailKind::VerifyEmail {
                 username: user_name.to_owned(),
                 code: code.clone(),
@@ -995,7 +1095,13 @@ mod verification {
                 return Ok(());
             }
             let now = self.now();
-            let issued = self.issue_verification(user.username.as_str(), &user.email, locale, now);
+            let issued = self.issue_verification(
+                user.username.as_str(),
+                &user.email,
+                locale,
+                now,
+                super::LinkStyle::Modern,
+            );
             self.store_codes(&issued).await?;
             self.ports.outbox.enqueue(&issued.mail, now).await?;
             Ok(())
@@ -1209,13 +1315,57 @@ mod reset {
             new_password: Option<&str>,
             locale: Locale,
         ) -> Result<(), AuthError> {
-            let mut errors = ValidationErrors::new();
-            let code = errors.check("code", required(code).map(str::to_owned));
-            let password = errors.check(
+            let policy = &self.settings.password_policy;
+            let parse = |p: Option<&str>| {
+                required(p)
+                    .and_then(|p| Password::parse(p, policy))
+                    .map(PasswordAttempt::from)
+            };
+            self.reset_with(
+                form,
+                code,
+                parse(new_password),
+                "code",
                 "new_password",
-                required(new_password)
-                    .and_then(|p| Password::parse(p, &self.settings.password_policy)),
-            );
+                locale,
+            )
+            .await
+        }
+
+        /// Seed 001's `/Auth/UpdatePassword`: [`Self::reset_password`] by
+        /// email, where the new password may be its SM3 digest.
+        ///
+        /// # Errors
+        /// As [`Self::reset_password`].
+        pub async fn reset_password_legacy(
+            &self,
+            email: Option<&str>,
+            code: Option<&str>,
+            new_password: Option<&str>,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            let form = ResetForm {
+                identifier: email,
+                channel: Some("email"),
+                contact: email,
+            };
+            let password = self.parse_legacy_new_password(new_password);
+            self.reset_with(form, code, password, "VerifyCode", "Password", locale)
+                .await
+        }
+
+        async fn reset_with(
+            &self,
+            form: ResetForm<'_>,
+            code: Option<&str>,
+            password: Result<PasswordAttempt, FieldIssue>,
+            code_field: &str,
+            password_field: &str,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            let mut errors = ValidationErrors::new();
+            let code = errors.check(code_field, required(code).map(str::to_owned));
+            let password = errors.check(password_field, password);
             let target = self.reset_target(form, &mut errors).await?;
             let (Some((user, contact)), Some(code), Some(password)) = (target, code, password)
             else {
@@ -1228,11 +1378,7 @@ mod reset {
                 .take(CodePurpose::ResetPassword, contact.key())
                 .await?
                 .ok_or(AuthError::CodeExpired)?;
-            let hash = self
-                .ports
-                .hasher
-                .hash(&PasswordAttempt::from(password))
-                .await?;
+            let hash = self.ports.hasher.hash(&password).await?;
             // Sessions first (safe to retry), then the hash with its notice.
             self.revoke_user_sessions(user.id, None).await?;
             self.store_password(&user, &hash, locale).await

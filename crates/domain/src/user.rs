@@ -57,8 +57,11 @@ pub struct User {
     pub phone: Option<Phone>,
     /// The stored password hash.
     pub password_hash: PasswordHash,
-    /// The user's role.
+    /// The user's primary role (seed 003's `role`).
     pub role: RoleName,
+    /// Every role the user holds: `role` first, then the roles granted
+    /// besides it, without repeats. Permissions come from all of them.
+    pub roles: Vec<RoleName>,
     /// False once disabled by an administrator: every login and token is refused.
     pub is_active: bool,
     /// Whether the email address has been confirmed.
@@ -67,6 +70,56 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// True when the user holds `role` (primary or granted).
+    #[must_use]
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r.as_str() == role)
+    }
+
+    /// True when the user holds the super-admin role.
+    #[must_use]
+    pub fn is_super_admin(&self) -> bool {
+        self.has_role(RoleName::SUPER_ADMIN)
+    }
+
+    /// `roles` rebuilt from the primary role and the other granted roles:
+    /// primary first, no repeats.
+    #[must_use]
+    pub fn role_list(
+        primary: &RoleName,
+        granted: impl IntoIterator<Item = RoleName>,
+    ) -> Vec<RoleName> {
+        let mut roles = vec![primary.clone()];
+        for r in granted {
+            if !roles.contains(&r) {
+                roles.push(r);
+            }
+        }
+        roles
+    }
+}
+
+/// Filters and paging for the administrators' user list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    /// A case-insensitive substring of the username or email, if any.
+    pub search: Option<String>,
+    /// Users to skip (ordered by id).
+    pub offset: u64,
+    /// Users to return at most.
+    pub limit: u32,
+}
+
+/// One page of users and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPage {
+    /// The users of this page, by id.
+    pub users: Vec<User>,
+    /// Users matching the query in all pages.
+    pub total: u64,
 }
 
 /// A user about to be stored; the store assigns the integer id.
@@ -84,6 +137,9 @@ pub struct NewUser {
     pub password_hash: PasswordHash,
     /// Role.
     pub role: RoleName,
+    /// Whether the email address is already confirmed (seed 001's sign-up
+    /// confirms it with a mailed code before the account exists).
+    pub email_verified: bool,
     /// Creation time (also the first `updated_at`).
     pub created_at: DateTime<Utc>,
 }
@@ -99,9 +155,10 @@ impl NewUser {
             email: self.email,
             phone: self.phone,
             password_hash: self.password_hash,
+            roles: vec![self.role.clone()],
             role: self.role,
             is_active: true,
-            email_verified: false,
+            email_verified: self.email_verified,
             created_at: self.created_at,
             updated_at: self.created_at,
         }

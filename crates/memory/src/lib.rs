@@ -38,6 +38,7 @@ pub fn contract_free_new_user() -> tessera_domain::user::NewUser {
         phone: None,
         password_hash: tessera_domain::user::PasswordHash::new("plain$"),
         role: RoleName::from_stored("unauth".into()),
+        email_verified: false,
         created_at: chrono::Utc::now(),
     }
 }

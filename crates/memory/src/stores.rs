@@ -4,10 +4,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::newtypes::Login;
-use tessera_domain::ports::{Mailer, OutgoingMail, SessionStore, TokenDenylist, UserRepository};
+use tessera_domain::newtypes::RoleName;
+use tessera_domain::permissions::RoleCatalogue;
+use tessera_domain::ports::{
+    Mailer, OutgoingMail, SessionStore, TokenDenylist, UserDirectory, UserRepository,
+};
 use tessera_domain::session::{Session, SessionId};
 use tessera_domain::token::{RevocationKey, TokenFingerprint};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId};
+use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave these maps half-updated
@@ -19,6 +23,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct UserTable {
     next_id: i64,
     rows: BTreeMap<i64, User>,
+    /// `None` until replaced: the seeded catalogue.
+    catalogue: Option<RoleCatalogue>,
 }
 
 /// Users in a map; usernames unique without regard to ASCII case. Mail that
@@ -45,11 +51,9 @@ impl MemoryUsers {
         &self.outbox
     }
 
-    /// Marks a user active or disabled (an admin action, exposed for tests and embedders).
-    pub fn set_active(&self, id: UserId, active: bool) {
-        if let Some(u) = lock(&self.table).rows.get_mut(&id.0) {
-            u.is_active = active;
-        }
+    /// Replaces the role catalogue (by default [`RoleCatalogue::seeded`]).
+    pub fn set_catalogue(&self, catalogue: RoleCatalogue) {
+        lock(&self.table).catalogue = Some(catalogue);
     }
 
     /// Number of stored users.
@@ -138,6 +142,102 @@ impl UserRepository for MemoryUsers {
             }
         }
         Ok(())
+    }
+}
+
+impl UserDirectory for MemoryUsers {
+    async fn list(&self, query: &UserQuery) -> Result<UserPage, StoreError> {
+        let t = lock(&self.table);
+        let needle = query.search.as_deref().map(str::to_lowercase);
+        let matching: Vec<&User> = t
+            .rows
+            .values()
+            .filter(|u| {
+                needle.as_deref().is_none_or(|n| {
+                    u.username.as_str().to_lowercase().contains(n) || u.email.as_str().contains(n)
+                })
+            })
+            .collect();
+        Ok(UserPage {
+            total: matching.len() as u64,
+            users: matching
+                .into_iter()
+                .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+                .take(query.limit as usize)
+                .cloned()
+                .collect(),
+        })
+    }
+
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
+            let changed = u.is_active != active;
+            if changed {
+                u.is_active = active;
+                u.updated_at = at;
+            }
+            changed
+        }))
+    }
+
+    async fn grant_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
+            let changed = !u.roles.contains(role);
+            if changed {
+                u.roles.push(role.clone());
+                u.updated_at = at;
+            }
+            changed
+        }))
+    }
+
+    async fn revoke_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        fallback: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
+            if !u.roles.contains(role) {
+                return false;
+            }
+            let others: Vec<RoleName> = u.roles.iter().filter(|r| *r != role).cloned().collect();
+            if &u.role == role {
+                match others.split_first() {
+                    Some((first, rest)) => {
+                        u.role = first.clone();
+                        u.roles = User::role_list(first, rest.iter().cloned());
+                    }
+                    None if fallback == role => return false,
+                    None => {
+                        u.role = fallback.clone();
+                        u.roles = vec![fallback.clone()];
+                    }
+                }
+            } else {
+                u.roles = User::role_list(&u.role, others);
+            }
+            u.updated_at = at;
+            true
+        }))
+    }
+
+    async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
+        Ok(lock(&self.table)
+            .catalogue
+            .clone()
+            .unwrap_or_else(RoleCatalogue::seeded))
     }
 }
 

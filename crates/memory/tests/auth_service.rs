@@ -4,7 +4,7 @@
 use chrono::Duration;
 use tessera_domain::error::TokenProblem;
 use tessera_domain::mail::Locale;
-use tessera_domain::ports::{Ports, SessionStore};
+use tessera_domain::ports::{Ports, SessionStore, UserDirectory};
 use tessera_domain::service::RegistrationForm;
 use tessera_domain::session::ClientInfo;
 use tessera_domain::user::UniqueField;
@@ -154,7 +154,12 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
     let h = harness();
     alice(&h).await;
     let out = h.login().await;
-    h.svc.ports().users.set_active(out.user.id, false);
+    h.svc
+        .ports()
+        .users
+        .set_active(out.user.id, false, chrono::Utc::now())
+        .await
+        .unwrap();
     assert!(matches!(
         h.svc
             .login("alice", "Secret123", ClientInfo::default())

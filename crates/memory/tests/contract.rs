@@ -12,6 +12,7 @@ use tessera_memory::{
 #[tokio::test(flavor = "multi_thread")]
 async fn users() {
     contract::users(MemoryUsers::default()).await;
+    contract::directory(MemoryUsers::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -39,6 +39,9 @@ struct Cached {
     phone: Option<String>,
     password_hash: String,
     role: String,
+    /// Every role (entries cached before roles existed have none: the primary alone).
+    #[serde(default)]
+    roles: Vec<String>,
     is_active: bool,
     email_verified: bool,
     created_at: DateTime<Utc>,
@@ -55,6 +58,7 @@ impl From<&User> for Cached {
             phone: u.phone.as_ref().map(|p| p.as_str().to_owned()),
             password_hash: u.password_hash.as_str().to_owned(),
             role: u.role.as_str().to_owned(),
+            roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
             is_active: u.is_active,
             email_verified: u.email_verified,
             created_at: u.created_at,
@@ -72,6 +76,10 @@ impl From<Cached> for User {
             email: Email::from_stored(c.email),
             phone: c.phone.map(Phone::from_stored),
             password_hash: PasswordHash::new(c.password_hash),
+            roles: User::role_list(
+                &RoleName::from_stored(c.role.clone()),
+                c.roles.into_iter().map(RoleName::from_stored),
+            ),
             role: RoleName::from_stored(c.role),
             is_active: c.is_active,
             email_verified: c.email_verified,

@@ -89,6 +89,12 @@ pub struct Config {
     pub jwt_audience: String,
     /// `ACCESS_TOKEN_TTL` seconds, default 900.
     pub access_ttl: Duration,
+    /// `LEGACY_ACCESS_TOKEN_TTL`: access tokens issued at `/Auth/Login` (seed
+    /// 001 clients cannot refresh). Default 86 400 s.
+    pub legacy_access_ttl: Duration,
+    /// `V1_ACCESS_TOKEN_TTL`: access tokens issued at `/api/v1/auth/login`
+    /// (seed 002 promises 1 hour). Default 3600 s.
+    pub v1_access_ttl: Duration,
     /// `REFRESH_TOKEN_TTL` seconds, default 604800 (7 days): the absolute session lifetime.
     pub refresh_ttl: Duration,
     /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
@@ -167,6 +173,8 @@ impl std::fmt::Debug for Config {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("access_ttl", &self.access_ttl)
+            .field("legacy_access_ttl", &self.legacy_access_ttl)
+            .field("v1_access_ttl", &self.v1_access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("argon2", &self.argon2)
@@ -331,6 +339,8 @@ impl Config {
             jwt_issuer: r.string("JWT_ISSUER").unwrap_or_else(|| "tessera".into()),
             jwt_audience: r.string("JWT_AUDIENCE").unwrap_or_else(|| "tessera".into()),
             access_ttl: r.seconds("ACCESS_TOKEN_TTL", 900)?,
+            legacy_access_ttl: r.seconds("LEGACY_ACCESS_TOKEN_TTL", 86_400)?,
+            v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", 3600)?,
             refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", 7 * 24 * 3600)?,
             refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
             jwt_leeway: r.seconds("JWT_LEEWAY", 30)?,

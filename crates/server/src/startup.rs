@@ -216,6 +216,7 @@ pub async fn create_user(
         phone,
         password_hash: hash,
         role,
+        email_verified: true,
         created_at: now,
     };
     let user = users.create(new, None).await.map_err(|e| e.to_string())?;
@@ -363,6 +364,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("Access-Control-Allow-Origin", "*")),
+                )
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
         })

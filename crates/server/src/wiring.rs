@@ -279,6 +279,8 @@ fn span(name: &'static str, d: std::time::Duration) -> Result<chrono::Duration, 
 pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
     Ok(AuthSettings {
         access_ttl: span("ACCESS_TOKEN_TTL", config.access_ttl)?,
+        legacy_access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.legacy_access_ttl)?,
+        v1_access_ttl: span("V1_ACCESS_TOKEN_TTL", config.v1_access_ttl)?,
         refresh_ttl: span("REFRESH_TOKEN_TTL", config.refresh_ttl)?,
         reuse_interval: span("REFRESH_REUSE_INTERVAL", config.refresh_reuse_interval)?,
         leeway: span("JWT_LEEWAY", config.jwt_leeway)?,

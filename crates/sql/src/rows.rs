@@ -39,6 +39,12 @@ pub(crate) struct UserRow {
     updated_at: NaiveDateTime,
 }
 
+impl UserRow {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
 
@@ -50,6 +56,7 @@ impl TryFrom<UserRow> for User {
             email: Email::from_stored(r.email),
             phone: r.phone.map(Phone::from_stored),
             password_hash: PasswordHash::new(r.password_hash),
+            roles: vec![RoleName::from_stored(r.role.clone())],
             role: RoleName::from_stored(r.role),
             is_active: r.is_active,
             email_verified: r.email_verified,
@@ -84,7 +91,7 @@ impl<'a> From<&'a NewUser> for NewUserRow<'a> {
             password_hash: u.password_hash.as_str(),
             role: u.role.as_str(),
             is_active: true,
-            email_verified: false,
+            email_verified: u.email_verified,
             created_at: naive(u.created_at),
             updated_at: naive(u.created_at),
         }

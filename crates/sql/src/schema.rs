@@ -69,3 +69,25 @@ diesel::table! {
         max_attempts -> Integer,
     }
 }
+
+diesel::table! {
+    roles (name) {
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_name, permission) {
+        role_name -> Text,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_name) {
+        user_id -> BigInt,
+        role_name -> Text,
+        granted_at -> Timestamp,
+    }
+}

@@ -3,14 +3,36 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::newtypes::Login;
-use tessera_domain::ports::{OutgoingMail, UserRepository};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId};
+use tessera_domain::newtypes::{Login, RoleName};
+use tessera_domain::permissions::RoleCatalogue;
+use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
+use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
 use crate::rows::{NewUserRow, UserRow, naive};
-use crate::schema::{mail_outbox, users};
+use crate::schema::{mail_outbox, role_permissions, roles, user_roles, users};
+
+/// `row` as a user holding its primary role and `granted` (in grant order).
+fn with_roles(row: UserRow, granted: Vec<String>) -> Result<User, StoreError> {
+    let mut user = User::try_from(row)?;
+    user.roles = User::role_list(&user.role, granted.into_iter().map(RoleName::from_stored));
+    Ok(user)
+}
+
+/// A `LIKE` pattern that matches `needle` literally anywhere (escape `\`).
+fn contains_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
 
 /// Users in the `users` table.
 #[derive(Debug, Clone)]
@@ -83,7 +105,15 @@ impl UserRepository for SqlUsers {
                 .await
                 .optional()
                 .map_err(unavailable)?;
-            row.map(User::try_from).transpose()
+            let Some(row) = row else { return Ok(None) };
+            let granted = user_roles::table
+                .filter(user_roles::user_id.eq(id.0))
+                .order((user_roles::granted_at, user_roles::role_name))
+                .select(user_roles::role_name)
+                .load::<String>(conn)
+                .await
+                .map_err(unavailable)?;
+            with_roles(row, granted).map(Some)
         })
     }
 
@@ -109,7 +139,15 @@ impl UserRepository for SqlUsers {
                 Login::Phone(p) => query.filter(users::phone.eq(p.as_str())),
             };
             let row = query.first(conn).await.optional().map_err(unavailable)?;
-            row.map(User::try_from).transpose()
+            let Some(row) = row else { return Ok(None) };
+            let granted = user_roles::table
+                .filter(user_roles::user_id.eq(row.id()))
+                .order((user_roles::granted_at, user_roles::role_name))
+                .select(user_roles::role_name)
+                .load::<String>(conn)
+                .await
+                .map_err(unavailable)?;
+            with_roles(row, granted).map(Some)
         })
     }
 
@@ -135,6 +173,187 @@ impl UserRepository for SqlUsers {
             })
             .await
             .map_err(unavailable)
+        })
+    }
+}
+
+impl UserDirectory for SqlUsers {
+    async fn list(&self, query: &UserQuery) -> Result<UserPage, StoreError> {
+        let pattern = query
+            .search
+            .as_deref()
+            .map(|s| contains_pattern(&s.to_lowercase()));
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let limit = i64::from(query.limit);
+        with_conn!(&self.db, conn => {
+            let filtered = || {
+                let q = users::table.into_boxed();
+                match &pattern {
+                    // Usernames compare without regard to case (column
+                    // collation); emails are stored lower-case.
+                    Some(p) => q.filter(
+                        users::username.like(p.clone()).escape('\\').or(users::email.like(p.clone()).escape('\\')),
+                    ),
+                    None => q,
+                }
+            };
+            let total: i64 = filtered().count().get_result(conn).await.map_err(unavailable)?;
+            let rows: Vec<UserRow> = filtered()
+                .order(users::id)
+                .offset(offset)
+                .limit(limit)
+                .select(UserRow::as_select())
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            let ids: Vec<i64> = rows.iter().map(UserRow::id).collect();
+            let grants: Vec<(i64, String)> = user_roles::table
+                .filter(user_roles::user_id.eq_any(&ids))
+                .order((user_roles::user_id, user_roles::granted_at, user_roles::role_name))
+                .select((user_roles::user_id, user_roles::role_name))
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            let users = rows
+                .into_iter()
+                .map(|row| {
+                    let id = row.id();
+                    let granted = grants.iter().filter(|(u, _)| *u == id).map(|(_, r)| r.clone()).collect();
+                    with_roles(row, granted)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(UserPage { users, total: u64::try_from(total).unwrap_or(0) })
+        })
+    }
+
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        with_conn!(&self.db, conn => {
+            let changed = diesel::update(users::table.find(id.0).filter(users::is_active.ne(active)))
+                .set((users::is_active.eq(active), users::updated_at.eq(naive(at))))
+                .execute(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+    }
+
+    async fn grant_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let role = role.as_str().to_owned();
+        with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                // Write first: takes the row (MySQL) or database (SQLite) lock
+                // before reading, so concurrent grants and revokes serialise.
+                let found = diesel::update(users::table.find(id.0))
+                    .set(users::updated_at.eq(naive(at)))
+                    .execute(c)
+                    .await?;
+                if found == 0 {
+                    return Ok(false);
+                }
+                let primary: String = users::table.find(id.0).select(users::role).first(c).await?;
+                if primary == role {
+                    return Ok(false);
+                }
+                let inserted = diesel::insert_or_ignore_into(user_roles::table)
+                    .values((
+                        user_roles::user_id.eq(id.0),
+                        user_roles::role_name.eq(&role),
+                        user_roles::granted_at.eq(naive(at)),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(inserted == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn revoke_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        fallback: &RoleName,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let role = role.as_str().to_owned();
+        let fallback = fallback.as_str().to_owned();
+        with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                let found = diesel::update(users::table.find(id.0))
+                    .set(users::updated_at.eq(naive(at)))
+                    .execute(c)
+                    .await?;
+                if found == 0 {
+                    return Ok(false);
+                }
+                let primary: String = users::table.find(id.0).select(users::role).first(c).await?;
+                if primary != role {
+                    let deleted = diesel::delete(
+                        user_roles::table
+                            .filter(user_roles::user_id.eq(id.0))
+                            .filter(user_roles::role_name.eq(&role)),
+                    )
+                    .execute(c)
+                    .await?;
+                    return Ok(deleted == 1);
+                }
+                let next: Option<String> = user_roles::table
+                    .filter(user_roles::user_id.eq(id.0))
+                    .order((user_roles::granted_at, user_roles::role_name))
+                    .select(user_roles::role_name)
+                    .first(c)
+                    .await
+                    .optional()?;
+                let new_primary = match next {
+                    Some(n) => {
+                        diesel::delete(
+                            user_roles::table
+                                .filter(user_roles::user_id.eq(id.0))
+                                .filter(user_roles::role_name.eq(&n)),
+                        )
+                        .execute(c)
+                        .await?;
+                        n
+                    }
+                    None if fallback == role => return Ok(false),
+                    None => fallback.clone(),
+                };
+                diesel::update(users::table.find(id.0))
+                    .set(users::role.eq(&new_primary))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
+        with_conn!(&self.db, conn => {
+            let names: Vec<String> = roles::table.select(roles::name).load(conn).await.map_err(unavailable)?;
+            let pairs: Vec<(String, String)> = role_permissions::table
+                .select((role_permissions::role_name, role_permissions::permission))
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(RoleCatalogue::from_pairs(
+                names
+                    .into_iter()
+                    .map(|n| (n, None))
+                    .chain(pairs.into_iter().map(|(r, p)| (r, Some(p)))),
+            ))
         })
     }
 }

@@ -50,7 +50,7 @@ impl Fresh {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
         };
-        assert_eq!(Database::migrate(&config).await.unwrap(), 3);
+        assert_eq!(Database::migrate(&config).await.unwrap(), 4);
         assert_eq!(
             Database::migrate(&config).await.unwrap(),
             0,
@@ -74,6 +74,7 @@ async fn every_contract(kind: Kind) {
     let f = Fresh::new(kind).await;
     let users = SqlUsers::new(f.db.clone());
     contract::users(users.clone()).await;
+    contract::directory(users.clone()).await;
     let owner = users
         .create(contract::new_user("owner", "owner@b.com", None), None)
         .await

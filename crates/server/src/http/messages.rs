@@ -4,6 +4,8 @@
 use tessera_domain::validation::FieldIssue;
 
 pub const NOT_FOUND: &str = "接口不存在";
+pub const FORBIDDEN: &str = "没有执行此操作的权限";
+pub const SELF_LOCKOUT: &str = "不能禁用自己的账户或移除自己的管理员角色";
 pub const VALIDATION: &str = "验证失败";
 pub const VALIDATION_DETAIL: &str = "请求参数验证失败";
 pub const INVALID_JSON: &str = "请求体必须是有效的 JSON 对象";
@@ -61,6 +63,10 @@ fn label(field: &str) -> &str {
         "old_password" => "原密码",
         "new_password" => "新密码",
         "refresh_token" => "刷新令牌",
+        "Email" => "邮箱",
+        "Password" => "密码",
+        "Name" => "用户名",
+        "VerifyCode" => "验证码",
         other => other,
     }
 }

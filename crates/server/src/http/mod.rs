@@ -1,7 +1,10 @@
 //! HTTP routes, one module per dialect, and what they share.
 
+pub mod admin;
+pub mod legacy;
 mod messages;
 pub mod modern;
+pub mod v1;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,8 +24,43 @@ pub struct AppState<P: Ports> {
 
 /// Mounts every route.
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .service(web::scope("/api/auth").configure(modern::routes::<P>));
+    cfg.service(
+        web::resource("/{any:.*}")
+            .guard(actix_web::guard::Options())
+            .to(preflight),
+    )
+    .route("/health", web::get().to(health))
+    .service(web::scope("/api/auth").configure(modern::routes::<P>))
+    .service(web::scope("/api/v1/auth").configure(v1::routes::<P>))
+    .service(web::scope("/api/admin").configure(admin::routes::<P>))
+    .configure(legacy::routes::<P>);
+}
+
+/// Answers a CORS preflight (`OPTIONS` on any path): any origin, the asked
+/// method and headers, no credentials (tokens travel in `Authorization`).
+/// Every response also carries `Access-Control-Allow-Origin: *` (see
+/// `startup`). Configurable origins come with the operations issue.
+pub async fn preflight(req: HttpRequest) -> HttpResponse {
+    let asked = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    HttpResponse::NoContent()
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .insert_header((
+            "Access-Control-Allow-Methods",
+            asked(header::ACCESS_CONTROL_REQUEST_METHOD)
+                .unwrap_or_else(|| "GET, POST, PUT, PATCH, DELETE, OPTIONS".to_owned()),
+        ))
+        .insert_header((
+            "Access-Control-Allow-Headers",
+            asked(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .unwrap_or_else(|| "Authorization, Content-Type, Accept-Language".to_owned()),
+        ))
+        .insert_header(("Access-Control-Max-Age", "86400"))
+        .finish()
 }
 
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).

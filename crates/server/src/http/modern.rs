@@ -13,7 +13,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
-use tessera_domain::permissions::permissions_for;
 use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
 use tessera_domain::service::{RegistrationForm, ResetForm};
 use tessera_domain::token::{IssuedAccess, TokenPair};
@@ -81,7 +80,7 @@ impl From<ValidationErrors> for ApiError {
 }
 
 /// `{error, message, msg, code}` with one text in all three.
-fn simple(status: StatusCode, code: &str, text: &str) -> HttpResponse {
+pub fn simple(status: StatusCode, code: &str, text: &str) -> HttpResponse {
     error_body(status, code, text, text)
 }
 
@@ -214,6 +213,11 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::SamePassword => {
             simple(StatusCode::BAD_REQUEST, "same_password", m::SAME_PASSWORD)
         }
+        AuthError::Forbidden(permission) => HttpResponse::Forbidden().json(json!({
+            "error": m::FORBIDDEN, "message": m::FORBIDDEN, "msg": m::FORBIDDEN,
+            "code": "forbidden", "permission": permission,
+        })),
+        AuthError::SelfLockout => simple(StatusCode::BAD_REQUEST, "self_lockout", m::SELF_LOCKOUT),
         AuthError::UserNotFound => simple(
             StatusCode::UNAUTHORIZED,
             "user_not_found",
@@ -284,8 +288,8 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// The user as 000, 003 and 004 show it.
-fn user_json(u: &User) -> Value {
+/// The user as 000, 003 and 004 show it (plus `uuid` and every role).
+pub fn user_json(u: &User) -> Value {
     json!({
         "id": u.id.0,
         "uuid": u.public_id.to_string(),
@@ -293,6 +297,7 @@ fn user_json(u: &User) -> Value {
         "email": u.email.as_str(),
         "phone": u.phone.as_ref().map(|p| p.as_str()),
         "role": u.role.as_str(),
+        "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "is_active": u.is_active,
         "email_verified": u.email_verified,
         "created_at": timestamp(u.created_at),
@@ -391,8 +396,10 @@ async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse,
     let user = state.auth.current_user(&auth).await?;
     let mut u = user_json(&user);
     if let Value::Object(map) = &mut u {
-        map.insert("roles".into(), json!([user.role.as_str()]));
-        map.insert("permissions".into(), json!(permissions_for(&user.role)));
+        map.insert(
+            "permissions".into(),
+            json!(state.auth.permissions_of(&user).await?),
+        );
     }
     Ok(HttpResponse::Ok().json(json!({"user": u})))
 }

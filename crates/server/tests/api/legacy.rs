@@ -54,6 +54,7 @@ async fn each_seed_hash_logs_in_once_and_is_then_argon2id() {
                     phone: None,
                     password_hash: PasswordHash::new(hash),
                     role: RoleName::parse("unauth").unwrap(),
+                    email_verified: false,
                     created_at: chrono::Utc::now(),
                 },
                 None,

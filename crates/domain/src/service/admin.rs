@@ -1,0 +1,187 @@
+//! Roles, permissions and the administrators' use cases.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::{AuthService, Authenticated, CATALOGUE_TTL_SECS};
+use crate::clock::Clock as _;
+use crate::error::AuthError;
+use crate::newtypes::RoleName;
+use crate::permissions::RoleCatalogue;
+use crate::ports::{Ports, UserDirectory as _, UserRepository as _};
+use crate::user::{User, UserId, UserPage, UserQuery};
+use crate::validation::{FieldIssue, ValidationErrors};
+
+/// Most users one page of the administrators' list holds.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+impl<P: Ports> AuthService<P> {
+    /// The role catalogue, read from the store at most every
+    /// [`CATALOGUE_TTL_SECS`] seconds.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn role_catalogue(&self) -> Result<Arc<RoleCatalogue>, AuthError> {
+        let now = self.ports.clock.now();
+        if let Ok(guard) = self.catalogue.read()
+            && let Some((read_at, c)) = guard.as_ref()
+            && now - *read_at < Duration::seconds(CATALOGUE_TTL_SECS)
+            && now >= *read_at
+        {
+            return Ok(Arc::clone(c));
+        }
+        let fresh = Arc::new(self.ports.users.catalogue().await?);
+        if let Ok(mut guard) = self.catalogue.write() {
+            *guard = Some((now, Arc::clone(&fresh)));
+        }
+        Ok(fresh)
+    }
+
+    /// Every permission `user`'s roles grant, sorted.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn permissions_of(&self, user: &User) -> Result<Vec<String>, AuthError> {
+        Ok(self.role_catalogue().await?.permissions(&user.roles))
+    }
+
+    /// The active user behind `auth`, when their roles grant `permission`.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`], and those of [`Self::current_user`].
+    pub async fn authorize(
+        &self,
+        auth: &Authenticated,
+        permission: &'static str,
+    ) -> Result<User, AuthError> {
+        let user = self.current_user(auth).await?;
+        if self
+            .permissions_of(&user)
+            .await?
+            .iter()
+            .any(|p| p == permission)
+        {
+            Ok(user)
+        } else {
+            Err(AuthError::Forbidden(permission))
+        }
+    }
+
+    /// One page of users; `limit` is capped at [`MAX_PAGE_SIZE`].
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn list_users(&self, query: &UserQuery) -> Result<UserPage, AuthError> {
+        let query = UserQuery {
+            search: query
+                .search
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            offset: query.offset,
+            limit: query.limit.clamp(1, MAX_PAGE_SIZE),
+        };
+        Ok(self.ports.users.list(&query).await?)
+    }
+
+    /// The user with this id.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    pub async fn find_user(&self, id: UserId) -> Result<User, AuthError> {
+        self.ports
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(AuthError::UserNotFound)
+    }
+
+    /// Enables or disables a user. Disabling revokes every session of the
+    /// user at once (their access tokens are refused from then on). An
+    /// administrator cannot disable their own account.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    pub async fn set_user_active(
+        &self,
+        actor: &User,
+        id: UserId,
+        active: bool,
+    ) -> Result<User, AuthError> {
+        if !active && actor.id == id {
+            return Err(AuthError::SelfLockout);
+        }
+        self.find_user(id).await?;
+        self.ports
+            .users
+            .set_active(id, active, self.ports.clock.now())
+            .await?;
+        if !active {
+            // After the flag: a retry repeats both steps harmlessly, and a
+            // login racing with this finds the account disabled.
+            self.revoke_user_sessions(id, None).await?;
+        }
+        self.find_user(id).await
+    }
+
+    fn known_role(catalogue: &RoleCatalogue, raw: &str) -> Result<RoleName, AuthError> {
+        RoleName::parse(raw)
+            .ok()
+            .filter(|r| catalogue.contains(r))
+            .ok_or_else(|| {
+                AuthError::Validation(ValidationErrors::single(
+                    "role",
+                    FieldIssue::RoleNotAllowed {
+                        allowed: catalogue.names().map(str::to_owned).collect(),
+                    },
+                ))
+            })
+    }
+
+    /// Grants a role of the catalogue.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a role the catalogue lacks,
+    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    pub async fn grant_role(&self, id: UserId, role: &str) -> Result<User, AuthError> {
+        let role = Self::known_role(&*self.role_catalogue().await?, role)?;
+        self.find_user(id).await?;
+        self.ports
+            .users
+            .grant_role(id, &role, self.ports.clock.now())
+            .await?;
+        self.find_user(id).await
+    }
+
+    /// Takes a role away (a user left without roles gets the default role).
+    /// An administrator cannot take `super_admin` or `admin` from themselves.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a malformed role name, [`AuthError::SelfLockout`],
+    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    pub async fn revoke_role(
+        &self,
+        actor: &User,
+        id: UserId,
+        role: &str,
+    ) -> Result<User, AuthError> {
+        let role = RoleName::parse(role)
+            .map_err(|e| AuthError::Validation(ValidationErrors::single("role", e)))?;
+        if actor.id == id && (role.is_super_admin() || role.as_str() == "admin") {
+            return Err(AuthError::SelfLockout);
+        }
+        self.find_user(id).await?;
+        self.ports
+            .users
+            .revoke_role(
+                id,
+                &role,
+                &self.settings.default_role,
+                self.ports.clock.now(),
+            )
+            .await?;
+        self.find_user(id).await
+    }
+}

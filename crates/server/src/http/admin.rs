@@ -1,0 +1,217 @@
+//! `/api/admin/users`: administrators' user management, in `/api/auth`'s
+//! error shape. Each route needs a permission of the caller's roles:
+//!
+//! | route | permission |
+//! |---|---|
+//! | `GET /api/admin/users?page=&per_page=&q=` | `user:read` |
+//! | `GET /api/admin/users/{id}` | `user:read` |
+//! | `POST /api/admin/users/{id}/disable`, `/enable` | `user:update` |
+//! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
+//! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
+//! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
+//!
+//! No token: 401; a token without the permission: 403.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use tessera_domain::error::AuthError;
+use tessera_domain::ports::Ports;
+use tessera_domain::user::{User, UserId, UserQuery};
+use tessera_domain::validation::{FieldIssue, ValidationErrors};
+
+use super::modern::{ApiError, user_json};
+use super::{AppState, bearer, read_json, text_field};
+
+type State<P> = web::Data<AppState<P>>;
+
+/// Mounts the admin routes (inside the `/api/admin` scope).
+pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users", web::get().to(list::<P>))
+        .route("/users/{id}", web::get().to(show::<P>))
+        .route("/users/{id}/disable", web::post().to(disable::<P>))
+        .route("/users/{id}/enable", web::post().to(enable::<P>))
+        .route("/users/{id}/roles", web::post().to(grant::<P>))
+        .route("/users/{id}/roles/{role}", web::delete().to(revoke::<P>))
+        .route(
+            "/users/{id}/revoke-sessions",
+            web::post().to(revoke_sessions::<P>),
+        );
+}
+
+async fn caller<P: Ports>(
+    state: &State<P>,
+    req: &HttpRequest,
+    permission: &'static str,
+) -> Result<User, ApiError> {
+    let auth = state.auth.authenticate(bearer(req).as_deref()).await?;
+    Ok(state.auth.authorize(&auth, permission).await?)
+}
+
+/// A path id that is not a number names no user.
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse::<i64>()
+        .map(UserId)
+        .map_err(|_| ApiError::Auth(AuthError::UserNotFound))
+}
+
+fn number(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+    errors: &mut ValidationErrors,
+) -> u64 {
+    match q.get(name).map(|v| v.trim().parse::<u64>()) {
+        None => default,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => {
+            errors.add(
+                name,
+                FieldIssue::Length {
+                    min: 1,
+                    max: usize::MAX,
+                },
+            );
+            default
+        }
+    }
+}
+
+/// `GET /api/admin/users?page=1&per_page=20&q=text`.
+async fn list<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    caller(&state, &req, "user:read").await?;
+    let mut errors = ValidationErrors::new();
+    let page = number(&query, "page", 1, &mut errors);
+    let per_page = number(&query, "per_page", 20, &mut errors)
+        .min(u64::from(tessera_domain::service::MAX_PAGE_SIZE));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let search = query.get("q").or_else(|| query.get("search")).cloned();
+    let result = state
+        .auth
+        .list_users(&UserQuery {
+            search,
+            offset: (page - 1).saturating_mul(per_page),
+            limit: u32::try_from(per_page).unwrap_or(20),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "users": result.users.iter().map(user_json).collect::<Vec<_>>(),
+        "total": result.total,
+        "page": page,
+        "per_page": per_page,
+        "pages": result.total.div_ceil(per_page),
+    })))
+}
+
+/// `GET /api/admin/users/{id}`.
+async fn show<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller(&state, &req, "user:read").await?;
+    let user = state.auth.find_user(user_id(&id)?).await?;
+    let mut body = user_json(&user);
+    if let serde_json::Value::Object(map) = &mut body {
+        map.insert(
+            "permissions".into(),
+            json!(state.auth.permissions_of(&user).await?),
+        );
+    }
+    Ok(HttpResponse::Ok().json(json!({"user": body})))
+}
+
+async fn set_active<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: &str,
+    active: bool,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller(&state, &req, "user:update").await?;
+    let user = state
+        .auth
+        .set_user_active(&actor, user_id(id)?, active)
+        .await?;
+    let message = if active {
+        "用户已启用"
+    } else {
+        "用户已禁用，其所有会话已撤销"
+    };
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": message, "msg": message, "user": user_json(&user)})))
+}
+
+/// `POST /api/admin/users/{id}/disable`: also revokes every session.
+async fn disable<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_active(state, req, &id, false).await
+}
+
+/// `POST /api/admin/users/{id}/enable`.
+async fn enable<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_active(state, req, &id, true).await
+}
+
+/// `POST /api/admin/users/{id}/roles` `{"role": "admin"}`.
+async fn grant<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller(&state, &req, "role:update").await?;
+    let id = user_id(&id)?;
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut errors = ValidationErrors::new();
+    let role = text_field(&body, "role", false, &mut errors);
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        if errors.is_empty() {
+            errors.add("role", FieldIssue::Required);
+        }
+        return Err(errors.into());
+    };
+    let user = state.auth.grant_role(id, &role).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": "角色已授予", "msg": "角色已授予", "user": user_json(&user)})))
+}
+
+/// `DELETE /api/admin/users/{id}/roles/{role}`.
+async fn revoke<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller(&state, &req, "role:update").await?;
+    let (id, role) = path.into_inner();
+    let user = state.auth.revoke_role(&actor, user_id(&id)?, &role).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": "角色已移除", "msg": "角色已移除", "user": user_json(&user)})))
+}
+
+/// `POST /api/admin/users/{id}/revoke-sessions`.
+async fn revoke_sessions<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller(&state, &req, "session:revoke").await?;
+    let id = user_id(&id)?;
+    state.auth.find_user(id).await?;
+    let revoked = state.auth.revoke_user_sessions(id, None).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": "会话已全部撤销", "msg": "会话已全部撤销", "revoked": revoked})))
+}

@@ -1,0 +1,221 @@
+//! Seed 002's dialect: `/api/v1/auth/*` with `{code, message, data}` bodies.
+//!
+//! Users are shown with their UUID as `id`. Errors are `{error}` (token and
+//! login problems, as the README shows them) or `{code, message}` (register
+//! and verify); every error body carries `error` and `message`, and `code`
+//! where the README gives one (validation failures use code 4).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::ports::Ports;
+use tessera_domain::service::{LinkStyle, RegistrationForm, VerifyLinkOutcome};
+use tessera_domain::user::User;
+use tessera_domain::validation::{FieldIssue, ValidationErrors};
+
+use super::{AppState, BodyError, bearer, client_info, locale, read_json, text_field};
+
+type State<P> = web::Data<AppState<P>>;
+
+/// Mounts `/api/v1/auth/*` (inside that scope).
+pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
+    cfg.route("/register", web::post().to(register::<P>))
+        .route("/verify/{token}", web::get().to(verify::<P>))
+        .route("/login", web::post().to(login::<P>))
+        .route("/profile", web::get().to(profile::<P>));
+}
+
+/// RFC 3339 with `+00:00`, as Python's `isoformat()` writes it.
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+fn coded(status: StatusCode, code: u8, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"code": code, "message": message, "error": message}))
+}
+
+fn plain_error(status: StatusCode, error: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": error, "message": error}))
+}
+
+fn validation(v: &ValidationErrors) -> HttpResponse {
+    let details: serde_json::Map<String, Value> = v
+        .fields()
+        .iter()
+        .map(|(f, issues)| {
+            (
+                f.clone(),
+                json!(issues.iter().map(FieldIssue::code).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
+    HttpResponse::BadRequest().json(json!({
+        "code": 4, "message": "invalid request", "error": "invalid request", "details": details,
+    }))
+}
+
+/// The dialect's answer to a refusal.
+fn refusal(e: &AuthError) -> HttpResponse {
+    match e {
+        AuthError::Validation(v) => validation(v),
+        AuthError::Conflict(_) => coded(StatusCode::BAD_REQUEST, 1, "user already exists"),
+        AuthError::InvalidCredentials => plain_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid credentials, incorrect email or password",
+        ),
+        AuthError::AccountDisabled => plain_error(StatusCode::FORBIDDEN, "Account disabled"),
+        AuthError::EmailNotVerified => plain_error(StatusCode::FORBIDDEN, "Email not verified"),
+        AuthError::Token(TokenProblem::Missing) => plain_error(StatusCode::UNAUTHORIZED, "Missing token"),
+        AuthError::Token(TokenProblem::Expired) => plain_error(StatusCode::UNAUTHORIZED, "Token expired"),
+        AuthError::Token(_) => plain_error(StatusCode::UNAUTHORIZED, "Invalid token"),
+        AuthError::UserNotFound => plain_error(StatusCode::NOT_FOUND, "User not found"),
+        AuthError::CodeExpired | AuthError::CodeWrong { .. } | AuthError::CodeExhausted => {
+            coded(StatusCode::BAD_REQUEST, 1, "invalid or expired token")
+        }
+        AuthError::TooManyRequests { retry_after_secs } => HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", retry_after_secs.to_string()))
+            .json(json!({"error": "Too many requests", "message": "Too many requests"})),
+        AuthError::Busy => HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .json(json!({"error": "Service busy, retry shortly", "message": "Service busy, retry shortly"})),
+        AuthError::Unavailable(cause) => {
+            tracing::error!(%cause, "dependency unavailable");
+            plain_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable")
+        }
+        AuthError::Internal(cause) => {
+            tracing::error!(%cause, "internal error");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        }
+        AuthError::Forbidden(_) | AuthError::SelfLockout => plain_error(StatusCode::FORBIDDEN, "Forbidden"),
+        AuthError::RefreshReused
+        | AuthError::WrongPassword
+        | AuthError::SamePassword
+        | AuthError::AccountNotFound
+        | AuthError::ContactMismatch => plain_error(StatusCode::BAD_REQUEST, "Bad request"),
+    }
+}
+
+fn body_refusal(e: BodyError) -> HttpResponse {
+    match e {
+        BodyError::TooLarge => plain_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+        BodyError::NotJson | BodyError::NotObject => plain_error(
+            StatusCode::BAD_REQUEST,
+            "Request body must be a JSON object",
+        ),
+        BodyError::Read => plain_error(StatusCode::BAD_REQUEST, "Request body could not be read"),
+    }
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.public_id.to_string(),
+        "user_id": u.id.0,
+        "email": u.email.as_str(),
+        "username": u.username.as_str(),
+        "created_at": iso(u.created_at),
+        "is_verified": u.email_verified,
+    })
+}
+
+/// `POST /api/v1/auth/register` `{username, email, password}` → 201.
+async fn register<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let body = match read_json(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return body_refusal(e),
+    };
+    let mut errors = ValidationErrors::new();
+    let form = RegistrationForm {
+        username: text_field(&body, "username", false, &mut errors),
+        email: text_field(&body, "email", false, &mut errors),
+        password: text_field(&body, "password", false, &mut errors),
+        phone: None,
+        role: None,
+    };
+    if !errors.is_empty() {
+        return validation(&errors);
+    }
+    match state
+        .auth
+        .register_with(&form, locale(&req, &state), LinkStyle::V1)
+        .await
+    {
+        Ok(user) => HttpResponse::Created().json(json!({
+            "code": 0,
+            "message": "user created, verification email sent",
+            "data": user_json(&user),
+        })),
+        Err(e) => refusal(&e),
+    }
+}
+
+/// `GET /api/v1/auth/verify/<token>`: verifies on GET (the link 002's mail carries).
+async fn verify<P: Ports>(state: State<P>, token: web::Path<String>) -> HttpResponse {
+    match state.auth.verify_email_link(&token).await {
+        Ok(VerifyLinkOutcome::Verified(_)) => {
+            HttpResponse::Ok().json(json!({"code": 0, "message": "email verified successfully"}))
+        }
+        Ok(VerifyLinkOutcome::AlreadyVerified) => {
+            HttpResponse::Ok().json(json!({"code": 3, "message": "already verified"}))
+        }
+        Err(AuthError::UserNotFound) => coded(StatusCode::NOT_FOUND, 2, "user not found"),
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_))) => refusal(&e),
+        Err(_) => coded(StatusCode::BAD_REQUEST, 1, "invalid or expired token"),
+    }
+}
+
+/// `POST /api/v1/auth/login` `{email, password}` → `{code: 0, message, token}`.
+async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let body = match read_json(payload, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return body_refusal(e),
+    };
+    let mut errors = ValidationErrors::new();
+    let email = text_field(&body, "email", false, &mut errors);
+    let password = text_field(&body, "password", false, &mut errors);
+    if !errors.is_empty() {
+        return validation(&errors);
+    }
+    let attempt = match tessera_domain::newtypes::PasswordAttempt::parse(
+        password.as_deref().unwrap_or_default(),
+    ) {
+        Ok(a) => a,
+        Err(issue) => return validation(&ValidationErrors::single("password", issue)),
+    };
+    let Some(email) = email.filter(|e| !e.trim().is_empty()) else {
+        return validation(&ValidationErrors::single("email", FieldIssue::Required));
+    };
+    let ttl = state.auth.settings().v1_access_ttl;
+    match state
+        .auth
+        .login_with(&email, &[attempt], client_info(&req), Some(ttl))
+        .await
+    {
+        Ok(out) => HttpResponse::Ok().json(json!({
+            "code": 0,
+            "message": "login successful",
+            "token": out.tokens.access.token.expose(),
+            "expires_in": out.tokens.access.expires_in,
+            "data": {"user": user_json(&out.user)},
+        })),
+        Err(e) => refusal(&e),
+    }
+}
+
+/// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
+async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
+    let checked = async {
+        let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+        state.auth.current_user(&auth).await
+    }
+    .await;
+    match checked {
+        Ok(user) => HttpResponse::Ok().json(user_json(&user)),
+        Err(e) => refusal(&e),
+    }
+}

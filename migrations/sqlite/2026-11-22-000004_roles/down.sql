@@ -1,0 +1,3 @@
+DROP TABLE user_roles;
+DROP TABLE role_permissions;
+DROP TABLE roles;
