@@ -53,7 +53,15 @@ async fn caller<P: Ports>(
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
     raw.parse::<i64>()
         .map(UserId)
-        .map_err(|_| ApiError::Auth(AuthError::UserNotFound))
+        .map_err(|_| ApiError::Auth(AuthError::AccountNotFound))
+}
+
+/// Once the caller is authorised, a missing user is the target: 404, not 401.
+fn target(e: AuthError) -> ApiError {
+    match e {
+        AuthError::UserNotFound => ApiError::Auth(AuthError::AccountNotFound),
+        other => ApiError::Auth(other),
+    }
 }
 
 fn number(
@@ -117,7 +125,7 @@ async fn show<P: Ports>(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller(&state, &req, "user:read").await?;
-    let user = state.auth.find_user(user_id(&id)?).await?;
+    let user = state.auth.find_user(user_id(&id)?).await.map_err(target)?;
     let mut body = user_json(&user);
     if let serde_json::Value::Object(map) = &mut body {
         map.insert(
@@ -138,7 +146,8 @@ async fn set_active<P: Ports>(
     let user = state
         .auth
         .set_user_active(&actor, user_id(id)?, active)
-        .await?;
+        .await
+        .map_err(target)?;
     let message = if active {
         "用户已启用"
     } else {
@@ -184,7 +193,7 @@ async fn grant<P: Ports>(
         }
         return Err(errors.into());
     };
-    let user = state.auth.grant_role(id, &role).await?;
+    let user = state.auth.grant_role(id, &role).await.map_err(target)?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": "角色已授予", "msg": "角色已授予", "user": user_json(&user)})))
 }
@@ -197,7 +206,11 @@ async fn revoke<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller(&state, &req, "role:update").await?;
     let (id, role) = path.into_inner();
-    let user = state.auth.revoke_role(&actor, user_id(&id)?, &role).await?;
+    let user = state
+        .auth
+        .revoke_role(&actor, user_id(&id)?, &role)
+        .await
+        .map_err(target)?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": "角色已移除", "msg": "角色已移除", "user": user_json(&user)})))
 }
@@ -210,7 +223,7 @@ async fn revoke_sessions<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     caller(&state, &req, "session:revoke").await?;
     let id = user_id(&id)?;
-    state.auth.find_user(id).await?;
+    state.auth.find_user(id).await.map_err(target)?;
     let revoked = state.auth.revoke_user_sessions(id, None).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": "会话已全部撤销", "msg": "会话已全部撤销", "revoked": revoked})))

@@ -139,6 +139,78 @@ impl TestApp {
         self._dir.path().join("var")
     }
 
+    /// The mails the app wrote as `.eml` files (the embedded default without
+    /// SMTP) to `to` whose text contains `needle`, oldest first, quoted-printable
+    /// decoded. Waits up to 10 s for at least `count` of them.
+    pub async fn mails(&self, to: &str, needle: &str, count: usize) -> Vec<String> {
+        let dir = self.var_dir().join("mail");
+        let to_line = format!("To: {to}");
+        eventually(100, || async {
+            let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+                .ok()?
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let at = e.metadata().ok()?.modified().ok()?;
+                    let text = std::fs::read_to_string(e.path()).ok()?;
+                    let text = text
+                        .replace("=\r\n", "")
+                        .replace("=\n", "")
+                        .replace("=3D", "=");
+                    (text.contains(&to_line) && text.contains(needle)).then_some((at, text))
+                })
+                .collect();
+            found.sort();
+            (found.len() >= count).then(|| found.into_iter().map(|(_, t)| t).collect())
+        })
+        .await
+        .unwrap_or_else(|| panic!("{count} mail(s) to {to} containing {needle:?}"))
+    }
+
+    /// The `tessera` binary, configured for this app's database, with cheap hashing.
+    pub fn tessera_cli(&self, dir: &std::path::Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+        cmd.env_clear()
+            .env("DATABASE_URL", self.database_url())
+            .env("TESSERA_VAR_DIR", dir.join("var"))
+            .env("ARGON2_MEMORY_KIB", "64")
+            .env("ARGON2_ITERATIONS", "1")
+            .env("RUST_LOG", "error");
+        cmd
+    }
+
+    /// Creates a user with `role` through `tessera user create`; returns the login body.
+    pub async fn create_with_role(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+        role: &str,
+    ) -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        let out = self
+            .tessera_cli(dir.path())
+            .args([
+                "user",
+                "create",
+                "--username",
+                username,
+                "--email",
+                email,
+                "--password",
+                password,
+                "--role",
+                role,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.login(username, password).await
+    }
+
     /// Stops this app and starts another on the same stores and key.
     pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;

@@ -9,16 +9,8 @@ use tessera_sql::{Database, DbConfig, SqlUsers};
 
 use crate::helpers::{s, spawn_app};
 
-/// The `tessera` binary, configured for `app`'s database, with cheap hashing.
 fn tessera_cli(app: &crate::helpers::TestApp, dir: &std::path::Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
-    cmd.env_clear()
-        .env("DATABASE_URL", app.database_url())
-        .env("TESSERA_VAR_DIR", dir.join("var"))
-        .env("ARGON2_MEMORY_KIB", "64")
-        .env("ARGON2_ITERATIONS", "1")
-        .env("RUST_LOG", "error");
-    cmd
+    app.tessera_cli(dir)
 }
 
 fn hashes() -> Vec<(&'static str, String)> {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod auth_errors;
 mod change_password;
 mod faults;
@@ -11,9 +12,12 @@ mod legacy;
 mod login;
 mod logout;
 mod mail;
+mod matrix;
 mod me;
 mod refresh;
 mod register;
 mod reset;
 mod scale;
+mod seed001;
+mod seed002;
 mod verify;
