@@ -426,3 +426,74 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
         .await
         .unwrap();
 }
+
+mod sign_up {
+    use tessera_domain::mail::Locale;
+    use tessera_domain::service::SignUp;
+    use tessera_domain::{AuthError, AuthService};
+    use tessera_memory::MemoryPorts;
+
+    use super::harness;
+
+    fn last_code(svc: &AuthService<MemoryPorts>, to: &str) -> String {
+        let mail = svc
+            .ports()
+            .outbox
+            .all()
+            .into_iter()
+            .rev()
+            .find(|m| m.to.as_str() == to)
+            .unwrap();
+        let at = mail.text.find("sign-up code is ").unwrap() + "sign-up code is ".len();
+        mail.text[at..at + 6].to_owned()
+    }
+
+    async fn sign_up(
+        svc: &AuthService<MemoryPorts>,
+        name: &str,
+        email: &str,
+    ) -> Result<String, AuthError> {
+        let form = SignUp {
+            name: Some(name),
+            email: Some(email),
+            password: Some("Plain-Pass-1"),
+        };
+        svc.send_sign_up_code(&form, Locale::En).await?;
+        let code = last_code(svc, email);
+        let user = svc.complete_sign_up(&form, Some(&code)).await?;
+        assert!(user.email_verified, "the code proved the address");
+        Ok(user.username.as_str().to_owned())
+    }
+
+    #[tokio::test]
+    async fn usernames_come_from_the_name_or_the_address_and_never_collide() {
+        let h = harness();
+        assert_eq!(
+            sign_up(&h.svc, "Dreamer", "d1@b.com").await.unwrap(),
+            "Dreamer"
+        );
+        // Taken (ignoring case): a numeric suffix.
+        let second = sign_up(&h.svc, "dreamer", "d2@b.com").await.unwrap();
+        assert!(
+            second.starts_with("dreamer-") && second.len() == "dreamer-".len() + 4,
+            "{second}"
+        );
+        // Not a valid username: from the address; all digits: prefixed.
+        assert_eq!(
+            sign_up(&h.svc, "a b!", "mail.box@b.com").await.unwrap(),
+            "mail.box"
+        );
+        assert_eq!(
+            sign_up(&h.svc, "!!", "12345@b.com").await.unwrap(),
+            "user-12345"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_registered_address_gets_no_code() {
+        let h = harness();
+        sign_up(&h.svc, "first", "x@b.com").await.unwrap();
+        let err = sign_up(&h.svc, "second", "x@b.com").await.unwrap_err();
+        assert!(matches!(err, AuthError::Conflict(_)), "{err:?}");
+    }
+}

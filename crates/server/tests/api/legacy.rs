@@ -79,7 +79,7 @@ async fn tessera_users_import_is_idempotent_and_reports_bad_lines() {
     let bcrypt_hash = bcrypt::hash("password123", 4).unwrap();
     let lines = [
         json!({"username": "dream", "email": "Dream@Example.com", "password_hash": hashes()[0].1, "created_at": "2024-01-01 08:00:00"}).to_string(),
-        json!({"username": "uscre", "email": "u@example.com", "phone": 13900139000_u64, "role": "supplier", "password_hash": bcrypt_hash}).to_string(),
+        json!({"id": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "username": "uscre", "email": "u@example.com", "phone": 13900139000_u64, "role": "supplier", "password_hash": bcrypt_hash}).to_string(),
         "# a comment, then an empty line".to_owned(),
         String::new(),
         json!({"username": "dream", "email": "other@example.com", "password_hash": hashes()[0].1}).to_string(),
@@ -112,6 +112,18 @@ async fn tessera_users_import_is_idempotent_and_reports_bad_lines() {
     assert_eq!(body["user"]["created_at"], "2024-01-01T08:00:00");
     let body = app.login("13900139000", "password123").await;
     assert_eq!(body["user"]["role"], "supplier");
+    // Seed 002's UUID id survives the import: its clients see the same id.
+    let (status, v1) = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "u@example.com", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v1}");
+    let (_, profile) = app
+        .get_bearer("/api/v1/auth/profile", s(&v1["token"]))
+        .await;
+    assert_eq!(profile["id"], "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
 
     let again = run();
     let stdout = String::from_utf8_lossy(&again.stdout);
