@@ -174,6 +174,8 @@ pub enum UniqueField {
     Email,
     /// `phone`
     Phone,
+    /// `public_id` (the UUID; only an import can collide on it)
+    PublicId,
 }
 
 impl UniqueField {
@@ -184,6 +186,7 @@ impl UniqueField {
             Self::Username => "username",
             Self::Email => "email",
             Self::Phone => "phone",
+            Self::PublicId => "id",
         }
     }
 }

@@ -89,6 +89,9 @@ impl UserRepository for MemoryUsers {
             if user.phone.is_some() && u.phone == user.phone {
                 return Err(CreateUserError::Duplicate(UniqueField::Phone));
             }
+            if u.public_id == user.public_id {
+                return Err(CreateUserError::Duplicate(UniqueField::PublicId));
+            }
         }
         t.next_id += 1;
         let stored = user.with_id(UserId(t.next_id));

@@ -58,6 +58,7 @@ fn violated_field(message: &str, constraint: Option<&str>) -> Option<UniqueField
         ("username", UniqueField::Username),
         ("email", UniqueField::Email),
         ("phone", UniqueField::Phone),
+        ("public_id", UniqueField::PublicId),
     ]
     .into_iter()
     .find(|(col, _)| named.contains(col))
@@ -385,7 +386,7 @@ mod tests {
         );
         assert_eq!(
             violated_field("UNIQUE constraint failed: users.public_id", None),
-            None
+            Some(UniqueField::PublicId)
         );
     }
 }

@@ -49,6 +49,7 @@ pub fn taken(field: &str) -> &'static str {
     match field {
         "username" => "用户名已存在",
         "email" => "邮箱已被注册",
+        "id" => "用户 ID 已存在",
         _ => "手机号已被注册",
     }
 }
