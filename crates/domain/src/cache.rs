@@ -126,4 +126,10 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
     async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
         self.repo.catalogue().await
     }
+
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        let existed = self.repo.delete(id).await?;
+        self.cache.invalidate(id).await?;
+        Ok(existed)
+    }
 }

@@ -130,6 +130,13 @@ pub trait UserDirectory: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn catalogue(&self) -> impl Future<Output = Result<RoleCatalogue, StoreError>> + Send;
+
+    /// Deletes a user with their granted roles (and, in stores that keep
+    /// them with the user, their sessions); true when the user existed. Atomic.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Where sessions (refresh-token families) live.

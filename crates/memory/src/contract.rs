@@ -723,6 +723,26 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         .await
         .unwrap();
     assert!(all.total >= 3 && all.users.windows(2).all(|w| w[0].id < w[1].id));
+
+    // Delete: gone from every lookup, its roles with it; a second delete is a no-op.
+    repo.grant_role(ids[2], &role("admin"), now).await.unwrap();
+    assert!(repo.delete(ids[2]).await.unwrap());
+    assert!(!repo.delete(ids[2]).await.unwrap());
+    assert_eq!(repo.find_by_id(ids[2]).await.unwrap(), None);
+    let gone = Login::parse(&format!("dir2{t}@b.com")).unwrap();
+    assert_eq!(repo.find_by_login(&gone).await.unwrap(), None);
+    let again = repo
+        .create(
+            new_user(&format!("dir2{t}"), &format!("dir2{t}@b.com"), None),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again.roles,
+        vec![role("unauth")],
+        "no role survives its user"
+    );
 }
 
 async fn roles_of<R: UserRepository>(repo: &R, id: UserId) -> (String, Vec<String>) {

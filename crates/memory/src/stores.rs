@@ -236,6 +236,10 @@ impl UserDirectory for MemoryUsers {
         }))
     }
 
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).rows.remove(&id.0).is_some())
+    }
+
     async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
         Ok(lock(&self.table)
             .catalogue

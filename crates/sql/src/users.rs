@@ -11,7 +11,7 @@ use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, Use
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
 use crate::rows::{NewUserRow, UserRow, naive};
-use crate::schema::{mail_outbox, role_permissions, roles, user_roles, users};
+use crate::schema::{mail_outbox, role_permissions, roles, sessions, user_roles, users};
 
 /// `row` as a user holding its primary role and `granted` (in grant order).
 fn with_roles(row: UserRow, granted: Vec<String>) -> Result<User, StoreError> {
@@ -335,6 +335,21 @@ impl UserDirectory for SqlUsers {
                     .execute(c)
                     .await?;
                 Ok(true)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                // The user row first (write first); then what hangs on it,
+                // explicitly, since SQLite enforces no foreign keys by default.
+                let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
+                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
+                diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                Ok(deleted == 1)
             })
             .await
             .map_err(unavailable)

@@ -140,6 +140,25 @@ impl<P: Ports> AuthService<P> {
             })
     }
 
+    /// Deletes a user: every session is revoked first (safe to retry), then
+    /// the account and its roles are removed. An administrator cannot delete
+    /// their own account.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    pub async fn delete_user(&self, actor: &User, id: UserId) -> Result<(), AuthError> {
+        if actor.id == id {
+            return Err(AuthError::SelfLockout);
+        }
+        self.find_user(id).await?;
+        self.revoke_user_sessions(id, None).await?;
+        if self.ports.users.delete(id).await? {
+            Ok(())
+        } else {
+            Err(AuthError::UserNotFound)
+        }
+    }
+
     /// Grants a role of the catalogue.
     ///
     /// # Errors

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `GET /api/admin/users?page=&per_page=&q=` | `user:read` |
 //! | `GET /api/admin/users/{id}` | `user:read` |
+//! | `DELETE /api/admin/users/{id}` | `user:delete` |
 //! | `POST /api/admin/users/{id}/disable`, `/enable` | `user:update` |
 //! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
 //! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
@@ -30,6 +31,7 @@ type State<P> = web::Data<AppState<P>>;
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list::<P>))
         .route("/users/{id}", web::get().to(show::<P>))
+        .route("/users/{id}", web::delete().to(delete::<P>))
         .route("/users/{id}/disable", web::post().to(disable::<P>))
         .route("/users/{id}/enable", web::post().to(enable::<P>))
         .route("/users/{id}/roles", web::post().to(grant::<P>))
@@ -134,6 +136,21 @@ async fn show<P: Ports>(
         );
     }
     Ok(HttpResponse::Ok().json(json!({"user": body})))
+}
+
+/// `DELETE /api/admin/users/{id}`: revokes every session, then deletes.
+async fn delete<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller(&state, &req, "user:delete").await?;
+    state
+        .auth
+        .delete_user(&actor, user_id(&id)?)
+        .await
+        .map_err(target)?;
+    Ok(HttpResponse::Ok().json(json!({"message": "用户已删除", "msg": "用户已删除"})))
 }
 
 async fn set_active<P: Ports>(

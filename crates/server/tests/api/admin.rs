@@ -64,6 +64,7 @@ async fn every_route_needs_its_permission() {
             format!("/api/admin/users/{root_id}/revoke-sessions"),
             None,
         ),
+        (M::DELETE, format!("/api/admin/users/{root_id}"), None),
     ];
     for (method, path, body) in &routes {
         let (status, answer) = call(&app, method.clone(), path, &alice_at, body.clone()).await;
@@ -281,4 +282,69 @@ async fn disabling_revokes_every_session_at_once() {
         .get_bearer("/api/auth/me", s(&again["access_token"]))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_user_ends_their_sessions_and_frees_the_address() {
+    use reqwest::Method as M;
+    let app = spawn_app().await;
+    let root = app
+        .create_with_role("root", "root@example.com", "Admin-Secret-1", "super_admin")
+        .await;
+    let root_at = s(&root["access_token"]).to_owned();
+    let admin = app
+        .create_with_role("helper", "helper@example.com", "Admin-Secret-1", "admin")
+        .await;
+    // Seed 002: a registration whose link is clicked after the user is gone is code 2.
+    let (status, _) = crate::seed001::post_en(
+        &app,
+        "/api/v1/auth/register",
+        &json!({"username": "bob", "email": "bob@example.com", "password": "Secret123"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let link = crate::seed002::link_token(&app, "bob@example.com", 1).await;
+    let bob = app.login("bob", "Secret123").await;
+    let id = bob["user"]["id"].as_i64().unwrap();
+
+    let path = format!("/api/admin/users/{id}");
+    let (status, body) = call(&app, M::DELETE, &path, s(&admin["access_token"]), None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "admin lacks user:delete: {body}"
+    );
+    let (status, body) = call(&app, M::DELETE, &path, &root_at, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(&app, M::DELETE, &path, &root_at, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = app
+        .get_bearer("/api/auth/me", s(&bob["access_token"]))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = crate::helpers::parts(
+        app.client
+            .get(app.url(&format!("/api/v1/auth/verify/{link}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        json!({"code": 2, "message": "user not found", "error": "user not found"})
+    );
+    // The address and name are free again.
+    app.register("bob", "bob@example.com", "Secret123").await;
+    let root_id = root["user"]["id"].as_i64().unwrap();
+    let (status, body) = call(
+        &app,
+        M::DELETE,
+        &format!("/api/admin/users/{root_id}"),
+        &root_at,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no self-deletion: {body}");
 }
