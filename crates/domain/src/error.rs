@@ -122,6 +122,8 @@ pub enum AuthError {
     TooManyRequests {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
+        /// The limit that was reached (for `RateLimit-Limit`).
+        limit: u32,
     },
     /// Login needs a confirmed email address (`REQUIRE_VERIFIED_EMAIL`).
     #[error("email not verified")]

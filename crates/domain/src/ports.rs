@@ -360,6 +360,8 @@ pub trait CodeStore: Send + Sync + 'static {
 pub struct RateDecision {
     /// Whether this hit is within the limit.
     pub allowed: bool,
+    /// Hits counted in the current window, this one included.
+    pub count: u32,
     /// The limit of the window.
     pub limit: u32,
     /// Hits left in the current window.
@@ -380,6 +382,19 @@ pub trait RateLimiter: Send + Sync + 'static {
         limit: u32,
         window_secs: u64,
     ) -> impl Future<Output = Result<RateDecision, StoreError>> + Send;
+
+    /// Seconds until the open window of `key` ends (rounded up), without
+    /// counting a hit; `None` when no window is open.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn open_for(&self, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// Forgets the window of `key` (idempotent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn clear(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// One mail to send. Bodies may contain codes and links: adapters must not log them.

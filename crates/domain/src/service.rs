@@ -10,8 +10,8 @@ use crate::newtypes::{
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
-    AccessTokenSigner, Adapters, PasswordHasher, Ports, RefreshTokenCodec, SessionStore,
-    TokenDenylist, UserRepository,
+    AccessTokenSigner, Adapters, PasswordHasher, Ports, RateLimiter as _, RefreshTokenCodec,
+    SessionStore, TokenDenylist, UserRepository,
 };
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
@@ -65,6 +65,38 @@ pub struct AuthSettings {
     pub require_verified_email: bool,
     /// Return reset codes in the response (`debug_code`, seed 003): development only.
     pub expose_debug_codes: bool,
+    /// Growing delays after failed logins.
+    pub login_throttle: LoginThrottle,
+}
+
+/// Growing delays after failed logins, per (identifier, client IP) and per
+/// client IP. After `free` failures within `window_secs`, each further
+/// failure blocks that key for 1, 2, 4, … seconds (at most `max_delay_secs`);
+/// a blocked key is answered "too many requests" before any password is
+/// checked. Keys include the IP, so an attacker elsewhere can slow down only
+/// their own attempts, never lock someone else's account; counters end with
+/// their window, and a successful login clears its (identifier, IP) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Failures per (identifier, IP) before delays start (`LOGIN_FREE_FAILURES`, default 5).
+    pub free_per_account_ip: u32,
+    /// Failures per IP, any identifier, before delays start (`LOGIN_FREE_FAILURES_PER_IP`, default 30).
+    pub free_per_ip: u32,
+    /// Window of the failure counters (`LOGIN_FAILURE_WINDOW`, default 900 s).
+    pub window_secs: u64,
+    /// Longest delay (`LOGIN_MAX_DELAY`, default 900 s).
+    pub max_delay_secs: u64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            free_per_account_ip: 5,
+            free_per_ip: 30,
+            window_secs: 900,
+            max_delay_secs: 900,
+        }
+    }
 }
 
 /// How verification codes behave.
@@ -118,6 +150,7 @@ impl Default for AuthSettings {
             codes: CodeSettings::default(),
             require_verified_email: false,
             expose_debug_codes: false,
+            login_throttle: LoginThrottle::default(),
         }
     }
 }
@@ -399,6 +432,8 @@ impl<P: Ports> AuthService<P> {
         client: ClientInfo,
         access_ttl: Option<Duration>,
     ) -> Result<LoginOutcome, AuthError> {
+        let throttle = self.throttle_keys(identifier, client.ip.as_deref());
+        self.check_throttle(&throttle).await?;
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
         let user = match Login::parse(identifier) {
@@ -413,6 +448,7 @@ impl<P: Ports> AuthService<P> {
                     .verify(attempt, self.ports.hasher.dummy_hash())
                     .await?;
             }
+            self.record_login_failure(&throttle).await?;
             return Err(AuthError::InvalidCredentials);
         };
         let mut matched = None;
@@ -428,8 +464,10 @@ impl<P: Ports> AuthService<P> {
             }
         }
         let Some(attempt) = matched else {
+            self.record_login_failure(&throttle).await?;
             return Err(AuthError::InvalidCredentials);
         };
+        self.clear_login_failures(&throttle).await?;
         if self.ports.hasher.needs_rehash(&user.password_hash) {
             // Imported (legacy) or outdated hashes become current argon2id at
             // the first successful login. Best effort: if it fails now, the
@@ -454,6 +492,61 @@ impl<P: Ports> AuthService<P> {
             session,
             tokens,
         })
+    }
+
+    /// The throttle keys of a login: (identifier, IP) with its allowance, then IP.
+    fn throttle_keys(&self, identifier: &str, ip: Option<&str>) -> [(String, u32); 2] {
+        let t = self.settings.login_throttle;
+        let ip = ip.unwrap_or("-");
+        let who = identifier.trim().to_lowercase();
+        [
+            (format!("acct:{ip}:{who}"), t.free_per_account_ip),
+            (format!("ip:{ip}"), t.free_per_ip),
+        ]
+    }
+
+    async fn check_throttle(&self, keys: &[(String, u32)]) -> Result<(), AuthError> {
+        for (key, free) in keys {
+            if let Some(secs) = self
+                .ports
+                .limiter
+                .open_for(&format!("bf-block:{key}"))
+                .await?
+            {
+                return Err(AuthError::TooManyRequests {
+                    retry_after_secs: secs.max(1),
+                    limit: *free,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_login_failure(&self, keys: &[(String, u32)]) -> Result<(), AuthError> {
+        let t = self.settings.login_throttle;
+        for (key, free) in keys {
+            let d = self
+                .ports
+                .limiter
+                .hit(&format!("bf-fail:{key}"), *free, t.window_secs)
+                .await?;
+            if !d.allowed {
+                let step = d.count.saturating_sub(free.saturating_add(1)).min(30);
+                let delay = (1_u64 << step).min(t.max_delay_secs.max(1));
+                self.ports
+                    .limiter
+                    .hit(&format!("bf-block:{key}"), 0, delay)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, keys: &[(String, u32)]) -> Result<(), AuthError> {
+        if let Some((key, _)) = keys.first() {
+            self.ports.limiter.clear(&format!("bf-fail:{key}")).await?;
+        }
+        Ok(())
     }
 
     /// Opens a session for a user whose credentials were already checked (logins
@@ -940,6 +1033,7 @@ mod verification {
             } else {
                 Err(AuthError::TooManyRequests {
                     retry_after_secs: d.reset_after_secs.max(1),
+                    limit,
                 })
             }
         }

@@ -441,6 +441,24 @@ pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
             .allowed
     );
 
+    // open_for reads without counting; clear forgets.
+    assert!((1..=60).contains(&limiter.open_for(&key).await.unwrap().unwrap()));
+    assert!(
+        !limiter.hit(&key, 3, 60).await.unwrap().allowed,
+        "open_for counted nothing"
+    );
+    assert_eq!(
+        limiter.open_for(&format!("{key}:never")).await.unwrap(),
+        None
+    );
+    limiter.clear(&key).await.unwrap();
+    assert_eq!(limiter.open_for(&key).await.unwrap(), None);
+    assert!(
+        limiter.hit(&key, 3, 60).await.unwrap().allowed,
+        "a cleared key starts over"
+    );
+    limiter.clear(&format!("{key}:never")).await.unwrap();
+
     let short = format!("{key}:short");
     assert!(limiter.hit(&short, 1, 1).await.unwrap().allowed);
     assert!(!limiter.hit(&short, 1, 1).await.unwrap().allowed);
@@ -448,6 +466,12 @@ pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
     assert!(
         limiter.hit(&short, 1, 1).await.unwrap().allowed,
         "a new window"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        limiter.open_for(&short).await.unwrap(),
+        None,
+        "an ended window is closed"
     );
 }
 

@@ -146,10 +146,24 @@ impl RateLimiter for MemoryRateLimiter {
         let reset = slot.0.saturating_duration_since(now).as_secs_f64().ceil();
         Ok(RateDecision {
             allowed: slot.1 <= limit,
+            count: slot.1,
             limit,
             remaining: limit.saturating_sub(slot.1),
             reset_after_secs: reset as u64,
         })
+    }
+
+    async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let now = Instant::now();
+        Ok(lock(&self.windows)
+            .get(key)
+            .filter(|(end, _)| *end > now)
+            .map(|(end, _)| end.saturating_duration_since(now).as_secs_f64().ceil() as u64))
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.windows).remove(key);
+        Ok(())
     }
 }
 

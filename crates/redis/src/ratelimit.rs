@@ -42,9 +42,25 @@ impl RateLimiter for RedisRateLimiter {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         Ok(RateDecision {
             allowed: count <= limit,
+            count,
             limit,
             remaining: limit.saturating_sub(count),
             reset_after_secs: u64::try_from(ttl_ms).unwrap_or(0).div_ceil(1000),
         })
+    }
+
+    async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let script = Script::new("return redis.call('PTTL', KEYS[1])");
+        let inv = script.key(self.redis.key(format_args!("rate:{key}")));
+        let ttl_ms: i64 = self.redis.script(&inv).await?;
+        // -2: no key; -1: no expiry (never written by `hit`).
+        Ok(u64::try_from(ttl_ms).ok().map(|ms| ms.div_ceil(1000)))
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        let script = Script::new("return redis.call('DEL', KEYS[1])");
+        let inv = script.key(self.redis.key(format_args!("rate:{key}")));
+        let _: i64 = self.redis.script(&inv).await?;
+        Ok(())
     }
 }

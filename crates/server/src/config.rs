@@ -137,6 +137,83 @@ pub struct Config {
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
     /// it they are appended to `<var>/sms.log`.
     pub sms_webhook_url: Option<String>,
+    /// `LOGIN_FREE_FAILURES` (5), `LOGIN_FREE_FAILURES_PER_IP` (30),
+    /// `LOGIN_FAILURE_WINDOW` (900 s), `LOGIN_MAX_DELAY` (900 s).
+    pub login_throttle: tessera_domain::service::LoginThrottle,
+    /// Per-client-IP limits of each kind of request (`RATE_LIMIT_*`).
+    pub rate_limits: RateLimits,
+    /// `TRUSTED_PROXIES`: addresses or CIDR ranges of the reverse proxies whose
+    /// `X-Forwarded-For` is believed. Empty (default): the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// `limit` requests per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed in a window.
+    pub limit: u32,
+    /// Window length in seconds.
+    pub window_secs: u64,
+}
+
+/// What a request spends; one counter per kind and client IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Logins in every dialect.
+    Login,
+    /// Registrations and sign-ups.
+    Register,
+    /// Requests that mail or text a code or link.
+    SendCode,
+    /// Requests that check a code or link.
+    VerifyCode,
+    /// Token refreshes.
+    Refresh,
+}
+
+impl Bucket {
+    /// The name in keys and variables.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::SendCode => "send_code",
+            Self::VerifyCode => "verify_code",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// Per-IP limits, each `N/SECONDS` or `off`: `RATE_LIMIT_LOGIN` (default
+/// 30/60), `RATE_LIMIT_REGISTER` (20/3600), `RATE_LIMIT_SEND_CODE` (20/3600),
+/// `RATE_LIMIT_VERIFY_CODE` (30/600), `RATE_LIMIT_REFRESH` (120/60).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Logins.
+    pub login: Option<Limit>,
+    /// Registrations.
+    pub register: Option<Limit>,
+    /// Code and link sending.
+    pub send_code: Option<Limit>,
+    /// Code and link checking (including password resets).
+    pub verify_code: Option<Limit>,
+    /// Refreshes.
+    pub refresh: Option<Limit>,
+}
+
+impl RateLimits {
+    /// The limit of `bucket`, if any.
+    #[must_use]
+    pub fn get(&self, bucket: Bucket) -> Option<Limit> {
+        match bucket {
+            Bucket::Login => self.login,
+            Bucket::Register => self.register,
+            Bucket::SendCode => self.send_code,
+            Bucket::VerifyCode => self.verify_code,
+            Bucket::Refresh => self.refresh,
+        }
+    }
 }
 
 /// Where mail goes.
@@ -221,6 +298,49 @@ impl Reader<'_> {
                 reason: format!("{v:?} is not a boolean"),
             }),
         }
+    }
+
+    fn limit(
+        &self,
+        name: &'static str,
+        limit: u32,
+        window_secs: u64,
+    ) -> Result<Option<Limit>, ConfigError> {
+        let Some(v) = self.string(name) else {
+            return Ok(Some(Limit { limit, window_secs }));
+        };
+        if v.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let bad = || ConfigError::Invalid {
+            name,
+            reason: format!("{v:?}: expected N/SECONDS (for example 30/60) or off"),
+        };
+        let (n, secs) = v.split_once('/').ok_or_else(bad)?;
+        let limit = n.trim().parse::<u32>().map_err(|_| bad())?;
+        let window_secs = secs.trim().parse::<u64>().map_err(|_| bad())?;
+        if limit == 0 || window_secs == 0 {
+            return Err(bad());
+        }
+        Ok(Some(Limit { limit, window_secs }))
+    }
+
+    fn networks(&self, name: &'static str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let Some(v) = self.string(name) else {
+            return Ok(Vec::new());
+        };
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|e| ConfigError::Invalid {
+                        name,
+                        reason: format!("{s:?}: {e}"),
+                    })
+            })
+            .collect()
     }
 
     fn role(&self, name: &'static str, raw: &str) -> Result<RoleName, ConfigError> {
@@ -365,6 +485,20 @@ impl Config {
             outbox_poll: Duration::from_secs(1),
             code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
             require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
+            login_throttle: tessera_domain::service::LoginThrottle {
+                free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
+                free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,
+                window_secs: r.parse("LOGIN_FAILURE_WINDOW", 900)?,
+                max_delay_secs: r.parse("LOGIN_MAX_DELAY", 900)?,
+            },
+            rate_limits: RateLimits {
+                login: r.limit("RATE_LIMIT_LOGIN", 30, 60)?,
+                register: r.limit("RATE_LIMIT_REGISTER", 20, 3600)?,
+                send_code: r.limit("RATE_LIMIT_SEND_CODE", 20, 3600)?,
+                verify_code: r.limit("RATE_LIMIT_VERIFY_CODE", 30, 600)?,
+                refresh: r.limit("RATE_LIMIT_REFRESH", 120, 60)?,
+            },
+            trusted_proxies: r.networks("TRUSTED_PROXIES")?,
             sms_webhook_url: r.string("SMS_WEBHOOK_URL"),
         };
         let mut config = config;

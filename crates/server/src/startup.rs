@@ -360,6 +360,8 @@ impl Application {
         let state = web::Data::new(AppState {
             auth: service,
             max_body_bytes: config.max_body_bytes,
+            rate_limits: config.rate_limits,
+            trusted_proxies: config.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()

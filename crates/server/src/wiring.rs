@@ -138,6 +138,20 @@ impl RateLimiter for AnyLimiter {
             Self::Redis(l) => l.hit(key, limit, window_secs).await,
         }
     }
+
+    async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self {
+            Self::Memory(l) => l.open_for(key).await,
+            Self::Redis(l) => l.open_for(key).await,
+        }
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(l) => l.clear(key).await,
+            Self::Redis(l) => l.clear(key).await,
+        }
+    }
 }
 
 /// The service the binary runs.
@@ -294,5 +308,6 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         },
         require_verified_email: config.require_verified_email,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
+        login_throttle: config.login_throttle,
     })
 }

@@ -19,6 +19,8 @@ use tessera_domain::ports::Ports;
 use tessera_domain::service::{ResetForm, SignUp};
 use tessera_domain::validation::ValidationErrors;
 
+use crate::config::Bucket;
+
 use super::{AppState, BodyError, bearer, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
@@ -75,14 +77,14 @@ fn refusal(e: &AuthError) -> HttpResponse {
         AuthError::CodeExpired | AuthError::CodeExhausted => {
             answer(521, "验证码已过期或已失效，请重新获取")
         }
-        AuthError::TooManyRequests { retry_after_secs } => {
-            let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-                .insert_header(("Retry-After", retry_after_secs.to_string()))
-                .json(json!({"Code": 429, "Msg": "请求过于频繁，请稍后再试"}));
-            r.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("no-store"),
-            );
+        AuthError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } => {
+            let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(json!({
+                "Code": 429, "Msg": "请求过于频繁，请稍后再试", "RetryAfter": retry_after_secs,
+            }));
+            super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::Busy => HttpResponse::Ok()
@@ -140,6 +142,9 @@ fn ok_or_refusal(r: Result<HttpResponse, AuthError>) -> HttpResponse {
 
 /// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`.
 async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::Login).await {
+        return refusal(&e);
+    }
     let [email, password] = match fields(&state, payload, ["Email", "Password"]).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -161,7 +166,12 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     let ttl = state.auth.settings().legacy_access_ttl;
     match state
         .auth
-        .login_with(&email, &attempts, client_info(&req), Some(ttl))
+        .login_with(
+            &email,
+            &attempts,
+            client_info(&req, &state.trusted_proxies),
+            Some(ttl),
+        )
         .await
     {
         Ok(out) => {
@@ -187,6 +197,9 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
 
 /// `POST /Auth/Sign` `{Name, Email, Password}`: mails a sign-up code.
 async fn sign<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::SendCode).await {
+        return refusal(&e);
+    }
     let [name, email, password] = match fields(&state, payload, ["Name", "Email", "Password"]).await
     {
         Ok(f) => f,
@@ -207,7 +220,14 @@ async fn sign<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload
 }
 
 /// `POST /Auth/Verify` `{Name, Email, Password, VerifyCode}`: creates the account.
-async fn verify<P: Ports>(state: State<P>, payload: web::Payload) -> HttpResponse {
+async fn verify<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
+        return refusal(&e);
+    }
     let [name, email, password, code] =
         match fields(&state, payload, ["Name", "Email", "Password", "VerifyCode"]).await {
             Ok(f) => f,
@@ -238,6 +258,9 @@ async fn reset_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::SendCode).await {
+        return refusal(&e);
+    }
     let [email] = match fields(&state, payload, ["Email"]).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -263,6 +286,9 @@ async fn update_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
+        return refusal(&e);
+    }
     let [email, password, code] =
         match fields(&state, payload, ["Email", "Password", "VerifyCode"]).await {
             Ok(f) => f,

@@ -20,6 +20,86 @@ pub struct AppState<P: Ports> {
     pub auth: AuthService<P>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Per-client-IP limits.
+    pub rate_limits: crate::config::RateLimits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy —
+/// the right-most `X-Forwarded-For` entry that is not a trusted proxy itself.
+#[must_use]
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or_else(|| forwarded.first())
+        .copied()
+        .or(Some(peer))
+}
+
+/// Counts a request of `bucket` against the client IP's limit.
+///
+/// # Errors
+/// [`AuthError::TooManyRequests`] over the limit; [`AuthError::Unavailable`]
+/// when the counters cannot be reached.
+pub async fn limit_ip<P: Ports>(
+    state: &AppState<P>,
+    req: &HttpRequest,
+    bucket: crate::config::Bucket,
+) -> Result<(), tessera_domain::AuthError> {
+    use tessera_domain::ports::RateLimiter as _;
+    let Some(limit) = state.rate_limits.get(bucket) else {
+        return Ok(());
+    };
+    let ip =
+        client_ip(req, &state.trusted_proxies).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+    let d = state
+        .auth
+        .ports()
+        .limiter
+        .hit(
+            &format!("ip:{}:{ip}", bucket.as_str()),
+            limit.limit,
+            limit.window_secs,
+        )
+        .await?;
+    if d.allowed {
+        Ok(())
+    } else {
+        Err(tessera_domain::AuthError::TooManyRequests {
+            retry_after_secs: d.reset_after_secs.max(1),
+            limit: limit.limit,
+        })
+    }
+}
+
+/// `Retry-After` and the `RateLimit-*` fields (IETF draft) of a refusal.
+pub fn rate_limit_headers(r: &mut HttpResponse, retry_after_secs: u64, limit: u32) {
+    let h = r.headers_mut();
+    for (name, value) in [
+        ("retry-after", retry_after_secs.to_string()),
+        ("ratelimit-limit", limit.to_string()),
+        ("ratelimit-remaining", "0".to_owned()),
+        ("ratelimit-reset", retry_after_secs.to_string()),
+    ] {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            h.insert(header::HeaderName::from_static(name), v);
+        }
+    }
 }
 
 /// Mounts every route.
@@ -161,11 +241,11 @@ pub fn locale<P: Ports>(req: &HttpRequest, state: &AppState<P>) -> tessera_domai
     tessera_domain::mail::Locale::negotiate(header, state.auth.settings().mail.default_locale)
 }
 
-/// Who is calling, for the session record.
+/// Who is calling, for the session record and the login throttle.
 #[must_use]
-pub fn client_info(req: &HttpRequest) -> ClientInfo {
+pub fn client_info(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientInfo {
     ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: client_ip(req, trusted).map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

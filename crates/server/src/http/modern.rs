@@ -21,6 +21,7 @@ use tessera_domain::validation::ValidationErrors;
 
 use super::messages as m;
 use super::{AppState, BodyError, bearer, client_info, read_json, text_field};
+use crate::config::Bucket;
 
 type State<P> = web::Data<AppState<P>>;
 
@@ -233,18 +234,15 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::CodeExhausted => {
             simple(StatusCode::BAD_REQUEST, "code_exhausted", m::CODE_EXHAUSTED)
         }
-        AuthError::TooManyRequests { retry_after_secs } => {
-            let mut r = simple(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                m::TOO_MANY,
-            );
-            if let Ok(v) =
-                actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string())
-            {
-                r.headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, v);
-            }
+        AuthError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } => {
+            let mut r = HttpResponse::TooManyRequests().json(json!({
+                "error": m::TOO_MANY, "message": m::TOO_MANY, "msg": m::TOO_MANY,
+                "code": "too_many_requests", "retry_after": retry_after_secs,
+            }));
+            super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::AccountNotFound => simple(
@@ -326,6 +324,7 @@ async fn register<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::Register).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let form = RegistrationForm {
@@ -360,6 +359,7 @@ async fn login<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::Login).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let identifier = ["identifier", "username", "email", "phone"]
@@ -376,7 +376,7 @@ async fn login<P: Ports>(
         .login(
             identifier.as_deref().unwrap_or(""),
             password.as_deref().unwrap_or(""),
-            client_info(&req),
+            client_info(&req, &state.trusted_proxies),
         )
         .await?;
     let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
@@ -412,6 +412,7 @@ async fn refresh<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::Refresh).await?;
     let token = match bearer(&req) {
         Some(t) => t,
         None => {
@@ -481,8 +482,10 @@ async fn change_password<P: Ports>(
 /// `POST /api/auth/verify-email` with `{email, code}` or `{token}`.
 async fn verify_email<P: Ports>(
     state: State<P>,
+    req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::VerifyCode).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let token = text_field(&body, "token", false, &mut type_errors);
@@ -512,6 +515,7 @@ async fn resend_verification<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::SendCode).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let email = text_field(&body, "email", false, &mut type_errors);
@@ -577,8 +581,12 @@ async fn verify_email_page<P: Ports>(
 /// `POST /api/auth/verify-email/confirm` (form `token=…`), sent by the page's button.
 async fn verify_email_confirm<P: Ports>(
     state: State<P>,
+    req: HttpRequest,
     form: web::Form<std::collections::HashMap<String, String>>,
 ) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
+        return ApiError::Auth(e).render();
+    }
     let product = state.auth.settings().mail.product_name.clone();
     match state
         .auth
@@ -642,6 +650,7 @@ async fn request_reset_code<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::SendCode).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let fields = ResetFields::read(&body, &mut type_errors);
@@ -665,6 +674,7 @@ async fn reset_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    super::limit_ip(&state, &req, Bucket::VerifyCode).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let fields = ResetFields::read(&body, &mut type_errors);

@@ -15,6 +15,8 @@ use tessera_domain::service::{LinkStyle, RegistrationForm, VerifyLinkOutcome};
 use tessera_domain::user::User;
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
+use crate::config::Bucket;
+
 use super::{AppState, BodyError, bearer, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
@@ -74,9 +76,15 @@ fn refusal(e: &AuthError) -> HttpResponse {
         AuthError::CodeExpired | AuthError::CodeWrong { .. } | AuthError::CodeExhausted => {
             coded(StatusCode::BAD_REQUEST, 1, "invalid or expired token")
         }
-        AuthError::TooManyRequests { retry_after_secs } => HttpResponse::TooManyRequests()
-            .insert_header(("Retry-After", retry_after_secs.to_string()))
-            .json(json!({"error": "Too many requests", "message": "Too many requests"})),
+        AuthError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } => {
+            let mut r = HttpResponse::TooManyRequests()
+                .json(json!({"error": "Too many requests", "message": "Too many requests"}));
+            super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
+            r
+        }
         AuthError::Busy => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
             .json(json!({"error": "Service busy, retry shortly", "message": "Service busy, retry shortly"})),
@@ -125,6 +133,9 @@ async fn register<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::Register).await {
+        return refusal(&e);
+    }
     let body = match read_json(payload, state.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return body_refusal(e),
@@ -155,7 +166,14 @@ async fn register<P: Ports>(
 }
 
 /// `GET /api/v1/auth/verify/<token>`: verifies on GET (the link 002's mail carries).
-async fn verify<P: Ports>(state: State<P>, token: web::Path<String>) -> HttpResponse {
+async fn verify<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
+        return refusal(&e);
+    }
     match state.auth.verify_email_link(&token).await {
         Ok(VerifyLinkOutcome::Verified(_)) => {
             HttpResponse::Ok().json(json!({"code": 0, "message": "email verified successfully"}))
@@ -171,6 +189,9 @@ async fn verify<P: Ports>(state: State<P>, token: web::Path<String>) -> HttpResp
 
 /// `POST /api/v1/auth/login` `{email, password}` → `{code: 0, message, token}`.
 async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::Login).await {
+        return refusal(&e);
+    }
     let body = match read_json(payload, state.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return body_refusal(e),
@@ -193,7 +214,12 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     let ttl = state.auth.settings().v1_access_ttl;
     match state
         .auth
-        .login_with(&email, &[attempt], client_info(&req), Some(ttl))
+        .login_with(
+            &email,
+            &[attempt],
+            client_info(&req, &state.trusted_proxies),
+            Some(ttl),
+        )
         .await
     {
         Ok(out) => HttpResponse::Ok().json(json!({
