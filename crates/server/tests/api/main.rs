@@ -9,6 +9,7 @@ mod change_password;
 mod faults;
 mod health;
 mod legacy;
+mod limits;
 mod login;
 mod logout;
 mod mail;
