@@ -194,7 +194,7 @@ impl PasswordHasher for Argon2Hasher {
             let legacy = if pw.is_sm3_digest() {
                 crate::legacy::verify_legacy_digest(pw.expose(), hash.as_str())
             } else {
-                crate::legacy::verify_legacy(pw.expose(), hash.as_str())
+                crate::legacy::verify_legacy(pw.expose_original(), hash.as_str())
             };
             if let Some(ok) = legacy {
                 return Ok(ok);

@@ -208,6 +208,8 @@ pub struct PasswordPolicy {
     pub max_chars: usize,
     /// Seed 003's rule: at least one upper-case letter, one lower-case letter and one digit.
     pub require_mixed: bool,
+    /// Refuse the passwords of the shipped list of the most common ones. Default true.
+    pub reject_common: bool,
 }
 
 impl Default for PasswordPolicy {
@@ -216,6 +218,7 @@ impl Default for PasswordPolicy {
             min_chars: 8,
             max_chars: 256,
             require_mixed: false,
+            reject_common: true,
         }
     }
 }
@@ -233,6 +236,8 @@ impl Password {
         if raw.is_empty() {
             return Err(FieldIssue::Required);
         }
+        let normalized = nfkc(raw);
+        let raw = normalized.as_str();
         let len = raw.chars().count();
         if len < policy.min_chars || len > policy.max_chars {
             return Err(FieldIssue::Length {
@@ -250,7 +255,24 @@ impl Password {
         {
             return Err(FieldIssue::PasswordComposition);
         }
+        if policy.reject_common && is_common(raw) {
+            return Err(FieldIssue::PasswordTooCommon);
+        }
         Ok(Self(Secret::new(raw)))
+    }
+
+    /// Refuses a password that is, or contains, the account's own username or
+    /// the local part of its email address (ignoring case; names of 3
+    /// characters or more).
+    ///
+    /// # Errors
+    /// [`FieldIssue::PasswordContainsIdentity`].
+    pub fn check_identity(&self, username: &str, email: &str) -> Result<(), FieldIssue> {
+        if contains_identity(self.0.expose(), username, email) {
+            Err(FieldIssue::PasswordContainsIdentity)
+        } else {
+            Ok(())
+        }
     }
 
     /// The password, for hashing.
@@ -258,6 +280,39 @@ impl Password {
     pub fn expose(&self) -> &str {
         self.0.expose()
     }
+}
+
+/// `s` in Unicode normalisation form KC, so that the same password typed on
+/// different keyboards (full-width digits, composed accents) is one password.
+#[must_use]
+pub fn nfkc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    s.nfkc().collect()
+}
+
+/// True when `password` contains `username`, the local part of `email` or
+/// `email` itself (ignoring case; parts of 3 characters or more).
+#[must_use]
+pub fn contains_identity(password: &str, username: &str, email: &str) -> bool {
+    let pw = nfkc(password).to_lowercase();
+    let local = email.split('@').next().unwrap_or_default();
+    [username, local, email].iter().any(|part| {
+        let part = nfkc(part.trim()).to_lowercase();
+        part.chars().count() >= 3 && pw.contains(&part)
+    })
+}
+
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// True when `password` (NFKC) is on the shipped list of the most common
+/// passwords, ignoring case.
+#[must_use]
+pub fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|l| l.trim().to_lowercase() == lower)
 }
 
 /// A password offered at login or as the current password: not checked against
@@ -272,6 +327,9 @@ impl Password {
 pub struct PasswordAttempt {
     secret: Secret,
     sm3_digest: bool,
+    /// The attempt as typed, when NFKC changed it (legacy hashes were made
+    /// from the unnormalised password).
+    original: Option<Secret>,
 }
 
 impl PasswordAttempt {
@@ -292,9 +350,12 @@ impl PasswordAttempt {
                 max: Self::MAX_BYTES,
             });
         }
+        let normalized = nfkc(raw);
+        let original = (normalized != raw).then(|| Secret::new(raw));
         Ok(Self {
-            secret: Secret::new(raw),
+            secret: Secret::new(normalized),
             sm3_digest: false,
+            original,
         })
     }
 
@@ -313,6 +374,7 @@ impl PasswordAttempt {
         Ok(Self {
             secret: Secret::new(raw.to_ascii_lowercase()),
             sm3_digest: true,
+            original: None,
         })
     }
 
@@ -328,10 +390,16 @@ impl PasswordAttempt {
         self.sm3_digest
     }
 
-    /// The offered password (or its digest, see [`Self::is_sm3_digest`]).
+    /// The offered password, NFKC-normalised (or its digest, see [`Self::is_sm3_digest`]).
     #[must_use]
     pub fn expose(&self) -> &str {
         self.secret.expose()
+    }
+
+    /// The offered password as typed (legacy hashes were made from it).
+    #[must_use]
+    pub fn expose_original(&self) -> &str {
+        self.original.as_ref().unwrap_or(&self.secret).expose()
     }
 }
 
@@ -340,6 +408,7 @@ impl From<Password> for PasswordAttempt {
         Self {
             secret: p.0,
             sm3_digest: false,
+            original: None,
         }
     }
 }
@@ -500,7 +569,46 @@ mod tests {
     #[test]
     fn password_policy() {
         let p = PasswordPolicy::default();
-        assert!(Password::parse("password123", &p).is_ok());
+        assert_eq!(
+            Password::parse("password123", &p),
+            Err(FieldIssue::PasswordTooCommon)
+        );
+        assert_eq!(
+            Password::parse("PassWord123", &p),
+            Err(FieldIssue::PasswordTooCommon),
+            "ignoring case"
+        );
+        let lax = PasswordPolicy {
+            reject_common: false,
+            ..p.clone()
+        };
+        assert!(Password::parse("password123", &lax).is_ok());
+        // NFKC: full-width digits are digits; the stored form is normalised.
+        let wide = Password::parse("Ｓｅｃｒｅｔ１２３", &p).unwrap();
+        assert_eq!(wide.expose(), "Secret123");
+        assert_eq!(
+            PasswordAttempt::parse("Ｓｅｃｒｅｔ１２３")
+                .unwrap()
+                .expose(),
+            "Secret123"
+        );
+        assert_eq!(
+            PasswordAttempt::parse("Ｓｅｃｒｅｔ１２３")
+                .unwrap()
+                .expose_original(),
+            "Ｓｅｃｒｅｔ１２３"
+        );
+        // A password that holds the name or the address.
+        let pw = Password::parse("xXalice-2024Xx", &p).unwrap();
+        assert_eq!(
+            pw.check_identity("Alice", "someone@b.com"),
+            Err(FieldIssue::PasswordContainsIdentity)
+        );
+        assert_eq!(
+            pw.check_identity("bob", "ALICE@b.com"),
+            Err(FieldIssue::PasswordContainsIdentity)
+        );
+        assert_eq!(pw.check_identity("bob", "carol@b.com"), Ok(()));
         assert_eq!(
             Password::parse("short", &p),
             Err(FieldIssue::Length { min: 8, max: 256 })
@@ -576,10 +684,16 @@ mod tests {
         #[test]
         fn password_length_policy_holds(raw in "\\PC{0,300}") {
             let policy = PasswordPolicy::default();
-            let n = raw.chars().count();
+            // Lengths count the NFKC form, which is what is stored.
+            let normalized = nfkc(&raw);
+            let n = normalized.chars().count();
             match Password::parse(&raw, &policy) {
-                Ok(p) => { prop_assert!((8..=256).contains(&n)); prop_assert_eq!(p.expose(), raw.as_str()); }
-                Err(_) => prop_assert!(!(8..=256).contains(&n) || raw.chars().any(char::is_control)),
+                Ok(p) => { prop_assert!((8..=256).contains(&n)); prop_assert_eq!(p.expose(), normalized.as_str()); }
+                Err(e) => prop_assert!(
+                    !(8..=256).contains(&n)
+                        || normalized.chars().any(char::is_control)
+                        || (e == FieldIssue::PasswordTooCommon && is_common(&normalized))
+                ),
             }
         }
 

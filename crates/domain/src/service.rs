@@ -321,6 +321,11 @@ impl<P: Ports> AuthService<P> {
                     }),
             ),
         };
+        if let (Some(u), Some(e), Some(p)) = (&username, &email, &password)
+            && let Err(issue) = p.check_identity(u.as_str(), e.as_str())
+        {
+            errors.add("password", issue);
+        }
         match (username, email, password, phone, role) {
             (Some(username), Some(email), Some(password), Some(phone), Some(role))
                 if errors.is_empty() =>
@@ -879,6 +884,8 @@ impl<P: Ports> AuthService<P> {
         if old.expose() == new.expose() {
             return Err(AuthError::SamePassword);
         }
+        new.check_identity(user.username.as_str(), user.email.as_str())
+            .map_err(|issue| ValidationErrors::single("new_password", issue))?;
         let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
         // Revoke the other sessions first: if the update then fails, the
         // password is unchanged and a retry with the old password works.
@@ -1465,6 +1472,19 @@ mod reset {
             else {
                 return Err(errors.into());
             };
+            if !password.is_sm3_digest()
+                && crate::newtypes::contains_identity(
+                    password.expose(),
+                    user.username.as_str(),
+                    user.email.as_str(),
+                )
+            {
+                return Err(ValidationErrors::single(
+                    password_field,
+                    FieldIssue::PasswordContainsIdentity,
+                )
+                .into());
+            }
             self.check_code(CodePurpose::ResetPassword, contact.key(), &code)
                 .await?;
             self.ports

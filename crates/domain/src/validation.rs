@@ -35,6 +35,10 @@ pub enum FieldIssue {
     PasswordComposition,
     /// The password contains a control character.
     ControlCharacters,
+    /// The password is on the list of the most common passwords.
+    PasswordTooCommon,
+    /// The password contains the account's username or email address.
+    PasswordContainsIdentity,
 }
 
 impl FieldIssue {
@@ -52,6 +56,8 @@ impl FieldIssue {
             Self::RoleNotAllowed { .. } => "role_not_allowed",
             Self::PasswordComposition => "password_composition",
             Self::ControlCharacters => "control_characters",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::PasswordContainsIdentity => "password_contains_identity",
         }
     }
 }

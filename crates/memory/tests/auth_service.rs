@@ -65,7 +65,7 @@ async fn register_stores_a_normalised_user_with_the_default_role() {
     let u = h
         .svc
         .register(
-            &form(" testuser ", "Test@Example.com", "password123"),
+            &form(" testuser ", "Test@Example.com", "Kite-Runner-9"),
             Locale::En,
         )
         .await

@@ -424,6 +424,7 @@ impl Config {
             min_chars: r.parse("PASSWORD_MIN_LENGTH", 8)?,
             max_chars: r.parse("PASSWORD_MAX_LENGTH", 256)?,
             require_mixed: r.bool("PASSWORD_REQUIRE_MIXED", false)?,
+            reject_common: r.bool("PASSWORD_REJECT_COMMON", true)?,
         };
         if password_policy.min_chars == 0 || password_policy.min_chars > password_policy.max_chars {
             return Err(ConfigError::Invalid {

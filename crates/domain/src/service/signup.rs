@@ -105,7 +105,15 @@ impl<P: Ports> AuthService<P> {
         let email = errors.check("Email", required(form.email).and_then(Email::parse));
         let password = errors.check("Password", self.parse_legacy_new_password(form.password));
         match (name, email, password) {
-            (Some(n), Some(e), Some(p)) => Some((n, e, p)),
+            (Some(n), Some(e), Some(p)) => {
+                if !p.is_sm3_digest()
+                    && crate::newtypes::contains_identity(p.expose(), &n, e.as_str())
+                {
+                    errors.add("Password", FieldIssue::PasswordContainsIdentity);
+                    return None;
+                }
+                Some((n, e, p))
+            }
             _ => None,
         }
     }

@@ -89,5 +89,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
         }
         FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
         FieldIssue::ControlCharacters => format!("{l}不能包含控制字符"),
+        FieldIssue::PasswordTooCommon => format!("{l}过于常见，请换一个"),
+        FieldIssue::PasswordContainsIdentity => format!("{l}不能包含用户名或邮箱"),
     }
 }

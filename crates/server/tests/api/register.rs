@@ -236,3 +236,28 @@ async fn concurrent_registrations_of_one_name_give_one_201() {
         "{codes:?}"
     );
 }
+
+#[tokio::test]
+async fn the_default_policy_refuses_common_and_self_naming_passwords() {
+    let app = crate::helpers::spawn_app_with(&[("PASSWORD_REJECT_COMMON", "true")]).await;
+    for (password, code) in [
+        ("password123", "password_too_common"),
+        ("ＰＡＳＳＷＯＲＤ１２３", "password_too_common"),
+        ("my-testuser1-pass", "password_contains_identity"),
+        ("test1@example.com!", "password_contains_identity"),
+    ] {
+        let (status, body) = app
+            .post("/api/auth/register", &json!({"username": "testuser1", "email": "test1@example.com", "password": password}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{password}: {body}");
+        assert_eq!(body["fields"]["password"][0], code, "{body}");
+        assert!(
+            body["details"]["password"][0].is_string(),
+            "seed 004's shape: {body}"
+        );
+    }
+    // Full-width input is normalised (NFKC): registered in one form, it logs in in the other.
+    app.register("wide", "wide@example.com", "Ｋｉｔｅ－Ｒｕｎｎｅｒ９")
+        .await;
+    app.login("wide", "Kite-Runner9").await;
+}
