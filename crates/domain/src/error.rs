@@ -96,6 +96,9 @@ pub enum AuthError {
     /// their own last administrative role.
     #[error("refusing to lock the caller out")]
     SelfLockout,
+    /// No such live session of the caller's.
+    #[error("session not found")]
+    SessionNotFound,
     /// The user behind a valid token no longer exists.
     #[error("user not found")]
     UserNotFound,

@@ -172,6 +172,17 @@ pub trait SessionStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The live sessions of `user` at `now` (unrevoked, before their absolute
+    /// end), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn list_for_user(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
     /// Marks a session revoked (idempotent).
     ///
     /// # Errors

@@ -47,6 +47,9 @@ pub struct AuthSettings {
     pub v1_access_ttl: Duration,
     /// Absolute session lifetime, from login. Default 7 days.
     pub refresh_ttl: Duration,
+    /// Idle session lifetime: a session whose refresh token has not been used
+    /// (nor the login made) for this long refreshes no more. Default 3 days.
+    pub idle_ttl: Duration,
     /// How long a rotated-out refresh token still answers with the current pair. Default 10 s.
     pub reuse_interval: Duration,
     /// Clock skew tolerated when checking `exp` and `nbf`. Default 30 s.
@@ -141,6 +144,7 @@ impl Default for AuthSettings {
             legacy_access_ttl: Duration::days(1),
             v1_access_ttl: Duration::seconds(3600),
             refresh_ttl: Duration::days(7),
+            idle_ttl: Duration::days(3),
             reuse_interval: Duration::seconds(10),
             leeway: Duration::seconds(30),
             password_policy: PasswordPolicy::default(),
@@ -777,7 +781,8 @@ impl<P: Ports> AuthService<P> {
     fn check_live(&self, session: &Session, now: DateTime<Utc>) -> Result<(), AuthError> {
         if session.revoked_at.is_some() {
             Err(AuthError::Token(TokenProblem::Revoked))
-        } else if now >= session.expires_at {
+        } else if now >= session.expires_at || now - session.last_used_at >= self.settings.idle_ttl
+        {
             Err(AuthError::Token(TokenProblem::Expired))
         } else {
             Ok(())
@@ -823,6 +828,48 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::Unavailable`].
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), AuthError> {
         self.revoke_sessions(&[auth.session_id()], self.now()).await
+    }
+
+    /// The caller's live sessions, oldest first.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn list_sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, AuthError> {
+        let now = self.now();
+        let mut live = self
+            .ports
+            .sessions
+            .list_for_user(auth.user_id(), now)
+            .await?;
+        live.retain(|s| now - s.last_used_at < self.settings.idle_ttl);
+        Ok(live)
+    }
+
+    /// Ends one of the caller's own sessions (its tokens are refused at once).
+    ///
+    /// # Errors
+    /// [`AuthError::SessionNotFound`] when the caller has no such live session,
+    /// [`AuthError::Unavailable`].
+    pub async fn revoke_own_session(
+        &self,
+        auth: &Authenticated,
+        id: SessionId,
+    ) -> Result<(), AuthError> {
+        let now = self.now();
+        match self.ports.sessions.get(id).await? {
+            Some(s) if s.user_id == auth.user_id() && s.is_live(now) => {
+                self.revoke_sessions(&[id], now).await
+            }
+            _ => Err(AuthError::SessionNotFound),
+        }
+    }
+
+    /// Ends every session of the caller, this one included; returns how many.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, AuthError> {
+        self.revoke_user_sessions(auth.user_id(), None).await
     }
 
     /// Revokes every session of `user` except `keep`; returns how many were revoked.

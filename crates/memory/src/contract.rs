@@ -193,6 +193,14 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
         "round trip"
     );
     assert_eq!(store.get(SessionId(Uuid::new_v4())).await.unwrap(), None);
+    let listed: HashSet<SessionId> = store
+        .list_for_user(owner, s.created_at)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(listed, HashSet::from([s.id, other.id, keep.id]));
 
     let now = s.created_at + Duration::seconds(1);
     assert!(
@@ -240,6 +248,21 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
         .into_iter()
         .collect();
     assert_eq!(revoked, HashSet::from([s.id, other.id]));
+    let live = store.list_for_user(owner, now).await.unwrap();
+    assert_eq!(
+        live.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![keep.id],
+        "only the kept one is live"
+    );
+    assert_eq!(live[0].client, keep.client);
+    assert!(
+        store
+            .list_for_user(owner, keep.expires_at)
+            .await
+            .unwrap()
+            .is_empty(),
+        "none is live after its absolute end"
+    );
     assert!(
         store
             .revoke_all_for_user(owner, Some(keep.id), now)

@@ -264,6 +264,20 @@ impl SessionStore for MemorySessions {
         Ok(lock(&self.rows).get(&id).cloned())
     }
 
+    async fn list_for_user(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        let mut live: Vec<Session> = lock(&self.rows)
+            .values()
+            .filter(|s| s.user_id == user && s.is_live(now))
+            .cloned()
+            .collect();
+        live.sort_by_key(|s| (s.created_at, s.id.0));
+        Ok(live)
+    }
+
     async fn rotate(
         &self,
         id: SessionId,

@@ -158,6 +158,30 @@ impl SessionStore for RedisSessions {
         }
     }
 
+    async fn list_for_user(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        let members: Vec<String> = self
+            .redis
+            .query(redis::cmd("SMEMBERS").arg(self.user_key(user)))
+            .await?;
+        let mut live = Vec::new();
+        for m in members {
+            let Ok(uuid) = Uuid::parse_str(&m) else {
+                continue;
+            };
+            if let Some(s) = self.get(SessionId(uuid)).await?
+                && s.is_live(now)
+            {
+                live.push(s);
+            }
+        }
+        live.sort_by_key(|s| (s.created_at, s.id.0));
+        Ok(live)
+    }
+
     async fn rotate(
         &self,
         id: SessionId,

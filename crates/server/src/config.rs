@@ -97,6 +97,9 @@ pub struct Config {
     pub v1_access_ttl: Duration,
     /// `REFRESH_TOKEN_TTL` seconds, default 604800 (7 days): the absolute session lifetime.
     pub refresh_ttl: Duration,
+    /// `SESSION_IDLE_TTL`: a session whose refresh token has not been used for
+    /// this long refreshes no more. Default 259 200 s (3 days).
+    pub idle_ttl: Duration,
     /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
     pub refresh_reuse_interval: Duration,
     /// `JWT_LEEWAY` seconds of clock skew tolerated on `exp`/`nbf`, default 30.
@@ -253,6 +256,7 @@ impl std::fmt::Debug for Config {
             .field("legacy_access_ttl", &self.legacy_access_ttl)
             .field("v1_access_ttl", &self.v1_access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("idle_ttl", &self.idle_ttl)
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("argon2", &self.argon2)
             .field("password_policy", &self.password_policy)
@@ -463,6 +467,7 @@ impl Config {
             legacy_access_ttl: r.seconds("LEGACY_ACCESS_TOKEN_TTL", 86_400)?,
             v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", 3600)?,
             refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", 7 * 24 * 3600)?,
+            idle_ttl: r.seconds("SESSION_IDLE_TTL", 3 * 24 * 3600)?,
             refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
             jwt_leeway: r.seconds("JWT_LEEWAY", 30)?,
             argon2: Argon2Params {

@@ -233,6 +233,17 @@ impl SessionStore for AnySessions {
         }
     }
 
+    async fn list_for_user(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        match self {
+            Self::Sql(s) => s.list_for_user(user, now).await,
+            Self::Redis(s) => s.list_for_user(user, now).await,
+        }
+    }
+
     async fn revoke_all_for_user(
         &self,
         user: UserId,
@@ -296,6 +307,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         legacy_access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.legacy_access_ttl)?,
         v1_access_ttl: span("V1_ACCESS_TOKEN_TTL", config.v1_access_ttl)?,
         refresh_ttl: span("REFRESH_TOKEN_TTL", config.refresh_ttl)?,
+        idle_ttl: span("SESSION_IDLE_TTL", config.idle_ttl)?,
         reuse_interval: span("REFRESH_REUSE_INTERVAL", config.refresh_reuse_interval)?,
         leeway: span("JWT_LEEWAY", config.jwt_leeway)?,
         password_policy: config.password_policy.clone(),

@@ -50,6 +50,25 @@ impl SessionStore for SqlSessions {
         })
     }
 
+    async fn list_for_user(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        with_conn!(&self.db, conn => {
+            let rows = sessions::table
+                .filter(sessions::user_id.eq(user.0))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(naive(now)))
+                .order((sessions::created_at, sessions::id))
+                .select(SessionRow::as_select())
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            rows.into_iter().map(Session::try_from).collect()
+        })
+    }
+
     async fn rotate(
         &self,
         id: SessionId,

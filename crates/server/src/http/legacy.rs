@@ -99,9 +99,10 @@ fn refusal(e: &AuthError) -> HttpResponse {
             answer(510, "服务器内部错误")
         }
         AuthError::Forbidden(_) | AuthError::SelfLockout => answer(401, "认证失败"),
-        AuthError::RefreshReused | AuthError::WrongPassword | AuthError::SamePassword => {
-            answer(401, "认证失败")
-        }
+        AuthError::RefreshReused
+        | AuthError::WrongPassword
+        | AuthError::SamePassword
+        | AuthError::SessionNotFound => answer(401, "认证失败"),
     }
 }
 

@@ -33,6 +33,9 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .route("/me", web::get().to(me::<P>))
         .route("/refresh", web::post().to(refresh::<P>))
         .route("/logout", web::post().to(logout::<P>))
+        .route("/logout-all", web::post().to(logout_all::<P>))
+        .route("/sessions", web::get().to(sessions::<P>))
+        .route("/sessions/{id}", web::delete().to(delete_session::<P>))
         .route("/change-password", web::post().to(change_password::<P>))
         .route("/verify-email", web::post().to(verify_email::<P>))
         .route("/verify-email", web::get().to(verify_email_page::<P>))
@@ -218,6 +221,11 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             "error": m::FORBIDDEN, "message": m::FORBIDDEN, "msg": m::FORBIDDEN,
             "code": "forbidden", "permission": permission,
         })),
+        AuthError::SessionNotFound => simple(
+            StatusCode::NOT_FOUND,
+            "session_not_found",
+            m::SESSION_NOT_FOUND,
+        ),
         AuthError::SelfLockout => simple(StatusCode::BAD_REQUEST, "self_lockout", m::SELF_LOCKOUT),
         AuthError::UserNotFound => simple(
             StatusCode::UNAUTHORIZED,
@@ -449,6 +457,52 @@ async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpRespo
     let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
     state.auth.logout(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({"message": m::LOGGED_OUT, "msg": m::LOGGED_OUT})))
+}
+
+/// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
+async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let revoked = state.auth.logout_all(&auth).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": m::LOGGED_OUT_ALL, "msg": m::LOGGED_OUT_ALL, "revoked": revoked,
+    })))
+}
+
+/// `GET /api/auth/sessions`: the caller's live sessions (device, IP, times).
+async fn sessions<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let list = state.auth.list_sessions(&auth).await?;
+    let current = auth.session_id();
+    let sessions: Vec<Value> = list
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id.0.to_string(),
+                "current": s.id == current,
+                "device": s.client.user_agent,
+                "ip": s.client.ip,
+                "created_at": timestamp(s.created_at),
+                "last_used_at": timestamp(s.last_used_at),
+                "expires_at": timestamp(s.expires_at),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"sessions": sessions})))
+}
+
+/// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
+async fn delete_session<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::Auth(AuthError::SessionNotFound))?;
+    state
+        .auth
+        .revoke_own_session(&auth, tessera_domain::session::SessionId(id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"message": m::SESSION_ENDED, "msg": m::SESSION_ENDED})))
 }
 
 async fn change_password<P: Ports>(

@@ -98,6 +98,7 @@ fn refusal(e: &AuthError) -> HttpResponse {
         }
         AuthError::Forbidden(_) | AuthError::SelfLockout => plain_error(StatusCode::FORBIDDEN, "Forbidden"),
         AuthError::RefreshReused
+        | AuthError::SessionNotFound
         | AuthError::WrongPassword
         | AuthError::SamePassword
         | AuthError::AccountNotFound

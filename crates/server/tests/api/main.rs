@@ -21,4 +21,5 @@ mod reset;
 mod scale;
 mod seed001;
 mod seed002;
+mod sessions;
 mod verify;
