@@ -17,6 +17,7 @@
 //! assert!(Username::parse("ab").is_err());
 //! ```
 
+pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod code;

@@ -8,6 +8,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::AuditEvent;
 use crate::clock::{Clock, IdSource};
 use crate::code::{CodePurpose, VerificationCode};
 use crate::error::{CreateUserError, HashError, SigningError, StoreError, TokenProblem};
@@ -139,6 +140,16 @@ pub trait UserDirectory: Send + Sync + 'static {
     fn delete(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Where the audit trail goes.
+pub trait AuditLog: Send + Sync + 'static {
+    /// Records one event. The use cases go on when this fails (an adapter
+    /// should log the event before it tries a store that may be down).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn record(&self, event: &AuditEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// Where sessions (refresh-token families) live.
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session.
@@ -182,6 +193,17 @@ pub trait SessionStore: Send + Sync + 'static {
         user: UserId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
+    /// Sets `last_used_at` of an unrevoked session to `at` (a refresh that
+    /// does not rotate, seed 004's). Missing or revoked sessions are left alone.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn touch(
+        &self,
+        id: SessionId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Marks a session revoked (idempotent).
     ///
@@ -554,6 +576,8 @@ pub trait Ports: Send + Sync + 'static {
     type Outbox: MailOutbox;
     /// Text messages.
     type Sms: SmsSender;
+    /// The audit trail.
+    type Audit: AuditLog;
 }
 
 /// One instance of every port of `P`.
@@ -582,4 +606,6 @@ pub struct Adapters<P: Ports> {
     pub outbox: P::Outbox,
     /// SMS.
     pub sms: P::Sms,
+    /// Audit trail.
+    pub audit: P::Audit,
 }

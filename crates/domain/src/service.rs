@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::{Clock, IdSource};
 use crate::error::{AuthError, TokenProblem};
 use crate::mail::{Locale, MailKind, MailSettings, compose};
@@ -10,8 +11,8 @@ use crate::newtypes::{
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
-    AccessTokenSigner, Adapters, PasswordHasher, Ports, RateLimiter as _, RefreshTokenCodec,
-    SessionStore, TokenDenylist, UserRepository,
+    AccessTokenSigner, Adapters, AuditLog as _, PasswordHasher, Ports, RateLimiter as _,
+    RefreshTokenCodec, SessionStore, TokenDenylist, UserRepository,
 };
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
@@ -21,7 +22,7 @@ use crate::validation::{FieldIssue, ValidationErrors};
 mod admin;
 mod signup;
 
-pub use admin::MAX_PAGE_SIZE;
+pub use admin::{Actor, MAX_PAGE_SIZE};
 pub use signup::{SignUp, VerifyLinkOutcome};
 
 /// Which route the verification link of a registration mail opens.
@@ -201,6 +202,8 @@ pub struct Registration {
 pub struct Authenticated {
     /// The verified claims.
     pub claims: AccessClaims,
+    /// Where the request came from (for the audit trail).
+    pub client: ClientInfo,
 }
 
 impl Authenticated {
@@ -442,7 +445,11 @@ impl<P: Ports> AuthService<P> {
         access_ttl: Option<Duration>,
     ) -> Result<LoginOutcome, AuthError> {
         let throttle = self.throttle_keys(identifier, client.ip.as_deref());
-        self.check_throttle(&throttle).await?;
+        if let Err(e) = self.check_throttle(&throttle).await {
+            self.audit(self.event(AuditKind::LoginThrottled, &client))
+                .await;
+            return Err(e);
+        }
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
         let user = match Login::parse(identifier) {
@@ -458,7 +465,18 @@ impl<P: Ports> AuthService<P> {
                     .await?;
             }
             self.record_login_failure(&throttle).await?;
+            self.audit(AuditEvent {
+                detail: Some("unknown_account".into()),
+                ..self.event(AuditKind::LoginFailed, &client)
+            })
+            .await;
             return Err(AuthError::InvalidCredentials);
+        };
+        let failed = |reason: &str| AuditEvent {
+            subject: Some(user.id),
+            identifier: Some(identifier.trim().chars().take(100).collect()),
+            detail: Some(reason.to_owned()),
+            ..self.event(AuditKind::LoginFailed, &client)
         };
         let mut matched = None;
         for attempt in attempts {
@@ -474,6 +492,7 @@ impl<P: Ports> AuthService<P> {
         }
         let Some(attempt) = matched else {
             self.record_login_failure(&throttle).await?;
+            self.audit(failed("wrong_password")).await;
             return Err(AuthError::InvalidCredentials);
         };
         self.clear_login_failures(&throttle).await?;
@@ -490,17 +509,48 @@ impl<P: Ports> AuthService<P> {
             }
         }
         if !user.is_active {
+            self.audit(failed("account_disabled")).await;
             return Err(AuthError::AccountDisabled);
         }
         if self.settings.require_verified_email && !user.email_verified {
+            self.audit(failed("email_not_verified")).await;
             return Err(AuthError::EmailNotVerified);
         }
+        let succeeded = AuditEvent {
+            actor: Some(user.id),
+            subject: Some(user.id),
+            identifier: Some(identifier.trim().chars().take(100).collect()),
+            ..self.event(AuditKind::LoginSucceeded, &client)
+        };
         let (session, tokens) = self.open_session_for(&user, client, access_ttl).await?;
+        self.audit(AuditEvent {
+            detail: Some(format!("session {}", session.id.0)),
+            ..succeeded
+        })
+        .await;
         Ok(LoginOutcome {
             user,
             session,
             tokens,
         })
+    }
+
+    /// Records an audit event; a failing audit store does not fail the use
+    /// case (the adapter logs the event first).
+    pub(crate) async fn audit(&self, event: AuditEvent) {
+        let _ = self.ports.audit.record(&event).await;
+    }
+
+    pub(crate) fn event(&self, kind: AuditKind, client: &ClientInfo) -> AuditEvent {
+        AuditEvent {
+            at: self.now(),
+            kind,
+            actor: None,
+            subject: None,
+            identifier: None,
+            client: client.clone(),
+            detail: None,
+        }
     }
 
     /// The throttle keys of a login: (identifier, IP) with its allowance, then IP.
@@ -639,6 +689,18 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Token`] with the reason, or [`AuthError::Unavailable`].
     pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Authenticated, AuthError> {
+        self.authenticate_from(bearer, ClientInfo::default()).await
+    }
+
+    /// [`Self::authenticate`], remembering where the request came from.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate`].
+    pub async fn authenticate_from(
+        &self,
+        bearer: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<Authenticated, AuthError> {
         let token = bearer
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Token(TokenProblem::Missing))?;
@@ -657,7 +719,7 @@ impl<P: Ports> AuthService<P> {
         if self.ports.denylist.any_denied(&keys, now).await? {
             return Err(AuthError::Token(TokenProblem::Revoked));
         }
-        Ok(Authenticated { claims })
+        Ok(Authenticated { claims, client })
     }
 
     /// The active user behind an accepted token.
@@ -688,6 +750,19 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::Token`] (invalid, expired, revoked), [`AuthError::RefreshReused`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
     pub async fn refresh(&self, refresh_token: &str) -> Result<(User, TokenPair), AuthError> {
+        self.refresh_from(refresh_token, ClientInfo::default())
+            .await
+    }
+
+    /// [`Self::refresh`], remembering where the request came from.
+    ///
+    /// # Errors
+    /// As [`Self::refresh`].
+    pub async fn refresh_from(
+        &self,
+        refresh_token: &str,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), AuthError> {
         let invalid = AuthError::Token(TokenProblem::Invalid);
         let parts = self
             .ports
@@ -750,6 +825,12 @@ impl<P: Ports> AuthService<P> {
         }
         if parts.generation < session.generation {
             self.revoke_sessions(&[session.id], now).await?;
+            self.audit(AuditEvent {
+                subject: Some(session.user_id),
+                detail: Some(format!("session {}", session.id.0)),
+                ..self.event(AuditKind::RefreshReused, &client)
+            })
+            .await;
             return Err(AuthError::RefreshReused);
         }
         Err(AuthError::Token(TokenProblem::Invalid))
@@ -774,6 +855,8 @@ impl<P: Ports> AuthService<P> {
         let now = self.now();
         self.check_live(&session, now)?;
         let user = self.session_user(&session).await?;
+        // A refresh, even without rotation, keeps the session from going idle.
+        self.ports.sessions.touch(session.id, now).await?;
         let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
         Ok((user, access))
     }
@@ -827,7 +910,26 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Unavailable`].
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), AuthError> {
-        self.revoke_sessions(&[auth.session_id()], self.now()).await
+        self.revoke_sessions(&[auth.session_id()], self.now())
+            .await?;
+        self.audit(self.by_self(AuditKind::Logout, auth, None))
+            .await;
+        Ok(())
+    }
+
+    /// An event the authenticated user caused on their own account.
+    pub(crate) fn by_self(
+        &self,
+        kind: AuditKind,
+        auth: &Authenticated,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: Some(auth.user_id()),
+            subject: Some(auth.user_id()),
+            detail,
+            ..self.event(kind, &auth.client)
+        }
     }
 
     /// The caller's live sessions, oldest first.
@@ -858,7 +960,11 @@ impl<P: Ports> AuthService<P> {
         let now = self.now();
         match self.ports.sessions.get(id).await? {
             Some(s) if s.user_id == auth.user_id() && s.is_live(now) => {
-                self.revoke_sessions(&[id], now).await
+                self.revoke_sessions(&[id], now).await?;
+                let detail = Some(format!("session {}", id.0));
+                self.audit(self.by_self(AuditKind::SessionEnded, auth, detail))
+                    .await;
+                Ok(())
             }
             _ => Err(AuthError::SessionNotFound),
         }
@@ -869,7 +975,11 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Unavailable`].
     pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, AuthError> {
-        self.revoke_user_sessions(auth.user_id(), None).await
+        let n = self.revoke_user_sessions(auth.user_id(), None).await?;
+        let detail = Some(format!("{n} sessions"));
+        self.audit(self.by_self(AuditKind::LogoutAll, auth, detail))
+            .await;
+        Ok(n)
     }
 
     /// Revokes every session of `user` except `keep`; returns how many were revoked.
@@ -938,7 +1048,10 @@ impl<P: Ports> AuthService<P> {
         // password is unchanged and a retry with the old password works.
         self.revoke_user_sessions(user.id, Some(auth.session_id()))
             .await?;
-        self.store_password(&user, &hash, locale).await
+        self.store_password(&user, &hash, locale).await?;
+        self.audit(self.by_self(AuditKind::PasswordChanged, auth, None))
+            .await;
+        Ok(())
     }
 
     /// Stores a new password hash with its notice mail, in one transaction.
@@ -1278,6 +1391,7 @@ mod verification {
 /// account's own contact, then the code and a new password.
 mod reset {
     use super::{AuthService, Locale, MailKind, compose, required};
+    use crate::audit::{AuditEvent, AuditKind};
     use crate::clock::IdSource as _;
     use crate::code::{CodePurpose, VerificationCode};
     use crate::error::AuthError;
@@ -1286,6 +1400,7 @@ mod reset {
         CodeStore, MailOutbox, PasswordHasher as _, Ports, RefreshTokenCodec as _, SmsSender,
         UserRepository,
     };
+    use crate::session::ClientInfo;
     use crate::user::User;
     use crate::validation::{FieldIssue, ValidationErrors};
 
@@ -1297,6 +1412,13 @@ mod reset {
     }
 
     impl Contact {
+        fn kind(&self) -> &'static str {
+            match self {
+                Self::Email(_) => "email",
+                Self::Phone(_) => "phone",
+            }
+        }
+
         fn key(&self) -> &str {
             match self {
                 Self::Email(e) => e.as_str(),
@@ -1323,6 +1445,8 @@ mod reset {
         pub channel: Option<&'a str>,
         /// `contact`: the account's email or phone.
         pub contact: Option<&'a str>,
+        /// Where the request came from (for the audit trail).
+        pub client: Option<&'a ClientInfo>,
     }
 
     impl<P: Ports> AuthService<P> {
@@ -1491,11 +1615,13 @@ mod reset {
             code: Option<&str>,
             new_password: Option<&str>,
             locale: Locale,
+            client: &ClientInfo,
         ) -> Result<(), AuthError> {
             let form = ResetForm {
                 identifier: email,
                 channel: Some("email"),
                 contact: email,
+                client: Some(client),
             };
             let password = self.parse_legacy_new_password(new_password);
             self.reset_with(form, code, password, "VerifyCode", "Password", locale)
@@ -1542,7 +1668,15 @@ mod reset {
             let hash = self.ports.hasher.hash(&password).await?;
             // Sessions first (safe to retry), then the hash with its notice.
             self.revoke_user_sessions(user.id, None).await?;
-            self.store_password(&user, &hash, locale).await
+            self.store_password(&user, &hash, locale).await?;
+            let client = form.client.cloned().unwrap_or_default();
+            self.audit(AuditEvent {
+                subject: Some(user.id),
+                detail: Some(contact.kind().to_owned()),
+                ..self.event(AuditKind::PasswordReset, &client)
+            })
+            .await;
+            Ok(())
         }
     }
 }

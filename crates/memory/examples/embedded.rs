@@ -13,8 +13,8 @@ use tessera_domain::service::RegistrationForm;
 use tessera_domain::session::ClientInfo;
 use tessera_domain::{AuthService, AuthSettings};
 use tessera_memory::{
-    MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions, MemorySms,
-    MemoryUsers,
+    MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
+    MemorySms, MemoryUsers,
 };
 
 struct Embedded;
@@ -32,6 +32,7 @@ impl Ports for Embedded {
     type Limiter = MemoryRateLimiter;
     type Outbox = MemoryOutbox;
     type Sms = MemorySms;
+    type Audit = MemoryAudit;
 }
 
 #[tokio::main]
@@ -55,6 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         limiter: MemoryRateLimiter::default(),
         outbox: MemoryOutbox::default(),
         sms: MemorySms::default(),
+        audit: MemoryAudit::default(),
     };
     let auth = AuthService::new(adapters, AuthSettings::default());
 

@@ -222,6 +222,15 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
         (1, "fp1")
     );
     assert_eq!((got.rotated_at, got.last_used_at), (Some(now), now));
+    let later = now + Duration::seconds(5);
+    store.touch(s.id, later).await.unwrap();
+    let touched = store.get(s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (touched.last_used_at, touched.generation),
+        (later, 1),
+        "touch moves only last_used_at"
+    );
+    store.touch(SessionId(Uuid::new_v4()), later).await.unwrap();
 
     let tasks: Vec<_> = (0..30)
         .map(|i| {

@@ -278,3 +278,24 @@ impl MailOutbox for MemoryOutbox {
             .count())
     }
 }
+
+/// The audit trail in a list (tests read it back with [`MemoryAudit::events`]).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryAudit {
+    events: Arc<Mutex<Vec<tessera_domain::audit::AuditEvent>>>,
+}
+
+impl MemoryAudit {
+    /// Every event recorded, oldest first.
+    #[must_use]
+    pub fn events(&self) -> Vec<tessera_domain::audit::AuditEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+impl tessera_domain::ports::AuditLog for MemoryAudit {
+    async fn record(&self, event: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
+        lock(&self.events).push(event.clone());
+        Ok(())
+    }
+}

@@ -19,7 +19,7 @@ mod fakes;
 mod mirror;
 mod stores;
 
-pub use extra::{MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryUserCache};
+pub use extra::{MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryUserCache};
 pub use fakes::{FakeRefreshCodec, FakeSigner, ManualClock, PlainHasher, SequentialIds};
 pub use mirror::MirroredDenylist;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};
@@ -60,6 +60,7 @@ impl Ports for MemoryPorts {
     type Limiter = MemoryRateLimiter;
     type Outbox = MemoryOutbox;
     type Sms = MemorySms;
+    type Audit = MemoryAudit;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -79,5 +80,6 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         limiter: MemoryRateLimiter::default(),
         outbox,
         sms: MemorySms::default(),
+        audit: MemoryAudit::default(),
     }
 }

@@ -264,6 +264,15 @@ impl SessionStore for MemorySessions {
         Ok(lock(&self.rows).get(&id).cloned())
     }
 
+    async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(s) = lock(&self.rows).get_mut(&id)
+            && s.revoked_at.is_none()
+        {
+            s.last_used_at = at;
+        }
+        Ok(())
+    }
+
     async fn list_for_user(
         &self,
         user: UserId,

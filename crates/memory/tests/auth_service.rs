@@ -497,3 +497,51 @@ mod sign_up {
         assert!(matches!(err, AuthError::Conflict(_)), "{err:?}");
     }
 }
+
+#[tokio::test]
+async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
+    use tessera_domain::audit::AuditKind;
+    let h = harness();
+    alice(&h).await;
+    let client = ClientInfo {
+        ip: Some("192.0.2.1".into()),
+        user_agent: Some("Test/1".into()),
+    };
+    assert!(
+        h.svc
+            .login("alice", "Wrong-123", client.clone())
+            .await
+            .is_err()
+    );
+    let out = h
+        .svc
+        .login("alice", "Secret123", client.clone())
+        .await
+        .unwrap();
+    let auth = h
+        .svc
+        .authenticate_from(Some(out.tokens.access.token.expose()), client)
+        .await
+        .unwrap();
+    h.svc.logout(&auth).await.unwrap();
+    let events = h.svc.ports().audit.events();
+    let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::LoginFailed,
+            AuditKind::LoginSucceeded,
+            AuditKind::Logout
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.subject == Some(out.user.id) && e.client.ip.as_deref() == Some("192.0.2.1"))
+    );
+    let all = format!("{events:?}");
+    assert!(
+        !all.contains("Secret123") && !all.contains("Wrong-123"),
+        "{all}"
+    );
+}

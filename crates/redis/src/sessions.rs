@@ -32,6 +32,13 @@ redis.call('HSET', KEYS[1], 'generation', ARGV[2], 'fingerprint', ARGV[3], 'rota
 return 1
 ";
 
+const TOUCH: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
+return 1
+";
+
 const REVOKE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
@@ -156,6 +163,14 @@ impl SessionStore for RedisSessions {
         } else {
             parse(id, &h).map(Some)
         }
+    }
+
+    async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let script = Script::new(TOUCH);
+        let mut inv = script.key(self.session_key(id));
+        inv.arg(micros(at).to_string());
+        let _: i64 = self.redis.script(&inv).await?;
+        Ok(())
     }
 
     async fn list_for_user(

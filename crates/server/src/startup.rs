@@ -319,6 +319,7 @@ pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), S
             ),
             None => AnySms::File(tessera_smtp::FileSms::new(config.var_dir.join("sms.log"))),
         },
+        audit: crate::wiring::LoggedAudit(tessera_sql::SqlAudit::new(db.clone())),
     };
     Ok((
         AuthService::new(adapters, auth_settings(config)?),

@@ -42,6 +42,33 @@ impl Ports for ServerPorts {
     type Limiter = AnyLimiter;
     type Outbox = SqlOutbox;
     type Sms = AnySms;
+    type Audit = LoggedAudit;
+}
+
+/// The audit trail: a structured log line (target `tessera::audit`) for every
+/// event, then a row in `audit_log`. A failing table is logged, never hidden.
+#[derive(Debug, Clone)]
+pub struct LoggedAudit(pub tessera_sql::SqlAudit);
+
+impl tessera_domain::ports::AuditLog for LoggedAudit {
+    async fn record(&self, e: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
+        tracing::info!(
+            target: "tessera::audit",
+            kind = e.kind.as_str(),
+            actor = e.actor.map(|u| u.0),
+            subject = e.subject.map(|u| u.0),
+            identifier = e.identifier.as_deref(),
+            ip = e.client.ip.as_deref(),
+            user_agent = e.client.user_agent.as_deref(),
+            detail = e.detail.as_deref(),
+            "audit"
+        );
+        let stored = self.0.record(e).await;
+        if let Err(cause) = &stored {
+            tracing::error!(target: "tessera::audit", %cause, kind = e.kind.as_str(), "audit row not stored");
+        }
+        stored
+    }
 }
 
 /// Text messages to a file or a webhook.
@@ -230,6 +257,13 @@ impl SessionStore for AnySessions {
         match self {
             Self::Sql(s) => s.revoke(id, at).await,
             Self::Redis(s) => s.revoke(id, at).await,
+        }
+    }
+
+    async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(s) => s.touch(id, at).await,
+            Self::Redis(s) => s.touch(id, at).await,
         }
     }
 

@@ -8,6 +8,7 @@
 //! Unique constraints in the database decide duplicate registrations; their
 //! violations become [`tessera_domain::error::CreateUserError::Duplicate`].
 
+mod audit;
 mod codes;
 mod db;
 mod denylist;
@@ -17,6 +18,7 @@ mod schema;
 mod sessions;
 mod users;
 
+pub use audit::SqlAudit;
 pub use codes::SqlCodes;
 pub use db::{Database, DbConfig, DbError, redact};
 pub use denylist::SqlDenylist;

@@ -91,3 +91,17 @@ diesel::table! {
         granted_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        identifier -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}

@@ -100,6 +100,18 @@ impl SessionStore for SqlSessions {
         })
     }
 
+    async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = id.0.to_string();
+        with_conn!(&self.db, conn => {
+            diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
+                .set(sessions::last_used_at.eq(naive(at)))
+                .execute(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let key = id.0.to_string();
         with_conn!(&self.db, conn => {

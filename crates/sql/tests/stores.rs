@@ -50,7 +50,7 @@ impl Fresh {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
         };
-        assert_eq!(Database::migrate(&config).await.unwrap(), 4);
+        assert_eq!(Database::migrate(&config).await.unwrap(), 5);
         assert_eq!(
             Database::migrate(&config).await.unwrap(),
             0,

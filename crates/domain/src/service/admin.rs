@@ -5,13 +5,24 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{AuthService, Authenticated, CATALOGUE_TTL_SECS};
+use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::Clock as _;
 use crate::error::AuthError;
 use crate::newtypes::RoleName;
 use crate::permissions::RoleCatalogue;
 use crate::ports::{Ports, UserDirectory as _, UserRepository as _};
+use crate::session::ClientInfo;
 use crate::user::{User, UserId, UserPage, UserQuery};
 use crate::validation::{FieldIssue, ValidationErrors};
+
+/// An administrator acting, and from where (for the audit trail).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The administrator.
+    pub user: User,
+    /// Where the request came from.
+    pub client: ClientInfo,
+}
 
 /// Most users one page of the administrators' list holds.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -86,6 +97,43 @@ impl<P: Ports> AuthService<P> {
         Ok(self.ports.users.list(&query).await?)
     }
 
+    async fn admin_event(
+        &self,
+        kind: AuditKind,
+        actor: &Actor,
+        subject: UserId,
+        detail: Option<String>,
+    ) {
+        self.audit(AuditEvent {
+            actor: Some(actor.user.id),
+            subject: Some(subject),
+            detail,
+            ..self.event(kind, &actor.client)
+        })
+        .await;
+    }
+
+    /// Revokes every session of a user, for an administrator.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    pub async fn admin_revoke_sessions(
+        &self,
+        actor: &Actor,
+        id: UserId,
+    ) -> Result<usize, AuthError> {
+        self.find_user(id).await?;
+        let n = self.revoke_user_sessions(id, None).await?;
+        self.admin_event(
+            AuditKind::SessionsRevoked,
+            actor,
+            id,
+            Some(format!("{n} sessions")),
+        )
+        .await;
+        Ok(n)
+    }
+
     /// The user with this id.
     ///
     /// # Errors
@@ -106,11 +154,11 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
     pub async fn set_user_active(
         &self,
-        actor: &User,
+        actor: &Actor,
         id: UserId,
         active: bool,
     ) -> Result<User, AuthError> {
-        if !active && actor.id == id {
+        if !active && actor.user.id == id {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;
@@ -123,6 +171,12 @@ impl<P: Ports> AuthService<P> {
             // login racing with this finds the account disabled.
             self.revoke_user_sessions(id, None).await?;
         }
+        let kind = if active {
+            AuditKind::UserEnabled
+        } else {
+            AuditKind::UserDisabled
+        };
+        self.admin_event(kind, actor, id, None).await;
         self.find_user(id).await
     }
 
@@ -146,13 +200,15 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
-    pub async fn delete_user(&self, actor: &User, id: UserId) -> Result<(), AuthError> {
-        if actor.id == id {
+    pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<(), AuthError> {
+        if actor.user.id == id {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;
         self.revoke_user_sessions(id, None).await?;
         if self.ports.users.delete(id).await? {
+            self.admin_event(AuditKind::UserDeleted, actor, id, None)
+                .await;
             Ok(())
         } else {
             Err(AuthError::UserNotFound)
@@ -164,13 +220,25 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Validation`] for a role the catalogue lacks,
     /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
-    pub async fn grant_role(&self, id: UserId, role: &str) -> Result<User, AuthError> {
+    pub async fn grant_role(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role: &str,
+    ) -> Result<User, AuthError> {
         let role = Self::known_role(&*self.role_catalogue().await?, role)?;
         self.find_user(id).await?;
         self.ports
             .users
             .grant_role(id, &role, self.ports.clock.now())
             .await?;
+        self.admin_event(
+            AuditKind::RoleGranted,
+            actor,
+            id,
+            Some(role.as_str().to_owned()),
+        )
+        .await;
         self.find_user(id).await
     }
 
@@ -182,13 +250,13 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
     pub async fn revoke_role(
         &self,
-        actor: &User,
+        actor: &Actor,
         id: UserId,
         role: &str,
     ) -> Result<User, AuthError> {
         let role = RoleName::parse(role)
             .map_err(|e| AuthError::Validation(ValidationErrors::single("role", e)))?;
-        if actor.id == id && (role.is_super_admin() || role.as_str() == "admin") {
+        if actor.user.id == id && (role.is_super_admin() || role.as_str() == "admin") {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;
@@ -201,6 +269,13 @@ impl<P: Ports> AuthService<P> {
                 self.ports.clock.now(),
             )
             .await?;
+        self.admin_event(
+            AuditKind::RoleRevoked,
+            actor,
+            id,
+            Some(role.as_str().to_owned()),
+        )
+        .await;
         self.find_user(id).await
     }
 }

@@ -19,11 +19,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
-use tessera_domain::user::{User, UserId, UserQuery};
+use tessera_domain::service::Actor;
+use tessera_domain::user::{UserId, UserQuery};
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::modern::{ApiError, user_json};
-use super::{AppState, bearer, read_json, text_field};
+use super::{AppState, bearer, client_info, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
@@ -46,9 +47,14 @@ async fn caller<P: Ports>(
     state: &State<P>,
     req: &HttpRequest,
     permission: &'static str,
-) -> Result<User, ApiError> {
-    let auth = state.auth.authenticate(bearer(req).as_deref()).await?;
-    Ok(state.auth.authorize(&auth, permission).await?)
+) -> Result<Actor, ApiError> {
+    let client = client_info(req, &state.trusted_proxies);
+    let auth = state
+        .auth
+        .authenticate_from(bearer(req).as_deref(), client.clone())
+        .await?;
+    let user = state.auth.authorize(&auth, permission).await?;
+    Ok(Actor { user, client })
 }
 
 /// A path id that is not a number names no user.
@@ -199,7 +205,7 @@ async fn grant<P: Ports>(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "role:update").await?;
+    let actor = caller(&state, &req, "role:update").await?;
     let id = user_id(&id)?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
@@ -210,7 +216,11 @@ async fn grant<P: Ports>(
         }
         return Err(errors.into());
     };
-    let user = state.auth.grant_role(id, &role).await.map_err(target)?;
+    let user = state
+        .auth
+        .grant_role(&actor, id, &role)
+        .await
+        .map_err(target)?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": "角色已授予", "msg": "角色已授予", "user": user_json(&user)})))
 }
@@ -238,10 +248,13 @@ async fn revoke_sessions<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "session:revoke").await?;
+    let actor = caller(&state, &req, "session:revoke").await?;
     let id = user_id(&id)?;
-    state.auth.find_user(id).await.map_err(target)?;
-    let revoked = state.auth.revoke_user_sessions(id, None).await?;
+    let revoked = state
+        .auth
+        .admin_revoke_sessions(&actor, id)
+        .await
+        .map_err(target)?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": "会话已全部撤销", "msg": "会话已全部撤销", "revoked": revoked})))
 }

@@ -270,6 +270,7 @@ async fn reset_password<P: Ports>(
         identifier: email.as_deref(),
         channel: Some("email"),
         contact: email.as_deref(),
+        client: None,
     };
     ok_or_refusal(
         state
@@ -303,6 +304,7 @@ async fn update_password<P: Ports>(
                 code.as_deref(),
                 password.as_deref(),
                 locale(&req, &state),
+                &client_info(&req, &state.trusted_proxies),
             )
             .await
             .map(|()| answer(200, "密码修改成功")),
@@ -312,7 +314,13 @@ async fn update_password<P: Ports>(
 /// `GET /CheckJWTToken`: `{Code: 200, Msg, User: <email>}` or `{Code: 401, Msg}`.
 async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
     let checked = async {
-        let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+        let auth = state
+            .auth
+            .authenticate_from(
+                bearer(&req).as_deref(),
+                client_info(&req, &state.trusted_proxies),
+            )
+            .await?;
         state.auth.current_user(&auth).await
     }
     .await;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
 use tessera_domain::service::{RegistrationForm, ResetForm};
+use tessera_domain::session::ClientInfo;
 use tessera_domain::token::{IssuedAccess, TokenPair};
 use tessera_domain::user::User;
 use tessera_domain::validation::ValidationErrors;
@@ -394,13 +395,25 @@ async fn login<P: Ports>(
 }
 
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let user = state.auth.current_user(&auth).await?;
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let user = state.auth.current_user(&auth).await?;
     let mut u = user_json(&user);
     if let Value::Object(map) = &mut u {
@@ -437,11 +450,17 @@ async fn refresh<P: Ports>(
         return Err(AuthError::Token(TokenProblem::Missing).into());
     }
     if state.auth.ports().codec.parse(&token).is_some() {
-        let (_, pair) = state.auth.refresh(&token).await?;
+        let (_, pair) = state
+            .auth
+            .refresh_from(&token, client_info(&req, &state.trusted_proxies))
+            .await?;
         let ttl = state.auth.settings().refresh_ttl.num_seconds();
         return Ok(HttpResponse::Ok().json(pair_json(m::REFRESHED, &pair, ttl)));
     }
-    let auth = state.auth.authenticate(Some(&token)).await?;
+    let auth = state
+        .auth
+        .authenticate_from(Some(&token), client_info(&req, &state.trusted_proxies))
+        .await?;
     let (_, access) = state.auth.refresh_access(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({
         "message": m::REFRESHED,
@@ -454,14 +473,26 @@ async fn refresh<P: Ports>(
 }
 
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     state.auth.logout(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({"message": m::LOGGED_OUT, "msg": m::LOGGED_OUT})))
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
 async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let revoked = state.auth.logout_all(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({
         "message": m::LOGGED_OUT_ALL, "msg": m::LOGGED_OUT_ALL, "revoked": revoked,
@@ -470,7 +501,13 @@ async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpR
 
 /// `GET /api/auth/sessions`: the caller's live sessions (device, IP, times).
 async fn sessions<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let list = state.auth.list_sessions(&auth).await?;
     let current = auth.session_id();
     let sessions: Vec<Value> = list
@@ -496,7 +533,13 @@ async fn delete_session<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::Auth(AuthError::SessionNotFound))?;
     state
         .auth
@@ -510,7 +553,13 @@ async fn change_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+    let auth = state
+        .auth
+        .authenticate_from(
+            bearer(&req).as_deref(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let old = text_field(&body, "old_password", false, &mut type_errors);
@@ -687,12 +736,13 @@ impl ResetFields {
         ])
     }
 
-    fn form(&self) -> ResetForm<'_> {
+    fn form<'a>(&'a self, client: &'a ClientInfo) -> ResetForm<'a> {
         let [identifier, channel, contact] = &self.0;
         ResetForm {
             identifier: identifier.as_deref(),
             channel: channel.as_deref(),
             contact: contact.as_deref(),
+            client: Some(client),
         }
     }
 }
@@ -713,7 +763,10 @@ async fn request_reset_code<P: Ports>(
     }
     let issued = state
         .auth
-        .request_reset_code(fields.form(), super::locale(&req, &state))
+        .request_reset_code(
+            fields.form(&client_info(&req, &state.trusted_proxies)),
+            super::locale(&req, &state),
+        )
         .await?;
     let mut out = json!({"message": m::RESET_CODE_SENT, "msg": m::RESET_CODE_SENT, "expires_in": issued.expires_in});
     if let (Some(code), Value::Object(map)) = (issued.debug_code, &mut out) {
@@ -740,7 +793,7 @@ async fn reset_password<P: Ports>(
     state
         .auth
         .reset_password(
-            fields.form(),
+            fields.form(&client_info(&req, &state.trusted_proxies)),
             code.as_deref(),
             new_password.as_deref(),
             super::locale(&req, &state),

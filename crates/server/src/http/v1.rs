@@ -237,7 +237,13 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
     let checked = async {
-        let auth = state.auth.authenticate(bearer(&req).as_deref()).await?;
+        let auth = state
+            .auth
+            .authenticate_from(
+                bearer(&req).as_deref(),
+                client_info(&req, &state.trusted_proxies),
+            )
+            .await?;
         state.auth.current_user(&auth).await
     }
     .await;

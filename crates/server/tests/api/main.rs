@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod audit;
 mod auth_errors;
 mod change_password;
 mod faults;
