@@ -9,6 +9,8 @@ use tessera_domain::token::AccessClaims;
 use tessera_domain::user::UserId;
 use uuid::Uuid;
 
+use crate::keyring::{KeyAlg, KeyRing};
+
 /// The JOSE `typ` of Tessera access tokens (RFC 9068).
 const HEADER_TYP: &str = "at+jwt";
 /// The `token_use` claim of access tokens; other tokens carry other values.
@@ -49,10 +51,45 @@ struct Wire {
     exp: i64,
 }
 
-/// HS256 access tokens. The algorithm is fixed here, never read from a token.
+/// What signs: one HMAC key, or a ring of asymmetric keys with `kid`s.
+enum Keys {
+    Hmac {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    Ring(RingHandle),
+}
+
+/// A handle that swaps the key ring of a running [`JwtSigner`] (the server
+/// re-reads the key folder with it).
+#[derive(Clone)]
+pub struct RingHandle(std::sync::Arc<std::sync::RwLock<std::sync::Arc<KeyRing>>>);
+
+impl RingHandle {
+    /// Makes `ring` the one that signs and verifies from now on.
+    pub fn replace(&self, ring: KeyRing) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = std::sync::Arc::new(ring);
+        }
+    }
+
+    fn current(&self) -> Option<std::sync::Arc<KeyRing>> {
+        self.0.read().ok().map(|g| std::sync::Arc::clone(&g))
+    }
+}
+
+impl std::fmt::Debug for RingHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RingHandle")
+    }
+}
+
+/// Access tokens: HS256 with one key, or EdDSA/RS256 with a key ring. The
+/// algorithm is fixed by configuration, never read from a token; asymmetric
+/// tokens must name a known `kid`.
 pub struct JwtSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Keys,
+    algorithm: Algorithm,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -61,32 +98,69 @@ pub struct JwtSigner {
 impl std::fmt::Debug for JwtSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtSigner")
-            .field("algorithm", &"HS256")
+            .field("algorithm", &self.algorithm)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }
 
+fn validation(algorithm: Algorithm, config: &JwtConfig) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.algorithms = vec![algorithm];
+    // Times are checked by the domain against its own clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+    validation.set_issuer(&[&config.issuer]);
+    validation.set_audience(&[&config.audience]);
+    validation
+}
+
 impl JwtSigner {
-    /// A signer for `config`.
+    /// An HS256 signer with `config.secret`.
     #[must_use]
     pub fn new(config: &JwtConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
-        // Times are checked by the domain against its own clock.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
         Self {
-            encoding: EncodingKey::from_secret(&config.secret),
-            decoding: DecodingKey::from_secret(&config.secret),
-            validation,
+            keys: Keys::Hmac {
+                encoding: EncodingKey::from_secret(&config.secret),
+                decoding: DecodingKey::from_secret(&config.secret),
+            },
+            algorithm: Algorithm::HS256,
+            validation: validation(Algorithm::HS256, config),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+        }
+    }
+
+    /// An EdDSA or RS256 signer over `ring` (`config.secret` is not used).
+    #[must_use]
+    pub fn with_ring(config: &JwtConfig, alg: KeyAlg, ring: KeyRing) -> Self {
+        Self {
+            keys: Keys::Ring(RingHandle(std::sync::Arc::new(std::sync::RwLock::new(
+                std::sync::Arc::new(ring),
+            )))),
+            algorithm: alg.algorithm(),
+            validation: validation(alg.algorithm(), config),
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+        }
+    }
+
+    /// The handle that replaces the key ring; `None` for HS256.
+    #[must_use]
+    pub fn ring_handle(&self) -> Option<RingHandle> {
+        match &self.keys {
+            Keys::Ring(h) => Some(h.clone()),
+            Keys::Hmac { .. } => None,
+        }
+    }
+
+    fn ring(&self) -> Option<std::sync::Arc<KeyRing>> {
+        match &self.keys {
+            Keys::Ring(h) => h.current(),
+            Keys::Hmac { .. } => None,
         }
     }
 }
@@ -97,8 +171,22 @@ fn at(secs: i64) -> Option<DateTime<Utc>> {
 
 impl AccessTokenSigner for JwtSigner {
     fn sign(&self, claims: &AccessClaims) -> Result<String, SigningError> {
-        let mut header = Header::new(Algorithm::HS256);
+        let mut header = Header::new(self.algorithm);
         header.typ = Some(HEADER_TYP.to_owned());
+        let ring;
+        let encoding = match &self.keys {
+            Keys::Hmac { encoding, .. } => encoding,
+            Keys::Ring(_) => {
+                ring = self
+                    .ring()
+                    .ok_or_else(|| SigningError("key ring unreadable".into()))?;
+                let key = ring.active.as_ref().ok_or_else(|| {
+                    SigningError("no active signing key (run `tessera keys rotate`)".into())
+                })?;
+                header.kid = Some(key.kid.clone());
+                &key.encoding
+            }
+        };
         let wire = Wire {
             sub: claims.user_id.0.to_string(),
             sid: claims.session_id.0,
@@ -111,12 +199,36 @@ impl AccessTokenSigner for JwtSigner {
             nbf: claims.not_before.timestamp(),
             exp: claims.expires_at.timestamp(),
         };
-        encode(&header, &wire, &self.encoding).map_err(|e| SigningError(e.to_string()))
+        encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))
+    }
+
+    fn public_keys(&self) -> Vec<serde_json::Value> {
+        self.ring()
+            .map(|r| r.verifying.values().map(|k| k.jwk.clone()).collect())
+            .unwrap_or_default()
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
-        let data = decode::<Wire>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenProblem::Invalid)?;
+        let ring;
+        let decoding = match &self.keys {
+            Keys::Hmac { decoding, .. } => decoding,
+            Keys::Ring(_) => {
+                // The kid only selects among our own keys: an unknown (or
+                // path-like) kid is simply not found.
+                let kid = jsonwebtoken::decode_header(token)
+                    .ok()
+                    .and_then(|h| h.kid)
+                    .ok_or(TokenProblem::Invalid)?;
+                ring = self.ring().ok_or(TokenProblem::Invalid)?;
+                &ring
+                    .verifying
+                    .get(&kid)
+                    .ok_or(TokenProblem::Invalid)?
+                    .decoding
+            }
+        };
+        let data =
+            decode::<Wire>(token, decoding, &self.validation).map_err(|_| TokenProblem::Invalid)?;
         if data.header.typ.as_deref() != Some(HEADER_TYP) || data.claims.token_use != TOKEN_USE {
             return Err(TokenProblem::Invalid);
         }
@@ -233,6 +345,74 @@ mod tests {
         };
         let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();
         assert_eq!(s.verify(&token), Err(TokenProblem::Invalid));
+    }
+
+    fn ring_signer(alg: KeyAlg) -> (JwtSigner, std::sync::Arc<crate::keyring::SigningKey>) {
+        let der = crate::keyring::SigningKey::generate(alg).unwrap();
+        let key = crate::keyring::SigningKey::from_pkcs8(alg, &der).unwrap();
+        let ring = KeyRing::single(key);
+        let active = std::sync::Arc::clone(ring.active.as_ref().unwrap());
+        (JwtSigner::with_ring(&config(&[7; 32]), alg, ring), active)
+    }
+
+    #[test]
+    fn asymmetric_tokens_name_their_kid_and_resist_confusion() {
+        for alg in [KeyAlg::EdDsa, KeyAlg::Rs256] {
+            let (s, key) = ring_signer(alg);
+            let c = claims();
+            let token = s.sign(&c).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
+            assert_eq!(s.verify(&token).unwrap(), c);
+            assert_eq!(s.public_keys(), vec![key.jwk.clone()]);
+            // Another key of the same kind, with its own kid: unknown here.
+            let (other, _) = ring_signer(alg);
+            assert_eq!(
+                s.verify(&other.sign(&c).unwrap()),
+                Err(TokenProblem::Invalid)
+            );
+            // A token whose header names our kid but is HS256-signed with
+            // the public key (algorithm confusion), or names a path as kid.
+            let parts: Vec<&str> = token.split('.').collect();
+            let public = serde_json::to_vec(&key.jwk).unwrap();
+            for (alg_name, kid) in [
+                ("HS256", key.kid.as_str()),
+                (alg.as_str(), "../../etc/passwd"),
+            ] {
+                let mut h = Header::new(if alg_name == "HS256" {
+                    Algorithm::HS256
+                } else {
+                    alg.algorithm()
+                });
+                h.typ = Some(HEADER_TYP.into());
+                h.kid = Some(kid.into());
+                let payload: Wire =
+                    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+                let forged = if alg_name == "HS256" {
+                    encode(&h, &payload, &EncodingKey::from_secret(&public)).unwrap()
+                } else {
+                    format!(
+                        "{}.{}.{}",
+                        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&h).unwrap()),
+                        parts[1],
+                        parts[2]
+                    )
+                };
+                assert_eq!(
+                    s.verify(&forged),
+                    Err(TokenProblem::Invalid),
+                    "{alg_name} {kid}"
+                );
+            }
+            // No kid at all.
+            let no_kid = format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{}","typ":"at+jwt"}}"#, alg.as_str())),
+                parts[1],
+                parts[2]
+            );
+            assert_eq!(s.verify(&no_kid), Err(TokenProblem::Invalid));
+        }
     }
 
     #[test]

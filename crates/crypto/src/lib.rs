@@ -10,11 +10,12 @@
 
 mod hasher;
 mod jwt;
+pub mod keyring;
 pub mod legacy;
 mod refresh;
 
 pub use hasher::{Argon2Hasher, Argon2Params, HasherLimits};
-pub use jwt::{JwtConfig, JwtSigner};
+pub use jwt::{JwtConfig, JwtSigner, RingHandle};
 pub use refresh::HmacRefreshCodec;
 
 use sha2::{Digest, Sha256};

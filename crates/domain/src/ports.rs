@@ -303,6 +303,12 @@ pub trait AccessTokenSigner: Send + Sync + 'static {
     /// # Errors
     /// [`TokenProblem::Invalid`] for anything that is not a valid access token of ours.
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem>;
+
+    /// The public keys that verify tokens, as JWKs (for `/.well-known/jwks.json`);
+    /// none for symmetric keys.
+    fn public_keys(&self) -> Vec<serde_json::Value> {
+        Vec::new()
+    }
 }
 
 /// Issues and reads refresh tokens.

@@ -83,6 +83,15 @@ pub struct Config {
     pub var_dir: PathBuf,
     /// `JWT_SECRET_KEY` (redacted in `Debug`).
     pub jwt_secret: Option<Secret>,
+    /// `JWT_ALGORITHM`: `HS256` (default, with `JWT_SECRET_KEY`), `EdDSA` or
+    /// `RS256` (keys in `JWT_KEYS_DIR`, rotated by `tessera keys rotate`).
+    pub jwt_algorithm: Option<tessera_crypto::keyring::KeyAlg>,
+    /// `JWT_KEYS_DIR`, default `<var>/jwt-keys`: the asymmetric key ring.
+    pub jwt_keys_dir: std::path::PathBuf,
+    /// `JWT_KEY_ACTIVATION_DELAY` seconds (default 60): a rotated-in key is
+    /// published at once and signs only after this, so that every instance
+    /// (which re-reads the folder every 10 s) knows it first.
+    pub jwt_key_activation_delay: Duration,
     /// `JWT_ISSUER`, default `tessera`.
     pub jwt_issuer: String,
     /// `JWT_AUDIENCE`, default `tessera`.
@@ -250,6 +259,8 @@ impl std::fmt::Debug for Config {
             )
             .field("redis_key_prefix", &self.redis_key_prefix)
             .field("jwt_secret", &self.jwt_secret)
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_keys_dir", &self.jwt_keys_dir)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("access_ttl", &self.access_ttl)
@@ -436,6 +447,10 @@ impl Config {
                 reason: "must be at least 1 and at most PASSWORD_MAX_LENGTH".into(),
             });
         }
+        let jwt_keys_dir = r
+            .string("JWT_KEYS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| var_dir.join("jwt-keys"));
         let config = Self {
             host: r.string("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: r.parse("PORT", 8080)?,
@@ -461,6 +476,19 @@ impl Config {
             database_timeout: r.seconds("DATABASE_TIMEOUT", 5)?,
             var_dir,
             jwt_secret: r.string("JWT_SECRET_KEY").map(Secret::new),
+            jwt_algorithm: match r.string("JWT_ALGORITHM").as_deref() {
+                None | Some("HS256") => None,
+                Some("EdDSA") => Some(tessera_crypto::keyring::KeyAlg::EdDsa),
+                Some("RS256") => Some(tessera_crypto::keyring::KeyAlg::Rs256),
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "JWT_ALGORITHM",
+                        reason: format!("{other:?}: expected HS256, EdDSA or RS256"),
+                    });
+                }
+            },
+            jwt_keys_dir,
+            jwt_key_activation_delay: r.seconds("JWT_KEY_ACTIVATION_DELAY", 60)?,
             jwt_issuer: r.string("JWT_ISSUER").unwrap_or_else(|| "tessera".into()),
             jwt_audience: r.string("JWT_AUDIENCE").unwrap_or_else(|| "tessera".into()),
             access_ttl: r.seconds("ACCESS_TOKEN_TTL", 900)?,

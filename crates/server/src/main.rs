@@ -26,6 +26,11 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage the JWT signing keys (EdDSA or RS256).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -60,6 +65,14 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key to JWT_KEYS_DIR. It is published at once and
+    /// signs after JWT_KEY_ACTIVATION_DELAY; the previous key keeps verifying
+    /// until the last token it signed has expired.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +148,11 @@ async fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => startup::rotate_keys(&config)
+            .map(|(kid, at)| println!("new key {kid} signs from {}", at.to_rfc3339()))
+            .map_err(|e| e.to_string()),
         Command::Migrate => startup::migrate(&config)
             .await
             .map(|n| println!("applied {n} migration(s)"))

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use tessera_crypto::keyring::{self, KeyAlg, KeyRing};
 use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtConfig, JwtSigner};
 use tessera_domain::AuthService;
 use tessera_domain::cache::CachedUsers;
@@ -46,6 +47,9 @@ pub enum StartupError {
     /// Mail delivery could not be set up.
     #[error("mail: {0}")]
     Mail(String),
+    /// The JWT signing keys could not be read or made.
+    #[error("JWT keys: {0}")]
+    Keys(String),
     /// The address could not be bound.
     #[error("listen on {addr}: {source}")]
     Bind {
@@ -300,12 +304,22 @@ pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), S
         issuer: config.jwt_issuer.clone(),
         audience: config.jwt_audience.clone(),
     };
+    let signer = match config.jwt_algorithm {
+        None => JwtSigner::new(&jwt),
+        Some(alg) => {
+            let signer = JwtSigner::with_ring(&jwt, alg, load_ring(config, alg)?);
+            if let Some(handle) = signer.ring_handle() {
+                tokio::spawn(reload_ring_forever(config.clone(), alg, handle));
+            }
+            signer
+        }
+    };
     let adapters = Adapters::<ServerPorts> {
         users: CachedUsers::new(SqlUsers::new(db.clone()), cache),
         sessions,
         denylist,
         hasher,
-        signer: JwtSigner::new(&jwt),
+        signer,
         codec: HmacRefreshCodec::new(&secret),
         clock: SystemClock,
         ids: RandomIds,
@@ -325,6 +339,78 @@ pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), S
         AuthService::new(adapters, auth_settings(config)?),
         SqlOutbox::new(db),
     ))
+}
+
+/// How long a retired key must keep verifying: the longest access-token life.
+fn key_keep(config: &Config) -> chrono::Duration {
+    let longest = config
+        .access_ttl
+        .max(config.legacy_access_ttl)
+        .max(config.v1_access_ttl)
+        + config.jwt_leeway;
+    chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::days(2))
+}
+
+/// The key ring of `JWT_KEYS_DIR`. In development an empty folder gets its
+/// first key; production refuses to start without one.
+fn load_ring(config: &Config, alg: KeyAlg) -> Result<KeyRing, StartupError> {
+    let dir = &config.jwt_keys_dir;
+    let keep = key_keep(config);
+    let keys = |e: keyring::KeyError| StartupError::Keys(e.to_string());
+    let ring = keyring::load_dir(dir, alg, chrono::Utc::now(), keep).map_err(keys)?;
+    if ring.active.is_some() {
+        return Ok(ring);
+    }
+    if config.environment == crate::config::Environment::Production {
+        return Err(StartupError::Keys(format!(
+            "no active {} key in {}: run `tessera keys rotate` first",
+            alg.as_str(),
+            dir.display()
+        )));
+    }
+    let kid = keyring::rotate(dir, alg, chrono::Utc::now(), chrono::Duration::zero(), keep)
+        .map_err(keys)?;
+    tracing::warn!(%kid, dir = %dir.display(), "generated a development JWT signing key");
+    keyring::load_dir(dir, alg, chrono::Utc::now(), keep).map_err(keys)
+}
+
+/// Re-reads the key folder every 10 s, so rotations reach running instances.
+async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto::RingHandle) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        match keyring::load_dir(
+            &config.jwt_keys_dir,
+            alg,
+            chrono::Utc::now(),
+            key_keep(&config),
+        ) {
+            Ok(ring) if ring.active.is_some() => handle.replace(ring),
+            Ok(_) => tracing::error!("JWT key folder has no active key; keeping the previous ring"),
+            Err(e) => {
+                tracing::error!(error = %e, "JWT key folder unreadable; keeping the previous ring")
+            }
+        }
+    }
+}
+
+/// `tessera keys rotate`: a new key that signs after `JWT_KEY_ACTIVATION_DELAY`.
+///
+/// # Errors
+/// [`StartupError::Keys`] for HS256 or when the folder cannot be written.
+pub fn rotate_keys(
+    config: &Config,
+) -> Result<(String, chrono::DateTime<chrono::Utc>), StartupError> {
+    let alg = config.jwt_algorithm.ok_or_else(|| {
+        StartupError::Keys(
+            "JWT_ALGORITHM is HS256: its key is JWT_SECRET_KEY (rotating it ends every session); set EdDSA or RS256 to use a key ring".into(),
+        )
+    })?;
+    let delay = chrono::Duration::from_std(config.jwt_key_activation_delay)
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
+    let now = chrono::Utc::now();
+    let kid = keyring::rotate(&config.jwt_keys_dir, alg, now, delay, key_keep(config))
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
+    Ok((kid, now + delay))
 }
 
 impl Application {

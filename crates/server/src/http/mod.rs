@@ -110,6 +110,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
             .to(preflight),
     )
     .route("/health", web::get().to(health))
+    .route("/.well-known/jwks.json", web::get().to(jwks::<P>))
     .service(web::scope("/api/auth").configure(modern::routes::<P>))
     .service(web::scope("/api/v1/auth").configure(v1::routes::<P>))
     .service(web::scope("/api/admin").configure(admin::routes::<P>))
@@ -141,6 +142,15 @@ pub async fn preflight(req: HttpRequest) -> HttpResponse {
         ))
         .insert_header(("Access-Control-Max-Age", "86400"))
         .finish()
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify access tokens
+/// (empty with HS256, whose key is secret).
+pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
+    use tessera_domain::ports::AccessTokenSigner as _;
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .json(json!({"keys": state.auth.ports().signer.public_keys()}))
 }
 
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod jwt_keys;
+
 mod admin;
 mod audit;
 mod auth_errors;
