@@ -325,3 +325,64 @@ mod tests {
         assert_eq!(h.in_flight(), 0);
     }
 }
+
+/// One measured setting of [`calibrate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calibration {
+    /// The parameters measured.
+    pub params: Argon2Params,
+    /// The median time of one hash with them, on this machine.
+    pub hash_time: std::time::Duration,
+}
+
+/// Times argon2id hashes on this machine, starting from `start` and raising
+/// the passes (then the memory) until one hash takes at least `target`, or
+/// `max_steps` settings were tried. Returns every setting measured (median of
+/// three hashes each), the last one the first to reach the target.
+///
+/// # Errors
+/// When parameters are out of argon2's range.
+pub fn calibrate(
+    start: Argon2Params,
+    target: std::time::Duration,
+    max_steps: usize,
+) -> Result<Vec<Calibration>, HashError> {
+    let mut params = start;
+    let mut out = Vec::new();
+    for _ in 0..max_steps.max(1) {
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+        let mut times = Vec::new();
+        // One hash to warm the allocator and caches, then three timed ones.
+        argon
+            .hash_password(b"calibration-password")
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            argon
+                .hash_password(b"calibration-password")
+                .map_err(|e| HashError::Failed(e.to_string()))?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let hash_time = times[1];
+        out.push(Calibration { params, hash_time });
+        if hash_time >= target {
+            break;
+        }
+        // OWASP's equivalent settings trade memory for passes; raise passes
+        // first (cheap in memory per concurrent login), memory after t=4.
+        if params.iterations < 4 {
+            params.iterations += 1;
+        } else {
+            params.memory_kib = params.memory_kib.saturating_mul(2);
+        }
+    }
+    Ok(out)
+}

@@ -14,7 +14,7 @@ pub mod keyring;
 pub mod legacy;
 mod refresh;
 
-pub use hasher::{Argon2Hasher, Argon2Params, HasherLimits};
+pub use hasher::{Argon2Hasher, Argon2Params, Calibration, HasherLimits, calibrate};
 pub use jwt::{JwtConfig, JwtSigner, RingHandle};
 pub use refresh::HmacRefreshCodec;
 

@@ -26,6 +26,12 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Time argon2id on this machine and suggest ARGON2_* settings.
+    Calibrate {
+        /// The time one hash should take, in milliseconds.
+        #[arg(long, default_value_t = 250)]
+        target_ms: u64,
+    },
     /// Manage the JWT signing keys (EdDSA or RS256).
     Keys {
         #[command(subcommand)]
@@ -88,6 +94,36 @@ enum UsersCommand {
     },
 }
 
+/// Prints the time of one hash per setting and the logins per second it
+/// allows (CPUs ÷ hash time, the hash-bound limit).
+fn calibrate(config: &Config, target_ms: u64) -> Result<(), String> {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let rows = tessera_crypto::calibrate(
+        config.argon2,
+        std::time::Duration::from_millis(target_ms),
+        8,
+    )
+    .map_err(|e| e.to_string())?;
+    println!("argon2id on {cpus} CPU(s), target {target_ms} ms per hash:");
+    for r in &rows {
+        let ms = r.hash_time.as_secs_f64() * 1000.0;
+        println!(
+            "  m={} KiB t={} p={}: {ms:.1} ms per hash, at most {:.0} logins/s",
+            r.params.memory_kib,
+            r.params.iterations,
+            r.params.parallelism,
+            cpus as f64 / r.hash_time.as_secs_f64()
+        );
+    }
+    if let Some(last) = rows.last() {
+        println!(
+            "suggested: ARGON2_MEMORY_KIB={} ARGON2_ITERATIONS={} ARGON2_PARALLELISM={}",
+            last.params.memory_kib, last.params.iterations, last.params.parallelism
+        );
+    }
+    Ok(())
+}
+
 async fn serve(mut config: Config, no_migrate: bool) -> Result<(), String> {
     if no_migrate {
         config.auto_migrate = false;
@@ -148,6 +184,7 @@ async fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Calibrate { target_ms } => calibrate(&config, target_ms),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => startup::rotate_keys(&config)

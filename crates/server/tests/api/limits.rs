@@ -225,3 +225,36 @@ async fn the_hash_cap_sheds_a_login_flood_with_503_while_me_answers() {
     }
     assert!(ok >= 1 && shed >= 1, "{ok} served, {shed} shed");
 }
+
+#[test]
+fn calibrate_prints_hash_times_and_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .env_clear()
+        .env("TESSERA_VAR_DIR", dir.path())
+        .env("ARGON2_MEMORY_KIB", "64")
+        .env("ARGON2_ITERATIONS", "1")
+        .env("RUST_LOG", "error")
+        .args(["calibrate", "--target-ms", "1000000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows = text.lines().filter(|l| l.starts_with("  m=")).count();
+    assert_eq!(
+        rows, 8,
+        "eight settings tried when the target is out of reach: {text}"
+    );
+    assert!(
+        text.contains("m=64 KiB t=1 p=1") && text.contains("m=64 KiB t=4 p=1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("suggested: ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=4"),
+        "{text}"
+    );
+}
