@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks the release binary on MySQL + Redis with wrk and prints, from one
 # run: requests/s and p50/p99 latency of GET /health (the reference),
-# GET /api/auth/me and POST /api/auth/refresh, each also as a share of /health.
+# GET /api/auth/me and POST /api/auth/refresh, each also as a share of /health;
+# POST /api/auth/login beside the hash-bound limit (CPUs ÷ one argon2id hash's
+# time, measured by `tessera calibrate` in the same run); and /me's latency
+# while a login flood saturates the hasher.
 #
 #   bench/run.sh                 # defaults: 10 s per endpoint, 64 connections, 2 threads
 #   DURATION=30s CONNECTIONS=128 bench/run.sh
@@ -20,6 +23,11 @@ source scripts/services.sh
 command -v wrk >/dev/null || apt_install wrk
 
 cargo build --release --locked -p tessera-server >&2
+
+# The hash-bound limit: CPUs ÷ one hash with the default parameters, timed
+# before anything else runs (median of seven, after a warm-up hash).
+hash_ms=$(TESSERA_VAR_DIR=$(mktemp -d) ./target/release/tessera calibrate --target-ms 1 | awk '/ms per hash/ && /m=/ {print $5; exit}')
+bound=$(python3 -c "print(f'{$(nproc) * 1000 / $hash_ms:.0f}')")
 
 work=$(mktemp -d)
 db="tessera_bench_$(date +%s)"
@@ -41,16 +49,17 @@ trap cleanup_bench EXIT
 TESSERA_ENV=production JWT_SECRET_KEY="$secret" HOST=127.0.0.1 PORT="$port" \
 DATABASE_URL="${TEST_DATABASE_URL%/}/$db" REDIS_URL="$TEST_REDIS_URL" REDIS_KEY_PREFIX="tessera-bench:$db:" \
 DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn TESSERA_VAR_DIR="$work/var" \
+RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off \
     ./target/release/tessera >"$work/tessera.log" 2>&1 &
 tessera_pid=$!
 for _ in $(seq 1 200); do curl -fs "$base/health" >/dev/null && break; sleep 0.05; done
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 curl -fs -X POST "$base/api/auth/register" -H 'Content-Type: application/json' \
-    -d '{"username":"bench","email":"bench@example.com","password":"bench-password-1"}' >/dev/null
+    -d '{"username":"bench","email":"bench@example.com","password":"wrk-load-Pass-9"}' >/dev/null
 login() {
     curl -fs -X POST "$base/api/auth/login" -H 'Content-Type: application/json' \
-        -d '{"username":"bench","password":"bench-password-1"}'
+        -d '{"username":"bench","password":"wrk-load-Pass-9"}'
 }
 access=$(login | json '["access_token"]')
 # One token per connection, plus one: wrk calls request() once per thread to
@@ -77,15 +86,30 @@ run() { # name, wrk args...
 run health "$base/health"
 run me -H "Authorization: Bearer $access" "$base/api/auth/me"
 TOKENS_DIR=$work run refresh -s bench/refresh.lua "$base/api/auth/refresh"
+run login -s bench/login.lua "$base/api/auth/login"
+
+# /me while a login flood keeps every CPU hashing.
+wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/login.lua "$base/api/auth/login" >"$work/flood.wrk" &
+flood_pid=$!
+sleep 1
+run me_flood -H "Authorization: Bearer $access" "$base/api/auth/me"
+wait "$flood_pid" || true
+
 
 health_rps=$(awk '{print $2}' <<<"${results[0]}")
 report=$(
     echo "tessera $(./target/release/tessera --version | awk '{print $2}') on MySQL + Redis; $(nproc) CPUs; wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    echo "one argon2id hash (m=19456 KiB, t=2, p=1): $hash_ms ms; hash-bound login limit $(nproc) CPUs / $hash_ms ms = $bound/s"
     printf '%-26s %12s %10s %10s %9s %12s\n' endpoint "requests/s" p50 p99 non-2xx "of /health"
     for r in "${results[@]}"; do
         read -r name rps p50 p99 non2xx <<<"$r"
-        case $name in health) label="GET /health";; me) label="GET /api/auth/me";; refresh) label="POST /api/auth/refresh";; esac
-        share=$(python3 -c "print(f'{$rps / $health_rps * 100:.0f}%')")
+        case $name in health) label="GET /health";; me) label="GET /api/auth/me";; refresh) label="POST /api/auth/refresh";;
+            login) label="POST /api/auth/login";; me_flood) label="GET /me, login flood";; esac
+        if [ "$name" = login ]; then
+            share=$(python3 -c "print(f'{$rps / $bound * 100:.0f}% of {$bound}/s')")
+        else
+            share=$(python3 -c "print(f'{$rps / $health_rps * 100:.0f}%')")
+        fi
         printf '%-26s %12s %10s %10s %9s %12s\n' "$label" "$rps" "$p50" "$p99" "$non2xx" "$share"
     done
 )

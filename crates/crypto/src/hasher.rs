@@ -338,7 +338,7 @@ pub struct Calibration {
 /// Times argon2id hashes on this machine, starting from `start` and raising
 /// the passes (then the memory) until one hash takes at least `target`, or
 /// `max_steps` settings were tried. Returns every setting measured (median of
-/// three hashes each), the last one the first to reach the target.
+/// seven hashes each), the last one the first to reach the target.
 ///
 /// # Errors
 /// When parameters are out of argon2's range.
@@ -359,11 +359,11 @@ pub fn calibrate(
         .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let mut times = Vec::new();
-        // One hash to warm the allocator and caches, then three timed ones.
+        // One hash to warm the allocator and caches, then seven timed ones.
         argon
             .hash_password(b"calibration-password")
             .map_err(|e| HashError::Failed(e.to_string()))?;
-        for _ in 0..3 {
+        for _ in 0..7 {
             let started = std::time::Instant::now();
             argon
                 .hash_password(b"calibration-password")
@@ -371,7 +371,7 @@ pub fn calibrate(
             times.push(started.elapsed());
         }
         times.sort();
-        let hash_time = times[1];
+        let hash_time = times[3];
         out.push(Calibration { params, hash_time });
         if hash_time >= target {
             break;
