@@ -35,18 +35,13 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
                 .route("/Verify", web::post().to(verify::<P>))
                 .route("/ResetPassword", web::post().to(reset_password::<P>))
                 .route("/UpdatePassword", web::post().to(update_password::<P>))
-                .default_service(web::to(unknown)),
+                .default_service(web::to(super::not_found)),
         );
 }
 
 /// `{Code, Msg}` with HTTP 200.
 fn answer(code: u16, msg: &str) -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": code, "Msg": msg}))
-}
-
-/// An unknown `/Auth/*` path.
-async fn unknown() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({"Code": 404, "Msg": "接口不存在"}))
 }
 
 fn field_list(v: &ValidationErrors) -> String {

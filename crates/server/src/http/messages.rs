@@ -4,6 +4,7 @@
 use tessera_domain::validation::FieldIssue;
 
 pub const NOT_FOUND: &str = "接口不存在";
+pub const METHOD_NOT_ALLOWED: &str = "请求方法不允许";
 pub const FORBIDDEN: &str = "没有执行此操作的权限";
 pub const SELF_LOCKOUT: &str = "不能禁用或删除自己的账户，也不能移除自己的管理员角色";
 pub const VALIDATION: &str = "验证失败";

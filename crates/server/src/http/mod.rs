@@ -158,10 +158,98 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": 200, "Msg": "成功", "status": "ok"}))
 }
 
-/// Any unknown route.
+/// Every route and its methods (`OPTIONS` answers any path). A test checks
+/// that each entry is served; a path listed here called with another method
+/// answers 405 with `Allow` instead of 404.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/health", &["GET"]),
+    ("/.well-known/jwks.json", &["GET"]),
+    ("/api/auth/register", &["POST"]),
+    ("/api/auth/login", &["POST"]),
+    ("/api/auth/profile", &["GET"]),
+    ("/api/auth/me", &["GET"]),
+    ("/api/auth/refresh", &["POST"]),
+    ("/api/auth/logout", &["POST"]),
+    ("/api/auth/logout-all", &["POST"]),
+    ("/api/auth/sessions", &["GET"]),
+    ("/api/auth/sessions/{id}", &["DELETE"]),
+    ("/api/auth/change-password", &["POST"]),
+    ("/api/auth/verify-email", &["GET", "POST"]),
+    ("/api/auth/verify-email/confirm", &["POST"]),
+    ("/api/auth/resend-verification", &["POST"]),
+    ("/api/auth/request-reset-code", &["POST"]),
+    ("/api/auth/reset-password", &["POST"]),
+    ("/api/v1/auth/register", &["POST"]),
+    ("/api/v1/auth/verify/{token}", &["GET"]),
+    ("/api/v1/auth/login", &["POST"]),
+    ("/api/v1/auth/profile", &["GET"]),
+    ("/api/admin/users", &["GET"]),
+    ("/api/admin/users/{id}", &["GET", "DELETE"]),
+    ("/api/admin/users/{id}/disable", &["POST"]),
+    ("/api/admin/users/{id}/enable", &["POST"]),
+    ("/api/admin/users/{id}/roles", &["POST"]),
+    ("/api/admin/users/{id}/roles/{role}", &["DELETE"]),
+    ("/api/admin/users/{id}/revoke-sessions", &["POST"]),
+    ("/Auth/Login", &["POST"]),
+    ("/Auth/Sign", &["POST"]),
+    ("/Auth/Verify", &["POST"]),
+    ("/Auth/ResetPassword", &["POST"]),
+    ("/Auth/UpdatePassword", &["POST"]),
+    ("/CheckJWTToken", &["GET"]),
+];
+
+/// The methods of the route that `path` names, if any.
+#[must_use]
+pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    ROUTES.iter().find_map(|(pattern, methods)| {
+        let want: Vec<&str> = pattern.split('/').collect();
+        (want.len() == segments.len()
+            && want
+                .iter()
+                .zip(&segments)
+                .all(|(w, s)| w == s || (w.starts_with('{') && !s.is_empty())))
+        .then_some(*methods)
+    })
+}
+
+/// Any unknown route (404), or a known one called with another method (405
+/// with `Allow`), in the shape of the dialect the path belongs to.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let path = req.path();
+    let legacy = path.starts_with("/Auth/") || path == "/Auth" || path == "/CheckJWTToken";
+    let v1 = path.starts_with("/api/v1/");
+    if let Some(methods) = allowed_methods(path) {
+        let allow = format!("{}, OPTIONS", methods.join(", "));
+        let text = format!("{} {}", req.method(), path);
+        let mut r = if legacy {
+            HttpResponse::MethodNotAllowed().json(json!({"Code": 405, "Msg": "请求方法不允许"}))
+        } else if v1 {
+            HttpResponse::MethodNotAllowed()
+                .json(json!({"error": "Method not allowed", "message": "Method not allowed"}))
+        } else {
+            modern::error_body(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                messages::METHOD_NOT_ALLOWED,
+                &format!("{} {text}", messages::METHOD_NOT_ALLOWED),
+            )
+        };
+        if let Ok(v) = header::HeaderValue::from_str(&allow) {
+            r.headers_mut().insert(header::ALLOW, v);
+        }
+        return r;
+    }
+    if legacy {
+        return HttpResponse::NotFound().json(json!({"Code": 404, "Msg": messages::NOT_FOUND}));
+    }
+    if v1 {
+        return HttpResponse::NotFound()
+            .json(json!({"error": "Not found", "message": "Not found"}));
+    }
     modern::error_body(
-        actix_web::http::StatusCode::NOT_FOUND,
+        StatusCode::NOT_FOUND,
         "not_found",
         messages::NOT_FOUND,
         &format!("{} {} {}", messages::NOT_FOUND, req.method(), req.path()),

@@ -21,6 +21,7 @@ mod me;
 mod refresh;
 mod register;
 mod reset;
+mod routes;
 mod scale;
 mod seed001;
 mod seed002;

@@ -1,0 +1,68 @@
+//! Every listed route is served; another method on it is 405 with `Allow`
+//! (in the dialect's shape); an unknown path is 404.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tessera_server::http::{ROUTES, allowed_methods};
+
+use crate::helpers::{parts, spawn_app};
+
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|s| if s.starts_with('{') { "1" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_is_served_and_other_methods_are_405() {
+    let app = spawn_app().await;
+    for (pattern, methods) in ROUTES {
+        let path = concrete(pattern);
+        for m in *methods {
+            let method = Method::from_bytes(m.as_bytes()).unwrap();
+            let resp = app
+                .client
+                .request(method, app.url(&path))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            assert!(
+                status != StatusCode::METHOD_NOT_ALLOWED
+                    && (status != StatusCode::NOT_FOUND || path.contains("/1")),
+                "{m} {path}: {status}"
+            );
+        }
+        let (status, body) = parts(app.client.patch(app.url(&path)).send().await.unwrap()).await;
+        assert_eq!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PATCH {path}: {body}"
+        );
+        let resp = app.client.patch(app.url(&path)).send().await.unwrap();
+        let allow = resp.headers()["allow"].to_str().unwrap().to_owned();
+        for m in *methods {
+            assert!(allow.contains(m), "{path}: Allow {allow}");
+        }
+        let shape_ok = if path.starts_with("/Auth") || path == "/CheckJWTToken" {
+            body["Code"] == 405
+        } else if path.starts_with("/api/v1/") {
+            body["error"].is_string()
+        } else {
+            body["code"] == "method_not_allowed"
+        };
+        assert!(shape_ok, "{path}: {body}");
+    }
+    for unknown in ["/api/auth/nope", "/api/admin/nope", "/nothing/here"] {
+        let (status, body) = parts(app.client.get(app.url(unknown)).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}: {body}");
+    }
+    assert_eq!(
+        allowed_methods("/api/admin/users/7/roles/admin"),
+        Some(&["DELETE"][..])
+    );
+    assert_eq!(allowed_methods("/api/admin/users//roles"), None);
+}
