@@ -255,12 +255,29 @@ pub fn redis_config(config: &Config) -> Option<RedisConfig> {
 /// # Errors
 /// [`StartupError`] when any part cannot be built.
 pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), StartupError> {
+    build_service_with_probes(config)
+        .await
+        .map(|(service, outbox, _)| (service, outbox))
+}
+
+/// [`build_service`], plus the handles `/ready` checks (database, Redis).
+///
+/// # Errors
+/// [`StartupError`] when any part cannot be built.
+pub async fn build_service_with_probes(
+    config: &Config,
+) -> Result<(ServerAuth, SqlOutbox, crate::ready::Readiness), StartupError> {
     let secret = config.resolve_jwt_secret()?;
     let db = open_database(config).await?;
+    let mut readiness = crate::ready::Readiness {
+        database: Some(db.clone()),
+        ..crate::ready::Readiness::default()
+    };
     let store_error = |e: tessera_domain::error::StoreError| StartupError::Store(e.to_string());
     let (sessions, denylist, cache, codes, limiter) = match redis_config(config) {
         Some(rc) => {
             let redis = Redis::connect(&rc).map_err(|e| StartupError::Store(e.to_string()))?;
+            readiness.redis = Some(redis.clone());
             if let Err(e) = redis.ping().await {
                 // Not fatal: requests answer 503 until Redis is back.
                 tracing::warn!(error = %e, "Redis is not reachable yet");
@@ -338,6 +355,7 @@ pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), S
     Ok((
         AuthService::new(adapters, auth_settings(config)?),
         SqlOutbox::new(db),
+        readiness,
     ))
 }
 
@@ -420,8 +438,12 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
-        let (service, outbox) = build_service(&config).await?;
+        let (service, outbox, mut readiness) = build_service_with_probes(&config).await?;
         let mailer = mailer(&config)?;
+        let probe = self::mailer(&config)?;
+        if probe.is_smtp() {
+            readiness.mailer = Some(probe);
+        }
         tracing::info!(?mailer, "mail delivery");
         tokio::spawn(deliver_forever(
             outbox,
@@ -429,7 +451,7 @@ impl Application {
             config.delivery,
             config.outbox_poll,
         ));
-        Self::with_service(&config, service)
+        Self::with_service_and_probes(&config, service, readiness)
     }
 
     /// Binds and prepares a server around any wiring of the ports (tests use fakes).
@@ -439,6 +461,18 @@ impl Application {
     pub fn with_service<P: Ports>(
         config: &Config,
         service: AuthService<P>,
+    ) -> Result<Self, StartupError> {
+        Self::with_service_and_probes(config, service, crate::ready::Readiness::default())
+    }
+
+    /// [`Self::with_service`], with the dependencies `/ready` checks.
+    ///
+    /// # Errors
+    /// [`StartupError::Bind`] when the address cannot be bound.
+    pub fn with_service_and_probes<P: Ports>(
+        config: &Config,
+        service: AuthService<P>,
+        readiness: crate::ready::Readiness,
     ) -> Result<Self, StartupError> {
         let addr = format!("{}:{}", config.host, config.port);
         let bind_error = |source| StartupError::Bind {
@@ -452,6 +486,7 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             rate_limits: config.rate_limits,
             trusted_proxies: config.trusted_proxies.clone(),
+            readiness,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -462,6 +497,7 @@ impl Application {
                 )
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
+                .wrap_fn(http::with_request_id)
         })
         .workers(config.workers)
         .listen(listener)

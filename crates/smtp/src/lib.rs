@@ -255,6 +255,31 @@ impl LettreMailer {
     }
 }
 
+impl LettreMailer {
+    /// Whether mail can go out now: the SMTP server answers (a connection
+    /// and `NOOP`), or the mail folder can be written.
+    ///
+    /// # Errors
+    /// The reason, without credentials.
+    pub async fn check(&self) -> Result<(), String> {
+        match &self.transport {
+            Transport::Smtp(t) => match t.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("smtp: the server did not answer NOOP".into()),
+                Err(e) => Err(format!("smtp: {e}")),
+            },
+            Transport::File(_, dir) => std::fs::create_dir_all(dir)
+                .map_err(|e| format!("mail folder {}: {e}", dir.display())),
+        }
+    }
+
+    /// True when mail goes to an SMTP server (not to files).
+    #[must_use]
+    pub fn is_smtp(&self) -> bool {
+        matches!(self.transport, Transport::Smtp(_))
+    }
+}
+
 impl Mailer for LettreMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), StoreError> {
         let message = self.message(mail)?;

@@ -24,6 +24,8 @@ pub struct AppState<P: Ports> {
     pub rate_limits: crate::config::RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// What `/ready` checks.
+    pub readiness: crate::ready::Readiness,
 }
 
 /// The client's address: the peer, or — when the peer is a trusted proxy —
@@ -110,6 +112,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
             .to(preflight),
     )
     .route("/health", web::get().to(health))
+    .route("/ready", web::get().to(ready::<P>))
     .route("/.well-known/jwks.json", web::get().to(jwks::<P>))
     .service(web::scope("/api/auth").configure(modern::routes::<P>))
     .service(web::scope("/api/v1/auth").configure(v1::routes::<P>))
@@ -153,9 +156,76 @@ pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
         .json(json!({"keys": state.auth.ports().signer.public_keys()}))
 }
 
+/// `GET /ready`: 200 when every configured dependency (database, Redis,
+/// SMTP) answers within 2 s, else 503; each one's state in the body.
+pub async fn ready<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
+    let (ok, body) = state.readiness.check().await;
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": 200, "Msg": "成功", "status": "ok"}))
+}
+
+/// A request id fit to echo: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
+fn acceptable_request_id(v: &str) -> bool {
+    (1..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Middleware: takes `X-Request-Id` (or makes a UUID), runs the request in a
+/// tracing span that carries it (so every log line of the request has it),
+/// and echoes it on the response.
+pub fn with_request_id<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
++ use<S, B>
+where
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    use tracing::Instrument as _;
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable_request_id(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path()
+    );
+    let started = std::time::Instant::now();
+    let fut = {
+        let _entered = span.enter();
+        srv.call(req)
+    };
+    async move {
+        let mut res = fut.await?;
+        tracing::debug!(
+            status = res.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request done"
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&id) {
+            res.headers_mut()
+                .insert(header::HeaderName::from_static("x-request-id"), v);
+        }
+        Ok(res)
+    }
+    .instrument(span)
 }
 
 /// Every route and its methods (`OPTIONS` answers any path). A test checks
@@ -163,6 +233,7 @@ pub async fn health() -> HttpResponse {
 /// answers 405 with `Allow` instead of 404.
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/health", &["GET"]),
+    ("/ready", &["GET"]),
     ("/.well-known/jwks.json", &["GET"]),
     ("/api/auth/register", &["POST"]),
     ("/api/auth/login", &["POST"]),

@@ -111,3 +111,75 @@ async fn mysql_outage_is_503_writes_nothing_and_recovers() {
     );
     app.login("alice", "Secret123").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_follows_redis_and_smtp_down_and_back() {
+    use tessera_testkit::PrivateSmtpSink;
+    let mut redis = PrivateRedis::start();
+    let mut smtp = PrivateSmtpSink::start();
+    let stores = Stores::fresh();
+    let (redis_url, smtp_url) = (redis.url(), smtp.url());
+    let app = spawn_app_with(&[
+        ("DATABASE_URL", &stores.database_url),
+        ("REDIS_URL", &redis_url),
+        ("REDIS_TIMEOUT_MS", "1500"),
+        ("SMTP_URL", &smtp_url),
+    ])
+    .await;
+    let ready = || async {
+        crate::helpers::parts(app.client.get(app.url("/ready")).send().await.unwrap()).await
+    };
+    let up = eventually(40, || async {
+        let (status, body) = ready().await;
+        (status == StatusCode::OK).then_some(body)
+    })
+    .await
+    .expect("ready once everything answers");
+    for dep in ["database", "redis", "smtp"] {
+        assert_eq!(up["checks"][dep]["status"], "up", "{up}");
+    }
+    redis.stop();
+    let (status, body) = ready().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        (
+            body["status"].as_str(),
+            body["checks"]["redis"]["status"].as_str()
+        ),
+        (Some("not_ready"), Some("down"))
+    );
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    let (status, _) = app.get_bearer("/health", "").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "/health answers while the process lives"
+    );
+    redis.restart();
+    smtp.stop();
+    let body = eventually(40, || async {
+        let (status, body) = ready().await;
+        (status == StatusCode::SERVICE_UNAVAILABLE && body["checks"]["redis"]["status"] == "up")
+            .then_some(body)
+    })
+    .await
+    .expect("Redis back, SMTP down");
+    assert_eq!(body["checks"]["smtp"]["status"], "down");
+    smtp.restart();
+    eventually(40, || async {
+        (ready().await.0 == StatusCode::OK).then_some(())
+    })
+    .await
+    .expect("ready again without a restart");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_default_is_ready_with_only_its_database() {
+    let app = crate::helpers::spawn_app().await;
+    let (status, body) =
+        crate::helpers::parts(app.client.get(app.url("/ready")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    assert_eq!(body["checks"]["redis"]["status"], "not_configured");
+    assert_eq!(body["checks"]["smtp"]["status"], "not_configured");
+}

@@ -25,3 +25,36 @@ async fn unknown_routes_answer_json_404() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     crate::helpers::assert_error(&body, "not_found");
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_taken_or_made() {
+    let app = crate::helpers::spawn_app().await;
+    let echo = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-42.abc:1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echo.headers()["x-request-id"], "trace-42.abc:1");
+    let made = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    let id = made.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let replaced = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = replaced.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "an unfit id is replaced: {id}"
+    );
+}
