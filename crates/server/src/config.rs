@@ -373,10 +373,15 @@ impl Config {
     /// [`ConfigError`] naming the first bad setting.
     pub fn from_env() -> Result<Self, ConfigError> {
         let dotenv = read_dotenv(Path::new(".env"));
+        let file = match std::env::var("TESSERA_CONFIG") {
+            Ok(path) => read_toml(Path::new(&path), true)?,
+            Err(_) => read_toml(Path::new("tessera.toml"), false)?,
+        };
         Self::from_lookup(&|name| {
             std::env::var(name)
                 .ok()
                 .or_else(|| dotenv.get(name).cloned())
+                .or_else(|| file.get(name).cloned())
         })
     }
 
@@ -776,6 +781,56 @@ fn with_database_tls(url: String, tls: Option<&str>) -> Result<String, ConfigErr
     Ok(format!("{url}{sep}{params}"))
 }
 
+/// Reads a `tessera.toml`: top-level `NAME = value` pairs with the same names
+/// as the environment variables (any case; strings, numbers, booleans, or
+/// arrays, which are joined with commas). A missing file is empty unless
+/// `required`.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for unreadable TOML or values of other types.
+pub fn read_toml(path: &Path, required: bool) -> Result<HashMap<String, String>, ConfigError> {
+    let bad = |reason: String| ConfigError::Invalid {
+        name: "TESSERA_CONFIG",
+        reason: format!("{}: {reason}", path.display()),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(HashMap::new());
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(e.to_string()))?;
+    let scalar = |v: &toml::Value| match v {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    };
+    table
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match &v {
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .map(|xs| xs.join(",")),
+                other => scalar(other),
+            }
+            .ok_or_else(|| {
+                bad(format!(
+                    "{k}: expected a string, number, boolean or array of them"
+                ))
+            })?;
+            Ok((k.to_ascii_uppercase(), value))
+        })
+        .collect()
+}
+
 /// The `KEY=VALUE` lines of a `.env` file (none when it is missing or unreadable).
 #[must_use]
 pub fn read_dotenv(path: &Path) -> HashMap<String, String> {
@@ -794,6 +849,32 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_toml_file_reads_like_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.toml");
+        std::fs::write(
+            &path,
+            "port = 9090\nHOST = \"0.0.0.0\"\nrequire_verified_email = true\nTRUSTED_PROXIES = [\"10.0.0.0/8\", \"::1\"]\n",
+        )
+        .unwrap();
+        let file = read_toml(&path, true).unwrap();
+        let c = Config::from_lookup(&|k| file.get(k).cloned()).unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("0.0.0.0", 9090));
+        assert!(c.require_verified_email);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        std::fs::write(&path, "PORT = { nested = 1 }\n").unwrap();
+        assert!(read_toml(&path, true).is_err());
+        std::fs::write(&path, "PORT = \n").unwrap();
+        assert!(read_toml(&path, true).is_err(), "not TOML");
+        assert!(
+            read_toml(&dir.path().join("missing.toml"), false)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(read_toml(&dir.path().join("missing.toml"), true).is_err());
     }
 
     #[test]

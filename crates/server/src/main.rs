@@ -32,6 +32,11 @@ enum Command {
         #[arg(long, default_value_t = 250)]
         target_ms: u64,
     },
+    /// Inspect the configuration (environment, `.env`, `tessera.toml`).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Manage the JWT signing keys (EdDSA or RS256).
     Keys {
         #[command(subcommand)]
@@ -71,6 +76,13 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets redacted) and check it;
+    /// exits 2 when it is invalid.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +197,21 @@ async fn main() -> std::process::ExitCode {
             }
         }
         Command::Calibrate { target_ms } => calibrate(&config, target_ms),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("{config:#?}");
+            match startup::check_config(&config) {
+                Ok(()) => {
+                    println!("configuration OK");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("tessera: configuration: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
+        }
         Command::Keys {
             command: KeysCommand::Rotate,
         } => startup::rotate_keys(&config)

@@ -411,6 +411,44 @@ async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto
     }
 }
 
+/// `tessera config check`: what start-up would refuse, without starting
+/// (and without writing anything, not even a development key).
+///
+/// # Errors
+/// [`StartupError`] naming the first problem.
+pub fn check_config(config: &Config) -> Result<(), StartupError> {
+    auth_settings(config)?;
+    if config.environment == crate::config::Environment::Production {
+        let ok = config
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() >= 32);
+        if !ok {
+            return Err(StartupError::Keys(
+                "JWT_SECRET_KEY must be set to at least 32 bytes in production".into(),
+            ));
+        }
+        if let Some(alg) = config.jwt_algorithm {
+            let ring = keyring::load_dir(
+                &config.jwt_keys_dir,
+                alg,
+                chrono::Utc::now(),
+                key_keep(config),
+            )
+            .map_err(|e| StartupError::Keys(e.to_string()))?;
+            if ring.active.is_none() {
+                return Err(StartupError::Keys(format!(
+                    "no active {} key in {}: run `tessera keys rotate` first",
+                    alg.as_str(),
+                    config.jwt_keys_dir.display()
+                )));
+            }
+        }
+    }
+    mailer(config)?;
+    Ok(())
+}
+
 /// `tessera keys rotate`: a new key that signs after `JWT_KEY_ACTIVATION_DELAY`.
 ///
 /// # Errors

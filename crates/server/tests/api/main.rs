@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod auth_errors;
 mod change_password;
+mod cli;
 mod faults;
 mod health;
 mod legacy;
