@@ -154,9 +154,39 @@ pub struct Config {
     pub login_throttle: tessera_domain::service::LoginThrottle,
     /// Per-client-IP limits of each kind of request (`RATE_LIMIT_*`).
     pub rate_limits: RateLimits,
+    /// `CORS_ALLOWED_ORIGINS` (`*`, default, or a comma list; `none` for no
+    /// CORS), `CORS_ALLOW_CREDENTIALS` (false), `CORS_ALLOWED_METHODS`,
+    /// `CORS_MAX_AGE` (86 400 s).
+    pub cors: Cors,
     /// `TRUSTED_PROXIES`: addresses or CIDR ranges of the reverse proxies whose
     /// `X-Forwarded-For` is believed. Empty (default): the peer address is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Which browser origins may call Tessera (CORS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// `None`: any origin (`*`); `Some(list)`: exactly these (empty: no CORS at all).
+    pub origins: Option<Vec<String>>,
+    /// `Access-Control-Allow-Credentials: true` (then the origin is echoed, never `*`).
+    pub credentials: bool,
+    /// `Access-Control-Allow-Methods` of preflights.
+    pub methods: String,
+    /// `Access-Control-Max-Age` of preflights, in seconds.
+    pub max_age: u64,
+}
+
+impl Cors {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    #[must_use]
+    pub fn allow_origin(&self, origin: Option<&str>) -> Option<String> {
+        match (&self.origins, origin) {
+            (None, Some(o)) if self.credentials => Some(o.to_owned()),
+            (None, _) => Some("*".to_owned()),
+            (Some(list), Some(o)) if list.iter().any(|a| a == o) => Some(o.to_owned()),
+            (Some(_), _) => None,
+        }
+    }
 }
 
 /// `limit` requests per `window_secs`.
@@ -538,6 +568,23 @@ impl Config {
                 refresh: r.limit("RATE_LIMIT_REFRESH", 120, 60)?,
             },
             trusted_proxies: r.networks("TRUSTED_PROXIES")?,
+            cors: Cors {
+                origins: match r.string("CORS_ALLOWED_ORIGINS").as_deref() {
+                    None | Some("*") => None,
+                    Some(v) if v.eq_ignore_ascii_case("none") => Some(Vec::new()),
+                    Some(v) => Some(
+                        v.split(',')
+                            .map(|o| o.trim().trim_end_matches('/').to_owned())
+                            .filter(|o| !o.is_empty())
+                            .collect(),
+                    ),
+                },
+                credentials: r.bool("CORS_ALLOW_CREDENTIALS", false)?,
+                methods: r
+                    .string("CORS_ALLOWED_METHODS")
+                    .unwrap_or_else(|| "GET, POST, PUT, PATCH, DELETE, OPTIONS".into()),
+                max_age: r.parse("CORS_MAX_AGE", 86_400)?,
+            },
             sms_webhook_url: r.string("SMS_WEBHOOK_URL"),
         };
         let mut config = config;
@@ -576,6 +623,12 @@ impl Config {
             .string("MAIL_SENDER_NAME")
             .unwrap_or_else(|| config.mail.product_name.clone());
         config.mail_sender = (sender_name, sender_email);
+        if config.cors.credentials && config.cors.origins.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "CORS_ALLOW_CREDENTIALS",
+                reason: "needs an explicit CORS_ALLOWED_ORIGINS list, not *".into(),
+            });
+        }
         if config.access_ttl.is_zero() || config.refresh_ttl < config.access_ttl {
             return Err(ConfigError::Invalid {
                 name: "ACCESS_TOKEN_TTL",

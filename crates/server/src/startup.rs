@@ -526,13 +526,11 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             readiness,
         });
+        let cors = web::Data::new(config.cors.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(
-                    actix_web::middleware::DefaultHeaders::new()
-                        .add(("Access-Control-Allow-Origin", "*")),
-                )
+                .app_data(cors.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::with_request_id)

@@ -120,31 +120,36 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     .configure(legacy::routes::<P>);
 }
 
-/// Answers a CORS preflight (`OPTIONS` on any path): any origin, the asked
-/// method and headers, no credentials (tokens travel in `Authorization`).
-/// Every response also carries `Access-Control-Allow-Origin: *` (see
-/// `startup`). Configurable origins come with the operations issue.
-pub async fn preflight(req: HttpRequest) -> HttpResponse {
+/// Answers a CORS preflight (`OPTIONS` on any path) for the origins of
+/// `CORS_ALLOWED_ORIGINS` (any by default), with the configured methods and
+/// the asked headers. Real responses get their `Access-Control-Allow-Origin`
+/// in [`with_request_id`].
+pub async fn preflight(req: HttpRequest, cors: web::Data<crate::config::Cors>) -> HttpResponse {
     let asked = |name| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    HttpResponse::NoContent()
-        .insert_header(("Access-Control-Allow-Origin", "*"))
-        .insert_header((
-            "Access-Control-Allow-Methods",
-            asked(header::ACCESS_CONTROL_REQUEST_METHOD)
-                .unwrap_or_else(|| "GET, POST, PUT, PATCH, DELETE, OPTIONS".to_owned()),
-        ))
+    let origin = asked(header::ORIGIN);
+    let Some(allow) = cors.allow_origin(origin.as_deref()) else {
+        // Not an allowed origin: no CORS headers, so the browser refuses.
+        return HttpResponse::NoContent().finish();
+    };
+    let mut r = HttpResponse::NoContent();
+    r.insert_header(("Access-Control-Allow-Origin", allow))
+        .insert_header(("Access-Control-Allow-Methods", cors.methods.clone()))
         .insert_header((
             "Access-Control-Allow-Headers",
             asked(header::ACCESS_CONTROL_REQUEST_HEADERS)
                 .unwrap_or_else(|| "Authorization, Content-Type, Accept-Language".to_owned()),
         ))
-        .insert_header(("Access-Control-Max-Age", "86400"))
-        .finish()
+        .insert_header(("Access-Control-Max-Age", cors.max_age.to_string()))
+        .insert_header(("Vary", "Origin"));
+    if cors.credentials {
+        r.insert_header(("Access-Control-Allow-Credentials", "true"));
+    }
+    r.finish()
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens
@@ -208,6 +213,15 @@ where
         path = %req.path()
     );
     let started = std::time::Instant::now();
+    let cors = req
+        .app_data::<web::Data<crate::config::Cors>>()
+        .and_then(|c| {
+            let origin = req
+                .headers()
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok());
+            c.allow_origin(origin).map(|a| (a, c.credentials))
+        });
     let fut = {
         let _entered = span.enter();
         srv.call(req)
@@ -219,9 +233,21 @@ where
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request done"
         );
+        let h = res.headers_mut();
         if let Ok(v) = header::HeaderValue::from_str(&id) {
-            res.headers_mut()
-                .insert(header::HeaderName::from_static("x-request-id"), v);
+            h.insert(header::HeaderName::from_static("x-request-id"), v);
+        }
+        if let Some((allow, credentials)) = cors
+            && let Ok(v) = header::HeaderValue::from_str(&allow)
+        {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
+            if credentials {
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    header::HeaderValue::from_static("true"),
+                );
+            }
         }
         Ok(res)
     }

@@ -58,3 +58,51 @@ async fn every_response_carries_a_request_id_taken_or_made() {
         "an unfit id is replaced: {id}"
     );
 }
+
+#[tokio::test]
+async fn cors_answers_only_the_configured_origins() {
+    let app = crate::helpers::spawn_app_with(&[
+        (
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example, https://admin.example/",
+        ),
+        ("CORS_ALLOW_CREDENTIALS", "true"),
+    ])
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let ok = preflight("https://admin.example").await.unwrap();
+    assert!(ok.status().is_success());
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://admin.example"
+    );
+    assert_eq!(ok.headers()["access-control-allow-credentials"], "true");
+    let evil = preflight("https://evil.example").await.unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    let real = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        real.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert_eq!(real.headers()["vary"], "Origin");
+    let other = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
