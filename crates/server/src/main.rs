@@ -76,6 +76,36 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Grant a role (one of the catalogue) to a user.
+    Grant {
+        /// The user's username, email or phone.
+        #[arg(long)]
+        user: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+    },
+    /// Take a role away from a user (a user left without roles gets DEFAULT_ROLE).
+    Revoke {
+        /// The user's username, email or phone.
+        #[arg(long)]
+        user: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable a user: every login is refused and every session ends at once.
+    Disable {
+        /// The user's username, email or phone.
+        #[arg(long)]
+        user: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// The user's username, email or phone.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +164,23 @@ fn calibrate(config: &Config, target_ms: u64) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+async fn user_action(
+    config: &Config,
+    user: &str,
+    action: startup::UserAction,
+) -> Result<(), String> {
+    startup::user_action(config, user, action).await.map(|u| {
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "user {} ({}): roles {}, {}",
+            u.id,
+            u.username,
+            roles.join(","),
+            if u.is_active { "active" } else { "disabled" }
+        );
+    })
 }
 
 async fn serve(mut config: Config, no_migrate: bool) -> Result<(), String> {
@@ -217,6 +264,18 @@ async fn main() -> std::process::ExitCode {
         } => startup::rotate_keys(&config)
             .map(|(kid, at)| println!("new key {kid} signs from {}", at.to_rfc3339()))
             .map_err(|e| e.to_string()),
+        Command::User {
+            command: UserCommand::Grant { user, role },
+        } => user_action(&config, &user, startup::UserAction::Grant(role)).await,
+        Command::User {
+            command: UserCommand::Revoke { user, role },
+        } => user_action(&config, &user, startup::UserAction::Revoke(role)).await,
+        Command::User {
+            command: UserCommand::Disable { user },
+        } => user_action(&config, &user, startup::UserAction::Disable).await,
+        Command::User {
+            command: UserCommand::Enable { user },
+        } => user_action(&config, &user, startup::UserAction::Enable).await,
         Command::Migrate => startup::migrate(&config)
             .await
             .map(|n| println!("applied {n} migration(s)"))

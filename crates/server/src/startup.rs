@@ -411,6 +411,54 @@ async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto
     }
 }
 
+/// What `tessera user grant|revoke|disable|enable` does.
+#[derive(Debug, Clone)]
+pub enum UserAction {
+    /// Grant a role of the catalogue.
+    Grant(String),
+    /// Take a role away.
+    Revoke(String),
+    /// Disable the account and end every session.
+    Disable,
+    /// Enable the account.
+    Enable,
+}
+
+/// Applies `action` to the user a login identifier names, as the operator
+/// (audited with the `tessera-cli` user agent), through the same use cases as
+/// the admin API — so caches are invalidated and sessions revoked.
+///
+/// # Errors
+/// A readable reason.
+pub async fn user_action(
+    config: &Config,
+    login: &str,
+    action: UserAction,
+) -> Result<tessera_domain::user::User, String> {
+    use tessera_domain::ports::UserRepository as _;
+    let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
+    let parsed = tessera_domain::newtypes::Login::parse(login)
+        .map_err(|e| format!("--user {login:?}: {e}"))?;
+    let user = service
+        .ports()
+        .users
+        .find_by_login(&parsed)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user {login:?}"))?;
+    let actor = tessera_domain::service::Actor::operator();
+    let done = match action {
+        UserAction::Grant(role) => service.grant_role(&actor, user.id, &role).await,
+        UserAction::Revoke(role) => service.revoke_role(&actor, user.id, &role).await,
+        UserAction::Disable => service.set_user_active(&actor, user.id, false).await,
+        UserAction::Enable => service.set_user_active(&actor, user.id, true).await,
+    };
+    done.map_err(|e| match e {
+        tessera_domain::AuthError::Validation(v) => format!("{v:?}"),
+        other => other.to_string(),
+    })
+}
+
 /// `tessera config check`: what start-up would refuse, without starting
 /// (and without writing anything, not even a development key).
 ///

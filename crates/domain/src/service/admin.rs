@@ -18,10 +18,28 @@ use crate::validation::{FieldIssue, ValidationErrors};
 /// An administrator acting, and from where (for the audit trail).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// The administrator.
-    pub user: User,
+    /// The administrator; `None` for the operator at the command line.
+    pub user: Option<User>,
     /// Where the request came from.
     pub client: ClientInfo,
+}
+
+impl Actor {
+    /// The operator at the command line (`tessera user …`).
+    #[must_use]
+    pub fn operator() -> Self {
+        Self {
+            user: None,
+            client: ClientInfo {
+                ip: None,
+                user_agent: Some("tessera-cli".into()),
+            },
+        }
+    }
+
+    fn is(&self, id: UserId) -> bool {
+        self.user.as_ref().is_some_and(|u| u.id == id)
+    }
 }
 
 /// Most users one page of the administrators' list holds.
@@ -105,7 +123,7 @@ impl<P: Ports> AuthService<P> {
         detail: Option<String>,
     ) {
         self.audit(AuditEvent {
-            actor: Some(actor.user.id),
+            actor: actor.user.as_ref().map(|u| u.id),
             subject: Some(subject),
             detail,
             ..self.event(kind, &actor.client)
@@ -158,7 +176,7 @@ impl<P: Ports> AuthService<P> {
         id: UserId,
         active: bool,
     ) -> Result<User, AuthError> {
-        if !active && actor.user.id == id {
+        if !active && actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;
@@ -201,7 +219,7 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
     pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<(), AuthError> {
-        if actor.user.id == id {
+        if actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;
@@ -256,7 +274,7 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<User, AuthError> {
         let role = RoleName::parse(role)
             .map_err(|e| AuthError::Validation(ValidationErrors::single("role", e)))?;
-        if actor.user.id == id && (role.is_super_admin() || role.as_str() == "admin") {
+        if actor.is(id) && (role.is_super_admin() || role.as_str() == "admin") {
             return Err(AuthError::SelfLockout);
         }
         self.find_user(id).await?;

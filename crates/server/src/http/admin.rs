@@ -54,7 +54,10 @@ async fn caller<P: Ports>(
         .authenticate_from(bearer(req).as_deref(), client.clone())
         .await?;
     let user = state.auth.authorize(&auth, permission).await?;
-    Ok(Actor { user, client })
+    Ok(Actor {
+        user: Some(user),
+        client,
+    })
 }
 
 /// A path id that is not a number names no user.

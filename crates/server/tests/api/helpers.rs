@@ -172,10 +172,17 @@ impl TestApp {
     }
 
     /// The `tessera` binary, configured for this app's database, with cheap hashing.
+    /// It shares the app's stores (database, Redis and its prefix) and key, as
+    /// an operator's command would.
     pub fn tessera_cli(&self, dir: &std::path::Path) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
-        cmd.env_clear()
-            .env("DATABASE_URL", self.database_url())
+        cmd.env_clear();
+        for (k, v) in &self.env {
+            if !matches!(k.as_str(), "HOST" | "PORT" | "TESSERA_VAR_DIR" | "WORKERS") {
+                cmd.env(k, v);
+            }
+        }
+        cmd.env("DATABASE_URL", self.database_url())
             .env("TESSERA_VAR_DIR", dir.join("var"))
             .env("ARGON2_MEMORY_KIB", "64")
             .env("ARGON2_ITERATIONS", "1")
