@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod ready;
 pub mod startup;
 pub mod telemetry;

@@ -104,10 +104,12 @@ pub async fn deliver_forever(
     mailer: LettreMailer,
     policy: DeliveryPolicy,
     poll: std::time::Duration,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) {
     loop {
         match deliver_due(&outbox, &mailer, chrono::Utc::now(), &policy).await {
             Ok(report) if report.sent + report.failed > 0 => {
+                metrics.observe_delivery(report.sent, report.failed);
                 tracing::info!(
                     sent = report.sent,
                     failed = report.failed,
@@ -255,7 +257,7 @@ pub fn redis_config(config: &Config) -> Option<RedisConfig> {
 /// # Errors
 /// [`StartupError`] when any part cannot be built.
 pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), StartupError> {
-    build_service_with_probes(config)
+    build_service_with_probes(config, std::sync::Arc::default())
         .await
         .map(|(service, outbox, _)| (service, outbox))
 }
@@ -266,6 +268,7 @@ pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), S
 /// [`StartupError`] when any part cannot be built.
 pub async fn build_service_with_probes(
     config: &Config,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> Result<(ServerAuth, SqlOutbox, crate::ready::Readiness), StartupError> {
     let secret = config.resolve_jwt_secret()?;
     let db = open_database(config).await?;
@@ -316,6 +319,44 @@ pub async fn build_service_with_probes(
         }
     };
     let hasher = build_hasher(config).await?;
+    {
+        let h = hasher.clone();
+        metrics.gauge(
+            "tessera_password_hashes_in_flight",
+            "Password hashes being computed now.",
+            move || h.in_flight() as f64,
+        );
+        let h = hasher.clone();
+        metrics.gauge(
+            "tessera_password_hashes_admitted",
+            "Password hashes computing or waiting for a slot.",
+            move || h.admitted() as f64,
+        );
+        for (name, help, pick) in [
+            (
+                "tessera_db_pool_connections",
+                "Open database connections.",
+                0_usize,
+            ),
+            ("tessera_db_pool_idle", "Idle database connections.", 1),
+            (
+                "tessera_db_pool_max",
+                "Most database connections the pool opens.",
+                2,
+            ),
+            (
+                "tessera_db_pool_waiting",
+                "Requests waiting for a database connection.",
+                3,
+            ),
+        ] {
+            let d = db.clone();
+            metrics.gauge(name, help, move || {
+                let (size, idle, max, waiting) = d.pool_status();
+                [size, idle, max, waiting][pick] as f64
+            });
+        }
+    }
     let jwt = JwtConfig {
         secret: secret.clone(),
         issuer: config.jwt_issuer.clone(),
@@ -350,7 +391,10 @@ pub async fn build_service_with_probes(
             ),
             None => AnySms::File(tessera_smtp::FileSms::new(config.var_dir.join("sms.log"))),
         },
-        audit: crate::wiring::LoggedAudit(tessera_sql::SqlAudit::new(db.clone())),
+        audit: crate::wiring::LoggedAudit(
+            tessera_sql::SqlAudit::new(db.clone()),
+            std::sync::Arc::clone(&metrics),
+        ),
     };
     Ok((
         AuthService::new(adapters, auth_settings(config)?),
@@ -524,7 +568,9 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
-        let (service, outbox, mut readiness) = build_service_with_probes(&config).await?;
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+        let (service, outbox, mut readiness) =
+            build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;
         let mailer = mailer(&config)?;
         let probe = self::mailer(&config)?;
         if probe.is_smtp() {
@@ -536,8 +582,9 @@ impl Application {
             mailer,
             config.delivery,
             config.outbox_poll,
+            std::sync::Arc::clone(&metrics),
         ));
-        Self::with_service_and_probes(&config, service, readiness)
+        Self::with_service_and_probes(&config, service, readiness, metrics)
     }
 
     /// Binds and prepares a server around any wiring of the ports (tests use fakes).
@@ -548,7 +595,12 @@ impl Application {
         config: &Config,
         service: AuthService<P>,
     ) -> Result<Self, StartupError> {
-        Self::with_service_and_probes(config, service, crate::ready::Readiness::default())
+        Self::with_service_and_probes(
+            config,
+            service,
+            crate::ready::Readiness::default(),
+            std::sync::Arc::default(),
+        )
     }
 
     /// [`Self::with_service`], with the dependencies `/ready` checks.
@@ -559,6 +611,7 @@ impl Application {
         config: &Config,
         service: AuthService<P>,
         readiness: crate::ready::Readiness,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<Self, StartupError> {
         let addr = format!("{}:{}", config.host, config.port);
         let bind_error = |source| StartupError::Bind {
@@ -575,10 +628,12 @@ impl Application {
             readiness,
         });
         let cors = web::Data::new(config.cors.clone());
+        let metrics = web::Data::from(metrics);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(cors.clone())
+                .app_data(metrics.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::with_request_id)

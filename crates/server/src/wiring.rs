@@ -48,7 +48,10 @@ impl Ports for ServerPorts {
 /// The audit trail: a structured log line (target `tessera::audit`) for every
 /// event, then a row in `audit_log`. A failing table is logged, never hidden.
 #[derive(Debug, Clone)]
-pub struct LoggedAudit(pub tessera_sql::SqlAudit);
+pub struct LoggedAudit(
+    pub tessera_sql::SqlAudit,
+    pub std::sync::Arc<crate::metrics::Metrics>,
+);
 
 impl tessera_domain::ports::AuditLog for LoggedAudit {
     async fn record(&self, e: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
@@ -63,6 +66,7 @@ impl tessera_domain::ports::AuditLog for LoggedAudit {
             detail = e.detail.as_deref(),
             "audit"
         );
+        self.1.observe_audit(e.kind.as_str());
         let stored = self.0.record(e).await;
         if let Err(cause) = &stored {
             tracing::error!(target: "tessera::audit", %cause, kind = e.kind.as_str(), "audit row not stored");

@@ -278,6 +278,16 @@ impl Database {
         conn.disconnect().await.map_err(open_error)
     }
 
+    /// The pool's connections: (open, idle, max, waiting for one).
+    #[must_use]
+    pub fn pool_status(&self) -> (usize, usize, usize, usize) {
+        let s = match self {
+            Self::Sqlite(p) => p.status(),
+            Self::Mysql(p) => p.status(),
+        };
+        (s.size, s.available, s.max_size, s.waiting)
+    }
+
     /// Checks that a connection can be had and answers a query.
     ///
     /// # Errors

@@ -113,6 +113,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     )
     .route("/health", web::get().to(health))
     .route("/ready", web::get().to(ready::<P>))
+    .route("/metrics", web::get().to(metrics))
     .route("/.well-known/jwks.json", web::get().to(jwks::<P>))
     .service(web::scope("/api/auth").configure(modern::routes::<P>))
     .service(web::scope("/api/v1/auth").configure(v1::routes::<P>))
@@ -172,6 +173,13 @@ pub async fn ready<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
     }
 }
 
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(metrics: web::Data<crate::metrics::Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
+}
+
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": 200, "Msg": "成功", "status": "ok"}))
@@ -222,12 +230,28 @@ where
                 .and_then(|v| v.to_str().ok());
             c.allow_origin(origin).map(|a| (a, c.credentials))
         });
+    let metrics = req
+        .app_data::<web::Data<crate::metrics::Metrics>>()
+        .cloned();
+    let method = req.method().to_string();
     let fut = {
         let _entered = span.enter();
         srv.call(req)
     };
     async move {
         let mut res = fut.await?;
+        if let Some(m) = &metrics {
+            let route = res
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            m.observe_request(
+                &method,
+                &route,
+                res.status().as_u16(),
+                started.elapsed().as_secs_f64(),
+            );
+        }
         tracing::debug!(
             status = res.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -260,6 +284,7 @@ where
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/health", &["GET"]),
     ("/ready", &["GET"]),
+    ("/metrics", &["GET"]),
     ("/.well-known/jwks.json", &["GET"]),
     ("/api/auth/register", &["POST"]),
     ("/api/auth/login", &["POST"]),

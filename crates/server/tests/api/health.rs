@@ -106,3 +106,73 @@ async fn cors_answers_only_the_configured_origins() {
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn metrics_move_with_traffic() {
+    let app = crate::helpers::spawn_app().await;
+    let scrape = || async {
+        let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        r.text().await.unwrap()
+    };
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).map(|v| v.trim().parse().unwrap()))
+            .unwrap_or(0.0)
+    };
+    let health = r#"tessera_http_requests_total{method="GET",route="/health",status="200"}"#;
+    let before = scrape().await;
+    for _ in 0..3 {
+        app.client.get(app.url("/health")).send().await.unwrap();
+    }
+    app.register("alice", "alice@example.com", "Secret123")
+        .await;
+    app.login("alice", "Secret123").await;
+    let _ = app
+        .post(
+            "/api/auth/login",
+            &serde_json::json!({"username": "alice", "password": "Wrong-123"}),
+        )
+        .await;
+    app.client
+        .get(app.url("/api/admin/users/5"))
+        .send()
+        .await
+        .unwrap();
+    let after = scrape().await;
+    assert_eq!(
+        value(&after, health) - value(&before, health),
+        3.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(
+            &after,
+            r#"tessera_audit_events_total{kind="login_succeeded"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(&after, r#"tessera_audit_events_total{kind="login_failed"}"#),
+        1.0
+    );
+    assert!(
+        after.contains(r#"route="/api/admin/users/{id}",status="401""#),
+        "routes are labelled by pattern"
+    );
+    assert!(after.contains(
+        r#"tessera_http_request_duration_seconds_count{method="POST",route="/api/auth/login"} 2"#
+    ));
+    for gauge in [
+        "tessera_password_hashes_in_flight",
+        "tessera_db_pool_max",
+        "tessera_mail_sent_total",
+    ] {
+        assert!(after.lines().any(|l| l.starts_with(gauge)), "{gauge}");
+    }
+}

@@ -217,6 +217,7 @@ async fn keys_rotate_publishes_a_new_key_and_old_tokens_keep_working() {
     // HS256 has no ring to rotate: the command says so and fails.
     let out = app
         .tessera_cli(dir.path())
+        .env("JWT_ALGORITHM", "HS256")
         .args(["keys", "rotate"])
         .output()
         .unwrap();
