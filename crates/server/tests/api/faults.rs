@@ -175,7 +175,10 @@ async fn ready_follows_redis_and_smtp_down_and_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_embedded_default_is_ready_with_only_its_database() {
-    let app = crate::helpers::spawn_app().await;
+    // Explicitly embedded (SQLite, no Redis), whatever TESSERA_TEST_STORES says.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ready.db").display());
+    let app = spawn_app_with(&[("DATABASE_URL", &url), ("REDIS_URL", "")]).await;
     let (status, body) =
         crate::helpers::parts(app.client.get(app.url("/ready")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
