@@ -64,6 +64,11 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The outbox worker: a stop signal and its task, awaited at shutdown.
+    worker: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 /// The database settings of a configuration.
@@ -105,8 +110,11 @@ pub async fn deliver_forever(
     policy: DeliveryPolicy,
     poll: std::time::Duration,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
+    // The stop signal is checked between steps only: a step that has begun
+    // (mails claimed, being sent) is finished and recorded first.
+    while !*stop.borrow() {
         match deliver_due(&outbox, &mailer, chrono::Utc::now(), &policy).await {
             Ok(report) if report.sent + report.failed > 0 => {
                 metrics.observe_delivery(report.sent, report.failed);
@@ -122,8 +130,12 @@ pub async fn deliver_forever(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox unavailable"),
         }
-        tokio::time::sleep(poll).await;
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
     }
+    tracing::info!("outbox worker stopped");
 }
 
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
@@ -577,14 +589,18 @@ impl Application {
             readiness.mailer = Some(probe);
         }
         tracing::info!(?mailer, "mail delivery");
-        tokio::spawn(deliver_forever(
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(deliver_forever(
             outbox,
             mailer,
             config.delivery,
             config.outbox_poll,
             std::sync::Arc::clone(&metrics),
+            stopped,
         ));
-        Self::with_service_and_probes(&config, service, readiness, metrics)
+        let mut app = Self::with_service_and_probes(&config, service, readiness, metrics)?;
+        app.worker = Some((stop, worker));
+        Ok(app)
     }
 
     /// Binds and prepares a server around any wiring of the ports (tests use fakes).
@@ -643,7 +659,11 @@ impl Application {
         .map_err(bind_error)?
         .run();
         tracing::info!(%addr, port, "tessera listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            worker: None,
+        })
     }
 
     /// The bound port (useful with `PORT=0`).
@@ -662,7 +682,21 @@ impl Application {
     ///
     /// # Errors
     /// When the server fails.
+    /// On SIGTERM or SIGINT the server stops accepting connections and lets
+    /// requests in flight finish (up to 30 s); then the outbox worker finishes
+    /// its current step (up to 30 s more) and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some((stop, worker)) = self.worker {
+            let _ = stop.send(true);
+            if tokio::time::timeout(std::time::Duration::from_secs(30), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("outbox worker still busy after 30 s; stopping anyway");
+            }
+        }
+        tracing::info!("tessera stopped");
+        served
     }
 }

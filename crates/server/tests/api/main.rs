@@ -27,4 +27,5 @@ mod scale;
 mod seed001;
 mod seed002;
 mod sessions;
+mod shutdown;
 mod verify;
