@@ -147,8 +147,11 @@ async fn ensure_mysql_database(url: &str) -> Result<(), DbError> {
     conn.disconnect().await.map_err(open_error)
 }
 
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+// busy_timeout first: switching to WAL needs a lock that another process (a
+// CLI command, or an instance closing its last connection and checkpointing)
+// may hold for a moment, and without a busy handler that fails at once.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 impl Database {
     /// Opens a pool. Creates the SQLite file and its folder when missing.

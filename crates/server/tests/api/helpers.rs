@@ -11,6 +11,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
     env: HashMap<String, String>,
     _dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -120,11 +121,12 @@ async fn start(env: HashMap<String, String>, dir: std::sync::Arc<tempfile::TempD
     let app = Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: http_client(),
         handle,
+        running,
         env,
         _dir: dir,
     }
@@ -226,6 +228,9 @@ impl TestApp {
     /// Stops this app and starts another on the same stores and key.
     pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;
+        // Wait for the whole shutdown (the outbox worker too), as a process
+        // restart would, before the next instance opens the same stores.
+        let _ = self.running.await;
         start(self.env, self._dir).await
     }
 }
