@@ -114,17 +114,6 @@ impl RoleCatalogue {
     }
 }
 
-/// The permissions `role` grants in the seeded catalogue.
-#[must_use]
-pub fn permissions_for(role: &RoleName) -> Vec<String> {
-    let list = if role.is_super_admin() {
-        ALL_PERMISSIONS
-    } else {
-        BASE_PERMISSIONS
-    };
-    list.iter().map(|p| (*p).to_owned()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1188,6 +1188,41 @@ mod verification {
             Ok(())
         }
 
+        /// A new 6-digit code for (`purpose`, `recipient`), stored as a keyed
+        /// fingerprint, once the per-recipient limits allow it (no sooner than
+        /// `resend_after_secs` after the last one, at most `per_hour` an hour;
+        /// counters `<limit_key>-gap:` and `<limit_key>-hour:`).
+        pub(super) async fn issue_code(
+            &self,
+            purpose: CodePurpose,
+            recipient: &str,
+            limit_key: &str,
+        ) -> Result<String, AuthError> {
+            let cs = self.settings.codes;
+            self.limit(
+                format!("{limit_key}-gap:{recipient}"),
+                1,
+                cs.resend_after_secs,
+            )
+            .await?;
+            self.limit(format!("{limit_key}-hour:{recipient}"), cs.per_hour, 3600)
+                .await?;
+            let code = self.ports.ids.secret_digits(6);
+            self.ports
+                .codes
+                .put(&VerificationCode {
+                    purpose,
+                    recipient: recipient.to_owned(),
+                    fingerprint: self.ports.codec.keyed_fingerprint(&code),
+                    digits: 6,
+                    expires_at: self.now() + cs.ttl,
+                    attempts: 0,
+                    max_attempts: cs.max_attempts,
+                })
+                .await?;
+            Ok(code)
+        }
+
         pub(super) async fn limit(
             &self,
             key: String,
@@ -1392,13 +1427,11 @@ mod verification {
 mod reset {
     use super::{AuthService, Locale, MailKind, compose, required};
     use crate::audit::{AuditEvent, AuditKind};
-    use crate::clock::IdSource as _;
-    use crate::code::{CodePurpose, VerificationCode};
+    use crate::code::CodePurpose;
     use crate::error::AuthError;
     use crate::newtypes::{Email, Login, Password, PasswordAttempt, Phone};
     use crate::ports::{
-        CodeStore, MailOutbox, PasswordHasher as _, Ports, RefreshTokenCodec as _, SmsSender,
-        UserRepository,
+        CodeStore, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository,
     };
     use crate::session::ClientInfo;
     use crate::user::User;
@@ -1519,28 +1552,10 @@ mod reset {
                 return Err(errors.into());
             };
             let cs = self.settings.codes;
-            self.limit(
-                format!("reset-gap:{}", contact.key()),
-                1,
-                cs.resend_after_secs,
-            )
-            .await?;
-            self.limit(format!("reset-hour:{}", contact.key()), cs.per_hour, 3600)
+            let code = self
+                .issue_code(CodePurpose::ResetPassword, contact.key(), "reset")
                 .await?;
             let now = self.now();
-            let code = self.ports.ids.secret_digits(6);
-            self.ports
-                .codes
-                .put(&VerificationCode {
-                    purpose: CodePurpose::ResetPassword,
-                    recipient: contact.key().to_owned(),
-                    fingerprint: self.ports.codec.keyed_fingerprint(&code),
-                    digits: 6,
-                    expires_at: now + cs.ttl,
-                    attempts: 0,
-                    max_attempts: cs.max_attempts,
-                })
-                .await?;
             let minutes = cs.ttl.num_minutes();
             match &contact {
                 Contact::Email(email) => {

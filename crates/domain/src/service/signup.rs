@@ -142,28 +142,10 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::Conflict(UniqueField::Email));
         }
         let cs = self.settings.codes;
-        self.limit(
-            format!("signup-gap:{}", email.as_str()),
-            1,
-            cs.resend_after_secs,
-        )
-        .await?;
-        self.limit(format!("signup-hour:{}", email.as_str()), cs.per_hour, 3600)
+        let code = self
+            .issue_code(CodePurpose::Register, email.as_str(), "signup")
             .await?;
         let now = self.ports.clock.now();
-        let code = self.ports.ids.secret_digits(6);
-        self.ports
-            .codes
-            .put(&VerificationCode {
-                purpose: CodePurpose::Register,
-                recipient: email.as_str().to_owned(),
-                fingerprint: self.ports.codec.keyed_fingerprint(&code),
-                digits: 6,
-                expires_at: now + cs.ttl,
-                attempts: 0,
-                max_attempts: cs.max_attempts,
-            })
-            .await?;
         let kind = MailKind::SignUpCode {
             name,
             code,
