@@ -22,6 +22,7 @@ pub struct RedisSessions {
     redis: Redis,
     rotate: std::sync::Arc<Script>,
     revoke: std::sync::Arc<Script>,
+    touch: std::sync::Arc<Script>,
 }
 
 const ROTATE: &str = r"
@@ -54,6 +55,7 @@ impl RedisSessions {
             redis,
             rotate: std::sync::Arc::new(Script::new(ROTATE)),
             revoke: std::sync::Arc::new(Script::new(REVOKE)),
+            touch: std::sync::Arc::new(Script::new(TOUCH)),
         }
     }
 
@@ -166,8 +168,7 @@ impl SessionStore for RedisSessions {
     }
 
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let script = Script::new(TOUCH);
-        let mut inv = script.key(self.session_key(id));
+        let mut inv = self.touch.key(self.session_key(id));
         inv.arg(micros(at).to_string());
         let _: i64 = self.redis.script(&inv).await?;
         Ok(())

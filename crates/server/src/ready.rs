@@ -31,15 +31,16 @@ impl std::fmt::Debug for Readiness {
 /// How long one dependency may take to answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn probe<F, E>(name: &str, f: F) -> (bool, Value)
+/// Awaits a configured dependency's check (`None`: not configured).
+async fn probe<F, E>(name: &str, check: Option<F>) -> Option<(bool, Value)>
 where
     F: std::future::Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(CHECK_TIMEOUT, f).await;
+    let outcome = tokio::time::timeout(CHECK_TIMEOUT, check?).await;
     let ms = started.elapsed().as_millis();
-    match outcome {
+    Some(match outcome {
         Ok(Ok(())) => (true, json!({"status": "up", "latency_ms": ms})),
         Ok(Err(e)) => {
             tracing::warn!(dependency = name, error = %e, "not ready");
@@ -49,32 +50,18 @@ where
             tracing::warn!(dependency = name, "not ready: no answer within 2 s");
             (false, json!({"status": "down", "latency_ms": ms}))
         }
-    }
+    })
 }
 
 impl Readiness {
     /// Checks every configured dependency at once: whether all are up, and
     /// each one's state (causes go to the log, not the body).
     pub async fn check(&self) -> (bool, Value) {
-        let db = async {
-            match &self.database {
-                Some(d) => Some(probe("database", d.ping()).await),
-                None => None,
-            }
-        };
-        let redis = async {
-            match &self.redis {
-                Some(r) => Some(probe("redis", r.ping()).await),
-                None => None,
-            }
-        };
-        let smtp = async {
-            match &self.mailer {
-                Some(m) => Some(probe("smtp", m.check()).await),
-                None => None,
-            }
-        };
-        let (db, redis, smtp) = tokio::join!(db, redis, smtp);
+        let (db, redis, smtp) = tokio::join!(
+            probe("database", self.database.as_ref().map(Database::ping)),
+            probe("redis", self.redis.as_ref().map(Redis::ping)),
+            probe("smtp", self.mailer.as_ref().map(LettreMailer::check)),
+        );
         let mut checks = Map::new();
         let mut ready = true;
         for (name, result) in [("database", db), ("redis", redis), ("smtp", smtp)] {

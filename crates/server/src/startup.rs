@@ -425,44 +425,67 @@ fn key_keep(config: &Config) -> chrono::Duration {
     chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::days(2))
 }
 
+/// The key ring of `JWT_KEYS_DIR` as it is now; `None` while no key signs.
+fn read_active_ring(config: &Config, alg: KeyAlg) -> Result<Option<KeyRing>, StartupError> {
+    let ring = keyring::load_dir(
+        &config.jwt_keys_dir,
+        alg,
+        chrono::Utc::now(),
+        key_keep(config),
+    )
+    .map_err(|e| StartupError::Keys(e.to_string()))?;
+    Ok(ring.active.is_some().then_some(ring))
+}
+
+fn no_active_key(config: &Config, alg: KeyAlg) -> StartupError {
+    StartupError::Keys(format!(
+        "no active {} key in {}: run `tessera keys rotate` first",
+        alg.as_str(),
+        config.jwt_keys_dir.display()
+    ))
+}
+
 /// The key ring of `JWT_KEYS_DIR`. In development an empty folder gets its
 /// first key; production refuses to start without one.
 fn load_ring(config: &Config, alg: KeyAlg) -> Result<KeyRing, StartupError> {
-    let dir = &config.jwt_keys_dir;
-    let keep = key_keep(config);
-    let keys = |e: keyring::KeyError| StartupError::Keys(e.to_string());
-    let ring = keyring::load_dir(dir, alg, chrono::Utc::now(), keep).map_err(keys)?;
-    if ring.active.is_some() {
+    if let Some(ring) = read_active_ring(config, alg)? {
         return Ok(ring);
     }
     if config.environment == crate::config::Environment::Production {
-        return Err(StartupError::Keys(format!(
-            "no active {} key in {}: run `tessera keys rotate` first",
-            alg.as_str(),
-            dir.display()
-        )));
+        return Err(no_active_key(config, alg));
     }
-    let kid = keyring::rotate(dir, alg, chrono::Utc::now(), chrono::Duration::zero(), keep)
-        .map_err(keys)?;
+    let dir = &config.jwt_keys_dir;
+    let kid = keyring::rotate(
+        dir,
+        alg,
+        chrono::Utc::now(),
+        chrono::Duration::zero(),
+        key_keep(config),
+    )
+    .map_err(|e| StartupError::Keys(e.to_string()))?;
     tracing::warn!(%kid, dir = %dir.display(), "generated a development JWT signing key");
-    keyring::load_dir(dir, alg, chrono::Utc::now(), keep).map_err(keys)
+    read_active_ring(config, alg)?.ok_or_else(|| no_active_key(config, alg))
 }
 
-/// Re-reads the key folder every 10 s, so rotations reach running instances.
+/// Re-reads the key folder every 10 s (off the async executor), so rotations
+/// reach running instances.
 async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto::RingHandle) {
+    let config = std::sync::Arc::new(config);
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        match keyring::load_dir(
-            &config.jwt_keys_dir,
-            alg,
-            chrono::Utc::now(),
-            key_keep(&config),
-        ) {
-            Ok(ring) if ring.active.is_some() => handle.replace(ring),
-            Ok(_) => tracing::error!("JWT key folder has no active key; keeping the previous ring"),
-            Err(e) => {
-                tracing::error!(error = %e, "JWT key folder unreadable; keeping the previous ring")
+        let read = {
+            let config = std::sync::Arc::clone(&config);
+            tokio::task::spawn_blocking(move || read_active_ring(&config, alg)).await
+        };
+        match read {
+            Ok(Ok(Some(ring))) => handle.replace(ring),
+            Ok(Ok(None)) => {
+                tracing::error!("JWT key folder has no active key; keeping the previous ring");
             }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "JWT key folder unreadable; keeping the previous ring");
+            }
+            Err(e) => tracing::error!(error = %e, "JWT key reload task failed"),
         }
     }
 }
@@ -522,31 +545,12 @@ pub async fn user_action(
 /// [`StartupError`] naming the first problem.
 pub fn check_config(config: &Config) -> Result<(), StartupError> {
     auth_settings(config)?;
+    // In production resolving the key only checks it (development would
+    // generate one, which a check must not do).
     if config.environment == crate::config::Environment::Production {
-        let ok = config
-            .jwt_secret
-            .as_ref()
-            .is_some_and(|s| s.expose().len() >= 32);
-        if !ok {
-            return Err(StartupError::Keys(
-                "JWT_SECRET_KEY must be set to at least 32 bytes in production".into(),
-            ));
-        }
+        config.resolve_jwt_secret()?;
         if let Some(alg) = config.jwt_algorithm {
-            let ring = keyring::load_dir(
-                &config.jwt_keys_dir,
-                alg,
-                chrono::Utc::now(),
-                key_keep(config),
-            )
-            .map_err(|e| StartupError::Keys(e.to_string()))?;
-            if ring.active.is_none() {
-                return Err(StartupError::Keys(format!(
-                    "no active {} key in {}: run `tessera keys rotate` first",
-                    alg.as_str(),
-                    config.jwt_keys_dir.display()
-                )));
-            }
+            read_active_ring(config, alg)?.ok_or_else(|| no_active_key(config, alg))?;
         }
     }
     mailer(config)?;
@@ -652,7 +656,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
-                .wrap_fn(http::with_request_id)
+                .wrap_fn(http::around_request)
         })
         .workers(config.workers)
         .listen(listener)

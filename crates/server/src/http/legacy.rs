@@ -21,7 +21,7 @@ use tessera_domain::validation::ValidationErrors;
 
 use crate::config::Bucket;
 
-use super::{AppState, BodyError, bearer, client_info, locale, read_json, text_field};
+use super::{AppState, BodyError, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
@@ -309,13 +309,7 @@ async fn update_password<P: Ports>(
 /// `GET /CheckJWTToken`: `{Code: 200, Msg, User: <email>}` or `{Code: 401, Msg}`.
 async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
     let checked = async {
-        let auth = state
-            .auth
-            .authenticate_from(
-                bearer(&req).as_deref(),
-                client_info(&req, &state.trusted_proxies),
-            )
-            .await?;
+        let auth = super::authenticate(&state, &req).await?;
         state.auth.current_user(&auth).await
     }
     .await;

@@ -124,7 +124,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
 /// Answers a CORS preflight (`OPTIONS` on any path) for the origins of
 /// `CORS_ALLOWED_ORIGINS` (any by default), with the configured methods and
 /// the asked headers. Real responses get their `Access-Control-Allow-Origin`
-/// in [`with_request_id`].
+/// in [`around_request`].
 pub async fn preflight(req: HttpRequest, cors: web::Data<crate::config::Cors>) -> HttpResponse {
     let asked = |name| {
         req.headers()
@@ -192,10 +192,11 @@ fn acceptable_request_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Middleware: takes `X-Request-Id` (or makes a UUID), runs the request in a
-/// tracing span that carries it (so every log line of the request has it),
-/// and echoes it on the response.
-pub fn with_request_id<S, B>(
+/// The middleware every request passes: takes `X-Request-Id` (or makes a
+/// UUID), runs the request in a tracing span that carries it (so every log
+/// line of the request has it) and echoes it; adds the CORS headers of the
+/// request's origin; and counts the request in the metrics.
+pub fn around_request<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
 ) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
@@ -459,6 +460,24 @@ pub fn locale<P: Ports>(req: &HttpRequest, state: &AppState<P>) -> tessera_domai
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     tessera_domain::mail::Locale::negotiate(header, state.auth.settings().mail.default_locale)
+}
+
+/// Accepts the request's bearer access token, remembering where the request
+/// came from (for the audit trail).
+///
+/// # Errors
+/// As [`AuthService::authenticate_from`].
+pub async fn authenticate<P: Ports>(
+    state: &AppState<P>,
+    req: &HttpRequest,
+) -> Result<tessera_domain::service::Authenticated, tessera_domain::AuthError> {
+    state
+        .auth
+        .authenticate_from(
+            bearer(req).as_deref(),
+            client_info(req, &state.trusted_proxies),
+        )
+        .await
 }
 
 /// Who is calling, for the session record and the login throttle.

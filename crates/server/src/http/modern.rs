@@ -395,25 +395,13 @@ async fn login<P: Ports>(
 }
 
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let user = state.auth.current_user(&auth).await?;
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let user = state.auth.current_user(&auth).await?;
     let mut u = user_json(&user);
     if let Value::Object(map) = &mut u {
@@ -473,26 +461,14 @@ async fn refresh<P: Ports>(
 }
 
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     state.auth.logout(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({"message": m::LOGGED_OUT, "msg": m::LOGGED_OUT})))
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
 async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let revoked = state.auth.logout_all(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({
         "message": m::LOGGED_OUT_ALL, "msg": m::LOGGED_OUT_ALL, "revoked": revoked,
@@ -501,13 +477,7 @@ async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpR
 
 /// `GET /api/auth/sessions`: the caller's live sessions (device, IP, times).
 async fn sessions<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let list = state.auth.list_sessions(&auth).await?;
     let current = auth.session_id();
     let sessions: Vec<Value> = list
@@ -533,13 +503,7 @@ async fn delete_session<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::Auth(AuthError::SessionNotFound))?;
     state
         .auth
@@ -553,13 +517,7 @@ async fn change_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = state
-        .auth
-        .authenticate_from(
-            bearer(&req).as_deref(),
-            client_info(&req, &state.trusted_proxies),
-        )
-        .await?;
+    let auth = super::authenticate(&state, &req).await?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let old = text_field(&body, "old_password", false, &mut type_errors);

@@ -17,7 +17,7 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use crate::config::Bucket;
 
-use super::{AppState, BodyError, bearer, client_info, locale, read_json, text_field};
+use super::{AppState, BodyError, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
@@ -237,13 +237,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
     let checked = async {
-        let auth = state
-            .auth
-            .authenticate_from(
-                bearer(&req).as_deref(),
-                client_info(&req, &state.trusted_proxies),
-            )
-            .await?;
+        let auth = super::authenticate(&state, &req).await?;
         state.auth.current_user(&auth).await
     }
     .await;

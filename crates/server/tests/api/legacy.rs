@@ -9,10 +9,6 @@ use tessera_sql::{Database, DbConfig, SqlUsers};
 
 use crate::helpers::{s, spawn_app};
 
-fn tessera_cli(app: &crate::helpers::TestApp, dir: &std::path::Path) -> std::process::Command {
-    app.tessera_cli(dir)
-}
-
 fn hashes() -> Vec<(&'static str, String)> {
     // "password123" in each format; werkzeug values computed with Python's hashlib.
     vec![
@@ -88,7 +84,7 @@ async fn tessera_users_import_is_idempotent_and_reports_bad_lines() {
     ];
     std::fs::write(&file, lines.join("\n")).unwrap();
     let run = || {
-        tessera_cli(&app, dir.path())
+        app.tessera_cli(dir.path())
             .args(["users", "import"])
             .arg(&file)
             .output()
@@ -146,7 +142,8 @@ async fn tessera_user_create_makes_the_first_super_admin() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let create = |args: &[&str], stdin: Option<&str>| {
-        let mut child = tessera_cli(&app, dir.path())
+        let mut child = app
+            .tessera_cli(dir.path())
             .args(["user", "create"])
             .args(args)
             .stdin(std::process::Stdio::piped())
