@@ -648,11 +648,13 @@ impl Application {
             readiness,
         });
         let cors = web::Data::new(config.cors.clone());
+        let locale = web::Data::new(http::DefaultLocale(config.mail.default_locale));
         let metrics = web::Data::from(metrics);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(cors.clone())
+                .app_data(locale.clone())
                 .app_data(metrics.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))

@@ -23,6 +23,7 @@ use tessera_domain::service::Actor;
 use tessera_domain::user::{UserId, UserQuery};
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
+use super::messages as m;
 use super::modern::{ApiError, user_json};
 use super::{AppState, bearer, client_info, read_json, text_field};
 
@@ -159,7 +160,8 @@ async fn delete<P: Ports>(
         .delete_user(&actor, user_id(&id)?)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok().json(json!({"message": "用户已删除", "msg": "用户已删除"})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": m::USER_DELETED.get(), "msg": m::USER_DELETED.get()})))
 }
 
 async fn set_active<P: Ports>(
@@ -175,9 +177,9 @@ async fn set_active<P: Ports>(
         .await
         .map_err(target)?;
     let message = if active {
-        "用户已启用"
+        m::USER_ENABLED.get()
     } else {
-        "用户已禁用，其所有会话已撤销"
+        m::USER_DISABLED.get()
     };
     Ok(HttpResponse::Ok()
         .json(json!({"message": message, "msg": message, "user": user_json(&user)})))
@@ -225,7 +227,7 @@ async fn grant<P: Ports>(
         .await
         .map_err(target)?;
     Ok(HttpResponse::Ok()
-        .json(json!({"message": "角色已授予", "msg": "角色已授予", "user": user_json(&user)})))
+        .json(json!({"message": m::ROLE_GRANTED.get(), "msg": m::ROLE_GRANTED.get(), "user": user_json(&user)})))
 }
 
 /// `DELETE /api/admin/users/{id}/roles/{role}`.
@@ -242,7 +244,7 @@ async fn revoke<P: Ports>(
         .await
         .map_err(target)?;
     Ok(HttpResponse::Ok()
-        .json(json!({"message": "角色已移除", "msg": "角色已移除", "user": user_json(&user)})))
+        .json(json!({"message": m::ROLE_REVOKED.get(), "msg": m::ROLE_REVOKED.get(), "user": user_json(&user)})))
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions`.
@@ -259,5 +261,5 @@ async fn revoke_sessions<P: Ports>(
         .await
         .map_err(target)?;
     Ok(HttpResponse::Ok()
-        .json(json!({"message": "会话已全部撤销", "msg": "会话已全部撤销", "revoked": revoked})))
+        .json(json!({"message": m::SESSIONS_REVOKED.get(), "msg": m::SESSIONS_REVOKED.get(), "revoked": revoked})))
 }

@@ -21,6 +21,7 @@ use tessera_domain::validation::ValidationErrors;
 
 use crate::config::Bucket;
 
+use super::messages as m;
 use super::{AppState, BodyError, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
@@ -47,11 +48,7 @@ fn answer(code: u16, msg: &str) -> HttpResponse {
 fn field_list(v: &ValidationErrors) -> String {
     v.fields()
         .iter()
-        .flat_map(|(field, issues)| {
-            issues
-                .iter()
-                .map(move |issue| super::messages::field_issue(field, issue))
-        })
+        .flat_map(|(field, issues)| issues.iter().map(move |issue| m::field_issue(field, issue)))
         .collect::<Vec<_>>()
         .join("；")
 }
@@ -59,58 +56,54 @@ fn field_list(v: &ValidationErrors) -> String {
 /// The dialect's answer to a refusal.
 fn refusal(e: &AuthError) -> HttpResponse {
     match e {
-        AuthError::Validation(v) => {
-            answer(530, &format!("参数不完整或格式错误（{}）", field_list(v)))
-        }
-        AuthError::Conflict(_) => answer(502, "用户已存在"),
-        AuthError::InvalidCredentials => answer(501, "登录失败，邮箱或密码错误"),
-        AuthError::AccountDisabled => answer(401, "认证失败：账户已被禁用"),
-        AuthError::EmailNotVerified => answer(401, "认证失败：邮箱尚未验证"),
-        AuthError::Token(_) | AuthError::UserNotFound => answer(401, "认证失败"),
-        AuthError::AccountNotFound | AuthError::ContactMismatch => answer(503, "用户不存在"),
-        AuthError::CodeWrong { .. } => answer(520, "验证码错误"),
-        AuthError::CodeExpired | AuthError::CodeExhausted => {
-            answer(521, "验证码已过期或已失效，请重新获取")
-        }
+        AuthError::Validation(v) => answer(
+            530,
+            &format!("{}（{}）", m::L_INCOMPLETE.get(), field_list(v)),
+        ),
+        AuthError::Conflict(_) => answer(502, m::L_EXISTS.get()),
+        AuthError::InvalidCredentials => answer(501, m::L_LOGIN_FAILED.get()),
+        AuthError::AccountDisabled => answer(401, m::L_DISABLED.get()),
+        AuthError::EmailNotVerified => answer(401, m::L_NOT_VERIFIED.get()),
+        AuthError::Token(_) | AuthError::UserNotFound => answer(401, m::L_AUTH_FAILED.get()),
+        AuthError::AccountNotFound | AuthError::ContactMismatch => answer(503, m::L_NO_USER.get()),
+        AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
+        AuthError::CodeExpired | AuthError::CodeExhausted => answer(521, m::L_CODE_EXPIRED.get()),
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,
         } => {
             let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(json!({
-                "Code": 429, "Msg": "请求过于频繁，请稍后再试", "RetryAfter": retry_after_secs,
+                "Code": 429, "Msg": m::TOO_MANY.get(), "RetryAfter": retry_after_secs,
             }));
             super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::Busy => HttpResponse::Ok()
             .insert_header(("Retry-After", "1"))
-            .json(json!({"Code": 510, "Msg": "服务繁忙，请稍后重试"})),
+            .json(json!({"Code": 510, "Msg": m::BUSY.get()})),
         AuthError::Unavailable(cause) => {
             tracing::error!(%cause, "dependency unavailable");
-            answer(510, "数据库连接错误")
+            answer(510, m::L_DB.get())
         }
         AuthError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
-            answer(510, "服务器内部错误")
+            answer(510, m::INTERNAL.get())
         }
-        AuthError::Forbidden(_) | AuthError::SelfLockout => answer(401, "认证失败"),
+        AuthError::Forbidden(_) | AuthError::SelfLockout => answer(401, m::L_AUTH_FAILED.get()),
         AuthError::RefreshReused
         | AuthError::WrongPassword
         | AuthError::SamePassword
-        | AuthError::SessionNotFound => answer(401, "认证失败"),
+        | AuthError::SessionNotFound => answer(401, m::L_AUTH_FAILED.get()),
     }
 }
 
 /// A body error as Code 530 (413 keeps its HTTP status: the body was not read).
 fn body_refusal(e: BodyError) -> HttpResponse {
     match e {
-        BodyError::TooLarge => {
-            HttpResponse::PayloadTooLarge().json(json!({"Code": 413, "Msg": "请求体过大"}))
-        }
-        BodyError::NotJson | BodyError::NotObject => {
-            answer(530, "参数不完整：请求体必须是 JSON 对象")
-        }
-        BodyError::Read => answer(530, "参数不完整：读取请求体失败"),
+        BodyError::TooLarge => HttpResponse::PayloadTooLarge()
+            .json(json!({"Code": 413, "Msg": m::BODY_TOO_LARGE.get()})),
+        BodyError::NotJson | BodyError::NotObject => answer(530, m::L_NOT_OBJECT.get()),
+        BodyError::Read => answer(530, m::L_BODY_READ.get()),
     }
 }
 
@@ -172,9 +165,9 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     {
         Ok(out) => {
             let (code, msg) = if out.user.is_super_admin() {
-                (202, "超级管理员登录成功")
+                (202, m::L_ADMIN_LOGGED_IN.get())
             } else {
-                (200, "登录成功")
+                (200, m::LOGGED_IN.get())
             };
             HttpResponse::Ok().json(json!({
                 "Code": code, "Msg": msg,
@@ -185,7 +178,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
             }))
         }
         Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(json!({
-            "Code": 501, "Msg": "登录失败，邮箱或密码错误", "Token": null, "UserID": null,
+            "Code": 501, "Msg": m::L_LOGIN_FAILED.get(), "Token": null, "UserID": null,
         })),
         Err(e) => refusal(&e),
     }
@@ -209,9 +202,9 @@ async fn sign<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload
     ok_or_refusal(
         state
             .auth
-            .send_sign_up_code(&form, locale(&req, &state))
+            .send_sign_up_code(&form, locale())
             .await
-            .map(|()| answer(200, "验证码已发送，请查收邮件")),
+            .map(|()| answer(200, m::L_CODE_SENT.get())),
     )
 }
 
@@ -241,7 +234,7 @@ async fn verify<P: Ports>(
             .await
             .map(|user| {
                 HttpResponse::Ok().json(json!({
-                    "Code": 200, "Msg": "注册成功",
+                    "Code": 200, "Msg": m::L_SIGNED_UP.get(),
                     "UserID": user.id.0, "Name": user.username.as_str(),
                 }))
             }),
@@ -270,9 +263,9 @@ async fn reset_password<P: Ports>(
     ok_or_refusal(
         state
             .auth
-            .request_reset_code(form, locale(&req, &state))
+            .request_reset_code(form, locale())
             .await
-            .map(|_| answer(200, "验证码已发送，请查收邮件")),
+            .map(|_| answer(200, m::L_CODE_SENT.get())),
     )
 }
 
@@ -298,11 +291,11 @@ async fn update_password<P: Ports>(
                 email.as_deref(),
                 code.as_deref(),
                 password.as_deref(),
-                locale(&req, &state),
+                locale(),
                 &client_info(&req, &state.trusted_proxies),
             )
             .await
-            .map(|()| answer(200, "密码修改成功")),
+            .map(|()| answer(200, m::PASSWORD_CHANGED.get())),
     )
 }
 
@@ -315,10 +308,10 @@ async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpRespons
     .await;
     match checked {
         Ok(user) => HttpResponse::Ok().json(json!({
-            "Code": 200, "Msg": "Token有效",
+            "Code": 200, "Msg": m::L_TOKEN_OK.get(),
             "User": user.email.as_str(), "UserID": user.id.0,
         })),
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_))) => refusal(&e),
-        Err(_) => answer(401, "Token无效或已过期"),
+        Err(_) => answer(401, m::L_TOKEN_BAD.get()),
     }
 }

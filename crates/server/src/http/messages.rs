@@ -1,99 +1,337 @@
-//! Human-readable texts (zh-CN, the seeds' language). Machine-readable codes
-//! live beside them in each dialect and never change with language.
+//! Human-readable texts in zh-CN and en. The language of a request is chosen
+//! once, by [`negotiate`] in the request middleware, and every text of that
+//! request reads it from a task-local ([`current`]), so error bodies built far
+//! from the request (in `ResponseError`) still speak the client's language.
+//! Machine-readable fields (HTTP status, `Code`, `code`, `fields`) are never
+//! here and never change with language.
 
+use tessera_domain::mail::Locale;
 use tessera_domain::validation::FieldIssue;
 
-pub const NOT_FOUND: &str = "接口不存在";
-pub const METHOD_NOT_ALLOWED: &str = "请求方法不允许";
-pub const FORBIDDEN: &str = "没有执行此操作的权限";
-pub const SELF_LOCKOUT: &str = "不能禁用或删除自己的账户，也不能移除自己的管理员角色";
-pub const VALIDATION: &str = "验证失败";
-pub const VALIDATION_DETAIL: &str = "请求参数验证失败";
-pub const INVALID_JSON: &str = "请求体必须是有效的 JSON 对象";
-pub const BODY_TOO_LARGE: &str = "请求体过大";
-pub const BODY_READ: &str = "读取请求体失败";
-pub const REGISTERED: &str = "用户注册成功";
-pub const LOGGED_IN: &str = "登录成功";
-pub const INVALID_CREDENTIALS: &str = "用户名或密码错误";
-pub const ACCOUNT_DISABLED: &str = "账户已被禁用";
-pub const TOKEN_MISSING: &str = "未提供有效的认证令牌";
-pub const TOKEN_INVALID: &str = "无效的认证令牌";
-pub const TOKEN_EXPIRED: &str = "认证令牌已过期";
-pub const TOKEN_NOT_YET_VALID: &str = "认证令牌尚未生效";
-pub const TOKEN_REVOKED: &str = "认证令牌已被撤销";
-pub const REFRESH_REUSED: &str = "刷新令牌已被重复使用，会话已撤销，请重新登录";
-pub const REFRESHED: &str = "令牌刷新成功";
-pub const LOGGED_OUT: &str = "退出登录成功";
-pub const LOGGED_OUT_ALL: &str = "已退出所有设备";
-pub const SESSION_ENDED: &str = "会话已结束";
-pub const SESSION_NOT_FOUND: &str = "会话不存在";
-pub const PASSWORD_CHANGED: &str = "密码修改成功";
-pub const WRONG_PASSWORD: &str = "原密码错误";
-pub const SAME_PASSWORD: &str = "新密码不能与原密码相同";
-pub const USER_NOT_FOUND: &str = "用户不存在";
-pub const BUSY: &str = "服务繁忙，请稍后重试";
-pub const UNAVAILABLE: &str = "服务暂时不可用，请稍后重试";
-pub const INTERNAL: &str = "服务器内部错误";
-pub const CODE_EXPIRED: &str = "验证码无效或已过期，请重新获取";
-pub const CODE_EXHAUSTED: &str = "验证码错误次数过多，请重新获取";
-pub const TOO_MANY: &str = "请求过于频繁，请稍后再试";
-pub const EMAIL_NOT_VERIFIED: &str = "邮箱尚未验证";
-pub const EMAIL_VERIFIED: &str = "邮箱验证成功";
-pub const ACCOUNT_NOT_FOUND: &str = "账户不存在";
-pub const CONTACT_MISMATCH: &str = "联系方式与账户不匹配";
-pub const RESET_CODE_SENT: &str = "验证码已发送";
-pub const PASSWORD_RESET: &str = "密码已重置，请重新登录";
-pub const VERIFICATION_SENT: &str = "如果该邮箱已注册且尚未验证，验证邮件已发送";
-
-pub fn code_wrong(remaining: u32) -> String {
-    format!("验证码错误，还可尝试 {remaining} 次")
+tokio::task_local! {
+    static LANG: Locale;
 }
 
-pub fn taken(field: &str) -> &'static str {
-    match field {
-        "username" => "用户名已存在",
-        "email" => "邮箱已被注册",
-        "id" => "用户 ID 已存在",
-        _ => "手机号已被注册",
+/// Runs `fut` with `lang` as the language of every text it produces.
+pub fn scope<F: std::future::Future>(
+    lang: Locale,
+    fut: F,
+) -> tokio::task::futures::TaskLocalFuture<Locale, F> {
+    LANG.scope(lang, fut)
+}
+
+/// The language of the request being served (zh-CN outside a request).
+#[must_use]
+pub fn current() -> Locale {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// The language for a request to `path`: the first supported one of its
+/// `Accept-Language`, else the dialect's default — English for seed 002's
+/// `/api/v1/` (its contract is English), `DEFAULT_LOCALE` elsewhere.
+#[must_use]
+pub fn negotiate(path: &str, accept_language: Option<&str>, default: Locale) -> Locale {
+    let default = if path.starts_with("/api/v1/") {
+        Locale::En
+    } else {
+        default
+    };
+    Locale::negotiate(accept_language, default)
+}
+
+/// One text in both languages.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    zh: &'static str,
+    en: &'static str,
+}
+
+impl Text {
+    const fn new(zh: &'static str, en: &'static str) -> Self {
+        Self { zh, en }
     }
+
+    /// The text in the current request's language.
+    #[must_use]
+    pub fn get(self) -> &'static str {
+        self.in_locale(current())
+    }
+
+    /// The text in `locale`.
+    #[must_use]
+    pub const fn in_locale(self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::ZhCn => self.zh,
+            Locale::En => self.en,
+        }
+    }
+}
+
+fn zh() -> bool {
+    current() == Locale::ZhCn
+}
+
+// Shared.
+pub const OK: Text = Text::new("成功", "Success");
+pub const NOT_FOUND: Text = Text::new("接口不存在", "Not found");
+pub const METHOD_NOT_ALLOWED: Text = Text::new("请求方法不允许", "Method not allowed");
+
+// /api/auth and /api/admin.
+pub const FORBIDDEN: Text = Text::new(
+    "没有执行此操作的权限",
+    "You do not have permission to do this",
+);
+pub const SELF_LOCKOUT: Text = Text::new(
+    "不能禁用或删除自己的账户，也不能移除自己的管理员角色",
+    "You cannot disable or delete your own account, or remove your own admin role",
+);
+pub const VALIDATION: Text = Text::new("验证失败", "Validation failed");
+pub const VALIDATION_DETAIL: Text =
+    Text::new("请求参数验证失败", "The request parameters are invalid");
+pub const INVALID_JSON: Text = Text::new(
+    "请求体必须是有效的 JSON 对象",
+    "The request body must be a JSON object",
+);
+pub const BODY_TOO_LARGE: Text = Text::new("请求体过大", "Request body too large");
+pub const BODY_READ: Text = Text::new("读取请求体失败", "The request body could not be read");
+pub const REGISTERED: Text = Text::new("用户注册成功", "User registered");
+pub const LOGGED_IN: Text = Text::new("登录成功", "Logged in");
+pub const INVALID_CREDENTIALS: Text = Text::new("用户名或密码错误", "Invalid username or password");
+pub const ACCOUNT_DISABLED: Text = Text::new("账户已被禁用", "Account disabled");
+pub const TOKEN_MISSING: Text = Text::new(
+    "未提供有效的认证令牌",
+    "No valid authentication token was provided",
+);
+pub const TOKEN_INVALID: Text = Text::new("无效的认证令牌", "Invalid authentication token");
+pub const TOKEN_EXPIRED: Text = Text::new("认证令牌已过期", "Authentication token has expired");
+pub const TOKEN_NOT_YET_VALID: Text =
+    Text::new("认证令牌尚未生效", "Authentication token is not yet valid");
+pub const TOKEN_REVOKED: Text =
+    Text::new("认证令牌已被撤销", "Authentication token has been revoked");
+pub const REFRESH_REUSED: Text = Text::new(
+    "刷新令牌已被重复使用，会话已撤销，请重新登录",
+    "Refresh token reused; the session has been revoked, please log in again",
+);
+pub const REFRESHED: Text = Text::new("令牌刷新成功", "Token refreshed");
+pub const LOGGED_OUT: Text = Text::new("退出登录成功", "Logged out");
+pub const LOGGED_OUT_ALL: Text = Text::new("已退出所有设备", "Logged out on every device");
+pub const SESSION_ENDED: Text = Text::new("会话已结束", "Session ended");
+pub const SESSION_NOT_FOUND: Text = Text::new("会话不存在", "Session not found");
+pub const PASSWORD_CHANGED: Text = Text::new("密码修改成功", "Password changed");
+pub const WRONG_PASSWORD: Text = Text::new("原密码错误", "The current password is wrong");
+pub const SAME_PASSWORD: Text = Text::new(
+    "新密码不能与原密码相同",
+    "The new password must differ from the current one",
+);
+pub const USER_NOT_FOUND: Text = Text::new("用户不存在", "User not found");
+pub const BUSY: Text = Text::new("服务繁忙，请稍后重试", "Service busy, retry shortly");
+pub const UNAVAILABLE: Text = Text::new(
+    "服务暂时不可用，请稍后重试",
+    "Service temporarily unavailable, retry later",
+);
+pub const INTERNAL: Text = Text::new("服务器内部错误", "Internal server error");
+pub const CODE_EXPIRED: Text = Text::new(
+    "验证码无效或已过期，请重新获取",
+    "The code is invalid or has expired; request a new one",
+);
+pub const CODE_EXHAUSTED: Text = Text::new(
+    "验证码错误次数过多，请重新获取",
+    "Too many wrong codes; request a new one",
+);
+pub const TOO_MANY: Text = Text::new(
+    "请求过于频繁，请稍后再试",
+    "Too many requests, try again later",
+);
+pub const EMAIL_NOT_VERIFIED: Text = Text::new("邮箱尚未验证", "Email not verified");
+pub const EMAIL_VERIFIED: Text = Text::new("邮箱验证成功", "Email verified");
+pub const ACCOUNT_NOT_FOUND: Text = Text::new("账户不存在", "Account not found");
+pub const CONTACT_MISMATCH: Text = Text::new(
+    "联系方式与账户不匹配",
+    "The contact does not match the account",
+);
+pub const RESET_CODE_SENT: Text = Text::new("验证码已发送", "Code sent");
+pub const PASSWORD_RESET: Text = Text::new(
+    "密码已重置，请重新登录",
+    "Password reset; please log in again",
+);
+pub const VERIFICATION_SENT: Text = Text::new(
+    "如果该邮箱已注册且尚未验证，验证邮件已发送",
+    "If the address is registered and not yet verified, a verification mail has been sent",
+);
+pub const VERIFY_PAGE_TITLE: Text = Text::new("验证邮箱", "Verify your email");
+pub const VERIFY_PAGE_TEXT: Text = Text::new(
+    "点击下面的按钮完成邮箱验证。",
+    "Press the button to confirm your email address.",
+);
+pub const VERIFY_PAGE_BUTTON: Text = Text::new("验证", "Confirm");
+pub const USER_DELETED: Text = Text::new("用户已删除", "User deleted");
+pub const USER_ENABLED: Text = Text::new("用户已启用", "User enabled");
+pub const USER_DISABLED: Text = Text::new(
+    "用户已禁用，其所有会话已撤销",
+    "User disabled; all their sessions are revoked",
+);
+pub const ROLE_GRANTED: Text = Text::new("角色已授予", "Role granted");
+pub const ROLE_REVOKED: Text = Text::new("角色已移除", "Role removed");
+pub const SESSIONS_REVOKED: Text = Text::new("会话已全部撤销", "All sessions revoked");
+
+// Seed 001 (`/Auth/*`), whose client reads `Code`.
+pub const L_INCOMPLETE: Text = Text::new("参数不完整或格式错误", "Missing or malformed parameters");
+pub const L_EXISTS: Text = Text::new("用户已存在", "User already exists");
+pub const L_LOGIN_FAILED: Text = Text::new(
+    "登录失败，邮箱或密码错误",
+    "Login failed: wrong email or password",
+);
+pub const L_DISABLED: Text = Text::new(
+    "认证失败：账户已被禁用",
+    "Authentication failed: account disabled",
+);
+pub const L_NOT_VERIFIED: Text = Text::new(
+    "认证失败：邮箱尚未验证",
+    "Authentication failed: email not verified",
+);
+pub const L_AUTH_FAILED: Text = Text::new("认证失败", "Authentication failed");
+pub const L_NO_USER: Text = Text::new("用户不存在", "User does not exist");
+pub const L_CODE_WRONG: Text = Text::new("验证码错误", "Wrong verification code");
+pub const L_CODE_EXPIRED: Text = Text::new(
+    "验证码已过期或已失效，请重新获取",
+    "The code has expired or was used; request a new one",
+);
+pub const L_DB: Text = Text::new("数据库连接错误", "Database connection error");
+pub const L_NOT_OBJECT: Text = Text::new(
+    "参数不完整：请求体必须是 JSON 对象",
+    "Missing parameters: the body must be a JSON object",
+);
+pub const L_BODY_READ: Text = Text::new(
+    "参数不完整：读取请求体失败",
+    "Missing parameters: the body could not be read",
+);
+pub const L_ADMIN_LOGGED_IN: Text =
+    Text::new("超级管理员登录成功", "Super administrator logged in");
+pub const L_CODE_SENT: Text = Text::new("验证码已发送，请查收邮件", "Code sent, check your mail");
+pub const L_SIGNED_UP: Text = Text::new("注册成功", "Signed up");
+pub const L_TOKEN_OK: Text = Text::new("Token有效", "Token valid");
+pub const L_TOKEN_BAD: Text = Text::new("Token无效或已过期", "Token invalid or expired");
+
+// Seed 002 (`/api/v1/auth`), English by default.
+pub const V1_INVALID: Text = Text::new("请求参数无效", "invalid request");
+pub const V1_EXISTS: Text = Text::new("用户已存在", "user already exists");
+pub const V1_BAD_CREDENTIALS: Text = Text::new(
+    "凭据无效，邮箱或密码错误",
+    "Invalid credentials, incorrect email or password",
+);
+pub const V1_DISABLED: Text = Text::new("账户已被禁用", "Account disabled");
+pub const V1_NOT_VERIFIED: Text = Text::new("邮箱尚未验证", "Email not verified");
+pub const V1_MISSING_TOKEN: Text = Text::new("缺少令牌", "Missing token");
+pub const V1_TOKEN_EXPIRED: Text = Text::new("令牌已过期", "Token expired");
+pub const V1_INVALID_TOKEN: Text = Text::new("令牌无效", "Invalid token");
+pub const V1_USER_NOT_FOUND: Text = Text::new("用户不存在", "User not found");
+pub const V1_LINK_BAD: Text = Text::new("令牌无效或已过期", "invalid or expired token");
+pub const V1_TOO_MANY: Text = Text::new("请求过于频繁", "Too many requests");
+pub const V1_BUSY: Text = Text::new("服务繁忙，请稍后重试", "Service busy, retry shortly");
+pub const V1_UNAVAILABLE: Text = Text::new("服务不可用", "Service unavailable");
+pub const V1_INTERNAL: Text = Text::new("服务器内部错误", "Internal server error");
+pub const V1_FORBIDDEN: Text = Text::new("禁止访问", "Forbidden");
+pub const V1_BAD_REQUEST: Text = Text::new("请求错误", "Bad request");
+pub const V1_TOO_LARGE: Text = Text::new("请求体过大", "Request body too large");
+pub const V1_NOT_OBJECT: Text = Text::new(
+    "请求体必须是 JSON 对象",
+    "Request body must be a JSON object",
+);
+pub const V1_BODY_READ: Text = Text::new("读取请求体失败", "Request body could not be read");
+pub const V1_CREATED: Text = Text::new(
+    "用户已创建，验证邮件已发送",
+    "user created, verification email sent",
+);
+pub const V1_VERIFIED: Text = Text::new("邮箱验证成功", "email verified successfully");
+pub const V1_ALREADY_VERIFIED: Text = Text::new("邮箱已验证", "already verified");
+pub const V1_LINK_USER_NOT_FOUND: Text = Text::new("用户不存在", "user not found");
+pub const V1_LOGGED_IN: Text = Text::new("登录成功", "login successful");
+
+/// "Wrong code, N tries left".
+pub fn code_wrong(remaining: u32) -> String {
+    if zh() {
+        format!("验证码错误，还可尝试 {remaining} 次")
+    } else {
+        format!("Wrong code, {remaining} tries left")
+    }
+}
+
+/// "This username/email/… is taken".
+pub fn taken(field: &str) -> &'static str {
+    let t = match field {
+        "username" => Text::new("用户名已存在", "Username already exists"),
+        "email" => Text::new("邮箱已被注册", "Email already registered"),
+        "id" => Text::new("用户 ID 已存在", "User ID already exists"),
+        _ => Text::new("手机号已被注册", "Phone number already registered"),
+    };
+    t.get()
 }
 
 fn label(field: &str) -> &str {
-    match field {
-        "username" => "用户名",
-        "email" => "邮箱",
-        "password" => "密码",
-        "phone" => "手机号",
-        "role" => "角色",
-        "old_password" => "原密码",
-        "new_password" => "新密码",
-        "refresh_token" => "刷新令牌",
-        "Email" => "邮箱",
-        "Password" => "密码",
-        "Name" => "用户名",
-        "VerifyCode" => "验证码",
-        other => other,
-    }
+    let t = match field {
+        "username" | "Name" => Text::new("用户名", "Username"),
+        "email" | "Email" => Text::new("邮箱", "Email"),
+        "password" | "Password" => Text::new("密码", "Password"),
+        "phone" => Text::new("手机号", "Phone"),
+        "role" => Text::new("角色", "Role"),
+        "old_password" => Text::new("原密码", "Current password"),
+        "new_password" => Text::new("新密码", "New password"),
+        "refresh_token" => Text::new("刷新令牌", "Refresh token"),
+        "VerifyCode" => Text::new("验证码", "Verification code"),
+        other => return other,
+    };
+    t.get()
 }
 
-/// The message for one refused field, in the words seed 004 uses.
+/// The message for one refused field, in the words seed 004 uses (zh-CN).
 pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
     let l = label(field);
-    match issue {
-        FieldIssue::Required => format!("{l}不能为空"),
-        FieldIssue::NotAString => format!("{l}必须是字符串"),
-        FieldIssue::Length { min, max } => format!("{l}长度必须在{min}-{max}个字符之间"),
-        FieldIssue::UsernameCharacters if field == "role" => "角色名称格式不正确".to_owned(),
-        FieldIssue::UsernameCharacters => "用户名只能包含字母、数字、下划线、连字符和点".to_owned(),
-        FieldIssue::UsernameAllDigits => "用户名不能全为数字".to_owned(),
-        FieldIssue::EmailFormat => "邮箱格式不正确".to_owned(),
-        FieldIssue::PhoneFormat => "手机号格式不正确".to_owned(),
-        FieldIssue::RoleNotAllowed { allowed } => {
-            format!("角色必须是以下之一: {}", allowed.join(", "))
+    if zh() {
+        match issue {
+            FieldIssue::Required => format!("{l}不能为空"),
+            FieldIssue::NotAString => format!("{l}必须是字符串"),
+            FieldIssue::Length { min, max } => format!("{l}长度必须在{min}-{max}个字符之间"),
+            FieldIssue::UsernameCharacters if field == "role" => "角色名称格式不正确".to_owned(),
+            FieldIssue::UsernameCharacters => {
+                "用户名只能包含字母、数字、下划线、连字符和点".to_owned()
+            }
+            FieldIssue::UsernameAllDigits => "用户名不能全为数字".to_owned(),
+            FieldIssue::EmailFormat => "邮箱格式不正确".to_owned(),
+            FieldIssue::PhoneFormat => "手机号格式不正确".to_owned(),
+            FieldIssue::RoleNotAllowed { allowed } => {
+                format!("角色必须是以下之一: {}", allowed.join(", "))
+            }
+            FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
+            FieldIssue::ControlCharacters => format!("{l}不能包含控制字符"),
+            FieldIssue::PasswordTooCommon => format!("{l}过于常见，请换一个"),
+            FieldIssue::PasswordContainsIdentity => format!("{l}不能包含用户名或邮箱"),
         }
-        FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
-        FieldIssue::ControlCharacters => format!("{l}不能包含控制字符"),
-        FieldIssue::PasswordTooCommon => format!("{l}过于常见，请换一个"),
-        FieldIssue::PasswordContainsIdentity => format!("{l}不能包含用户名或邮箱"),
+    } else {
+        match issue {
+            FieldIssue::Required => format!("{l} is required"),
+            FieldIssue::NotAString => format!("{l} must be a string"),
+            FieldIssue::Length { min, max } => {
+                format!("{l} must be {min}-{max} characters long")
+            }
+            FieldIssue::UsernameCharacters if field == "role" => "Invalid role name".to_owned(),
+            FieldIssue::UsernameCharacters => {
+                "Username may contain only letters, digits, underscores, hyphens and dots"
+                    .to_owned()
+            }
+            FieldIssue::UsernameAllDigits => "Username cannot be all digits".to_owned(),
+            FieldIssue::EmailFormat => "Invalid email address".to_owned(),
+            FieldIssue::PhoneFormat => "Invalid phone number".to_owned(),
+            FieldIssue::RoleNotAllowed { allowed } => {
+                format!("Role must be one of: {}", allowed.join(", "))
+            }
+            FieldIssue::PasswordComposition => {
+                format!("{l} must contain an upper-case letter, a lower-case letter and a digit")
+            }
+            FieldIssue::ControlCharacters => format!("{l} must not contain control characters"),
+            FieldIssue::PasswordTooCommon => format!("{l} is too common, choose another"),
+            FieldIssue::PasswordContainsIdentity => {
+                format!("{l} must not contain the username or email")
+            }
+        }
     }
 }

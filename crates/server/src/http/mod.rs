@@ -182,7 +182,7 @@ pub async fn metrics(metrics: web::Data<crate::metrics::Metrics>) -> HttpRespons
 
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"Code": 200, "Msg": "成功", "status": "ok"}))
+    HttpResponse::Ok().json(json!({"Code": 200, "Msg": messages::OK.get(), "status": "ok"}))
 }
 
 /// A request id fit to echo: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
@@ -235,11 +235,19 @@ where
         .app_data::<web::Data<crate::metrics::Metrics>>()
         .cloned();
     let method = req.method().to_string();
+    let lang = messages::negotiate(
+        req.path(),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+        req.app_data::<web::Data<DefaultLocale>>()
+            .map_or_else(Default::default, |d| d.0),
+    );
     let fut = {
         let _entered = span.enter();
         srv.call(req)
     };
-    async move {
+    let fut = async move {
         let mut res = fut.await?;
         if let Some(m) = &metrics {
             let route = res
@@ -275,9 +283,13 @@ where
             }
         }
         Ok(res)
-    }
-    .instrument(span)
+    };
+    messages::scope(lang, fut.instrument(span))
 }
+
+/// `DEFAULT_LOCALE`, as app data for [`around_request`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultLocale(pub tessera_domain::mail::Locale);
 
 /// Every route and its methods (`OPTIONS` answers any path). A test checks
 /// that each entry is served; a path listed here called with another method
@@ -347,16 +359,17 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         let allow = format!("{}, OPTIONS", methods.join(", "));
         let text = format!("{} {}", req.method(), path);
         let mut r = if legacy {
-            HttpResponse::MethodNotAllowed().json(json!({"Code": 405, "Msg": "请求方法不允许"}))
+            HttpResponse::MethodNotAllowed()
+                .json(json!({"Code": 405, "Msg": messages::METHOD_NOT_ALLOWED.get()}))
         } else if v1 {
             HttpResponse::MethodNotAllowed()
-                .json(json!({"error": "Method not allowed", "message": "Method not allowed"}))
+                .json(json!({"error": messages::METHOD_NOT_ALLOWED.get(), "message": messages::METHOD_NOT_ALLOWED.get()}))
         } else {
             modern::error_body(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                messages::METHOD_NOT_ALLOWED,
-                &format!("{} {text}", messages::METHOD_NOT_ALLOWED),
+                messages::METHOD_NOT_ALLOWED.get(),
+                &format!("{} {text}", messages::METHOD_NOT_ALLOWED.get()),
             )
         };
         if let Ok(v) = header::HeaderValue::from_str(&allow) {
@@ -365,17 +378,24 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         return r;
     }
     if legacy {
-        return HttpResponse::NotFound().json(json!({"Code": 404, "Msg": messages::NOT_FOUND}));
+        return HttpResponse::NotFound()
+            .json(json!({"Code": 404, "Msg": messages::NOT_FOUND.get()}));
     }
     if v1 {
-        return HttpResponse::NotFound()
-            .json(json!({"error": "Not found", "message": "Not found"}));
+        return HttpResponse::NotFound().json(
+            json!({"error": messages::NOT_FOUND.get(), "message": messages::NOT_FOUND.get()}),
+        );
     }
     modern::error_body(
         StatusCode::NOT_FOUND,
         "not_found",
-        messages::NOT_FOUND,
-        &format!("{} {} {}", messages::NOT_FOUND, req.method(), req.path()),
+        messages::NOT_FOUND.get(),
+        &format!(
+            "{} {} {}",
+            messages::NOT_FOUND.get(),
+            req.method(),
+            req.path()
+        ),
     )
 }
 
@@ -453,13 +473,11 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
     }
 }
 
-/// The language the client asks for (`Accept-Language`), else the configured default.
-pub fn locale<P: Ports>(req: &HttpRequest, state: &AppState<P>) -> tessera_domain::mail::Locale {
-    let header = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    tessera_domain::mail::Locale::negotiate(header, state.auth.settings().mail.default_locale)
+/// The language of this request (chosen from `Accept-Language` by
+/// [`around_request`]; see [`messages::negotiate`]), for mail it sends.
+#[must_use]
+pub fn locale() -> tessera_domain::mail::Locale {
+    messages::current()
 }
 
 /// Accepts the request's bearer access token, remembering where the request

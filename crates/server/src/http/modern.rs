@@ -99,17 +99,21 @@ fn token_error(problem: TokenProblem) -> HttpResponse {
     let (code, error, flask) = match problem {
         TokenProblem::Missing => (
             "token_missing",
-            m::TOKEN_MISSING,
+            m::TOKEN_MISSING.get(),
             "Missing Authorization Header",
         ),
-        TokenProblem::Invalid => ("token_invalid", m::TOKEN_INVALID, "Invalid token"),
-        TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED, "Token has expired"),
+        TokenProblem::Invalid => ("token_invalid", m::TOKEN_INVALID.get(), "Invalid token"),
+        TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED.get(), "Token has expired"),
         TokenProblem::NotYetValid => (
             "token_not_yet_valid",
-            m::TOKEN_NOT_YET_VALID,
+            m::TOKEN_NOT_YET_VALID.get(),
             "The token is not yet valid (nbf)",
         ),
-        TokenProblem::Revoked => ("token_revoked", m::TOKEN_REVOKED, "Token has been revoked"),
+        TokenProblem::Revoked => (
+            "token_revoked",
+            m::TOKEN_REVOKED.get(),
+            "Token has been revoked",
+        ),
     };
     HttpResponse::Unauthorized()
         .insert_header((
@@ -138,9 +142,9 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
         })
         .collect();
     HttpResponse::BadRequest().json(json!({
-        "error": m::VALIDATION,
-        "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.to_owned()),
-        "msg": m::VALIDATION_DETAIL,
+        "error": m::VALIDATION.get(),
+        "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned()),
+        "msg": m::VALIDATION_DETAIL.get(),
         "code": "validation_failed",
         "details": details,
         "errors": flat,
@@ -173,14 +177,18 @@ impl ApiError {
             Self::Body(BodyError::TooLarge) => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                m::BODY_TOO_LARGE,
+                m::BODY_TOO_LARGE.get(),
             ),
-            Self::Body(BodyError::NotJson | BodyError::NotObject) => {
-                simple(StatusCode::BAD_REQUEST, "invalid_json", m::INVALID_JSON)
-            }
-            Self::Body(BodyError::Read) => {
-                simple(StatusCode::BAD_REQUEST, "body_unreadable", m::BODY_READ)
-            }
+            Self::Body(BodyError::NotJson | BodyError::NotObject) => simple(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                m::INVALID_JSON.get(),
+            ),
+            Self::Body(BodyError::Read) => simple(
+                StatusCode::BAD_REQUEST,
+                "body_unreadable",
+                m::BODY_READ.get(),
+            ),
             Self::Auth(e) => auth_error(e),
         }
     }
@@ -199,56 +207,70 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::InvalidCredentials => simple(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
-            m::INVALID_CREDENTIALS,
+            m::INVALID_CREDENTIALS.get(),
         ),
         AuthError::AccountDisabled => simple(
             StatusCode::FORBIDDEN,
             "account_disabled",
-            m::ACCOUNT_DISABLED,
+            m::ACCOUNT_DISABLED.get(),
         ),
         AuthError::Token(p) => token_error(*p),
         AuthError::RefreshReused => simple(
             StatusCode::UNAUTHORIZED,
             "refresh_token_reused",
-            m::REFRESH_REUSED,
+            m::REFRESH_REUSED.get(),
         ),
-        AuthError::WrongPassword => {
-            simple(StatusCode::BAD_REQUEST, "wrong_password", m::WRONG_PASSWORD)
-        }
-        AuthError::SamePassword => {
-            simple(StatusCode::BAD_REQUEST, "same_password", m::SAME_PASSWORD)
-        }
+        AuthError::WrongPassword => simple(
+            StatusCode::BAD_REQUEST,
+            "wrong_password",
+            m::WRONG_PASSWORD.get(),
+        ),
+        AuthError::SamePassword => simple(
+            StatusCode::BAD_REQUEST,
+            "same_password",
+            m::SAME_PASSWORD.get(),
+        ),
         AuthError::Forbidden(permission) => HttpResponse::Forbidden().json(json!({
-            "error": m::FORBIDDEN, "message": m::FORBIDDEN, "msg": m::FORBIDDEN,
+            "error": m::FORBIDDEN.get(), "message": m::FORBIDDEN.get(), "msg": m::FORBIDDEN.get(),
             "code": "forbidden", "permission": permission,
         })),
         AuthError::SessionNotFound => simple(
             StatusCode::NOT_FOUND,
             "session_not_found",
-            m::SESSION_NOT_FOUND,
+            m::SESSION_NOT_FOUND.get(),
         ),
-        AuthError::SelfLockout => simple(StatusCode::BAD_REQUEST, "self_lockout", m::SELF_LOCKOUT),
+        AuthError::SelfLockout => simple(
+            StatusCode::BAD_REQUEST,
+            "self_lockout",
+            m::SELF_LOCKOUT.get(),
+        ),
         AuthError::UserNotFound => simple(
             StatusCode::UNAUTHORIZED,
             "user_not_found",
-            m::USER_NOT_FOUND,
+            m::USER_NOT_FOUND.get(),
         ),
-        AuthError::CodeExpired => simple(StatusCode::BAD_REQUEST, "code_expired", m::CODE_EXPIRED),
+        AuthError::CodeExpired => simple(
+            StatusCode::BAD_REQUEST,
+            "code_expired",
+            m::CODE_EXPIRED.get(),
+        ),
         AuthError::CodeWrong { remaining } => {
             let text = m::code_wrong(*remaining);
             HttpResponse::BadRequest().json(json!({
                 "error": text, "message": text, "msg": text, "code": "code_wrong", "remaining_attempts": remaining,
             }))
         }
-        AuthError::CodeExhausted => {
-            simple(StatusCode::BAD_REQUEST, "code_exhausted", m::CODE_EXHAUSTED)
-        }
+        AuthError::CodeExhausted => simple(
+            StatusCode::BAD_REQUEST,
+            "code_exhausted",
+            m::CODE_EXHAUSTED.get(),
+        ),
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,
         } => {
             let mut r = HttpResponse::TooManyRequests().json(json!({
-                "error": m::TOO_MANY, "message": m::TOO_MANY, "msg": m::TOO_MANY,
+                "error": m::TOO_MANY.get(), "message": m::TOO_MANY.get(), "msg": m::TOO_MANY.get(),
                 "code": "too_many_requests", "retry_after": retry_after_secs,
             }));
             super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
@@ -257,20 +279,20 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::AccountNotFound => simple(
             StatusCode::NOT_FOUND,
             "account_not_found",
-            m::ACCOUNT_NOT_FOUND,
+            m::ACCOUNT_NOT_FOUND.get(),
         ),
         AuthError::ContactMismatch => simple(
             StatusCode::BAD_REQUEST,
             "contact_mismatch",
-            m::CONTACT_MISMATCH,
+            m::CONTACT_MISMATCH.get(),
         ),
         AuthError::EmailNotVerified => simple(
             StatusCode::FORBIDDEN,
             "email_not_verified",
-            m::EMAIL_NOT_VERIFIED,
+            m::EMAIL_NOT_VERIFIED.get(),
         ),
         AuthError::Busy => {
-            let mut r = simple(StatusCode::SERVICE_UNAVAILABLE, "busy", m::BUSY);
+            let mut r = simple(StatusCode::SERVICE_UNAVAILABLE, "busy", m::BUSY.get());
             r.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from_static("1"),
@@ -280,12 +302,12 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::Unavailable(_) => simple(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
-            m::UNAVAILABLE,
+            m::UNAVAILABLE.get(),
         ),
         AuthError::Internal(_) => simple(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
-            m::INTERNAL,
+            m::INTERNAL.get(),
         ),
     }
 }
@@ -352,13 +374,10 @@ async fn register<P: Ports>(
         all.absorb(type_errors);
         return Err(all.into());
     }
-    let user = state
-        .auth
-        .register(&form, super::locale(&req, &state))
-        .await?;
+    let user = state.auth.register(&form, super::locale()).await?;
     Ok(HttpResponse::Created().json(json!({
-        "message": m::REGISTERED,
-        "msg": m::REGISTERED,
+        "message": m::REGISTERED.get(),
+        "msg": m::REGISTERED.get(),
         "user": user_json(&user),
     })))
 }
@@ -389,7 +408,7 @@ async fn login<P: Ports>(
         )
         .await?;
     let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
-    let mut body = pair_json(m::LOGGED_IN, &out.tokens, refresh_expires_in);
+    let mut body = pair_json(m::LOGGED_IN.get(), &out.tokens, refresh_expires_in);
     body.insert("user".into(), user_json(&out.user));
     Ok(HttpResponse::Ok().json(body))
 }
@@ -443,7 +462,7 @@ async fn refresh<P: Ports>(
             .refresh_from(&token, client_info(&req, &state.trusted_proxies))
             .await?;
         let ttl = state.auth.settings().refresh_ttl.num_seconds();
-        return Ok(HttpResponse::Ok().json(pair_json(m::REFRESHED, &pair, ttl)));
+        return Ok(HttpResponse::Ok().json(pair_json(m::REFRESHED.get(), &pair, ttl)));
     }
     let auth = state
         .auth
@@ -451,8 +470,8 @@ async fn refresh<P: Ports>(
         .await?;
     let (_, access) = state.auth.refresh_access(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "message": m::REFRESHED,
-        "msg": m::REFRESHED,
+        "message": m::REFRESHED.get(),
+        "msg": m::REFRESHED.get(),
         "access_token": access.token.expose(),
         "token_type": "Bearer",
         "expires_in": access.expires_in,
@@ -463,7 +482,10 @@ async fn refresh<P: Ports>(
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let auth = super::authenticate(&state, &req).await?;
     state.auth.logout(&auth).await?;
-    Ok(HttpResponse::Ok().json(json!({"message": m::LOGGED_OUT, "msg": m::LOGGED_OUT})))
+    Ok(
+        HttpResponse::Ok()
+            .json(json!({"message": m::LOGGED_OUT.get(), "msg": m::LOGGED_OUT.get()})),
+    )
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
@@ -471,7 +493,7 @@ async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpR
     let auth = super::authenticate(&state, &req).await?;
     let revoked = state.auth.logout_all(&auth).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "message": m::LOGGED_OUT_ALL, "msg": m::LOGGED_OUT_ALL, "revoked": revoked,
+        "message": m::LOGGED_OUT_ALL.get(), "msg": m::LOGGED_OUT_ALL.get(), "revoked": revoked,
     })))
 }
 
@@ -509,7 +531,8 @@ async fn delete_session<P: Ports>(
         .auth
         .revoke_own_session(&auth, tessera_domain::session::SessionId(id))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"message": m::SESSION_ENDED, "msg": m::SESSION_ENDED})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": m::SESSION_ENDED.get(), "msg": m::SESSION_ENDED.get()})))
 }
 
 async fn change_password<P: Ports>(
@@ -527,17 +550,10 @@ async fn change_password<P: Ports>(
     }
     state
         .auth
-        .change_password(
-            &auth,
-            old.as_deref(),
-            new.as_deref(),
-            super::locale(&req, &state),
-        )
+        .change_password(&auth, old.as_deref(), new.as_deref(), super::locale())
         .await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(json!({"message": m::PASSWORD_CHANGED, "msg": m::PASSWORD_CHANGED})),
-    )
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": m::PASSWORD_CHANGED.get(), "msg": m::PASSWORD_CHANGED.get()})))
 }
 
 /// `POST /api/auth/verify-email` with `{email, code}` or `{token}`.
@@ -565,7 +581,7 @@ async fn verify_email<P: Ports>(
         }
     };
     Ok(HttpResponse::Ok().json(
-        json!({"message": m::EMAIL_VERIFIED, "msg": m::EMAIL_VERIFIED, "user": user_json(&user)}),
+        json!({"message": m::EMAIL_VERIFIED.get(), "msg": m::EMAIL_VERIFIED.get(), "user": user_json(&user)}),
     ))
 }
 
@@ -585,10 +601,10 @@ async fn resend_verification<P: Ports>(
     }
     state
         .auth
-        .resend_verification(email.as_deref(), super::locale(&req, &state))
+        .resend_verification(email.as_deref(), super::locale())
         .await?;
     Ok(HttpResponse::Ok()
-        .json(json!({"message": m::VERIFICATION_SENT, "msg": m::VERIFICATION_SENT})))
+        .json(json!({"message": m::VERIFICATION_SENT.get(), "msg": m::VERIFICATION_SENT.get()})))
 }
 
 fn html_escape(s: &str) -> String {
@@ -624,17 +640,19 @@ async fn verify_email_page<P: Ports>(
         return page(
             StatusCode::BAD_REQUEST,
             product,
-            &format!("<p>{}</p>", m::CODE_EXPIRED),
+            &format!("<p>{}</p>", m::CODE_EXPIRED.get()),
         );
     };
     page(
         StatusCode::OK,
-        &format!("{product} · 验证邮箱 / Verify your email"),
+        &format!("{product} · {}", m::VERIFY_PAGE_TITLE.get()),
         &format!(
-            "<p>点击下面的按钮完成邮箱验证。<br>Press the button to confirm your email address.</p>\
+            "<p>{}</p>\
              <form method=\"post\" action=\"verify-email/confirm\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">验证 / Confirm</button></form>",
-            html_escape(token)
+             <button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">{}</button></form>",
+            m::VERIFY_PAGE_TEXT.get(),
+            html_escape(token),
+            m::VERIFY_PAGE_BUTTON.get()
         ),
     )
 }
@@ -658,8 +676,8 @@ async fn verify_email_confirm<P: Ports>(
             StatusCode::OK,
             &product,
             &format!(
-                "<p>{} ({})</p><p>Your email address is confirmed.</p>",
-                m::EMAIL_VERIFIED,
+                "<p>{} ({})</p>",
+                m::EMAIL_VERIFIED.get(),
                 html_escape(user.email.as_str())
             ),
         ),
@@ -668,16 +686,13 @@ async fn verify_email_confirm<P: Ports>(
             page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &product,
-                &format!("<p>{}</p>", m::UNAVAILABLE),
+                &format!("<p>{}</p>", m::UNAVAILABLE.get()),
             )
         }
         Err(_) => page(
             StatusCode::BAD_REQUEST,
             &product,
-            &format!(
-                "<p>{}</p><p>The link is invalid, used or expired.</p>",
-                m::CODE_EXPIRED
-            ),
+            &format!("<p>{}</p>", m::CODE_EXPIRED.get()),
         ),
     }
 }
@@ -723,10 +738,10 @@ async fn request_reset_code<P: Ports>(
         .auth
         .request_reset_code(
             fields.form(&client_info(&req, &state.trusted_proxies)),
-            super::locale(&req, &state),
+            super::locale(),
         )
         .await?;
-    let mut out = json!({"message": m::RESET_CODE_SENT, "msg": m::RESET_CODE_SENT, "expires_in": issued.expires_in});
+    let mut out = json!({"message": m::RESET_CODE_SENT.get(), "msg": m::RESET_CODE_SENT.get(), "expires_in": issued.expires_in});
     if let (Some(code), Value::Object(map)) = (issued.debug_code, &mut out) {
         map.insert("debug_code".into(), json!(code));
     }
@@ -754,8 +769,9 @@ async fn reset_password<P: Ports>(
             fields.form(&client_info(&req, &state.trusted_proxies)),
             code.as_deref(),
             new_password.as_deref(),
-            super::locale(&req, &state),
+            super::locale(),
         )
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"message": m::PASSWORD_RESET, "msg": m::PASSWORD_RESET})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"message": m::PASSWORD_RESET.get(), "msg": m::PASSWORD_RESET.get()})))
 }

@@ -17,6 +17,7 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use crate::config::Bucket;
 
+use super::messages as m;
 use super::{AppState, BodyError, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
@@ -54,7 +55,7 @@ fn validation(v: &ValidationErrors) -> HttpResponse {
         })
         .collect();
     HttpResponse::BadRequest().json(json!({
-        "code": 4, "message": "invalid request", "error": "invalid request", "details": details,
+        "code": 4, "message": m::V1_INVALID.get(), "error": m::V1_INVALID.get(), "details": details,
     }))
 }
 
@@ -62,58 +63,64 @@ fn validation(v: &ValidationErrors) -> HttpResponse {
 fn refusal(e: &AuthError) -> HttpResponse {
     match e {
         AuthError::Validation(v) => validation(v),
-        AuthError::Conflict(_) => coded(StatusCode::BAD_REQUEST, 1, "user already exists"),
-        AuthError::InvalidCredentials => plain_error(
-            StatusCode::UNAUTHORIZED,
-            "Invalid credentials, incorrect email or password",
-        ),
-        AuthError::AccountDisabled => plain_error(StatusCode::FORBIDDEN, "Account disabled"),
-        AuthError::EmailNotVerified => plain_error(StatusCode::FORBIDDEN, "Email not verified"),
-        AuthError::Token(TokenProblem::Missing) => plain_error(StatusCode::UNAUTHORIZED, "Missing token"),
-        AuthError::Token(TokenProblem::Expired) => plain_error(StatusCode::UNAUTHORIZED, "Token expired"),
-        AuthError::Token(_) => plain_error(StatusCode::UNAUTHORIZED, "Invalid token"),
-        AuthError::UserNotFound => plain_error(StatusCode::NOT_FOUND, "User not found"),
+        AuthError::Conflict(_) => coded(StatusCode::BAD_REQUEST, 1, m::V1_EXISTS.get()),
+        AuthError::InvalidCredentials => {
+            plain_error(StatusCode::UNAUTHORIZED, m::V1_BAD_CREDENTIALS.get())
+        }
+        AuthError::AccountDisabled => plain_error(StatusCode::FORBIDDEN, m::V1_DISABLED.get()),
+        AuthError::EmailNotVerified => plain_error(StatusCode::FORBIDDEN, m::V1_NOT_VERIFIED.get()),
+        AuthError::Token(TokenProblem::Missing) => {
+            plain_error(StatusCode::UNAUTHORIZED, m::V1_MISSING_TOKEN.get())
+        }
+        AuthError::Token(TokenProblem::Expired) => {
+            plain_error(StatusCode::UNAUTHORIZED, m::V1_TOKEN_EXPIRED.get())
+        }
+        AuthError::Token(_) => plain_error(StatusCode::UNAUTHORIZED, m::V1_INVALID_TOKEN.get()),
+        AuthError::UserNotFound => plain_error(StatusCode::NOT_FOUND, m::V1_USER_NOT_FOUND.get()),
         AuthError::CodeExpired | AuthError::CodeWrong { .. } | AuthError::CodeExhausted => {
-            coded(StatusCode::BAD_REQUEST, 1, "invalid or expired token")
+            coded(StatusCode::BAD_REQUEST, 1, m::V1_LINK_BAD.get())
         }
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,
         } => {
             let mut r = HttpResponse::TooManyRequests()
-                .json(json!({"error": "Too many requests", "message": "Too many requests"}));
+                .json(json!({"error": m::V1_TOO_MANY.get(), "message": m::V1_TOO_MANY.get()}));
             super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::Busy => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
-            .json(json!({"error": "Service busy, retry shortly", "message": "Service busy, retry shortly"})),
+            .json(json!({"error": m::V1_BUSY.get(), "message": m::V1_BUSY.get()})),
         AuthError::Unavailable(cause) => {
             tracing::error!(%cause, "dependency unavailable");
-            plain_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable")
+            plain_error(StatusCode::SERVICE_UNAVAILABLE, m::V1_UNAVAILABLE.get())
         }
         AuthError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
-            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, m::V1_INTERNAL.get())
         }
-        AuthError::Forbidden(_) | AuthError::SelfLockout => plain_error(StatusCode::FORBIDDEN, "Forbidden"),
+        AuthError::Forbidden(_) | AuthError::SelfLockout => {
+            plain_error(StatusCode::FORBIDDEN, m::V1_FORBIDDEN.get())
+        }
         AuthError::RefreshReused
         | AuthError::SessionNotFound
         | AuthError::WrongPassword
         | AuthError::SamePassword
         | AuthError::AccountNotFound
-        | AuthError::ContactMismatch => plain_error(StatusCode::BAD_REQUEST, "Bad request"),
+        | AuthError::ContactMismatch => {
+            plain_error(StatusCode::BAD_REQUEST, m::V1_BAD_REQUEST.get())
+        }
     }
 }
 
 fn body_refusal(e: BodyError) -> HttpResponse {
     match e {
-        BodyError::TooLarge => plain_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
-        BodyError::NotJson | BodyError::NotObject => plain_error(
-            StatusCode::BAD_REQUEST,
-            "Request body must be a JSON object",
-        ),
-        BodyError::Read => plain_error(StatusCode::BAD_REQUEST, "Request body could not be read"),
+        BodyError::TooLarge => plain_error(StatusCode::PAYLOAD_TOO_LARGE, m::V1_TOO_LARGE.get()),
+        BodyError::NotJson | BodyError::NotObject => {
+            plain_error(StatusCode::BAD_REQUEST, m::V1_NOT_OBJECT.get())
+        }
+        BodyError::Read => plain_error(StatusCode::BAD_REQUEST, m::V1_BODY_READ.get()),
     }
 }
 
@@ -154,12 +161,12 @@ async fn register<P: Ports>(
     }
     match state
         .auth
-        .register_with(&form, locale(&req, &state), LinkStyle::V1)
+        .register_with(&form, locale(), LinkStyle::V1)
         .await
     {
         Ok(user) => HttpResponse::Created().json(json!({
             "code": 0,
-            "message": "user created, verification email sent",
+            "message": m::V1_CREATED.get(),
             "data": user_json(&user),
         })),
         Err(e) => refusal(&e),
@@ -177,14 +184,16 @@ async fn verify<P: Ports>(
     }
     match state.auth.verify_email_link(&token).await {
         Ok(VerifyLinkOutcome::Verified(_)) => {
-            HttpResponse::Ok().json(json!({"code": 0, "message": "email verified successfully"}))
+            HttpResponse::Ok().json(json!({"code": 0, "message": m::V1_VERIFIED.get()}))
         }
         Ok(VerifyLinkOutcome::AlreadyVerified) => {
-            HttpResponse::Ok().json(json!({"code": 3, "message": "already verified"}))
+            HttpResponse::Ok().json(json!({"code": 3, "message": m::V1_ALREADY_VERIFIED.get()}))
         }
-        Err(AuthError::UserNotFound) => coded(StatusCode::NOT_FOUND, 2, "user not found"),
+        Err(AuthError::UserNotFound) => {
+            coded(StatusCode::NOT_FOUND, 2, m::V1_LINK_USER_NOT_FOUND.get())
+        }
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_))) => refusal(&e),
-        Err(_) => coded(StatusCode::BAD_REQUEST, 1, "invalid or expired token"),
+        Err(_) => coded(StatusCode::BAD_REQUEST, 1, m::V1_LINK_BAD.get()),
     }
 }
 
@@ -225,7 +234,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     {
         Ok(out) => HttpResponse::Ok().json(json!({
             "code": 0,
-            "message": "login successful",
+            "message": m::V1_LOGGED_IN.get(),
             "token": out.tokens.access.token.expose(),
             "expires_in": out.tokens.access.expires_in,
             "data": {"user": user_json(&out.user)},

@@ -12,6 +12,7 @@ mod change_password;
 mod cli;
 mod faults;
 mod health;
+mod i18n;
 mod legacy;
 mod limits;
 mod login;
