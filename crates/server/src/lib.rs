@@ -6,6 +6,7 @@
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod ready;
 pub mod startup;
 pub mod telemetry;

@@ -52,6 +52,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print the OpenAPI 3.1 document (what `/openapi.json` serves) and exit.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +198,18 @@ async fn serve(mut config: Config, no_migrate: bool) -> Result<(), String> {
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        return match tessera_server::openapi::document().to_pretty_json() {
+            Ok(text) => {
+                println!("{text}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -244,6 +258,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
         Command::Calibrate { target_ms } => calibrate(&config, target_ms),
+        Command::Openapi => Ok(()),
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -115,6 +115,18 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     .route("/ready", web::get().to(ready::<P>))
     .route("/metrics", web::get().to(metrics))
     .route("/.well-known/jwks.json", web::get().to(jwks::<P>))
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        }),
+    )
+    .service(
+        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+            .url("/openapi.json", crate::openapi::document()),
+    )
     .service(web::scope("/api/auth").configure(modern::routes::<P>))
     .service(web::scope("/api/v1/auth").configure(v1::routes::<P>))
     .service(web::scope("/api/admin").configure(admin::routes::<P>))
@@ -299,6 +311,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/ready", &["GET"]),
     ("/metrics", &["GET"]),
     ("/.well-known/jwks.json", &["GET"]),
+    ("/openapi.json", &["GET"]),
+    ("/docs", &["GET"]),
+    ("/docs/", &["GET"]),
     ("/api/auth/register", &["POST"]),
     ("/api/auth/login", &["POST"]),
     ("/api/auth/profile", &["GET"]),

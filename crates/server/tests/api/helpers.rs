@@ -242,8 +242,12 @@ pub fn http_client() -> reqwest::Client {
 }
 
 /// A response's status and JSON body (any non-JSON body fails the test).
+///
+/// Every answer is also checked against the OpenAPI document
+/// ([`crate::contract::check`]).
 pub async fn parts(r: Response) -> (StatusCode, Value) {
     let status = r.status();
+    let path = r.url().path().to_owned();
     let ctype = r
         .headers()
         .get("content-type")
@@ -251,6 +255,7 @@ pub async fn parts(r: Response) -> (StatusCode, Value) {
     let text = r.text().await.unwrap();
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("{status}: not JSON ({ctype:?}): {text}"));
+    crate::contract::check(&path, status.as_u16(), &body);
     (status, body)
 }
 

@@ -1,0 +1,1377 @@
+//! The OpenAPI 3.1 description of every route of every dialect, built with
+//! utoipa from the schema types below and the operation table in [`document`].
+//! Served at `/openapi.json`, browsable at `/docs` (Swagger UI, vendored).
+//!
+//! The schema types describe the JSON the handlers write; they are never
+//! built. The API test suite checks every JSON answer it receives against
+//! this document (`tests/api/helpers.rs`, `parts`), and `tests/api/openapi.rs`
+//! checks that every route of [`crate::http::ROUTES`] is documented and the
+//! reverse. An object schema lists every key the route may send.
+#![allow(dead_code, non_snake_case)]
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, ObjectBuilder, OneOfBuilder,
+    OpenApi, OpenApiBuilder, Paths, Ref, RefOr, ResponseBuilder, Schema, SecurityRequirement, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+// ---------------------------------------------------------------- /api/auth
+
+/// A user as `/api/auth` and `/api/admin` show it.
+#[derive(ToSchema)]
+struct User {
+    /// Integer id (seeds 000, 003, 004).
+    id: i64,
+    /// Public UUID (seed 002's id).
+    uuid: String,
+    username: String,
+    email: String,
+    phone: Option<String>,
+    /// The primary role (seed 003).
+    role: String,
+    roles: Vec<String>,
+    is_active: bool,
+    email_verified: bool,
+    /// `YYYY-MM-DDTHH:MM:SS`, UTC.
+    created_at: String,
+}
+
+/// A user with the permissions of their roles (`GET /api/auth/me`, admin show).
+#[derive(ToSchema)]
+struct UserWithPermissions {
+    id: i64,
+    uuid: String,
+    username: String,
+    email: String,
+    phone: Option<String>,
+    role: String,
+    roles: Vec<String>,
+    is_active: bool,
+    email_verified: bool,
+    created_at: String,
+    permissions: Vec<String>,
+}
+
+/// Every `/api/auth` and `/api/admin` error. `code` is the stable machine
+/// name; `error`, `message` and `msg` are texts in the request's language
+/// (`msg` keeps Flask-JWT-Extended's English wording on token errors).
+#[derive(ToSchema)]
+struct Error {
+    error: String,
+    message: String,
+    msg: String,
+    /// e.g. `validation_failed`, `invalid_credentials`, `token_expired`, `username_taken`.
+    code: String,
+    /// Validation: texts per field (seed 004).
+    details: Option<BTreeMap<String, Vec<String>>>,
+    /// Validation: every text (seed 003).
+    errors: Option<Vec<String>>,
+    /// Validation: machine codes per field (`required`, `too_short`, …).
+    fields: Option<BTreeMap<String, Vec<String>>>,
+    /// Conflict: the field already taken.
+    field: Option<String>,
+    /// 429: seconds until the limit resets (also in `Retry-After`).
+    retry_after: Option<u64>,
+    /// Wrong code: tries left.
+    remaining_attempts: Option<u32>,
+    /// 403 on an admin route: the permission the caller lacks.
+    permission: Option<String>,
+}
+
+/// A text answer.
+#[derive(ToSchema)]
+struct Message {
+    message: String,
+    msg: String,
+}
+
+/// The access token block (seed 000's `auth`).
+#[derive(ToSchema)]
+struct AuthBlock {
+    token: String,
+    token_type: String,
+    expires_in: i64,
+}
+
+/// `POST /api/auth/login`.
+#[derive(ToSchema)]
+struct LoginResponse {
+    message: String,
+    msg: String,
+    access_token: String,
+    refresh_token: String,
+    token_type: String,
+    expires_in: i64,
+    refresh_expires_in: i64,
+    auth: AuthBlock,
+    user: User,
+}
+
+/// `POST /api/auth/refresh`: a rotated pair for a refresh token; a new access
+/// token only (no `refresh_token`) when called with an access token.
+#[derive(ToSchema)]
+struct RefreshResponse {
+    message: String,
+    msg: String,
+    access_token: String,
+    refresh_token: Option<String>,
+    token_type: String,
+    expires_in: i64,
+    refresh_expires_in: Option<i64>,
+    auth: AuthBlock,
+}
+
+/// A text and the user it concerns.
+#[derive(ToSchema)]
+struct UserMessage {
+    message: String,
+    msg: String,
+    user: User,
+}
+
+/// `GET /api/auth/me`.
+#[derive(ToSchema)]
+struct Me {
+    user: UserWithPermissions,
+}
+
+/// A text and how many sessions were revoked.
+#[derive(ToSchema)]
+struct Revoked {
+    message: String,
+    msg: String,
+    revoked: u64,
+}
+
+/// One session (a refresh-token family).
+#[derive(ToSchema)]
+struct Session {
+    id: String,
+    /// Whether the calling token belongs to it.
+    current: bool,
+    /// The `User-Agent` it logged in with.
+    device: Option<String>,
+    ip: Option<String>,
+    created_at: String,
+    last_used_at: String,
+    expires_at: String,
+}
+
+/// `GET /api/auth/sessions`.
+#[derive(ToSchema)]
+struct Sessions {
+    sessions: Vec<Session>,
+}
+
+/// `POST /api/auth/request-reset-code`.
+#[derive(ToSchema)]
+struct ResetCodeSent {
+    message: String,
+    msg: String,
+    expires_in: i64,
+    /// Only with `DEBUG_EXPOSE_CODES` outside production.
+    debug_code: Option<String>,
+}
+
+/// `GET /api/admin/users`.
+#[derive(ToSchema)]
+struct UserPage {
+    users: Vec<User>,
+    total: u64,
+    page: u64,
+    per_page: u64,
+    pages: u64,
+}
+
+/// `GET /api/admin/users/{id}`.
+#[derive(ToSchema)]
+struct AdminUser {
+    user: UserWithPermissions,
+}
+
+#[derive(ToSchema)]
+struct RegisterRequest {
+    username: String,
+    email: String,
+    password: String,
+    phone: Option<String>,
+    /// One of `REGISTRATION_ROLES` (seed 003).
+    role: Option<String>,
+}
+
+/// One of `identifier`, `username`, `email`, `phone` names the account.
+#[derive(ToSchema)]
+struct LoginRequest {
+    identifier: Option<String>,
+    username: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    password: String,
+}
+
+/// Or send the refresh token as `Authorization: Bearer`.
+#[derive(ToSchema)]
+struct RefreshRequest {
+    refresh_token: Option<String>,
+}
+
+#[derive(ToSchema)]
+struct ChangePasswordRequest {
+    old_password: String,
+    new_password: String,
+}
+
+/// `token` (from the link), or `email` and `code`.
+#[derive(ToSchema)]
+struct VerifyEmailRequest {
+    token: Option<String>,
+    email: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(ToSchema)]
+struct EmailRequest {
+    email: String,
+}
+
+/// Seed 003: `channel` is `email` or `phone`, `contact` the address or number on the account.
+#[derive(ToSchema)]
+struct ResetCodeRequest {
+    identifier: String,
+    channel: String,
+    contact: String,
+}
+
+#[derive(ToSchema)]
+struct ResetPasswordRequest {
+    identifier: String,
+    channel: String,
+    contact: String,
+    code: String,
+    new_password: String,
+}
+
+#[derive(ToSchema)]
+struct RoleRequest {
+    role: String,
+}
+
+// ------------------------------------------------------------- /api/v1/auth
+
+/// A user as seed 002 shows it.
+#[derive(ToSchema)]
+struct V1User {
+    /// UUID.
+    id: String,
+    /// The integer id the other dialects use.
+    user_id: i64,
+    email: String,
+    username: String,
+    /// RFC 3339 (`+00:00`).
+    created_at: String,
+    is_verified: bool,
+}
+
+/// Seed 002's errors: `{error}` or `{code, message}`; both keys are always sent.
+#[derive(ToSchema)]
+struct V1Error {
+    error: String,
+    message: String,
+    /// 1: exists / bad link, 2: user not found, 4: validation.
+    code: Option<u8>,
+    /// Validation: machine codes per field.
+    details: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// `POST /api/v1/auth/register` (201).
+#[derive(ToSchema)]
+struct V1Registered {
+    code: u8,
+    message: String,
+    data: V1User,
+}
+
+/// `GET /api/v1/auth/verify/{token}`: code 0 verified, 3 already verified.
+#[derive(ToSchema)]
+struct V1Verified {
+    code: u8,
+    message: String,
+}
+
+#[derive(ToSchema)]
+struct V1UserData {
+    user: V1User,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(ToSchema)]
+struct V1Login {
+    code: u8,
+    message: String,
+    token: String,
+    expires_in: i64,
+    data: V1UserData,
+}
+
+#[derive(ToSchema)]
+struct V1Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(ToSchema)]
+struct V1RegisterRequest {
+    username: String,
+    email: String,
+    password: String,
+}
+
+// ------------------------------------------------------------------ /Auth/*
+
+/// Seed 001: HTTP 200 `{Code, Msg}`; clients read `Code` (see docs/api.md).
+#[derive(ToSchema)]
+struct LegacyAnswer {
+    Code: u16,
+    Msg: String,
+    /// 429 only: seconds to wait.
+    RetryAfter: Option<u64>,
+}
+
+/// `POST /Auth/Login`: `Code` 200 (202 for `super_admin`) with a token, or
+/// 501 with `Token` and `UserID` null.
+#[derive(ToSchema)]
+struct LegacyLogin {
+    Code: u16,
+    Msg: String,
+    Token: Option<String>,
+    UserID: Option<i64>,
+    RefreshToken: Option<String>,
+    ExpiresIn: Option<i64>,
+}
+
+/// `POST /Auth/Verify` success.
+#[derive(ToSchema)]
+struct LegacySignedUp {
+    Code: u16,
+    Msg: String,
+    UserID: i64,
+    Name: String,
+}
+
+/// `GET /CheckJWTToken` success.
+#[derive(ToSchema)]
+struct LegacyTokenOk {
+    Code: u16,
+    Msg: String,
+    /// The account's email.
+    User: String,
+    UserID: i64,
+}
+
+#[derive(ToSchema)]
+struct LegacyLoginRequest {
+    Email: String,
+    /// The password, or its SM3 hex digest (seed 001's client hashes).
+    Password: String,
+}
+
+#[derive(ToSchema)]
+struct LegacySignRequest {
+    Name: String,
+    Email: String,
+    Password: String,
+}
+
+#[derive(ToSchema)]
+struct LegacyVerifyRequest {
+    Name: String,
+    Email: String,
+    Password: String,
+    VerifyCode: String,
+}
+
+#[derive(ToSchema)]
+struct LegacyEmailRequest {
+    Email: String,
+}
+
+#[derive(ToSchema)]
+struct LegacyUpdatePasswordRequest {
+    Email: String,
+    Password: String,
+    VerifyCode: String,
+}
+
+// --------------------------------------------------------------- operations
+
+/// `GET /health` (seed 001's shape plus `status`).
+#[derive(ToSchema)]
+struct Health {
+    Code: u16,
+    Msg: String,
+    status: String,
+}
+
+/// One dependency's state.
+#[derive(ToSchema)]
+struct Check {
+    /// `up`, `down` or `not_configured`.
+    status: String,
+    latency_ms: Option<u64>,
+}
+
+/// `GET /ready`.
+#[derive(ToSchema)]
+struct Ready {
+    /// `ready` or `not_ready`.
+    status: String,
+    /// `database`, `redis`, `smtp`.
+    checks: BTreeMap<String, Check>,
+}
+
+/// `GET /.well-known/jwks.json` (RFC 7517); empty with HS256.
+#[derive(ToSchema)]
+struct Jwks {
+    #[schema(value_type = Vec<Object>)]
+    keys: Vec<serde_json::Value>,
+}
+
+// -------------------------------------------------------------- operations
+
+/// How a route is called.
+enum Body {
+    None,
+    Json(&'static str),
+    Form,
+}
+
+/// What a response carries.
+enum Out {
+    /// A JSON body: one schema, or any of several.
+    Json(&'static [&'static str]),
+    Html,
+    Text,
+    Empty,
+}
+
+struct Op {
+    method: HttpMethod,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    bearer: bool,
+    body: Body,
+    responses: &'static [(u16, &'static str, Out)],
+}
+
+const M: &[&str] = &["Message"];
+const E: &[&str] = &["Error"];
+const V1E: &[&str] = &["V1Error"];
+const L: &[&str] = &["LegacyAnswer"];
+
+/// Responses every `/api/auth` route may give besides its own.
+const MODERN_COMMON: &[(u16, &str, Out)] = &[
+    (413, "Body larger than `MAX_BODY_BYTES`.", Out::Json(E)),
+    (
+        429,
+        "Over a rate limit (`Retry-After`, `RateLimit-*`).",
+        Out::Json(E),
+    ),
+    (
+        500,
+        "Internal error (opaque; the cause is logged).",
+        Out::Json(E),
+    ),
+    (
+        503,
+        "A dependency is down, or hashing is saturated (`Retry-After`).",
+        Out::Json(E),
+    ),
+];
+
+const TOKEN_ERRORS: (u16, &str, Out) = (
+    401,
+    "No, bad, expired or revoked access token (`code` names which; `WWW-Authenticate`).",
+    Out::Json(E),
+);
+
+fn op(
+    method: HttpMethod,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    bearer: bool,
+    body: Body,
+    responses: &'static [(u16, &'static str, Out)],
+) -> Op {
+    Op {
+        method,
+        path,
+        tag,
+        summary,
+        bearer,
+        body,
+        responses,
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn operations() -> Vec<Op> {
+    use Body::{Form, Json as In, None as NoBody};
+    use HttpMethod::{Delete, Get, Post};
+    const A: &str = "/api/auth";
+    const V1: &str = "/api/v1/auth";
+    const ADM: &str = "/api/admin";
+    const LEG: &str = "/Auth (seed 001)";
+    const OPS: &str = "operations";
+    vec![
+        op(
+            Get,
+            "/health",
+            OPS,
+            "Liveness: 200 while the process lives",
+            false,
+            NoBody,
+            &[(200, "Alive.", Out::Json(&["Health"]))],
+        ),
+        op(
+            Get,
+            "/ready",
+            OPS,
+            "Readiness: every configured dependency answers",
+            false,
+            NoBody,
+            &[
+                (200, "Ready.", Out::Json(&["Ready"])),
+                (503, "A dependency is down.", Out::Json(&["Ready"])),
+            ],
+        ),
+        op(
+            Get,
+            "/metrics",
+            OPS,
+            "Prometheus metrics (text format 0.0.4)",
+            false,
+            NoBody,
+            &[(200, "Metrics.", Out::Text)],
+        ),
+        op(
+            Get,
+            "/.well-known/jwks.json",
+            OPS,
+            "Public keys that verify access tokens",
+            false,
+            NoBody,
+            &[(200, "JWK set.", Out::Json(&["Jwks"]))],
+        ),
+        op(
+            Get,
+            "/openapi.json",
+            OPS,
+            "This document",
+            false,
+            NoBody,
+            &[(200, "OpenAPI 3.1.", Out::Json(&[]))],
+        ),
+        op(
+            Get,
+            "/docs",
+            OPS,
+            "Redirects to `/docs/`",
+            false,
+            NoBody,
+            &[(308, "To `/docs/`.", Out::Empty)],
+        ),
+        op(
+            Get,
+            "/docs/",
+            OPS,
+            "Swagger UI (`/docs` redirects here)",
+            false,
+            NoBody,
+            &[(200, "The page.", Out::Html)],
+        ),
+        op(
+            Post,
+            "/api/auth/register",
+            A,
+            "Register (seeds 000, 003, 004)",
+            false,
+            In("RegisterRequest"),
+            &[
+                (201, "Created.", Out::Json(&["UserMessage"])),
+                (
+                    400,
+                    "Validation failed (`details`, `errors`, `fields`), or not a JSON object.",
+                    Out::Json(E),
+                ),
+                (
+                    409,
+                    "Username, email or phone taken (`code` `*_taken`, `field`).",
+                    Out::Json(E),
+                ),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/login",
+            A,
+            "Log in by username, email or phone",
+            false,
+            In("LoginRequest"),
+            &[
+                (200, "Token pair and user.", Out::Json(&["LoginResponse"])),
+                (400, "Validation failed.", Out::Json(E)),
+                (401, "Invalid credentials.", Out::Json(E)),
+                (
+                    403,
+                    "Account disabled, or email not verified with `REQUIRE_VERIFIED_EMAIL`.",
+                    Out::Json(E),
+                ),
+            ],
+        ),
+        op(
+            Get,
+            "/api/auth/profile",
+            A,
+            "The caller, flat (seed 004)",
+            true,
+            NoBody,
+            &[(200, "The user.", Out::Json(&["User"])), TOKEN_ERRORS],
+        ),
+        op(
+            Get,
+            "/api/auth/me",
+            A,
+            "The caller with permissions (seeds 000, 003)",
+            true,
+            NoBody,
+            &[(200, "The user.", Out::Json(&["Me"])), TOKEN_ERRORS],
+        ),
+        op(
+            Post,
+            "/api/auth/refresh",
+            A,
+            "Rotate a refresh token (body or bearer)",
+            false,
+            In("RefreshRequest"),
+            &[
+                (200, "New tokens.", Out::Json(&["RefreshResponse"])),
+                (400, "Validation failed.", Out::Json(E)),
+                (
+                    401,
+                    "Missing, invalid, expired or reused token (reuse revokes the session).",
+                    Out::Json(E),
+                ),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/logout",
+            A,
+            "End this session",
+            true,
+            NoBody,
+            &[(200, "Logged out.", Out::Json(M)), TOKEN_ERRORS],
+        ),
+        op(
+            Post,
+            "/api/auth/logout-all",
+            A,
+            "End every session of the caller",
+            true,
+            NoBody,
+            &[
+                (200, "Logged out everywhere.", Out::Json(&["Revoked"])),
+                TOKEN_ERRORS,
+            ],
+        ),
+        op(
+            Get,
+            "/api/auth/sessions",
+            A,
+            "The caller's sessions",
+            true,
+            NoBody,
+            &[(200, "Sessions.", Out::Json(&["Sessions"])), TOKEN_ERRORS],
+        ),
+        op(
+            Delete,
+            "/api/auth/sessions/{id}",
+            A,
+            "End one of the caller's sessions",
+            true,
+            NoBody,
+            &[
+                (200, "Ended.", Out::Json(M)),
+                TOKEN_ERRORS,
+                (404, "No such session of the caller.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/change-password",
+            A,
+            "Change password (ends every other session)",
+            true,
+            In("ChangePasswordRequest"),
+            &[
+                (200, "Changed.", Out::Json(M)),
+                (
+                    400,
+                    "Validation failed, wrong old password, or same password.",
+                    Out::Json(E),
+                ),
+                TOKEN_ERRORS,
+            ],
+        ),
+        op(
+            Get,
+            "/api/auth/verify-email",
+            A,
+            "The mailed link: a page with a confirm button",
+            false,
+            NoBody,
+            &[(200, "The page.", Out::Html), (400, "No token.", Out::Html)],
+        ),
+        op(
+            Post,
+            "/api/auth/verify-email",
+            A,
+            "Verify the email with the mailed code or link token",
+            false,
+            In("VerifyEmailRequest"),
+            &[
+                (200, "Verified.", Out::Json(&["UserMessage"])),
+                (
+                    400,
+                    "Validation failed; code wrong (`remaining_attempts`), expired or exhausted.",
+                    Out::Json(E),
+                ),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/verify-email/confirm",
+            A,
+            "The page's button (form `token`)",
+            false,
+            Form,
+            &[
+                (200, "Verified.", Out::Html),
+                (400, "Bad or used link.", Out::Html),
+                (429, "Over a rate limit.", Out::Json(E)),
+                (503, "A dependency is down.", Out::Html),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/resend-verification",
+            A,
+            "Mail a new code (same answer for unknown addresses)",
+            false,
+            In("EmailRequest"),
+            &[
+                (200, "Sent if registered and unverified.", Out::Json(M)),
+                (400, "Validation failed.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/request-reset-code",
+            A,
+            "Mail or text a reset code (seed 003)",
+            false,
+            In("ResetCodeRequest"),
+            &[
+                (200, "Sent.", Out::Json(&["ResetCodeSent"])),
+                (
+                    400,
+                    "Validation failed, or contact does not match.",
+                    Out::Json(E),
+                ),
+                (404, "No such account.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/reset-password",
+            A,
+            "Set a new password with the code (ends every session)",
+            false,
+            In("ResetPasswordRequest"),
+            &[
+                (200, "Reset.", Out::Json(M)),
+                (
+                    400,
+                    "Validation failed; code wrong, expired or exhausted; contact mismatch.",
+                    Out::Json(E),
+                ),
+                (404, "No such account.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/v1/auth/register",
+            V1,
+            "Register; mails a verification link (seed 002)",
+            false,
+            In("V1RegisterRequest"),
+            &[
+                (201, "Created.", Out::Json(&["V1Registered"])),
+                (
+                    400,
+                    "Validation failed (code 4) or user exists (code 1).",
+                    Out::Json(V1E),
+                ),
+            ],
+        ),
+        op(
+            Get,
+            "/api/v1/auth/verify/{token}",
+            V1,
+            "Verify by the mailed link",
+            false,
+            NoBody,
+            &[
+                (
+                    200,
+                    "Verified (code 0) or already verified (code 3).",
+                    Out::Json(&["V1Verified"]),
+                ),
+                (400, "Invalid or expired token (code 1).", Out::Json(V1E)),
+                (404, "User not found (code 2).", Out::Json(V1E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/v1/auth/login",
+            V1,
+            "Log in by email",
+            false,
+            In("V1Credentials"),
+            &[
+                (200, "Access token and user.", Out::Json(&["V1Login"])),
+                (400, "Validation failed (code 4).", Out::Json(V1E)),
+                (401, "Invalid credentials.", Out::Json(V1E)),
+                (
+                    403,
+                    "Account disabled or email not verified.",
+                    Out::Json(V1E),
+                ),
+            ],
+        ),
+        op(
+            Get,
+            "/api/v1/auth/profile",
+            V1,
+            "The caller",
+            true,
+            NoBody,
+            &[
+                (200, "The user.", Out::Json(&["V1User"])),
+                (401, "Missing, expired or invalid token.", Out::Json(V1E)),
+                (404, "User not found.", Out::Json(V1E)),
+            ],
+        ),
+        op(
+            Get,
+            "/api/admin/users",
+            ADM,
+            "List users (`page`, `per_page`, `q`); needs `user:read`",
+            true,
+            NoBody,
+            &[
+                (200, "A page of users.", Out::Json(&["UserPage"])),
+                (400, "Bad paging parameter.", Out::Json(E)),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Get,
+            "/api/admin/users/{id}",
+            ADM,
+            "One user with permissions; needs `user:read`",
+            true,
+            NoBody,
+            &[
+                (200, "The user.", Out::Json(&["AdminUser"])),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Delete,
+            "/api/admin/users/{id}",
+            ADM,
+            "Delete a user (revokes sessions); needs `user:delete`",
+            true,
+            NoBody,
+            &[
+                (200, "Deleted.", Out::Json(M)),
+                (400, "Yourself.", Out::Json(E)),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/admin/users/{id}/disable",
+            ADM,
+            "Disable (revokes sessions); needs `user:update`",
+            true,
+            NoBody,
+            &[
+                (200, "Disabled.", Out::Json(&["UserMessage"])),
+                (400, "Yourself.", Out::Json(E)),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/admin/users/{id}/enable",
+            ADM,
+            "Enable; needs `user:update`",
+            true,
+            NoBody,
+            &[
+                (200, "Enabled.", Out::Json(&["UserMessage"])),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/admin/users/{id}/roles",
+            ADM,
+            "Grant a role; needs `role:update`",
+            true,
+            In("RoleRequest"),
+            &[
+                (200, "Granted.", Out::Json(&["UserMessage"])),
+                (400, "Validation failed or unknown role.", Out::Json(E)),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Delete,
+            "/api/admin/users/{id}/roles/{role}",
+            ADM,
+            "Remove a role; needs `role:update`",
+            true,
+            NoBody,
+            &[
+                (200, "Removed.", Out::Json(&["UserMessage"])),
+                (400, "Own admin role, or bad role name.", Out::Json(E)),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/api/admin/users/{id}/revoke-sessions",
+            ADM,
+            "Revoke every session; needs `user:update`",
+            true,
+            NoBody,
+            &[
+                (200, "Revoked.", Out::Json(&["Revoked"])),
+                TOKEN_ERRORS,
+                (403, "Missing permission.", Out::Json(E)),
+                (404, "No such user.", Out::Json(E)),
+            ],
+        ),
+        op(
+            Post,
+            "/Auth/Login",
+            LEG,
+            "Log in (`Code` 200/202, 501, 401, 530, 510)",
+            false,
+            In("LegacyLoginRequest"),
+            &[
+                (
+                    200,
+                    "See `Code`.",
+                    Out::Json(&["LegacyLogin", "LegacyAnswer"]),
+                ),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
+            Post,
+            "/Auth/Sign",
+            LEG,
+            "Mail a sign-up code (`Code` 200, 502, 530, 510)",
+            false,
+            In("LegacySignRequest"),
+            &[
+                (200, "See `Code`.", Out::Json(L)),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
+            Post,
+            "/Auth/Verify",
+            LEG,
+            "Create the account with the code (`Code` 200, 502, 520, 521, 530)",
+            false,
+            In("LegacyVerifyRequest"),
+            &[
+                (
+                    200,
+                    "See `Code`.",
+                    Out::Json(&["LegacySignedUp", "LegacyAnswer"]),
+                ),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
+            Post,
+            "/Auth/ResetPassword",
+            LEG,
+            "Mail a reset code (`Code` 200, 503, 530)",
+            false,
+            In("LegacyEmailRequest"),
+            &[
+                (200, "See `Code`.", Out::Json(L)),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
+            Post,
+            "/Auth/UpdatePassword",
+            LEG,
+            "Set a new password with the code (`Code` 200, 503, 520, 521, 530)",
+            false,
+            In("LegacyUpdatePasswordRequest"),
+            &[
+                (200, "See `Code`.", Out::Json(L)),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
+            Get,
+            "/CheckJWTToken",
+            LEG,
+            "Check a token (`Code` 200 or 401)",
+            true,
+            NoBody,
+            &[(
+                200,
+                "See `Code`.",
+                Out::Json(&["LegacyTokenOk", "LegacyAnswer"]),
+            )],
+        ),
+    ]
+}
+
+fn method_name(m: &HttpMethod) -> &'static str {
+    match m {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Head => "HEAD",
+        _ => "OTHER",
+    }
+}
+
+fn reference(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn json_content(names: &[&str]) -> utoipa::openapi::Content {
+    let schema: RefOr<Schema> = match names {
+        [] => ObjectBuilder::new().schema_type(Type::Object).into(),
+        [one] => reference(one),
+        many => {
+            let mut b = OneOfBuilder::new();
+            for n in many {
+                b = b.item(reference(n));
+            }
+            b.into()
+        }
+    };
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn text_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+fn response(description: &str, out: &Out) -> utoipa::openapi::Response {
+    let b = ResponseBuilder::new().description(description);
+    match out {
+        Out::Json(names) => b.content("application/json", json_content(names)),
+        Out::Html => b.content("text/html", text_content()),
+        Out::Text => b.content("text/plain", text_content()),
+        Out::Empty => b,
+    }
+    .build()
+}
+
+fn components() -> ComponentsBuilder {
+    macro_rules! schemas {
+        ($b:expr, $($t:ty),* $(,)?) => { $b$(.schema(<$t as ToSchema>::name(), <$t as PartialSchema>::schema()))* };
+    }
+    schemas!(
+        ComponentsBuilder::new(),
+        User,
+        UserWithPermissions,
+        Error,
+        Message,
+        AuthBlock,
+        LoginResponse,
+        RefreshResponse,
+        UserMessage,
+        Me,
+        Revoked,
+        Session,
+        Sessions,
+        ResetCodeSent,
+        UserPage,
+        AdminUser,
+        RegisterRequest,
+        LoginRequest,
+        RefreshRequest,
+        ChangePasswordRequest,
+        VerifyEmailRequest,
+        EmailRequest,
+        ResetCodeRequest,
+        ResetPasswordRequest,
+        RoleRequest,
+        V1User,
+        V1Error,
+        V1Registered,
+        V1Verified,
+        V1UserData,
+        V1Login,
+        V1Credentials,
+        V1RegisterRequest,
+        LegacyAnswer,
+        LegacyLogin,
+        LegacySignedUp,
+        LegacyTokenOk,
+        LegacyLoginRequest,
+        LegacySignRequest,
+        LegacyVerifyRequest,
+        LegacyEmailRequest,
+        LegacyUpdatePasswordRequest,
+        Health,
+        Check,
+        Ready,
+        Jwks,
+    )
+    .security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    )
+}
+
+/// The whole document.
+#[must_use]
+pub fn document() -> OpenApi {
+    let mut paths = Paths::new();
+    for o in operations() {
+        let mut b = OperationBuilder::new()
+            .tag(o.tag)
+            .summary(Some(o.summary))
+            .operation_id(Some(format!(
+                "{}_{}",
+                method_name(&o.method).to_lowercase(),
+                o.path
+                    .trim_matches('/')
+                    .replace(['/', '.', '-', '{', '}'], "_")
+            )));
+        for segment in o.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                b = b.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(utoipa::openapi::Required::True)
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                );
+            }
+        }
+        if o.path == "/api/auth/verify-email" && matches!(o.method, HttpMethod::Get) {
+            b = b.parameter(
+                ParameterBuilder::new()
+                    .name("token")
+                    .parameter_in(ParameterIn::Query)
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+            );
+        }
+        if o.path == "/api/admin/users" {
+            for q in ["page", "per_page", "q"] {
+                b = b.parameter(
+                    ParameterBuilder::new()
+                        .name(q)
+                        .parameter_in(ParameterIn::Query)
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                );
+            }
+        }
+        if o.bearer {
+            b = b.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        match o.body {
+            Body::None => {}
+            Body::Json(name) => {
+                b = b.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/json", json_content(&[name]))
+                        .build(),
+                ));
+            }
+            Body::Form => {
+                b = b.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/x-www-form-urlencoded",
+                            ContentBuilder::new()
+                                .schema(Some(
+                                    ObjectBuilder::new()
+                                        .property(
+                                            "token",
+                                            ObjectBuilder::new().schema_type(Type::String),
+                                        )
+                                        .required("token"),
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                ));
+            }
+        }
+        let common: &[(u16, &str, Out)] =
+            if o.path.starts_with("/api/auth/") || o.path.starts_with("/api/admin/") {
+                MODERN_COMMON
+            } else if o.path.starts_with("/api/v1/") {
+                &[
+                    (413, "Body too large.", Out::Json(V1E)),
+                    (429, "Over a rate limit.", Out::Json(V1E)),
+                    (500, "Internal error (opaque).", Out::Json(V1E)),
+                    (503, "A dependency is down, or busy.", Out::Json(V1E)),
+                ]
+            } else {
+                &[]
+            };
+        let is_json = |out: &Out| matches!(out, Out::Json(_));
+        for (status, description, out) in o.responses {
+            b = b.response(status.to_string(), response(description, out));
+        }
+        let disabled = (
+            403,
+            "Account disabled (`account_disabled`); on admin routes also a missing permission.",
+            if o.path.starts_with("/api/v1/") {
+                Out::Json(V1E)
+            } else {
+                Out::Json(E)
+            },
+        );
+        let bearer_extra = if o.bearer && !o.path.starts_with("/Check") {
+            std::slice::from_ref(&disabled)
+        } else {
+            &[]
+        };
+        for (status, description, out) in common.iter().chain(bearer_extra) {
+            let own = o.responses.iter().any(|(s, _, _)| s == status);
+            if !own
+                && !matches!(o.body, Body::Form)
+                && o.responses.iter().any(|(_, _, out)| is_json(out))
+            {
+                b = b.response(status.to_string(), response(description, out));
+            }
+        }
+        paths.add_path_operation(o.path, vec![o.method], b.build());
+    }
+    let description = "Tessera speaks three dialects on one set of accounts: `/api/auth` \
+        (seeds 000, 003, 004), `/api/v1/auth` (seed 002) and `/Auth/*` (seed 001); see \
+        docs/api.md. Texts follow `Accept-Language` (zh-CN or en); machine fields (status, \
+        `Code`, `code`, `fields`) do not. A known path called with another method answers \
+        405 with `Allow`, in the dialect's error shape.";
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Tessera")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(description))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components().build()))
+        .tags(Some(
+            [
+                ("/api/auth", "The modern API (seeds 000, 003, 004)"),
+                ("/api/v1/auth", "Seed 002's `{code, message, data}` dialect"),
+                ("/api/admin", "User administration (permissions from roles)"),
+                (
+                    "/Auth (seed 001)",
+                    "Seed 001's legacy dialect: HTTP 200, `{Code, Msg}`",
+                ),
+                (
+                    "operations",
+                    "Health, readiness, metrics, keys, this document",
+                ),
+            ]
+            .map(|(name, d)| TagBuilder::new().name(name).description(Some(d)).build()),
+        ))
+        .build()
+}
+
+/// `(method, path)` of every documented operation, for the route test.
+#[must_use]
+pub fn documented_operations() -> Vec<(String, String)> {
+    operations()
+        .iter()
+        .map(|o| (method_name(&o.method).to_owned(), o.path.to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn every_referenced_schema_exists_and_the_version_is_3_1() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for part in text.split("#/components/schemas/").skip(1) {
+            let name: String = part.chars().take_while(|c| *c != '"').collect();
+            assert!(schemas.contains_key(&name), "missing schema {name}");
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The OpenAPI document: served at `/openapi.json` and `/docs`, lists exactly
+//! the routes the server has, and a tour through every route gets each
+//! one's documented success answer (every JSON answer is checked against the
+//! document by `helpers::parts`).
+
+use std::collections::BTreeSet;
+
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use tessera_server::http::ROUTES;
+
+use crate::contract;
+use crate::helpers::{TestApp, parts, s, spawn_app};
+use crate::seed001::code_in_mail;
+use crate::seed002::link_token;
+
+#[test]
+fn every_route_is_documented_and_every_documented_route_exists() {
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .iter()
+                .map(|m| ((*m).to_owned(), (*path).to_owned()))
+        })
+        .collect();
+    let documented: BTreeSet<(String, String)> = tessera_server::openapi::documented_operations()
+        .into_iter()
+        .collect();
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    let phantom: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes without documentation: {undocumented:?}"
+    );
+    assert!(
+        phantom.is_empty(),
+        "documented routes the server lacks: {phantom:?}"
+    );
+}
+
+/// What the tour saw: (method, documented path, status).
+struct Tour<'a> {
+    app: &'a TestApp,
+    seen: BTreeSet<(String, String, u16)>,
+}
+
+impl Tour<'_> {
+    async fn json(&mut self, method: &str, r: RequestBuilder) -> (StatusCode, Value) {
+        let resp = r.header("accept-language", "en").send().await.unwrap();
+        let path = resp.url().path().to_owned();
+        let (status, body) = parts(resp).await;
+        self.note(method, &path, status);
+        (status, body)
+    }
+
+    async fn raw(&mut self, method: &str, r: RequestBuilder) -> (StatusCode, String) {
+        let resp = r.send().await.unwrap();
+        let path = resp.url().path().to_owned();
+        let status = resp.status();
+        self.note(method, &path, status);
+        (status, resp.text().await.unwrap())
+    }
+
+    fn note(&mut self, method: &str, path: &str, status: StatusCode) {
+        let t = contract::template(path).unwrap_or_else(|| panic!("{path} is not documented"));
+        self.seen
+            .insert((method.to_owned(), t.to_owned(), status.as_u16()));
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.app.client.get(self.app.url(path))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.app.client.post(self.app.url(path)).json(body)
+    }
+
+    fn delete(&self, path: &str) -> RequestBuilder {
+        self.app.client.delete(self.app.url(path))
+    }
+}
+
+fn ok(status: StatusCode, body: &Value) {
+    assert!(status.is_success(), "{status}: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::too_many_lines)]
+async fn a_tour_of_every_route_gets_the_documented_answers() {
+    let app = spawn_app().await;
+    let mut t = Tour {
+        app: &app,
+        seen: BTreeSet::new(),
+    };
+
+    // Operations and the document itself.
+    let (_, served) = t.json("GET", t.get("/openapi.json")).await;
+    assert_eq!(served["openapi"], "3.1.0");
+    assert_eq!(
+        served,
+        serde_json::to_value(tessera_server::openapi::document()).unwrap()
+    );
+    for p in ["/health", "/ready", "/.well-known/jwks.json"] {
+        let (status, body) = t.json("GET", t.get(p)).await;
+        ok(status, &body);
+    }
+    let (status, text) = t.raw("GET", t.get("/metrics")).await;
+    assert!(status.is_success() && text.contains("# TYPE"), "{text}");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (status, _) = t.raw("GET", no_redirects.get(app.url("/docs"))).await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    let (status, page) = t.raw("GET", t.get("/docs/")).await;
+    assert!(status.is_success() && page.contains("swagger"), "{page}");
+    let init = t
+        .app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        init.text().await.unwrap().contains("/openapi.json"),
+        "Swagger UI loads our document"
+    );
+
+    // /api/auth: register, verify by code, log in, and every token route.
+    let (status, body) = t
+        .json("POST", t.post("/api/auth/register", &json!({"username": "alice", "email": "alice@example.com", "password": "Secret123", "phone": "13800138000"})))
+        .await;
+    ok(status, &body);
+    let code = code_in_mail(&app, "alice@example.com", "Your verification code is ", 1).await;
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/verify-email",
+                &json!({"email": "alice@example.com", "code": code}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/register",
+                &json!({"username": "bob", "email": "bob@example.com", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let mails = app.mails("bob@example.com", "token=", 1).await;
+    let link = mails.last().unwrap();
+    let at = link.find("token=").unwrap() + "token=".len();
+    let token: String = link[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let (status, page) = t
+        .raw(
+            "GET",
+            t.get(&format!("/api/auth/verify-email?token={token}")),
+        )
+        .await;
+    assert!(status.is_success() && page.contains("<form"), "{page}");
+    let (status, page) = t
+        .raw(
+            "POST",
+            t.app
+                .client
+                .post(app.url("/api/auth/verify-email/confirm"))
+                .form(&[("token", &token)]),
+        )
+        .await;
+    assert!(status.is_success(), "{page}");
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/resend-verification",
+                &json!({"email": "bob@example.com"}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+
+    let login = json!({"username": "alice", "password": "Secret123"});
+    let (status, first) = t.json("POST", t.post("/api/auth/login", &login)).await;
+    ok(status, &first);
+    let (status, second) = t.json("POST", t.post("/api/auth/login", &login)).await;
+    ok(status, &second);
+    let access = s(&first["access_token"]).to_owned();
+    for p in ["/api/auth/profile", "/api/auth/me"] {
+        let (status, body) = t.json("GET", t.get(p).bearer_auth(&access)).await;
+        ok(status, &body);
+    }
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/refresh",
+                &json!({"refresh_token": first["refresh_token"]}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let access = s(&body["access_token"]).to_owned();
+    let (status, sessions) = t
+        .json("GET", t.get("/api/auth/sessions").bearer_auth(&access))
+        .await;
+    ok(status, &sessions);
+    let other = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == false)
+        .unwrap();
+    let (status, body) = t
+        .json(
+            "DELETE",
+            t.delete(&format!("/api/auth/sessions/{}", s(&other["id"])))
+                .bearer_auth(&access),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/change-password",
+                &json!({"old_password": "Secret123", "new_password": "Secret456"}),
+            )
+            .bearer_auth(&access),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post("/api/auth/logout-all", &json!({}))
+                .bearer_auth(&access),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/request-reset-code",
+                &json!({"identifier": "alice", "channel": "email", "contact": "alice@example.com"}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json("POST", t.post("/api/auth/reset-password", &json!({"identifier": "alice", "channel": "email", "contact": "alice@example.com", "code": body["debug_code"], "new_password": "Secret789"})))
+        .await;
+    ok(status, &body);
+    let (_, again) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login",
+                &json!({"username": "alice", "password": "Secret789"}),
+            ),
+        )
+        .await;
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post("/api/auth/logout", &json!({}))
+                .bearer_auth(s(&again["access_token"])),
+        )
+        .await;
+    ok(status, &body);
+
+    // /api/admin, as a super_admin made by the CLI.
+    let root = app
+        .create_with_role("root", "root@example.com", "Secret123", "super_admin")
+        .await;
+    let root = s(&root["access_token"]).to_owned();
+    let (status, list) = t
+        .json(
+            "GET",
+            t.get("/api/admin/users?per_page=50").bearer_auth(&root),
+        )
+        .await;
+    ok(status, &list);
+    let bob = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "bob")
+        .unwrap()["id"]
+        .clone();
+    let user = |tail: &str| format!("/api/admin/users/{bob}{tail}");
+    let (status, body) = t.json("GET", t.get(&user("")).bearer_auth(&root)).await;
+    ok(status, &body);
+    for tail in ["/disable", "/enable", "/revoke-sessions"] {
+        let (status, body) = t
+            .json("POST", t.post(&user(tail), &json!({})).bearer_auth(&root))
+            .await;
+        ok(status, &body);
+    }
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(&user("/roles"), &json!({"role": "admin"}))
+                .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json("DELETE", t.delete(&user("/roles/admin")).bearer_auth(&root))
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json("DELETE", t.delete(&user("")).bearer_auth(&root))
+        .await;
+    ok(status, &body);
+
+    // /api/v1/auth (seed 002).
+    let (status, body) = t
+        .json("POST", t.post("/api/v1/auth/register", &json!({"username": "carol", "email": "carol@example.com", "password": "Secret123"})))
+        .await;
+    ok(status, &body);
+    let token = link_token(&app, "carol@example.com", 1).await;
+    let (status, body) = t
+        .json("GET", t.get(&format!("/api/v1/auth/verify/{token}")))
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/v1/auth/login",
+                &json!({"email": "carol@example.com", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "GET",
+            t.get("/api/v1/auth/profile").bearer_auth(s(&body["token"])),
+        )
+        .await;
+    ok(status, &body);
+
+    // /Auth/* (seed 001): every answer is HTTP 200 with `Code`.
+    let form = json!({"Name": "dave", "Email": "dave@example.com", "Password": "Secret123"});
+    let (status, body) = t.json("POST", t.post("/Auth/Sign", &form)).await;
+    assert_eq!(
+        (status, body["Code"].as_i64()),
+        (StatusCode::OK, Some(200)),
+        "{body}"
+    );
+    let code = code_in_mail(&app, "dave@example.com", "Your sign-up code is ", 1).await;
+    let mut verify = form.clone();
+    verify["VerifyCode"] = json!(code);
+    let (status, body) = t.json("POST", t.post("/Auth/Verify", &verify)).await;
+    assert_eq!(
+        (status, body["Code"].as_i64()),
+        (StatusCode::OK, Some(200)),
+        "{body}"
+    );
+    let (_, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/Auth/Login",
+                &json!({"Email": "dave@example.com", "Password": "Secret123"}),
+            ),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
+    let (_, body) = t
+        .json(
+            "GET",
+            t.get("/CheckJWTToken").bearer_auth(s(&body["Token"])),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
+    let (_, body) = t
+        .json(
+            "POST",
+            t.post("/Auth/ResetPassword", &json!({"Email": "dave@example.com"})),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
+    let code = code_in_mail(&app, "dave@example.com", "Your password reset code is ", 1).await;
+    let (_, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/Auth/UpdatePassword",
+                &json!({"Email": "dave@example.com", "Password": "Secret456", "VerifyCode": code}),
+            ),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
+
+    // Every documented operation was called and answered one of its documented successes.
+    let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let successes: Vec<u16> = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter_map(|k| k.parse().ok())
+                .filter(|s: &u16| (200..400).contains(s))
+                .collect();
+            assert!(
+                successes
+                    .iter()
+                    .any(|st| t.seen.contains(&(method.clone(), path.clone(), *st))),
+                "{method} {path}: the tour got none of {successes:?}; saw {:?}",
+                t.seen
+                    .iter()
+                    .filter(|(m, p, _)| *m == method && p == path)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
