@@ -30,6 +30,7 @@ pub struct Metrics {
     audit: Mutex<BTreeMap<&'static str, u64>>,
     mail_sent: AtomicU64,
     mail_failed: AtomicU64,
+    mail_queued: AtomicU64,
     gauges: Mutex<Vec<(&'static str, &'static str, Gauge)>>,
 }
 
@@ -77,6 +78,11 @@ impl Metrics {
     pub fn observe_delivery(&self, sent: usize, failed: usize) {
         self.mail_sent.fetch_add(sent as u64, Ordering::Relaxed);
         self.mail_failed.fetch_add(failed as u64, Ordering::Relaxed);
+    }
+
+    /// Records how many mails wait in the outbox (read by the worker after each step).
+    pub fn set_mail_queued(&self, n: usize) {
+        self.mail_queued.store(n as u64, Ordering::Relaxed);
     }
 
     /// Adds a gauge read at every scrape.
@@ -148,6 +154,12 @@ impl Metrics {
             out,
             "tessera_mail_failed_total {}",
             self.mail_failed.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tessera_mail_queued Mails waiting in the outbox (as of the worker's last step).\n# TYPE tessera_mail_queued gauge\n");
+        let _ = writeln!(
+            out,
+            "tessera_mail_queued {}",
+            self.mail_queued.load(Ordering::Relaxed)
         );
         for (name, help, read) in lock(&self.gauges).iter() {
             let _ = writeln!(

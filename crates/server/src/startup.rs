@@ -130,6 +130,9 @@ pub async fn deliver_forever(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox unavailable"),
         }
+        if let Ok(n) = tessera_domain::ports::MailOutbox::pending(&outbox).await {
+            metrics.set_mail_queued(n);
+        }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
             _ = stop.changed() => {}

@@ -95,9 +95,34 @@ async fn an_smtp_outage_loses_nothing_and_each_mail_is_sent_once() {
     .await;
     // Registration and the change succeeded while SMTP is down; their mail waits in the outbox.
     tokio::time::sleep(Duration::from_millis(800)).await;
+    let queued = || async {
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |series: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series).map(|v| v.trim().parse().unwrap()))
+                .unwrap()
+        };
+        (
+            value("tessera_mail_queued "),
+            value("tessera_mail_failed_total "),
+        )
+    };
+    let (waiting, failed) = queued().await;
+    assert_eq!(waiting, 2.0, "both mails wait in the outbox");
+    assert!(failed >= 1.0, "failed attempts are counted");
     sink.restart();
     let got = sink.wait_for(2, Duration::from_secs(15));
     assert_eq!(got.len(), 2, "both delivered once SMTP is back");
+    let drained = eventually(100, || async { (queued().await.0 == 0.0).then_some(()) }).await;
+    assert!(drained.is_some(), "the queue gauge falls back to 0");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(sink.messages().len(), 2, "and only once");
     assert_eq!(got.iter().filter(|m| m.contains(NOTICE_EN)).count(), 1);
