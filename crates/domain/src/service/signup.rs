@@ -92,7 +92,11 @@ impl<P: Ports> AuthService<P> {
             "Name",
             required(form.name).and_then(|n| {
                 let n = n.trim();
-                if n.chars().count() > Username::MAX {
+                if n.is_empty() {
+                    Err(FieldIssue::Required)
+                } else if n.chars().any(char::is_control) {
+                    Err(FieldIssue::ControlCharacters)
+                } else if n.chars().count() > Username::MAX {
                     Err(FieldIssue::Length {
                         min: 1,
                         max: Username::MAX,

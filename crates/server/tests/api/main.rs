@@ -8,6 +8,7 @@ mod jwt_keys;
 mod admin;
 mod audit;
 mod auth_errors;
+mod bad_input;
 mod change_password;
 mod cli;
 mod contract;
