@@ -27,6 +27,9 @@ cargo test --workspace --locked --no-fail-fast
 step "cargo test: the HTTP suite again, on MySQL + Redis"
 TESSERA_TEST_STORES=mysql-redis cargo test --locked -p tessera-server --test api
 
+step "schemathesis: fuzzing every operation of /openapi.json"
+scripts/schemathesis.sh
+
 step "example: embedding the domain without HTTP"
 cargo run --quiet --locked -p tessera-memory --example embedded
 

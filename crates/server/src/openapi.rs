@@ -16,8 +16,8 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, ObjectBuilder, OneOfBuilder,
-    OpenApi, OpenApiBuilder, Paths, Ref, RefOr, ResponseBuilder, Schema, SecurityRequirement, Type,
+    ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, ObjectBuilder, OpenApi,
+    OpenApiBuilder, Paths, Ref, RefOr, ResponseBuilder, Schema, SecurityRequirement, Type,
 };
 use utoipa::{PartialSchema, ToSchema};
 
@@ -453,7 +453,7 @@ enum Body {
 
 /// What a response carries.
 enum Out {
-    /// A JSON body: one schema, or any of several.
+    /// A JSON body: one schema, or any of several (`anyOf`).
     Json(&'static [&'static str]),
     Html,
     Text,
@@ -1106,7 +1106,9 @@ fn json_content(names: &[&str]) -> utoipa::openapi::Content {
         [] => ObjectBuilder::new().schema_type(Type::Object).into(),
         [one] => reference(one),
         many => {
-            let mut b = OneOfBuilder::new();
+            // anyOf, not oneOf: a refusal `{Code, Msg}` also fits the
+            // success schema, whose extra keys are optional.
+            let mut b = utoipa::openapi::schema::AnyOfBuilder::new();
             for n in many {
                 b = b.item(reference(n));
             }

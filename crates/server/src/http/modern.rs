@@ -661,17 +661,16 @@ async fn verify_email_page<P: Ports>(
 async fn verify_email_confirm<P: Ports>(
     state: State<P>,
     req: HttpRequest,
-    form: web::Form<std::collections::HashMap<String, String>>,
+    form: Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>,
 ) -> HttpResponse {
+    // A body that is not a form (wrong content type, too large) has no
+    // token: the page says the link is bad, as for any other bad token.
+    let token = form.ok().and_then(|f| f.get("token").cloned());
     if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
         return ApiError::Auth(e).render();
     }
     let product = state.auth.settings().mail.product_name.clone();
-    match state
-        .auth
-        .verify_email_token(form.get("token").map(String::as_str))
-        .await
-    {
+    match state.auth.verify_email_token(token.as_deref()).await {
         Ok(user) => page(
             StatusCode::OK,
             &product,

@@ -236,3 +236,31 @@ async fn hostile_bodies_are_refused_in_each_dialects_shape_and_store_nothing() {
         .await;
     assert_eq!(user_count(&app, &admin).await, users_before + 3);
 }
+
+#[tokio::test]
+async fn the_verify_page_button_refuses_a_body_that_is_not_a_form_with_its_page() {
+    let app = crate::helpers::spawn_app().await;
+    for (ctype, body) in [
+        ("application/json", r#"{"token": "abc"}"#),
+        ("text/plain", "token=abc"),
+        ("application/x-www-form-urlencoded", "token=%ZZ&&="),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/api/auth/verify-email/confirm"))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{ctype}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{ctype}"
+        );
+        assert!(r.text().await.unwrap().contains("<p>"), "{ctype}: the page");
+    }
+}

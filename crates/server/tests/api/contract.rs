@@ -99,12 +99,16 @@ fn type_matches(t: &str, v: &Value) -> bool {
     }
 }
 
-/// A small JSON Schema check: `$ref`, `type` (one or a list), `oneOf`,
+/// A small JSON Schema check: `$ref`, `type` (one or a list), `oneOf`/`anyOf` (as any-of),
 /// `properties` + `required` (objects with `properties` are closed: a key
 /// the document does not list is an error), `additionalProperties`, `items`.
 pub fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     let schema = resolve(schema);
-    if let Some(one_of) = schema.get("oneOf").and_then(Value::as_array) {
+    if let Some(one_of) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
         let errs: Vec<String> = one_of
             .iter()
             .filter_map(|s| validate(s, v, at).err())

@@ -1,0 +1,88 @@
+//! What one request's cryptography costs: JWT sign and verify (HS256,
+//! EdDSA, RS256), one argon2id hash with the default parameters, and SM3.
+//!
+//!     cargo bench -p tessera-crypto
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use chrono::{Duration, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tessera_crypto::keyring::{KeyAlg, KeyRing, SigningKey};
+use tessera_crypto::{Argon2Params, JwtConfig, JwtSigner};
+use tessera_domain::newtypes::RoleName;
+use tessera_domain::ports::AccessTokenSigner as _;
+use tessera_domain::session::SessionId;
+use tessera_domain::token::AccessClaims;
+use tessera_domain::user::UserId;
+
+fn claims() -> AccessClaims {
+    let now = Utc::now();
+    AccessClaims {
+        user_id: UserId(42),
+        session_id: SessionId(uuid::Uuid::new_v4()),
+        token_id: uuid::Uuid::new_v4(),
+        role: RoleName::parse("user").unwrap(),
+        issued_at: now,
+        not_before: now,
+        expires_at: now + Duration::minutes(15),
+    }
+}
+
+fn jwt(c: &mut Criterion) {
+    let config = JwtConfig {
+        secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+        issuer: "tessera".into(),
+        audience: "tessera-clients".into(),
+    };
+    let mut signers = vec![("HS256", JwtSigner::new(&config))];
+    for (name, alg) in [("EdDSA", KeyAlg::EdDsa), ("RS256", KeyAlg::Rs256)] {
+        let der = SigningKey::generate(alg).unwrap();
+        let key = SigningKey::from_pkcs8(alg, &der).unwrap();
+        signers.push((
+            name,
+            JwtSigner::with_ring(&config, alg, KeyRing::single(key)),
+        ));
+    }
+    let claims = claims();
+    for (name, signer) in &signers {
+        let token = signer.sign(&claims).unwrap();
+        assert!(signer.verify(&token).is_ok());
+        c.bench_function(&format!("jwt sign {name}"), |b| {
+            b.iter(|| signer.sign(black_box(&claims)).unwrap());
+        });
+        c.bench_function(&format!("jwt verify {name}"), |b| {
+            b.iter(|| signer.verify(black_box(&token)).unwrap());
+        });
+    }
+}
+
+fn argon2id(c: &mut Criterion) {
+    let p = Argon2Params::default();
+    let argon = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(p.memory_kib, p.iterations, p.parallelism, None).unwrap(),
+    );
+    let salt = *b"sixteen-byte-slt";
+    let mut out = [0u8; 32];
+    let mut group = c.benchmark_group("argon2id");
+    group.sample_size(20);
+    group.bench_function("hash m=19456 t=2 p=1", |b| {
+        b.iter(|| {
+            argon
+                .hash_password_into(black_box(b"correct horse battery"), &salt, &mut out)
+                .unwrap();
+        });
+    });
+    group.finish();
+}
+
+fn sm3(c: &mut Criterion) {
+    c.bench_function("sm3 hex of a password", |b| {
+        b.iter(|| tessera_crypto::legacy::sm3_hex(black_box("Plain-Pass-1")));
+    });
+}
+
+criterion_group!(benches, jwt, argon2id, sm3);
+criterion_main!(benches);
