@@ -1,12 +1,8 @@
 -- wrk script: every request registers a new user (one argon2id hash and one
--- insert). Names are unique per run: a per-thread prefix, a run stamp from
+-- insert). Names are unique per run: the thread's id, a run stamp from
 -- $RUN_ID and a counter.
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
+package.path = "bench/?.lua;" .. package.path
+require "status"
 
 function init(args)
   n = 0

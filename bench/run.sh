@@ -36,7 +36,11 @@ cpus=$(nproc)
 
 # The hash-bound limit: CPUs ÷ one hash with the default parameters, timed
 # before anything else runs (median of seven, after a warm-up hash).
-hash_ms=$(TESSERA_VAR_DIR=$(mktemp -d) $bin calibrate --target-ms 1 | awk '/ms per hash/ && /m=/ {print $5; exit}')
+# Also the hashes/s with every CPU hashing at once, which is the real ceiling
+# where concurrent hashes share a core or memory bandwidth.
+calibration=$(TESSERA_VAR_DIR=$(mktemp -d) $bin calibrate --target-ms 1)
+hash_ms=$(awk '/ms per hash/ && /m=/ {print $5; exit}' <<<"$calibration")
+parallel=$(awk '/CPUs hashing/ {print $(NF-1); exit}' <<<"$calibration")
 bound=$(python3 -c "print(f'{$cpus * 1000 / $hash_ms:.0f}')")
 
 work=$(mktemp -d)
@@ -96,12 +100,21 @@ bench_store() { # store
             -d '{"username":"bench","password":"wrk-load-Pass-9"}'
     }
     local access; access=$(login | json '["access_token"]')
+    # Waits (up to 20 s) until no hash is admitted: a run's abandoned
+    # requests still finish after wrk stops, and must not meet the next run.
+    idle() {
+        for _ in $(seq 1 200); do
+            curl -fs "$base/metrics" | grep -q '^tessera_password_hashes_admitted 0$' && return 0
+            sleep 0.1
+        done
+    }
 
     declare -A rps p50 p99 non2xx
     measure() { # name, wrk args... (RUNS runs; the medians are kept)
         local name=$1; shift
         local r=() a=() b=() n=() out
         for run in $(seq 1 "$RUNS"); do
+            idle
             if [ "$name" = refresh ]; then # fresh live tokens for every run
                 local per_thread=$(( (CONNECTIONS + THREADS - 1) / THREADS + 1 ))
                 for t in $(seq 1 "$THREADS"); do
@@ -110,7 +123,15 @@ bench_store() { # store
             fi
             out=$(RUN_ID="$store$run$(date +%s)" TOKENS_DIR=$work wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
             echo "$out" >"$work/$store-$name-$run.wrk"
-            r+=("$(awk '/^Requests\/sec/ {print $2}' <<<"$out")")
+            # Successful answers per second (a refusal is not throughput).
+            r+=("$(python3 -c "
+import re, sys
+t = sys.stdin.read()
+n, secs = re.search(r'(\\d+) requests in ([0-9.]+)(m?s)', t).groups()[:2]
+unit = re.search(r'requests in [0-9.]+(m?s)', t).group(1)
+bad = re.search(r'Non-2xx or 3xx responses: (\\d+)', t)
+secs = float(secs) / (1000 if unit == 'ms' else 1)
+print((int(n) - (int(bad.group(1)) if bad else 0)) / secs)" <<<"$out")")
             a+=("$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")")
             b+=("$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")")
             n+=("$(awk '/Non-2xx/ {print $NF}' <<<"$out" | grep . || echo 0)")
@@ -138,7 +159,7 @@ bench_store() { # store
     pct() { python3 -c "print(f'{$1 / $2 * 100:.0f}%')"; }
     verdict() { python3 -c "print('met' if $1 else 'MISSED')"; }
     line '\n%s\n' "== $store ($([ "$store" = embedded ] && echo 'SQLite, in-process sessions and denylist' || echo 'MySQL + Redis'))"
-    line '%-24s %11s %9s %9s %8s  %-22s %s' endpoint "requests/s" "p50 ms" "p99 ms" non-2xx "share" "target"
+    line '%-24s %11s %9s %9s %8s  %-22s %s' endpoint "2xx/s" "p50 ms" "p99 ms" non-2xx "share" "target"
     for name in health me refresh login register me_flood; do
         local label share target=""
         case $name in
@@ -148,8 +169,9 @@ bench_store() { # store
             refresh) label="POST /api/auth/refresh"; share="$(pct "${rps[refresh]}" "$h") of /health"
                 target="≥ 5000/s: $(verdict "${rps[refresh]} >= 5000")";;
             login) label="POST /api/auth/login"; share="$(pct "${rps[login]}" "$bound") of $bound/s"
-                target="≥ 90% of hash bound: $(verdict "${rps[login]} >= 0.9 * $bound")";;
-            register) label="POST /api/auth/register"; share="$(pct "${rps[register]}" "$bound") of $bound/s";;
+                target="≥ 90% of hash bound: $(verdict "${rps[login]} >= 0.9 * $bound"); $(pct "${rps[login]}" "$parallel") of the $parallel/s measured with every CPU hashing";;
+            register) label="POST /api/auth/register"; share="$(pct "${rps[register]}" "$bound") of $bound/s"
+                target="$(pct "${rps[register]}" "$parallel") of $parallel/s";;
             me_flood) label="GET /me, login flood"; share="$(pct "${rps[me_flood]}" "$h") of /health"
                 target="p99 < 10 ms: $(verdict "${p99[me_flood]} < 10")";;
         esac
@@ -168,6 +190,7 @@ done
     echo "tessera $($bin --version | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ); $cpus CPUs (shared by wrk, tessera and the stores)"
     echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $RUNS runs"
     echo "one argon2id hash (m=19456 KiB, t=2, p=1): $hash_ms ms; hash-bound limit $cpus CPUs / $hash_ms ms = $bound/s"
+    echo "measured with all $cpus CPUs hashing at once: $parallel hashes/s"
     printf '%b\n' "${report[@]}"
 } | tee "$work/report.txt"
 mkdir -p bench/results

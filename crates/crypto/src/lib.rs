@@ -1,7 +1,7 @@
 //! # tessera-crypto
 //!
 //! Cryptographic adapters for Tessera's ports:
-//! - [`Argon2Hasher`]: argon2id PHC hashes, computed on tokio's blocking pool
+//! - [`Argon2Hasher`]: argon2id PHC hashes, computed on dedicated hash threads
 //!   with a bounded number in flight and a bounded queue;
 //! - [`JwtSigner`]: HS256 access tokens with a fixed algorithm, `typ`, `iss` and `aud`;
 //! - [`HmacRefreshCodec`]: opaque refresh tokens, MAC'd so they can be re-derived
@@ -14,7 +14,9 @@ pub mod keyring;
 pub mod legacy;
 mod refresh;
 
-pub use hasher::{Argon2Hasher, Argon2Params, Calibration, HasherLimits, calibrate};
+pub use hasher::{
+    Argon2Hasher, Argon2Params, Calibration, HasherLimits, calibrate, parallel_throughput,
+};
 pub use jwt::{JwtConfig, JwtSigner, RingHandle};
 pub use refresh::HmacRefreshCodec;
 

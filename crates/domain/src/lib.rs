@@ -23,6 +23,7 @@ pub mod clock;
 pub mod code;
 pub mod error;
 pub mod import;
+mod join;
 pub mod mail;
 pub mod newtypes;
 pub mod permissions;

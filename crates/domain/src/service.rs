@@ -701,6 +701,23 @@ impl<P: Ports> AuthService<P> {
         bearer: Option<&str>,
         client: ClientInfo,
     ) -> Result<Authenticated, AuthError> {
+        let (claims, now) = self.check_access_token(bearer)?;
+        let keys = [
+            RevocationKey::Session(claims.session_id),
+            RevocationKey::Token(claims.token_id),
+        ];
+        if self.ports.denylist.any_denied(&keys, now).await? {
+            return Err(AuthError::Token(TokenProblem::Revoked));
+        }
+        Ok(Authenticated { claims, client })
+    }
+
+    /// The claims of a well-signed access token that is within its times
+    /// (with leeway), and the time of the check; revocation is not checked.
+    fn check_access_token(
+        &self,
+        bearer: Option<&str>,
+    ) -> Result<(AccessClaims, DateTime<Utc>), AuthError> {
         let token = bearer
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Token(TokenProblem::Missing))?;
@@ -712,14 +729,40 @@ impl<P: Ports> AuthService<P> {
         if now + self.settings.leeway < claims.not_before {
             return Err(AuthError::Token(TokenProblem::NotYetValid));
         }
+        Ok((claims, now))
+    }
+
+    /// [`Self::authenticate_from`] and [`Self::current_user`] at once: after
+    /// the signature and times check out, the denylist lookup and the user
+    /// lookup run concurrently (one round trip instead of two when both live
+    /// in one Redis), and the user is only returned when the token is not
+    /// revoked.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate_from`], then as [`Self::current_user`].
+    pub async fn authenticate_user_from(
+        &self,
+        bearer: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<(Authenticated, User), AuthError> {
+        let (claims, now) = self.check_access_token(bearer)?;
         let keys = [
             RevocationKey::Session(claims.session_id),
             RevocationKey::Token(claims.token_id),
         ];
-        if self.ports.denylist.any_denied(&keys, now).await? {
+        let (denied, user) = crate::join::join2(
+            self.ports.denylist.any_denied(&keys, now),
+            self.ports.users.find_by_id(claims.user_id),
+        )
+        .await;
+        if denied? {
             return Err(AuthError::Token(TokenProblem::Revoked));
         }
-        Ok(Authenticated { claims, client })
+        let user = user?.ok_or(AuthError::UserNotFound)?;
+        if !user.is_active {
+            return Err(AuthError::AccountDisabled);
+        }
+        Ok((Authenticated { claims, client }, user))
     }
 
     /// The active user behind an accepted token.

@@ -159,6 +159,12 @@ fn calibrate(config: &Config, target_ms: u64) -> Result<(), String> {
             cpus as f64 / r.hash_time.as_secs_f64()
         );
     }
+    let parallel =
+        tessera_crypto::parallel_throughput(config.argon2, cpus, 8).map_err(|e| e.to_string())?;
+    println!(
+        "with all {cpus} CPUs hashing (m={} KiB t={} p={}): {parallel:.0} hashes/s",
+        config.argon2.memory_kib, config.argon2.iterations, config.argon2.parallelism
+    );
     if let Some(last) = rows.last() {
         println!(
             "suggested: ARGON2_MEMORY_KIB={} ARGON2_ITERATIONS={} ARGON2_PARALLELISM={}",

@@ -20,13 +20,21 @@ struct Histogram {
     sum: f64,
 }
 
+/// One method of one route: answers by status, and latency.
+#[derive(Default)]
+struct Series {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
 type Gauge = Box<dyn Fn() -> f64 + Send + Sync>;
 
 /// Every metric of one process.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Route pattern → method → series. Looked up by `&str`, so a request
+    /// allocates nothing here once its route and method have been seen.
+    requests: Mutex<BTreeMap<String, BTreeMap<String, Series>>>,
     audit: Mutex<BTreeMap<&'static str, u64>>,
     mail_sent: AtomicU64,
     mail_failed: AtomicU64,
@@ -53,13 +61,21 @@ fn escape(v: &str) -> String {
 impl Metrics {
     /// Counts one request to `route` (the matched pattern) with its outcome.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        *lock(&self.requests)
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let mut latency = lock(&self.latency);
-        let h = latency
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let mut requests = lock(&self.requests);
+        if !requests.contains_key(route) {
+            requests.insert(route.to_owned(), BTreeMap::new());
+        }
+        let Some(methods) = requests.get_mut(route) else {
+            return;
+        };
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), Series::default());
+        }
+        let Some(series) = methods.get_mut(method) else {
+            return;
+        };
+        *series.statuses.entry(status).or_default() += 1;
+        let h = &mut series.latency;
         h.count += 1;
         h.sum += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -103,17 +119,26 @@ impl Metrics {
             "# HELP tessera_http_requests_total HTTP requests by method, route and status.\n",
         );
         out.push_str("# TYPE tessera_http_requests_total counter\n");
-        for ((method, route, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "tessera_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(method),
-                escape(route)
-            );
+        let requests = lock(&self.requests);
+        let series = || {
+            requests
+                .iter()
+                .flat_map(|(route, methods)| methods.iter().map(move |(m, s)| (m, route, s)))
+        };
+        for (method, route, s) in series() {
+            for (status, n) in &s.statuses {
+                let _ = writeln!(
+                    out,
+                    "tessera_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(method),
+                    escape(route)
+                );
+            }
         }
         out.push_str("# HELP tessera_http_request_duration_seconds HTTP request latency by method and route.\n");
         out.push_str("# TYPE tessera_http_request_duration_seconds histogram\n");
-        for ((method, route), h) in lock(&self.latency).iter() {
+        for (method, route, s) in series() {
+            let h = &s.latency;
             let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(

@@ -65,6 +65,8 @@ fn stop(child: &mut Option<Child>) {
 pub struct PrivateRedis {
     port: u16,
     child: Option<Child>,
+    /// With an append-only file here, fsynced at every write.
+    aof: Option<tempfile::TempDir>,
 }
 
 impl PrivateRedis {
@@ -74,6 +76,20 @@ impl PrivateRedis {
         let mut this = Self {
             port: free_port(),
             child: None,
+            aof: None,
+        };
+        this.restart();
+        this
+    }
+
+    /// Starts one that keeps its data across [`Self::stop`] and
+    /// [`Self::restart`] (AOF, `appendfsync always`), as production should run.
+    #[must_use]
+    pub fn start_persistent() -> Self {
+        let mut this = Self {
+            port: free_port(),
+            child: None,
+            aof: Some(tempfile::tempdir().expect("temp dir")),
         };
         this.restart();
         this
@@ -85,7 +101,7 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server (its data is gone).
+    /// Kills the server (its data is gone unless it is persistent).
     pub fn stop(&mut self) {
         stop(&mut self.child);
     }
@@ -93,17 +109,22 @@ impl PrivateRedis {
     /// Starts it again on the same port.
     pub fn restart(&mut self) {
         self.stop();
-        let mut child = Command::new(find("redis-server"))
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+        let mut cmd = Command::new(find("redis-server"));
+        cmd.args([
+            "--port",
+            &self.port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ]);
+        match &self.aof {
+            Some(dir) => cmd
+                .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+                .arg(dir.path()),
+            None => cmd.args(["--appendonly", "no"]),
+        };
+        let mut child = cmd
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("redis-server: {e}"));

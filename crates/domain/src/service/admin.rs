@@ -85,6 +85,19 @@ impl<P: Ports> AuthService<P> {
         permission: &'static str,
     ) -> Result<User, AuthError> {
         let user = self.current_user(auth).await?;
+        self.require_permission(user, permission).await
+    }
+
+    /// `user`, when their roles grant `permission`.
+    ///
+    /// # Errors
+    /// [`AuthError::Forbidden`], or [`AuthError::Unavailable`] when the role
+    /// catalogue cannot be read.
+    pub async fn require_permission(
+        &self,
+        user: User,
+        permission: &'static str,
+    ) -> Result<User, AuthError> {
         if self
             .permissions_of(&user)
             .await?

@@ -50,11 +50,11 @@ async fn caller<P: Ports>(
     permission: &'static str,
 ) -> Result<Actor, ApiError> {
     let client = client_info(req, &state.trusted_proxies);
-    let auth = state
+    let (_, user) = state
         .auth
-        .authenticate_from(bearer(req).as_deref(), client.clone())
+        .authenticate_user_from(bearer(req).as_deref(), client.clone())
         .await?;
-    let user = state.auth.authorize(&auth, permission).await?;
+    let user = state.auth.require_permission(user, permission).await?;
     Ok(Actor {
         user: Some(user),
         client,

@@ -301,13 +301,8 @@ async fn update_password<P: Ports>(
 
 /// `GET /CheckJWTToken`: `{Code: 200, Msg, User: <email>}` or `{Code: 401, Msg}`.
 async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
-    let checked = async {
-        let auth = super::authenticate(&state, &req).await?;
-        state.auth.current_user(&auth).await
-    }
-    .await;
-    match checked {
-        Ok(user) => HttpResponse::Ok().json(json!({
+    match super::authenticate_user(&state, &req).await {
+        Ok((_, user)) => HttpResponse::Ok().json(json!({
             "Code": 200, "Msg": m::L_TOKEN_OK.get(),
             "User": user.email.as_str(), "UserID": user.id.0,
         })),

@@ -197,6 +197,16 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": 200, "Msg": messages::OK.get(), "status": "ok"}))
 }
 
+/// A new request id: UUID-shaped, a random per-process half and a counter
+/// (unique without asking the OS for randomness on every request).
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let process = *PROCESS.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    uuid::Uuid::from_u64_pair(process, NEXT.fetch_add(1, Ordering::Relaxed)).to_string()
+}
+
 /// A request id fit to echo: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
 fn acceptable_request_id(v: &str) -> bool {
     (1..=128).contains(&v.len())
@@ -226,7 +236,7 @@ where
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable_request_id(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        .map_or_else(new_request_id, str::to_owned);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -246,7 +256,7 @@ where
     let metrics = req
         .app_data::<web::Data<crate::metrics::Metrics>>()
         .cloned();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let lang = messages::negotiate(
         req.path(),
         req.headers()
@@ -267,7 +277,7 @@ where
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_owned());
             m.observe_request(
-                &method,
+                method.as_str(),
                 &route,
                 res.status().as_u16(),
                 started.elapsed().as_secs_f64(),
@@ -507,6 +517,30 @@ pub async fn authenticate<P: Ports>(
     state
         .auth
         .authenticate_from(
+            bearer(req).as_deref(),
+            client_info(req, &state.trusted_proxies),
+        )
+        .await
+}
+
+/// Accepts the request's bearer access token and loads its active user (the
+/// denylist and user lookups run concurrently).
+///
+/// # Errors
+/// As [`AuthService::authenticate_user_from`].
+pub async fn authenticate_user<P: Ports>(
+    state: &AppState<P>,
+    req: &HttpRequest,
+) -> Result<
+    (
+        tessera_domain::service::Authenticated,
+        tessera_domain::user::User,
+    ),
+    tessera_domain::AuthError,
+> {
+    state
+        .auth
+        .authenticate_user_from(
             bearer(req).as_deref(),
             client_info(req, &state.trusted_proxies),
         )

@@ -414,14 +414,12 @@ async fn login<P: Ports>(
 }
 
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = super::authenticate(&state, &req).await?;
-    let user = state.auth.current_user(&auth).await?;
+    let (_, user) = super::authenticate_user(&state, &req).await?;
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = super::authenticate(&state, &req).await?;
-    let user = state.auth.current_user(&auth).await?;
+    let (_, user) = super::authenticate_user(&state, &req).await?;
     let mut u = user_json(&user);
     if let Value::Object(map) = &mut u {
         map.insert(

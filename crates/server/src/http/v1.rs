@@ -245,13 +245,8 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
 
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
-    let checked = async {
-        let auth = super::authenticate(&state, &req).await?;
-        state.auth.current_user(&auth).await
-    }
-    .await;
-    match checked {
-        Ok(user) => HttpResponse::Ok().json(user_json(&user)),
+    match super::authenticate_user(&state, &req).await {
+        Ok((_, user)) => HttpResponse::Ok().json(user_json(&user)),
         Err(e) => refusal(&e),
     }
 }
