@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
 use tessera_domain::error::HashError;
 use tessera_domain::newtypes::PasswordAttempt;
@@ -231,16 +231,77 @@ impl Argon2Hasher {
     }
 }
 
+thread_local! {
+    /// This hash thread's argon2 memory, grown to the largest `m` it has
+    /// needed and reused by every hash: no 19 MiB allocation per hash, so
+    /// neither page faults nor a malloc arena holding freed blocks.
+    static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `argon` into `out` on this thread's reusable memory.
+fn hash_into(argon: &Argon2<'_>, pwd: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), HashError> {
+    let blocks = argon.params().block_count();
+    MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() < blocks {
+            m.resize(blocks, argon2::Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(pwd, salt, out, &mut m[..blocks])
+            .map_err(|e| HashError::Failed(e.to_string()))
+    })
+}
+
+/// A new argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`, B64
+/// without padding, 16-byte salt, 32-byte output: what the argon2 crate writes).
+fn hash_phc(argon: &Argon2<'_>, pwd: &[u8]) -> Result<String, HashError> {
+    use base64::Engine as _;
+    let salt = crate::random_bytes(16).map_err(|e| HashError::Failed(e.to_string()))?;
+    let mut out = [0_u8; 32];
+    hash_into(argon, pwd, &salt, &mut out)?;
+    let p = argon.params();
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        p.m_cost(),
+        p.t_cost(),
+        p.p_cost(),
+        b64.encode(salt),
+        b64.encode(out)
+    ))
+}
+
+/// Checks `pwd` against any argon2 PHC string, with the parameters it names.
+fn verify_phc(pwd: &[u8], phc: &str) -> Result<bool, HashError> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| HashError::Failed(format!("stored hash unreadable: {e}"));
+    let parsed = argon2::PasswordHash::new(phc).map_err(|e| unreadable(&e))?;
+    let params = Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| unreadable(&e))?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|e| unreadable(&e))?,
+        None => Version::default(),
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(HashError::Failed(
+            "stored hash unreadable: no salt or output".into(),
+        ));
+    };
+    let mut out = vec![0_u8; expected.len()];
+    hash_into(
+        &Argon2::new(algorithm, version, params),
+        pwd,
+        salt,
+        &mut out,
+    )?;
+    Ok(subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()).into())
+}
+
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &PasswordAttempt) -> Result<PasswordHash, HashError> {
         let pw = password.clone();
-        self.run(move |argon| {
-            argon
-                .hash_password(material(&pw).as_bytes())
-                .map(|h| PasswordHash::new(h.to_string()))
-                .map_err(|e| HashError::Failed(e.to_string()))
-        })
-        .await?
+        self.run(move |argon| hash_phc(argon, material(&pw).as_bytes()).map(PasswordHash::new))
+            .await?
     }
 
     async fn verify(
@@ -250,7 +311,7 @@ impl PasswordHasher for Argon2Hasher {
     ) -> Result<bool, HashError> {
         let pw = password.clone();
         let hash = hash.clone();
-        self.run(move |argon| {
+        self.run(move |_| {
             let legacy = if pw.is_sm3_digest() {
                 crate::legacy::verify_legacy_digest(pw.expose(), hash.as_str())
             } else {
@@ -259,11 +320,7 @@ impl PasswordHasher for Argon2Hasher {
             if let Some(ok) = legacy {
                 return Ok(ok);
             }
-            match argon.verify_password(material(&pw).as_bytes(), hash.as_str()) {
-                Ok(()) => Ok(true),
-                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-                Err(e) => Err(HashError::Failed(format!("stored hash unreadable: {e}"))),
-            }
+            verify_phc(material(&pw).as_bytes(), hash.as_str())
         })
         .await?
     }
@@ -328,6 +385,34 @@ mod tests {
         // Other tests' hashers may run in this process too: at least ours.
         assert!(niceness.len() >= 3, "{niceness:?}");
         assert!(niceness.iter().all(|n| *n == 10), "{niceness:?}");
+    }
+
+    #[test]
+    fn reused_memory_hashes_are_the_argon2_crates_phc_strings_both_ways() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let ours = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
+        let phc = hash_phc(&ours, b"secret").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+        assert!(ours.verify_password(b"secret", phc.as_str()).is_ok());
+        assert!(verify_phc(b"secret", &phc).unwrap());
+        assert!(!verify_phc(b"secreT", &phc).unwrap());
+        // A hash the crate wrote with other parameters (and a bigger memory
+        // than this thread has used so far) verifies too.
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(256, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"other")
+        .unwrap()
+        .to_string();
+        assert!(verify_phc(b"other", &theirs).unwrap());
+        assert!(!verify_phc(b"secret", &theirs).unwrap());
+        assert!(verify_phc(b"x", "$argon2id$v=19$m=64,t=1,p=1$bm9zYWx0").is_err());
     }
 
     #[tokio::test]
