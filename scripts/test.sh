@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting, lints, unit, property,
-# contract, adapter, HTTP, concurrency and fault tests.
+# contract, adapter, HTTP, concurrency and fault tests, then schemathesis
+# against /openapi.json (scripts/schemathesis.sh; installs it from PyPI).
 #
 # Needs the Rust toolchain named in rust-toolchain.toml. MariaDB and Redis are
 # used when reachable on loopback, otherwise started privately; Debian's
