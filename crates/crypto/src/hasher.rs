@@ -156,14 +156,7 @@ impl Argon2Hasher {
     /// # Errors
     /// When the parameters are out of argon2's range, or no randomness is available.
     pub fn new(params: Argon2Params, limits: HasherLimits) -> Result<Self, HashError> {
-        let p = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+        let argon = argon2id(params)?;
         let filler =
             crate::hex(&crate::random_bytes(16).map_err(|e| HashError::Failed(e.to_string()))?);
         let dummy = PasswordHash::new(
@@ -236,6 +229,18 @@ thread_local! {
     /// needed and reused by every hash: no 19 MiB allocation per hash, so
     /// neither page faults nor a malloc arena holding freed blocks.
     static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Argon2id (version 0x13) with `params`.
+fn argon2id(params: Argon2Params) -> Result<Argon2<'static>, HashError> {
+    let p = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        None,
+    )
+    .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
 }
 
 /// Runs `argon` into `out` on this thread's reusable memory.
@@ -525,14 +530,7 @@ pub fn calibrate(
     let mut params = start;
     let mut out = Vec::new();
     for _ in 0..max_steps.max(1) {
-        let p = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+        let argon = argon2id(params)?;
         let mut times = Vec::new();
         // One hash to warm the allocator and caches, then seven timed ones.
         argon
@@ -574,14 +572,7 @@ pub fn parallel_throughput(
     threads: usize,
     per_thread: usize,
 ) -> Result<f64, HashError> {
-    let p = Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        None,
-    )
-    .map_err(|e| HashError::Failed(format!("argon2 parameters: {e}")))?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+    let argon = argon2id(params)?;
     let barrier = std::sync::Barrier::new(threads.max(1));
     let started = std::sync::Mutex::new(None);
     std::thread::scope(|s| {
