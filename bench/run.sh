@@ -51,7 +51,7 @@ cleanup_bench() {
         local hp=${TEST_DATABASE_URL#mysql://}; hp=${hp#*@}; hp=${hp%%/*}
         mariadb --protocol=tcp -h "${hp%:*}" -P "${hp##*:}" -uroot -e "DROP DATABASE IF EXISTS \`$db\`" 2>/dev/null || true
         local r=${TEST_REDIS_URL#redis://}; r=${r%%/*}
-        redis-cli -h "${r%:*}" -p "${r##*:}" --scan --pattern "tessera-bench:$db:*" | xargs -r -n 500 redis-cli -h "${r%:*}" -p "${r##*:}" del >/dev/null
+        redis_del_matching "${r%:*}" "${r##*:}" "tessera-bench:$db:*"
     fi
     rm -rf "$work"
     svc_cleanup

@@ -125,6 +125,13 @@ sweep_test_data() {
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'tessera\\_test\\_%'" 2>/dev/null |
         while read -r db; do mariadb --protocol=tcp -h "$host" -P "$port" -uroot -e "DROP DATABASE \`$db\`"; done
     local r=${TEST_REDIS_URL#redis://}; r=${r%%/*}
-    redis-cli -h "${r%:*}" -p "${r##*:}" --scan --pattern 'tessera-test:*' 2>/dev/null |
-        xargs -r -n 500 redis-cli -h "${r%:*}" -p "${r##*:}" del >/dev/null
+    redis_del_matching "${r%:*}" "${r##*:}" 'tessera-test:*'
+}
+
+# Deletes the keys matching a pattern inside Redis (keys may hold any bytes,
+# e.g. a hostile login name in a rate-limit key, which no shell pipe handles).
+redis_del_matching() { # host port pattern
+    redis-cli -h "$1" -p "$2" EVAL \
+        "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) n = n + 1 end return n" \
+        0 "$3" >/dev/null 2>&1 || true
 }
