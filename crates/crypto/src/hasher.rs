@@ -210,8 +210,11 @@ impl Argon2Hasher {
         let (done, result) = tokio::sync::oneshot::channel();
         let job_inner = Arc::clone(&self.inner);
         let job: Job = Box::new(move || {
-            let _permit = permit;
-            let _ = done.send(work(&job_inner.argon));
+            let out = work(&job_inner.argon);
+            // Free the slot before answering, so that whoever reads the
+            // answer already sees this hash finished.
+            drop(permit);
+            let _ = done.send(out);
         });
         inner
             .pool
