@@ -587,8 +587,7 @@ async fn soak() -> bool {
     samples.push((start.elapsed().as_secs(), server.rss_kib("VmRSS")));
 
     let mut by: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for ((_, op, status), count) in tally.0.lock().unwrap().iter() {
-        let _ = op;
+    for ((_, _, status), count) in tally.0.lock().unwrap().iter() {
         *by.entry(class(*status)).or_default() += count;
     }
     let total: u64 = by.values().sum();

@@ -21,6 +21,8 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::http::Dialect;
+
 // ---------------------------------------------------------------- /api/auth
 
 /// A user as `/api/auth` and `/api/admin` show it.
@@ -1274,19 +1276,18 @@ pub fn document() -> OpenApi {
                 ));
             }
         }
-        let common: &[(u16, &str, Out)] =
-            if o.path.starts_with("/api/auth/") || o.path.starts_with("/api/admin/") {
-                MODERN_COMMON
-            } else if o.path.starts_with("/api/v1/") {
-                &[
-                    (413, "Body too large.", Out::Json(V1E)),
-                    (429, "Over a rate limit.", Out::Json(V1E)),
-                    (500, "Internal error (opaque).", Out::Json(V1E)),
-                    (503, "A dependency is down, or busy.", Out::Json(V1E)),
-                ]
-            } else {
-                &[]
-            };
+        let dialect = Dialect::of(o.path);
+        let common: &[(u16, &str, Out)] = match dialect {
+            // Operations routes (/health, /metrics, …) have none of these.
+            Dialect::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
+            Dialect::V1 => &[
+                (413, "Body too large.", Out::Json(V1E)),
+                (429, "Over a rate limit.", Out::Json(V1E)),
+                (500, "Internal error (opaque).", Out::Json(V1E)),
+                (503, "A dependency is down, or busy.", Out::Json(V1E)),
+            ],
+            _ => &[],
+        };
         let is_json = |out: &Out| matches!(out, Out::Json(_));
         for (status, description, out) in o.responses {
             b = b.response(status.to_string(), response(description, out));
@@ -1294,13 +1295,13 @@ pub fn document() -> OpenApi {
         let disabled = (
             403,
             "Account disabled (`account_disabled`); on admin routes also a missing permission.",
-            if o.path.starts_with("/api/v1/") {
+            if dialect == Dialect::V1 {
                 Out::Json(V1E)
             } else {
                 Out::Json(E)
             },
         );
-        let bearer_extra = if o.bearer && !o.path.starts_with("/Check") {
+        let bearer_extra = if o.bearer && dialect != Dialect::Legacy {
             std::slice::from_ref(&disabled)
         } else {
             &[]

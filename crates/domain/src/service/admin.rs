@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use super::{AuthService, Authenticated, CATALOGUE_TTL_SECS};
+use super::{AuthService, CATALOGUE_TTL_SECS};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::Clock as _;
 use crate::error::AuthError;
@@ -75,20 +75,8 @@ impl<P: Ports> AuthService<P> {
         Ok(self.role_catalogue().await?.permissions(&user.roles))
     }
 
-    /// The active user behind `auth`, when their roles grant `permission`.
-    ///
-    /// # Errors
-    /// [`AuthError::Forbidden`], and those of [`Self::current_user`].
-    pub async fn authorize(
-        &self,
-        auth: &Authenticated,
-        permission: &'static str,
-    ) -> Result<User, AuthError> {
-        let user = self.current_user(auth).await?;
-        self.require_permission(user, permission).await
-    }
-
-    /// `user`, when their roles grant `permission`.
+    /// `user` (from [`Self::authenticate_user_from`]), when their roles
+    /// grant `permission`.
     ///
     /// # Errors
     /// [`AuthError::Forbidden`], or [`AuthError::Unavailable`] when the role

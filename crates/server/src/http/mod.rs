@@ -361,16 +361,50 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 /// The methods of the route that `path` names, if any.
 #[must_use]
 pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ROUTES.iter().find_map(|(pattern, methods)| {
-        let want: Vec<&str> = pattern.split('/').collect();
-        (want.len() == segments.len()
-            && want
-                .iter()
-                .zip(&segments)
-                .all(|(w, s)| w == s || (w.starts_with('{') && !s.is_empty())))
-        .then_some(*methods)
-    })
+    let path = path.trim_end_matches('/');
+    ROUTES
+        .iter()
+        .find_map(|(pattern, methods)| matches_pattern(pattern, path).then_some(*methods))
+}
+
+/// Whether `path` is an instance of the route `pattern`, where a `{name}`
+/// segment stands for any one non-empty segment.
+#[must_use]
+pub fn matches_pattern(pattern: &str, path: &str) -> bool {
+    let (mut want, mut got) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(s)) if w == s || (w.starts_with('{') && !s.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The dialect a path belongs to, which decides its error shape and its
+/// default language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Seed 001: `/Auth/*`, `/CheckJWTToken`; `{Code, Msg}`.
+    Legacy,
+    /// Seed 002: `/api/v1/*`; `{error, message}` / `{code, message}`.
+    V1,
+    /// Everything else: `{error, message, msg, code}`.
+    Modern,
+}
+
+impl Dialect {
+    /// The dialect of `path`.
+    #[must_use]
+    pub fn of(path: &str) -> Self {
+        if path.starts_with("/Auth/") || path == "/Auth" || path == "/CheckJWTToken" {
+            Self::Legacy
+        } else if path.starts_with("/api/v1/") {
+            Self::V1
+        } else {
+            Self::Modern
+        }
+    }
 }
 
 /// Any unknown route (404), or a known one called with another method (405
@@ -378,15 +412,14 @@ pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     use actix_web::http::StatusCode;
     let path = req.path();
-    let legacy = path.starts_with("/Auth/") || path == "/Auth" || path == "/CheckJWTToken";
-    let v1 = path.starts_with("/api/v1/");
+    let dialect = Dialect::of(path);
     if let Some(methods) = allowed_methods(path) {
         let allow = format!("{}, OPTIONS", methods.join(", "));
         let text = format!("{} {}", req.method(), path);
-        let mut r = if legacy {
+        let mut r = if dialect == Dialect::Legacy {
             HttpResponse::MethodNotAllowed()
                 .json(json!({"Code": 405, "Msg": messages::METHOD_NOT_ALLOWED.get()}))
-        } else if v1 {
+        } else if dialect == Dialect::V1 {
             HttpResponse::MethodNotAllowed()
                 .json(json!({"error": messages::METHOD_NOT_ALLOWED.get(), "message": messages::METHOD_NOT_ALLOWED.get()}))
         } else {
@@ -402,11 +435,11 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         }
         return r;
     }
-    if legacy {
+    if dialect == Dialect::Legacy {
         return HttpResponse::NotFound()
             .json(json!({"Code": 404, "Msg": messages::NOT_FOUND.get()}));
     }
-    if v1 {
+    if dialect == Dialect::V1 {
         return HttpResponse::NotFound().json(
             json!({"error": messages::NOT_FOUND.get(), "message": messages::NOT_FOUND.get()}),
         );

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+use tessera_server::http::{Dialect, matches_pattern};
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
@@ -13,25 +14,19 @@ fn spec() -> &'static Value {
 
 /// The documented path template `path` falls under, if any.
 pub fn template(path: &str) -> Option<&'static str> {
-    let segments: Vec<&str> = path.split('/').collect();
-    spec()["paths"].as_object().unwrap().keys().find_map(|t| {
-        let want: Vec<&str> = t.split('/').collect();
-        (want.len() == segments.len()
-            && want
-                .iter()
-                .zip(&segments)
-                .all(|(w, s)| w == s || (w.starts_with('{') && !s.is_empty())))
-        .then_some(t.as_str())
-    })
+    spec()["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|t| matches_pattern(t, path))
+        .map(String::as_str)
 }
 
 fn error_schema(path: &str) -> &'static str {
-    if path.starts_with("/Auth/") || path == "/CheckJWTToken" {
-        "LegacyAnswer"
-    } else if path.starts_with("/api/v1/") {
-        "V1Error"
-    } else {
-        "Error"
+    match Dialect::of(path) {
+        Dialect::Legacy => "LegacyAnswer",
+        Dialect::V1 => "V1Error",
+        Dialect::Modern => "Error",
     }
 }
 

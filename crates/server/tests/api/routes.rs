@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tessera_server::http::{ROUTES, allowed_methods};
+use tessera_server::http::{Dialect, ROUTES, allowed_methods};
 
 use crate::helpers::{parts, spawn_app};
 
@@ -47,12 +47,10 @@ async fn every_route_is_served_and_other_methods_are_405() {
         for m in *methods {
             assert!(allow.contains(m), "{path}: Allow {allow}");
         }
-        let shape_ok = if path.starts_with("/Auth") || path == "/CheckJWTToken" {
-            body["Code"] == 405
-        } else if path.starts_with("/api/v1/") {
-            body["error"].is_string()
-        } else {
-            body["code"] == "method_not_allowed"
+        let shape_ok = match Dialect::of(&path) {
+            Dialect::Legacy => body["Code"] == 405,
+            Dialect::V1 => body["error"].is_string(),
+            Dialect::Modern => body["code"] == "method_not_allowed",
         };
         assert!(shape_ok, "{path}: {body}");
     }
