@@ -38,6 +38,12 @@ pub enum AuditKind {
     RoleRevoked,
     /// An administrator revoked every session of a user.
     SessionsRevoked,
+    /// An address was verified (every session opened before it ended).
+    EmailVerified,
+    /// A pending account (unverified address) was removed: replaced by a new
+    /// registration of its address, rejected by the address's owner ("this
+    /// wasn't me") or expired (`detail` says which).
+    PendingAccountRemoved,
 }
 
 impl AuditKind {
@@ -60,6 +66,8 @@ impl AuditKind {
             Self::RoleGranted => "role_granted",
             Self::RoleRevoked => "role_revoked",
             Self::SessionsRevoked => "sessions_revoked",
+            Self::EmailVerified => "email_verified",
+            Self::PendingAccountRemoved => "pending_account_removed",
         }
     }
 }

@@ -132,4 +132,18 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         self.cache.invalidate(id).await?;
         Ok(existed)
     }
+
+    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
+        let deleted = self.repo.delete_unverified(id).await?;
+        self.cache.invalidate(id).await?;
+        Ok(deleted)
+    }
+
+    async fn unverified_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        self.repo.unverified_before(cutoff, limit).await
+    }
 }

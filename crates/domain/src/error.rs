@@ -120,6 +120,11 @@ pub enum AuthError {
     /// Too many wrong guesses: the code is dead; ask for a new one.
     #[error("code exhausted")]
     CodeExhausted,
+    /// A wrong, expired, used-up or never-issued e-mail verification code:
+    /// deliberately one answer, so that it does not tell whether the address
+    /// has a pending registration (issue 12).
+    #[error("code wrong or expired")]
+    CodeInvalid,
     /// Asked too often; retry after the given seconds.
     #[error("too many requests")]
     TooManyRequests {

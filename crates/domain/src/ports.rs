@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEvent;
 use crate::clock::{Clock, IdSource};
-use crate::code::{CodePurpose, VerificationCode};
+use crate::code::{AttemptGrant, CodePurpose, VerificationCode};
 use crate::error::{CreateUserError, HashError, SigningError, StoreError, TokenProblem};
 use crate::newtypes::{Login, PasswordAttempt, RoleName};
 use crate::permissions::RoleCatalogue;
@@ -138,6 +138,29 @@ pub trait UserDirectory: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn delete(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// [`Self::delete`], but only while the account's address is still
+    /// unverified (one conditional statement, so a verification racing with
+    /// it wins or loses whole); true when it deleted. Used to replace or
+    /// remove a pending account (issue 12, item 3).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete_unverified(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ids of up to `limit` accounts whose address is unverified and that
+    /// were created before `cutoff`, oldest first (`UNVERIFIED_ACCOUNT_TTL`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn unverified_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<UserId>, StoreError>> + Send;
 }
 
 /// Where the audit trail goes.
@@ -371,16 +394,20 @@ pub trait CodeStore: Send + Sync + 'static {
         recipient: &str,
     ) -> impl Future<Output = Result<Option<VerificationCode>, StoreError>> + Send;
 
-    /// Counts one wrong guess, atomically, and returns the new count (`None`
-    /// when there is no code).
+    /// Grants one comparison against the live code of (purpose, recipient),
+    /// counting it first, in one atomic step: when fewer than `max_attempts`
+    /// comparisons were granted, `attempts` goes up by one and the code is
+    /// returned ([`AttemptGrant::Granted`]); otherwise nothing changes
+    /// ([`AttemptGrant::Exhausted`]). Of any number of concurrent callers, at
+    /// most `max_attempts - attempts` are granted (issue 12, item 1).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn record_failure(
+    fn claim_attempt(
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<AttemptGrant, StoreError>> + Send;
 
     /// Removes the code and returns it: of concurrent callers, exactly one gets
     /// `Some` (single use).
@@ -547,6 +574,34 @@ pub trait SmsSender: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Work that a request hands off instead of doing it itself, so that what
+/// the request costs does not depend on secret state (which addresses have
+/// accounts: issue 12, item 12). A worker runs the tasks with
+/// [`crate::AuthService::run_deferred`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeferredTask {
+    /// Mail a new verification code and link to `email` if an unverified
+    /// account has that address; do nothing otherwise.
+    ResendVerification {
+        /// The address asked for.
+        email: crate::newtypes::Email,
+        /// The language of the mail.
+        locale: crate::mail::Locale,
+    },
+}
+
+/// Where deferred tasks wait for the worker.
+pub trait TaskQueue: Send + Sync + 'static {
+    /// Queues `task`; never waits for the worker.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the queue is full.
+    fn defer(&self, task: DeferredTask) -> Result<(), StoreError>;
+
+    /// Every queued task, oldest first, leaving the queue empty.
+    fn take_ready(&self) -> Vec<DeferredTask>;
+}
+
 /// The adapters one program chose: one associated type per port.
 ///
 /// ```ignore
@@ -584,6 +639,8 @@ pub trait Ports: Send + Sync + 'static {
     type Sms: SmsSender;
     /// The audit trail.
     type Audit: AuditLog;
+    /// Deferred work.
+    type Tasks: TaskQueue;
 }
 
 /// One instance of every port of `P`.
@@ -614,4 +671,6 @@ pub struct Adapters<P: Ports> {
     pub sms: P::Sms,
     /// Audit trail.
     pub audit: P::Audit,
+    /// Deferred work.
+    pub tasks: P::Tasks,
 }

@@ -11,8 +11,8 @@ use crate::newtypes::{
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
-    AccessTokenSigner, Adapters, AuditLog as _, PasswordHasher, Ports, RateLimiter as _,
-    RefreshTokenCodec, SessionStore, TokenDenylist, UserRepository,
+    AccessTokenSigner, Adapters, AuditLog as _, CodeStore as _, PasswordHasher, Ports,
+    RateLimiter as _, RefreshTokenCodec, SessionStore, TokenDenylist, UserRepository,
 };
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
@@ -21,9 +21,11 @@ use crate::validation::{FieldIssue, ValidationErrors};
 
 mod admin;
 mod signup;
+mod verification;
 
 pub use admin::{Actor, MAX_PAGE_SIZE};
-pub use signup::{SignUp, VerifyLinkOutcome};
+pub use signup::SignUp;
+pub use verification::{LinkPreview, VerifyLinkOutcome};
 
 /// Which route the verification link of a registration mail opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,10 @@ pub struct AuthSettings {
     pub codes: CodeSettings,
     /// Refuse logins until the email is confirmed (`REQUIRE_VERIFIED_EMAIL`, default false).
     pub require_verified_email: bool,
+    /// How long an account may keep an unverified address before it is a
+    /// pending registration that a new registration replaces and the expiry
+    /// sweep removes (`UNVERIFIED_ACCOUNT_TTL`); `None` never (issue 12, item 3).
+    pub unverified_account_ttl: Option<Duration>,
     /// Return reset codes in the response (`debug_code`, seed 003): development only.
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
@@ -154,6 +160,7 @@ impl Default for AuthSettings {
             mail: MailSettings::default(),
             codes: CodeSettings::default(),
             require_verified_email: false,
+            unverified_account_ttl: None,
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
         }
@@ -375,26 +382,41 @@ impl<P: Ports> AuthService<P> {
         let reg = self.parse_registration(form)?;
         // Checked before codes are issued, so that a registration with a taken
         // address never replaces that account's pending code (the unique
-        // constraint still decides races).
-        if self
+        // constraint still decides races). A pending registration of the
+        // address is replaced: the owner can always claim their address
+        // (issue 12, item 3).
+        let now = self.now();
+        let pending = match self
             .ports
             .users
             .find_by_login(&Login::Email(reg.email.clone()))
             .await?
-            .is_some()
         {
-            return Err(AuthError::Conflict(crate::user::UniqueField::Email));
-        }
+            Some(existing) if self.is_pending(&existing, now) => Some(existing),
+            Some(_) => return Err(AuthError::Conflict(crate::user::UniqueField::Email)),
+            None => None,
+        };
         let hash = self
             .ports
             .hasher
             .hash(&PasswordAttempt::from(reg.password))
             .await?;
-        let now = self.now();
-        let issued = self.issue_verification(reg.username.as_str(), &reg.email, locale, now, style);
+        if let Some(existing) = pending {
+            self.remove_pending_account(&existing, "replaced", &ClientInfo::default())
+                .await?;
+        }
+        let public_id = self.ports.ids.new_uuid();
+        let issued = self.issue_verification(
+            reg.username.as_str(),
+            &public_id,
+            &reg.email,
+            locale,
+            now,
+            style,
+        );
         self.store_codes(&issued).await?;
         let user = NewUser {
-            public_id: self.ports.ids.new_uuid(),
+            public_id,
             username: reg.username,
             email: reg.email,
             phone: reg.phone,
@@ -1114,7 +1136,28 @@ impl<P: Ports> AuthService<P> {
             .users
             .update_password(user.id, hash, now, Some(&notice))
             .await?;
+        // Every outstanding reset code of the account, on every channel, is
+        // void now (OWASP Forgot Password cheat sheet; issue 12, item 2): each
+        // was bound to the old hash (see `password_stamp`), and is removed too.
+        let mut contacts = vec![user.email.as_str()];
+        contacts.extend(user.phone.as_ref().map(crate::newtypes::Phone::as_str));
+        for contact in contacts {
+            self.ports
+                .codes
+                .take(crate::code::CodePurpose::ResetPassword, contact)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// What a password-reset code is bound to: a keyed fingerprint of the
+    /// account's password hash when the code was issued. A code whose stamp
+    /// no longer matches was issued before a password change and is void.
+    pub(crate) fn password_stamp(&self, user: &User) -> String {
+        self.ports
+            .codec
+            .keyed_fingerprint(&format!("password:{}", user.password_hash.as_str()))
+            .0
     }
 }
 
@@ -1127,341 +1170,6 @@ mod tests {
         let s = AuthSettings::default();
         assert_eq!(s.default_role.as_str(), "unauth");
         assert_eq!(s.registrable_roles.len(), 5);
-    }
-}
-
-/// Email verification (issue 4): codes and links, sent through the outbox.
-mod verification {
-    use chrono::{DateTime, Utc};
-
-    use super::{AuthService, Locale, MailKind, compose, required};
-    use crate::clock::IdSource as _;
-    use crate::code::{CodePurpose, VerificationCode};
-    use crate::error::AuthError;
-    use crate::newtypes::{Email, Login};
-    use crate::ports::{
-        CodeStore, MailOutbox, Ports, RateLimiter, RefreshTokenCodec as _, UserRepository,
-    };
-    use crate::user::User;
-    use crate::validation::ValidationErrors;
-
-    /// What a verification mail carries, before it is mailed.
-    pub(super) struct Issued {
-        pub(super) mail: crate::ports::OutgoingMail,
-        codes: [VerificationCode; 2],
-    }
-
-    fn hex(s: &str) -> String {
-        s.bytes().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn unhex(s: &str) -> Option<String> {
-        if !s.len().is_multiple_of(2) {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect();
-        String::from_utf8(bytes?).ok()
-    }
-
-    /// A link token: the 64-hex secret, then the address in hex.
-    pub(super) fn link_token(secret: &str, email: &Email) -> String {
-        format!("{secret}{}", hex(email.as_str()))
-    }
-
-    pub(super) fn parse_token(token: &str) -> Option<(String, Email)> {
-        let token = token.trim();
-        let secret = token.get(..64)?;
-        let email = Email::parse(&unhex(token.get(64..)?)?).ok()?;
-        secret
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit())
-            .then(|| (secret.to_owned(), email))
-    }
-
-    impl<P: Ports> AuthService<P> {
-        /// A fresh code and link for `user`, and the mail that carries them.
-        pub(super) fn issue_verification(
-            &self,
-            user_name: &str,
-            email: &Email,
-            locale: Locale,
-            now: DateTime<Utc>,
-            style: super::LinkStyle,
-        ) -> Issued {
-            let cs = self.settings.codes;
-            let code = self.ports.ids.secret_digits(6);
-            let secret = self.ports.ids.secret_token();
-            let token = link_token(&secret, email);
-            let base = &self.settings.mail.public_base_url;
-            let link = match style {
-                super::LinkStyle::Modern => format!("{base}/api/auth/verify-email?token={token}"),
-                super::LinkStyle::V1 => format!("{base}/api/v1/auth/verify/{token}"),
-            };
-            let kind = MailKind::VerifyEmail {
-                username: user_name.to_owned(),
-                code: code.clone(),
-                link,
-                minutes: cs.ttl.num_minutes(),
-            };
-            let entry = |purpose, secret: &str| VerificationCode {
-                purpose,
-                recipient: email.as_str().to_owned(),
-                fingerprint: self.ports.codec.keyed_fingerprint(secret),
-                digits: 6,
-                expires_at: now + cs.ttl,
-                attempts: 0,
-                max_attempts: cs.max_attempts,
-            };
-            Issued {
-                mail: compose(&kind, email, locale, &self.settings.mail),
-                codes: [
-                    entry(CodePurpose::VerifyEmail, &code),
-                    entry(CodePurpose::VerifyEmailLink, &secret),
-                ],
-            }
-        }
-
-        pub(super) async fn store_codes(&self, issued: &Issued) -> Result<(), AuthError> {
-            for c in &issued.codes {
-                self.ports.codes.put(c).await?;
-            }
-            Ok(())
-        }
-
-        /// A new 6-digit code for (`purpose`, `recipient`), stored as a keyed
-        /// fingerprint, once the per-recipient limits allow it (no sooner than
-        /// `resend_after_secs` after the last one, at most `per_hour` an hour;
-        /// counters `<limit_key>-gap:` and `<limit_key>-hour:`).
-        pub(super) async fn issue_code(
-            &self,
-            purpose: CodePurpose,
-            recipient: &str,
-            limit_key: &str,
-        ) -> Result<String, AuthError> {
-            let cs = self.settings.codes;
-            self.limit(
-                format!("{limit_key}-gap:{recipient}"),
-                1,
-                cs.resend_after_secs,
-            )
-            .await?;
-            self.limit(format!("{limit_key}-hour:{recipient}"), cs.per_hour, 3600)
-                .await?;
-            let code = self.ports.ids.secret_digits(6);
-            self.ports
-                .codes
-                .put(&VerificationCode {
-                    purpose,
-                    recipient: recipient.to_owned(),
-                    fingerprint: self.ports.codec.keyed_fingerprint(&code),
-                    digits: 6,
-                    expires_at: self.now() + cs.ttl,
-                    attempts: 0,
-                    max_attempts: cs.max_attempts,
-                })
-                .await?;
-            Ok(code)
-        }
-
-        pub(super) async fn limit(
-            &self,
-            key: String,
-            limit: u32,
-            window: u64,
-        ) -> Result<(), AuthError> {
-            let d = self.ports.limiter.hit(&key, limit, window).await?;
-            if d.allowed {
-                Ok(())
-            } else {
-                Err(AuthError::TooManyRequests {
-                    retry_after_secs: d.reset_after_secs.max(1),
-                    limit,
-                })
-            }
-        }
-
-        async fn finish(
-            &self,
-            email: &Email,
-            used: CodePurpose,
-            other: CodePurpose,
-        ) -> Result<User, AuthError> {
-            self.ports
-                .codes
-                .take(used, email.as_str())
-                .await?
-                .ok_or(AuthError::CodeExpired)?;
-            self.ports.codes.take(other, email.as_str()).await?;
-            let user = self
-                .ports
-                .users
-                .find_by_login(&Login::Email(email.clone()))
-                .await?
-                .ok_or(AuthError::CodeExpired)?;
-            self.ports
-                .users
-                .mark_email_verified(user.id, self.now())
-                .await?;
-            Ok(User {
-                email_verified: true,
-                ..user
-            })
-        }
-
-        /// Confirms an email address with the code that was mailed to it.
-        ///
-        /// # Errors
-        /// [`AuthError::Validation`], [`AuthError::CodeExpired`], [`AuthError::CodeWrong`],
-        /// [`AuthError::CodeExhausted`], [`AuthError::Unavailable`].
-        pub async fn verify_email_code(
-            &self,
-            email: Option<&str>,
-            code: Option<&str>,
-        ) -> Result<User, AuthError> {
-            let mut errors = ValidationErrors::new();
-            let email = errors.check("email", required(email).and_then(Email::parse));
-            let code = errors.check("code", required(code).map(|c| c.trim().to_owned()));
-            let (Some(email), Some(code)) = (email, code) else {
-                return Err(errors.into());
-            };
-            self.check_code(CodePurpose::VerifyEmail, email.as_str(), &code)
-                .await?;
-            self.finish(
-                &email,
-                CodePurpose::VerifyEmail,
-                CodePurpose::VerifyEmailLink,
-            )
-            .await
-        }
-
-        /// Checks a guess against the live code of (purpose, recipient),
-        /// counting a wrong guess and killing the code at its last one. The
-        /// code stays stored on success: the caller takes it (single use).
-        pub(super) async fn check_code(
-            &self,
-            purpose: CodePurpose,
-            recipient: &str,
-            guess: &str,
-        ) -> Result<(), AuthError> {
-            let stored = self
-                .ports
-                .codes
-                .get(purpose, recipient)
-                .await?
-                .ok_or(AuthError::CodeExpired)?;
-            if stored.attempts >= stored.max_attempts {
-                self.ports.codes.take(purpose, recipient).await?;
-                return Err(AuthError::CodeExhausted);
-            }
-            let guess = self.ports.codec.keyed_fingerprint(guess.trim());
-            if crate::code::constant_time_eq(guess.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
-                return Ok(());
-            }
-            match self.ports.codes.record_failure(purpose, recipient).await? {
-                Some(n) if n < stored.max_attempts => Err(AuthError::CodeWrong {
-                    remaining: stored.max_attempts - n,
-                }),
-                Some(_) => {
-                    self.ports.codes.take(purpose, recipient).await?;
-                    Err(AuthError::CodeExhausted)
-                }
-                None => Err(AuthError::CodeExpired),
-            }
-        }
-
-        /// Confirms an email address with the token of the mailed link.
-        ///
-        /// # Errors
-        /// [`AuthError::Validation`] for a malformed token, [`AuthError::CodeExpired`]
-        /// for an unknown, used or expired one, [`AuthError::Unavailable`].
-        pub async fn verify_email_token(&self, token: Option<&str>) -> Result<User, AuthError> {
-            let token = required(token)
-                .map_err(|e| AuthError::Validation(ValidationErrors::single("token", e)))?;
-            let (secret, email) = parse_token(token).ok_or(AuthError::CodeExpired)?;
-            let stored = self
-                .ports
-                .codes
-                .get(CodePurpose::VerifyEmailLink, email.as_str())
-                .await?
-                .ok_or(AuthError::CodeExpired)?;
-            let presented = self.ports.codec.keyed_fingerprint(&secret);
-            if !crate::code::constant_time_eq(
-                presented.0.as_bytes(),
-                stored.fingerprint.0.as_bytes(),
-            ) {
-                return Err(AuthError::CodeExpired);
-            }
-            self.finish(
-                &email,
-                CodePurpose::VerifyEmailLink,
-                CodePurpose::VerifyEmail,
-            )
-            .await
-        }
-
-        /// Sends a new verification mail. Answers the same for unknown,
-        /// verified and unverified addresses; only the rate limits (no sooner
-        /// than `resend_after_secs`, at most `per_hour` an hour per address)
-        /// show, and they apply to every address alike.
-        ///
-        /// # Errors
-        /// [`AuthError::Validation`], [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
-        pub async fn resend_verification(
-            &self,
-            email: Option<&str>,
-            locale: Locale,
-        ) -> Result<(), AuthError> {
-            let email = required(email)
-                .and_then(Email::parse)
-                .map_err(|e| AuthError::Validation(ValidationErrors::single("email", e)))?;
-            let cs = self.settings.codes;
-            self.limit(format!("mail-gap:{email}"), 1, cs.resend_after_secs)
-                .await?;
-            self.limit(format!("mail-hour:{email}"), cs.per_hour, 3600)
-                .await?;
-            let Some(user) = self
-                .ports
-                .users
-                .find_by_login(&Login::Email(email.clone()))
-                .await?
-            else {
-                return Ok(());
-            };
-            if user.email_verified {
-                return Ok(());
-            }
-            let now = self.now();
-            let issued = self.issue_verification(
-                user.username.as_str(),
-                &user.email,
-                locale,
-                now,
-                super::LinkStyle::Modern,
-            );
-            self.store_codes(&issued).await?;
-            self.ports.outbox.enqueue(&issued.mail, now).await?;
-            Ok(())
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn link_tokens_round_trip() {
-            let email = Email::parse("a.b+c@example.com").unwrap();
-            let secret = "ab".repeat(32);
-            assert_eq!(
-                parse_token(&link_token(&secret, &email)),
-                Some((secret, email))
-            );
-            assert!(parse_token("short").is_none());
-            assert!(parse_token(&format!("{}zz", "a".repeat(64))).is_none());
-        }
     }
 }
 
@@ -1596,7 +1304,12 @@ mod reset {
             };
             let cs = self.settings.codes;
             let code = self
-                .issue_code(CodePurpose::ResetPassword, contact.key(), "reset")
+                .issue_code(
+                    CodePurpose::ResetPassword,
+                    contact.key(),
+                    "reset",
+                    Some(self.password_stamp(&user)),
+                )
                 .await?;
             let now = self.now();
             let minutes = cs.ttl.num_minutes();
@@ -1716,17 +1429,33 @@ mod reset {
                 )
                 .into());
             }
-            self.check_code(CodePurpose::ResetPassword, contact.key(), &code)
+            let issued = self
+                .check_code(CodePurpose::ResetPassword, contact.key(), &code)
                 .await?;
             self.ports
                 .codes
                 .take(CodePurpose::ResetPassword, contact.key())
                 .await?
                 .ok_or(AuthError::CodeExpired)?;
+            // A code issued before any later password change is void (issue
+            // 12, item 2): it was bound to the password hash it may replace.
+            if issued.binding.as_deref() != Some(self.password_stamp(&user).as_str()) {
+                return Err(AuthError::CodeExpired);
+            }
             let hash = self.ports.hasher.hash(&password).await?;
             // Sessions first (safe to retry), then the hash with its notice.
             self.revoke_user_sessions(user.id, None).await?;
             self.store_password(&user, &hash, locale).await?;
+            // A code read from the mailbox proves the address, and the new
+            // password was chosen by the one who proved it: the address counts
+            // as verified (the owner's way to claim an address that someone
+            // else registered: issue 12, item 3).
+            if matches!(contact, Contact::Email(_)) {
+                self.ports
+                    .users
+                    .mark_email_verified(user.id, self.now())
+                    .await?;
+            }
             let client = form.client.cloned().unwrap_or_default();
             self.audit(AuditEvent {
                 subject: Some(user.id),

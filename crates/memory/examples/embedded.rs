@@ -14,7 +14,7 @@ use tessera_domain::session::ClientInfo;
 use tessera_domain::{AuthService, AuthSettings};
 use tessera_memory::{
     MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
-    MemorySms, MemoryUsers,
+    MemorySms, MemoryTasks, MemoryUsers,
 };
 
 struct Embedded;
@@ -33,6 +33,7 @@ impl Ports for Embedded {
     type Outbox = MemoryOutbox;
     type Sms = MemorySms;
     type Audit = MemoryAudit;
+    type Tasks = MemoryTasks;
 }
 
 #[tokio::main]
@@ -57,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outbox: MemoryOutbox::default(),
         sms: MemorySms::default(),
         audit: MemoryAudit::default(),
+        tasks: MemoryTasks::default(),
     };
     let auth = AuthService::new(adapters, AuthSettings::default());
 

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
-use tessera_domain::code::{CodePurpose, VerificationCode};
+use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::CreateUserError;
 use tessera_domain::newtypes::{Email, Login, Phone, RoleName, Username};
 use tessera_domain::ports::{
@@ -359,7 +359,8 @@ fn rand_u16() -> u16 {
     (Uuid::new_v4().as_u128() % 60_000) as u16
 }
 
-/// [`CodeStore`]: one code per (purpose, recipient), failures counted, single use.
+/// [`CodeStore`]: one code per (purpose, recipient), attempts counted
+/// atomically before each comparison, single use, bindings kept.
 pub async fn codes<S: CodeStore + Clone>(store: S) {
     let recipient = format!("{}@b.com", tag());
     let code = VerificationCode {
@@ -370,12 +371,18 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
         expires_at: chrono::DateTime::from_timestamp(Utc::now().timestamp() + 600, 0).unwrap(),
         attempts: 0,
         max_attempts: 5,
+        binding: Some("bound to something".into()),
     };
     assert_eq!(store.get(code.purpose, &recipient).await.unwrap(), None);
+    assert_eq!(
+        store.claim_attempt(code.purpose, &recipient).await.unwrap(),
+        AttemptGrant::NoCode
+    );
     store.put(&code).await.unwrap();
     assert_eq!(
         store.get(code.purpose, &recipient).await.unwrap(),
-        Some(code.clone())
+        Some(code.clone()),
+        "stored with its binding"
     );
     assert_eq!(
         store
@@ -385,20 +392,15 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
         None,
         "purposes are separate"
     );
-    assert_eq!(
-        store
-            .record_failure(code.purpose, &recipient)
-            .await
-            .unwrap(),
-        Some(1)
-    );
-    assert_eq!(
-        store
-            .record_failure(code.purpose, &recipient)
-            .await
-            .unwrap(),
-        Some(2)
-    );
+    for n in 1..=2 {
+        assert_eq!(
+            store.claim_attempt(code.purpose, &recipient).await.unwrap(),
+            AttemptGrant::Granted(VerificationCode {
+                attempts: n,
+                ..code.clone()
+            })
+        );
+    }
     assert_eq!(
         store
             .get(code.purpose, &recipient)
@@ -410,21 +412,50 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
     );
     assert_eq!(
         store
-            .record_failure(CodePurpose::Register, &recipient)
+            .claim_attempt(CodePurpose::Register, &recipient)
             .await
             .unwrap(),
-        None
+        AttemptGrant::NoCode
     );
 
     let replacement = VerificationCode {
         fingerprint: TokenFingerprint("fp2".into()),
+        binding: None,
         ..code.clone()
     };
     store.put(&replacement).await.unwrap();
     assert_eq!(
         store.get(code.purpose, &recipient).await.unwrap(),
         Some(replacement.clone()),
-        "replaced, count reset"
+        "replaced, count reset, binding gone"
+    );
+
+    // Issue 12, item 1: 100 concurrent claims grant exactly `max_attempts`
+    // comparisons; every later one is refused, the code stays exhausted.
+    let claims: Vec<_> = (0..100)
+        .map(|_| {
+            let (store, r) = (store.clone(), recipient.clone());
+            tokio::spawn(async move {
+                store
+                    .claim_attempt(CodePurpose::ResetPassword, &r)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut granted = Vec::new();
+    for c in claims {
+        match c.await.unwrap() {
+            AttemptGrant::Granted(code) => granted.push(code.attempts),
+            AttemptGrant::Exhausted => {}
+            AttemptGrant::NoCode => panic!("the code vanished"),
+        }
+    }
+    granted.sort_unstable();
+    assert_eq!(granted, vec![1, 2, 3, 4, 5], "each comparison counted once");
+    assert_eq!(
+        store.claim_attempt(code.purpose, &recipient).await.unwrap(),
+        AttemptGrant::Exhausted
     );
 
     let tasks: Vec<_> = (0..20)
@@ -450,6 +481,14 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
         store.get(code.purpose, &expired.recipient).await.unwrap(),
         None,
         "expired codes are gone"
+    );
+    assert_eq!(
+        store
+            .claim_attempt(code.purpose, &expired.recipient)
+            .await
+            .unwrap(),
+        AttemptGrant::NoCode,
+        "an expired code grants nothing"
     );
 }
 

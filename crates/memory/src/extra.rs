@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tessera_domain::code::{CodePurpose, VerificationCode};
+use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
 use tessera_domain::ports::{
     CodeStore, MailOutbox, OutgoingMail, QueuedMail, RateDecision, RateLimiter, UserCache,
@@ -93,19 +93,25 @@ impl CodeStore for MemoryCodes {
         Ok(self.live(purpose, recipient))
     }
 
-    async fn record_failure(
+    async fn claim_attempt(
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<Option<u32>, StoreError> {
-        if self.live(purpose, recipient).is_none() {
-            return Ok(None);
-        }
+    ) -> Result<AttemptGrant, StoreError> {
         let mut e = lock(&self.entries);
-        Ok(e.get_mut(&(purpose, recipient.to_owned())).map(|c| {
-            c.attempts += 1;
-            c.attempts
-        }))
+        let key = (purpose, recipient.to_owned());
+        Ok(match e.get_mut(&key) {
+            None => AttemptGrant::NoCode,
+            Some(c) if c.expires_at <= Utc::now() => {
+                e.remove(&key);
+                AttemptGrant::NoCode
+            }
+            Some(c) if c.attempts >= c.max_attempts => AttemptGrant::Exhausted,
+            Some(c) => {
+                c.attempts += 1;
+                AttemptGrant::Granted(c.clone())
+            }
+        })
     }
 
     async fn take(
@@ -297,5 +303,59 @@ impl tessera_domain::ports::AuditLog for MemoryAudit {
     async fn record(&self, event: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
         lock(&self.events).push(event.clone());
         Ok(())
+    }
+}
+
+/// Deferred tasks in a bounded in-process queue (the server uses it too: a
+/// task lost in a crash is a resend the person asks for again).
+#[derive(Debug, Clone)]
+pub struct MemoryTasks {
+    queue: Arc<Mutex<std::collections::VecDeque<tessera_domain::ports::DeferredTask>>>,
+    capacity: usize,
+}
+
+impl Default for MemoryTasks {
+    fn default() -> Self {
+        Self::with_capacity(10_000)
+    }
+}
+
+impl MemoryTasks {
+    /// A queue that holds at most `capacity` tasks.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            queue: Arc::default(),
+            capacity,
+        }
+    }
+
+    /// Tasks waiting.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
+    /// True when no task waits.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl tessera_domain::ports::TaskQueue for MemoryTasks {
+    fn defer(&self, task: tessera_domain::ports::DeferredTask) -> Result<(), StoreError> {
+        let mut q = lock(&self.queue);
+        if q.len() >= self.capacity {
+            return Err(StoreError::Unavailable(
+                "deferred task queue is full".into(),
+            ));
+        }
+        q.push_back(task);
+        Ok(())
+    }
+
+    fn take_ready(&self) -> Vec<tessera_domain::ports::DeferredTask> {
+        lock(&self.queue).drain(..).collect()
     }
 }

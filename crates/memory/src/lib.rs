@@ -19,7 +19,9 @@ mod fakes;
 mod mirror;
 mod stores;
 
-pub use extra::{MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryUserCache};
+pub use extra::{
+    MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,
+};
 pub use fakes::{FakeRefreshCodec, FakeSigner, ManualClock, PlainHasher, SequentialIds};
 pub use mirror::MirroredDenylist;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};
@@ -61,6 +63,7 @@ impl Ports for MemoryPorts {
     type Outbox = MemoryOutbox;
     type Sms = MemorySms;
     type Audit = MemoryAudit;
+    type Tasks = MemoryTasks;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -81,5 +84,6 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         outbox,
         sms: MemorySms::default(),
         audit: MemoryAudit::default(),
+        tasks: MemoryTasks::default(),
     }
 }

@@ -240,6 +240,30 @@ impl UserDirectory for MemoryUsers {
         Ok(lock(&self.table).rows.remove(&id.0).is_some())
     }
 
+    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut t = lock(&self.table);
+        if t.rows.get(&id.0).is_some_and(|u| !u.email_verified) {
+            t.rows.remove(&id.0);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn unverified_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let t = lock(&self.table);
+        let mut old: Vec<&User> = t
+            .rows
+            .values()
+            .filter(|u| !u.email_verified && u.created_at < cutoff)
+            .collect();
+        old.sort_by_key(|u| (u.created_at, u.id));
+        Ok(old.into_iter().take(limit as usize).map(|u| u.id).collect())
+    }
+
     async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
         Ok(lock(&self.table)
             .catalogue

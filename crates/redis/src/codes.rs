@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use deadpool_redis::redis::{self, Script};
-use tessera_domain::code::{CodePurpose, VerificationCode};
+use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
 use tessera_domain::ports::CodeStore;
 use tessera_domain::token::TokenFingerprint;
@@ -36,13 +36,25 @@ impl RedisCodes {
 const PUT: &str = r"
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'digits', ARGV[2], 'expires_at', ARGV[3], 'attempts', ARGV[4], 'max_attempts', ARGV[5])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'binding', string.sub(ARGV[7], 2)) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 return 1
 ";
 
-const FAIL: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+/// Counts one comparison before it is made, atomically: the code's fields
+/// plus `granted` (`1` or `0`); nothing when there is no code.
+const CLAIM: &str = r"
+local a = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts')
+if not a[1] or not a[2] then return {} end
+local granted = 0
+if tonumber(a[1]) < tonumber(a[2]) then
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  granted = 1
+end
+local h = redis.call('HGETALL', KEYS[1])
+table.insert(h, 'granted')
+table.insert(h, tostring(granted))
+return h
 ";
 
 const TAKE: &str = r"
@@ -65,6 +77,7 @@ fn parse(
         expires_at: from_micros(int("expires_at")?)?,
         attempts: u32::try_from(int("attempts")?).ok()?,
         max_attempts: u32::try_from(int("max_attempts")?).ok()?,
+        binding: h.get("binding").cloned(),
     };
     (code.expires_at > Utc::now()).then_some(code)
 }
@@ -78,7 +91,14 @@ impl CodeStore for RedisCodes {
             .arg(micros(code.expires_at).to_string())
             .arg(code.attempts.to_string())
             .arg(code.max_attempts.to_string())
-            .arg(code.expires_at.timestamp_millis().max(1).to_string());
+            .arg(code.expires_at.timestamp_millis().max(1).to_string())
+            // "" for none, else the binding behind a one-character marker (an
+            // empty binding stays distinguishable from none).
+            .arg(
+                code.binding
+                    .as_ref()
+                    .map_or_else(String::new, |b| format!("={b}")),
+            );
         self.redis.script::<i64>(&inv).await.map(|_| ())
     }
 
@@ -94,15 +114,20 @@ impl CodeStore for RedisCodes {
         Ok(parse(purpose, recipient, &h))
     }
 
-    async fn record_failure(
+    async fn claim_attempt(
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<Option<u32>, StoreError> {
-        let script = Script::new(FAIL);
+    ) -> Result<AttemptGrant, StoreError> {
+        let script = Script::new(CLAIM);
         let inv = script.key(self.key(purpose, recipient));
-        let n: Option<i64> = self.redis.script(&inv).await?;
-        Ok(n.and_then(|n| u32::try_from(n).ok()))
+        let h: HashMap<String, String> = self.redis.script(&inv).await?;
+        let granted = h.get("granted").map(String::as_str) == Some("1");
+        Ok(match parse(purpose, recipient, &h) {
+            None => AttemptGrant::NoCode,
+            Some(code) if granted => AttemptGrant::Granted(code),
+            Some(_) => AttemptGrant::Exhausted,
+        })
     }
 
     async fn take(

@@ -146,6 +146,12 @@ pub struct Config {
     pub code_ttl: Duration,
     /// `REQUIRE_VERIFIED_EMAIL`, default false (the seeds let unverified users log in).
     pub require_verified_email: bool,
+    /// `UNVERIFIED_ACCOUNT_TTL` seconds or `off`: an account whose address is
+    /// still unverified after this long is a pending registration that a new
+    /// registration of the address replaces and the expiry sweep removes.
+    /// Default 604 800 (7 days) with `REQUIRE_VERIFIED_EMAIL`, `off` without
+    /// (then unverified accounts are ordinary accounts in use).
+    pub unverified_account_ttl: Option<Duration>,
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
     /// it they are appended to `<var>/sms.log`.
     pub sms_webhook_url: Option<String>,
@@ -554,6 +560,7 @@ impl Config {
             outbox_poll: Duration::from_secs(1),
             code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
             require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
+            unverified_account_ttl: None,
             login_throttle: tessera_domain::service::LoginThrottle {
                 free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
                 free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,
@@ -588,6 +595,13 @@ impl Config {
             sms_webhook_url: r.string("SMS_WEBHOOK_URL"),
         };
         let mut config = config;
+        config.unverified_account_ttl = match r.string("UNVERIFIED_ACCOUNT_TTL") {
+            Some(v) if v.eq_ignore_ascii_case("off") => None,
+            Some(_) => Some(r.seconds("UNVERIFIED_ACCOUNT_TTL", 0)?).filter(|d| !d.is_zero()),
+            None => config
+                .require_verified_email
+                .then_some(Duration::from_secs(7 * 24 * 3600)),
+        };
         config.mail_transport = mail_transport(&r, &config.var_dir)?;
         config.outbox_poll = Duration::from_millis(r.parse("OUTBOX_POLL_MS", 1000)?);
         config.delivery = tessera_domain::mail::DeliveryPolicy {

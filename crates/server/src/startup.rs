@@ -64,6 +64,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Runs deferred tasks and the expiry of pending accounts; ends with the server.
+    housekeeping: tokio::task::JoinHandle<()>,
     /// The outbox worker: a stop signal and its task, awaited at shutdown.
     worker: Option<(
         tokio::sync::watch::Sender<bool>,
@@ -139,6 +141,24 @@ pub async fn deliver_forever(
         }
     }
     tracing::info!("outbox worker stopped");
+}
+
+/// Runs the deferred tasks requests hand off (every 100 ms) and removes
+/// expired pending accounts (every minute), for as long as the server runs.
+async fn housekeep<P: Ports>(state: web::Data<AppState<P>>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for n in 0_u64.. {
+        tick.tick().await;
+        state.auth.run_deferred().await;
+        if n % 600 == 0 {
+            match state.auth.expire_unverified_accounts().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired pending accounts removed"),
+                Err(e) => tracing::warn!(error = %e, "expiring pending accounts failed"),
+            }
+        }
+    }
 }
 
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
@@ -410,6 +430,7 @@ pub async fn build_service_with_probes(
             tessera_sql::SqlAudit::new(db.clone()),
             std::sync::Arc::clone(&metrics),
         ),
+        tasks: tessera_memory::MemoryTasks::default(),
     };
     Ok((
         AuthService::new(adapters, auth_settings(config)?),
@@ -650,6 +671,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             readiness,
         });
+        let housekeeping = tokio::spawn(housekeep(state.clone()));
         let cors = web::Data::new(config.cors.clone());
         let locale = web::Data::new(http::DefaultLocale(config.mail.default_locale));
         let metrics = web::Data::from(metrics);
@@ -671,6 +693,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            housekeeping,
             worker: None,
         })
     }
@@ -696,6 +719,7 @@ impl Application {
     /// its current step (up to 30 s more) and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.housekeeping.abort();
         if let Some((stop, worker)) = self.worker {
             let _ = stop.send(true);
             if tokio::time::timeout(std::time::Duration::from_secs(30), worker)

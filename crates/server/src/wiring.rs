@@ -43,6 +43,7 @@ impl Ports for ServerPorts {
     type Outbox = SqlOutbox;
     type Sms = AnySms;
     type Audit = LoggedAudit;
+    type Tasks = tessera_memory::MemoryTasks;
 }
 
 /// The audit trail: a structured log line (target `tessera::audit`) for every
@@ -125,14 +126,14 @@ impl CodeStore for AnyCodes {
         }
     }
 
-    async fn record_failure(
+    async fn claim_attempt(
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<Option<u32>, StoreError> {
+    ) -> Result<tessera_domain::code::AttemptGrant, StoreError> {
         match self {
-            Self::Sql(c) => c.record_failure(purpose, recipient).await,
-            Self::Redis(c) => c.record_failure(purpose, recipient).await,
+            Self::Sql(c) => c.claim_attempt(purpose, recipient).await,
+            Self::Redis(c) => c.claim_attempt(purpose, recipient).await,
         }
     }
 
@@ -357,6 +358,10 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             ..tessera_domain::service::CodeSettings::default()
         },
         require_verified_email: config.require_verified_email,
+        unverified_account_ttl: config
+            .unverified_account_ttl
+            .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
+            .transpose()?,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
     })

@@ -2,7 +2,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use tessera_domain::code::{CodePurpose, VerificationCode};
+use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
 use tessera_domain::ports::CodeStore;
 use tessera_domain::token::TokenFingerprint;
@@ -35,10 +35,10 @@ fn purpose_name(p: CodePurpose) -> &'static str {
     }
 }
 
-type Row = (String, i32, chrono::NaiveDateTime, i32, i32);
+type Row = (String, i32, chrono::NaiveDateTime, i32, i32, Option<String>);
 
 fn to_code(purpose: CodePurpose, recipient: &str, r: Row) -> Option<VerificationCode> {
-    let (fingerprint, digits, expires_at, attempts, max_attempts) = r;
+    let (fingerprint, digits, expires_at, attempts, max_attempts, binding) = r;
     let code = VerificationCode {
         purpose,
         recipient: recipient.to_owned(),
@@ -47,6 +47,7 @@ fn to_code(purpose: CodePurpose, recipient: &str, r: Row) -> Option<Verification
         expires_at: expires_at.and_utc(),
         attempts: u32::try_from(attempts).ok()?,
         max_attempts: u32::try_from(max_attempts).ok()?,
+        binding,
     };
     (code.expires_at > Utc::now()).then_some(code)
 }
@@ -57,6 +58,7 @@ fn columns() -> (
     vc::expires_at,
     vc::attempts,
     vc::max_attempts,
+    vc::binding,
 ) {
     (
         vc::fingerprint,
@@ -64,6 +66,7 @@ fn columns() -> (
         vc::expires_at,
         vc::attempts,
         vc::max_attempts,
+        vc::binding,
     )
 }
 
@@ -78,6 +81,7 @@ impl CodeStore for SqlCodes {
             vc::expires_at.eq(naive(code.expires_at)),
             vc::attempts.eq(i32::try_from(code.attempts).unwrap_or(i32::MAX)),
             vc::max_attempts.eq(i32::try_from(code.max_attempts).unwrap_or(i32::MAX)),
+            vc::binding.eq(code.binding.clone()),
         );
         let recipient = code.recipient.clone();
         with_conn!(&self.db, conn => {
@@ -110,27 +114,35 @@ impl CodeStore for SqlCodes {
         Ok(row.and_then(|r| to_code(purpose, recipient, r)))
     }
 
-    async fn record_failure(
+    async fn claim_attempt(
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<Option<u32>, StoreError> {
+    ) -> Result<AttemptGrant, StoreError> {
         let name = purpose_name(purpose);
         let now = naive(Utc::now());
         let owned = recipient.to_owned();
-        with_conn!(&self.db, conn => {
-            let attempts: Option<i32> = conn
-                .transaction(async |c| -> Result<_, DieselError> {
-                    let live = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned)).filter(vc::expires_at.gt(now));
-                    let changed = diesel::update(live).set(vc::attempts.eq(vc::attempts + 1)).execute(c).await?;
-                    if changed == 0 {
-                        return Ok(None);
-                    }
-                    live.select(vc::attempts).first(c).await.optional()
-                })
-                .await
-                .map_err(unavailable)?;
-            Ok(attempts.and_then(|a| u32::try_from(a).ok()))
+        let (granted, row): (bool, Option<Row>) = with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                let live = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned)).filter(vc::expires_at.gt(now));
+                // One statement counts the attempt and checks the allowance:
+                // it takes the row lock (MySQL) or the write lock (SQLite), so
+                // concurrent callers are granted one at a time and the read
+                // below sees this transaction's own count.
+                let granted = diesel::update(live.filter(vc::attempts.lt(vc::max_attempts)))
+                    .set(vc::attempts.eq(vc::attempts + 1))
+                    .execute(c)
+                    .await?;
+                let row = live.select(columns()).first::<Row>(c).await.optional()?;
+                Ok((granted == 1, row))
+            })
+            .await
+            .map_err(unavailable)?
+        });
+        Ok(match row.and_then(|r| to_code(purpose, recipient, r)) {
+            None => AttemptGrant::NoCode,
+            Some(code) if granted => AttemptGrant::Granted(code),
+            Some(_) => AttemptGrant::Exhausted,
         })
     }
 

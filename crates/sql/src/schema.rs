@@ -67,6 +67,7 @@ diesel::table! {
         expires_at -> Timestamp,
         attempts -> Integer,
         max_attempts -> Integer,
+        binding -> Nullable<Text>,
     }
 }
 

@@ -356,6 +356,44 @@ impl UserDirectory for SqlUsers {
         })
     }
 
+    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
+        with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                // The conditional delete decides: a verification committed
+                // first makes it delete nothing.
+                let deleted = diesel::delete(users::table.find(id.0).filter(users::email_verified.eq(false)))
+                    .execute(c)
+                    .await?;
+                if deleted == 1 {
+                    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
+                    diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                }
+                Ok(deleted == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn unverified_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        with_conn!(&self.db, conn => {
+            let ids: Vec<i64> = users::table
+                .filter(users::email_verified.eq(false))
+                .filter(users::created_at.lt(naive(cutoff)))
+                .order((users::created_at, users::id))
+                .limit(i64::from(limit))
+                .select(users::id)
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(ids.into_iter().map(UserId).collect())
+        })
+    }
+
     async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
         with_conn!(&self.db, conn => {
             let names: Vec<String> = roles::table.select(roles::name).load(conn).await.map_err(unavailable)?;

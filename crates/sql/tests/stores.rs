@@ -50,7 +50,13 @@ impl Fresh {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
         };
-        assert_eq!(Database::migrate(&config).await.unwrap(), 5);
+        let shipped = std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../migrations/sqlite"
+        ))
+        .unwrap()
+        .count();
+        assert_eq!(Database::migrate(&config).await.unwrap(), shipped);
         assert_eq!(
             Database::migrate(&config).await.unwrap(),
             0,

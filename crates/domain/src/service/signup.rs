@@ -1,14 +1,12 @@
-//! Seed 001's sign-up (a mailed code, then the account) and seed 002's
-//! verification link, which verifies on GET.
+//! Seed 001's sign-up: a mailed code, then the account.
 
-use super::{AuthService, Locale, MailKind, compose, required, verification};
+use super::{AuthService, Locale, MailKind, compose, required};
 use crate::clock::{Clock as _, IdSource as _};
-use crate::code::{CodePurpose, VerificationCode, constant_time_eq};
+use crate::code::CodePurpose;
 use crate::error::{AuthError, CreateUserError};
 use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username};
 use crate::ports::{
-    CodeStore as _, MailOutbox as _, PasswordHasher as _, Ports, RefreshTokenCodec as _,
-    UserRepository as _,
+    CodeStore as _, MailOutbox as _, PasswordHasher as _, Ports, UserRepository as _,
 };
 use crate::user::{NewUser, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
@@ -22,20 +20,6 @@ pub struct SignUp<'a> {
     pub email: Option<&'a str>,
     /// `Password`: the password, or its SM3 digest (64 hex digits).
     pub password: Option<&'a str>,
-}
-
-/// What a seed-002 verification link did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerifyLinkOutcome {
-    /// The address is now confirmed (code 0).
-    Verified(User),
-    /// It was confirmed before, by this link (code 3).
-    AlreadyVerified,
-}
-
-/// What a used link leaves behind, so that a second click can say "already verified".
-fn used_marker(secret: &str) -> String {
-    format!("used:{secret}")
 }
 
 /// A username made from `raw`: its letters, digits and `_-.`, at most 40
@@ -147,7 +131,7 @@ impl<P: Ports> AuthService<P> {
         }
         let cs = self.settings.codes;
         let code = self
-            .issue_code(CodePurpose::Register, email.as_str(), "signup")
+            .issue_code(CodePurpose::Register, email.as_str(), "signup", None)
             .await?;
         let now = self.ports.clock.now();
         let kind = MailKind::SignUpCode {
@@ -223,62 +207,5 @@ impl<P: Ports> AuthService<P> {
             }
         }
         Err(AuthError::Conflict(UniqueField::Username))
-    }
-
-    /// Seed 002's `GET /api/v1/auth/verify/<token>`: confirms the address on GET.
-    ///
-    /// # Errors
-    /// [`AuthError::CodeExpired`] for an unknown, malformed or expired token (code 1),
-    /// [`AuthError::UserNotFound`] when the account is gone (code 2), [`AuthError::Unavailable`].
-    pub async fn verify_email_link(&self, token: &str) -> Result<VerifyLinkOutcome, AuthError> {
-        let (secret, email) = verification::parse_token(token).ok_or(AuthError::CodeExpired)?;
-        let stored = self
-            .ports
-            .codes
-            .get(CodePurpose::VerifyEmailLink, email.as_str())
-            .await?
-            .ok_or(AuthError::CodeExpired)?;
-        let fp = |s: &str| self.ports.codec.keyed_fingerprint(s);
-        if constant_time_eq(
-            fp(&used_marker(&secret)).0.as_bytes(),
-            stored.fingerprint.0.as_bytes(),
-        ) {
-            return Ok(VerifyLinkOutcome::AlreadyVerified);
-        }
-        if !constant_time_eq(fp(&secret).0.as_bytes(), stored.fingerprint.0.as_bytes()) {
-            return Err(AuthError::CodeExpired);
-        }
-        let user = self
-            .ports
-            .users
-            .find_by_login(&Login::Email(email.clone()))
-            .await?
-            .ok_or(AuthError::UserNotFound)?;
-        let newly = self
-            .ports
-            .users
-            .mark_email_verified(user.id, self.ports.clock.now())
-            .await?;
-        // The code is spent; the link now only answers "already verified".
-        self.ports
-            .codes
-            .take(CodePurpose::VerifyEmail, email.as_str())
-            .await?;
-        self.ports
-            .codes
-            .put(&VerificationCode {
-                fingerprint: fp(&used_marker(&secret)),
-                attempts: 0,
-                ..stored
-            })
-            .await?;
-        Ok(if newly {
-            VerifyLinkOutcome::Verified(User {
-                email_verified: true,
-                ..user
-            })
-        } else {
-            VerifyLinkOutcome::AlreadyVerified
-        })
     }
 }

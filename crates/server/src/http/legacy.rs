@@ -67,7 +67,9 @@ fn refusal(e: &AuthError) -> HttpResponse {
         AuthError::Token(_) | AuthError::UserNotFound => answer(401, m::L_AUTH_FAILED.get()),
         AuthError::AccountNotFound | AuthError::ContactMismatch => answer(503, m::L_NO_USER.get()),
         AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
-        AuthError::CodeExpired | AuthError::CodeExhausted => answer(521, m::L_CODE_EXPIRED.get()),
+        AuthError::CodeExpired | AuthError::CodeExhausted | AuthError::CodeInvalid => {
+            answer(521, m::L_CODE_EXPIRED.get())
+        }
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,

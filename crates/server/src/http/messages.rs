@@ -159,11 +159,32 @@ pub const VERIFICATION_SENT: Text = Text::new(
     "If the address is registered and not yet verified, a verification mail has been sent",
 );
 pub const VERIFY_PAGE_TITLE: Text = Text::new("验证邮箱", "Verify your email");
-pub const VERIFY_PAGE_TEXT: Text = Text::new(
-    "点击下面的按钮完成邮箱验证。",
-    "Press the button to confirm your email address.",
+pub const VERIFY_PAGE_BUTTON: Text = Text::new("确认验证", "Confirm");
+pub const CODE_INVALID: Text = Text::new("验证码错误或已过期", "The code is wrong or has expired");
+pub const VERIFY_PAGE_ACCOUNT: Text = Text::new(
+    "此链接将为以下账户确认邮箱地址：",
+    "This link confirms the address of this account:",
 );
-pub const VERIFY_PAGE_BUTTON: Text = Text::new("验证", "Confirm");
+pub const VERIFY_PAGE_REGISTERED: Text = Text::new("注册时间", "Registered");
+pub const VERIFY_PAGE_PASSWORD: Text = Text::new(
+    "请输入您注册时设置的密码以确认：",
+    "To confirm, enter the password you chose for it:",
+);
+pub const VERIFY_PAGE_PASSWORD_LABEL: Text = Text::new("密码", "Password");
+pub const VERIFY_PAGE_NOT_ME: Text = Text::new(
+    "如果这不是您注册的账户，请选择“不是我”：该账户将被删除，您的邮箱地址可以重新使用。",
+    "If you did not register this account, choose \"This wasn't me\": it is removed and your address is free again.",
+);
+pub const VERIFY_PAGE_NOT_ME_BUTTON: Text = Text::new("不是我", "This wasn't me");
+pub const VERIFY_PAGE_WRONG_PASSWORD: Text = Text::new(
+    "密码不正确。只有设置该密码的人才能确认此账户。",
+    "Wrong password. Only the person who chose the password can confirm this account.",
+);
+pub const VERIFY_PAGE_REMOVED: Text = Text::new(
+    "该账户已删除，您的邮箱地址可以重新注册。",
+    "The account was removed; your address is free again.",
+);
+pub const VERIFY_PAGE_ALREADY: Text = Text::new("该邮箱已验证", "This address is verified already");
 pub const USER_DELETED: Text = Text::new("用户已删除", "User deleted");
 pub const USER_ENABLED: Text = Text::new("用户已启用", "User enabled");
 pub const USER_DISABLED: Text = Text::new(

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod legacy;
 mod messages;
 pub mod modern;
+mod pages;
 pub mod v1;
 
 use actix_web::http::header;
@@ -336,6 +337,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/auth/change-password", &["POST"]),
     ("/api/auth/verify-email", &["GET", "POST"]),
     ("/api/auth/verify-email/confirm", &["POST"]),
+    ("/api/auth/verify-email/reject", &["POST"]),
     ("/api/auth/resend-verification", &["POST"]),
     ("/api/auth/request-reset-code", &["POST"]),
     ("/api/auth/reset-password", &["POST"]),

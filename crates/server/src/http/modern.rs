@@ -39,10 +39,17 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .route("/sessions/{id}", web::delete().to(delete_session::<P>))
         .route("/change-password", web::post().to(change_password::<P>))
         .route("/verify-email", web::post().to(verify_email::<P>))
-        .route("/verify-email", web::get().to(verify_email_page::<P>))
+        .route(
+            "/verify-email",
+            web::get().to(super::pages::verify_email_page::<P>),
+        )
         .route(
             "/verify-email/confirm",
-            web::post().to(verify_email_confirm::<P>),
+            web::post().to(super::pages::verify_email_confirm::<P>),
+        )
+        .route(
+            "/verify-email/reject",
+            web::post().to(super::pages::verify_email_reject::<P>),
         )
         .route(
             "/resend-verification",
@@ -172,7 +179,7 @@ impl actix_web::ResponseError for ApiError {
 
 impl ApiError {
     /// The response, without side effects.
-    fn render(&self) -> HttpResponse {
+    pub(super) fn render(&self) -> HttpResponse {
         match self {
             Self::Body(BodyError::TooLarge) => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -264,6 +271,11 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             StatusCode::BAD_REQUEST,
             "code_exhausted",
             m::CODE_EXHAUSTED.get(),
+        ),
+        AuthError::CodeInvalid => simple(
+            StatusCode::BAD_REQUEST,
+            "code_invalid",
+            m::CODE_INVALID.get(),
         ),
         AuthError::TooManyRequests {
             retry_after_secs,
@@ -554,7 +566,8 @@ async fn change_password<P: Ports>(
         .json(json!({"message": m::PASSWORD_CHANGED.get(), "msg": m::PASSWORD_CHANGED.get()})))
 }
 
-/// `POST /api/auth/verify-email` with `{email, code}` or `{token}`.
+/// `POST /api/auth/verify-email` with `{email, code}`, or `{token, password}`
+/// (a link's token confirms only with the account's password: issue 12, item 3).
 async fn verify_email<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -564,17 +577,24 @@ async fn verify_email<P: Ports>(
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let token = text_field(&body, "token", false, &mut type_errors);
+    let password = text_field(&body, "password", false, &mut type_errors);
     let email = text_field(&body, "email", false, &mut type_errors);
     let code = text_field(&body, "code", true, &mut type_errors);
     if !type_errors.is_empty() {
         return Err(type_errors.into());
     }
+    let client = client_info(&req, &state.trusted_proxies);
     let user = match token {
-        Some(t) => state.auth.verify_email_token(Some(&t)).await?,
+        Some(t) => {
+            state
+                .auth
+                .confirm_verification_link(Some(&t), password.as_deref(), &client)
+                .await?
+        }
         None => {
             state
                 .auth
-                .verify_email_code(email.as_deref(), code.as_deref())
+                .verify_email_code(email.as_deref(), code.as_deref(), &client)
                 .await?
         }
     };
@@ -603,95 +623,6 @@ async fn resend_verification<P: Ports>(
         .await?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": m::VERIFICATION_SENT.get(), "msg": m::VERIFICATION_SENT.get()})))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(("Content-Type", "text/html; charset=utf-8"))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
-        .body(format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-             <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1>{body}</body></html>",
-            t = html_escape(title)
-        ))
-}
-
-/// `GET /api/auth/verify-email?token=…`: the mailed link. It only shows a
-/// button: a GET changes nothing, so mail scanners that open links cannot use
-/// the token up.
-async fn verify_email_page<P: Ports>(
-    state: State<P>,
-    query: web::Query<std::collections::HashMap<String, String>>,
-) -> HttpResponse {
-    let product = &state.auth.settings().mail.product_name;
-    let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            product,
-            &format!("<p>{}</p>", m::CODE_EXPIRED.get()),
-        );
-    };
-    page(
-        StatusCode::OK,
-        &format!("{product} · {}", m::VERIFY_PAGE_TITLE.get()),
-        &format!(
-            "<p>{}</p>\
-             <form method=\"post\" action=\"verify-email/confirm\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">{}</button></form>",
-            m::VERIFY_PAGE_TEXT.get(),
-            html_escape(token),
-            m::VERIFY_PAGE_BUTTON.get()
-        ),
-    )
-}
-
-/// `POST /api/auth/verify-email/confirm` (form `token=…`), sent by the page's button.
-async fn verify_email_confirm<P: Ports>(
-    state: State<P>,
-    req: HttpRequest,
-    form: Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>,
-) -> HttpResponse {
-    // A body that is not a form (wrong content type, too large) has no
-    // token: the page says the link is bad, as for any other bad token.
-    let token = form.ok().and_then(|f| f.get("token").cloned());
-    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
-        return ApiError::Auth(e).render();
-    }
-    let product = state.auth.settings().mail.product_name.clone();
-    match state.auth.verify_email_token(token.as_deref()).await {
-        Ok(user) => page(
-            StatusCode::OK,
-            &product,
-            &format!(
-                "<p>{} ({})</p>",
-                m::EMAIL_VERIFIED.get(),
-                html_escape(user.email.as_str())
-            ),
-        ),
-        Err(AuthError::Unavailable(cause)) => {
-            tracing::error!(%cause, "dependency unavailable");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &product,
-                &format!("<p>{}</p>", m::UNAVAILABLE.get()),
-            )
-        }
-        Err(_) => page(
-            StatusCode::BAD_REQUEST,
-            &product,
-            &format!("<p>{}</p>", m::CODE_EXPIRED.get()),
-        ),
-    }
 }
 
 /// The `identifier`, `channel` and `contact` fields both reset routes take.

@@ -77,9 +77,10 @@ fn refusal(e: &AuthError) -> HttpResponse {
         }
         AuthError::Token(_) => plain_error(StatusCode::UNAUTHORIZED, m::V1_INVALID_TOKEN.get()),
         AuthError::UserNotFound => plain_error(StatusCode::NOT_FOUND, m::V1_USER_NOT_FOUND.get()),
-        AuthError::CodeExpired | AuthError::CodeWrong { .. } | AuthError::CodeExhausted => {
-            coded(StatusCode::BAD_REQUEST, 1, m::V1_LINK_BAD.get())
-        }
+        AuthError::CodeExpired
+        | AuthError::CodeWrong { .. }
+        | AuthError::CodeExhausted
+        | AuthError::CodeInvalid => coded(StatusCode::BAD_REQUEST, 1, m::V1_LINK_BAD.get()),
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,
@@ -173,7 +174,20 @@ async fn register<P: Ports>(
     }
 }
 
-/// `GET /api/v1/auth/verify/<token>`: verifies on GET (the link 002's mail carries).
+/// True when the request asks for an HTML page (a browser following the
+/// mailed link, or a mail scanner posing as one).
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
+}
+
+/// `GET /api/v1/auth/verify/<token>`: seed 002's link. A client that asks for
+/// JSON gets the contract: the address is confirmed on GET. A browser (one
+/// that accepts `text/html`, as people and mail scanners do) gets the link's
+/// page instead, which confirms only with the account's password (issue 12,
+/// item 3).
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -182,7 +196,11 @@ async fn verify<P: Ports>(
     if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
         return refusal(&e);
     }
-    match state.auth.verify_email_link(&token).await {
+    if wants_html(&req) {
+        return super::pages::verify_link_page(&state, &token).await;
+    }
+    let client = client_info(&req, &state.trusted_proxies);
+    match state.auth.verify_email_link(&token, &client).await {
         Ok(VerifyLinkOutcome::Verified(_)) => {
             HttpResponse::Ok().json(json!({"code": 0, "message": m::V1_VERIFIED.get()}))
         }

@@ -1,0 +1,4 @@
+-- What a verification code is bound to (issue 12): the account a verification
+-- code or link belongs to, or a fingerprint of the password hash a reset code
+-- may replace. Link entries are keyed by the link's fingerprint.
+ALTER TABLE verification_codes ADD COLUMN binding VARCHAR(400) NULL;
