@@ -229,10 +229,13 @@ struct ChangePasswordRequest {
     new_password: String,
 }
 
-/// `token` (from the link), or `email` and `code`.
+/// `email` and `code`, or `token` (from the link) with the account's
+/// `password`: a link confirms only with the password of the account it was
+/// mailed for.
 #[derive(ToSchema)]
 struct VerifyEmailRequest {
     token: Option<String>,
+    password: Option<String>,
     email: Option<String>,
     code: Option<String>,
 }
@@ -457,6 +460,8 @@ enum Body {
 enum Out {
     /// A JSON body: one schema, or any of several (`anyOf`).
     Json(&'static [&'static str]),
+    /// JSON for API clients, or an HTML page for browsers (`Accept: text/html`).
+    JsonOrHtml(&'static [&'static str]),
     Html,
     Text,
     Empty,
@@ -737,23 +742,37 @@ fn operations() -> Vec<Op> {
             Get,
             "/api/auth/verify-email",
             A,
-            "The mailed link: a page with a confirm button",
+            "The mailed link: a page naming the account, confirming with its password, or \"This wasn't me\"",
             false,
             NoBody,
-            &[(200, "The page.", Out::Html), (400, "No token.", Out::Html)],
+            &[
+                (200, "The page (or: already verified).", Out::Html),
+                (400, "No, unknown, used or expired token.", Out::Html),
+                (503, "A dependency is down.", Out::Html),
+            ],
         ),
         op(
             Post,
             "/api/auth/verify-email",
             A,
-            "Verify the email with the mailed code or link token",
+            "Verify the email with the mailed code, or with the link token and the account's password",
             false,
             In("VerifyEmailRequest"),
             &[
-                (200, "Verified.", Out::Json(&["UserMessage"])),
+                (
+                    200,
+                    "Verified; every session opened before ends.",
+                    Out::Json(&["UserMessage"]),
+                ),
                 (
                     400,
-                    "Validation failed; code wrong (`remaining_attempts`), expired or exhausted.",
+                    "Validation failed; `code_invalid` (a wrong, expired, used-up or never-issued code: one answer); \
+                     `code_expired` (bad link token); `wrong_password` (link with another password).",
+                    Out::Json(E),
+                ),
+                (
+                    429,
+                    "Over a rate limit or the login throttle.",
                     Out::Json(E),
                 ),
             ],
@@ -762,12 +781,46 @@ fn operations() -> Vec<Op> {
             Post,
             "/api/auth/verify-email/confirm",
             A,
-            "The page's button (form `token`)",
+            "The page's confirm form (`token`, `password`)",
             false,
             Form,
             &[
-                (200, "Verified.", Out::Html),
-                (400, "Bad or used link.", Out::Html),
+                (
+                    200,
+                    "Verified; every session opened before ends.",
+                    Out::Html,
+                ),
+                (
+                    400,
+                    "Bad or used link, or the wrong password (the page again).",
+                    Out::Html,
+                ),
+                (
+                    429,
+                    "Over a rate limit or the login throttle.",
+                    Out::Json(E),
+                ),
+                (503, "A dependency is down.", Out::Html),
+            ],
+        ),
+        op(
+            Post,
+            "/api/auth/verify-email/reject",
+            A,
+            "The page's \"This wasn't me\" form (`token`): removes the pending account",
+            false,
+            Form,
+            &[
+                (
+                    200,
+                    "The account is removed; the address is free.",
+                    Out::Html,
+                ),
+                (
+                    400,
+                    "Bad or used link, or the address is verified already.",
+                    Out::Html,
+                ),
                 (429, "Over a rate limit.", Out::Json(E)),
                 (503, "A dependency is down.", Out::Html),
             ],
@@ -838,17 +891,26 @@ fn operations() -> Vec<Op> {
             Get,
             "/api/v1/auth/verify/{token}",
             V1,
-            "Verify by the mailed link",
+            "Verify by the mailed link (JSON clients); browsers (`Accept: text/html`) get the link's page, which confirms only with the account's password",
             false,
             NoBody,
             &[
                 (
                     200,
-                    "Verified (code 0) or already verified (code 3).",
-                    Out::Json(&["V1Verified"]),
+                    "Verified (code 0; every session opened before ends) or already verified (code 3); or the page.",
+                    Out::JsonOrHtml(&["V1Verified"]),
                 ),
-                (400, "Invalid or expired token (code 1).", Out::Json(V1E)),
+                (
+                    400,
+                    "Invalid or expired token (code 1); or the page.",
+                    Out::JsonOrHtml(V1E),
+                ),
                 (404, "User not found (code 2).", Out::Json(V1E)),
+                (
+                    503,
+                    "A dependency is down; or the page.",
+                    Out::JsonOrHtml(V1E),
+                ),
             ],
         ),
         op(
@@ -1130,6 +1192,9 @@ fn response(description: &str, out: &Out) -> utoipa::openapi::Response {
     let b = ResponseBuilder::new().description(description);
     match out {
         Out::Json(names) => b.content("application/json", json_content(names)),
+        Out::JsonOrHtml(names) => b
+            .content("application/json", json_content(names))
+            .content("text/html", text_content()),
         Out::Html => b.content("text/html", text_content()),
         Out::Text => b.content("text/plain", text_content()),
         Out::Empty => b,

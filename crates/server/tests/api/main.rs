@@ -13,6 +13,7 @@ mod change_password;
 mod cli;
 mod contract;
 mod faults;
+mod hardening;
 mod health;
 mod i18n;
 mod legacy;

@@ -173,7 +173,34 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
             t.app
                 .client
                 .post(app.url("/api/auth/verify-email/confirm"))
-                .form(&[("token", &token)]),
+                .form(&[("token", token.as_str()), ("password", "Secret123")]),
+        )
+        .await;
+    assert!(status.is_success(), "{page}");
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/register",
+                &json!({"username": "carol", "email": "carol@example.com", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let mails = app.mails("carol@example.com", "token=", 1).await;
+    let link = mails.last().unwrap();
+    let at = link.find("token=").unwrap() + "token=".len();
+    let token: String = link[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let (status, page) = t
+        .raw(
+            "POST",
+            t.app
+                .client
+                .post(app.url("/api/auth/verify-email/reject"))
+                .form(&[("token", token.as_str())]),
         )
         .await;
     assert!(status.is_success(), "{page}");

@@ -90,11 +90,11 @@ async fn the_mailed_code_verifies_once() {
     assert!(verified(&app, "alice").await);
     let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "single use");
-    assert_error(&body, "code_expired");
+    assert_error(&body, "code_invalid");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_link_shows_a_button_and_only_the_button_verifies() {
+async fn the_link_page_names_the_account_and_only_its_password_verifies() {
     let sink = PrivateSmtpSink::start();
     let app = app(&sink, &[]).await;
     let (_, token) = register(&app, &sink, "alice", "a@b.com").await;
@@ -107,50 +107,62 @@ async fn the_link_shows_a_button_and_only_the_button_verifies() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("<form method=\"post\"") && html.contains(&token),
+        html.contains("<form method=\"post\"")
+            && html.contains(&token)
+            && html.contains("alice")
+            && html.contains("a@b.com"),
         "{html}"
     );
     assert!(
         !verified(&app, "alice").await,
         "opening the link changes nothing"
     );
+    let confirm = |password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/verify-email/confirm"))
+            .form(&[("token", token.as_str()), ("password", password)])
+            .send()
+    };
+    let wrong = confirm("Not-Her-Password-1").await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        !verified(&app, "alice").await,
+        "a wrong password verifies nothing"
+    );
 
-    let confirm = app
-        .client
-        .post(app.url("/api/auth/verify-email/confirm"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(confirm.status(), StatusCode::OK);
-    assert!(confirm.text().await.unwrap().contains("a@b.com"));
+    let right = confirm("Secret123").await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().contains("a@b.com"));
     assert!(verified(&app, "alice").await);
-    let (status, body) = verify(&app, &json!({"token": token})).await;
+    let (status, body) = verify(&app, &json!({"token": token, "password": "Secret123"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "used up");
     assert_error(&body, "code_expired");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_fifth_wrong_code_kills_it_and_the_sixth_try_finds_nothing() {
+async fn five_wrong_codes_kill_it_and_every_refusal_reads_the_same() {
     let sink = PrivateSmtpSink::start();
     let app = app(&sink, &[]).await;
     let (code, _) = register(&app, &sink, "alice", "a@b.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for remaining in (1..=4).rev() {
+    let mut refusals = Vec::new();
+    for _ in 0..5 {
         let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": wrong})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_error(&body, "code_wrong");
-        assert_eq!(body["remaining_attempts"], remaining);
+        assert_error(&body, "code_invalid");
+        refusals.push(body);
     }
-    let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": wrong})).await;
-    assert_error(&body, "code_exhausted");
     let (status, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "even the right code is dead now"
     );
-    assert_error(&body, "code_expired");
+    refusals.push(body);
+    assert!(
+        refusals.windows(2).all(|w| w[0] == w[1]),
+        "wrong, exhausted and dead answer alike: {refusals:?}"
+    );
     assert!(!verified(&app, "alice").await);
 }
 
@@ -161,8 +173,8 @@ async fn an_expired_code_is_refused() {
     let (code, token) = register(&app, &sink, "alice", "a@b.com").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": code})).await;
-    assert_error(&body, "code_expired");
-    let (_, body) = verify(&app, &json!({"token": token})).await;
+    assert_error(&body, "code_invalid");
+    let (_, body) = verify(&app, &json!({"token": token, "password": "Secret123"})).await;
     assert_error(&body, "code_expired");
 }
 
@@ -193,7 +205,7 @@ async fn resend_is_rate_limited_and_answers_alike_for_unknown_addresses() {
     let fresh = grab(&decode_qp(&mails[1]), "Your verification code is ", 6);
     if fresh != old_code {
         let (_, body) = verify(&app, &json!({"email": "a@b.com", "code": old_code})).await;
-        assert_error(&body, "code_wrong");
+        assert_error(&body, "code_invalid");
     }
 
     let r = app
