@@ -200,7 +200,7 @@ pub fn compose(
                 format!("{username}，您好："),
                 format!("您的邮箱验证码是：{code}（{minutes} 分钟内有效）。"),
                 format!("也可以打开此链接完成验证：{link}"),
-                "如果您没有注册，请忽略本邮件。".to_owned(),
+                format!("此邮件是为账户“{username}”发送的。如果不是您注册的，请打开链接并选择“不是我”，该账户将被删除。"),
             ],
         ),
         (MailKind::VerifyEmail { username, code, link, minutes }, Locale::En) => (
@@ -209,7 +209,7 @@ pub fn compose(
                 format!("Hello {username},"),
                 format!("Your verification code is {code} (valid for {minutes} minutes)."),
                 format!("Or open this link to verify: {link}"),
-                "If you did not sign up, ignore this mail.".to_owned(),
+                format!("This mail is for the account \"{username}\". If you did not register it, open the link and choose \"This wasn't me\": the account is removed."),
             ],
         ),
         (MailKind::PasswordChanged { username, at }, Locale::ZhCn) => (
