@@ -172,8 +172,13 @@ impl actix_web::ResponseError for ApiError {
 
 impl ApiError {
     /// The response, without side effects.
-    fn render(&self) -> HttpResponse {
+    pub(crate) fn render(&self) -> HttpResponse {
         match self {
+            Self::Body(BodyError::TimedOut) => simple(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                m::BODY_TIMEOUT.get(),
+            ),
             Self::Body(BodyError::TooLarge) => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
@@ -618,7 +623,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
         .insert_header(("Content-Type", "text/html; charset=utf-8"))
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Referrer-Policy", "no-referrer"))
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"))
         .body(format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
              <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1>{body}</body></html>",
