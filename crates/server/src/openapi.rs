@@ -479,7 +479,16 @@ const L: &[&str] = &["LegacyAnswer"];
 
 /// Responses every `/api/auth` route may give besides its own.
 const MODERN_COMMON: &[(u16, &str, Out)] = &[
-    (413, "Body larger than `MAX_BODY_BYTES`.", Out::Json(E)),
+    (
+        408,
+        "Body not received within `REQUEST_BODY_TIMEOUT` (`body_timeout`).",
+        Out::Json(E),
+    ),
+    (
+        413,
+        "Body (or its declared `Content-Length`) larger than `MAX_BODY_BYTES`.",
+        Out::Json(E),
+    ),
     (
         429,
         "Over a rate limit (`Retry-After`, `RateLimit-*`).",
@@ -558,10 +567,18 @@ fn operations() -> Vec<Op> {
             Get,
             "/metrics",
             OPS,
-            "Prometheus metrics (text format 0.0.4)",
+            "Prometheus metrics (text format 0.0.4); `Authorization: Bearer` with `METRICS_BEARER_TOKEN` when set",
             false,
             NoBody,
-            &[(200, "Metrics.", Out::Text)],
+            &[
+                (200, "Metrics.", Out::Text),
+                (
+                    401,
+                    "`METRICS_BEARER_TOKEN` is set and was not given.",
+                    Out::Text,
+                ),
+                (404, "Served on `METRICS_LISTEN` instead.", Out::Json(E)),
+            ],
         ),
         op(
             Get,
@@ -768,6 +785,16 @@ fn operations() -> Vec<Op> {
             &[
                 (200, "Verified.", Out::Html),
                 (400, "Bad or used link.", Out::Html),
+                (
+                    408,
+                    "Form not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(E),
+                ),
+                (
+                    413,
+                    "Declared `Content-Length` above `MAX_BODY_BYTES`.",
+                    Out::Json(E),
+                ),
                 (429, "Over a rate limit.", Out::Json(E)),
                 (503, "A dependency is down.", Out::Html),
             ],
@@ -1011,6 +1038,11 @@ fn operations() -> Vec<Op> {
                     "See `Code`.",
                     Out::Json(&["LegacyLogin", "LegacyAnswer"]),
                 ),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1024,6 +1056,11 @@ fn operations() -> Vec<Op> {
             In("LegacySignRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1041,6 +1078,11 @@ fn operations() -> Vec<Op> {
                     "See `Code`.",
                     Out::Json(&["LegacySignedUp", "LegacyAnswer"]),
                 ),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1054,6 +1096,11 @@ fn operations() -> Vec<Op> {
             In("LegacyEmailRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1067,6 +1114,11 @@ fn operations() -> Vec<Op> {
             In("LegacyUpdatePasswordRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1281,6 +1333,11 @@ pub fn document() -> OpenApi {
             // Operations routes (/health, /metrics, …) have none of these.
             Dialect::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
             Dialect::V1 => &[
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(V1E),
+                ),
                 (413, "Body too large.", Out::Json(V1E)),
                 (429, "Over a rate limit.", Out::Json(V1E)),
                 (500, "Internal error (opaque).", Out::Json(V1E)),

@@ -82,7 +82,7 @@ fn metrics_server(
             .app_data(metrics.clone())
             .app_data(access.clone())
             .route("/metrics", web::get().to(http::metrics))
-            .default_service(web::to(http::not_found))
+            .default_service(web::to(http::nothing_here))
             .wrap_fn(http::around_request)
     })
     .workers(1)

@@ -104,10 +104,13 @@ pub fn rate_limit_headers(r: &mut HttpResponse, retry_after_secs: u64, limit: u3
     }
 }
 
+/// The pattern of the preflight resource (`OPTIONS` on any path).
+const PREFLIGHT_PATTERN: &str = "/{any:.*}";
+
 /// Mounts every route.
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/{any:.*}")
+        web::resource(PREFLIGHT_PATTERN)
             .guard(actix_web::guard::Options())
             .to(preflight),
     )
@@ -234,7 +237,7 @@ pub async fn metrics(
             served_here: true,
         });
     if !access.served_here {
-        return not_found(req).await;
+        return nothing_here(req).await;
     }
     if !access.admits(&req) {
         return HttpResponse::Unauthorized()
@@ -245,6 +248,17 @@ pub async fn metrics(
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render())
+}
+
+/// A plain 404 (never the 405 of a known route), for `/metrics` on the main
+/// port when `METRICS_LISTEN` is set and for any other path on that listener.
+pub async fn nothing_here(req: HttpRequest) -> HttpResponse {
+    modern::error_body(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        messages::NOT_FOUND.get(),
+        &format!("{} {}", messages::NOT_FOUND.get(), req.path()),
+    )
 }
 
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
@@ -491,9 +505,12 @@ where
             res = res.into_response(refusal.map_into_right_body());
         }
         if let Some(m) = &metrics {
+            // The preflight resource matches every path: only OPTIONS is
+            // its own; anything else it matched found no route.
             let route = res
                 .request()
                 .match_pattern()
+                .filter(|p| p != PREFLIGHT_PATTERN || method == actix_web::http::Method::OPTIONS)
                 .unwrap_or_else(|| "unmatched".to_owned());
             m.observe_request(
                 method.as_str(),
