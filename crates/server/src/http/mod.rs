@@ -856,3 +856,48 @@ pub fn client_info(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientInfo {
             .map(|ua| ua.chars().take(255).collect()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_is_added_to_not_replacing_other_values() {
+        let mut h = header::HeaderMap::new();
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Origin");
+        let mut h = header::HeaderMap::new();
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept-Encoding"),
+        );
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, Origin");
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, Origin");
+        let mut h = header::HeaderMap::new();
+        h.insert(header::VARY, header::HeaderValue::from_static("*"));
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "*");
+    }
+
+    #[test]
+    fn cors_varies_only_when_the_origin_matters() {
+        let cors = |origins: Option<Vec<String>>, credentials| crate::config::Cors {
+            origins,
+            credentials,
+            methods: String::new(),
+            max_age: 0,
+        };
+        assert!(!cors_varies(&cors(None, false)));
+        assert!(!cors_varies(&cors(Some(Vec::new()), false)));
+        assert!(cors_varies(&cors(
+            Some(vec!["https://a.example".into()]),
+            false
+        )));
+        assert!(cors_varies(&cors(
+            Some(vec!["https://a.example".into()]),
+            true
+        )));
+    }
+}
