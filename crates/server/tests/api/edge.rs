@@ -99,6 +99,30 @@ async fn token_and_account_answers_are_no_store_in_every_dialect() {
                 .unwrap(),
         ),
         (
+            "POST /api/v1/auth/login (wrong password)",
+            c.post(app.url("/api/v1/auth/login"))
+                .json(&json!({"email": "a@b.com", "password": "wrong-one"}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "POST /Auth/Login (wrong password, HTTP 200 with Code 501)",
+            c.post(app.url("/Auth/Login"))
+                .json(&json!({"Email": "a@b.com", "Password": "wrong-one"}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "GET /api/admin/users (no permission)",
+            c.get(app.url("/api/admin/users"))
+                .bearer_auth(&at)
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
             "POST /api/auth/request-reset-code (debug_code)",
             c.post(app.url("/api/auth/request-reset-code"))
                 .json(&json!({"identifier": "alice", "channel": "email", "contact": "a@b.com"}))
@@ -110,11 +134,14 @@ async fn token_and_account_answers_are_no_store_in_every_dialect() {
     for (what, r) in checks.drain(..) {
         assert_no_store(what, &r);
         let (status, body) = parts(r).await;
-        if what.contains("wrong") {
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
+        let want = if what.contains("no permission") {
+            StatusCode::FORBIDDEN
+        } else if what.contains("wrong") && !what.contains("HTTP 200") {
+            StatusCode::UNAUTHORIZED
         } else {
-            assert_eq!(status, StatusCode::OK, "{what}: {body}");
-        }
+            StatusCode::OK
+        };
+        assert_eq!(status, want, "{what}: {body}");
     }
     // The public keys stay cacheable for a minute.
     let jwks = c
