@@ -442,7 +442,6 @@ where
         req.head_mut().method = actix_web::http::Method::GET;
         req.extensions_mut().insert(WasHead);
     }
-    let path = req.path().to_owned();
     let lang = messages::negotiate(
         req.path(),
         req.headers()
@@ -461,7 +460,8 @@ where
         .and_then(|v| v.trim().parse::<u64>().ok());
     let has_body =
         declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
-    let expired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Set by the body's deadline; allocated only for requests with a body.
+    let mut expired = None;
     let too_large = matches!((limits, declared), (Some(l), Some(n)) if n > l.max_bytes as u64);
     enum Step<R, F> {
         Refused(R),
@@ -469,7 +469,7 @@ where
     }
     let step = if too_large {
         // Refused before a byte of the body is read.
-        let mut refusal = body_refusal(&path, BodyError::TooLarge);
+        let mut refusal = body_refusal(req.path(), BodyError::TooLarge);
         refusal
             .head_mut()
             .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -482,7 +482,9 @@ where
             let timed = DeadlinePayload {
                 inner,
                 deadline: Box::pin(tokio::time::sleep(l.timeout)),
-                expired: std::sync::Arc::clone(&expired),
+                expired: std::sync::Arc::clone(expired.insert(std::sync::Arc::new(
+                    std::sync::atomic::AtomicBool::new(false),
+                ))),
             };
             req.set_payload(actix_web::dev::Payload::Stream {
                 payload: Box::pin(timed),
@@ -496,9 +498,9 @@ where
             Step::Refused(refused) => refused,
             Step::Call(call) => call.await?.map_into_left_body(),
         };
-        if expired.load(std::sync::atomic::Ordering::Relaxed) {
+        if expired.is_some_and(|e| e.load(std::sync::atomic::Ordering::Relaxed)) {
             // Whatever the reader made of the cut-off body, the answer is 408.
-            let mut refusal = body_refusal(&path, BodyError::TimedOut);
+            let mut refusal = body_refusal(res.request().path(), BodyError::TimedOut);
             refusal
                 .head_mut()
                 .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -524,11 +526,12 @@ where
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request done"
         );
+        let cacheable = cacheable(res.request().path());
         let h = res.headers_mut();
         if let Ok(v) = header::HeaderValue::from_str(&id) {
             h.insert(header::HeaderName::from_static("x-request-id"), v);
         }
-        if !h.contains_key(header::CACHE_CONTROL) && !cacheable(&path) {
+        if !h.contains_key(header::CACHE_CONTROL) && !cacheable {
             h.insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("no-store"),
