@@ -18,6 +18,14 @@ pub enum FieldIssue {
         /// Most characters allowed.
         max: usize,
     },
+    /// A number below `min` or above `max` (both inclusive); `max` is
+    /// `u64::MAX` when only a lower bound applies.
+    Range {
+        /// Smallest value allowed.
+        min: u64,
+        /// Largest value allowed.
+        max: u64,
+    },
     /// A username with characters outside letters, digits, `_`, `-` and `.`.
     UsernameCharacters,
     /// A username made only of digits (it would read as a phone number).
@@ -49,6 +57,7 @@ impl FieldIssue {
             Self::Required => "required",
             Self::NotAString => "not_a_string",
             Self::Length { .. } => "length",
+            Self::Range { .. } => "range",
             Self::UsernameCharacters => "username_characters",
             Self::UsernameAllDigits => "username_all_digits",
             Self::EmailFormat => "email_format",

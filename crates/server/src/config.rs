@@ -123,8 +123,20 @@ pub struct Config {
     pub registrable_roles: Vec<RoleName>,
     /// `DEFAULT_ROLE`, default `unauth`.
     pub default_role: RoleName,
-    /// `MAX_BODY_BYTES`, default 65536.
+    /// `MAX_BODY_BYTES`, default 65536: a larger body is refused (413); a
+    /// larger declared `Content-Length` is refused before any byte is read.
     pub max_body_bytes: usize,
+    /// `REQUEST_BODY_TIMEOUT` seconds, default 10 (at least 1): a request body
+    /// that has not fully arrived this long after the request head is
+    /// answered 408 and the connection closed (slow-body attacks).
+    pub request_body_timeout: Duration,
+    /// `METRICS_BEARER_TOKEN`: when set, `GET /metrics` asks for
+    /// `Authorization: Bearer <token>` (compared in constant time) and
+    /// answers 401 without it. Redacted in `Debug`.
+    pub metrics_bearer_token: Option<Secret>,
+    /// `METRICS_LISTEN` (`host:port`, e.g. `127.0.0.1:9100`): `/metrics` is
+    /// served only on this address, and the main port answers 404 for it.
+    pub metrics_listen: Option<String>,
     /// `WORKERS`, default: the number of CPUs.
     pub workers: usize,
     /// `MAIL_PRODUCT_NAME` (default `Tessera`), `PUBLIC_BASE_URL` (default
@@ -307,6 +319,10 @@ impl std::fmt::Debug for Config {
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("argon2", &self.argon2)
             .field("password_policy", &self.password_policy)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_body_timeout", &self.request_body_timeout)
+            .field("metrics_bearer_token", &self.metrics_bearer_token)
+            .field("metrics_listen", &self.metrics_listen)
             .finish_non_exhaustive()
     }
 }
@@ -552,6 +568,9 @@ impl Config {
             registrable_roles,
             default_role,
             max_body_bytes: r.parse("MAX_BODY_BYTES", 64 * 1024)?,
+            request_body_timeout: r.seconds("REQUEST_BODY_TIMEOUT", 10)?,
+            metrics_bearer_token: r.string("METRICS_BEARER_TOKEN").map(Secret::new),
+            metrics_listen: r.string("METRICS_LISTEN"),
             workers: r.parse("WORKERS", cpus)?.max(1),
             mail: tessera_domain::mail::MailSettings::default(),
             mail_transport: MailTransport::Files(PathBuf::new()),
@@ -641,6 +660,46 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "CORS_ALLOW_CREDENTIALS",
                 reason: "needs an explicit CORS_ALLOWED_ORIGINS list, not *".into(),
+            });
+        }
+        // Sandboxed frames, `data:` and `file:` pages all send `Origin: null`:
+        // allowing it with credentials lets any of them read answers made
+        // with the user's cookies (Fetch standard; PortSwigger "CORS").
+        if config.cors.credentials
+            && config
+                .cors
+                .origins
+                .iter()
+                .flatten()
+                .any(|o| o.eq_ignore_ascii_case("null"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "CORS_ALLOWED_ORIGINS",
+                reason: "null cannot be allowed together with CORS_ALLOW_CREDENTIALS (any sandboxed page sends Origin: null)".into(),
+            });
+        }
+        if config.request_body_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "REQUEST_BODY_TIMEOUT",
+                reason: "must be at least 1 second".into(),
+            });
+        }
+        if config
+            .metrics_bearer_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_BEARER_TOKEN",
+                reason: "must be at least 16 characters".into(),
+            });
+        }
+        if let Some(addr) = &config.metrics_listen
+            && addr.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_LISTEN",
+                reason: format!("{addr:?}: expected host:port, for example 127.0.0.1:9100"),
             });
         }
         if config.access_ttl.is_zero() || config.refresh_ttl < config.access_ttl {

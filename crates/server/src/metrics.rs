@@ -58,9 +58,34 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The `method` label of a request: one of the methods of RFC 9110 §9.3 and
+/// RFC 5789 (`PATCH`), else `other` — so invented methods cannot add series
+/// (as the Prometheus client libraries do since CVE-2022-21698).
+#[must_use]
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
+/// The `route` label: a route pattern of the application, or `unmatched`.
+/// Patterns come from the route table, so the set is bounded; anything
+/// else (a pattern longer than any route) is `unmatched` too.
+fn route_label(route: &str) -> &str {
+    if route.len() <= 64 {
+        route
+    } else {
+        "unmatched"
+    }
+}
+
 impl Metrics {
     /// Counts one request to `route` (the matched pattern) with its outcome.
+    /// Labels are bounded: see [`method_label`] and [`route_label`].
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
+        let route = route_label(route);
         let mut requests = lock(&self.requests);
         if !requests.contains_key(route) {
             requests.insert(route.to_owned(), BTreeMap::new());
@@ -224,5 +249,23 @@ mod tests {
                 && text.contains("tessera_mail_failed_total 1")
         );
         assert!(text.contains("tessera_test_gauge 7"));
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..500 {
+            m.observe_request(&format!("X{i}{}", "Y".repeat(i)), "/health", 405, 0.001);
+        }
+        m.observe_request("HEAD", "/health", 200, 0.001);
+        let text = m.render();
+        assert!(
+            text.contains(
+                r#"tessera_http_requests_total{method="other",route="/health",status="405"} 500"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"method="HEAD""#));
+        assert_eq!(text.matches("tessera_http_requests_total{").count(), 2);
     }
 }

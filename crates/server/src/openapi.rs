@@ -484,7 +484,16 @@ const L: &[&str] = &["LegacyAnswer"];
 
 /// Responses every `/api/auth` route may give besides its own.
 const MODERN_COMMON: &[(u16, &str, Out)] = &[
-    (413, "Body larger than `MAX_BODY_BYTES`.", Out::Json(E)),
+    (
+        408,
+        "Body not received within `REQUEST_BODY_TIMEOUT` (`body_timeout`).",
+        Out::Json(E),
+    ),
+    (
+        413,
+        "Body (or its declared `Content-Length`) larger than `MAX_BODY_BYTES`.",
+        Out::Json(E),
+    ),
     (
         429,
         "Over a rate limit (`Retry-After`, `RateLimit-*`).",
@@ -563,10 +572,18 @@ fn operations() -> Vec<Op> {
             Get,
             "/metrics",
             OPS,
-            "Prometheus metrics (text format 0.0.4)",
+            "Prometheus metrics (text format 0.0.4); `Authorization: Bearer` with `METRICS_BEARER_TOKEN` when set",
             false,
             NoBody,
-            &[(200, "Metrics.", Out::Text)],
+            &[
+                (200, "Metrics.", Out::Text),
+                (
+                    401,
+                    "`METRICS_BEARER_TOKEN` is set and was not given.",
+                    Out::Text,
+                ),
+                (404, "Served on `METRICS_LISTEN` instead.", Out::Json(E)),
+            ],
         ),
         op(
             Get,
@@ -800,6 +817,16 @@ fn operations() -> Vec<Op> {
                     "Over a rate limit or the login throttle.",
                     Out::Json(E),
                 ),
+                (
+                    408,
+                    "Form not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(E),
+                ),
+                (
+                    413,
+                    "Declared `Content-Length` above `MAX_BODY_BYTES`.",
+                    Out::Json(E),
+                ),
                 (503, "A dependency is down.", Out::Html),
             ],
         ),
@@ -820,6 +847,16 @@ fn operations() -> Vec<Op> {
                     400,
                     "Bad or used link, or the address is verified already.",
                     Out::Html,
+                ),
+                (
+                    408,
+                    "Form not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(E),
+                ),
+                (
+                    413,
+                    "Declared `Content-Length` above `MAX_BODY_BYTES`.",
+                    Out::Json(E),
                 ),
                 (429, "Over a rate limit.", Out::Json(E)),
                 (503, "A dependency is down.", Out::Html),
@@ -1073,6 +1110,11 @@ fn operations() -> Vec<Op> {
                     "See `Code`.",
                     Out::Json(&["LegacyLogin", "LegacyAnswer"]),
                 ),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1086,6 +1128,11 @@ fn operations() -> Vec<Op> {
             In("LegacySignRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1103,6 +1150,11 @@ fn operations() -> Vec<Op> {
                     "See `Code`.",
                     Out::Json(&["LegacySignedUp", "LegacyAnswer"]),
                 ),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1116,6 +1168,11 @@ fn operations() -> Vec<Op> {
             In("LegacyEmailRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1129,6 +1186,11 @@ fn operations() -> Vec<Op> {
             In("LegacyUpdatePasswordRequest"),
             &[
                 (200, "See `Code`.", Out::Json(L)),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
                 (413, "Body too large.", Out::Json(L)),
                 (429, "Over a rate limit.", Out::Json(L)),
             ],
@@ -1346,6 +1408,11 @@ pub fn document() -> OpenApi {
             // Operations routes (/health, /metrics, …) have none of these.
             Dialect::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
             Dialect::V1 => &[
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(V1E),
+                ),
                 (413, "Body too large.", Out::Json(V1E)),
                 (429, "Over a rate limit.", Out::Json(V1E)),
                 (500, "Internal error (opaque).", Out::Json(V1E)),

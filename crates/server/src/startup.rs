@@ -60,12 +60,47 @@ pub enum StartupError {
     },
 }
 
+/// The `METRICS_LISTEN` listener: `/metrics` only (with the bearer token
+/// when set), one worker; returns the server and its bound port.
+fn metrics_server(
+    config: &Config,
+    addr: &str,
+    metrics: web::Data<crate::metrics::Metrics>,
+) -> Result<(Server, u16), StartupError> {
+    let bind_error = |source| StartupError::Bind {
+        addr: addr.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let access = web::Data::new(http::MetricsAccess {
+        token: config.metrics_bearer_token.clone(),
+        served_here: true,
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .app_data(access.clone())
+            .route("/metrics", web::get().to(http::metrics))
+            .default_service(web::to(http::nothing_here))
+            .wrap_fn(http::around_request)
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(bind_error)?
+    .run();
+    tracing::info!(%addr, port, "metrics listening");
+    Ok((server, port))
+}
+
 /// A built, bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
     /// Runs deferred tasks and the expiry of pending accounts; ends with the server.
     housekeeping: tokio::task::JoinHandle<()>,
+    /// The `METRICS_LISTEN` server and its port, when configured.
+    metrics_server: Option<(Server, u16)>,
     /// The outbox worker: a stop signal and its task, awaited at shutdown.
     worker: Option<(
         tokio::sync::watch::Sender<bool>,
@@ -675,12 +710,26 @@ impl Application {
         let cors = web::Data::new(config.cors.clone());
         let locale = web::Data::new(http::DefaultLocale(config.mail.default_locale));
         let metrics = web::Data::from(metrics);
+        let limits = web::Data::new(http::BodyLimits {
+            max_bytes: config.max_body_bytes,
+            timeout: config.request_body_timeout,
+        });
+        let metrics_server = match &config.metrics_listen {
+            Some(addr) => Some(metrics_server(config, addr, metrics.clone())?),
+            None => None,
+        };
+        let access = web::Data::new(http::MetricsAccess {
+            token: config.metrics_bearer_token.clone(),
+            served_here: metrics_server.is_none(),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(cors.clone())
                 .app_data(locale.clone())
                 .app_data(metrics.clone())
+                .app_data(limits.clone())
+                .app_data(access.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::around_request)
@@ -694,6 +743,7 @@ impl Application {
             port,
             server,
             housekeeping,
+            metrics_server,
             worker: None,
         })
     }
@@ -702,6 +752,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `METRICS_LISTEN` listener, when configured.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     /// A handle that stops the server (gracefully with `stop(true)`).
@@ -718,8 +774,16 @@ impl Application {
     /// requests in flight finish (up to 30 s); then the outbox worker finishes
     /// its current step (up to 30 s more) and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await;
         self.housekeeping.abort();
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         if let Some((stop, worker)) = self.worker {
             let _ = stop.send(true);
             if tokio::time::timeout(std::time::Duration::from_secs(30), worker)

@@ -80,19 +80,14 @@ fn number(
     q: &HashMap<String, String>,
     name: &str,
     default: u64,
+    max: u64,
     errors: &mut ValidationErrors,
 ) -> u64 {
     match q.get(name).map(|v| v.trim().parse::<u64>()) {
         None => default,
-        Some(Ok(n)) if n >= 1 => n,
+        Some(Ok(n)) if n >= 1 => n.min(max),
         Some(_) => {
-            errors.add(
-                name,
-                FieldIssue::Length {
-                    min: 1,
-                    max: usize::MAX,
-                },
-            );
+            errors.add(name, FieldIssue::Range { min: 1, max });
             default
         }
     }
@@ -106,9 +101,15 @@ async fn list<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     caller(&state, &req, "user:read").await?;
     let mut errors = ValidationErrors::new();
-    let page = number(&query, "page", 1, &mut errors);
-    let per_page = number(&query, "per_page", 20, &mut errors)
-        .min(u64::from(tessera_domain::service::MAX_PAGE_SIZE));
+    let page = number(&query, "page", 1, u64::MAX, &mut errors);
+    // A larger page size is served as the largest (as before); 0 is refused.
+    let per_page = number(
+        &query,
+        "per_page",
+        20,
+        u64::from(tessera_domain::service::MAX_PAGE_SIZE),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors.into());
     }

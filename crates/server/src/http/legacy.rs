@@ -99,11 +99,14 @@ fn refusal(e: &AuthError) -> HttpResponse {
     }
 }
 
-/// A body error as Code 530 (413 keeps its HTTP status: the body was not read).
-fn body_refusal(e: BodyError) -> HttpResponse {
+/// A body error as Code 530 (413 and 408 keep their HTTP status: the body was not read).
+pub(crate) fn body_refusal(e: BodyError) -> HttpResponse {
     match e {
         BodyError::TooLarge => HttpResponse::PayloadTooLarge()
             .json(json!({"Code": 413, "Msg": m::BODY_TOO_LARGE.get()})),
+        BodyError::TimedOut => {
+            HttpResponse::RequestTimeout().json(json!({"Code": 408, "Msg": m::BODY_TIMEOUT.get()}))
+        }
         BodyError::NotJson | BodyError::NotObject => answer(530, m::L_NOT_OBJECT.get()),
         BodyError::Read => answer(530, m::L_BODY_READ.get()),
     }

@@ -93,6 +93,8 @@ pub const INVALID_JSON: Text = Text::new(
     "The request body must be a JSON object",
 );
 pub const BODY_TOO_LARGE: Text = Text::new("请求体过大", "Request body too large");
+pub const BODY_TIMEOUT: Text =
+    Text::new("请求体接收超时", "The request body did not arrive in time");
 pub const BODY_READ: Text = Text::new("读取请求体失败", "The request body could not be read");
 pub const REGISTERED: Text = Text::new("用户注册成功", "User registered");
 pub const LOGGED_IN: Text = Text::new("登录成功", "Logged in");
@@ -299,6 +301,8 @@ fn label(field: &str) -> &str {
         "new_password" => Text::new("新密码", "New password"),
         "refresh_token" => Text::new("刷新令牌", "Refresh token"),
         "VerifyCode" => Text::new("验证码", "Verification code"),
+        "page" => Text::new("页码", "Page"),
+        "per_page" => Text::new("每页数量", "Page size"),
         other => return other,
     };
     t.get()
@@ -312,6 +316,8 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::Required => format!("{l}不能为空"),
             FieldIssue::NotAString => format!("{l}必须是字符串"),
             FieldIssue::Length { min, max } => format!("{l}长度必须在{min}-{max}个字符之间"),
+            FieldIssue::Range { min, max: u64::MAX } => format!("{l}不能小于{min}"),
+            FieldIssue::Range { min, max } => format!("{l}必须在{min}到{max}之间"),
             FieldIssue::UsernameCharacters if field == "role" => "角色名称格式不正确".to_owned(),
             FieldIssue::UsernameCharacters => {
                 "用户名只能包含字母、数字、下划线、连字符和点".to_owned()
@@ -333,6 +339,12 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::NotAString => format!("{l} must be a string"),
             FieldIssue::Length { min, max } => {
                 format!("{l} must be {min}-{max} characters long")
+            }
+            FieldIssue::Range { min, max: u64::MAX } => {
+                format!("{l} must be a whole number of at least {min}")
+            }
+            FieldIssue::Range { min, max } => {
+                format!("{l} must be a whole number from {min} to {max}")
             }
             FieldIssue::UsernameCharacters if field == "role" => "Invalid role name".to_owned(),
             FieldIssue::UsernameCharacters => {

@@ -105,10 +105,13 @@ pub fn rate_limit_headers(r: &mut HttpResponse, retry_after_secs: u64, limit: u3
     }
 }
 
+/// The pattern of the preflight resource (`OPTIONS` on any path).
+const PREFLIGHT_PATTERN: &str = "/{any:.*}";
+
 /// Mounts every route.
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/{any:.*}")
+        web::resource(PREFLIGHT_PATTERN)
             .guard(actix_web::guard::Options())
             .to(preflight),
     )
@@ -159,7 +162,7 @@ pub async fn preflight(req: HttpRequest, cors: web::Data<crate::config::Cors>) -
                 .unwrap_or_else(|| "Authorization, Content-Type, Accept-Language".to_owned()),
         ))
         .insert_header(("Access-Control-Max-Age", cors.max_age.to_string()))
-        .insert_header(("Vary", "Origin"));
+        .insert_header(("Vary", "Origin, Access-Control-Request-Headers"));
     if cors.credentials {
         r.insert_header(("Access-Control-Allow-Credentials", "true"));
     }
@@ -186,11 +189,77 @@ pub async fn ready<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(metrics: web::Data<crate::metrics::Metrics>) -> HttpResponse {
+/// Who may read `/metrics`, as app data: `METRICS_BEARER_TOKEN` and whether
+/// this listener serves it (with `METRICS_LISTEN` only the metrics listener does).
+#[derive(Clone, Default)]
+pub struct MetricsAccess {
+    /// The bearer token a scrape must present, if any.
+    pub token: Option<tessera_domain::secret::Secret>,
+    /// False on the main port when `METRICS_LISTEN` moves `/metrics` away.
+    pub served_here: bool,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsAccess")
+            .field("token", &self.token)
+            .field("served_here", &self.served_here)
+            .finish()
+    }
+}
+
+impl MetricsAccess {
+    /// Whether `req` may read the metrics: no token configured, or an
+    /// `Authorization: Bearer` equal to it (compared in constant time with
+    /// `subtle`, so the answer time does not tell how much of it matched).
+    #[must_use]
+    pub fn admits(&self, req: &HttpRequest) -> bool {
+        use subtle::ConstantTimeEq as _;
+        let Some(token) = &self.token else {
+            return true;
+        };
+        let given = bearer(req).unwrap_or_default();
+        bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))
+    }
+}
+
+/// `GET /metrics`: Prometheus text format; 401 without the
+/// `METRICS_BEARER_TOKEN` when one is set; 404 on the main port when
+/// `METRICS_LISTEN` serves it elsewhere.
+pub async fn metrics(
+    req: HttpRequest,
+    metrics: web::Data<crate::metrics::Metrics>,
+    access: Option<web::Data<MetricsAccess>>,
+) -> HttpResponse {
+    let access = access
+        .map(|a| a.get_ref().clone())
+        .unwrap_or(MetricsAccess {
+            token: None,
+            served_here: true,
+        });
+    if !access.served_here {
+        return nothing_here(req).await;
+    }
+    if !access.admits(&req) {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+            .content_type("text/plain; charset=utf-8")
+            .body("unauthorized\n");
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render())
+}
+
+/// A plain 404 (never the 405 of a known route), for `/metrics` on the main
+/// port when `METRICS_LISTEN` is set and for any other path on that listener.
+pub async fn nothing_here(req: HttpRequest) -> HttpResponse {
+    modern::error_body(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        messages::NOT_FOUND.get(),
+        &format!("{} {}", messages::NOT_FOUND.get(), req.path()),
+    )
 }
 
 /// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
@@ -215,22 +284,129 @@ fn acceptable_request_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// How request bodies are bounded, as app data for [`around_request`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// `MAX_BODY_BYTES`: a declared `Content-Length` above it is refused at
+    /// once (413), before any of the body is read.
+    pub max_bytes: usize,
+    /// `REQUEST_BODY_TIMEOUT`: the whole body must arrive within this time
+    /// of the request head, or the request is answered 408.
+    pub timeout: std::time::Duration,
+}
+
+/// The request's body, cut off with an error once its deadline passes
+/// (and `expired` set, so [`around_request`] answers 408 whatever the reader
+/// made of the error).
+struct DeadlinePayload {
+    inner: actix_web::dev::Payload,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    expired: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl futures_core::Stream for DeadlinePayload {
+    type Item = Result<web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future as _;
+        use std::sync::atomic::Ordering;
+        use std::task::Poll;
+        if self.expired.load(Ordering::Relaxed) {
+            return Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "request body timed out"),
+            ))));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_next(cx)
+    }
+}
+
+/// A body refusal in the shape of the dialect `path` belongs to.
+#[must_use]
+pub fn body_refusal(path: &str, e: BodyError) -> HttpResponse {
+    match Dialect::of(path) {
+        Dialect::Legacy => legacy::body_refusal(e),
+        Dialect::V1 => v1::body_refusal(e),
+        Dialect::Modern => modern::ApiError::Body(e).render(),
+    }
+}
+
+/// Whether the CORS headers of an answer depend on the request's `Origin`
+/// (a list of origins, or credentials, which echo the origin): then every
+/// answer carries `Vary: Origin` (Fetch standard, "CORS protocol and HTTP caches").
+fn cors_varies(cors: &crate::config::Cors) -> bool {
+    cors.credentials || cors.origins.as_ref().is_some_and(|l| !l.is_empty())
+}
+
+/// Adds `value` to the response's `Vary` list unless it is already named
+/// there (other `Vary` values are kept).
+pub fn add_vary(h: &mut header::HeaderMap, value: &'static str) {
+    let existing: Vec<String> = h
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let named = existing
+        .iter()
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case(value) || v.trim() == "*");
+    if named {
+        return;
+    }
+    let joined = existing
+        .into_iter()
+        .chain(std::iter::once(value.to_owned()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(v) = header::HeaderValue::from_str(&joined) {
+        h.insert(header::VARY, v);
+    }
+}
+
+/// Answers that may be stored by caches: the Swagger UI's static files.
+fn cacheable(path: &str) -> bool {
+    path.starts_with("/docs/") && path != "/docs/"
+}
+
+/// The method a `HEAD` request was received with, kept in the request's
+/// extensions: [`around_request`] serves `HEAD` as `GET` (RFC 9110 §9.3.2).
+#[derive(Debug, Clone, Copy)]
+pub struct WasHead;
+
 /// The middleware every request passes: takes `X-Request-Id` (or makes a
 /// UUID), runs the request in a tracing span that carries it (so every log
-/// line of the request has it) and echoes it; adds the CORS headers of the
-/// request's origin; and counts the request in the metrics.
+/// line of the request has it) and echoes it; serves `HEAD` as `GET` without
+/// the body (RFC 9110 §9.3.2); refuses a declared `Content-Length` above
+/// `MAX_BODY_BYTES` at once (413) and cuts off bodies that take longer than
+/// `REQUEST_BODY_TIMEOUT` (408), in the dialect's shape; adds the CORS
+/// headers of the request's origin (with `Vary: Origin` whenever they depend
+/// on it); marks every answer that sets no `Cache-Control` of its own
+/// `no-store` with `Pragma: no-cache` (RFC 6749 §5.1, RFC 9111 §5.2.2.5);
+/// and counts the request in the metrics, with bounded labels.
 pub fn around_request<S, B>(
-    req: actix_web::dev::ServiceRequest,
+    mut req: actix_web::dev::ServiceRequest,
     srv: &S,
-) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
-+ use<S, B>
+) -> impl std::future::Future<
+    Output = Result<
+        actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>,
+        actix_web::Error,
+    >,
+> + use<S, B>
 where
     S: actix_web::dev::Service<
             actix_web::dev::ServiceRequest,
             Response = actix_web::dev::ServiceResponse<B>,
             Error = actix_web::Error,
         >,
+    B: actix_web::body::MessageBody,
 {
+    use actix_web::HttpMessage as _;
     use tracing::Instrument as _;
     let id = req
         .headers()
@@ -241,23 +417,32 @@ where
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %req.method(),
+        method = %crate::metrics::method_label(req.method().as_str()),
         path = %req.path()
     );
     let started = std::time::Instant::now();
-    let cors = req
-        .app_data::<web::Data<crate::config::Cors>>()
-        .and_then(|c| {
-            let origin = req
-                .headers()
-                .get(header::ORIGIN)
-                .and_then(|v| v.to_str().ok());
-            c.allow_origin(origin).map(|a| (a, c.credentials))
-        });
+    let (cors, varies) =
+        req.app_data::<web::Data<crate::config::Cors>>()
+            .map_or((None, false), |c| {
+                let origin = req
+                    .headers()
+                    .get(header::ORIGIN)
+                    .and_then(|v| v.to_str().ok());
+                (
+                    c.allow_origin(origin).map(|a| (a, c.credentials)),
+                    cors_varies(c),
+                )
+            });
     let metrics = req
         .app_data::<web::Data<crate::metrics::Metrics>>()
         .cloned();
     let method = req.method().clone();
+    if method == actix_web::http::Method::HEAD {
+        // Routed as GET; the HTTP/1 codec remembers the request was HEAD and
+        // sends the headers (Content-Length included) without the body.
+        req.head_mut().method = actix_web::http::Method::GET;
+        req.extensions_mut().insert(WasHead);
+    }
     let lang = messages::negotiate(
         req.path(),
         req.headers()
@@ -266,16 +451,69 @@ where
         req.app_data::<web::Data<DefaultLocale>>()
             .map_or_else(Default::default, |d| d.0),
     );
-    let fut = {
+    let limits = req
+        .app_data::<web::Data<BodyLimits>>()
+        .map(|l| *l.get_ref());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let has_body =
+        declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
+    // Set by the body's deadline; allocated only for requests with a body.
+    let mut expired = None;
+    let too_large = matches!((limits, declared), (Some(l), Some(n)) if n > l.max_bytes as u64);
+    enum Step<R, F> {
+        Refused(R),
+        Call(F),
+    }
+    let step = if too_large {
+        // Refused before a byte of the body is read.
+        let mut refusal = body_refusal(req.path(), BodyError::TooLarge);
+        refusal
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+        Step::Refused(req.into_response(refusal).map_into_right_body())
+    } else {
+        if let Some(l) = limits
+            && has_body
+        {
+            let inner = req.take_payload();
+            let timed = DeadlinePayload {
+                inner,
+                deadline: Box::pin(tokio::time::sleep(l.timeout)),
+                expired: std::sync::Arc::clone(expired.insert(std::sync::Arc::new(
+                    std::sync::atomic::AtomicBool::new(false),
+                ))),
+            };
+            req.set_payload(actix_web::dev::Payload::Stream {
+                payload: Box::pin(timed),
+            });
+        }
         let _entered = span.enter();
-        srv.call(req)
+        Step::Call(srv.call(req))
     };
     let fut = async move {
-        let mut res = fut.await?;
+        let mut res = match step {
+            Step::Refused(refused) => refused,
+            Step::Call(call) => call.await?.map_into_left_body(),
+        };
+        if expired.is_some_and(|e| e.load(std::sync::atomic::Ordering::Relaxed)) {
+            // Whatever the reader made of the cut-off body, the answer is 408.
+            let mut refusal = body_refusal(res.request().path(), BodyError::TimedOut);
+            refusal
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+            res = res.into_response(refusal.map_into_right_body());
+        }
         if let Some(m) = &metrics {
+            // The preflight resource matches every path: only OPTIONS is
+            // its own; anything else it matched found no route.
             let route = res
                 .request()
                 .match_pattern()
+                .filter(|p| p != PREFLIGHT_PATTERN || method == actix_web::http::Method::OPTIONS)
                 .unwrap_or_else(|| "unmatched".to_owned());
             m.observe_request(
                 method.as_str(),
@@ -289,21 +527,37 @@ where
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request done"
         );
+        let cacheable = cacheable(res.request().path());
         let h = res.headers_mut();
         if let Ok(v) = header::HeaderValue::from_str(&id) {
             h.insert(header::HeaderName::from_static("x-request-id"), v);
+        }
+        if !h.contains_key(header::CACHE_CONTROL) && !cacheable {
+            h.insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+        }
+        let no_store = h
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("no-store"));
+        if no_store && !h.contains_key(header::PRAGMA) {
+            h.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
         }
         if let Some((allow, credentials)) = cors
             && let Ok(v) = header::HeaderValue::from_str(&allow)
         {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-            h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
             if credentials {
                 h.insert(
                     header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                     header::HeaderValue::from_static("true"),
                 );
             }
+        }
+        if varies {
+            add_vary(h, "Origin");
         }
         Ok(res)
     };
@@ -314,39 +568,40 @@ where
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultLocale(pub tessera_domain::mail::Locale);
 
-/// Every route and its methods (`OPTIONS` answers any path). A test checks
-/// that each entry is served; a path listed here called with another method
-/// answers 405 with `Allow` instead of 404.
+/// Every route and its methods (`OPTIONS` answers any path; `HEAD` is
+/// answered wherever `GET` is, RFC 9110 §9.1). A test checks that each entry
+/// is served; a path listed here called with another method answers 405 with
+/// `Allow` instead of 404.
 pub const ROUTES: &[(&str, &[&str])] = &[
-    ("/health", &["GET"]),
-    ("/ready", &["GET"]),
-    ("/metrics", &["GET"]),
-    ("/.well-known/jwks.json", &["GET"]),
-    ("/openapi.json", &["GET"]),
-    ("/docs", &["GET"]),
-    ("/docs/", &["GET"]),
+    ("/health", &["GET", "HEAD"]),
+    ("/ready", &["GET", "HEAD"]),
+    ("/metrics", &["GET", "HEAD"]),
+    ("/.well-known/jwks.json", &["GET", "HEAD"]),
+    ("/openapi.json", &["GET", "HEAD"]),
+    ("/docs", &["GET", "HEAD"]),
+    ("/docs/", &["GET", "HEAD"]),
     ("/api/auth/register", &["POST"]),
     ("/api/auth/login", &["POST"]),
-    ("/api/auth/profile", &["GET"]),
-    ("/api/auth/me", &["GET"]),
+    ("/api/auth/profile", &["GET", "HEAD"]),
+    ("/api/auth/me", &["GET", "HEAD"]),
     ("/api/auth/refresh", &["POST"]),
     ("/api/auth/logout", &["POST"]),
     ("/api/auth/logout-all", &["POST"]),
-    ("/api/auth/sessions", &["GET"]),
+    ("/api/auth/sessions", &["GET", "HEAD"]),
     ("/api/auth/sessions/{id}", &["DELETE"]),
     ("/api/auth/change-password", &["POST"]),
-    ("/api/auth/verify-email", &["GET", "POST"]),
+    ("/api/auth/verify-email", &["GET", "HEAD", "POST"]),
     ("/api/auth/verify-email/confirm", &["POST"]),
     ("/api/auth/verify-email/reject", &["POST"]),
     ("/api/auth/resend-verification", &["POST"]),
     ("/api/auth/request-reset-code", &["POST"]),
     ("/api/auth/reset-password", &["POST"]),
     ("/api/v1/auth/register", &["POST"]),
-    ("/api/v1/auth/verify/{token}", &["GET"]),
+    ("/api/v1/auth/verify/{token}", &["GET", "HEAD"]),
     ("/api/v1/auth/login", &["POST"]),
-    ("/api/v1/auth/profile", &["GET"]),
-    ("/api/admin/users", &["GET"]),
-    ("/api/admin/users/{id}", &["GET", "DELETE"]),
+    ("/api/v1/auth/profile", &["GET", "HEAD"]),
+    ("/api/admin/users", &["GET", "HEAD"]),
+    ("/api/admin/users/{id}", &["GET", "HEAD", "DELETE"]),
     ("/api/admin/users/{id}/disable", &["POST"]),
     ("/api/admin/users/{id}/enable", &["POST"]),
     ("/api/admin/users/{id}/roles", &["POST"]),
@@ -357,7 +612,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/Auth/Verify", &["POST"]),
     ("/Auth/ResetPassword", &["POST"]),
     ("/Auth/UpdatePassword", &["POST"]),
-    ("/CheckJWTToken", &["GET"]),
+    ("/CheckJWTToken", &["GET", "HEAD"]),
 ];
 
 /// The methods of the route that `path` names, if any.
@@ -412,12 +667,18 @@ impl Dialect {
 /// Any unknown route (404), or a known one called with another method (405
 /// with `Allow`), in the shape of the dialect the path belongs to.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::HttpMessage as _;
     use actix_web::http::StatusCode;
     let path = req.path();
+    let method = if req.extensions().get::<WasHead>().is_some() {
+        "HEAD"
+    } else {
+        req.method().as_str()
+    };
     let dialect = Dialect::of(path);
     if let Some(methods) = allowed_methods(path) {
         let allow = format!("{}, OPTIONS", methods.join(", "));
-        let text = format!("{} {}", req.method(), path);
+        let text = format!("{method} {path}");
         let mut r = if dialect == Dialect::Legacy {
             HttpResponse::MethodNotAllowed()
                 .json(json!({"Code": 405, "Msg": messages::METHOD_NOT_ALLOWED.get()}))
@@ -450,12 +711,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         StatusCode::NOT_FOUND,
         "not_found",
         messages::NOT_FOUND.get(),
-        &format!(
-            "{} {} {}",
-            messages::NOT_FOUND.get(),
-            req.method(),
-            req.path()
-        ),
+        &format!("{} {method} {}", messages::NOT_FOUND.get(), req.path()),
     )
 }
 
@@ -470,6 +726,8 @@ pub enum BodyError {
     NotObject,
     /// The connection failed while reading.
     Read,
+    /// The body did not arrive within `REQUEST_BODY_TIMEOUT`.
+    TimedOut,
 }
 
 /// Reads a JSON object body of at most `limit` bytes. An empty body reads as `{}`.
@@ -482,7 +740,16 @@ pub async fn read_json(
 ) -> Result<Map<String, Value>, BodyError> {
     let bytes = match payload.to_bytes_limited(limit).await {
         Err(_) => return Err(BodyError::TooLarge),
-        Ok(Err(_)) => return Err(BodyError::Read),
+        Ok(Err(e)) => {
+            return Err(match e.as_error::<actix_web::error::PayloadError>() {
+                Some(actix_web::error::PayloadError::Io(io))
+                    if io.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    BodyError::TimedOut
+                }
+                _ => BodyError::Read,
+            });
+        }
         Ok(Ok(b)) => b,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -592,5 +859,50 @@ pub fn client_info(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(255).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_is_added_to_not_replacing_other_values() {
+        let mut h = header::HeaderMap::new();
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Origin");
+        let mut h = header::HeaderMap::new();
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept-Encoding"),
+        );
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, Origin");
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "Accept-Encoding, Origin");
+        let mut h = header::HeaderMap::new();
+        h.insert(header::VARY, header::HeaderValue::from_static("*"));
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get(header::VARY).unwrap(), "*");
+    }
+
+    #[test]
+    fn cors_varies_only_when_the_origin_matters() {
+        let cors = |origins: Option<Vec<String>>, credentials| crate::config::Cors {
+            origins,
+            credentials,
+            methods: String::new(),
+            max_age: 0,
+        };
+        assert!(!cors_varies(&cors(None, false)));
+        assert!(!cors_varies(&cors(Some(Vec::new()), false)));
+        assert!(cors_varies(&cors(
+            Some(vec!["https://a.example".into()]),
+            false
+        )));
+        assert!(cors_varies(&cors(
+            Some(vec!["https://a.example".into()]),
+            true
+        )));
     }
 }

@@ -179,8 +179,13 @@ impl actix_web::ResponseError for ApiError {
 
 impl ApiError {
     /// The response, without side effects.
-    pub(super) fn render(&self) -> HttpResponse {
+    pub(crate) fn render(&self) -> HttpResponse {
         match self {
+            Self::Body(BodyError::TimedOut) => simple(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                m::BODY_TIMEOUT.get(),
+            ),
             Self::Body(BodyError::TooLarge) => simple(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",

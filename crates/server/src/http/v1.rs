@@ -115,9 +115,11 @@ fn refusal(e: &AuthError) -> HttpResponse {
     }
 }
 
-fn body_refusal(e: BodyError) -> HttpResponse {
+/// A body error as `{error, message}`.
+pub(crate) fn body_refusal(e: BodyError) -> HttpResponse {
     match e {
         BodyError::TooLarge => plain_error(StatusCode::PAYLOAD_TOO_LARGE, m::V1_TOO_LARGE.get()),
+        BodyError::TimedOut => plain_error(StatusCode::REQUEST_TIMEOUT, m::BODY_TIMEOUT.get()),
         BodyError::NotJson | BodyError::NotObject => {
             plain_error(StatusCode::BAD_REQUEST, m::V1_NOT_OBJECT.get())
         }

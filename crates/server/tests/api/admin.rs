@@ -108,6 +108,25 @@ async fn every_route_needs_its_permission() {
     assert_eq!(page["total"], 1);
     let (status, bad) = call(&app, M::GET, "/api/admin/users?page=0", &root_at, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    // A number is explained as a range, not as a length in characters.
+    assert_eq!(bad["fields"]["page"], json!(["range"]), "{bad}");
+    let text = s(&bad["details"]["page"][0]);
+    assert!(text.contains('1') && !text.contains("字符"), "{text}");
+    let r = app
+        .client
+        .get(app.url("/api/admin/users?per_page=0"))
+        .bearer_auth(&root_at)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let (status, bad) = parts(r).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let text = s(&bad["details"]["per_page"][0]);
+    assert_eq!(
+        text, "Page size must be a whole number from 1 to 100",
+        "{bad}"
+    );
     for missing in ["999999", "not-a-number"] {
         let (status, body) = call(
             &app,

@@ -31,11 +31,31 @@ fn config_check_prints_a_redacted_config_and_rejects_bad_ones() {
         "{out}"
     );
     assert!(!out.contains("very-secret"), "the key is redacted: {out}");
+    let token = "metrics-token-very-secret-42";
+    let (code, out, err) = check(&[("METRICS_BEARER_TOKEN", token)]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!out.contains(token), "the metrics token is redacted: {out}");
+    // `null` without credentials is only an origin like any other.
+    let (code, out, err) = check(&[("CORS_ALLOWED_ORIGINS", "null")]);
+    assert_eq!(code, Some(0), "{out}{err}");
 
     for (env, needle) in [
         (vec![("PORT", "eighty")], "PORT"),
         (vec![("TESSERA_ENV", "production")], "JWT_SECRET_KEY"),
         (vec![("RATE_LIMIT_LOGIN", "lots")], "RATE_LIMIT_LOGIN"),
+        (
+            vec![
+                ("CORS_ALLOWED_ORIGINS", "https://app.example, null"),
+                ("CORS_ALLOW_CREDENTIALS", "true"),
+            ],
+            "null",
+        ),
+        (vec![("REQUEST_BODY_TIMEOUT", "0")], "REQUEST_BODY_TIMEOUT"),
+        (vec![("METRICS_LISTEN", "somewhere")], "METRICS_LISTEN"),
+        (
+            vec![("METRICS_BEARER_TOKEN", "short")],
+            "METRICS_BEARER_TOKEN",
+        ),
         (
             vec![
                 ("TESSERA_ENV", "production"),

@@ -19,11 +19,20 @@ fn every_route_is_documented_and_every_documented_route_exists() {
     let routes: BTreeSet<(String, String)> = ROUTES
         .iter()
         .flat_map(|(path, methods)| {
+            // HEAD is GET without the body (RFC 9110 §9.3.2): GET's entry documents it.
             methods
                 .iter()
+                .filter(|m| **m != "HEAD")
                 .map(|m| ((*m).to_owned(), (*path).to_owned()))
         })
         .collect();
+    for (path, methods) in ROUTES {
+        assert_eq!(
+            methods.contains(&"GET"),
+            methods.contains(&"HEAD"),
+            "{path}: HEAD is listed exactly where GET is"
+        );
+    }
     let documented: BTreeSet<(String, String)> = tessera_server::openapi::documented_operations()
         .into_iter()
         .collect();
