@@ -741,6 +741,20 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         !c.permissions_of("pharmacy")
             .contains(&"user:read".to_owned())
     );
+    // Ranks (issue 12, item 5): seeded as RoleCatalogue::seeded says.
+    assert_eq!(
+        (
+            c.rank_of("super_admin"),
+            c.rank_of("admin"),
+            c.rank_of("pharmacy"),
+            c.rank_of("user")
+        ),
+        (100, 50, 0, 0)
+    );
+    let seeded = tessera_domain::permissions::RoleCatalogue::seeded();
+    for name in seeded.names() {
+        assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
+    }
 
     // Enable and disable.
     assert!(repo.set_active(ids[1], false, now).await.unwrap());

@@ -84,6 +84,10 @@ struct Error {
     remaining_attempts: Option<u32>,
     /// 403 on an admin route: the permission the caller lacks.
     permission: Option<String>,
+    /// 403 `forbidden` on an admin route that would change an account or
+    /// role ranking above the caller's highest role (or a `super_admin`
+    /// account, by someone who is not one): `outranked`. Reading is allowed.
+    reason: Option<String>,
 }
 
 /// A text answer.
@@ -921,7 +925,11 @@ fn operations() -> Vec<Op> {
                 (200, "Deleted.", Out::Json(M)),
                 (400, "Yourself.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -936,7 +944,11 @@ fn operations() -> Vec<Op> {
                 (200, "Disabled.", Out::Json(&["UserMessage"])),
                 (400, "Yourself.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -950,7 +962,11 @@ fn operations() -> Vec<Op> {
             &[
                 (200, "Enabled.", Out::Json(&["UserMessage"])),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -965,7 +981,11 @@ fn operations() -> Vec<Op> {
                 (200, "Granted.", Out::Json(&["UserMessage"])),
                 (400, "Validation failed or unknown role.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -980,7 +1000,11 @@ fn operations() -> Vec<Op> {
                 (200, "Removed.", Out::Json(&["UserMessage"])),
                 (400, "Own admin role, or bad role name.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -994,7 +1018,11 @@ fn operations() -> Vec<Op> {
             &[
                 (200, "Revoked.", Out::Json(&["Revoked"])),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),

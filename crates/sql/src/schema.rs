@@ -74,6 +74,7 @@ diesel::table! {
     roles (name) {
         name -> Text,
         description -> Text,
+        rank -> Integer,
     }
 }
 

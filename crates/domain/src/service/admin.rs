@@ -40,6 +40,47 @@ impl Actor {
     fn is(&self, id: UserId) -> bool {
         self.user.as_ref().is_some_and(|u| u.id == id)
     }
+
+    /// The one rule of who may change whom (issue 12, item 5: "a lower
+    /// administrator can act on a higher one"). Reading is never refused
+    /// here; every change an administrator makes to an account (disable,
+    /// enable, revoke sessions, delete, grant, revoke a role) asks this
+    /// first, after the permission of the route was checked.
+    ///
+    /// - The operator at the command line ([`Actor::operator`]) may change
+    ///   anything; their changes are audited as `tessera-cli`.
+    /// - An account holding `super_admin` is changed only by a
+    ///   `super_admin`, and only a `super_admin` grants or takes away
+    ///   `super_admin` — whatever ranks the catalogue holds.
+    /// - Otherwise the target's rank (the highest rank of its roles,
+    ///   [`RoleCatalogue::highest_rank`]) must not exceed the actor's, and
+    ///   neither may the rank of the role granted or revoked (`role`). Equal
+    ///   ranks may act on each other.
+    ///
+    /// # Errors
+    /// [`AuthError::Outranked`] when the change is refused.
+    pub fn may_change(
+        &self,
+        catalogue: &RoleCatalogue,
+        target: &User,
+        role: Option<&RoleName>,
+    ) -> Result<(), AuthError> {
+        let Some(me) = &self.user else {
+            return Ok(());
+        };
+        if me.is_super_admin() {
+            return Ok(());
+        }
+        let mine = catalogue.highest_rank(&me.roles);
+        let above_me = target.is_super_admin()
+            || catalogue.highest_rank(&target.roles) > mine
+            || role.is_some_and(|r| r.is_super_admin() || catalogue.rank_of(r.as_str()) > mine);
+        if above_me {
+            Err(AuthError::Outranked)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Most users one page of the administrators' list holds.
@@ -132,16 +173,31 @@ impl<P: Ports> AuthService<P> {
         .await;
     }
 
+    /// The user with this id, when `actor` may change them
+    /// ([`Actor::may_change`], with the role granted or revoked).
+    async fn changeable_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role: Option<&RoleName>,
+    ) -> Result<User, AuthError> {
+        let target = self.find_user(id).await?;
+        if actor.user.is_some() {
+            actor.may_change(&*self.role_catalogue().await?, &target, role)?;
+        }
+        Ok(target)
+    }
+
     /// Revokes every session of a user, for an administrator.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn admin_revoke_sessions(
         &self,
         actor: &Actor,
         id: UserId,
     ) -> Result<usize, AuthError> {
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         let n = self.revoke_user_sessions(id, None).await?;
         self.admin_event(
             AuditKind::SessionsRevoked,
@@ -170,7 +226,8 @@ impl<P: Ports> AuthService<P> {
     /// administrator cannot disable their own account.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
+    /// [`AuthError::Unavailable`].
     pub async fn set_user_active(
         &self,
         actor: &Actor,
@@ -180,7 +237,7 @@ impl<P: Ports> AuthService<P> {
         if !active && actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         self.ports
             .users
             .set_active(id, active, self.ports.clock.now())
@@ -218,12 +275,13 @@ impl<P: Ports> AuthService<P> {
     /// their own account.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
+    /// [`AuthError::Unavailable`].
     pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<(), AuthError> {
         if actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         self.revoke_user_sessions(id, None).await?;
         if self.ports.users.delete(id).await? {
             self.admin_event(AuditKind::UserDeleted, actor, id, None)
@@ -238,7 +296,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a role the catalogue lacks,
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn grant_role(
         &self,
         actor: &Actor,
@@ -246,7 +304,7 @@ impl<P: Ports> AuthService<P> {
         role: &str,
     ) -> Result<User, AuthError> {
         let role = Self::known_role(&*self.role_catalogue().await?, role)?;
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, Some(&role)).await?;
         self.ports
             .users
             .grant_role(id, &role, self.ports.clock.now())
@@ -266,7 +324,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a malformed role name, [`AuthError::SelfLockout`],
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn revoke_role(
         &self,
         actor: &Actor,
@@ -278,7 +336,7 @@ impl<P: Ports> AuthService<P> {
         if actor.is(id) && (role.is_super_admin() || role.as_str() == "admin") {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, Some(&role)).await?;
         self.ports
             .users
             .revoke_role(

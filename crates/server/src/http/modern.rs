@@ -234,6 +234,10 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             "error": m::FORBIDDEN.get(), "message": m::FORBIDDEN.get(), "msg": m::FORBIDDEN.get(),
             "code": "forbidden", "permission": permission,
         })),
+        AuthError::Outranked => HttpResponse::Forbidden().json(json!({
+            "error": m::OUTRANKED.get(), "message": m::OUTRANKED.get(), "msg": m::OUTRANKED.get(),
+            "code": "forbidden", "reason": "outranked",
+        })),
         AuthError::SessionNotFound => simple(
             StatusCode::NOT_FOUND,
             "session_not_found",
