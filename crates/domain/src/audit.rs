@@ -38,6 +38,9 @@ pub enum AuditKind {
     RoleRevoked,
     /// An administrator revoked every session of a user.
     SessionsRevoked,
+    /// A login went over `MAX_SESSIONS_PER_USER`: the user's least recently
+    /// used session was revoked (issue 12, item 11). One event per session.
+    SessionEvicted,
 }
 
 impl AuditKind {
@@ -60,6 +63,7 @@ impl AuditKind {
             Self::RoleGranted => "role_granted",
             Self::RoleRevoked => "role_revoked",
             Self::SessionsRevoked => "sessions_revoked",
+            Self::SessionEvicted => "session_evicted",
         }
     }
 }

@@ -191,7 +191,10 @@ mod tests {
     fn an_account_ranks_as_its_highest_role() {
         let c = RoleCatalogue::seeded();
         assert_eq!(c.rank_of("super_admin"), SUPER_ADMIN_RANK);
-        assert_eq!(c.highest_rank(&[role("pharmacy"), role("admin")]), ADMIN_RANK);
+        assert_eq!(
+            c.highest_rank(&[role("pharmacy"), role("admin")]),
+            ADMIN_RANK
+        );
         assert_eq!(c.highest_rank(&[role("user")]), 0);
         assert_eq!(c.highest_rank(&[]), 0);
         assert_eq!(c.rank_of("nobody"), 0);

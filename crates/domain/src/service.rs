@@ -20,9 +20,11 @@ use crate::user::{NewUser, User, UserId};
 use crate::validation::{FieldIssue, ValidationErrors};
 
 mod admin;
+pub mod session_limit;
 mod signup;
 
 pub use admin::{Actor, MAX_PAGE_SIZE};
+pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
 pub use signup::{SignUp, VerifyLinkOutcome};
 
 /// Which route the verification link of a registration mail opens.
@@ -71,6 +73,10 @@ pub struct AuthSettings {
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
     pub login_throttle: LoginThrottle,
+    /// Most live sessions per account (`MAX_SESSIONS_PER_USER`, default
+    /// [`DEFAULT_MAX_SESSIONS_PER_USER`]); `None` for no limit. See
+    /// [`session_limit`].
+    pub max_sessions_per_user: Option<u32>,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -156,6 +162,7 @@ impl Default for AuthSettings {
             require_verified_email: false,
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
+            max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
         }
     }
 }
@@ -647,6 +654,7 @@ impl<P: Ports> AuthService<P> {
             client,
         };
         self.ports.sessions.create(&session).await?;
+        self.evict_over_limit(&session).await?;
         let ttl = access_ttl.unwrap_or(self.settings.access_ttl);
         let access = self.issue_access(user, &session, now, ttl)?;
         Ok((session, TokenPair { access, refresh }))

@@ -300,11 +300,41 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
             .revoked_at
             .is_none()
     );
-    store.revoke(keep.id, now).await.unwrap();
-    store
-        .revoke(keep.id, now + Duration::seconds(9))
-        .await
-        .unwrap();
+    assert!(
+        store.revoke(keep.id, now).await.unwrap(),
+        "the first revocation says it revoked"
+    );
+    assert!(
+        !store
+            .revoke(keep.id, now + Duration::seconds(9))
+            .await
+            .unwrap(),
+        "a second one does not"
+    );
+    assert!(
+        !store.revoke(SessionId(Uuid::new_v4()), now).await.unwrap(),
+        "nor one of an unknown session"
+    );
+    // Of many concurrent revocations of one session, exactly one revoked it.
+    let raced = Session {
+        id: SessionId(Uuid::new_v4()),
+        revoked_at: None,
+        ..keep.clone()
+    };
+    store.create(&raced).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        let id = raced.id;
+        tasks.push(tokio::spawn(
+            async move { store.revoke(id, now).await.unwrap() },
+        ));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1, "exactly one concurrent revocation revoked");
     assert_eq!(
         store.get(keep.id).await.unwrap().unwrap().revoked_at,
         Some(now),

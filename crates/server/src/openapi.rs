@@ -169,10 +169,16 @@ struct Session {
     expires_at: String,
 }
 
-/// `GET /api/auth/sessions`.
+/// `GET /api/auth/sessions?page=&per_page=`: one page of the caller's live
+/// sessions, oldest first (`per_page` default 50, at most 100).
 #[derive(ToSchema)]
 struct Sessions {
     sessions: Vec<Session>,
+    /// Live sessions in all.
+    total: u64,
+    page: u64,
+    per_page: u64,
+    pages: u64,
 }
 
 /// `POST /api/auth/request-reset-code`.
@@ -702,10 +708,14 @@ fn operations() -> Vec<Op> {
             Get,
             "/api/auth/sessions",
             A,
-            "The caller's sessions",
+            "The caller's live sessions, paged (`page`, `per_page` default 50, at most 100)",
             true,
             NoBody,
-            &[(200, "Sessions.", Out::Json(&["Sessions"])), TOKEN_ERRORS],
+            &[
+                (200, "A page of sessions.", Out::Json(&["Sessions"])),
+                (400, "Bad paging parameter.", Out::Json(E)),
+                TOKEN_ERRORS,
+            ],
         ),
         op(
             Delete,
@@ -1262,11 +1272,18 @@ pub fn document() -> OpenApi {
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             );
         }
-        if o.path == "/api/admin/users" {
-            for q in ["page", "per_page", "q"] {
+        if o.path == "/api/admin/users"
+            || (o.path == "/api/auth/sessions" && matches!(o.method, HttpMethod::Get))
+        {
+            let names: &[&str] = if o.path == "/api/admin/users" {
+                &["page", "per_page", "q"]
+            } else {
+                &["page", "per_page"]
+            };
+            for q in names {
                 b = b.parameter(
                     ParameterBuilder::new()
-                        .name(q)
+                        .name(*q)
                         .parameter_in(ParameterIn::Query)
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
                 );

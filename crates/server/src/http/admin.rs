@@ -81,7 +81,9 @@ fn target(e: AuthError) -> ApiError {
     }
 }
 
-fn number(
+/// A positive whole number from the query (`default` when absent); anything
+/// else is a validation issue of `name` (also `GET /api/auth/sessions`).
+pub(super) fn number(
     q: &HashMap<String, String>,
     name: &str,
     default: u64,

@@ -31,6 +31,7 @@ mod routes;
 mod scale;
 mod seed001;
 mod seed002;
+mod session_limit;
 mod sessions;
 mod shutdown;
 mod verify;

@@ -91,7 +91,9 @@ async fn cast(app: &TestApp) -> (Value, Value, i64) {
     cli(app, &["grant", "--user", "helper", "--role", "deputy"]);
     let helper = app.login("helper", "Admin-Secret-1").await;
     assert_eq!(roles(&helper["user"]), ["admin", "deputy"]);
-    let alice = app.register("alice", "alice@example.com", "Secret123").await;
+    let alice = app
+        .register("alice", "alice@example.com", "Secret123")
+        .await;
     let alice_id = alice["user"]["id"]
         .as_i64()
         .or_else(|| alice["id"].as_i64())
@@ -182,7 +184,11 @@ async fn an_admin_may_change_equal_and_lower_accounts() {
     let peer_id = peer["user"]["id"].as_i64().unwrap();
 
     for (method, path, body) in [
-        (M::POST, format!("/api/admin/users/{alice_id}/disable"), None),
+        (
+            M::POST,
+            format!("/api/admin/users/{alice_id}/disable"),
+            None,
+        ),
         (M::POST, format!("/api/admin/users/{alice_id}/enable"), None),
         (
             M::POST,
@@ -217,7 +223,12 @@ async fn a_super_admin_changes_a_super_admin_and_so_does_the_command_line() {
     let (root, _helper, _) = cast(&app).await;
     let root_at = s(&root["access_token"]);
     let other = app
-        .create_with_role("root2", "root2@example.com", "Admin-Secret-1", "super_admin")
+        .create_with_role(
+            "root2",
+            "root2@example.com",
+            "Admin-Secret-1",
+            "super_admin",
+        )
         .await;
     let other_id = other["user"]["id"].as_i64().unwrap();
 
@@ -248,7 +259,10 @@ async fn a_super_admin_changes_a_super_admin_and_so_does_the_command_line() {
     assert!(out.contains("active"), "{out}");
     let out = cli(&app, &["grant", "--user", "root2", "--role", "chief"]);
     assert!(out.contains("chief"), "{out}");
-    let out = cli(&app, &["revoke", "--user", "root2", "--role", "super_admin"]);
+    let out = cli(
+        &app,
+        &["revoke", "--user", "root2", "--role", "super_admin"],
+    );
     assert!(!out.contains("super_admin"), "{out}");
     app.login("root2", "Admin-Secret-1").await;
 }
