@@ -956,6 +956,18 @@ mod tests {
     }
 
     #[test]
+    fn max_sessions_per_user_defaults_to_50_and_turns_off() {
+        let max = |v: &[(&str, &str)]| config(v).map(|c| c.max_sessions_per_user);
+        assert_eq!(max(&[]).unwrap(), Some(50));
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "7")]).unwrap(), Some(7));
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "0")]).unwrap(), None);
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "OFF")]).unwrap(), None);
+        for bad in ["-1", "lots", "5.5"] {
+            assert!(max(&[("MAX_SESSIONS_PER_USER", bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults() {
         let c = config(&[]).unwrap();
         assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8080));

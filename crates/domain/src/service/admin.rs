@@ -356,3 +356,93 @@ impl<P: Ports> AuthService<P> {
         self.find_user(id).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::newtypes::{Email, Username};
+    use crate::user::PasswordHash;
+
+    fn user(id: i64, roles: &[&str]) -> User {
+        let roles: Vec<RoleName> = roles
+            .iter()
+            .map(|r| RoleName::from_stored((*r).to_owned()))
+            .collect();
+        User {
+            id: UserId(id),
+            public_id: uuid::Uuid::nil(),
+            username: Username::parse(&format!("user{id}")).unwrap(),
+            email: Email::parse(&format!("user{id}@example.com")).unwrap(),
+            phone: None,
+            password_hash: PasswordHash::new(String::new()),
+            role: roles[0].clone(),
+            roles,
+            is_active: true,
+            email_verified: true,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn actor(u: User) -> Actor {
+        Actor {
+            user: Some(u),
+            client: ClientInfo::default(),
+        }
+    }
+
+    fn role(r: &str) -> RoleName {
+        RoleName::from_stored(r.to_owned())
+    }
+
+    /// Issue 12, item 5: each case of [`Actor::may_change`].
+    #[test]
+    fn may_change_follows_the_ranks() {
+        let seeded = RoleCatalogue::seeded();
+        let c = RoleCatalogue::from_pairs(
+            seeded
+                .names()
+                .map(|n| (n.to_owned(), None))
+                .chain([("chief".to_owned(), None)])
+                .collect::<Vec<_>>(),
+        )
+        .with_ranks([
+            ("super_admin".to_owned(), 100),
+            ("admin".to_owned(), 50),
+            ("chief".to_owned(), 80),
+        ]);
+        let root = user(1, &["super_admin"]);
+        let root2 = user(2, &["super_admin"]);
+        let admin = actor(user(3, &["unauth", "admin"]));
+        let peer = user(4, &["admin"]);
+        let alice = user(5, &["pharmacy"]);
+        let chief = user(6, &["chief"]);
+        let refused = |r: Result<(), AuthError>| matches!(r, Err(AuthError::Outranked));
+
+        assert!(refused(admin.may_change(&c, &root, None)));
+        assert!(refused(admin.may_change(&c, &chief, None)));
+        assert!(admin.may_change(&c, &peer, None).is_ok(), "equal rank");
+        assert!(admin.may_change(&c, &alice, None).is_ok(), "lower rank");
+        assert!(admin.may_change(&c, &alice, Some(&role("admin"))).is_ok());
+        assert!(refused(admin.may_change(&c, &alice, Some(&role("chief")))));
+        assert!(refused(admin.may_change(
+            &c,
+            &alice,
+            Some(&role("super_admin"))
+        )));
+        // super_admin is above everyone but super_admins, whatever its rank.
+        let flat = c.clone().with_ranks([("super_admin".to_owned(), 0)]);
+        assert!(refused(admin.may_change(&flat, &root, None)));
+        assert!(refused(admin.may_change(
+            &flat,
+            &alice,
+            Some(&role("super_admin"))
+        )));
+        assert!(
+            actor(root)
+                .may_change(&flat, &root2, Some(&role("super_admin")))
+                .is_ok()
+        );
+        assert!(Actor::operator().may_change(&c, &root2, None).is_ok());
+    }
+}
