@@ -184,13 +184,22 @@ impl SessionStore for RedisSessions {
             .redis
             .query(redis::cmd("SMEMBERS").arg(&user_key))
             .await?;
+        let ids: Vec<(String, SessionId)> = members
+            .into_iter()
+            .filter_map(|m| Uuid::parse_str(&m).ok().map(|u| (m, SessionId(u))))
+            .collect();
+        // Every session of the index in one round trip (each login lists them).
+        let keys: Vec<String> = ids.iter().map(|(_, id)| self.session_key(*id)).collect();
+        let hashes: Vec<HashMap<String, String>> = self.redis.each_key("HGETALL", &keys).await?;
         let mut live = Vec::new();
         let mut dead = Vec::new();
-        for m in members {
-            let Ok(uuid) = Uuid::parse_str(&m) else {
-                continue;
+        for ((m, id), h) in ids.into_iter().zip(hashes) {
+            let found = if h.is_empty() {
+                None
+            } else {
+                Some(parse(id, &h)?)
             };
-            match self.get(SessionId(uuid)).await? {
+            match found {
                 Some(s) if s.is_live(now) => live.push(s),
                 // Revoked (evicted, logged out): nothing needs it in the
                 // index any more, and each login lists it (issue 12, item
