@@ -44,6 +44,9 @@ pub enum AuditKind {
     /// registration of its address, rejected by the address's owner ("this
     /// wasn't me") or expired (`detail` says which).
     PendingAccountRemoved,
+    /// A login went over `MAX_SESSIONS_PER_USER`: the user's least recently
+    /// used session was revoked (issue 12, item 11). One event per session.
+    SessionEvicted,
 }
 
 impl AuditKind {
@@ -68,6 +71,7 @@ impl AuditKind {
             Self::SessionsRevoked => "sessions_revoked",
             Self::EmailVerified => "email_verified",
             Self::PendingAccountRemoved => "pending_account_removed",
+            Self::SessionEvicted => "session_evicted",
         }
     }
 }

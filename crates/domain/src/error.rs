@@ -92,6 +92,12 @@ pub enum AuthError {
     /// The caller lacks the permission a route needs (403).
     #[error("permission {0} required")]
     Forbidden(&'static str),
+    /// The caller holds the permission, but the account or role it would
+    /// change ranks above the caller's highest role, or is `super_admin`
+    /// and the caller is not (403; issue 12, item 5; see
+    /// [`crate::service::Actor::may_change`]).
+    #[error("the target ranks above the caller")]
+    Outranked,
     /// An administrator tried to disable their own account or take away
     /// their own last administrative role.
     #[error("refusing to lock the caller out")]

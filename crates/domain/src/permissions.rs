@@ -3,6 +3,11 @@
 //! The catalogue lives in the store (tables `roles` and `role_permissions`,
 //! seeded by the migrations with [`RoleCatalogue::seeded`]); `super_admin`
 //! always holds every permission, whatever the tables say.
+//!
+//! Every role also has a rank (`roles.rank`, migration
+//! `2026-11-29-000008_role_ranks`): an administrator may change only
+//! accounts and roles that rank no higher than their own highest role
+//! (issue 12, item 5; see `AuthService::may_change`).
 
 use std::collections::BTreeMap;
 
@@ -34,10 +39,17 @@ pub const DEFAULT_ROLE: &str = "unauth";
 /// What an administrator (`admin`) may do besides the base permissions.
 pub const ADMIN_PERMISSIONS: &[&str] = &["user:read", "user:update", "role:read", "session:revoke"];
 
-/// Every role and the permissions it grants.
+/// Rank of `super_admin` in the seeded catalogue.
+pub const SUPER_ADMIN_RANK: i32 = 100;
+
+/// Rank of `admin` in the seeded catalogue.
+pub const ADMIN_RANK: i32 = 50;
+
+/// Every role, the permissions it grants and its rank.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleCatalogue {
     roles: BTreeMap<String, Vec<String>>,
+    ranks: BTreeMap<String, i32>,
 }
 
 impl RoleCatalogue {
@@ -57,12 +69,44 @@ impl RoleCatalogue {
         for perms in roles.values_mut() {
             perms.sort();
         }
-        Self { roles }
+        Self {
+            roles,
+            ranks: BTreeMap::new(),
+        }
     }
 
-    /// The catalogue the migrations seed: `super_admin` (everything), `admin`
-    /// (reads and updates users, revokes sessions), seed 003's roles and
-    /// `user` (their own profile).
+    /// This catalogue with the ranks of `(role, rank)` pairs; a role left
+    /// out ranks 0, a pair naming no role of the catalogue is ignored.
+    #[must_use]
+    pub fn with_ranks(mut self, ranks: impl IntoIterator<Item = (String, i32)>) -> Self {
+        for (role, rank) in ranks {
+            if self.roles.contains_key(&role) {
+                self.ranks.insert(role, rank);
+            }
+        }
+        self
+    }
+
+    /// The rank of one role (0 when unranked or unknown).
+    #[must_use]
+    pub fn rank_of(&self, role: &str) -> i32 {
+        self.ranks.get(role).copied().unwrap_or(0)
+    }
+
+    /// The rank of an account: the highest rank of its `roles` (0 for none).
+    #[must_use]
+    pub fn highest_rank(&self, roles: &[RoleName]) -> i32 {
+        roles
+            .iter()
+            .map(|r| self.rank_of(r.as_str()))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The catalogue the migrations seed: `super_admin` (everything, rank
+    /// [`SUPER_ADMIN_RANK`]), `admin` (reads and updates users, revokes
+    /// sessions, rank [`ADMIN_RANK`]), seed 003's roles and `user` (their own
+    /// profile, rank 0).
     #[must_use]
     pub fn seeded() -> Self {
         let mut pairs = Vec::new();
@@ -77,7 +121,10 @@ impl RoleCatalogue {
                 pairs.push(((*role).to_owned(), Some((*p).to_owned())));
             }
         }
-        Self::from_pairs(pairs)
+        Self::from_pairs(pairs).with_ranks([
+            (RoleName::SUPER_ADMIN.to_owned(), SUPER_ADMIN_RANK),
+            ("admin".to_owned(), ADMIN_RANK),
+        ])
     }
 
     /// True when the catalogue knows `role`.
@@ -138,5 +185,20 @@ mod tests {
         assert!(!both.contains(&"user:delete".to_owned()));
         assert!(c.permissions(&[role("nobody")]).is_empty());
         assert!(c.contains(&role("regulator")) && !c.contains(&role("nobody")));
+    }
+
+    #[test]
+    fn an_account_ranks_as_its_highest_role() {
+        let c = RoleCatalogue::seeded();
+        assert_eq!(c.rank_of("super_admin"), SUPER_ADMIN_RANK);
+        assert_eq!(
+            c.highest_rank(&[role("pharmacy"), role("admin")]),
+            ADMIN_RANK
+        );
+        assert_eq!(c.highest_rank(&[role("user")]), 0);
+        assert_eq!(c.highest_rank(&[]), 0);
+        assert_eq!(c.rank_of("nobody"), 0);
+        let c = c.with_ranks([("ghost".to_owned(), 7), ("user".to_owned(), 3)]);
+        assert_eq!((c.rank_of("ghost"), c.rank_of("user")), (0, 3));
     }
 }

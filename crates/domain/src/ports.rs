@@ -228,7 +228,9 @@ pub trait SessionStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Marks a session revoked (idempotent).
+    /// Marks a session revoked (idempotent); true when this call revoked it
+    /// (it existed and was not revoked yet), so that of many concurrent
+    /// callers exactly one learns it did (one audit event per eviction).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -236,7 +238,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         id: SessionId,
         at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes every unrevoked session of `user` except `keep`, and returns the
     /// ids it revoked (so their access tokens can be denied too). Idempotent.

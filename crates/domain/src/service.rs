@@ -20,10 +20,12 @@ use crate::user::{NewUser, User, UserId};
 use crate::validation::{FieldIssue, ValidationErrors};
 
 mod admin;
+pub mod session_limit;
 mod signup;
 mod verification;
 
 pub use admin::{Actor, MAX_PAGE_SIZE};
+pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
 pub use signup::SignUp;
 pub use verification::{LinkPreview, VerifyLinkOutcome};
 
@@ -77,6 +79,10 @@ pub struct AuthSettings {
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
     pub login_throttle: LoginThrottle,
+    /// Most live sessions per account (`MAX_SESSIONS_PER_USER`, default
+    /// [`DEFAULT_MAX_SESSIONS_PER_USER`]); `None` for no limit. See
+    /// [`session_limit`].
+    pub max_sessions_per_user: Option<u32>,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -163,6 +169,7 @@ impl Default for AuthSettings {
             unverified_account_ttl: None,
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
+            max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
         }
     }
 }
@@ -669,6 +676,7 @@ impl<P: Ports> AuthService<P> {
             client,
         };
         self.ports.sessions.create(&session).await?;
+        self.evict_over_limit(&session).await?;
         let ttl = access_ttl.unwrap_or(self.settings.access_ttl);
         let access = self.issue_access(user, &session, now, ttl)?;
         Ok((session, TokenPair { access, refresh }))

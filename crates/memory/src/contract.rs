@@ -300,11 +300,41 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
             .revoked_at
             .is_none()
     );
-    store.revoke(keep.id, now).await.unwrap();
-    store
-        .revoke(keep.id, now + Duration::seconds(9))
-        .await
-        .unwrap();
+    assert!(
+        store.revoke(keep.id, now).await.unwrap(),
+        "the first revocation says it revoked"
+    );
+    assert!(
+        !store
+            .revoke(keep.id, now + Duration::seconds(9))
+            .await
+            .unwrap(),
+        "a second one does not"
+    );
+    assert!(
+        !store.revoke(SessionId(Uuid::new_v4()), now).await.unwrap(),
+        "nor one of an unknown session"
+    );
+    // Of many concurrent revocations of one session, exactly one revoked it.
+    let raced = Session {
+        id: SessionId(Uuid::new_v4()),
+        revoked_at: None,
+        ..keep.clone()
+    };
+    store.create(&raced).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        let id = raced.id;
+        tasks.push(tokio::spawn(
+            async move { store.revoke(id, now).await.unwrap() },
+        ));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1, "exactly one concurrent revocation revoked");
     assert_eq!(
         store.get(keep.id).await.unwrap().unwrap().revoked_at,
         Some(now),
@@ -780,6 +810,20 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         !c.permissions_of("pharmacy")
             .contains(&"user:read".to_owned())
     );
+    // Ranks (issue 12, item 5): seeded as RoleCatalogue::seeded says.
+    assert_eq!(
+        (
+            c.rank_of("super_admin"),
+            c.rank_of("admin"),
+            c.rank_of("pharmacy"),
+            c.rank_of("user")
+        ),
+        (100, 50, 0, 0)
+    );
+    let seeded = tessera_domain::permissions::RoleCatalogue::seeded();
+    for name in seeded.names() {
+        assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
+    }
 
     // Enable and disable.
     assert!(repo.set_active(ids[1], false, now).await.unwrap());

@@ -331,11 +331,14 @@ impl SessionStore for MemorySessions {
         }
     }
 
-    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        if let Some(s) = lock(&self.rows).get_mut(&id) {
-            s.revoked_at.get_or_insert(at);
-        }
-        Ok(())
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(match lock(&self.rows).get_mut(&id) {
+            Some(s) if s.revoked_at.is_none() => {
+                s.revoked_at = Some(at);
+                true
+            }
+            _ => false,
+        })
     }
 
     async fn revoke_all_for_user(

@@ -545,3 +545,80 @@ async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
         "{all}"
     );
 }
+
+/// Issue 12, item 11, on the memory stores: a login beyond
+/// `max_sessions_per_user` revokes the least recently used session (its
+/// access and refresh tokens are refused), and the list is paged.
+#[tokio::test]
+async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
+    let clock = ManualClock::default();
+    let settings = AuthSettings {
+        max_sessions_per_user: Some(3),
+        ..AuthSettings::default()
+    };
+    let h = Harness {
+        svc: AuthService::new(memory_adapters(clock.clone()), settings),
+        clock,
+    };
+    alice(&h).await;
+    let a = h.login().await;
+    h.clock.advance(Duration::seconds(1));
+    let b = h.login().await;
+    h.clock.advance(Duration::seconds(1));
+    let c = h.login().await;
+    h.clock.advance(Duration::seconds(1));
+    // Using a (a refresh) leaves b the least recently used.
+    let (_, a2) = h.svc.refresh(a.tokens.refresh.expose()).await.unwrap();
+    h.clock.advance(Duration::seconds(1));
+    let d = h.login().await;
+
+    assert!(h.revoked(b.tokens.access.token.expose()).await);
+    assert!(h.svc.refresh(b.tokens.refresh.expose()).await.is_err());
+    for live in [
+        &a2.access.token,
+        &c.tokens.access.token,
+        &d.tokens.access.token,
+    ] {
+        assert!(h.auth(live.expose()).await.is_ok());
+    }
+    let auth = h.auth(d.tokens.access.token.expose()).await.unwrap();
+    let page = h.svc.list_sessions_page(&auth, 1, 2).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(
+        page.sessions.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [a.session.id, c.session.id],
+        "oldest first"
+    );
+    let last = h.svc.list_sessions_page(&auth, 2, 2).await.unwrap();
+    assert_eq!(
+        last.sessions.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [d.session.id]
+    );
+    assert!(
+        h.svc
+            .list_sessions_page(&auth, 3, 2)
+            .await
+            .unwrap()
+            .sessions
+            .is_empty()
+    );
+
+    // No limit: nothing is evicted.
+    let clock = ManualClock::default();
+    let h = Harness {
+        svc: AuthService::new(
+            memory_adapters(clock.clone()),
+            AuthSettings {
+                max_sessions_per_user: None,
+                ..AuthSettings::default()
+            },
+        ),
+        clock,
+    };
+    alice(&h).await;
+    let first = h.login().await;
+    for _ in 0..60 {
+        h.login().await;
+    }
+    assert!(h.auth(first.tokens.access.token.expose()).await.is_ok());
+}

@@ -257,18 +257,31 @@ impl Redis {
         &self,
         keys: &[String],
     ) -> Result<Vec<T>, StoreError> {
+        self.each_key("GET", keys).await
+    }
+
+    /// One single-key read `command` (`GET`, `HGETALL`) per key, as
+    /// [`Self::get_many`]: one pipelined round trip on a single node.
+    pub(crate) async fn each_key<T: FromRedisValue>(
+        &self,
+        command: &'static str,
+        keys: &[String],
+    ) -> Result<Vec<T>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         match self.pool {
             Pool::Single(_) => {
                 let mut p = redis::pipe();
                 for k in keys {
-                    p.cmd("GET").arg(k);
+                    p.cmd(command).arg(k);
                 }
                 self.pipeline(&p).await
             }
             Pool::Cluster(_) => {
                 let mut out = Vec::with_capacity(keys.len());
                 for k in keys {
-                    out.push(self.query(redis::cmd("GET").arg(k)).await?);
+                    out.push(self.query(redis::cmd(command).arg(k)).await?);
                 }
                 Ok(out)
             }

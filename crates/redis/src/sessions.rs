@@ -179,20 +179,40 @@ impl SessionStore for RedisSessions {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError> {
+        let user_key = self.user_key(user);
         let members: Vec<String> = self
             .redis
-            .query(redis::cmd("SMEMBERS").arg(self.user_key(user)))
+            .query(redis::cmd("SMEMBERS").arg(&user_key))
             .await?;
+        let ids: Vec<(String, SessionId)> = members
+            .into_iter()
+            .filter_map(|m| Uuid::parse_str(&m).ok().map(|u| (m, SessionId(u))))
+            .collect();
+        // Every session of the index in one round trip (each login lists them).
+        let keys: Vec<String> = ids.iter().map(|(_, id)| self.session_key(*id)).collect();
+        let hashes: Vec<HashMap<String, String>> = self.redis.each_key("HGETALL", &keys).await?;
         let mut live = Vec::new();
-        for m in members {
-            let Ok(uuid) = Uuid::parse_str(&m) else {
-                continue;
+        let mut dead = Vec::new();
+        for ((m, id), h) in ids.into_iter().zip(hashes) {
+            let found = if h.is_empty() {
+                None
+            } else {
+                Some(parse(id, &h)?)
             };
-            if let Some(s) = self.get(SessionId(uuid)).await?
-                && s.is_live(now)
-            {
-                live.push(s);
+            match found {
+                Some(s) if s.is_live(now) => live.push(s),
+                // Revoked (evicted, logged out): nothing needs it in the
+                // index any more, and each login lists it (issue 12, item
+                // 11), so the index stays near the live sessions. A missing
+                // hash is left alone: `create` indexes before it writes.
+                Some(s) if s.revoked_at.is_some() => dead.push(m),
+                _ => {}
             }
+        }
+        if !dead.is_empty() {
+            self.redis
+                .query::<()>(redis::cmd("SREM").arg(&user_key).arg(dead))
+                .await?;
         }
         live.sort_by_key(|s| (s.created_at, s.id.0));
         Ok(live)
@@ -214,10 +234,10 @@ impl SessionStore for RedisSessions {
         Ok(changed == 1)
     }
 
-    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut inv = self.revoke.key(self.session_key(id));
         inv.arg(micros(at).to_string());
-        self.redis.script::<i64>(&inv).await.map(|_| ())
+        Ok(self.redis.script::<i64>(&inv).await? == 1)
     }
 
     async fn revoke_all_for_user(

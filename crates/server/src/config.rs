@@ -109,6 +109,10 @@ pub struct Config {
     /// `SESSION_IDLE_TTL`: a session whose refresh token has not been used for
     /// this long refreshes no more. Default 259 200 s (3 days).
     pub idle_ttl: Duration,
+    /// `MAX_SESSIONS_PER_USER`: most live sessions per account; a login
+    /// beyond it ends the least recently used ones. Default 50; `0` or `off`
+    /// for no limit.
+    pub max_sessions_per_user: Option<u32>,
     /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
     pub refresh_reuse_interval: Duration,
     /// `JWT_LEEWAY` seconds of clock skew tolerated on `exp`/`nbf`, default 30.
@@ -316,6 +320,7 @@ impl std::fmt::Debug for Config {
             .field("v1_access_ttl", &self.v1_access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("idle_ttl", &self.idle_ttl)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("argon2", &self.argon2)
             .field("password_policy", &self.password_policy)
@@ -353,6 +358,22 @@ impl Reader<'_> {
 
     fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
         self.parse(name, default).map(Duration::from_secs)
+    }
+
+    /// A count where `0` or `off` means none (`None`).
+    fn optional_count(&self, name: &'static str, default: u32) -> Result<Option<u32>, ConfigError> {
+        match self.string(name) {
+            None => Ok(Some(default)),
+            Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(0) => Ok(None),
+                Ok(n) => Ok(Some(n)),
+                Err(_) => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?}: expected a whole number, 0 or off"),
+                }),
+            },
+        }
     }
 
     fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -553,6 +574,10 @@ impl Config {
             v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", 3600)?,
             refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", 7 * 24 * 3600)?,
             idle_ttl: r.seconds("SESSION_IDLE_TTL", 3 * 24 * 3600)?,
+            max_sessions_per_user: r.optional_count(
+                "MAX_SESSIONS_PER_USER",
+                tessera_domain::service::DEFAULT_MAX_SESSIONS_PER_USER,
+            )?,
             refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
             jwt_leeway: r.seconds("JWT_LEEWAY", 30)?,
             argon2: Argon2Params {
@@ -1001,6 +1026,18 @@ mod tests {
                 .is_empty()
         );
         assert!(read_toml(&dir.path().join("missing.toml"), true).is_err());
+    }
+
+    #[test]
+    fn max_sessions_per_user_defaults_to_50_and_turns_off() {
+        let max = |v: &[(&str, &str)]| config(v).map(|c| c.max_sessions_per_user);
+        assert_eq!(max(&[]).unwrap(), Some(50));
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "7")]).unwrap(), Some(7));
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "0")]).unwrap(), None);
+        assert_eq!(max(&[("MAX_SESSIONS_PER_USER", "OFF")]).unwrap(), None);
+        for bad in ["-1", "lots", "5.5"] {
+            assert!(max(&[("MAX_SESSIONS_PER_USER", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -84,6 +84,10 @@ struct Error {
     remaining_attempts: Option<u32>,
     /// 403 on an admin route: the permission the caller lacks.
     permission: Option<String>,
+    /// 403 `forbidden` on an admin route that would change an account or
+    /// role ranking above the caller's highest role (or a `super_admin`
+    /// account, by someone who is not one): `outranked`. Reading is allowed.
+    reason: Option<String>,
 }
 
 /// A text answer.
@@ -165,10 +169,16 @@ struct Session {
     expires_at: String,
 }
 
-/// `GET /api/auth/sessions`.
+/// `GET /api/auth/sessions?page=&per_page=`: one page of the caller's live
+/// sessions, oldest first (`per_page` default 50, at most 100).
 #[derive(ToSchema)]
 struct Sessions {
     sessions: Vec<Session>,
+    /// Live sessions in all.
+    total: u64,
+    page: u64,
+    per_page: u64,
+    pages: u64,
 }
 
 /// `POST /api/auth/request-reset-code`.
@@ -720,10 +730,14 @@ fn operations() -> Vec<Op> {
             Get,
             "/api/auth/sessions",
             A,
-            "The caller's sessions",
+            "The caller's live sessions, paged (`page`, `per_page` default 50, at most 100)",
             true,
             NoBody,
-            &[(200, "Sessions.", Out::Json(&["Sessions"])), TOKEN_ERRORS],
+            &[
+                (200, "A page of sessions.", Out::Json(&["Sessions"])),
+                (400, "Bad paging parameter.", Out::Json(E)),
+                TOKEN_ERRORS,
+            ],
         ),
         op(
             Delete,
@@ -1020,7 +1034,11 @@ fn operations() -> Vec<Op> {
                 (200, "Deleted.", Out::Json(M)),
                 (400, "Yourself.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1035,7 +1053,11 @@ fn operations() -> Vec<Op> {
                 (200, "Disabled.", Out::Json(&["UserMessage"])),
                 (400, "Yourself.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1049,7 +1071,11 @@ fn operations() -> Vec<Op> {
             &[
                 (200, "Enabled.", Out::Json(&["UserMessage"])),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1064,7 +1090,11 @@ fn operations() -> Vec<Op> {
                 (200, "Granted.", Out::Json(&["UserMessage"])),
                 (400, "Validation failed or unknown role.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1079,7 +1109,11 @@ fn operations() -> Vec<Op> {
                 (200, "Removed.", Out::Json(&["UserMessage"])),
                 (400, "Own admin role, or bad role name.", Out::Json(E)),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1093,7 +1127,11 @@ fn operations() -> Vec<Op> {
             &[
                 (200, "Revoked.", Out::Json(&["Revoked"])),
                 TOKEN_ERRORS,
-                (403, "Missing permission.", Out::Json(E)),
+                (
+                    403,
+                    "Missing permission, or the account or role ranks above the caller (`reason`: `outranked`).",
+                    Out::Json(E),
+                ),
                 (404, "No such user.", Out::Json(E)),
             ],
         ),
@@ -1361,11 +1399,18 @@ pub fn document() -> OpenApi {
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             );
         }
-        if o.path == "/api/admin/users" {
-            for q in ["page", "per_page", "q"] {
+        if o.path == "/api/admin/users"
+            || (o.path == "/api/auth/sessions" && matches!(o.method, HttpMethod::Get))
+        {
+            let names: &[&str] = if o.path == "/api/admin/users" {
+                &["page", "per_page", "q"]
+            } else {
+                &["page", "per_page"]
+            };
+            for q in names {
                 b = b.parameter(
                     ParameterBuilder::new()
-                        .name(q)
+                        .name(*q)
                         .parameter_in(ParameterIn::Query)
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
                 );

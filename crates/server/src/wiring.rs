@@ -258,7 +258,7 @@ impl SessionStore for AnySessions {
         }
     }
 
-    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         match self {
             Self::Sql(s) => s.revoke(id, at).await,
             Self::Redis(s) => s.revoke(id, at).await,
@@ -364,5 +364,6 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .transpose()?,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
+        max_sessions_per_user: config.max_sessions_per_user,
     })
 }

@@ -75,6 +75,7 @@ diesel::table! {
     roles (name) {
         name -> Text,
         description -> Text,
+        rank -> Integer,
     }
 }
 

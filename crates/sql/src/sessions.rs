@@ -112,15 +112,16 @@ impl SessionStore for SqlSessions {
         })
     }
 
-    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = id.0.to_string();
         with_conn!(&self.db, conn => {
-            diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
+            // One statement: the row lock makes exactly one caller see 1.
+            let changed = diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
                 .set(sessions::revoked_at.eq(Some(naive(at))))
                 .execute(conn)
                 .await
                 .map_err(unavailable)?;
-            Ok(())
+            Ok(changed == 1)
         })
     }
 

@@ -46,6 +46,43 @@ impl SqlUsers {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    /// Adds a role to the catalogue (tables `roles` and `role_permissions`)
+    /// with its rank and permissions, in one transaction: how an operator
+    /// defines a custom role. Running instances see it within
+    /// `CATALOGUE_TTL_SECS` (30 s).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails, the role exists already included.
+    pub async fn define_role(
+        &self,
+        name: &RoleName,
+        rank: i32,
+        permissions: &[&str],
+    ) -> Result<(), StoreError> {
+        let name = name.as_str().to_owned();
+        let perms: Vec<(String, String)> = permissions
+            .iter()
+            .map(|p| (name.clone(), (*p).to_owned()))
+            .collect();
+        with_conn!(&self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                diesel::insert_into(roles::table)
+                    .values((roles::name.eq(&name), roles::description.eq(""), roles::rank.eq(rank)))
+                    .execute(c)
+                    .await?;
+                for (role, permission) in &perms {
+                    diesel::insert_into(role_permissions::table)
+                        .values((role_permissions::role_name.eq(role), role_permissions::permission.eq(permission)))
+                        .execute(c)
+                        .await?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
 }
 
 /// Which unique column a violation names. SQLite says `UNIQUE constraint
@@ -396,18 +433,19 @@ impl UserDirectory for SqlUsers {
 
     async fn catalogue(&self) -> Result<RoleCatalogue, StoreError> {
         with_conn!(&self.db, conn => {
-            let names: Vec<String> = roles::table.select(roles::name).load(conn).await.map_err(unavailable)?;
+            let ranked: Vec<(String, i32)> = roles::table.select((roles::name, roles::rank)).load(conn).await.map_err(unavailable)?;
             let pairs: Vec<(String, String)> = role_permissions::table
                 .select((role_permissions::role_name, role_permissions::permission))
                 .load(conn)
                 .await
                 .map_err(unavailable)?;
             Ok(RoleCatalogue::from_pairs(
-                names
-                    .into_iter()
-                    .map(|n| (n, None))
+                ranked
+                    .iter()
+                    .map(|(n, _)| (n.clone(), None))
                     .chain(pairs.into_iter().map(|(r, p)| (r, Some(p)))),
-            ))
+            )
+            .with_ranks(ranked))
         })
     }
 }

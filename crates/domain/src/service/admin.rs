@@ -40,6 +40,47 @@ impl Actor {
     fn is(&self, id: UserId) -> bool {
         self.user.as_ref().is_some_and(|u| u.id == id)
     }
+
+    /// The one rule of who may change whom (issue 12, item 5: "a lower
+    /// administrator can act on a higher one"). Reading is never refused
+    /// here; every change an administrator makes to an account (disable,
+    /// enable, revoke sessions, delete, grant, revoke a role) asks this
+    /// first, after the permission of the route was checked.
+    ///
+    /// - The operator at the command line ([`Actor::operator`]) may change
+    ///   anything; their changes are audited as `tessera-cli`.
+    /// - An account holding `super_admin` is changed only by a
+    ///   `super_admin`, and only a `super_admin` grants or takes away
+    ///   `super_admin` — whatever ranks the catalogue holds.
+    /// - Otherwise the target's rank (the highest rank of its roles,
+    ///   [`RoleCatalogue::highest_rank`]) must not exceed the actor's, and
+    ///   neither may the rank of the role granted or revoked (`role`). Equal
+    ///   ranks may act on each other.
+    ///
+    /// # Errors
+    /// [`AuthError::Outranked`] when the change is refused.
+    pub fn may_change(
+        &self,
+        catalogue: &RoleCatalogue,
+        target: &User,
+        role: Option<&RoleName>,
+    ) -> Result<(), AuthError> {
+        let Some(me) = &self.user else {
+            return Ok(());
+        };
+        if me.is_super_admin() {
+            return Ok(());
+        }
+        let mine = catalogue.highest_rank(&me.roles);
+        let above_me = target.is_super_admin()
+            || catalogue.highest_rank(&target.roles) > mine
+            || role.is_some_and(|r| r.is_super_admin() || catalogue.rank_of(r.as_str()) > mine);
+        if above_me {
+            Err(AuthError::Outranked)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Most users one page of the administrators' list holds.
@@ -132,16 +173,31 @@ impl<P: Ports> AuthService<P> {
         .await;
     }
 
+    /// The user with this id, when `actor` may change them
+    /// ([`Actor::may_change`], with the role granted or revoked).
+    async fn changeable_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role: Option<&RoleName>,
+    ) -> Result<User, AuthError> {
+        let target = self.find_user(id).await?;
+        if actor.user.is_some() {
+            actor.may_change(&*self.role_catalogue().await?, &target, role)?;
+        }
+        Ok(target)
+    }
+
     /// Revokes every session of a user, for an administrator.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn admin_revoke_sessions(
         &self,
         actor: &Actor,
         id: UserId,
     ) -> Result<usize, AuthError> {
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         let n = self.revoke_user_sessions(id, None).await?;
         self.admin_event(
             AuditKind::SessionsRevoked,
@@ -170,7 +226,8 @@ impl<P: Ports> AuthService<P> {
     /// administrator cannot disable their own account.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
+    /// [`AuthError::Unavailable`].
     pub async fn set_user_active(
         &self,
         actor: &Actor,
@@ -180,7 +237,7 @@ impl<P: Ports> AuthService<P> {
         if !active && actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         self.ports
             .users
             .set_active(id, active, self.ports.clock.now())
@@ -218,12 +275,13 @@ impl<P: Ports> AuthService<P> {
     /// their own account.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
+    /// [`AuthError::Unavailable`].
     pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<(), AuthError> {
         if actor.is(id) {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, None).await?;
         self.revoke_user_sessions(id, None).await?;
         if self.ports.users.delete(id).await? {
             self.admin_event(AuditKind::UserDeleted, actor, id, None)
@@ -238,7 +296,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a role the catalogue lacks,
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn grant_role(
         &self,
         actor: &Actor,
@@ -246,7 +304,7 @@ impl<P: Ports> AuthService<P> {
         role: &str,
     ) -> Result<User, AuthError> {
         let role = Self::known_role(&*self.role_catalogue().await?, role)?;
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, Some(&role)).await?;
         self.ports
             .users
             .grant_role(id, &role, self.ports.clock.now())
@@ -266,7 +324,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a malformed role name, [`AuthError::SelfLockout`],
-    /// [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn revoke_role(
         &self,
         actor: &Actor,
@@ -278,7 +336,7 @@ impl<P: Ports> AuthService<P> {
         if actor.is(id) && (role.is_super_admin() || role.as_str() == "admin") {
             return Err(AuthError::SelfLockout);
         }
-        self.find_user(id).await?;
+        self.changeable_user(actor, id, Some(&role)).await?;
         self.ports
             .users
             .revoke_role(
@@ -296,5 +354,95 @@ impl<P: Ports> AuthService<P> {
         )
         .await;
         self.find_user(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::newtypes::{Email, Username};
+    use crate::user::PasswordHash;
+
+    fn user(id: i64, roles: &[&str]) -> User {
+        let roles: Vec<RoleName> = roles
+            .iter()
+            .map(|r| RoleName::from_stored((*r).to_owned()))
+            .collect();
+        User {
+            id: UserId(id),
+            public_id: uuid::Uuid::nil(),
+            username: Username::parse(&format!("user{id}")).unwrap(),
+            email: Email::parse(&format!("user{id}@example.com")).unwrap(),
+            phone: None,
+            password_hash: PasswordHash::new(String::new()),
+            role: roles[0].clone(),
+            roles,
+            is_active: true,
+            email_verified: true,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn actor(u: User) -> Actor {
+        Actor {
+            user: Some(u),
+            client: ClientInfo::default(),
+        }
+    }
+
+    fn role(r: &str) -> RoleName {
+        RoleName::from_stored(r.to_owned())
+    }
+
+    /// Issue 12, item 5: each case of [`Actor::may_change`].
+    #[test]
+    fn may_change_follows_the_ranks() {
+        let seeded = RoleCatalogue::seeded();
+        let c = RoleCatalogue::from_pairs(
+            seeded
+                .names()
+                .map(|n| (n.to_owned(), None))
+                .chain([("chief".to_owned(), None)])
+                .collect::<Vec<_>>(),
+        )
+        .with_ranks([
+            ("super_admin".to_owned(), 100),
+            ("admin".to_owned(), 50),
+            ("chief".to_owned(), 80),
+        ]);
+        let root = user(1, &["super_admin"]);
+        let root2 = user(2, &["super_admin"]);
+        let admin = actor(user(3, &["unauth", "admin"]));
+        let peer = user(4, &["admin"]);
+        let alice = user(5, &["pharmacy"]);
+        let chief = user(6, &["chief"]);
+        let refused = |r: Result<(), AuthError>| matches!(r, Err(AuthError::Outranked));
+
+        assert!(refused(admin.may_change(&c, &root, None)));
+        assert!(refused(admin.may_change(&c, &chief, None)));
+        assert!(admin.may_change(&c, &peer, None).is_ok(), "equal rank");
+        assert!(admin.may_change(&c, &alice, None).is_ok(), "lower rank");
+        assert!(admin.may_change(&c, &alice, Some(&role("admin"))).is_ok());
+        assert!(refused(admin.may_change(&c, &alice, Some(&role("chief")))));
+        assert!(refused(admin.may_change(
+            &c,
+            &alice,
+            Some(&role("super_admin"))
+        )));
+        // super_admin is above everyone but super_admins, whatever its rank.
+        let flat = c.clone().with_ranks([("super_admin".to_owned(), 0)]);
+        assert!(refused(admin.may_change(&flat, &root, None)));
+        assert!(refused(admin.may_change(
+            &flat,
+            &alice,
+            Some(&role("super_admin"))
+        )));
+        assert!(
+            actor(root)
+                .may_change(&flat, &root2, Some(&role("super_admin")))
+                .is_ok()
+        );
+        assert!(Actor::operator().may_change(&c, &root2, None).is_ok());
     }
 }

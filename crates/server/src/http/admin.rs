@@ -11,7 +11,12 @@
 //! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
 //! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
 //!
-//! No token: 401; a token without the permission: 403.
+//! No token: 401; a token without the permission: 403 (`code: forbidden`,
+//! `permission`). Every route but the two reads also refuses, with 403
+//! `forbidden` and `reason: outranked`, to change an account whose highest
+//! role ranks above the caller's, a `super_admin` account (unless the caller
+//! is one), or to grant or take away such a role (issue 12, item 5;
+//! `Actor::may_change`).
 
 use std::collections::HashMap;
 
@@ -76,7 +81,9 @@ fn target(e: AuthError) -> ApiError {
     }
 }
 
-fn number(
+/// A positive whole number from the query (`default` when absent); anything
+/// else is a validation issue of `name` (also `GET /api/auth/sessions`).
+pub(super) fn number(
     q: &HashMap<String, String>,
     name: &str,
     default: u64,

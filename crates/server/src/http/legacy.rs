@@ -91,7 +91,9 @@ fn refusal(e: &AuthError) -> HttpResponse {
             tracing::error!(%cause, "internal error");
             answer(510, m::INTERNAL.get())
         }
-        AuthError::Forbidden(_) | AuthError::SelfLockout => answer(401, m::L_AUTH_FAILED.get()),
+        AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
+            answer(401, m::L_AUTH_FAILED.get())
+        }
         AuthError::RefreshReused
         | AuthError::WrongPassword
         | AuthError::SamePassword

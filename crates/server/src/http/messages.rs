@@ -81,6 +81,10 @@ pub const FORBIDDEN: Text = Text::new(
     "没有执行此操作的权限",
     "You do not have permission to do this",
 );
+pub const OUTRANKED: Text = Text::new(
+    "该账户或角色的级别高于您的角色，您只能查看",
+    "That account or role ranks above yours: you may read it but not change it",
+);
 pub const SELF_LOCKOUT: Text = Text::new(
     "不能禁用或删除自己的账户，也不能移除自己的管理员角色",
     "You cannot disable or delete your own account, or remove your own admin role",

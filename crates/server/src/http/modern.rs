@@ -246,6 +246,10 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             "error": m::FORBIDDEN.get(), "message": m::FORBIDDEN.get(), "msg": m::FORBIDDEN.get(),
             "code": "forbidden", "permission": permission,
         })),
+        AuthError::Outranked => HttpResponse::Forbidden().json(json!({
+            "error": m::OUTRANKED.get(), "message": m::OUTRANKED.get(), "msg": m::OUTRANKED.get(),
+            "code": "forbidden", "reason": "outranked",
+        })),
         AuthError::SessionNotFound => simple(
             StatusCode::NOT_FOUND,
             "session_not_found",
@@ -512,12 +516,41 @@ async fn logout_all<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpR
     })))
 }
 
-/// `GET /api/auth/sessions`: the caller's live sessions (device, IP, times).
-async fn sessions<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// `GET /api/auth/sessions?page=1&per_page=50`: one page of the caller's
+/// live sessions (device, IP, times), oldest first, paged like
+/// `/api/admin/users`: `per_page` defaults to 50 (the default
+/// `MAX_SESSIONS_PER_USER`, so one page shows them all) and is capped at 100;
+/// a `page` or `per_page` that is not a whole number from 1 is a 400.
+async fn sessions<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    use tessera_domain::service::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
     let auth = super::authenticate(&state, &req).await?;
-    let list = state.auth.list_sessions(&auth).await?;
+    let mut errors = ValidationErrors::new();
+    let page = super::admin::number(&query, "page", 1, u64::MAX, &mut errors);
+    let per_page = super::admin::number(
+        &query,
+        "per_page",
+        u64::from(DEFAULT_SESSIONS_PER_PAGE),
+        u64::from(MAX_PAGE_SIZE),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let result = state
+        .auth
+        .list_sessions_page(
+            &auth,
+            page,
+            u32::try_from(per_page).unwrap_or(MAX_PAGE_SIZE),
+        )
+        .await?;
     let current = auth.session_id();
-    let sessions: Vec<Value> = list
+    let sessions: Vec<Value> = result
+        .sessions
         .iter()
         .map(|s| {
             json!({
@@ -531,7 +564,13 @@ async fn sessions<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpRes
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"sessions": sessions})))
+    Ok(HttpResponse::Ok().json(json!({
+        "sessions": sessions,
+        "total": result.total,
+        "page": page,
+        "per_page": per_page,
+        "pages": result.total.div_ceil(per_page),
+    })))
 }
 
 /// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.

@@ -101,7 +101,7 @@ fn refusal(e: &AuthError) -> HttpResponse {
             tracing::error!(%cause, "internal error");
             plain_error(StatusCode::INTERNAL_SERVER_ERROR, m::V1_INTERNAL.get())
         }
-        AuthError::Forbidden(_) | AuthError::SelfLockout => {
+        AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
             plain_error(StatusCode::FORBIDDEN, m::V1_FORBIDDEN.get())
         }
         AuthError::RefreshReused
