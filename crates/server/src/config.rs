@@ -117,7 +117,9 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// `HASH_MAX_IN_FLIGHT`, `HASH_MAX_WAITING`.
     pub hasher_limits: HasherLimits,
-    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (256), `PASSWORD_REQUIRE_MIXED` (false).
+    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (256), `PASSWORD_REQUIRE_MIXED` (false),
+    /// `PASSWORD_MIN_SCORE` (zxcvbn score 0-4, default 3; `PASSWORD_REJECT_COMMON=false`
+    /// means 0 when `PASSWORD_MIN_SCORE` is not set).
     pub password_policy: PasswordPolicy,
     /// `REGISTRATION_ROLES`, comma-separated; default pharmacy,supplier,logistics,regulator,unauth.
     pub registrable_roles: Vec<RoleName>,
@@ -474,8 +476,22 @@ impl Config {
             min_chars: r.parse("PASSWORD_MIN_LENGTH", 8)?,
             max_chars: r.parse("PASSWORD_MAX_LENGTH", 256)?,
             require_mixed: r.bool("PASSWORD_REQUIRE_MIXED", false)?,
-            reject_common: r.bool("PASSWORD_REJECT_COMMON", true)?,
+            // PASSWORD_REJECT_COMMON (the list this replaced) keeps its
+            // meaning: `false` turns the screening off unless a score is set.
+            min_score: if r.string("PASSWORD_MIN_SCORE").is_some() {
+                r.parse("PASSWORD_MIN_SCORE", PasswordPolicy::DEFAULT_MIN_SCORE)?
+            } else if r.bool("PASSWORD_REJECT_COMMON", true)? {
+                PasswordPolicy::DEFAULT_MIN_SCORE
+            } else {
+                0
+            },
         };
+        if password_policy.min_score > PasswordPolicy::MAX_SCORE {
+            return Err(ConfigError::Invalid {
+                name: "PASSWORD_MIN_SCORE",
+                reason: "must be a zxcvbn score from 0 to 4".into(),
+            });
+        }
         if password_policy.min_chars == 0 || password_policy.min_chars > password_policy.max_chars {
             return Err(ConfigError::Invalid {
                 name: "PASSWORD_MIN_LENGTH",

@@ -224,7 +224,7 @@ pub async fn create_user(
     let password =
         Password::parse(password, &config.password_policy).map_err(|e| field("password", e))?;
     password
-        .check_identity(username.as_str(), email.as_str())
+        .screen(&config.password_policy, username.as_str(), email.as_str())
         .map_err(|e| field("password", e))?;
     let users = SqlUsers::new(open_database(config).await.map_err(|e| e.to_string())?);
     let hasher = build_hasher(config).await.map_err(|e| e.to_string())?;
