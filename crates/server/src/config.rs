@@ -959,6 +959,40 @@ mod tests {
     }
 
     #[test]
+    fn password_min_score_and_its_reject_common_alias() {
+        let score = |pairs: &[(&str, &str)]| config(pairs).map(|c| c.password_policy.min_score);
+        assert_eq!(score(&[]).unwrap(), PasswordPolicy::DEFAULT_MIN_SCORE);
+        assert_eq!(score(&[("PASSWORD_MIN_SCORE", "4")]).unwrap(), 4);
+        assert_eq!(score(&[("PASSWORD_MIN_SCORE", "0")]).unwrap(), 0);
+        assert_eq!(score(&[("PASSWORD_REJECT_COMMON", "false")]).unwrap(), 0);
+        assert_eq!(
+            score(&[("PASSWORD_REJECT_COMMON", "true")]).unwrap(),
+            PasswordPolicy::DEFAULT_MIN_SCORE
+        );
+        assert_eq!(
+            score(&[
+                ("PASSWORD_REJECT_COMMON", "false"),
+                ("PASSWORD_MIN_SCORE", "2")
+            ])
+            .unwrap(),
+            2,
+            "an explicit score wins over the alias"
+        );
+        for bad in ["5", "-1", "three"] {
+            assert!(
+                matches!(
+                    score(&[("PASSWORD_MIN_SCORE", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "PASSWORD_MIN_SCORE",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn production_refuses_a_missing_or_short_key() {
         assert!(matches!(
             config(&[("TESSERA_ENV", "production")])

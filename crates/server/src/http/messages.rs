@@ -484,3 +484,32 @@ fn password_guessable(l: &str, issue: &FieldIssue) -> String {
         text
     }
 }
+
+/// The machine-readable feedback of the first too-guessable password in `v`
+/// (`password_feedback` in the `/api/auth` and `/api/v1` error bodies):
+/// `{field, score, min_score, warning, suggestions, message}`, where
+/// `warning` and `suggestions` are stable codes and `message` the text in the
+/// request's language.
+#[must_use]
+pub fn password_feedback(
+    v: &tessera_domain::validation::ValidationErrors,
+) -> Option<serde_json::Value> {
+    v.fields().iter().find_map(|(field, issues)| {
+        issues.iter().find_map(|issue| match issue {
+            FieldIssue::PasswordGuessable {
+                score,
+                min_score,
+                warning,
+                suggestions,
+            } => Some(serde_json::json!({
+                "field": field,
+                "score": score,
+                "min_score": min_score,
+                "warning": warning.map(PasswordWarning::code),
+                "suggestions": suggestions.iter().map(|s| s.code()).collect::<Vec<_>>(),
+                "message": field_issue(field, issue),
+            })),
+            _ => None,
+        })
+    })
+}
