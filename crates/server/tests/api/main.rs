@@ -23,6 +23,7 @@ mod mail;
 mod matrix;
 mod me;
 mod openapi;
+mod password_screening;
 mod refresh;
 mod register;
 mod reset;
