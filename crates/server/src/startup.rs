@@ -587,6 +587,13 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
+        if config.password_policy.min_score > 0 {
+            // zxcvbn builds its dictionaries on first use (~40 ms): off the
+            // request path, in the background.
+            drop(tokio::task::spawn_blocking(|| {
+                tessera_domain::newtypes::password_score("warm-up", &[])
+            }));
+        }
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let (service, outbox, mut readiness) =
             build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;
