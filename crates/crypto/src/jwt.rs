@@ -470,7 +470,8 @@ mod tests {
             c,
             "the forger's baseline verifies"
         );
-        let refused: [(&str, Box<dyn Fn(&mut Header)>); 6] = [
+        type Edit = Box<dyn Fn(&mut Header)>;
+        let refused: [(&str, Edit); 6] = [
             (
                 "crit bork",
                 Box::new(|h| h.crit = Some(vec!["bork".into()])),

@@ -465,7 +465,7 @@ fn password_guessable(l: &str, issue: &FieldIssue) -> String {
     if zh() {
         let mut text = format!("{l}太容易被猜到（强度 {score}/4，至少需要 {min_score}）");
         if let Some(w) = warning {
-            text.push_str("：");
+            text.push('：');
             text.push_str(password_warning(*w).get());
         }
         text.push_str("。建议：");
