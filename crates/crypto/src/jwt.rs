@@ -11,8 +11,11 @@ use uuid::Uuid;
 
 use crate::keyring::{KeyAlg, KeyRing};
 
-/// The JOSE `typ` of Tessera access tokens (RFC 9068).
+/// The JOSE `typ` Tessera writes on access tokens (RFC 9068 §2.1).
 const HEADER_TYP: &str = "at+jwt";
+/// The full media type of access tokens; RFC 9068 §4 accepts it beside the
+/// short form (RFC 7515 §4.1.9 lets `application/` be omitted).
+const HEADER_TYP_FULL: &str = "application/at+jwt";
 /// The `token_use` claim of access tokens; other tokens carry other values.
 const TOKEN_USE: &str = "access";
 
@@ -165,6 +168,31 @@ impl JwtSigner {
     }
 }
 
+/// True when the header asks nothing of us that we do not implement.
+///
+/// RFC 7515 §4.1.11: a `crit` header lists extensions the recipient must
+/// understand, or else reject the JWS; it must not be empty. Tessera
+/// implements no extension, so any `crit` (even `[]`) refuses the token.
+/// RFC 7797 §3: `"b64": false` means the payload is not base64url-encoded,
+/// which changes what the signature covers; only the default (`true`, or
+/// absent) is accepted, whether or not `crit` names it.
+fn header_is_understood(header: &jsonwebtoken::Header) -> bool {
+    header.crit.is_none()
+        && header
+            .extras
+            .inner()
+            .get("b64")
+            .is_none_or(|b64| *b64 == serde_json::Value::Bool(true))
+}
+
+/// True for `at+jwt` or `application/at+jwt`, compared ignoring ASCII case as
+/// media types are (RFC 9068 §4, RFC 2045 §5.1).
+fn is_access_typ(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case(HEADER_TYP) || t.eq_ignore_ascii_case(HEADER_TYP_FULL)
+    })
+}
+
 fn at(secs: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, 0).single()
 }
@@ -229,7 +257,10 @@ impl AccessTokenSigner for JwtSigner {
         };
         let data =
             decode::<Wire>(token, decoding, &self.validation).map_err(|_| TokenProblem::Invalid)?;
-        if data.header.typ.as_deref() != Some(HEADER_TYP) || data.claims.token_use != TOKEN_USE {
+        if !header_is_understood(&data.header)
+            || !is_access_typ(data.header.typ.as_deref())
+            || data.claims.token_use != TOKEN_USE
+        {
             return Err(TokenProblem::Invalid);
         }
         let w = data.claims;
@@ -412,6 +443,138 @@ mod tests {
                 parts[2]
             );
             assert_eq!(s.verify(&no_kid), Err(TokenProblem::Invalid));
+        }
+    }
+
+    /// Re-signs the claims of `token` with `key`, under the header `signer`
+    /// writes changed by `edit` (the attack of issue 12, item 6).
+    fn resign(token: &str, key: &EncodingKey, edit: impl Fn(&mut Header)) -> String {
+        let mut header = jsonwebtoken::decode_header(token).unwrap();
+        edit(&mut header);
+        let payload: Wire = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        encode(&header, &payload, key).unwrap()
+    }
+
+    /// Every `crit` and `b64` variant, and every spelling of the access `typ`,
+    /// on one signer whose signing key is `key`.
+    fn check_headers(s: &JwtSigner, key: &EncodingKey) {
+        let c = claims();
+        let token = s.sign(&c).unwrap();
+        assert_eq!(
+            s.verify(&resign(&token, key, |_| {})).unwrap(),
+            c,
+            "the forger's baseline verifies"
+        );
+        type Edit = Box<dyn Fn(&mut Header)>;
+        let refused: [(&str, Edit); 6] = [
+            (
+                "crit bork",
+                Box::new(|h| h.crit = Some(vec!["bork".into()])),
+            ),
+            ("crit empty", Box::new(|h| h.crit = Some(vec![]))),
+            (
+                "crit b64, b64 false",
+                Box::new(|h| {
+                    h.crit = Some(vec!["b64".into()]);
+                    h.extras.insert("b64", false);
+                }),
+            ),
+            (
+                "crit b64, b64 true",
+                Box::new(|h| {
+                    h.crit = Some(vec!["b64".into()]);
+                    h.extras.insert("b64", true);
+                }),
+            ),
+            (
+                "b64 false alone",
+                Box::new(|h| h.extras.insert("b64", false)),
+            ),
+            (
+                "b64 not a boolean",
+                Box::new(|h| h.extras.insert("b64", "no")),
+            ),
+        ];
+        for (what, edit) in &refused {
+            assert_eq!(
+                s.verify(&resign(&token, key, edit)),
+                Err(TokenProblem::Invalid),
+                "{what}"
+            );
+        }
+        // `crit` of the wrong JSON type does not even parse.
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        header["crit"] = serde_json::json!("bork");
+        assert_eq!(
+            s.verify(&format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+                parts[1],
+                parts[2]
+            )),
+            Err(TokenProblem::Invalid)
+        );
+        // RFC 9068 §4: both forms of the media type, in any case.
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/AT+JWT",
+        ] {
+            assert_eq!(
+                s.verify(&resign(&token, key, |h| h.typ = Some(typ.into())))
+                    .unwrap(),
+                c,
+                "{typ}"
+            );
+        }
+        assert_eq!(
+            s.verify(&resign(&token, key, |h| h.extras.insert("b64", true)))
+                .unwrap(),
+            c,
+            "b64 true (the default) without crit"
+        );
+        for typ in [
+            "JWT",
+            "application/jwt",
+            "at+jwt; q=1",
+            "xapplication/at+jwt",
+            "",
+        ] {
+            assert_eq!(
+                s.verify(&resign(&token, key, |h| h.typ = Some(typ.into()))),
+                Err(TokenProblem::Invalid),
+                "{typ}"
+            );
+        }
+        assert_eq!(
+            s.verify(&resign(&token, key, |h| h.typ = None)),
+            Err(TokenProblem::Invalid),
+            "no typ"
+        );
+    }
+
+    #[test]
+    fn crit_and_unencoded_payloads_are_refused_and_both_typ_forms_accepted_hs256() {
+        let cfg = config(&[7; 32]);
+        check_headers(
+            &JwtSigner::new(&cfg),
+            &EncodingKey::from_secret(&cfg.secret),
+        );
+    }
+
+    #[test]
+    fn crit_and_unencoded_payloads_are_refused_and_both_typ_forms_accepted_asymmetric() {
+        for alg in [KeyAlg::EdDsa, KeyAlg::Rs256] {
+            let (s, key) = ring_signer(alg);
+            check_headers(&s, &key.encoding);
         }
     }
 

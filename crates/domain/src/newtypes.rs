@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::secret::Secret;
-use crate::validation::FieldIssue;
+use crate::validation::{FieldIssue, PasswordSuggestion, PasswordWarning};
 
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
@@ -208,8 +208,34 @@ pub struct PasswordPolicy {
     pub max_chars: usize,
     /// Seed 003's rule: at least one upper-case letter, one lower-case letter and one digit.
     pub require_mixed: bool,
-    /// Refuse the passwords of the shipped list of the most common ones. Default true.
-    pub reject_common: bool,
+    /// The lowest zxcvbn score (0-4) a new password must reach
+    /// (`PASSWORD_MIN_SCORE`); 0 turns the screening off. zxcvbn estimates
+    /// the guesses an attacker needs from its lists of leaked passwords,
+    /// names and words and from patterns (keyboard rows, dates, repeats):
+    /// 0 means under 10^3, 1 under 10^6, 2 under 10^8, 3 under 10^10, 4 more.
+    /// Default [`PasswordPolicy::DEFAULT_MIN_SCORE`] (NIST SP 800-63B §3.1.1.2:
+    /// refuse commonly used, expected or compromised passwords).
+    pub min_score: u8,
+}
+
+impl PasswordPolicy {
+    /// The default [`PasswordPolicy::min_score`]: at least 10^8 guesses
+    /// (docs/security.md gives the reasons).
+    pub const DEFAULT_MIN_SCORE: u8 = 3;
+    /// The highest zxcvbn score.
+    pub const MAX_SCORE: u8 = 4;
+    /// zxcvbn's cost grows with the square of the length: at most the first
+    /// this many characters are scored (zxcvbn itself stops at 100, which
+    /// costs about a third of an argon2id hash here). The rest still counts
+    /// towards the length rule and is stored; scoring a prefix can only
+    /// under-estimate the guesses, never over-estimate them.
+    pub const SCORED_CHARS: usize = 64;
+    /// zxcvbn's l33t matcher re-runs its dictionaries once per combination
+    /// of substitutions present (`4`/`@` for `a`, `(`/`{`/`[`/`<` for `c`, …):
+    /// up to 576 of them, ~0.8 s for 85 random symbols. The scored prefix is
+    /// cut where combinations × characters² would exceed this budget
+    /// (64², i.e. what 64 characters cost without substitutions).
+    pub const SCORING_BUDGET: usize = Self::SCORED_CHARS * Self::SCORED_CHARS;
 }
 
 impl Default for PasswordPolicy {
@@ -218,7 +244,7 @@ impl Default for PasswordPolicy {
             min_chars: 8,
             max_chars: 256,
             require_mixed: false,
-            reject_common: true,
+            min_score: Self::DEFAULT_MIN_SCORE,
         }
     }
 }
@@ -255,24 +281,21 @@ impl Password {
         {
             return Err(FieldIssue::PasswordComposition);
         }
-        if policy.reject_common && is_common(raw) {
-            return Err(FieldIssue::PasswordTooCommon);
-        }
         Ok(Self(Secret::new(raw)))
     }
 
-    /// Refuses a password that is, or contains, the account's own username or
-    /// the local part of its email address (ignoring case; names of 3
-    /// characters or more).
+    /// The checks that need the account: see [`screen_password`]. Every new
+    /// password goes through [`Password::parse`] and then this.
     ///
     /// # Errors
-    /// [`FieldIssue::PasswordContainsIdentity`].
-    pub fn check_identity(&self, username: &str, email: &str) -> Result<(), FieldIssue> {
-        if contains_identity(self.0.expose(), username, email) {
-            Err(FieldIssue::PasswordContainsIdentity)
-        } else {
-            Ok(())
-        }
+    /// [`FieldIssue::PasswordContainsIdentity`], [`FieldIssue::PasswordGuessable`].
+    pub fn screen(
+        &self,
+        policy: &PasswordPolicy,
+        username: &str,
+        email: &str,
+    ) -> Result<(), FieldIssue> {
+        screen_password(self.0.expose(), policy, username, email)
     }
 
     /// The password, for hashing.
@@ -302,17 +325,166 @@ pub fn contains_identity(password: &str, username: &str, email: &str) -> bool {
     })
 }
 
-const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+/// Screens a new password (already through [`Password::parse`]) against
+/// the account it is for; `username` and `email` may be empty when unknown.
+///
+/// 1. It must not contain the username, the e-mail address or its local part
+///    ([`contains_identity`]).
+/// 2. Its zxcvbn score must reach `policy.min_score` (skipped at 0). zxcvbn
+///    is given the username, the address and its local part as words an
+///    attacker knows, and scores only [`scored_prefix`]: at most the first
+///    [`PasswordPolicy::SCORED_CHARS`] characters, fewer when many l33t
+///    substitutes would multiply its work.
+///
+/// NIST SP 800-63B §3.1.1.2 (blocklists of compromised and expected
+/// passwords, context-specific words such as the username).
+///
+/// # Errors
+/// [`FieldIssue::PasswordContainsIdentity`], then [`FieldIssue::PasswordGuessable`]
+/// with zxcvbn's warning and at least one suggestion.
+pub fn screen_password(
+    password: &str,
+    policy: &PasswordPolicy,
+    username: &str,
+    email: &str,
+) -> Result<(), FieldIssue> {
+    if contains_identity(password, username, email) {
+        return Err(FieldIssue::PasswordContainsIdentity);
+    }
+    if policy.min_score == 0 {
+        return Ok(());
+    }
+    let (score, warning, suggestions) = password_score(password, &[username, email]);
+    if score >= policy.min_score {
+        return Ok(());
+    }
+    Err(FieldIssue::PasswordGuessable {
+        score,
+        min_score: policy.min_score,
+        warning,
+        suggestions: if suggestions.is_empty() {
+            vec![PasswordSuggestion::AddAnotherWord]
+        } else {
+            suggestions
+        },
+    })
+}
 
-/// True when `password` (NFKC) is on the shipped list of the most common
-/// passwords, ignoring case.
+/// zxcvbn's score (0-4) of the [`scored_prefix`] of `password`, with its warning and suggestions (zxcvbn gives
+/// feedback only for scores up to 2). `user_inputs` are words an attacker
+/// knows (the username and e-mail address; the local part is added).
 #[must_use]
-pub fn is_common(password: &str) -> bool {
-    let lower = password.to_lowercase();
-    COMMON_PASSWORDS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .any(|l| l.trim().to_lowercase() == lower)
+pub fn password_score(
+    password: &str,
+    user_inputs: &[&str],
+) -> (u8, Option<PasswordWarning>, Vec<PasswordSuggestion>) {
+    let scored = scored_prefix(password);
+    let mut inputs: Vec<&str> = Vec::with_capacity(user_inputs.len() * 2);
+    for input in user_inputs.iter().map(|i| i.trim()) {
+        if input.is_empty() {
+            continue;
+        }
+        inputs.push(input);
+        if let Some((local, _)) = input.split_once('@') {
+            inputs.push(local);
+        }
+    }
+    let entropy = zxcvbn::zxcvbn(&scored, &inputs);
+    let (warning, suggestions) = entropy.feedback().map_or((None, Vec::new()), |f| {
+        (
+            f.warning().map(warning_of),
+            f.suggestions().iter().copied().map(suggestion_of).collect(),
+        )
+    });
+    (u8::from(entropy.score()), warning, suggestions)
+}
+
+/// zxcvbn's l33t table (zxcvbn 3.1, `matching::L33T_TABLE`): the
+/// characters that may stand for each letter.
+const L33T_TABLE: &[(char, &[char])] = &[
+    ('a', &['4', '@']),
+    ('b', &['8']),
+    ('c', &['(', '{', '[', '<']),
+    ('e', &['3']),
+    ('g', &['6', '9']),
+    ('i', &['1', '!', '|']),
+    ('l', &['1', '|', '7']),
+    ('o', &['0']),
+    ('s', &['$', '5']),
+    ('t', &['+', '7']),
+    ('x', &['%']),
+    ('z', &['2']),
+];
+
+/// The part of `password` that zxcvbn scores: the longest prefix of at most
+/// [`PasswordPolicy::SCORED_CHARS`] characters whose l33t combinations
+/// (the product, over letters, of the substitutes present) times its
+/// length squared stays within [`PasswordPolicy::SCORING_BUDGET`]. Bounds
+/// zxcvbn's work whatever the input; at least one character is kept.
+#[must_use]
+pub fn scored_prefix(password: &str) -> String {
+    let mut present: Vec<char> = Vec::new();
+    let mut prefix = String::new();
+    for (n, c) in password
+        .chars()
+        .take(PasswordPolicy::SCORED_CHARS)
+        .enumerate()
+    {
+        if !present.contains(&c) && L33T_TABLE.iter().any(|(_, subs)| subs.contains(&c)) {
+            present.push(c);
+        }
+        let combinations: usize = L33T_TABLE
+            .iter()
+            .map(|(_, subs)| subs.iter().filter(|s| present.contains(s)).count().max(1))
+            .product();
+        let len = n + 1;
+        if n > 0 && combinations.saturating_mul(len * len) > PasswordPolicy::SCORING_BUDGET {
+            break;
+        }
+        prefix.push(c);
+    }
+    prefix
+}
+
+fn warning_of(w: zxcvbn::feedback::Warning) -> PasswordWarning {
+    use zxcvbn::feedback::Warning as W;
+    match w {
+        W::StraightRowsOfKeysAreEasyToGuess => PasswordWarning::StraightRowsOfKeys,
+        W::ShortKeyboardPatternsAreEasyToGuess => PasswordWarning::ShortKeyboardPatterns,
+        W::RepeatsLikeAaaAreEasyToGuess => PasswordWarning::RepeatedCharacters,
+        W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => PasswordWarning::RepeatedPatterns,
+        W::ThisIsATop10Password => PasswordWarning::Top10Password,
+        W::ThisIsATop100Password => PasswordWarning::Top100Password,
+        W::ThisIsACommonPassword => PasswordWarning::CommonPassword,
+        W::ThisIsSimilarToACommonlyUsedPassword => PasswordWarning::SimilarToCommonPassword,
+        W::SequencesLikeAbcAreEasyToGuess => PasswordWarning::Sequences,
+        W::RecentYearsAreEasyToGuess => PasswordWarning::RecentYears,
+        W::AWordByItselfIsEasyToGuess => PasswordWarning::WordByItself,
+        W::DatesAreOftenEasyToGuess => PasswordWarning::Dates,
+        W::NamesAndSurnamesByThemselvesAreEasyToGuess => PasswordWarning::NameByItself,
+        W::CommonNamesAndSurnamesAreEasyToGuess => PasswordWarning::CommonNames,
+    }
+}
+
+fn suggestion_of(s: zxcvbn::feedback::Suggestion) -> PasswordSuggestion {
+    use zxcvbn::feedback::Suggestion as S;
+    match s {
+        S::UseAFewWordsAvoidCommonPhrases => PasswordSuggestion::UseAFewWords,
+        S::NoNeedForSymbolsDigitsOrUppercaseLetters => PasswordSuggestion::NoNeedForSymbols,
+        S::AddAnotherWordOrTwo => PasswordSuggestion::AddAnotherWord,
+        S::CapitalizationDoesntHelpVeryMuch => PasswordSuggestion::CapitalizationDoesNotHelp,
+        S::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => {
+            PasswordSuggestion::AllUppercaseDoesNotHelp
+        }
+        S::ReversedWordsArentMuchHarderToGuess => PasswordSuggestion::ReversedWordsDoNotHelp,
+        S::PredictableSubstitutionsDontHelpVeryMuch => PasswordSuggestion::SubstitutionsDoNotHelp,
+        S::UseALongerKeyboardPatternWithMoreTurns => PasswordSuggestion::LongerKeyboardPattern,
+        S::AvoidRepeatedWordsAndCharacters => PasswordSuggestion::AvoidRepeats,
+        S::AvoidSequences => PasswordSuggestion::AvoidSequences,
+        S::AvoidRecentYears => PasswordSuggestion::AvoidRecentYears,
+        S::AvoidYearsThatAreAssociatedWithYou => PasswordSuggestion::AvoidAssociatedYears,
+        S::AvoidDatesAndYearsThatAreAssociatedWithYou => PasswordSuggestion::AvoidAssociatedDates,
+    }
 }
 
 /// A password offered at login or as the current password: not checked against
@@ -569,20 +741,8 @@ mod tests {
     #[test]
     fn password_policy() {
         let p = PasswordPolicy::default();
-        assert_eq!(
-            Password::parse("password123", &p),
-            Err(FieldIssue::PasswordTooCommon)
-        );
-        assert_eq!(
-            Password::parse("PassWord123", &p),
-            Err(FieldIssue::PasswordTooCommon),
-            "ignoring case"
-        );
-        let lax = PasswordPolicy {
-            reject_common: false,
-            ..p.clone()
-        };
-        assert!(Password::parse("password123", &lax).is_ok());
+        // Structural rules only: screening needs the account (`screen`).
+        assert!(Password::parse("password123", &p).is_ok());
         // NFKC: full-width digits are digits; the stored form is normalised.
         let wide = Password::parse("Ｓｅｃｒｅｔ１２３", &p).unwrap();
         assert_eq!(wide.expose(), "Secret123");
@@ -598,17 +758,26 @@ mod tests {
                 .expose_original(),
             "Ｓｅｃｒｅｔ１２３"
         );
-        // A password that holds the name or the address.
-        let pw = Password::parse("xXalice-2024Xx", &p).unwrap();
+        // A password that holds the name or the address, whatever its score.
+        let pw = Password::parse("xXalice-2024Xx-Wombat-Quill", &p).unwrap();
         assert_eq!(
-            pw.check_identity("Alice", "someone@b.com"),
+            pw.screen(&p, "Alice", "someone@b.com"),
             Err(FieldIssue::PasswordContainsIdentity)
         );
         assert_eq!(
-            pw.check_identity("bob", "ALICE@b.com"),
+            pw.screen(&p, "bob", "ALICE@b.com"),
             Err(FieldIssue::PasswordContainsIdentity)
         );
-        assert_eq!(pw.check_identity("bob", "carol@b.com"), Ok(()));
+        assert_eq!(pw.screen(&p, "bob", "carol@b.com"), Ok(()));
+        let off = PasswordPolicy {
+            min_score: 0,
+            ..p.clone()
+        };
+        assert_eq!(
+            pw.screen(&off, "Alice", ""),
+            Err(FieldIssue::PasswordContainsIdentity),
+            "the identity rule holds with the score off"
+        );
         assert_eq!(
             Password::parse("short", &p),
             Err(FieldIssue::Length { min: 8, max: 256 })
@@ -631,6 +800,189 @@ mod tests {
             format!("{:?}", Password::parse("Secret123", &strict)),
             "Ok(Password(Secret(***)))"
         );
+    }
+
+    fn screened(
+        password: &str,
+        min_score: u8,
+        username: &str,
+        email: &str,
+    ) -> Result<(), FieldIssue> {
+        let policy = PasswordPolicy {
+            min_score,
+            ..PasswordPolicy::default()
+        };
+        Password::parse(password, &policy)?.screen(&policy, username, email)
+    }
+
+    #[test]
+    fn leaked_passwords_are_refused_as_too_common_with_a_suggestion() {
+        for leaked in [
+            "password123",
+            "PassWord123",
+            "ＰＡＳＳＷＯＲＤ１２３",
+            "iloveyou2",
+            "Password123!",
+        ] {
+            let issue = screened(leaked, 3, "bob", "bob@example.com").unwrap_err();
+            assert_eq!(issue.code(), "password_too_common", "{leaked}: {issue:?}");
+            let FieldIssue::PasswordGuessable {
+                score,
+                min_score,
+                warning,
+                suggestions,
+            } = issue
+            else {
+                unreachable!()
+            };
+            assert!(score < 3, "{leaked}");
+            assert_eq!(min_score, 3);
+            assert!(warning.is_some_and(PasswordWarning::is_common_password));
+            assert!(!suggestions.is_empty(), "{leaked}");
+        }
+        assert_eq!(
+            screened("password123", 3, "bob", "bob@example.com"),
+            Err(FieldIssue::PasswordGuessable {
+                score: 0,
+                min_score: 3,
+                warning: Some(PasswordWarning::CommonPassword),
+                suggestions: vec![PasswordSuggestion::AddAnotherWord],
+            })
+        );
+    }
+
+    #[test]
+    fn weak_patterns_are_refused_as_too_weak_with_their_reason() {
+        for (weak, warning) in [
+            ("zxcvbnm,./", PasswordWarning::StraightRowsOfKeys),
+            ("abcdefghij", PasswordWarning::Sequences),
+            ("zzzzzzzzzz", PasswordWarning::RepeatedCharacters),
+            ("abcabcabcabc", PasswordWarning::RepeatedPatterns),
+            ("12/05/1987", PasswordWarning::Dates),
+        ] {
+            let issue = screened(weak, 3, "bob", "bob@example.com").unwrap_err();
+            assert_eq!(
+                issue.code(),
+                if warning.is_common_password() {
+                    "password_too_common"
+                } else {
+                    "password_too_weak"
+                },
+                "{weak}: {issue:?}"
+            );
+            assert!(
+                matches!(&issue, FieldIssue::PasswordGuessable { warning: Some(w), suggestions, .. } if *w == warning && !suggestions.is_empty()),
+                "{weak}: {issue:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_and_the_accounts_own_words_lower_the_score() {
+        // Common names, alone or with a year: name-based guesses.
+        for (name, warning) in [
+            ("jennifer", PasswordWarning::NameByItself),
+            ("michael1990", PasswordWarning::CommonNames),
+            ("smith2019", PasswordWarning::CommonNames),
+        ] {
+            let issue = screened(name, 3, "bob", "bob@example.com").unwrap_err();
+            assert_eq!(issue.code(), "password_too_weak", "{name}");
+            assert!(
+                matches!(&issue, FieldIssue::PasswordGuessable { score, warning: Some(w), .. } if *score < 3 && *w == warning),
+                "{name}: {issue:?}"
+            );
+        }
+        // The account's own words, disguised so that the containment rule
+        // misses them (substitutions), are known to zxcvbn: score 3 → 1.
+        assert_eq!(password_score("w0mb@th1ll99", &[]).0, 3);
+        assert_eq!(
+            password_score("w0mb@th1ll99", &["wombathill", "bob@example.com"]).0,
+            1
+        );
+        assert_eq!(
+            screened("w0mb@th1ll99", 3, "wombathill", "bob@example.com").map_err(|e| e.code()),
+            Err("password_too_weak")
+        );
+        assert_eq!(
+            screened("w0mb@th1ll99", 3, "bob", "bob@example.com"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn strong_passwords_pass_and_the_score_is_configurable() {
+        for strong in [
+            "correct horse battery staple",
+            "Wenzhou-Rain-47-Quill",
+            "kx9#Lm2$vQ!t",
+        ] {
+            assert_eq!(
+                screened(strong, 4, "bob", "bob@example.com"),
+                Ok(()),
+                "{strong}"
+            );
+        }
+        // Score 0 turns the screening off; each level refuses more.
+        assert_eq!(screened("password123", 0, "bob", "bob@example.com"), Ok(()));
+        let (score, _, _) = password_score("Secret123", &[]);
+        assert!(score < PasswordPolicy::MAX_SCORE);
+        assert_eq!(
+            screened("Secret123", score, "bob", "bob@example.com"),
+            Ok(())
+        );
+        assert!(screened("Secret123", score + 1, "bob", "bob@example.com").is_err());
+        // Without feedback from zxcvbn (it gives none above score 2) there is
+        // still a suggestion.
+        let issue = screened("Secret-Wombat-9", 4, "bob", "bob@example.com");
+        if let Err(FieldIssue::PasswordGuessable { suggestions, .. }) = issue {
+            assert!(!suggestions.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_scored_part_is_bounded_in_length_and_l33t_combinations() {
+        // A weak 64-character head scores as weak whatever follows it.
+        let head = "a".repeat(PasswordPolicy::SCORED_CHARS);
+        let tail = "kx9#Lm2$vQ!t-Wenzhou-Rain-47";
+        assert_eq!(scored_prefix(&format!("{head}{tail}")), head);
+        assert_eq!(
+            password_score(&format!("{head}{tail}"), &[]),
+            password_score(&head, &[])
+        );
+        // Long passwords are judged on their head and stored whole.
+        let strong = format!(
+            "{}{}",
+            "correct horse battery staple ".repeat(4),
+            "a".repeat(100)
+        );
+        let p = Password::parse(&strong, &PasswordPolicy::default()).unwrap();
+        assert_eq!(
+            p.screen(&PasswordPolicy::default(), "bob", "bob@example.com"),
+            Ok(())
+        );
+        assert_eq!(p.expose().chars().count(), strong.chars().count());
+        // Every l33t substitute at once (576 combinations, ~0.8 s of zxcvbn
+        // for 85 characters): the prefix shrinks so that combinations ×
+        // length² stays within the budget, and still shows the strength.
+        let symbols =
+            "q7#Vz9!mK2$wL8@xR4%tN6^pB1&hJ3*cF5(gD0)sY7-eU2+aI9=oP4[lM8]kZ6{jX1}uC3;vT5:bW0,nQ2.";
+        let all_l33t = "4@8({[<3691!|70$5+%2";
+        for pw in [symbols, all_l33t] {
+            let prefix = scored_prefix(pw);
+            assert!(
+                pw.starts_with(&prefix) && prefix.chars().count() >= 11,
+                "{prefix}"
+            );
+            assert!(
+                prefix.chars().count() < pw.chars().count().min(64),
+                "{prefix}"
+            );
+            assert_eq!(screened(pw, 3, "bob", "bob@example.com"), Ok(()), "{pw}");
+        }
+        assert_eq!(scored_prefix(all_l33t), "4@8({[<3691");
+        // Generated passwords with a few symbols keep their whole length.
+        assert_eq!(scored_prefix("q7#Vz9!mK2$wL8@x"), "q7#Vz9!mK2$wL8@x");
+        assert_eq!(scored_prefix(""), "");
     }
 
     #[test]
@@ -692,7 +1044,7 @@ mod tests {
                 Err(e) => prop_assert!(
                     !(8..=256).contains(&n)
                         || normalized.chars().any(char::is_control)
-                        || (e == FieldIssue::PasswordTooCommon && is_common(&normalized))
+                        || e == FieldIssue::PasswordComposition
                 ),
             }
         }

@@ -342,10 +342,19 @@ impl<P: Ports> AuthService<P> {
                     }),
             ),
         };
-        if let (Some(u), Some(e), Some(p)) = (&username, &email, &password)
-            && let Err(issue) = p.check_identity(u.as_str(), e.as_str())
-        {
-            errors.add("password", issue);
+        // Screened with the username and address as parsed, or as sent when
+        // they were refused, so one answer names every problem.
+        if let Some(p) = &password {
+            let name = username.as_ref().map_or_else(
+                || form.username.as_deref().unwrap_or_default(),
+                Username::as_str,
+            );
+            let address = email
+                .as_ref()
+                .map_or_else(|| form.email.as_deref().unwrap_or_default(), Email::as_str);
+            if let Err(issue) = p.screen(&self.settings.password_policy, name, address) {
+                errors.add("password", issue);
+            }
         }
         match (username, email, password, phone, role) {
             (Some(username), Some(email), Some(password), Some(phone), Some(role))
@@ -1114,8 +1123,12 @@ impl<P: Ports> AuthService<P> {
         if old.expose() == new.expose() {
             return Err(AuthError::SamePassword);
         }
-        new.check_identity(user.username.as_str(), user.email.as_str())
-            .map_err(|issue| ValidationErrors::single("new_password", issue))?;
+        new.screen(
+            &self.settings.password_policy,
+            user.username.as_str(),
+            user.email.as_str(),
+        )
+        .map_err(|issue| ValidationErrors::single("new_password", issue))?;
         let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
         // Revoke the other sessions first: if the update then fails, the
         // password is unchanged and a retry with the old password works.
@@ -1424,18 +1437,17 @@ mod reset {
             else {
                 return Err(errors.into());
             };
+            // An SM3 digest (seed 001) cannot be screened: only the length
+            // of the digest was checked.
             if !password.is_sm3_digest()
-                && crate::newtypes::contains_identity(
+                && let Err(issue) = crate::newtypes::screen_password(
                     password.expose(),
+                    &self.settings.password_policy,
                     user.username.as_str(),
                     user.email.as_str(),
                 )
             {
-                return Err(ValidationErrors::single(
-                    password_field,
-                    FieldIssue::PasswordContainsIdentity,
-                )
-                .into());
+                return Err(ValidationErrors::single(password_field, issue).into());
             }
             let issued = self
                 .check_code(CodePurpose::ResetPassword, contact.key(), &code)

@@ -43,8 +43,22 @@ pub enum FieldIssue {
     PasswordComposition,
     /// The password contains a control character.
     ControlCharacters,
-    /// The password is on the list of the most common passwords.
-    PasswordTooCommon,
+    /// The password is too easy to guess: its zxcvbn score (0-4, each step
+    /// about a hundred times more guesses, see [`crate::newtypes::PasswordPolicy`])
+    /// is below the configured minimum. The code is `password_too_common`
+    /// when zxcvbn found a common or leaked password, `password_too_weak`
+    /// otherwise; `warning` and `suggestions` carry zxcvbn's feedback as
+    /// stable codes.
+    PasswordGuessable {
+        /// The password's score, 0-4.
+        score: u8,
+        /// The score required (`PASSWORD_MIN_SCORE`).
+        min_score: u8,
+        /// What makes it guessable, when zxcvbn can tell.
+        warning: Option<PasswordWarning>,
+        /// How to choose a better one (at least one).
+        suggestions: Vec<PasswordSuggestion>,
+    },
     /// The password contains the account's username or email address.
     PasswordContainsIdentity,
 }
@@ -65,8 +79,138 @@ impl FieldIssue {
             Self::RoleNotAllowed { .. } => "role_not_allowed",
             Self::PasswordComposition => "password_composition",
             Self::ControlCharacters => "control_characters",
-            Self::PasswordTooCommon => "password_too_common",
+            Self::PasswordGuessable { warning, .. } => {
+                if warning.is_some_and(PasswordWarning::is_common_password) {
+                    "password_too_common"
+                } else {
+                    "password_too_weak"
+                }
+            }
             Self::PasswordContainsIdentity => "password_contains_identity",
+        }
+    }
+}
+
+/// Why zxcvbn found a password guessable: its `feedback::Warning`, under
+/// stable names (`code`) that do not follow the crate's English wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordWarning {
+    /// A straight row of keys (`qwertyuiop`).
+    StraightRowsOfKeys,
+    /// A short keyboard pattern.
+    ShortKeyboardPatterns,
+    /// A repeated character (`aaa`).
+    RepeatedCharacters,
+    /// A repeated group (`abcabc`).
+    RepeatedPatterns,
+    /// One of the ten most common passwords.
+    Top10Password,
+    /// One of the hundred most common passwords.
+    Top100Password,
+    /// A very common (leaked) password.
+    CommonPassword,
+    /// A common password with small changes (capitals, `@` for `a`, …).
+    SimilarToCommonPassword,
+    /// A sequence (`abc`, `6543`).
+    Sequences,
+    /// A recent year.
+    RecentYears,
+    /// A single dictionary word.
+    WordByItself,
+    /// A date.
+    Dates,
+    /// A name or surname alone.
+    NameByItself,
+    /// Common names and surnames.
+    CommonNames,
+}
+
+impl PasswordWarning {
+    /// A stable identifier, e.g. `common_password`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::StraightRowsOfKeys => "straight_rows_of_keys",
+            Self::ShortKeyboardPatterns => "short_keyboard_patterns",
+            Self::RepeatedCharacters => "repeated_characters",
+            Self::RepeatedPatterns => "repeated_patterns",
+            Self::Top10Password => "top10_password",
+            Self::Top100Password => "top100_password",
+            Self::CommonPassword => "common_password",
+            Self::SimilarToCommonPassword => "similar_to_common_password",
+            Self::Sequences => "sequences",
+            Self::RecentYears => "recent_years",
+            Self::WordByItself => "word_by_itself",
+            Self::Dates => "dates",
+            Self::NameByItself => "name_by_itself",
+            Self::CommonNames => "common_names",
+        }
+    }
+
+    /// True when the password is (close to) one of the leaked passwords of
+    /// zxcvbn's lists: the refusal then keeps the code `password_too_common`.
+    #[must_use]
+    pub fn is_common_password(self) -> bool {
+        matches!(
+            self,
+            Self::Top10Password
+                | Self::Top100Password
+                | Self::CommonPassword
+                | Self::SimilarToCommonPassword
+        )
+    }
+}
+
+/// How to choose a better password: zxcvbn's `feedback::Suggestion` under
+/// stable names (`code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSuggestion {
+    /// Use a few words, avoid common phrases.
+    UseAFewWords,
+    /// No need for symbols, digits or upper-case letters.
+    NoNeedForSymbols,
+    /// Add another word or two; uncommon words are better.
+    AddAnotherWord,
+    /// Capitalisation does not help very much.
+    CapitalizationDoesNotHelp,
+    /// All upper-case is almost as easy to guess as all lower-case.
+    AllUppercaseDoesNotHelp,
+    /// Reversed words are not much harder to guess.
+    ReversedWordsDoNotHelp,
+    /// Predictable substitutions (`@` for `a`) do not help very much.
+    SubstitutionsDoNotHelp,
+    /// Use a longer keyboard pattern with more turns.
+    LongerKeyboardPattern,
+    /// Avoid repeated words and characters.
+    AvoidRepeats,
+    /// Avoid sequences.
+    AvoidSequences,
+    /// Avoid recent years.
+    AvoidRecentYears,
+    /// Avoid years associated with you.
+    AvoidAssociatedYears,
+    /// Avoid dates and years associated with you.
+    AvoidAssociatedDates,
+}
+
+impl PasswordSuggestion {
+    /// A stable identifier, e.g. `add_another_word`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UseAFewWords => "use_a_few_words",
+            Self::NoNeedForSymbols => "no_need_for_symbols",
+            Self::AddAnotherWord => "add_another_word",
+            Self::CapitalizationDoesNotHelp => "capitalization_does_not_help",
+            Self::AllUppercaseDoesNotHelp => "all_uppercase_does_not_help",
+            Self::ReversedWordsDoNotHelp => "reversed_words_do_not_help",
+            Self::SubstitutionsDoNotHelp => "substitutions_do_not_help",
+            Self::LongerKeyboardPattern => "longer_keyboard_pattern",
+            Self::AvoidRepeats => "avoid_repeats",
+            Self::AvoidSequences => "avoid_sequences",
+            Self::AvoidRecentYears => "avoid_recent_years",
+            Self::AvoidAssociatedYears => "avoid_associated_years",
+            Self::AvoidAssociatedDates => "avoid_associated_dates",
         }
     }
 }

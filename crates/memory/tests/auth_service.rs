@@ -4,6 +4,7 @@
 use chrono::Duration;
 use tessera_domain::error::TokenProblem;
 use tessera_domain::mail::Locale;
+use tessera_domain::newtypes::PasswordPolicy;
 use tessera_domain::ports::{Ports, SessionStore, UserDirectory};
 use tessera_domain::service::RegistrationForm;
 use tessera_domain::session::ClientInfo;
@@ -37,9 +38,22 @@ impl Harness {
     }
 }
 
+/// The use cases with the zxcvbn screening off (`min_score` 0), so that
+/// short fixtures like `Secret123` stay usable;
+/// `the_default_policy_screens_passwords_with_zxcvbn` checks the default.
 fn harness() -> Harness {
+    harness_with(AuthSettings {
+        password_policy: PasswordPolicy {
+            min_score: 0,
+            ..PasswordPolicy::default()
+        },
+        ..AuthSettings::default()
+    })
+}
+
+fn harness_with(settings: AuthSettings) -> Harness {
     let clock = ManualClock::default();
-    let svc = AuthService::new(memory_adapters(clock.clone()), AuthSettings::default());
+    let svc = AuthService::new(memory_adapters(clock.clone()), settings);
     Harness { svc, clock }
 }
 
@@ -554,6 +568,10 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     let clock = ManualClock::default();
     let settings = AuthSettings {
         max_sessions_per_user: Some(3),
+        password_policy: PasswordPolicy {
+            min_score: 0,
+            ..PasswordPolicy::default()
+        },
         ..AuthSettings::default()
     };
     let h = Harness {
@@ -610,6 +628,10 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
             memory_adapters(clock.clone()),
             AuthSettings {
                 max_sessions_per_user: None,
+                password_policy: PasswordPolicy {
+                    min_score: 0,
+                    ..PasswordPolicy::default()
+                },
                 ..AuthSettings::default()
             },
         ),
@@ -621,4 +643,65 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
         h.login().await;
     }
     assert!(h.auth(first.tokens.access.token.expose()).await.is_ok());
+}
+
+/// Issue 12 (NIST SP 800-63B): the default policy scores new passwords with
+/// zxcvbn, knowing the account's name and address, at registration and at a
+/// change; a refusal names the reason as codes.
+#[tokio::test]
+async fn the_default_policy_screens_passwords_with_zxcvbn() {
+    let h = harness_with(AuthSettings::default());
+    let codes = |r: Result<_, AuthError>, field: &str| match r {
+        Err(AuthError::Validation(e)) => e.fields()[field]
+            .iter()
+            .map(FieldIssue::code)
+            .collect::<Vec<_>>(),
+        other => panic!("expected validation, got {:?}", other.map(|_| ())),
+    };
+    for (username, password, code) in [
+        ("bob", "password123", "password_too_common"),
+        ("bob", "Secret123", "password_too_common"),
+        ("bob", "jennifer", "password_too_weak"),
+        ("wombathill", "w0mb@th1ll99", "password_too_weak"),
+        ("bob", "my-bob-pass-Quill-9", "password_contains_identity"),
+    ] {
+        let r = h
+            .svc
+            .register(&form(username, "someone@example.com", password), Locale::En)
+            .await
+            .map(|_| ());
+        assert_eq!(codes(r, "password"), [code], "{username} {password}");
+    }
+    // The same password with a name that does not disguise it is fine.
+    h.svc
+        .register(&form("bob", "bob@example.com", "w0mb@th1ll99"), Locale::En)
+        .await
+        .unwrap();
+    // Bad username and weak password: both named in one answer.
+    let r = h
+        .svc
+        .register(&form("a!", "x@example.com", "password123"), Locale::En)
+        .await
+        .map(|_| ());
+    assert!(matches!(r, Err(AuthError::Validation(ref e)) if e.fields().len() == 2));
+    let outcome = h
+        .svc
+        .login("bob", "w0mb@th1ll99", ClientInfo::default())
+        .await
+        .unwrap();
+    let auth = h.auth(outcome.tokens.access.token.expose()).await.unwrap();
+    let r = h
+        .svc
+        .change_password(&auth, Some("w0mb@th1ll99"), Some("iloveyou2"), Locale::En)
+        .await;
+    assert_eq!(codes(r, "new_password"), ["password_too_common"]);
+    h.svc
+        .change_password(
+            &auth,
+            Some("w0mb@th1ll99"),
+            Some("Kite-Runner-9-Quill"),
+            Locale::En,
+        )
+        .await
+        .unwrap();
 }

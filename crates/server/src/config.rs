@@ -121,7 +121,9 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// `HASH_MAX_IN_FLIGHT`, `HASH_MAX_WAITING`.
     pub hasher_limits: HasherLimits,
-    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (256), `PASSWORD_REQUIRE_MIXED` (false).
+    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (256), `PASSWORD_REQUIRE_MIXED` (false),
+    /// `PASSWORD_MIN_SCORE` (zxcvbn score 0-4, default 3; `PASSWORD_REJECT_COMMON=false`
+    /// means 0 when `PASSWORD_MIN_SCORE` is not set).
     pub password_policy: PasswordPolicy,
     /// `REGISTRATION_ROLES`, comma-separated; default pharmacy,supplier,logistics,regulator,unauth.
     pub registrable_roles: Vec<RoleName>,
@@ -517,8 +519,22 @@ impl Config {
             min_chars: r.parse("PASSWORD_MIN_LENGTH", 8)?,
             max_chars: r.parse("PASSWORD_MAX_LENGTH", 256)?,
             require_mixed: r.bool("PASSWORD_REQUIRE_MIXED", false)?,
-            reject_common: r.bool("PASSWORD_REJECT_COMMON", true)?,
+            // PASSWORD_REJECT_COMMON (the list this replaced) keeps its
+            // meaning: `false` turns the screening off unless a score is set.
+            min_score: if r.string("PASSWORD_MIN_SCORE").is_some() {
+                r.parse("PASSWORD_MIN_SCORE", PasswordPolicy::DEFAULT_MIN_SCORE)?
+            } else if r.bool("PASSWORD_REJECT_COMMON", true)? {
+                PasswordPolicy::DEFAULT_MIN_SCORE
+            } else {
+                0
+            },
         };
+        if password_policy.min_score > PasswordPolicy::MAX_SCORE {
+            return Err(ConfigError::Invalid {
+                name: "PASSWORD_MIN_SCORE",
+                reason: "must be a zxcvbn score from 0 to 4".into(),
+            });
+        }
         if password_policy.min_chars == 0 || password_policy.min_chars > password_policy.max_chars {
             return Err(ConfigError::Invalid {
                 name: "PASSWORD_MIN_LENGTH",
@@ -1050,6 +1066,40 @@ mod tests {
         assert_eq!(c.refresh_reuse_interval, Duration::from_secs(10));
         assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("tessera.db"));
         assert_eq!(c.default_role.as_str(), "unauth");
+    }
+
+    #[test]
+    fn password_min_score_and_its_reject_common_alias() {
+        let score = |pairs: &[(&str, &str)]| config(pairs).map(|c| c.password_policy.min_score);
+        assert_eq!(score(&[]).unwrap(), PasswordPolicy::DEFAULT_MIN_SCORE);
+        assert_eq!(score(&[("PASSWORD_MIN_SCORE", "4")]).unwrap(), 4);
+        assert_eq!(score(&[("PASSWORD_MIN_SCORE", "0")]).unwrap(), 0);
+        assert_eq!(score(&[("PASSWORD_REJECT_COMMON", "false")]).unwrap(), 0);
+        assert_eq!(
+            score(&[("PASSWORD_REJECT_COMMON", "true")]).unwrap(),
+            PasswordPolicy::DEFAULT_MIN_SCORE
+        );
+        assert_eq!(
+            score(&[
+                ("PASSWORD_REJECT_COMMON", "false"),
+                ("PASSWORD_MIN_SCORE", "2")
+            ])
+            .unwrap(),
+            2,
+            "an explicit score wins over the alias"
+        );
+        for bad in ["5", "-1", "three"] {
+            assert!(
+                matches!(
+                    score(&[("PASSWORD_MIN_SCORE", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "PASSWORD_MIN_SCORE",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -88,6 +88,34 @@ struct Error {
     /// role ranking above the caller's highest role (or a `super_admin`
     /// account, by someone who is not one): `outranked`. Reading is allowed.
     reason: Option<String>,
+    /// Validation: why a new password is too easy to guess (`fields` then
+    /// holds `password_too_common` or `password_too_weak`).
+    password_feedback: Option<PasswordFeedback>,
+}
+
+/// zxcvbn's verdict on a refused new password (`PASSWORD_MIN_SCORE`).
+#[derive(ToSchema)]
+struct PasswordFeedback {
+    /// The refused field (`password`, `new_password`).
+    field: String,
+    /// The password's zxcvbn score, 0-4.
+    score: u8,
+    /// The score required.
+    min_score: u8,
+    /// What makes it guessable: `straight_rows_of_keys`, `short_keyboard_patterns`,
+    /// `repeated_characters`, `repeated_patterns`, `top10_password`, `top100_password`,
+    /// `common_password`, `similar_to_common_password`, `sequences`, `recent_years`,
+    /// `word_by_itself`, `dates`, `name_by_itself`, `common_names`; null when zxcvbn
+    /// names nothing.
+    warning: Option<String>,
+    /// At least one of `use_a_few_words`, `no_need_for_symbols`, `add_another_word`,
+    /// `capitalization_does_not_help`, `all_uppercase_does_not_help`,
+    /// `reversed_words_do_not_help`, `substitutions_do_not_help`, `longer_keyboard_pattern`,
+    /// `avoid_repeats`, `avoid_sequences`, `avoid_recent_years`, `avoid_associated_years`,
+    /// `avoid_associated_dates`.
+    suggestions: Vec<String>,
+    /// The reason and the suggestions as text, in the request's language.
+    message: String,
 }
 
 /// A text answer.
@@ -302,6 +330,8 @@ struct V1Error {
     code: Option<u8>,
     /// Validation: machine codes per field.
     details: Option<BTreeMap<String, Vec<String>>>,
+    /// Validation: why a new password is too easy to guess.
+    password_feedback: Option<PasswordFeedback>,
 }
 
 /// `POST /api/v1/auth/register` (201).
@@ -1311,6 +1341,7 @@ fn components() -> ComponentsBuilder {
         User,
         UserWithPermissions,
         Error,
+        PasswordFeedback,
         Message,
         AuthBlock,
         LoginResponse,

@@ -279,7 +279,7 @@ pub async fn create_user(
     let password =
         Password::parse(password, &config.password_policy).map_err(|e| field("password", e))?;
     password
-        .check_identity(username.as_str(), email.as_str())
+        .screen(&config.password_policy, username.as_str(), email.as_str())
         .map_err(|e| field("password", e))?;
     let users = SqlUsers::new(open_database(config).await.map_err(|e| e.to_string())?);
     let hasher = build_hasher(config).await.map_err(|e| e.to_string())?;
@@ -643,6 +643,13 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
+        if config.password_policy.min_score > 0 {
+            // zxcvbn builds its dictionaries on first use (~40 ms): off the
+            // request path, in the background.
+            drop(tokio::task::spawn_blocking(|| {
+                tessera_domain::newtypes::password_score("warm-up", &[])
+            }));
+        }
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let (service, outbox, mut readiness) =
             build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;

@@ -94,10 +94,16 @@ impl<P: Ports> AuthService<P> {
         let password = errors.check("Password", self.parse_legacy_new_password(form.password));
         match (name, email, password) {
             (Some(n), Some(e), Some(p)) => {
+                // An SM3 digest cannot be screened (only its length was checked).
                 if !p.is_sm3_digest()
-                    && crate::newtypes::contains_identity(p.expose(), &n, e.as_str())
+                    && let Err(issue) = crate::newtypes::screen_password(
+                        p.expose(),
+                        &self.settings.password_policy,
+                        &n,
+                        e.as_str(),
+                    )
                 {
-                    errors.add("Password", FieldIssue::PasswordContainsIdentity);
+                    errors.add("Password", issue);
                     return None;
                 }
                 Some((n, e, p))

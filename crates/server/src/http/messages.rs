@@ -6,7 +6,7 @@
 //! here and never change with language.
 
 use tessera_domain::mail::Locale;
-use tessera_domain::validation::FieldIssue;
+use tessera_domain::validation::{FieldIssue, PasswordSuggestion, PasswordWarning};
 
 tokio::task_local! {
     static LANG: Locale;
@@ -334,7 +334,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             }
             FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
             FieldIssue::ControlCharacters => format!("{l}不能包含控制字符"),
-            FieldIssue::PasswordTooCommon => format!("{l}过于常见，请换一个"),
+            FieldIssue::PasswordGuessable { .. } => password_guessable(l, issue),
             FieldIssue::PasswordContainsIdentity => format!("{l}不能包含用户名或邮箱"),
         }
     } else {
@@ -365,10 +365,188 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
                 format!("{l} must contain an upper-case letter, a lower-case letter and a digit")
             }
             FieldIssue::ControlCharacters => format!("{l} must not contain control characters"),
-            FieldIssue::PasswordTooCommon => format!("{l} is too common, choose another"),
+            FieldIssue::PasswordGuessable { .. } => password_guessable(l, issue),
             FieldIssue::PasswordContainsIdentity => {
                 format!("{l} must not contain the username or email")
             }
         }
     }
+}
+
+/// What zxcvbn found in a password.
+fn password_warning(w: PasswordWarning) -> Text {
+    match w {
+        PasswordWarning::StraightRowsOfKeys => Text::new(
+            "键盘上连成一行的按键很容易被猜到",
+            "Straight rows of keys are easy to guess",
+        ),
+        PasswordWarning::ShortKeyboardPatterns => Text::new(
+            "简短的键盘图案很容易被猜到",
+            "Short keyboard patterns are easy to guess",
+        ),
+        PasswordWarning::RepeatedCharacters => Text::new(
+            "“aaa”这样的重复很容易被猜到",
+            "Repeats like \"aaa\" are easy to guess",
+        ),
+        PasswordWarning::RepeatedPatterns => Text::new(
+            "“abcabcabc”这样的重复只比“abc”稍难猜",
+            "Repeats like \"abcabcabc\" are only slightly harder to guess than \"abc\"",
+        ),
+        PasswordWarning::Top10Password => Text::new(
+            "这是最常用的 10 个密码之一",
+            "This is a top-10 common password",
+        ),
+        PasswordWarning::Top100Password => Text::new(
+            "这是最常用的 100 个密码之一",
+            "This is a top-100 common password",
+        ),
+        PasswordWarning::CommonPassword => Text::new(
+            "这是一个非常常见（已泄露）的密码",
+            "This is a very common (leaked) password",
+        ),
+        PasswordWarning::SimilarToCommonPassword => Text::new(
+            "这与一个常用密码相似",
+            "This is similar to a commonly used password",
+        ),
+        PasswordWarning::Sequences => Text::new(
+            "abc 或 6543 这样的序列很容易被猜到",
+            "Sequences like abc or 6543 are easy to guess",
+        ),
+        PasswordWarning::RecentYears => {
+            Text::new("近年的年份很容易被猜到", "Recent years are easy to guess")
+        }
+        PasswordWarning::WordByItself => Text::new(
+            "单独一个单词很容易被猜到",
+            "A word by itself is easy to guess",
+        ),
+        PasswordWarning::Dates => {
+            Text::new("日期往往很容易被猜到", "Dates are often easy to guess")
+        }
+        PasswordWarning::NameByItself => Text::new(
+            "单独的姓名很容易被猜到",
+            "Names and surnames by themselves are easy to guess",
+        ),
+        PasswordWarning::CommonNames => Text::new(
+            "常见的姓名很容易被猜到",
+            "Common names and surnames are easy to guess",
+        ),
+    }
+}
+
+/// How to choose a better password.
+fn password_suggestion(s: PasswordSuggestion) -> Text {
+    match s {
+        PasswordSuggestion::UseAFewWords => Text::new(
+            "使用几个单词，避免常见短语",
+            "Use a few words, avoid common phrases",
+        ),
+        PasswordSuggestion::NoNeedForSymbols => Text::new(
+            "不必使用符号、数字或大写字母",
+            "No need for symbols, digits, or uppercase letters",
+        ),
+        PasswordSuggestion::AddAnotherWord => Text::new(
+            "再加一两个单词，不常见的单词更好",
+            "Add another word or two. Uncommon words are better",
+        ),
+        PasswordSuggestion::CapitalizationDoesNotHelp => {
+            Text::new("大写字母帮助不大", "Capitalization doesn't help very much")
+        }
+        PasswordSuggestion::AllUppercaseDoesNotHelp => Text::new(
+            "全部大写与全部小写几乎一样容易猜到",
+            "All-uppercase is almost as easy to guess as all-lowercase",
+        ),
+        PasswordSuggestion::ReversedWordsDoNotHelp => Text::new(
+            "倒写的单词并不难猜多少",
+            "Reversed words aren't much harder to guess",
+        ),
+        PasswordSuggestion::SubstitutionsDoNotHelp => Text::new(
+            "用“@”代替“a”这类可预测的替换帮助不大",
+            "Predictable substitutions like '@' instead of 'a' don't help very much",
+        ),
+        PasswordSuggestion::LongerKeyboardPattern => Text::new(
+            "使用更长、转折更多的键盘图案",
+            "Use a longer keyboard pattern with more turns",
+        ),
+        PasswordSuggestion::AvoidRepeats => Text::new(
+            "避免重复的单词和字符",
+            "Avoid repeated words and characters",
+        ),
+        PasswordSuggestion::AvoidSequences => Text::new("避免序列", "Avoid sequences"),
+        PasswordSuggestion::AvoidRecentYears => Text::new("避免近年的年份", "Avoid recent years"),
+        PasswordSuggestion::AvoidAssociatedYears => Text::new(
+            "避免与你有关的年份",
+            "Avoid years that are associated with you",
+        ),
+        PasswordSuggestion::AvoidAssociatedDates => Text::new(
+            "避免与你有关的日期和年份",
+            "Avoid dates and years that are associated with you",
+        ),
+    }
+}
+
+/// "Password is too easy to guess (score 1 of 4, 3 required): <warning>. <suggestions>."
+fn password_guessable(l: &str, issue: &FieldIssue) -> String {
+    let FieldIssue::PasswordGuessable {
+        score,
+        min_score,
+        warning,
+        suggestions,
+    } = issue
+    else {
+        return String::new();
+    };
+    let hints: Vec<&str> = suggestions
+        .iter()
+        .map(|s| password_suggestion(*s).get())
+        .collect();
+    if zh() {
+        let mut text = format!("{l}太容易被猜到（强度 {score}/4，至少需要 {min_score}）");
+        if let Some(w) = warning {
+            text.push('：');
+            text.push_str(password_warning(*w).get());
+        }
+        text.push_str("。建议：");
+        text.push_str(&hints.join("；"));
+        text
+    } else {
+        let mut text = format!(
+            "{l} is too easy to guess (strength {score} of 4, at least {min_score} required)"
+        );
+        if let Some(w) = warning {
+            text.push_str(": ");
+            text.push_str(password_warning(*w).get());
+        }
+        text.push_str(". Suggestion: ");
+        text.push_str(&hints.join("; "));
+        text
+    }
+}
+
+/// The machine-readable feedback of the first too-guessable password in `v`
+/// (`password_feedback` in the `/api/auth` and `/api/v1` error bodies):
+/// `{field, score, min_score, warning, suggestions, message}`, where
+/// `warning` and `suggestions` are stable codes and `message` the text in the
+/// request's language.
+#[must_use]
+pub fn password_feedback(
+    v: &tessera_domain::validation::ValidationErrors,
+) -> Option<serde_json::Value> {
+    v.fields().iter().find_map(|(field, issues)| {
+        issues.iter().find_map(|issue| match issue {
+            FieldIssue::PasswordGuessable {
+                score,
+                min_score,
+                warning,
+                suggestions,
+            } => Some(serde_json::json!({
+                "field": field,
+                "score": score,
+                "min_score": min_score,
+                "warning": warning.map(PasswordWarning::code),
+                "suggestions": suggestions.iter().map(|s| s.code()).collect::<Vec<_>>(),
+                "message": field_issue(field, issue),
+            })),
+            _ => None,
+        })
+    })
 }

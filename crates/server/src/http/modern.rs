@@ -148,7 +148,7 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
             )
         })
         .collect();
-    HttpResponse::BadRequest().json(json!({
+    let mut body = json!({
         "error": m::VALIDATION.get(),
         "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned()),
         "msg": m::VALIDATION_DETAIL.get(),
@@ -156,7 +156,11 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
         "details": details,
         "errors": flat,
         "fields": codes,
-    }))
+    });
+    if let Some(feedback) = m::password_feedback(e) {
+        body["password_feedback"] = feedback;
+    }
+    HttpResponse::BadRequest().json(body)
 }
 
 impl actix_web::ResponseError for ApiError {

@@ -54,9 +54,13 @@ fn validation(v: &ValidationErrors) -> HttpResponse {
             )
         })
         .collect();
-    HttpResponse::BadRequest().json(json!({
+    let mut body = json!({
         "code": 4, "message": m::V1_INVALID.get(), "error": m::V1_INVALID.get(), "details": details,
-    }))
+    });
+    if let Some(feedback) = m::password_feedback(v) {
+        body["password_feedback"] = feedback;
+    }
+    HttpResponse::BadRequest().json(body)
 }
 
 /// The dialect's answer to a refusal.

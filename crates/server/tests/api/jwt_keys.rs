@@ -224,3 +224,73 @@ async fn keys_rotate_publishes_a_new_key_and_old_tokens_keep_working() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HS256"));
 }
+
+/// Issue 12, item 6: a token re-signed with the server's own key but
+/// carrying `crit` (RFC 7515 §4.1.11) or an unencoded payload (RFC 7797) is
+/// refused by every dialect's "who am I" route, whatever the algorithm; both
+/// spellings of the access-token media type (RFC 9068 §4) are accepted.
+#[tokio::test(flavor = "multi_thread")]
+async fn crit_headers_are_refused_on_every_route_and_both_typ_forms_accepted() {
+    for alg in ["HS256", "EdDSA", "RS256"] {
+        let app = spawn_app_with(&[("JWT_ALGORITHM", alg)]).await;
+        let login = app.alice().await;
+        let at = s(&login["access_token"]).to_owned();
+        let original = header_of(&at);
+        let key = match alg {
+            "HS256" => EncodingKey::from_secret(crate::helpers::SECRET.as_bytes()),
+            _ => {
+                let kid = s(&original["kid"]);
+                let pem = std::fs::read(app.var_dir().join("jwt-keys").join(format!("{kid}.pem")))
+                    .unwrap();
+                if alg == "EdDSA" {
+                    EncodingKey::from_ed_pem(&pem).unwrap()
+                } else {
+                    EncodingKey::from_rsa_pem(&pem).unwrap()
+                }
+            }
+        };
+        let payload = payload_of(&at);
+        let resign = |extra: Value| {
+            let mut h: Header = serde_json::from_value(original.clone()).unwrap();
+            let mut merged = serde_json::to_value(&h).unwrap();
+            for (k, v) in extra.as_object().unwrap() {
+                merged[k] = v.clone();
+            }
+            h = serde_json::from_value(merged).unwrap();
+            encode(&h, &payload, &key).unwrap()
+        };
+        let routes = |token: String| {
+            let app = &app;
+            async move {
+                let (me, me_body) = app.get_bearer("/api/auth/me", &token).await;
+                let (_, check) = app.get_bearer("/CheckJWTToken", &token).await;
+                let (profile, profile_body) = app.get_bearer("/api/v1/auth/profile", &token).await;
+                (me, me_body, check, profile, profile_body)
+            }
+        };
+        for extra in [
+            json!({"crit": ["bork"], "bork": 1}),
+            json!({"crit": []}),
+            json!({"crit": ["b64"], "b64": false}),
+            json!({"b64": false}),
+        ] {
+            let (me, me_body, check, profile, profile_body) = routes(resign(extra.clone())).await;
+            assert_eq!(me, StatusCode::UNAUTHORIZED, "{alg} {extra}: {me_body}");
+            assert_eq!(me_body["code"], "token_invalid", "{alg} {extra}");
+            assert_eq!(check["Code"], 401, "{alg} {extra}: {check}");
+            assert_eq!(
+                profile,
+                StatusCode::UNAUTHORIZED,
+                "{alg} {extra}: {profile_body}"
+            );
+        }
+        for typ in ["at+jwt", "application/at+jwt", "Application/AT+JWT"] {
+            let (me, _, check, profile, _) = routes(resign(json!({"typ": typ}))).await;
+            assert_eq!(
+                (me, check["Code"].as_i64(), profile),
+                (StatusCode::OK, Some(200), StatusCode::OK),
+                "{alg} typ {typ}: the forger's baseline is accepted"
+            );
+        }
+    }
+}

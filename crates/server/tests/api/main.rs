@@ -26,6 +26,7 @@ mod matrix;
 mod me;
 mod openapi;
 mod ranks;
+mod password_screening;
 mod refresh;
 mod register;
 mod reset;
