@@ -7,7 +7,7 @@ use crate::clock::{Clock, IdSource};
 use crate::error::{AuthError, TokenProblem};
 use crate::mail::{Locale, MailKind, MailSettings, compose};
 use crate::newtypes::{
-    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, RoleName, Username,
+    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, PhoneRegion, RoleName, Username,
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
@@ -71,6 +71,9 @@ pub struct AuthSettings {
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
     pub login_throttle: LoginThrottle,
+    /// Region that reads phone numbers written without a country code
+    /// (`PHONE_DEFAULT_REGION`, default `CN`).
+    pub phone_region: PhoneRegion,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -156,6 +159,7 @@ impl Default for AuthSettings {
             require_verified_email: false,
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
+            phone_region: PhoneRegion::default(),
         }
     }
 }
@@ -309,7 +313,10 @@ impl<P: Ports> AuthService<P> {
         );
         let phone = match form.phone.as_deref().map(str::trim) {
             None | Some("") => Some(None),
-            Some(p) => errors.check("phone", Phone::parse(p).map(Some)),
+            Some(p) => errors.check(
+                "phone",
+                Phone::parse(p, self.settings.phone_region).map(Some),
+            ),
         };
         let role = match form.role.as_deref().map(str::trim) {
             None | Some("") => Some(self.settings.default_role.clone()),
@@ -452,7 +459,7 @@ impl<P: Ports> AuthService<P> {
         }
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
-        let user = match Login::parse(identifier) {
+        let user = match Login::parse(identifier, self.settings.phone_region) {
             Ok(login) => self.ports.users.find_by_login(&login).await?,
             Err(_) => None,
         };
@@ -1544,7 +1551,7 @@ mod reset {
                 Some("phone") => errors.check(
                     "contact",
                     required(form.contact)
-                        .and_then(Phone::parse)
+                        .and_then(|p| Phone::parse(p, self.settings.phone_region))
                         .map(Contact::Phone),
                 ),
                 _ => {
@@ -1563,7 +1570,7 @@ mod reset {
             if !errors.is_empty() {
                 return Ok(None);
             }
-            let user = match Login::parse(&identifier) {
+            let user = match Login::parse(&identifier, self.settings.phone_region) {
                 Ok(login) => self.ports.users.find_by_login(&login).await?,
                 Err(_) => None,
             }
