@@ -146,6 +146,9 @@ pub struct Config {
     pub code_ttl: Duration,
     /// `REQUIRE_VERIFIED_EMAIL`, default false (the seeds let unverified users log in).
     pub require_verified_email: bool,
+    /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
+    /// whose numbering plan reads phone numbers written without a country code.
+    pub phone_region: tessera_domain::newtypes::PhoneRegion,
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
     /// it they are appended to `<var>/sms.log`.
     pub sms_webhook_url: Option<String>,
@@ -388,6 +391,19 @@ impl Reader<'_> {
             .collect()
     }
 
+    fn phone_region(
+        &self,
+        name: &'static str,
+    ) -> Result<tessera_domain::newtypes::PhoneRegion, ConfigError> {
+        use tessera_domain::newtypes::PhoneRegion;
+        self.string(name).map_or(Ok(PhoneRegion::default()), |v| {
+            PhoneRegion::parse(&v).map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("{v:?}: expected a region code such as CN or US"),
+            })
+        })
+    }
+
     fn role(&self, name: &'static str, raw: &str) -> Result<RoleName, ConfigError> {
         RoleName::parse(raw).map_err(|e| ConfigError::Invalid {
             name,
@@ -554,6 +570,7 @@ impl Config {
             outbox_poll: Duration::from_secs(1),
             code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
             require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
+            phone_region: r.phone_region("PHONE_DEFAULT_REGION")?,
             login_throttle: tessera_domain::service::LoginThrottle {
                 free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
                 free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,

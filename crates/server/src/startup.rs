@@ -81,12 +81,14 @@ pub fn db_config(config: &Config) -> DbConfig {
     }
 }
 
-/// Applies pending migrations (what `tessera migrate` runs); returns how many ran.
+/// Applies pending migrations and canonicalises stored identifiers (what
+/// `tessera migrate` runs; phones read in `PHONE_DEFAULT_REGION`); the report
+/// lists each row left as it was.
 ///
 /// # Errors
 /// [`StartupError::Database`].
-pub async fn migrate(config: &Config) -> Result<usize, StartupError> {
-    Ok(Database::migrate(&db_config(config)).await?)
+pub async fn migrate(config: &Config) -> Result<tessera_sql::MigrationReport, StartupError> {
+    Ok(Database::migrate(&db_config(config), config.phone_region).await?)
 }
 
 /// The mail transport a configuration names.
@@ -144,9 +146,9 @@ pub async fn deliver_forever(
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
 async fn open_database(config: &Config) -> Result<Database, StartupError> {
     if config.auto_migrate {
-        let ran = migrate(config).await?;
-        if ran > 0 {
-            tracing::info!(migrations = ran, "applied database migrations");
+        let report = migrate(config).await?;
+        if report.applied > 0 {
+            tracing::info!(migrations = report.applied, "applied database migrations");
         }
     }
     Ok(Database::connect(&db_config(config))?)
@@ -179,7 +181,15 @@ pub async fn import_users(
     let mut summary = ImportSummary::default();
     let now = chrono::Utc::now();
     for (n, line) in text.lines().enumerate() {
-        let Some(outcome) = import_line(&users, &hasher, line, now, &config.default_role).await
+        let Some(outcome) = import_line(
+            &users,
+            &hasher,
+            line,
+            now,
+            &config.default_role,
+            config.phone_region,
+        )
+        .await
         else {
             continue;
         };
@@ -217,7 +227,7 @@ pub async fn create_user(
     let username = Username::parse(username).map_err(|e| field("username", e))?;
     let email = Email::parse(email).map_err(|e| field("email", e))?;
     let phone = phone
-        .map(Phone::parse)
+        .map(|p| Phone::parse(p, config.phone_region))
         .transpose()
         .map_err(|e| field("phone", e))?;
     let role = RoleName::parse(role).map_err(|e| field("role", e))?;
@@ -519,7 +529,7 @@ pub async fn user_action(
 ) -> Result<tessera_domain::user::User, String> {
     use tessera_domain::ports::UserRepository as _;
     let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
-    let parsed = tessera_domain::newtypes::Login::parse(login)
+    let parsed = tessera_domain::newtypes::Login::parse(login, config.phone_region)
         .map_err(|e| format!("--user {login:?}: {e}"))?;
     let user = service
         .ports()

@@ -357,6 +357,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             ..tessera_domain::service::CodeSettings::default()
         },
         require_verified_email: config.require_verified_email,
+        phone_region: config.phone_region,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
     })
