@@ -791,8 +791,20 @@ mod tests {
             Phone::parse("(555) 010-0199", PhoneRegion::parse("us").unwrap()),
             Err(FieldIssue::PhoneFormat)
         );
-        for bad in ["12a45", "123", "+", "+86 1", "1-800-FLOWERS", "++8613800138000", "13800138000 ext. 12"] {
-            assert_eq!(Phone::parse(bad, cn()), Err(FieldIssue::PhoneFormat), "{bad}");
+        for bad in [
+            "12a45",
+            "123",
+            "+",
+            "+86 1",
+            "1-800-FLOWERS",
+            "++8613800138000",
+            "13800138000 ext. 12",
+        ] {
+            assert_eq!(
+                Phone::parse(bad, cn()),
+                Err(FieldIssue::PhoneFormat),
+                "{bad}"
+            );
         }
         assert_eq!(Phone::parse("  ", cn()), Err(FieldIssue::Required));
         assert_eq!(PhoneRegion::parse("XX"), Err(FieldIssue::PhoneFormat));
@@ -842,7 +854,10 @@ mod tests {
         // PRECIS refuses compatibility characters; Tessera's rules still hold.
         assert_eq!(Username::parse("ﬁsh7"), Err(FieldIssue::UsernameCharacters));
         assert_eq!(Username::parse("a!b7"), Err(FieldIssue::UsernameCharacters));
-        assert_eq!(Username::parse("１２３４"), Err(FieldIssue::UsernameAllDigits));
+        assert_eq!(
+            Username::parse("１２３４"),
+            Err(FieldIssue::UsernameAllDigits)
+        );
         assert_eq!(Username::from_stored("Élise7".into()).canonical(), "élise7");
     }
 
@@ -942,8 +957,14 @@ mod tests {
     #[test]
     fn login_reads_each_kind() {
         assert!(matches!(Login::parse("a@b.com", cn()), Ok(Login::Email(_))));
-        assert!(matches!(Login::parse("13800138000", cn()), Ok(Login::Phone(_))));
-        assert!(matches!(Login::parse("alice", cn()), Ok(Login::Username(_))));
+        assert!(matches!(
+            Login::parse("13800138000", cn()),
+            Ok(Login::Phone(_))
+        ));
+        assert!(matches!(
+            Login::parse("alice", cn()),
+            Ok(Login::Username(_))
+        ));
         assert!(matches!(Login::parse("", cn()), Err(FieldIssue::Required)));
         // Phones read as Phone::parse reads them.
         assert_eq!(
@@ -955,7 +976,9 @@ mod tests {
             Ok(Login::Phone(Phone("+8615550100199".into())))
         );
         assert_eq!(Login::parse("123", cn()), Err(FieldIssue::PhoneFormat));
-        assert!(matches!(Login::parse("\u{212A}ora7", cn()), Ok(Login::Username(u)) if u.canonical() == "kora7"));
+        assert!(
+            matches!(Login::parse("\u{212A}ora7", cn()), Ok(Login::Username(u)) if u.canonical() == "kora7")
+        );
     }
 
     proptest! {

@@ -228,7 +228,10 @@ impl Database {
     /// # Errors
     /// [`DbError::Open`] when the database cannot be opened, a migration fails
     /// or the backfill cannot reach the database.
-    pub async fn migrate(config: &DbConfig, region: PhoneRegion) -> Result<MigrationReport, DbError> {
+    pub async fn migrate(
+        config: &DbConfig,
+        region: PhoneRegion,
+    ) -> Result<MigrationReport, DbError> {
         let applied = Self::migrate_schema(config).await?;
         let db = Self::connect(config)?;
         let identifiers = crate::identifiers::backfill_identifiers(&db, region)

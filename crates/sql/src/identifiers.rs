@@ -311,3 +311,183 @@ async fn backfill_row(
     });
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Rows written in the old form (raw display username, no canonical
+    //! column, e-mail only lower-cased, phone digits without `+`) are
+    //! canonicalised by `Database::migrate`; collisions and doubtful values are
+    //! reported and left reachable by the row's other identifiers.
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use tessera_domain::newtypes::{Login, PhoneRegion};
+    use tessera_domain::ports::UserRepository as _;
+    use uuid::Uuid;
+
+    use super::{IdentifierIssue, IdentifierKind};
+    use crate::SqlUsers;
+    use crate::db::{Database, DbConfig, with_conn};
+    use crate::schema::users;
+
+    async fn insert_legacy(
+        db: &Database,
+        username: &str,
+        email: &str,
+        phone: Option<&str>,
+    ) -> Result<i64, tessera_domain::error::StoreError> {
+        let now = Utc::now().naive_utc();
+        let public_id = Uuid::new_v4().to_string();
+        with_conn!(db, conn => {
+            diesel::insert_into(users::table)
+                .values((
+                    users::public_id.eq(&public_id),
+                    users::username.eq(username),
+                    users::email.eq(email),
+                    users::phone.eq(phone),
+                    users::password_hash.eq("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"),
+                    users::role.eq("unauth"),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await
+                .unwrap();
+            Ok(users::table
+                .filter(users::public_id.eq(&public_id))
+                .select(users::id)
+                .first(conn)
+                .await
+                .unwrap())
+        })
+    }
+
+    async fn backfill_reports_and_keeps_rows_reachable(url: String) {
+        let config = DbConfig {
+            url,
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(10),
+        };
+        let cn = PhoneRegion::default();
+        let first = Database::migrate(&config, cn).await.unwrap();
+        assert_eq!(first.identifiers.rows, 0);
+        let db = Database::connect(&config).unwrap();
+        // The old form: `identifiers_version` 0, no canonical username.
+        let elise = insert_legacy(&db, "Élise7", "élise7@bücher.example", Some("13800138000"))
+            .await
+            .unwrap();
+        let twin = insert_legacy(&db, "élise7", "twin@b.com", Some("8613800138000"))
+            .await
+            .unwrap();
+        let kelvin = insert_legacy(&db, "\u{212A}ora7", "k@b.com", Some("13105551234"))
+            .await
+            .unwrap();
+        let hidden = insert_legacy(&db, "hidden7", "x\u{200B}y@b.com", None)
+            .await
+            .unwrap();
+        let ligature = insert_legacy(&db, "ﬁsh7", "fish@b.com", Some("12"))
+            .await
+            .unwrap();
+
+        let report = Database::migrate(&config, cn).await.unwrap();
+        assert_eq!(report.applied, 0);
+        let ids = report.identifiers;
+        assert_eq!(ids.rows, 5, "{ids:?}");
+        let expected = [
+            IdentifierIssue::Collision {
+                user_id: twin,
+                kind: IdentifierKind::Username,
+                stored: "élise7".into(),
+                canonical: "élise7".into(),
+                holder: elise,
+            },
+            IdentifierIssue::Collision {
+                user_id: twin,
+                kind: IdentifierKind::Phone,
+                stored: "8613800138000".into(),
+                canonical: "+8613800138000".into(),
+                holder: elise,
+            },
+            IdentifierIssue::AmbiguousPhone {
+                user_id: kelvin,
+                stored: "13105551234".into(),
+                readings: vec!["+8613105551234".into(), "+13105551234".into()],
+            },
+            IdentifierIssue::Invalid {
+                user_id: hidden,
+                kind: IdentifierKind::Email,
+                stored: "x\u{200B}y@b.com".into(),
+            },
+            IdentifierIssue::Invalid {
+                user_id: ligature,
+                kind: IdentifierKind::Username,
+                stored: "ﬁsh7".into(),
+            },
+            IdentifierIssue::Invalid {
+                user_id: ligature,
+                kind: IdentifierKind::Phone,
+                stored: "12".into(),
+            },
+        ];
+        assert_eq!(ids.issues, expected);
+        for issue in &ids.issues {
+            assert!(issue.to_string().starts_with("user "), "{issue}");
+        }
+
+        let repo = SqlUsers::new(db.clone());
+        let find = async |raw: &str| {
+            repo.find_by_login(&Login::parse(raw, cn).unwrap())
+                .await
+                .unwrap()
+                .map(|u| u.id.0)
+        };
+        assert_eq!(find("ÉLISE7").await, Some(elise));
+        assert_eq!(find("+86 138 0013 8000").await, Some(elise));
+        assert_eq!(find("ÉLISE7@BÜCHER.example").await, Some(elise));
+        assert_eq!(find("élise7@xn--bcher-kva.example").await, Some(elise));
+        assert_eq!(find("twin@b.com").await, Some(twin), "reachable by e-mail");
+        assert_eq!(
+            find("Kora7").await,
+            Some(kelvin),
+            "the Kelvin sign reads as K"
+        );
+        assert_eq!(find("fish@b.com").await, Some(ligature));
+        let stored = repo
+            .find_by_id(tessera_domain::user::UserId(elise))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.username.as_str(), "Élise7", "display form kept");
+        assert_eq!(stored.phone.unwrap().as_str(), "+8613800138000");
+
+        let again = Database::migrate(&config, cn).await.unwrap();
+        assert_eq!(again.identifiers.rows, 0, "each row once");
+        Database::drop_database(&config.url).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_backfill_canonicalises_old_rows() {
+        let dir = tempfile_dir();
+        backfill_reports_and_keeps_rows_reachable(format!("sqlite://{}/t.db", dir.display())).await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn mysql_backfill_canonicalises_old_rows() {
+        let base = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL is not set (e.g. mysql://root@127.0.0.1:3306)");
+        let name = format!("tessera_test_{}", Uuid::new_v4().simple());
+        backfill_reports_and_keeps_rows_reachable(format!("{}/{name}", base.trim_end_matches('/')))
+            .await;
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("tessera-backfill-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
