@@ -15,6 +15,7 @@ mod contract;
 mod faults;
 mod health;
 mod i18n;
+mod identifiers;
 mod legacy;
 mod limits;
 mod login;

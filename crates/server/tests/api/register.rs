@@ -57,7 +57,7 @@ async fn seed_003_register_example_with_phone_and_role() {
     );
     assert_eq!(
         (u["phone"].as_str(), u["role"].as_str()),
-        (Some("13800138000"), Some("pharmacy"))
+        (Some("+8613800138000"), Some("pharmacy"))
     );
     assert_timestamp(&u["created_at"]);
 }
