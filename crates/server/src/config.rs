@@ -1014,6 +1014,25 @@ mod tests {
             config(&[("REGISTRATION_ROLES", "a,super_admin")]),
             Err(ConfigError::Invalid { .. })
         ));
+        assert!(matches!(
+            config(&[("PHONE_DEFAULT_REGION", "XX")]),
+            Err(ConfigError::Invalid {
+                name: "PHONE_DEFAULT_REGION",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_phone_region_defaults_to_cn() {
+        assert_eq!(config(&[]).unwrap().phone_region.as_str(), "CN");
+        assert_eq!(
+            config(&[("PHONE_DEFAULT_REGION", " de ")])
+                .unwrap()
+                .phone_region
+                .as_str(),
+            "DE"
+        );
     }
 
     #[test]
