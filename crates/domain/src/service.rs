@@ -564,7 +564,14 @@ impl<P: Ports> AuthService<P> {
     fn throttle_keys(&self, identifier: &str, ip: Option<&str>) -> [(String, u32); 2] {
         let t = self.settings.login_throttle;
         let ip = ip.unwrap_or("-");
-        let who = identifier.trim().to_lowercase();
+        // One counter per account however its identifier is spelt
+        // (`KORA7`, `\u{212A}ora7`, `0086 138…` and `+86 138…` are one).
+        let who = match Login::parse(identifier, self.settings.phone_region) {
+            Ok(Login::Username(u)) => format!("u:{}", u.canonical()),
+            Ok(Login::Email(e)) => format!("e:{e}"),
+            Ok(Login::Phone(p)) => format!("p:{p}"),
+            Err(_) => identifier.trim().to_lowercase(),
+        };
         [
             (format!("acct:{ip}:{who}"), t.free_per_account_ip),
             (format!("ip:{ip}"), t.free_per_ip),

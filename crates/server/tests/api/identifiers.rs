@@ -332,3 +332,47 @@ async fn the_reset_text_goes_to_the_e164_number_however_the_contact_is_written()
         .expect("var/sms.log");
     assert!(line.contains("\t+8613800138000\t"), "{line}");
 }
+
+#[tokio::test]
+async fn failed_logins_count_once_per_account_however_it_is_spelt() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "off"), ("LOGIN_FREE_FAILURES", "2")]).await;
+    app.alice().await;
+    for spellings in [
+        ["kora7", "KORA7", "\u{212A}ora7"],
+        ["13800138000", "+86 138 0013 8000", "0086 13800138000"],
+    ] {
+        let (status, body) = register(&app, user("kora7", "kora@b.com")).await;
+        assert!(
+            status.is_success() || status == StatusCode::CONFLICT,
+            "{body}"
+        );
+        // Two free failures, the third (another spelling) blocks.
+        for who in &spellings[..2] {
+            let (status, body) = app
+                .post(
+                    "/api/auth/login",
+                    &json!({"username": who, "password": "wrong-pass"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{who}: {body}");
+        }
+        let (status, body) = app
+            .post(
+                "/api/auth/login",
+                &json!({"username": spellings[2], "password": "wrong-pass"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let (status, body) = app
+            .post(
+                "/api/auth/login",
+                &json!({"username": spellings[0], "password": "wrong-pass"}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{spellings:?}: {body}"
+        );
+    }
+}
