@@ -597,9 +597,16 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
+        // libphonenumber loads its metadata on first use (~0.4 s): pay it
+        // here, on the blocking pool, rather than in the first request.
+        let region = config.phone_region;
+        let warm = tokio::task::spawn_blocking(move || {
+            tessera_domain::newtypes::Phone::parse("+8613800138000", region).is_ok()
+        });
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let (service, outbox, mut readiness) =
             build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;
+        let _ = warm.await;
         let mailer = mailer(&config)?;
         let probe = self::mailer(&config)?;
         if probe.is_smtp() {
