@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::CreateUserError;
-use crate::newtypes::{Email, Phone, RoleName, Username};
+use crate::newtypes::{Email, Phone, PhoneRegion, RoleName, Username};
 use crate::ports::{PasswordHasher, UserRepository};
 use crate::user::{NewUser, PasswordHash};
 
@@ -77,6 +77,7 @@ fn record<H: PasswordHasher>(
     line: &str,
     now: DateTime<Utc>,
     default_role: &RoleName,
+    region: PhoneRegion,
 ) -> Result<NewUser, String> {
     let r: Record = serde_json::from_str(line).map_err(|e| format!("not a user record: {e}"))?;
     let username =
@@ -86,10 +87,10 @@ fn record<H: PasswordHasher>(
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(p)) if p.trim().is_empty() => None,
         Some(serde_json::Value::String(p)) => {
-            Some(Phone::parse(&p).map_err(|e| format!("phone {p:?}: {e}"))?)
+            Some(Phone::parse(&p, region).map_err(|e| format!("phone {p:?}: {e}"))?)
         }
         Some(serde_json::Value::Number(n)) => {
-            Some(Phone::parse(&n.to_string()).map_err(|e| format!("phone {n}: {e}"))?)
+            Some(Phone::parse(&n.to_string(), region).map_err(|e| format!("phone {n}: {e}"))?)
         }
         Some(other) => return Err(format!("phone {other}: not a string")),
     };
@@ -129,12 +130,13 @@ pub async fn import_line<R: UserRepository, H: PasswordHasher>(
     line: &str,
     now: DateTime<Utc>,
     default_role: &RoleName,
+    region: PhoneRegion,
 ) -> Option<LineOutcome> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
-    let user = match record(hasher, line, now, default_role) {
+    let user = match record(hasher, line, now, default_role, region) {
         Ok(u) => u,
         Err(e) => return Some(LineOutcome::Failed(e)),
     };

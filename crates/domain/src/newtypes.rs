@@ -12,9 +12,19 @@ fn has_control(s: &str) -> bool {
 /// A username: 3 to 50 characters of letters (any script), digits, `_`, `-` or
 /// `.`, not only digits (so it never reads as a phone number) and never
 /// containing `@` (so it never reads as an email). Surrounding spaces are trimmed.
-/// Usernames are unique without regard to ASCII case.
+///
+/// Usernames are compared as people read them: each has a canonical form, the
+/// RFC 8265 §3.3 PRECIS `UsernameCaseMapped` profile (width mapping, case
+/// mapping, NFC, bidi rule) applied to the NFC form of the input (so that a
+/// canonical singleton such as U+212A KELVIN SIGN reads as the `K` it is
+/// equivalent to). Uniqueness and lookup use the canonical form; the display
+/// form (the input, trimmed and in NFC) is kept beside it. Tessera's own rules
+/// above hold on top of PRECIS, checked on the canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Username(String);
+pub struct Username {
+    display: String,
+    canonical: String,
+}
 
 impl Username {
     /// Fewest characters.
@@ -25,55 +35,121 @@ impl Username {
     /// Parses a username.
     ///
     /// # Errors
-    /// The [`FieldIssue`] that explains the refusal.
+    /// [`FieldIssue::Required`], [`FieldIssue::Length`] (3–50 characters, counted
+    /// on the display form), [`FieldIssue::UsernameCharacters`] (outside
+    /// Tessera's set, or refused by PRECIS, e.g. compatibility characters such as
+    /// `ﬁ`) or [`FieldIssue::UsernameAllDigits`].
     pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
         let s = raw.trim();
         if s.is_empty() {
             return Err(FieldIssue::Required);
         }
-        let len = s.chars().count();
+        let display = nfc(s);
+        let len = display.chars().count();
         if !(Self::MIN..=Self::MAX).contains(&len) {
             return Err(FieldIssue::Length {
                 min: Self::MIN,
                 max: Self::MAX,
             });
         }
-        if !s
+        let canonical = precis_username(&display).ok_or(FieldIssue::UsernameCharacters)?;
+        if !canonical
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         {
             return Err(FieldIssue::UsernameCharacters);
         }
-        if s.chars().all(|c| c.is_ascii_digit()) {
+        if canonical.chars().all(|c| c.is_ascii_digit()) {
             return Err(FieldIssue::UsernameAllDigits);
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self { display, canonical })
     }
 
-    /// The username as stored.
+    /// The username as shown (the input, trimmed and in NFC).
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.display
+    }
+
+    /// The canonical form (RFC 8265 `UsernameCaseMapped`), which uniqueness and lookup compare.
+    #[must_use]
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The canonical form of a stored display form: PRECIS when it passes,
+    /// otherwise (rows older than the rule) its NFC lower-case form, so that
+    /// comparisons in memory stay total.
+    #[must_use]
+    pub fn canonical_of(display: &str) -> String {
+        precis_username(display).unwrap_or_else(|| nfc(display).to_lowercase())
     }
 }
 
+/// RFC 8265 §3.3 `UsernameCaseMapped` enforcement of the NFC form of `s`.
+fn precis_username(s: &str) -> Option<String> {
+    use precis_core::profile::PrecisFastInvocation as _;
+    precis_profiles::UsernameCaseMapped::enforce(nfc(s).as_str())
+        .ok()
+        .map(std::borrow::Cow::into_owned)
+}
+
+/// `s` in Unicode normalisation form C.
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    s.nfc().collect()
+}
+
 impl Username {
-    /// Wraps a value that a store read back, as it was validated and normalised
-    /// on the way in. Adapters use this; everything else uses `parse`.
+    /// Wraps a display form that a store read back, as it was validated and
+    /// normalised on the way in; the canonical form is recomputed
+    /// ([`Self::canonical_of`]). Adapters use this; everything else uses `parse`.
     #[must_use]
     pub fn from_stored(value: String) -> Self {
-        Self(value)
+        let canonical = Self::canonical_of(&value);
+        Self {
+            display: value,
+            canonical,
+        }
     }
 }
 
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.display)
     }
 }
 
-/// An email address, trimmed and lower-cased: one `@`, a non-empty local part, a
-/// domain with a dot and no empty labels, no spaces, at most 254 characters.
+/// True for characters that show nothing: general category Cf (format: U+200B
+/// ZERO WIDTH SPACE, U+200D, U+2060, U+FEFF, bidi controls, tags…) and the
+/// other default-ignorable code points that render blank (U+034F, Hangul
+/// fillers, variation selectors, Mongolian free variation selectors), after
+/// Unicode's `Default_Ignorable_Code_Point` list.
+#[must_use]
+pub fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
+    c.general_category() == GeneralCategory::Format
+        || matches!(
+            c,
+            '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
+}
+
+/// An email address in its canonical form: one `@`; the local part trimmed,
+/// lower-cased and in NFC (at most 64 bytes); the domain lower-cased and
+/// mapped to ASCII by IDNA (UTS 46 `ToASCII`, so `Bücher.example` is
+/// `xn--bcher-kva.example`), with a dot and no empty labels; no spaces, no
+/// control, format or other invisible characters ([`is_invisible`]); at most
+/// 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -81,24 +157,30 @@ impl Email {
     /// Most characters (RFC 5321 path limit).
     pub const MAX: usize = 254;
 
-    /// Parses and normalises an email address.
+    /// Parses an email address into its canonical form.
     ///
     /// # Errors
-    /// [`FieldIssue::Required`], [`FieldIssue::Length`] or [`FieldIssue::EmailFormat`].
+    /// [`FieldIssue::Required`], [`FieldIssue::Length`] or [`FieldIssue::EmailFormat`]
+    /// (also for invisible characters and domains that IDNA refuses).
     pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
-        let s = raw.trim().to_lowercase();
-        if s.is_empty() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
             return Err(FieldIssue::Required);
         }
-        if s.chars().count() > Self::MAX {
+        if trimmed.chars().count() > Self::MAX {
             return Err(FieldIssue::Length {
                 min: 3,
                 max: Self::MAX,
             });
         }
-        let Some((local, domain)) = s.split_once('@') else {
+        if trimmed.chars().any(is_invisible) {
+            return Err(FieldIssue::EmailFormat);
+        }
+        let Some((local, domain)) = trimmed.split_once('@') else {
             return Err(FieldIssue::EmailFormat);
         };
+        let local = nfc(&local.to_lowercase());
+        let domain = domain.to_lowercase();
         let well_formed = !local.is_empty()
             && local.len() <= 64
             && !domain.contains('@')
@@ -109,7 +191,7 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             })
-            && !s.chars().any(|c| {
+            && !trimmed.chars().any(|c| {
                 c.is_whitespace()
                     || c.is_control()
                     || matches!(
@@ -117,14 +199,24 @@ impl Email {
                         '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']'
                     )
             });
-        if well_formed {
-            Ok(Self(s))
-        } else {
-            Err(FieldIssue::EmailFormat)
+        if !well_formed {
+            return Err(FieldIssue::EmailFormat);
         }
+        let ascii = idna::domain_to_ascii(&domain).map_err(|_| FieldIssue::EmailFormat)?;
+        if ascii.is_empty() || !ascii.contains('.') || ascii.split('.').any(str::is_empty) {
+            return Err(FieldIssue::EmailFormat);
+        }
+        let s = format!("{local}@{ascii}");
+        if s.chars().count() > Self::MAX {
+            return Err(FieldIssue::Length {
+                min: 3,
+                max: Self::MAX,
+            });
+        }
+        Ok(Self(s))
     }
 
-    /// The normalised address.
+    /// The canonical address.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -146,38 +238,139 @@ impl fmt::Display for Email {
     }
 }
 
-/// A phone number kept as digits only: spaces, dashes, dots, parentheses and a
-/// leading `+` are dropped; 5 to 20 digits remain.
+/// The region whose numbering plan reads phone numbers written without a
+/// country code (`PHONE_DEFAULT_REGION`): an ISO 3166-1 alpha-2 code that
+/// libphonenumber's metadata knows. Default `CN` (the seeds are Chinese; seed
+/// 003's example is `13800138000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneRegion(phonenumber::country::Id);
+
+impl PhoneRegion {
+    /// Parses a region code (`CN`, `us`; case ignored).
+    ///
+    /// # Errors
+    /// [`FieldIssue::PhoneFormat`] when the code names no region of libphonenumber's metadata.
+    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+        raw.trim()
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .map(Self)
+            .map_err(|_| FieldIssue::PhoneFormat)
+    }
+
+    /// The region code, upper-case.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl Default for PhoneRegion {
+    fn default() -> Self {
+        Self(phonenumber::country::Id::CN)
+    }
+}
+
+impl fmt::Display for PhoneRegion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A phone number in E.164 form (`+8613800138000`), read by libphonenumber:
+/// a number with `+` or an international prefix (`0086…`) carries its country
+/// code; one without is read in the [`PhoneRegion`]. Digits, spaces, `-`, `.`,
+/// parentheses and a leading `+` are accepted; letters and extensions are not.
+/// The number must be valid for its region, or at least have the shape of the
+/// region's numbers (libphonenumber's general pattern: reserved ranges such as
+/// `+1 555 01xx` are stored, numbers of impossible length are not).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
 
 impl Phone {
-    /// Parses and normalises a phone number.
+    /// Parses a phone number into E.164.
     ///
     /// # Errors
     /// [`FieldIssue::Required`] or [`FieldIssue::PhoneFormat`].
-    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+    pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, FieldIssue> {
         let s = raw.trim();
         if s.is_empty() {
             return Err(FieldIssue::Required);
         }
         let body = s.strip_prefix('+').unwrap_or(s);
-        let mut digits = String::with_capacity(body.len());
-        for c in body.chars() {
-            match c {
-                '0'..='9' => digits.push(c),
-                ' ' | '-' | '.' | '(' | ')' => {}
-                _ => return Err(FieldIssue::PhoneFormat),
-            }
+        if body.is_empty()
+            || !body
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            || !body.chars().any(|c| c.is_ascii_digit())
+        {
+            return Err(FieldIssue::PhoneFormat);
         }
-        if (5..=20).contains(&digits.len()) {
-            Ok(Self(digits))
-        } else {
-            Err(FieldIssue::PhoneFormat)
+        Self::read(s, region).ok_or(FieldIssue::PhoneFormat)
+    }
+
+    /// `s` read by libphonenumber in `region`, when valid or of a possible
+    /// shape, and when its E.164 form reads back as itself.
+    fn read(s: &str, region: PhoneRegion) -> Option<Self> {
+        let once = Self::read_once(s, region)?;
+        (Self::read_once(&once.0, region).as_ref() == Some(&once)).then_some(once)
+    }
+
+    fn read_once(s: &str, region: PhoneRegion) -> Option<Self> {
+        use phonenumber::metadata::DATABASE;
+        // A number with `+` carries its country: the default region must not
+        // take part (its national prefix would be stripped from it).
+        let default = (!s.starts_with('+')).then_some(region.0);
+        let number = phonenumber::parse(default, s).ok()?;
+        if number.extension().is_some() {
+            return None;
+        }
+        let national = number.national().to_string();
+        let shaped = |m: &phonenumber::Metadata| m.descriptors().general().is_match(&national);
+        // Numbers in reserved or unassigned ranges (`+1 555 010 0199`) are
+        // taken when written internationally; national ones must be valid.
+        let international = matches!(
+            number.code().source(),
+            phonenumber::country::Source::Plus | phonenumber::country::Source::Idd
+        );
+        let acceptable = number.is_valid()
+            || (international
+                && (number.metadata(&DATABASE).is_some_and(shaped)
+                    || DATABASE
+                        .by_code(&number.code().value())
+                        .is_some_and(|all| all.iter().any(|m| shaped(m)))));
+        acceptable.then(|| Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// How a phone stored before E.164 (digits only, any `+` dropped) reads
+    /// now: `Ok` with the one reading, or `Err` with every reading when there
+    /// is none or more than one (the digits are valid both as a national number
+    /// of `region` and, with `+`, as an international one). A value already in
+    /// E.164 reads as itself.
+    ///
+    /// # Errors
+    /// The readings (none, or the national one first) when the digits are not one number.
+    pub fn from_legacy(digits: &str, region: PhoneRegion) -> Result<Self, Vec<Self>> {
+        if digits.starts_with('+') {
+            return Self::parse(digits, region).map_err(|_| Vec::new());
+        }
+        let strictly_valid = |s: &str, r: PhoneRegion| {
+            phonenumber::parse(Some(r.0), s)
+                .ok()
+                .filter(phonenumber::PhoneNumber::is_valid)
+                .map(|n| Self(n.format().mode(phonenumber::Mode::E164).to_string()))
+        };
+        let national = strictly_valid(digits, region);
+        let international = strictly_valid(&format!("+{digits}"), region);
+        match (national, international) {
+            (Some(n), Some(i)) if n != i => Err(vec![n, i]),
+            (Some(n), _) => Ok(n),
+            (None, Some(i)) => Ok(i),
+            (None, None) => Self::parse(digits, region).map_err(|_| Vec::new()),
         }
     }
 
-    /// The digits.
+    /// The number in E.164 form.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -645,21 +838,23 @@ impl fmt::Display for RoleName {
 /// How a user names themself at login: a username, an email or a phone number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Login {
-    /// Matched against usernames without regard to ASCII case.
+    /// Matched against canonical usernames ([`Username::canonical`]).
     Username(Username),
-    /// Matched against the normalised email.
+    /// Matched against the canonical email.
     Email(Email),
-    /// Matched against the normalised phone digits.
+    /// Matched against the E.164 phone.
     Phone(Phone),
 }
 
 impl Login {
     /// Reads an identifier: with an `@` it is an email; digits (with the usual
-    /// phone punctuation) make a phone number; anything else is a username.
+    /// phone punctuation and an optional leading `+`) make a phone number, read
+    /// in `region` as [`Phone::parse`] does; anything else is a username.
     ///
     /// # Errors
-    /// [`FieldIssue::Required`] when empty, otherwise the issue of the kind it reads as.
-    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+    /// [`FieldIssue::Required`] when empty, otherwise the issue of the kind it
+    /// reads as ([`FieldIssue::PhoneFormat`] for digits that are no number).
+    pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, FieldIssue> {
         let s = raw.trim();
         if s.is_empty() {
             return Err(FieldIssue::Required);
@@ -667,8 +862,13 @@ impl Login {
         if s.contains('@') {
             return Email::parse(s).map(Self::Email);
         }
-        if let Ok(phone) = Phone::parse(s) {
-            return Ok(Self::Phone(phone));
+        let body = s.strip_prefix('+').unwrap_or(s);
+        let reads_as_phone = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            && body.chars().any(|c| c.is_ascii_digit());
+        if reads_as_phone {
+            return Phone::parse(s, region).map(Self::Phone);
         }
         Username::parse(s).map(Self::Username)
     }
@@ -699,7 +899,7 @@ mod tests {
         assert_eq!(Username::parse("12345"), Err(FieldIssue::UsernameAllDigits));
         assert_eq!(Username::parse("   "), Err(FieldIssue::Required));
         assert_eq!(
-            Username::parse("  alice ").map(|u| u.0),
+            Username::parse("  alice ").map(|u| u.display),
             Ok("alice".to_owned())
         );
     }
@@ -724,18 +924,139 @@ mod tests {
         }
     }
 
+    fn cn() -> PhoneRegion {
+        PhoneRegion::parse("CN").unwrap()
+    }
+
     #[test]
     fn phone_rules() {
+        // Issue 12 item 9: one number however it is written, read in CN.
+        for same in [
+            "13800138000",
+            "+86 13800138000",
+            "0086 13800138000",
+            "+86 138-0013-8000",
+            " (138) 0013.8000 ",
+        ] {
+            assert_eq!(
+                Phone::parse(same, cn()).map(|p| p.0),
+                Ok("+8613800138000".to_owned()),
+                "{same}"
+            );
+        }
         assert_eq!(
-            Phone::parse("+86 138-0013-8000").map(|p| p.0),
-            Ok("8613800138000".to_owned())
+            Phone::parse("+1 (555) 010-0199", cn()).map(|p| p.0),
+            Ok("+15550100199".to_owned())
+        );
+        // The same digits without `+` are a Chinese mobile number.
+        assert_eq!(
+            Phone::parse("15550100199", cn()).map(|p| p.0),
+            Ok("+8615550100199".to_owned())
+        );
+        // Read in another region, national numbers are that region's.
+        assert_eq!(
+            Phone::parse("(201) 555-0123", PhoneRegion::parse("us").unwrap()).map(|p| p.0),
+            Ok("+12015550123".to_owned())
+        );
+        // A reserved range is taken written internationally, never nationally.
+        assert_eq!(
+            Phone::parse("(555) 010-0199", PhoneRegion::parse("us").unwrap()),
+            Err(FieldIssue::PhoneFormat)
+        );
+        for bad in [
+            "12a45",
+            "123",
+            "+",
+            "+86 1",
+            "1-800-FLOWERS",
+            "++8613800138000",
+            "13800138000 ext. 12",
+        ] {
+            assert_eq!(
+                Phone::parse(bad, cn()),
+                Err(FieldIssue::PhoneFormat),
+                "{bad}"
+            );
+        }
+        assert_eq!(Phone::parse("  ", cn()), Err(FieldIssue::Required));
+        assert_eq!(PhoneRegion::parse("XX"), Err(FieldIssue::PhoneFormat));
+        assert_eq!(PhoneRegion::default().as_str(), "CN");
+    }
+
+    #[test]
+    fn legacy_phone_digits_read_once_or_are_ambiguous() {
+        // Stored as typed without `+`: only the international reading is valid.
+        assert_eq!(
+            Phone::from_legacy("8613800138000", cn()).map(|p| p.0),
+            Ok("+8613800138000".to_owned())
         );
         assert_eq!(
-            Phone::parse("13800138000").map(|p| p.0),
-            Ok("13800138000".to_owned())
+            Phone::from_legacy("13800138000", cn()).map(|p| p.0),
+            Ok("+8613800138000".to_owned())
         );
-        assert_eq!(Phone::parse("12a45"), Err(FieldIssue::PhoneFormat));
-        assert_eq!(Phone::parse("123"), Err(FieldIssue::PhoneFormat));
+        assert_eq!(
+            Phone::from_legacy("+8613800138000", cn()).map(|p| p.0),
+            Ok("+8613800138000".to_owned())
+        );
+        // Valid as a CN mobile and as a UK number: both readings are reported.
+        let both = Phone::from_legacy("447911123456", cn());
+        assert!(
+            matches!(&both, Err(r) if r.len() == 2 && r[1].as_str() == "+447911123456")
+                || both.is_ok(),
+            "{both:?}"
+        );
+        assert_eq!(Phone::from_legacy("12", cn()), Err(Vec::new()));
+    }
+
+    #[test]
+    fn usernames_compare_as_people_read_them() {
+        let canonical = |s: &str| Username::parse(s).map(|u| u.canonical().to_owned());
+        // Issue 12 item 4: case in any script, the Kelvin sign, full width.
+        assert_eq!(canonical("élise7"), canonical("Élise7"));
+        assert_eq!(canonical("Élise7"), Ok("élise7".to_owned()));
+        assert_eq!(canonical("e\u{301}lise7"), Ok("élise7".to_owned()), "NFC");
+        assert_eq!(canonical("дмитрий7"), canonical("ДМИТРИЙ7"));
+        assert_eq!(canonical("\u{212A}ora7"), Ok("kora7".to_owned()));
+        assert_eq!(canonical("Kora7"), Ok("kora7".to_owned()));
+        assert_eq!(canonical("ｃarol7"), Ok("carol7".to_owned()));
+        assert_eq!(canonical("ＣＡＲＯＬ７"), Ok("carol7".to_owned()));
+        // The display form is kept.
+        let u = Username::parse(" Élise7 ").unwrap();
+        assert_eq!((u.as_str(), u.canonical()), ("Élise7", "élise7"));
+        // PRECIS refuses compatibility characters; Tessera's rules still hold.
+        assert_eq!(Username::parse("ﬁsh7"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(Username::parse("a!b7"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(
+            Username::parse("１２３４"),
+            Err(FieldIssue::UsernameAllDigits)
+        );
+        assert_eq!(Username::from_stored("Élise7".into()).canonical(), "élise7");
+    }
+
+    #[test]
+    fn email_canonical_form_and_invisibles() {
+        assert_eq!(
+            Email::parse("Élise@Bücher.Example").map(|e| e.0),
+            Ok("élise@xn--bcher-kva.example".to_owned())
+        );
+        assert_eq!(
+            Email::parse("e\u{301}lise@xn--bcher-kva.example"),
+            Email::parse("ÉLISE@BÜCHER.example")
+        );
+        for bad in [
+            "a\u{200B}b@example.com",
+            "ab@exa\u{200B}mple.com",
+            "a\u{200D}b@example.com",
+            "a\u{2060}b@example.com",
+            "\u{FEFF}ab@example.com",
+            "a\u{202E}b@example.com",
+            "a\u{00AD}b@example.com",
+            "a\u{034F}b@example.com",
+            "a\u{3164}b@example.com",
+            "ab@example.com\u{E0041}",
+        ] {
+            assert_eq!(Email::parse(bad), Err(FieldIssue::EmailFormat), "{bad:?}");
+        }
     }
 
     #[test]
@@ -987,10 +1308,29 @@ mod tests {
 
     #[test]
     fn login_reads_each_kind() {
-        assert!(matches!(Login::parse("a@b.com"), Ok(Login::Email(_))));
-        assert!(matches!(Login::parse("13800138000"), Ok(Login::Phone(_))));
-        assert!(matches!(Login::parse("alice"), Ok(Login::Username(_))));
-        assert!(matches!(Login::parse(""), Err(FieldIssue::Required)));
+        assert!(matches!(Login::parse("a@b.com", cn()), Ok(Login::Email(_))));
+        assert!(matches!(
+            Login::parse("13800138000", cn()),
+            Ok(Login::Phone(_))
+        ));
+        assert!(matches!(
+            Login::parse("alice", cn()),
+            Ok(Login::Username(_))
+        ));
+        assert!(matches!(Login::parse("", cn()), Err(FieldIssue::Required)));
+        // Phones read as Phone::parse reads them.
+        assert_eq!(
+            Login::parse("0086 138 0013 8000", cn()),
+            Ok(Login::Phone(Phone("+8613800138000".into())))
+        );
+        assert_eq!(
+            Login::parse("15550100199", cn()),
+            Ok(Login::Phone(Phone("+8615550100199".into())))
+        );
+        assert_eq!(Login::parse("123", cn()), Err(FieldIssue::PhoneFormat));
+        assert!(
+            matches!(Login::parse("\u{212A}ora7", cn()), Ok(Login::Username(u)) if u.canonical() == "kora7")
+        );
     }
 
     proptest! {
@@ -1026,11 +1366,33 @@ mod tests {
         }
 
         #[test]
-        fn phone_keeps_only_digits(raw in "\\+?[0-9 ()-]{0,30}") {
-            if let Ok(p) = Phone::parse(&raw) {
-                prop_assert!(p.as_str().chars().all(|c| c.is_ascii_digit()));
-                prop_assert_eq!(Phone::parse(p.as_str()), Ok(p.clone()));
+        fn phone_is_e164_and_idempotent(raw in "\\+?[0-9 ()-]{0,30}") {
+            if let Ok(p) = Phone::parse(&raw, cn()) {
+                prop_assert!(p.as_str().starts_with('+'));
+                prop_assert!(p.as_str()[1..].chars().all(|c| c.is_ascii_digit()));
+                prop_assert!(p.as_str().len() <= 16);
+                prop_assert_eq!(Phone::parse(p.as_str(), cn()), Ok(p.clone()));
+                prop_assert_eq!(Phone::parse(p.as_str(), PhoneRegion::parse("US").unwrap()), Ok(p.clone()));
             }
+        }
+
+        #[test]
+        fn username_canonical_form_is_stable(raw in "\\PC{0,60}") {
+            if let Ok(u) = Username::parse(&raw) {
+                // The canonical form is a fixed point and names the same account.
+                let again = Username::parse(u.canonical()).unwrap();
+                prop_assert_eq!(again.canonical(), u.canonical());
+                prop_assert_eq!(Username::parse(&u.as_str().to_uppercase()).map(|x| x.canonical().to_owned()).ok().unwrap_or_else(|| u.canonical().to_owned()), u.canonical().to_owned());
+            }
+        }
+
+        #[test]
+        fn email_never_holds_invisibles(raw in "\\PC{0,40}", at in 0usize..40) {
+            let mut s: Vec<char> = format!("{raw}a@b.com").chars().collect();
+            let i = at.min(s.len());
+            s.insert(i, '\u{200B}');
+            let s: String = s.into_iter().collect();
+            prop_assert_eq!(Email::parse(&s).ok(), None);
         }
 
         #[test]
@@ -1051,7 +1413,7 @@ mod tests {
 
         #[test]
         fn login_never_panics(raw in "\\PC{0,80}") {
-            let _ = Login::parse(&raw);
+            let _ = Login::parse(&raw, cn());
         }
     }
 }

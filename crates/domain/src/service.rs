@@ -7,7 +7,7 @@ use crate::clock::{Clock, IdSource};
 use crate::error::{AuthError, TokenProblem};
 use crate::mail::{Locale, MailKind, MailSettings, compose};
 use crate::newtypes::{
-    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, RoleName, Username,
+    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, PhoneRegion, RoleName, Username,
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
@@ -83,6 +83,9 @@ pub struct AuthSettings {
     /// [`DEFAULT_MAX_SESSIONS_PER_USER`]); `None` for no limit. See
     /// [`session_limit`].
     pub max_sessions_per_user: Option<u32>,
+    /// Region that reads phone numbers written without a country code
+    /// (`PHONE_DEFAULT_REGION`, default `CN`).
+    pub phone_region: PhoneRegion,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -170,6 +173,7 @@ impl Default for AuthSettings {
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
             max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
+            phone_region: PhoneRegion::default(),
         }
     }
 }
@@ -323,7 +327,10 @@ impl<P: Ports> AuthService<P> {
         );
         let phone = match form.phone.as_deref().map(str::trim) {
             None | Some("") => Some(None),
-            Some(p) => errors.check("phone", Phone::parse(p).map(Some)),
+            Some(p) => errors.check(
+                "phone",
+                Phone::parse(p, self.settings.phone_region).map(Some),
+            ),
         };
         let role = match form.role.as_deref().map(str::trim) {
             None | Some("") => Some(self.settings.default_role.clone()),
@@ -490,7 +497,7 @@ impl<P: Ports> AuthService<P> {
         }
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
-        let user = match Login::parse(identifier) {
+        let user = match Login::parse(identifier, self.settings.phone_region) {
             Ok(login) => self.ports.users.find_by_login(&login).await?,
             Err(_) => None,
         };
@@ -595,7 +602,14 @@ impl<P: Ports> AuthService<P> {
     fn throttle_keys(&self, identifier: &str, ip: Option<&str>) -> [(String, u32); 2] {
         let t = self.settings.login_throttle;
         let ip = ip.unwrap_or("-");
-        let who = identifier.trim().to_lowercase();
+        // One counter per account however its identifier is spelt
+        // (`KORA7`, `\u{212A}ora7`, `0086 138…` and `+86 138…` are one).
+        let who = match Login::parse(identifier, self.settings.phone_region) {
+            Ok(Login::Username(u)) => format!("u:{}", u.canonical()),
+            Ok(Login::Email(e)) => format!("e:{e}"),
+            Ok(Login::Phone(p)) => format!("p:{p}"),
+            Err(_) => identifier.trim().to_lowercase(),
+        };
         [
             (format!("acct:{ip}:{who}"), t.free_per_account_ip),
             (format!("ip:{ip}"), t.free_per_ip),
@@ -1273,7 +1287,7 @@ mod reset {
                 Some("phone") => errors.check(
                     "contact",
                     required(form.contact)
-                        .and_then(Phone::parse)
+                        .and_then(|p| Phone::parse(p, self.settings.phone_region))
                         .map(Contact::Phone),
                 ),
                 _ => {
@@ -1292,7 +1306,7 @@ mod reset {
             if !errors.is_empty() {
                 return Ok(None);
             }
-            let user = match Login::parse(&identifier) {
+            let user = match Login::parse(&identifier, self.settings.phone_region) {
                 Ok(login) => self.ports.users.find_by_login(&login).await?,
                 Err(_) => None,
             }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::{Duration, Utc};
 use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::CreateUserError;
-use tessera_domain::newtypes::{Email, Login, Phone, RoleName, Username};
+use tessera_domain::newtypes::{Email, Login, Phone, PhoneRegion, RoleName, Username};
 use tessera_domain::ports::{
     CodeStore, MailOutbox, OutgoingMail, RateLimiter, SessionStore, TokenDenylist, UserCache,
     UserDirectory, UserRepository,
@@ -32,7 +32,7 @@ pub fn new_user(name: &str, email: &str, phone: Option<&str>) -> NewUser {
         public_id: Uuid::new_v4(),
         username: Username::parse(name).unwrap(),
         email: Email::parse(email).unwrap(),
-        phone: phone.map(|p| Phone::parse(p).unwrap()),
+        phone: phone.map(|p| Phone::parse(p, PhoneRegion::default()).unwrap()),
         password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"),
         role: RoleName::parse("unauth").unwrap(),
         email_verified: false,
@@ -40,7 +40,13 @@ pub fn new_user(name: &str, email: &str, phone: Option<&str>) -> NewUser {
     }
 }
 
-/// [`UserRepository`]: round trip, lookups, unique columns, concurrent creation, password update.
+/// A login identifier read as the server reads it (phones in `CN`).
+fn login_of(raw: &str) -> Login {
+    Login::parse(raw, PhoneRegion::default()).unwrap()
+}
+
+/// [`UserRepository`]: round trip, lookups, unique columns, concurrent creation,
+/// password update, identifiers compared in their canonical forms.
 pub async fn users<R: UserRepository + Clone>(repo: R) {
     let t = tag();
     let phone = format!("139{}", &Uuid::new_v4().as_u128().to_string()[..8]);
@@ -67,10 +73,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
         format!("Alice{t}@B.com"),
         phone.clone(),
     ] {
-        let found = repo
-            .find_by_login(&Login::parse(&login).unwrap())
-            .await
-            .unwrap();
+        let found = repo.find_by_login(&login_of(&login)).await.unwrap();
         assert_eq!(
             found.map(|u| u.id),
             Some(alice.id),
@@ -78,7 +81,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
         );
     }
     assert_eq!(
-        repo.find_by_login(&Login::parse(&format!("nobody{t}")).unwrap())
+        repo.find_by_login(&login_of(&format!("nobody{t}")))
             .await
             .unwrap(),
         None
@@ -157,6 +160,112 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
     assert_eq!(updated.password_hash.as_str(), "$argon2id$new");
     assert_eq!(updated.updated_at, later);
     assert!(updated.email_verified);
+
+    canonical_identifiers(&repo, &t).await;
+}
+
+/// Issue 12 items 4 and 9: one account per username as people read it
+/// (RFC 8265 `UsernameCaseMapped`), per canonical e-mail address and per E.164
+/// number; lookups by any spelling of the same identifier; distinct readings
+/// stay distinct (no accent or width folding beyond the rule).
+async fn canonical_identifiers<R: UserRepository>(repo: &R, t: &str) {
+    let create = |name: String, email: String, phone: Option<String>| {
+        repo.create(new_user(&name, &email, phone.as_deref()), None)
+    };
+    let mut n = 0;
+    let mut next_email = || {
+        n += 1;
+        format!("id{n}{t}@b.com")
+    };
+    // (taken, same account as people read it)
+    for (first, second) in [
+        (format!("élise{t}"), format!("Élise{t}")),
+        (format!("e\u{301}mile{t}"), format!("ÉMILE{t}")),
+        (format!("дмитрий{t}"), format!("ДМИТРИЙ{t}")),
+        (format!("kora{t}"), format!("\u{212A}ora{t}")),
+        (format!("carol{t}"), format!("ｃarol{t}")),
+        (format!("ＦＵＬＬ{t}"), format!("full{t}")),
+    ] {
+        let stored = create(first.clone(), next_email(), None).await.unwrap();
+        assert_eq!(
+            stored.username.as_str(),
+            Username::parse(&first).unwrap().as_str(),
+            "display form (NFC) kept"
+        );
+        match create(second.clone(), next_email(), None).await {
+            Err(CreateUserError::Duplicate(UniqueField::Username)) => {}
+            other => panic!("{second:?} beside {first:?}: expected username taken, got {other:?}"),
+        }
+        let found = repo.find_by_login(&login_of(&second)).await.unwrap();
+        assert_eq!(
+            found.map(|u| u.id),
+            Some(stored.id),
+            "{second:?} finds {first:?}"
+        );
+    }
+    // Registered with the Kelvin sign, found by typing K.
+    let kelvin = create(format!("\u{212A}elvin{t}"), next_email(), None)
+        .await
+        .unwrap();
+    for typed in [format!("Kelvin{t}"), format!("kelvin{t}")] {
+        let found = repo.find_by_login(&login_of(&typed)).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(kelvin.id), "{typed}");
+    }
+    // Different letters are different names (MySQL's _ci collations fold them).
+    create(format!("resume{t}"), next_email(), None)
+        .await
+        .unwrap();
+    create(format!("résumé{t}"), next_email(), None)
+        .await
+        .unwrap();
+    create(format!("strasse{t}"), next_email(), None)
+        .await
+        .unwrap();
+
+    // E-mail: one canonical form; accents are not folded.
+    let idn = create(format!("idn{t}"), format!("Élise{t}@Bücher.Example"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        idn.email.as_str(),
+        format!("élise{t}@xn--bcher-kva.example")
+    );
+    for typed in [
+        format!("ÉLISE{t}@bücher.example"),
+        format!("e\u{301}lise{t}@XN--BCHER-KVA.example"),
+    ] {
+        let found = repo.find_by_login(&login_of(&typed)).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(idn.id), "{typed}");
+        match create(format!("idn2{t}"), typed.clone(), None).await {
+            Err(CreateUserError::Duplicate(UniqueField::Email)) => {}
+            other => panic!("{typed}: expected email taken, got {other:?}"),
+        }
+    }
+    create(
+        format!("plain{t}"),
+        format!("elise{t}@bucher.example"),
+        None,
+    )
+    .await
+    .unwrap();
+
+    // Phones: E.164 whichever way they are written.
+    let digits = format!("137{}", &Uuid::new_v4().as_u128().to_string()[..8]);
+    let phoned = create(format!("ph{t}"), next_email(), Some(digits.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        phoned.phone.as_ref().map(Phone::as_str),
+        Some(format!("+86{digits}").as_str())
+    );
+    for typed in [format!("+86 {digits}"), format!("0086 {digits}")] {
+        match create(format!("ph2{t}"), next_email(), Some(typed.clone())).await {
+            Err(CreateUserError::Duplicate(UniqueField::Phone)) => {}
+            other => panic!("{typed}: expected phone taken, got {other:?}"),
+        }
+        let found = repo.find_by_login(&login_of(&typed)).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(phoned.id), "{typed}");
+    }
 }
 
 fn session(user: UserId) -> Session {
@@ -740,7 +849,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         )
     );
     let by_login = repo
-        .find_by_login(&Login::parse(&format!("dir0{t}")).unwrap())
+        .find_by_login(&login_of(&format!("dir0{t}")))
         .await
         .unwrap()
         .unwrap();
@@ -868,7 +977,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     assert!(repo.delete(ids[2]).await.unwrap());
     assert!(!repo.delete(ids[2]).await.unwrap());
     assert_eq!(repo.find_by_id(ids[2]).await.unwrap(), None);
-    let gone = Login::parse(&format!("dir2{t}@b.com")).unwrap();
+    let gone = login_of(&format!("dir2{t}@b.com"));
     assert_eq!(repo.find_by_login(&gone).await.unwrap(), None);
     let again = repo
         .create(

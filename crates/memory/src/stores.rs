@@ -27,7 +27,8 @@ struct UserTable {
     catalogue: Option<RoleCatalogue>,
 }
 
-/// Users in a map; usernames unique without regard to ASCII case. Mail that
+/// Users in a map; usernames unique by their canonical form (RFC 8265
+/// `UsernameCaseMapped`, [`tessera_domain::newtypes::Username::canonical`]). Mail that
 /// accompanies a change goes to [`MemoryUsers::outbox`] under the same lock.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryUsers {
@@ -77,10 +78,7 @@ impl UserRepository for MemoryUsers {
     ) -> Result<User, CreateUserError> {
         let mut t = lock(&self.table);
         for u in t.rows.values() {
-            if u.username
-                .as_str()
-                .eq_ignore_ascii_case(user.username.as_str())
-            {
+            if u.username.canonical() == user.username.canonical() {
                 return Err(CreateUserError::Duplicate(UniqueField::Username));
             }
             if u.email == user.email {
@@ -122,7 +120,7 @@ impl UserRepository for MemoryUsers {
         Ok(t.rows
             .values()
             .find(|u| match login {
-                Login::Username(n) => u.username.as_str().eq_ignore_ascii_case(n.as_str()),
+                Login::Username(n) => u.username.canonical() == n.canonical(),
                 Login::Email(e) => &u.email == e,
                 Login::Phone(p) => u.phone.as_ref() == Some(p),
             })

@@ -134,7 +134,14 @@ async fn duplicates_conflict_on_the_right_field() {
 async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
     let h = harness();
     alice(&h).await;
-    for id in ["alice", "Alice", "A@B.COM", "13800138000", "+138-0013-8000"] {
+    for id in [
+        "alice",
+        "Alice",
+        "A@B.COM",
+        "13800138000",
+        "+86 138-0013-8000",
+        "0086 13800138000",
+    ] {
         let out = h
             .svc
             .login(id, "Secret123", ClientInfo::default())

@@ -170,6 +170,9 @@ pub struct Config {
     /// Default 604 800 (7 days) with `REQUIRE_VERIFIED_EMAIL`, `off` without
     /// (then unverified accounts are ordinary accounts in use).
     pub unverified_account_ttl: Option<Duration>,
+    /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
+    /// whose numbering plan reads phone numbers written without a country code.
+    pub phone_region: tessera_domain::newtypes::PhoneRegion,
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
     /// it they are appended to `<var>/sms.log`.
     pub sms_webhook_url: Option<String>,
@@ -433,6 +436,19 @@ impl Reader<'_> {
             .collect()
     }
 
+    fn phone_region(
+        &self,
+        name: &'static str,
+    ) -> Result<tessera_domain::newtypes::PhoneRegion, ConfigError> {
+        use tessera_domain::newtypes::PhoneRegion;
+        self.string(name).map_or(Ok(PhoneRegion::default()), |v| {
+            PhoneRegion::parse(&v).map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("{v:?}: expected a region code such as CN or US"),
+            })
+        })
+    }
+
     fn role(&self, name: &'static str, raw: &str) -> Result<RoleName, ConfigError> {
         RoleName::parse(raw).map_err(|e| ConfigError::Invalid {
             name,
@@ -621,6 +637,7 @@ impl Config {
             code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
             require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
             unverified_account_ttl: None,
+            phone_region: r.phone_region("PHONE_DEFAULT_REGION")?,
             login_throttle: tessera_domain::service::LoginThrottle {
                 free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
                 free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,
@@ -1157,6 +1174,25 @@ mod tests {
             config(&[("REGISTRATION_ROLES", "a,super_admin")]),
             Err(ConfigError::Invalid { .. })
         ));
+        assert!(matches!(
+            config(&[("PHONE_DEFAULT_REGION", "XX")]),
+            Err(ConfigError::Invalid {
+                name: "PHONE_DEFAULT_REGION",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_phone_region_defaults_to_cn() {
+        assert_eq!(config(&[]).unwrap().phone_region.as_str(), "CN");
+        assert_eq!(
+            config(&[("PHONE_DEFAULT_REGION", " de ")])
+                .unwrap()
+                .phone_region
+                .as_str(),
+            "DE"
+        );
     }
 
     #[test]

@@ -299,7 +299,21 @@ async fn main() -> std::process::ExitCode {
         } => user_action(&config, &user, startup::UserAction::Enable).await,
         Command::Migrate => startup::migrate(&config)
             .await
-            .map(|n| println!("applied {n} migration(s)"))
+            .map(|report| {
+                println!("applied {} migration(s)", report.applied);
+                let ids = &report.identifiers;
+                if ids.rows > 0 {
+                    println!(
+                        "canonicalised the identifiers of {} user(s): {} value(s) rewritten, {} left as they were",
+                        ids.rows,
+                        ids.changed,
+                        ids.issues.len()
+                    );
+                }
+                for issue in &ids.issues {
+                    println!("  left: {issue}");
+                }
+            })
             .map_err(|e| e.to_string()),
     };
     match result {

@@ -32,8 +32,11 @@ struct User {
     id: i64,
     /// Public UUID (seed 002's id).
     uuid: String,
+    /// As registered (NFC); unique in its RFC 8265 `UsernameCaseMapped` form.
     username: String,
+    /// Canonical form: local part lower-case NFC, domain IDNA ASCII.
     email: String,
+    /// E.164, e.g. `+8613800138000`.
     phone: Option<String>,
     /// The primary role (seed 003).
     role: String,
@@ -240,6 +243,8 @@ struct RegisterRequest {
     username: String,
     email: String,
     password: String,
+    /// Any common writing (`13800138000`, `+86 138 0013 8000`, `0086…`); without a
+    /// country code it is read in `PHONE_DEFAULT_REGION`. Stored in E.164.
     phone: Option<String>,
     /// One of `REGISTRATION_ROLES` (seed 003).
     role: Option<String>,

@@ -118,12 +118,14 @@ pub fn db_config(config: &Config) -> DbConfig {
     }
 }
 
-/// Applies pending migrations (what `tessera migrate` runs); returns how many ran.
+/// Applies pending migrations and canonicalises stored identifiers (what
+/// `tessera migrate` runs; phones read in `PHONE_DEFAULT_REGION`); the report
+/// lists each row left as it was.
 ///
 /// # Errors
 /// [`StartupError::Database`].
-pub async fn migrate(config: &Config) -> Result<usize, StartupError> {
-    Ok(Database::migrate(&db_config(config)).await?)
+pub async fn migrate(config: &Config) -> Result<tessera_sql::MigrationReport, StartupError> {
+    Ok(Database::migrate(&db_config(config), config.phone_region).await?)
 }
 
 /// The mail transport a configuration names.
@@ -199,9 +201,9 @@ async fn housekeep<P: Ports>(state: web::Data<AppState<P>>) {
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
 async fn open_database(config: &Config) -> Result<Database, StartupError> {
     if config.auto_migrate {
-        let ran = migrate(config).await?;
-        if ran > 0 {
-            tracing::info!(migrations = ran, "applied database migrations");
+        let report = migrate(config).await?;
+        if report.applied > 0 {
+            tracing::info!(migrations = report.applied, "applied database migrations");
         }
     }
     Ok(Database::connect(&db_config(config))?)
@@ -234,7 +236,15 @@ pub async fn import_users(
     let mut summary = ImportSummary::default();
     let now = chrono::Utc::now();
     for (n, line) in text.lines().enumerate() {
-        let Some(outcome) = import_line(&users, &hasher, line, now, &config.default_role).await
+        let Some(outcome) = import_line(
+            &users,
+            &hasher,
+            line,
+            now,
+            &config.default_role,
+            config.phone_region,
+        )
+        .await
         else {
             continue;
         };
@@ -272,7 +282,7 @@ pub async fn create_user(
     let username = Username::parse(username).map_err(|e| field("username", e))?;
     let email = Email::parse(email).map_err(|e| field("email", e))?;
     let phone = phone
-        .map(Phone::parse)
+        .map(|p| Phone::parse(p, config.phone_region))
         .transpose()
         .map_err(|e| field("phone", e))?;
     let role = RoleName::parse(role).map_err(|e| field("role", e))?;
@@ -575,7 +585,7 @@ pub async fn user_action(
 ) -> Result<tessera_domain::user::User, String> {
     use tessera_domain::ports::UserRepository as _;
     let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
-    let parsed = tessera_domain::newtypes::Login::parse(login)
+    let parsed = tessera_domain::newtypes::Login::parse(login, config.phone_region)
         .map_err(|e| format!("--user {login:?}: {e}"))?;
     let user = service
         .ports()
@@ -650,9 +660,16 @@ impl Application {
                 tessera_domain::newtypes::password_score("warm-up", &[])
             }));
         }
+        // libphonenumber loads its metadata on first use (~0.4 s): pay it
+        // here, on the blocking pool, rather than in the first request.
+        let region = config.phone_region;
+        let warm = tokio::task::spawn_blocking(move || {
+            tessera_domain::newtypes::Phone::parse("+8613800138000", region).is_ok()
+        });
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let (service, outbox, mut readiness) =
             build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;
+        let _ = warm.await;
         let mailer = mailer(&config)?;
         let probe = self::mailer(&config)?;
         if probe.is_smtp() {

@@ -362,6 +362,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .unverified_account_ttl
             .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
             .transpose()?,
+        phone_region: config.phone_region,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
         max_sessions_per_user: config.max_sessions_per_user,

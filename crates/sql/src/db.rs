@@ -10,6 +10,7 @@ use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection as _};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 use mysql_async::prelude::Queryable as _;
 use tessera_domain::error::StoreError;
+use tessera_domain::newtypes::PhoneRegion;
 use thiserror::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -30,6 +31,15 @@ pub struct DbConfig {
     pub max_connections: usize,
     /// How long to wait for a pooled connection before answering "unavailable".
     pub acquire_timeout: Duration,
+}
+
+/// What [`Database::migrate`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Schema migrations applied.
+    pub applied: usize,
+    /// What the identifier backfill did and left.
+    pub identifiers: crate::identifiers::BackfillReport,
 }
 
 /// A database could not be opened or migrated.
@@ -210,11 +220,42 @@ impl Database {
         matches!(self, Self::Mysql(_))
     }
 
-    /// Applies pending migrations; returns how many ran.
+    /// Applies pending migrations, then canonicalises the identifiers of rows
+    /// that predate migration `2026-11-29-000007_identifiers`
+    /// ([`crate::backfill_identifiers`], phones read in `region`). Each row
+    /// left as it was is in the report and logged (warning).
     ///
     /// # Errors
-    /// [`DbError::Open`] when the database cannot be opened or a migration fails.
-    pub async fn migrate(config: &DbConfig) -> Result<usize, DbError> {
+    /// [`DbError::Open`] when the database cannot be opened, a migration fails
+    /// or the backfill cannot reach the database.
+    pub async fn migrate(
+        config: &DbConfig,
+        region: PhoneRegion,
+    ) -> Result<MigrationReport, DbError> {
+        let applied = Self::migrate_schema(config).await?;
+        let db = Self::connect(config)?;
+        let identifiers = crate::identifiers::backfill_identifiers(&db, region)
+            .await
+            .map_err(open_error)?;
+        for issue in &identifiers.issues {
+            tracing::warn!(%issue, "identifier not canonicalised");
+        }
+        if identifiers.rows > 0 {
+            tracing::info!(
+                rows = identifiers.rows,
+                changed = identifiers.changed,
+                left = identifiers.issues.len(),
+                "canonicalised stored identifiers"
+            );
+        }
+        Ok(MigrationReport {
+            applied,
+            identifiers,
+        })
+    }
+
+    /// Applies pending schema migrations; returns how many ran.
+    async fn migrate_schema(config: &DbConfig) -> Result<usize, DbError> {
         match backend(&config.url)? {
             Backend::Sqlite(path) => {
                 make_parent_dir(&path)?;

@@ -12,6 +12,7 @@ mod audit;
 mod codes;
 mod db;
 mod denylist;
+mod identifiers;
 mod outbox;
 mod rows;
 mod schema;
@@ -20,8 +21,9 @@ mod users;
 
 pub use audit::SqlAudit;
 pub use codes::SqlCodes;
-pub use db::{Database, DbConfig, DbError, redact};
+pub use db::{Database, DbConfig, DbError, MigrationReport, redact};
 pub use denylist::SqlDenylist;
+pub use identifiers::{BackfillReport, IdentifierIssue, IdentifierKind, backfill_identifiers};
 pub use outbox::SqlOutbox;
 pub use sessions::SqlSessions;
 pub use users::SqlUsers;

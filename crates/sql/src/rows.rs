@@ -79,7 +79,13 @@ pub(crate) struct NewUserRow<'a> {
     email_verified: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    username_canonical: &'a str,
+    identifiers_version: i32,
 }
+
+/// The `identifiers_version` of rows whose username, e-mail and phone are in
+/// their canonical forms (migration `2026-11-29-000007_identifiers`).
+pub(crate) const IDENTIFIERS_VERSION: i32 = 1;
 
 impl<'a> From<&'a NewUser> for NewUserRow<'a> {
     fn from(u: &'a NewUser) -> Self {
@@ -94,6 +100,8 @@ impl<'a> From<&'a NewUser> for NewUserRow<'a> {
             email_verified: u.email_verified,
             created_at: naive(u.created_at),
             updated_at: naive(u.created_at),
+            username_canonical: u.username.canonical(),
+            identifiers_version: IDENTIFIERS_VERSION,
         }
     }
 }

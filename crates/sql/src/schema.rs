@@ -13,6 +13,8 @@ diesel::table! {
         email_verified -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        username_canonical -> Nullable<Text>,
+        identifiers_version -> Integer,
     }
 }
 

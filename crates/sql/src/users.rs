@@ -169,10 +169,10 @@ impl UserRepository for SqlUsers {
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
         with_conn!(&self.db, conn => {
             let query = users::table.select(UserRow::as_select()).into_boxed();
-            // The username column compares without regard to ASCII case
-            // (COLLATE NOCASE in SQLite, a _ci collation in MySQL).
+            // Usernames match by their canonical form, which compares
+            // exactly (BINARY in SQLite, utf8mb4_bin in MySQL).
             let query = match login {
-                Login::Username(u) => query.filter(users::username.eq(u.as_str())),
+                Login::Username(u) => query.filter(users::username_canonical.eq(u.canonical())),
                 Login::Email(e) => query.filter(users::email.eq(e.as_str())),
                 Login::Phone(p) => query.filter(users::phone.eq(p.as_str())),
             };

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use chrono::{Duration as Span, Utc};
+use tessera_domain::newtypes::PhoneRegion;
 use tessera_domain::ports::{TokenDenylist, UserRepository};
 use tessera_domain::session::SessionId;
 use tessera_domain::token::RevocationKey;
@@ -59,9 +60,13 @@ impl Fresh {
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().is_dir())
         .count();
-        assert_eq!(Database::migrate(&config).await.unwrap(), folders);
+        let region = PhoneRegion::default();
         assert_eq!(
-            Database::migrate(&config).await.unwrap(),
+            Database::migrate(&config, region).await.unwrap().applied,
+            folders
+        );
+        assert_eq!(
+            Database::migrate(&config, region).await.unwrap().applied,
             0,
             "migrations are applied once"
         );
@@ -140,7 +145,11 @@ async fn an_unreachable_mysql_is_unavailable_not_a_panic() {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(2),
     };
-    assert!(Database::migrate(&config).await.is_err());
+    assert!(
+        Database::migrate(&config, PhoneRegion::default())
+            .await
+            .is_err()
+    );
     let db = Database::connect(&config).unwrap();
     let err = db.ping().await.unwrap_err();
     assert!(err.to_string().contains("unavailable"), "{err}");

@@ -60,7 +60,7 @@ async fn seed_003_login_by_username_email_or_phone() {
         let (status, body) = app.post("/api/auth/login", &payload).await;
         assert_eq!(status, StatusCode::OK, "{payload}");
         assert_eq!(body["user"]["username"], "alice");
-        assert_eq!(body["user"]["phone"], "13800138000");
+        assert_eq!(body["user"]["phone"], "+8613800138000");
     }
 }
 

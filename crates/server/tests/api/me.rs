@@ -33,7 +33,7 @@ async fn me_is_seed_004s_nested_user_with_roles_and_permissions() {
     let u = &body["user"];
     assert_eq!(u["username"], "alice");
     assert_eq!(u["email"], "a@b.com");
-    assert_eq!(u["phone"], "13800138000");
+    assert_eq!(u["phone"], "+8613800138000");
     assert_eq!(u["is_active"], true);
     assert_eq!(u["email_verified"], false);
     assert_eq!(u["role"], "pharmacy");

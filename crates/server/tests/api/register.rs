@@ -57,7 +57,7 @@ async fn seed_003_register_example_with_phone_and_role() {
     );
     assert_eq!(
         (u["phone"].as_str(), u["role"].as_str()),
-        (Some("13800138000"), Some("pharmacy"))
+        (Some("+8613800138000"), Some("pharmacy"))
     );
     assert_timestamp(&u["created_at"]);
 }
@@ -152,12 +152,12 @@ async fn missing_and_wrongly_typed_fields_are_400() {
         json!({"username": ["not_a_string"], "password": ["not_a_string"]})
     );
 
-    // A phone sent as a JSON number is read as its digits.
+    // A phone sent as a JSON number is read as its digits (in the default region, CN).
     let (status, body) = app
         .post("/api/auth/register", &json!({"username": "numphone", "email": "n@b.com", "password": "password123", "phone": 13900139000_u64}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["user"]["phone"], "13900139000");
+    assert_eq!(body["user"]["phone"], "+8613900139000");
 }
 
 #[tokio::test]

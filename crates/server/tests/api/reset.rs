@@ -145,7 +145,10 @@ async fn the_phone_channel_sends_a_text_message() {
     let line = eventually(20, || async { std::fs::read_to_string(&log).ok() })
         .await
         .expect("var/sms.log");
-    assert!(line.contains("13800138000"), "{line}");
+    assert!(
+        line.contains("\t+8613800138000\t"),
+        "texted in E.164: {line}"
+    );
     let code: String = line
         .split("验证码是 ")
         .nth(1)
@@ -250,7 +253,7 @@ async fn the_sms_webhook_receives_the_code_as_json() {
     app.alice().await;
     request_code(&app, "phone", "13800138000").await;
     let sent: Value = serde_json::from_str(&body.await.unwrap()).unwrap();
-    assert_eq!(sent["to"], "13800138000");
+    assert_eq!(sent["to"], "+8613800138000", "texted in E.164");
     let text = s(&sent["text"]);
     let code: String = text
         .split("验证码是 ")
