@@ -170,6 +170,13 @@ pub struct Config {
     /// Default 604 800 (7 days) with `REQUIRE_VERIFIED_EMAIL`, `off` without
     /// (then unverified accounts are ordinary accounts in use).
     pub unverified_account_ttl: Option<Duration>,
+    /// `V1_VERIFY_ON_GET`, default false: seed 002's `GET
+    /// /api/v1/auth/verify/<token>` confirms the address for a client that
+    /// does not ask for HTML, as seed 002's contract says. Off, every GET of
+    /// the link shows its page, which confirms only with the account's
+    /// password (a GET without it could hand the address to someone else's
+    /// password: docs/security.md, "Pre-account hijacking").
+    pub v1_verify_on_get: bool,
     /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
     /// whose numbering plan reads phone numbers written without a country code.
     pub phone_region: tessera_domain::newtypes::PhoneRegion,
@@ -637,6 +644,7 @@ impl Config {
             code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
             require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false)?,
             unverified_account_ttl: None,
+            v1_verify_on_get: r.bool("V1_VERIFY_ON_GET", false)?,
             phone_region: r.phone_region("PHONE_DEFAULT_REGION")?,
             login_throttle: tessera_domain::service::LoginThrottle {
                 free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,

@@ -729,6 +729,7 @@ impl Application {
             rate_limits: config.rate_limits,
             trusted_proxies: config.trusted_proxies.clone(),
             readiness,
+            v1_verify_on_get: config.v1_verify_on_get,
         });
         let housekeeping = tokio::spawn(housekeep(state.clone()));
         let cors = web::Data::new(config.cors.clone());

@@ -8,6 +8,7 @@ use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username};
 use crate::ports::{
     CodeStore as _, MailOutbox as _, PasswordHasher as _, Ports, UserRepository as _,
 };
+use crate::session::ClientInfo;
 use crate::user::{NewUser, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
 
@@ -126,12 +127,14 @@ impl<P: Ports> AuthService<P> {
         let Some((name, email, _)) = self.parse_sign_up(form, &mut errors) else {
             return Err(errors.into());
         };
+        // A pending registration of the address (issue 12, item 3) does not
+        // block the owner: the account made at `/Auth/Verify` replaces it.
         if self
             .ports
             .users
             .find_by_login(&Login::Email(email.clone()))
             .await?
-            .is_some()
+            .is_some_and(|u| !self.is_pending(&u, self.ports.clock.now()))
         {
             return Err(AuthError::Conflict(UniqueField::Email));
         }
@@ -175,6 +178,18 @@ impl<P: Ports> AuthService<P> {
         self.check_code(CodePurpose::Register, email.as_str(), &code)
             .await?;
         let hash = self.ports.hasher.hash(&password).await?;
+        // The code proved the address and the password comes with it: a
+        // pending registration of the address by someone else is replaced.
+        if let Some(pending) = self
+            .ports
+            .users
+            .find_by_login(&Login::Email(email.clone()))
+            .await?
+            .filter(|u| self.is_pending(u, self.ports.clock.now()))
+        {
+            self.remove_pending_account(&pending, "replaced", &ClientInfo::default())
+                .await?;
+        }
         let local = email.as_str().split('@').next().unwrap_or_default();
         let base = username_from(&name)
             .or_else(|| username_from(local))

@@ -70,10 +70,22 @@ fn used_marker(token: &str) -> String {
     format!("used:{token}")
 }
 
-/// The binding of a link entry: the account's public id and its address.
-fn link_binding(user_public_id: &uuid::Uuid, email: &Email) -> String {
-    format!("{user_public_id} {email}")
+/// The binding of a link entry: the link's style (`modern` or `v1`), the
+/// account's public id and its address.
+fn link_binding(style: LinkStyle, user_public_id: &uuid::Uuid, email: &Email) -> String {
+    let style = match style {
+        LinkStyle::Modern => "modern",
+        LinkStyle::V1 => "v1",
+    };
+    format!("{style} {user_public_id} {email}")
 }
+
+/// The recipient key under which a code that stands in for a missing one
+/// lives (never an address: it has no `@`).
+const STAND_IN: &str = "-stand-in-";
+
+/// A recipient key under which no code ever lives.
+const ABSENT: &str = "-absent-";
 
 /// A link token as it may arrive: 64 hex digits (anything else is unknown).
 fn well_formed(token: &str) -> Option<&str> {
@@ -86,6 +98,7 @@ struct LinkTarget {
     token: String,
     entry: VerificationCode,
     used: bool,
+    style: LinkStyle,
     user: User,
 }
 
@@ -139,7 +152,7 @@ impl<P: Ports> AuthService<P> {
                     CodePurpose::VerifyEmailLink,
                     link_fp.0.clone(),
                     link_fp,
-                    link_binding(public_id, email),
+                    link_binding(style, public_id, email),
                 ),
             ],
         }
@@ -282,12 +295,25 @@ impl<P: Ports> AuthService<P> {
 
     /// Marks `user`'s address verified; when that changed something, every
     /// session opened before ends (whoever held one did not prove the address).
+    ///
+    /// # Errors
+    /// [`AuthError::CodeInvalid`] when the account is gone (removed by a
+    /// concurrent "this wasn't me" or replacement).
     async fn confirm_address(&self, user: User, client: &ClientInfo) -> Result<User, AuthError> {
-        if self
+        if !self
             .ports
             .users
             .mark_email_verified(user.id, self.now())
             .await?
+        {
+            return self
+                .ports
+                .users
+                .find_by_id(user.id)
+                .await?
+                .filter(|u| u.email_verified)
+                .ok_or(AuthError::CodeInvalid);
+        }
         {
             self.revoke_user_sessions(user.id, None).await?;
             self.audit(AuditEvent {
@@ -302,10 +328,20 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
-    /// The account `binding` names, if it still holds the address.
-    async fn bound_account(&self, binding: Option<&str>) -> Result<Option<User>, AuthError> {
-        let Some((public_id, email)) = binding.and_then(|b| b.split_once(' ')) else {
+    /// The link style and the account `binding` names, if it still holds the address.
+    async fn bound_account(
+        &self,
+        binding: Option<&str>,
+    ) -> Result<Option<(LinkStyle, User)>, AuthError> {
+        let mut parts = binding.unwrap_or_default().splitn(3, ' ');
+        let (Some(style), Some(public_id), Some(email)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
             return Ok(None);
+        };
+        let style = match style {
+            "v1" => LinkStyle::V1,
+            _ => LinkStyle::Modern,
         };
         let Ok(email) = Email::parse(email) else {
             return Ok(None);
@@ -315,7 +351,8 @@ impl<P: Ports> AuthService<P> {
             .users
             .find_by_login(&Login::Email(email))
             .await?
-            .filter(|u| u.public_id.to_string() == public_id))
+            .filter(|u| u.public_id.to_string() == public_id)
+            .map(|u| (style, u)))
     }
 
     /// The link entry of `token` and its account.
@@ -337,7 +374,7 @@ impl<P: Ports> AuthService<P> {
         if !used && !constant_time_eq(key.0.as_bytes(), entry.fingerprint.0.as_bytes()) {
             return Err(AuthError::CodeExpired);
         }
-        let user = self
+        let (style, user) = self
             .bound_account(entry.binding.as_deref())
             .await?
             .ok_or(AuthError::UserNotFound)?;
@@ -345,13 +382,29 @@ impl<P: Ports> AuthService<P> {
             token: token.to_owned(),
             entry,
             used,
+            style,
             user,
         })
     }
 
-    /// Spends a link: it now only answers "already verified"; the account's
-    /// code goes with it.
-    async fn spend_link(&self, target: &LinkTarget) -> Result<(), AuthError> {
+    /// Spends a live link, atomically: of concurrent callers exactly one gets
+    /// true (it took the live entry); the link then only answers "already
+    /// verified", and the account's code goes with it.
+    async fn spend_link(&self, target: &LinkTarget) -> Result<bool, AuthError> {
+        let live = self
+            .ports
+            .codes
+            .take(CodePurpose::VerifyEmailLink, &target.entry.recipient)
+            .await?
+            .is_some_and(|e| {
+                constant_time_eq(
+                    e.fingerprint.0.as_bytes(),
+                    target.entry.recipient.as_bytes(),
+                )
+            });
+        if !live {
+            return Ok(false);
+        }
         self.ports
             .codes
             .take(CodePurpose::VerifyEmail, target.user.email.as_str())
@@ -367,7 +420,7 @@ impl<P: Ports> AuthService<P> {
                 ..target.entry.clone()
             })
             .await?;
-        Ok(())
+        Ok(true)
     }
 
     /// What the link of `token` would confirm, for its page (nothing changes).
@@ -388,16 +441,40 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
+    /// Checks the throttle of the account's username at this IP, then that
+    /// `attempt` is the account's password; a wrong one counts in the
+    /// throttle (the same as a failed login).
+    async fn prove_credential(
+        &self,
+        user: &User,
+        attempt: &PasswordAttempt,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let throttle = self.throttle_keys(user.username.as_str(), client.ip.as_deref());
+        self.check_throttle(&throttle).await?;
+        if self
+            .ports
+            .hasher
+            .verify(attempt, &user.password_hash)
+            .await?
+        {
+            Ok(())
+        } else {
+            self.record_login_failure(&throttle).await?;
+            Err(AuthError::WrongPassword)
+        }
+    }
+
     /// Confirms an address with its link and the account's password: the
     /// person proves both that they read the mail and that they chose the
     /// credential (the page and `POST /api/auth/verify-email {token,
     /// password}`). Wrong passwords count in the login throttle of the
-    /// account's username and the client's IP. Every session opened before
-    /// the verification ends.
+    /// account's username and the client's IP. Of concurrent uses of one link
+    /// exactly one succeeds. Every session opened before the verification ends.
     ///
     /// # Errors
     /// [`AuthError::Validation`] without a token or password,
-    /// [`AuthError::CodeExpired`] for an unknown, used or expired token or a
+    /// [`AuthError::CodeInvalid`] for an unknown, used or expired token or a
     /// replaced account, [`AuthError::WrongPassword`],
     /// [`AuthError::TooManyRequests`], [`AuthError::Busy`], [`AuthError::Unavailable`].
     pub async fn confirm_verification_link(
@@ -416,34 +493,30 @@ impl<P: Ports> AuthService<P> {
             return Err(errors.into());
         };
         let target = match self.link_target(token).await {
-            Err(AuthError::UserNotFound) => return Err(AuthError::CodeExpired),
+            Err(AuthError::UserNotFound | AuthError::CodeExpired) => {
+                return Err(AuthError::CodeInvalid);
+            }
             other => other?,
         };
         if target.used {
-            return Err(AuthError::CodeExpired);
+            return Err(AuthError::CodeInvalid);
         }
-        let throttle = self.throttle_keys(target.user.username.as_str(), client.ip.as_deref());
-        self.check_throttle(&throttle).await?;
-        if !self
-            .ports
-            .hasher
-            .verify(&attempt, &target.user.password_hash)
-            .await?
-        {
-            self.record_login_failure(&throttle).await?;
-            return Err(AuthError::WrongPassword);
+        self.prove_credential(&target.user, &attempt, client)
+            .await?;
+        if !self.spend_link(&target).await? {
+            return Err(AuthError::CodeInvalid);
         }
-        self.spend_link(&target).await?;
         self.confirm_address(target.user, client).await
     }
 
     /// "This wasn't me": the person who holds the link (and so the address)
     /// did not register the account; the pending account is removed with its
     /// sessions, codes and links, and the address is free again. Refused for
-    /// an account whose address is verified already.
+    /// an account whose address is verified already. Of concurrent uses of
+    /// one link exactly one succeeds.
     ///
     /// # Errors
-    /// [`AuthError::CodeExpired`] for an unknown, used or expired token, a
+    /// [`AuthError::CodeInvalid`] for an unknown, used or expired token, a
     /// replaced account or a verified one; [`AuthError::Unavailable`].
     pub async fn reject_verification_link(
         &self,
@@ -453,93 +526,134 @@ impl<P: Ports> AuthService<P> {
         let token = required(token)
             .map_err(|e| AuthError::Validation(ValidationErrors::single("token", e)))?;
         let target = match self.link_target(token).await {
-            Err(AuthError::UserNotFound) => return Err(AuthError::CodeExpired),
+            Err(AuthError::UserNotFound | AuthError::CodeExpired) => {
+                return Err(AuthError::CodeInvalid);
+            }
             other => other?,
         };
-        if target.used || target.user.email_verified {
-            return Err(AuthError::CodeExpired);
+        if target.used || target.user.email_verified || !self.spend_link(&target).await? {
+            return Err(AuthError::CodeInvalid);
         }
-        self.ports
-            .codes
-            .take(CodePurpose::VerifyEmailLink, &target.entry.recipient)
-            .await?;
-        self.ports
-            .codes
-            .take(CodePurpose::VerifyEmail, target.user.email.as_str())
-            .await?;
         if !self
             .remove_pending_account(&target.user, "not_me", client)
             .await?
         {
-            return Err(AuthError::CodeExpired);
+            return Err(AuthError::CodeInvalid);
         }
         Ok(target.user.email)
     }
 
-    /// Seed 002's `GET /api/v1/auth/verify/<token>` for clients that ask for
-    /// JSON: confirms the address on GET, as that contract says; every session
-    /// opened before ends. Browsers are shown the link's page instead (the
-    /// HTTP layer decides by `Accept`), so a mail scanner's GET confirms nothing.
+    /// Seed 002's `GET /api/v1/auth/verify/<token>` for JSON clients, where
+    /// the deployment opted in (`V1_VERIFY_ON_GET`): confirms the address on
+    /// GET, as that contract says, for links mailed by seed 002's
+    /// registration only (an `/api/auth` link always needs the password);
+    /// every session opened before ends. By default the HTTP layer shows the
+    /// link's page instead, which confirms only with the account's password.
     ///
     /// # Errors
-    /// [`AuthError::CodeExpired`] for an unknown, malformed or expired token (code 1),
-    /// [`AuthError::UserNotFound`] when the account is gone (code 2), [`AuthError::Unavailable`].
+    /// [`AuthError::CodeExpired`] for an unknown, malformed, expired or
+    /// `/api/auth` token (code 1), [`AuthError::UserNotFound`] when the
+    /// account is gone (code 2), [`AuthError::Unavailable`].
     pub async fn verify_email_link(
         &self,
         token: &str,
         client: &ClientInfo,
     ) -> Result<VerifyLinkOutcome, AuthError> {
         let target = self.link_target(token).await?;
-        if target.used || target.user.email_verified {
+        if target.style != LinkStyle::V1 {
+            return Err(AuthError::CodeExpired);
+        }
+        if target.used || target.user.email_verified || !self.spend_link(&target).await? {
             return Ok(VerifyLinkOutcome::AlreadyVerified);
         }
-        self.spend_link(&target).await?;
         Ok(VerifyLinkOutcome::Verified(
             self.confirm_address(target.user, client).await?,
         ))
     }
 
-    /// Confirms an email address with the code that was mailed to it. A
-    /// wrong, expired, used-up or never-issued code all answer
-    /// [`AuthError::CodeInvalid`], so the answer does not tell whether the
-    /// address has a pending registration. Every session opened before the
-    /// verification ends.
+    /// Evens out the store work of a code check (issue 12, "verify-email
+    /// answers one way"): every check makes one claim that finds a code and
+    /// one that finds none. A check that found no code claims the stand-in
+    /// code (made on first use); one that found a code claims a key that
+    /// never exists.
+    async fn even_out_code_check(&self, found_a_code: bool) -> Result<(), AuthError> {
+        let key = if found_a_code { ABSENT } else { STAND_IN };
+        let claim = self
+            .ports
+            .codes
+            .claim_attempt(CodePurpose::VerifyEmail, key)
+            .await?;
+        if !found_a_code && !matches!(claim, AttemptGrant::Granted(_)) {
+            self.ports
+                .codes
+                .put(&VerificationCode {
+                    purpose: CodePurpose::VerifyEmail,
+                    recipient: STAND_IN.to_owned(),
+                    fingerprint: TokenFingerprint(String::new()),
+                    digits: 6,
+                    expires_at: self.now() + chrono::Duration::days(3650),
+                    attempts: 0,
+                    max_attempts: i32::MAX.unsigned_abs(),
+                    binding: None,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Confirms an email address with the code that was mailed to it and the
+    /// account's password (the one who reads the mail must also be the one
+    /// who chose the password: issue 12, item 3). A wrong, expired,
+    /// used-up or never-issued code all answer [`AuthError::CodeInvalid`]
+    /// after the same store work, so neither the answer nor its time tells
+    /// whether the address has a pending registration. Every session opened
+    /// before the verification ends.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::CodeInvalid`], [`AuthError::Unavailable`].
+    /// [`AuthError::Validation`], [`AuthError::CodeInvalid`],
+    /// [`AuthError::WrongPassword`], [`AuthError::TooManyRequests`],
+    /// [`AuthError::Busy`], [`AuthError::Unavailable`].
     pub async fn verify_email_code(
         &self,
         email: Option<&str>,
         code: Option<&str>,
+        password: Option<&str>,
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", required(email).and_then(Email::parse));
         let code = errors.check("code", required(code).map(|c| c.trim().to_owned()));
-        let (Some(email), Some(code)) = (email, code) else {
+        let attempt = errors.check(
+            "password",
+            required(password).and_then(PasswordAttempt::parse),
+        );
+        let (Some(email), Some(code), Some(attempt)) = (email, code, attempt) else {
             return Err(errors.into());
         };
-        let issued = match self
+        let checked = self
             .check_code(CodePurpose::VerifyEmail, email.as_str(), &code)
-            .await
-        {
+            .await;
+        self.even_out_code_check(!matches!(checked, Err(AuthError::CodeExpired)))
+            .await?;
+        let issued = match checked {
             Ok(c) => c,
             Err(
                 AuthError::CodeExpired | AuthError::CodeWrong { .. } | AuthError::CodeExhausted,
             ) => return Err(AuthError::CodeInvalid),
             Err(e) => return Err(e),
         };
+        let user = self
+            .ports
+            .users
+            .find_by_login(&Login::Email(email.clone()))
+            .await?
+            .filter(|u| issued.binding.as_deref() == Some(u.public_id.to_string().as_str()))
+            .ok_or(AuthError::CodeInvalid)?;
+        self.prove_credential(&user, &attempt, client).await?;
         self.ports
             .codes
             .take(CodePurpose::VerifyEmail, email.as_str())
             .await?
-            .ok_or(AuthError::CodeInvalid)?;
-        let user = self
-            .ports
-            .users
-            .find_by_login(&Login::Email(email))
-            .await?
-            .filter(|u| issued.binding.as_deref() == Some(u.public_id.to_string().as_str()))
             .ok_or(AuthError::CodeInvalid)?;
         self.confirm_address(user, client).await
     }
@@ -657,8 +771,8 @@ mod tests {
         let id = uuid::Uuid::nil();
         let email = Email::parse("a.b+c@example.com").unwrap();
         assert_eq!(
-            link_binding(&id, &email),
-            "00000000-0000-0000-0000-000000000000 a.b+c@example.com"
+            link_binding(LinkStyle::V1, &id, &email),
+            "v1 00000000-0000-0000-0000-000000000000 a.b+c@example.com"
         );
     }
 

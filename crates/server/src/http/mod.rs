@@ -27,6 +27,9 @@ pub struct AppState<P: Ports> {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// What `/ready` checks.
     pub readiness: crate::ready::Readiness,
+    /// `V1_VERIFY_ON_GET`: seed 002's link confirms on a GET that asks for
+    /// JSON (its contract) instead of showing the page (default false).
+    pub v1_verify_on_get: bool,
 }
 
 /// The client's address: the peer, or — when the peer is a trusted proxy —

@@ -614,8 +614,9 @@ async fn change_password<P: Ports>(
         .json(json!({"message": m::PASSWORD_CHANGED.get(), "msg": m::PASSWORD_CHANGED.get()})))
 }
 
-/// `POST /api/auth/verify-email` with `{email, code}`, or `{token, password}`
-/// (a link's token confirms only with the account's password: issue 12, item 3).
+/// `POST /api/auth/verify-email` with `{email, code, password}` or `{token,
+/// password}`: a code or link confirms only with the account's password
+/// (issue 12, item 3).
 async fn verify_email<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -642,7 +643,12 @@ async fn verify_email<P: Ports>(
         None => {
             state
                 .auth
-                .verify_email_code(email.as_deref(), code.as_deref(), &client)
+                .verify_email_code(
+                    email.as_deref(),
+                    code.as_deref(),
+                    password.as_deref(),
+                    &client,
+                )
                 .await?
         }
     };

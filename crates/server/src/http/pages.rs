@@ -13,7 +13,6 @@ use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 
 use super::messages as m;
-use super::modern::ApiError;
 use super::{AppState, client_info};
 use crate::config::Bucket;
 
@@ -62,7 +61,14 @@ fn refusal<P: Ports>(state: &State<P>, e: AuthError) -> HttpResponse {
             message(state, StatusCode::SERVICE_UNAVAILABLE, m::UNAVAILABLE.get())
         }
         AuthError::Busy => message(state, StatusCode::SERVICE_UNAVAILABLE, m::BUSY.get()),
-        e @ AuthError::TooManyRequests { .. } => ApiError::Auth(e).render(),
+        AuthError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } => {
+            let mut r = message(state, StatusCode::TOO_MANY_REQUESTS, m::TOO_MANY.get());
+            super::rate_limit_headers(&mut r, retry_after_secs, limit);
+            r
+        }
         _ => message(state, StatusCode::BAD_REQUEST, m::CODE_EXPIRED.get()),
     }
 }

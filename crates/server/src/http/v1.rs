@@ -189,11 +189,12 @@ fn wants_html(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
 }
 
-/// `GET /api/v1/auth/verify/<token>`: seed 002's link. A client that asks for
-/// JSON gets the contract: the address is confirmed on GET. A browser (one
-/// that accepts `text/html`, as people and mail scanners do) gets the link's
-/// page instead, which confirms only with the account's password (issue 12,
-/// item 3).
+/// `GET /api/v1/auth/verify/<token>`: seed 002's link. By default every GET
+/// shows the link's page, which confirms only with the account's password
+/// (issue 12, item 3: a GET — a mail scanner's, or curl's — must not hand the
+/// address to the registrant's password). With `V1_VERIFY_ON_GET` a client
+/// that does not ask for HTML gets the contract: the address is confirmed on
+/// GET (code 0).
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -202,7 +203,7 @@ async fn verify<P: Ports>(
     if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
         return refusal(&e);
     }
-    if wants_html(&req) {
+    if !state.v1_verify_on_get || wants_html(&req) {
         return super::pages::verify_link_page(&state, &token).await;
     }
     let client = client_info(&req, &state.trusted_proxies);

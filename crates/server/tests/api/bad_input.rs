@@ -24,7 +24,7 @@ fn routes() -> Vec<(&'static str, Value)> {
         ("/api/auth/refresh", json!({"refresh_token": "x"})),
         (
             "/api/auth/verify-email",
-            json!({"email": "mallory@example.com", "code": "123456"}),
+            json!({"email": "mallory@example.com", "code": "123456", "password": pw}),
         ),
         (
             "/api/auth/resend-verification",

@@ -279,7 +279,7 @@ async fn the_owner_claims_a_pending_address_by_registering_it() {
     let (status, body) = app
         .post(
             "/api/auth/verify-email",
-            &json!({"email": victim, "code": code}),
+            &json!({"email": victim, "code": code, "password": "Owner-Pass-2"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -296,15 +296,13 @@ async fn the_owner_claims_a_pending_address_by_registering_it() {
     let r = app
         .client
         .get(app.url(&format!("/api/v1/auth/verify/{old_link}")))
-        .header("accept", "application/json")
         .send()
         .await
         .unwrap();
-    let (status, body) = parts(r).await;
     assert_eq!(
-        status,
-        StatusCode::NOT_FOUND,
-        "the old link's account is gone: {body}"
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "the old link's account is gone"
     );
     app.login(victim, "Owner-Pass-2").await;
 
@@ -503,8 +501,10 @@ async fn a_verification_ends_every_session_opened_before_it() {
     let after = app.login("alice", "Secret123").await;
     assert_eq!(after["user"]["email_verified"], true);
 
-    // Seed 002's link for JSON clients: verifies on GET, as its contract says,
-    // and ends earlier sessions too.
+    // Seed 002's link for JSON clients where the deployment opted in
+    // (`V1_VERIFY_ON_GET`): verifies on GET, as its contract says, and ends
+    // earlier sessions too; an `/api/auth` link never verifies that way.
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en"), ("V1_VERIFY_ON_GET", "true")]).await;
     app.post(
         "/api/v1/auth/register",
         &json!({"username": "bob", "email": "bob@b.com", "password": "Secret123"}),
@@ -518,6 +518,20 @@ async fn a_verification_ends_every_session_opened_before_it() {
         .await;
     let token = token_in_mail(&app, "bob@b.com", "/api/v1/auth/verify/", 1).await;
     assert_eq!(token.len(), 64, "an opaque token: no address in it");
+    app.register("carol", "carol@b.com", "Secret123").await;
+    let modern_token = token_in_mail(&app, "carol@b.com", "token=", 1).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/auth/verify/{modern_token}")))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = parts(r).await;
+    assert_eq!(
+        (status, body["code"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(1)),
+        "{body}"
+    );
     let r = app
         .client
         .get(app.url(&format!("/api/v1/auth/verify/{token}")))
@@ -536,6 +550,163 @@ async fn a_verification_ends_every_session_opened_before_it() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// Item 3, the issue's input on `/api/v1`: by default no GET of the link —
+/// curl's `*/*`, an explicit `application/json`, a browser's — confirms
+/// anything; each gets the page, and the registrant stays unverified.
+#[tokio::test]
+async fn no_get_of_a_v1_link_confirms_by_default() {
+    let app = spawn_app_with(&[("REQUIRE_VERIFIED_EMAIL", "true"), ("DEFAULT_LOCALE", "en")]).await;
+    let victim = "victim@example.com";
+    app.post(
+        "/api/v1/auth/register",
+        &json!({"username": "intruder", "email": victim, "password": "Sneaky-Pass-1"}),
+    )
+    .await;
+    let token = token_in_mail(&app, victim, "/api/v1/auth/verify/", 1).await;
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/json"),
+        Some("text/html"),
+    ] {
+        let mut r = app
+            .client
+            .get(app.url(&format!("/api/v1/auth/verify/{token}")));
+        if let Some(a) = accept {
+            r = r.header("accept", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{accept:?}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{accept:?}"
+        );
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": victim, "password": "Sneaky-Pass-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "still unverified: {body}");
+}
+
+/// Item 3, the review's input: the owner registers, someone replaces the
+/// pending registration, and the owner types the code of the newest mail
+/// (the intruder's) with the owner's own password: refused, and the
+/// intruder's account stays unverified.
+#[tokio::test]
+async fn a_code_confirms_only_with_the_password_of_its_account() {
+    let app = spawn_app_with(&[("REQUIRE_VERIFIED_EMAIL", "true"), ("DEFAULT_LOCALE", "en")]).await;
+    let victim = "victim@example.com";
+    app.register("victim", victim, "Owner-Pass-2").await;
+    let (status, _) = app
+        .post(
+            "/api/v1/auth/register",
+            &json!({"username": "intruder", "email": victim, "password": "Sneaky-Pass-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let code = code_in_mail(&app, victim, "Your verification code is ", 2).await;
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": victim, "code": code, "password": "Owner-Pass-2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "wrong_password");
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": victim, "code": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["fields"]["password"][0], "required", "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": victim, "password": "Sneaky-Pass-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "still unverified: {body}");
+    // The owner takes the address back by registering again.
+    app.register("victim", victim, "Owner-Pass-2").await;
+    let code = code_in_mail(&app, victim, "Your verification code is ", 3).await;
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": victim, "code": code, "password": "Owner-Pass-2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    refused_everywhere(&app, victim, "Sneaky-Pass-1").await;
+}
+
+/// Item 3 in seed 001: with a pending registration of the address,
+/// `/Auth/Sign` still mails the code, and `/Auth/Verify` (code and password
+/// together) replaces the pending account.
+#[tokio::test]
+async fn seed_001_sign_up_takes_back_a_pending_address() {
+    let app = spawn_app_with(&[("REQUIRE_VERIFIED_EMAIL", "true"), ("DEFAULT_LOCALE", "en")]).await;
+    let victim = "victim@example.com";
+    app.post(
+        "/api/v1/auth/register",
+        &json!({"username": "intruder", "email": victim, "password": "Sneaky-Pass-1"}),
+    )
+    .await;
+    let sign = json!({"Name": "Victoria", "Email": victim, "Password": "Owner-Pass-2"});
+    let (_, body) = app.post("/Auth/Sign", &sign).await;
+    assert_eq!(body["Code"], 200, "{body}");
+    let code = code_in_mail(&app, victim, "Your sign-up code is ", 1).await;
+    let mut verify = sign.clone();
+    verify["VerifyCode"] = json!(code);
+    let (_, body) = app.post("/Auth/Verify", &verify).await;
+    assert_eq!(body["Code"], 200, "{body}");
+    refused_everywhere(&app, victim, "Sneaky-Pass-1").await;
+    let (_, body) = app
+        .post(
+            "/Auth/Login",
+            &json!({"Email": victim, "Password": "Owner-Pass-2"}),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
+}
+
+/// Item 3: one link, many concurrent uses (confirm with the right password,
+/// "this wasn't me", and the code): exactly one succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_is_used_once_under_concurrency() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en"), ("RATE_LIMIT_VERIFY_CODE", "off")]).await;
+    app.register("alice", "a@b.com", "Secret123").await;
+    let token = token_in_mail(&app, "a@b.com", "token=", 1).await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (client, base, token) = (app.client.clone(), app.base.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let path = if i % 2 == 0 { "confirm" } else { "reject" };
+            client
+                .post(format!("{base}/api/auth/verify-email/{path}"))
+                .form(&[("token", token.as_str()), ("password", "Secret123")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == StatusCode::OK {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "exactly one use of the link succeeds");
+}
+
 /// "Verify-email answers one way for a wrong and for a missing code": an
 /// address with a pending code and one without get the same body.
 #[tokio::test]
@@ -545,13 +716,13 @@ async fn verify_email_answers_alike_with_and_without_a_live_code() {
     let (s1, live) = app
         .post(
             "/api/auth/verify-email",
-            &json!({"email": "a@b.com", "code": "000000"}),
+            &json!({"email": "a@b.com", "code": "000000", "password": "Secret123"}),
         )
         .await;
     let (s2, none) = app
         .post(
             "/api/auth/verify-email",
-            &json!({"email": "nobody@b.com", "code": "000000"}),
+            &json!({"email": "nobody@b.com", "code": "000000", "password": "Secret123"}),
         )
         .await;
     assert_eq!((s1, s2), (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST));
@@ -672,4 +843,67 @@ async fn resend_verification_costs_the_same_for_known_and_unknown_addresses() {
     assert!(z.abs() < 3.29, "the two distributions differ: z = {z:.2}");
     // The deferred work happened: a known address got its second mail.
     app.mails("known0@b.com", "token=", 2).await;
+}
+
+/// "Verify-email answers one way", timed: a wrong code for an address with a
+/// pending code and for one without take the same store work (one claim
+/// that finds a code, one that finds none). 150 of each, shuffled, compared
+/// with a two-sided Mann–Whitney U test at a false-alarm rate of 0.1 %.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_email_costs_the_same_with_and_without_a_live_code() {
+    const N: usize = 150;
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_VERIFY_CODE", "off"),
+        ("RATE_LIMIT_REGISTER", "off"),
+        ("DEFAULT_LOCALE", "en"),
+    ])
+    .await;
+    for i in 0..N {
+        app.register(&format!("user{i}"), &format!("known{i}@b.com"), "Secret123")
+            .await;
+    }
+    let mut order: Vec<(bool, usize)> = (0..N).flat_map(|i| [(true, i), (false, i)]).collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for i in (1..order.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let url = app.url("/api/auth/verify-email");
+    let body = |email: String| json!({"email": email, "code": "000000", "password": "Secret123"});
+    for i in 0..20 {
+        let _ = app
+            .client
+            .post(&url)
+            .json(&body(format!("warm{i}@b.com")))
+            .send()
+            .await;
+    }
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for (is_known, i) in order {
+        let email = if is_known {
+            format!("known{i}@b.com")
+        } else {
+            format!("unknown{i}@b.com")
+        };
+        let started = Instant::now();
+        let r = app
+            .client
+            .post(&url)
+            .json(&body(email))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        assert!(text.contains("code_invalid"), "{text}");
+        if is_known { &mut known } else { &mut unknown }.push(took);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let z = mann_whitney_z(&known, &unknown);
+    eprintln!("verify-email latency: z = {z:.2}");
+    assert!(z.abs() < 3.29, "the two distributions differ: z = {z:.2}");
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tessera_server::http::ROUTES;
 
 use crate::contract;
-use crate::helpers::{TestApp, parts, s, spawn_app};
+use crate::helpers::{TestApp, parts, s, spawn_app, spawn_app_with};
 use crate::seed001::code_in_mail;
 use crate::seed002::link_token;
 
@@ -97,7 +97,7 @@ fn ok(status: StatusCode, body: &Value) {
 #[tokio::test(flavor = "multi_thread")]
 #[allow(clippy::too_many_lines)]
 async fn a_tour_of_every_route_gets_the_documented_answers() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("V1_VERIFY_ON_GET", "true")]).await;
     let mut t = Tour {
         app: &app,
         seen: BTreeSet::new(),
@@ -147,7 +147,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
             "POST",
             t.post(
                 "/api/auth/verify-email",
-                &json!({"email": "alice@example.com", "code": code}),
+                &json!({"email": "alice@example.com", "code": code, "password": "Secret123"}),
             ),
         )
         .await;

@@ -103,6 +103,7 @@ impl Instance {
             .env("JWT_SECRET_KEY", SECRET)
             .env("ARGON2_MEMORY_KIB", "64")
             .env("ARGON2_ITERATIONS", "1")
+            .env("PASSWORD_MIN_SCORE", "0")
             .env("WORKERS", "1")
             .env("TESSERA_VAR_DIR", var_dir)
             .env("RUST_LOG", "warn")

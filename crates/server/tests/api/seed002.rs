@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, parts, s, spawn_app};
+use crate::helpers::{TestApp, parts, s, spawn_app, spawn_app_with};
 use crate::seed001::post_en;
 
 /// The verification token of the newest of `count` link mails to `to`.
@@ -34,7 +34,9 @@ fn claims(token: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_flow_register_verify_login_profile() {
-    let app = spawn_app().await;
+    // Seed 002's contract: its link confirms on GET (`V1_VERIFY_ON_GET`; by
+    // default the GET shows the link's page: hardening.rs).
+    let app = spawn_app_with(&[("V1_VERIFY_ON_GET", "true")]).await;
     let alice =
         json!({"username": "alice", "email": "alice@example.com", "password": "your_password"});
     let (status, body) = post_en(&app, "/api/v1/auth/register", &alice).await;
