@@ -235,6 +235,8 @@ impl<P: Ports> AuthService<P> {
         recipient: &str,
         guess: &str,
     ) -> Result<VerificationCode, AuthError> {
+        // Fingerprinted first, so a check costs the same with or without a code.
+        let guess = self.ports.codec.keyed_fingerprint(guess.trim());
         let stored = match self.ports.codes.claim_attempt(purpose, recipient).await? {
             AttemptGrant::NoCode => return Err(AuthError::CodeExpired),
             AttemptGrant::Exhausted => {
@@ -243,7 +245,6 @@ impl<P: Ports> AuthService<P> {
             }
             AttemptGrant::Granted(code) => code,
         };
-        let guess = self.ports.codec.keyed_fingerprint(guess.trim());
         if constant_time_eq(guess.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
             return Ok(stored);
         }

@@ -19,6 +19,16 @@ async fn code_in_mail(app: &TestApp, to: &str, after: &str, count: usize) -> Str
     mail[at..at + 6].to_owned()
 }
 
+/// The verification code of the mail to `to` that names `account`.
+async fn code_for_account(app: &TestApp, to: &str, account: &str) -> String {
+    let marker = format!("for the account \"{account}\"");
+    let mails = app.mails(to, &marker, 1).await;
+    let mail = mails.last().unwrap();
+    let after = "Your verification code is ";
+    let at = mail.find(after).unwrap() + after.len();
+    mail[at..at + 6].to_owned()
+}
+
 /// The token of the newest verification link mailed to `to`.
 async fn token_in_mail(app: &TestApp, to: &str, marker: &str, count: usize) -> String {
     let mails = app.mails(to, marker, count).await;
@@ -275,7 +285,7 @@ async fn the_owner_claims_a_pending_address_by_registering_it() {
         StatusCode::CREATED,
         "the pending account is replaced: {body}"
     );
-    let code = code_in_mail(&app, victim, "Your verification code is ", 2).await;
+    let code = code_for_account(&app, victim, "victim").await;
     let (status, body) = app
         .post(
             "/api/auth/verify-email",
@@ -610,7 +620,7 @@ async fn a_code_confirms_only_with_the_password_of_its_account() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let code = code_in_mail(&app, victim, "Your verification code is ", 2).await;
+    let code = code_for_account(&app, victim, "intruder").await;
     let (status, body) = app
         .post(
             "/api/auth/verify-email",
@@ -635,8 +645,8 @@ async fn a_code_confirms_only_with_the_password_of_its_account() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "still unverified: {body}");
     // The owner takes the address back by registering again.
-    app.register("victim", victim, "Owner-Pass-2").await;
-    let code = code_in_mail(&app, victim, "Your verification code is ", 3).await;
+    app.register("victim2", victim, "Owner-Pass-2").await;
+    let code = code_for_account(&app, victim, "victim2").await;
     let (status, body) = app
         .post(
             "/api/auth/verify-email",
