@@ -66,6 +66,11 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
         Ok(changed)
     }
 
+    async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.repo.clear_phone(id, at).await?;
+        self.cache.invalidate(id).await
+    }
+
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
         // Logins always read the repository: credentials are checked against
         // the durable hash, never a cached one.

@@ -868,7 +868,11 @@ impl Login {
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
             && body.chars().any(|c| c.is_ascii_digit());
         if reads_as_phone {
-            return Phone::parse(s, region).map(Self::Phone);
+            // A username such as `007-008` or `2024.10` reads like a number
+            // but is none: it stays a username.
+            return Phone::parse(s, region)
+                .map(Self::Phone)
+                .or_else(|e| Username::parse(s).map(Self::Username).map_err(|_| e));
         }
         Username::parse(s).map(Self::Username)
     }
@@ -1309,6 +1313,14 @@ mod tests {
     #[test]
     fn login_reads_each_kind() {
         assert!(matches!(Login::parse("a@b.com", cn()), Ok(Login::Email(_))));
+        // Usernames that look like numbers but are none stay usernames.
+        for name in ["007-008", "2024.10"] {
+            assert!(Username::parse(name).is_ok(), "{name}");
+            assert!(
+                matches!(Login::parse(name, cn()), Ok(Login::Username(_))),
+                "{name}"
+            );
+        }
         assert!(matches!(
             Login::parse("13800138000", cn()),
             Ok(Login::Phone(_))

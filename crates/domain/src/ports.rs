@@ -69,6 +69,18 @@ pub trait UserRepository: Send + Sync + 'static {
         mail: Option<&OutgoingMail>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Removes the user's phone number (idempotent): a phone set by whoever
+    /// registered an address is dropped when the address's owner claims the
+    /// account (issue 12, item 3).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn clear_phone(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Marks the user's email as confirmed; true when it was not yet.
     ///
     /// # Errors

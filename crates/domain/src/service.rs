@@ -1484,10 +1484,21 @@ mod reset {
             // password was chosen by the one who proved it: the address counts
             // as verified (the owner's way to claim an address that someone
             // else registered: issue 12, item 3).
-            if matches!(contact, Contact::Email(_)) {
-                self.ports
+            // The phone number came from whoever registered, not from the
+            // owner who just proved the address: a claim drops it, so that
+            // the registrant cannot take the account back by SMS.
+            if matches!(contact, Contact::Email(_))
+                && self
+                    .ports
                     .users
                     .mark_email_verified(user.id, self.now())
+                    .await?
+                && let Some(phone) = &user.phone
+            {
+                self.ports.users.clear_phone(user.id, self.now()).await?;
+                self.ports
+                    .codes
+                    .take(CodePurpose::ResetPassword, phone.as_str())
                     .await?;
             }
             let client = form.client.cloned().unwrap_or_default();

@@ -115,6 +115,16 @@ impl UserRepository for MemoryUsers {
         }))
     }
 
+    async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(u) = lock(&self.table).rows.get_mut(&id.0)
+            && u.phone.is_some()
+        {
+            u.phone = None;
+            u.updated_at = at;
+        }
+        Ok(())
+    }
+
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
         let t = lock(&self.table);
         Ok(t.rows

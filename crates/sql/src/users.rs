@@ -166,6 +166,17 @@ impl UserRepository for SqlUsers {
         })
     }
 
+    async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        with_conn!(&self.db, conn => {
+            diesel::update(users::table.find(id.0).filter(users::phone.is_not_null()))
+                .set((users::phone.eq(None::<String>), users::updated_at.eq(naive(at))))
+                .execute(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
         with_conn!(&self.db, conn => {
             let query = users::table.select(UserRow::as_select()).into_boxed();

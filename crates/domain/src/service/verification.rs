@@ -50,6 +50,9 @@ pub struct LinkPreview {
     pub registered_at: DateTime<Utc>,
     /// Whether the address is confirmed already.
     pub already_verified: bool,
+    /// Whether the account is a pending registration that "this wasn't me"
+    /// may remove (else its address's owner claims it by a password reset).
+    pub pending: bool,
 }
 
 /// What a seed-002 verification link did.
@@ -439,6 +442,7 @@ impl<P: Ports> AuthService<P> {
             username: target.user.username.as_str().to_owned(),
             registered_at: target.user.created_at,
             already_verified: target.user.email_verified,
+            pending: self.is_pending(&target.user, self.now()),
         })
     }
 
@@ -512,9 +516,10 @@ impl<P: Ports> AuthService<P> {
 
     /// "This wasn't me": the person who holds the link (and so the address)
     /// did not register the account; the pending account is removed with its
-    /// sessions, codes and links, and the address is free again. Refused for
-    /// an account whose address is verified already. Of concurrent uses of
-    /// one link exactly one succeeds.
+    /// sessions, codes and links, and the address is free again. Only for a
+    /// pending registration ([`Self::is_pending`]); an unverified account in
+    /// use is claimed by a password reset by e-mail instead. Of concurrent
+    /// uses of one link exactly one succeeds.
     ///
     /// # Errors
     /// [`AuthError::CodeInvalid`] for an unknown, used or expired token, a
@@ -532,7 +537,12 @@ impl<P: Ports> AuthService<P> {
             }
             other => other?,
         };
-        if target.used || target.user.email_verified || !self.spend_link(&target).await? {
+        // Only a pending registration goes; an unverified account in use on
+        // the default configuration is claimed by a password reset instead.
+        if target.used
+            || !self.is_pending(&target.user, self.now())
+            || !self.spend_link(&target).await?
+        {
             return Err(AuthError::CodeInvalid);
         }
         if !self

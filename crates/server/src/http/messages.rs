@@ -181,6 +181,10 @@ pub const VERIFY_PAGE_NOT_ME: Text = Text::new(
     "如果这不是您注册的账户，请选择“不是我”：该账户将被删除，您的邮箱地址可以重新使用。",
     "If you did not register this account, choose \"This wasn't me\": it is removed and your address is free again.",
 );
+pub const VERIFY_PAGE_CLAIM: Text = Text::new(
+    "如果这不是您注册的账户：请用“忘记密码”通过此邮箱重置密码，账户即归您所有，其他人的所有会话都会结束。",
+    "If you did not register this account: reset its password through \"forgot password\" with this address; the account is then yours and every other session ends.",
+);
 pub const VERIFY_PAGE_NOT_ME_BUTTON: Text = Text::new("不是我", "This wasn't me");
 pub const VERIFY_PAGE_WRONG_PASSWORD: Text = Text::new(
     "密码不正确。只有设置该密码的人才能确认此账户。",

@@ -104,9 +104,7 @@ async fn link_page<P: Ports>(
              <p><label>{password_text}<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" \
              aria-label=\"{password_label}\" required></label></p>\
              <button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">{confirm}</button></form>\
-             <hr><p>{not_me_text}</p>\
-             <form method=\"post\" action=\"/api/auth/verify-email/reject\">\
-             <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">{not_me}</button></form>",
+             <hr>{not_me}",
             account = m::VERIFY_PAGE_ACCOUNT.get(),
             email = html_escape(preview.email.as_str()),
             username = html_escape(&preview.username),
@@ -115,8 +113,16 @@ async fn link_page<P: Ports>(
             password_text = m::VERIFY_PAGE_PASSWORD.get(),
             password_label = m::VERIFY_PAGE_PASSWORD_LABEL.get(),
             confirm = m::VERIFY_PAGE_BUTTON.get(),
-            not_me_text = m::VERIFY_PAGE_NOT_ME.get(),
-            not_me = m::VERIFY_PAGE_NOT_ME_BUTTON.get(),
+            not_me = if preview.pending {
+                format!(
+                    "<p>{}</p><form method=\"post\" action=\"/api/auth/verify-email/reject\">\
+                     <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">{}</button></form>",
+                    m::VERIFY_PAGE_NOT_ME.get(),
+                    m::VERIFY_PAGE_NOT_ME_BUTTON.get()
+                )
+            } else {
+                format!("<p>{}</p>", m::VERIFY_PAGE_CLAIM.get())
+            },
         ),
     )
 }

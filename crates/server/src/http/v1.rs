@@ -6,7 +6,7 @@
 //! where the README gives one (validation failures use code 4).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
@@ -180,21 +180,27 @@ async fn register<P: Ports>(
     }
 }
 
-/// True when the request asks for an HTML page (a browser following the
-/// mailed link, or a mail scanner posing as one).
-fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
+/// True when the request is a GET that asks for JSON and not for HTML (an
+/// API client of seed 002; a browser, a mail scanner posing as one, curl's
+/// `*/*` or a HEAD probe is not).
+fn asks_for_json(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
         .get(actix_web::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    req.extensions().get::<super::WasHead>().is_none()
+        && accept.contains("application/json")
+        && !accept.contains("text/html")
 }
 
 /// `GET /api/v1/auth/verify/<token>`: seed 002's link. By default every GET
 /// shows the link's page, which confirms only with the account's password
 /// (issue 12, item 3: a GET — a mail scanner's, or curl's — must not hand the
 /// address to the registrant's password). With `V1_VERIFY_ON_GET` a client
-/// that does not ask for HTML gets the contract: the address is confirmed on
-/// GET (code 0).
+/// that asks for JSON (`Accept: application/json`, no HEAD) gets the
+/// contract: the address is confirmed on GET (code 0).
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -203,7 +209,7 @@ async fn verify<P: Ports>(
     if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
         return refusal(&e);
     }
-    if !state.v1_verify_on_get || wants_html(&req) {
+    if !state.v1_verify_on_get || !asks_for_json(&req) {
         return super::pages::verify_link_page(&state, &token).await;
     }
     let client = client_info(&req, &state.trusted_proxies);

@@ -56,10 +56,7 @@ async fn reset_code(app: &TestApp, channel: &str, contact: &str) -> String {
 }
 
 fn wrong_code(right: &str, n: u32) -> String {
-    let candidate = format!(
-        "{:06}",
-        (u32::from_str_radix(right, 10).unwrap() + 1 + n) % 1_000_000
-    );
+    let candidate = format!("{:06}", (right.parse::<u32>().unwrap() + 1 + n) % 1_000_000);
     assert_ne!(candidate, right);
     candidate
 }
@@ -336,8 +333,8 @@ async fn the_owner_claims_an_address_in_use_by_a_reset_and_every_session_ends() 
     let victim = "victim@example.com";
     let (status, _) = app
         .post(
-            "/api/v1/auth/register",
-            &json!({"username": "intruder", "email": victim, "password": "Sneaky-Pass-1"}),
+            "/api/auth/register",
+            &json!({"username": "intruder", "email": victim, "phone": "13900139000", "password": "Sneaky-Pass-1"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -391,6 +388,15 @@ async fn the_owner_claims_an_address_in_use_by_a_reset_and_every_session_ends() 
         owner["user"]["email_verified"], true,
         "a mailed code proved the address"
     );
+    // The registrant's phone went with the claim: no reset by SMS takes it back.
+    assert_eq!(owner["user"]["phone"], Value::Null, "{owner}");
+    let (status, body) = app
+        .post(
+            "/api/auth/request-reset-code",
+            &json!({"identifier": victim, "channel": "phone", "contact": "13900139000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
 /// Item 3: the link opened in a browser (or by a mail scanner posing as one)
@@ -533,6 +539,7 @@ async fn a_verification_ends_every_session_opened_before_it() {
     let r = app
         .client
         .get(app.url(&format!("/api/v1/auth/verify/{modern_token}")))
+        .header("accept", "application/json")
         .send()
         .await
         .unwrap();
@@ -542,9 +549,33 @@ async fn a_verification_ends_every_session_opened_before_it() {
         (StatusCode::BAD_REQUEST, Some(1)),
         "{body}"
     );
+    // A HEAD probe or a GET that does not ask for JSON confirms nothing.
+    let link = app.url(&format!("/api/v1/auth/verify/{token}"));
     let r = app
         .client
-        .get(app.url(&format!("/api/v1/auth/verify/{token}")))
+        .head(&link)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .client
+        .get(&link)
+        .header("accept", "*/*")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let r = app
+        .client
+        .get(&link)
+        .header("accept", "application/json")
         .send()
         .await
         .unwrap();

@@ -17,8 +17,17 @@ pub async fn link_token(app: &TestApp, to: &str, count: usize) -> String {
         .collect()
 }
 
+/// A GET as seed 002's API clients send it (asking for JSON).
 async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
-    parts(app.client.get(app.url(path)).send().await.unwrap()).await
+    parts(
+        app.client
+            .get(app.url(path))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 fn claims(token: &str) -> Value {
