@@ -306,7 +306,9 @@ async fn disabling_revokes_every_session_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deleting_a_user_ends_their_sessions_and_frees_the_address() {
     use reqwest::Method as M;
-    let app = spawn_app().await;
+    // Seed 002's link answers JSON with V1_VERIFY_ON_GET (code 2 once the
+    // account is gone).
+    let app = crate::helpers::spawn_app_with(&[("V1_VERIFY_ON_GET", "true")]).await;
     let root = app
         .create_with_role("root", "root@example.com", "Admin-Secret-1", "super_admin")
         .await;
@@ -344,6 +346,7 @@ async fn deleting_a_user_ends_their_sessions_and_frees_the_address() {
     let (status, body) = crate::helpers::parts(
         app.client
             .get(app.url(&format!("/api/v1/auth/verify/{link}")))
+            .header("accept", "application/json")
             .send()
             .await
             .unwrap(),

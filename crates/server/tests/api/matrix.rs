@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tessera_crypto::legacy::sm3_hex;
 
-use crate::helpers::{TestApp, s, spawn_app};
+use crate::helpers::{TestApp, s, spawn_app_with};
 use crate::seed001::{post_en, sign_up};
 use crate::seed002::link_token;
 
@@ -73,7 +73,7 @@ async fn every_token_everywhere(app: &TestApp, tokens: &[String], username: &str
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_account_from_any_dialect_logs_in_from_every_dialect() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("V1_VERIFY_ON_GET", "true")]).await;
     // /api/auth (seeds 000, 003, 004).
     app.register("modern", "modern@example.com", PASSWORD).await;
     // /Auth (seed 001), once with the password and once with its SM3 digest.
@@ -91,6 +91,7 @@ async fn an_account_from_any_dialect_logs_in_from_every_dialect() {
     let (status, _) = crate::helpers::parts(
         app.client
             .get(app.url(&format!("/api/v1/auth/verify/{token}")))
+            .header("accept", "application/json")
             .send()
             .await
             .unwrap(),
