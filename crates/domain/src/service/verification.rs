@@ -318,14 +318,12 @@ impl<P: Ports> AuthService<P> {
                 .filter(|u| u.email_verified)
                 .ok_or(AuthError::CodeInvalid);
         }
-        {
-            self.revoke_user_sessions(user.id, None).await?;
-            self.audit(AuditEvent {
-                subject: Some(user.id),
-                ..self.event(AuditKind::EmailVerified, client)
-            })
-            .await;
-        }
+        self.revoke_user_sessions(user.id, None).await?;
+        self.audit(AuditEvent {
+            subject: Some(user.id),
+            ..self.event(AuditKind::EmailVerified, client)
+        })
+        .await;
         Ok(User {
             email_verified: true,
             ..user
