@@ -475,3 +475,30 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         }
     }
 }
+
+/// The summaries name the seed whose README documents the route: seed 000
+/// has the flat `/profile`, seeds 003 and 004 have `/me` (issue 13).
+#[tokio::test]
+async fn profile_and_me_name_their_own_seeds() {
+    let app = spawn_app_with(&[]).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let summary = |path: &str| {
+        doc["paths"][path]["get"]["summary"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(summary("/api/auth/profile"), "The caller, flat (seed 000)");
+    assert_eq!(
+        summary("/api/auth/me"),
+        "The caller with permissions (seeds 003, 004)"
+    );
+}
