@@ -26,6 +26,7 @@ mod mail;
 mod matrix;
 mod me;
 mod openapi;
+mod parity;
 mod password_screening;
 mod ranks;
 mod refresh;
