@@ -450,6 +450,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 
 mod sign_up {
     use tessera_domain::mail::Locale;
+    use tessera_domain::session::ClientInfo;
     use tessera_domain::service::SignUp;
     use tessera_domain::{AuthError, AuthService};
     use tessera_memory::MemoryPorts;
@@ -479,9 +480,11 @@ mod sign_up {
             email: Some(email),
             password: Some("Plain-Pass-1"),
         };
-        svc.send_sign_up_code(&form, Locale::En).await?;
+        svc.sign_up(&form, Locale::En).await?;
         let code = last_code(svc, email);
-        let user = svc.complete_sign_up(&form, Some(&code)).await?;
+        let user = svc
+            .confirm_sign_up(&form, Some(&code), Locale::En, &ClientInfo::default())
+            .await?;
         assert!(user.email_verified, "the code proved the address");
         Ok(user.username.as_str().to_owned())
     }
