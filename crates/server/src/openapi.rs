@@ -94,6 +94,11 @@ struct Error {
     /// Validation: why a new password is too easy to guess (`fields` then
     /// holds `password_too_common` or `password_too_weak`).
     password_feedback: Option<PasswordFeedback>,
+    /// 404 and 405 at a path outside every dialect's prefix (`/health`,
+    /// `/definitely-not-here`): seed 001's `Code`, the HTTP status.
+    Code: Option<u16>,
+    /// Beside `Code`: seed 001's `Msg`, the text of `error`.
+    Msg: Option<String>,
 }
 
 /// zxcvbn's verdict on a refused new password (`PASSWORD_MIN_SCORE`).
@@ -465,12 +470,18 @@ struct LegacyUpdatePasswordRequest {
 
 // --------------------------------------------------------------- operations
 
-/// `GET /health` (seed 001's shape plus `status`).
+/// `GET /health`: seed 001's `{Code, Msg}` and the seed's `status`,
+/// `service`, `version`.
 #[derive(ToSchema)]
 struct Health {
     Code: u16,
     Msg: String,
+    /// Always `healthy` (the process answers; `/ready` checks dependencies).
     status: String,
+    /// The product: `Tessera`.
+    service: String,
+    /// Tessera's version, e.g. `0.1.0`.
+    version: String,
 }
 
 /// One dependency's state.
