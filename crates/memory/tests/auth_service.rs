@@ -450,8 +450,8 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 
 mod sign_up {
     use tessera_domain::mail::Locale;
-    use tessera_domain::session::ClientInfo;
     use tessera_domain::service::SignUp;
+    use tessera_domain::session::ClientInfo;
     use tessera_domain::{AuthError, AuthService};
     use tessera_memory::MemoryPorts;
 

@@ -8,9 +8,7 @@ use crate::clock::{Clock as _, IdSource as _};
 use crate::code::CodePurpose;
 use crate::error::{AuthError, CreateUserError};
 use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username};
-use crate::ports::{
-    CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _,
-};
+use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
 use crate::session::ClientInfo;
 use crate::user::{NewUser, PasswordHash, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
@@ -242,9 +240,7 @@ impl<P: Ports> AuthService<P> {
         let Some(user) = existing else {
             let hash = self.ports.hasher.hash(&password).await?;
             self.take_sign_up_code(&email).await?;
-            return self
-                .create_signed_up(&name, email, hash, true, None)
-                .await;
+            return self.create_signed_up(&name, email, hash, true, None).await;
         };
         if self.password_matches(&user, &attempts).await? {
             self.take_sign_up_code(&email).await?;
@@ -255,9 +251,7 @@ impl<P: Ports> AuthService<P> {
         if self.is_pending(&user, self.ports.clock.now()) {
             self.remove_pending_account(&user, "replaced", client)
                 .await?;
-            return self
-                .create_signed_up(&name, email, hash, true, None)
-                .await;
+            return self.create_signed_up(&name, email, hash, true, None).await;
         }
         self.claim_by_address(&user, &hash, locale).await?;
         self.audit(AuditEvent {

@@ -11,7 +11,10 @@ async fn health_answers_in_seed_001_shape() {
     let (status, body) = parts(app.client.get(app.url("/health")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["Code"], 200, "{body}");
-    assert!(body["Msg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["Msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(body["status"], "healthy", "{body}");
     assert_eq!(body["service"], "Tessera", "{body}");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"), "{body}");
@@ -35,12 +38,18 @@ async fn a_path_outside_every_prefix_answers_404_with_code_and_msg() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     crate::helpers::assert_error(&body, "method_not_allowed");
     assert_eq!(body["Code"], 405, "{body}");
-    assert!(body["Msg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["Msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     for path in ["/api/auth/nope", "/api/admin/nope"] {
         let (status, body) = parts(app.client.get(app.url(path)).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         crate::helpers::assert_error(&body, "not_found");
-        assert!(body.get("Code").is_none() && body.get("Msg").is_none(), "{path}: {body}");
+        assert!(
+            body.get("Code").is_none() && body.get("Msg").is_none(),
+            "{path}: {body}"
+        );
     }
 }
 

@@ -160,7 +160,11 @@ async fn the_code_reader_takes_the_address_from_the_registrant() {
     let id = logged_in(&attacker);
     assert_eq!(check_code(&app, s(&attacker["Token"])).await, 200);
     let sent = code_in_mail(&app, victim, SIGN_UP_CODE, 1).await;
-    let body = verify(&app, &verify_form("Victoria", victim, "Owner-Pass-2", &sent)).await;
+    let body = verify(
+        &app,
+        &verify_form("Victoria", victim, "Owner-Pass-2", &sent),
+    )
+    .await;
     assert_eq!(body["Code"], 200, "{body}");
     assert_eq!(
         check_code(&app, s(&attacker["Token"])).await,
@@ -182,7 +186,11 @@ async fn the_code_reader_takes_the_address_from_the_registrant() {
     let body = app.login(victim, "Owner-Pass-2").await;
     assert_eq!(body["user"]["email_verified"], true, "{body}");
     // The claim was the owner's: a second Verify (or Sign) is "exists".
-    let body = verify(&app, &verify_form("Intruder", victim, "Sneaky-Pass-1", &sent)).await;
+    let body = verify(
+        &app,
+        &verify_form("Intruder", victim, "Sneaky-Pass-1", &sent),
+    )
+    .await;
     assert_eq!(body["Code"], 502, "{body}");
 }
 
@@ -198,7 +206,11 @@ async fn a_pending_sign_up_is_replaced_and_the_mailed_code_still_confirms() {
     let sent = code_in_mail(&app, victim, SIGN_UP_CODE, 1).await;
     let body = sign(&app, &sign_form("Victoria", victim, "Owner-Pass-2")).await;
     assert_eq!(body["Code"], 200, "{body}");
-    let body = verify(&app, &verify_form("Victoria", victim, "Owner-Pass-2", &sent)).await;
+    let body = verify(
+        &app,
+        &verify_form("Victoria", victim, "Owner-Pass-2", &sent),
+    )
+    .await;
     assert_eq!(body["Code"], 200, "{body}");
     assert_eq!(s(&body["Name"]), "Victoria", "the victim's own account");
     logged_in(&legacy_login(&app, victim, "Owner-Pass-2").await);
@@ -286,7 +298,10 @@ async fn every_failed_login_has_null_token_and_user_id() {
         ("no email", r#"{"Password": "Plain-Pass-1"}"#),
         ("empty body", ""),
         ("a number for Email", r#"{"Email": 12, "Password": "x"}"#),
-        ("a list for Password", r#"{"Email": "a@b.com", "Password": ["x"]}"#),
+        (
+            "a list for Password",
+            r#"{"Email": "a@b.com", "Password": ["x"]}"#,
+        ),
         ("malformed JSON", "{not json"),
         ("not JSON at all", "Email=a@b.com&Password=x"),
         ("not an object", "[1, 2]"),
@@ -389,8 +404,5 @@ async fn an_unreachable_store_at_login_has_null_token_and_user_id() {
     redis.stop();
     let body = legacy_login(&app, "alice@example.com", "Plain-Pass-1").await;
     failed_login(&body, 510, "store down");
-    assert!(
-        !body.to_string().to_lowercase().contains("redis"),
-        "{body}"
-    );
+    assert!(!body.to_string().to_lowercase().contains("redis"), "{body}");
 }
