@@ -513,6 +513,54 @@ mod sign_up {
         );
     }
 
+    /// A code mailed before `/Auth/Sign` created accounts (or whose account
+    /// expired) still signs up: the account is created, its address verified.
+    #[tokio::test]
+    async fn a_code_without_an_account_creates_a_verified_one() {
+        use tessera_domain::clock::Clock as _;
+        use tessera_domain::code::{CodePurpose, VerificationCode};
+        use tessera_domain::ports::{CodeStore as _, RefreshTokenCodec as _};
+        let h = harness();
+        let ports = h.svc.ports();
+        ports
+            .codes
+            .put(&VerificationCode {
+                purpose: CodePurpose::Register,
+                recipient: "early@b.com".to_owned(),
+                fingerprint: ports.codec.keyed_fingerprint("123456"),
+                digits: 6,
+                expires_at: ports.clock.now() + chrono::Duration::minutes(10),
+                attempts: 0,
+                max_attempts: 5,
+                binding: None,
+            })
+            .await
+            .unwrap();
+        let form = SignUp {
+            name: Some("Early"),
+            email: Some("early@b.com"),
+            password: Some("Plain-Pass-1"),
+        };
+        let user = h
+            .svc
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .await
+            .unwrap();
+        assert!(user.email_verified);
+        assert_eq!(user.username.as_str(), "Early");
+        h.svc
+            .login("Early", "Plain-Pass-1", ClientInfo::default())
+            .await
+            .unwrap();
+        // Single use: the code went with it (the address now answers "exists").
+        let again = h
+            .svc
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, AuthError::Conflict(_)), "{again:?}");
+    }
+
     #[tokio::test]
     async fn a_registered_address_gets_no_code() {
         let h = harness();
