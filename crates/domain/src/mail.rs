@@ -96,7 +96,8 @@ pub enum MailKind {
         /// Minutes until it expires.
         minutes: i64,
     },
-    /// A sign-up code (seed 001: the account is created once it is typed in).
+    /// A sign-up code (seed 001's `/Auth/Sign`: the account exists already,
+    /// its address unverified; the code confirms the address at `/Auth/Verify`).
     SignUpCode {
         /// The name given at sign-up.
         name: String,
@@ -183,7 +184,7 @@ pub fn compose(
             vec![
                 format!("{name}，您好："),
                 format!("您的注册验证码是：{code}（{minutes} 分钟内有效）。"),
-                "如果您没有注册，请忽略本邮件。".to_owned(),
+                "如果您没有注册，说明有人填写了您的邮箱：用此邮箱重置密码即可接管该账户；也可以忽略本邮件。".to_owned(),
             ],
         ),
         (MailKind::SignUpCode { name, code, minutes }, Locale::En) => (
@@ -191,7 +192,7 @@ pub fn compose(
             vec![
                 format!("Hello {name},"),
                 format!("Your sign-up code is {code} (valid for {minutes} minutes)."),
-                "If you did not sign up, ignore this mail.".to_owned(),
+                "If you did not sign up, someone else gave your address: reset the password with this address to take the account over, or ignore this mail.".to_owned(),
             ],
         ),
         (MailKind::VerifyEmail { username, code, link, minutes }, Locale::ZhCn) => (

@@ -26,7 +26,7 @@ mod verification;
 
 pub use admin::{Actor, MAX_PAGE_SIZE};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
-pub use signup::SignUp;
+pub use signup::{SignUp, SignedUp};
 pub use verification::{LinkPreview, VerifyLinkOutcome};
 
 /// Which route the verification link of a registration mail opens.
@@ -409,16 +409,7 @@ impl<P: Ports> AuthService<P> {
         // address is replaced: the owner can always claim their address
         // (issue 12, item 3).
         let now = self.now();
-        let pending = match self
-            .ports
-            .users
-            .find_by_login(&Login::Email(reg.email.clone()))
-            .await?
-        {
-            Some(existing) if self.is_pending(&existing, now) => Some(existing),
-            Some(_) => return Err(AuthError::Conflict(crate::user::UniqueField::Email)),
-            None => None,
-        };
+        let pending = self.pending_registration_of(&reg.email).await?;
         let hash = self
             .ports
             .hasher
@@ -450,6 +441,26 @@ impl<P: Ports> AuthService<P> {
         };
         // The verification mail is queued in the same transaction as the user.
         Ok(self.ports.users.create(user, Some(&issued.mail)).await?)
+    }
+
+    /// The account registered with `email` when a new registration may
+    /// replace it (a pending registration, [`Self::is_pending`]), or `None`
+    /// when the address is free.
+    ///
+    /// # Errors
+    /// [`AuthError::Conflict`] when an account that is not pending holds the
+    /// address; [`AuthError::Unavailable`].
+    async fn pending_registration_of(&self, email: &Email) -> Result<Option<User>, AuthError> {
+        match self
+            .ports
+            .users
+            .find_by_login(&Login::Email(email.clone()))
+            .await?
+        {
+            Some(existing) if self.is_pending(&existing, self.now()) => Ok(Some(existing)),
+            Some(_) => Err(AuthError::Conflict(crate::user::UniqueField::Email)),
+            None => Ok(None),
+        }
     }
 
     /// Logs in with a username, email or phone and a password, opening a new session.
@@ -1220,7 +1231,7 @@ mod reset {
         CodeStore, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository,
     };
     use crate::session::ClientInfo;
-    use crate::user::User;
+    use crate::user::{PasswordHash, User};
     use crate::validation::{FieldIssue, ValidationErrors};
 
     /// Where the code goes.
@@ -1320,6 +1331,53 @@ mod reset {
             } else {
                 Err(AuthError::ContactMismatch)
             }
+        }
+
+        /// Sets a new password on the word of someone who proved a contact
+        /// of the account with a code: every session ends first (safe to
+        /// retry), then the hash is stored with its notice mail.
+        async fn replace_password(
+            &self,
+            user: &User,
+            hash: &PasswordHash,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            self.revoke_user_sessions(user.id, None).await?;
+            self.store_password(user, hash, locale).await
+        }
+
+        /// The owner's claim of an address (issue 12, item 3): someone who
+        /// read a code mailed to `user`'s address sets the password `hash`
+        /// they chose. As [`Self::replace_password`]; then the address counts
+        /// as verified, and when it was not, the phone number goes too (with
+        /// its reset codes): it came from whoever registered, not from the
+        /// owner, and a reset by SMS would hand the account back. Used by
+        /// the password reset by e-mail and by seed 001's `/Auth/Verify`
+        /// (issue 13, item 1).
+        ///
+        /// # Errors
+        /// [`AuthError::Unavailable`].
+        pub(in crate::service) async fn claim_by_address(
+            &self,
+            user: &User,
+            hash: &PasswordHash,
+            locale: Locale,
+        ) -> Result<(), AuthError> {
+            self.replace_password(user, hash, locale).await?;
+            if self
+                .ports
+                .users
+                .mark_email_verified(user.id, self.now())
+                .await?
+                && let Some(phone) = &user.phone
+            {
+                self.ports.users.clear_phone(user.id, self.now()).await?;
+                self.ports
+                    .codes
+                    .take(CodePurpose::ResetPassword, phone.as_str())
+                    .await?;
+            }
+            Ok(())
         }
 
         /// Sends a reset code to the account's email or phone.
@@ -1477,29 +1535,9 @@ mod reset {
                 return Err(AuthError::CodeExpired);
             }
             let hash = self.ports.hasher.hash(&password).await?;
-            // Sessions first (safe to retry), then the hash with its notice.
-            self.revoke_user_sessions(user.id, None).await?;
-            self.store_password(&user, &hash, locale).await?;
-            // A code read from the mailbox proves the address, and the new
-            // password was chosen by the one who proved it: the address counts
-            // as verified (the owner's way to claim an address that someone
-            // else registered: issue 12, item 3).
-            // The phone number came from whoever registered, not from the
-            // owner who just proved the address: a claim drops it, so that
-            // the registrant cannot take the account back by SMS.
-            if matches!(contact, Contact::Email(_))
-                && self
-                    .ports
-                    .users
-                    .mark_email_verified(user.id, self.now())
-                    .await?
-                && let Some(phone) = &user.phone
-            {
-                self.ports.users.clear_phone(user.id, self.now()).await?;
-                self.ports
-                    .codes
-                    .take(CodePurpose::ResetPassword, phone.as_str())
-                    .await?;
+            match &contact {
+                Contact::Email(_) => self.claim_by_address(&user, &hash, locale).await?,
+                Contact::Phone(_) => self.replace_password(&user, &hash, locale).await?,
             }
             let client = form.client.cloned().unwrap_or_default();
             self.audit(AuditEvent {

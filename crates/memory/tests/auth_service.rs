@@ -451,6 +451,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 mod sign_up {
     use tessera_domain::mail::Locale;
     use tessera_domain::service::SignUp;
+    use tessera_domain::session::ClientInfo;
     use tessera_domain::{AuthError, AuthService};
     use tessera_memory::MemoryPorts;
 
@@ -479,9 +480,11 @@ mod sign_up {
             email: Some(email),
             password: Some("Plain-Pass-1"),
         };
-        svc.send_sign_up_code(&form, Locale::En).await?;
+        svc.sign_up(&form, Locale::En).await?;
         let code = last_code(svc, email);
-        let user = svc.complete_sign_up(&form, Some(&code)).await?;
+        let user = svc
+            .confirm_sign_up(&form, Some(&code), Locale::En, &ClientInfo::default())
+            .await?;
         assert!(user.email_verified, "the code proved the address");
         Ok(user.username.as_str().to_owned())
     }
@@ -508,6 +511,54 @@ mod sign_up {
             sign_up(&h.svc, "!!", "12345@b.com").await.unwrap(),
             "user-12345"
         );
+    }
+
+    /// A code mailed before `/Auth/Sign` created accounts (or whose account
+    /// expired) still signs up: the account is created, its address verified.
+    #[tokio::test]
+    async fn a_code_without_an_account_creates_a_verified_one() {
+        use tessera_domain::clock::Clock as _;
+        use tessera_domain::code::{CodePurpose, VerificationCode};
+        use tessera_domain::ports::{CodeStore as _, RefreshTokenCodec as _};
+        let h = harness();
+        let ports = h.svc.ports();
+        ports
+            .codes
+            .put(&VerificationCode {
+                purpose: CodePurpose::Register,
+                recipient: "early@b.com".to_owned(),
+                fingerprint: ports.codec.keyed_fingerprint("123456"),
+                digits: 6,
+                expires_at: ports.clock.now() + chrono::Duration::minutes(10),
+                attempts: 0,
+                max_attempts: 5,
+                binding: None,
+            })
+            .await
+            .unwrap();
+        let form = SignUp {
+            name: Some("Early"),
+            email: Some("early@b.com"),
+            password: Some("Plain-Pass-1"),
+        };
+        let user = h
+            .svc
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .await
+            .unwrap();
+        assert!(user.email_verified);
+        assert_eq!(user.username.as_str(), "Early");
+        h.svc
+            .login("Early", "Plain-Pass-1", ClientInfo::default())
+            .await
+            .unwrap();
+        // Single use: the code went with it (the address now answers "exists").
+        let again = h
+            .svc
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, AuthError::Conflict(_)), "{again:?}");
     }
 
     #[tokio::test]

@@ -94,6 +94,11 @@ struct Error {
     /// Validation: why a new password is too easy to guess (`fields` then
     /// holds `password_too_common` or `password_too_weak`).
     password_feedback: Option<PasswordFeedback>,
+    /// 404 and 405 at a path outside every dialect's prefix (`/health`,
+    /// `/definitely-not-here`): seed 001's `Code`, the HTTP status.
+    Code: Option<u16>,
+    /// Beside `Code`: seed 001's `Msg`, the text of `error`.
+    Msg: Option<String>,
 }
 
 /// zxcvbn's verdict on a refused new password (`PASSWORD_MIN_SCORE`).
@@ -393,19 +398,24 @@ struct LegacyAnswer {
     RetryAfter: Option<u64>,
 }
 
-/// `POST /Auth/Login`: `Code` 200 (202 for `super_admin`) with a token, or
-/// 501 with `Token` and `UserID` null.
+/// `POST /Auth/Login`: `Code` 200 (202 for `super_admin`) with a token;
+/// every other answer (501, 401, 530, 429, 510, 413, 408) has `Token` and
+/// `UserID` null, as the seed's login does (issue 13, item 4).
 #[derive(ToSchema)]
 struct LegacyLogin {
     Code: u16,
     Msg: String,
+    #[schema(required = true)]
     Token: Option<String>,
+    #[schema(required = true)]
     UserID: Option<i64>,
     RefreshToken: Option<String>,
     ExpiresIn: Option<i64>,
+    /// 429 only: seconds to wait.
+    RetryAfter: Option<u64>,
 }
 
-/// `POST /Auth/Verify` success.
+/// `POST /Auth/Verify` success: the account whose address the code confirmed.
 #[derive(ToSchema)]
 struct LegacySignedUp {
     Code: u16,
@@ -460,12 +470,18 @@ struct LegacyUpdatePasswordRequest {
 
 // --------------------------------------------------------------- operations
 
-/// `GET /health` (seed 001's shape plus `status`).
+/// `GET /health`: seed 001's `{Code, Msg}` and the seed's `status`,
+/// `service`, `version`.
 #[derive(ToSchema)]
 struct Health {
     Code: u16,
     Msg: String,
+    /// Always `healthy` (the process answers; `/ready` checks dependencies).
     status: String,
+    /// The product: `Tessera`.
+    service: String,
+    /// Tessera's version, e.g. `0.1.0`.
+    version: String,
 }
 
 /// One dependency's state.
@@ -526,6 +542,7 @@ const M: &[&str] = &["Message"];
 const E: &[&str] = &["Error"];
 const V1E: &[&str] = &["V1Error"];
 const L: &[&str] = &["LegacyAnswer"];
+const LOGIN: &[&str] = &["LegacyLogin"];
 
 /// Responses every `/api/auth` route may give besides its own.
 const MODERN_COMMON: &[(u16, &str, Out)] = &[
@@ -1174,29 +1191,25 @@ fn operations() -> Vec<Op> {
             Post,
             "/Auth/Login",
             LEG,
-            "Log in (`Code` 200/202, 501, 401, 530, 510)",
+            "Log in (`Code` 200/202, 501, 401, 530, 510; `Token` and `UserID` null unless 200/202)",
             false,
             In("LegacyLoginRequest"),
             &[
-                (
-                    200,
-                    "See `Code`.",
-                    Out::Json(&["LegacyLogin", "LegacyAnswer"]),
-                ),
+                (200, "See `Code`.", Out::Json(LOGIN)),
                 (
                     408,
                     "Body not received within `REQUEST_BODY_TIMEOUT`.",
-                    Out::Json(L),
+                    Out::Json(LOGIN),
                 ),
-                (413, "Body too large.", Out::Json(L)),
-                (429, "Over a rate limit.", Out::Json(L)),
+                (413, "Body too large.", Out::Json(LOGIN)),
+                (429, "Over a rate limit.", Out::Json(LOGIN)),
             ],
         ),
         op(
             Post,
             "/Auth/Sign",
             LEG,
-            "Mail a sign-up code (`Code` 200, 502, 530, 510)",
+            "Create the account (address unverified) and mail a sign-up code (`Code` 200, 502, 530, 510)",
             false,
             In("LegacySignRequest"),
             &[
@@ -1214,7 +1227,7 @@ fn operations() -> Vec<Op> {
             Post,
             "/Auth/Verify",
             LEG,
-            "Create the account with the code (`Code` 200, 502, 520, 521, 530)",
+            "Confirm the address with the code, for whoever proved it (`Code` 200, 502 verified already, 520, 521, 530)",
             false,
             In("LegacyVerifyRequest"),
             &[

@@ -1,15 +1,16 @@
-//! Seed 001's sign-up: a mailed code, then the account.
+//! Seed 001's sign-up (issue 13, item 1): `/Auth/Sign` creates the account
+//! with its address unverified and mails a code; `/Auth/Verify` with the code
+//! confirms the address, for whoever proved it.
 
 use super::{AuthService, Locale, MailKind, compose, required};
+use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::{Clock as _, IdSource as _};
 use crate::code::CodePurpose;
 use crate::error::{AuthError, CreateUserError};
 use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username};
-use crate::ports::{
-    CodeStore as _, MailOutbox as _, PasswordHasher as _, Ports, UserRepository as _,
-};
+use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
 use crate::session::ClientInfo;
-use crate::user::{NewUser, UniqueField, User};
+use crate::user::{NewUser, PasswordHash, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
 
 /// Seed 001's sign-up fields, as received.
@@ -21,6 +22,16 @@ pub struct SignUp<'a> {
     pub email: Option<&'a str>,
     /// `Password`: the password, or its SM3 digest (64 hex digits).
     pub password: Option<&'a str>,
+}
+
+/// What `/Auth/Sign` did.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    /// The new account, its address unverified.
+    pub user: User,
+    /// False when the per-recipient resend limits held the mail back (the
+    /// last code mailed to the address stays valid).
+    pub code_mailed: bool,
 }
 
 /// A username made from `raw`: its letters, digits and `_-.`, at most 40
@@ -113,61 +124,100 @@ impl<P: Ports> AuthService<P> {
         }
     }
 
-    /// Seed 001's `/Auth/Sign`: mails a sign-up code to a new address.
+    /// Seed 001's `/Auth/Sign` (issue 13, item 1): creates the account at
+    /// once, its address unverified, and queues a mail with a 6-digit sign-up
+    /// code in the same transaction (the code confirms the address at
+    /// [`Self::confirm_sign_up`]). On the default configuration the account
+    /// can log in at once, as the seed's own front end expects (it calls only
+    /// Sign, then Login: peer-facts "Measured side by side"); with
+    /// `REQUIRE_VERIFIED_EMAIL` it can log in once the code confirmed it.
+    ///
+    /// The username is derived from the name ([`Self::create_signed_up`]).
+    /// A pending registration of the address ([`Self::is_pending`], issue 12,
+    /// item 3) is replaced, as [`Self::register_with`] does; any other
+    /// account of the address refuses the sign-up, as the peer answers a
+    /// second Sign. The per-recipient resend limits (`resend_after_secs`,
+    /// `per_hour`) throttle the mail only: a sign-up over them is made
+    /// without a mail (the last code mailed to the address stays valid) and
+    /// [`SignedUp::code_mailed`] says so.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::Conflict`] when the address is
-    /// registered, [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
-    pub async fn send_sign_up_code(
-        &self,
-        form: &SignUp<'_>,
-        locale: Locale,
-    ) -> Result<(), AuthError> {
+    /// [`AuthError::Validation`], [`AuthError::Conflict`] when an account that
+    /// is not pending holds the address (or the name ran out of suffixes),
+    /// [`AuthError::Busy`], [`AuthError::Unavailable`].
+    pub async fn sign_up(&self, form: &SignUp<'_>, locale: Locale) -> Result<SignedUp, AuthError> {
         let mut errors = ValidationErrors::new();
-        let Some((name, email, _)) = self.parse_sign_up(form, &mut errors) else {
+        let Some((name, email, password)) = self.parse_sign_up(form, &mut errors) else {
             return Err(errors.into());
         };
-        // A pending registration of the address (issue 12, item 3) does not
-        // block the owner: the account made at `/Auth/Verify` replaces it.
-        if self
-            .ports
-            .users
-            .find_by_login(&Login::Email(email.clone()))
-            .await?
-            .is_some_and(|u| !self.is_pending(&u, self.ports.clock.now()))
-        {
-            return Err(AuthError::Conflict(UniqueField::Email));
-        }
-        let cs = self.settings.codes;
-        let code = self
+        // Checked before a code is issued, so that a Sign for a taken address
+        // never replaces that account's live code.
+        let pending = self.pending_registration_of(&email).await?;
+        let hash = self.ports.hasher.hash(&password).await?;
+        let code = match self
             .issue_code(CodePurpose::Register, email.as_str(), "signup", None)
-            .await?;
-        let now = self.ports.clock.now();
-        let kind = MailKind::SignUpCode {
-            name,
-            code,
-            minutes: cs.ttl.num_minutes(),
+            .await
+        {
+            Ok(code) => Some(code),
+            Err(AuthError::TooManyRequests { .. }) => None,
+            Err(e) => return Err(e),
         };
-        self.ports
-            .outbox
-            .enqueue(&compose(&kind, &email, locale, &self.settings.mail), now)
+        let mail = code.map(|code| {
+            let kind = MailKind::SignUpCode {
+                name: name.clone(),
+                code,
+                minutes: self.settings.codes.ttl.num_minutes(),
+            };
+            compose(&kind, &email, locale, &self.settings.mail)
+        });
+        if let Some(pending) = pending {
+            self.remove_pending_account(&pending, "replaced", &ClientInfo::default())
+                .await?;
+        }
+        let user = self
+            .create_signed_up(&name, email, hash, false, mail.as_ref())
             .await?;
-        Ok(())
+        Ok(SignedUp {
+            user,
+            code_mailed: mail.is_some(),
+        })
     }
 
-    /// Seed 001's `/Auth/Verify`: creates the account (email confirmed) when
-    /// the code matches. The username is the name when it is a valid, free
-    /// username; otherwise it is derived from the name or the address, with a
-    /// numeric suffix when taken.
+    /// Seed 001's `/Auth/Verify` `{Name, Email, Password, VerifyCode}`
+    /// (issue 13, items 1 and 5): the code mailed by [`Self::sign_up`] proves
+    /// the address, and whoever proved it ends up holding the account with
+    /// the password they sent here (the pre-hijacking rule of issue 12,
+    /// item 3; docs/security.md "Pre-account hijacking"):
+    ///
+    /// - an address whose account is verified answers
+    ///   [`AuthError::Conflict`] before the code is looked at (no attempt is
+    ///   spent), as the peer does;
+    /// - an unverified account whose password is the one sent (as a password
+    ///   or its SM3 digest, [`Self::legacy_attempts`]): its address is
+    ///   confirmed, and every session opened before ends
+    ///   ([`Self::confirm_address`]);
+    /// - an unverified account with another password was made by someone
+    ///   else: a pending one is replaced by a new verified account, one in use
+    ///   is claimed as a password reset by e-mail claims it
+    ///   ([`Self::claim_by_address`]: sessions end, the password becomes the
+    ///   one sent, the address verified, the phone dropped);
+    /// - no account (a code mailed before Sign created accounts, or an account
+    ///   that expired): a verified account is created as [`Self::sign_up`]
+    ///   would name it.
+    ///
+    /// The code is single use: of concurrent Verifies with it, one proceeds.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::CodeExpired`], [`AuthError::CodeWrong`],
-    /// [`AuthError::CodeExhausted`], [`AuthError::Conflict`] (address taken meanwhile),
-    /// [`AuthError::Busy`], [`AuthError::Unavailable`].
-    pub async fn complete_sign_up(
+    /// [`AuthError::Validation`], [`AuthError::Conflict`],
+    /// [`AuthError::CodeExpired`], [`AuthError::CodeWrong`],
+    /// [`AuthError::CodeExhausted`], [`AuthError::CodeInvalid`] (the account
+    /// went away meanwhile), [`AuthError::Busy`], [`AuthError::Unavailable`].
+    pub async fn confirm_sign_up(
         &self,
         form: &SignUp<'_>,
         code: Option<&str>,
+        locale: Locale,
+        client: &ClientInfo,
     ) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::new();
         let parsed = self.parse_sign_up(form, &mut errors);
@@ -175,23 +225,102 @@ impl<P: Ports> AuthService<P> {
         let (Some((name, email, password)), Some(code)) = (parsed, code) else {
             return Err(errors.into());
         };
-        self.check_code(CodePurpose::Register, email.as_str(), &code)
-            .await?;
-        let hash = self.ports.hasher.hash(&password).await?;
-        // The code proved the address and the password comes with it: a
-        // pending registration of the address by someone else is replaced.
-        if let Some(pending) = self
+        let attempts = Self::legacy_attempts(form.password)
+            .map_err(|issue| ValidationErrors::single("Password", issue))?;
+        let existing = self
             .ports
             .users
             .find_by_login(&Login::Email(email.clone()))
-            .await?
-            .filter(|u| self.is_pending(u, self.ports.clock.now()))
-        {
-            self.remove_pending_account(&pending, "replaced", &ClientInfo::default())
-                .await?;
+            .await?;
+        if existing.as_ref().is_some_and(|u| u.email_verified) {
+            return Err(AuthError::Conflict(UniqueField::Email));
         }
+        self.check_code(CodePurpose::Register, email.as_str(), &code)
+            .await?;
+        let Some(user) = existing else {
+            let hash = self.ports.hasher.hash(&password).await?;
+            self.take_sign_up_code(&email).await?;
+            return self.create_signed_up(&name, email, hash, true, None).await;
+        };
+        if self.password_matches(&user, &attempts).await? {
+            self.take_sign_up_code(&email).await?;
+            return self.confirm_address(user, client).await;
+        }
+        let hash = self.ports.hasher.hash(&password).await?;
+        self.take_sign_up_code(&email).await?;
+        if self.is_pending(&user, self.ports.clock.now()) {
+            self.remove_pending_account(&user, "replaced", client)
+                .await?;
+            return self.create_signed_up(&name, email, hash, true, None).await;
+        }
+        self.claim_by_address(&user, &hash, locale).await?;
+        self.audit(AuditEvent {
+            subject: Some(user.id),
+            detail: Some("sign_up_code".to_owned()),
+            ..self.event(AuditKind::PasswordReset, client)
+        })
+        .await;
+        self.ports
+            .users
+            .find_by_id(user.id)
+            .await?
+            .ok_or(AuthError::CodeInvalid)
+    }
+
+    /// Takes the live sign-up code of `email` (single use): of concurrent
+    /// callers exactly one gets it.
+    ///
+    /// # Errors
+    /// [`AuthError::CodeExpired`] when another caller took it first,
+    /// [`AuthError::Unavailable`].
+    async fn take_sign_up_code(&self, email: &Email) -> Result<(), AuthError> {
+        self.ports
+            .codes
+            .take(CodePurpose::Register, email.as_str())
+            .await?
+            .map(|_| ())
+            .ok_or(AuthError::CodeExpired)
+    }
+
+    /// Whether one of `attempts` is `user`'s password (verified on the
+    /// hasher's threads, never on the executor).
+    async fn password_matches(
+        &self,
+        user: &User,
+        attempts: &[PasswordAttempt],
+    ) -> Result<bool, AuthError> {
+        for attempt in attempts {
+            if self
+                .ports
+                .hasher
+                .verify(attempt, &user.password_hash)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Creates seed 001's account for `email` with the password `hash`,
+    /// queuing `mail` in the same transaction. The username is the name when
+    /// it is a valid, free username; otherwise it is derived from the name or
+    /// the address's local part (letters, digits, `_-.`), with a 4-digit
+    /// suffix when taken (up to 8 tries). The role is `DEFAULT_ROLE`.
+    ///
+    /// # Errors
+    /// [`AuthError::Conflict`] when the address was taken meanwhile or no
+    /// free username was found, [`AuthError::Unavailable`].
+    async fn create_signed_up(
+        &self,
+        name: &str,
+        email: Email,
+        hash: PasswordHash,
+        email_verified: bool,
+        mail: Option<&OutgoingMail>,
+    ) -> Result<User, AuthError> {
         let local = email.as_str().split('@').next().unwrap_or_default();
-        let base = username_from(&name)
+        let base = username_from(name)
             .or_else(|| username_from(local))
             .or_else(|| username_from(&format!("user-{local}")))
             .unwrap_or_else(|| Username::from_stored("user".to_owned()));
@@ -205,20 +334,11 @@ impl<P: Ports> AuthService<P> {
                 phone: None,
                 password_hash: hash.clone(),
                 role: self.settings.default_role.clone(),
-                email_verified: true,
+                email_verified,
                 created_at: now,
             };
-            match self.ports.users.create(user, None).await {
-                Ok(user) => {
-                    // Single use; a failure here leaves a code that can only
-                    // answer "user exists" (502) and expires on its own.
-                    let _ = self
-                        .ports
-                        .codes
-                        .take(CodePurpose::Register, email.as_str())
-                        .await;
-                    return Ok(user);
-                }
+            match self.ports.users.create(user, mail).await {
+                Ok(user) => return Ok(user),
                 Err(CreateUserError::Duplicate(UniqueField::Username)) => {
                     let suffix = self.ports.ids.secret_digits(4);
                     let stem: String = base.as_str().chars().take(40).collect();

@@ -303,7 +303,11 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::CodeInvalid`] when the account is gone (removed by a
     /// concurrent "this wasn't me" or replacement).
-    async fn confirm_address(&self, user: User, client: &ClientInfo) -> Result<User, AuthError> {
+    pub(super) async fn confirm_address(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<User, AuthError> {
         if !self
             .ports
             .users

@@ -4,12 +4,15 @@
 //! 200 success, 202 login by a super admin, 401 authentication failed,
 //! 501 login failed, 502 user exists, 503 user does not exist, 510 storage
 //! unavailable, 520 wrong code, 521 code expired, 530 missing or malformed
-//! fields; 429 (HTTP 429 too, with `Retry-After`) when asked too often. An
-//! unknown `/Auth/*` path is HTTP 404 `{Code: 404, Msg: "接口不存在"}`.
+//! fields; 429 (HTTP 429 too, with `Retry-After`) when asked too often. Every
+//! `/Auth/Login` answer that is not a success also has `"Token": null,
+//! "UserID": null`. An unknown `/Auth/*` path is HTTP 404 `{Code: 404, Msg:
+//! "接口不存在"}`.
 //!
 //! `Password` may be the password or its SM3 digest (64 hex digits, as the
 //! README describes); see `docs/api.md` for the rule.
 
+use actix_web::body::{BoxBody, MessageBody as _};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -114,6 +117,40 @@ pub(crate) fn body_refusal(e: BodyError) -> HttpResponse {
     }
 }
 
+/// The path of seed 001's login.
+const LOGIN_PATH: &str = "/Auth/Login";
+
+/// `refused` with `"Token": null, "UserID": null` added to its body, as the
+/// peer answers every `/Auth/Login` that is not a success, 530 included
+/// (peer-facts "Measured side by side"; issue 13, item 4). Status and
+/// headers (`Retry-After`, `RateLimit-*`) are kept; a body that is not a
+/// JSON object is left as it is.
+pub(crate) fn with_null_login_fields(refused: HttpResponse) -> HttpResponse {
+    let (head, body) = refused.into_parts();
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => return head.set_body(body),
+    };
+    match serde_json::from_slice::<Map<String, Value>>(&bytes) {
+        Ok(mut object) => {
+            object.insert("Token".to_owned(), Value::Null);
+            object.insert("UserID".to_owned(), Value::Null);
+            head.set_body(BoxBody::new(Value::Object(object).to_string()))
+        }
+        Err(_) => head.set_body(BoxBody::new(bytes)),
+    }
+}
+
+/// [`body_refusal`] for a request to `path`: with the null `Token` and
+/// `UserID` of a failed login at `/Auth/Login`.
+pub(crate) fn body_refusal_at(path: &str, e: BodyError) -> HttpResponse {
+    if path == LOGIN_PATH {
+        with_null_login_fields(body_refusal(e))
+    } else {
+        body_refusal(e)
+    }
+}
+
 /// Reads the body and the named text fields; a wrongly typed field is a 530.
 async fn fields<const N: usize>(
     state: &State<impl Ports>,
@@ -136,14 +173,15 @@ fn ok_or_refusal(r: Result<HttpResponse, AuthError>) -> HttpResponse {
     r.unwrap_or_else(|e| refusal(&e))
 }
 
-/// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`.
+/// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`;
+/// every answer that is not a success carries `Token` and `UserID` as `null`.
 async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     if let Err(e) = super::limit_ip(&state, &req, Bucket::Login).await {
-        return refusal(&e);
+        return with_null_login_fields(refusal(&e));
     }
     let [email, password] = match fields(&state, payload, ["Email", "Password"]).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return with_null_login_fields(r),
     };
     let mut errors = ValidationErrors::new();
     let email = errors.check(
@@ -157,7 +195,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
         AuthService::<P>::legacy_attempts(password.as_deref()),
     );
     let (Some(email), Some(attempts)) = (email, attempts) else {
-        return refusal(&AuthError::Validation(errors));
+        return with_null_login_fields(refusal(&AuthError::Validation(errors)));
     };
     let ttl = state.auth.settings().legacy_access_ttl;
     match state
@@ -184,14 +222,13 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
                 "ExpiresIn": out.tokens.access.expires_in,
             }))
         }
-        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(json!({
-            "Code": 501, "Msg": m::L_LOGIN_FAILED.get(), "Token": null, "UserID": null,
-        })),
-        Err(e) => refusal(&e),
+        Err(e) => with_null_login_fields(refusal(&e)),
     }
 }
 
-/// `POST /Auth/Sign` `{Name, Email, Password}`: mails a sign-up code.
+/// `POST /Auth/Sign` `{Name, Email, Password}`: creates the account (address
+/// unverified) and mails a sign-up code; Code 200 (`Msg` says whether a code
+/// was mailed), 502 when the address is taken.
 async fn sign<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
     if let Err(e) = super::limit_ip(&state, &req, Bucket::SendCode).await {
         return refusal(&e);
@@ -206,16 +243,18 @@ async fn sign<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payload
         email: email.as_deref(),
         password: password.as_deref(),
     };
-    ok_or_refusal(
-        state
-            .auth
-            .send_sign_up_code(&form, locale())
-            .await
-            .map(|()| answer(200, m::L_CODE_SENT.get())),
-    )
+    ok_or_refusal(state.auth.sign_up(&form, locale()).await.map(|done| {
+        if done.code_mailed {
+            answer(200, m::L_CODE_SENT.get())
+        } else {
+            answer(200, m::L_SIGNED_UP.get())
+        }
+    }))
 }
 
-/// `POST /Auth/Verify` `{Name, Email, Password, VerifyCode}`: creates the account.
+/// `POST /Auth/Verify` `{Name, Email, Password, VerifyCode}`: confirms the
+/// address for whoever proved it (creating the account if there is none);
+/// 502 when the address's account is verified already.
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -237,7 +276,12 @@ async fn verify<P: Ports>(
     ok_or_refusal(
         state
             .auth
-            .complete_sign_up(&form, code.as_deref())
+            .confirm_sign_up(
+                &form,
+                code.as_deref(),
+                locale(),
+                &client_info(&req, &state.trusted_proxies),
+            )
             .await
             .map(|user| {
                 HttpResponse::Ok().json(json!({

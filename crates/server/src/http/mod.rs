@@ -265,9 +265,22 @@ pub async fn nothing_here(req: HttpRequest) -> HttpResponse {
     )
 }
 
-/// `GET /health`: 200 while the process lives (seed 001's `{Code, Msg}` plus `status`).
+/// The product name `GET /health` gives as `service`.
+pub const SERVICE_NAME: &str = "Tessera";
+
+/// `GET /health`: 200 while the process lives, in seed 001's shape
+/// `{"Code": 200, "Msg", "status": "healthy", "service": "Tessera",
+/// "version": <the crate's version>}` (the peer answers `status`, `service`
+/// and `version`: peer-facts "Measured side by side"; issue 13, item 2).
+/// Dependencies are `/ready`'s business.
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"Code": 200, "Msg": messages::OK.get(), "status": "ok"}))
+    HttpResponse::Ok().json(json!({
+        "Code": 200,
+        "Msg": messages::OK.get(),
+        "status": "healthy",
+        "service": SERVICE_NAME,
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// `path` as logs may show it: a verification link's token (a secret in
@@ -344,7 +357,7 @@ impl futures_core::Stream for DeadlinePayload {
 #[must_use]
 pub fn body_refusal(path: &str, e: BodyError) -> HttpResponse {
     match Dialect::of(path) {
-        Dialect::Legacy => legacy::body_refusal(e),
+        Dialect::Legacy => legacy::body_refusal_at(path, e),
         Dialect::V1 => v1::body_refusal(e),
         Dialect::Modern => modern::ApiError::Body(e).render(),
     }
@@ -699,7 +712,8 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             HttpResponse::MethodNotAllowed()
                 .json(json!({"error": messages::METHOD_NOT_ALLOWED.get(), "message": messages::METHOD_NOT_ALLOWED.get()}))
         } else {
-            modern::error_body(
+            unrouted_body(
+                path,
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 messages::METHOD_NOT_ALLOWED.get(),
@@ -720,12 +734,46 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             json!({"error": messages::NOT_FOUND.get(), "message": messages::NOT_FOUND.get()}),
         );
     }
-    modern::error_body(
+    unrouted_body(
+        path,
         StatusCode::NOT_FOUND,
         "not_found",
         messages::NOT_FOUND.get(),
         &format!("{} {method} {}", messages::NOT_FOUND.get(), req.path()),
     )
+}
+
+/// Whether `path` lies outside every dialect's prefix (`/Auth`,
+/// `/CheckJWTToken`, `/api/auth`, `/api/v1`, `/api/admin`): the operations
+/// routes (`/health`, …) and unknown paths such as `/definitely-not-here`.
+#[must_use]
+pub fn outside_every_prefix(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    Dialect::of(path) == Dialect::Modern && !under("/api/auth") && !under("/api/admin")
+}
+
+/// A 404 or 405 of the modern dialect (`{error, message, msg, code}`); at a
+/// path outside every prefix also seed 001's `Code` (the HTTP status) and
+/// `Msg` (`error`'s text), since a seed 001 client reads those on any path
+/// (peer-facts "Measured side by side"; issue 13, item 3). Within
+/// `/api/auth` and `/api/admin` the answer keeps its own shape: a `Code`
+/// beside `code` would only confuse those clients.
+fn unrouted_body(
+    path: &str,
+    status: actix_web::http::StatusCode,
+    code: &str,
+    error: &str,
+    message: &str,
+) -> HttpResponse {
+    let mut body = json!({"error": error, "message": message, "msg": message, "code": code});
+    if outside_every_prefix(path) {
+        body["Code"] = json!(status.as_u16());
+        body["Msg"] = json!(error);
+    }
+    HttpResponse::build(status).json(body)
 }
 
 /// Why a request body was refused.

@@ -369,7 +369,7 @@ async fn vary_origin_whenever_cors_depends_on_the_origin() {
 /// Sends `head` (and `body`, possibly short of what it declares) on a raw
 /// connection; returns the status and the JSON body of the answer. The
 /// 60 s guard only stops a hung test: it is not what the test measures.
-async fn raw(app: &TestApp, head: &str, body: &[u8]) -> (u16, String, Value) {
+pub(crate) async fn raw(app: &TestApp, head: &str, body: &[u8]) -> (u16, String, Value) {
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(head.as_bytes()).await.unwrap();

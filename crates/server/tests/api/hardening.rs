@@ -688,9 +688,9 @@ async fn a_code_confirms_only_with_the_password_of_its_account() {
     refused_everywhere(&app, victim, "Sneaky-Pass-1").await;
 }
 
-/// Item 3 in seed 001: with a pending registration of the address,
-/// `/Auth/Sign` still mails the code, and `/Auth/Verify` (code and password
-/// together) replaces the pending account.
+/// Item 3 in seed 001: a pending registration of the address does not block
+/// `/Auth/Sign`, which replaces it with the owner's account and mails the
+/// code; `/Auth/Verify` (code and the same password) confirms it.
 #[tokio::test]
 async fn seed_001_sign_up_takes_back_a_pending_address() {
     let app = spawn_app_with(&[("REQUIRE_VERIFIED_EMAIL", "true"), ("DEFAULT_LOCALE", "en")]).await;

@@ -2,13 +2,55 @@ use reqwest::StatusCode;
 
 use crate::helpers::{parts, spawn_app};
 
+/// Issue 13, item 2: seed 001's `{Code, Msg}` with the peer's `status:
+/// "healthy"`, `service` and `version` (old main: `status: "ok"`, no
+/// `service` or `version`).
 #[tokio::test]
 async fn health_answers_in_seed_001_shape() {
     let app = spawn_app().await;
     let (status, body) = parts(app.client.get(app.url("/health")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["Code"], 200);
-    assert_eq!(body["status"], "ok");
+    assert_eq!(body["Code"], 200, "{body}");
+    assert!(
+        body["Msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["status"], "healthy", "{body}");
+    assert_eq!(body["service"], "Tessera", "{body}");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"), "{body}");
+}
+
+/// Issue 13, item 3: a path outside every prefix answers 404 with seed
+/// 001's `Code: 404` and `Msg` beside the `/api/auth` keys; a known path
+/// outside every prefix with another method, 405 likewise. Within
+/// `/api/auth` the shape stays as it was (old main: no `Code`/`Msg` anywhere).
+#[tokio::test]
+async fn a_path_outside_every_prefix_answers_404_with_code_and_msg() {
+    let app = spawn_app().await;
+    for path in ["/definitely-not-here", "/api/elsewhere", "/Authx/Login"] {
+        let (status, body) = parts(app.client.get(app.url(path)).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        crate::helpers::assert_error(&body, "not_found");
+        assert_eq!(body["Code"], 404, "{path}: {body}");
+        assert_eq!(body["Msg"], "接口不存在", "{path}: {body}");
+    }
+    let (status, body) = parts(app.client.patch(app.url("/health")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    crate::helpers::assert_error(&body, "method_not_allowed");
+    assert_eq!(body["Code"], 405, "{body}");
+    assert!(
+        body["Msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    for path in ["/api/auth/nope", "/api/admin/nope"] {
+        let (status, body) = parts(app.client.get(app.url(path)).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        crate::helpers::assert_error(&body, "not_found");
+        assert!(
+            body.get("Code").is_none() && body.get("Msg").is_none(),
+            "{path}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ mod reset;
 mod routes;
 mod scale;
 mod seed001;
+mod seed001_parity;
 mod seed002;
 mod session_limit;
 mod sessions;

@@ -28,7 +28,8 @@ pub async fn code_in_mail(app: &TestApp, to: &str, after: &str, count: usize) ->
     mail[at..at + 6].to_owned()
 }
 
-/// Signs up through `/Auth/Sign` + `/Auth/Verify` with `password` as sent.
+/// Signs up through `/Auth/Sign` (which creates the account) + `/Auth/Verify`
+/// (which confirms its address) with `password` as sent.
 pub async fn sign_up(app: &TestApp, name: &str, email: &str, password: &str) -> Value {
     let form = json!({"Name": name, "Email": email, "Password": password});
     let (status, body) = post_en(app, "/Auth/Sign", &form).await;
@@ -65,7 +66,8 @@ async fn check(app: &TestApp, token: &str) -> Value {
 async fn readme_flow_sign_verify_login_check_reset_update() {
     let app = spawn_app().await;
     let email = "user@example.com";
-    // Sign: a code is mailed; a wrong code is 520; the right one creates the account.
+    // Sign: the account is made and a code mailed; a wrong code is 520; the
+    // right one confirms the address.
     let form = json!({"Name": "用户名", "Email": email, "Password": "Plain-Pass-1"});
     let (_, body) = post_en(&app, "/Auth/Sign", &form).await;
     assert_eq!(code(&body), 200, "{body}");
@@ -84,9 +86,9 @@ async fn readme_flow_sign_verify_login_check_reset_update() {
         "a valid name becomes the username"
     );
     let user_id = body["UserID"].as_i64().unwrap();
-    // The code is single use, and the address is now taken.
+    // The address is now taken and verified: Verify and Sign are 502.
     let (_, body) = post_en(&app, "/Auth/Verify", &verify).await;
-    assert_ne!(code(&body), 200, "{body}");
+    assert_eq!(code(&body), 502, "{body}");
     let (_, body) = post_en(&app, "/Auth/Sign", &form).await;
     assert_eq!(code(&body), 502, "{body}");
 
