@@ -774,7 +774,14 @@ impl<P: Ports> AuthService<P> {
         let token = bearer
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Token(TokenProblem::Missing))?;
-        let claims = self.ports.signer.verify(token).map_err(AuthError::Token)?;
+        let claims = self.ports.signer.verify(token).map_err(|problem| {
+            // A refresh token of ours is no JWT; say what it is (issue 13, item 8).
+            if self.ports.codec.parse(token).is_some() {
+                AuthError::Token(TokenProblem::RefreshTokenPresented)
+            } else {
+                AuthError::Token(problem)
+            }
+        })?;
         let now = self.now();
         if now >= claims.expires_at + self.settings.leeway {
             return Err(AuthError::Token(TokenProblem::Expired));

@@ -73,7 +73,9 @@ fn refusal(e: &AuthError) -> HttpResponse {
         }
         AuthError::AccountDisabled => plain_error(StatusCode::FORBIDDEN, m::V1_DISABLED.get()),
         AuthError::EmailNotVerified => plain_error(StatusCode::FORBIDDEN, m::V1_NOT_VERIFIED.get()),
-        AuthError::Token(TokenProblem::Missing) => {
+        // Another scheme (`Basic …`) keeps the answer it had before bare
+        // tokens were read.
+        AuthError::Token(TokenProblem::Missing | TokenProblem::WrongScheme) => {
             plain_error(StatusCode::UNAUTHORIZED, m::V1_MISSING_TOKEN.get())
         }
         AuthError::Token(TokenProblem::Expired) => {
