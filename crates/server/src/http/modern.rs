@@ -163,10 +163,16 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
             )
         })
         .collect();
+    // `msg` is what seed 003's front end shows: the first reason, as in
+    // `message` (issue 13, item 9).
+    let reason = flat
+        .first()
+        .cloned()
+        .unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned());
     let mut body = json!({
         "error": m::VALIDATION.get(),
-        "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned()),
-        "msg": m::VALIDATION_DETAIL.get(),
+        "message": reason,
+        "msg": reason,
         "code": "validation_failed",
         "details": details,
         "errors": flat,

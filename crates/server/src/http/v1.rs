@@ -54,8 +54,11 @@ fn validation(v: &ValidationErrors) -> HttpResponse {
             )
         })
         .collect();
+    // `message` and `error` name the first specific reason (issue 13,
+    // items 9 and the password policy); `details` keeps every field's codes.
+    let reason = m::first_reason(v).unwrap_or_else(|| m::V1_INVALID.get().to_owned());
     let mut body = json!({
-        "code": 4, "message": m::V1_INVALID.get(), "error": m::V1_INVALID.get(), "details": details,
+        "code": 4, "message": reason, "error": reason, "details": details,
     });
     if let Some(feedback) = m::password_feedback(v) {
         body["password_feedback"] = feedback;
