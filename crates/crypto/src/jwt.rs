@@ -193,6 +193,21 @@ fn is_access_typ(typ: Option<&str>) -> bool {
     })
 }
 
+/// Why `decode` refused a token whose header read: a signature that does
+/// not verify is [`TokenProblem::BadSignature`], a segment that is not
+/// base64url (or not UTF-8) [`TokenProblem::Malformed`], anything else
+/// (algorithm, issuer, audience, claims) [`TokenProblem::Invalid`].
+fn problem_of(e: &jsonwebtoken::errors::Error) -> TokenProblem {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::InvalidSignature => TokenProblem::BadSignature,
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            TokenProblem::Malformed
+        }
+        _ => TokenProblem::Invalid,
+    }
+}
+
 fn at(secs: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, 0).single()
 }
@@ -237,26 +252,25 @@ impl AccessTokenSigner for JwtSigner {
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
+        // Not three segments with a JSON header: not a JWT at all.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenProblem::Malformed)?;
         let ring;
         let decoding = match &self.keys {
             Keys::Hmac { decoding, .. } => decoding,
             Keys::Ring(_) => {
                 // The kid only selects among our own keys: an unknown (or
-                // path-like) kid is simply not found.
-                let kid = jsonwebtoken::decode_header(token)
-                    .ok()
-                    .and_then(|h| h.kid)
-                    .ok_or(TokenProblem::Invalid)?;
+                // path-like) kid is simply not found, so no key of ours
+                // signed the token.
+                let kid = header.kid.ok_or(TokenProblem::BadSignature)?;
                 ring = self.ring().ok_or(TokenProblem::Invalid)?;
                 &ring
                     .verifying
                     .get(&kid)
-                    .ok_or(TokenProblem::Invalid)?
+                    .ok_or(TokenProblem::BadSignature)?
                     .decoding
             }
         };
-        let data =
-            decode::<Wire>(token, decoding, &self.validation).map_err(|_| TokenProblem::Invalid)?;
+        let data = decode::<Wire>(token, decoding, &self.validation).map_err(|e| problem_of(&e))?;
         if !header_is_understood(&data.header)
             || !is_access_typ(data.header.typ.as_deref())
             || data.claims.token_use != TOKEN_USE
@@ -320,7 +334,7 @@ mod tests {
         let token = JwtSigner::new(&config(&[7; 32])).sign(&c).unwrap();
         assert_eq!(
             JwtSigner::new(&config(&[8; 32])).verify(&token),
-            Err(TokenProblem::Invalid)
+            Err(TokenProblem::BadSignature)
         );
         let mut other = config(&[7; 32]);
         other.issuer = "someone-else".into();
@@ -342,17 +356,24 @@ mod tests {
         let token = s.sign(&claims()).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+        // jsonwebtoken knows no `none` algorithm: the header does not read.
         assert_eq!(
             s.verify(&format!("{none_header}.{}.", parts[1])),
-            Err(TokenProblem::Invalid)
+            Err(TokenProblem::Malformed)
         );
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         let forged = URL_SAFE_NO_PAD.encode(payload.replace("\"unauth\"", "\"super_admin\""));
         assert_eq!(
             s.verify(&format!("{}.{forged}.{}", parts[0], parts[2])),
-            Err(TokenProblem::Invalid)
+            Err(TokenProblem::BadSignature)
         );
-        assert_eq!(s.verify("not-a-jwt"), Err(TokenProblem::Invalid));
+        for garbage in ["not-a-jwt", "a.b", "a.b.c", "garbage", ""] {
+            assert_eq!(s.verify(garbage), Err(TokenProblem::Malformed), "{garbage}");
+        }
+        assert_eq!(
+            s.verify(&format!("{}.{}.not*base64", parts[0], parts[1])),
+            Err(TokenProblem::Malformed)
+        );
     }
 
     #[test]
@@ -400,7 +421,7 @@ mod tests {
             let (other, _) = ring_signer(alg);
             assert_eq!(
                 s.verify(&other.sign(&c).unwrap()),
-                Err(TokenProblem::Invalid)
+                Err(TokenProblem::BadSignature)
             );
             // A token whose header names our kid but is HS256-signed with
             // the public key (algorithm confusion), or names a path as kid.
@@ -431,7 +452,11 @@ mod tests {
                 };
                 assert_eq!(
                     s.verify(&forged),
-                    Err(TokenProblem::Invalid),
+                    Err(if alg_name == "HS256" {
+                        TokenProblem::Invalid
+                    } else {
+                        TokenProblem::BadSignature
+                    }),
                     "{alg_name} {kid}"
                 );
             }
@@ -442,7 +467,7 @@ mod tests {
                 parts[1],
                 parts[2]
             );
-            assert_eq!(s.verify(&no_kid), Err(TokenProblem::Invalid));
+            assert_eq!(s.verify(&no_kid), Err(TokenProblem::BadSignature));
         }
     }
 
@@ -519,7 +544,7 @@ mod tests {
                 parts[1],
                 parts[2]
             )),
-            Err(TokenProblem::Invalid)
+            Err(TokenProblem::Malformed)
         );
         // RFC 9068 §4: both forms of the media type, in any case.
         for typ in [

@@ -36,13 +36,31 @@ pub enum HashError {
     Failed(String),
 }
 
-/// Why an access token was refused.
+/// Why an access token was refused. Each case is one answer a client may
+/// branch on: `/api/auth` shows Flask-JWT-Extended's wording for it (issue
+/// 13, item 8; peer-facts "General").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TokenProblem {
-    /// No `Authorization: Bearer` header.
+    /// No `Authorization` header, or an empty token.
     #[error("missing authorization header")]
     Missing,
-    /// Not a token of ours: not a JWT, bad signature, wrong issuer, audience or type.
+    /// An `Authorization` header of another scheme than `Bearer` (e.g.
+    /// `Basic …`, `Token …`).
+    #[error("authorization header of another scheme than bearer")]
+    WrongScheme,
+    /// Not a JWT at all: not three base64url segments, or a header that is
+    /// not JSON.
+    #[error("malformed token")]
+    Malformed,
+    /// Shaped like a JWT, but its signature does not verify with any key of
+    /// ours (another key, a tampered token, an unknown `kid`).
+    #[error("signature verification failed")]
+    BadSignature,
+    /// One of our refresh tokens, presented where an access token belongs.
+    #[error("refresh token presented as an access token")]
+    RefreshTokenPresented,
+    /// Well signed, but not an access token of ours: wrong issuer, audience,
+    /// `typ` or `token_use`, or claims that do not read.
     #[error("invalid token")]
     Invalid,
     /// Past its expiry.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::CreateUserError;
-use crate::newtypes::{Email, Phone, PhoneRegion, RoleName, Username};
+use crate::newtypes::{Email, Phone, PhoneRegion, RoleName, Username, UsernamePolicy};
 use crate::ports::{PasswordHasher, UserRepository};
 use crate::user::{NewUser, PasswordHash};
 
@@ -80,8 +80,10 @@ fn record<H: PasswordHasher>(
     region: PhoneRegion,
 ) -> Result<NewUser, String> {
     let r: Record = serde_json::from_str(line).map_err(|e| format!("not a user record: {e}"))?;
-    let username =
-        Username::parse(&r.username).map_err(|e| format!("username {:?}: {e}", r.username))?;
+    // Imported accounts exist already: their names are kept whatever
+    // `USERNAME_MIN_LENGTH` asks of new ones.
+    let username = Username::parse(&r.username, &UsernamePolicy::EXISTING)
+        .map_err(|e| format!("username {:?}: {e}", r.username))?;
     let email = Email::parse(&r.email).map_err(|e| format!("email {:?}: {e}", r.email))?;
     let phone = match r.phone {
         None | Some(serde_json::Value::Null) => None,

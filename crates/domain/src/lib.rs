@@ -10,11 +10,12 @@
 //! program picks one adapter per port by implementing [`ports::Ports`].
 //!
 //! ```
-//! use tessera_domain::newtypes::{Email, Username};
+//! use tessera_domain::newtypes::{Email, Username, UsernamePolicy};
 //!
 //! let email = Email::parse("  Alice@Example.COM ").unwrap();
 //! assert_eq!(email.as_str(), "alice@example.com");
-//! assert!(Username::parse("ab").is_err());
+//! assert!(Username::parse("ab", &UsernamePolicy::default()).is_err());
+//! assert!(Username::parse("张三", &UsernamePolicy { min_chars: 2 }).is_ok());
 //! ```
 
 pub mod audit;

@@ -9,9 +9,10 @@ fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// A username: 3 to 50 characters of letters (any script), digits, `_`, `-` or
-/// `.`, not only digits (so it never reads as a phone number) and never
-/// containing `@` (so it never reads as an email). Surrounding spaces are trimmed.
+/// A username: [`UsernamePolicy::min_chars`] (default 3) to 50 characters of
+/// letters (any script), digits, `_`, `-` or `.`, not only digits (so it
+/// never reads as a phone number) and never containing `@` (so it never reads
+/// as an email). Surrounding spaces are trimmed.
 ///
 /// Usernames are compared as people read them: each has a canonical form, the
 /// RFC 8265 §3.3 PRECIS `UsernameCaseMapped` profile (width mapping, case
@@ -26,29 +27,59 @@ pub struct Username {
     canonical: String,
 }
 
+/// What a new username must satisfy: how short it may be
+/// (`USERNAME_MIN_LENGTH`). Seed 004 documents 3–50 characters; seed 003's
+/// front end allows 2–16, and many Chinese names have two characters (`张三`),
+/// so the minimum is a setting (issue 13, item 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsernamePolicy {
+    /// Fewest characters, counted as Unicode scalar values of the NFC form
+    /// (`张三` is 2), from 1 to [`Username::MAX`]. Default
+    /// [`UsernamePolicy::DEFAULT_MIN_CHARS`].
+    pub min_chars: usize,
+}
+
+impl UsernamePolicy {
+    /// The default [`UsernamePolicy::min_chars`] (seed 004's 3–50).
+    pub const DEFAULT_MIN_CHARS: usize = 3;
+    /// Every length a username may have (1 to [`Username::MAX`]), for names
+    /// that exist already: looked up at login, read from an import, stored
+    /// before the minimum was raised. Such names keep working whatever the
+    /// minimum for new ones.
+    pub const EXISTING: Self = Self { min_chars: 1 };
+}
+
+impl Default for UsernamePolicy {
+    fn default() -> Self {
+        Self {
+            min_chars: Self::DEFAULT_MIN_CHARS,
+        }
+    }
+}
+
 impl Username {
-    /// Fewest characters.
-    pub const MIN: usize = 3;
     /// Most characters.
     pub const MAX: usize = 50;
 
-    /// Parses a username.
+    /// Parses a username that must satisfy `policy`.
     ///
     /// # Errors
-    /// [`FieldIssue::Required`], [`FieldIssue::Length`] (3–50 characters, counted
-    /// on the display form), [`FieldIssue::UsernameCharacters`] (outside
-    /// Tessera's set, or refused by PRECIS, e.g. compatibility characters such as
-    /// `ﬁ`) or [`FieldIssue::UsernameAllDigits`].
-    pub fn parse(raw: &str) -> Result<Self, FieldIssue> {
+    /// [`FieldIssue::Required`], [`FieldIssue::Length`] (`policy.min_chars`
+    /// to 50 characters, counted on the display form),
+    /// [`FieldIssue::UsernameCharacters`] (outside Tessera's set, or refused
+    /// by PRECIS, e.g. compatibility characters such as `ﬁ`) or
+    /// [`FieldIssue::UsernameAllDigits`].
+    pub fn parse(raw: &str, policy: &UsernamePolicy) -> Result<Self, FieldIssue> {
         let s = raw.trim();
         if s.is_empty() {
             return Err(FieldIssue::Required);
         }
         let display = nfc(s);
         let len = display.chars().count();
-        if !(Self::MIN..=Self::MAX).contains(&len) {
+        let min = policy.min_chars.clamp(1, Self::MAX);
+        if !(min..=Self::MAX).contains(&len) {
             return Err(FieldIssue::Length {
-                min: Self::MIN,
+                min,
                 max: Self::MAX,
             });
         }
@@ -849,7 +880,8 @@ pub enum Login {
 impl Login {
     /// Reads an identifier: with an `@` it is an email; digits (with the usual
     /// phone punctuation and an optional leading `+`) make a phone number, read
-    /// in `region` as [`Phone::parse`] does; anything else is a username.
+    /// in `region` as [`Phone::parse`] does; anything else is a username of
+    /// any length ([`UsernamePolicy::EXISTING`]: the minimum is for new names).
     ///
     /// # Errors
     /// [`FieldIssue::Required`] when empty, otherwise the issue of the kind it
@@ -870,11 +902,13 @@ impl Login {
         if reads_as_phone {
             // A username such as `007-008` or `2024.10` reads like a number
             // but is none: it stays a username.
-            return Phone::parse(s, region)
-                .map(Self::Phone)
-                .or_else(|e| Username::parse(s).map(Self::Username).map_err(|_| e));
+            return Phone::parse(s, region).map(Self::Phone).or_else(|e| {
+                Username::parse(s, &UsernamePolicy::EXISTING)
+                    .map(Self::Username)
+                    .map_err(|_| e)
+            });
         }
-        Username::parse(s).map(Self::Username)
+        Username::parse(s, &UsernamePolicy::EXISTING).map(Self::Username)
     }
 }
 
@@ -883,29 +917,55 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A new username under the default policy (3-50 characters).
+    fn username(raw: &str) -> Result<Username, FieldIssue> {
+        Username::parse(raw, &UsernamePolicy::default())
+    }
+
     #[test]
     fn username_rules() {
-        assert!(Username::parse("testuser").is_ok());
-        assert!(Username::parse("张三丰").is_ok());
+        assert!(username("testuser").is_ok());
+        assert!(username("张三丰").is_ok());
+        assert_eq!(username("ab"), Err(FieldIssue::Length { min: 3, max: 50 }));
         assert_eq!(
-            Username::parse("ab"),
+            username(&"a".repeat(51)),
             Err(FieldIssue::Length { min: 3, max: 50 })
         );
+        assert_eq!(username("a b c"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(username("a@b"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(username("12345"), Err(FieldIssue::UsernameAllDigits));
+        assert_eq!(username("   "), Err(FieldIssue::Required));
         assert_eq!(
-            Username::parse(&"a".repeat(51)),
-            Err(FieldIssue::Length { min: 3, max: 50 })
-        );
-        assert_eq!(
-            Username::parse("a b c"),
-            Err(FieldIssue::UsernameCharacters)
-        );
-        assert_eq!(Username::parse("a@b"), Err(FieldIssue::UsernameCharacters));
-        assert_eq!(Username::parse("12345"), Err(FieldIssue::UsernameAllDigits));
-        assert_eq!(Username::parse("   "), Err(FieldIssue::Required));
-        assert_eq!(
-            Username::parse("  alice ").map(|u| u.display),
+            username("  alice ").map(|u| u.display),
             Ok("alice".to_owned())
         );
+    }
+
+    #[test]
+    fn the_minimum_is_a_policy_counted_in_characters_after_nfc() {
+        let two = UsernamePolicy { min_chars: 2 };
+        assert_eq!(
+            Username::parse("张三", &two).map(|u| u.display),
+            Ok("张三".to_owned())
+        );
+        assert_eq!(
+            Username::parse("张", &two),
+            Err(FieldIssue::Length { min: 2, max: 50 })
+        );
+        // `e` + U+0301 is one character once composed.
+        assert_eq!(
+            Username::parse("e\u{301}", &two),
+            Err(FieldIssue::Length { min: 2, max: 50 })
+        );
+        assert!(Username::parse("e\u{301}x", &two).is_ok());
+        assert_eq!(
+            username("张三"),
+            Err(FieldIssue::Length { min: 3, max: 50 })
+        );
+        // Names that exist already are read whatever the minimum.
+        assert!(Username::parse("z", &UsernamePolicy::EXISTING).is_ok());
+        assert!(matches!(Login::parse("张三", cn()), Ok(Login::Username(_))));
+        assert!(matches!(Login::parse("ab", cn()), Ok(Login::Username(_))));
     }
 
     #[test]
@@ -1014,7 +1074,7 @@ mod tests {
 
     #[test]
     fn usernames_compare_as_people_read_them() {
-        let canonical = |s: &str| Username::parse(s).map(|u| u.canonical().to_owned());
+        let canonical = |s: &str| username(s).map(|u| u.canonical().to_owned());
         // Issue 12 item 4: case in any script, the Kelvin sign, full width.
         assert_eq!(canonical("élise7"), canonical("Élise7"));
         assert_eq!(canonical("Élise7"), Ok("élise7".to_owned()));
@@ -1025,15 +1085,12 @@ mod tests {
         assert_eq!(canonical("ｃarol7"), Ok("carol7".to_owned()));
         assert_eq!(canonical("ＣＡＲＯＬ７"), Ok("carol7".to_owned()));
         // The display form is kept.
-        let u = Username::parse(" Élise7 ").unwrap();
+        let u = username(" Élise7 ").unwrap();
         assert_eq!((u.as_str(), u.canonical()), ("Élise7", "élise7"));
         // PRECIS refuses compatibility characters; Tessera's rules still hold.
-        assert_eq!(Username::parse("ﬁsh7"), Err(FieldIssue::UsernameCharacters));
-        assert_eq!(Username::parse("a!b7"), Err(FieldIssue::UsernameCharacters));
-        assert_eq!(
-            Username::parse("１２３４"),
-            Err(FieldIssue::UsernameAllDigits)
-        );
+        assert_eq!(username("ﬁsh7"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(username("a!b7"), Err(FieldIssue::UsernameCharacters));
+        assert_eq!(username("１２３４"), Err(FieldIssue::UsernameAllDigits));
         assert_eq!(Username::from_stored("Élise7".into()).canonical(), "élise7");
     }
 
@@ -1315,7 +1372,7 @@ mod tests {
         assert!(matches!(Login::parse("a@b.com", cn()), Ok(Login::Email(_))));
         // Usernames that look like numbers but are none stay usernames.
         for name in ["007-008", "2024.10"] {
-            assert!(Username::parse(name).is_ok(), "{name}");
+            assert!(username(name).is_ok(), "{name}");
             assert!(
                 matches!(Login::parse(name, cn()), Ok(Login::Username(_))),
                 "{name}"
@@ -1348,17 +1405,17 @@ mod tests {
     proptest! {
         #[test]
         fn username_parse_is_idempotent_and_bounded(raw in "\\PC{0,60}") {
-            if let Ok(u) = Username::parse(&raw) {
+            if let Ok(u) = username(&raw) {
                 let n = u.as_str().chars().count();
                 prop_assert!((3..=50).contains(&n));
                 prop_assert!(!u.as_str().contains('@'));
-                prop_assert_eq!(Username::parse(u.as_str()), Ok(u.clone()));
+                prop_assert_eq!(username(u.as_str()), Ok(u.clone()));
             }
         }
 
         #[test]
         fn valid_usernames_are_accepted(raw in "[a-zA-Z_][a-zA-Z0-9_.-]{2,49}") {
-            prop_assert!(Username::parse(&raw).is_ok());
+            prop_assert!(username(&raw).is_ok());
         }
 
         #[test]
@@ -1390,11 +1447,11 @@ mod tests {
 
         #[test]
         fn username_canonical_form_is_stable(raw in "\\PC{0,60}") {
-            if let Ok(u) = Username::parse(&raw) {
+            if let Ok(u) = username(&raw) {
                 // The canonical form is a fixed point and names the same account.
-                let again = Username::parse(u.canonical()).unwrap();
+                let again = username(u.canonical()).unwrap();
                 prop_assert_eq!(again.canonical(), u.canonical());
-                prop_assert_eq!(Username::parse(&u.as_str().to_uppercase()).map(|x| x.canonical().to_owned()).ok().unwrap_or_else(|| u.canonical().to_owned()), u.canonical().to_owned());
+                prop_assert_eq!(username(&u.as_str().to_uppercase()).map(|x| x.canonical().to_owned()).ok().unwrap_or_else(|| u.canonical().to_owned()), u.canonical().to_owned());
             }
         }
 

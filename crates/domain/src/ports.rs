@@ -338,7 +338,10 @@ pub trait AccessTokenSigner: Send + Sync + 'static {
     /// caller checks the times against its clock.
     ///
     /// # Errors
-    /// [`TokenProblem::Invalid`] for anything that is not a valid access token of ours.
+    /// [`TokenProblem::Malformed`] for anything that is not a JWT,
+    /// [`TokenProblem::BadSignature`] for a JWT no key of ours signed, and
+    /// [`TokenProblem::Invalid`] for a well-signed token that is not one of
+    /// our access tokens.
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem>;
 
     /// The public keys that verify tokens, as JWKs (for `/.well-known/jwks.json`);

@@ -7,7 +7,8 @@ use crate::clock::{Clock, IdSource};
 use crate::error::{AuthError, TokenProblem};
 use crate::mail::{Locale, MailKind, MailSettings, compose};
 use crate::newtypes::{
-    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, PhoneRegion, RoleName, Username,
+    Email, Login, Password, PasswordAttempt, PasswordPolicy, Phone, PhoneRegion, RoleName,
+    Username, UsernamePolicy,
 };
 use crate::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE, RoleCatalogue};
 use crate::ports::{
@@ -61,6 +62,8 @@ pub struct AuthSettings {
     pub leeway: Duration,
     /// Rules for new passwords.
     pub password_policy: PasswordPolicy,
+    /// Rules for new usernames (`USERNAME_MIN_LENGTH`, default 3; issue 13, item 10).
+    pub username_policy: UsernamePolicy,
     /// Roles a user may pick at registration.
     pub registrable_roles: Vec<RoleName>,
     /// Role given when registration names none.
@@ -164,6 +167,7 @@ impl Default for AuthSettings {
             reuse_interval: Duration::seconds(10),
             leeway: Duration::seconds(30),
             password_policy: PasswordPolicy::default(),
+            username_policy: UsernamePolicy::default(),
             registrable_roles: DEFAULT_REGISTRABLE_ROLES.iter().map(|r| role(r)).collect(),
             default_role: role(DEFAULT_ROLE),
             mail: MailSettings::default(),
@@ -314,7 +318,8 @@ impl<P: Ports> AuthService<P> {
         let mut errors = ValidationErrors::new();
         let username = errors.check(
             "username",
-            required(form.username.as_deref()).and_then(Username::parse),
+            required(form.username.as_deref())
+                .and_then(|u| Username::parse(u, &self.settings.username_policy)),
         );
         let email = errors.check(
             "email",
@@ -785,7 +790,14 @@ impl<P: Ports> AuthService<P> {
         let token = bearer
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Token(TokenProblem::Missing))?;
-        let claims = self.ports.signer.verify(token).map_err(AuthError::Token)?;
+        let claims = self.ports.signer.verify(token).map_err(|problem| {
+            // A refresh token of ours is no JWT; say what it is (issue 13, item 8).
+            if self.ports.codec.parse(token).is_some() {
+                AuthError::Token(TokenProblem::RefreshTokenPresented)
+            } else {
+                AuthError::Token(problem)
+            }
+        })?;
         let now = self.now();
         if now >= claims.expires_at + self.settings.leeway {
             return Err(AuthError::Token(TokenProblem::Expired));

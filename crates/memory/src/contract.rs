@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use chrono::{Duration, Utc};
 use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::CreateUserError;
-use tessera_domain::newtypes::{Email, Login, Phone, PhoneRegion, RoleName, Username};
+use tessera_domain::newtypes::{
+    Email, Login, Phone, PhoneRegion, RoleName, Username, UsernamePolicy,
+};
 use tessera_domain::ports::{
     CodeStore, MailOutbox, OutgoingMail, RateLimiter, SessionStore, TokenDenylist, UserCache,
     UserDirectory, UserRepository,
@@ -30,7 +32,7 @@ pub fn new_user(name: &str, email: &str, phone: Option<&str>) -> NewUser {
     let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
     NewUser {
         public_id: Uuid::new_v4(),
-        username: Username::parse(name).unwrap(),
+        username: Username::parse(name, &UsernamePolicy::EXISTING).unwrap(),
         email: Email::parse(email).unwrap(),
         phone: phone.map(|p| Phone::parse(p, PhoneRegion::default()).unwrap()),
         password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"),
@@ -189,7 +191,9 @@ async fn canonical_identifiers<R: UserRepository>(repo: &R, t: &str) {
         let stored = create(first.clone(), next_email(), None).await.unwrap();
         assert_eq!(
             stored.username.as_str(),
-            Username::parse(&first).unwrap().as_str(),
+            Username::parse(&first, &UsernamePolicy::EXISTING)
+                .unwrap()
+                .as_str(),
             "display form (NFC) kept"
         );
         match create(second.clone(), next_email(), None).await {

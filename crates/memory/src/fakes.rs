@@ -129,10 +129,10 @@ impl AccessTokenSigner for FakeSigner {
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
         let p: Vec<&str> = token.split('.').collect();
         let [tag, user, sid, jti, role, iat, nbf, exp] = p.as_slice() else {
-            return Err(TokenProblem::Invalid);
+            return Err(TokenProblem::Malformed);
         };
         if *tag != "fake-at" {
-            return Err(TokenProblem::Invalid);
+            return Err(TokenProblem::Malformed);
         }
         let time = |s: &str| {
             s.parse::<i64>()

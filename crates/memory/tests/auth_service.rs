@@ -207,7 +207,7 @@ async fn access_tokens_expire_and_refresh_tokens_are_not_access_tokens() {
     assert!(h.auth(&at).await.is_ok());
     assert!(matches!(
         h.svc.authenticate(Some(out.tokens.refresh.expose())).await,
-        Err(AuthError::Token(TokenProblem::Invalid))
+        Err(AuthError::Token(TokenProblem::RefreshTokenPresented))
     ));
     assert!(matches!(
         h.svc.authenticate(None).await,

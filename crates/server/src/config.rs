@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tessera_crypto::{Argon2Params, HasherLimits};
-use tessera_domain::newtypes::{PasswordPolicy, RoleName};
+use tessera_domain::newtypes::{PasswordPolicy, RoleName, Username, UsernamePolicy};
 use tessera_domain::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
 use tessera_domain::secret::Secret;
 use thiserror::Error;
@@ -125,6 +125,10 @@ pub struct Config {
     /// `PASSWORD_MIN_SCORE` (zxcvbn score 0-4, default 3; `PASSWORD_REJECT_COMMON=false`
     /// means 0 when `PASSWORD_MIN_SCORE` is not set).
     pub password_policy: PasswordPolicy,
+    /// `USERNAME_MIN_LENGTH`: fewest characters of a new username (Unicode
+    /// scalar values after NFC, so `张三` is 2), 1 to 50; default 3 (seed
+    /// 004's 3–50). Existing names log in whatever it is (issue 13, item 10).
+    pub username_policy: UsernamePolicy,
     /// `REGISTRATION_ROLES`, comma-separated; default pharmacy,supplier,logistics,regulator,unauth.
     pub registrable_roles: Vec<RoleName>,
     /// `DEFAULT_ROLE`, default `unauth`.
@@ -336,6 +340,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("argon2", &self.argon2)
             .field("password_policy", &self.password_policy)
+            .field("username_policy", &self.username_policy)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_body_timeout", &self.request_body_timeout)
             .field("metrics_bearer_token", &self.metrics_bearer_token)
@@ -564,6 +569,15 @@ impl Config {
                 reason: "must be at least 1 and at most PASSWORD_MAX_LENGTH".into(),
             });
         }
+        let username_policy = UsernamePolicy {
+            min_chars: r.parse("USERNAME_MIN_LENGTH", UsernamePolicy::DEFAULT_MIN_CHARS)?,
+        };
+        if !(1..=Username::MAX).contains(&username_policy.min_chars) {
+            return Err(ConfigError::Invalid {
+                name: "USERNAME_MIN_LENGTH",
+                reason: format!("must be a number of characters from 1 to {}", Username::MAX),
+            });
+        }
         let jwt_keys_dir = r
             .string("JWT_KEYS_DIR")
             .map(PathBuf::from)
@@ -629,6 +643,7 @@ impl Config {
                 max_waiting: r.parse("HASH_MAX_WAITING", defaults.max_waiting)?,
             },
             password_policy,
+            username_policy,
             registrable_roles,
             default_role,
             max_body_bytes: r.parse("MAX_BODY_BYTES", 64 * 1024)?,
@@ -1091,6 +1106,28 @@ mod tests {
         assert_eq!(c.refresh_reuse_interval, Duration::from_secs(10));
         assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("tessera.db"));
         assert_eq!(c.default_role.as_str(), "unauth");
+    }
+
+    #[test]
+    fn username_min_length_defaults_to_3_and_is_refused_outside_1_to_50() {
+        let min = |pairs: &[(&str, &str)]| config(pairs).map(|c| c.username_policy.min_chars);
+        assert_eq!(min(&[]).unwrap(), 3);
+        assert_eq!(min(&[("USERNAME_MIN_LENGTH", "2")]).unwrap(), 2);
+        assert_eq!(min(&[("USERNAME_MIN_LENGTH", "1")]).unwrap(), 1);
+        assert_eq!(min(&[("USERNAME_MIN_LENGTH", "50")]).unwrap(), 50);
+        for bad in ["0", "51", "-1", "two", "2.5"] {
+            let e = min(&[("USERNAME_MIN_LENGTH", bad)]).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ConfigError::Invalid {
+                        name: "USERNAME_MIN_LENGTH",
+                        ..
+                    }
+                ),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

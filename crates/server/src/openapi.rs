@@ -1025,8 +1025,12 @@ fn operations() -> Vec<Op> {
             In("V1Credentials"),
             &[
                 (200, "Access token and user.", Out::Json(&["V1Login"])),
-                (400, "Validation failed (code 4).", Out::Json(V1E)),
-                (401, "Invalid credentials.", Out::Json(V1E)),
+                (400, "The body is not a JSON object.", Out::Json(V1E)),
+                (
+                    401,
+                    "Invalid credentials: wrong, missing, empty or wrongly typed fields alike.",
+                    Out::Json(V1E),
+                ),
                 (
                     403,
                     "Account disabled or email not verified.",
@@ -1038,7 +1042,7 @@ fn operations() -> Vec<Op> {
             Get,
             "/api/v1/auth/profile",
             V1,
-            "The caller",
+            "The caller (`Authorization: Bearer <token>`, or the bare token as seed 002's clients send it)",
             true,
             NoBody,
             &[

@@ -279,7 +279,8 @@ pub async fn create_user(
     use tessera_domain::newtypes::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
     use tessera_domain::ports::{PasswordHasher as _, UserRepository as _};
     let field = |name: &str, e: tessera_domain::validation::FieldIssue| format!("{name}: {e}");
-    let username = Username::parse(username).map_err(|e| field("username", e))?;
+    let username =
+        Username::parse(username, &config.username_policy).map_err(|e| field("username", e))?;
     let email = Email::parse(email).map_err(|e| field("email", e))?;
     let phone = phone
         .map(|p| Phone::parse(p, config.phone_region))

@@ -350,6 +350,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         reuse_interval: span("REFRESH_REUSE_INTERVAL", config.refresh_reuse_interval)?,
         leeway: span("JWT_LEEWAY", config.jwt_leeway)?,
         password_policy: config.password_policy.clone(),
+        username_policy: config.username_policy,
         registrable_roles: config.registrable_roles.clone(),
         default_role: config.default_role.clone(),
         mail: config.mail.clone(),

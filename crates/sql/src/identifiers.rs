@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::{Email, Phone, PhoneRegion, Username};
+use tessera_domain::newtypes::{Email, Phone, PhoneRegion, Username, UsernamePolicy};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::IDENTIFIERS_VERSION;
@@ -179,7 +179,7 @@ async fn backfill_row(
     report: &mut BackfillReport,
 ) -> Result<(), StoreError> {
     report.rows += 1;
-    match Username::parse(&username) {
+    match Username::parse(&username, &UsernamePolicy::EXISTING) {
         Ok(u) => {
             let canonical = u.canonical().to_owned();
             let written: Result<usize, DieselError> = with_conn!(db, conn => {

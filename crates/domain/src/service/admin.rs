@@ -371,7 +371,11 @@ mod tests {
         User {
             id: UserId(id),
             public_id: uuid::Uuid::nil(),
-            username: Username::parse(&format!("user{id}")).unwrap(),
+            username: Username::parse(
+                &format!("user{id}"),
+                &crate::newtypes::UsernamePolicy::default(),
+            )
+            .unwrap(),
             email: Email::parse(&format!("user{id}@example.com")).unwrap(),
             phone: None,
             password_hash: PasswordHash::new(String::new()),

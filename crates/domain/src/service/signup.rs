@@ -7,7 +7,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::{Clock as _, IdSource as _};
 use crate::code::CodePurpose;
 use crate::error::{AuthError, CreateUserError};
-use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username};
+use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username, UsernamePolicy};
 use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
 use crate::session::ClientInfo;
 use crate::user::{NewUser, PasswordHash, UniqueField, User};
@@ -35,15 +35,16 @@ pub struct SignedUp {
 }
 
 /// A username made from `raw`: its letters, digits and `_-.`, at most 40
-/// characters; `None` when fewer than 3 remain or only digits.
-fn username_from(raw: &str) -> Option<Username> {
+/// characters; `None` when fewer than `policy.min_chars` remain
+/// (`USERNAME_MIN_LENGTH`, issue 13, item 10) or only digits.
+fn username_from(raw: &str, policy: &UsernamePolicy) -> Option<Username> {
     let kept: String = raw
         .trim()
         .chars()
         .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         .take(40)
         .collect();
-    Username::parse(&kept).ok()
+    Username::parse(&kept, policy).ok()
 }
 
 impl<P: Ports> AuthService<P> {
@@ -320,9 +321,10 @@ impl<P: Ports> AuthService<P> {
         mail: Option<&OutgoingMail>,
     ) -> Result<User, AuthError> {
         let local = email.as_str().split('@').next().unwrap_or_default();
-        let base = username_from(name)
-            .or_else(|| username_from(local))
-            .or_else(|| username_from(&format!("user-{local}")))
+        let policy = &self.settings.username_policy;
+        let base = username_from(name, policy)
+            .or_else(|| username_from(local, policy))
+            .or_else(|| username_from(&format!("user-{local}"), policy))
             .unwrap_or_else(|| Username::from_stored("user".to_owned()));
         let now = self.ports.clock.now();
         let mut candidate = base.clone();

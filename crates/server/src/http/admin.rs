@@ -30,7 +30,7 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::messages as m;
 use super::modern::{ApiError, user_json};
-use super::{AppState, bearer, client_info, read_json, text_field};
+use super::{AppState, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
@@ -54,15 +54,11 @@ async fn caller<P: Ports>(
     req: &HttpRequest,
     permission: &'static str,
 ) -> Result<Actor, ApiError> {
-    let client = client_info(req, &state.trusted_proxies);
-    let (_, user) = state
-        .auth
-        .authenticate_user_from(bearer(req).as_deref(), client.clone())
-        .await?;
+    let (auth, user) = super::authenticate_user(state, req).await?;
     let user = state.auth.require_permission(user, permission).await?;
     Ok(Actor {
         user: Some(user),
-        client,
+        client: auth.client,
     })
 }
 

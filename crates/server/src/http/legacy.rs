@@ -48,20 +48,14 @@ fn answer(code: u16, msg: &str) -> HttpResponse {
     HttpResponse::Ok().json(json!({"Code": code, "Msg": msg}))
 }
 
-fn field_list(v: &ValidationErrors) -> String {
-    v.fields()
-        .iter()
-        .flat_map(|(field, issues)| issues.iter().map(move |issue| m::field_issue(field, issue)))
-        .collect::<Vec<_>>()
-        .join("；")
-}
-
 /// The dialect's answer to a refusal.
 fn refusal(e: &AuthError) -> HttpResponse {
     match e {
+        // The first specific reason alone, which dream's front end shows
+        // (issue 13, item 9).
         AuthError::Validation(v) => answer(
             530,
-            &format!("{}（{}）", m::L_INCOMPLETE.get(), field_list(v)),
+            &m::first_reason(v).unwrap_or_else(|| m::L_INCOMPLETE.get().to_owned()),
         ),
         AuthError::Conflict(_) => answer(502, m::L_EXISTS.get()),
         AuthError::InvalidCredentials => answer(501, m::L_LOGIN_FAILED.get()),
@@ -316,8 +310,23 @@ async fn reset_password<P: Ports>(
             .auth
             .request_reset_code(form, locale())
             .await
-            .map(|_| answer(200, m::L_CODE_SENT.get())),
+            .map(|_| answer(200, m::L_CODE_SENT.get()))
+            .map_err(|e| match e {
+                // The use case names seed 003's fields; this route read `Email`.
+                AuthError::Validation(v) => AuthError::Validation(renamed(&v, "Email")),
+                other => other,
+            }),
     )
+}
+
+/// `v` with every refused field reported as `field`, the one field a route
+/// read (so that `Msg` names what the client sent).
+fn renamed(v: &ValidationErrors, field: &str) -> ValidationErrors {
+    let mut out = ValidationErrors::new();
+    for issue in v.fields().values().flatten() {
+        out.add(field, issue.clone());
+    }
+    out
 }
 
 /// `POST /Auth/UpdatePassword` `{Email, Password, VerifyCode}`: sets the new

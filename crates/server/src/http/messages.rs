@@ -308,7 +308,11 @@ fn label(field: &str) -> &str {
         "old_password" => Text::new("原密码", "Current password"),
         "new_password" => Text::new("新密码", "New password"),
         "refresh_token" => Text::new("刷新令牌", "Refresh token"),
-        "VerifyCode" => Text::new("验证码", "Verification code"),
+        "VerifyCode" | "code" => Text::new("验证码", "Verification code"),
+        "identifier" => Text::new("账号", "Account"),
+        "channel" => Text::new("接收方式", "Channel"),
+        "contact" => Text::new("联系方式", "Contact"),
+        "token" => Text::new("验证令牌", "Token"),
         "page" => Text::new("页码", "Page"),
         "per_page" => Text::new("每页数量", "Page size"),
         other => return other,
@@ -334,7 +338,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::EmailFormat => "邮箱格式不正确".to_owned(),
             FieldIssue::PhoneFormat => "手机号格式不正确".to_owned(),
             FieldIssue::RoleNotAllowed { allowed } => {
-                format!("角色必须是以下之一: {}", allowed.join(", "))
+                format!("{l}必须是以下之一: {}", allowed.join(", "))
             }
             FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
             FieldIssue::ControlCharacters => format!("{l}不能包含控制字符"),
@@ -363,7 +367,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::EmailFormat => "Invalid email address".to_owned(),
             FieldIssue::PhoneFormat => "Invalid phone number".to_owned(),
             FieldIssue::RoleNotAllowed { allowed } => {
-                format!("Role must be one of: {}", allowed.join(", "))
+                format!("{l} must be one of: {}", allowed.join(", "))
             }
             FieldIssue::PasswordComposition => {
                 format!("{l} must contain an upper-case letter, a lower-case letter and a digit")
@@ -375,6 +379,17 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             }
         }
     }
+}
+
+/// The message of the first refused field of `v` (fields in name order, each
+/// field's reasons in the order found), in the request's language; `None`
+/// when nothing was refused. Front ends show one text: this is the one that
+/// tells the person what to change (issue 13, item 9).
+#[must_use]
+pub fn first_reason(v: &tessera_domain::validation::ValidationErrors) -> Option<String> {
+    v.fields()
+        .iter()
+        .find_map(|(field, issues)| issues.first().map(|issue| field_issue(field, issue)))
 }
 
 /// What zxcvbn found in a password.

@@ -11,6 +11,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tessera_domain::AuthService;
+use tessera_domain::error::TokenProblem;
 use tessera_domain::ports::Ports;
 use tessera_domain::session::ClientInfo;
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
@@ -221,7 +222,7 @@ impl MetricsAccess {
         let Some(token) = &self.token else {
             return true;
         };
-        let given = bearer(req).unwrap_or_default();
+        let given = presented_token(req).ok().flatten().unwrap_or_default();
         bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))
     }
 }
@@ -677,6 +678,14 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Whether an `Authorization` header may hold a bare token without the
+    /// `Bearer ` scheme: only seed 002's, whose server accepts it (issue 13,
+    /// item 7); the others refuse it as another scheme.
+    #[must_use]
+    pub fn accepts_bare_token(self) -> bool {
+        self == Self::V1
+    }
+
     /// The dialect of `path`.
     #[must_use]
     pub fn of(path: &str) -> Self {
@@ -843,21 +852,34 @@ pub fn text_field(
     }
 }
 
-/// The token of an `Authorization: Bearer …` header, if any. A header with
-/// another scheme reads as an empty token (refused as invalid, not missing).
-#[must_use]
-pub fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req
+/// The token the request's `Authorization` header presents, read as the
+/// dialect of its path reads it: `Bearer <token>` (scheme in any case)
+/// everywhere, and on seed 002's routes (`/api/v1/`) also a bare token
+/// without a scheme — a value without a space, as a JWT is — because seed
+/// 002's server accepts it (issue 13, item 7; peer-facts "Measured side by
+/// side", 002). `Ok(None)` when there is no header (or an empty one, or one
+/// that is not visible ASCII); `Ok(Some(""))` for `Bearer` without a token.
+///
+/// # Errors
+/// [`TokenProblem::WrongScheme`] for another scheme (`Basic …`, `Token …`),
+/// or a bare token outside seed 002's routes.
+pub fn presented_token(req: &HttpRequest) -> Result<Option<String>, TokenProblem> {
+    let Some(value) = req
         .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if scheme.eq_ignore_ascii_case("bearer") {
-        Some(token.trim().to_owned())
-    } else {
-        Some(String::new())
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            Ok(Some(token.trim().to_owned()))
+        }
+        None if value.eq_ignore_ascii_case("bearer") => Ok(Some(String::new())),
+        None if Dialect::of(req.path()).accepts_bare_token() => Ok(Some(value.to_owned())),
+        _ => Err(TokenProblem::WrongScheme),
     }
 }
 
@@ -868,11 +890,11 @@ pub fn locale() -> tessera_domain::mail::Locale {
     messages::current()
 }
 
-/// Accepts the request's bearer access token, remembering where the request
-/// came from (for the audit trail).
+/// Accepts the request's access token ([`presented_token`]), remembering
+/// where the request came from (for the audit trail).
 ///
 /// # Errors
-/// As [`AuthService::authenticate_from`].
+/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate_from`].
 pub async fn authenticate<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
@@ -880,17 +902,19 @@ pub async fn authenticate<P: Ports>(
     state
         .auth
         .authenticate_from(
-            bearer(req).as_deref(),
+            presented_token(req)
+                .map_err(tessera_domain::AuthError::Token)?
+                .as_deref(),
             client_info(req, &state.trusted_proxies),
         )
         .await
 }
 
-/// Accepts the request's bearer access token and loads its active user (the
-/// denylist and user lookups run concurrently).
+/// Accepts the request's access token ([`presented_token`]) and loads its
+/// active user (the denylist and user lookups run concurrently).
 ///
 /// # Errors
-/// As [`AuthService::authenticate_user_from`].
+/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate_user_from`].
 pub async fn authenticate_user<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
@@ -904,7 +928,9 @@ pub async fn authenticate_user<P: Ports>(
     state
         .auth
         .authenticate_user_from(
-            bearer(req).as_deref(),
+            presented_token(req)
+                .map_err(tessera_domain::AuthError::Token)?
+                .as_deref(),
             client_info(req, &state.trusted_proxies),
         )
         .await

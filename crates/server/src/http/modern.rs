@@ -21,7 +21,7 @@ use tessera_domain::user::User;
 use tessera_domain::validation::ValidationErrors;
 
 use super::messages as m;
-use super::{AppState, BodyError, bearer, client_info, read_json, text_field};
+use super::{AppState, BodyError, client_info, read_json, text_field};
 use crate::config::Bucket;
 
 type State<P> = web::Data<AppState<P>>;
@@ -102,26 +102,41 @@ pub fn error_body(status: StatusCode, code: &str, error: &str, message: &str) ->
         .json(json!({"error": error, "message": message, "msg": message, "code": code}))
 }
 
+/// Flask-JWT-Extended's `msg` for each token problem (PyJWT's wording where
+/// it passes an exception's text on): what clients of seeds 000 and 003
+/// match on (issue 13, item 8; peer-facts "General"). `code`, `error` and
+/// `message` keep Tessera's own values; the status stays 401 (seeds 000/004)
+/// where Flask-JWT-Extended answers some of these with 422.
+fn flask_wording(problem: TokenProblem) -> &'static str {
+    match problem {
+        TokenProblem::Missing => "Missing Authorization Header",
+        TokenProblem::WrongScheme => {
+            "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
+        }
+        TokenProblem::Malformed => "Not enough segments",
+        TokenProblem::BadSignature => "Signature verification failed",
+        TokenProblem::RefreshTokenPresented => "Only non-refresh tokens are allowed",
+        TokenProblem::Invalid => "Invalid token",
+        TokenProblem::Expired => "Token has expired",
+        TokenProblem::NotYetValid => "The token is not yet valid (nbf)",
+        TokenProblem::Revoked => "Token has been revoked",
+    }
+}
+
 fn token_error(problem: TokenProblem) -> HttpResponse {
-    let (code, error, flask) = match problem {
-        TokenProblem::Missing => (
-            "token_missing",
-            m::TOKEN_MISSING.get(),
-            "Missing Authorization Header",
-        ),
-        TokenProblem::Invalid => ("token_invalid", m::TOKEN_INVALID.get(), "Invalid token"),
-        TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED.get(), "Token has expired"),
-        TokenProblem::NotYetValid => (
-            "token_not_yet_valid",
-            m::TOKEN_NOT_YET_VALID.get(),
-            "The token is not yet valid (nbf)",
-        ),
-        TokenProblem::Revoked => (
-            "token_revoked",
-            m::TOKEN_REVOKED.get(),
-            "Token has been revoked",
-        ),
+    let (code, error) = match problem {
+        TokenProblem::Missing | TokenProblem::WrongScheme => {
+            ("token_missing", m::TOKEN_MISSING.get())
+        }
+        TokenProblem::Malformed
+        | TokenProblem::BadSignature
+        | TokenProblem::RefreshTokenPresented
+        | TokenProblem::Invalid => ("token_invalid", m::TOKEN_INVALID.get()),
+        TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED.get()),
+        TokenProblem::NotYetValid => ("token_not_yet_valid", m::TOKEN_NOT_YET_VALID.get()),
+        TokenProblem::Revoked => ("token_revoked", m::TOKEN_REVOKED.get()),
     };
+    let flask = flask_wording(problem);
     HttpResponse::Unauthorized()
         .insert_header((
             "WWW-Authenticate",
@@ -148,10 +163,16 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
             )
         })
         .collect();
+    // `msg` is what seed 003's front end shows: the first reason, as in
+    // `message` (issue 13, item 9).
+    let reason = flat
+        .first()
+        .cloned()
+        .unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned());
     let mut body = json!({
         "error": m::VALIDATION.get(),
-        "message": flat.first().cloned().unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned()),
-        "msg": m::VALIDATION_DETAIL.get(),
+        "message": reason,
+        "msg": reason,
         "code": "validation_failed",
         "details": details,
         "errors": flat,
@@ -464,7 +485,7 @@ async fn refresh<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     super::limit_ip(&state, &req, Bucket::Refresh).await?;
-    let token = match bearer(&req) {
+    let token = match super::presented_token(&req).map_err(AuthError::Token)? {
         Some(t) => t,
         None => {
             let body = read_json(payload, state.max_body_bytes).await?;

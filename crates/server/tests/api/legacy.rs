@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tessera_domain::newtypes::{Email, RoleName, Username};
+use tessera_domain::newtypes::{Email, RoleName, Username, UsernamePolicy};
 use tessera_domain::ports::UserRepository as _;
 use tessera_domain::user::{NewUser, PasswordHash};
 use tessera_sql::{Database, DbConfig, SqlUsers};
@@ -37,7 +37,11 @@ async fn each_seed_hash_logs_in_once_and_is_then_argon2id() {
             .create(
                 NewUser {
                     public_id: uuid::Uuid::new_v4(),
-                    username: Username::parse(&format!("imported-{name}")).unwrap(),
+                    username: Username::parse(
+                        &format!("imported-{name}"),
+                        &UsernamePolicy::EXISTING,
+                    )
+                    .unwrap(),
                     email: Email::parse(&format!("{name}@seed.example")).unwrap(),
                     phone: None,
                     password_hash: PasswordHash::new(hash),

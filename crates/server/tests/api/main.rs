@@ -12,6 +12,7 @@ mod bad_input;
 mod change_password;
 mod cli;
 mod contract;
+mod dialect_wording;
 mod edge;
 mod faults;
 mod hardening;

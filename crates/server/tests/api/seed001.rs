@@ -233,7 +233,14 @@ async fn missing_or_malformed_fields_are_530_and_nothing_is_stored() {
             (StatusCode::OK, 530),
             "{path} {body}: {answer}"
         );
-        assert!(s(&answer["Msg"]).starts_with("参数不完整"), "{answer}");
+        // `Msg` names the first specific reason (issue 13, item 9).
+        assert!(
+            s(&answer["Msg"]).ends_with("不能为空")
+                || s(&answer["Msg"]).ends_with("不正确")
+                || s(&answer["Msg"]).ends_with("必须是字符串")
+                || s(&answer["Msg"]).contains("长度必须在"),
+            "{answer}"
+        );
     }
     let (status, answer) = app.post_raw("/Auth/Login", "{not json").await;
     assert_eq!((status, code(&answer)), (StatusCode::OK, 530), "{answer}");
