@@ -6,6 +6,7 @@ mod helpers;
 mod jwt_keys;
 
 mod admin;
+mod admin_login;
 mod audit;
 mod auth_errors;
 mod bad_input;
@@ -35,6 +36,7 @@ mod routes;
 mod scale;
 mod seed001;
 mod seed002;
+mod seed_tokens;
 mod session_limit;
 mod sessions;
 mod shutdown;
