@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting, lints, unit, property,
 # contract, adapter, HTTP, concurrency and fault tests, then schemathesis
-# against /openapi.json (scripts/schemathesis.sh; installs it from PyPI).
+# against /openapi.json (scripts/schemathesis.sh; installs it from PyPI) and
+# the seeds' Flask-JWT-Extended against Tessera's tokens
+# (scripts/seed-tokens.sh; installs Flask from PyPI into target/).
 #
 # Needs the Rust toolchain named in rust-toolchain.toml. MariaDB and Redis are
 # used when reachable on loopback, otherwise started privately; Debian's
@@ -30,6 +32,9 @@ TESSERA_TEST_STORES=mysql-redis cargo test --locked -p tessera-server --test api
 
 step "schemathesis: fuzzing every operation of /openapi.json"
 scripts/schemathesis.sh
+
+step "seed tokens: Flask-JWT-Extended accepts every dialect's tokens"
+scripts/seed-tokens.sh
 
 step "example: embedding the domain without HTTP"
 cargo run --quiet --locked -p tessera-memory --example embedded

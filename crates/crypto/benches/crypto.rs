@@ -15,16 +15,18 @@ use tessera_crypto::{Argon2Params, JwtConfig, JwtSigner};
 use tessera_domain::newtypes::RoleName;
 use tessera_domain::ports::AccessTokenSigner as _;
 use tessera_domain::session::SessionId;
-use tessera_domain::token::AccessClaims;
+use tessera_domain::token::{AccessClaims, TokenSubject};
 use tessera_domain::user::UserId;
 
 fn claims() -> AccessClaims {
     let now = Utc::now();
     AccessClaims {
         user_id: UserId(42),
+        subject: TokenSubject::AccountId,
         session_id: SessionId(uuid::Uuid::new_v4()),
         token_id: uuid::Uuid::new_v4(),
         role: RoleName::parse("user").unwrap(),
+        grants: None,
         issued_at: now,
         not_before: now,
         expires_at: now + Duration::minutes(15),

@@ -2,10 +2,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use tessera_domain::error::{SigningError, TokenProblem};
-use tessera_domain::newtypes::RoleName;
+use tessera_domain::newtypes::{Email, RoleName};
 use tessera_domain::ports::AccessTokenSigner;
 use tessera_domain::session::SessionId;
-use tessera_domain::token::AccessClaims;
+use tessera_domain::token::{AccessClaims, GrantClaims, TokenSubject};
 use tessera_domain::user::UserId;
 use uuid::Uuid;
 
@@ -40,9 +40,22 @@ impl std::fmt::Debug for JwtConfig {
     }
 }
 
+/// The payload of an access token.
+///
+/// `uid` is Tessera's own name for the account, written on every token and
+/// read first; `sub` is what the seed's own routes read as the identity
+/// (the id in decimal, or seed 001's address) and names the account only on
+/// tokens issued before `uid` existed, where it is the id (issue 13, item 12).
+/// `permissions`, `is_superuser` and `is_admin` are seed 001's claims,
+/// written together on tokens whose `sub` is the address. Every claim
+/// Flask-JWT-Extended 4 requires is here (`sub` a string, `jti`, `exp`,
+/// `iat`, `nbf`); it fills in its own `type` (`access`) and `fresh` (false)
+/// when a token lacks them.
 #[derive(Serialize, Deserialize)]
 struct Wire {
     sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<i64>,
     sid: Uuid,
     jti: Uuid,
     role: String,
@@ -52,6 +65,40 @@ struct Wire {
     iat: i64,
     nbf: i64,
     exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    permissions: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    is_superuser: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    is_admin: Option<bool>,
+}
+
+impl Wire {
+    /// The account the token names: `uid`, or on tokens without it a
+    /// decimal `sub` (an address in `sub` never names an account).
+    fn account(&self) -> Option<UserId> {
+        match self.uid {
+            Some(uid) => Some(UserId(uid)),
+            None => self.sub.parse().ok().map(UserId),
+        }
+    }
+
+    /// What `sub` presents, given the account `uid` names.
+    fn subject(&self, account: UserId) -> TokenSubject {
+        if self.sub == account.0.to_string() {
+            TokenSubject::AccountId
+        } else {
+            TokenSubject::Email(Email::from_stored(self.sub.clone()))
+        }
+    }
+
+    fn grants(&self) -> Option<GrantClaims> {
+        self.permissions.as_ref().map(|permissions| GrantClaims {
+            permissions: permissions.clone(),
+            super_admin: self.is_superuser.unwrap_or(false),
+            admin_mode: self.is_admin.unwrap_or(false),
+        })
+    }
 }
 
 /// What signs: one HMAC key, or a ring of asymmetric keys with `kid`s.
@@ -230,8 +277,13 @@ impl AccessTokenSigner for JwtSigner {
                 &key.encoding
             }
         };
+        let grants = claims.grants.as_ref();
         let wire = Wire {
-            sub: claims.user_id.0.to_string(),
+            sub: match &claims.subject {
+                TokenSubject::AccountId => claims.user_id.0.to_string(),
+                TokenSubject::Email(email) => email.as_str().to_owned(),
+            },
+            uid: Some(claims.user_id.0),
             sid: claims.session_id.0,
             jti: claims.token_id,
             role: claims.role.as_str().to_owned(),
@@ -241,6 +293,9 @@ impl AccessTokenSigner for JwtSigner {
             iat: claims.issued_at.timestamp(),
             nbf: claims.not_before.timestamp(),
             exp: claims.expires_at.timestamp(),
+            permissions: grants.map(|g| g.permissions.clone()),
+            is_superuser: grants.map(|g| g.super_admin),
+            is_admin: grants.map(|g| g.admin_mode),
         };
         encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))
     }
@@ -278,11 +333,14 @@ impl AccessTokenSigner for JwtSigner {
             return Err(TokenProblem::Invalid);
         }
         let w = data.claims;
+        let user_id = w.account().ok_or(TokenProblem::Invalid)?;
         Ok(AccessClaims {
-            user_id: UserId(w.sub.parse().map_err(|_| TokenProblem::Invalid)?),
+            user_id,
+            subject: w.subject(user_id),
             session_id: SessionId(w.sid),
             token_id: w.jti,
             role: RoleName::parse(&w.role).map_err(|_| TokenProblem::Invalid)?,
+            grants: w.grants(),
             issued_at: at(w.iat).ok_or(TokenProblem::Invalid)?,
             not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
             expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
@@ -311,9 +369,11 @@ mod tests {
             .unwrap();
         AccessClaims {
             user_id: UserId(7),
+            subject: TokenSubject::AccountId,
             session_id: SessionId(Uuid::new_v4()),
             token_id: Uuid::new_v4(),
             role: RoleName::parse("unauth").unwrap(),
+            grants: None,
             issued_at: now,
             not_before: now,
             expires_at: now + chrono::Duration::seconds(900),
@@ -385,6 +445,7 @@ mod tests {
         header.typ = Some("JWT".into());
         let wire = Wire {
             sub: "7".into(),
+            uid: Some(7),
             sid: c.session_id.0,
             jti: c.token_id,
             role: "unauth".into(),
@@ -394,9 +455,89 @@ mod tests {
             iat: c.issued_at.timestamp(),
             nbf: c.not_before.timestamp(),
             exp: c.expires_at.timestamp(),
+            permissions: None,
+            is_superuser: None,
+            is_admin: None,
         };
         let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();
         assert_eq!(s.verify(&token), Err(TokenProblem::Invalid));
+    }
+
+    /// The payload of `token`, as JSON.
+    fn payload(token: &str) -> serde_json::Value {
+        serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// `token`'s payload edited by `edit`, signed again with `cfg`'s key.
+    fn with_payload(
+        token: &str,
+        cfg: &JwtConfig,
+        edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> String {
+        let mut p = payload(token);
+        edit(p.as_object_mut().unwrap());
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        encode(&header, &p, &EncodingKey::from_secret(&cfg.secret)).unwrap()
+    }
+
+    #[test]
+    fn seed_001_tokens_present_the_address_and_still_name_the_account_by_uid() {
+        let cfg = config(&[7; 32]);
+        let s = JwtSigner::new(&cfg);
+        let c = AccessClaims {
+            subject: TokenSubject::Email(Email::parse("Dream@Example.com").unwrap()),
+            grants: Some(GrantClaims {
+                permissions: vec!["profile:read".into(), "user:read".into()],
+                super_admin: true,
+                admin_mode: true,
+            }),
+            ..claims()
+        };
+        let token = s.sign(&c).unwrap();
+        let p = payload(&token);
+        assert_eq!(p["sub"], "dream@example.com");
+        assert_eq!(p["uid"], 7);
+        assert_eq!(
+            p["permissions"],
+            serde_json::json!(["profile:read", "user:read"])
+        );
+        assert_eq!(p["is_superuser"], true);
+        assert_eq!(p["is_admin"], true);
+        assert_eq!(s.verify(&token).unwrap(), c);
+        // Without its uid, an address-subject token names no account.
+        let no_uid = with_payload(&token, &cfg, |p| {
+            p.remove("uid");
+        });
+        assert_eq!(s.verify(&no_uid), Err(TokenProblem::Invalid));
+    }
+
+    #[test]
+    fn account_id_tokens_carry_uid_and_no_seed_claims_and_old_tokens_still_verify() {
+        let cfg = config(&[7; 32]);
+        let s = JwtSigner::new(&cfg);
+        let c = claims();
+        let token = s.sign(&c).unwrap();
+        let p = payload(&token);
+        assert_eq!(p["sub"], "7");
+        assert_eq!(p["uid"], 7);
+        for absent in ["permissions", "is_superuser", "is_admin"] {
+            assert!(p.get(absent).is_none(), "{absent} in {p}");
+        }
+        // A token issued before `uid` existed: `sub` names the account.
+        let old = with_payload(&token, &cfg, |p| {
+            p.remove("uid");
+        });
+        assert_eq!(s.verify(&old).unwrap(), c);
+        // `uid` wins over `sub`.
+        let moved = with_payload(&token, &cfg, |p| {
+            p.insert("uid".into(), 9.into());
+        });
+        assert_eq!(s.verify(&moved).unwrap().user_id, UserId(9));
     }
 
     fn ring_signer(alg: KeyAlg) -> (JwtSigner, std::sync::Arc<crate::keyring::SigningKey>) {

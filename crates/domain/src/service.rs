@@ -16,7 +16,9 @@ use crate::ports::{
     RateLimiter as _, RefreshTokenCodec, SessionStore, TokenDenylist, UserRepository,
 };
 use crate::session::{ClientInfo, Session, SessionId};
-use crate::token::{AccessClaims, IssuedAccess, RevocationKey, TokenPair};
+use crate::token::{
+    AccessClaims, GrantClaims, IssuedAccess, RevocationKey, TokenIdentity, TokenPair, TokenSubject,
+};
 use crate::user::{NewUser, User, UserId};
 use crate::validation::{FieldIssue, ValidationErrors};
 
@@ -68,6 +70,9 @@ pub struct AuthSettings {
     pub registrable_roles: Vec<RoleName>,
     /// Role given when registration names none.
     pub default_role: RoleName,
+    /// Roles that may log in as administrator at seed 001's `/Admin/Login`
+    /// (`ADMIN_LOGIN_ROLES`, default `super_admin`; issue 13, item 11).
+    pub admin_login_roles: Vec<RoleName>,
     /// Branding, links and default language of mail.
     pub mail: MailSettings,
     /// Verification codes.
@@ -170,6 +175,7 @@ impl Default for AuthSettings {
             username_policy: UsernamePolicy::default(),
             registrable_roles: DEFAULT_REGISTRABLE_ROLES.iter().map(|r| role(r)).collect(),
             default_role: role(DEFAULT_ROLE),
+            admin_login_roles: vec![role(RoleName::SUPER_ADMIN)],
             mail: MailSettings::default(),
             codes: CodeSettings::default(),
             require_verified_email: false,
@@ -251,6 +257,43 @@ pub struct LoginOutcome {
     pub session: Session,
     /// Its tokens.
     pub tokens: TokenPair,
+}
+
+/// What a login asks for besides the credentials: the shape of its tokens
+/// and whether only administrators may have them (issue 13, items 11, 12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginTerms {
+    /// Access-token lifetime; `None` for [`AuthSettings::access_ttl`]
+    /// (dialects whose clients cannot refresh ask for longer).
+    pub access_ttl: Option<Duration>,
+    /// How the tokens name the account in `sub` (seed 001's routes read the
+    /// address, seed 003's the id).
+    pub identity: TokenIdentity,
+    /// An administrator login (seed 001's `/Admin/Login`): only an account
+    /// holding one of [`AuthSettings::admin_login_roles`] succeeds. Any
+    /// other account is refused as a wrong password is (same error, same
+    /// work, counted by the login throttle) before a session is opened. The
+    /// tokens say so in [`GrantClaims::admin_mode`] (written with the
+    /// [`TokenIdentity::Email`] identity).
+    pub admin_mode: bool,
+}
+
+/// How the access tokens of a session present their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Presentation {
+    subject: TokenSubject,
+    grants: Option<GrantClaims>,
+}
+
+impl Presentation {
+    /// `sub` = the account id, no seed claims: every token issued outside a
+    /// login (refreshes) and every login of `/api/auth` and `/api/v1/auth`.
+    const fn account_id() -> Self {
+        Self {
+            subject: TokenSubject::AccountId,
+            grants: None,
+        }
+    }
 }
 
 /// The authentication use cases over the adapters of `P`.
@@ -488,22 +531,24 @@ impl<P: Ports> AuthService<P> {
         let (Some(identifier), Some(attempt)) = (identifier, attempt) else {
             return Err(errors.into());
         };
-        self.login_with(identifier, &[attempt], client, None).await
+        self.login_with(identifier, &[attempt], client, LoginTerms::default())
+            .await
     }
 
     /// Logs in with the first of `attempts` that matches (seed 001 sends a
     /// password or its SM3 digest; both are tried). Unknown users cost the
-    /// same verifications against the dummy hash. `access_ttl` overrides the
-    /// access-token lifetime (dialects that cannot refresh).
+    /// same verifications against the dummy hash. `terms` shape the tokens
+    /// (lifetime, identity) and may ask for an administrator login.
     ///
     /// # Errors
-    /// As [`Self::login`].
+    /// As [`Self::login`]; an administrator login by an account without an
+    /// administrator role is [`AuthError::InvalidCredentials`].
     pub async fn login_with(
         &self,
         identifier: &str,
         attempts: &[PasswordAttempt],
         client: ClientInfo,
-        access_ttl: Option<Duration>,
+        terms: LoginTerms,
     ) -> Result<LoginOutcome, AuthError> {
         let throttle = self.throttle_keys(identifier, client.ip.as_deref());
         if let Err(e) = self.check_throttle(&throttle).await {
@@ -556,6 +601,13 @@ impl<P: Ports> AuthService<P> {
             self.audit(failed("wrong_password")).await;
             return Err(AuthError::InvalidCredentials);
         };
+        // Issue 13, item 11: an account without an administrator role gets
+        // the wrong-password answer, counted as a failure, and no session.
+        if terms.admin_mode && !self.is_administrator(&user) {
+            self.record_login_failure(&throttle).await?;
+            self.audit(failed("not_an_administrator")).await;
+            return Err(AuthError::InvalidCredentials);
+        }
         self.clear_login_failures(&throttle).await?;
         if self.ports.hasher.needs_rehash(&user.password_hash) {
             // Imported (legacy) or outdated hashes become current argon2id at
@@ -583,7 +635,7 @@ impl<P: Ports> AuthService<P> {
             identifier: Some(identifier.trim().chars().take(100).collect()),
             ..self.event(AuditKind::LoginSucceeded, &client)
         };
-        let (session, tokens) = self.open_session_for(&user, client, access_ttl).await?;
+        let (session, tokens) = self.open_session_for(&user, client, terms).await?;
         self.audit(AuditEvent {
             detail: Some(format!("session {}", session.id.0)),
             ..succeeded
@@ -686,10 +738,15 @@ impl<P: Ports> AuthService<P> {
         user: &User,
         client: ClientInfo,
     ) -> Result<(Session, TokenPair), AuthError> {
-        self.open_session_for(user, client, None).await
+        self.open_session_for(user, client, LoginTerms::default())
+            .await
     }
 
-    /// [`Self::open_session`] with another access-token lifetime.
+    /// [`Self::open_session`] with tokens shaped by `terms` (lifetime,
+    /// identity, administrator mode). The tokens claim administrator mode
+    /// only for an account holding one of
+    /// [`AuthSettings::admin_login_roles`]; refusing the others is the
+    /// caller's ([`Self::login_with`] does).
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
@@ -697,8 +754,9 @@ impl<P: Ports> AuthService<P> {
         &self,
         user: &User,
         client: ClientInfo,
-        access_ttl: Option<Duration>,
+        terms: LoginTerms,
     ) -> Result<(Session, TokenPair), AuthError> {
+        let presentation = self.presentation(user, terms).await?;
         let now = self.now();
         let id = SessionId(self.ports.ids.new_uuid());
         let refresh = self.ports.codec.issue(id, 0);
@@ -716,9 +774,38 @@ impl<P: Ports> AuthService<P> {
         };
         self.ports.sessions.create(&session).await?;
         self.evict_over_limit(&session).await?;
-        let ttl = access_ttl.unwrap_or(self.settings.access_ttl);
-        let access = self.issue_access(user, &session, now, ttl)?;
+        let ttl = terms.access_ttl.unwrap_or(self.settings.access_ttl);
+        let access = self.issue_access(user, &session, now, ttl, &presentation)?;
         Ok((session, TokenPair { access, refresh }))
+    }
+
+    /// True when `user` holds one of [`AuthSettings::admin_login_roles`].
+    fn is_administrator(&self, user: &User) -> bool {
+        self.settings
+            .admin_login_roles
+            .iter()
+            .any(|r| user.has_role(r.as_str()))
+    }
+
+    /// How the tokens of a login present `user` (issue 13, item 12): the
+    /// address and seed 001's claims for the [`TokenIdentity::Email`]
+    /// identity, the id alone otherwise.
+    async fn presentation(
+        &self,
+        user: &User,
+        terms: LoginTerms,
+    ) -> Result<Presentation, AuthError> {
+        Ok(match terms.identity {
+            TokenIdentity::AccountId => Presentation::account_id(),
+            TokenIdentity::Email => Presentation {
+                subject: TokenSubject::Email(user.email.clone()),
+                grants: Some(GrantClaims {
+                    permissions: self.permissions_of(user).await?,
+                    super_admin: user.is_super_admin(),
+                    admin_mode: terms.admin_mode && self.is_administrator(user),
+                }),
+            },
+        })
     }
 
     fn issue_access(
@@ -727,6 +814,7 @@ impl<P: Ports> AuthService<P> {
         session: &Session,
         now: DateTime<Utc>,
         ttl: Duration,
+        presentation: &Presentation,
     ) -> Result<IssuedAccess, AuthError> {
         // JWT times are whole seconds: start from a whole second so that the
         // signed `exp` and the `expires_in` told to the client agree.
@@ -736,9 +824,11 @@ impl<P: Ports> AuthService<P> {
         let expires_at = (now + ttl).min(session_end);
         let claims = AccessClaims {
             user_id: user.id,
+            subject: presentation.subject.clone(),
             session_id: session.id,
             token_id: self.ports.ids.new_uuid(),
             role: user.role.clone(),
+            grants: presentation.grants.clone(),
             issued_at: now,
             not_before: now,
             expires_at,
@@ -914,7 +1004,13 @@ impl<P: Ports> AuthService<P> {
                 .rotate(session.id, session.generation, &fingerprint, now)
                 .await?
             {
-                let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
+                let access = self.issue_access(
+                    &user,
+                    &session,
+                    now,
+                    self.settings.access_ttl,
+                    &Presentation::account_id(),
+                )?;
                 return Ok((
                     user,
                     TokenPair {
@@ -938,7 +1034,13 @@ impl<P: Ports> AuthService<P> {
                 .rotated_at
                 .is_some_and(|t| now - t <= self.settings.reuse_interval);
         if within_grace {
-            let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
+            let access = self.issue_access(
+                &user,
+                &session,
+                now,
+                self.settings.access_ttl,
+                &Presentation::account_id(),
+            )?;
             let refresh = self.ports.codec.issue(session.id, session.generation);
             return Ok((user, TokenPair { access, refresh }));
         }
@@ -976,7 +1078,13 @@ impl<P: Ports> AuthService<P> {
         let user = self.session_user(&session).await?;
         // A refresh, even without rotation, keeps the session from going idle.
         self.ports.sessions.touch(session.id, now).await?;
-        let access = self.issue_access(&user, &session, now, self.settings.access_ttl)?;
+        let access = self.issue_access(
+            &user,
+            &session,
+            now,
+            self.settings.access_ttl,
+            &Presentation::account_id(),
+        )?;
         Ok((user, access))
     }
 

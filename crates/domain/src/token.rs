@@ -5,22 +5,83 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::newtypes::RoleName;
+use crate::newtypes::{Email, RoleName};
 use crate::session::SessionId;
 use crate::user::UserId;
+
+/// How an access token names its account in `sub`, for the seed's own
+/// routes that keep reading tokens (Flask-JWT-Extended's
+/// `get_jwt_identity()`; issue 13, item 12). Tessera itself always knows
+/// the account by the token's own account claim, never by `sub`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TokenIdentity {
+    /// `sub` is the account id in decimal, as seed 003's routes read it
+    /// (`int(get_jwt_identity())`): `/api/auth` and `/api/v1/auth`.
+    #[default]
+    AccountId,
+    /// `sub` is the account's e-mail address, and the token carries the
+    /// account's standing as seed 001's routes read it ([`GrantClaims`]):
+    /// `/Auth/Login` and `/Admin/Login` (peer-facts, "001 Dream": "Token
+    /// claims: `sub` = email, plus `role` and `permissions`").
+    Email,
+}
+
+/// What a token presents as its subject (`sub`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSubject {
+    /// The account id ([`AccessClaims::user_id`]).
+    AccountId,
+    /// The account's address when the token was issued. Never read as an
+    /// account: a token keeps naming its account by id after the address
+    /// changes.
+    Email(Email),
+}
+
+impl TokenSubject {
+    /// The kind of identity this subject presents.
+    #[must_use]
+    pub fn identity(&self) -> TokenIdentity {
+        match self {
+            Self::AccountId => TokenIdentity::AccountId,
+            Self::Email(_) => TokenIdentity::Email,
+        }
+    }
+}
+
+/// The account's standing as seed 001's routes read it from a token
+/// (dream's `create_access_token(additional_claims=…)`: `permissions`,
+/// `is_superuser`; `is_admin` after `/Admin/Login`). Informational for
+/// those routes: Tessera decides nothing from these claims, it loads the
+/// account and its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantClaims {
+    /// The permissions of every role the account held at issue, sorted
+    /// ([`crate::permissions::RoleCatalogue::permissions`]).
+    pub permissions: Vec<String>,
+    /// The account held `super_admin` at issue.
+    pub super_admin: bool,
+    /// Issued by an administrator login (`/Admin/Login`), for an account
+    /// holding one of `ADMIN_LOGIN_ROLES` (issue 13, item 11).
+    pub admin_mode: bool,
+}
 
 /// What an access token says. The signer adds and checks issuer, audience and
 /// token type; the service checks the times against its [`crate::clock::Clock`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessClaims {
-    /// The user (`sub`).
+    /// The account: Tessera's own claim (`uid`), written on every token.
+    /// Tokens issued before it existed name the account in `sub`.
     pub user_id: UserId,
+    /// What `sub` presents: the account id, or (seed 001's tokens) the address.
+    pub subject: TokenSubject,
     /// The session the token belongs to (`sid`).
     pub session_id: SessionId,
     /// This token's own id (`jti`).
     pub token_id: Uuid,
     /// The user's role when the token was issued.
     pub role: RoleName,
+    /// Seed 001's claims, on tokens whose subject is the address.
+    pub grants: Option<GrantClaims>,
     /// Issued at (`iat`).
     pub issued_at: DateTime<Utc>,
     /// Not before (`nbf`).

@@ -7,7 +7,9 @@ use tessera_domain::error::{HashError, SigningError, TokenProblem};
 use tessera_domain::newtypes::{PasswordAttempt, RoleName};
 use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec};
 use tessera_domain::session::SessionId;
-use tessera_domain::token::{AccessClaims, RefreshToken, RefreshTokenParts, TokenFingerprint};
+use tessera_domain::token::{
+    AccessClaims, RefreshToken, RefreshTokenParts, TokenFingerprint, TokenSubject,
+};
 use tessera_domain::user::{PasswordHash, UserId};
 use uuid::Uuid;
 
@@ -142,9 +144,11 @@ impl AccessTokenSigner for FakeSigner {
         };
         Ok(AccessClaims {
             user_id: UserId(user.parse().map_err(|_| TokenProblem::Invalid)?),
+            subject: TokenSubject::AccountId,
             session_id: SessionId(sid.parse().map_err(|_| TokenProblem::Invalid)?),
             token_id: jti.parse().map_err(|_| TokenProblem::Invalid)?,
             role: RoleName::parse(role).map_err(|_| TokenProblem::Invalid)?,
+            grants: None,
             issued_at: time(iat)?,
             not_before: time(nbf)?,
             expires_at: time(exp)?,

@@ -133,6 +133,10 @@ pub struct Config {
     pub registrable_roles: Vec<RoleName>,
     /// `DEFAULT_ROLE`, default `unauth`.
     pub default_role: RoleName,
+    /// `ADMIN_LOGIN_ROLES`, comma-separated, default `super_admin`: the roles
+    /// that may log in at seed 001's `/Admin/Login` (issue 13, item 11). At
+    /// least one role.
+    pub admin_login_roles: Vec<RoleName>,
     /// `MAX_BODY_BYTES`, default 65536: a larger body is refused (413); a
     /// larger declared `Content-Length` is refused before any byte is read.
     pub max_body_bytes: usize,
@@ -543,6 +547,20 @@ impl Config {
             &r.string("DEFAULT_ROLE")
                 .unwrap_or_else(|| DEFAULT_ROLE.into()),
         )?;
+        let admin_login_roles = r
+            .string("ADMIN_LOGIN_ROLES")
+            .unwrap_or_else(|| RoleName::SUPER_ADMIN.to_owned())
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| r.role("ADMIN_LOGIN_ROLES", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        if admin_login_roles.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "ADMIN_LOGIN_ROLES",
+                reason: "name at least one role".into(),
+            });
+        }
         let password_policy = PasswordPolicy {
             min_chars: r.parse("PASSWORD_MIN_LENGTH", 8)?,
             max_chars: r.parse("PASSWORD_MAX_LENGTH", 256)?,
@@ -646,6 +664,7 @@ impl Config {
             username_policy,
             registrable_roles,
             default_role,
+            admin_login_roles,
             max_body_bytes: r.parse("MAX_BODY_BYTES", 64 * 1024)?,
             request_body_timeout: r.seconds("REQUEST_BODY_TIMEOUT", 10)?,
             metrics_bearer_token: r.string("METRICS_BEARER_TOKEN").map(Secret::new),
@@ -1156,6 +1175,33 @@ mod tests {
                     score(&[("PASSWORD_MIN_SCORE", bad)]),
                     Err(ConfigError::Invalid {
                         name: "PASSWORD_MIN_SCORE",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn admin_login_roles_default_to_super_admin_and_take_a_list() {
+        let names = |c: Config| {
+            c.admin_login_roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(config(&[]).unwrap()), ["super_admin"]);
+        assert_eq!(
+            names(config(&[("ADMIN_LOGIN_ROLES", " admin , super_admin ")]).unwrap()),
+            ["admin", "super_admin"]
+        );
+        for bad in [",", "not a role!"] {
+            assert!(
+                matches!(
+                    config(&[("ADMIN_LOGIN_ROLES", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "ADMIN_LOGIN_ROLES",
                         ..
                     })
                 ),

@@ -415,6 +415,21 @@ struct LegacyLogin {
     RetryAfter: Option<u64>,
 }
 
+/// `POST /Admin/Login`: `Code` 200 with a token whose claims say
+/// `is_admin: true`, or 500 (wrong password, unknown address, or no
+/// administrator role: one answer) with `Token` and `Email` null.
+#[derive(ToSchema)]
+struct LegacyAdminLogin {
+    Code: u16,
+    Msg: String,
+    Token: Option<String>,
+    /// The account's address.
+    Email: Option<String>,
+    UserID: Option<i64>,
+    RefreshToken: Option<String>,
+    ExpiresIn: Option<i64>,
+}
+
 /// `POST /Auth/Verify` success: the account whose address the code confirmed.
 #[derive(ToSchema)]
 struct LegacySignedUp {
@@ -1286,6 +1301,28 @@ fn operations() -> Vec<Op> {
             ],
         ),
         op(
+            Post,
+            "/Admin/Login",
+            LEG,
+            "Log in as administrator (`ADMIN_LOGIN_ROLES`; `Code` 200, 500, 401, 530, 510)",
+            false,
+            In("LegacyLoginRequest"),
+            &[
+                (
+                    200,
+                    "See `Code`.",
+                    Out::Json(&["LegacyAdminLogin", "LegacyAnswer"]),
+                ),
+                (
+                    408,
+                    "Body not received within `REQUEST_BODY_TIMEOUT`.",
+                    Out::Json(L),
+                ),
+                (413, "Body too large.", Out::Json(L)),
+                (429, "Over a rate limit.", Out::Json(L)),
+            ],
+        ),
+        op(
             Get,
             "/CheckJWTToken",
             LEG,
@@ -1395,6 +1432,7 @@ fn components() -> ComponentsBuilder {
         V1RegisterRequest,
         LegacyAnswer,
         LegacyLogin,
+        LegacyAdminLogin,
         LegacySignedUp,
         LegacyTokenOk,
         LegacyLoginRequest,

@@ -353,6 +353,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         username_policy: config.username_policy,
         registrable_roles: config.registrable_roles.clone(),
         default_role: config.default_role.clone(),
+        admin_login_roles: config.admin_login_roles.clone(),
         mail: config.mail.clone(),
         codes: tessera_domain::service::CodeSettings {
             ttl: span("VERIFICATION_CODE_TTL", config.code_ttl)?,

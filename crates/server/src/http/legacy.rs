@@ -1,4 +1,5 @@
-//! Seed 001's dialect: `/Auth/*`, `/CheckJWTToken` (and `/health`, shared).
+//! Seed 001's dialect: `/Auth/*`, `/Admin/Login`, `/CheckJWTToken` (and
+//! `/health`, shared).
 //!
 //! Every answer is HTTP 200 with `{Code, Msg}`; clients read `Code`:
 //! 200 success, 202 login by a super admin, 401 authentication failed,
@@ -6,8 +7,12 @@
 //! unavailable, 520 wrong code, 521 code expired, 530 missing or malformed
 //! fields; 429 (HTTP 429 too, with `Retry-After`) when asked too often. Every
 //! `/Auth/Login` answer that is not a success also has `"Token": null,
-//! "UserID": null`. An unknown `/Auth/*` path is HTTP 404 `{Code: 404, Msg:
-//! "接口不存在"}`.
+//! "UserID": null`. An unknown `/Auth/*` or `/Admin/*` path is HTTP 404
+//! `{Code: 404, Msg: "接口不存在"}`.
+//!
+//! Tokens issued here name the account by its address in `sub` and carry
+//! `permissions`, `is_superuser` and `is_admin`, as dream's other Flask
+//! routes read them (issue 13, item 12; `TokenIdentity::Email`).
 //!
 //! `Password` may be the password or its SM3 digest (64 hex digits, as the
 //! README describes); see `docs/api.md` for the rule.
@@ -19,7 +24,8 @@ use serde_json::{Map, Value, json};
 use tessera_domain::AuthService;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
-use tessera_domain::service::{ResetForm, SignUp};
+use tessera_domain::service::{LoginTerms, ResetForm, SignUp};
+use tessera_domain::token::TokenIdentity;
 use tessera_domain::validation::ValidationErrors;
 
 use crate::config::Bucket;
@@ -29,9 +35,14 @@ use super::{AppState, BodyError, client_info, locale, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
-/// Mounts the `/Auth/*` routes and `/CheckJWTToken`.
+/// Mounts the `/Auth/*` routes, `/Admin/Login` and `/CheckJWTToken`.
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     cfg.route("/CheckJWTToken", web::get().to(check_token::<P>))
+        .service(
+            web::scope("/Admin")
+                .route("/Login", web::post().to(admin_login::<P>))
+                .default_service(web::to(super::not_found)),
+        )
         .service(
             web::scope("/Auth")
                 .route("/Login", web::post().to(login::<P>))
@@ -198,7 +209,11 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
             &email,
             &attempts,
             client_info(&req, &state.trusted_proxies),
-            Some(ttl),
+            LoginTerms {
+                access_ttl: Some(ttl),
+                identity: TokenIdentity::Email,
+                admin_mode: false,
+            },
         )
         .await
     {
@@ -368,5 +383,82 @@ async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpRespons
         })),
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_))) => refusal(&e),
         Err(_) => answer(401, m::L_TOKEN_BAD.get()),
+    }
+}
+
+/// `{Email, Password}` of a login: the address (not blank) and the
+/// password attempts of the SM3 rule; a missing or malformed field is a 530.
+async fn credentials<P: Ports>(
+    state: &State<P>,
+    payload: web::Payload,
+) -> Result<(String, Vec<tessera_domain::newtypes::PasswordAttempt>), HttpResponse> {
+    let [email, password] = fields(state, payload, ["Email", "Password"]).await?;
+    let mut errors = ValidationErrors::new();
+    let email = errors.check(
+        "Email",
+        email
+            .filter(|e| !e.trim().is_empty())
+            .ok_or(tessera_domain::validation::FieldIssue::Required),
+    );
+    let attempts = errors.check(
+        "Password",
+        AuthService::<P>::legacy_attempts(password.as_deref()),
+    );
+    match (email, attempts) {
+        (Some(email), Some(attempts)) => Ok((email, attempts)),
+        _ => Err(refusal(&AuthError::Validation(errors))),
+    }
+}
+
+/// `POST /Admin/Login` `{Email, Password}` → `{Code: 200, Msg, Token, Email}`:
+/// dream's "admin mode" switch (issue 13, item 11). Only an account holding
+/// one of `ADMIN_LOGIN_ROLES` (default `super_admin`) gets a token, whose
+/// claims say `is_admin: true` beside seed 001's address identity. Wrong
+/// password, unknown address and an account without such a role all answer
+/// one body, `{Code: 500, Msg, Token: null, Email: null}` (dream's
+/// `AuthFailed`), after the same work: the login use case with its dummy
+/// hash, refusing the role before any session is opened. Missing or
+/// malformed fields are Code 530; the per-IP login limit and the login
+/// throttle apply as at `/Auth/Login`. Like `/Auth/Login`, the answer also
+/// carries `UserID`, `RefreshToken` and `ExpiresIn`.
+async fn admin_login<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    if let Err(e) = super::limit_ip(&state, &req, Bucket::Login).await {
+        return refusal(&e);
+    }
+    let (email, attempts) = match credentials(&state, payload).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let terms = LoginTerms {
+        access_ttl: Some(state.auth.settings().legacy_access_ttl),
+        identity: TokenIdentity::Email,
+        admin_mode: true,
+    };
+    match state
+        .auth
+        .login_with(
+            &email,
+            &attempts,
+            client_info(&req, &state.trusted_proxies),
+            terms,
+        )
+        .await
+    {
+        Ok(out) => HttpResponse::Ok().json(json!({
+            "Code": 200, "Msg": m::L_ADMIN_MODE_ON.get(),
+            "Token": out.tokens.access.token.expose(),
+            "Email": out.user.email.as_str(),
+            "UserID": out.user.id.0,
+            "RefreshToken": out.tokens.refresh.expose(),
+            "ExpiresIn": out.tokens.access.expires_in,
+        })),
+        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(json!({
+            "Code": 500, "Msg": m::L_ADMIN_AUTH_FAILED.get(), "Token": null, "Email": null,
+        })),
+        Err(e) => refusal(&e),
     }
 }

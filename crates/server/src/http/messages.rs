@@ -242,6 +242,9 @@ pub const L_CODE_SENT: Text = Text::new("验证码已发送，请查收邮件", 
 pub const L_SIGNED_UP: Text = Text::new("注册成功", "Signed up");
 pub const L_TOKEN_OK: Text = Text::new("Token有效", "Token valid");
 pub const L_TOKEN_BAD: Text = Text::new("Token无效或已过期", "Token invalid or expired");
+pub const L_ADMIN_MODE_ON: Text = Text::new("管理员登录成功", "Administrator logged in");
+pub const L_ADMIN_AUTH_FAILED: Text =
+    Text::new("管理员认证失败", "Administrator authentication failed");
 
 // Seed 002 (`/api/v1/auth`), English by default.
 pub const V1_INVALID: Text = Text::new("请求参数无效", "invalid request");

@@ -639,6 +639,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/Auth/Verify", &["POST"]),
     ("/Auth/ResetPassword", &["POST"]),
     ("/Auth/UpdatePassword", &["POST"]),
+    ("/Admin/Login", &["POST"]),
     ("/CheckJWTToken", &["GET", "HEAD"]),
 ];
 
@@ -669,7 +670,7 @@ pub fn matches_pattern(pattern: &str, path: &str) -> bool {
 /// default language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// Seed 001: `/Auth/*`, `/CheckJWTToken`; `{Code, Msg}`.
+    /// Seed 001: `/Auth/*`, `/Admin/*`, `/CheckJWTToken`; `{Code, Msg}`.
     Legacy,
     /// Seed 002: `/api/v1/*`; `{error, message}` / `{code, message}`.
     V1,
@@ -689,7 +690,11 @@ impl Dialect {
     /// The dialect of `path`.
     #[must_use]
     pub fn of(path: &str) -> Self {
-        if path.starts_with("/Auth/") || path == "/Auth" || path == "/CheckJWTToken" {
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if under("/Auth") || under("/Admin") || path == "/CheckJWTToken" {
             Self::Legacy
         } else if path.starts_with("/api/v1/") {
             Self::V1

@@ -260,7 +260,10 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
             &email,
             &[attempt],
             client_info(&req, &state.trusted_proxies),
-            Some(ttl),
+            tessera_domain::service::LoginTerms {
+                access_ttl: Some(ttl),
+                ..Default::default()
+            },
         )
         .await
     {

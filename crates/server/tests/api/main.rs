@@ -6,6 +6,7 @@ mod helpers;
 mod jwt_keys;
 
 mod admin;
+mod admin_login;
 mod audit;
 mod auth_errors;
 mod bad_input;
@@ -38,6 +39,7 @@ mod scale;
 mod seed001;
 mod seed001_parity;
 mod seed002;
+mod seed_tokens;
 mod session_limit;
 mod sessions;
 mod shutdown;

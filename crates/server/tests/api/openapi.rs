@@ -449,6 +449,16 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     assert_eq!(body["Code"], 200, "{body}");
+    let (_, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/Admin/Login",
+                &json!({"Email": "root@example.com", "Password": "Secret123"}),
+            ),
+        )
+        .await;
+    assert_eq!(body["Code"], 200, "{body}");
 
     // Every documented operation was called and answered one of its documented successes.
     let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();
