@@ -609,16 +609,20 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::InvalidCredentials);
         }
         self.clear_login_failures(&throttle).await?;
+        let mut rehashed = None;
         if self.ports.hasher.needs_rehash(&user.password_hash) {
             // Imported (legacy) or outdated hashes become current argon2id at
             // the first successful login. Best effort: if it fails now, the
             // next login tries again; the login itself succeeds either way.
-            if let Ok(hash) = self.ports.hasher.hash(attempt).await {
-                let _ = self
+            if let Ok(hash) = self.ports.hasher.hash(attempt).await
+                && self
                     .ports
                     .users
                     .update_password(user.id, &hash, self.now(), None)
-                    .await;
+                    .await
+                    .is_ok()
+            {
+                rehashed = Some(hash);
             }
         }
         if !user.is_active {
@@ -635,7 +639,18 @@ impl<P: Ports> AuthService<P> {
             identifier: Some(identifier.trim().chars().take(100).collect()),
             ..self.event(AuditKind::LoginSucceeded, &client)
         };
+        let superseded = failed("credentials_changed_during_login");
         let (session, tokens) = self.open_session_for(&user, client, terms).await?;
+        // A password change, reset or claim, or a disabling, that ran while
+        // this login was verifying the old password ended every session it
+        // found, but this one may have been opened just after. The account
+        // is read again: when its password or status moved on, the new
+        // session ends too and the answer is the wrong-password one.
+        if !self.credentials_unchanged(&user, rehashed.as_ref()).await? {
+            self.revoke_sessions(&[session.id], self.now()).await?;
+            self.audit(superseded).await;
+            return Err(AuthError::InvalidCredentials);
+        }
         self.audit(AuditEvent {
             detail: Some(format!("session {}", session.id.0)),
             ..succeeded
@@ -646,6 +661,28 @@ impl<P: Ports> AuthService<P> {
             session,
             tokens,
         })
+    }
+
+    /// Whether `user`, as a login loaded it, still holds the same password
+    /// (or the `rehashed` form this login stored) and is still active.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    async fn credentials_unchanged(
+        &self,
+        user: &User,
+        rehashed: Option<&crate::user::PasswordHash>,
+    ) -> Result<bool, AuthError> {
+        Ok(self
+            .ports
+            .users
+            .find_by_id(user.id)
+            .await?
+            .is_some_and(|now| {
+                now.is_active
+                    && (now.password_hash == user.password_hash
+                        || Some(&now.password_hash) == rehashed)
+            }))
     }
 
     /// Records an audit event; a failing audit store does not fail the use
@@ -1277,9 +1314,15 @@ impl<P: Ports> AuthService<P> {
         let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
         // Revoke the other sessions first: if the update then fails, the
         // password is unchanged and a retry with the old password works.
+        // Once more after the update: a login that verified the old
+        // password while this ran opened its session either before this
+        // second sweep or after the new hash was stored, which it then sees
+        // (`credentials_unchanged`).
         self.revoke_user_sessions(user.id, Some(auth.session_id()))
             .await?;
         self.store_password(&user, &hash, locale).await?;
+        self.revoke_user_sessions(user.id, Some(auth.session_id()))
+            .await?;
         self.audit(self.by_self(AuditKind::PasswordChanged, auth, None))
             .await;
         Ok(())
@@ -1455,15 +1498,23 @@ mod reset {
 
         /// Sets a new password on the word of someone who proved a contact
         /// of the account with a code: every session ends first (safe to
-        /// retry), then the hash is stored with its notice mail.
+        /// retry), then the hash is stored with its notice mail, then every
+        /// session opened meanwhile ends too.
         async fn replace_password(
             &self,
             user: &User,
             hash: &PasswordHash,
             locale: Locale,
         ) -> Result<(), AuthError> {
+            // Sessions first (so a failure leaves nothing half-done and the
+            // step can be retried), the hash, then the sessions once more: a
+            // login that verified the old password opens its session either
+            // before the second sweep (which ends it) or after the new hash
+            // is stored (and sees it: `credentials_unchanged`).
             self.revoke_user_sessions(user.id, None).await?;
-            self.store_password(user, hash, locale).await
+            self.store_password(user, hash, locale).await?;
+            self.revoke_user_sessions(user.id, None).await?;
+            Ok(())
         }
 
         /// The owner's claim of an address (issue 12, item 3): someone who
@@ -1484,11 +1535,11 @@ mod reset {
             locale: Locale,
         ) -> Result<(), AuthError> {
             self.replace_password(user, hash, locale).await?;
-            if self
-                .ports
-                .users
-                .mark_email_verified(user.id, self.now())
-                .await?
+            // The phone goes before the address counts as verified: a
+            // failure between the two leaves an unverified account without
+            // the registrant's phone (the claim can be made again), never a
+            // verified one that the registrant takes back by SMS.
+            if !user.email_verified
                 && let Some(phone) = &user.phone
             {
                 self.ports.users.clear_phone(user.id, self.now()).await?;
@@ -1497,6 +1548,10 @@ mod reset {
                     .take(CodePurpose::ResetPassword, phone.as_str())
                     .await?;
             }
+            self.ports
+                .users
+                .mark_email_verified(user.id, self.now())
+                .await?;
             Ok(())
         }
 

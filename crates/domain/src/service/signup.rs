@@ -13,8 +13,8 @@ use crate::session::ClientInfo;
 use crate::user::{NewUser, PasswordHash, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
 
-/// Seed 001's sign-up fields, as received.
-#[derive(Debug, Clone, Copy, Default)]
+/// Seed 001's sign-up fields, as received. Its `Debug` hides the password.
+#[derive(Clone, Copy, Default)]
 pub struct SignUp<'a> {
     /// `Name`: a display name; the username is derived from it.
     pub name: Option<&'a str>,
@@ -22,6 +22,16 @@ pub struct SignUp<'a> {
     pub email: Option<&'a str>,
     /// `Password`: the password, or its SM3 digest (64 hex digits).
     pub password: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SignUp<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &self.password.map(|_| "***"))
+            .finish()
+    }
 }
 
 /// What `/Auth/Sign` did.
@@ -155,14 +165,18 @@ impl<P: Ports> AuthService<P> {
         // never replaces that account's live code.
         let pending = self.pending_registration_of(&email).await?;
         let hash = self.ports.hasher.hash(&password).await?;
-        let code = match self
-            .issue_code(CodePurpose::Register, email.as_str(), "signup", None)
+        // The code is stored only once the account and its mail are
+        // committed: a Sign that loses a race for the address (or fails)
+        // must not replace the code another Sign mailed.
+        let drawn = match self
+            .draw_code(CodePurpose::Register, email.as_str(), "signup", None)
             .await
         {
-            Ok(code) => Some(code),
+            Ok(drawn) => Some(drawn),
             Err(AuthError::TooManyRequests { .. }) => None,
             Err(e) => return Err(e),
         };
+        let (code, stored) = drawn.unzip();
         let mail = code.map(|code| {
             let kind = MailKind::SignUpCode {
                 name: name.clone(),
@@ -178,6 +192,9 @@ impl<P: Ports> AuthService<P> {
         let user = self
             .create_signed_up(&name, email, hash, false, mail.as_ref())
             .await?;
+        if let Some(stored) = &stored {
+            self.ports.codes.put(stored).await?;
+        }
         Ok(SignedUp {
             user,
             code_mailed: mail.is_some(),
@@ -325,7 +342,11 @@ impl<P: Ports> AuthService<P> {
         let base = username_from(name, policy)
             .or_else(|| username_from(local, policy))
             .or_else(|| username_from(&format!("user-{local}"), policy))
-            .unwrap_or_else(|| Username::from_stored("user".to_owned()));
+            .unwrap_or_else(|| {
+                // "user-" and digits, as long as `USERNAME_MIN_LENGTH` asks.
+                let digits = u8::try_from(policy.min_chars.saturating_sub(5).max(4)).unwrap_or(45);
+                Username::from_stored(format!("user-{}", self.ports.ids.secret_digits(digits)))
+            });
         let now = self.ports.clock.now();
         let mut candidate = base.clone();
         for _ in 0..8 {

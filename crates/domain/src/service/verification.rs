@@ -170,8 +170,10 @@ impl<P: Ports> AuthService<P> {
 
     /// A new 6-digit code for (`purpose`, `recipient`) bound to `binding`,
     /// stored as a keyed fingerprint, once the per-recipient limits allow it
-    /// (no sooner than `resend_after_secs` after the last one, at most
-    /// `per_hour` an hour; counters `<limit_key>-gap:` and `<limit_key>-hour:`).
+    /// ([`Self::draw_code`]).
+    ///
+    /// # Errors
+    /// [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
     pub(super) async fn issue_code(
         &self,
         purpose: CodePurpose,
@@ -179,6 +181,29 @@ impl<P: Ports> AuthService<P> {
         limit_key: &str,
         binding: Option<String>,
     ) -> Result<String, AuthError> {
+        let (code, stored) = self
+            .draw_code(purpose, recipient, limit_key, binding)
+            .await?;
+        self.ports.codes.put(&stored).await?;
+        Ok(code)
+    }
+
+    /// A new 6-digit code for (`purpose`, `recipient`) bound to `binding`
+    /// and what the store is to keep of it (a keyed fingerprint), not yet
+    /// stored: for callers that store it only once the write it belongs to
+    /// has committed. Counts against the per-recipient limits (no sooner
+    /// than `resend_after_secs` after the last one, at most `per_hour` an
+    /// hour; counters `<limit_key>-gap:` and `<limit_key>-hour:`).
+    ///
+    /// # Errors
+    /// [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
+    pub(super) async fn draw_code(
+        &self,
+        purpose: CodePurpose,
+        recipient: &str,
+        limit_key: &str,
+        binding: Option<String>,
+    ) -> Result<(String, VerificationCode), AuthError> {
         let cs = self.settings.codes;
         self.limit(
             format!("{limit_key}-gap:{recipient}"),
@@ -189,20 +214,17 @@ impl<P: Ports> AuthService<P> {
         self.limit(format!("{limit_key}-hour:{recipient}"), cs.per_hour, 3600)
             .await?;
         let code = self.ports.ids.secret_digits(6);
-        self.ports
-            .codes
-            .put(&VerificationCode {
-                purpose,
-                recipient: recipient.to_owned(),
-                fingerprint: self.ports.codec.keyed_fingerprint(&code),
-                digits: 6,
-                expires_at: self.now() + cs.ttl,
-                attempts: 0,
-                max_attempts: cs.max_attempts,
-                binding,
-            })
-            .await?;
-        Ok(code)
+        let stored = VerificationCode {
+            purpose,
+            recipient: recipient.to_owned(),
+            fingerprint: self.ports.codec.keyed_fingerprint(&code),
+            digits: 6,
+            expires_at: self.now() + cs.ttl,
+            attempts: 0,
+            max_attempts: cs.max_attempts,
+            binding,
+        };
+        Ok((code, stored))
     }
 
     pub(super) async fn limit(

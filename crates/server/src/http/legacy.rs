@@ -148,7 +148,7 @@ pub(crate) fn with_null_login_fields(refused: HttpResponse) -> HttpResponse {
 
 /// [`body_refusal`] for a request to `path`: with the null `Token` and
 /// `UserID` of a failed login at `/Auth/Login`.
-pub(crate) fn body_refusal_at(path: &str, e: BodyError) -> HttpResponse {
+pub(crate) fn body_refusal_for_path(path: &str, e: BodyError) -> HttpResponse {
     if path == LOGIN_PATH {
         with_null_login_fields(body_refusal(e))
     } else {

@@ -358,7 +358,7 @@ impl futures_core::Stream for DeadlinePayload {
 #[must_use]
 pub fn body_refusal(path: &str, e: BodyError) -> HttpResponse {
     match Dialect::of(path) {
-        Dialect::Legacy => legacy::body_refusal_at(path, e),
+        Dialect::Legacy => legacy::body_refusal_for_path(path, e),
         Dialect::V1 => v1::body_refusal(e),
         Dialect::Modern => modern::ApiError::Body(e).render(),
     }

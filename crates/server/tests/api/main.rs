@@ -23,6 +23,7 @@ mod identifiers;
 mod legacy;
 mod limits;
 mod login;
+mod login_races;
 mod logout;
 mod mail;
 mod matrix;

@@ -112,6 +112,41 @@ async fn send(app: &TestApp, request: &Value) -> (reqwest::StatusCode, Value) {
     parts(r.send().await.unwrap()).await
 }
 
+/// Panics on a step the runner would not fully check: an unknown key (a
+/// misspelt `expect` asserts nothing) or a request step without `status`.
+fn well_formed(step: &Value) {
+    const STEP: &[&str] = &[
+        "name",
+        "source",
+        "request",
+        "expect",
+        "save",
+        "mail",
+        "create_user",
+    ];
+    const REQUEST: &[&str] = &["method", "path", "headers", "json", "body"];
+    const EXPECT: &[&str] = &["status", "keys", "absent", "values", "not_values"];
+    let name = step["name"].as_str().unwrap_or("?");
+    let known = |v: &Value, allowed: &[&str], what: &str| {
+        for key in v.as_object().into_iter().flatten().map(|(k, _)| k) {
+            assert!(
+                allowed.contains(&key.as_str()),
+                "step {name:?}: unknown {what} key {key:?}"
+            );
+        }
+    };
+    known(step, STEP, "step");
+    if step.get("mail").is_some() || step.get("create_user").is_some() {
+        return;
+    }
+    known(&step["request"], REQUEST, "request");
+    known(&step["expect"], EXPECT, "expect");
+    assert!(
+        step["expect"]["status"].is_u64(),
+        "step {name:?}: every request step names the status"
+    );
+}
+
 /// What in the answer differs from `expect`, one line per difference.
 fn differences(expect: &Value, status: reqwest::StatusCode, body: &Value) -> Vec<String> {
     let mut out = Vec::new();
@@ -177,6 +212,7 @@ async fn replay(seed: &str) {
             .iter()
             .enumerate()
         {
+            well_formed(step);
             let step = fill(step, &vars);
             let name = format!(
                 "seed {seed}, {scenario_name}, step {}: {}",

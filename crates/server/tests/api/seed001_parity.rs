@@ -406,3 +406,18 @@ async fn an_unreachable_store_at_login_has_null_token_and_user_id() {
     failed_login(&body, 510, "store down");
     assert!(!body.to_string().to_lowercase().contains("redis"), "{body}");
 }
+
+/// A name and an address too short for `USERNAME_MIN_LENGTH` still give a
+/// username as long as the setting asks (issue 13 review).
+#[tokio::test]
+async fn a_derived_username_is_as_long_as_username_min_length_asks() {
+    let app = spawn_app_with(&[("USERNAME_MIN_LENGTH", "10")]).await;
+    let email = "bob@x.io";
+    let body = sign(&app, &sign_form("Bob", email, "Plain-Pass-1")).await;
+    assert_eq!(body["Code"], 200, "{body}");
+    let code = code_in_mail(&app, email, "Your sign-up code is ", 1).await;
+    let body = verify(&app, &verify_form("Bob", email, "Plain-Pass-1", &code)).await;
+    let name = s(&body["Name"]);
+    assert!(name.chars().count() >= 10, "{name:?} in {body}");
+    assert!(name.starts_with("user-"), "{body}");
+}
