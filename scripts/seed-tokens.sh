@@ -10,6 +10,7 @@
 #
 #   scripts/seed-tokens.sh
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.."
 
 venv=target/seed-tokens-venv
@@ -41,6 +42,8 @@ for _ in $(seq 1 200); do curl -fs "$base/health" >/dev/null && break; sleep 0.0
 
 "$bin" user create --username root --email root@example.com --role super_admin \
     --password 'Seed-Admin-Pass-1' >/dev/null
+"$bin" user create --username alice --email alice@example.com --role unauth \
+    --password 'Seed-User-Pass-1' >/dev/null
 
 status=0
 "$venv/bin/python" scripts/seed_tokens.py "$base" || status=1

@@ -826,7 +826,11 @@ impl<P: Ports> AuthService<P> {
 
     /// How the tokens of a login present `user` (issue 13, item 12): the
     /// address and seed 001's claims for the [`TokenIdentity::Email`]
-    /// identity, the id alone otherwise.
+    /// identity, the id alone otherwise. The address is presented only once
+    /// it is verified: the seed's Flask routes trust `sub` without asking
+    /// Tessera, and an address nobody proved must not become an identity
+    /// there that outlives the owner's claim (issue 12's pre-hijacking rule;
+    /// until then `sub` is the account id).
     async fn presentation(
         &self,
         user: &User,
@@ -835,7 +839,11 @@ impl<P: Ports> AuthService<P> {
         Ok(match terms.identity {
             TokenIdentity::AccountId => Presentation::account_id(),
             TokenIdentity::Email => Presentation {
-                subject: TokenSubject::Email(user.email.clone()),
+                subject: if user.email_verified {
+                    TokenSubject::Email(user.email.clone())
+                } else {
+                    TokenSubject::AccountId
+                },
                 grants: Some(GrantClaims {
                     permissions: self.permissions_of(user).await?,
                     super_admin: user.is_super_admin(),

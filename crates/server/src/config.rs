@@ -98,7 +98,7 @@ pub struct Config {
     pub jwt_audience: String,
     /// `ACCESS_TOKEN_TTL` seconds, default 900.
     pub access_ttl: Duration,
-    /// `LEGACY_ACCESS_TOKEN_TTL`: access tokens issued at `/Auth/Login` (seed
+    /// `LEGACY_ACCESS_TOKEN_TTL`: access tokens issued at `/Auth/Login` and `/Admin/Login` (seed
     /// 001 clients cannot refresh). Default 86 400 s.
     pub legacy_access_ttl: Duration,
     /// `V1_ACCESS_TOKEN_TTL`: access tokens issued at `/api/v1/auth/login`
@@ -135,7 +135,8 @@ pub struct Config {
     pub default_role: RoleName,
     /// `ADMIN_LOGIN_ROLES`, comma-separated, default `super_admin`: the roles
     /// that may log in at seed 001's `/Admin/Login` (issue 13, item 11). At
-    /// least one role.
+    /// least one role, none of them one a user may choose at registration
+    /// (`REGISTRATION_ROLES`, `DEFAULT_ROLE`).
     pub admin_login_roles: Vec<RoleName>,
     /// `MAX_BODY_BYTES`, default 65536: a larger body is refused (413); a
     /// larger declared `Content-Length` is refused before any byte is read.
@@ -559,6 +560,20 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "ADMIN_LOGIN_ROLES",
                 reason: "name at least one role".into(),
+            });
+        }
+        // A role anyone can give themselves at registration must not open
+        // the administrator login.
+        if let Some(open) = admin_login_roles
+            .iter()
+            .find(|role| **role == default_role || registrable_roles.contains(role))
+        {
+            return Err(ConfigError::Invalid {
+                name: "ADMIN_LOGIN_ROLES",
+                reason: format!(
+                    "{} can be chosen at registration (REGISTRATION_ROLES or DEFAULT_ROLE)",
+                    open.as_str()
+                ),
             });
         }
         let password_policy = PasswordPolicy {
@@ -1196,7 +1211,7 @@ mod tests {
             names(config(&[("ADMIN_LOGIN_ROLES", " admin , super_admin ")]).unwrap()),
             ["admin", "super_admin"]
         );
-        for bad in [",", "not a role!"] {
+        for bad in [",", "not a role!", "admin, regulator", "unauth"] {
             assert!(
                 matches!(
                     config(&[("ADMIN_LOGIN_ROLES", bad)]),

@@ -3,6 +3,7 @@
 //!
 //! Every answer is HTTP 200 with `{Code, Msg}`; clients read `Code`:
 //! 200 success, 202 login by a super admin, 401 authentication failed,
+//! 500 administrator authentication failed (`/Admin/Login` only),
 //! 501 login failed, 502 user exists, 503 user does not exist, 510 storage
 //! unavailable, 520 wrong code, 521 code expired, 530 missing or malformed
 //! fields; 429 (HTTP 429 too, with `Retry-After`) when asked too often. Every
