@@ -224,6 +224,9 @@ impl<P: Ports> AuthService<P> {
     ///   would name it.
     ///
     /// The code is single use: of concurrent Verifies with it, one proceeds.
+    /// A Sign that replaces a pending account while a Verify runs does not
+    /// defeat the proof: the Verify reads the address's holder again and
+    /// applies the same rules to it.
     ///
     /// # Errors
     /// [`AuthError::Validation`], [`AuthError::Conflict`],
@@ -255,34 +258,78 @@ impl<P: Ports> AuthService<P> {
         }
         self.check_code(CodePurpose::Register, email.as_str(), &code)
             .await?;
-        let Some(user) = existing else {
-            let hash = self.ports.hasher.hash(&password).await?;
-            self.take_sign_up_code(&email).await?;
-            return self.create_signed_up(&name, email, hash, true, None).await;
-        };
-        if self.password_matches(&user, &attempts).await? {
-            self.take_sign_up_code(&email).await?;
-            return self.confirm_address(user, client).await;
-        }
-        let hash = self.ports.hasher.hash(&password).await?;
+        // Single use: of concurrent Verifies with the code, one goes on.
         self.take_sign_up_code(&email).await?;
-        if self.is_pending(&user, self.ports.clock.now()) {
-            self.remove_pending_account(&user, "replaced", client)
-                .await?;
-            return self.create_signed_up(&name, email, hash, true, None).await;
+        // The code proved the address. A Sign running meanwhile may have
+        // replaced a pending account of it, so the proof is applied to
+        // whoever holds the address now, read again if it moved.
+        let mut holder = existing;
+        let mut hash = None;
+        for _ in 0..4 {
+            let Some(user) = holder else {
+                let new_hash = match hash.take() {
+                    Some(h) => h,
+                    None => self.ports.hasher.hash(&password).await?,
+                };
+                match self
+                    .create_signed_up(&name, email.clone(), new_hash.clone(), true, None)
+                    .await
+                {
+                    Err(AuthError::Conflict(UniqueField::Email)) => {
+                        holder = self.holder_of(&email).await?;
+                        hash = Some(new_hash);
+                        continue;
+                    }
+                    created => return created,
+                }
+            };
+            if user.email_verified {
+                return Err(AuthError::Conflict(UniqueField::Email));
+            }
+            if self.password_matches(&user, &attempts).await? {
+                match self.confirm_address(user, client).await {
+                    Err(AuthError::CodeInvalid) => {
+                        holder = self.holder_of(&email).await?;
+                        continue;
+                    }
+                    confirmed => return confirmed,
+                }
+            }
+            let new_hash = match hash.take() {
+                Some(h) => h,
+                None => self.ports.hasher.hash(&password).await?,
+            };
+            if self.is_pending(&user, self.ports.clock.now()) {
+                self.remove_pending_account(&user, "replaced", client)
+                    .await?;
+                holder = None;
+                hash = Some(new_hash);
+                continue;
+            }
+            self.claim_by_address(&user, &new_hash, locale).await?;
+            self.audit(AuditEvent {
+                subject: Some(user.id),
+                detail: Some("sign_up_code".to_owned()),
+                ..self.event(AuditKind::PasswordReset, client)
+            })
+            .await;
+            return self
+                .ports
+                .users
+                .find_by_id(user.id)
+                .await?
+                .ok_or(AuthError::CodeInvalid);
         }
-        self.claim_by_address(&user, &hash, locale).await?;
-        self.audit(AuditEvent {
-            subject: Some(user.id),
-            detail: Some("sign_up_code".to_owned()),
-            ..self.event(AuditKind::PasswordReset, client)
-        })
-        .await;
-        self.ports
+        Err(AuthError::Busy)
+    }
+
+    /// The account that holds `email` now, if any.
+    async fn holder_of(&self, email: &Email) -> Result<Option<User>, AuthError> {
+        Ok(self
+            .ports
             .users
-            .find_by_id(user.id)
-            .await?
-            .ok_or(AuthError::CodeInvalid)
+            .find_by_login(&Login::Email(email.clone()))
+            .await?)
     }
 
     /// Takes the live sign-up code of `email` (single use): of concurrent

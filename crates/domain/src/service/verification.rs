@@ -264,17 +264,17 @@ impl<P: Ports> AuthService<P> {
         let guess = self.ports.codec.keyed_fingerprint(guess.trim());
         let stored = match self.ports.codes.claim_attempt(purpose, recipient).await? {
             AttemptGrant::NoCode => return Err(AuthError::CodeExpired),
-            AttemptGrant::Exhausted => {
-                self.ports.codes.take(purpose, recipient).await?;
-                return Err(AuthError::CodeExhausted);
-            }
+            // An exhausted code is dead without being removed: no store
+            // grants it another attempt, and removing it could remove a
+            // newer code, or the one a concurrent right guess is about to
+            // take (six concurrent right guesses would all fail).
+            AttemptGrant::Exhausted => return Err(AuthError::CodeExhausted),
             AttemptGrant::Granted(code) => code,
         };
         if constant_time_eq(guess.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
             return Ok(stored);
         }
         if stored.attempts >= stored.max_attempts {
-            self.ports.codes.take(purpose, recipient).await?;
             return Err(AuthError::CodeExhausted);
         }
         Err(AuthError::CodeWrong {

@@ -421,3 +421,87 @@ async fn a_derived_username_is_as_long_as_username_min_length_asks() {
     assert!(name.chars().count() >= 10, "{name:?} in {body}");
     assert!(name.starts_with("user-"), "{body}");
 }
+
+/// Six concurrent Verifies with the right code: exactly one confirms, and
+/// the account is the code reader's (issue 13 review: an exhausted claim
+/// used to remove the code under the right guesses, and all six failed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_right_codes_confirm_exactly_once() {
+    let app = std::sync::Arc::new(
+        // Hashing slow enough for the six to overlap, as with real settings.
+        spawn_app_with(&[
+            ("WORKERS", "4"),
+            ("RATE_LIMIT_VERIFY_CODE", "off"),
+            ("ARGON2_MEMORY_KIB", "8192"),
+            ("ARGON2_ITERATIONS", "2"),
+        ])
+        .await,
+    );
+    for round in 0..4 {
+        let email = format!("six{round}@example.com");
+        let email = email.as_str();
+        sign(&app, &sign_form("six", email, "Plain-Pass-1")).await;
+        let code = code_in_mail(&app, email, "Your sign-up code is ", 1).await;
+        let mut verifies = Vec::new();
+        for _ in 0..6 {
+            let (app, form) = (
+                std::sync::Arc::clone(&app),
+                verify_form("six", email, "Plain-Pass-1", &code),
+            );
+            verifies.push(tokio::spawn(async move { verify(&app, &form).await }));
+        }
+        let mut codes = Vec::new();
+        for v in verifies {
+            codes.push(v.await.unwrap()["Code"].as_i64().unwrap());
+        }
+        assert_eq!(
+            codes.iter().filter(|c| **c == 200).count(),
+            1,
+            "round {round}: {codes:?}"
+        );
+        let login = legacy_login(&app, email, "Plain-Pass-1").await;
+        assert_eq!(login["Code"], 200, "{login}");
+    }
+}
+
+/// An intruder who keeps signing up the address while its owner verifies
+/// (with `REQUIRE_VERIFIED_EMAIL`, every Sign replaces the pending account)
+/// cannot burn the owner's code: the Verify applies its proof to whoever
+/// holds the address by then (issue 13 review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signs_racing_the_owners_verify_cannot_burn_the_code() {
+    let app = std::sync::Arc::new(
+        spawn_app_with(&[
+            ("WORKERS", "4"),
+            ("REQUIRE_VERIFIED_EMAIL", "true"),
+            ("RATE_LIMIT_SEND_CODE", "off"),
+            ("RATE_LIMIT_LOGIN", "off"),
+        ])
+        .await,
+    );
+    for round in 0..3 {
+        let email = format!("o{round}@example.com");
+        let body = sign(&app, &sign_form("owner", &email, "Harbour-Kite-1")).await;
+        assert_eq!(body["Code"], 200, "{body}");
+        let code = code_in_mail(&app, &email, "Your sign-up code is ", 1).await;
+        let mut intruders = Vec::new();
+        for i in 0..4 {
+            let (app, form) = (
+                std::sync::Arc::clone(&app),
+                sign_form("eve", &email, &format!("Mallory-Kite-{i}-Quill")),
+            );
+            intruders.push(tokio::spawn(async move { sign(&app, &form).await }));
+        }
+        let body = verify(&app, &verify_form("owner", &email, "Harbour-Kite-1", &code)).await;
+        for i in intruders {
+            i.await.unwrap();
+        }
+        assert_eq!(body["Code"], 200, "round {round}: {body}");
+        let login = legacy_login(&app, &email, "Harbour-Kite-1").await;
+        assert_eq!(login["Code"], 200, "round {round}: {login}");
+        for i in 0..4 {
+            let login = legacy_login(&app, &email, &format!("Mallory-Kite-{i}-Quill")).await;
+            assert_eq!(login["Code"], 501, "round {round}: {login}");
+        }
+    }
+}
