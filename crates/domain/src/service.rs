@@ -1475,7 +1475,7 @@ mod reset {
                 _ => {
                     errors.add(
                         "channel",
-                        FieldIssue::RoleNotAllowed {
+                        FieldIssue::NotOneOf {
                             allowed: vec!["email".into(), "phone".into()],
                         },
                     );

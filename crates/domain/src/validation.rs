@@ -39,6 +39,11 @@ pub enum FieldIssue {
         /// The roles that may be chosen.
         allowed: Vec<String>,
     },
+    /// A value outside a fixed list (e.g. seed 003's reset `channel`).
+    NotOneOf {
+        /// The values accepted.
+        allowed: Vec<String>,
+    },
     /// The password lacks an upper-case letter, a lower-case letter or a digit.
     PasswordComposition,
     /// The password contains a control character.
@@ -77,6 +82,7 @@ impl FieldIssue {
             Self::EmailFormat => "email_format",
             Self::PhoneFormat => "phone_format",
             Self::RoleNotAllowed { .. } => "role_not_allowed",
+            Self::NotOneOf { .. } => "not_one_of",
             Self::PasswordComposition => "password_composition",
             Self::ControlCharacters => "control_characters",
             Self::PasswordGuessable { warning, .. } => {

@@ -340,7 +340,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::UsernameAllDigits => "用户名不能全为数字".to_owned(),
             FieldIssue::EmailFormat => "邮箱格式不正确".to_owned(),
             FieldIssue::PhoneFormat => "手机号格式不正确".to_owned(),
-            FieldIssue::RoleNotAllowed { allowed } => {
+            FieldIssue::RoleNotAllowed { allowed } | FieldIssue::NotOneOf { allowed } => {
                 format!("{l}必须是以下之一: {}", allowed.join(", "))
             }
             FieldIssue::PasswordComposition => format!("{l}必须包含大写字母、小写字母和数字"),
@@ -369,7 +369,7 @@ pub fn field_issue(field: &str, issue: &FieldIssue) -> String {
             FieldIssue::UsernameAllDigits => "Username cannot be all digits".to_owned(),
             FieldIssue::EmailFormat => "Invalid email address".to_owned(),
             FieldIssue::PhoneFormat => "Invalid phone number".to_owned(),
-            FieldIssue::RoleNotAllowed { allowed } => {
+            FieldIssue::RoleNotAllowed { allowed } | FieldIssue::NotOneOf { allowed } => {
                 format!("{l} must be one of: {}", allowed.join(", "))
             }
             FieldIssue::PasswordComposition => {

@@ -88,7 +88,7 @@ async fn seed_003_documented_errors() {
         .post("/api/auth/request-reset-code", &ask("fax", "a@b.com"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["fields"]["channel"][0], "role_not_allowed");
+    assert_eq!(body["fields"]["channel"][0], "not_one_of");
     let (status, body) = app
         .post(
             "/api/auth/reset-password",
