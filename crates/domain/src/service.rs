@@ -584,19 +584,7 @@ impl<P: Ports> AuthService<P> {
             detail: Some(reason.to_owned()),
             ..self.event(AuditKind::LoginFailed, &client)
         };
-        let mut matched = None;
-        for attempt in attempts {
-            if self
-                .ports
-                .hasher
-                .verify(attempt, &user.password_hash)
-                .await?
-            {
-                matched = Some(attempt);
-                break;
-            }
-        }
-        let Some(attempt) = matched else {
+        let Some(attempt) = self.matching_attempt(&user.password_hash, attempts).await? else {
             self.record_login_failure(&throttle).await?;
             self.audit(failed("wrong_password")).await;
             return Err(AuthError::InvalidCredentials);
@@ -661,6 +649,24 @@ impl<P: Ports> AuthService<P> {
             session,
             tokens,
         })
+    }
+
+    /// The first of `attempts` that `hash` verifies (on the hasher's
+    /// threads, never on the executor), if any.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`] when the hasher is saturated, [`AuthError::Internal`].
+    pub(crate) async fn matching_attempt<'a>(
+        &self,
+        hash: &crate::user::PasswordHash,
+        attempts: &'a [PasswordAttempt],
+    ) -> Result<Option<&'a PasswordAttempt>, AuthError> {
+        for attempt in attempts {
+            if self.ports.hasher.verify(attempt, hash).await? {
+                return Ok(Some(attempt));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether `user`, as a login loaded it, still holds the same password

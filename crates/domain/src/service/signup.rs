@@ -286,7 +286,11 @@ impl<P: Ports> AuthService<P> {
             if user.email_verified {
                 return Err(AuthError::Conflict(UniqueField::Email));
             }
-            if self.password_matches(&user, &attempts).await? {
+            if self
+                .matching_attempt(&user.password_hash, &attempts)
+                .await?
+                .is_some()
+            {
                 match self.confirm_address(user, client).await {
                     Err(AuthError::CodeInvalid) => {
                         holder = self.holder_of(&email).await?;
@@ -345,26 +349,6 @@ impl<P: Ports> AuthService<P> {
             .await?
             .map(|_| ())
             .ok_or(AuthError::CodeExpired)
-    }
-
-    /// Whether one of `attempts` is `user`'s password (verified on the
-    /// hasher's threads, never on the executor).
-    async fn password_matches(
-        &self,
-        user: &User,
-        attempts: &[PasswordAttempt],
-    ) -> Result<bool, AuthError> {
-        for attempt in attempts {
-            if self
-                .ports
-                .hasher
-                .verify(attempt, &user.password_hash)
-                .await?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     /// Creates seed 001's account for `email` with the password `hash`,

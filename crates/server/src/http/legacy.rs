@@ -185,23 +185,9 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     if let Err(e) = super::limit_ip(&state, &req, Bucket::Login).await {
         return with_null_login_fields(refusal(&e));
     }
-    let [email, password] = match fields(&state, payload, ["Email", "Password"]).await {
-        Ok(f) => f,
+    let (email, attempts) = match credentials(&state, payload).await {
+        Ok(c) => c,
         Err(r) => return with_null_login_fields(r),
-    };
-    let mut errors = ValidationErrors::new();
-    let email = errors.check(
-        "Email",
-        email
-            .filter(|e| !e.trim().is_empty())
-            .ok_or(tessera_domain::validation::FieldIssue::Required),
-    );
-    let attempts = errors.check(
-        "Password",
-        AuthService::<P>::legacy_attempts(password.as_deref()),
-    );
-    let (Some(email), Some(attempts)) = (email, attempts) else {
-        return with_null_login_fields(refusal(&AuthError::Validation(errors)));
     };
     let ttl = state.auth.settings().legacy_access_ttl;
     match state
