@@ -13,6 +13,10 @@ use crate::session::ClientInfo;
 use crate::user::{NewUser, PasswordHash, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
 
+/// How often `/Auth/Verify` reads the address's holder again when Signs
+/// replace it meanwhile ([`AuthService::confirm_sign_up`]).
+const MAX_VERIFY_ROUNDS: usize = 16;
+
 /// Seed 001's sign-up fields, as received. Its `Debug` hides the password.
 #[derive(Clone, Copy, Default)]
 pub struct SignUp<'a> {
@@ -265,7 +269,11 @@ impl<P: Ports> AuthService<P> {
         // whoever holds the address now, read again if it moved.
         let mut holder = existing;
         let mut hash = None;
-        for _ in 0..4 {
+        // Each round that has to start again lost to a Sign that created an
+        // account in between; Signs are rate-limited per address and IP,
+        // so a few rounds are enough, and a storm beyond them is 510 "busy"
+        // (the code is spent; a reset by e-mail claims the address).
+        for _ in 0..MAX_VERIFY_ROUNDS {
             let Some(user) = holder else {
                 let new_hash = match hash.take() {
                     Some(h) => h,
