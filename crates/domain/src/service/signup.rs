@@ -252,11 +252,7 @@ impl<P: Ports> AuthService<P> {
         };
         let attempts = Self::legacy_attempts(form.password)
             .map_err(|issue| ValidationErrors::single("Password", issue))?;
-        let existing = self
-            .ports
-            .users
-            .find_by_login(&Login::Email(email.clone()))
-            .await?;
+        let existing = self.holder_of(&email).await?;
         if existing.as_ref().is_some_and(|u| u.email_verified) {
             return Err(AuthError::Conflict(UniqueField::Email));
         }
@@ -275,17 +271,13 @@ impl<P: Ports> AuthService<P> {
         // (the code is spent; a reset by e-mail claims the address).
         for _ in 0..MAX_VERIFY_ROUNDS {
             let Some(user) = holder else {
-                let new_hash = match hash.take() {
-                    Some(h) => h,
-                    None => self.ports.hasher.hash(&password).await?,
-                };
+                let new_hash = self.hash_once(&mut hash, &password).await?;
                 match self
-                    .create_signed_up(&name, email.clone(), new_hash.clone(), true, None)
+                    .create_signed_up(&name, email.clone(), new_hash, true, None)
                     .await
                 {
                     Err(AuthError::Conflict(UniqueField::Email)) => {
                         holder = self.holder_of(&email).await?;
-                        hash = Some(new_hash);
                         continue;
                     }
                     created => return created,
@@ -307,15 +299,11 @@ impl<P: Ports> AuthService<P> {
                     confirmed => return confirmed,
                 }
             }
-            let new_hash = match hash.take() {
-                Some(h) => h,
-                None => self.ports.hasher.hash(&password).await?,
-            };
+            let new_hash = self.hash_once(&mut hash, &password).await?;
             if self.is_pending(&user, self.ports.clock.now()) {
                 self.remove_pending_account(&user, "replaced", client)
                     .await?;
                 holder = None;
-                hash = Some(new_hash);
                 continue;
             }
             self.claim_by_address(&user, &new_hash, locale).await?;
@@ -333,6 +321,24 @@ impl<P: Ports> AuthService<P> {
                 .ok_or(AuthError::CodeInvalid);
         }
         Err(AuthError::Busy)
+    }
+
+    /// `password` hashed (off the executor), once per request: later rounds
+    /// reuse `cached`.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`], [`AuthError::Internal`] from the hasher.
+    async fn hash_once(
+        &self,
+        cached: &mut Option<PasswordHash>,
+        password: &PasswordAttempt,
+    ) -> Result<PasswordHash, AuthError> {
+        if let Some(hash) = cached {
+            return Ok(hash.clone());
+        }
+        let hash = self.ports.hasher.hash(password).await?;
+        *cached = Some(hash.clone());
+        Ok(hash)
     }
 
     /// The account that holds `email` now, if any.
