@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::{Email, Phone, PhoneRegion, Username, UsernamePolicy};
+use tessera_domain::values::{Email, Phone, PhoneRegion, Username, UsernamePolicy};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::IDENTIFIERS_VERSION;
@@ -297,8 +297,8 @@ mod tests {
     use chrono::Utc;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use tessera_domain::newtypes::{Login, PhoneRegion};
     use tessera_domain::ports::UserRepository as _;
+    use tessera_domain::values::{Login, PhoneRegion};
     use uuid::Uuid;
 
     use super::{IdentifierIssue, IdentifierKind};
@@ -429,7 +429,7 @@ mod tests {
         );
         assert_eq!(find("fish@b.com").await, Some(ligature));
         let stored = repo
-            .find_by_id(tessera_domain::user::UserId(elise))
+            .find_by_id(tessera_domain::model::UserId(elise))
             .await
             .unwrap()
             .unwrap();

@@ -3,10 +3,12 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::newtypes::{Login, RoleName};
-use tessera_domain::permissions::RoleCatalogue;
+use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::{
+    NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+};
 use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery};
+use tessera_domain::values::{Login, RoleName};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
