@@ -477,14 +477,14 @@ impl Application {
             // zxcvbn builds its dictionaries on first use (~40 ms): off the
             // request path, in the background.
             drop(tokio::task::spawn_blocking(|| {
-                tessera_domain::newtypes::password_score("warm-up", &[])
+                tessera_domain::values::password_score("warm-up", &[])
             }));
         }
         // libphonenumber loads its metadata on first use (~0.4 s): pay it
         // here, on the blocking pool, rather than in the first request.
         let region = config.accounts.phone_region;
         let warm = tokio::task::spawn_blocking(move || {
-            tessera_domain::newtypes::Phone::parse("+8613800138000", region).is_ok()
+            tessera_domain::values::Phone::parse("+8613800138000", region).is_ok()
         });
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let (service, outbox, mut readiness) =

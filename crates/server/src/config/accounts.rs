@@ -1,8 +1,8 @@
 //! Accounts: `USERNAME_MIN_LENGTH`, `REGISTRATION_ROLES`, `DEFAULT_ROLE`,
 //! `ADMIN_LOGIN_ROLES`, `PHONE_DEFAULT_REGION`.
 
-use tessera_domain::newtypes::{PhoneRegion, RoleName, Username, UsernamePolicy};
-use tessera_domain::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use tessera_domain::model::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use tessera_domain::values::{PhoneRegion, RoleName, Username, UsernamePolicy};
 
 use super::ConfigError;
 use super::source::Reader;

@@ -1,7 +1,7 @@
 //! Throttles: the per-IP request limits (`RATE_LIMIT_*`) and the login
 //! failure delays (`LOGIN_*`).
 
-use tessera_domain::service::LoginThrottle;
+use tessera_domain::settings::LoginThrottle;
 
 use super::ConfigError;
 use super::source::Reader;

@@ -86,7 +86,7 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// `LOGIN_FREE_FAILURES` (5), `LOGIN_FREE_FAILURES_PER_IP` (30),
     /// `LOGIN_FAILURE_WINDOW` (900 s), `LOGIN_MAX_DELAY` (900 s).
-    pub login_throttle: tessera_domain::service::LoginThrottle,
+    pub login_throttle: tessera_domain::settings::LoginThrottle,
     /// Browser origins (CORS).
     pub cors: Cors,
     /// Mail and text messages.

@@ -1,7 +1,7 @@
 //! Password hashing and policy: `ARGON2_*`, `HASH_MAX_*`, `PASSWORD_*`.
 
 use tessera_crypto::{Argon2Params, HasherLimits};
-use tessera_domain::newtypes::PasswordPolicy;
+use tessera_domain::values::PasswordPolicy;
 
 use super::ConfigError;
 use super::source::Reader;

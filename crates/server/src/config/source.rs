@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use tessera_domain::newtypes::RoleName;
+use tessera_domain::values::RoleName;
 
 use super::ConfigError;
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tessera_domain::newtypes::PasswordPolicy;
+use tessera_domain::values::PasswordPolicy;
 
 use super::*;
 

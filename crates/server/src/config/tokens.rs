@@ -81,7 +81,7 @@ impl TokenSettings {
             idle_ttl: r.seconds("SESSION_IDLE_TTL", 3 * 24 * 3600)?,
             max_sessions_per_user: r.optional_count(
                 "MAX_SESSIONS_PER_USER",
-                tessera_domain::service::DEFAULT_MAX_SESSIONS_PER_USER,
+                tessera_domain::usecase::DEFAULT_MAX_SESSIONS_PER_USER,
             )?,
             refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
             leeway: r.seconds("JWT_LEEWAY", 30)?,
