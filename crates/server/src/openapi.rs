@@ -5,7 +5,7 @@
 //! The schema types describe the JSON the handlers write; they are never
 //! built. The API test suite checks every JSON answer it receives against
 //! this document (`tests/api/helpers.rs`, `parts`), and `tests/api/openapi.rs`
-//! checks that every route of [`crate::http::ROUTES`] is documented and the
+//! checks that every route of [`crate::http::route_table`] is documented and the
 //! reverse. An object schema lists every key the route may send.
 #![allow(dead_code, non_snake_case)]
 
@@ -21,7 +21,7 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::Dialect;
+use crate::http::DialectKind;
 
 // ---------------------------------------------------------------- /api/auth
 
@@ -1539,11 +1539,11 @@ pub fn document() -> OpenApi {
                 ));
             }
         }
-        let dialect = Dialect::of(o.path);
+        let dialect = DialectKind::of(o.path);
         let common: &[(u16, &str, Out)] = match dialect {
             // Operations routes (/health, /metrics, …) have none of these.
-            Dialect::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
-            Dialect::V1 => &[
+            DialectKind::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
+            DialectKind::V1 => &[
                 (
                     408,
                     "Body not received within `REQUEST_BODY_TIMEOUT`.",
@@ -1563,13 +1563,13 @@ pub fn document() -> OpenApi {
         let disabled = (
             403,
             "Account disabled (`account_disabled`); on admin routes also a missing permission.",
-            if dialect == Dialect::V1 {
+            if dialect == DialectKind::V1 {
                 Out::Json(V1E)
             } else {
                 Out::Json(E)
             },
         );
-        let bearer_extra = if o.bearer && dialect != Dialect::Legacy {
+        let bearer_extra = if o.bearer && dialect != DialectKind::Legacy {
             std::slice::from_ref(&disabled)
         } else {
             &[]

@@ -31,7 +31,7 @@ pub fn current() -> Locale {
 /// `/api/v1/` (its contract is English), `DEFAULT_LOCALE` elsewhere.
 #[must_use]
 pub fn negotiate(path: &str, accept_language: Option<&str>, default: Locale) -> Locale {
-    let default = if super::Dialect::of(path) == super::Dialect::V1 {
+    let default = if super::DialectKind::of(path) == super::DialectKind::V1 {
         Locale::En
     } else {
         default
