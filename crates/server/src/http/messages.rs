@@ -552,7 +552,7 @@ fn password_guessable(l: &str, issue: &FieldIssue) -> String {
 #[must_use]
 pub fn password_feedback(
     v: &tessera_domain::validation::ValidationErrors,
-) -> Option<serde_json::Value> {
+) -> Option<super::dto::PasswordFeedback> {
     v.fields().iter().find_map(|(field, issues)| {
         issues.iter().find_map(|issue| match issue {
             FieldIssue::PasswordGuessable {
@@ -560,14 +560,14 @@ pub fn password_feedback(
                 min_score,
                 warning,
                 suggestions,
-            } => Some(serde_json::json!({
-                "field": field,
-                "score": score,
-                "min_score": min_score,
-                "warning": warning.map(PasswordWarning::code),
-                "suggestions": suggestions.iter().map(|s| s.code()).collect::<Vec<_>>(),
-                "message": field_issue(field, issue),
-            })),
+            } => Some(super::dto::PasswordFeedback {
+                field: field.clone(),
+                score: *score,
+                min_score: *min_score,
+                warning: warning.map(|w| PasswordWarning::code(w).to_owned()),
+                suggestions: suggestions.iter().map(|s| s.code().to_owned()).collect(),
+                message: field_issue(field, issue),
+            }),
             _ => None,
         })
     })

@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod dialect;
+pub mod dto;
 pub mod extract;
 pub mod fallback;
 pub mod legacy;
@@ -20,6 +21,7 @@ mod messages;
 pub mod middleware;
 pub mod modern;
 pub mod ops;
+pub mod ops_dto;
 pub mod rate_limit;
 pub mod route;
 pub mod state;

@@ -134,11 +134,11 @@ pub const SERVICE_NAME: &str = "Tessera";
 /// and `version`: peer-facts "Measured side by side"; issue 13, item 2).
 /// Dependencies are `/ready`'s business.
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "Code": 200,
-        "Msg": messages::OK.get(),
-        "status": "healthy",
-        "service": SERVICE_NAME,
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    HttpResponse::Ok().json(super::ops_dto::Health {
+        Code: 200,
+        Msg: messages::OK.get().to_owned(),
+        status: "healthy".to_owned(),
+        service: SERVICE_NAME.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }

@@ -18,6 +18,7 @@
 //! is one), or to grant or take away such a role (issue 12, item 5;
 //! `Actor::may_change`).
 
+pub mod dto;
 mod errors;
 pub mod permission;
 mod routes;

@@ -3,16 +3,17 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::service::Actor;
 use tessera_domain::user::{UserId, UserQuery};
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
+use super::dto;
 use super::errors::{AdminError, target};
 use super::permission::{ROLE_UPDATE, SESSION_REVOKE, USER_DELETE, USER_READ, USER_UPDATE};
 use crate::http::messages as m;
+use crate::http::modern::dto::{Message, Revoked, UserMessage};
 use crate::http::modern::user_json;
 use crate::http::route::Route;
 use crate::http::{AppState, read_json, text_field};
@@ -100,13 +101,13 @@ async fn list<P: Ports>(
             limit: u32::try_from(per_page).unwrap_or(20),
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "users": result.users.iter().map(user_json).collect::<Vec<_>>(),
-        "total": result.total,
-        "page": page,
-        "per_page": per_page,
-        "pages": result.total.div_ceil(per_page),
-    })))
+    Ok(HttpResponse::Ok().json(dto::UserPage {
+        users: result.users.iter().map(user_json).collect(),
+        total: result.total,
+        page,
+        per_page,
+        pages: result.total.div_ceil(per_page),
+    }))
 }
 
 /// `GET /api/admin/users/{id}`.
@@ -117,14 +118,10 @@ async fn show<P: Ports>(
 ) -> Result<HttpResponse, AdminError> {
     caller(&state, &req).await?;
     let user = state.auth.find_user(user_id(&id)?).await.map_err(target)?;
-    let mut body = user_json(&user);
-    if let serde_json::Value::Object(map) = &mut body {
-        map.insert(
-            "permissions".into(),
-            json!(state.auth.permissions_of(&user).await?),
-        );
-    }
-    Ok(HttpResponse::Ok().json(json!({"user": body})))
+    let permissions = state.auth.permissions_of(&user).await?;
+    Ok(HttpResponse::Ok().json(dto::AdminUser {
+        user: user_json(&user).with_permissions(permissions),
+    }))
 }
 
 /// `DELETE /api/admin/users/{id}`: revokes every session, then deletes.
@@ -139,8 +136,7 @@ async fn delete<P: Ports>(
         .delete_user(&actor, user_id(&id)?)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::USER_DELETED.get(), "msg": m::USER_DELETED.get()})))
+    Ok(HttpResponse::Ok().json(Message::new(m::USER_DELETED.get())))
 }
 
 async fn set_active<P: Ports>(
@@ -160,8 +156,7 @@ async fn set_active<P: Ports>(
     } else {
         m::USER_DISABLED.get()
     };
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": message, "msg": message, "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(message, &user)))
 }
 
 /// `POST /api/admin/users/{id}/disable`: also revokes every session.
@@ -205,8 +200,7 @@ async fn grant<P: Ports>(
         .grant_role(&actor, id, &role)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::ROLE_GRANTED.get(), "msg": m::ROLE_GRANTED.get(), "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(m::ROLE_GRANTED.get(), &user)))
 }
 
 /// `DELETE /api/admin/users/{id}/roles/{role}`.
@@ -222,8 +216,7 @@ async fn revoke<P: Ports>(
         .revoke_role(&actor, user_id(&id)?, &role)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::ROLE_REVOKED.get(), "msg": m::ROLE_REVOKED.get(), "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(m::ROLE_REVOKED.get(), &user)))
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions`.
@@ -239,6 +232,5 @@ async fn revoke_sessions<P: Ports>(
         .admin_revoke_sessions(&actor, id)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::SESSIONS_REVOKED.get(), "msg": m::SESSIONS_REVOKED.get(), "revoked": revoked})))
+    Ok(HttpResponse::Ok().json(Revoked::new(m::SESSIONS_REVOKED.get(), revoked)))
 }

@@ -4,16 +4,22 @@
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody as _};
 use actix_web::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tessera_domain::error::AuthError;
 
+use super::dto::LegacyAnswer;
 use crate::http::BodyError;
 use crate::http::dialect::{Dialect, DialectError};
 use crate::http::messages as m;
 
 /// `{Code, Msg}` with HTTP 200.
 pub(super) fn answer(code: u16, msg: &str) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"Code": code, "Msg": msg}))
+    HttpResponse::Ok().json(LegacyAnswer::new(code, msg))
+}
+
+/// `{Code, Msg}` with `status` as the HTTP status.
+fn answer_with(status: StatusCode, code: u16, msg: &str) -> HttpResponse {
+    HttpResponse::build(status).json(LegacyAnswer::new(code, msg))
 }
 
 /// The dialect's answer to a refusal.
@@ -39,15 +45,16 @@ fn refusal(e: &AuthError) -> HttpResponse {
             retry_after_secs,
             limit,
         } => {
-            let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(json!({
-                "Code": 429, "Msg": m::TOO_MANY.get(), "RetryAfter": retry_after_secs,
-            }));
+            let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(LegacyAnswer {
+                RetryAfter: Some(*retry_after_secs),
+                ..LegacyAnswer::new(429, m::TOO_MANY.get())
+            });
             crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::Busy => HttpResponse::Ok()
             .insert_header(("Retry-After", "1"))
-            .json(json!({"Code": 510, "Msg": m::BUSY.get()})),
+            .json(LegacyAnswer::new(510, m::BUSY.get())),
         AuthError::Unavailable(_) => answer(510, m::L_DB.get()),
         AuthError::Internal(_) => answer(510, m::INTERNAL.get()),
         AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
@@ -63,11 +70,10 @@ fn refusal(e: &AuthError) -> HttpResponse {
 /// A body error as Code 530 (413 and 408 keep their HTTP status: the body was not read).
 fn body_refusal(e: BodyError) -> HttpResponse {
     match e {
-        BodyError::TooLarge => HttpResponse::PayloadTooLarge()
-            .json(json!({"Code": 413, "Msg": m::BODY_TOO_LARGE.get()})),
-        BodyError::TimedOut => {
-            HttpResponse::RequestTimeout().json(json!({"Code": 408, "Msg": m::BODY_TIMEOUT.get()}))
+        BodyError::TooLarge => {
+            answer_with(StatusCode::PAYLOAD_TOO_LARGE, 413, m::BODY_TOO_LARGE.get())
         }
+        BodyError::TimedOut => answer_with(StatusCode::REQUEST_TIMEOUT, 408, m::BODY_TIMEOUT.get()),
         BodyError::NotJson | BodyError::NotObject => answer(530, m::L_NOT_OBJECT.get()),
         BodyError::Read => answer(530, m::L_BODY_READ.get()),
     }
@@ -113,12 +119,15 @@ impl Dialect for Legacy {
     }
 
     fn not_found(_path: &str, _method: &str) -> HttpResponse {
-        HttpResponse::NotFound().json(json!({"Code": 404, "Msg": m::NOT_FOUND.get()}))
+        answer_with(StatusCode::NOT_FOUND, 404, m::NOT_FOUND.get())
     }
 
     fn method_not_allowed(_path: &str, _method: &str) -> HttpResponse {
-        HttpResponse::MethodNotAllowed()
-            .json(json!({"Code": 405, "Msg": m::METHOD_NOT_ALLOWED.get()}))
+        answer_with(
+            StatusCode::METHOD_NOT_ALLOWED,
+            405,
+            m::METHOD_NOT_ALLOWED.get(),
+        )
     }
 }
 

@@ -18,6 +18,7 @@
 //! `Password` may be the password or its SM3 digest (64 hex digits, as the
 //! README describes); see `docs/api.md` for the rule.
 
+pub mod dto;
 mod errors;
 mod routes;
 

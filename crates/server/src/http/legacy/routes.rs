@@ -1,7 +1,6 @@
 //! Seed 001's handlers and their mount.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use tessera_domain::AuthService;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
@@ -9,6 +8,7 @@ use tessera_domain::service::{LoginTerms, ResetForm, SignUp};
 use tessera_domain::token::TokenIdentity;
 use tessera_domain::validation::ValidationErrors;
 
+use super::dto;
 use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
 use crate::http::dialect::{DialectError, is_server_fault};
 use crate::http::messages as m;
@@ -69,13 +69,15 @@ async fn login<P: Ports>(
     } else {
         (200, m::LOGGED_IN.get())
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "Code": code, "Msg": msg,
-        "Token": out.tokens.access.token.expose(),
-        "UserID": out.user.id.0,
-        "RefreshToken": out.tokens.refresh.expose(),
-        "ExpiresIn": out.tokens.access.expires_in,
-    })))
+    Ok(HttpResponse::Ok().json(dto::LegacyLogin {
+        Code: code,
+        Msg: msg.to_owned(),
+        Token: Some(out.tokens.access.token.expose().to_owned()),
+        UserID: Some(out.user.id.0),
+        RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
+        ExpiresIn: Some(out.tokens.access.expires_in),
+        RetryAfter: None,
+    }))
 }
 
 /// `POST /Auth/Sign` `{Name, Email, Password}`: creates the account (address
@@ -123,10 +125,12 @@ async fn verify<P: Ports>(
             &client_info(&req, &state.trusted_proxies),
         )
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "Code": 200, "Msg": m::L_SIGNED_UP.get(),
-        "UserID": user.id.0, "Name": user.username.as_str(),
-    })))
+    Ok(HttpResponse::Ok().json(dto::LegacySignedUp {
+        Code: 200,
+        Msg: m::L_SIGNED_UP.get().to_owned(),
+        UserID: user.id.0,
+        Name: user.username.as_str().to_owned(),
+    }))
 }
 
 /// `POST /Auth/ResetPassword` `{Email}`: mails a reset code.
@@ -191,10 +195,12 @@ async fn check_token<P: Ports>(
     req: HttpRequest,
 ) -> Result<HttpResponse, LegacyError> {
     Ok(match crate::http::authenticate_user(&state, &req).await {
-        Ok((_, user)) => HttpResponse::Ok().json(json!({
-            "Code": 200, "Msg": m::L_TOKEN_OK.get(),
-            "User": user.email.as_str(), "UserID": user.id.0,
-        })),
+        Ok((_, user)) => HttpResponse::Ok().json(dto::LegacyTokenOk {
+            Code: 200,
+            Msg: m::L_TOKEN_OK.get().to_owned(),
+            User: user.email.as_str().to_owned(),
+            UserID: user.id.0,
+        }),
         Err(e) if is_server_fault(&e) => return Err(e.into()),
         Err(_) => answer(401, m::L_TOKEN_BAD.get()),
     })
@@ -256,17 +262,24 @@ async fn admin_login<P: Ports>(
         )
         .await;
     Ok(match login {
-        Ok(out) => HttpResponse::Ok().json(json!({
-            "Code": 200, "Msg": m::L_ADMIN_MODE_ON.get(),
-            "Token": out.tokens.access.token.expose(),
-            "Email": out.user.email.as_str(),
-            "UserID": out.user.id.0,
-            "RefreshToken": out.tokens.refresh.expose(),
-            "ExpiresIn": out.tokens.access.expires_in,
-        })),
-        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(json!({
-            "Code": 500, "Msg": m::L_ADMIN_AUTH_FAILED.get(), "Token": null, "Email": null,
-        })),
+        Ok(out) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
+            Code: 200,
+            Msg: m::L_ADMIN_MODE_ON.get().to_owned(),
+            Token: Some(out.tokens.access.token.expose().to_owned()),
+            Email: Some(out.user.email.as_str().to_owned()),
+            UserID: Some(out.user.id.0),
+            RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
+            ExpiresIn: Some(out.tokens.access.expires_in),
+        }),
+        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
+            Code: 500,
+            Msg: m::L_ADMIN_AUTH_FAILED.get().to_owned(),
+            Token: None,
+            Email: None,
+            UserID: None,
+            RefreshToken: None,
+            ExpiresIn: None,
+        }),
         Err(e) => return Err(e.into()),
     })
 }

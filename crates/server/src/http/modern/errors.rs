@@ -3,10 +3,12 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::validation::ValidationErrors;
 
+use super::dto::Error;
 use crate::http::dialect::{Dialect, DialectError};
 use crate::http::messages as m;
 use crate::http::{BodyError, outside_every_prefix};
@@ -18,8 +20,7 @@ pub fn simple(status: StatusCode, code: &str, text: &str) -> HttpResponse {
 
 /// `{error, message, msg, code}` with `status`.
 pub fn error_body(status: StatusCode, code: &str, error: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(json!({"error": error, "message": message, "msg": message, "code": code}))
+    HttpResponse::build(status).json(Error::new(code, error, message))
 }
 
 /// Flask-JWT-Extended's `msg` for each token problem (PyJWT's wording where
@@ -62,24 +63,27 @@ fn token_error(problem: TokenProblem) -> HttpResponse {
             "WWW-Authenticate",
             format!("Bearer error=\"invalid_token\", error_description=\"{flask}\""),
         ))
-        .json(json!({"error": error, "message": error, "msg": flask, "code": code}))
+        .json(Error {
+            msg: flask.to_owned(),
+            ..Error::new(code, error, error)
+        })
 }
 
 fn validation_error(e: &ValidationErrors) -> HttpResponse {
-    let mut details = Map::new();
+    let mut details = BTreeMap::new();
     let mut flat = Vec::new();
     for (field, issues) in e.fields() {
         let texts: Vec<String> = issues.iter().map(|i| m::field_issue(field, i)).collect();
         flat.extend(texts.iter().cloned());
-        details.insert(field.clone(), json!(texts));
+        details.insert(field.clone(), texts);
     }
-    let codes: Map<String, Value> = e
+    let codes = e
         .fields()
         .iter()
         .map(|(f, issues)| {
             (
                 f.clone(),
-                json!(issues.iter().map(|i| i.code()).collect::<Vec<_>>()),
+                issues.iter().map(|i| i.code().to_owned()).collect(),
             )
         })
         .collect();
@@ -89,19 +93,13 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
         .first()
         .cloned()
         .unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned());
-    let mut body = json!({
-        "error": m::VALIDATION.get(),
-        "message": reason,
-        "msg": reason,
-        "code": "validation_failed",
-        "details": details,
-        "errors": flat,
-        "fields": codes,
-    });
-    if let Some(feedback) = m::password_feedback(e) {
-        body["password_feedback"] = feedback;
-    }
-    HttpResponse::BadRequest().json(body)
+    HttpResponse::BadRequest().json(Error {
+        details: Some(details),
+        errors: Some(flat),
+        fields: Some(codes),
+        password_feedback: m::password_feedback(e),
+        ..Error::new("validation_failed", m::VALIDATION.get(), &reason)
+    })
 }
 
 /// The modern dialect (`/api/auth`, `/api/admin` and the operations routes).
@@ -174,10 +172,10 @@ fn unrouted_body(
     error: &str,
     message: &str,
 ) -> HttpResponse {
-    let mut body = json!({"error": error, "message": message, "msg": message, "code": code});
+    let mut body = Error::new(code, error, message);
     if outside_every_prefix(path) {
-        body["Code"] = json!(status.as_u16());
-        body["Msg"] = json!(error);
+        body.Code = Some(status.as_u16());
+        body.Msg = Some(error.to_owned());
     }
     HttpResponse::build(status).json(body)
 }
@@ -187,10 +185,10 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         AuthError::Validation(v) => validation_error(v),
         AuthError::Conflict(field) => {
             let text = m::taken(field.as_str());
-            HttpResponse::Conflict().json(json!({
-                "error": text, "message": text, "msg": text,
-                "code": format!("{}_taken", field.as_str()), "field": field.as_str(),
-            }))
+            HttpResponse::Conflict().json(Error {
+                field: Some(field.as_str().to_owned()),
+                ..Error::new(&format!("{}_taken", field.as_str()), text, text)
+            })
         }
         AuthError::InvalidCredentials => simple(
             StatusCode::UNAUTHORIZED,
@@ -218,14 +216,14 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             "same_password",
             m::SAME_PASSWORD.get(),
         ),
-        AuthError::Forbidden(permission) => HttpResponse::Forbidden().json(json!({
-            "error": m::FORBIDDEN.get(), "message": m::FORBIDDEN.get(), "msg": m::FORBIDDEN.get(),
-            "code": "forbidden", "permission": permission,
-        })),
-        AuthError::Outranked => HttpResponse::Forbidden().json(json!({
-            "error": m::OUTRANKED.get(), "message": m::OUTRANKED.get(), "msg": m::OUTRANKED.get(),
-            "code": "forbidden", "reason": "outranked",
-        })),
+        AuthError::Forbidden(permission) => HttpResponse::Forbidden().json(Error {
+            permission: Some((*permission).to_owned()),
+            ..Error::new("forbidden", m::FORBIDDEN.get(), m::FORBIDDEN.get())
+        }),
+        AuthError::Outranked => HttpResponse::Forbidden().json(Error {
+            reason: Some("outranked".to_owned()),
+            ..Error::new("forbidden", m::OUTRANKED.get(), m::OUTRANKED.get())
+        }),
         AuthError::SessionNotFound => simple(
             StatusCode::NOT_FOUND,
             "session_not_found",
@@ -248,9 +246,10 @@ fn auth_error(e: &AuthError) -> HttpResponse {
         ),
         AuthError::CodeWrong { remaining } => {
             let text = m::code_wrong(*remaining);
-            HttpResponse::BadRequest().json(json!({
-                "error": text, "message": text, "msg": text, "code": "code_wrong", "remaining_attempts": remaining,
-            }))
+            HttpResponse::BadRequest().json(Error {
+                remaining_attempts: Some(*remaining),
+                ..Error::new("code_wrong", &text, &text)
+            })
         }
         AuthError::CodeExhausted => simple(
             StatusCode::BAD_REQUEST,
@@ -266,10 +265,10 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             retry_after_secs,
             limit,
         } => {
-            let mut r = HttpResponse::TooManyRequests().json(json!({
-                "error": m::TOO_MANY.get(), "message": m::TOO_MANY.get(), "msg": m::TOO_MANY.get(),
-                "code": "too_many_requests", "retry_after": retry_after_secs,
-            }));
+            let mut r = HttpResponse::TooManyRequests().json(Error {
+                retry_after: Some(*retry_after_secs),
+                ..Error::new("too_many_requests", m::TOO_MANY.get(), m::TOO_MANY.get())
+            });
             crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }

@@ -8,6 +8,7 @@
 //! stable machine-readable identifier. Validation errors add `details`
 //! (`{field: [reasons]}`, seed 004) and `errors` (a flat list, seed 003).
 
+pub mod dto;
 mod errors;
 pub(crate) mod pages;
 mod routes;

@@ -1,16 +1,15 @@
 //! The modern dialect's handlers and their mount.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
 use tessera_domain::service::{RegistrationForm, ResetForm};
 use tessera_domain::session::ClientInfo;
-use tessera_domain::token::{IssuedAccess, TokenPair};
 use tessera_domain::user::User;
 use tessera_domain::validation::ValidationErrors;
 
+use super::dto;
 use super::errors::ModernError;
 use super::pages;
 use crate::http::messages as m;
@@ -39,42 +38,10 @@ crate::declare_routes! {
     Post "/reset-password" => (reset_password::<P>) [limit VerifyCode];
 }
 
-/// `created_at` as seed 000 shows it: `2024-01-01T00:00:00` (UTC).
-fn timestamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
-}
-
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).
-pub fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id.0,
-        "uuid": u.public_id.to_string(),
-        "username": u.username.as_str(),
-        "email": u.email.as_str(),
-        "phone": u.phone.as_ref().map(|p| p.as_str()),
-        "role": u.role.as_str(),
-        "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "is_active": u.is_active,
-        "email_verified": u.email_verified,
-        "created_at": timestamp(u.created_at),
-    })
-}
-
-fn auth_block(access: &IssuedAccess) -> Value {
-    json!({"token": access.token.expose(), "token_type": "Bearer", "expires_in": access.expires_in})
-}
-
-fn pair_json(message: &str, pair: &TokenPair, refresh_expires_in: i64) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("message".into(), json!(message));
-    body.insert("msg".into(), json!(message));
-    body.insert("access_token".into(), json!(pair.access.token.expose()));
-    body.insert("refresh_token".into(), json!(pair.refresh.expose()));
-    body.insert("token_type".into(), json!("Bearer"));
-    body.insert("expires_in".into(), json!(pair.access.expires_in));
-    body.insert("refresh_expires_in".into(), json!(refresh_expires_in));
-    body.insert("auth".into(), auth_block(&pair.access));
-    body
+#[must_use]
+pub fn user_json(u: &User) -> dto::User {
+    u.into()
 }
 
 async fn register<P: Ports>(
@@ -100,11 +67,7 @@ async fn register<P: Ports>(
         return Err(all.into());
     }
     let user = state.auth.register(&form, crate::http::locale()).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "message": m::REGISTERED.get(),
-        "msg": m::REGISTERED.get(),
-        "user": user_json(&user),
-    })))
+    Ok(HttpResponse::Created().json(dto::UserMessage::new(m::REGISTERED.get(), &user)))
 }
 
 async fn login<P: Ports>(
@@ -132,9 +95,12 @@ async fn login<P: Ports>(
         )
         .await?;
     let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
-    let mut body = pair_json(m::LOGGED_IN.get(), &out.tokens, refresh_expires_in);
-    body.insert("user".into(), user_json(&out.user));
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
+        m::LOGGED_IN.get(),
+        &out.tokens,
+        refresh_expires_in,
+        &out.user,
+    )))
 }
 
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
@@ -144,14 +110,10 @@ async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResp
 
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
-    let mut u = user_json(&user);
-    if let Value::Object(map) = &mut u {
-        map.insert(
-            "permissions".into(),
-            json!(state.auth.permissions_of(&user).await?),
-        );
-    }
-    Ok(HttpResponse::Ok().json(json!({"user": u})))
+    let permissions = state.auth.permissions_of(&user).await?;
+    Ok(HttpResponse::Ok().json(dto::Me {
+        user: user_json(&user).with_permissions(permissions),
+    }))
 }
 
 /// `POST /api/auth/refresh`. A refresh token (as Bearer, seed 000, or as
@@ -183,30 +145,27 @@ async fn refresh<P: Ports>(
             .refresh_from(&token, client_info(&req, &state.trusted_proxies))
             .await?;
         let ttl = state.auth.settings().refresh_ttl.num_seconds();
-        return Ok(HttpResponse::Ok().json(pair_json(m::REFRESHED.get(), &pair, ttl)));
+        return Ok(HttpResponse::Ok().json(dto::RefreshResponse::rotated(
+            m::REFRESHED.get(),
+            &pair,
+            ttl,
+        )));
     }
     let auth = state
         .auth
         .authenticate_from(Some(&token), client_info(&req, &state.trusted_proxies))
         .await?;
     let (_, access) = state.auth.refresh_access(&auth).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "message": m::REFRESHED.get(),
-        "msg": m::REFRESHED.get(),
-        "access_token": access.token.expose(),
-        "token_type": "Bearer",
-        "expires_in": access.expires_in,
-        "auth": auth_block(&access),
-    })))
+    Ok(HttpResponse::Ok().json(dto::RefreshResponse::access_only(
+        m::REFRESHED.get(),
+        &access,
+    )))
 }
 
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     state.auth.logout(&auth).await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(json!({"message": m::LOGGED_OUT.get(), "msg": m::LOGGED_OUT.get()})),
-    )
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::LOGGED_OUT.get())))
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
@@ -216,9 +175,7 @@ async fn logout_all<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     let revoked = state.auth.logout_all(&auth).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "message": m::LOGGED_OUT_ALL.get(), "msg": m::LOGGED_OUT_ALL.get(), "revoked": revoked,
-    })))
+    Ok(HttpResponse::Ok().json(dto::Revoked::new(m::LOGGED_OUT_ALL.get(), revoked)))
 }
 
 /// `GET /api/auth/sessions?page=1&per_page=50`: one page of the caller's
@@ -254,28 +211,26 @@ async fn sessions<P: Ports>(
         )
         .await?;
     let current = auth.session_id();
-    let sessions: Vec<Value> = result
+    let sessions = result
         .sessions
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id.0.to_string(),
-                "current": s.id == current,
-                "device": s.client.user_agent,
-                "ip": s.client.ip,
-                "created_at": timestamp(s.created_at),
-                "last_used_at": timestamp(s.last_used_at),
-                "expires_at": timestamp(s.expires_at),
-            })
+        .map(|s| dto::Session {
+            id: s.id.0.to_string(),
+            current: s.id == current,
+            device: s.client.user_agent.clone(),
+            ip: s.client.ip.clone(),
+            created_at: dto::timestamp(s.created_at),
+            last_used_at: dto::timestamp(s.last_used_at),
+            expires_at: dto::timestamp(s.expires_at),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "sessions": sessions,
-        "total": result.total,
-        "page": page,
-        "per_page": per_page,
-        "pages": result.total.div_ceil(per_page),
-    })))
+    Ok(HttpResponse::Ok().json(dto::Sessions {
+        sessions,
+        total: result.total,
+        page,
+        per_page,
+        pages: result.total.div_ceil(per_page),
+    }))
 }
 
 /// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
@@ -291,8 +246,7 @@ async fn delete_session<P: Ports>(
         .auth
         .revoke_own_session(&auth, tessera_domain::session::SessionId(id))
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::SESSION_ENDED.get(), "msg": m::SESSION_ENDED.get()})))
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::SESSION_ENDED.get())))
 }
 
 async fn change_password<P: Ports>(
@@ -312,8 +266,7 @@ async fn change_password<P: Ports>(
         .auth
         .change_password(&auth, old.as_deref(), new.as_deref(), crate::http::locale())
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::PASSWORD_CHANGED.get(), "msg": m::PASSWORD_CHANGED.get()})))
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::PASSWORD_CHANGED.get())))
 }
 
 /// `POST /api/auth/verify-email` with `{email, code, password}` or `{token,
@@ -353,9 +306,7 @@ async fn verify_email<P: Ports>(
                 .await?
         }
     };
-    Ok(HttpResponse::Ok().json(
-        json!({"message": m::EMAIL_VERIFIED.get(), "msg": m::EMAIL_VERIFIED.get(), "user": user_json(&user)}),
-    ))
+    Ok(HttpResponse::Ok().json(dto::UserMessage::new(m::EMAIL_VERIFIED.get(), &user)))
 }
 
 /// `POST /api/auth/resend-verification` `{email}`: the same answer whether or
@@ -374,8 +325,7 @@ async fn resend_verification<P: Ports>(
         .auth
         .resend_verification(email.as_deref(), crate::http::locale())
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::VERIFICATION_SENT.get(), "msg": m::VERIFICATION_SENT.get()})))
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::VERIFICATION_SENT.get())))
 }
 
 /// The `identifier`, `channel` and `contact` fields both reset routes take.
@@ -421,11 +371,12 @@ async fn request_reset_code<P: Ports>(
             crate::http::locale(),
         )
         .await?;
-    let mut out = json!({"message": m::RESET_CODE_SENT.get(), "msg": m::RESET_CODE_SENT.get(), "expires_in": issued.expires_in});
-    if let (Some(code), Value::Object(map)) = (issued.debug_code, &mut out) {
-        map.insert("debug_code".into(), json!(code));
-    }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(dto::ResetCodeSent {
+        message: m::RESET_CODE_SENT.get().to_owned(),
+        msg: m::RESET_CODE_SENT.get().to_owned(),
+        expires_in: issued.expires_in,
+        debug_code: issued.debug_code,
+    }))
 }
 
 /// `POST /api/auth/reset-password` `{identifier, channel, contact, code, new_password}` (seed 003).
@@ -451,6 +402,5 @@ async fn reset_password<P: Ports>(
             crate::http::locale(),
         )
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::PASSWORD_RESET.get(), "msg": m::PASSWORD_RESET.get()})))
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::PASSWORD_RESET.get())))
 }

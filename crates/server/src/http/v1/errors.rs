@@ -3,43 +3,45 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use serde_json::{Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
-use tessera_domain::validation::{FieldIssue, ValidationErrors};
+use tessera_domain::validation::ValidationErrors;
 
+use super::dto::V1Error;
 use crate::http::BodyError;
 use crate::http::dialect::{Dialect, DialectError};
 use crate::http::messages as m;
 
 pub(super) fn coded(status: StatusCode, code: u8, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"code": code, "message": message, "error": message}))
+    HttpResponse::build(status).json(V1Error {
+        code: Some(code),
+        ..V1Error::new(message)
+    })
 }
 
 fn plain_error(status: StatusCode, error: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"error": error, "message": error}))
+    HttpResponse::build(status).json(V1Error::new(error))
 }
 
 pub(super) fn validation(v: &ValidationErrors) -> HttpResponse {
-    let details: serde_json::Map<String, Value> = v
+    let details = v
         .fields()
         .iter()
         .map(|(f, issues)| {
             (
                 f.clone(),
-                json!(issues.iter().map(FieldIssue::code).collect::<Vec<_>>()),
+                issues.iter().map(|i| i.code().to_owned()).collect(),
             )
         })
         .collect();
     // `message` and `error` name the first specific reason (issue 13,
     // items 9 and the password policy); `details` keeps every field's codes.
     let reason = m::first_reason(v).unwrap_or_else(|| m::V1_INVALID.get().to_owned());
-    let mut body = json!({
-        "code": 4, "message": reason, "error": reason, "details": details,
-    });
-    if let Some(feedback) = m::password_feedback(v) {
-        body["password_feedback"] = feedback;
-    }
-    HttpResponse::BadRequest().json(body)
+    HttpResponse::BadRequest().json(V1Error {
+        code: Some(4),
+        details: Some(details),
+        password_feedback: m::password_feedback(v),
+        ..V1Error::new(&reason)
+    })
 }
 
 /// The dialect's answer to a refusal.
@@ -70,14 +72,13 @@ fn refusal(e: &AuthError) -> HttpResponse {
             retry_after_secs,
             limit,
         } => {
-            let mut r = HttpResponse::TooManyRequests()
-                .json(json!({"error": m::V1_TOO_MANY.get(), "message": m::V1_TOO_MANY.get()}));
+            let mut r = plain_error(StatusCode::TOO_MANY_REQUESTS, m::V1_TOO_MANY.get());
             crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
         AuthError::Busy => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
-            .json(json!({"error": m::V1_BUSY.get(), "message": m::V1_BUSY.get()})),
+            .json(V1Error::new(m::V1_BUSY.get())),
         AuthError::Unavailable(_) => {
             plain_error(StatusCode::SERVICE_UNAVAILABLE, m::V1_UNAVAILABLE.get())
         }
@@ -114,7 +115,7 @@ fn body_refusal(e: BodyError) -> HttpResponse {
 pub struct V1;
 
 /// Why a seed 002 handler failed.
-pub type V1Error = DialectError<V1>;
+pub type V1Failure = DialectError<V1>;
 
 impl Dialect for V1 {
     fn refusal(e: &AuthError) -> HttpResponse {

@@ -5,8 +5,9 @@
 //! and verify); every error body carries `error` and `message`, and `code`
 //! where the README gives one (validation failures use code 4).
 
+pub mod dto;
 mod errors;
 mod routes;
 
-pub use errors::{V1, V1Error};
+pub use errors::{V1, V1Failure};
 pub use routes::{ROUTES, routes};

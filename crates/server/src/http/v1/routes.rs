@@ -2,15 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::service::{LinkStyle, RegistrationForm, VerifyLinkOutcome};
-use tessera_domain::user::User;
 use tessera_domain::validation::ValidationErrors;
 
-use super::errors::{V1Error, coded};
+use super::dto;
+use super::errors::{V1Failure, coded};
 use crate::http::dialect::is_server_fault;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, locale, read_json, text_field};
@@ -25,27 +23,11 @@ crate::declare_routes! {
     Get "/profile" => (profile::<P>) [];
 }
 
-/// RFC 3339 with `+00:00`, as Python's `isoformat()` writes it.
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, false)
-}
-
-fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.public_id.to_string(),
-        "user_id": u.id.0,
-        "email": u.email.as_str(),
-        "username": u.username.as_str(),
-        "created_at": iso(u.created_at),
-        "is_verified": u.email_verified,
-    })
-}
-
 /// `POST /api/v1/auth/register` `{username, email, password}` → 201.
 async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
-) -> Result<HttpResponse, V1Error> {
+) -> Result<HttpResponse, V1Failure> {
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
     let form = RegistrationForm {
@@ -62,11 +44,11 @@ async fn register<P: Ports>(
         .auth
         .register_with(&form, locale(), LinkStyle::V1)
         .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "code": 0,
-        "message": m::V1_CREATED.get(),
-        "data": user_json(&user),
-    })))
+    Ok(HttpResponse::Created().json(dto::V1Registered {
+        code: 0,
+        message: m::V1_CREATED.get().to_owned(),
+        data: (&user).into(),
+    }))
 }
 
 /// True when the request is a GET that asks for JSON and not for HTML (an
@@ -94,17 +76,17 @@ async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     token: web::Path<String>,
-) -> Result<HttpResponse, V1Error> {
+) -> Result<HttpResponse, V1Failure> {
     if !state.v1_verify_on_get || !asks_for_json(&req) {
         return Ok(crate::http::modern::pages::verify_link_page(&state, &token).await);
     }
     let client = client_info(&req, &state.trusted_proxies);
     Ok(match state.auth.verify_email_link(&token, &client).await {
         Ok(VerifyLinkOutcome::Verified(_)) => {
-            HttpResponse::Ok().json(json!({"code": 0, "message": m::V1_VERIFIED.get()}))
+            HttpResponse::Ok().json(dto::V1Verified::new(0, m::V1_VERIFIED.get()))
         }
         Ok(VerifyLinkOutcome::AlreadyVerified) => {
-            HttpResponse::Ok().json(json!({"code": 3, "message": m::V1_ALREADY_VERIFIED.get()}))
+            HttpResponse::Ok().json(dto::V1Verified::new(3, m::V1_ALREADY_VERIFIED.get()))
         }
         Err(AuthError::UserNotFound) => {
             coded(StatusCode::NOT_FOUND, 2, m::V1_LINK_USER_NOT_FOUND.get())
@@ -120,7 +102,7 @@ async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     payload: web::Payload,
-) -> Result<HttpResponse, V1Error> {
+) -> Result<HttpResponse, V1Failure> {
     let body = read_json(payload, state.max_body_bytes).await?;
     // Seed 002 documents only 401 for login, and its server answers a
     // missing, empty or wrongly typed field like a wrong password (issue 13,
@@ -145,17 +127,19 @@ async fn login<P: Ports>(
             },
         )
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "code": 0,
-        "message": m::V1_LOGGED_IN.get(),
-        "token": out.tokens.access.token.expose(),
-        "expires_in": out.tokens.access.expires_in,
-        "data": {"user": user_json(&out.user)},
-    })))
+    Ok(HttpResponse::Ok().json(dto::V1Login {
+        code: 0,
+        message: m::V1_LOGGED_IN.get().to_owned(),
+        token: out.tokens.access.token.expose().to_owned(),
+        expires_in: out.tokens.access.expires_in,
+        data: dto::V1UserData {
+            user: (&out.user).into(),
+        },
+    }))
 }
 
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
-async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, V1Error> {
+async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, V1Failure> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(user_json(&user)))
+    Ok(HttpResponse::Ok().json(dto::V1User::from(&user)))
 }
