@@ -8,9 +8,9 @@ use tessera_crypto::{
 };
 use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::mail::Locale;
+use tessera_domain::model::ClientInfo;
 use tessera_domain::ports::{Adapters, Ports};
-use tessera_domain::service::RegistrationForm;
-use tessera_domain::session::ClientInfo;
+use tessera_domain::usecase::RegistrationForm;
 use tessera_domain::{AuthService, AuthSettings};
 use tessera_memory::{
     MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,

@@ -8,18 +8,18 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
-use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::CreateUserError;
-use tessera_domain::newtypes::{
-    Email, Login, Phone, PhoneRegion, RoleName, Username, UsernamePolicy,
-};
+use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
+use tessera_domain::model::{ClientInfo, Session, SessionId};
+use tessera_domain::model::{NewUser, PasswordHash, UniqueField, User, UserId, UserQuery};
+use tessera_domain::model::{RevocationKey, TokenFingerprint};
 use tessera_domain::ports::{
     CodeStore, MailOutbox, OutgoingMail, RateLimiter, SessionStore, TokenDenylist, UserCache,
     UserDirectory, UserRepository,
 };
-use tessera_domain::session::{ClientInfo, Session, SessionId};
-use tessera_domain::token::{RevocationKey, TokenFingerprint};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserQuery};
+use tessera_domain::values::{
+    Email, Login, Phone, PhoneRegion, RoleName, Username, UsernamePolicy,
+};
 use uuid::Uuid;
 
 /// A distinct prefix, so suites can share one store without colliding.
@@ -933,7 +933,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         ),
         (100, 50, 0, 0)
     );
-    let seeded = tessera_domain::permissions::RoleCatalogue::seeded();
+    let seeded = tessera_domain::model::RoleCatalogue::seeded();
     for name in seeded.names() {
         assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
     }

@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtSigner};
 use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
-use tessera_domain::code::{CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::{CodePurpose, VerificationCode};
+use tessera_domain::model::{RevocationKey, TokenFingerprint};
+use tessera_domain::model::{Session, SessionId};
+use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
     CodeStore, Ports, RateDecision, RateLimiter, SessionStore, TokenDenylist, UserCache,
 };
-use tessera_domain::session::{Session, SessionId};
-use tessera_domain::token::{RevocationKey, TokenFingerprint};
-use tessera_domain::user::{User, UserId};
 use tessera_domain::{AuthService, AuthSettings};
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache};
@@ -55,7 +55,7 @@ pub struct LoggedAudit(
 );
 
 impl tessera_domain::ports::AuditLog for LoggedAudit {
-    async fn record(&self, e: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
+    async fn record(&self, e: &tessera_domain::model::AuditEvent) -> Result<(), StoreError> {
         tracing::info!(
             target: "tessera::audit",
             kind = e.kind.as_str(),
@@ -86,11 +86,7 @@ pub enum AnySms {
 }
 
 impl tessera_domain::ports::SmsSender for AnySms {
-    async fn send(
-        &self,
-        to: &tessera_domain::newtypes::Phone,
-        text: &str,
-    ) -> Result<(), StoreError> {
+    async fn send(&self, to: &tessera_domain::values::Phone, text: &str) -> Result<(), StoreError> {
         match self {
             Self::File(s) => s.send(to, text).await,
             Self::Webhook(s) => s.send(to, text).await,
@@ -130,7 +126,7 @@ impl CodeStore for AnyCodes {
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<tessera_domain::code::AttemptGrant, StoreError> {
+    ) -> Result<tessera_domain::model::AttemptGrant, StoreError> {
         match self {
             Self::Sql(c) => c.claim_attempt(purpose, recipient).await,
             Self::Redis(c) => c.claim_attempt(purpose, recipient).await,
@@ -355,9 +351,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         default_role: config.default_role.clone(),
         admin_login_roles: config.admin_login_roles.clone(),
         mail: config.mail.clone(),
-        codes: tessera_domain::service::CodeSettings {
+        codes: tessera_domain::settings::CodeSettings {
             ttl: span("VERIFICATION_CODE_TTL", config.code_ttl)?,
-            ..tessera_domain::service::CodeSettings::default()
+            ..tessera_domain::settings::CodeSettings::default()
         },
         require_verified_email: config.require_verified_email,
         unverified_account_ttl: config

@@ -10,7 +10,7 @@ use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection as _};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 use mysql_async::prelude::Queryable as _;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::PhoneRegion;
+use tessera_domain::values::PhoneRegion;
 use thiserror::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");

@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::AuthService;
 use tessera_domain::error::AuthError;
+use tessera_domain::model::TokenIdentity;
 use tessera_domain::ports::Ports;
-use tessera_domain::service::{LoginTerms, ResetForm, SignUp};
-use tessera_domain::token::TokenIdentity;
+use tessera_domain::usecase::{LoginTerms, ResetForm, SignUp};
 use tessera_domain::validation::ValidationErrors;
 
 use super::dto;
@@ -211,7 +211,7 @@ async fn check_token<P: Ports>(
 async fn credentials<P: Ports, D>(
     state: &State<P>,
     payload: web::Payload,
-) -> Result<(String, Vec<tessera_domain::newtypes::PasswordAttempt>), DialectError<D>> {
+) -> Result<(String, Vec<tessera_domain::values::PasswordAttempt>), DialectError<D>> {
     let [email, password] = fields(state, payload, ["Email", "Password"]).await?;
     let mut errors = ValidationErrors::new();
     let email = errors.check(

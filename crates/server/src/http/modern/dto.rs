@@ -276,9 +276,9 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-impl From<&tessera_domain::user::User> for User {
+impl From<&tessera_domain::model::User> for User {
     /// The user as 000, 003 and 004 show it (plus `uuid` and every role).
-    fn from(u: &tessera_domain::user::User) -> Self {
+    fn from(u: &tessera_domain::model::User) -> Self {
         Self {
             id: u.id.0,
             uuid: u.public_id.to_string(),
@@ -328,7 +328,7 @@ impl Message {
 impl UserMessage {
     /// `text` (as `message` and `msg`) about `user`.
     #[must_use]
-    pub fn new(text: &str, user: &tessera_domain::user::User) -> Self {
+    pub fn new(text: &str, user: &tessera_domain::model::User) -> Self {
         Self {
             message: text.to_owned(),
             msg: text.to_owned(),
@@ -349,8 +349,8 @@ impl Revoked {
     }
 }
 
-impl From<&tessera_domain::token::IssuedAccess> for AuthBlock {
-    fn from(access: &tessera_domain::token::IssuedAccess) -> Self {
+impl From<&tessera_domain::model::IssuedAccess> for AuthBlock {
+    fn from(access: &tessera_domain::model::IssuedAccess) -> Self {
         Self {
             token: access.token.expose().to_owned(),
             token_type: "Bearer".to_owned(),
@@ -365,9 +365,9 @@ impl LoginResponse {
     #[must_use]
     pub fn new(
         text: &str,
-        pair: &tessera_domain::token::TokenPair,
+        pair: &tessera_domain::model::TokenPair,
         refresh_expires_in: i64,
-        user: &tessera_domain::user::User,
+        user: &tessera_domain::model::User,
     ) -> Self {
         Self {
             message: text.to_owned(),
@@ -388,7 +388,7 @@ impl RefreshResponse {
     #[must_use]
     pub fn rotated(
         text: &str,
-        pair: &tessera_domain::token::TokenPair,
+        pair: &tessera_domain::model::TokenPair,
         refresh_expires_in: i64,
     ) -> Self {
         Self {
@@ -400,7 +400,7 @@ impl RefreshResponse {
 
     /// A new access token for the same session (refresh by access token).
     #[must_use]
-    pub fn access_only(text: &str, access: &tessera_domain::token::IssuedAccess) -> Self {
+    pub fn access_only(text: &str, access: &tessera_domain::model::IssuedAccess) -> Self {
         Self {
             message: text.to_owned(),
             msg: text.to_owned(),

@@ -3,10 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::model::ClientInfo;
+use tessera_domain::model::User;
 use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
-use tessera_domain::service::{RegistrationForm, ResetForm};
-use tessera_domain::session::ClientInfo;
-use tessera_domain::user::User;
+use tessera_domain::usecase::{RegistrationForm, ResetForm};
 use tessera_domain::validation::ValidationErrors;
 
 use super::dto;
@@ -188,7 +188,7 @@ async fn sessions<P: Ports>(
     req: HttpRequest,
     query: web::Query<std::collections::HashMap<String, String>>,
 ) -> Result<HttpResponse, ModernError> {
-    use tessera_domain::service::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
+    use tessera_domain::usecase::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
     let auth = crate::http::authenticate(&state, &req).await?;
     let mut errors = ValidationErrors::new();
     let page = crate::http::admin::number(&query, "page", 1, u64::MAX, &mut errors);
@@ -244,7 +244,7 @@ async fn delete_session<P: Ports>(
         uuid::Uuid::parse_str(&id).map_err(|_| ModernError::from(AuthError::SessionNotFound))?;
     state
         .auth
-        .revoke_own_session(&auth, tessera_domain::session::SessionId(id))
+        .revoke_own_session(&auth, tessera_domain::model::SessionId(id))
         .await?;
     Ok(HttpResponse::Ok().json(dto::Message::new(m::SESSION_ENDED.get())))
 }

@@ -80,8 +80,8 @@ pub struct V1RegisterRequest {
     pub password: String,
 }
 
-impl From<&tessera_domain::user::User> for V1User {
-    fn from(u: &tessera_domain::user::User) -> Self {
+impl From<&tessera_domain::model::User> for V1User {
+    fn from(u: &tessera_domain::model::User) -> Self {
         Self {
             id: u.public_id.to_string(),
             user_id: u.id.0,

@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
-use tessera_domain::service::{LinkStyle, RegistrationForm, VerifyLinkOutcome};
+use tessera_domain::settings::LinkStyle;
+use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
 use tessera_domain::validation::ValidationErrors;
 
 use super::dto;
@@ -110,7 +111,7 @@ async fn login<P: Ports>(
     let mut errors = ValidationErrors::new();
     let email = text_field(&body, "email", false, &mut errors).filter(|e| !e.trim().is_empty());
     let attempt = text_field(&body, "password", false, &mut errors)
-        .and_then(|p| tessera_domain::newtypes::PasswordAttempt::parse(&p).ok());
+        .and_then(|p| tessera_domain::values::PasswordAttempt::parse(&p).ok());
     let (true, Some(email), Some(attempt)) = (errors.is_empty(), email, attempt) else {
         return Err(AuthError::InvalidCredentials.into());
     };
@@ -121,7 +122,7 @@ async fn login<P: Ports>(
             &email,
             &[attempt],
             client_info(&req, &state.trusted_proxies),
-            tessera_domain::service::LoginTerms {
+            tessera_domain::usecase::LoginTerms {
                 access_ttl: Some(ttl),
                 ..Default::default()
             },
