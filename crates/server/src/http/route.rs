@@ -178,3 +178,52 @@ macro_rules! declare_routes {
     (@shape) => { $crate::http::route::Shape::Json };
     (@shape $s:ident) => { $crate::http::route::Shape::$s };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Method;
+    use crate::http::all_routes;
+
+    #[test]
+    fn each_route_is_declared_once_and_admin_routes_name_a_permission() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in all_routes() {
+            assert!(
+                seen.insert((r.path, r.method.as_str())),
+                "{} {} is declared twice",
+                r.method.as_str(),
+                r.path
+            );
+            assert_eq!(
+                r.path.starts_with("/api/admin/"),
+                r.permission.is_some(),
+                "{}: a permission exactly on admin routes",
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn every_login_and_code_route_counts_against_a_limit() {
+        for r in all_routes().filter(|r| r.method == Method::Post) {
+            let sensitive = [
+                "login",
+                "Login",
+                "register",
+                "Sign",
+                "Verify",
+                "verify",
+                "reset",
+                "Reset",
+                "UpdatePassword",
+                "refresh",
+                "resend",
+            ]
+            .iter()
+            .any(|w| r.path.contains(w));
+            if sensitive {
+                assert!(r.bucket.is_some(), "{} has no rate limit", r.path);
+            }
+        }
+    }
+}
