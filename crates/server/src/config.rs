@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tessera_crypto::{Argon2Params, HasherLimits};
-use tessera_domain::model::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+/// The roles a user may pick at registration unless `REGISTRATION_ROLES`
+/// says otherwise: seed 003's.
+const DEFAULT_REGISTRABLE_ROLES: &[&str] =
+    &["pharmacy", "supplier", "logistics", "regulator", "unauth"];
+
+/// The role registration gives unless `DEFAULT_ROLE` says otherwise: seed 003's.
+const DEFAULT_ROLE: &str = "unauth";
 use tessera_domain::secret::Secret;
 use tessera_domain::values::{PasswordPolicy, RoleName, Username, UsernamePolicy};
 use thiserror::Error;

@@ -25,7 +25,6 @@ use crate::model::RoleCatalogue;
 use crate::model::{AuditEvent, AuditKind};
 use crate::ports::{Adapters, AuditLog as _, Ports};
 use crate::settings::AuthSettings;
-use crate::validation::FieldIssue;
 
 mod access;
 mod admin;
@@ -44,7 +43,7 @@ mod verification_link;
 
 pub use access::Authenticated;
 pub use admin::{Actor, MAX_PAGE_SIZE};
-pub use login::{LoginOutcome, LoginTerms};
+pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
@@ -71,12 +70,7 @@ impl<P: Ports> std::fmt::Debug for AuthService<P> {
     }
 }
 
-fn required(field: Option<&str>) -> Result<&str, FieldIssue> {
-    match field {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(FieldIssue::Required),
-    }
-}
+use crate::validation::required;
 
 impl<P: Ports> AuthService<P> {
     /// A service over `ports` with `settings`.

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use tessera_domain::error::AuthError;
+use tessera_domain::model::Permission;
 use tessera_domain::model::{UserId, UserQuery};
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::Actor;
@@ -52,7 +53,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
 async fn caller<P: Ports>(
     state: &State<P>,
     req: &HttpRequest,
-    permission: &'static str,
+    permission: Permission,
 ) -> Result<Actor, ApiError> {
     let (auth, user) = super::authenticate_user(state, req).await?;
     let user = state.auth.require_permission(user, permission).await?;
@@ -102,7 +103,7 @@ async fn list<P: Ports>(
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "user:read").await?;
+    caller(&state, &req, Permission::USER_READ).await?;
     let mut errors = ValidationErrors::new();
     let page = number(&query, "page", 1, u64::MAX, &mut errors);
     // A larger page size is served as the largest (as before); 0 is refused.
@@ -140,7 +141,7 @@ async fn show<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "user:read").await?;
+    caller(&state, &req, Permission::USER_READ).await?;
     let user = state.auth.find_user(user_id(&id)?).await.map_err(target)?;
     let mut body = user_json(&user);
     if let serde_json::Value::Object(map) = &mut body {
@@ -158,7 +159,7 @@ async fn delete<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "user:delete").await?;
+    let actor = caller(&state, &req, Permission::USER_DELETE).await?;
     state
         .auth
         .delete_user(&actor, user_id(&id)?)
@@ -174,7 +175,7 @@ async fn set_active<P: Ports>(
     id: &str,
     active: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "user:update").await?;
+    let actor = caller(&state, &req, Permission::USER_UPDATE).await?;
     let user = state
         .auth
         .set_user_active(&actor, user_id(id)?, active)
@@ -214,7 +215,7 @@ async fn grant<P: Ports>(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "role:update").await?;
+    let actor = caller(&state, &req, Permission::ROLE_UPDATE).await?;
     let id = user_id(&id)?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
@@ -240,7 +241,7 @@ async fn revoke<P: Ports>(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "role:update").await?;
+    let actor = caller(&state, &req, Permission::ROLE_UPDATE).await?;
     let (id, role) = path.into_inner();
     let user = state
         .auth
@@ -257,7 +258,7 @@ async fn revoke_sessions<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "session:revoke").await?;
+    let actor = caller(&state, &req, Permission::SESSION_REVOKE).await?;
     let id = user_id(&id)?;
     let revoked = state
         .auth
