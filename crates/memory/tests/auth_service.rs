@@ -19,6 +19,8 @@ use tessera_memory::{ManualClock, MemoryPorts, memory_adapters};
 struct Harness {
     svc: AuthService<MemoryPorts>,
     clock: ManualClock,
+    /// The service's adapters (clones share their state), for checks.
+    ports: tessera_domain::ports::Adapters<MemoryPorts>,
 }
 
 impl Harness {
@@ -73,8 +75,9 @@ fn harness_with(settings: AuthSettings) -> Harness {
         ..settings
     };
     let clock = ManualClock::default();
-    let svc = AuthService::new(memory_adapters(clock.clone()), settings);
-    Harness { svc, clock }
+    let ports = memory_adapters(clock.clone());
+    let svc = AuthService::new(ports.clone(), settings);
+    Harness { svc, clock, ports }
 }
 
 fn form(username: &str, email: &str, password: &str) -> RegistrationForm {
@@ -223,8 +226,7 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
     let h = harness();
     alice(&h).await;
     let out = h.login().await;
-    h.svc
-        .ports()
+    h.ports
         .users
         .set_active(out.user.id, false, chrono::Utc::now())
         .await
@@ -352,14 +354,7 @@ async fn concurrent_refreshes_with_one_token_rotate_once() {
         1,
         "every caller got the same current refresh token"
     );
-    let s = h
-        .svc
-        .ports()
-        .sessions
-        .get(out.session.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let s = h.ports.sessions.get(out.session.id).await.unwrap().unwrap();
     assert_eq!(s.generation, 1);
 }
 
@@ -442,7 +437,7 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
         .await
         .unwrap();
     assert!(h.auth(me.tokens.access.token.expose()).await.is_ok());
-    let queued = h.svc.ports().users.outbox().all();
+    let queued = h.ports.users.outbox().all();
     let subjects: Vec<&str> = queued.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(
         subjects,
@@ -505,7 +500,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
     let h = harness();
     let mut user = tessera_memory::contract_free_new_user();
     user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
-    let stored = h.svc.ports().users.create(user, None).await.unwrap();
+    let stored = h.ports.users.create(user, None).await.unwrap();
     assert!(matches!(
         h.svc
             .verify_credentials(
@@ -528,14 +523,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
         .await
         .and_then(LoginStep::done)
         .unwrap();
-    let after = h
-        .svc
-        .ports()
-        .users
-        .find_by_id(stored.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = h.ports.users.find_by_id(stored.id).await.unwrap().unwrap();
     assert_eq!(
         after.password_hash.as_str(),
         "plain$OldSecret1",
@@ -554,18 +542,17 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 }
 
 mod sign_up {
+    use tessera_domain::AuthError;
     use tessera_domain::mail::Locale;
     use tessera_domain::model::ClientInfo;
     use tessera_domain::usecase::{LoginStep, LoginTerms, SignUp};
     use tessera_domain::values::PasswordInput;
-    use tessera_domain::{AuthError, AuthService};
     use tessera_memory::MemoryPorts;
 
     use super::harness;
 
-    fn last_code(svc: &AuthService<MemoryPorts>, to: &str) -> String {
-        let mail = svc
-            .ports()
+    fn last_code(ports: &tessera_domain::ports::Adapters<MemoryPorts>, to: &str) -> String {
+        let mail = ports
             .outbox
             .all()
             .into_iter()
@@ -576,11 +563,7 @@ mod sign_up {
         mail.text[at..at + 6].to_owned()
     }
 
-    async fn sign_up(
-        svc: &AuthService<MemoryPorts>,
-        name: &str,
-        email: &str,
-    ) -> Result<String, AuthError> {
+    async fn sign_up(h: &super::Harness, name: &str, email: &str) -> Result<String, AuthError> {
         let form = SignUp {
             name: Some(name),
             email: Some(email),
@@ -588,9 +571,10 @@ mod sign_up {
                 "Plain-Pass-1",
             )),
         };
-        svc.sign_up(&form, Locale::En).await?;
-        let code = last_code(svc, email);
-        let user = svc
+        h.svc.sign_up(&form, Locale::En).await?;
+        let code = last_code(&h.ports, email);
+        let user = h
+            .svc
             .confirm_sign_up(&form, Some(&code), Locale::En, &ClientInfo::default())
             .await?;
         assert!(user.email_verified, "the code proved the address");
@@ -600,23 +584,20 @@ mod sign_up {
     #[tokio::test]
     async fn usernames_come_from_the_name_or_the_address_and_never_collide() {
         let h = harness();
-        assert_eq!(
-            sign_up(&h.svc, "Dreamer", "d1@b.com").await.unwrap(),
-            "Dreamer"
-        );
+        assert_eq!(sign_up(&h, "Dreamer", "d1@b.com").await.unwrap(), "Dreamer");
         // Taken (ignoring case): a numeric suffix.
-        let second = sign_up(&h.svc, "dreamer", "d2@b.com").await.unwrap();
+        let second = sign_up(&h, "dreamer", "d2@b.com").await.unwrap();
         assert!(
             second.starts_with("dreamer-") && second.len() == "dreamer-".len() + 4,
             "{second}"
         );
         // Not a valid username: from the address; all digits: prefixed.
         assert_eq!(
-            sign_up(&h.svc, "a b!", "mail.box@b.com").await.unwrap(),
+            sign_up(&h, "a b!", "mail.box@b.com").await.unwrap(),
             "mail.box"
         );
         assert_eq!(
-            sign_up(&h.svc, "!!", "12345@b.com").await.unwrap(),
+            sign_up(&h, "!!", "12345@b.com").await.unwrap(),
             "user-12345"
         );
     }
@@ -629,7 +610,7 @@ mod sign_up {
         use tessera_domain::model::{CodePurpose, VerificationCode};
         use tessera_domain::ports::{CodeStore as _, RefreshTokenCodec as _};
         let h = harness();
-        let ports = h.svc.ports();
+        let ports = h.ports;
         ports
             .codes
             .put(&VerificationCode {
@@ -680,8 +661,8 @@ mod sign_up {
     #[tokio::test]
     async fn a_registered_address_gets_no_code() {
         let h = harness();
-        sign_up(&h.svc, "first", "x@b.com").await.unwrap();
-        let err = sign_up(&h.svc, "second", "x@b.com").await.unwrap_err();
+        sign_up(&h, "first", "x@b.com").await.unwrap();
+        let err = sign_up(&h, "second", "x@b.com").await.unwrap_err();
         assert!(matches!(err, AuthError::Conflict(_)), "{err:?}");
     }
 }
@@ -724,7 +705,7 @@ async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
         .await
         .unwrap();
     h.svc.logout(&auth).await.unwrap();
-    let events = h.svc.ports().audit.events();
+    let events = h.ports.audit.events();
     let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,

@@ -20,11 +20,17 @@
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock as _;
+use crate::error::AuthError;
 use crate::model::ClientInfo;
 use crate::model::RoleCatalogue;
+use crate::model::User;
 use crate::model::{AuditEvent, AuditKind};
-use crate::ports::{Adapters, AuditLog as _, Ports};
+use crate::ports::{
+    AccessTokenSigner as _, Adapters, AuditLog as _, Ports, RateDecision, RateLimiter as _,
+    RefreshTokenCodec as _, UserRepository as _,
+};
 use crate::settings::AuthSettings;
+use crate::values::Login;
 
 mod access;
 mod admin;
@@ -89,10 +95,40 @@ impl<P: Ports> AuthService<P> {
         &self.settings
     }
 
-    /// The adapters, for callers that need one directly (health checks, tests).
+    /// The public keys access tokens verify with, as JWK objects (the `keys`
+    /// of a JWKS document; empty for a shared secret).
     #[must_use]
-    pub fn ports(&self) -> &Adapters<P> {
-        &self.ports
+    pub fn public_keys(&self) -> Vec<serde_json::Value> {
+        self.ports.signer.public_keys()
+    }
+
+    /// True when `token` is one of our refresh tokens (its MAC checks out),
+    /// for endpoints that accept either kind of token.
+    #[must_use]
+    pub fn is_refresh_token(&self, token: &str) -> bool {
+        self.ports.codec.parse(token).is_some()
+    }
+
+    /// Counts one request against the fixed window of `key`: at most `limit`
+    /// per `window_secs` seconds.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the counters cannot be reached.
+    pub async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+    ) -> Result<RateDecision, AuthError> {
+        Ok(self.ports.limiter.hit(key, limit, window_secs).await?)
+    }
+
+    /// The account `login` names, if any (active or not).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn find_user_by_login(&self, login: &Login) -> Result<Option<User>, AuthError> {
+        Ok(self.ports.users.find_by_login(login).await?)
     }
 
     fn now(&self) -> DateTime<Utc> {

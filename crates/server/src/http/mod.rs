@@ -68,7 +68,6 @@ pub async fn limit_ip<P: Ports>(
     req: &HttpRequest,
     bucket: crate::config::Bucket,
 ) -> Result<(), tessera_domain::AuthError> {
-    use tessera_domain::ports::RateLimiter as _;
     let Some(limit) = state.rate_limits.get(bucket) else {
         return Ok(());
     };
@@ -76,9 +75,7 @@ pub async fn limit_ip<P: Ports>(
         client_ip(req, &state.trusted_proxies).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
     let d = state
         .auth
-        .ports()
-        .limiter
-        .hit(
+        .count_request(
             &format!("ip:{}:{ip}", bucket.as_str()),
             limit.limit,
             limit.window_secs,
@@ -176,10 +173,9 @@ pub async fn preflight(req: HttpRequest, cors: web::Data<crate::config::Cors>) -
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens
 /// (empty with HS256, whose key is secret).
 pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
-    use tessera_domain::ports::AccessTokenSigner as _;
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
-        .json(json!({"keys": state.auth.ports().signer.public_keys()}))
+        .json(json!({"keys": state.auth.public_keys()}))
 }
 
 /// `GET /ready`: 200 when every configured dependency (database, Redis,

@@ -16,7 +16,7 @@ use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::model::ClientInfo;
 use tessera_domain::model::User;
 use tessera_domain::model::{IssuedAccess, TokenPair};
-use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
+use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
 use tessera_domain::usecase::{RegistrationForm, ResetForm};
 use tessera_domain::validation::ValidationErrors;
@@ -510,7 +510,7 @@ async fn refresh<P: Ports>(
     if token.is_empty() {
         return Err(AuthError::Token(TokenProblem::Missing).into());
     }
-    if state.auth.ports().codec.parse(&token).is_some() {
+    if state.auth.is_refresh_token(&token) {
         let (_, pair) = state
             .auth
             .refresh(&token, client_info(&req, &state.trusted_proxies))
