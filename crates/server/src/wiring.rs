@@ -18,7 +18,15 @@ use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
     CodeStore, Ports, RateDecision, RateLimiter, SessionStore, TokenDenylist, UserCache,
 };
+use tessera_domain::settings::{LinkTemplate, TokenProfile, VerificationLinks};
 use tessera_domain::{AuthService, AuthSettings};
+
+/// The token profile of seed 001's routes, whose clients cannot refresh
+/// (`LEGACY_ACCESS_TOKEN_TTL`).
+pub const LEGACY_TOKENS: &str = "legacy";
+
+/// The token profile of seed 002's routes (`V1_ACCESS_TOKEN_TTL`).
+pub const V1_TOKENS: &str = "v1";
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache};
 use tessera_sql::{SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
@@ -339,8 +347,26 @@ fn span(name: &'static str, d: std::time::Duration) -> Result<chrono::Duration, 
 pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
     Ok(AuthSettings {
         access_ttl: span("ACCESS_TOKEN_TTL", config.tokens.access_ttl)?,
-        legacy_access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.tokens.legacy_access_ttl)?,
-        v1_access_ttl: span("V1_ACCESS_TOKEN_TTL", config.tokens.v1_access_ttl)?,
+        token_profiles: vec![
+            TokenProfile {
+                name: LEGACY_TOKENS.into(),
+                access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.tokens.legacy_access_ttl)?,
+            },
+            TokenProfile {
+                name: V1_TOKENS.into(),
+                access_ttl: span("V1_ACCESS_TOKEN_TTL", config.tokens.v1_access_ttl)?,
+            },
+        ],
+        verification_links: VerificationLinks {
+            page: LinkTemplate {
+                tag: "modern".into(),
+                path: "/api/auth/verify-email?token={token}".into(),
+            },
+            direct: LinkTemplate {
+                tag: "v1".into(),
+                path: "/api/v1/auth/verify/{token}".into(),
+            },
+        },
         refresh_ttl: span("REFRESH_TOKEN_TTL", config.tokens.refresh_ttl)?,
         idle_ttl: span("SESSION_IDLE_TTL", config.tokens.idle_ttl)?,
         reuse_interval: span(

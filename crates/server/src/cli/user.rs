@@ -275,14 +275,11 @@ pub async fn user_action(
     login: &str,
     action: UserAction,
 ) -> Result<tessera_domain::model::User, String> {
-    use tessera_domain::ports::UserRepository as _;
     let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
     let parsed = tessera_domain::values::Login::parse(login, config.accounts.phone_region)
         .map_err(|e| format!("--user {login:?}: {e}"))?;
     let user = service
-        .ports()
-        .users
-        .find_by_login(&parsed)
+        .find_user_by_login(&parsed)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no user {login:?}"))?;

@@ -1,10 +1,17 @@
 //! Accounts: `USERNAME_MIN_LENGTH`, `REGISTRATION_ROLES`, `DEFAULT_ROLE`,
 //! `ADMIN_LOGIN_ROLES`, `PHONE_DEFAULT_REGION`.
 
-use tessera_domain::model::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
 use tessera_domain::values::{PhoneRegion, RoleName, Username, UsernamePolicy};
 
 use super::ConfigError;
+
+/// The roles a user may pick at registration unless `REGISTRATION_ROLES`
+/// says otherwise: seed 003's.
+const DEFAULT_REGISTRABLE_ROLES: &[&str] =
+    &["pharmacy", "supplier", "logistics", "regulator", "unauth"];
+
+/// The role registration gives unless `DEFAULT_ROLE` says otherwise: seed 003's.
+const DEFAULT_ROLE: &str = "unauth";
 use super::source::Reader;
 
 /// What a new account may be and how its identifiers read.
