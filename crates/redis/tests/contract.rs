@@ -11,10 +11,10 @@ use tessera_domain::ports::{SessionStore, TokenDenylist};
 use tessera_domain::session::SessionId;
 use tessera_domain::token::RevocationKey;
 use tessera_domain::user::UserId;
-use tessera_memory::contract;
 use tessera_redis::{
     Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
 };
+use tessera_testkit::contract;
 use tessera_testkit::{PrivateRedis, PrivateRedisCluster};
 use uuid::Uuid;
 

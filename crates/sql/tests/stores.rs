@@ -12,8 +12,9 @@ use tessera_domain::newtypes::PhoneRegion;
 use tessera_domain::ports::{TokenDenylist, UserRepository};
 use tessera_domain::session::SessionId;
 use tessera_domain::token::RevocationKey;
-use tessera_memory::{MirroredDenylist, contract};
+use tessera_memory::MirroredDenylist;
 use tessera_sql::{Database, DbConfig, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
+use tessera_testkit::contract;
 use uuid::Uuid;
 
 enum Kind {
