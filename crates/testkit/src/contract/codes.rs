@@ -8,7 +8,6 @@ use super::{login_of, new_user, rand_u16, tag};
 
 /// [`CodeStore`]: one code per (purpose, recipient), attempts counted
 /// atomically before each comparison, single use, bindings kept.
-
 pub async fn codes<S: CodeStore + Clone>(store: S) {
     let recipient = format!("{}@b.com", tag());
     let code = VerificationCode {
