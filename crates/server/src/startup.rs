@@ -33,9 +33,6 @@ pub enum StartupError {
     /// A store failed while loading.
     #[error("store: {0}")]
     Store(String),
-    /// The password hasher could not be built.
-    #[error("password hasher: {0}")]
-    Hasher(String),
     /// Mail delivery could not be set up.
     #[error("mail: {0}")]
     Mail(String),
