@@ -12,11 +12,11 @@ use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tessera_crypto::keyring::{KeyAlg, KeyRing, SigningKey};
 use tessera_crypto::{Argon2Params, JwtConfig, JwtSigner};
-use tessera_domain::newtypes::RoleName;
+use tessera_domain::model::SessionId;
+use tessera_domain::model::UserId;
+use tessera_domain::model::{AccessClaims, TokenSubject};
 use tessera_domain::ports::AccessTokenSigner as _;
-use tessera_domain::session::SessionId;
-use tessera_domain::token::{AccessClaims, TokenSubject};
-use tessera_domain::user::UserId;
+use tessera_domain::values::RoleName;
 
 fn claims() -> AccessClaims {
     let now = Utc::now();
@@ -88,7 +88,7 @@ fn argon2id(c: &mut Criterion) {
 /// scored on a shorter prefix). The first call also builds zxcvbn's dictionaries (once per
 /// process): printed apart.
 fn password_screening(c: &mut Criterion) {
-    use tessera_domain::newtypes::{Password, PasswordPolicy};
+    use tessera_domain::values::{Password, PasswordPolicy};
     let policy = PasswordPolicy::default();
     let screen = |pw: &str| {
         Password::parse(pw, &policy)

@@ -4,9 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
 use tessera_domain::error::HashError;
-use tessera_domain::newtypes::PasswordAttempt;
+use tessera_domain::model::PasswordHash;
 use tessera_domain::ports::PasswordHasher;
-use tessera_domain::user::PasswordHash;
+use tessera_domain::values::PasswordAttempt;
 use tokio::sync::Semaphore;
 
 /// Argon2id cost parameters.

@@ -2,11 +2,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use tessera_domain::error::{SigningError, TokenProblem};
-use tessera_domain::newtypes::{Email, RoleName};
+use tessera_domain::model::SessionId;
+use tessera_domain::model::UserId;
+use tessera_domain::model::{AccessClaims, GrantClaims, TokenSubject};
 use tessera_domain::ports::AccessTokenSigner;
-use tessera_domain::session::SessionId;
-use tessera_domain::token::{AccessClaims, GrantClaims, TokenSubject};
-use tessera_domain::user::UserId;
+use tessera_domain::values::{Email, RoleName};
 use uuid::Uuid;
 
 use crate::keyring::{KeyAlg, KeyRing};

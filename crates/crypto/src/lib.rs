@@ -36,8 +36,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// SHA-256 of a secret token, as lower-case hex: what stores keep instead of the token.
 #[must_use]
-pub fn fingerprint(secret: &str) -> tessera_domain::token::TokenFingerprint {
-    tessera_domain::token::TokenFingerprint(hex(&Sha256::digest(secret.as_bytes())))
+pub fn fingerprint(secret: &str) -> tessera_domain::model::TokenFingerprint {
+    tessera_domain::model::TokenFingerprint(hex(&Sha256::digest(secret.as_bytes())))
 }
 
 /// `n` bytes from the operating system's CSPRNG.

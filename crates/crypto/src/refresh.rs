@@ -2,9 +2,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use tessera_domain::model::SessionId;
+use tessera_domain::model::{RefreshToken, RefreshTokenParts, TokenFingerprint};
 use tessera_domain::ports::RefreshTokenCodec;
-use tessera_domain::session::SessionId;
-use tessera_domain::token::{RefreshToken, RefreshTokenParts, TokenFingerprint};
 use uuid::Uuid;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{CreateUserError, StoreError};
-use crate::newtypes::Login;
-use crate::newtypes::RoleName;
-use crate::permissions::RoleCatalogue;
+use crate::model::RoleCatalogue;
+use crate::model::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
 use crate::ports::{OutgoingMail, UserCache, UserDirectory, UserRepository};
-use crate::user::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
+use crate::values::Login;
+use crate::values::RoleName;
 
 /// A [`UserRepository`] that answers `find_by_id` from a [`UserCache`] when it
 /// can, fills the cache on a miss, and empties it on every change.

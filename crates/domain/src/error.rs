@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::user::UniqueField;
+use crate::model::UniqueField;
 use crate::validation::ValidationErrors;
 
 /// A store (database, cache) could not do what was asked. The message is for
@@ -113,7 +113,7 @@ pub enum AuthError {
     /// The caller holds the permission, but the account or role it would
     /// change ranks above the caller's highest role, or is `super_admin`
     /// and the caller is not (403; issue 12, item 5; see
-    /// [`crate::service::Actor::may_change`]).
+    /// [`crate::usecase::Actor::may_change`]).
     #[error("the target ranks above the caller")]
     Outranked,
     /// An administrator tried to disable their own account or take away

@@ -6,9 +6,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::CreateUserError;
-use crate::newtypes::{Email, Phone, PhoneRegion, RoleName, Username, UsernamePolicy};
+use crate::model::{NewUser, PasswordHash};
 use crate::ports::{PasswordHasher, UserRepository};
-use crate::user::{NewUser, PasswordHash};
+use crate::values::{Email, Phone, PhoneRegion, RoleName, Username, UsernamePolicy};
 
 /// One line of an import file. Unknown fields are ignored.
 #[derive(Debug, Deserialize)]

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::StoreError;
-use crate::newtypes::Email;
 use crate::ports::{MailOutbox, Mailer, OutgoingMail};
+use crate::values::Email;
 
 /// The language of a mail or message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

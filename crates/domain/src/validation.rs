@@ -49,7 +49,7 @@ pub enum FieldIssue {
     /// The password contains a control character.
     ControlCharacters,
     /// The password is too easy to guess: its zxcvbn score (0-4, each step
-    /// about a hundred times more guesses, see [`crate::newtypes::PasswordPolicy`])
+    /// about a hundred times more guesses, see [`crate::values::PasswordPolicy`])
     /// is below the configured minimum. The code is `password_too_common`
     /// when zxcvbn found a common or leaked password, `password_too_weak`
     /// otherwise; `warning` and `suggestions` carry zxcvbn's feedback as

@@ -9,7 +9,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use serde_json::{Value, json};
 use tessera_embed::tessera_domain::AuthError;
 use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::service::RegistrationForm;
+use tessera_embed::tessera_domain::usecase::RegistrationForm;
 use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
 
 type Auth = web::Data<AuthService<SqlStack>>;

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tessera_embed::tessera_domain::AuthError;
 use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::service::RegistrationForm;
+use tessera_embed::tessera_domain::usecase::RegistrationForm;
 use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
 
 type Auth = Arc<AuthService<SqlStack>>;

@@ -65,7 +65,7 @@ pub use workers::{MailEvent, Running, WorkerHandles, Workers, housekeep};
 
 pub use tessera_crypto;
 pub use tessera_domain;
-pub use tessera_domain::session::ClientInfo;
+pub use tessera_domain::model::ClientInfo;
 pub use tessera_domain::{AuthService, AuthSettings};
 pub use tessera_memory;
 #[cfg(feature = "redis")]

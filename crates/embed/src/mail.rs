@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::Phone;
 use tessera_domain::ports::{Mailer, OutgoingMail, SmsSender};
+use tessera_domain::values::Phone;
 use tessera_memory::{MemoryMailer, MemorySms};
 
 /// A mailer behind a box (the [`Mailer`] port returns an opaque future).

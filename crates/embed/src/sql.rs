@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtSigner};
 use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
-use tessera_domain::code::{CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::{CodePurpose, VerificationCode};
+use tessera_domain::model::{RevocationKey, TokenFingerprint};
+use tessera_domain::model::{Session, SessionId};
+use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
     AuditLog, CodeStore, Ports, RateDecision, RateLimiter, SessionStore, TokenDenylist, UserCache,
 };
-use tessera_domain::session::{Session, SessionId};
-use tessera_domain::token::{RevocationKey, TokenFingerprint};
-use tessera_domain::user::{User, UserId};
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 #[cfg(feature = "redis")]
 use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache};
@@ -87,7 +87,7 @@ impl CodeStore for AnyCodes {
         &self,
         purpose: CodePurpose,
         recipient: &str,
-    ) -> Result<tessera_domain::code::AttemptGrant, StoreError> {
+    ) -> Result<tessera_domain::model::AttemptGrant, StoreError> {
         match self {
             Self::Sql(c) => c.claim_attempt(purpose, recipient).await,
             #[cfg(feature = "redis")]

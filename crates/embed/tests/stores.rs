@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tessera_embed::tessera_domain::mail::Locale;
 use tessera_embed::tessera_domain::ports::Ports;
-use tessera_embed::tessera_domain::service::RegistrationForm;
+use tessera_embed::tessera_domain::usecase::RegistrationForm;
 use tessera_embed::tessera_memory::MemoryMailer;
 use tessera_embed::{BuildError, MailSink, Secret, Tessera, client};
 

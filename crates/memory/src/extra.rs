@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
+use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
     CodeStore, MailOutbox, OutgoingMail, QueuedMail, RateDecision, RateLimiter, UserCache,
 };
-use tessera_domain::user::{User, UserId};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -288,19 +288,19 @@ impl MailOutbox for MemoryOutbox {
 /// The audit trail in a list (tests read it back with [`MemoryAudit::events`]).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryAudit {
-    events: Arc<Mutex<Vec<tessera_domain::audit::AuditEvent>>>,
+    events: Arc<Mutex<Vec<tessera_domain::model::AuditEvent>>>,
 }
 
 impl MemoryAudit {
     /// Every event recorded, oldest first.
     #[must_use]
-    pub fn events(&self) -> Vec<tessera_domain::audit::AuditEvent> {
+    pub fn events(&self) -> Vec<tessera_domain::model::AuditEvent> {
         lock(&self.events).clone()
     }
 }
 
 impl tessera_domain::ports::AuditLog for MemoryAudit {
-    async fn record(&self, event: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
+    async fn record(&self, event: &tessera_domain::model::AuditEvent) -> Result<(), StoreError> {
         lock(&self.events).push(event.clone());
         Ok(())
     }

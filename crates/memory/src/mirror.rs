@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::RevocationKey;
 use tessera_domain::ports::TokenDenylist;
-use tessera_domain::token::RevocationKey;
 
 use crate::MemoryDenylist;
 

@@ -3,15 +3,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::newtypes::Login;
-use tessera_domain::newtypes::RoleName;
-use tessera_domain::permissions::RoleCatalogue;
+use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::{
+    NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+};
+use tessera_domain::model::{RevocationKey, TokenFingerprint};
+use tessera_domain::model::{Session, SessionId};
 use tessera_domain::ports::{
     Mailer, OutgoingMail, SessionStore, TokenDenylist, UserDirectory, UserRepository,
 };
-use tessera_domain::session::{Session, SessionId};
-use tessera_domain::token::{RevocationKey, TokenFingerprint};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery};
+use tessera_domain::values::Login;
+use tessera_domain::values::RoleName;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave these maps half-updated
@@ -28,7 +30,7 @@ struct UserTable {
 }
 
 /// Users in a map; usernames unique by their canonical form (RFC 8265
-/// `UsernameCaseMapped`, [`tessera_domain::newtypes::Username::canonical`]). Mail that
+/// `UsernameCaseMapped`, [`tessera_domain::values::Username::canonical`]). Mail that
 /// accompanies a change goes to [`MemoryUsers::outbox`] under the same lock.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryUsers {
@@ -430,11 +432,7 @@ impl MemorySms {
 }
 
 impl tessera_domain::ports::SmsSender for MemorySms {
-    async fn send(
-        &self,
-        to: &tessera_domain::newtypes::Phone,
-        text: &str,
-    ) -> Result<(), StoreError> {
+    async fn send(&self, to: &tessera_domain::values::Phone, text: &str) -> Result<(), StoreError> {
         lock(&self.sent).push((to.as_str().to_owned(), text.to_owned()));
         Ok(())
     }
@@ -464,7 +462,7 @@ impl Mailer for MemoryMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_domain::newtypes::Email;
+    use tessera_domain::values::Email;
 
     #[tokio::test]
     async fn memory_mailer_records_without_showing_bodies_in_debug() {

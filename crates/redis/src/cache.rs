@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
 use serde::{Deserialize, Serialize};
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::{Email, Phone, RoleName, Username};
+use tessera_domain::model::{PasswordHash, User, UserId};
 use tessera_domain::ports::UserCache;
-use tessera_domain::user::{PasswordHash, User, UserId};
+use tessera_domain::values::{Email, Phone, RoleName, Username};
 use uuid::Uuid;
 
 use crate::Redis;

@@ -2,10 +2,10 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use deadpool_redis::redis::{self, Script};
-use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::TokenFingerprint;
+use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::ports::CodeStore;
-use tessera_domain::token::TokenFingerprint;
 
 use crate::{Redis, from_micros, micros};
 

@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
 use tessera_domain::error::StoreError;
+use tessera_domain::model::RevocationKey;
 use tessera_domain::ports::TokenDenylist;
-use tessera_domain::token::RevocationKey;
 
 use crate::{Redis, micros};
 

@@ -3,10 +3,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis::{self, Script};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::TokenFingerprint;
+use tessera_domain::model::UserId;
+use tessera_domain::model::{ClientInfo, Session, SessionId};
 use tessera_domain::ports::SessionStore;
-use tessera_domain::session::{ClientInfo, Session, SessionId};
-use tessera_domain::token::TokenFingerprint;
-use tessera_domain::user::UserId;
 use uuid::Uuid;
 
 use crate::{Redis, from_micros, micros};

@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
+use tessera_domain::model::RevocationKey;
+use tessera_domain::model::SessionId;
+use tessera_domain::model::UserId;
 use tessera_domain::ports::{SessionStore, TokenDenylist};
-use tessera_domain::session::SessionId;
-use tessera_domain::token::RevocationKey;
-use tessera_domain::user::UserId;
 use tessera_redis::{
     Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
 };

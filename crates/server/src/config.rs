@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tessera_crypto::{Argon2Params, HasherLimits};
-use tessera_domain::newtypes::{PasswordPolicy, RoleName, Username, UsernamePolicy};
-use tessera_domain::permissions::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
+use tessera_domain::model::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
 use tessera_domain::secret::Secret;
+use tessera_domain::values::{PasswordPolicy, RoleName, Username, UsernamePolicy};
 use thiserror::Error;
 
 /// Development (the default) or production.
@@ -188,13 +188,13 @@ pub struct Config {
     pub v1_verify_on_get: bool,
     /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
     /// whose numbering plan reads phone numbers written without a country code.
-    pub phone_region: tessera_domain::newtypes::PhoneRegion,
+    pub phone_region: tessera_domain::values::PhoneRegion,
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
     /// it they are appended to `<var>/sms.log`.
     pub sms_webhook_url: Option<String>,
     /// `LOGIN_FREE_FAILURES` (5), `LOGIN_FREE_FAILURES_PER_IP` (30),
     /// `LOGIN_FAILURE_WINDOW` (900 s), `LOGIN_MAX_DELAY` (900 s).
-    pub login_throttle: tessera_domain::service::LoginThrottle,
+    pub login_throttle: tessera_domain::settings::LoginThrottle,
     /// Per-client-IP limits of each kind of request (`RATE_LIMIT_*`).
     pub rate_limits: RateLimits,
     /// `CORS_ALLOWED_ORIGINS` (`*`, default, or a comma list; `none` for no
@@ -456,8 +456,8 @@ impl Reader<'_> {
     fn phone_region(
         &self,
         name: &'static str,
-    ) -> Result<tessera_domain::newtypes::PhoneRegion, ConfigError> {
-        use tessera_domain::newtypes::PhoneRegion;
+    ) -> Result<tessera_domain::values::PhoneRegion, ConfigError> {
+        use tessera_domain::values::PhoneRegion;
         self.string(name).map_or(Ok(PhoneRegion::default()), |v| {
             PhoneRegion::parse(&v).map_err(|_| ConfigError::Invalid {
                 name,
@@ -662,7 +662,7 @@ impl Config {
             idle_ttl: r.seconds("SESSION_IDLE_TTL", 3 * 24 * 3600)?,
             max_sessions_per_user: r.optional_count(
                 "MAX_SESSIONS_PER_USER",
-                tessera_domain::service::DEFAULT_MAX_SESSIONS_PER_USER,
+                tessera_domain::usecase::DEFAULT_MAX_SESSIONS_PER_USER,
             )?,
             refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
             jwt_leeway: r.seconds("JWT_LEEWAY", 30)?,
@@ -695,7 +695,7 @@ impl Config {
             unverified_account_ttl: None,
             v1_verify_on_get: r.bool("V1_VERIFY_ON_GET", false)?,
             phone_region: r.phone_region("PHONE_DEFAULT_REGION")?,
-            login_throttle: tessera_domain::service::LoginThrottle {
+            login_throttle: tessera_domain::settings::LoginThrottle {
                 free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
                 free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,
                 window_secs: r.parse("LOGIN_FAILURE_WINDOW", 900)?,

@@ -198,9 +198,9 @@ pub async fn create_user(
     phone: Option<&str>,
     role: &str,
     password: &str,
-) -> Result<tessera_domain::user::User, String> {
-    use tessera_domain::newtypes::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
+) -> Result<tessera_domain::model::User, String> {
     use tessera_domain::ports::{PasswordHasher as _, UserRepository as _};
+    use tessera_domain::values::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
     let field = |name: &str, e: tessera_domain::validation::FieldIssue| format!("{name}: {e}");
     let username =
         Username::parse(username, &config.username_policy).map_err(|e| field("username", e))?;
@@ -222,7 +222,7 @@ pub async fn create_user(
         .await
         .map_err(|e| e.to_string())?;
     let now = chrono::Utc::now();
-    let new = tessera_domain::user::NewUser {
+    let new = tessera_domain::model::NewUser {
         public_id: uuid::Uuid::new_v4(),
         username,
         email,
@@ -237,7 +237,7 @@ pub async fn create_user(
         .mark_email_verified(user.id, now)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(tessera_domain::user::User {
+    Ok(tessera_domain::model::User {
         email_verified: true,
         ..user
     })
@@ -418,10 +418,10 @@ pub async fn user_action(
     config: &Config,
     login: &str,
     action: UserAction,
-) -> Result<tessera_domain::user::User, String> {
+) -> Result<tessera_domain::model::User, String> {
     use tessera_domain::ports::UserRepository as _;
     let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
-    let parsed = tessera_domain::newtypes::Login::parse(login, config.phone_region)
+    let parsed = tessera_domain::values::Login::parse(login, config.phone_region)
         .map_err(|e| format!("--user {login:?}: {e}"))?;
     let user = service
         .ports()
@@ -430,7 +430,7 @@ pub async fn user_action(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no user {login:?}"))?;
-    let actor = tessera_domain::service::Actor::operator();
+    let actor = tessera_domain::usecase::Actor::operator();
     let done = match action {
         UserAction::Grant(role) => service.grant_role(&actor, user.id, &role).await,
         UserAction::Revoke(role) => service.revoke_role(&actor, user.id, &role).await,
@@ -493,14 +493,14 @@ impl Application {
             // zxcvbn builds its dictionaries on first use (~40 ms): off the
             // request path, in the background.
             drop(tokio::task::spawn_blocking(|| {
-                tessera_domain::newtypes::password_score("warm-up", &[])
+                tessera_domain::values::password_score("warm-up", &[])
             }));
         }
         // libphonenumber loads its metadata on first use (~0.4 s): pay it
         // here, on the blocking pool, rather than in the first request.
         let region = config.phone_region;
         let warm = tokio::task::spawn_blocking(move || {
-            tessera_domain::newtypes::Phone::parse("+8613800138000", region).is_ok()
+            tessera_domain::values::Phone::parse("+8613800138000", region).is_ok()
         });
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let mailer = mailer(&config)?;

@@ -22,7 +22,7 @@ pub struct LoggedAudit(
 );
 
 impl tessera_domain::ports::AuditLog for LoggedAudit {
-    async fn record(&self, e: &tessera_domain::audit::AuditEvent) -> Result<(), StoreError> {
+    async fn record(&self, e: &tessera_domain::model::AuditEvent) -> Result<(), StoreError> {
         tracing::info!(
             target: "tessera::audit",
             kind = e.kind.as_str(),
@@ -69,9 +69,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         default_role: config.default_role.clone(),
         admin_login_roles: config.admin_login_roles.clone(),
         mail: config.mail.clone(),
-        codes: tessera_domain::service::CodeSettings {
+        codes: tessera_domain::settings::CodeSettings {
             ttl: span("VERIFICATION_CODE_TTL", config.code_ttl)?,
-            ..tessera_domain::service::CodeSettings::default()
+            ..tessera_domain::settings::CodeSettings::default()
         },
         require_verified_email: config.require_verified_email,
         unverified_account_ttl: config

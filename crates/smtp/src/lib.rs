@@ -347,7 +347,7 @@ mod tests {
         )
         .unwrap();
         let mail = OutgoingMail {
-            to: tessera_domain::newtypes::Email::parse("a@b.com").unwrap(),
+            to: tessera_domain::values::Email::parse("a@b.com").unwrap(),
             subject: "【Tessera】您的密码已修改".into(),
             text: "plain part\n".into(),
             html: "<p>html part</p>".into(),

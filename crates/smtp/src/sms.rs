@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::Phone;
 use tessera_domain::ports::SmsSender;
+use tessera_domain::values::Phone;
 
 /// Appends `<unix time>\t<phone>\t<text>` lines to a file.
 #[derive(Debug, Clone)]

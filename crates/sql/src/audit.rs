@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use tessera_domain::audit::AuditEvent;
 use tessera_domain::error::StoreError;
+use tessera_domain::model::AuditEvent;
 use tessera_domain::ports::AuditLog;
 
 use crate::db::{Database, unavailable, with_conn};

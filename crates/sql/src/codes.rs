@@ -2,10 +2,10 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::TokenFingerprint;
+use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::ports::CodeStore;
-use tessera_domain::token::TokenFingerprint;
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;

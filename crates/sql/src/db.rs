@@ -14,7 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrati
 #[cfg(feature = "mysql")]
 use mysql_async::prelude::Queryable as _;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::PhoneRegion;
+use tessera_domain::values::PhoneRegion;
 use thiserror::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");

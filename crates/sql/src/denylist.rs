@@ -2,9 +2,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tessera_domain::error::StoreError;
+use tessera_domain::model::RevocationKey;
+use tessera_domain::model::SessionId;
 use tessera_domain::ports::TokenDenylist;
-use tessera_domain::session::SessionId;
-use tessera_domain::token::RevocationKey;
 use uuid::Uuid;
 
 use crate::db::{Database, unavailable, with_conn};

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::{Email, Phone, PhoneRegion, Username, UsernamePolicy};
+use tessera_domain::values::{Email, Phone, PhoneRegion, Username, UsernamePolicy};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::IDENTIFIERS_VERSION;
@@ -172,6 +172,42 @@ pub async fn backfill_identifiers(
     Ok(report)
 }
 
+/// Writes `$canonical` into `$column` of row `$id`; when another row already
+/// holds that value (a unique violation) the row keeps its old value and a
+/// [`IdentifierIssue::Collision`] naming the holder is reported instead.
+macro_rules! write_canonical {
+    ($db:expr, $report:expr, $id:expr, $column:expr, $kind:expr, $stored:expr, $canonical:expr) => {{
+        let canonical: String = $canonical;
+        let written: Result<usize, DieselError> = with_conn!($db, conn => {
+            diesel::update(users::table.find($id))
+                .set($column.eq(&canonical))
+                .execute(conn)
+                .await
+        });
+        match written {
+            Ok(_) => $report.changed += 1,
+            Err(err) if is_unique_violation(&err) => {
+                let holder: i64 = with_conn!($db, conn => {
+                    users::table
+                        .filter($column.eq(&canonical))
+                        .select(users::id)
+                        .first(conn)
+                        .await
+                        .map_err(unavailable)?
+                });
+                $report.issues.push(IdentifierIssue::Collision {
+                    user_id: $id,
+                    kind: $kind,
+                    stored: $stored,
+                    canonical,
+                    holder,
+                });
+            }
+            Err(err) => return Err(unavailable(err)),
+        }
+    }};
+}
+
 async fn backfill_row(
     db: &Database,
     region: PhoneRegion,
@@ -180,36 +216,15 @@ async fn backfill_row(
 ) -> Result<(), StoreError> {
     report.rows += 1;
     match Username::parse(&username, &UsernamePolicy::EXISTING) {
-        Ok(u) => {
-            let canonical = u.canonical().to_owned();
-            let written: Result<usize, DieselError> = with_conn!(db, conn => {
-                diesel::update(users::table.find(id))
-                    .set(users::username_canonical.eq(&canonical))
-                    .execute(conn)
-                    .await
-            });
-            match written {
-                Ok(_) => report.changed += 1,
-                Err(e) if is_unique_violation(&e) => {
-                    let holder: i64 = with_conn!(db, conn => {
-                        users::table
-                            .filter(users::username_canonical.eq(&canonical))
-                            .select(users::id)
-                            .first(conn)
-                            .await
-                            .map_err(unavailable)?
-                    });
-                    report.issues.push(IdentifierIssue::Collision {
-                        user_id: id,
-                        kind: IdentifierKind::Username,
-                        stored: username,
-                        canonical,
-                        holder,
-                    });
-                }
-                Err(e) => return Err(unavailable(e)),
-            }
-        }
+        Ok(u) => write_canonical!(
+            db,
+            report,
+            id,
+            users::username_canonical,
+            IdentifierKind::Username,
+            username,
+            u.canonical().to_owned()
+        ),
         Err(_) => report.issues.push(IdentifierIssue::Invalid {
             user_id: id,
             kind: IdentifierKind::Username,
@@ -219,36 +234,15 @@ async fn backfill_row(
 
     match Email::parse(&email) {
         Ok(e) if e.as_str() == email => {}
-        Ok(e) => {
-            let canonical = e.as_str().to_owned();
-            let written: Result<usize, DieselError> = with_conn!(db, conn => {
-                diesel::update(users::table.find(id))
-                    .set(users::email.eq(&canonical))
-                    .execute(conn)
-                    .await
-            });
-            match written {
-                Ok(_) => report.changed += 1,
-                Err(err) if is_unique_violation(&err) => {
-                    let holder: i64 = with_conn!(db, conn => {
-                        users::table
-                            .filter(users::email.eq(&canonical))
-                            .select(users::id)
-                            .first(conn)
-                            .await
-                            .map_err(unavailable)?
-                    });
-                    report.issues.push(IdentifierIssue::Collision {
-                        user_id: id,
-                        kind: IdentifierKind::Email,
-                        stored: email,
-                        canonical,
-                        holder,
-                    });
-                }
-                Err(err) => return Err(unavailable(err)),
-            }
-        }
+        Ok(e) => write_canonical!(
+            db,
+            report,
+            id,
+            users::email,
+            IdentifierKind::Email,
+            email,
+            e.as_str().to_owned()
+        ),
         Err(_) => report.issues.push(IdentifierIssue::Invalid {
             user_id: id,
             kind: IdentifierKind::Email,
@@ -259,36 +253,15 @@ async fn backfill_row(
     if let Some(stored) = phone {
         match Phone::from_legacy(&stored, region) {
             Ok(p) if p.as_str() == stored => {}
-            Ok(p) => {
-                let canonical = p.as_str().to_owned();
-                let written: Result<usize, DieselError> = with_conn!(db, conn => {
-                    diesel::update(users::table.find(id))
-                        .set(users::phone.eq(&canonical))
-                        .execute(conn)
-                        .await
-                });
-                match written {
-                    Ok(_) => report.changed += 1,
-                    Err(err) if is_unique_violation(&err) => {
-                        let holder: i64 = with_conn!(db, conn => {
-                            users::table
-                                .filter(users::phone.eq(&canonical))
-                                .select(users::id)
-                                .first(conn)
-                                .await
-                                .map_err(unavailable)?
-                        });
-                        report.issues.push(IdentifierIssue::Collision {
-                            user_id: id,
-                            kind: IdentifierKind::Phone,
-                            stored,
-                            canonical,
-                            holder,
-                        });
-                    }
-                    Err(err) => return Err(unavailable(err)),
-                }
-            }
+            Ok(p) => write_canonical!(
+                db,
+                report,
+                id,
+                users::phone,
+                IdentifierKind::Phone,
+                stored,
+                p.as_str().to_owned()
+            ),
             Err(readings) if readings.is_empty() => report.issues.push(IdentifierIssue::Invalid {
                 user_id: id,
                 kind: IdentifierKind::Phone,
@@ -324,8 +297,8 @@ mod tests {
     use chrono::Utc;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use tessera_domain::newtypes::{Login, PhoneRegion};
     use tessera_domain::ports::UserRepository as _;
+    use tessera_domain::values::{Login, PhoneRegion};
     use uuid::Uuid;
 
     use super::{IdentifierIssue, IdentifierKind};
@@ -456,7 +429,7 @@ mod tests {
         );
         assert_eq!(find("fish@b.com").await, Some(ligature));
         let stored = repo
-            .find_by_id(tessera_domain::user::UserId(elise))
+            .find_by_id(tessera_domain::model::UserId(elise))
             .await
             .unwrap()
             .unwrap();

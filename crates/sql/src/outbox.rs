@@ -2,8 +2,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::Email;
 use tessera_domain::ports::{MailOutbox, OutgoingMail, QueuedMail};
+use tessera_domain::values::Email;
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;

@@ -3,10 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::error::StoreError;
-use tessera_domain::newtypes::{Email, Phone, RoleName, Username};
-use tessera_domain::session::{ClientInfo, Session, SessionId};
-use tessera_domain::token::TokenFingerprint;
-use tessera_domain::user::{NewUser, PasswordHash, User, UserId};
+use tessera_domain::model::TokenFingerprint;
+use tessera_domain::model::{ClientInfo, Session, SessionId};
+use tessera_domain::model::{NewUser, PasswordHash, User, UserId};
+use tessera_domain::values::{Email, Phone, RoleName, Username};
 use uuid::Uuid;
 
 use crate::schema::{sessions, users};

@@ -3,10 +3,10 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::TokenFingerprint;
+use tessera_domain::model::UserId;
+use tessera_domain::model::{Session, SessionId};
 use tessera_domain::ports::SessionStore;
-use tessera_domain::session::{Session, SessionId};
-use tessera_domain::token::TokenFingerprint;
-use tessera_domain::user::UserId;
 use uuid::Uuid;
 
 use crate::db::{Database, unavailable, with_conn};

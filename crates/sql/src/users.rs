@@ -3,10 +3,12 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::newtypes::{Login, RoleName};
-use tessera_domain::permissions::RoleCatalogue;
+use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::{
+    NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+};
 use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
-use tessera_domain::user::{NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery};
+use tessera_domain::values::{Login, RoleName};
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
@@ -14,6 +16,30 @@ use crate::rows::{NewUserRow, UserRow, naive};
 use crate::schema::{mail_outbox, role_permissions, roles, sessions, user_roles, users};
 
 /// `row` as a user holding its primary role and `granted` (in grant order).
+/// Inside a transaction on `$c`: touches user `$id`'s `updated_at` (writing
+/// first takes the row lock on MySQL, the database lock on SQLite, so
+/// concurrent grants and revokes serialise), then reads its primary role;
+/// `None` when the user does not exist.
+macro_rules! locked_primary_role {
+    ($c:expr, $id:expr, $at:expr) => {{
+        let found = diesel::update(users::table.find($id.0))
+            .set(users::updated_at.eq(naive($at)))
+            .execute($c)
+            .await?;
+        if found == 0 {
+            None
+        } else {
+            Some(
+                users::table
+                    .find($id.0)
+                    .select(users::role)
+                    .first::<String>($c)
+                    .await?,
+            )
+        }
+    }};
+}
+
 fn with_roles(row: UserRow, granted: Vec<String>) -> Result<User, StoreError> {
     let mut user = User::try_from(row)?;
     user.roles = User::role_list(&user.role, granted.into_iter().map(RoleName::from_stored));
@@ -300,16 +326,9 @@ impl UserDirectory for SqlUsers {
         let role = role.as_str().to_owned();
         with_conn!(&self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
-                // Write first: takes the row (MySQL) or database (SQLite) lock
-                // before reading, so concurrent grants and revokes serialise.
-                let found = diesel::update(users::table.find(id.0))
-                    .set(users::updated_at.eq(naive(at)))
-                    .execute(c)
-                    .await?;
-                if found == 0 {
+                let Some(primary) = locked_primary_role!(c, id, at) else {
                     return Ok(false);
-                }
-                let primary: String = users::table.find(id.0).select(users::role).first(c).await?;
+                };
                 if primary == role {
                     return Ok(false);
                 }
@@ -339,14 +358,9 @@ impl UserDirectory for SqlUsers {
         let fallback = fallback.as_str().to_owned();
         with_conn!(&self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
-                let found = diesel::update(users::table.find(id.0))
-                    .set(users::updated_at.eq(naive(at)))
-                    .execute(c)
-                    .await?;
-                if found == 0 {
+                let Some(primary) = locked_primary_role!(c, id, at) else {
                     return Ok(false);
-                }
-                let primary: String = users::table.find(id.0).select(users::role).first(c).await?;
+                };
                 if primary != role {
                     let deleted = diesel::delete(
                         user_roles::table

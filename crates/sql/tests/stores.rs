@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use chrono::{Duration as Span, Utc};
-use tessera_domain::newtypes::PhoneRegion;
+use tessera_domain::model::RevocationKey;
+use tessera_domain::model::SessionId;
 use tessera_domain::ports::{TokenDenylist, UserRepository};
-use tessera_domain::session::SessionId;
-use tessera_domain::token::RevocationKey;
+use tessera_domain::values::PhoneRegion;
 use tessera_memory::MirroredDenylist;
 use tessera_sql::{Database, DbConfig, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
 use tessera_testkit::contract;
@@ -157,7 +157,7 @@ async fn an_unreachable_mysql_is_unavailable_not_a_panic() {
     let users = SqlUsers::new(db);
     assert!(
         users
-            .find_by_id(tessera_domain::user::UserId(1))
+            .find_by_id(tessera_domain::model::UserId(1))
             .await
             .is_err()
     );

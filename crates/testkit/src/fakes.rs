@@ -4,13 +4,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tessera_domain::clock::{Clock, IdSource};
 use tessera_domain::error::{HashError, SigningError, TokenProblem};
-use tessera_domain::newtypes::{PasswordAttempt, RoleName};
-use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec};
-use tessera_domain::session::SessionId;
-use tessera_domain::token::{
+use tessera_domain::model::SessionId;
+use tessera_domain::model::{
     AccessClaims, RefreshToken, RefreshTokenParts, TokenFingerprint, TokenSubject,
 };
-use tessera_domain::user::{PasswordHash, UserId};
+use tessera_domain::model::{PasswordHash, UserId};
+use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec};
+use tessera_domain::values::{PasswordAttempt, RoleName};
 use uuid::Uuid;
 
 /// A clock that moves only when told. Clones share the same time.

@@ -30,14 +30,14 @@ use tessera_memory::{
 /// A user named `legacy` (`legacy@example.com`) to store directly, for tests
 /// that put a hash in place without the registration use case.
 #[must_use]
-pub fn contract_free_new_user() -> tessera_domain::user::NewUser {
-    use tessera_domain::newtypes::{Email, RoleName, Username};
-    tessera_domain::user::NewUser {
+pub fn contract_free_new_user() -> tessera_domain::model::NewUser {
+    use tessera_domain::values::{Email, RoleName, Username};
+    tessera_domain::model::NewUser {
         public_id: uuid::Uuid::new_v4(),
         username: Username::from_stored("legacy".into()),
         email: Email::from_stored("legacy@example.com".into()),
         phone: None,
-        password_hash: tessera_domain::user::PasswordHash::new("plain$"),
+        password_hash: tessera_domain::model::PasswordHash::new("plain$"),
         role: RoleName::from_stored("unauth".into()),
         email_verified: false,
         created_at: chrono::Utc::now(),

@@ -4,12 +4,12 @@
 use chrono::Duration;
 use tessera_domain::error::TokenProblem;
 use tessera_domain::mail::Locale;
-use tessera_domain::newtypes::PasswordPolicy;
+use tessera_domain::model::ClientInfo;
+use tessera_domain::model::UniqueField;
 use tessera_domain::ports::{Ports, SessionStore, UserDirectory};
-use tessera_domain::service::RegistrationForm;
-use tessera_domain::session::ClientInfo;
-use tessera_domain::user::UniqueField;
+use tessera_domain::usecase::RegistrationForm;
 use tessera_domain::validation::FieldIssue;
+use tessera_domain::values::PasswordPolicy;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
 use tessera_testkit::{ManualClock, MemoryPorts, memory_adapters};
 
@@ -19,14 +19,14 @@ struct Harness {
 }
 
 impl Harness {
-    async fn login(&self) -> tessera_domain::service::LoginOutcome {
+    async fn login(&self) -> tessera_domain::usecase::LoginOutcome {
         self.svc
             .login("alice", "Secret123", ClientInfo::default())
             .await
             .unwrap()
     }
 
-    async fn auth(&self, token: &str) -> Result<tessera_domain::service::Authenticated, AuthError> {
+    async fn auth(&self, token: &str) -> Result<tessera_domain::usecase::Authenticated, AuthError> {
         self.svc.authenticate(Some(token)).await
     }
 
@@ -419,7 +419,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
     use tessera_domain::ports::UserRepository as _;
     let h = harness();
     let mut user = tessera_testkit::contract_free_new_user();
-    user.password_hash = tessera_domain::user::PasswordHash::new("legacy$OldSecret1");
+    user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
     let stored = h.svc.ports().users.create(user, None).await.unwrap();
     assert!(matches!(
         h.svc.login("legacy", "wrong", ClientInfo::default()).await,
@@ -450,8 +450,8 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 
 mod sign_up {
     use tessera_domain::mail::Locale;
-    use tessera_domain::service::SignUp;
-    use tessera_domain::session::ClientInfo;
+    use tessera_domain::model::ClientInfo;
+    use tessera_domain::usecase::SignUp;
     use tessera_domain::{AuthError, AuthService};
     use tessera_testkit::MemoryPorts;
 
@@ -518,7 +518,7 @@ mod sign_up {
     #[tokio::test]
     async fn a_code_without_an_account_creates_a_verified_one() {
         use tessera_domain::clock::Clock as _;
-        use tessera_domain::code::{CodePurpose, VerificationCode};
+        use tessera_domain::model::{CodePurpose, VerificationCode};
         use tessera_domain::ports::{CodeStore as _, RefreshTokenCodec as _};
         let h = harness();
         let ports = h.svc.ports();
@@ -572,7 +572,7 @@ mod sign_up {
 
 #[tokio::test]
 async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
-    use tessera_domain::audit::AuditKind;
+    use tessera_domain::model::AuditKind;
     let h = harness();
     alice(&h).await;
     let client = ClientInfo {

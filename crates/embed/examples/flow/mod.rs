@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tessera_embed::tessera_domain::mail::Locale;
 use tessera_embed::tessera_domain::ports::Ports;
-use tessera_embed::tessera_domain::service::RegistrationForm;
+use tessera_embed::tessera_domain::usecase::RegistrationForm;
 use tessera_embed::{AuthService, client};
 
 /// Runs the walk on `auth`, whose workers deliver mail as `.eml` files into `mail_dir`.

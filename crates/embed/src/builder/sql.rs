@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
-use tessera_domain::newtypes::PhoneRegion;
 use tessera_domain::ports::{Adapters, AuditLog};
+use tessera_domain::values::PhoneRegion;
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 use tessera_sql::{
     Database, DbConfig, SqlAudit, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers,

@@ -23,9 +23,9 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use tessera_domain::error::AuthError;
+use tessera_domain::model::{UserId, UserQuery};
 use tessera_domain::ports::Ports;
-use tessera_domain::service::Actor;
-use tessera_domain::user::{UserId, UserQuery};
+use tessera_domain::usecase::Actor;
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::messages as m;
@@ -110,7 +110,7 @@ async fn list<P: Ports>(
         &query,
         "per_page",
         20,
-        u64::from(tessera_domain::service::MAX_PAGE_SIZE),
+        u64::from(tessera_domain::usecase::MAX_PAGE_SIZE),
         &mut errors,
     );
     if !errors.is_empty() {

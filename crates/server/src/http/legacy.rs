@@ -24,9 +24,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tessera_domain::AuthService;
 use tessera_domain::error::AuthError;
+use tessera_domain::model::TokenIdentity;
 use tessera_domain::ports::Ports;
-use tessera_domain::service::{LoginTerms, ResetForm, SignUp};
-use tessera_domain::token::TokenIdentity;
+use tessera_domain::usecase::{LoginTerms, ResetForm, SignUp};
 use tessera_domain::validation::ValidationErrors;
 
 use crate::config::Bucket;
@@ -378,7 +378,7 @@ async fn check_token<P: Ports>(state: State<P>, req: HttpRequest) -> HttpRespons
 async fn credentials<P: Ports>(
     state: &State<P>,
     payload: web::Payload,
-) -> Result<(String, Vec<tessera_domain::newtypes::PasswordAttempt>), HttpResponse> {
+) -> Result<(String, Vec<tessera_domain::values::PasswordAttempt>), HttpResponse> {
     let [email, password] = fields(state, payload, ["Email", "Password"]).await?;
     let mut errors = ValidationErrors::new();
     let email = errors.check(

@@ -12,8 +12,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tessera_domain::AuthService;
 use tessera_domain::error::TokenProblem;
+use tessera_domain::model::ClientInfo;
 use tessera_domain::ports::Ports;
-use tessera_domain::session::ClientInfo;
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 /// What every handler can reach.
@@ -903,7 +903,7 @@ pub fn locale() -> tessera_domain::mail::Locale {
 pub async fn authenticate<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
-) -> Result<tessera_domain::service::Authenticated, tessera_domain::AuthError> {
+) -> Result<tessera_domain::usecase::Authenticated, tessera_domain::AuthError> {
     state
         .auth
         .authenticate_from(
@@ -925,8 +925,8 @@ pub async fn authenticate_user<P: Ports>(
     req: &HttpRequest,
 ) -> Result<
     (
-        tessera_domain::service::Authenticated,
-        tessera_domain::user::User,
+        tessera_domain::usecase::Authenticated,
+        tessera_domain::model::User,
     ),
     tessera_domain::AuthError,
 > {

@@ -13,11 +13,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::model::ClientInfo;
+use tessera_domain::model::User;
+use tessera_domain::model::{IssuedAccess, TokenPair};
 use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
-use tessera_domain::service::{RegistrationForm, ResetForm};
-use tessera_domain::session::ClientInfo;
-use tessera_domain::token::{IssuedAccess, TokenPair};
-use tessera_domain::user::User;
+use tessera_domain::usecase::{RegistrationForm, ResetForm};
 use tessera_domain::validation::ValidationErrors;
 
 use super::messages as m;
@@ -551,7 +551,7 @@ async fn sessions<P: Ports>(
     req: HttpRequest,
     query: web::Query<std::collections::HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    use tessera_domain::service::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
+    use tessera_domain::usecase::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
     let auth = super::authenticate(&state, &req).await?;
     let mut errors = ValidationErrors::new();
     let page = super::admin::number(&query, "page", 1, u64::MAX, &mut errors);
@@ -608,7 +608,7 @@ async fn delete_session<P: Ports>(
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::Auth(AuthError::SessionNotFound))?;
     state
         .auth
-        .revoke_own_session(&auth, tessera_domain::session::SessionId(id))
+        .revoke_own_session(&auth, tessera_domain::model::SessionId(id))
         .await?;
     Ok(HttpResponse::Ok()
         .json(json!({"message": m::SESSION_ENDED.get(), "msg": m::SESSION_ENDED.get()})))

@@ -10,9 +10,10 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::model::User;
 use tessera_domain::ports::Ports;
-use tessera_domain::service::{LinkStyle, RegistrationForm, VerifyLinkOutcome};
-use tessera_domain::user::User;
+use tessera_domain::settings::LinkStyle;
+use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use crate::config::Bucket;
@@ -249,7 +250,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
     let mut errors = ValidationErrors::new();
     let email = text_field(&body, "email", false, &mut errors).filter(|e| !e.trim().is_empty());
     let attempt = text_field(&body, "password", false, &mut errors)
-        .and_then(|p| tessera_domain::newtypes::PasswordAttempt::parse(&p).ok());
+        .and_then(|p| tessera_domain::values::PasswordAttempt::parse(&p).ok());
     let (true, Some(email), Some(attempt)) = (errors.is_empty(), email, attempt) else {
         return refusal(&AuthError::InvalidCredentials);
     };
@@ -260,7 +261,7 @@ async fn login<P: Ports>(state: State<P>, req: HttpRequest, payload: web::Payloa
             &email,
             &[attempt],
             client_info(&req, &state.trusted_proxies),
-            tessera_domain::service::LoginTerms {
+            tessera_domain::usecase::LoginTerms {
                 access_ttl: Some(ttl),
                 ..Default::default()
             },

@@ -2,9 +2,9 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tessera_domain::newtypes::{Email, RoleName, Username, UsernamePolicy};
+use tessera_domain::model::{NewUser, PasswordHash};
 use tessera_domain::ports::UserRepository as _;
-use tessera_domain::user::{NewUser, PasswordHash};
+use tessera_domain::values::{Email, RoleName, Username, UsernamePolicy};
 use tessera_sql::{Database, DbConfig, SqlUsers};
 
 use crate::helpers::{s, spawn_app};

@@ -7,7 +7,7 @@
 
 use reqwest::{Method as M, StatusCode};
 use serde_json::{Value, json};
-use tessera_domain::newtypes::RoleName;
+use tessera_domain::values::RoleName;
 use tessera_sql::{Database, DbConfig, SqlUsers};
 
 use crate::helpers::{TestApp, assert_error, parts, s, spawn_app};

@@ -122,7 +122,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         ),
         (100, 50, 0, 0)
     );
-    let seeded = tessera_domain::permissions::RoleCatalogue::seeded();
+    let seeded = tessera_domain::model::RoleCatalogue::seeded();
     for name in seeded.names() {
         assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
     }

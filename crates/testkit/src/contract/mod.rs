@@ -21,19 +21,19 @@ mod prelude {
     pub(super) use std::collections::HashSet;
 
     pub(super) use chrono::{Duration, Utc};
-    pub(super) use tessera_domain::code::{AttemptGrant, CodePurpose, VerificationCode};
     pub(super) use tessera_domain::error::CreateUserError;
-    pub(super) use tessera_domain::newtypes::{
-        Email, Login, Phone, PhoneRegion, RoleName, Username, UsernamePolicy,
+    pub(super) use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
+    pub(super) use tessera_domain::model::{ClientInfo, Session, SessionId};
+    pub(super) use tessera_domain::model::{
+        NewUser, PasswordHash, UniqueField, User, UserId, UserQuery,
     };
+    pub(super) use tessera_domain::model::{RevocationKey, TokenFingerprint};
     pub(super) use tessera_domain::ports::{
         CodeStore, MailOutbox, OutgoingMail, RateLimiter, SessionStore, TokenDenylist, UserCache,
         UserDirectory, UserRepository,
     };
-    pub(super) use tessera_domain::session::{ClientInfo, Session, SessionId};
-    pub(super) use tessera_domain::token::{RevocationKey, TokenFingerprint};
-    pub(super) use tessera_domain::user::{
-        NewUser, PasswordHash, UniqueField, User, UserId, UserQuery,
+    pub(super) use tessera_domain::values::{
+        Email, Login, Phone, PhoneRegion, RoleName, Username, UsernamePolicy,
     };
     pub(super) use uuid::Uuid;
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::token::TokenFingerprint;
-use crate::user::UserId;
+use crate::model::TokenFingerprint;
+use crate::model::UserId;
 
 /// A session id (`sid` in access tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,9 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::newtypes::{Email, RoleName};
-use crate::session::SessionId;
-use crate::user::UserId;
+use crate::model::SessionId;
+use crate::model::UserId;
+use crate::values::{Email, RoleName};
 
 /// How an access token names its account in `sub`, for the seed's own
 /// routes that keep reading tokens (Flask-JWT-Extended's
@@ -56,7 +56,7 @@ impl TokenSubject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantClaims {
     /// The permissions of every role the account held at issue, sorted
-    /// ([`crate::permissions::RoleCatalogue::permissions`]).
+    /// ([`crate::model::RoleCatalogue::permissions`]).
     pub permissions: Vec<String>,
     /// The account held `super_admin` at issue.
     pub super_admin: bool,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::token::TokenFingerprint;
+use crate::model::TokenFingerprint;
 
 /// What a code may be used for; a code of one purpose never serves another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

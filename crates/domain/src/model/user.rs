@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::newtypes::{Email, Phone, RoleName, Username};
+use crate::values::{Email, Phone, RoleName, Username};
 
 /// A user's integer id (seeds 000, 001, 003, 004 expose integers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

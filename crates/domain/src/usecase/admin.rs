@@ -5,15 +5,15 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{AuthService, CATALOGUE_TTL_SECS};
-use crate::audit::{AuditEvent, AuditKind};
 use crate::clock::Clock as _;
 use crate::error::AuthError;
-use crate::newtypes::RoleName;
-use crate::permissions::RoleCatalogue;
+use crate::model::ClientInfo;
+use crate::model::RoleCatalogue;
+use crate::model::{AuditEvent, AuditKind};
+use crate::model::{User, UserId, UserPage, UserQuery};
 use crate::ports::{Ports, UserDirectory as _, UserRepository as _};
-use crate::session::ClientInfo;
-use crate::user::{User, UserId, UserPage, UserQuery};
 use crate::validation::{FieldIssue, ValidationErrors};
+use crate::values::RoleName;
 
 /// An administrator acting, and from where (for the audit trail).
 #[derive(Debug, Clone)]
@@ -360,8 +360,8 @@ impl<P: Ports> AuthService<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::newtypes::{Email, Username};
-    use crate::user::PasswordHash;
+    use crate::model::PasswordHash;
+    use crate::values::{Email, Username};
 
     fn user(id: i64, roles: &[&str]) -> User {
         let roles: Vec<RoleName> = roles
@@ -373,7 +373,7 @@ mod tests {
             public_id: uuid::Uuid::nil(),
             username: Username::parse(
                 &format!("user{id}"),
-                &crate::newtypes::UsernamePolicy::default(),
+                &crate::values::UsernamePolicy::default(),
             )
             .unwrap(),
             email: Email::parse(&format!("user{id}@example.com")).unwrap(),

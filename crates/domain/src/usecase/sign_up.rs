@@ -2,16 +2,17 @@
 //! with its address unverified and mails a code; `/Auth/Verify` with the code
 //! confirms the address, for whoever proved it.
 
-use super::{AuthService, Locale, MailKind, compose, required};
-use crate::audit::{AuditEvent, AuditKind};
+use super::{AuthService, required};
 use crate::clock::{Clock as _, IdSource as _};
-use crate::code::CodePurpose;
 use crate::error::{AuthError, CreateUserError};
-use crate::newtypes::{Email, Login, Password, PasswordAttempt, Username, UsernamePolicy};
+use crate::mail::{Locale, MailKind, compose};
+use crate::model::ClientInfo;
+use crate::model::CodePurpose;
+use crate::model::{AuditEvent, AuditKind};
+use crate::model::{NewUser, PasswordHash, UniqueField, User};
 use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
-use crate::session::ClientInfo;
-use crate::user::{NewUser, PasswordHash, UniqueField, User};
 use crate::validation::{FieldIssue, ValidationErrors};
+use crate::values::{Email, Login, Password, PasswordAttempt, Username, UsernamePolicy};
 
 /// How often `/Auth/Verify` reads the address's holder again when Signs
 /// replace it meanwhile ([`AuthService::confirm_sign_up`]).
@@ -123,7 +124,7 @@ impl<P: Ports> AuthService<P> {
             (Some(n), Some(e), Some(p)) => {
                 // An SM3 digest cannot be screened (only its length was checked).
                 if !p.is_sm3_digest()
-                    && let Err(issue) = crate::newtypes::screen_password(
+                    && let Err(issue) = crate::values::screen_password(
                         p.expose(),
                         &self.settings.password_policy,
                         &n,

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::session::ClientInfo;
-use crate::user::UserId;
+use crate::model::ClientInfo;
+use crate::model::UserId;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

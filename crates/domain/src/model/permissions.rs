@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::newtypes::RoleName;
+use crate::values::RoleName;
 
 /// Every permission Tessera knows.
 pub const ALL_PERMISSIONS: &[&str] = &[

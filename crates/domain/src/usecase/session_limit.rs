@@ -28,12 +28,12 @@
 use chrono::{DateTime, Utc};
 
 use super::AuthService;
-use crate::audit::{AuditEvent, AuditKind};
+use super::Authenticated;
 use crate::error::AuthError;
+use crate::model::RevocationKey;
+use crate::model::Session;
+use crate::model::{AuditEvent, AuditKind};
 use crate::ports::{Ports, SessionStore as _, TokenDenylist as _};
-use crate::service::Authenticated;
-use crate::session::Session;
-use crate::token::RevocationKey;
 
 /// Default `MAX_SESSIONS_PER_USER`: 50 live sessions per account. One person
 /// rarely uses more than a handful of devices and browsers at once; seed

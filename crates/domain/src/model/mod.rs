@@ -1,0 +1,18 @@
+//! The entities of the domain and the rules that belong to them: users,
+//! sessions, tokens, verification codes, the audit trail and the roles'
+//! permissions. Each rule is a method on the entity it is about (for example
+//! whether a user may act, whether a session is live).
+
+mod audit;
+mod code;
+mod permissions;
+mod session;
+mod token;
+mod user;
+
+pub use audit::*;
+pub use code::*;
+pub use permissions::*;
+pub use session::*;
+pub use token::*;
+pub use user::*;

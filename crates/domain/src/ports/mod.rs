@@ -1,0 +1,96 @@
+//! Port traits: everything the use cases need from the outside world.
+//!
+//! Async ports return `impl Future<Output = Result<T, E>> + Send` so that
+//! adapters need no boxing and the service stays `Send` on multi-threaded
+//! runtimes. Every adapter must be `Send + Sync + 'static`.
+
+use crate::clock::{Clock, IdSource};
+
+mod audit;
+mod codes;
+mod credentials;
+mod messages;
+mod sessions;
+mod tasks;
+mod users;
+
+pub use audit::*;
+pub use codes::*;
+pub use credentials::*;
+pub use messages::*;
+pub use sessions::*;
+pub use tasks::*;
+pub use users::*;
+
+/// The adapters one program chose: one associated type per port.
+///
+/// ```ignore
+/// struct MyPorts;
+/// impl Ports for MyPorts {
+///     type Users = MyUserTable;
+///     // ...
+/// }
+/// let service = AuthService::<MyPorts>::new(adapters, settings);
+/// ```
+pub trait Ports: Send + Sync + 'static {
+    /// User repository (and directory, for administrators).
+    type Users: UserRepository + UserDirectory;
+    /// Session store.
+    type Sessions: SessionStore;
+    /// Access-token denylist.
+    type Denylist: TokenDenylist;
+    /// Password hasher.
+    type Hasher: PasswordHasher;
+    /// Access-token signer.
+    type Signer: AccessTokenSigner;
+    /// Refresh-token codec.
+    type Codec: RefreshTokenCodec;
+    /// Clock.
+    type Clock: Clock;
+    /// Id source.
+    type Ids: IdSource;
+    /// Verification codes.
+    type Codes: CodeStore;
+    /// Rate-limit counters.
+    type Limiter: RateLimiter;
+    /// Queued mail (mail that accompanies no other change).
+    type Outbox: MailOutbox;
+    /// Text messages.
+    type Sms: SmsSender;
+    /// The audit trail.
+    type Audit: AuditLog;
+    /// Deferred work.
+    type Tasks: TaskQueue;
+}
+
+/// One instance of every port of `P`.
+pub struct Adapters<P: Ports> {
+    /// Users.
+    pub users: P::Users,
+    /// Sessions.
+    pub sessions: P::Sessions,
+    /// Denylist.
+    pub denylist: P::Denylist,
+    /// Hasher.
+    pub hasher: P::Hasher,
+    /// Signer.
+    pub signer: P::Signer,
+    /// Codec.
+    pub codec: P::Codec,
+    /// Clock.
+    pub clock: P::Clock,
+    /// Ids.
+    pub ids: P::Ids,
+    /// Codes.
+    pub codes: P::Codes,
+    /// Limiter.
+    pub limiter: P::Limiter,
+    /// Outbox.
+    pub outbox: P::Outbox,
+    /// SMS.
+    pub sms: P::Sms,
+    /// Audit trail.
+    pub audit: P::Audit,
+    /// Deferred work.
+    pub tasks: P::Tasks,
+}

@@ -1,0 +1,188 @@
+//! Where users live: the repository the use cases write, the directory administrators read, and the cache in front of it.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use super::OutgoingMail;
+use crate::error::{CreateUserError, StoreError};
+use crate::model::RoleCatalogue;
+use crate::model::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
+use crate::values::{Login, RoleName};
+
+/// Where users live.
+pub trait UserRepository: Send + Sync + 'static {
+    /// Stores a new user and returns it with its id.
+    ///
+    /// # Errors
+    /// [`CreateUserError::Duplicate`] when the username (ignoring ASCII case),
+    /// email or phone is taken — decided by the store's own unique constraints,
+    /// so that concurrent registrations cannot both win;
+    /// [`CreateUserError::Store`] when the store fails. Nothing is stored on error.
+    ///
+    /// `mail`, when given, is queued in the outbox in the same transaction.
+    fn create(
+        &self,
+        user: NewUser,
+        mail: Option<&OutgoingMail>,
+    ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
+
+    /// The user with this id, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_by_id(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// The user a login identifier names: usernames match without regard to
+    /// ASCII case, emails and phones by their normalised form.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_by_login(
+        &self,
+        login: &Login,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Replaces a user's password hash and sets `updated_at`; `mail`, when
+    /// given, is queued in the outbox in the same transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. Updating a missing user is not an error.
+    fn update_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes the user's phone number (idempotent): a phone set by whoever
+    /// registered an address is dropped when the address's owner claims the
+    /// account (issue 12, item 3).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn clear_phone(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks the user's email as confirmed; true when it was not yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What administrators need from the user store besides [`UserRepository`]:
+/// listing, enabling and disabling, roles, and the role catalogue.
+pub trait UserDirectory: Send + Sync + 'static {
+    /// Users matching `query`, ordered by id, with the total count.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn list(&self, query: &UserQuery) -> impl Future<Output = Result<UserPage, StoreError>> + Send;
+
+    /// Enables or disables a user; true when that changed something.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Grants `role` (which the caller has checked against the catalogue);
+    /// true when the user did not hold it yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn grant_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes `role` away; true when the user held it. When it was the primary
+    /// role, the first other granted role becomes primary, or `fallback` when
+    /// there is none (so a user always holds at least one role). Atomic.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails. A missing user is not an error (false).
+    fn revoke_role(
+        &self,
+        id: UserId,
+        role: &RoleName,
+        fallback: &RoleName,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every role and its permissions.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn catalogue(&self) -> impl Future<Output = Result<RoleCatalogue, StoreError>> + Send;
+
+    /// Deletes a user with their granted roles (and, in stores that keep
+    /// them with the user, their sessions); true when the user existed. Atomic.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// [`Self::delete`], but only while the account's address is still
+    /// unverified (one conditional statement, so a verification racing with
+    /// it wins or loses whole); true when it deleted. Used to replace or
+    /// remove a pending account (issue 12, item 3).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete_unverified(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ids of up to `limit` accounts whose address is unverified and that
+    /// were created before `cutoff`, oldest first (`UNVERIFIED_ACCOUNT_TTL`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn unverified_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<UserId>, StoreError>> + Send;
+}
+
+/// A cache of users by id (cache-aside: readers fill it, every change empties it).
+pub trait UserCache: Send + Sync + 'static {
+    /// The cached user, if present.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails.
+    fn get(&self, id: UserId) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Caches `user` for the cache's configured lifetime.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails.
+    fn put(&self, user: &User) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets the user (idempotent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the cache fails; the caller must then fail too, or a
+    /// stale copy could outlive the change.
+    fn invalidate(&self, id: UserId) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -1,0 +1,226 @@
+//! Access tokens: issuing them for a session and accepting them on requests.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{AuthService, LoginTerms};
+use crate::clock::IdSource;
+use crate::error::{AuthError, TokenProblem};
+use crate::model::{
+    AccessClaims, GrantClaims, IssuedAccess, RevocationKey, TokenIdentity, TokenSubject,
+};
+use crate::model::{ClientInfo, Session, SessionId};
+use crate::model::{User, UserId};
+use crate::ports::{AccessTokenSigner, Ports, RefreshTokenCodec, TokenDenylist, UserRepository};
+
+/// What an authenticated request carries once its access token has been accepted.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The verified claims.
+    pub claims: AccessClaims,
+    /// Where the request came from (for the audit trail).
+    pub client: ClientInfo,
+}
+
+impl Authenticated {
+    /// The user.
+    #[must_use]
+    pub fn user_id(&self) -> UserId {
+        self.claims.user_id
+    }
+
+    /// The session.
+    #[must_use]
+    pub fn session_id(&self) -> SessionId {
+        self.claims.session_id
+    }
+}
+
+/// How the access tokens of a session present their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Presentation {
+    subject: TokenSubject,
+    grants: Option<GrantClaims>,
+}
+
+impl Presentation {
+    /// `sub` = the account id, no seed claims: every token issued outside a
+    /// login (refreshes) and every login of `/api/auth` and `/api/v1/auth`.
+    pub(super) const fn account_id() -> Self {
+        Self {
+            subject: TokenSubject::AccountId,
+            grants: None,
+        }
+    }
+}
+
+impl<P: Ports> AuthService<P> {
+    /// How the tokens of a login present `user` (issue 13, item 12): the
+    /// address and seed 001's claims for the [`TokenIdentity::Email`]
+    /// identity, the id alone otherwise. The address is presented only once
+    /// it is verified: the seed's Flask routes trust `sub` without asking
+    /// Tessera, and an address nobody proved must not become an identity
+    /// there that outlives the owner's claim (issue 12's pre-hijacking rule;
+    /// until then `sub` is the account id).
+    pub(super) async fn presentation(
+        &self,
+        user: &User,
+        terms: LoginTerms,
+    ) -> Result<Presentation, AuthError> {
+        Ok(match terms.identity {
+            TokenIdentity::AccountId => Presentation::account_id(),
+            TokenIdentity::Email => Presentation {
+                subject: if user.email_verified {
+                    TokenSubject::Email(user.email.clone())
+                } else {
+                    TokenSubject::AccountId
+                },
+                grants: Some(GrantClaims {
+                    permissions: self.permissions_of(user).await?,
+                    super_admin: user.is_super_admin(),
+                    admin_mode: terms.admin_mode && self.is_administrator(user),
+                }),
+            },
+        })
+    }
+
+    pub(super) fn issue_access(
+        &self,
+        user: &User,
+        session: &Session,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        presentation: &Presentation,
+    ) -> Result<IssuedAccess, AuthError> {
+        // JWT times are whole seconds: start from a whole second so that the
+        // signed `exp` and the `expires_in` told to the client agree.
+        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let session_end = DateTime::from_timestamp(session.expires_at.timestamp(), 0)
+            .unwrap_or(session.expires_at);
+        let expires_at = (now + ttl).min(session_end);
+        let claims = AccessClaims {
+            user_id: user.id,
+            subject: presentation.subject.clone(),
+            session_id: session.id,
+            token_id: self.ports.ids.new_uuid(),
+            role: user.role.clone(),
+            grants: presentation.grants.clone(),
+            issued_at: now,
+            not_before: now,
+            expires_at,
+        };
+        let token = crate::model::AccessToken::new(self.ports.signer.sign(&claims)?);
+        Ok(IssuedAccess {
+            token,
+            expires_in: (expires_at - now).num_seconds().max(0),
+            claims,
+        })
+    }
+
+    /// Accepts or refuses an access token: signature, type, issuer, audience,
+    /// times (with leeway) and the denylist. Fails closed when the denylist
+    /// cannot be read.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] with the reason, or [`AuthError::Unavailable`].
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Authenticated, AuthError> {
+        self.authenticate_from(bearer, ClientInfo::default()).await
+    }
+
+    /// [`Self::authenticate`], remembering where the request came from.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate`].
+    pub async fn authenticate_from(
+        &self,
+        bearer: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<Authenticated, AuthError> {
+        let (claims, now) = self.check_access_token(bearer)?;
+        let keys = [
+            RevocationKey::Session(claims.session_id),
+            RevocationKey::Token(claims.token_id),
+        ];
+        if self.ports.denylist.any_denied(&keys, now).await? {
+            return Err(AuthError::Token(TokenProblem::Revoked));
+        }
+        Ok(Authenticated { claims, client })
+    }
+
+    /// The claims of a well-signed access token that is within its times
+    /// (with leeway), and the time of the check; revocation is not checked.
+    pub(super) fn check_access_token(
+        &self,
+        bearer: Option<&str>,
+    ) -> Result<(AccessClaims, DateTime<Utc>), AuthError> {
+        let token = bearer
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Token(TokenProblem::Missing))?;
+        let claims = self.ports.signer.verify(token).map_err(|problem| {
+            // A refresh token of ours is no JWT; say what it is (issue 13, item 8).
+            if self.ports.codec.parse(token).is_some() {
+                AuthError::Token(TokenProblem::RefreshTokenPresented)
+            } else {
+                AuthError::Token(problem)
+            }
+        })?;
+        let now = self.now();
+        if now >= claims.expires_at + self.settings.leeway {
+            return Err(AuthError::Token(TokenProblem::Expired));
+        }
+        if now + self.settings.leeway < claims.not_before {
+            return Err(AuthError::Token(TokenProblem::NotYetValid));
+        }
+        Ok((claims, now))
+    }
+
+    /// [`Self::authenticate_from`] and [`Self::current_user`] at once: after
+    /// the signature and times check out, the denylist lookup and the user
+    /// lookup run concurrently (one round trip instead of two when both live
+    /// in one Redis), and the user is only returned when the token is not
+    /// revoked.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate_from`], then as [`Self::current_user`].
+    pub async fn authenticate_user_from(
+        &self,
+        bearer: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<(Authenticated, User), AuthError> {
+        let (claims, now) = self.check_access_token(bearer)?;
+        let keys = [
+            RevocationKey::Session(claims.session_id),
+            RevocationKey::Token(claims.token_id),
+        ];
+        let (denied, user) = crate::join::join2(
+            self.ports.denylist.any_denied(&keys, now),
+            self.ports.users.find_by_id(claims.user_id),
+        )
+        .await;
+        if denied? {
+            return Err(AuthError::Token(TokenProblem::Revoked));
+        }
+        let user = user?.ok_or(AuthError::UserNotFound)?;
+        if !user.is_active {
+            return Err(AuthError::AccountDisabled);
+        }
+        Ok((Authenticated { claims, client }, user))
+    }
+
+    /// The active user behind an accepted token.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn current_user(&self, auth: &Authenticated) -> Result<User, AuthError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(auth.user_id())
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(AuthError::AccountDisabled)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The authentication use cases, written once against the ports: one file
+//! per family of use cases, each a set of `impl<P: Ports> AuthService<P>`
+//! blocks.
+//!
+//! | file | use cases |
+//! |------|-----------|
+//! | `registration` | register, parse a registration |
+//! | `login` | log in with an identifier and a password |
+//! | `throttle` | growing delays after failed logins |
+//! | `session` | open, list, end and revoke sessions |
+//! | `access` | issue and accept access tokens |
+//! | `refresh` | rotate refresh tokens, refresh access tokens |
+//! | `password` | change one's password |
+//! | `reset` | reset a forgotten password with a code |
+//! | `verification` | verify an e-mail address by code or link |
+//! | `sign_up` | sign up by e-mail code |
+//! | `admin` | the administrators' use cases |
+//! | `session_limit` | bounded sessions per account, paged lists |
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock as _;
+use crate::model::ClientInfo;
+use crate::model::RoleCatalogue;
+use crate::model::{AuditEvent, AuditKind};
+use crate::ports::{Adapters, AuditLog as _, Ports};
+use crate::settings::AuthSettings;
+use crate::validation::FieldIssue;
+
+mod access;
+mod admin;
+mod code;
+mod login;
+mod password;
+mod refresh;
+mod registration;
+mod reset;
+mod session;
+pub mod session_limit;
+mod sign_up;
+mod throttle;
+mod verification;
+mod verification_link;
+
+pub use access::Authenticated;
+pub use admin::{Actor, MAX_PAGE_SIZE};
+pub use login::{LoginOutcome, LoginTerms};
+pub use registration::{Registration, RegistrationForm};
+pub use reset::{ResetForm, ResetIssued};
+pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
+pub use sign_up::{SignUp, SignedUp};
+pub use verification_link::{LinkPreview, VerifyLinkOutcome};
+
+/// The authentication use cases over the adapters of `P`.
+pub struct AuthService<P: Ports> {
+    ports: Adapters<P>,
+    settings: AuthSettings,
+    /// The role catalogue and when it was read (re-read after [`CATALOGUE_TTL_SECS`]).
+    catalogue: std::sync::RwLock<Option<(DateTime<Utc>, std::sync::Arc<RoleCatalogue>)>>,
+}
+
+/// How long the role catalogue read from the store is reused.
+pub const CATALOGUE_TTL_SECS: i64 = 30;
+
+impl<P: Ports> std::fmt::Debug for AuthService<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Adapters may hold keys and connections: show only the settings.
+        f.debug_struct("AuthService")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn required(field: Option<&str>) -> Result<&str, FieldIssue> {
+    match field {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(FieldIssue::Required),
+    }
+}
+
+impl<P: Ports> AuthService<P> {
+    /// A service over `ports` with `settings`.
+    #[must_use]
+    pub fn new(ports: Adapters<P>, settings: AuthSettings) -> Self {
+        Self {
+            ports,
+            settings,
+            catalogue: std::sync::RwLock::new(None),
+        }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// The adapters, for callers that need one directly (health checks, tests).
+    #[must_use]
+    pub fn ports(&self) -> &Adapters<P> {
+        &self.ports
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    /// Records an audit event; a failing audit store does not fail the use
+    /// case (the adapter logs the event first).
+    pub(crate) async fn audit(&self, event: AuditEvent) {
+        let _ = self.ports.audit.record(&event).await;
+    }
+
+    pub(crate) fn event(&self, kind: AuditKind, client: &ClientInfo) -> AuditEvent {
+        AuditEvent {
+            at: self.now(),
+            kind,
+            actor: None,
+            subject: None,
+            identifier: None,
+            client: client.clone(),
+            detail: None,
+        }
+    }
+
+    /// An event the authenticated user caused on their own account.
+    pub(crate) fn by_self(
+        &self,
+        kind: AuditKind,
+        auth: &Authenticated,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: Some(auth.user_id()),
+            subject: Some(auth.user_id()),
+            detail,
+            ..self.event(kind, &auth.client)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Changing one's password, and storing a new password hash.
+
+use super::{AuthService, Authenticated, required};
+use crate::error::AuthError;
+use crate::mail::{Locale, MailKind, compose};
+use crate::model::AuditKind;
+use crate::model::User;
+use crate::ports::{CodeStore as _, PasswordHasher, Ports, RefreshTokenCodec, UserRepository};
+use crate::validation::ValidationErrors;
+use crate::values::{Password, PasswordAttempt};
+
+impl<P: Ports> AuthService<P> {
+    /// Changes the password of the token's user. The asking session stays
+    /// valid; every other session of the user is revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`], [`AuthError::WrongPassword`], [`AuthError::SamePassword`],
+    /// [`AuthError::Busy`], [`AuthError::Unavailable`].
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        old_password: Option<&str>,
+        new_password: Option<&str>,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
+        let mut errors = ValidationErrors::new();
+        let old = errors.check(
+            "old_password",
+            required(old_password).and_then(PasswordAttempt::parse),
+        );
+        let new = errors.check(
+            "new_password",
+            required(new_password).and_then(|p| Password::parse(p, &self.settings.password_policy)),
+        );
+        let (Some(old), Some(new)) = (old, new) else {
+            return Err(errors.into());
+        };
+        let user = self.current_user(auth).await?;
+        if !self.ports.hasher.verify(&old, &user.password_hash).await? {
+            return Err(AuthError::WrongPassword);
+        }
+        if old.expose() == new.expose() {
+            return Err(AuthError::SamePassword);
+        }
+        new.screen(
+            &self.settings.password_policy,
+            user.username.as_str(),
+            user.email.as_str(),
+        )
+        .map_err(|issue| ValidationErrors::single("new_password", issue))?;
+        let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
+        // Revoke the other sessions first: if the update then fails, the
+        // password is unchanged and a retry with the old password works.
+        // Once more after the update: a login that verified the old
+        // password while this ran opened its session either before this
+        // second sweep or after the new hash was stored, which it then sees
+        // (`credentials_unchanged`).
+        self.revoke_user_sessions(user.id, Some(auth.session_id()))
+            .await?;
+        self.store_password(&user, &hash, locale).await?;
+        self.revoke_user_sessions(user.id, Some(auth.session_id()))
+            .await?;
+        self.audit(self.by_self(AuditKind::PasswordChanged, auth, None))
+            .await;
+        Ok(())
+    }
+
+    /// Stores a new password hash with its notice mail, in one transaction.
+    pub(super) async fn store_password(
+        &self,
+        user: &User,
+        hash: &crate::model::PasswordHash,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
+        let now = self.now();
+        let kind = MailKind::PasswordChanged {
+            username: user.username.as_str().to_owned(),
+            at: now,
+        };
+        let notice = compose(&kind, &user.email, locale, &self.settings.mail);
+        self.ports
+            .users
+            .update_password(user.id, hash, now, Some(&notice))
+            .await?;
+        // Every outstanding reset code of the account, on every channel, is
+        // void now (OWASP Forgot Password cheat sheet; issue 12, item 2): each
+        // was bound to the old hash (see `password_stamp`), and is removed too.
+        let mut contacts = vec![user.email.as_str()];
+        contacts.extend(user.phone.as_ref().map(crate::values::Phone::as_str));
+        for contact in contacts {
+            self.ports
+                .codes
+                .take(crate::model::CodePurpose::ResetPassword, contact)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// What a password-reset code is bound to: a keyed fingerprint of the
+    /// account's password hash when the code was issued. A code whose stamp
+    /// no longer matches was issued before a password change and is void.
+    pub(crate) fn password_stamp(&self, user: &User) -> String {
+        self.ports
+            .codec
+            .keyed_fingerprint(&format!("password:{}", user.password_hash.as_str()))
+            .0
+    }
+}

@@ -1,0 +1,182 @@
+//! Refreshing: a rotated refresh token, or a still-valid access token, for new tokens.
+
+use chrono::{DateTime, Utc};
+
+use super::access::Presentation;
+use super::{AuthService, Authenticated};
+use crate::error::{AuthError, TokenProblem};
+use crate::model::User;
+use crate::model::{AuditEvent, AuditKind};
+use crate::model::{ClientInfo, Session};
+use crate::model::{IssuedAccess, TokenPair};
+use crate::ports::{Ports, RefreshTokenCodec, SessionStore, UserRepository};
+
+impl<P: Ports> AuthService<P> {
+    /// Exchanges a refresh token for a new pair, rotating it.
+    ///
+    /// Within the reuse interval after a rotation, the rotated-out token answers
+    /// with the current pair (clients that raced or lost a response). Later, or
+    /// with any older token, the whole session is revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] (invalid, expired, revoked), [`AuthError::RefreshReused`],
+    /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn refresh(&self, refresh_token: &str) -> Result<(User, TokenPair), AuthError> {
+        self.refresh_from(refresh_token, ClientInfo::default())
+            .await
+    }
+
+    /// [`Self::refresh`], remembering where the request came from.
+    ///
+    /// # Errors
+    /// As [`Self::refresh`].
+    pub async fn refresh_from(
+        &self,
+        refresh_token: &str,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), AuthError> {
+        let invalid = AuthError::Token(TokenProblem::Invalid);
+        let parts = self
+            .ports
+            .codec
+            .parse(refresh_token)
+            .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+        let mut session = self
+            .ports
+            .sessions
+            .get(parts.session_id)
+            .await?
+            .ok_or(invalid)?;
+        let now = self.now();
+        self.check_live(&session, now)?;
+        let user = self.session_user(&session).await?;
+
+        if parts.generation == session.generation {
+            let presented = self
+                .ports
+                .codec
+                .fingerprint(&crate::model::RefreshToken::new(refresh_token.to_owned()));
+            if presented != session.refresh_fingerprint {
+                return Err(AuthError::Token(TokenProblem::Invalid));
+            }
+            let next = self.ports.codec.issue(session.id, session.generation + 1);
+            let fingerprint = self.ports.codec.fingerprint(&next);
+            if self
+                .ports
+                .sessions
+                .rotate(session.id, session.generation, &fingerprint, now)
+                .await?
+            {
+                let access = self.issue_access(
+                    &user,
+                    &session,
+                    now,
+                    self.settings.access_ttl,
+                    &Presentation::account_id(),
+                )?;
+                return Ok((
+                    user,
+                    TokenPair {
+                        access,
+                        refresh: next,
+                    },
+                ));
+            }
+            // Someone else rotated it a moment ago: read where it is now.
+            session = self
+                .ports
+                .sessions
+                .get(session.id)
+                .await?
+                .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+            self.check_live(&session, now)?;
+        }
+
+        let within_grace = parts.generation + 1 == session.generation
+            && session
+                .rotated_at
+                .is_some_and(|t| now - t <= self.settings.reuse_interval);
+        if within_grace {
+            let access = self.issue_access(
+                &user,
+                &session,
+                now,
+                self.settings.access_ttl,
+                &Presentation::account_id(),
+            )?;
+            let refresh = self.ports.codec.issue(session.id, session.generation);
+            return Ok((user, TokenPair { access, refresh }));
+        }
+        if parts.generation < session.generation {
+            self.revoke_sessions(&[session.id], now).await?;
+            self.audit(AuditEvent {
+                subject: Some(session.user_id),
+                detail: Some(format!("session {}", session.id.0)),
+                ..self.event(AuditKind::RefreshReused, &client)
+            })
+            .await;
+            return Err(AuthError::RefreshReused);
+        }
+        Err(AuthError::Token(TokenProblem::Invalid))
+    }
+
+    /// Issues a new access token for the session of a still-valid access token
+    /// (seed 004's refresh), never beyond the session's absolute lifetime.
+    ///
+    /// # Errors
+    /// [`AuthError::Token`] when the session is gone, [`AuthError::AccountDisabled`],
+    /// [`AuthError::Unavailable`].
+    pub async fn refresh_access(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<(User, IssuedAccess), AuthError> {
+        let session = self
+            .ports
+            .sessions
+            .get(auth.session_id())
+            .await?
+            .ok_or(AuthError::Token(TokenProblem::Revoked))?;
+        let now = self.now();
+        self.check_live(&session, now)?;
+        let user = self.session_user(&session).await?;
+        // A refresh, even without rotation, keeps the session from going idle.
+        self.ports.sessions.touch(session.id, now).await?;
+        let access = self.issue_access(
+            &user,
+            &session,
+            now,
+            self.settings.access_ttl,
+            &Presentation::account_id(),
+        )?;
+        Ok((user, access))
+    }
+
+    pub(super) fn check_live(
+        &self,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        if session.revoked_at.is_some() {
+            Err(AuthError::Token(TokenProblem::Revoked))
+        } else if now >= session.expires_at || now - session.last_used_at >= self.settings.idle_ttl
+        {
+            Err(AuthError::Token(TokenProblem::Expired))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(super) async fn session_user(&self, session: &Session) -> Result<User, AuthError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(session.user_id)
+            .await?
+            .ok_or(AuthError::Token(TokenProblem::Revoked))?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(AuthError::AccountDisabled)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Sessions: opening one after a login, listing, ending and revoking them.
+
+use chrono::{DateTime, Utc};
+
+use super::{AuthService, Authenticated, LoginTerms};
+use crate::clock::IdSource;
+use crate::error::AuthError;
+use crate::model::AuditKind;
+use crate::model::{ClientInfo, Session, SessionId};
+use crate::model::{RevocationKey, TokenPair};
+use crate::model::{User, UserId};
+use crate::ports::{Ports, RefreshTokenCodec, SessionStore, TokenDenylist};
+
+impl<P: Ports> AuthService<P> {
+    /// Opens a session for a user whose credentials were already checked (logins
+    /// through other dialects use this).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
+    pub async fn open_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<(Session, TokenPair), AuthError> {
+        self.open_session_for(user, client, LoginTerms::default())
+            .await
+    }
+
+    /// [`Self::open_session`] with tokens shaped by `terms` (lifetime,
+    /// identity, administrator mode). The tokens claim administrator mode
+    /// only for an account holding one of
+    /// [`AuthSettings::admin_login_roles`]; refusing the others is the
+    /// caller's ([`Self::login_with`] does).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
+    pub async fn open_session_for(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        terms: LoginTerms,
+    ) -> Result<(Session, TokenPair), AuthError> {
+        let presentation = self.presentation(user, terms).await?;
+        let now = self.now();
+        let id = SessionId(self.ports.ids.new_uuid());
+        let refresh = self.ports.codec.issue(id, 0);
+        let session = Session {
+            id,
+            user_id: user.id,
+            generation: 0,
+            refresh_fingerprint: self.ports.codec.fingerprint(&refresh),
+            created_at: now,
+            last_used_at: now,
+            rotated_at: None,
+            expires_at: now + self.settings.refresh_ttl,
+            revoked_at: None,
+            client,
+        };
+        self.ports.sessions.create(&session).await?;
+        self.evict_over_limit(&session).await?;
+        let ttl = terms.access_ttl.unwrap_or(self.settings.access_ttl);
+        let access = self.issue_access(user, &session, now, ttl, &presentation)?;
+        Ok((session, TokenPair { access, refresh }))
+    }
+
+    /// Denies the access tokens of `ids` and marks them revoked. Safe to retry:
+    /// both steps are idempotent, and the denial comes first so that a failure
+    /// between them never leaves a revoked session with live access tokens.
+    pub(super) async fn revoke_sessions(
+        &self,
+        ids: &[SessionId],
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
+        for id in ids {
+            self.ports
+                .denylist
+                .deny(RevocationKey::Session(*id), until)
+                .await?;
+            self.ports.sessions.revoke(*id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session of the token: its access and refresh tokens stop working.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), AuthError> {
+        self.revoke_sessions(&[auth.session_id()], self.now())
+            .await?;
+        self.audit(self.by_self(AuditKind::Logout, auth, None))
+            .await;
+        Ok(())
+    }
+
+    /// The caller's live sessions, oldest first.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn list_sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, AuthError> {
+        let now = self.now();
+        let mut live = self
+            .ports
+            .sessions
+            .list_for_user(auth.user_id(), now)
+            .await?;
+        live.retain(|s| now - s.last_used_at < self.settings.idle_ttl);
+        Ok(live)
+    }
+
+    /// Ends one of the caller's own sessions (its tokens are refused at once).
+    ///
+    /// # Errors
+    /// [`AuthError::SessionNotFound`] when the caller has no such live session,
+    /// [`AuthError::Unavailable`].
+    pub async fn revoke_own_session(
+        &self,
+        auth: &Authenticated,
+        id: SessionId,
+    ) -> Result<(), AuthError> {
+        let now = self.now();
+        match self.ports.sessions.get(id).await? {
+            Some(s) if s.user_id == auth.user_id() && s.is_live(now) => {
+                self.revoke_sessions(&[id], now).await?;
+                let detail = Some(format!("session {}", id.0));
+                self.audit(self.by_self(AuditKind::SessionEnded, auth, detail))
+                    .await;
+                Ok(())
+            }
+            _ => Err(AuthError::SessionNotFound),
+        }
+    }
+
+    /// Ends every session of the caller, this one included; returns how many.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, AuthError> {
+        let n = self.revoke_user_sessions(auth.user_id(), None).await?;
+        let detail = Some(format!("{n} sessions"));
+        self.audit(self.by_self(AuditKind::LogoutAll, auth, detail))
+            .await;
+        Ok(n)
+    }
+
+    /// Revokes every session of `user` except `keep`; returns how many were revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> Result<usize, AuthError> {
+        let now = self.now();
+        // Deny first (from the store's list of live sessions), then mark them:
+        // a retry after a failure finds the same sessions again.
+        let ids = self
+            .ports
+            .sessions
+            .revoke_all_for_user(user, keep, now)
+            .await?;
+        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
+        for id in &ids {
+            self.ports
+                .denylist
+                .deny(RevocationKey::Session(*id), until)
+                .await?;
+        }
+        Ok(ids.len())
+    }
+}
