@@ -9,7 +9,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use serde_json::{Value, json};
 use tessera_embed::tessera_domain::AuthError;
 use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::usecase::RegistrationForm;
+use tessera_embed::tessera_domain::settings::LinkKind;
+use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
+use tessera_embed::tessera_domain::values::PasswordInput;
 use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
 
 type Auth = web::Data<AuthService<SqlStack>>;
@@ -59,7 +61,7 @@ async fn register(auth: Auth, body: web::Json<Value>) -> Result<HttpResponse, Re
         password: text("password"),
         ..RegistrationForm::default()
     };
-    let user = auth.register(&form, Locale::En).await?;
+    let user = auth.register(&form, Locale::En, LinkKind::Page).await?;
     Ok(
         HttpResponse::Ok()
             .json(json!({ "id": user.public_id, "username": user.username.as_str() })),
@@ -79,8 +81,14 @@ async fn login(
     // The peer address is the throttle key; behind a proxy use the address it reports.
     let ip = req.peer_addr().map_or([127, 0, 0, 1].into(), |a| a.ip());
     let out = auth
-        .login(text("username"), text("password"), client(ip, agent))
-        .await?;
+        .verify_credentials(
+            text("username"),
+            PasswordInput::Plain(text("password")),
+            client(ip, agent),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)?;
     Ok(HttpResponse::Ok().json(json!({
         "access_token": out.tokens.access.token.expose(),
         "expires_in": out.tokens.access.expires_in,
@@ -94,7 +102,12 @@ async fn me(auth: Auth, req: HttpRequest) -> Result<HttpResponse, Refusal> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let who = auth.authenticate(bearer).await?;
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let ip = req.peer_addr().map_or([127, 0, 0, 1].into(), |a| a.ip());
+    let who = auth.authenticate(bearer, client(ip, agent)).await?;
     let user = auth.current_user(&who).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "username": user.username.as_str(), "email": user.email.as_str() })))

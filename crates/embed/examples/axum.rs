@@ -15,7 +15,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tessera_embed::tessera_domain::AuthError;
 use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::usecase::RegistrationForm;
+use tessera_embed::tessera_domain::settings::LinkKind;
+use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
+use tessera_embed::tessera_domain::values::PasswordInput;
 use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
 
 type Auth = Arc<AuthService<SqlStack>>;
@@ -57,7 +59,7 @@ async fn register(
         password: text("password"),
         ..RegistrationForm::default()
     };
-    let user = auth.register(&form, Locale::En).await?;
+    let user = auth.register(&form, Locale::En, LinkKind::Page).await?;
     Ok(Json(
         json!({ "id": user.public_id, "username": user.username.as_str() }),
     ))
@@ -75,8 +77,14 @@ async fn login(
         .and_then(|v| v.to_str().ok());
     // The peer address is the throttle key; behind a proxy use the address it reports.
     let out = auth
-        .login(text("username"), text("password"), client(peer.ip(), agent))
-        .await?;
+        .verify_credentials(
+            text("username"),
+            PasswordInput::Plain(text("password")),
+            client(peer.ip(), agent),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)?;
     Ok(Json(json!({
         "access_token": out.tokens.access.token.expose(),
         "expires_in": out.tokens.access.expires_in,
@@ -84,12 +92,19 @@ async fn login(
     })))
 }
 
-async fn me(State(auth): State<Auth>, headers: HeaderMap) -> Result<Json<Value>, Refusal> {
+async fn me(
+    State(auth): State<Auth>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Refusal> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let who = auth.authenticate(bearer).await?;
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let who = auth.authenticate(bearer, client(peer.ip(), agent)).await?;
     let user = auth.current_user(&who).await?;
     Ok(Json(
         json!({ "username": user.username.as_str(), "email": user.email.as_str() }),

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tessera_embed::tessera_domain::mail::Locale;
 use tessera_embed::tessera_domain::ports::Ports;
-use tessera_embed::tessera_domain::usecase::RegistrationForm;
+use tessera_embed::tessera_domain::settings::LinkKind;
+use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
+use tessera_embed::tessera_domain::values::PasswordInput;
 use tessera_embed::tessera_memory::MemoryMailer;
 use tessera_embed::{BuildError, MailSink, Secret, Tessera, client};
 
@@ -28,6 +30,7 @@ where
             ..RegistrationForm::default()
         },
         Locale::En,
+        LinkKind::Page,
     )
     .await
     .unwrap();
@@ -40,20 +43,29 @@ where
     );
     let me = client("192.0.2.1".parse().unwrap(), Some("test"));
     let login = auth
-        .login(&email, "correct horse battery", me)
+        .verify_credentials(
+            &email,
+            PasswordInput::Plain("correct horse battery"),
+            me.clone(),
+            LoginTerms::default(),
+        )
         .await
+        .and_then(LoginStep::done)
         .unwrap();
     let who = auth
-        .authenticate(Some(login.tokens.access.token.expose()))
+        .authenticate(Some(login.tokens.access.token.expose()), me.clone())
         .await
         .unwrap();
     assert_eq!(
         auth.current_user(&who).await.unwrap().username.as_str(),
         name
     );
-    let (_, pair) = auth.refresh(login.tokens.refresh.expose()).await.unwrap();
+    let (_, pair) = auth
+        .refresh(login.tokens.refresh.expose(), me.clone())
+        .await
+        .unwrap();
     assert_ne!(pair.refresh.expose(), login.tokens.refresh.expose());
-    auth.authenticate(Some(pair.access.token.expose()))
+    auth.authenticate(Some(pair.access.token.expose()), me)
         .await
         .unwrap();
 }
@@ -160,6 +172,7 @@ async fn the_running_worker_delivers_mail() {
                 ..RegistrationForm::default()
             },
             Locale::En,
+            LinkKind::Page,
         )
         .await
         .unwrap();

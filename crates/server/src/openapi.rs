@@ -5,11 +5,9 @@
 //! The schema types describe the JSON the handlers write; they are never
 //! built. The API test suite checks every JSON answer it receives against
 //! this document (`tests/api/helpers.rs`, `parts`), and `tests/api/openapi.rs`
-//! checks that every route of [`crate::http::ROUTES`] is documented and the
+//! checks that every route of [`crate::http::route_table`] is documented and the
 //! reverse. An object schema lists every key the route may send.
 #![allow(dead_code, non_snake_case)]
-
-use std::collections::BTreeMap;
 
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -21,507 +19,21 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::Dialect;
+use crate::http::DialectKind;
+use crate::http::admin::dto::*;
+use crate::http::dto::PasswordFeedback;
+use crate::http::legacy::dto::*;
+use crate::http::modern::dto::*;
+use crate::http::ops_dto::*;
+use crate::http::v1::dto::*;
 
 // ---------------------------------------------------------------- /api/auth
 
-/// A user as `/api/auth` and `/api/admin` show it.
-#[derive(ToSchema)]
-struct User {
-    /// Integer id (seeds 000, 003, 004).
-    id: i64,
-    /// Public UUID (seed 002's id).
-    uuid: String,
-    /// As registered (NFC); unique in its RFC 8265 `UsernameCaseMapped` form.
-    username: String,
-    /// Canonical form: local part lower-case NFC, domain IDNA ASCII.
-    email: String,
-    /// E.164, e.g. `+8613800138000`.
-    phone: Option<String>,
-    /// The primary role (seed 003).
-    role: String,
-    roles: Vec<String>,
-    is_active: bool,
-    email_verified: bool,
-    /// `YYYY-MM-DDTHH:MM:SS`, UTC.
-    created_at: String,
-}
-
-/// A user with the permissions of their roles (`GET /api/auth/me`, admin show).
-#[derive(ToSchema)]
-struct UserWithPermissions {
-    id: i64,
-    uuid: String,
-    username: String,
-    email: String,
-    phone: Option<String>,
-    role: String,
-    roles: Vec<String>,
-    is_active: bool,
-    email_verified: bool,
-    created_at: String,
-    permissions: Vec<String>,
-}
-
-/// Every `/api/auth` and `/api/admin` error. `code` is the stable machine
-/// name; `error`, `message` and `msg` are texts in the request's language
-/// (`msg` keeps Flask-JWT-Extended's English wording on token errors).
-#[derive(ToSchema)]
-struct Error {
-    error: String,
-    message: String,
-    msg: String,
-    /// e.g. `validation_failed`, `invalid_credentials`, `token_expired`, `username_taken`.
-    code: String,
-    /// Validation: texts per field (seed 004).
-    details: Option<BTreeMap<String, Vec<String>>>,
-    /// Validation: every text (seed 003).
-    errors: Option<Vec<String>>,
-    /// Validation: machine codes per field (`required`, `too_short`, …).
-    fields: Option<BTreeMap<String, Vec<String>>>,
-    /// Conflict: the field already taken.
-    field: Option<String>,
-    /// 429: seconds until the limit resets (also in `Retry-After`).
-    retry_after: Option<u64>,
-    /// Wrong code: tries left.
-    remaining_attempts: Option<u32>,
-    /// 403 on an admin route: the permission the caller lacks.
-    permission: Option<String>,
-    /// 403 `forbidden` on an admin route that would change an account or
-    /// role ranking above the caller's highest role (or a `super_admin`
-    /// account, by someone who is not one): `outranked`. Reading is allowed.
-    reason: Option<String>,
-    /// Validation: why a new password is too easy to guess (`fields` then
-    /// holds `password_too_common` or `password_too_weak`).
-    password_feedback: Option<PasswordFeedback>,
-    /// 404 and 405 at a path outside every dialect's prefix (`/health`,
-    /// `/definitely-not-here`): seed 001's `Code`, the HTTP status.
-    Code: Option<u16>,
-    /// Beside `Code`: seed 001's `Msg`, the text of `error`.
-    Msg: Option<String>,
-}
-
-/// zxcvbn's verdict on a refused new password (`PASSWORD_MIN_SCORE`).
-#[derive(ToSchema)]
-struct PasswordFeedback {
-    /// The refused field (`password`, `new_password`).
-    field: String,
-    /// The password's zxcvbn score, 0-4.
-    score: u8,
-    /// The score required.
-    min_score: u8,
-    /// What makes it guessable: `straight_rows_of_keys`, `short_keyboard_patterns`,
-    /// `repeated_characters`, `repeated_patterns`, `top10_password`, `top100_password`,
-    /// `common_password`, `similar_to_common_password`, `sequences`, `recent_years`,
-    /// `word_by_itself`, `dates`, `name_by_itself`, `common_names`; null when zxcvbn
-    /// names nothing.
-    warning: Option<String>,
-    /// At least one of `use_a_few_words`, `no_need_for_symbols`, `add_another_word`,
-    /// `capitalization_does_not_help`, `all_uppercase_does_not_help`,
-    /// `reversed_words_do_not_help`, `substitutions_do_not_help`, `longer_keyboard_pattern`,
-    /// `avoid_repeats`, `avoid_sequences`, `avoid_recent_years`, `avoid_associated_years`,
-    /// `avoid_associated_dates`.
-    suggestions: Vec<String>,
-    /// The reason and the suggestions as text, in the request's language.
-    message: String,
-}
-
-/// A text answer.
-#[derive(ToSchema)]
-struct Message {
-    message: String,
-    msg: String,
-}
-
-/// The access token block (seed 000's `auth`).
-#[derive(ToSchema)]
-struct AuthBlock {
-    token: String,
-    token_type: String,
-    expires_in: i64,
-}
-
-/// `POST /api/auth/login`.
-#[derive(ToSchema)]
-struct LoginResponse {
-    message: String,
-    msg: String,
-    access_token: String,
-    refresh_token: String,
-    token_type: String,
-    expires_in: i64,
-    refresh_expires_in: i64,
-    auth: AuthBlock,
-    user: User,
-}
-
-/// `POST /api/auth/refresh`: a rotated pair for a refresh token; a new access
-/// token only (no `refresh_token`) when called with an access token.
-#[derive(ToSchema)]
-struct RefreshResponse {
-    message: String,
-    msg: String,
-    access_token: String,
-    refresh_token: Option<String>,
-    token_type: String,
-    expires_in: i64,
-    refresh_expires_in: Option<i64>,
-    auth: AuthBlock,
-}
-
-/// A text and the user it concerns.
-#[derive(ToSchema)]
-struct UserMessage {
-    message: String,
-    msg: String,
-    user: User,
-}
-
-/// `GET /api/auth/me`.
-#[derive(ToSchema)]
-struct Me {
-    user: UserWithPermissions,
-}
-
-/// A text and how many sessions were revoked.
-#[derive(ToSchema)]
-struct Revoked {
-    message: String,
-    msg: String,
-    revoked: u64,
-}
-
-/// One session (a refresh-token family).
-#[derive(ToSchema)]
-struct Session {
-    id: String,
-    /// Whether the calling token belongs to it.
-    current: bool,
-    /// The `User-Agent` it logged in with.
-    device: Option<String>,
-    ip: Option<String>,
-    created_at: String,
-    last_used_at: String,
-    expires_at: String,
-}
-
-/// `GET /api/auth/sessions?page=&per_page=`: one page of the caller's live
-/// sessions, oldest first (`per_page` default 50, at most 100).
-#[derive(ToSchema)]
-struct Sessions {
-    sessions: Vec<Session>,
-    /// Live sessions in all.
-    total: u64,
-    page: u64,
-    per_page: u64,
-    pages: u64,
-}
-
-/// `POST /api/auth/request-reset-code`.
-#[derive(ToSchema)]
-struct ResetCodeSent {
-    message: String,
-    msg: String,
-    expires_in: i64,
-    /// Only with `DEBUG_EXPOSE_CODES` outside production.
-    debug_code: Option<String>,
-}
-
-/// `GET /api/admin/users`.
-#[derive(ToSchema)]
-struct UserPage {
-    users: Vec<User>,
-    total: u64,
-    page: u64,
-    per_page: u64,
-    pages: u64,
-}
-
-/// `GET /api/admin/users/{id}`.
-#[derive(ToSchema)]
-struct AdminUser {
-    user: UserWithPermissions,
-}
-
-#[derive(ToSchema)]
-struct RegisterRequest {
-    username: String,
-    email: String,
-    password: String,
-    /// Any common writing (`13800138000`, `+86 138 0013 8000`, `0086…`); without a
-    /// country code it is read in `PHONE_DEFAULT_REGION`. Stored in E.164.
-    phone: Option<String>,
-    /// One of `REGISTRATION_ROLES` (seed 003).
-    role: Option<String>,
-}
-
-/// One of `identifier`, `username`, `email`, `phone` names the account.
-#[derive(ToSchema)]
-struct LoginRequest {
-    identifier: Option<String>,
-    username: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    password: String,
-}
-
-/// Or send the refresh token as `Authorization: Bearer`.
-#[derive(ToSchema)]
-struct RefreshRequest {
-    refresh_token: Option<String>,
-}
-
-#[derive(ToSchema)]
-struct ChangePasswordRequest {
-    old_password: String,
-    new_password: String,
-}
-
-/// `email` and `code`, or `token` (from the link) with the account's
-/// `password`: a link confirms only with the password of the account it was
-/// mailed for.
-#[derive(ToSchema)]
-struct VerifyEmailRequest {
-    token: Option<String>,
-    password: Option<String>,
-    email: Option<String>,
-    code: Option<String>,
-}
-
-#[derive(ToSchema)]
-struct EmailRequest {
-    email: String,
-}
-
-/// Seed 003: `channel` is `email` or `phone`, `contact` the address or number on the account.
-#[derive(ToSchema)]
-struct ResetCodeRequest {
-    identifier: String,
-    channel: String,
-    contact: String,
-}
-
-#[derive(ToSchema)]
-struct ResetPasswordRequest {
-    identifier: String,
-    channel: String,
-    contact: String,
-    code: String,
-    new_password: String,
-}
-
-#[derive(ToSchema)]
-struct RoleRequest {
-    role: String,
-}
-
 // ------------------------------------------------------------- /api/v1/auth
-
-/// A user as seed 002 shows it.
-#[derive(ToSchema)]
-struct V1User {
-    /// UUID.
-    id: String,
-    /// The integer id the other dialects use.
-    user_id: i64,
-    email: String,
-    username: String,
-    /// RFC 3339 (`+00:00`).
-    created_at: String,
-    is_verified: bool,
-}
-
-/// Seed 002's errors: `{error}` or `{code, message}`; both keys are always sent.
-#[derive(ToSchema)]
-struct V1Error {
-    error: String,
-    message: String,
-    /// 1: exists / bad link, 2: user not found, 4: validation.
-    code: Option<u8>,
-    /// Validation: machine codes per field.
-    details: Option<BTreeMap<String, Vec<String>>>,
-    /// Validation: why a new password is too easy to guess.
-    password_feedback: Option<PasswordFeedback>,
-}
-
-/// `POST /api/v1/auth/register` (201).
-#[derive(ToSchema)]
-struct V1Registered {
-    code: u8,
-    message: String,
-    data: V1User,
-}
-
-/// `GET /api/v1/auth/verify/{token}`: code 0 verified, 3 already verified.
-#[derive(ToSchema)]
-struct V1Verified {
-    code: u8,
-    message: String,
-}
-
-#[derive(ToSchema)]
-struct V1UserData {
-    user: V1User,
-}
-
-/// `POST /api/v1/auth/login`.
-#[derive(ToSchema)]
-struct V1Login {
-    code: u8,
-    message: String,
-    token: String,
-    expires_in: i64,
-    data: V1UserData,
-}
-
-#[derive(ToSchema)]
-struct V1Credentials {
-    email: String,
-    password: String,
-}
-
-#[derive(ToSchema)]
-struct V1RegisterRequest {
-    username: String,
-    email: String,
-    password: String,
-}
 
 // ------------------------------------------------------------------ /Auth/*
 
-/// Seed 001: HTTP 200 `{Code, Msg}`; clients read `Code` (see docs/api.md).
-#[derive(ToSchema)]
-struct LegacyAnswer {
-    Code: u16,
-    Msg: String,
-    /// 429 only: seconds to wait.
-    RetryAfter: Option<u64>,
-}
-
-/// `POST /Auth/Login`: `Code` 200 (202 for `super_admin`) with a token;
-/// every other answer (501, 401, 530, 429, 510, 413, 408) has `Token` and
-/// `UserID` null, as the seed's login does (issue 13, item 4).
-#[derive(ToSchema)]
-struct LegacyLogin {
-    Code: u16,
-    Msg: String,
-    #[schema(required = true)]
-    Token: Option<String>,
-    #[schema(required = true)]
-    UserID: Option<i64>,
-    RefreshToken: Option<String>,
-    ExpiresIn: Option<i64>,
-    /// 429 only: seconds to wait.
-    RetryAfter: Option<u64>,
-}
-
-/// `POST /Admin/Login`: `Code` 200 with a token whose claims say
-/// `is_admin: true`, or 500 (wrong password, unknown address, or no
-/// administrator role: one answer) with `Token` and `Email` null.
-#[derive(ToSchema)]
-struct LegacyAdminLogin {
-    Code: u16,
-    Msg: String,
-    Token: Option<String>,
-    /// The account's address.
-    Email: Option<String>,
-    UserID: Option<i64>,
-    RefreshToken: Option<String>,
-    ExpiresIn: Option<i64>,
-}
-
-/// `POST /Auth/Verify` success: the account whose address the code confirmed.
-#[derive(ToSchema)]
-struct LegacySignedUp {
-    Code: u16,
-    Msg: String,
-    UserID: i64,
-    Name: String,
-}
-
-/// `GET /CheckJWTToken` success.
-#[derive(ToSchema)]
-struct LegacyTokenOk {
-    Code: u16,
-    Msg: String,
-    /// The account's email.
-    User: String,
-    UserID: i64,
-}
-
-#[derive(ToSchema)]
-struct LegacyLoginRequest {
-    Email: String,
-    /// The password, or its SM3 hex digest (seed 001's client hashes).
-    Password: String,
-}
-
-#[derive(ToSchema)]
-struct LegacySignRequest {
-    Name: String,
-    Email: String,
-    Password: String,
-}
-
-#[derive(ToSchema)]
-struct LegacyVerifyRequest {
-    Name: String,
-    Email: String,
-    Password: String,
-    VerifyCode: String,
-}
-
-#[derive(ToSchema)]
-struct LegacyEmailRequest {
-    Email: String,
-}
-
-#[derive(ToSchema)]
-struct LegacyUpdatePasswordRequest {
-    Email: String,
-    Password: String,
-    VerifyCode: String,
-}
-
 // --------------------------------------------------------------- operations
-
-/// `GET /health`: seed 001's `{Code, Msg}` and the seed's `status`,
-/// `service`, `version`.
-#[derive(ToSchema)]
-struct Health {
-    Code: u16,
-    Msg: String,
-    /// Always `healthy` (the process answers; `/ready` checks dependencies).
-    status: String,
-    /// The product: `Tessera`.
-    service: String,
-    /// Tessera's version, e.g. `0.1.0`.
-    version: String,
-}
-
-/// One dependency's state.
-#[derive(ToSchema)]
-struct Check {
-    /// `up`, `down` or `not_configured`.
-    status: String,
-    latency_ms: Option<u64>,
-}
-
-/// `GET /ready`.
-#[derive(ToSchema)]
-struct Ready {
-    /// `ready` or `not_ready`.
-    status: String,
-    /// `database`, `redis`, `smtp`.
-    checks: BTreeMap<String, Check>,
-}
-
-/// `GET /.well-known/jwks.json` (RFC 7517); empty with HS256.
-#[derive(ToSchema)]
-struct Jwks {
-    #[schema(value_type = Vec<Object>)]
-    keys: Vec<serde_json::Value>,
-}
 
 // -------------------------------------------------------------- operations
 
@@ -1539,11 +1051,11 @@ pub fn document() -> OpenApi {
                 ));
             }
         }
-        let dialect = Dialect::of(o.path);
+        let dialect = DialectKind::of(o.path);
         let common: &[(u16, &str, Out)] = match dialect {
             // Operations routes (/health, /metrics, …) have none of these.
-            Dialect::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
-            Dialect::V1 => &[
+            DialectKind::Modern if o.path.starts_with("/api/") => MODERN_COMMON,
+            DialectKind::V1 => &[
                 (
                     408,
                     "Body not received within `REQUEST_BODY_TIMEOUT`.",
@@ -1563,13 +1075,13 @@ pub fn document() -> OpenApi {
         let disabled = (
             403,
             "Account disabled (`account_disabled`); on admin routes also a missing permission.",
-            if dialect == Dialect::V1 {
+            if dialect == DialectKind::V1 {
                 Out::Json(V1E)
             } else {
                 Out::Json(E)
             },
         );
-        let bearer_extra = if o.bearer && dialect != Dialect::Legacy {
+        let bearer_extra = if o.bearer && dialect != DialectKind::Legacy {
             std::slice::from_ref(&disabled)
         } else {
             &[]

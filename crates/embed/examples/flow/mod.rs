@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tessera_embed::tessera_domain::mail::Locale;
 use tessera_embed::tessera_domain::ports::Ports;
-use tessera_embed::tessera_domain::usecase::RegistrationForm;
+use tessera_embed::tessera_domain::settings::LinkKind;
+use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
+use tessera_embed::tessera_domain::values::PasswordInput;
 use tessera_embed::{AuthService, client};
 
 /// Runs the walk on `auth`, whose workers deliver mail as `.eml` files into `mail_dir`.
@@ -26,6 +28,7 @@ pub async fn walk<P: Ports>(auth: &AuthService<P>, mail_dir: &Path) -> Result<()
                 ..RegistrationForm::default()
             },
             Locale::En,
+            LinkKind::Page,
         )
         .await?;
     println!("registered {} (id {})", user.username, user.id);
@@ -35,30 +38,42 @@ pub async fn walk<P: Ports>(auth: &AuthService<P>, mail_dir: &Path) -> Result<()
 
     // Say who the client is: the throttle counts failures per client.
     let me = client("127.0.0.1".parse()?, Some("tessera-embed example"));
-    let login = auth.login(&email, password, me).await?;
+    let login = auth
+        .verify_credentials(
+            &email,
+            PasswordInput::Plain(password),
+            me.clone(),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)?;
     println!(
         "logged in; access token expires in {} s",
         login.tokens.access.expires_in
     );
 
     let who = auth
-        .authenticate(Some(login.tokens.access.token.expose()))
+        .authenticate(Some(login.tokens.access.token.expose()), me.clone())
         .await?;
     println!(
         "the token belongs to {}",
         auth.current_user(&who).await?.username
     );
 
-    let (_, pair) = auth.refresh(login.tokens.refresh.expose()).await?;
+    let (_, pair) = auth
+        .refresh(login.tokens.refresh.expose(), me.clone())
+        .await?;
     println!(
         "refreshed: {}",
         pair.refresh.expose() != login.tokens.refresh.expose()
     );
 
-    let who = auth.authenticate(Some(pair.access.token.expose())).await?;
+    let who = auth
+        .authenticate(Some(pair.access.token.expose()), me.clone())
+        .await?;
     auth.logout(&who).await?;
     let refused = auth
-        .authenticate(Some(pair.access.token.expose()))
+        .authenticate(Some(pair.access.token.expose()), me)
         .await
         .is_err();
     println!("after logout the token is refused: {refused}");

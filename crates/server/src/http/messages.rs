@@ -31,7 +31,7 @@ pub fn current() -> Locale {
 /// `/api/v1/` (its contract is English), `DEFAULT_LOCALE` elsewhere.
 #[must_use]
 pub fn negotiate(path: &str, accept_language: Option<&str>, default: Locale) -> Locale {
-    let default = if super::Dialect::of(path) == super::Dialect::V1 {
+    let default = if super::DialectKind::of(path) == super::DialectKind::V1 {
         Locale::En
     } else {
         default
@@ -552,7 +552,7 @@ fn password_guessable(l: &str, issue: &FieldIssue) -> String {
 #[must_use]
 pub fn password_feedback(
     v: &tessera_domain::validation::ValidationErrors,
-) -> Option<serde_json::Value> {
+) -> Option<super::dto::PasswordFeedback> {
     v.fields().iter().find_map(|(field, issues)| {
         issues.iter().find_map(|issue| match issue {
             FieldIssue::PasswordGuessable {
@@ -560,14 +560,14 @@ pub fn password_feedback(
                 min_score,
                 warning,
                 suggestions,
-            } => Some(serde_json::json!({
-                "field": field,
-                "score": score,
-                "min_score": min_score,
-                "warning": warning.map(PasswordWarning::code),
-                "suggestions": suggestions.iter().map(|s| s.code()).collect::<Vec<_>>(),
-                "message": field_issue(field, issue),
-            })),
+            } => Some(super::dto::PasswordFeedback {
+                field: field.clone(),
+                score: *score,
+                min_score: *min_score,
+                warning: warning.map(|w| PasswordWarning::code(w).to_owned()),
+                suggestions: suggestions.iter().map(|s| s.code().to_owned()).collect(),
+                message: field_issue(field, issue),
+            }),
             _ => None,
         })
     })

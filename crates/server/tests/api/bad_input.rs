@@ -5,7 +5,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tessera_server::http::Dialect;
+use tessera_server::http::DialectKind;
 
 use crate::helpers::{TestApp, parts, s, spawn_app_with};
 
@@ -73,8 +73,8 @@ fn routes() -> Vec<(&'static str, Value)> {
 /// machine `code` (`/api/auth`), a 4xx with `error` (`/api/v1`), or seed
 /// 001's HTTP 200 with a non-success `Code` (or HTTP 413 for a body too large).
 fn refused(path: &str, status: StatusCode, body: &Value, what: &str) {
-    let dialect = Dialect::of(path);
-    if dialect == Dialect::Legacy {
+    let dialect = DialectKind::of(path);
+    if dialect == DialectKind::Legacy {
         let code = body["Code"].as_u64().unwrap_or(0);
         // 200/202 are success and 510 is seed 001's "server error"; every
         // other Code is a refusal (401, 413, 501–503, 520, 521, 530).
@@ -86,7 +86,7 @@ fn refused(path: &str, status: StatusCode, body: &Value, what: &str) {
         assert!(body["Msg"].is_string(), "{path} {what}: {body}");
     } else {
         assert!(status.is_client_error(), "{path} {what}: {status} {body}");
-        if dialect == Dialect::V1 {
+        if dialect == DialectKind::V1 {
             assert!(body["error"].is_string(), "{path} {what}: {body}");
         } else {
             assert!(body["code"].is_string(), "{path} {what}: {body}");

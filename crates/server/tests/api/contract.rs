@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use tessera_server::http::{Dialect, matches_pattern};
+use tessera_server::http::{DialectKind, matches_pattern};
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
@@ -23,10 +23,10 @@ pub fn template(path: &str) -> Option<&'static str> {
 }
 
 fn error_schema(path: &str) -> &'static str {
-    match Dialect::of(path) {
-        Dialect::Legacy => "LegacyAnswer",
-        Dialect::V1 => "V1Error",
-        Dialect::Modern => "Error",
+    match DialectKind::of(path) {
+        DialectKind::Legacy => "LegacyAnswer",
+        DialectKind::V1 => "V1Error",
+        DialectKind::Modern => "Error",
     }
 }
 

@@ -112,7 +112,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         !c.permissions_of("pharmacy")
             .contains(&"user:read".to_owned())
     );
-    // Ranks (issue 12, item 5): seeded as RoleCatalogue::seeded says.
+    // Ranks (issue 12, item 5): seeded as RoleCatalogue::builtin says.
     assert_eq!(
         (
             c.rank_of("super_admin"),
@@ -122,7 +122,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         ),
         (100, 50, 0, 0)
     );
-    let seeded = tessera_domain::model::RoleCatalogue::seeded();
+    let seeded = tessera_domain::model::RoleCatalogue::builtin();
     for name in seeded.names() {
         assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
     }

@@ -22,6 +22,13 @@ fn session(user: UserId) -> Session {
             ip: Some("127.0.0.1".into()),
             user_agent: Some("contract".into()),
         },
+        authentication: tessera_domain::model::Authentication {
+            at: now - Duration::seconds(1),
+            methods: vec![
+                tessera_domain::model::AuthMethod::Pwd,
+                tessera_domain::model::AuthMethod::Otp,
+            ],
+        },
     }
 }
 

@@ -12,9 +12,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 
-use super::messages as m;
-use super::{AppState, client_info};
-use crate::config::Bucket;
+use crate::http::messages as m;
+use crate::http::{AppState, client_info};
 
 type State<P> = web::Data<AppState<P>>;
 type FormBody = Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>;
@@ -54,10 +53,10 @@ fn message<P: Ports>(state: &State<P>, status: StatusCode, text: &str) -> HttpRe
 }
 
 /// The answer to a refusal that is not about the form.
-fn refusal<P: Ports>(state: &State<P>, e: AuthError) -> HttpResponse {
+pub(crate) fn refusal<P: Ports>(state: &State<P>, e: AuthError) -> HttpResponse {
+    crate::http::dialect::log_cause(&e);
     match e {
-        AuthError::Unavailable(cause) => {
-            tracing::error!(%cause, "dependency unavailable");
+        AuthError::Unavailable(_) => {
             message(state, StatusCode::SERVICE_UNAVAILABLE, m::UNAVAILABLE.get())
         }
         AuthError::Busy => message(state, StatusCode::SERVICE_UNAVAILABLE, m::BUSY.get()),
@@ -66,7 +65,7 @@ fn refusal<P: Ports>(state: &State<P>, e: AuthError) -> HttpResponse {
             limit,
         } => {
             let mut r = message(state, StatusCode::TOO_MANY_REQUESTS, m::TOO_MANY.get());
-            super::rate_limit_headers(&mut r, retry_after_secs, limit);
+            crate::http::rate_limit_headers(&mut r, retry_after_secs, limit);
             r
         }
         _ => message(state, StatusCode::BAD_REQUEST, m::CODE_EXPIRED.get()),
@@ -157,9 +156,6 @@ pub async fn verify_email_confirm<P: Ports>(
     req: HttpRequest,
     form: FormBody,
 ) -> HttpResponse {
-    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
-        return refusal(&state, e);
-    }
     let (token, password) = (field(&form, "token"), field(&form, "password"));
     let client = client_info(&req, &state.trusted_proxies);
     match state
@@ -193,9 +189,6 @@ pub async fn verify_email_reject<P: Ports>(
     req: HttpRequest,
     form: FormBody,
 ) -> HttpResponse {
-    if let Err(e) = super::limit_ip(&state, &req, Bucket::VerifyCode).await {
-        return refusal(&state, e);
-    }
     let client = client_info(&req, &state.trusted_proxies);
     match state
         .auth

@@ -1,60 +1,43 @@
-//! `/api/admin/users`: administrators' user management, in `/api/auth`'s
-//! error shape. Each route needs a permission of the caller's roles:
-//!
-//! | route | permission |
-//! |---|---|
-//! | `GET /api/admin/users?page=&per_page=&q=` | `user:read` |
-//! | `GET /api/admin/users/{id}` | `user:read` |
-//! | `DELETE /api/admin/users/{id}` | `user:delete` |
-//! | `POST /api/admin/users/{id}/disable`, `/enable` | `user:update` |
-//! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
-//! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
-//! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
-//!
-//! No token: 401; a token without the permission: 403 (`code: forbidden`,
-//! `permission`). Every route but the two reads also refuses, with 403
-//! `forbidden` and `reason: outranked`, to change an account whose highest
-//! role ranks above the caller's, a `super_admin` account (unless the caller
-//! is one), or to grant or take away such a role (issue 12, item 5;
-//! `Actor::may_change`).
+//! The administrators' handlers and their mount.
 
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use tessera_domain::error::AuthError;
 use tessera_domain::model::{UserId, UserQuery};
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::Actor;
 use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
-use super::messages as m;
-use super::modern::{ApiError, user_json};
-use super::{AppState, read_json, text_field};
+use super::dto;
+use super::errors::{AdminError, target};
+use crate::http::messages as m;
+use crate::http::modern::dto::{Message, Revoked, UserMessage};
+use crate::http::modern::user_json;
+use crate::http::route::Route;
+use crate::http::{AppState, read_json, text_field};
 
 type State<P> = web::Data<AppState<P>>;
 
-/// Mounts the admin routes (inside the `/api/admin` scope).
-pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users", web::get().to(list::<P>))
-        .route("/users/{id}", web::get().to(show::<P>))
-        .route("/users/{id}", web::delete().to(delete::<P>))
-        .route("/users/{id}/disable", web::post().to(disable::<P>))
-        .route("/users/{id}/enable", web::post().to(enable::<P>))
-        .route("/users/{id}/roles", web::post().to(grant::<P>))
-        .route("/users/{id}/roles/{role}", web::delete().to(revoke::<P>))
-        .route(
-            "/users/{id}/revoke-sessions",
-            web::post().to(revoke_sessions::<P>),
-        );
+crate::declare_routes! {
+    "/api/admin";
+    Get "/users" => (list::<P>) [permission USER_READ];
+    Get "/users/{id}" => (show::<P>) [permission USER_READ];
+    Delete "/users/{id}" => (delete::<P>) [permission USER_DELETE];
+    Post "/users/{id}/disable" => (disable::<P>) [permission USER_UPDATE];
+    Post "/users/{id}/enable" => (enable::<P>) [permission USER_UPDATE];
+    Post "/users/{id}/roles" => (grant::<P>) [permission ROLE_UPDATE];
+    Delete "/users/{id}/roles/{role}" => (revoke::<P>) [permission ROLE_UPDATE];
+    Post "/users/{id}/revoke-sessions" => (revoke_sessions::<P>) [permission SESSION_REVOKE];
 }
 
-async fn caller<P: Ports>(
-    state: &State<P>,
-    req: &HttpRequest,
-    permission: &'static str,
-) -> Result<Actor, ApiError> {
-    let (auth, user) = super::authenticate_user(state, req).await?;
+/// The caller, once their token is accepted and their roles grant the
+/// permission declared for the route in [`ROUTES`].
+async fn caller<P: Ports>(state: &State<P>, req: &HttpRequest) -> Result<Actor, AdminError> {
+    let (auth, user) = crate::http::authenticate_user(state, req).await?;
+    let Some(permission) = Route::of(req).and_then(|r| r.permission) else {
+        return Err(AuthError::Internal(format!("{}: no permission declared", req.path())).into());
+    };
     let user = state.auth.require_permission(user, permission).await?;
     Ok(Actor {
         user: Some(user),
@@ -63,23 +46,15 @@ async fn caller<P: Ports>(
 }
 
 /// A path id that is not a number names no user.
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
+fn user_id(raw: &str) -> Result<UserId, AdminError> {
     raw.parse::<i64>()
         .map(UserId)
-        .map_err(|_| ApiError::Auth(AuthError::AccountNotFound))
-}
-
-/// Once the caller is authorised, a missing user is the target: 404, not 401.
-fn target(e: AuthError) -> ApiError {
-    match e {
-        AuthError::UserNotFound => ApiError::Auth(AuthError::AccountNotFound),
-        other => ApiError::Auth(other),
-    }
+        .map_err(|_| AdminError::from(AuthError::AccountNotFound))
 }
 
 /// A positive whole number from the query (`default` when absent); anything
 /// else is a validation issue of `name` (also `GET /api/auth/sessions`).
-pub(super) fn number(
+pub(crate) fn number(
     q: &HashMap<String, String>,
     name: &str,
     default: u64,
@@ -101,8 +76,8 @@ async fn list<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
-) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "user:read").await?;
+) -> Result<HttpResponse, AdminError> {
+    caller(&state, &req).await?;
     let mut errors = ValidationErrors::new();
     let page = number(&query, "page", 1, u64::MAX, &mut errors);
     // A larger page size is served as the largest (as before); 0 is refused.
@@ -125,13 +100,13 @@ async fn list<P: Ports>(
             limit: u32::try_from(per_page).unwrap_or(20),
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "users": result.users.iter().map(user_json).collect::<Vec<_>>(),
-        "total": result.total,
-        "page": page,
-        "per_page": per_page,
-        "pages": result.total.div_ceil(per_page),
-    })))
+    Ok(HttpResponse::Ok().json(dto::UserPage {
+        users: result.users.iter().map(user_json).collect(),
+        total: result.total,
+        page,
+        per_page,
+        pages: result.total.div_ceil(per_page),
+    }))
 }
 
 /// `GET /api/admin/users/{id}`.
@@ -139,17 +114,13 @@ async fn show<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    caller(&state, &req, "user:read").await?;
+) -> Result<HttpResponse, AdminError> {
+    caller(&state, &req).await?;
     let user = state.auth.find_user(user_id(&id)?).await.map_err(target)?;
-    let mut body = user_json(&user);
-    if let serde_json::Value::Object(map) = &mut body {
-        map.insert(
-            "permissions".into(),
-            json!(state.auth.permissions_of(&user).await?),
-        );
-    }
-    Ok(HttpResponse::Ok().json(json!({"user": body})))
+    let permissions = state.auth.permissions_of(&user).await?;
+    Ok(HttpResponse::Ok().json(dto::AdminUser {
+        user: user_json(&user).with_permissions(permissions),
+    }))
 }
 
 /// `DELETE /api/admin/users/{id}`: revokes every session, then deletes.
@@ -157,15 +128,14 @@ async fn delete<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "user:delete").await?;
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
     state
         .auth
         .delete_user(&actor, user_id(&id)?)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::USER_DELETED.get(), "msg": m::USER_DELETED.get()})))
+    Ok(HttpResponse::Ok().json(Message::new(m::USER_DELETED.get())))
 }
 
 async fn set_active<P: Ports>(
@@ -173,8 +143,8 @@ async fn set_active<P: Ports>(
     req: HttpRequest,
     id: &str,
     active: bool,
-) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "user:update").await?;
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
     let user = state
         .auth
         .set_user_active(&actor, user_id(id)?, active)
@@ -185,8 +155,7 @@ async fn set_active<P: Ports>(
     } else {
         m::USER_DISABLED.get()
     };
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": message, "msg": message, "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(message, &user)))
 }
 
 /// `POST /api/admin/users/{id}/disable`: also revokes every session.
@@ -194,7 +163,7 @@ async fn disable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AdminError> {
     set_active(state, req, &id, false).await
 }
 
@@ -203,7 +172,7 @@ async fn enable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AdminError> {
     set_active(state, req, &id, true).await
 }
 
@@ -213,8 +182,8 @@ async fn grant<P: Ports>(
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "role:update").await?;
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
     let id = user_id(&id)?;
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
@@ -230,8 +199,7 @@ async fn grant<P: Ports>(
         .grant_role(&actor, id, &role)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::ROLE_GRANTED.get(), "msg": m::ROLE_GRANTED.get(), "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(m::ROLE_GRANTED.get(), &user)))
 }
 
 /// `DELETE /api/admin/users/{id}/roles/{role}`.
@@ -239,16 +207,15 @@ async fn revoke<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "role:update").await?;
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
     let (id, role) = path.into_inner();
     let user = state
         .auth
         .revoke_role(&actor, user_id(&id)?, &role)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::ROLE_REVOKED.get(), "msg": m::ROLE_REVOKED.get(), "user": user_json(&user)})))
+    Ok(HttpResponse::Ok().json(UserMessage::new(m::ROLE_REVOKED.get(), &user)))
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions`.
@@ -256,14 +223,13 @@ async fn revoke_sessions<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let actor = caller(&state, &req, "session:revoke").await?;
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
     let id = user_id(&id)?;
     let revoked = state
         .auth
         .admin_revoke_sessions(&actor, id)
         .await
         .map_err(target)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"message": m::SESSIONS_REVOKED.get(), "msg": m::SESSIONS_REVOKED.get(), "revoked": revoked})))
+    Ok(HttpResponse::Ok().json(Revoked::new(m::SESSIONS_REVOKED.get(), revoked)))
 }

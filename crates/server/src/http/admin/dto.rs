@@ -1,0 +1,27 @@
+//! `/api/admin`'s bodies (users are shown as `/api/auth` shows them).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::modern::dto::{User, UserWithPermissions};
+
+/// `GET /api/admin/users`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub pages: u64,
+}
+
+/// `GET /api/admin/users/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdminUser {
+    pub user: UserWithPermissions,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RoleRequest {
+    pub role: String,
+}

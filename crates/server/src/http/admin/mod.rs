@@ -1,0 +1,27 @@
+//! `/api/admin/users`: administrators' user management, in `/api/auth`'s
+//! error shape. Each route needs a permission of the caller's roles:
+//!
+//! | route | permission |
+//! |---|---|
+//! | `GET /api/admin/users?page=&per_page=&q=` | `user:read` |
+//! | `GET /api/admin/users/{id}` | `user:read` |
+//! | `DELETE /api/admin/users/{id}` | `user:delete` |
+//! | `POST /api/admin/users/{id}/disable`, `/enable` | `user:update` |
+//! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
+//! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
+//! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
+//!
+//! No token: 401; a token without the permission: 403 (`code: forbidden`,
+//! `permission`). Every route but the two reads also refuses, with 403
+//! `forbidden` and `reason: outranked`, to change an account whose highest
+//! role ranks above the caller's, a `super_admin` account (unless the caller
+//! is one), or to grant or take away such a role (issue 12, item 5;
+//! `Actor::may_change`).
+
+pub mod dto;
+mod errors;
+mod routes;
+
+pub use errors::AdminError;
+pub(crate) use routes::number;
+pub use routes::{ROUTES, routes};

@@ -1,0 +1,119 @@
+//! Seed 001's request and response bodies (its field names are
+//! capitalised: `Code`, `Msg`, `Email`, …).
+#![allow(non_snake_case)]
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Seed 001: HTTP 200 `{Code, Msg}`; clients read `Code` (see docs/api.md).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegacyAnswer {
+    pub Code: u16,
+    pub Msg: String,
+    /// 429 only: seconds to wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RetryAfter: Option<u64>,
+}
+
+/// `POST /Auth/Login`: `Code` 200 (202 for `super_admin`) with a token;
+/// every other answer (501, 401, 530, 429, 510, 413, 408) has `Token` and
+/// `UserID` null, as the seed's login does (issue 13, item 4).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegacyLogin {
+    pub Code: u16,
+    pub Msg: String,
+    #[schema(required = true)]
+    pub Token: Option<String>,
+    #[schema(required = true)]
+    pub UserID: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RefreshToken: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ExpiresIn: Option<i64>,
+    /// 429 only: seconds to wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RetryAfter: Option<u64>,
+}
+
+/// `POST /Admin/Login`: `Code` 200 with a token whose claims say
+/// `is_admin: true`, or 500 (wrong password, unknown address, or no
+/// administrator role: one answer) with `Token` and `Email` null.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegacyAdminLogin {
+    pub Code: u16,
+    pub Msg: String,
+    pub Token: Option<String>,
+    /// The account's address.
+    pub Email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub UserID: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RefreshToken: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ExpiresIn: Option<i64>,
+}
+
+/// `POST /Auth/Verify` success: the account whose address the code confirmed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegacySignedUp {
+    pub Code: u16,
+    pub Msg: String,
+    pub UserID: i64,
+    pub Name: String,
+}
+
+/// `GET /CheckJWTToken` success.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegacyTokenOk {
+    pub Code: u16,
+    pub Msg: String,
+    /// The account's email.
+    pub User: String,
+    pub UserID: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LegacyLoginRequest {
+    pub Email: String,
+    /// The password, or its SM3 hex digest (seed 001's client hashes).
+    pub Password: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LegacySignRequest {
+    pub Name: String,
+    pub Email: String,
+    pub Password: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LegacyVerifyRequest {
+    pub Name: String,
+    pub Email: String,
+    pub Password: String,
+    pub VerifyCode: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LegacyEmailRequest {
+    pub Email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct LegacyUpdatePasswordRequest {
+    pub Email: String,
+    pub Password: String,
+    pub VerifyCode: String,
+}
+
+impl LegacyAnswer {
+    /// `{Code, Msg}`.
+    #[must_use]
+    pub fn new(code: u16, msg: &str) -> Self {
+        Self {
+            Code: code,
+            Msg: msg.to_owned(),
+            RetryAfter: None,
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Seed 001's handlers and their mount.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use tessera_domain::error::AuthError;
+use tessera_domain::model::TokenIdentity;
+use tessera_domain::ports::Ports;
+use tessera_domain::usecase::{LoginTerms, ResetForm, SignUp};
+use tessera_domain::validation::ValidationErrors;
+use tessera_domain::values::PasswordInput;
+
+use super::dto;
+use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
+use crate::http::dialect::{DialectError, is_server_fault};
+use crate::http::messages as m;
+use crate::http::{AppState, client_info, locale, read_json, text_field};
+
+type State<P> = web::Data<AppState<P>>;
+crate::declare_routes! {
+    "";
+    Get "/CheckJWTToken" => (check_token::<P>) [];
+    Post "/Admin/Login" => (admin_login::<P>) [limit Login];
+    Post "/Auth/Login" => (login::<P>) [limit Login];
+    Post "/Auth/Sign" => (sign::<P>) [limit SendCode];
+    Post "/Auth/Verify" => (verify::<P>) [limit VerifyCode];
+    Post "/Auth/ResetPassword" => (reset_password::<P>) [limit SendCode];
+    Post "/Auth/UpdatePassword" => (update_password::<P>) [limit VerifyCode];
+}
+
+/// Reads the body and the named text fields; a wrongly typed field is a 530.
+async fn fields<D, const N: usize>(
+    state: &State<impl Ports>,
+    payload: web::Payload,
+    names: [&str; N],
+) -> Result<[Option<String>; N], DialectError<D>> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut errors = ValidationErrors::new();
+    let values = names.map(|n| text_field(&body, n, n == "VerifyCode", &mut errors));
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors.into())
+    }
+}
+
+/// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`;
+/// every answer that is not a success carries `Token` and `UserID` as `null`.
+async fn login<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, DialectError<LegacyLogin>> {
+    let (email, password) = credentials(&state, payload).await?;
+    let ttl = state
+        .auth
+        .settings()
+        .token_profile(crate::wiring::LEGACY_TOKENS);
+    let out = state
+        .auth
+        .verify_credentials(
+            &email,
+            PasswordInput::PlainOrSm3Digest(&password),
+            client_info(&req, &state.trusted_proxies),
+            LoginTerms {
+                access_ttl: ttl,
+                identity: TokenIdentity::Email,
+                admin_mode: false,
+            },
+        )
+        .await?
+        .done()?;
+    let (code, msg) = if out.user.is_super_admin() {
+        (202, m::L_ADMIN_LOGGED_IN.get())
+    } else {
+        (200, m::LOGGED_IN.get())
+    };
+    Ok(HttpResponse::Ok().json(dto::LegacyLogin {
+        Code: code,
+        Msg: msg.to_owned(),
+        Token: Some(out.tokens.access.token.expose().to_owned()),
+        UserID: Some(out.user.id.0),
+        RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
+        ExpiresIn: Some(out.tokens.access.expires_in),
+        RetryAfter: None,
+    }))
+}
+
+/// `POST /Auth/Sign` `{Name, Email, Password}`: creates the account (address
+/// unverified) and mails a sign-up code; Code 200 (`Msg` says whether a code
+/// was mailed), 502 when the address is taken.
+async fn sign<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, LegacyError> {
+    let [name, email, password] = fields(&state, payload, ["Name", "Email", "Password"]).await?;
+    let form = SignUp {
+        name: name.as_deref(),
+        email: email.as_deref(),
+        password: password.as_deref().map(PasswordInput::PlainOrSm3Digest),
+    };
+    let done = state.auth.sign_up(&form, locale()).await?;
+    Ok(if done.code_mailed {
+        answer(200, m::L_CODE_SENT.get())
+    } else {
+        answer(200, m::L_SIGNED_UP.get())
+    })
+}
+
+/// `POST /Auth/Verify` `{Name, Email, Password, VerifyCode}`: confirms the
+/// address for whoever proved it (creating the account if there is none);
+/// 502 when the address's account is verified already.
+async fn verify<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, LegacyError> {
+    let [name, email, password, code] =
+        fields(&state, payload, ["Name", "Email", "Password", "VerifyCode"]).await?;
+    let form = SignUp {
+        name: name.as_deref(),
+        email: email.as_deref(),
+        password: password.as_deref().map(PasswordInput::PlainOrSm3Digest),
+    };
+    let user = state
+        .auth
+        .confirm_sign_up(
+            &form,
+            code.as_deref(),
+            locale(),
+            &client_info(&req, &state.trusted_proxies),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::LegacySignedUp {
+        Code: 200,
+        Msg: m::L_SIGNED_UP.get().to_owned(),
+        UserID: user.id.0,
+        Name: user.username.as_str().to_owned(),
+    }))
+}
+
+/// `POST /Auth/ResetPassword` `{Email}`: mails a reset code.
+async fn reset_password<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, LegacyError> {
+    let [email] = fields(&state, payload, ["Email"]).await?;
+    let form = ResetForm {
+        identifier: email.as_deref(),
+        channel: Some("email"),
+        contact: email.as_deref(),
+        client: None,
+    };
+    state
+        .auth
+        .request_reset_code(form, locale())
+        .await
+        .map_err(|e| match e {
+            // The use case names seed 003's fields; this route read `Email`.
+            AuthError::Validation(v) => AuthError::Validation(renamed(&v, "Email")),
+            other => other,
+        })?;
+    Ok(answer(200, m::L_CODE_SENT.get()))
+}
+
+/// `v` with every refused field reported as `field`, the one field a route
+/// read (so that `Msg` names what the client sent).
+fn renamed(v: &ValidationErrors, field: &str) -> ValidationErrors {
+    let mut out = ValidationErrors::new();
+    for issue in v.fields().values().flatten() {
+        out.add(field, issue.clone());
+    }
+    out
+}
+
+/// `POST /Auth/UpdatePassword` `{Email, Password, VerifyCode}`: sets the new
+/// password; every session of the account is revoked.
+async fn update_password<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, LegacyError> {
+    let [email, password, code] =
+        fields(&state, payload, ["Email", "Password", "VerifyCode"]).await?;
+    state
+        .auth
+        .reset_password(
+            ResetForm {
+                identifier: email.as_deref(),
+                channel: Some("email"),
+                contact: email.as_deref(),
+                client: Some(&client_info(&req, &state.trusted_proxies)),
+            },
+            code.as_deref(),
+            password.as_deref().map(PasswordInput::PlainOrSm3Digest),
+            locale(),
+        )
+        .await?;
+    Ok(answer(200, m::PASSWORD_CHANGED.get()))
+}
+
+/// `GET /CheckJWTToken`: `{Code: 200, Msg, User: <email>}` or `{Code: 401, Msg}`.
+async fn check_token<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+) -> Result<HttpResponse, LegacyError> {
+    Ok(match crate::http::authenticate_user(&state, &req).await {
+        Ok((_, user)) => HttpResponse::Ok().json(dto::LegacyTokenOk {
+            Code: 200,
+            Msg: m::L_TOKEN_OK.get().to_owned(),
+            User: user.email.as_str().to_owned(),
+            UserID: user.id.0,
+        }),
+        Err(e) if is_server_fault(&e) => return Err(e.into()),
+        Err(_) => answer(401, m::L_TOKEN_BAD.get()),
+    })
+}
+
+/// `{Email, Password}` of a login: the address (not blank) and the
+/// password, checked as the SM3 rule reads it; a missing or malformed field is a 530.
+async fn credentials<P: Ports, D>(
+    state: &State<P>,
+    payload: web::Payload,
+) -> Result<(String, String), DialectError<D>> {
+    let [email, password] = fields(state, payload, ["Email", "Password"]).await?;
+    let mut errors = ValidationErrors::new();
+    let email = errors.check(
+        "Email",
+        email
+            .filter(|e| !e.trim().is_empty())
+            .ok_or(tessera_domain::validation::FieldIssue::Required),
+    );
+    let attempts = errors.check(
+        "Password",
+        password
+            .as_deref()
+            .map(PasswordInput::PlainOrSm3Digest)
+            .ok_or(tessera_domain::validation::FieldIssue::Required)
+            .and_then(PasswordInput::attempts),
+    );
+    match (email, attempts, password) {
+        (Some(email), Some(_), Some(password)) => Ok((email, password)),
+        _ => Err(errors.into()),
+    }
+}
+
+/// `POST /Admin/Login` `{Email, Password}` → `{Code: 200, Msg, Token, Email}`:
+/// dream's "admin mode" switch (issue 13, item 11). Only an account holding
+/// one of `ADMIN_LOGIN_ROLES` (default `super_admin`) gets a token, whose
+/// claims say `is_admin: true` beside seed 001's address identity. Wrong
+/// password, unknown address and an account without such a role all answer
+/// one body, `{Code: 500, Msg, Token: null, Email: null}` (dream's
+/// `AuthFailed`), after the same work: the login use case with its dummy
+/// hash, refusing the role before any session is opened. Missing or
+/// malformed fields are Code 530; the per-IP login limit and the login
+/// throttle apply as at `/Auth/Login`. Like `/Auth/Login`, the answer also
+/// carries `UserID`, `RefreshToken` and `ExpiresIn`.
+async fn admin_login<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, DialectError<Legacy>> {
+    let (email, password) = credentials(&state, payload).await?;
+    let terms = LoginTerms {
+        access_ttl: state
+            .auth
+            .settings()
+            .token_profile(crate::wiring::LEGACY_TOKENS),
+        identity: TokenIdentity::Email,
+        admin_mode: true,
+    };
+    let login = state
+        .auth
+        .verify_credentials(
+            &email,
+            PasswordInput::PlainOrSm3Digest(&password),
+            client_info(&req, &state.trusted_proxies),
+            terms,
+        )
+        .await
+        .and_then(tessera_domain::usecase::LoginStep::done);
+    Ok(match login {
+        Ok(out) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
+            Code: 200,
+            Msg: m::L_ADMIN_MODE_ON.get().to_owned(),
+            Token: Some(out.tokens.access.token.expose().to_owned()),
+            Email: Some(out.user.email.as_str().to_owned()),
+            UserID: Some(out.user.id.0),
+            RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
+            ExpiresIn: Some(out.tokens.access.expires_in),
+        }),
+        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
+            Code: 500,
+            Msg: m::L_ADMIN_AUTH_FAILED.get().to_owned(),
+            Token: None,
+            Email: None,
+            UserID: None,
+            RefreshToken: None,
+            ExpiresIn: None,
+        }),
+        Err(e) => return Err(e.into()),
+    })
+}

@@ -1,0 +1,17 @@
+//! `/api/auth/*`: the modern dialect, a superset of seeds 000, 003 and 004.
+//!
+//! Success bodies carry every key any of the three seeds' clients read
+//! (`message` and `msg`; `access_token` and `auth.token`; …). Error bodies are
+//! `{error, message, msg, code}`: `error` and `message` are human-readable
+//! (seeds 000/004), `msg` is Flask-JWT-Extended's wording for token problems
+//! (clients of 000/003 match on it to trigger a refresh), and `code` is a
+//! stable machine-readable identifier. Validation errors add `details`
+//! (`{field: [reasons]}`, seed 004) and `errors` (a flat list, seed 003).
+
+pub mod dto;
+mod errors;
+pub(crate) mod pages;
+mod routes;
+
+pub use errors::{Modern, ModernError, error_body, simple};
+pub use routes::{ROUTES, routes, user_json};

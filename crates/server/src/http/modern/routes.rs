@@ -1,0 +1,413 @@
+//! The modern dialect's handlers and their mount.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+use tessera_domain::error::{AuthError, TokenProblem};
+use tessera_domain::model::ClientInfo;
+use tessera_domain::model::User;
+use tessera_domain::ports::Ports;
+use tessera_domain::settings::LinkKind;
+use tessera_domain::usecase::{RegistrationForm, ResetForm};
+use tessera_domain::validation::ValidationErrors;
+use tessera_domain::values::PasswordInput;
+
+use super::dto;
+use super::errors::ModernError;
+use super::pages;
+use crate::http::messages as m;
+use crate::http::{AppState, client_info, read_json, text_field};
+
+type State<P> = web::Data<AppState<P>>;
+
+crate::declare_routes! {
+    "/api/auth";
+    Post "/register" => (register::<P>) [limit Register];
+    Post "/login" => (login::<P>) [limit Login];
+    Get "/profile" => (profile::<P>) [];
+    Get "/me" => (me::<P>) [];
+    Post "/refresh" => (refresh::<P>) [limit Refresh];
+    Post "/logout" => (logout::<P>) [];
+    Post "/logout-all" => (logout_all::<P>) [];
+    Get "/sessions" => (sessions::<P>) [];
+    Delete "/sessions/{id}" => (delete_session::<P>) [];
+    Post "/change-password" => (change_password::<P>) [];
+    Post "/verify-email" => (verify_email::<P>) [limit VerifyCode];
+    Get "/verify-email" => (pages::verify_email_page::<P>) [shape Page];
+    Post "/verify-email/confirm" => (pages::verify_email_confirm::<P>) [limit VerifyCode shape Page];
+    Post "/verify-email/reject" => (pages::verify_email_reject::<P>) [limit VerifyCode shape Page];
+    Post "/resend-verification" => (resend_verification::<P>) [limit SendCode];
+    Post "/request-reset-code" => (request_reset_code::<P>) [limit SendCode];
+    Post "/reset-password" => (reset_password::<P>) [limit VerifyCode];
+}
+
+/// The user as 000, 003 and 004 show it (plus `uuid` and every role).
+#[must_use]
+pub fn user_json(u: &User) -> dto::User {
+    u.into()
+}
+
+async fn register<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let form = RegistrationForm {
+        username: text_field(&body, "username", false, &mut type_errors),
+        email: text_field(&body, "email", false, &mut type_errors),
+        password: text_field(&body, "password", false, &mut type_errors),
+        phone: text_field(&body, "phone", true, &mut type_errors),
+        role: text_field(&body, "role", false, &mut type_errors),
+    };
+    if !type_errors.is_empty() {
+        let mut all = state
+            .auth
+            .parse_registration(&form)
+            .err()
+            .unwrap_or_default();
+        all.absorb(type_errors);
+        return Err(all.into());
+    }
+    let user = state
+        .auth
+        .register(&form, crate::http::locale(), LinkKind::Page)
+        .await?;
+    Ok(HttpResponse::Created().json(dto::UserMessage::new(m::REGISTERED.get(), &user)))
+}
+
+async fn login<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let identifier = ["identifier", "username", "email", "phone"]
+        .iter()
+        .find_map(|k| {
+            text_field(&body, k, *k == "phone", &mut type_errors).filter(|v| !v.trim().is_empty())
+        });
+    let password = text_field(&body, "password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let out = state
+        .auth
+        .verify_credentials(
+            identifier.as_deref().unwrap_or(""),
+            PasswordInput::Plain(password.as_deref().unwrap_or("")),
+            client_info(&req, &state.trusted_proxies),
+            tessera_domain::usecase::LoginTerms::default(),
+        )
+        .await?
+        .done()?;
+    let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
+    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
+        m::LOGGED_IN.get(),
+        &out.tokens,
+        refresh_expires_in,
+        &out.user,
+    )))
+}
+
+async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
+    let (_, user) = crate::http::authenticate_user(&state, &req).await?;
+    Ok(HttpResponse::Ok().json(user_json(&user)))
+}
+
+async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
+    let (_, user) = crate::http::authenticate_user(&state, &req).await?;
+    let permissions = state.auth.permissions_of(&user).await?;
+    Ok(HttpResponse::Ok().json(dto::Me {
+        user: user_json(&user).with_permissions(permissions),
+    }))
+}
+
+/// `POST /api/auth/refresh`. A refresh token (as Bearer, seed 000, or as
+/// `refresh_token` in the body) is rotated; a still-valid access token (seed
+/// 004) gets a new access token for the same session.
+async fn refresh<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let token = match crate::http::presented_token(&req).map_err(AuthError::Token)? {
+        Some(t) => t,
+        None => {
+            let body = read_json(payload, state.max_body_bytes).await?;
+            let mut type_errors = ValidationErrors::new();
+            let t = text_field(&body, "refresh_token", false, &mut type_errors);
+            if !type_errors.is_empty() {
+                return Err(type_errors.into());
+            }
+            t.unwrap_or_default()
+        }
+    };
+    if token.is_empty() {
+        return Err(AuthError::Token(TokenProblem::Missing).into());
+    }
+    if state.auth.is_refresh_token(&token) {
+        let (_, pair) = state
+            .auth
+            .refresh(&token, client_info(&req, &state.trusted_proxies))
+            .await?;
+        let ttl = state.auth.settings().refresh_ttl.num_seconds();
+        return Ok(HttpResponse::Ok().json(dto::RefreshResponse::rotated(
+            m::REFRESHED.get(),
+            &pair,
+            ttl,
+        )));
+    }
+    let auth = state
+        .auth
+        .authenticate(Some(&token), client_info(&req, &state.trusted_proxies))
+        .await?;
+    let (_, access) = state.auth.refresh_access(&auth).await?;
+    Ok(HttpResponse::Ok().json(dto::RefreshResponse::access_only(
+        m::REFRESHED.get(),
+        &access,
+    )))
+}
+
+async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
+    let auth = crate::http::authenticate(&state, &req).await?;
+    state.auth.logout(&auth).await?;
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::LOGGED_OUT.get())))
+}
+
+/// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
+async fn logout_all<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ModernError> {
+    let auth = crate::http::authenticate(&state, &req).await?;
+    let revoked = state.auth.logout_all(&auth).await?;
+    Ok(HttpResponse::Ok().json(dto::Revoked::new(m::LOGGED_OUT_ALL.get(), revoked)))
+}
+
+/// `GET /api/auth/sessions?page=1&per_page=50`: one page of the caller's
+/// live sessions (device, IP, times), oldest first, paged like
+/// `/api/admin/users`: `per_page` defaults to 50 (the default
+/// `MAX_SESSIONS_PER_USER`, so one page shows them all) and is capped at 100;
+/// a `page` or `per_page` that is not a whole number from 1 is a 400.
+async fn sessions<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, ModernError> {
+    use tessera_domain::usecase::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
+    let auth = crate::http::authenticate(&state, &req).await?;
+    let mut errors = ValidationErrors::new();
+    let page = crate::http::admin::number(&query, "page", 1, u64::MAX, &mut errors);
+    let per_page = crate::http::admin::number(
+        &query,
+        "per_page",
+        u64::from(DEFAULT_SESSIONS_PER_PAGE),
+        u64::from(MAX_PAGE_SIZE),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let result = state
+        .auth
+        .list_sessions_page(
+            &auth,
+            page,
+            u32::try_from(per_page).unwrap_or(MAX_PAGE_SIZE),
+        )
+        .await?;
+    let current = auth.session_id();
+    let sessions = result
+        .sessions
+        .iter()
+        .map(|s| dto::Session {
+            id: s.id.0.to_string(),
+            current: s.id == current,
+            device: s.client.user_agent.clone(),
+            ip: s.client.ip.clone(),
+            created_at: dto::timestamp(s.created_at),
+            last_used_at: dto::timestamp(s.last_used_at),
+            expires_at: dto::timestamp(s.expires_at),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(dto::Sessions {
+        sessions,
+        total: result.total,
+        page,
+        per_page,
+        pages: result.total.div_ceil(per_page),
+    }))
+}
+
+/// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
+async fn delete_session<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ModernError> {
+    let auth = crate::http::authenticate(&state, &req).await?;
+    let id =
+        uuid::Uuid::parse_str(&id).map_err(|_| ModernError::from(AuthError::SessionNotFound))?;
+    state
+        .auth
+        .revoke_own_session(&auth, tessera_domain::model::SessionId(id))
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::SESSION_ENDED.get())))
+}
+
+async fn change_password<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let auth = crate::http::authenticate(&state, &req).await?;
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let old = text_field(&body, "old_password", false, &mut type_errors);
+    let new = text_field(&body, "new_password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .change_password(&auth, old.as_deref(), new.as_deref(), crate::http::locale())
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::PASSWORD_CHANGED.get())))
+}
+
+/// `POST /api/auth/verify-email` with `{email, code, password}` or `{token,
+/// password}`: a code or link confirms only with the account's password
+/// (issue 12, item 3).
+async fn verify_email<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let token = text_field(&body, "token", false, &mut type_errors);
+    let password = text_field(&body, "password", false, &mut type_errors);
+    let email = text_field(&body, "email", false, &mut type_errors);
+    let code = text_field(&body, "code", true, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let client = client_info(&req, &state.trusted_proxies);
+    let user = match token {
+        Some(t) => {
+            state
+                .auth
+                .confirm_verification_link(Some(&t), password.as_deref(), &client)
+                .await?
+        }
+        None => {
+            state
+                .auth
+                .verify_email_code(
+                    email.as_deref(),
+                    code.as_deref(),
+                    password.as_deref(),
+                    &client,
+                )
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(dto::UserMessage::new(m::EMAIL_VERIFIED.get(), &user)))
+}
+
+/// `POST /api/auth/resend-verification` `{email}`: the same answer whether or
+/// not the address belongs to an unverified account.
+async fn resend_verification<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let email = text_field(&body, "email", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .resend_verification(email.as_deref(), crate::http::locale())
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::VERIFICATION_SENT.get())))
+}
+
+/// The `identifier`, `channel` and `contact` fields both reset routes take.
+struct ResetFields([Option<String>; 3]);
+
+impl ResetFields {
+    fn read(body: &Map<String, Value>, errors: &mut ValidationErrors) -> Self {
+        Self([
+            text_field(body, "identifier", true, errors),
+            text_field(body, "channel", false, errors),
+            text_field(body, "contact", true, errors),
+        ])
+    }
+
+    fn form<'a>(&'a self, client: &'a ClientInfo) -> ResetForm<'a> {
+        let [identifier, channel, contact] = &self.0;
+        ResetForm {
+            identifier: identifier.as_deref(),
+            channel: channel.as_deref(),
+            contact: contact.as_deref(),
+            client: Some(client),
+        }
+    }
+}
+
+/// `POST /api/auth/request-reset-code` `{identifier, channel, contact}` (seed 003):
+/// `{message, expires_in}`, plus `debug_code` in development.
+async fn request_reset_code<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let fields = ResetFields::read(&body, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    let issued = state
+        .auth
+        .request_reset_code(
+            fields.form(&client_info(&req, &state.trusted_proxies)),
+            crate::http::locale(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::ResetCodeSent {
+        message: m::RESET_CODE_SENT.get().to_owned(),
+        msg: m::RESET_CODE_SENT.get().to_owned(),
+        expires_in: issued.expires_in,
+        debug_code: issued.debug_code,
+    }))
+}
+
+/// `POST /api/auth/reset-password` `{identifier, channel, contact, code, new_password}` (seed 003).
+async fn reset_password<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut type_errors = ValidationErrors::new();
+    let fields = ResetFields::read(&body, &mut type_errors);
+    let code = text_field(&body, "code", true, &mut type_errors);
+    let new_password = text_field(&body, "new_password", false, &mut type_errors);
+    if !type_errors.is_empty() {
+        return Err(type_errors.into());
+    }
+    state
+        .auth
+        .reset_password(
+            fields.form(&client_info(&req, &state.trusted_proxies)),
+            code.as_deref(),
+            new_password.as_deref().map(PasswordInput::Plain),
+            crate::http::locale(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::Message::new(m::PASSWORD_RESET.get())))
+}
