@@ -36,7 +36,10 @@ scripts/schemathesis.sh
 step "seed tokens: Flask-JWT-Extended accepts every dialect's tokens"
 scripts/seed-tokens.sh
 
-step "example: embedding the domain without HTTP"
-cargo run --quiet --locked -p tessera-memory --example embedded
+step "examples: embedding (memory, SQLite, MySQL, axum, actix-web) build; memory and SQLite run"
+cargo build --quiet --locked -p tessera-embed --all-features --examples
+cargo run --quiet --locked -p tessera-embed --example memory
+cargo run --quiet --locked -p tessera-embed --example sqlite
+cargo build --quiet --locked -p tessera-embed --no-default-features --features sqlite
 
 sweep_test_data

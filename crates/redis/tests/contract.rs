@@ -11,10 +11,10 @@ use tessera_domain::model::RevocationKey;
 use tessera_domain::model::SessionId;
 use tessera_domain::model::UserId;
 use tessera_domain::ports::{SessionStore, TokenDenylist};
-use tessera_memory::contract;
 use tessera_redis::{
     Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
 };
+use tessera_testkit::contract;
 use tessera_testkit::{PrivateRedis, PrivateRedisCluster};
 use uuid::Uuid;
 

@@ -4,29 +4,21 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use tessera_crypto::keyring::{self, KeyAlg, KeyRing};
-use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtConfig, JwtSigner};
+use tessera_crypto::Argon2Hasher;
+use tessera_crypto::keyring::{KeyAlg, KeyRing};
 use tessera_domain::AuthService;
-use tessera_domain::cache::CachedUsers;
-use tessera_domain::clock::{RandomIds, SystemClock};
-use tessera_domain::mail::{DeliveryPolicy, deliver_due};
-use tessera_domain::ports::{Adapters, Ports};
-use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
-use tessera_redis::{
-    Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
+use tessera_domain::ports::Ports;
+use tessera_embed::{
+    AnySms, BuildError, KeyRingDir, MailEvent, MailSink, Secret, Tessera, WorkerHandles, Workers,
 };
+use tessera_redis::RedisConfig;
 use tessera_smtp::LettreMailer;
-use tessera_sql::{
-    Database, DbConfig, DbError, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers,
-};
+use tessera_sql::{Database, DbConfig, DbError, SqlOutbox};
 use thiserror::Error;
 
 use crate::config::{Config, ConfigError, MailTransport};
 use crate::http::{self, AppState};
-use crate::wiring::{
-    AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnySms, AnyUserCache, ServerAuth, ServerPorts,
-    auth_settings,
-};
+use crate::wiring::{LoggedAudit, ServerAuth, auth_settings};
 
 /// Why the application could not start.
 #[derive(Debug, Error)]
@@ -40,15 +32,15 @@ pub enum StartupError {
     /// A store failed while loading.
     #[error("store: {0}")]
     Store(String),
-    /// The password hasher could not be built.
-    #[error("password hasher: {0}")]
-    Hasher(String),
     /// Mail delivery could not be set up.
     #[error("mail: {0}")]
     Mail(String),
     /// The JWT signing keys could not be read or made.
     #[error("JWT keys: {0}")]
     Keys(String),
+    /// The service could not be built (database, hasher, keys, mail, stores).
+    #[error(transparent)]
+    Build(#[from] BuildError),
     /// The address could not be bound.
     #[error("listen on {addr}: {source}")]
     Bind {
@@ -100,11 +92,8 @@ pub struct Application {
     housekeeping: tokio::task::JoinHandle<()>,
     /// The `METRICS_LISTEN` server and its port, when configured.
     metrics_server: Option<(Server, u16)>,
-    /// The outbox worker: a stop signal and its task, awaited at shutdown.
-    worker: Option<(
-        tokio::sync::watch::Sender<bool>,
-        tokio::task::JoinHandle<()>,
-    )>,
+    /// The outbox and key-reload workers, stopped at shutdown.
+    worker: Option<WorkerHandles>,
 }
 
 /// The database settings of a configuration.
@@ -140,81 +129,23 @@ pub fn mailer(config: &Config) -> Result<LettreMailer, StartupError> {
     .map_err(|e| StartupError::Mail(e.to_string()))
 }
 
-/// Sends due outbox mail every `poll`, for as long as the runtime lives. A
-/// failed mail is retried with `policy`'s backoff; nothing is dropped.
-pub async fn deliver_forever(
-    outbox: SqlOutbox,
-    mailer: LettreMailer,
-    policy: DeliveryPolicy,
-    poll: std::time::Duration,
-    metrics: std::sync::Arc<crate::metrics::Metrics>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    // The stop signal is checked between steps only: a step that has begun
-    // (mails claimed, being sent) is finished and recorded first.
-    while !*stop.borrow() {
-        match deliver_due(&outbox, &mailer, chrono::Utc::now(), &policy).await {
-            Ok(report) if report.sent + report.failed > 0 => {
-                metrics.observe_delivery(report.sent, report.failed);
-                tracing::info!(
-                    sent = report.sent,
-                    failed = report.failed,
-                    "outbox delivery"
-                );
-                if report.failed == 0 && report.sent == policy.batch {
-                    continue; // more may be due right away
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "outbox unavailable"),
-        }
-        if let Ok(n) = tessera_domain::ports::MailOutbox::pending(&outbox).await {
-            metrics.set_mail_queued(n);
-        }
-        tokio::select! {
-            () = tokio::time::sleep(poll) => {}
-            _ = stop.changed() => {}
-        }
-    }
-    tracing::info!("outbox worker stopped");
-}
-
-/// Runs the deferred tasks requests hand off (every 100 ms) and removes
-/// expired pending accounts (every minute), for as long as the server runs.
-async fn housekeep<P: Ports>(state: web::Data<AppState<P>>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    for n in 0_u64.. {
-        tick.tick().await;
-        state.auth.run_deferred().await;
-        if n % 600 == 0 {
-            match state.auth.expire_unverified_accounts().await {
-                Ok(0) => {}
-                Ok(removed) => tracing::info!(removed, "expired pending accounts removed"),
-                Err(e) => tracing::warn!(error = %e, "expiring pending accounts failed"),
-            }
-        }
-    }
-}
-
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
 pub(crate) async fn open_database(config: &Config) -> Result<Database, StartupError> {
-    if config.database.auto_migrate {
-        let report = migrate(config).await?;
-        if report.applied > 0 {
-            tracing::info!(migrations = report.applied, "applied database migrations");
-        }
-    }
-    Ok(Database::connect(&db_config(config))?)
+    let db = db_config(config);
+    Ok(tessera_embed::open_database(
+        &db,
+        config.database.auto_migrate,
+        config.accounts.phone_region,
+    )
+    .await?)
 }
 
 /// The configured argon2id hasher, built on the blocking pool (it computes a dummy hash).
 pub(crate) async fn build_hasher(config: &Config) -> Result<Argon2Hasher, StartupError> {
-    let (params, limits) = (config.passwords.argon2, config.passwords.hasher_limits);
-    tokio::task::spawn_blocking(move || Argon2Hasher::new(params, limits))
-        .await
-        .map_err(|e| StartupError::Hasher(e.to_string()))?
-        .map_err(|e| StartupError::Hasher(e.to_string()))
+    Ok(
+        tessera_embed::argon2_hasher(config.passwords.argon2, config.passwords.hasher_limits)
+            .await?,
+    )
 }
 
 /// The Redis settings of a configuration, when Redis is configured.
@@ -230,161 +161,115 @@ pub fn redis_config(config: &Config) -> Option<RedisConfig> {
 }
 
 /// The service for `config`: migrates (unless `AUTO_MIGRATE=false`), connects
-/// and wires every adapter (see [`crate::wiring`] for which).
+/// and wires every adapter through `tessera-embed`'s SQL store (see
+/// [`tessera_embed::SqlStack`] for which), with its workers not yet running.
 ///
 /// # Errors
 /// [`StartupError`] when any part cannot be built.
-pub async fn build_service(config: &Config) -> Result<(ServerAuth, SqlOutbox), StartupError> {
-    build_service_with_probes(config, std::sync::Arc::default())
+pub async fn build_service(
+    config: &Config,
+) -> Result<(ServerAuth, Workers<SqlOutbox>), StartupError> {
+    let sink = MailSink::from(mailer(config)?);
+    build_service_with_probes(config, std::sync::Arc::default(), sink)
         .await
-        .map(|(service, outbox, _)| (service, outbox))
+        .map(|(service, workers, _)| (service, workers))
 }
 
-/// [`build_service`], plus the handles `/ready` checks (database, Redis).
+/// [`build_service`] delivering to `sink`, plus the handles `/ready` checks
+/// (database, Redis) and the pool and hasher gauges in `metrics`.
 ///
 /// # Errors
 /// [`StartupError`] when any part cannot be built.
 pub async fn build_service_with_probes(
     config: &Config,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
-) -> Result<(ServerAuth, SqlOutbox, crate::ready::Readiness), StartupError> {
+    sink: MailSink,
+) -> Result<(ServerAuth, Workers<SqlOutbox>, crate::ready::Readiness), StartupError> {
     let secret = config.resolve_jwt_secret()?;
-    let db = open_database(config).await?;
-    let mut readiness = crate::ready::Readiness {
-        database: Some(db.clone()),
+    let secret = match config.environment {
+        crate::config::Environment::Production => Secret::from_bytes(secret)?,
+        crate::config::Environment::Development => Secret::development(secret),
+    };
+    let sms = match &config.messaging.sms_webhook_url {
+        Some(url) => AnySms::Webhook(
+            tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
+                .map_err(StartupError::Mail)?,
+        ),
+        None => AnySms::File(tessera_smtp::FileSms::new(
+            config.server.var_dir.join("sms.log"),
+        )),
+    };
+    let audit_metrics = std::sync::Arc::clone(&metrics);
+    let mut builder = Tessera::builder()
+        .database(db_config(config))
+        .migrate(config.database.auto_migrate)
+        .audit(move |table| LoggedAudit(table, audit_metrics))
+        .secret(secret)
+        .issuer(config.tokens.issuer.clone())
+        .audience(config.tokens.audience.clone())
+        .settings(auth_settings(config)?)
+        .argon2(config.passwords.argon2, config.passwords.hasher_limits)
+        .mail(sink)
+        .delivery(config.messaging.delivery, config.messaging.outbox_poll)
+        .sms(sms);
+    if let Some(alg) = config.tokens.algorithm {
+        builder = builder.signing_keys(key_dir(config, alg));
+    }
+    if let Some(rc) = redis_config(config) {
+        builder = builder.redis_config(rc, config.redis.user_cache_ttl);
+    }
+    let tessera = builder.build().await?;
+    let readiness = crate::ready::Readiness {
+        database: tessera.database().cloned(),
+        redis: tessera.redis().cloned(),
         ..crate::ready::Readiness::default()
     };
-    let store_error = |e: tessera_domain::error::StoreError| StartupError::Store(e.to_string());
-    let (sessions, denylist, cache, codes, limiter) = match redis_config(config) {
-        Some(rc) => {
-            let redis = Redis::connect(&rc).map_err(|e| StartupError::Store(e.to_string()))?;
-            readiness.redis = Some(redis.clone());
-            if let Err(e) = redis.ping().await {
-                // Not fatal: requests answer 503 until Redis is back.
-                tracing::warn!(error = %e, "Redis is not reachable yet");
-            }
-            tracing::info!(redis = ?rc, "sessions, denylist and user cache in Redis");
-            (
-                AnySessions::Redis(RedisSessions::new(redis.clone())),
-                AnyDenylist::Redis(RedisDenylist::new(redis.clone())),
-                AnyUserCache::Redis(RedisUserCache::new(
-                    redis.clone(),
-                    config.redis.user_cache_ttl,
-                )),
-                AnyCodes::Redis(RedisCodes::new(redis.clone())),
-                AnyLimiter::Redis(RedisRateLimiter::new(redis)),
-            )
-        }
-        None if db.is_shared() => (
-            AnySessions::Sql(SqlSessions::new(db.clone())),
-            AnyDenylist::Sql(SqlDenylist::new(db.clone())),
-            AnyUserCache::None,
-            AnyCodes::Sql(SqlCodes::new(db.clone())),
-            AnyLimiter::Memory(MemoryRateLimiter::default()),
-        ),
-        None => {
-            let durable = SqlDenylist::new(db.clone());
-            let live = durable
-                .live_entries(chrono::Utc::now())
-                .await
-                .map_err(store_error)?;
-            let mirrored = MirroredDenylist::new(durable);
-            mirrored.preload(live);
-            (
-                AnySessions::Sql(SqlSessions::new(db.clone())),
-                AnyDenylist::Mirrored(mirrored),
-                AnyUserCache::None,
-                AnyCodes::Sql(SqlCodes::new(db.clone())),
-                AnyLimiter::Memory(MemoryRateLimiter::default()),
-            )
-        }
+    gauges(&metrics, &tessera);
+    let (service, workers) = tessera.into_parts();
+    Ok((service, workers, readiness))
+}
+
+/// The hasher's and the database pool's gauges.
+fn gauges(metrics: &crate::metrics::Metrics, tessera: &Tessera<crate::wiring::ServerPorts>) {
+    let h = tessera.hasher().clone();
+    metrics.gauge(
+        "tessera_password_hashes_in_flight",
+        "Password hashes being computed now.",
+        move || h.in_flight() as f64,
+    );
+    let h = tessera.hasher().clone();
+    metrics.gauge(
+        "tessera_password_hashes_admitted",
+        "Password hashes computing or waiting for a slot.",
+        move || h.admitted() as f64,
+    );
+    let Some(db) = tessera.database() else {
+        return;
     };
-    let hasher = build_hasher(config).await?;
-    {
-        let h = hasher.clone();
-        metrics.gauge(
-            "tessera_password_hashes_in_flight",
-            "Password hashes being computed now.",
-            move || h.in_flight() as f64,
-        );
-        let h = hasher.clone();
-        metrics.gauge(
-            "tessera_password_hashes_admitted",
-            "Password hashes computing or waiting for a slot.",
-            move || h.admitted() as f64,
-        );
-        for (name, help, pick) in [
-            (
-                "tessera_db_pool_connections",
-                "Open database connections.",
-                0_usize,
-            ),
-            ("tessera_db_pool_idle", "Idle database connections.", 1),
-            (
-                "tessera_db_pool_max",
-                "Most database connections the pool opens.",
-                2,
-            ),
-            (
-                "tessera_db_pool_waiting",
-                "Requests waiting for a database connection.",
-                3,
-            ),
-        ] {
-            let d = db.clone();
-            metrics.gauge(name, help, move || {
-                let (size, idle, max, waiting) = d.pool_status();
-                [size, idle, max, waiting][pick] as f64
-            });
-        }
+    for (name, help, pick) in [
+        (
+            "tessera_db_pool_connections",
+            "Open database connections.",
+            0_usize,
+        ),
+        ("tessera_db_pool_idle", "Idle database connections.", 1),
+        (
+            "tessera_db_pool_max",
+            "Most database connections the pool opens.",
+            2,
+        ),
+        (
+            "tessera_db_pool_waiting",
+            "Requests waiting for a database connection.",
+            3,
+        ),
+    ] {
+        let d = db.clone();
+        metrics.gauge(name, help, move || {
+            let (size, idle, max, waiting) = d.pool_status();
+            [size, idle, max, waiting][pick] as f64
+        });
     }
-    let jwt = JwtConfig {
-        secret: secret.clone(),
-        issuer: config.tokens.issuer.clone(),
-        audience: config.tokens.audience.clone(),
-    };
-    let signer = match config.tokens.algorithm {
-        None => JwtSigner::new(&jwt),
-        Some(alg) => {
-            let signer = JwtSigner::with_ring(&jwt, alg, load_ring(config, alg)?);
-            if let Some(handle) = signer.ring_handle() {
-                tokio::spawn(reload_ring_forever(config.clone(), alg, handle));
-            }
-            signer
-        }
-    };
-    let adapters = Adapters::<ServerPorts> {
-        users: CachedUsers::new(SqlUsers::new(db.clone()), cache),
-        sessions,
-        denylist,
-        hasher,
-        signer,
-        codec: HmacRefreshCodec::new(&secret),
-        clock: SystemClock,
-        ids: RandomIds,
-        codes,
-        limiter,
-        outbox: SqlOutbox::new(db.clone()),
-        sms: match &config.messaging.sms_webhook_url {
-            Some(url) => AnySms::Webhook(
-                tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
-                    .map_err(StartupError::Mail)?,
-            ),
-            None => AnySms::File(tessera_smtp::FileSms::new(
-                config.server.var_dir.join("sms.log"),
-            )),
-        },
-        audit: crate::wiring::LoggedAudit(
-            tessera_sql::SqlAudit::new(db.clone()),
-            std::sync::Arc::clone(&metrics),
-        ),
-        tasks: tessera_memory::MemoryTasks::default(),
-    };
-    Ok((
-        AuthService::new(adapters, auth_settings(config)?),
-        SqlOutbox::new(db),
-        readiness,
-    ))
 }
 
 /// How long a retired key must keep verifying: the longest access-token life.
@@ -398,72 +283,27 @@ pub(crate) fn key_keep(config: &Config) -> chrono::Duration {
     chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::days(2))
 }
 
+/// The key folder `JWT_KEYS_DIR` for `alg`. In development an empty folder
+/// gets its first key; production refuses to start without one.
+fn key_dir(config: &Config, alg: KeyAlg) -> KeyRingDir {
+    KeyRingDir {
+        dir: config.tokens.keys_dir.clone(),
+        alg,
+        keep: key_keep(config),
+        create_when_empty: config.environment != crate::config::Environment::Production,
+    }
+}
+
 /// The key ring of `JWT_KEYS_DIR` as it is now; `None` while no key signs.
 pub(crate) fn read_active_ring(
     config: &Config,
     alg: KeyAlg,
 ) -> Result<Option<KeyRing>, StartupError> {
-    let ring = keyring::load_dir(
-        &config.tokens.keys_dir,
-        alg,
-        chrono::Utc::now(),
-        key_keep(config),
-    )
-    .map_err(|e| StartupError::Keys(e.to_string()))?;
-    Ok(ring.active.is_some().then_some(ring))
+    Ok(key_dir(config, alg).read_active()?)
 }
 
 pub(crate) fn no_active_key(config: &Config, alg: KeyAlg) -> StartupError {
-    StartupError::Keys(format!(
-        "no active {} key in {}: run `tessera keys rotate` first",
-        alg.as_str(),
-        config.tokens.keys_dir.display()
-    ))
-}
-
-/// The key ring of `JWT_KEYS_DIR`. In development an empty folder gets its
-/// first key; production refuses to start without one.
-fn load_ring(config: &Config, alg: KeyAlg) -> Result<KeyRing, StartupError> {
-    if let Some(ring) = read_active_ring(config, alg)? {
-        return Ok(ring);
-    }
-    if config.environment == crate::config::Environment::Production {
-        return Err(no_active_key(config, alg));
-    }
-    let dir = &config.tokens.keys_dir;
-    let kid = keyring::rotate(
-        dir,
-        alg,
-        chrono::Utc::now(),
-        chrono::Duration::zero(),
-        key_keep(config),
-    )
-    .map_err(|e| StartupError::Keys(e.to_string()))?;
-    tracing::warn!(%kid, dir = %dir.display(), "generated a development JWT signing key");
-    read_active_ring(config, alg)?.ok_or_else(|| no_active_key(config, alg))
-}
-
-/// Re-reads the key folder every 10 s (off the async executor), so rotations
-/// reach running instances.
-async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto::RingHandle) {
-    let config = std::sync::Arc::new(config);
-    loop {
-        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        let read = {
-            let config = std::sync::Arc::clone(&config);
-            tokio::task::spawn_blocking(move || read_active_ring(&config, alg)).await
-        };
-        match read {
-            Ok(Ok(Some(ring))) => handle.replace(ring),
-            Ok(Ok(None)) => {
-                tracing::error!("JWT key folder has no active key; keeping the previous ring");
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "JWT key folder unreadable; keeping the previous ring");
-            }
-            Err(e) => tracing::error!(error = %e, "JWT key reload task failed"),
-        }
-    }
+    key_dir(config, alg).no_active_key().into()
 }
 
 impl Application {
@@ -487,26 +327,31 @@ impl Application {
             tessera_domain::values::Phone::parse("+8613800138000", region).is_ok()
         });
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
-        let (service, outbox, mut readiness) =
-            build_service_with_probes(&config, std::sync::Arc::clone(&metrics)).await?;
-        let _ = warm.await;
         let mailer = mailer(&config)?;
+        tracing::info!(?mailer, "mail delivery");
+        let (service, workers, mut readiness) = build_service_with_probes(
+            &config,
+            std::sync::Arc::clone(&metrics),
+            MailSink::from(mailer),
+        )
+        .await?;
+        let _ = warm.await;
         let probe = self::mailer(&config)?;
         if probe.is_smtp() {
             readiness.mailer = Some(probe);
         }
-        tracing::info!(?mailer, "mail delivery");
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(deliver_forever(
-            outbox,
-            mailer,
-            config.messaging.delivery,
-            config.messaging.outbox_poll,
-            std::sync::Arc::clone(&metrics),
-            stopped,
-        ));
+        let observed = std::sync::Arc::clone(&metrics);
+        let worker = workers
+            .observe_mail(move |event| match event {
+                MailEvent::Delivered(report) => {
+                    observed.observe_delivery(report.sent, report.failed);
+                }
+                MailEvent::Queued(n) => observed.set_mail_queued(n),
+                _ => {}
+            })
+            .spawn();
         let mut app = Self::with_service_and_probes(&config, service, readiness, metrics)?;
-        app.worker = Some((stop, worker));
+        app.worker = Some(worker);
         Ok(app)
     }
 
@@ -551,7 +396,10 @@ impl Application {
             readiness,
             v1_verify_on_get: config.verification.v1_verify_on_get,
         });
-        let housekeeping = tokio::spawn(housekeep(state.clone()));
+        let housekeeping = {
+            let state = state.clone();
+            tokio::spawn(async move { tessera_embed::housekeep(&state.auth).await })
+        };
         let cors = web::Data::new(config.cors.clone());
         let locale = web::Data::new(http::DefaultLocale(config.messaging.mail.default_locale));
         let metrics = web::Data::from(metrics);
@@ -629,14 +477,8 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        if let Some((stop, worker)) = self.worker {
-            let _ = stop.send(true);
-            if tokio::time::timeout(std::time::Duration::from_secs(30), worker)
-                .await
-                .is_err()
-            {
-                tracing::warn!("outbox worker still busy after 30 s; stopping anyway");
-            }
+        if let Some(worker) = self.worker {
+            worker.stop().await;
         }
         tracing::info!("tessera stopped");
         served

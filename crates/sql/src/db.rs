@@ -2,22 +2,28 @@ use std::time::Duration;
 
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection as _, ConnectionError};
+#[cfg(feature = "mysql")]
+use diesel_async::AsyncMysqlConnection;
+use diesel_async::SimpleAsyncConnection as _;
+#[cfg(feature = "mysql")]
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection as _};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+#[cfg(feature = "mysql")]
 use mysql_async::prelude::Queryable as _;
 use tessera_domain::error::StoreError;
 use tessera_domain::values::PhoneRegion;
 use thiserror::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+#[cfg(feature = "mysql")]
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 pub(crate) type SqlitePool = Pool<SqliteConn>;
+#[cfg(feature = "mysql")]
 pub(crate) type MysqlPool = Pool<AsyncMysqlConnection>;
 
 /// Connection settings.
@@ -31,6 +37,19 @@ pub struct DbConfig {
     pub max_connections: usize,
     /// How long to wait for a pooled connection before answering "unavailable".
     pub acquire_timeout: Duration,
+}
+
+impl DbConfig {
+    /// Settings for `url` (see [`DbConfig::url`] for the forms) with the
+    /// server's defaults: 8 pooled connections, 5 s to get one.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 /// What [`Database::migrate`] did.
@@ -58,7 +77,8 @@ pub enum DbError {
 pub enum Database {
     /// SQLite file, the embedded default.
     Sqlite(SqlitePool),
-    /// MySQL or MariaDB, through the pure-Rust `mysql_async` driver.
+    /// MySQL or MariaDB, through the pure-Rust `mysql_async` driver (feature `mysql`).
+    #[cfg(feature = "mysql")]
     Mysql(MysqlPool),
 }
 
@@ -69,6 +89,7 @@ impl std::fmt::Debug for Database {
                 .debug_struct("Database::Sqlite")
                 .field("status", &p.status())
                 .finish(),
+            #[cfg(feature = "mysql")]
             Self::Mysql(p) => f
                 .debug_struct("Database::Mysql")
                 .field("status", &p.status())
@@ -117,6 +138,15 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The refusal of a MySQL URL by a build without the `mysql` feature.
+#[cfg(not(feature = "mysql"))]
+fn mysql_not_compiled(url: &str) -> DbError {
+    DbError::Open(format!(
+        "{}: this build has no MySQL support (enable the `mysql` feature of tessera-sql)",
+        redact(url)
+    ))
+}
+
 fn open_error(e: impl std::fmt::Display) -> DbError {
     DbError::Open(e.to_string())
 }
@@ -132,6 +162,7 @@ fn make_parent_dir(path: &str) -> Result<(), DbError> {
     }
 }
 
+#[cfg(feature = "mysql")]
 /// Creates the database a MySQL URL names when it does not exist yet.
 async fn ensure_mysql_database(url: &str) -> Result<(), DbError> {
     let opts = mysql_async::Opts::from_url(url).map_err(open_error)?;
@@ -171,6 +202,9 @@ impl Database {
     pub fn connect(config: &DbConfig) -> Result<Self, DbError> {
         match backend(&config.url)? {
             Backend::Sqlite(path) => Self::connect_sqlite(config, &path),
+            #[cfg(not(feature = "mysql"))]
+            Backend::Mysql(url) => Err(mysql_not_compiled(&url)),
+            #[cfg(feature = "mysql")]
             Backend::Mysql(url) => {
                 let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
                 let pool = Pool::builder(manager)
@@ -217,7 +251,10 @@ impl Database {
     /// True for MySQL/MariaDB (shared by several instances), false for SQLite.
     #[must_use]
     pub fn is_shared(&self) -> bool {
-        matches!(self, Self::Mysql(_))
+        #[cfg(feature = "mysql")]
+        return matches!(self, Self::Mysql(_));
+        #[cfg(not(feature = "mysql"))]
+        false
     }
 
     /// Applies pending migrations, then canonicalises the identifiers of rows
@@ -271,6 +308,9 @@ impl Database {
                 .await
                 .map_err(open_error)?
             }
+            #[cfg(not(feature = "mysql"))]
+            Backend::Mysql(url) => Err(mysql_not_compiled(&url)),
+            #[cfg(feature = "mysql")]
             Backend::Mysql(url) => {
                 ensure_mysql_database(&url).await?;
                 tokio::task::spawn_blocking(move || {
@@ -307,19 +347,24 @@ impl Database {
         let Backend::Mysql(url) = backend(url)? else {
             return Ok(());
         };
-        let opts = mysql_async::Opts::from_url(&url).map_err(open_error)?;
-        let Some(name) = opts.db_name().map(str::to_owned) else {
-            return Ok(());
-        };
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(DbError::Open(format!("unsupported database name {name:?}")));
+        #[cfg(not(feature = "mysql"))]
+        return Err(mysql_not_compiled(&url));
+        #[cfg(feature = "mysql")]
+        {
+            let opts = mysql_async::Opts::from_url(&url).map_err(open_error)?;
+            let Some(name) = opts.db_name().map(str::to_owned) else {
+                return Ok(());
+            };
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(DbError::Open(format!("unsupported database name {name:?}")));
+            }
+            let server = mysql_async::OptsBuilder::from_opts(opts).db_name(None::<String>);
+            let mut conn = mysql_async::Conn::new(server).await.map_err(open_error)?;
+            conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+                .await
+                .map_err(open_error)?;
+            conn.disconnect().await.map_err(open_error)
         }
-        let server = mysql_async::OptsBuilder::from_opts(opts).db_name(None::<String>);
-        let mut conn = mysql_async::Conn::new(server).await.map_err(open_error)?;
-        conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
-            .await
-            .map_err(open_error)?;
-        conn.disconnect().await.map_err(open_error)
     }
 
     /// The pool's connections: (open, idle, max, waiting for one).
@@ -327,6 +372,7 @@ impl Database {
     pub fn pool_status(&self) -> (usize, usize, usize, usize) {
         let s = match self {
             Self::Sqlite(p) => p.status(),
+            #[cfg(feature = "mysql")]
             Self::Mysql(p) => p.status(),
         };
         (s.size, s.available, s.max_size, s.waiting)
@@ -342,6 +388,7 @@ impl Database {
                 let mut conn = sqlite_conn(pool).await?;
                 conn.batch_execute("SELECT 1").await.map_err(unavailable)
             }
+            #[cfg(feature = "mysql")]
             Self::Mysql(pool) => {
                 let mut conn = mysql_conn(pool).await?;
                 conn.batch_execute("DO 1").await.map_err(unavailable)
@@ -356,6 +403,7 @@ pub(crate) async fn sqlite_conn(pool: &SqlitePool) -> Result<Object<SqliteConn>,
         .map_err(|e| StoreError::Unavailable(format!("database pool: {e}")))
 }
 
+#[cfg(feature = "mysql")]
 pub(crate) async fn mysql_conn(
     pool: &MysqlPool,
 ) -> Result<Object<AsyncMysqlConnection>, StoreError> {
@@ -379,6 +427,7 @@ macro_rules! with_conn {
                 let $conn = &mut *$conn;
                 $body
             }
+            #[cfg(feature = "mysql")]
             $crate::db::Database::Mysql(pool) => {
                 #[allow(unused_mut)]
                 let mut $conn = $crate::db::mysql_conn(pool).await?;

@@ -448,6 +448,7 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    #[cfg(feature = "mysql")]
     #[tokio::test(flavor = "multi_thread")]
     async fn mysql_backfill_canonicalises_old_rows() {
         let base = std::env::var("TEST_DATABASE_URL")

@@ -12,8 +12,9 @@ use tessera_domain::model::RevocationKey;
 use tessera_domain::model::SessionId;
 use tessera_domain::ports::{TokenDenylist, UserRepository};
 use tessera_domain::values::PhoneRegion;
-use tessera_memory::{MirroredDenylist, contract};
+use tessera_memory::MirroredDenylist;
 use tessera_sql::{Database, DbConfig, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
+use tessera_testkit::contract;
 use uuid::Uuid;
 
 enum Kind {

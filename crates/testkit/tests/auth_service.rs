@@ -14,7 +14,7 @@ use tessera_domain::values::PasswordInput;
 use tessera_domain::values::PasswordPolicy;
 use tessera_domain::values::RoleName;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
-use tessera_memory::{ManualClock, MemoryPorts, memory_adapters};
+use tessera_testkit::{ManualClock, MemoryPorts, memory_adapters};
 
 struct Harness {
     svc: AuthService<MemoryPorts>,
@@ -498,7 +498,7 @@ fn memory_ports_are_send_and_sync() {
 async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
     use tessera_domain::ports::UserRepository as _;
     let h = harness();
-    let mut user = tessera_memory::contract_free_new_user();
+    let mut user = tessera_testkit::contract_free_new_user();
     user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
     let stored = h.ports.users.create(user, None).await.unwrap();
     assert!(matches!(
@@ -547,7 +547,7 @@ mod sign_up {
     use tessera_domain::model::ClientInfo;
     use tessera_domain::usecase::{LoginStep, LoginTerms, SignUp};
     use tessera_domain::values::PasswordInput;
-    use tessera_memory::MemoryPorts;
+    use tessera_testkit::MemoryPorts;
 
     use super::harness;
 

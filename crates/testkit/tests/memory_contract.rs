@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use tessera_domain::ports::UserRepository as _;
-use tessera_memory::contract;
 use tessera_memory::{
     MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions, MemoryUserCache,
     MemoryUsers, MirroredDenylist,
 };
+use tessera_testkit::contract;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn users() {

@@ -1,0 +1,34 @@
+//! The ports of the in-memory store.
+
+use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtSigner};
+use tessera_domain::clock::{RandomIds, SystemClock};
+use tessera_domain::ports::Ports;
+use tessera_memory::{
+    MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
+    MemoryTasks, MemoryUsers,
+};
+
+use crate::AnySms;
+
+/// Everything in this process's memory (lost when it ends) with the real
+/// hasher, signer and clock: for one-process programs, demos and tests of an
+/// embedding. Built by [`crate::Builder::memory`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryStack;
+
+impl Ports for MemoryStack {
+    type Users = MemoryUsers;
+    type Sessions = MemorySessions;
+    type Denylist = MemoryDenylist;
+    type Hasher = Argon2Hasher;
+    type Signer = JwtSigner;
+    type Codec = HmacRefreshCodec;
+    type Clock = SystemClock;
+    type Ids = RandomIds;
+    type Codes = MemoryCodes;
+    type Limiter = MemoryRateLimiter;
+    type Outbox = MemoryOutbox;
+    type Sms = AnySms;
+    type Audit = MemoryAudit;
+    type Tasks = MemoryTasks;
+}
