@@ -28,13 +28,9 @@ impl std::fmt::Display for Refusal {
 
 impl ResponseError for Refusal {
     fn status_code(&self) -> StatusCode {
-        match &self.0 {
-            AuthError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::Conflict(_) => StatusCode::CONFLICT,
-            AuthError::InvalidCredentials | AuthError::Token(_) => StatusCode::UNAUTHORIZED,
-            AuthError::AccountDisabled => StatusCode::FORBIDDEN,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        }
+        // The domain's coarse kind of each error carries its usual status.
+        StatusCode::from_u16(self.0.kind().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -79,7 +75,10 @@ async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     // The peer address is the throttle key; behind a proxy use the address it reports.
-    let ip = req.peer_addr().map_or([127, 0, 0, 1].into(), |a| a.ip());
+    // No peer address (a Unix socket): refuse rather than share one throttle bucket.
+    let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+        return Ok(HttpResponse::BadRequest().finish());
+    };
     let out = auth
         .verify_credentials(
             text("username"),
@@ -106,7 +105,10 @@ async fn me(auth: Auth, req: HttpRequest) -> Result<HttpResponse, Refusal> {
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let ip = req.peer_addr().map_or([127, 0, 0, 1].into(), |a| a.ip());
+    // No peer address (a Unix socket): refuse rather than share one throttle bucket.
+    let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+        return Ok(HttpResponse::BadRequest().finish());
+    };
     let who = auth.authenticate(bearer, client(ip, agent)).await?;
     let user = auth.current_user(&who).await?;
     Ok(HttpResponse::Ok()

@@ -27,13 +27,9 @@ struct Refusal(AuthError);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let status = match &self.0 {
-            AuthError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::Conflict(_) => StatusCode::CONFLICT,
-            AuthError::InvalidCredentials | AuthError::Token(_) => StatusCode::UNAUTHORIZED,
-            AuthError::AccountDisabled => StatusCode::FORBIDDEN,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        // The domain's coarse kind of each error carries its usual status.
+        let status = StatusCode::from_u16(self.0.kind().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             eprintln!("auth failed: {}", self.0);
             return status.into_response();

@@ -78,7 +78,10 @@ impl Builder<NoStore> {
     }
 
     /// Every store in this process's memory: users, sessions and mail are
-    /// lost when it ends.
+    /// lost when it ends. For demos and tests only: the audit trail, the sent
+    /// mail (with its codes and links) and ended sessions are kept until the
+    /// process ends, so memory grows with every request. Serve real traffic
+    /// from [`Self::sqlite`] or [`Self::mysql`].
     #[must_use]
     pub fn memory(self) -> Builder<MemoryStore> {
         Builder {

@@ -81,10 +81,7 @@ pub use tessera_sql;
 /// header, cut to 255 characters as the stores keep it.
 #[must_use]
 pub fn client(ip: std::net::IpAddr, user_agent: Option<&str>) -> ClientInfo {
-    ClientInfo {
-        ip: Some(ip.to_string()),
-        user_agent: user_agent.map(|ua| ua.chars().take(255).collect()),
-    }
+    ClientInfo::new(Some(ip), user_agent)
 }
 
 /// A built service, its workers (not yet running) and the handles to the

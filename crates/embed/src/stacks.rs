@@ -11,8 +11,9 @@ use tessera_memory::{
 use crate::AnySms;
 
 /// Everything in this process's memory (lost when it ends) with the real
-/// hasher, signer and clock: for one-process programs, demos and tests of an
-/// embedding. Built by [`crate::Builder::memory`].
+/// hasher, signer and clock: for demos and tests of an embedding, not for
+/// real traffic (the audit trail, sent mail and ended sessions are never
+/// pruned). Built by [`crate::Builder::memory`].
 #[derive(Debug, Clone, Copy)]
 pub struct MemoryStack;
 

@@ -1,9 +1,11 @@
 //! # tessera-memory
 //!
 //! In-memory stores for every storage port of Tessera: real, thread-safe
-//! implementations used in production. `tessera-embed`'s memory store is
-//! made of them, and the server uses [`MirroredDenylist`] as its in-process
-//! cache of a durable denylist and [`MemoryRateLimiter`] for one instance.
+//! implementations. The server uses two of them in production:
+//! [`MirroredDenylist`] as its in-process cache of a durable denylist and
+//! [`MemoryRateLimiter`] for one instance. `tessera-embed`'s memory store is
+//! made of all of them and is for demos and tests: the audit trail, the
+//! outbox's sent mail and ended sessions are not pruned.
 //! [`MemoryUsers::with_outbox`] queues mail in the same store, so a mail and
 //! the change that causes it are one step.
 //!

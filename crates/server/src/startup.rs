@@ -160,16 +160,20 @@ pub fn redis_config(config: &Config) -> Option<RedisConfig> {
     })
 }
 
-/// The service for `config`: migrates (unless `AUTO_MIGRATE=false`), connects
-/// and wires every adapter through `tessera-embed`'s SQL store (see
-/// [`tessera_embed::SqlStack`] for which), with its workers not yet running.
+/// The service for `config` as the command line uses it: migrates (unless
+/// `AUTO_MIGRATE=false`), connects and wires every adapter through
+/// `tessera-embed`'s SQL store (see [`tessera_embed::SqlStack`] for which),
+/// with its workers not running. It delivers no mail and so never reads the
+/// mail settings (a `tessera user disable` must not fail on SMTP settings it
+/// does not use): what a command queues waits in the outbox for the server's
+/// delivery worker.
 ///
 /// # Errors
 /// [`StartupError`] when any part cannot be built.
 pub async fn build_service(
     config: &Config,
 ) -> Result<(ServerAuth, Workers<SqlOutbox>), StartupError> {
-    let sink = MailSink::from(mailer(config)?);
+    let sink = MailSink::memory(tessera_embed::tessera_memory::MemoryMailer::default());
     build_service_with_probes(config, std::sync::Arc::default(), sink)
         .await
         .map(|(service, workers, _)| (service, workers))

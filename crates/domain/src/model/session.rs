@@ -27,6 +27,22 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+impl ClientInfo {
+    /// The longest `User-Agent` kept, in characters.
+    pub const MAX_USER_AGENT_CHARS: usize = 255;
+
+    /// The caller at `ip` (the throttle counts failures per address; `None`
+    /// only when the transport gives none) with its `User-Agent`, truncated
+    /// to [`Self::MAX_USER_AGENT_CHARS`] characters.
+    #[must_use]
+    pub fn new(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent: user_agent.map(|ua| ua.chars().take(Self::MAX_USER_AGENT_CHARS).collect()),
+        }
+    }
+}
+
 /// A login session and its refresh-token family. Every rotation bumps
 /// `generation`; only the current generation's fingerprint is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -191,12 +191,10 @@ pub async fn authenticate_user<P: Ports>(
 /// Who is calling, for the session record and the login throttle.
 #[must_use]
 pub fn client_info(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientInfo {
-    ClientInfo {
-        ip: client_ip(req, trusted).map(|ip| ip.to_string()),
-        user_agent: req
-            .headers()
+    ClientInfo::new(
+        client_ip(req, trusted),
+        req.headers()
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(255).collect()),
-    }
+            .and_then(|v| v.to_str().ok()),
+    )
 }
