@@ -27,6 +27,7 @@ fn claims() -> AccessClaims {
         token_id: uuid::Uuid::new_v4(),
         role: RoleName::parse("user").unwrap(),
         grants: None,
+        authentication: tessera_domain::model::Authentication::password(now),
         issued_at: now,
         not_before: now,
         expires_at: now + Duration::minutes(15),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tessera_domain::error::{SigningError, TokenProblem};
 use tessera_domain::model::SessionId;
 use tessera_domain::model::UserId;
-use tessera_domain::model::{AccessClaims, GrantClaims, TokenSubject};
+use tessera_domain::model::{AccessClaims, AuthMethod, Authentication, GrantClaims, TokenSubject};
 use tessera_domain::ports::AccessTokenSigner;
 use tessera_domain::values::{Email, RoleName};
 use uuid::Uuid;
@@ -71,6 +71,15 @@ struct Wire {
     is_superuser: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     is_admin: Option<bool>,
+    /// RFC 8176 authentication methods of the session's login.
+    #[serde(default)]
+    amr: Vec<String>,
+    /// The assurance level they reach (`aal1`, `aal2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acr: Option<String>,
+    /// When the credentials were checked (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
 }
 
 impl Wire {
@@ -296,6 +305,14 @@ impl AccessTokenSigner for JwtSigner {
             permissions: grants.map(|g| g.permissions.clone()),
             is_superuser: grants.map(|g| g.super_admin),
             is_admin: grants.map(|g| g.admin_mode),
+            amr: claims
+                .authentication
+                .methods
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            acr: Some(claims.authentication.assurance().as_str().to_owned()),
+            auth_time: Some(claims.authentication.at.timestamp()),
         };
         encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))
     }
@@ -334,6 +351,14 @@ impl AccessTokenSigner for JwtSigner {
         }
         let w = data.claims;
         let user_id = w.account().ok_or(TokenProblem::Invalid)?;
+        let issued_at = at(w.iat).ok_or(TokenProblem::Invalid)?;
+        let authentication = Authentication {
+            at: match w.auth_time {
+                Some(t) => at(t).ok_or(TokenProblem::Invalid)?,
+                None => issued_at,
+            },
+            methods: w.amr.iter().filter_map(|m| AuthMethod::parse(m)).collect(),
+        };
         Ok(AccessClaims {
             user_id,
             subject: w.subject(user_id),
@@ -341,7 +366,8 @@ impl AccessTokenSigner for JwtSigner {
             token_id: w.jti,
             role: RoleName::parse(&w.role).map_err(|_| TokenProblem::Invalid)?,
             grants: w.grants(),
-            issued_at: at(w.iat).ok_or(TokenProblem::Invalid)?,
+            authentication,
+            issued_at,
             not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
             expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
         })
@@ -374,6 +400,7 @@ mod tests {
             token_id: Uuid::new_v4(),
             role: RoleName::parse("unauth").unwrap(),
             grants: None,
+            authentication: Authentication::password(now),
             issued_at: now,
             not_before: now,
             expires_at: now + chrono::Duration::seconds(900),
@@ -458,6 +485,9 @@ mod tests {
             permissions: None,
             is_superuser: None,
             is_admin: None,
+            amr: Vec::new(),
+            acr: None,
+            auth_time: None,
         };
         let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();
         assert_eq!(s.verify(&token), Err(TokenProblem::Invalid));

@@ -37,8 +37,7 @@ pub enum HashError {
 }
 
 /// Why an access token was refused. Each case is one answer a client may
-/// branch on: `/api/auth` shows Flask-JWT-Extended's wording for it (issue
-/// 13, item 8; peer-facts "General").
+/// branch on (issue 13, item 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TokenProblem {
     /// No `Authorization` header, or an empty token.
@@ -79,8 +78,51 @@ pub enum TokenProblem {
 #[error("token signing failed: {0}")]
 pub struct SigningError(pub String);
 
-/// Everything a use case can answer instead of success.
+/// The broad class of an [`AuthError`]: what a caller that does not care
+/// about the details (an embedder's HTTP layer, a CLI) needs to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input was refused (HTTP 400 or 422).
+    InvalidInput,
+    /// The caller is not authenticated, or proved the wrong credentials (401).
+    Unauthenticated,
+    /// The caller is authenticated but may not do this (403).
+    Forbidden,
+    /// The thing asked for does not exist (404).
+    NotFound,
+    /// The request conflicts with the current state (409).
+    Conflict,
+    /// Asked too often; retry later (429).
+    RateLimited,
+    /// A dependency is down or saturated; retry later (503).
+    Unavailable,
+    /// A bug or a broken key; not the caller's fault (500).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status that usually answers this kind (400, 401, 403, 404,
+    /// 409, 429, 503, 500).
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidInput => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::RateLimited => 429,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+}
+
+/// Everything a use case can answer instead of success. New cases may be
+/// added: match on [`AuthError::kind`] where a coarse answer will do.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// One or more fields were refused.
     #[error("validation failed")]
@@ -91,6 +133,10 @@ pub enum AuthError {
     /// Unknown user or wrong password (deliberately indistinguishable).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The credentials were right, and a second factor must follow
+    /// ([`crate::usecase::LoginStep::SecondFactor`]).
+    #[error("second factor required")]
+    SecondFactorRequired,
     /// The account was disabled.
     #[error("account disabled")]
     AccountDisabled,
@@ -126,10 +172,10 @@ pub enum AuthError {
     /// The user behind a valid token no longer exists.
     #[error("user not found")]
     UserNotFound,
-    /// Seed 003's reset: no account has this identifier (404).
+    /// Password reset: no account has this identifier.
     #[error("account not found")]
     AccountNotFound,
-    /// Seed 003's reset: the contact is not the account's email or phone (400).
+    /// Password reset: the contact is not the account's email or phone.
     #[error("contact does not match the account")]
     ContactMismatch,
     /// No live code: never issued, already used, or expired.
@@ -206,5 +252,66 @@ impl From<CreateUserError> for AuthError {
 impl From<ValidationErrors> for AuthError {
     fn from(e: ValidationErrors) -> Self {
         Self::Validation(e)
+    }
+}
+
+impl AuthError {
+    /// The broad class of this error.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Validation(_)
+            | Self::WrongPassword
+            | Self::SamePassword
+            | Self::ContactMismatch
+            | Self::CodeExpired
+            | Self::CodeWrong { .. }
+            | Self::CodeExhausted
+            | Self::CodeInvalid => ErrorKind::InvalidInput,
+            Self::InvalidCredentials
+            | Self::SecondFactorRequired
+            | Self::Token(_)
+            | Self::RefreshReused
+            | Self::UserNotFound => ErrorKind::Unauthenticated,
+            Self::AccountDisabled
+            | Self::EmailNotVerified
+            | Self::Forbidden(_)
+            | Self::Outranked
+            | Self::SelfLockout => ErrorKind::Forbidden,
+            Self::SessionNotFound | Self::AccountNotFound => ErrorKind::NotFound,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::TooManyRequests { .. } => ErrorKind::RateLimited,
+            Self::Busy | Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn kinds_name_the_usual_status() {
+        assert_eq!(AuthError::InvalidCredentials.kind().http_status(), 401);
+        assert_eq!(
+            AuthError::SecondFactorRequired.kind(),
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(AuthError::Busy.kind(), ErrorKind::Unavailable);
+        assert_eq!(
+            AuthError::TooManyRequests {
+                retry_after_secs: 1,
+                limit: 1
+            }
+            .kind()
+            .http_status(),
+            429
+        );
+        assert_eq!(AuthError::SessionNotFound.kind().http_status(), 404);
+        assert_eq!(
+            AuthError::Internal(String::new()).kind(),
+            ErrorKind::Internal
+        );
     }
 }

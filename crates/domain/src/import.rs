@@ -1,4 +1,4 @@
-//! Importing a seed project's users table (JSON lines), keeping their password
+//! Importing another system's users table (JSON lines), keeping their password
 //! hashes: each imported hash verifies at login and is then replaced by argon2id.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -22,11 +22,11 @@ struct Record {
     password_hash: String,
     #[serde(default)]
     created_at: Option<String>,
-    /// Whether the address was confirmed in the old system (default true: the
-    /// seeds' users tables record no such flag, or only confirmed users).
+    /// Whether the address was confirmed in the old system (default true:
+    /// many users tables record no such flag, or only confirmed users).
     #[serde(default)]
     email_verified: Option<bool>,
-    /// The user's UUID in the old system (seed 002's `id`), kept so that its
+    /// The user's UUID in the old system (its `id`), kept so that its
     /// clients see the same id; `public_id` is accepted too. A new one otherwise.
     #[serde(default)]
     id: Option<serde_json::Value>,

@@ -26,6 +26,8 @@
 //! assert!(Username::parse("张三", &UsernamePolicy { min_chars: 2 }).is_ok());
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod clock;
 pub mod error;

@@ -17,10 +17,10 @@ use crate::values::Email;
 /// The language of a mail or message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locale {
-    /// Simplified Chinese (the seeds' language).
-    #[default]
+    /// Simplified Chinese.
     ZhCn,
-    /// English.
+    /// English (the default).
+    #[default]
     En,
 }
 
@@ -79,7 +79,7 @@ impl Default for MailSettings {
         Self {
             product_name: "Tessera".into(),
             public_base_url: "http://127.0.0.1:8080".into(),
-            default_locale: Locale::ZhCn,
+            default_locale: Locale::En,
         }
     }
 }
@@ -96,8 +96,8 @@ pub enum MailKind {
         /// Minutes until it expires.
         minutes: i64,
     },
-    /// A sign-up code (seed 001's `/Auth/Sign`: the account exists already,
-    /// its address unverified; the code confirms the address at `/Auth/Verify`).
+    /// A sign-up code (the account exists already, its address unverified;
+    /// the code confirms the address, [`crate::AuthService::confirm_sign_up`]).
     SignUpCode {
         /// The name given at sign-up.
         name: String,

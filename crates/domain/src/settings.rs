@@ -1,20 +1,102 @@
 //! The knobs of the use cases: token lifetimes, policies, codes, throttling.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::mail::MailSettings;
 use crate::model::{DEFAULT_REGISTRABLE_ROLES, DEFAULT_ROLE};
 use crate::usecase::DEFAULT_MAX_SESSIONS_PER_USER;
 use crate::values::{PasswordPolicy, PhoneRegion, RoleName, UsernamePolicy};
 
-/// Which route the verification link of a registration mail opens.
+/// How a verification link confirms the address it was mailed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkStyle {
-    /// `/api/auth/verify-email?token=…`: a page with a button (a mail
-    /// scanner's GET verifies nothing).
-    Modern,
-    /// `/api/v1/auth/verify/<token>`: seed 002's link, which verifies on GET.
-    V1,
+#[non_exhaustive]
+pub enum LinkKind {
+    /// The link opens a page that confirms only with the account's password,
+    /// and offers "this wasn't me" (a mail scanner's GET confirms nothing).
+    Page,
+    /// Opening the link (a GET) confirms the address.
+    Direct,
+}
+
+/// Where one kind of verification link points, and the tag that binds each
+/// link issued to its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTemplate {
+    /// Stored with every link issued, so that a link in flight is read as
+    /// the kind it was issued as: keep it stable across releases.
+    pub tag: String,
+    /// The link, relative to [`MailSettings::public_base_url`], with
+    /// `{token}` where the link token (64 hex digits) goes.
+    pub path: String,
+}
+
+impl LinkTemplate {
+    /// The link for `token` under `base` (a URL without a trailing `/`).
+    #[must_use]
+    pub fn url(&self, base: &str, token: &str) -> String {
+        format!("{base}{}", self.path.replace("{token}", token))
+    }
+}
+
+/// The verification links the server serves: one template per [`LinkKind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationLinks {
+    /// [`LinkKind::Page`]. Default tag `page`, path `/verify-email?token={token}`.
+    pub page: LinkTemplate,
+    /// [`LinkKind::Direct`]. Default tag `direct`, path `/verify/{token}`.
+    pub direct: LinkTemplate,
+}
+
+impl VerificationLinks {
+    /// The template of `kind`.
+    #[must_use]
+    pub fn template(&self, kind: LinkKind) -> &LinkTemplate {
+        match kind {
+            LinkKind::Page => &self.page,
+            LinkKind::Direct => &self.direct,
+        }
+    }
+
+    /// The kind a stored `tag` names; an unknown tag is a [`LinkKind::Page`]
+    /// link (the kind that confirms nothing without the password).
+    #[must_use]
+    pub fn kind_of(&self, tag: &str) -> LinkKind {
+        if tag == self.direct.tag && tag != self.page.tag {
+            LinkKind::Direct
+        } else {
+            LinkKind::Page
+        }
+    }
+}
+
+impl Default for VerificationLinks {
+    fn default() -> Self {
+        Self {
+            page: LinkTemplate {
+                tag: "page".into(),
+                path: "/verify-email?token={token}".into(),
+            },
+            direct: LinkTemplate {
+                tag: "direct".into(),
+                path: "/verify/{token}".into(),
+            },
+        }
+    }
+}
+
+/// Default access-token lifetime ([`AuthSettings::access_ttl`]): 900 s.
+pub const DEFAULT_ACCESS_TTL_SECS: i64 = 900;
+
+/// A longer-lived kind of access token a caller may ask for at login
+/// ([`crate::usecase::LoginTerms::access_ttl`]), for clients that cannot
+/// refresh. Listed in [`AuthSettings::token_profiles`] so that revocations
+/// outlast every token issued ([`AuthSettings::revocation_horizon`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenProfile {
+    /// The caller's name for it.
+    pub name: String,
+    /// Access-token lifetime.
+    pub access_ttl: Duration,
 }
 
 /// The knobs of the use cases.
@@ -22,12 +104,10 @@ pub enum LinkStyle {
 pub struct AuthSettings {
     /// Access-token lifetime. Default 900 s.
     pub access_ttl: Duration,
-    /// Access-token lifetime on seed 001's routes, whose clients cannot
-    /// refresh (`LEGACY_ACCESS_TOKEN_TTL`). Default 1 day.
-    pub legacy_access_ttl: Duration,
-    /// Access-token lifetime on seed 002's routes (`V1_ACCESS_TOKEN_TTL`);
-    /// its README promises 1 hour. Default 3600 s.
-    pub v1_access_ttl: Duration,
+    /// Other access-token lifetimes callers may ask for at login. Default none.
+    pub token_profiles: Vec<TokenProfile>,
+    /// Where verification links point.
+    pub verification_links: VerificationLinks,
     /// Absolute session lifetime, from login. Default 7 days.
     pub refresh_ttl: Duration,
     /// Idle session lifetime: a session whose refresh token has not been used
@@ -45,7 +125,7 @@ pub struct AuthSettings {
     pub registrable_roles: Vec<RoleName>,
     /// Role given when registration names none.
     pub default_role: RoleName,
-    /// Roles that may log in as administrator at seed 001's `/Admin/Login`
+    /// Roles that may log in as administrator ([`crate::usecase::LoginTerms::admin_mode`])
     /// (`ADMIN_LOGIN_ROLES`, default `super_admin`; issue 13, item 11).
     pub admin_login_roles: Vec<RoleName>,
     /// Branding, links and default language of mail.
@@ -58,7 +138,7 @@ pub struct AuthSettings {
     /// pending registration that a new registration replaces and the expiry
     /// sweep removes (`UNVERIFIED_ACCOUNT_TTL`); `None` never (issue 12, item 3).
     pub unverified_account_ttl: Option<Duration>,
-    /// Return reset codes in the response (`debug_code`, seed 003): development only.
+    /// Return reset codes in the response (`debug_code`): development only.
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
     pub login_throttle: LoginThrottle,
@@ -126,12 +206,32 @@ impl Default for CodeSettings {
 }
 
 impl AuthSettings {
-    /// The longest life any access token can have: revocations must outlast it.
+    /// The longest life any access token can have
+    /// ([`Self::access_ttl`] or one of [`Self::token_profiles`]).
     #[must_use]
     pub fn longest_access_ttl(&self) -> Duration {
-        self.access_ttl
-            .max(self.legacy_access_ttl)
-            .max(self.v1_access_ttl)
+        self.token_profiles
+            .iter()
+            .map(|p| p.access_ttl)
+            .fold(self.access_ttl, Duration::max)
+    }
+
+    /// The access-token lifetime of the profile `name`; `None` when there is
+    /// no such profile.
+    #[must_use]
+    pub fn token_profile(&self, name: &str) -> Option<Duration> {
+        self.token_profiles
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.access_ttl)
+    }
+
+    /// Until when a revocation made at `now` must last: past the end of
+    /// every access token that may have been issued before it (the longest
+    /// lifetime, plus the clock leeway the checks allow).
+    #[must_use]
+    pub fn revocation_horizon(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.longest_access_ttl() + self.leeway
     }
 }
 
@@ -139,9 +239,9 @@ impl Default for AuthSettings {
     fn default() -> Self {
         let role = |r: &str| RoleName::parse(r).unwrap_or_else(|_| unreachable_role());
         Self {
-            access_ttl: Duration::seconds(900),
-            legacy_access_ttl: Duration::days(1),
-            v1_access_ttl: Duration::seconds(3600),
+            access_ttl: Duration::seconds(DEFAULT_ACCESS_TTL_SECS),
+            token_profiles: Vec::new(),
+            verification_links: VerificationLinks::default(),
             refresh_ttl: Duration::days(7),
             idle_ttl: Duration::days(3),
             reuse_interval: Duration::seconds(10),
@@ -177,7 +277,25 @@ mod tests {
     #[test]
     fn default_settings_parse() {
         let s = AuthSettings::default();
-        assert_eq!(s.default_role.as_str(), "unauth");
-        assert_eq!(s.registrable_roles.len(), 5);
+        assert_eq!(s.default_role.as_str(), "user");
+        assert_eq!(s.registrable_roles, std::slice::from_ref(&s.default_role));
+        assert_eq!(s.mail.default_locale, crate::mail::Locale::En);
+    }
+
+    #[test]
+    fn revocations_outlast_the_longest_profile() {
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let mut s = AuthSettings::default();
+        assert_eq!(s.revocation_horizon(now), now + s.access_ttl + s.leeway);
+        s.token_profiles.push(TokenProfile {
+            name: "long".into(),
+            access_ttl: Duration::days(1),
+        });
+        assert_eq!(s.token_profile("long"), Some(Duration::days(1)));
+        assert_eq!(s.token_profile("other"), None);
+        assert_eq!(
+            s.revocation_horizon(now),
+            now + Duration::days(1) + s.leeway
+        );
     }
 }

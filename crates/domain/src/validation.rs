@@ -39,7 +39,7 @@ pub enum FieldIssue {
         /// The roles that may be chosen.
         allowed: Vec<String>,
     },
-    /// A value outside a fixed list (e.g. seed 003's reset `channel`).
+    /// A value outside a fixed list (e.g. the reset `channel`).
     NotOneOf {
         /// The values accepted.
         allowed: Vec<String>,
@@ -227,6 +227,70 @@ impl fmt::Display for FieldIssue {
     }
 }
 
+/// The fields the use cases refuse, by their neutral names ([`Field::as_str`]:
+/// `snake_case`). Each dialect names them on the wire as it likes
+/// ([`ValidationErrors::renamed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Field {
+    /// A username.
+    Username,
+    /// A display name (sign-up by code).
+    Name,
+    /// An e-mail address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// A role.
+    Role,
+    /// A password: at login, registration or sign-up.
+    Password,
+    /// The current password, when changing it.
+    OldPassword,
+    /// The new password, when changing or resetting it.
+    NewPassword,
+    /// A verification or reset code.
+    Code,
+    /// A verification-link token.
+    Token,
+    /// A username, e-mail address or phone number naming an account.
+    Identifier,
+    /// The channel a reset code goes by (`email` or `phone`).
+    Channel,
+    /// The account's own address or number a reset code goes to.
+    Contact,
+}
+
+impl Field {
+    /// The neutral name: `username`, `name`, `email`, `phone`, `role`,
+    /// `password`, `old_password`, `new_password`, `code`, `token`,
+    /// `identifier`, `channel`, `contact`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Role => "role",
+            Self::Password => "password",
+            Self::OldPassword => "old_password",
+            Self::NewPassword => "new_password",
+            Self::Code => "code",
+            Self::Token => "token",
+            Self::Identifier => "identifier",
+            Self::Channel => "channel",
+            Self::Contact => "contact",
+        }
+    }
+}
+
+impl AsRef<str> for Field {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// Every refused field with its reasons, in field-name order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationErrors {
@@ -242,19 +306,22 @@ impl ValidationErrors {
 
     /// One error on one field.
     #[must_use]
-    pub fn single(field: &str, issue: FieldIssue) -> Self {
+    pub fn single(field: impl AsRef<str>, issue: FieldIssue) -> Self {
         let mut errors = Self::new();
         errors.add(field, issue);
         errors
     }
 
     /// Records a reason for refusing `field`.
-    pub fn add(&mut self, field: &str, issue: FieldIssue) {
-        self.fields.entry(field.to_owned()).or_default().push(issue);
+    pub fn add(&mut self, field: impl AsRef<str>, issue: FieldIssue) {
+        self.fields
+            .entry(field.as_ref().to_owned())
+            .or_default()
+            .push(issue);
     }
 
     /// Keeps `Ok` values and records the error of an `Err` under `field`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, FieldIssue>) -> Option<T> {
+    pub fn check<T>(&mut self, field: impl AsRef<str>, result: Result<T, FieldIssue>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(issue) => {
@@ -281,11 +348,37 @@ impl ValidationErrors {
         &self.fields
     }
 
+    /// The same errors under the names `wire` gives each field (a dialect's
+    /// own field names, for example), in the order of the new names; a
+    /// field two names map to keeps the reasons of both.
+    #[must_use]
+    pub fn renamed(self, wire: impl Fn(&str) -> &str) -> Self {
+        let mut out = Self::new();
+        for (field, issues) in self.fields {
+            out.fields
+                .entry(wire(&field).to_owned())
+                .or_default()
+                .extend(issues);
+        }
+        out
+    }
+
     /// `Ok(())` when empty, otherwise `Err(self)`.
     ///
     /// # Errors
     /// Returns itself when at least one field was refused.
     pub fn into_result(self) -> Result<(), Self> {
         if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// `field` when it is present and not blank (it is returned untrimmed).
+///
+/// # Errors
+/// [`FieldIssue::Required`] when absent, empty or only white space.
+pub fn required(field: Option<&str>) -> Result<&str, FieldIssue> {
+    match field {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(FieldIssue::Required),
     }
 }

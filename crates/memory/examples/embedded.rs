@@ -10,7 +10,8 @@ use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::mail::Locale;
 use tessera_domain::model::ClientInfo;
 use tessera_domain::ports::{Adapters, Ports};
-use tessera_domain::usecase::RegistrationForm;
+use tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
+use tessera_domain::values::PasswordInput;
 use tessera_domain::{AuthService, AuthSettings};
 use tessera_memory::{
     MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
@@ -71,6 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..RegistrationForm::default()
             },
             Locale::En,
+            tessera_domain::settings::LinkKind::Page,
         )
         .await?;
     println!(
@@ -79,35 +81,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let login = auth
-        .login(
+        .verify_credentials(
             "alice@example.com",
-            "correct horse battery",
+            PasswordInput::Plain("correct horse battery"),
             ClientInfo::default(),
+            LoginTerms::default(),
         )
-        .await?;
+        .await
+        .and_then(LoginStep::done)?;
     println!(
         "logged in; access token expires in {} s",
         login.tokens.access.expires_in
     );
 
     let who = auth
-        .authenticate(Some(login.tokens.access.token.expose()))
+        .authenticate(
+            Some(login.tokens.access.token.expose()),
+            ClientInfo::default(),
+        )
         .await?;
     println!(
         "token belongs to user {}",
         auth.current_user(&who).await?.username
     );
 
-    let (_, pair) = auth.refresh(login.tokens.refresh.expose()).await?;
+    let (_, pair) = auth
+        .refresh(login.tokens.refresh.expose(), ClientInfo::default())
+        .await?;
     println!(
         "refreshed; new refresh token differs: {}",
         pair.refresh.expose() != login.tokens.refresh.expose()
     );
 
-    let who = auth.authenticate(Some(pair.access.token.expose())).await?;
+    let who = auth
+        .authenticate(Some(pair.access.token.expose()), ClientInfo::default())
+        .await?;
     auth.logout(&who).await?;
     let refused = auth
-        .authenticate(Some(pair.access.token.expose()))
+        .authenticate(Some(pair.access.token.expose()), ClientInfo::default())
         .await
         .is_err();
     println!("after logout the token is refused: {refused}");

@@ -288,6 +288,13 @@ fn session(user: UserId) -> Session {
             ip: Some("127.0.0.1".into()),
             user_agent: Some("contract".into()),
         },
+        authentication: tessera_domain::model::Authentication {
+            at: now - Duration::seconds(1),
+            methods: vec![
+                tessera_domain::model::AuthMethod::Pwd,
+                tessera_domain::model::AuthMethod::Otp,
+            ],
+        },
     }
 }
 
@@ -923,7 +930,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         !c.permissions_of("pharmacy")
             .contains(&"user:read".to_owned())
     );
-    // Ranks (issue 12, item 5): seeded as RoleCatalogue::seeded says.
+    // Ranks (issue 12, item 5): seeded as RoleCatalogue::builtin says.
     assert_eq!(
         (
             c.rank_of("super_admin"),
@@ -933,7 +940,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         ),
         (100, 50, 0, 0)
     );
-    let seeded = tessera_domain::model::RoleCatalogue::seeded();
+    let seeded = tessera_domain::model::RoleCatalogue::builtin();
     for name in seeded.names() {
         assert_eq!(c.rank_of(name), seeded.rank_of(name), "{name}");
     }

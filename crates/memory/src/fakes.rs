@@ -109,7 +109,8 @@ impl PasswordHasher for PlainHasher {
     }
 }
 
-/// Access tokens as readable, unsigned text: `fake-at.<user>.<sid>.<jti>.<role>.<iat>.<nbf>.<exp>`.
+/// Access tokens as readable, unsigned text: `fake-at.<user>.<sid>.<jti>.<role>.<iat>.<nbf>.<exp>.<amr>.<auth_time>`
+/// (`amr` joined by `+`).
 /// **Test fake: anyone can forge these.**
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FakeSigner;
@@ -117,20 +118,22 @@ pub struct FakeSigner;
 impl AccessTokenSigner for FakeSigner {
     fn sign(&self, c: &AccessClaims) -> Result<String, SigningError> {
         Ok(format!(
-            "fake-at.{}.{}.{}.{}.{}.{}.{}",
+            "fake-at.{}.{}.{}.{}.{}.{}.{}.{}.{}",
             c.user_id.0,
             c.session_id.0,
             c.token_id,
             c.role,
             c.issued_at.timestamp(),
             c.not_before.timestamp(),
-            c.expires_at.timestamp()
+            c.expires_at.timestamp(),
+            c.authentication.methods_text().replace(' ', "+"),
+            c.authentication.at.timestamp()
         ))
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
         let p: Vec<&str> = token.split('.').collect();
-        let [tag, user, sid, jti, role, iat, nbf, exp] = p.as_slice() else {
+        let [tag, user, sid, jti, role, iat, nbf, exp, amr, auth_time] = p.as_slice() else {
             return Err(TokenProblem::Malformed);
         };
         if *tag != "fake-at" {
@@ -149,6 +152,12 @@ impl AccessTokenSigner for FakeSigner {
             token_id: jti.parse().map_err(|_| TokenProblem::Invalid)?,
             role: RoleName::parse(role).map_err(|_| TokenProblem::Invalid)?,
             grants: None,
+            authentication: tessera_domain::model::Authentication {
+                at: time(auth_time)?,
+                methods: tessera_domain::model::Authentication::methods_from_text(
+                    &amr.replace('+', " "),
+                ),
+            },
             issued_at: time(iat)?,
             not_before: time(nbf)?,
             expires_at: time(exp)?,

@@ -54,7 +54,7 @@ impl MemoryUsers {
         &self.outbox
     }
 
-    /// Replaces the role catalogue (by default [`RoleCatalogue::seeded`]).
+    /// Replaces the role catalogue (by default [`RoleCatalogue::builtin`]).
     pub fn set_catalogue(&self, catalogue: RoleCatalogue) {
         lock(&self.table).catalogue = Some(catalogue);
     }
@@ -278,7 +278,7 @@ impl UserDirectory for MemoryUsers {
         Ok(lock(&self.table)
             .catalogue
             .clone()
-            .unwrap_or_else(RoleCatalogue::seeded))
+            .unwrap_or_else(RoleCatalogue::builtin))
     }
 }
 
@@ -314,7 +314,7 @@ impl SessionStore for MemorySessions {
     ) -> Result<Vec<Session>, StoreError> {
         let mut live: Vec<Session> = lock(&self.rows)
             .values()
-            .filter(|s| s.user_id == user && s.is_live(now))
+            .filter(|s| s.user_id == user && s.is_open(now))
             .cloned()
             .collect();
         live.sort_by_key(|s| (s.created_at, s.id.0));

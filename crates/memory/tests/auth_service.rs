@@ -7,27 +7,40 @@ use tessera_domain::mail::Locale;
 use tessera_domain::model::ClientInfo;
 use tessera_domain::model::UniqueField;
 use tessera_domain::ports::{Ports, SessionStore, UserDirectory};
-use tessera_domain::usecase::RegistrationForm;
+use tessera_domain::settings::LinkKind;
+use tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
 use tessera_domain::validation::FieldIssue;
+use tessera_domain::values::PasswordInput;
 use tessera_domain::values::PasswordPolicy;
+use tessera_domain::values::RoleName;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
 use tessera_memory::{ManualClock, MemoryPorts, memory_adapters};
 
 struct Harness {
     svc: AuthService<MemoryPorts>,
     clock: ManualClock,
+    /// The service's adapters (clones share their state), for checks.
+    ports: tessera_domain::ports::Adapters<MemoryPorts>,
 }
 
 impl Harness {
     async fn login(&self) -> tessera_domain::usecase::LoginOutcome {
         self.svc
-            .login("alice", "Secret123", ClientInfo::default())
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Secret123"),
+                ClientInfo::default(),
+                LoginTerms::default(),
+            )
             .await
+            .and_then(LoginStep::done)
             .unwrap()
     }
 
     async fn auth(&self, token: &str) -> Result<tessera_domain::usecase::Authenticated, AuthError> {
-        self.svc.authenticate(Some(token)).await
+        self.svc
+            .authenticate(Some(token), ClientInfo::default())
+            .await
     }
 
     async fn revoked(&self, token: &str) -> bool {
@@ -52,9 +65,19 @@ fn harness() -> Harness {
 }
 
 fn harness_with(settings: AuthSettings) -> Harness {
+    // The server's role configuration (`REGISTRATION_ROLES`, `DEFAULT_ROLE`).
+    let role = |r: &str| RoleName::parse(r).unwrap();
+    let settings = AuthSettings {
+        registrable_roles: ["pharmacy", "supplier", "logistics", "regulator", "unauth"]
+            .map(role)
+            .to_vec(),
+        default_role: role("unauth"),
+        ..settings
+    };
     let clock = ManualClock::default();
-    let svc = AuthService::new(memory_adapters(clock.clone()), settings);
-    Harness { svc, clock }
+    let ports = memory_adapters(clock.clone());
+    let svc = AuthService::new(ports.clone(), settings);
+    Harness { svc, clock, ports }
 }
 
 fn form(username: &str, email: &str, password: &str) -> RegistrationForm {
@@ -70,7 +93,10 @@ async fn alice(h: &Harness) {
     let mut f = form("alice", "a@b.com", "Secret123");
     f.phone = Some("13800138000".into());
     f.role = Some("pharmacy".into());
-    h.svc.register(&f, Locale::En).await.unwrap();
+    h.svc
+        .register(&f, Locale::En, LinkKind::Page)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -81,6 +107,7 @@ async fn register_stores_a_normalised_user_with_the_default_role() {
         .register(
             &form(" testuser ", "Test@Example.com", "Kite-Runner-9"),
             Locale::En,
+            LinkKind::Page,
         )
         .await
         .unwrap();
@@ -97,7 +124,7 @@ async fn register_reports_every_bad_field_at_once() {
     let mut f = form("ab", "not-an-email", "short");
     f.phone = Some("12ab".into());
     f.role = Some("super_admin".into());
-    let Err(AuthError::Validation(e)) = h.svc.register(&f, Locale::En).await else {
+    let Err(AuthError::Validation(e)) = h.svc.register(&f, Locale::En, LinkKind::Page).await else {
         panic!("expected validation")
     };
     let fields: Vec<&str> = e.fields().keys().map(String::as_str).collect();
@@ -123,7 +150,7 @@ async fn duplicates_conflict_on_the_right_field() {
             UniqueField::Phone,
         ),
     ] {
-        match h.svc.register(&f, Locale::En).await {
+        match h.svc.register(&f, Locale::En, LinkKind::Page).await {
             Err(AuthError::Conflict(got)) => assert_eq!(got, field),
             other => panic!("expected conflict on {field:?}, got {other:?}"),
         }
@@ -144,8 +171,14 @@ async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
     ] {
         let out = h
             .svc
-            .login(id, "Secret123", ClientInfo::default())
+            .verify_credentials(
+                id,
+                PasswordInput::Plain("Secret123"),
+                ClientInfo::default(),
+                LoginTerms::default(),
+            )
             .await
+            .and_then(LoginStep::done)
             .unwrap();
         assert_eq!(out.user.username.as_str(), "alice", "{id}");
         assert_eq!(out.tokens.access.expires_in, 900);
@@ -158,13 +191,31 @@ async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
     ] {
         assert!(
             matches!(
-                h.svc.login(id, pw, ClientInfo::default()).await,
+                h.svc
+                    .verify_credentials(
+                        id,
+                        PasswordInput::Plain(pw),
+                        ClientInfo::default(),
+                        LoginTerms::default()
+                    )
+                    .await
+                    .and_then(LoginStep::done),
                 Err(AuthError::InvalidCredentials)
             ),
             "{id}"
         );
     }
-    let Err(AuthError::Validation(e)) = h.svc.login("", "", ClientInfo::default()).await else {
+    let Err(AuthError::Validation(e)) = h
+        .svc
+        .verify_credentials(
+            "",
+            PasswordInput::Plain(""),
+            ClientInfo::default(),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)
+    else {
         panic!()
     };
     assert_eq!(e.fields().len(), 2);
@@ -175,16 +226,21 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
     let h = harness();
     alice(&h).await;
     let out = h.login().await;
-    h.svc
-        .ports()
+    h.ports
         .users
         .set_active(out.user.id, false, chrono::Utc::now())
         .await
         .unwrap();
     assert!(matches!(
         h.svc
-            .login("alice", "Secret123", ClientInfo::default())
-            .await,
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Secret123"),
+                ClientInfo::default(),
+                LoginTerms::default()
+            )
+            .await
+            .and_then(LoginStep::done),
         Err(AuthError::AccountDisabled)
     ));
     let auth = h.auth(out.tokens.access.token.expose()).await.unwrap();
@@ -193,7 +249,9 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
         Err(AuthError::AccountDisabled)
     ));
     assert!(matches!(
-        h.svc.refresh(out.tokens.refresh.expose()).await,
+        h.svc
+            .refresh(out.tokens.refresh.expose(), ClientInfo::default())
+            .await,
         Err(AuthError::AccountDisabled)
     ));
 }
@@ -206,16 +264,18 @@ async fn access_tokens_expire_and_refresh_tokens_are_not_access_tokens() {
     let at = out.tokens.access.token.expose().to_owned();
     assert!(h.auth(&at).await.is_ok());
     assert!(matches!(
-        h.svc.authenticate(Some(out.tokens.refresh.expose())).await,
+        h.svc
+            .authenticate(Some(out.tokens.refresh.expose()), ClientInfo::default())
+            .await,
         Err(AuthError::Token(TokenProblem::RefreshTokenPresented))
     ));
     assert!(matches!(
-        h.svc.authenticate(None).await,
+        h.svc.authenticate(None, ClientInfo::default()).await,
         Err(AuthError::Token(TokenProblem::Missing))
     ));
     h.clock.advance(Duration::seconds(900 + 31));
     assert!(matches!(
-        h.svc.authenticate(Some(&at)).await,
+        h.svc.authenticate(Some(&at), ClientInfo::default()).await,
         Err(AuthError::Token(TokenProblem::Expired))
     ));
 }
@@ -226,22 +286,24 @@ async fn refresh_rotates_and_reuse_after_the_interval_revokes_the_family() {
     alice(&h).await;
     let out = h.login().await;
     let r0 = out.tokens.refresh.expose().to_owned();
-    let (_, p1) = h.svc.refresh(&r0).await.unwrap();
+    let (_, p1) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
     assert_ne!(p1.refresh.expose(), r0);
 
     // Within the interval, the old token answers with the current pair.
     h.clock.advance(Duration::seconds(5));
-    let (_, again) = h.svc.refresh(&r0).await.unwrap();
+    let (_, again) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
     assert_eq!(again.refresh.expose(), p1.refresh.expose());
 
     // After it, the old token revokes the whole session.
     h.clock.advance(Duration::seconds(6));
     assert!(matches!(
-        h.svc.refresh(&r0).await,
+        h.svc.refresh(&r0, ClientInfo::default()).await,
         Err(AuthError::RefreshReused)
     ));
     assert!(matches!(
-        h.svc.refresh(p1.refresh.expose()).await,
+        h.svc
+            .refresh(p1.refresh.expose(), ClientInfo::default())
+            .await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
     assert!(h.revoked(p1.access.token.expose()).await);
@@ -254,10 +316,14 @@ async fn a_token_two_generations_old_is_reuse_even_inside_the_interval() {
     alice(&h).await;
     let out = h.login().await;
     let r0 = out.tokens.refresh.expose().to_owned();
-    let (_, p1) = h.svc.refresh(&r0).await.unwrap();
-    let (_, _p2) = h.svc.refresh(p1.refresh.expose()).await.unwrap();
+    let (_, p1) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
+    let (_, _p2) = h
+        .svc
+        .refresh(p1.refresh.expose(), ClientInfo::default())
+        .await
+        .unwrap();
     assert!(matches!(
-        h.svc.refresh(&r0).await,
+        h.svc.refresh(&r0, ClientInfo::default()).await,
         Err(AuthError::RefreshReused)
     ));
 }
@@ -273,7 +339,7 @@ async fn concurrent_refreshes_with_one_token_rotate_once() {
             let (h, r0) = (h.clone(), r0.clone());
             tokio::spawn(async move {
                 h.svc
-                    .refresh(&r0)
+                    .refresh(&r0, ClientInfo::default())
                     .await
                     .map(|(_, p)| p.refresh.expose().to_owned())
             })
@@ -288,14 +354,7 @@ async fn concurrent_refreshes_with_one_token_rotate_once() {
         1,
         "every caller got the same current refresh token"
     );
-    let s = h
-        .svc
-        .ports()
-        .sessions
-        .get(out.session.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let s = h.ports.sessions.get(out.session.id).await.unwrap().unwrap();
     assert_eq!(s.generation, 1);
 }
 
@@ -314,7 +373,7 @@ async fn refresh_by_access_token_never_outlives_the_session() {
         at = access.token.expose().to_owned();
     }
     h.clock.advance(Duration::seconds(800));
-    let auth = h.svc.authenticate(Some(&at)).await;
+    let auth = h.svc.authenticate(Some(&at), ClientInfo::default()).await;
     // The last token expired with the session, or the session itself refuses.
     match auth {
         Err(AuthError::Token(TokenProblem::Expired)) => {}
@@ -336,7 +395,9 @@ async fn logout_kills_access_and_refresh_of_that_session_only() {
     h.svc.logout(&auth).await.unwrap();
     assert!(h.revoked(a.tokens.access.token.expose()).await);
     assert!(matches!(
-        h.svc.refresh(a.tokens.refresh.expose()).await,
+        h.svc
+            .refresh(a.tokens.refresh.expose(), ClientInfo::default())
+            .await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
     assert!(h.auth(b.tokens.access.token.expose()).await.is_ok());
@@ -376,7 +437,7 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
         .await
         .unwrap();
     assert!(h.auth(me.tokens.access.token.expose()).await.is_ok());
-    let queued = h.svc.ports().users.outbox().all();
+    let queued = h.ports.users.outbox().all();
     let subjects: Vec<&str> = queued.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(
         subjects,
@@ -387,22 +448,41 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
         "registration queued its verification mail; the change one notice; failed attempts none"
     );
     assert!(queued.iter().all(|m| m.to.as_str() == "a@b.com"));
-    assert!(h.svc.refresh(me.tokens.refresh.expose()).await.is_ok());
+    assert!(
+        h.svc
+            .refresh(me.tokens.refresh.expose(), ClientInfo::default())
+            .await
+            .is_ok()
+    );
     assert!(h.revoked(other.tokens.access.token.expose()).await);
     assert!(matches!(
-        h.svc.refresh(other.tokens.refresh.expose()).await,
+        h.svc
+            .refresh(other.tokens.refresh.expose(), ClientInfo::default())
+            .await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
     assert!(matches!(
         h.svc
-            .login("alice", "Secret123", ClientInfo::default())
-            .await,
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Secret123"),
+                ClientInfo::default(),
+                LoginTerms::default()
+            )
+            .await
+            .and_then(LoginStep::done),
         Err(AuthError::InvalidCredentials)
     ));
     assert!(
         h.svc
-            .login("alice", "NewSecret456", ClientInfo::default())
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("NewSecret456"),
+                ClientInfo::default(),
+                LoginTerms::default()
+            )
             .await
+            .and_then(LoginStep::done)
             .is_ok()
     );
 }
@@ -420,46 +500,59 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
     let h = harness();
     let mut user = tessera_memory::contract_free_new_user();
     user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
-    let stored = h.svc.ports().users.create(user, None).await.unwrap();
+    let stored = h.ports.users.create(user, None).await.unwrap();
     assert!(matches!(
-        h.svc.login("legacy", "wrong", ClientInfo::default()).await,
+        h.svc
+            .verify_credentials(
+                "legacy",
+                PasswordInput::Plain("wrong"),
+                ClientInfo::default(),
+                LoginTerms::default()
+            )
+            .await
+            .and_then(LoginStep::done),
         Err(AuthError::InvalidCredentials)
     ));
     h.svc
-        .login("legacy", "OldSecret1", ClientInfo::default())
+        .verify_credentials(
+            "legacy",
+            PasswordInput::Plain("OldSecret1"),
+            ClientInfo::default(),
+            LoginTerms::default(),
+        )
         .await
+        .and_then(LoginStep::done)
         .unwrap();
-    let after = h
-        .svc
-        .ports()
-        .users
-        .find_by_id(stored.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = h.ports.users.find_by_id(stored.id).await.unwrap().unwrap();
     assert_eq!(
         after.password_hash.as_str(),
         "plain$OldSecret1",
         "rehashed with the current hasher"
     );
     h.svc
-        .login("legacy", "OldSecret1", ClientInfo::default())
+        .verify_credentials(
+            "legacy",
+            PasswordInput::Plain("OldSecret1"),
+            ClientInfo::default(),
+            LoginTerms::default(),
+        )
         .await
+        .and_then(LoginStep::done)
         .unwrap();
 }
 
 mod sign_up {
+    use tessera_domain::AuthError;
     use tessera_domain::mail::Locale;
     use tessera_domain::model::ClientInfo;
-    use tessera_domain::usecase::SignUp;
-    use tessera_domain::{AuthError, AuthService};
+    use tessera_domain::usecase::{LoginStep, LoginTerms, SignUp};
+    use tessera_domain::values::PasswordInput;
     use tessera_memory::MemoryPorts;
 
     use super::harness;
 
-    fn last_code(svc: &AuthService<MemoryPorts>, to: &str) -> String {
-        let mail = svc
-            .ports()
+    fn last_code(ports: &tessera_domain::ports::Adapters<MemoryPorts>, to: &str) -> String {
+        let mail = ports
             .outbox
             .all()
             .into_iter()
@@ -470,19 +563,18 @@ mod sign_up {
         mail.text[at..at + 6].to_owned()
     }
 
-    async fn sign_up(
-        svc: &AuthService<MemoryPorts>,
-        name: &str,
-        email: &str,
-    ) -> Result<String, AuthError> {
+    async fn sign_up(h: &super::Harness, name: &str, email: &str) -> Result<String, AuthError> {
         let form = SignUp {
             name: Some(name),
             email: Some(email),
-            password: Some("Plain-Pass-1"),
+            password: Some(tessera_domain::values::PasswordInput::PlainOrSm3Digest(
+                "Plain-Pass-1",
+            )),
         };
-        svc.sign_up(&form, Locale::En).await?;
-        let code = last_code(svc, email);
-        let user = svc
+        h.svc.sign_up(&form, Locale::En).await?;
+        let code = last_code(&h.ports, email);
+        let user = h
+            .svc
             .confirm_sign_up(&form, Some(&code), Locale::En, &ClientInfo::default())
             .await?;
         assert!(user.email_verified, "the code proved the address");
@@ -492,23 +584,20 @@ mod sign_up {
     #[tokio::test]
     async fn usernames_come_from_the_name_or_the_address_and_never_collide() {
         let h = harness();
-        assert_eq!(
-            sign_up(&h.svc, "Dreamer", "d1@b.com").await.unwrap(),
-            "Dreamer"
-        );
+        assert_eq!(sign_up(&h, "Dreamer", "d1@b.com").await.unwrap(), "Dreamer");
         // Taken (ignoring case): a numeric suffix.
-        let second = sign_up(&h.svc, "dreamer", "d2@b.com").await.unwrap();
+        let second = sign_up(&h, "dreamer", "d2@b.com").await.unwrap();
         assert!(
             second.starts_with("dreamer-") && second.len() == "dreamer-".len() + 4,
             "{second}"
         );
         // Not a valid username: from the address; all digits: prefixed.
         assert_eq!(
-            sign_up(&h.svc, "a b!", "mail.box@b.com").await.unwrap(),
+            sign_up(&h, "a b!", "mail.box@b.com").await.unwrap(),
             "mail.box"
         );
         assert_eq!(
-            sign_up(&h.svc, "!!", "12345@b.com").await.unwrap(),
+            sign_up(&h, "!!", "12345@b.com").await.unwrap(),
             "user-12345"
         );
     }
@@ -521,7 +610,7 @@ mod sign_up {
         use tessera_domain::model::{CodePurpose, VerificationCode};
         use tessera_domain::ports::{CodeStore as _, RefreshTokenCodec as _};
         let h = harness();
-        let ports = h.svc.ports();
+        let ports = h.ports;
         ports
             .codes
             .put(&VerificationCode {
@@ -539,7 +628,9 @@ mod sign_up {
         let form = SignUp {
             name: Some("Early"),
             email: Some("early@b.com"),
-            password: Some("Plain-Pass-1"),
+            password: Some(tessera_domain::values::PasswordInput::PlainOrSm3Digest(
+                "Plain-Pass-1",
+            )),
         };
         let user = h
             .svc
@@ -549,8 +640,14 @@ mod sign_up {
         assert!(user.email_verified);
         assert_eq!(user.username.as_str(), "Early");
         h.svc
-            .login("Early", "Plain-Pass-1", ClientInfo::default())
+            .verify_credentials(
+                "Early",
+                PasswordInput::Plain("Plain-Pass-1"),
+                ClientInfo::default(),
+                LoginTerms::default(),
+            )
             .await
+            .and_then(LoginStep::done)
             .unwrap();
         // Single use: the code went with it (the address now answers "exists").
         let again = h
@@ -564,8 +661,8 @@ mod sign_up {
     #[tokio::test]
     async fn a_registered_address_gets_no_code() {
         let h = harness();
-        sign_up(&h.svc, "first", "x@b.com").await.unwrap();
-        let err = sign_up(&h.svc, "second", "x@b.com").await.unwrap_err();
+        sign_up(&h, "first", "x@b.com").await.unwrap();
+        let err = sign_up(&h, "second", "x@b.com").await.unwrap_err();
         assert!(matches!(err, AuthError::Conflict(_)), "{err:?}");
     }
 }
@@ -581,22 +678,34 @@ async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
     };
     assert!(
         h.svc
-            .login("alice", "Wrong-123", client.clone())
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Wrong-123"),
+                client.clone(),
+                LoginTerms::default()
+            )
             .await
+            .and_then(LoginStep::done)
             .is_err()
     );
     let out = h
         .svc
-        .login("alice", "Secret123", client.clone())
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            client.clone(),
+            LoginTerms::default(),
+        )
         .await
+        .and_then(LoginStep::done)
         .unwrap();
     let auth = h
         .svc
-        .authenticate_from(Some(out.tokens.access.token.expose()), client)
+        .authenticate(Some(out.tokens.access.token.expose()), client)
         .await
         .unwrap();
     h.svc.logout(&auth).await.unwrap();
-    let events = h.svc.ports().audit.events();
+    let events = h.ports.audit.events();
     let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
@@ -623,7 +732,6 @@ async fn logins_and_logouts_leave_an_audit_trail_without_secrets() {
 /// access and refresh tokens are refused), and the list is paged.
 #[tokio::test]
 async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
-    let clock = ManualClock::default();
     let settings = AuthSettings {
         max_sessions_per_user: Some(3),
         password_policy: PasswordPolicy {
@@ -632,10 +740,7 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
         },
         ..AuthSettings::default()
     };
-    let h = Harness {
-        svc: AuthService::new(memory_adapters(clock.clone()), settings),
-        clock,
-    };
+    let h = harness_with(settings);
     alice(&h).await;
     let a = h.login().await;
     h.clock.advance(Duration::seconds(1));
@@ -644,12 +749,21 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     let c = h.login().await;
     h.clock.advance(Duration::seconds(1));
     // Using a (a refresh) leaves b the least recently used.
-    let (_, a2) = h.svc.refresh(a.tokens.refresh.expose()).await.unwrap();
+    let (_, a2) = h
+        .svc
+        .refresh(a.tokens.refresh.expose(), ClientInfo::default())
+        .await
+        .unwrap();
     h.clock.advance(Duration::seconds(1));
     let d = h.login().await;
 
     assert!(h.revoked(b.tokens.access.token.expose()).await);
-    assert!(h.svc.refresh(b.tokens.refresh.expose()).await.is_err());
+    assert!(
+        h.svc
+            .refresh(b.tokens.refresh.expose(), ClientInfo::default())
+            .await
+            .is_err()
+    );
     for live in [
         &a2.access.token,
         &c.tokens.access.token,
@@ -680,21 +794,14 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     );
 
     // No limit: nothing is evicted.
-    let clock = ManualClock::default();
-    let h = Harness {
-        svc: AuthService::new(
-            memory_adapters(clock.clone()),
-            AuthSettings {
-                max_sessions_per_user: None,
-                password_policy: PasswordPolicy {
-                    min_score: 0,
-                    ..PasswordPolicy::default()
-                },
-                ..AuthSettings::default()
-            },
-        ),
-        clock,
-    };
+    let h = harness_with(AuthSettings {
+        max_sessions_per_user: None,
+        password_policy: PasswordPolicy {
+            min_score: 0,
+            ..PasswordPolicy::default()
+        },
+        ..AuthSettings::default()
+    });
     alice(&h).await;
     let first = h.login().await;
     for _ in 0..60 {
@@ -725,27 +832,45 @@ async fn the_default_policy_screens_passwords_with_zxcvbn() {
     ] {
         let r = h
             .svc
-            .register(&form(username, "someone@example.com", password), Locale::En)
+            .register(
+                &form(username, "someone@example.com", password),
+                Locale::En,
+                LinkKind::Page,
+            )
             .await
             .map(|_| ());
         assert_eq!(codes(r, "password"), [code], "{username} {password}");
     }
     // The same password with a name that does not disguise it is fine.
     h.svc
-        .register(&form("bob", "bob@example.com", "w0mb@th1ll99"), Locale::En)
+        .register(
+            &form("bob", "bob@example.com", "w0mb@th1ll99"),
+            Locale::En,
+            LinkKind::Page,
+        )
         .await
         .unwrap();
     // Bad username and weak password: both named in one answer.
     let r = h
         .svc
-        .register(&form("a!", "x@example.com", "password123"), Locale::En)
+        .register(
+            &form("a!", "x@example.com", "password123"),
+            Locale::En,
+            LinkKind::Page,
+        )
         .await
         .map(|_| ());
     assert!(matches!(r, Err(AuthError::Validation(ref e)) if e.fields().len() == 2));
     let outcome = h
         .svc
-        .login("bob", "w0mb@th1ll99", ClientInfo::default())
+        .verify_credentials(
+            "bob",
+            PasswordInput::Plain("w0mb@th1ll99"),
+            ClientInfo::default(),
+            LoginTerms::default(),
+        )
         .await
+        .and_then(LoginStep::done)
         .unwrap();
     let auth = h.auth(outcome.tokens.access.token.expose()).await.unwrap();
     let r = h
@@ -762,4 +887,38 @@ async fn the_default_policy_screens_passwords_with_zxcvbn() {
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn access_tokens_say_how_and_when_the_session_authenticated() {
+    use tessera_domain::model::{Assurance, AuthMethod};
+    let h = harness();
+    alice(&h).await;
+    let out = h.login().await;
+    let at = out.session.authentication.clone();
+    assert_eq!(at.methods, vec![AuthMethod::Pwd], "amr of a password login");
+    assert_eq!(at.assurance(), Assurance::Aal1);
+    assert_eq!(out.tokens.access.claims.authentication, at);
+    let claims = h
+        .auth(out.tokens.access.token.expose())
+        .await
+        .unwrap()
+        .claims;
+    assert_eq!(
+        claims.authentication.methods, at.methods,
+        "read back from the token"
+    );
+    assert_eq!(claims.authentication.at.timestamp(), at.at.timestamp());
+    // A refresh a minute later keeps the login's time and methods.
+    h.clock.advance(Duration::seconds(60));
+    let (_, pair) = h
+        .svc
+        .refresh(out.tokens.refresh.expose(), ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(pair.access.claims.authentication, at);
+    assert!(pair.access.claims.issued_at > at.at);
+    let claims = h.auth(pair.access.token.expose()).await.unwrap().claims;
+    assert_eq!(claims.authentication.at.timestamp(), at.at.timestamp());
+    assert_eq!(claims.authentication.methods, vec![AuthMethod::Pwd]);
 }

@@ -5,7 +5,7 @@ use deadpool_redis::redis::{self, Script};
 use tessera_domain::error::StoreError;
 use tessera_domain::model::TokenFingerprint;
 use tessera_domain::model::UserId;
-use tessera_domain::model::{ClientInfo, Session, SessionId};
+use tessera_domain::model::{Authentication, ClientInfo, Session, SessionId};
 use tessera_domain::ports::SessionStore;
 use uuid::Uuid;
 
@@ -99,6 +99,15 @@ fn parse(id: SessionId, h: &HashMap<String, String>) -> Result<Session, StoreErr
             ip: h.get("ip").cloned(),
             user_agent: h.get("user_agent").cloned(),
         },
+        // Sessions stored before these fields read as a password login at
+        // their creation time.
+        authentication: Authentication {
+            at: match h.get("auth_time") {
+                Some(_) => time("auth_time")?,
+                None => time("created_at")?,
+            },
+            methods: Authentication::methods_from_text(h.get("amr").map_or("pwd", String::as_str)),
+        },
     })
 }
 
@@ -112,6 +121,8 @@ impl SessionStore for RedisSessions {
             ("created_at", micros(s.created_at).to_string()),
             ("last_used_at", micros(s.last_used_at).to_string()),
             ("expires_at", micros(s.expires_at).to_string()),
+            ("amr", s.authentication.methods_text()),
+            ("auth_time", micros(s.authentication.at).to_string()),
         ];
         if let Some(t) = s.rotated_at {
             fields.push(("rotated_at", micros(t).to_string()));
@@ -200,7 +211,7 @@ impl SessionStore for RedisSessions {
                 Some(parse(id, &h)?)
             };
             match found {
-                Some(s) if s.is_live(now) => live.push(s),
+                Some(s) if s.is_open(now) => live.push(s),
                 // Revoked (evicted, logged out): nothing needs it in the
                 // index any more, and each login lists it (issue 12, item
                 // 11), so the index stays near the live sessions. A missing

@@ -3,6 +3,7 @@
 //! The HTTP face of Tessera: actix-web routes per dialect, configuration,
 //! wiring of the adapters, and the `tessera` binary.
 
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod metrics;

@@ -9,7 +9,6 @@ use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtConfig, JwtSigner};
 use tessera_domain::AuthService;
 use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
-use tessera_domain::import::{ImportSummary, LineOutcome, import_line};
 use tessera_domain::mail::{DeliveryPolicy, deliver_due};
 use tessera_domain::ports::{Adapters, Ports};
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
@@ -74,7 +73,7 @@ fn metrics_server(
     let listener = TcpListener::bind(addr).map_err(bind_error)?;
     let port = listener.local_addr().map_err(bind_error)?.port();
     let access = web::Data::new(http::MetricsAccess {
-        token: config.metrics_bearer_token.clone(),
+        token: config.observability.metrics_bearer_token.clone(),
         served_here: true,
     });
     let server = HttpServer::new(move || {
@@ -112,9 +111,9 @@ pub struct Application {
 #[must_use]
 pub fn db_config(config: &Config) -> DbConfig {
     DbConfig {
-        url: config.database_url.clone(),
-        max_connections: config.database_max_connections,
-        acquire_timeout: config.database_timeout,
+        url: config.database.url.clone(),
+        max_connections: config.database.max_connections,
+        acquire_timeout: config.database.timeout,
     }
 }
 
@@ -125,7 +124,7 @@ pub fn db_config(config: &Config) -> DbConfig {
 /// # Errors
 /// [`StartupError::Database`].
 pub async fn migrate(config: &Config) -> Result<tessera_sql::MigrationReport, StartupError> {
-    Ok(Database::migrate(&db_config(config), config.phone_region).await?)
+    Ok(Database::migrate(&db_config(config), config.accounts.phone_region).await?)
 }
 
 /// The mail transport a configuration names.
@@ -133,8 +132,8 @@ pub async fn migrate(config: &Config) -> Result<tessera_sql::MigrationReport, St
 /// # Errors
 /// [`StartupError::Mail`] when the sender or transport settings are invalid.
 pub fn mailer(config: &Config) -> Result<LettreMailer, StartupError> {
-    let (name, address) = &config.mail_sender;
-    match &config.mail_transport {
+    let (name, address) = &config.messaging.sender;
+    match &config.messaging.transport {
         MailTransport::Smtp(smtp) => LettreMailer::smtp(smtp, name, address),
         MailTransport::Files(dir) => LettreMailer::file(dir, name, address),
     }
@@ -199,8 +198,8 @@ async fn housekeep<P: Ports>(state: web::Data<AppState<P>>) {
 }
 
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
-async fn open_database(config: &Config) -> Result<Database, StartupError> {
-    if config.auto_migrate {
+pub(crate) async fn open_database(config: &Config) -> Result<Database, StartupError> {
+    if config.database.auto_migrate {
         let report = migrate(config).await?;
         if report.applied > 0 {
             tracing::info!(migrations = report.applied, "applied database migrations");
@@ -210,125 +209,23 @@ async fn open_database(config: &Config) -> Result<Database, StartupError> {
 }
 
 /// The configured argon2id hasher, built on the blocking pool (it computes a dummy hash).
-async fn build_hasher(config: &Config) -> Result<Argon2Hasher, StartupError> {
-    let (params, limits) = (config.argon2, config.hasher_limits);
+pub(crate) async fn build_hasher(config: &Config) -> Result<Argon2Hasher, StartupError> {
+    let (params, limits) = (config.passwords.argon2, config.passwords.hasher_limits);
     tokio::task::spawn_blocking(move || Argon2Hasher::new(params, limits))
         .await
         .map_err(|e| StartupError::Hasher(e.to_string()))?
         .map_err(|e| StartupError::Hasher(e.to_string()))
 }
 
-/// `tessera users import FILE`: imports JSON-lines users with their password
-/// hashes into the configured database, reporting each skipped or refused line
-/// on stdout and going on. Returns the counts.
-///
-/// # Errors
-/// [`StartupError`] when the database, the hasher or the file cannot be opened.
-pub async fn import_users(
-    config: &Config,
-    file: &std::path::Path,
-) -> Result<ImportSummary, StartupError> {
-    let users = SqlUsers::new(open_database(config).await?);
-    let hasher = build_hasher(config).await?;
-    let text = tokio::fs::read_to_string(file)
-        .await
-        .map_err(|e| StartupError::Store(format!("{}: {e}", file.display())))?;
-    let mut summary = ImportSummary::default();
-    let now = chrono::Utc::now();
-    for (n, line) in text.lines().enumerate() {
-        let Some(outcome) = import_line(
-            &users,
-            &hasher,
-            line,
-            now,
-            &config.default_role,
-            config.phone_region,
-        )
-        .await
-        else {
-            continue;
-        };
-        match &outcome {
-            LineOutcome::Imported => {}
-            LineOutcome::Skipped(why) => println!("line {}: skipped: {why}", n + 1),
-            LineOutcome::Failed(why) => println!("line {}: error: {why}", n + 1),
-        }
-        summary.add(&outcome);
-    }
-    println!(
-        "imported {}, skipped {}, failed {}",
-        summary.imported, summary.skipped, summary.failed
-    );
-    Ok(summary)
-}
-
-/// `tessera user create`: makes an account with any role (the only way to a
-/// `super_admin`: no default admin account exists). The password must satisfy
-/// the policy; the email counts as verified, since an operator created it.
-///
-/// # Errors
-/// A message naming the refused field or the taken one, or a startup error.
-pub async fn create_user(
-    config: &Config,
-    username: &str,
-    email: &str,
-    phone: Option<&str>,
-    role: &str,
-    password: &str,
-) -> Result<tessera_domain::model::User, String> {
-    use tessera_domain::ports::{PasswordHasher as _, UserRepository as _};
-    use tessera_domain::values::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
-    let field = |name: &str, e: tessera_domain::validation::FieldIssue| format!("{name}: {e}");
-    let username =
-        Username::parse(username, &config.username_policy).map_err(|e| field("username", e))?;
-    let email = Email::parse(email).map_err(|e| field("email", e))?;
-    let phone = phone
-        .map(|p| Phone::parse(p, config.phone_region))
-        .transpose()
-        .map_err(|e| field("phone", e))?;
-    let role = RoleName::parse(role).map_err(|e| field("role", e))?;
-    let password =
-        Password::parse(password, &config.password_policy).map_err(|e| field("password", e))?;
-    password
-        .screen(&config.password_policy, username.as_str(), email.as_str())
-        .map_err(|e| field("password", e))?;
-    let users = SqlUsers::new(open_database(config).await.map_err(|e| e.to_string())?);
-    let hasher = build_hasher(config).await.map_err(|e| e.to_string())?;
-    let hash = hasher
-        .hash(&PasswordAttempt::from(password))
-        .await
-        .map_err(|e| e.to_string())?;
-    let now = chrono::Utc::now();
-    let new = tessera_domain::model::NewUser {
-        public_id: uuid::Uuid::new_v4(),
-        username,
-        email,
-        phone,
-        password_hash: hash,
-        role,
-        email_verified: true,
-        created_at: now,
-    };
-    let user = users.create(new, None).await.map_err(|e| e.to_string())?;
-    users
-        .mark_email_verified(user.id, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(tessera_domain::model::User {
-        email_verified: true,
-        ..user
-    })
-}
-
 /// The Redis settings of a configuration, when Redis is configured.
 #[must_use]
 pub fn redis_config(config: &Config) -> Option<RedisConfig> {
-    (config.redis_url.is_some() || !config.redis_cluster_urls.is_empty()).then(|| RedisConfig {
-        url: config.redis_url.clone(),
-        cluster_urls: config.redis_cluster_urls.clone(),
-        key_prefix: config.redis_key_prefix.clone(),
-        pool_size: config.redis_pool_size,
-        timeout: config.redis_timeout,
+    config.redis.is_configured().then(|| RedisConfig {
+        url: config.redis.url.clone(),
+        cluster_urls: config.redis.cluster_urls.clone(),
+        key_prefix: config.redis.key_prefix.clone(),
+        pool_size: config.redis.pool_size,
+        timeout: config.redis.timeout,
     })
 }
 
@@ -370,7 +267,10 @@ pub async fn build_service_with_probes(
             (
                 AnySessions::Redis(RedisSessions::new(redis.clone())),
                 AnyDenylist::Redis(RedisDenylist::new(redis.clone())),
-                AnyUserCache::Redis(RedisUserCache::new(redis.clone(), config.user_cache_ttl)),
+                AnyUserCache::Redis(RedisUserCache::new(
+                    redis.clone(),
+                    config.redis.user_cache_ttl,
+                )),
                 AnyCodes::Redis(RedisCodes::new(redis.clone())),
                 AnyLimiter::Redis(RedisRateLimiter::new(redis)),
             )
@@ -440,10 +340,10 @@ pub async fn build_service_with_probes(
     }
     let jwt = JwtConfig {
         secret: secret.clone(),
-        issuer: config.jwt_issuer.clone(),
-        audience: config.jwt_audience.clone(),
+        issuer: config.tokens.issuer.clone(),
+        audience: config.tokens.audience.clone(),
     };
-    let signer = match config.jwt_algorithm {
+    let signer = match config.tokens.algorithm {
         None => JwtSigner::new(&jwt),
         Some(alg) => {
             let signer = JwtSigner::with_ring(&jwt, alg, load_ring(config, alg)?);
@@ -465,12 +365,14 @@ pub async fn build_service_with_probes(
         codes,
         limiter,
         outbox: SqlOutbox::new(db.clone()),
-        sms: match &config.sms_webhook_url {
+        sms: match &config.messaging.sms_webhook_url {
             Some(url) => AnySms::Webhook(
                 tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
                     .map_err(StartupError::Mail)?,
             ),
-            None => AnySms::File(tessera_smtp::FileSms::new(config.var_dir.join("sms.log"))),
+            None => AnySms::File(tessera_smtp::FileSms::new(
+                config.server.var_dir.join("sms.log"),
+            )),
         },
         audit: crate::wiring::LoggedAudit(
             tessera_sql::SqlAudit::new(db.clone()),
@@ -486,19 +388,23 @@ pub async fn build_service_with_probes(
 }
 
 /// How long a retired key must keep verifying: the longest access-token life.
-fn key_keep(config: &Config) -> chrono::Duration {
+pub(crate) fn key_keep(config: &Config) -> chrono::Duration {
     let longest = config
+        .tokens
         .access_ttl
-        .max(config.legacy_access_ttl)
-        .max(config.v1_access_ttl)
-        + config.jwt_leeway;
+        .max(config.tokens.legacy_access_ttl)
+        .max(config.tokens.v1_access_ttl)
+        + config.tokens.leeway;
     chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::days(2))
 }
 
 /// The key ring of `JWT_KEYS_DIR` as it is now; `None` while no key signs.
-fn read_active_ring(config: &Config, alg: KeyAlg) -> Result<Option<KeyRing>, StartupError> {
+pub(crate) fn read_active_ring(
+    config: &Config,
+    alg: KeyAlg,
+) -> Result<Option<KeyRing>, StartupError> {
     let ring = keyring::load_dir(
-        &config.jwt_keys_dir,
+        &config.tokens.keys_dir,
         alg,
         chrono::Utc::now(),
         key_keep(config),
@@ -507,11 +413,11 @@ fn read_active_ring(config: &Config, alg: KeyAlg) -> Result<Option<KeyRing>, Sta
     Ok(ring.active.is_some().then_some(ring))
 }
 
-fn no_active_key(config: &Config, alg: KeyAlg) -> StartupError {
+pub(crate) fn no_active_key(config: &Config, alg: KeyAlg) -> StartupError {
     StartupError::Keys(format!(
         "no active {} key in {}: run `tessera keys rotate` first",
         alg.as_str(),
-        config.jwt_keys_dir.display()
+        config.tokens.keys_dir.display()
     ))
 }
 
@@ -524,7 +430,7 @@ fn load_ring(config: &Config, alg: KeyAlg) -> Result<KeyRing, StartupError> {
     if config.environment == crate::config::Environment::Production {
         return Err(no_active_key(config, alg));
     }
-    let dir = &config.jwt_keys_dir;
+    let dir = &config.tokens.keys_dir;
     let kid = keyring::rotate(
         dir,
         alg,
@@ -560,93 +466,6 @@ async fn reload_ring_forever(config: Config, alg: KeyAlg, handle: tessera_crypto
     }
 }
 
-/// What `tessera user grant|revoke|disable|enable` does.
-#[derive(Debug, Clone)]
-pub enum UserAction {
-    /// Grant a role of the catalogue.
-    Grant(String),
-    /// Take a role away.
-    Revoke(String),
-    /// Disable the account and end every session.
-    Disable,
-    /// Enable the account.
-    Enable,
-}
-
-/// Applies `action` to the user a login identifier names, as the operator
-/// (audited with the `tessera-cli` user agent), through the same use cases as
-/// the admin API — so caches are invalidated and sessions revoked.
-///
-/// # Errors
-/// A readable reason.
-pub async fn user_action(
-    config: &Config,
-    login: &str,
-    action: UserAction,
-) -> Result<tessera_domain::model::User, String> {
-    use tessera_domain::ports::UserRepository as _;
-    let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
-    let parsed = tessera_domain::values::Login::parse(login, config.phone_region)
-        .map_err(|e| format!("--user {login:?}: {e}"))?;
-    let user = service
-        .ports()
-        .users
-        .find_by_login(&parsed)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user {login:?}"))?;
-    let actor = tessera_domain::usecase::Actor::operator();
-    let done = match action {
-        UserAction::Grant(role) => service.grant_role(&actor, user.id, &role).await,
-        UserAction::Revoke(role) => service.revoke_role(&actor, user.id, &role).await,
-        UserAction::Disable => service.set_user_active(&actor, user.id, false).await,
-        UserAction::Enable => service.set_user_active(&actor, user.id, true).await,
-    };
-    done.map_err(|e| match e {
-        tessera_domain::AuthError::Validation(v) => format!("{v:?}"),
-        other => other.to_string(),
-    })
-}
-
-/// `tessera config check`: what start-up would refuse, without starting
-/// (and without writing anything, not even a development key).
-///
-/// # Errors
-/// [`StartupError`] naming the first problem.
-pub fn check_config(config: &Config) -> Result<(), StartupError> {
-    auth_settings(config)?;
-    // In production resolving the key only checks it (development would
-    // generate one, which a check must not do).
-    if config.environment == crate::config::Environment::Production {
-        config.resolve_jwt_secret()?;
-        if let Some(alg) = config.jwt_algorithm {
-            read_active_ring(config, alg)?.ok_or_else(|| no_active_key(config, alg))?;
-        }
-    }
-    mailer(config)?;
-    Ok(())
-}
-
-/// `tessera keys rotate`: a new key that signs after `JWT_KEY_ACTIVATION_DELAY`.
-///
-/// # Errors
-/// [`StartupError::Keys`] for HS256 or when the folder cannot be written.
-pub fn rotate_keys(
-    config: &Config,
-) -> Result<(String, chrono::DateTime<chrono::Utc>), StartupError> {
-    let alg = config.jwt_algorithm.ok_or_else(|| {
-        StartupError::Keys(
-            "JWT_ALGORITHM is HS256: its key is JWT_SECRET_KEY (rotating it ends every session); set EdDSA or RS256 to use a key ring".into(),
-        )
-    })?;
-    let delay = chrono::Duration::from_std(config.jwt_key_activation_delay)
-        .map_err(|e| StartupError::Keys(e.to_string()))?;
-    let now = chrono::Utc::now();
-    let kid = keyring::rotate(&config.jwt_keys_dir, alg, now, delay, key_keep(config))
-        .map_err(|e| StartupError::Keys(e.to_string()))?;
-    Ok((kid, now + delay))
-}
-
 impl Application {
     /// Builds the embedded-default application for `config` and binds its port.
     ///
@@ -654,7 +473,7 @@ impl Application {
     /// [`StartupError`] when configuration, database, hasher or socket fail.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         tessera_smtp::use_aws_lc_for_rustls();
-        if config.password_policy.min_score > 0 {
+        if config.passwords.policy.min_score > 0 {
             // zxcvbn builds its dictionaries on first use (~40 ms): off the
             // request path, in the background.
             drop(tokio::task::spawn_blocking(|| {
@@ -663,7 +482,7 @@ impl Application {
         }
         // libphonenumber loads its metadata on first use (~0.4 s): pay it
         // here, on the blocking pool, rather than in the first request.
-        let region = config.phone_region;
+        let region = config.accounts.phone_region;
         let warm = tokio::task::spawn_blocking(move || {
             tessera_domain::values::Phone::parse("+8613800138000", region).is_ok()
         });
@@ -681,8 +500,8 @@ impl Application {
         let worker = tokio::spawn(deliver_forever(
             outbox,
             mailer,
-            config.delivery,
-            config.outbox_poll,
+            config.messaging.delivery,
+            config.messaging.outbox_poll,
             std::sync::Arc::clone(&metrics),
             stopped,
         ));
@@ -717,7 +536,7 @@ impl Application {
         readiness: crate::ready::Readiness,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<Self, StartupError> {
-        let addr = format!("{}:{}", config.host, config.port);
+        let addr = format!("{}:{}", config.server.host, config.server.port);
         let bind_error = |source| StartupError::Bind {
             addr: addr.clone(),
             source,
@@ -726,26 +545,26 @@ impl Application {
         let port = listener.local_addr().map_err(bind_error)?.port();
         let state = web::Data::new(AppState {
             auth: service,
-            max_body_bytes: config.max_body_bytes,
+            max_body_bytes: config.server.max_body_bytes,
             rate_limits: config.rate_limits,
-            trusted_proxies: config.trusted_proxies.clone(),
+            trusted_proxies: config.server.trusted_proxies.clone(),
             readiness,
-            v1_verify_on_get: config.v1_verify_on_get,
+            v1_verify_on_get: config.verification.v1_verify_on_get,
         });
         let housekeeping = tokio::spawn(housekeep(state.clone()));
         let cors = web::Data::new(config.cors.clone());
-        let locale = web::Data::new(http::DefaultLocale(config.mail.default_locale));
+        let locale = web::Data::new(http::DefaultLocale(config.messaging.mail.default_locale));
         let metrics = web::Data::from(metrics);
         let limits = web::Data::new(http::BodyLimits {
-            max_bytes: config.max_body_bytes,
-            timeout: config.request_body_timeout,
+            max_bytes: config.server.max_body_bytes,
+            timeout: config.server.request_body_timeout,
         });
-        let metrics_server = match &config.metrics_listen {
+        let metrics_server = match &config.observability.metrics_listen {
             Some(addr) => Some(metrics_server(config, addr, metrics.clone())?),
             None => None,
         };
         let access = web::Data::new(http::MetricsAccess {
-            token: config.metrics_bearer_token.clone(),
+            token: config.observability.metrics_bearer_token.clone(),
             served_here: metrics_server.is_none(),
         });
         let server = HttpServer::new(move || {
@@ -760,7 +579,7 @@ impl Application {
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::around_request)
         })
-        .workers(config.workers)
+        .workers(config.server.workers)
         .listen(listener)
         .map_err(bind_error)?
         .run();

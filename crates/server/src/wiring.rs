@@ -18,7 +18,15 @@ use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
     CodeStore, Ports, RateDecision, RateLimiter, SessionStore, TokenDenylist, UserCache,
 };
+use tessera_domain::settings::{LinkTemplate, TokenProfile, VerificationLinks};
 use tessera_domain::{AuthService, AuthSettings};
+
+/// The token profile of seed 001's routes, whose clients cannot refresh
+/// (`LEGACY_ACCESS_TOKEN_TTL`).
+pub const LEGACY_TOKENS: &str = "legacy";
+
+/// The token profile of seed 002's routes (`V1_ACCESS_TOKEN_TTL`).
+pub const V1_TOKENS: &str = "v1";
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache};
 use tessera_sql::{SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
@@ -338,31 +346,53 @@ fn span(name: &'static str, d: std::time::Duration) -> Result<chrono::Duration, 
 /// [`ConfigError::Invalid`] when a duration is out of range.
 pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
     Ok(AuthSettings {
-        access_ttl: span("ACCESS_TOKEN_TTL", config.access_ttl)?,
-        legacy_access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.legacy_access_ttl)?,
-        v1_access_ttl: span("V1_ACCESS_TOKEN_TTL", config.v1_access_ttl)?,
-        refresh_ttl: span("REFRESH_TOKEN_TTL", config.refresh_ttl)?,
-        idle_ttl: span("SESSION_IDLE_TTL", config.idle_ttl)?,
-        reuse_interval: span("REFRESH_REUSE_INTERVAL", config.refresh_reuse_interval)?,
-        leeway: span("JWT_LEEWAY", config.jwt_leeway)?,
-        password_policy: config.password_policy.clone(),
-        username_policy: config.username_policy,
-        registrable_roles: config.registrable_roles.clone(),
-        default_role: config.default_role.clone(),
-        admin_login_roles: config.admin_login_roles.clone(),
-        mail: config.mail.clone(),
+        access_ttl: span("ACCESS_TOKEN_TTL", config.tokens.access_ttl)?,
+        token_profiles: vec![
+            TokenProfile {
+                name: LEGACY_TOKENS.into(),
+                access_ttl: span("LEGACY_ACCESS_TOKEN_TTL", config.tokens.legacy_access_ttl)?,
+            },
+            TokenProfile {
+                name: V1_TOKENS.into(),
+                access_ttl: span("V1_ACCESS_TOKEN_TTL", config.tokens.v1_access_ttl)?,
+            },
+        ],
+        verification_links: VerificationLinks {
+            page: LinkTemplate {
+                tag: "modern".into(),
+                path: "/api/auth/verify-email?token={token}".into(),
+            },
+            direct: LinkTemplate {
+                tag: "v1".into(),
+                path: "/api/v1/auth/verify/{token}".into(),
+            },
+        },
+        refresh_ttl: span("REFRESH_TOKEN_TTL", config.tokens.refresh_ttl)?,
+        idle_ttl: span("SESSION_IDLE_TTL", config.tokens.idle_ttl)?,
+        reuse_interval: span(
+            "REFRESH_REUSE_INTERVAL",
+            config.tokens.refresh_reuse_interval,
+        )?,
+        leeway: span("JWT_LEEWAY", config.tokens.leeway)?,
+        password_policy: config.passwords.policy.clone(),
+        username_policy: config.accounts.username_policy,
+        registrable_roles: config.accounts.registrable_roles.clone(),
+        default_role: config.accounts.default_role.clone(),
+        admin_login_roles: config.accounts.admin_login_roles.clone(),
+        mail: config.messaging.mail.clone(),
         codes: tessera_domain::settings::CodeSettings {
-            ttl: span("VERIFICATION_CODE_TTL", config.code_ttl)?,
+            ttl: span("VERIFICATION_CODE_TTL", config.verification.code_ttl)?,
             ..tessera_domain::settings::CodeSettings::default()
         },
-        require_verified_email: config.require_verified_email,
+        require_verified_email: config.verification.require_verified_email,
         unverified_account_ttl: config
+            .verification
             .unverified_account_ttl
             .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
             .transpose()?,
-        phone_region: config.phone_region,
+        phone_region: config.accounts.phone_region,
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
-        max_sessions_per_user: config.max_sessions_per_user,
+        max_sessions_per_user: config.tokens.max_sessions_per_user,
     })
 }

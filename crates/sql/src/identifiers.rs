@@ -3,7 +3,7 @@
 //! predate the migration (`identifiers_version` 0) after the schema
 //! migrations have run: `username_canonical` is filled, e-mail addresses take
 //! their canonical form ([`Email::parse`]) and phone digits become E.164
-//! ([`Phone::from_legacy`], read in the configured `PHONE_DEFAULT_REGION`).
+//! ([`Phone::from_bare_digits`], read in the configured `PHONE_DEFAULT_REGION`).
 //!
 //! Nothing is merged and nothing fails: a row whose canonical identifier is
 //! already held by an earlier row keeps its old value (a username without a
@@ -251,7 +251,7 @@ async fn backfill_row(
     }
 
     if let Some(stored) = phone {
-        match Phone::from_legacy(&stored, region) {
+        match Phone::from_bare_digits(&stored, region) {
             Ok(p) if p.as_str() == stored => {}
             Ok(p) => write_canonical!(
                 db,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::error::StoreError;
 use tessera_domain::model::TokenFingerprint;
-use tessera_domain::model::{ClientInfo, Session, SessionId};
+use tessera_domain::model::{Authentication, ClientInfo, Session, SessionId};
 use tessera_domain::model::{NewUser, PasswordHash, User, UserId};
 use tessera_domain::values::{Email, Phone, RoleName, Username};
 use uuid::Uuid;
@@ -120,6 +120,8 @@ pub(crate) struct SessionRow {
     revoked_at: Option<NaiveDateTime>,
     ip: Option<String>,
     user_agent: Option<String>,
+    amr: String,
+    auth_time: Option<NaiveDateTime>,
 }
 
 impl From<&Session> for SessionRow {
@@ -136,6 +138,8 @@ impl From<&Session> for SessionRow {
             revoked_at: s.revoked_at.map(naive),
             ip: s.client.ip.clone(),
             user_agent: s.client.user_agent.clone(),
+            amr: s.authentication.methods_text(),
+            auth_time: Some(naive(s.authentication.at)),
         }
     }
 }
@@ -158,6 +162,10 @@ impl TryFrom<SessionRow> for Session {
             client: ClientInfo {
                 ip: r.ip,
                 user_agent: r.user_agent,
+            },
+            authentication: Authentication {
+                at: r.auth_time.map_or_else(|| utc(r.created_at), utc),
+                methods: Authentication::methods_from_text(&r.amr),
             },
         })
     }

@@ -31,6 +31,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        amr -> Text,
+        auth_time -> Nullable<Timestamp>,
     }
 }
 

@@ -11,7 +11,7 @@ pub enum CodePurpose {
     VerifyEmail,
     /// Reset a forgotten password.
     ResetPassword,
-    /// Create an account (seed 001's `/Auth/Sign` then `/Auth/Verify`).
+    /// Create an account (sign-up by code, then its confirmation).
     Register,
     /// The secret of an email-verification link, stored under its keyed
     /// fingerprint (the link token is opaque: it carries no address).

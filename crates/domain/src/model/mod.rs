@@ -4,6 +4,7 @@
 //! whether a user may act, whether a session is live).
 
 mod audit;
+mod authentication;
 mod code;
 mod permissions;
 mod session;
@@ -11,6 +12,7 @@ mod token;
 mod user;
 
 pub use audit::*;
+pub use authentication::*;
 pub use code::*;
 pub use permissions::*;
 pub use session::*;

@@ -1,7 +1,7 @@
 //! Roles and the permissions they grant.
 //!
 //! The catalogue lives in the store (tables `roles` and `role_permissions`,
-//! seeded by the migrations with [`RoleCatalogue::seeded`]); `super_admin`
+//! filled by the migrations with [`RoleCatalogue::builtin`]); `super_admin`
 //! always holds every permission, whatever the tables say.
 //!
 //! Every role also has a rank (`roles.rank`, migration
@@ -13,36 +13,88 @@ use std::collections::BTreeMap;
 
 use crate::values::RoleName;
 
+/// A permission a role grants, `<resource>:<action>`: one of the typed
+/// constants below (the store's catalogue uses the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Permission(&'static str);
+
+impl Permission {
+    /// Read one's own profile.
+    pub const PROFILE_READ: Self = Self("profile:read");
+    /// Update one's own profile.
+    pub const PROFILE_UPDATE: Self = Self("profile:update");
+    /// List and read users.
+    pub const USER_READ: Self = Self("user:read");
+    /// Create users.
+    pub const USER_CREATE: Self = Self("user:create");
+    /// Enable and disable users.
+    pub const USER_UPDATE: Self = Self("user:update");
+    /// Delete users.
+    pub const USER_DELETE: Self = Self("user:delete");
+    /// Read the role catalogue.
+    pub const ROLE_READ: Self = Self("role:read");
+    /// Grant and revoke roles.
+    pub const ROLE_UPDATE: Self = Self("role:update");
+    /// End other users' sessions.
+    pub const SESSION_REVOKE: Self = Self("session:revoke");
+
+    /// The name, as the catalogue stores it (`user:read`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
 /// Every permission Tessera knows.
 pub const ALL_PERMISSIONS: &[&str] = &[
-    "profile:read",
-    "profile:update",
-    "user:read",
-    "user:create",
-    "user:update",
-    "user:delete",
-    "role:read",
-    "role:update",
-    "session:revoke",
+    Permission::PROFILE_READ.as_str(),
+    Permission::PROFILE_UPDATE.as_str(),
+    Permission::USER_READ.as_str(),
+    Permission::USER_CREATE.as_str(),
+    Permission::USER_UPDATE.as_str(),
+    Permission::USER_DELETE.as_str(),
+    Permission::ROLE_READ.as_str(),
+    Permission::ROLE_UPDATE.as_str(),
+    Permission::SESSION_REVOKE.as_str(),
 ];
 
 /// What every ordinary role may do.
-pub const BASE_PERMISSIONS: &[&str] = &["profile:read", "profile:update"];
+pub const BASE_PERMISSIONS: &[&str] = &[
+    Permission::PROFILE_READ.as_str(),
+    Permission::PROFILE_UPDATE.as_str(),
+];
 
-/// The roles seed 003 lets a user pick at registration.
-pub const DEFAULT_REGISTRABLE_ROLES: &[&str] =
-    &["pharmacy", "supplier", "logistics", "regulator", "unauth"];
+/// The roles a user may pick at registration unless configured otherwise
+/// ([`crate::AuthSettings::registrable_roles`]): [`DEFAULT_ROLE`] alone.
+pub const DEFAULT_REGISTRABLE_ROLES: &[&str] = &[DEFAULT_ROLE];
 
-/// The role given when registration names none (seed 003's default).
-pub const DEFAULT_ROLE: &str = "unauth";
+/// The role given when registration names none, unless configured otherwise
+/// ([`crate::AuthSettings::default_role`]).
+pub const DEFAULT_ROLE: &str = "user";
+
+/// The ordinary roles the migrations create (each with
+/// [`BASE_PERMISSIONS`], rank 0), [`DEFAULT_ROLE`] among them.
+pub const ORDINARY_ROLES: &[&str] = &[
+    "pharmacy",
+    "supplier",
+    "logistics",
+    "regulator",
+    "unauth",
+    DEFAULT_ROLE,
+];
 
 /// What an administrator (`admin`) may do besides the base permissions.
-pub const ADMIN_PERMISSIONS: &[&str] = &["user:read", "user:update", "role:read", "session:revoke"];
+pub const ADMIN_PERMISSIONS: &[&str] = &[
+    Permission::USER_READ.as_str(),
+    Permission::USER_UPDATE.as_str(),
+    Permission::ROLE_READ.as_str(),
+    Permission::SESSION_REVOKE.as_str(),
+];
 
-/// Rank of `super_admin` in the seeded catalogue.
+/// Rank of `super_admin` in the built-in catalogue.
 pub const SUPER_ADMIN_RANK: i32 = 100;
 
-/// Rank of `admin` in the seeded catalogue.
+/// Rank of `admin` in the built-in catalogue.
 pub const ADMIN_RANK: i32 = 50;
 
 /// Every role, the permissions it grants and its rank.
@@ -103,12 +155,12 @@ impl RoleCatalogue {
             .unwrap_or(0)
     }
 
-    /// The catalogue the migrations seed: `super_admin` (everything, rank
+    /// The catalogue the migrations create: `super_admin` (everything, rank
     /// [`SUPER_ADMIN_RANK`]), `admin` (reads and updates users, revokes
-    /// sessions, rank [`ADMIN_RANK`]), seed 003's roles and `user` (their own
+    /// sessions, rank [`ADMIN_RANK`]), the other built-in roles and `user` (their own
     /// profile, rank 0).
     #[must_use]
-    pub fn seeded() -> Self {
+    pub fn builtin() -> Self {
         let mut pairs = Vec::new();
         for p in ALL_PERMISSIONS {
             pairs.push((RoleName::SUPER_ADMIN.to_owned(), Some((*p).to_owned())));
@@ -116,7 +168,7 @@ impl RoleCatalogue {
         for p in BASE_PERMISSIONS.iter().chain(ADMIN_PERMISSIONS) {
             pairs.push(("admin".to_owned(), Some((*p).to_owned())));
         }
-        for role in DEFAULT_REGISTRABLE_ROLES.iter().chain(&["user"]) {
+        for role in ORDINARY_ROLES {
             for p in BASE_PERMISSIONS {
                 pairs.push(((*role).to_owned(), Some((*p).to_owned())));
             }
@@ -171,7 +223,7 @@ mod tests {
 
     #[test]
     fn super_admin_holds_everything_and_roles_add_up() {
-        let c = RoleCatalogue::seeded();
+        let c = RoleCatalogue::builtin();
         assert_eq!(
             c.permissions(&[role("super_admin")]).len(),
             ALL_PERMISSIONS.len()
@@ -189,7 +241,7 @@ mod tests {
 
     #[test]
     fn an_account_ranks_as_its_highest_role() {
-        let c = RoleCatalogue::seeded();
+        let c = RoleCatalogue::builtin();
         assert_eq!(c.rank_of("super_admin"), SUPER_ADMIN_RANK);
         assert_eq!(
             c.highest_rank(&[role("pharmacy"), role("admin")]),

@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::model::TokenFingerprint;
-use crate::model::UserId;
+use crate::model::{Authentication, UserId};
 
 /// A session id (`sid` in access tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,12 +51,62 @@ pub struct Session {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Where the login came from.
     pub client: ClientInfo,
+    /// How and when the holder authenticated: every access token of the
+    /// session, refreshed ones too, carries it (`amr`, `acr`, `auth_time`).
+    pub authentication: Authentication,
 }
 
 impl Session {
-    /// True while neither revoked nor past its absolute lifetime.
+    /// True while neither revoked nor past its absolute lifetime (what a
+    /// store can tell without the idle lifetime; see [`Self::is_live`]).
     #[must_use]
-    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
+    }
+
+    /// True while the session works: open ([`Self::is_open`]) and used
+    /// (logged in or refreshed) less than `idle` ago (`SESSION_IDLE_TTL`).
+    /// The one rule for refreshing, listing, counting and ending sessions.
+    #[must_use]
+    pub fn is_live(&self, now: DateTime<Utc>, idle: Duration) -> bool {
+        self.is_open(now) && now - self.last_used_at < idle
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_live_until_revoked_expired_or_idle() {
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let s = Session {
+            id: SessionId(Uuid::nil()),
+            user_id: UserId(1),
+            generation: 0,
+            refresh_fingerprint: TokenFingerprint("fp".into()),
+            created_at: t0,
+            last_used_at: t0,
+            rotated_at: None,
+            expires_at: t0 + Duration::days(7),
+            revoked_at: None,
+            client: ClientInfo::default(),
+            authentication: Authentication::password(t0),
+        };
+        let idle = Duration::days(3);
+        assert!(s.is_live(t0 + Duration::days(2), idle));
+        assert!(!s.is_live(t0 + Duration::days(3), idle), "idle");
+        assert!(s.is_open(t0 + Duration::days(3)), "idle, yet open");
+        let used = Session {
+            last_used_at: t0 + Duration::days(6),
+            ..s.clone()
+        };
+        assert!(used.is_live(t0 + Duration::days(6), idle));
+        assert!(!used.is_live(t0 + Duration::days(7), idle), "expired");
+        let revoked = Session {
+            revoked_at: Some(t0),
+            ..s
+        };
+        assert!(!revoked.is_live(t0, idle));
     }
 }

@@ -6,23 +6,21 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::model::SessionId;
-use crate::model::UserId;
+use crate::model::{Authentication, UserId};
 use crate::values::{Email, RoleName};
 
-/// How an access token names its account in `sub`, for the seed's own
-/// routes that keep reading tokens (Flask-JWT-Extended's
+/// How an access token names its account in `sub`, for other services that
+/// read the tokens themselves (for example Flask-JWT-Extended's
 /// `get_jwt_identity()`; issue 13, item 12). Tessera itself always knows
 /// the account by the token's own account claim, never by `sub`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TokenIdentity {
-    /// `sub` is the account id in decimal, as seed 003's routes read it
-    /// (`int(get_jwt_identity())`): `/api/auth` and `/api/v1/auth`.
+    /// `sub` is the account id in decimal (`int(get_jwt_identity())`).
     #[default]
     AccountId,
     /// `sub` is the account's e-mail address, and the token carries the
-    /// account's standing as seed 001's routes read it ([`GrantClaims`]):
-    /// `/Auth/Login` and `/Admin/Login` (peer-facts, "001 Dream": "Token
-    /// claims: `sub` = email, plus `role` and `permissions`").
+    /// account's standing ([`GrantClaims`]) for services that read `role`
+    /// and `permissions` from the token.
     Email,
 }
 
@@ -48,10 +46,9 @@ impl TokenSubject {
     }
 }
 
-/// The account's standing as seed 001's routes read it from a token
-/// (dream's `create_access_token(additional_claims=…)`: `permissions`,
-/// `is_superuser`; `is_admin` after `/Admin/Login`). Informational for
-/// those routes: Tessera decides nothing from these claims, it loads the
+/// The account's standing, for services that read it from a token
+/// (`permissions`, `is_superuser`; `is_admin` after an administrator
+/// login). Informational for them: Tessera decides nothing from these claims, it loads the
 /// account and its roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantClaims {
@@ -72,7 +69,7 @@ pub struct AccessClaims {
     /// The account: Tessera's own claim (`uid`), written on every token.
     /// Tokens issued before it existed name the account in `sub`.
     pub user_id: UserId,
-    /// What `sub` presents: the account id, or (seed 001's tokens) the address.
+    /// What `sub` presents: the account id, or (tokens of the [`TokenIdentity::Email`] identity) the address.
     pub subject: TokenSubject,
     /// The session the token belongs to (`sid`).
     pub session_id: SessionId,
@@ -80,8 +77,12 @@ pub struct AccessClaims {
     pub token_id: Uuid,
     /// The user's role when the token was issued.
     pub role: RoleName,
-    /// Seed 001's claims, on tokens whose subject is the address.
+    /// The account's standing, on tokens whose subject is the address.
     pub grants: Option<GrantClaims>,
+    /// How and when the account authenticated for the session (`amr`, `acr`,
+    /// `auth_time`). Tokens issued before these claims existed read as an
+    /// authentication at `iat` by no known method.
+    pub authentication: Authentication,
     /// Issued at (`iat`).
     pub issued_at: DateTime<Utc>,
     /// Not before (`nbf`).

@@ -5,9 +5,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::error::AuthError;
 use crate::values::{Email, Phone, RoleName, Username};
 
-/// A user's integer id (seeds 000, 001, 003, 004 expose integers).
+/// A user's integer id (what most clients see).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
@@ -47,7 +48,7 @@ impl fmt::Debug for PasswordHash {
 pub struct User {
     /// Integer id.
     pub id: UserId,
-    /// UUID, for clients that use string ids (seed 002).
+    /// UUID, for clients that use string ids.
     pub public_id: Uuid,
     /// Unique username.
     pub username: Username,
@@ -57,12 +58,13 @@ pub struct User {
     pub phone: Option<Phone>,
     /// The stored password hash.
     pub password_hash: PasswordHash,
-    /// The user's primary role (seed 003's `role`).
+    /// The user's primary role.
     pub role: RoleName,
     /// Every role the user holds: `role` first, then the roles granted
     /// besides it, without repeats. Permissions come from all of them.
     pub roles: Vec<RoleName>,
-    /// False once disabled by an administrator: every login and token is refused.
+    /// False once disabled by an administrator: every login and token is
+    /// refused ([`User::ensure_active`]).
     pub is_active: bool,
     /// Whether the email address has been confirmed.
     pub email_verified: bool,
@@ -137,8 +139,8 @@ pub struct NewUser {
     pub password_hash: PasswordHash,
     /// Role.
     pub role: RoleName,
-    /// Whether the email address is already confirmed (seed 001's sign-up
-    /// confirms it with a mailed code before the account exists).
+    /// Whether the email address is already confirmed (sign-up by code
+    /// confirms it with a mailed code).
     pub email_verified: bool,
     /// Creation time (also the first `updated_at`).
     pub created_at: DateTime<Utc>,
@@ -187,6 +189,20 @@ impl UniqueField {
             Self::Email => "email",
             Self::Phone => "phone",
             Self::PublicId => "id",
+        }
+    }
+}
+impl User {
+    /// The rule every use case applies before acting for an account: a
+    /// disabled account may neither log in nor use its tokens.
+    ///
+    /// # Errors
+    /// [`AuthError::AccountDisabled`] when an administrator disabled it.
+    pub fn ensure_active(&self) -> Result<(), AuthError> {
+        if self.is_active {
+            Ok(())
+        } else {
+            Err(AuthError::AccountDisabled)
         }
     }
 }

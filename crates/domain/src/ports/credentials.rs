@@ -36,7 +36,7 @@ pub trait PasswordHasher: Send + Sync + 'static {
     fn dummy_hash(&self) -> &PasswordHash;
 
     /// True when `hash` should be replaced at the next successful login: a
-    /// legacy format, or argon2 with other parameters than the configured ones.
+    /// imported format, or argon2 with other parameters than the configured ones.
     fn needs_rehash(&self, hash: &PasswordHash) -> bool;
 
     /// True when `hash` is in a format this hasher can verify (used to refuse

@@ -103,8 +103,8 @@ pub trait Mailer: Send + Sync + 'static {
     fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Sends text messages (the phone channel of password reset). The seeds name
-/// no SMS provider: adapters write to a file or call a webhook.
+/// Sends text messages (the phone channel of password reset). No SMS provider
+/// is assumed: adapters write to a file or call a webhook.
 pub trait SmsSender: Send + Sync + 'static {
     /// Sends `text` to `to`.
     ///

@@ -94,3 +94,40 @@ pub struct Adapters<P: Ports> {
     /// Deferred work.
     pub tasks: P::Tasks,
 }
+
+impl<P: Ports> Clone for Adapters<P>
+where
+    P::Users: Clone,
+    P::Sessions: Clone,
+    P::Denylist: Clone,
+    P::Hasher: Clone,
+    P::Signer: Clone,
+    P::Codec: Clone,
+    P::Clock: Clone,
+    P::Ids: Clone,
+    P::Codes: Clone,
+    P::Limiter: Clone,
+    P::Outbox: Clone,
+    P::Sms: Clone,
+    P::Audit: Clone,
+    P::Tasks: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            users: self.users.clone(),
+            sessions: self.sessions.clone(),
+            denylist: self.denylist.clone(),
+            hasher: self.hasher.clone(),
+            signer: self.signer.clone(),
+            codec: self.codec.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            codes: self.codes.clone(),
+            limiter: self.limiter.clone(),
+            outbox: self.outbox.clone(),
+            sms: self.sms.clone(),
+            audit: self.audit.clone(),
+            tasks: self.tasks.clone(),
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
 
     /// Sets `last_used_at` of an unrevoked session to `at` (a refresh that
-    /// does not rotate, seed 004's). Missing or revoked sessions are left alone.
+    /// does not rotate). Missing or revoked sessions are left alone.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

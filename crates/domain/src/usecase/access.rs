@@ -43,8 +43,9 @@ pub(super) struct Presentation {
 }
 
 impl Presentation {
-    /// `sub` = the account id, no seed claims: every token issued outside a
-    /// login (refreshes) and every login of `/api/auth` and `/api/v1/auth`.
+    /// `sub` = the account id, no [`GrantClaims`]: every token issued
+    /// outside a login (refreshes) and every login of the
+    /// [`TokenIdentity::AccountId`] identity.
     pub(super) const fn account_id() -> Self {
         Self {
             subject: TokenSubject::AccountId,
@@ -55,10 +56,10 @@ impl Presentation {
 
 impl<P: Ports> AuthService<P> {
     /// How the tokens of a login present `user` (issue 13, item 12): the
-    /// address and seed 001's claims for the [`TokenIdentity::Email`]
+    /// address and the [`GrantClaims`] for the [`TokenIdentity::Email`]
     /// identity, the id alone otherwise. The address is presented only once
-    /// it is verified: the seed's Flask routes trust `sub` without asking
-    /// Tessera, and an address nobody proved must not become an identity
+    /// it is verified: services that read the tokens trust `sub` without
+    /// asking Tessera, and an address nobody proved must not become an identity
     /// there that outlives the owner's claim (issue 12's pre-hijacking rule;
     /// until then `sub` is the account id).
     pub(super) async fn presentation(
@@ -104,6 +105,7 @@ impl<P: Ports> AuthService<P> {
             token_id: self.ports.ids.new_uuid(),
             role: user.role.clone(),
             grants: presentation.grants.clone(),
+            authentication: session.authentication.clone(),
             issued_at: now,
             not_before: now,
             expires_at,
@@ -118,19 +120,12 @@ impl<P: Ports> AuthService<P> {
 
     /// Accepts or refuses an access token: signature, type, issuer, audience,
     /// times (with leeway) and the denylist. Fails closed when the denylist
-    /// cannot be read.
+    /// cannot be read. `client` says where the request came from (for the
+    /// audit trail).
     ///
     /// # Errors
     /// [`AuthError::Token`] with the reason, or [`AuthError::Unavailable`].
-    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Authenticated, AuthError> {
-        self.authenticate_from(bearer, ClientInfo::default()).await
-    }
-
-    /// [`Self::authenticate`], remembering where the request came from.
-    ///
-    /// # Errors
-    /// As [`Self::authenticate`].
-    pub async fn authenticate_from(
+    pub async fn authenticate(
         &self,
         bearer: Option<&str>,
         client: ClientInfo,
@@ -173,15 +168,15 @@ impl<P: Ports> AuthService<P> {
         Ok((claims, now))
     }
 
-    /// [`Self::authenticate_from`] and [`Self::current_user`] at once: after
+    /// [`Self::authenticate`] and [`Self::current_user`] at once: after
     /// the signature and times check out, the denylist lookup and the user
     /// lookup run concurrently (one round trip instead of two when both live
     /// in one Redis), and the user is only returned when the token is not
     /// revoked.
     ///
     /// # Errors
-    /// As [`Self::authenticate_from`], then as [`Self::current_user`].
-    pub async fn authenticate_user_from(
+    /// As [`Self::authenticate`], then as [`Self::current_user`].
+    pub async fn authenticate_user(
         &self,
         bearer: Option<&str>,
         client: ClientInfo,
@@ -200,9 +195,7 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::Token(TokenProblem::Revoked));
         }
         let user = user?.ok_or(AuthError::UserNotFound)?;
-        if !user.is_active {
-            return Err(AuthError::AccountDisabled);
-        }
+        user.ensure_active()?;
         Ok((Authenticated { claims, client }, user))
     }
 
@@ -217,10 +210,7 @@ impl<P: Ports> AuthService<P> {
             .find_by_id(auth.user_id())
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        if user.is_active {
-            Ok(user)
-        } else {
-            Err(AuthError::AccountDisabled)
-        }
+        user.ensure_active()?;
+        Ok(user)
     }
 }

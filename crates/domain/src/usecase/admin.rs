@@ -8,11 +8,11 @@ use super::{AuthService, CATALOGUE_TTL_SECS};
 use crate::clock::Clock as _;
 use crate::error::AuthError;
 use crate::model::ClientInfo;
-use crate::model::RoleCatalogue;
 use crate::model::{AuditEvent, AuditKind};
+use crate::model::{Permission, RoleCatalogue};
 use crate::model::{User, UserId, UserPage, UserQuery};
 use crate::ports::{Ports, UserDirectory as _, UserRepository as _};
-use crate::validation::{FieldIssue, ValidationErrors};
+use crate::validation::{Field, FieldIssue, ValidationErrors};
 use crate::values::RoleName;
 
 /// An administrator acting, and from where (for the audit trail).
@@ -125,17 +125,17 @@ impl<P: Ports> AuthService<P> {
     pub async fn require_permission(
         &self,
         user: User,
-        permission: &'static str,
+        permission: Permission,
     ) -> Result<User, AuthError> {
         if self
             .permissions_of(&user)
             .await?
             .iter()
-            .any(|p| p == permission)
+            .any(|p| p == permission.as_str())
         {
             Ok(user)
         } else {
-            Err(AuthError::Forbidden(permission))
+            Err(AuthError::Forbidden(permission.as_str()))
         }
     }
 
@@ -332,7 +332,7 @@ impl<P: Ports> AuthService<P> {
         role: &str,
     ) -> Result<User, AuthError> {
         let role = RoleName::parse(role)
-            .map_err(|e| AuthError::Validation(ValidationErrors::single("role", e)))?;
+            .map_err(|e| AuthError::Validation(ValidationErrors::single(Field::Role, e)))?;
         if actor.is(id) && (role.is_super_admin() || role.as_str() == "admin") {
             return Err(AuthError::SelfLockout);
         }
@@ -401,10 +401,18 @@ mod tests {
 
     /// Issue 12, item 5: each case of [`Actor::may_change`].
     #[test]
+    fn only_an_active_user_may_act() {
+        let mut u = user(1, &["user"]);
+        assert!(u.ensure_active().is_ok());
+        u.is_active = false;
+        assert!(matches!(u.ensure_active(), Err(AuthError::AccountDisabled)));
+    }
+
+    #[test]
     fn may_change_follows_the_ranks() {
-        let seeded = RoleCatalogue::seeded();
+        let builtin = RoleCatalogue::builtin();
         let c = RoleCatalogue::from_pairs(
-            seeded
+            builtin
                 .names()
                 .map(|n| (n.to_owned(), None))
                 .chain([("chief".to_owned(), None)])

@@ -1,16 +1,31 @@
-//! Logging in with an identifier and a password.
+//! Logging in, as steps: [`AuthService::verify_credentials`] checks what
+//! the client sent and answers a [`LoginStep`]: either the login is done
+//! (a session is open) or a second factor must follow. Opening the session
+//! once every step passed is its own use case, [`AuthService::finish_login`].
+//!
+//! **The seam for second factors** (issue 17). `verify_credentials` ends in
+//! `next_step`, the one place that decides what follows a verified
+//! credential. Today every account goes straight to `finish_login`. A
+//! factor store adds the decision there: an account with a factor enrolled
+//! gets its [`VerifiedCredentials`] kept under a challenge (the challenge
+//! store) and the caller gets [`LoginStep::SecondFactor`]; the use case that
+//! checks the factor takes the credentials back from the store, adds its
+//! method to [`VerifiedCredentials::authentication`] and calls
+//! `finish_login`. Passkeys or an upstream assertion enter the same way:
+//! another credential check that yields [`VerifiedCredentials`].
 
 use chrono::Duration;
 
 use super::{AuthService, required};
 use crate::error::AuthError;
-use crate::model::User;
 use crate::model::{AuditEvent, AuditKind};
+use crate::model::{AuthMethod, Authentication, PasswordHash, User};
 use crate::model::{ClientInfo, Session};
 use crate::model::{TokenIdentity, TokenPair};
 use crate::ports::{PasswordHasher, Ports, UserRepository};
+use crate::validation::Field;
 use crate::validation::ValidationErrors;
-use crate::values::{Login, PasswordAttempt};
+use crate::values::{Login, PasswordAttempt, PasswordInput};
 
 /// A successful login.
 #[derive(Debug, Clone)]
@@ -30,10 +45,9 @@ pub struct LoginTerms {
     /// Access-token lifetime; `None` for [`AuthSettings::access_ttl`]
     /// (dialects whose clients cannot refresh ask for longer).
     pub access_ttl: Option<Duration>,
-    /// How the tokens name the account in `sub` (seed 001's routes read the
-    /// address, seed 003's the id).
+    /// How the tokens name the account in `sub`.
     pub identity: TokenIdentity,
-    /// An administrator login (seed 001's `/Admin/Login`): only an account
+    /// An administrator login: only an account
     /// holding one of [`AuthSettings::admin_login_roles`] succeeds. Any
     /// other account is refused as a wrong password is (same error, same
     /// work, counted by the login throttle) before a session is opened. The
@@ -42,49 +56,132 @@ pub struct LoginTerms {
     pub admin_mode: bool,
 }
 
-impl<P: Ports> AuthService<P> {
-    /// Logs in with a username, email or phone and a password, opening a new session.
-    ///
-    /// Unknown users and wrong passwords give the same error after the same
-    /// work (a verification against a dummy hash).
+/// What follows a credential check.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // a login is rare; boxing buys nothing
+pub enum LoginStep {
+    /// The login is complete: a session is open.
+    Done(LoginOutcome),
+    /// The credentials were right, and a second factor must follow before
+    /// a session opens (issue 17 adds the factors).
+    SecondFactor(SecondFactorChallenge),
+}
+
+impl LoginStep {
+    /// The outcome of a completed login.
     ///
     /// # Errors
-    /// [`AuthError::Validation`] when a field is missing, [`AuthError::InvalidCredentials`],
-    /// [`AuthError::AccountDisabled`], [`AuthError::Busy`], [`AuthError::Unavailable`].
-    pub async fn login(
-        &self,
-        identifier: &str,
-        password: &str,
-        client: ClientInfo,
-    ) -> Result<LoginOutcome, AuthError> {
-        let mut errors = ValidationErrors::new();
-        let identifier = errors.check("username", required(Some(identifier)));
-        let attempt = errors.check("password", PasswordAttempt::parse(password));
-        let (Some(identifier), Some(attempt)) = (identifier, attempt) else {
-            return Err(errors.into());
-        };
-        self.login_with(identifier, &[attempt], client, LoginTerms::default())
-            .await
+    /// [`AuthError::SecondFactorRequired`] when a second factor must follow.
+    pub fn done(self) -> Result<LoginOutcome, AuthError> {
+        match self {
+            Self::Done(outcome) => Ok(outcome),
+            Self::SecondFactor(_) => Err(AuthError::SecondFactorRequired),
+        }
+    }
+}
+
+/// A login waiting for its second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecondFactorChallenge {
+    /// Names the waiting login to the use case that checks the factor.
+    pub id: uuid::Uuid,
+    /// The methods the account may answer with (RFC 8176 values).
+    pub methods: Vec<AuthMethod>,
+    /// When the waiting login lapses.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Credentials that were checked: who, how and when. Only the domain makes
+/// one (a credential check); [`AuthService::finish_login`] turns it into a
+/// session.
+#[derive(Debug, Clone)]
+pub struct VerifiedCredentials {
+    user: User,
+    /// The identifier as sent, trimmed to 100 characters (for the audit trail).
+    identifier: String,
+    /// The hash this login stored when it upgraded an outdated one.
+    rehashed: Option<PasswordHash>,
+    authentication: Authentication,
+}
+
+impl VerifiedCredentials {
+    /// The account.
+    #[must_use]
+    pub fn user(&self) -> &User {
+        &self.user
     }
 
-    /// Logs in with the first of `attempts` that matches (seed 001 sends a
-    /// password or its SM3 digest; both are tried). Unknown users cost the
-    /// same verifications against the dummy hash. `terms` shape the tokens
-    /// (lifetime, identity) and may ask for an administrator login.
+    /// How and when the account authenticated so far.
+    #[must_use]
+    pub fn authentication(&self) -> &Authentication {
+        &self.authentication
+    }
+}
+
+impl<P: Ports> AuthService<P> {
+    /// Checks an identifier (username, e-mail address or phone number) and a
+    /// password, read as `password` says, and answers what follows
+    /// ([`LoginStep`]). `terms` shape the tokens (lifetime, identity) and may
+    /// ask for an administrator login.
+    ///
+    /// Unknown users and wrong passwords give the same error after the same
+    /// work (verifications against a dummy hash), counted by the login
+    /// throttle; so does an administrator login by an account without an
+    /// administrator role.
     ///
     /// # Errors
-    /// As [`Self::login`]; an administrator login by an account without an
-    /// administrator role is [`AuthError::InvalidCredentials`].
-    pub async fn login_with(
+    /// [`AuthError::Validation`] ([`Field::Username`], [`Field::Password`])
+    /// when a field is missing, [`AuthError::TooManyRequests`],
+    /// [`AuthError::InvalidCredentials`], [`AuthError::AccountDisabled`],
+    /// [`AuthError::EmailNotVerified`], [`AuthError::Busy`],
+    /// [`AuthError::Unavailable`].
+    pub async fn verify_credentials(
+        &self,
+        identifier: &str,
+        password: PasswordInput<'_>,
+        client: ClientInfo,
+        terms: LoginTerms,
+    ) -> Result<LoginStep, AuthError> {
+        let mut errors = ValidationErrors::new();
+        let identifier = errors.check(Field::Username, required(Some(identifier)));
+        let attempts = errors.check(Field::Password, password.attempts());
+        let (Some(identifier), Some(attempts)) = (identifier, attempts) else {
+            return Err(errors.into());
+        };
+        let verified = self
+            .check_password(identifier, &attempts, &client, terms)
+            .await?;
+        self.next_step(verified, client, terms).await
+    }
+
+    /// What follows a verified credential: the one decision point of the
+    /// login (see the module documentation). No factor store exists yet:
+    /// every login finishes at once.
+    async fn next_step(
+        &self,
+        verified: VerifiedCredentials,
+        client: ClientInfo,
+        terms: LoginTerms,
+    ) -> Result<LoginStep, AuthError> {
+        self.finish_login(verified, client, terms)
+            .await
+            .map(LoginStep::Done)
+    }
+
+    /// Checks the password `attempts` for `identifier` under the login
+    /// throttle (see [`Self::verify_credentials`]).
+    async fn check_password(
         &self,
         identifier: &str,
         attempts: &[PasswordAttempt],
-        client: ClientInfo,
+        client: &ClientInfo,
         terms: LoginTerms,
-    ) -> Result<LoginOutcome, AuthError> {
+    ) -> Result<VerifiedCredentials, AuthError> {
         let throttle = self.throttle_keys(identifier, client.ip.as_deref());
         if let Err(e) = self.check_throttle(&throttle).await {
-            self.audit(self.event(AuditKind::LoginThrottled, &client))
+            self.audit(self.event(AuditKind::LoginThrottled, client))
                 .await;
             return Err(e);
         }
@@ -105,7 +202,7 @@ impl<P: Ports> AuthService<P> {
             self.record_login_failure(&throttle).await?;
             self.audit(AuditEvent {
                 detail: Some("unknown_account".into()),
-                ..self.event(AuditKind::LoginFailed, &client)
+                ..self.event(AuditKind::LoginFailed, client)
             })
             .await;
             return Err(AuthError::InvalidCredentials);
@@ -114,7 +211,7 @@ impl<P: Ports> AuthService<P> {
             subject: Some(user.id),
             identifier: Some(identifier.trim().chars().take(100).collect()),
             detail: Some(reason.to_owned()),
-            ..self.event(AuditKind::LoginFailed, &client)
+            ..self.event(AuditKind::LoginFailed, client)
         };
         let Some(attempt) = self.matching_attempt(&user.password_hash, attempts).await? else {
             self.record_login_failure(&throttle).await?;
@@ -131,7 +228,7 @@ impl<P: Ports> AuthService<P> {
         self.clear_login_failures(&throttle).await?;
         let mut rehashed = None;
         if self.ports.hasher.needs_rehash(&user.password_hash) {
-            // Imported (legacy) or outdated hashes become current argon2id at
+            // Imported or outdated hashes become current argon2id at
             // the first successful login. Best effort: if it fails now, the
             // next login tries again; the login itself succeeds either way.
             if let Ok(hash) = self.ports.hasher.hash(attempt).await
@@ -145,22 +242,63 @@ impl<P: Ports> AuthService<P> {
                 rehashed = Some(hash);
             }
         }
-        if !user.is_active {
+        if let Err(e) = user.ensure_active() {
             self.audit(failed("account_disabled")).await;
-            return Err(AuthError::AccountDisabled);
+            return Err(e);
         }
         if self.settings.require_verified_email && !user.email_verified {
             self.audit(failed("email_not_verified")).await;
             return Err(AuthError::EmailNotVerified);
         }
+        Ok(VerifiedCredentials {
+            identifier: identifier.trim().chars().take(100).collect(),
+            authentication: Authentication::password(self.now()),
+            user,
+            rehashed,
+        })
+    }
+
+    /// Opens the session of a login whose every step passed, with tokens
+    /// shaped by `terms` and carrying how and when the account authenticated
+    /// (`amr`, `acr`, `auth_time`).
+    ///
+    /// A password change, reset or claim, or a disabling, that ran while the
+    /// credentials were checked ended every session it found, but this one
+    /// may open just after: the account is read again, and when its password
+    /// or status moved on, the new session ends too and the answer is the
+    /// wrong-password one.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidCredentials`] (see above),
+    /// [`AuthError::Unavailable`], [`AuthError::Internal`].
+    pub async fn finish_login(
+        &self,
+        verified: VerifiedCredentials,
+        client: ClientInfo,
+        terms: LoginTerms,
+    ) -> Result<LoginOutcome, AuthError> {
+        let VerifiedCredentials {
+            user,
+            identifier,
+            rehashed,
+            authentication,
+        } = verified;
+        let failed = |reason: &str| AuditEvent {
+            subject: Some(user.id),
+            identifier: Some(identifier.clone()),
+            detail: Some(reason.to_owned()),
+            ..self.event(AuditKind::LoginFailed, &client)
+        };
         let succeeded = AuditEvent {
             actor: Some(user.id),
             subject: Some(user.id),
-            identifier: Some(identifier.trim().chars().take(100).collect()),
+            identifier: Some(identifier.clone()),
             ..self.event(AuditKind::LoginSucceeded, &client)
         };
         let superseded = failed("credentials_changed_during_login");
-        let (session, tokens) = self.open_session_for(&user, client, terms).await?;
+        let (session, tokens) = self
+            .open_session(&user, client.clone(), terms, authentication)
+            .await?;
         // A password change, reset or claim, or a disabling, that ran while
         // this login was verifying the old password ended every session it
         // found, but this one may have been opened just after. The account

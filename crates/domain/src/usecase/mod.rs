@@ -20,12 +20,17 @@
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock as _;
+use crate::error::AuthError;
 use crate::model::ClientInfo;
 use crate::model::RoleCatalogue;
+use crate::model::User;
 use crate::model::{AuditEvent, AuditKind};
-use crate::ports::{Adapters, AuditLog as _, Ports};
+use crate::ports::{
+    AccessTokenSigner as _, Adapters, AuditLog as _, Ports, RateDecision, RateLimiter as _,
+    RefreshTokenCodec as _, UserRepository as _,
+};
 use crate::settings::AuthSettings;
-use crate::validation::FieldIssue;
+use crate::values::Login;
 
 mod access;
 mod admin;
@@ -44,7 +49,7 @@ mod verification_link;
 
 pub use access::Authenticated;
 pub use admin::{Actor, MAX_PAGE_SIZE};
-pub use login::{LoginOutcome, LoginTerms};
+pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
@@ -71,12 +76,7 @@ impl<P: Ports> std::fmt::Debug for AuthService<P> {
     }
 }
 
-fn required(field: Option<&str>) -> Result<&str, FieldIssue> {
-    match field {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(FieldIssue::Required),
-    }
-}
+use crate::validation::required;
 
 impl<P: Ports> AuthService<P> {
     /// A service over `ports` with `settings`.
@@ -95,10 +95,40 @@ impl<P: Ports> AuthService<P> {
         &self.settings
     }
 
-    /// The adapters, for callers that need one directly (health checks, tests).
+    /// The public keys access tokens verify with, as JWK objects (the `keys`
+    /// of a JWKS document; empty for a shared secret).
     #[must_use]
-    pub fn ports(&self) -> &Adapters<P> {
-        &self.ports
+    pub fn public_keys(&self) -> Vec<serde_json::Value> {
+        self.ports.signer.public_keys()
+    }
+
+    /// True when `token` is one of our refresh tokens (its MAC checks out),
+    /// for endpoints that accept either kind of token.
+    #[must_use]
+    pub fn is_refresh_token(&self, token: &str) -> bool {
+        self.ports.codec.parse(token).is_some()
+    }
+
+    /// Counts one request against the fixed window of `key`: at most `limit`
+    /// per `window_secs` seconds.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the counters cannot be reached.
+    pub async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window_secs: u64,
+    ) -> Result<RateDecision, AuthError> {
+        Ok(self.ports.limiter.hit(key, limit, window_secs).await?)
+    }
+
+    /// The account `login` names, if any (active or not).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn find_user_by_login(&self, login: &Login) -> Result<Option<User>, AuthError> {
+        Ok(self.ports.users.find_by_login(login).await?)
     }
 
     fn now(&self) -> DateTime<Utc> {

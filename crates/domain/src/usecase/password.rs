@@ -6,7 +6,7 @@ use crate::mail::{Locale, MailKind, compose};
 use crate::model::AuditKind;
 use crate::model::User;
 use crate::ports::{CodeStore as _, PasswordHasher, Ports, RefreshTokenCodec, UserRepository};
-use crate::validation::ValidationErrors;
+use crate::validation::{Field, ValidationErrors};
 use crate::values::{Password, PasswordAttempt};
 
 impl<P: Ports> AuthService<P> {
@@ -25,11 +25,11 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(), AuthError> {
         let mut errors = ValidationErrors::new();
         let old = errors.check(
-            "old_password",
+            Field::OldPassword,
             required(old_password).and_then(PasswordAttempt::parse),
         );
         let new = errors.check(
-            "new_password",
+            Field::NewPassword,
             required(new_password).and_then(|p| Password::parse(p, &self.settings.password_policy)),
         );
         let (Some(old), Some(new)) = (old, new) else {
@@ -47,7 +47,7 @@ impl<P: Ports> AuthService<P> {
             user.username.as_str(),
             user.email.as_str(),
         )
-        .map_err(|issue| ValidationErrors::single("new_password", issue))?;
+        .map_err(|issue| ValidationErrors::single(Field::NewPassword, issue))?;
         let hash = self.ports.hasher.hash(&PasswordAttempt::from(new)).await?;
         // Revoke the other sessions first: if the update then fails, the
         // password is unchanged and a retry with the old password works.

@@ -21,16 +21,7 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Token`] (invalid, expired, revoked), [`AuthError::RefreshReused`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
-    pub async fn refresh(&self, refresh_token: &str) -> Result<(User, TokenPair), AuthError> {
-        self.refresh_from(refresh_token, ClientInfo::default())
-            .await
-    }
-
-    /// [`Self::refresh`], remembering where the request came from.
-    ///
-    /// # Errors
-    /// As [`Self::refresh`].
-    pub async fn refresh_from(
+    pub async fn refresh(
         &self,
         refresh_token: &str,
         client: ClientInfo,
@@ -121,7 +112,7 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Issues a new access token for the session of a still-valid access token
-    /// (seed 004's refresh), never beyond the session's absolute lifetime.
+    /// (a refresh without a refresh token), never beyond the session's absolute lifetime.
     ///
     /// # Errors
     /// [`AuthError::Token`] when the session is gone, [`AuthError::AccountDisabled`],
@@ -158,8 +149,7 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(), AuthError> {
         if session.revoked_at.is_some() {
             Err(AuthError::Token(TokenProblem::Revoked))
-        } else if now >= session.expires_at || now - session.last_used_at >= self.settings.idle_ttl
-        {
+        } else if !session.is_live(now, self.settings.idle_ttl) {
             Err(AuthError::Token(TokenProblem::Expired))
         } else {
             Ok(())
@@ -173,10 +163,7 @@ impl<P: Ports> AuthService<P> {
             .find_by_id(session.user_id)
             .await?
             .ok_or(AuthError::Token(TokenProblem::Revoked))?;
-        if user.is_active {
-            Ok(user)
-        } else {
-            Err(AuthError::AccountDisabled)
-        }
+        user.ensure_active()?;
+        Ok(user)
     }
 }

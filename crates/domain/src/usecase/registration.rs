@@ -8,8 +8,8 @@ use crate::mail::Locale;
 use crate::model::ClientInfo;
 use crate::model::{NewUser, User};
 use crate::ports::{PasswordHasher, Ports, UserRepository};
-use crate::settings::LinkStyle;
-use crate::validation::{FieldIssue, ValidationErrors};
+use crate::settings::LinkKind;
+use crate::validation::{Field, FieldIssue, ValidationErrors};
 use crate::values::{Email, Login, Password, PasswordAttempt, Phone, RoleName, Username};
 
 /// Registration input as it arrived, before any checks.
@@ -53,30 +53,30 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<Registration, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let username = errors.check(
-            "username",
+            Field::Username,
             required(form.username.as_deref())
                 .and_then(|u| Username::parse(u, &self.settings.username_policy)),
         );
         let email = errors.check(
-            "email",
+            Field::Email,
             required(form.email.as_deref()).and_then(Email::parse),
         );
         let password = errors.check(
-            "password",
+            Field::Password,
             required(form.password.as_deref())
                 .and_then(|p| Password::parse(p, &self.settings.password_policy)),
         );
         let phone = match form.phone.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(p) => errors.check(
-                "phone",
+                Field::Phone,
                 Phone::parse(p, self.settings.phone_region).map(Some),
             ),
         };
         let role = match form.role.as_deref().map(str::trim) {
             None | Some("") => Some(self.settings.default_role.clone()),
             Some(r) => errors.check(
-                "role",
+                Field::Role,
                 RoleName::parse(r)
                     .ok()
                     .filter(|r| self.settings.registrable_roles.contains(r))
@@ -101,7 +101,7 @@ impl<P: Ports> AuthService<P> {
                 .as_ref()
                 .map_or_else(|| form.email.as_deref().unwrap_or_default(), Email::as_str);
             if let Err(issue) = p.screen(&self.settings.password_policy, name, address) {
-                errors.add("password", issue);
+                errors.add(Field::Password, issue);
             }
         }
         match (username, email, password, phone, role) {
@@ -120,7 +120,8 @@ impl<P: Ports> AuthService<P> {
         }
     }
 
-    /// Creates an account.
+    /// Creates an account, its address unverified, and queues the
+    /// verification mail (a code and a link of kind `link`) with it.
     ///
     /// # Errors
     /// [`AuthError::Validation`], [`AuthError::Conflict`], [`AuthError::Busy`],
@@ -129,19 +130,7 @@ impl<P: Ports> AuthService<P> {
         &self,
         form: &RegistrationForm,
         locale: Locale,
-    ) -> Result<User, AuthError> {
-        self.register_with(form, locale, LinkStyle::Modern).await
-    }
-
-    /// [`Self::register`], with the verification link in `style`.
-    ///
-    /// # Errors
-    /// As [`Self::register`].
-    pub async fn register_with(
-        &self,
-        form: &RegistrationForm,
-        locale: Locale,
-        style: LinkStyle,
+        link: LinkKind,
     ) -> Result<User, AuthError> {
         let reg = self.parse_registration(form)?;
         // Checked before codes are issued, so that a registration with a taken
@@ -167,7 +156,7 @@ impl<P: Ports> AuthService<P> {
             &reg.email,
             locale,
             now,
-            style,
+            link,
         );
         self.store_codes(&issued).await?;
         let user = NewUser {

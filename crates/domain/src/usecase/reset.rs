@@ -1,4 +1,4 @@
-//! Password reset as seed 003 describes it: a code sent by mail or SMS to the
+//! Password reset: a code sent by mail or SMS to the
 //! account's own contact, then the code and a new password.
 
 use super::{AuthService, required};
@@ -9,8 +9,8 @@ use crate::model::CodePurpose;
 use crate::model::{AuditEvent, AuditKind};
 use crate::model::{PasswordHash, User};
 use crate::ports::{CodeStore, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository};
-use crate::validation::{FieldIssue, ValidationErrors};
-use crate::values::{Email, Login, Password, PasswordAttempt, Phone};
+use crate::validation::{Field, FieldIssue, ValidationErrors};
+use crate::values::{Email, Login, PasswordInput, Phone};
 
 /// Where the code goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Contact {
 /// A code was issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetIssued {
-    /// Seconds until the code expires (seed 003: 600).
+    /// Seconds until the code expires .
     pub expires_in: i64,
     /// The code itself, only when `expose_debug_codes` is on (development).
     pub debug_code: Option<String>,
@@ -64,23 +64,26 @@ impl<P: Ports> AuthService<P> {
         form: ResetForm<'_>,
         errors: &mut ValidationErrors,
     ) -> Result<Option<(User, Contact)>, AuthError> {
-        let identifier = errors.check("identifier", required(form.identifier).map(str::to_owned));
+        let identifier = errors.check(
+            Field::Identifier,
+            required(form.identifier).map(str::to_owned),
+        );
         let contact = match form.channel.map(str::trim) {
             Some("email") => errors.check(
-                "contact",
+                Field::Contact,
                 required(form.contact)
                     .and_then(Email::parse)
                     .map(Contact::Email),
             ),
             Some("phone") => errors.check(
-                "contact",
+                Field::Contact,
                 required(form.contact)
                     .and_then(|p| Phone::parse(p, self.settings.phone_region))
                     .map(Contact::Phone),
             ),
             _ => {
                 errors.add(
-                    "channel",
+                    Field::Channel,
                     FieldIssue::NotOneOf {
                         allowed: vec!["email".into(), "phone".into()],
                     },
@@ -137,7 +140,7 @@ impl<P: Ports> AuthService<P> {
     /// as verified, and when it was not, the phone number goes too (with
     /// its reset codes): it came from whoever registered, not from the
     /// owner, and a reset by SMS would hand the account back. Used by
-    /// the password reset by e-mail and by seed 001's `/Auth/Verify`
+    /// the password reset by e-mail and by [`Self::confirm_sign_up`]
     /// (issue 13, item 1).
     ///
     /// # Errors
@@ -172,7 +175,7 @@ impl<P: Ports> AuthService<P> {
     /// Sends a reset code to the account's email or phone.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::AccountNotFound`] (404 in seed 003),
+    /// [`AuthError::Validation`], [`AuthError::AccountNotFound`] ,
     /// [`AuthError::ContactMismatch`], [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
     pub async fn request_reset_code(
         &self,
@@ -227,88 +230,41 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
-    /// Sets a new password with a reset code; every session of the user is revoked.
+    /// Sets a new password with a reset code; every session of the user is
+    /// revoked. `new_password` is read as the dialect says
+    /// ([`PasswordInput::new_password`]); a password (not a digest) is
+    /// screened against the account's identity too.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::AccountNotFound`], [`AuthError::ContactMismatch`],
+    /// [`AuthError::Validation`] (fields [`Field::Code`],
+    /// [`Field::NewPassword`] and those of [`ResetForm`]),
+    /// [`AuthError::AccountNotFound`], [`AuthError::ContactMismatch`],
     /// [`AuthError::CodeExpired`], [`AuthError::CodeWrong`], [`AuthError::CodeExhausted`],
     /// [`AuthError::Busy`], [`AuthError::Unavailable`].
     pub async fn reset_password(
         &self,
         form: ResetForm<'_>,
         code: Option<&str>,
-        new_password: Option<&str>,
+        new_password: Option<PasswordInput<'_>>,
         locale: Locale,
     ) -> Result<(), AuthError> {
-        let policy = &self.settings.password_policy;
-        let parse = |p: Option<&str>| {
-            required(p)
-                .and_then(|p| Password::parse(p, policy))
-                .map(PasswordAttempt::from)
-        };
-        self.reset_with(
-            form,
-            code,
-            parse(new_password),
-            "code",
-            "new_password",
-            locale,
-        )
-        .await
-    }
-
-    /// Seed 001's `/Auth/UpdatePassword`: [`Self::reset_password`] by
-    /// email, where the new password may be its SM3 digest.
-    ///
-    /// # Errors
-    /// As [`Self::reset_password`].
-    pub async fn reset_password_legacy(
-        &self,
-        email: Option<&str>,
-        code: Option<&str>,
-        new_password: Option<&str>,
-        locale: Locale,
-        client: &ClientInfo,
-    ) -> Result<(), AuthError> {
-        let form = ResetForm {
-            identifier: email,
-            channel: Some("email"),
-            contact: email,
-            client: Some(client),
-        };
-        let password = self.parse_legacy_new_password(new_password);
-        self.reset_with(form, code, password, "VerifyCode", "Password", locale)
-            .await
-    }
-
-    async fn reset_with(
-        &self,
-        form: ResetForm<'_>,
-        code: Option<&str>,
-        password: Result<PasswordAttempt, FieldIssue>,
-        code_field: &str,
-        password_field: &str,
-        locale: Locale,
-    ) -> Result<(), AuthError> {
+        let password = new_password
+            .ok_or(FieldIssue::Required)
+            .and_then(|p| p.new_password(&self.settings.password_policy));
         let mut errors = ValidationErrors::new();
-        let code = errors.check(code_field, required(code).map(str::to_owned));
-        let password = errors.check(password_field, password);
+        let code = errors.check(Field::Code, required(code).map(str::to_owned));
+        let password = errors.check(Field::NewPassword, password);
         let target = self.reset_target(form, &mut errors).await?;
         let (Some((user, contact)), Some(code), Some(password)) = (target, code, password) else {
             return Err(errors.into());
         };
-        // An SM3 digest (seed 001) cannot be screened: only the length
-        // of the digest was checked.
-        if !password.is_sm3_digest()
-            && let Err(issue) = crate::values::screen_password(
-                password.expose(),
+        password
+            .screen(
                 &self.settings.password_policy,
                 user.username.as_str(),
                 user.email.as_str(),
             )
-        {
-            return Err(ValidationErrors::single(password_field, issue).into());
-        }
+            .map_err(|issue| ValidationErrors::single(Field::NewPassword, issue))?;
         let issued = self
             .check_code(CodePurpose::ResetPassword, contact.key(), &code)
             .await?;

@@ -6,39 +6,27 @@ use super::{AuthService, Authenticated, LoginTerms};
 use crate::clock::IdSource;
 use crate::error::AuthError;
 use crate::model::AuditKind;
-use crate::model::{ClientInfo, Session, SessionId};
+use crate::model::{Authentication, ClientInfo, Session, SessionId};
 use crate::model::{RevocationKey, TokenPair};
 use crate::model::{User, UserId};
 use crate::ports::{Ports, RefreshTokenCodec, SessionStore, TokenDenylist};
 
 impl<P: Ports> AuthService<P> {
-    /// Opens a session for a user whose credentials were already checked (logins
-    /// through other dialects use this).
-    ///
-    /// # Errors
-    /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
-    pub async fn open_session(
-        &self,
-        user: &User,
-        client: ClientInfo,
-    ) -> Result<(Session, TokenPair), AuthError> {
-        self.open_session_for(user, client, LoginTerms::default())
-            .await
-    }
-
-    /// [`Self::open_session`] with tokens shaped by `terms` (lifetime,
+    /// Opens a session for `user`, whose credentials were checked as
+    /// `authentication` says, with tokens shaped by `terms` (lifetime,
     /// identity, administrator mode). The tokens claim administrator mode
     /// only for an account holding one of
-    /// [`AuthSettings::admin_login_roles`]; refusing the others is the
-    /// caller's ([`Self::login_with`] does).
+    /// [`crate::AuthSettings::admin_login_roles`]; refusing the others is
+    /// the credential check's.
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] or [`AuthError::Internal`].
-    pub async fn open_session_for(
+    pub(super) async fn open_session(
         &self,
         user: &User,
         client: ClientInfo,
         terms: LoginTerms,
+        authentication: Authentication,
     ) -> Result<(Session, TokenPair), AuthError> {
         let presentation = self.presentation(user, terms).await?;
         let now = self.now();
@@ -55,6 +43,7 @@ impl<P: Ports> AuthService<P> {
             expires_at: now + self.settings.refresh_ttl,
             revoked_at: None,
             client,
+            authentication,
         };
         self.ports.sessions.create(&session).await?;
         self.evict_over_limit(&session).await?;
@@ -71,7 +60,7 @@ impl<P: Ports> AuthService<P> {
         ids: &[SessionId],
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
-        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
+        let until = self.settings.revocation_horizon(now);
         for id in ids {
             self.ports
                 .denylist
@@ -105,7 +94,7 @@ impl<P: Ports> AuthService<P> {
             .sessions
             .list_for_user(auth.user_id(), now)
             .await?;
-        live.retain(|s| now - s.last_used_at < self.settings.idle_ttl);
+        live.retain(|s| s.is_live(now, self.settings.idle_ttl));
         Ok(live)
     }
 
@@ -121,7 +110,7 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(), AuthError> {
         let now = self.now();
         match self.ports.sessions.get(id).await? {
-            Some(s) if s.user_id == auth.user_id() && s.is_live(now) => {
+            Some(s) if s.user_id == auth.user_id() && s.is_live(now, self.settings.idle_ttl) => {
                 self.revoke_sessions(&[id], now).await?;
                 let detail = Some(format!("session {}", id.0));
                 self.audit(self.by_self(AuditKind::SessionEnded, auth, detail))
@@ -161,7 +150,7 @@ impl<P: Ports> AuthService<P> {
             .sessions
             .revoke_all_for_user(user, keep, now)
             .await?;
-        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
+        let until = self.settings.revocation_horizon(now);
         for id in &ids {
             self.ports
                 .denylist

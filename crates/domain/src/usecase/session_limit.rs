@@ -2,11 +2,11 @@
 //! (issue 12, item 11: "sessions per account are unbounded, and the list
 //! ignores paging").
 //!
-//! **The limit.** After a login stores its session ([`AuthService::open_session_for`],
+//! **The limit.** After a login stores its session ([`AuthService::open_session`],
 //! which every dialect's login goes through), [`AuthService::evict_over_limit`]
 //! lists the account's live sessions and revokes all but the new one and the
 //! `MAX_SESSIONS_PER_USER - 1` most recently used others (by `last_used_at`,
-//! which login, refresh and seed 004's refresh set). Revocation takes the
+//! which login and both kinds of refresh set). Revocation takes the
 //! usual path: the session id is denied first (its access tokens are refused
 //! at once), then the session is marked revoked (its refresh token is
 //! refused); each session this login revoked is one `session_evicted` audit
@@ -36,14 +36,14 @@ use crate::model::{AuditEvent, AuditKind};
 use crate::ports::{Ports, SessionStore as _, TokenDenylist as _};
 
 /// Default `MAX_SESSIONS_PER_USER`: 50 live sessions per account. One person
-/// rarely uses more than a handful of devices and browsers at once; seed
-/// 001's clients, which cannot refresh, open a session per login (idle
+/// rarely uses more than a handful of devices and browsers at once; clients
+/// that cannot refresh open a session per login (idle
 /// sessions stop counting after `SESSION_IDLE_TTL`, 3 days). 50 leaves room
 /// for both while bounding what one account can store and list to a few
 /// kilobytes (about 200 bytes per session).
 pub const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 50;
 
-/// Default page size of `GET /api/auth/sessions`: as many as the default
+/// Default page size of the session list: as many as the default
 /// limit, so that a client written before paging still sees every session
 /// of an account on the default configuration.
 pub const DEFAULT_SESSIONS_PER_PAGE: u32 = 50;
@@ -60,7 +60,7 @@ pub struct SessionPage {
 impl<P: Ports> AuthService<P> {
     /// True while the session counts: live and not idle.
     fn counts(&self, s: &Session, now: DateTime<Utc>) -> bool {
-        s.is_live(now) && now - s.last_used_at < self.settings.idle_ttl
+        s.is_live(now, self.settings.idle_ttl)
     }
 
     /// Revokes the least recently used sessions of `fresh`'s owner beyond
@@ -93,7 +93,7 @@ impl<P: Ports> AuthService<P> {
         others.sort_by(|a, b| {
             (b.last_used_at, b.created_at, b.id).cmp(&(a.last_used_at, a.created_at, a.id))
         });
-        let until = now + self.settings.longest_access_ttl() + self.settings.leeway;
+        let until = self.settings.revocation_horizon(now);
         let mut evicted = 0;
         for s in &others[keep..] {
             self.ports

@@ -1,6 +1,7 @@
-//! Seed 001's sign-up (issue 13, item 1): `/Auth/Sign` creates the account
-//! with its address unverified and mails a code; `/Auth/Verify` with the code
-//! confirms the address, for whoever proved it.
+//! sign-up-up by e-mail code (issue 13, item 1): [`AuthService::sign_up`]
+//! creates the account with its address unverified and mails a code;
+//! [`AuthService::confirm_sign_up`] with the code confirms the address, for
+//! whoever proved it.
 
 use super::{AuthService, required};
 use crate::clock::{Clock as _, IdSource as _};
@@ -11,22 +12,23 @@ use crate::model::CodePurpose;
 use crate::model::{AuditEvent, AuditKind};
 use crate::model::{NewUser, PasswordHash, UniqueField, User};
 use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
-use crate::validation::{FieldIssue, ValidationErrors};
-use crate::values::{Email, Login, Password, PasswordAttempt, Username, UsernamePolicy};
+use crate::validation::{Field, FieldIssue, ValidationErrors};
+use crate::values::{Email, Login, PasswordAttempt, PasswordInput, Username, UsernamePolicy};
 
-/// How often `/Auth/Verify` reads the address's holder again when Signs
-/// replace it meanwhile ([`AuthService::confirm_sign_up`]).
+/// How often a sign-up confirmation reads the address's holder again when
+/// sign-ups replace it meanwhile ([`AuthService::confirm_sign_up`]).
 const MAX_VERIFY_ROUNDS: usize = 16;
 
-/// Seed 001's sign-up fields, as received. Its `Debug` hides the password.
+/// The fields of a sign-up by code, as received. Its `Debug` hides the password.
 #[derive(Clone, Copy, Default)]
 pub struct SignUp<'a> {
-    /// `Name`: a display name; the username is derived from it.
+    /// A display name; the username is derived from it.
     pub name: Option<&'a str>,
-    /// `Email`.
+    /// The e-mail address.
     pub email: Option<&'a str>,
-    /// `Password`: the password, or its SM3 digest (64 hex digits).
-    pub password: Option<&'a str>,
+    /// The password, as the dialect reads it (for example
+    /// [`PasswordInput::PlainOrSm3Digest`]).
+    pub password: Option<PasswordInput<'a>>,
 }
 
 impl std::fmt::Debug for SignUp<'_> {
@@ -34,12 +36,12 @@ impl std::fmt::Debug for SignUp<'_> {
         f.debug_struct("SignUp")
             .field("name", &self.name)
             .field("email", &self.email)
-            .field("password", &self.password.map(|_| "***"))
+            .field("password", &self.password)
             .finish()
     }
 }
 
-/// What `/Auth/Sign` did.
+/// What a sign-up did.
 #[derive(Debug, Clone)]
 pub struct SignedUp {
     /// The new account, its address unverified.
@@ -63,45 +65,13 @@ fn username_from(raw: &str, policy: &UsernamePolicy) -> Option<Username> {
 }
 
 impl<P: Ports> AuthService<P> {
-    /// A new password as seed 001 sends it: a 64-hex SM3 digest is taken as
-    /// the digest (the policy cannot be checked on it); anything else is the
-    /// password and must meet the policy.
-    ///
-    /// # Errors
-    /// The [`FieldIssue`] that refuses it.
-    pub fn parse_legacy_new_password(
-        &self,
-        raw: Option<&str>,
-    ) -> Result<PasswordAttempt, FieldIssue> {
-        let raw = required(raw)?;
-        if PasswordAttempt::looks_like_sm3_digest(raw) {
-            PasswordAttempt::sm3_digest(raw)
-        } else {
-            Password::parse(raw, &self.settings.password_policy).map(PasswordAttempt::from)
-        }
-    }
-
-    /// The ways seed 001's `Password` may be meant, most likely first: the SM3
-    /// digest its README describes, then the password itself.
-    ///
-    /// # Errors
-    /// The [`FieldIssue`] when the field is empty or too long.
-    pub fn legacy_attempts(raw: Option<&str>) -> Result<Vec<PasswordAttempt>, FieldIssue> {
-        let raw = required(raw)?;
-        let plain = PasswordAttempt::parse(raw)?;
-        Ok(match PasswordAttempt::sm3_digest(raw) {
-            Ok(digest) => vec![digest, plain],
-            Err(_) => vec![plain],
-        })
-    }
-
     fn parse_sign_up(
         &self,
         form: &SignUp<'_>,
         errors: &mut ValidationErrors,
     ) -> Option<(String, Email, PasswordAttempt)> {
         let name = errors.check(
-            "Name",
+            Field::Name,
             required(form.name).and_then(|n| {
                 let n = n.trim();
                 if n.is_empty() {
@@ -118,20 +88,17 @@ impl<P: Ports> AuthService<P> {
                 }
             }),
         );
-        let email = errors.check("Email", required(form.email).and_then(Email::parse));
-        let password = errors.check("Password", self.parse_legacy_new_password(form.password));
+        let email = errors.check(Field::Email, required(form.email).and_then(Email::parse));
+        let password = errors.check(
+            Field::Password,
+            form.password
+                .ok_or(FieldIssue::Required)
+                .and_then(|p| p.new_password(&self.settings.password_policy)),
+        );
         match (name, email, password) {
             (Some(n), Some(e), Some(p)) => {
-                // An SM3 digest cannot be screened (only its length was checked).
-                if !p.is_sm3_digest()
-                    && let Err(issue) = crate::values::screen_password(
-                        p.expose(),
-                        &self.settings.password_policy,
-                        &n,
-                        e.as_str(),
-                    )
-                {
-                    errors.add("Password", issue);
+                if let Err(issue) = p.screen(&self.settings.password_policy, &n, e.as_str()) {
+                    errors.add(Field::Password, issue);
                     return None;
                 }
                 Some((n, e, p))
@@ -140,19 +107,19 @@ impl<P: Ports> AuthService<P> {
         }
     }
 
-    /// Seed 001's `/Auth/Sign` (issue 13, item 1): creates the account at
+    /// sign-ups up by code (issue 13, item 1): creates the account at
     /// once, its address unverified, and queues a mail with a 6-digit sign-up
     /// code in the same transaction (the code confirms the address at
     /// [`Self::confirm_sign_up`]). On the default configuration the account
-    /// can log in at once, as the seed's own front end expects (it calls only
-    /// Sign, then Login: peer-facts "Measured side by side"); with
+    /// can log in at once (front ends that sign up then log in at once
+    /// expect it); with
     /// `REQUIRE_VERIFIED_EMAIL` it can log in once the code confirmed it.
     ///
     /// The username is derived from the name ([`Self::create_signed_up`]).
     /// A pending registration of the address ([`Self::is_pending`], issue 12,
-    /// item 3) is replaced, as [`Self::register_with`] does; any other
+    /// item 3) is replaced, as [`Self::register`] does; any other
     /// account of the address refuses the sign-up, as the peer answers a
-    /// second Sign. The per-recipient resend limits (`resend_after_secs`,
+    /// second sign-up. The per-recipient resend limits (`resend_after_secs`,
     /// `per_hour`) throttle the mail only: a sign-up over them is made
     /// without a mail (the last code mailed to the address stays valid) and
     /// [`SignedUp::code_mailed`] says so.
@@ -166,13 +133,13 @@ impl<P: Ports> AuthService<P> {
         let Some((name, email, password)) = self.parse_sign_up(form, &mut errors) else {
             return Err(errors.into());
         };
-        // Checked before a code is issued, so that a Sign for a taken address
+        // Checked before a code is issued, so that a sign-up for a taken address
         // never replaces that account's live code.
         let pending = self.pending_registration_of(&email).await?;
         let hash = self.ports.hasher.hash(&password).await?;
         // The code is stored only once the account and its mail are
-        // committed: a Sign that loses a race for the address (or fails)
-        // must not replace the code another Sign mailed.
+        // committed: a sign-up that loses a race for the address (or fails)
+        // must not replace the code another sign-up mailed.
         let drawn = match self
             .draw_code(CodePurpose::Register, email.as_str(), "signup", None)
             .await
@@ -206,8 +173,7 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
-    /// Seed 001's `/Auth/Verify` `{Name, Email, Password, VerifyCode}`
-    /// (issue 13, items 1 and 5): the code mailed by [`Self::sign_up`] proves
+    /// Confirms a sign-up with its code (issue 13, items 1 and 5): the code mailed by [`Self::sign_up`] proves
     /// the address, and whoever proved it ends up holding the account with
     /// the password they sent here (the pre-hijacking rule of issue 12,
     /// item 3; docs/security.md "Pre-account hijacking"):
@@ -216,7 +182,7 @@ impl<P: Ports> AuthService<P> {
     ///   [`AuthError::Conflict`] before the code is looked at (no attempt is
     ///   spent), as the peer does;
     /// - an unverified account whose password is the one sent (as a password
-    ///   or its SM3 digest, [`Self::legacy_attempts`]): its address is
+    ///   or its SM3 digest, [`PasswordInput::attempts`]): its address is
     ///   confirmed, and every session opened before ends
     ///   ([`Self::confirm_address`]);
     /// - an unverified account with another password was made by someone
@@ -224,13 +190,13 @@ impl<P: Ports> AuthService<P> {
     ///   is claimed as a password reset by e-mail claims it
     ///   ([`Self::claim_by_address`]: sessions end, the password becomes the
     ///   one sent, the address verified, the phone dropped);
-    /// - no account (a code mailed before Sign created accounts, or an account
+    /// - no account (a code mailed before sign-up created accounts, or an account
     ///   that expired): a verified account is created as [`Self::sign_up`]
     ///   would name it.
     ///
-    /// The code is single use: of concurrent Verifies with it, one proceeds.
-    /// A Sign that replaces a pending account while a Verify runs does not
-    /// defeat the proof: the Verify reads the address's holder again and
+    /// The code is single use: of concurrent confirmations with it, one proceeds.
+    /// A sign-up that replaces a pending account while a confirmation runs does not
+    /// defeat the proof: the confirmation reads the address's holder again and
     /// applies the same rules to it.
     ///
     /// # Errors
@@ -247,27 +213,30 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::new();
         let parsed = self.parse_sign_up(form, &mut errors);
-        let code = errors.check("VerifyCode", required(code).map(|c| c.trim().to_owned()));
+        let code = errors.check(Field::Code, required(code).map(|c| c.trim().to_owned()));
         let (Some((name, email, password)), Some(code)) = (parsed, code) else {
             return Err(errors.into());
         };
-        let attempts = Self::legacy_attempts(form.password)
-            .map_err(|issue| ValidationErrors::single("Password", issue))?;
+        let attempts = form
+            .password
+            .ok_or(FieldIssue::Required)
+            .and_then(PasswordInput::attempts)
+            .map_err(|issue| ValidationErrors::single(Field::Password, issue))?;
         let existing = self.holder_of(&email).await?;
         if existing.as_ref().is_some_and(|u| u.email_verified) {
             return Err(AuthError::Conflict(UniqueField::Email));
         }
         self.check_code(CodePurpose::Register, email.as_str(), &code)
             .await?;
-        // Single use: of concurrent Verifies with the code, one goes on.
+        // Single use: of concurrent confirmations with the code, one goes on.
         self.take_sign_up_code(&email).await?;
-        // The code proved the address. A Sign running meanwhile may have
+        // The code proved the address. A sign-up running meanwhile may have
         // replaced a pending account of it, so the proof is applied to
         // whoever holds the address now, read again if it moved.
         let mut holder = existing;
         let mut hash = None;
-        // Each round that has to start again lost to a Sign that created an
-        // account in between; Signs are rate-limited per address and IP,
+        // Each round that has to start again lost to a sign-up that created an
+        // account in between; sign-ups are rate-limited per address and IP,
         // so a few rounds are enough, and a storm beyond them is 510 "busy"
         // (the code is spent; a reset by e-mail claims the address).
         for _ in 0..MAX_VERIFY_ROUNDS {
@@ -366,7 +335,7 @@ impl<P: Ports> AuthService<P> {
             .ok_or(AuthError::CodeExpired)
     }
 
-    /// Creates seed 001's account for `email` with the password `hash`,
+    /// Creates the signed-up account for `email` with the password `hash`,
     /// queuing `mail` in the same transaction. The username is the name when
     /// it is a valid, free username; otherwise it is derived from the name or
     /// the address's local part (letters, digits, `_-.`), with a 4-digit

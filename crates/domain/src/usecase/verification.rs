@@ -29,8 +29,8 @@ use crate::ports::{
     CodeStore as _, DeferredTask, MailOutbox as _, OutgoingMail, Ports, RefreshTokenCodec as _,
     TaskQueue as _, UserDirectory as _, UserRepository as _,
 };
-use crate::settings::LinkStyle;
-use crate::validation::ValidationErrors;
+use crate::settings::LinkKind;
+use crate::validation::{Field, ValidationErrors};
 use crate::values::{Email, Login, PasswordAttempt};
 
 /// A verification mail and the code and link entries it carries, before
@@ -50,16 +50,14 @@ impl<P: Ports> AuthService<P> {
         email: &Email,
         locale: Locale,
         now: DateTime<Utc>,
-        style: LinkStyle,
+        link: LinkKind,
     ) -> Issued {
         let cs = self.settings.codes;
         let code = self.ports.ids.secret_digits(6);
         let token = self.ports.ids.secret_token();
         let base = &self.settings.mail.public_base_url;
-        let link = match style {
-            LinkStyle::Modern => format!("{base}/api/auth/verify-email?token={token}"),
-            LinkStyle::V1 => format!("{base}/api/v1/auth/verify/{token}"),
-        };
+        let template = self.settings.verification_links.template(link);
+        let link = template.url(base, &token);
         let kind = MailKind::VerifyEmail {
             username: user_name.to_owned(),
             code: code.clone(),
@@ -90,7 +88,7 @@ impl<P: Ports> AuthService<P> {
                     CodePurpose::VerifyEmailLink,
                     link_fp.0.clone(),
                     link_fp,
-                    link_binding(style, public_id, email),
+                    link_binding(&template.tag, public_id, email),
                 ),
             ],
         }
@@ -177,21 +175,18 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
-    /// The link style and the account `binding` names, if it still holds the address.
+    /// The link kind and the account `binding` names, if it still holds the address.
     pub(super) async fn bound_account(
         &self,
         binding: Option<&str>,
-    ) -> Result<Option<(LinkStyle, User)>, AuthError> {
+    ) -> Result<Option<(LinkKind, User)>, AuthError> {
         let mut parts = binding.unwrap_or_default().splitn(3, ' ');
         let (Some(style), Some(public_id), Some(email)) =
             (parts.next(), parts.next(), parts.next())
         else {
             return Ok(None);
         };
-        let style = match style {
-            "v1" => LinkStyle::V1,
-            _ => LinkStyle::Modern,
-        };
+        let style = self.settings.verification_links.kind_of(style);
         let Ok(email) = Email::parse(email) else {
             return Ok(None);
         };
@@ -224,10 +219,10 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::new();
-        let email = errors.check("email", required(email).and_then(Email::parse));
-        let code = errors.check("code", required(code).map(|c| c.trim().to_owned()));
+        let email = errors.check(Field::Email, required(email).and_then(Email::parse));
+        let code = errors.check(Field::Code, required(code).map(|c| c.trim().to_owned()));
         let attempt = errors.check(
-            "password",
+            Field::Password,
             required(password).and_then(PasswordAttempt::parse),
         );
         let (Some(email), Some(code), Some(attempt)) = (email, code, attempt) else {
@@ -277,7 +272,7 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(), AuthError> {
         let email = required(email)
             .and_then(Email::parse)
-            .map_err(|e| AuthError::Validation(ValidationErrors::single("email", e)))?;
+            .map_err(|e| AuthError::Validation(ValidationErrors::single(Field::Email, e)))?;
         let cs = self.settings.codes;
         self.limit(format!("mail-gap:{email}"), 1, cs.resend_after_secs)
             .await?;
@@ -322,7 +317,7 @@ impl<P: Ports> AuthService<P> {
                     &user.email,
                     locale,
                     now,
-                    LinkStyle::Modern,
+                    LinkKind::Page,
                 );
                 self.store_codes(&issued).await?;
                 self.ports.outbox.enqueue(&issued.mail, now).await?;
@@ -375,8 +370,8 @@ mod tests {
         let id = uuid::Uuid::nil();
         let email = Email::parse("a.b+c@example.com").unwrap();
         assert_eq!(
-            link_binding(LinkStyle::V1, &id, &email),
-            "v1 00000000-0000-0000-0000-000000000000 a.b+c@example.com"
+            link_binding("direct", &id, &email),
+            "direct 00000000-0000-0000-0000-000000000000 a.b+c@example.com"
         );
     }
 

@@ -10,8 +10,8 @@ use crate::model::TokenFingerprint;
 use crate::model::User;
 use crate::model::{CodePurpose, VerificationCode, constant_time_eq};
 use crate::ports::{CodeStore as _, PasswordHasher as _, Ports, RefreshTokenCodec as _};
-use crate::settings::LinkStyle;
-use crate::validation::ValidationErrors;
+use crate::settings::LinkKind;
+use crate::validation::{Field, ValidationErrors};
 use crate::values::{Email, PasswordAttempt};
 
 /// What a verification link confirms, shown on its page before anyone acts.
@@ -30,7 +30,7 @@ pub struct LinkPreview {
     pub pending: bool,
 }
 
-/// What a seed-002 verification link did.
+/// What opening a [`crate::settings::LinkKind::Direct`] verification link did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(
     clippy::large_enum_variant,
@@ -48,14 +48,11 @@ pub(super) fn used_marker(token: &str) -> String {
     format!("used:{token}")
 }
 
-/// The binding of a link entry: the link's style (`modern` or `v1`), the
-/// account's public id and its address.
-pub(super) fn link_binding(style: LinkStyle, user_public_id: &uuid::Uuid, email: &Email) -> String {
-    let style = match style {
-        LinkStyle::Modern => "modern",
-        LinkStyle::V1 => "v1",
-    };
-    format!("{style} {user_public_id} {email}")
+/// The binding of a link entry: the tag of the link's kind
+/// ([`crate::settings::LinkTemplate::tag`]), the account's public id and its
+/// address.
+pub(super) fn link_binding(tag: &str, user_public_id: &uuid::Uuid, email: &Email) -> String {
+    format!("{tag} {user_public_id} {email}")
 }
 
 /// The recipient key under which a code that stands in for a missing one
@@ -76,7 +73,7 @@ pub(super) struct LinkTarget {
     token: String,
     entry: VerificationCode,
     used: bool,
-    style: LinkStyle,
+    style: LinkKind,
     user: User,
 }
 
@@ -194,8 +191,7 @@ impl<P: Ports> AuthService<P> {
 
     /// Confirms an address with its link and the account's password: the
     /// person proves both that they read the mail and that they chose the
-    /// credential (the page and `POST /api/auth/verify-email {token,
-    /// password}`). Wrong passwords count in the login throttle of the
+    /// credential (the link's page posts the token and the password). Wrong passwords count in the login throttle of the
     /// account's username and the client's IP. Of concurrent uses of one link
     /// exactly one succeeds. Every session opened before the verification ends.
     ///
@@ -211,9 +207,9 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
         let mut errors = ValidationErrors::new();
-        let token = errors.check("token", required(token));
+        let token = errors.check(Field::Token, required(token));
         let attempt = errors.check(
-            "password",
+            Field::Password,
             required(password).and_then(PasswordAttempt::parse),
         );
         let (Some(token), Some(attempt)) = (token, attempt) else {
@@ -252,7 +248,7 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<Email, AuthError> {
         let token = required(token)
-            .map_err(|e| AuthError::Validation(ValidationErrors::single("token", e)))?;
+            .map_err(|e| AuthError::Validation(ValidationErrors::single(Field::Token, e)))?;
         let target = match self.link_target(token).await {
             Err(AuthError::UserNotFound | AuthError::CodeExpired) => {
                 return Err(AuthError::CodeInvalid);
@@ -276,16 +272,16 @@ impl<P: Ports> AuthService<P> {
         Ok(target.user.email)
     }
 
-    /// Seed 002's `GET /api/v1/auth/verify/<token>` for JSON clients, where
-    /// the deployment opted in (`V1_VERIFY_ON_GET`): confirms the address on
-    /// GET, as that contract says, for links mailed by seed 002's
-    /// registration only (an `/api/auth` link always needs the password);
+    /// Opening a [`crate::settings::LinkKind::Direct`] link, where the
+    /// deployment opted in: confirms the address on open, for links of that
+    /// kind only (a [`crate::settings::LinkKind::Page`] link always needs
+    /// the password);
     /// every session opened before ends. By default the HTTP layer shows the
     /// link's page instead, which confirms only with the account's password.
     ///
     /// # Errors
     /// [`AuthError::CodeExpired`] for an unknown, malformed, expired or
-    /// `/api/auth` token (code 1), [`AuthError::UserNotFound`] when the
+    /// [`crate::settings::LinkKind::Page`] token (code 1), [`AuthError::UserNotFound`] when the
     /// account is gone (code 2), [`AuthError::Unavailable`].
     pub async fn verify_email_link(
         &self,
@@ -293,7 +289,7 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<VerifyLinkOutcome, AuthError> {
         let target = self.link_target(token).await?;
-        if target.style != LinkStyle::V1 {
+        if target.style != LinkKind::Direct {
             return Err(AuthError::CodeExpired);
         }
         if target.used || target.user.email_verified || !self.spend_link(&target).await? {

@@ -1,5 +1,7 @@
 //! New passwords, their policy and screening, and password attempts.
 
+use std::fmt;
+
 use super::has_control;
 use crate::secret::Secret;
 use crate::validation::{FieldIssue, PasswordSuggestion, PasswordWarning};
@@ -11,7 +13,7 @@ pub struct PasswordPolicy {
     pub min_chars: usize,
     /// Most characters; longer passwords are refused, never truncated. Default 256.
     pub max_chars: usize,
-    /// Seed 003's rule: at least one upper-case letter, one lower-case letter and one digit.
+    /// At least one upper-case letter, one lower-case letter and one digit.
     pub require_mixed: bool,
     /// The lowest zxcvbn score (0-4) a new password must reach
     /// (`PASSWORD_MIN_SCORE`); 0 turns the screening off. zxcvbn estimates
@@ -296,7 +298,8 @@ fn suggestion_of(s: zxcvbn::feedback::Suggestion) -> PasswordSuggestion {
 /// the policy (older accounts may predate it), only bounded so that a huge body
 /// cannot make hashing expensive. Its `Debug` is redacted.
 ///
-/// An attempt is either the password itself or, on seed 001's routes, the
+/// An attempt is either the password itself or, for clients that digest
+/// passwords before sending them ([`PasswordInput::PlainOrSm3Digest`]), the
 /// lower-case hex SM3 digest of it (see [`PasswordAttempt::sm3_digest`]).
 /// Hashers key their canonical hash on the SM3 digest of the password, so both
 /// forms verify against the same stored hash.
@@ -304,7 +307,7 @@ fn suggestion_of(s: zxcvbn::feedback::Suggestion) -> PasswordSuggestion {
 pub struct PasswordAttempt {
     secret: Secret,
     sm3_digest: bool,
-    /// The attempt as typed, when NFKC changed it (legacy hashes were made
+    /// The attempt as typed, when NFKC changed it (imported hashes were made
     /// from the unnormalised password).
     original: Option<Secret>,
 }
@@ -336,8 +339,8 @@ impl PasswordAttempt {
         })
     }
 
-    /// Wraps an SM3 digest of a password, as seed 001's README has clients
-    /// send it: 64 hex digits (kept lower-case).
+    /// Wraps an SM3 digest of a password, as some clients send it: 64 hex
+    /// digits (kept lower-case).
     ///
     /// # Errors
     /// [`FieldIssue::Required`] when empty, [`FieldIssue::Length`] when not 64 hex digits.
@@ -373,10 +376,31 @@ impl PasswordAttempt {
         self.secret.expose()
     }
 
-    /// The offered password as typed (legacy hashes were made from it).
+    /// The offered password as typed (imported hashes were made from it).
     #[must_use]
     pub fn expose_original(&self) -> &str {
         self.original.as_ref().unwrap_or(&self.secret).expose()
+    }
+}
+
+impl PasswordAttempt {
+    /// Screens the attempt as a new password for the account named
+    /// `username` and `email` ([`screen_password`], the one rule). An SM3
+    /// digest cannot be screened (only its shape was checked) and passes.
+    ///
+    /// # Errors
+    /// As [`screen_password`].
+    pub fn screen(
+        &self,
+        policy: &PasswordPolicy,
+        username: &str,
+        email: &str,
+    ) -> Result<(), FieldIssue> {
+        if self.is_sm3_digest() {
+            Ok(())
+        } else {
+            screen_password(self.expose(), policy, username, email)
+        }
     }
 }
 
@@ -386,6 +410,72 @@ impl From<Password> for PasswordAttempt {
             secret: p.0,
             sm3_digest: false,
             original: None,
+        }
+    }
+}
+
+/// A password as a client sends it: which readings of the text the client
+/// may mean. The dialect decides; the use cases accept either.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum PasswordInput<'a> {
+    /// The password itself.
+    Plain(&'a str),
+    /// The password itself, or (64 hex digits) the lower-case hex SM3 digest
+    /// of it, for clients that digest passwords before sending them
+    /// ([`PasswordAttempt::sm3_digest`]).
+    PlainOrSm3Digest(&'a str),
+}
+
+impl fmt::Debug for PasswordInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Plain(_) => f.write_str("Plain(***)"),
+            Self::PlainOrSm3Digest(_) => f.write_str("PlainOrSm3Digest(***)"),
+        }
+    }
+}
+
+impl PasswordInput<'_> {
+    /// The input as a new password: for [`Self::Plain`], a password that
+    /// meets `policy`; for [`Self::PlainOrSm3Digest`], 64 hex digits are the
+    /// digest (the policy cannot be checked on it, only its shape), anything
+    /// else a password that meets `policy`.
+    ///
+    /// # Errors
+    /// [`FieldIssue::Required`] when blank, or the issue that refuses it.
+    pub fn new_password(self, policy: &PasswordPolicy) -> Result<PasswordAttempt, FieldIssue> {
+        match self {
+            Self::Plain(raw) => Password::parse(crate::validation::required(Some(raw))?, policy)
+                .map(PasswordAttempt::from),
+            Self::PlainOrSm3Digest(raw) => {
+                let raw = crate::validation::required(Some(raw))?;
+                if PasswordAttempt::looks_like_sm3_digest(raw) {
+                    PasswordAttempt::sm3_digest(raw)
+                } else {
+                    Password::parse(raw, policy).map(PasswordAttempt::from)
+                }
+            }
+        }
+    }
+
+    /// The input as a login (or current-password) attempt: the readings to
+    /// try, most likely first (for [`Self::PlainOrSm3Digest`], the digest,
+    /// then the text itself).
+    ///
+    /// # Errors
+    /// The [`FieldIssue`] when the field is empty or too long.
+    pub fn attempts(self) -> Result<Vec<PasswordAttempt>, FieldIssue> {
+        match self {
+            Self::Plain(raw) => Ok(vec![PasswordAttempt::parse(raw)?]),
+            Self::PlainOrSm3Digest(raw) => {
+                let raw = crate::validation::required(Some(raw))?;
+                let plain = PasswordAttempt::parse(raw)?;
+                Ok(match PasswordAttempt::sm3_digest(raw) {
+                    Ok(digest) => vec![digest, plain],
+                    Err(_) => vec![plain],
+                })
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ use crate::validation::FieldIssue;
 
 /// The region whose numbering plan reads phone numbers written without a
 /// country code (`PHONE_DEFAULT_REGION`): an ISO 3166-1 alpha-2 code that
-/// libphonenumber's metadata knows. Default `CN` (the seeds are Chinese; seed
-/// 003's example is `13800138000`).
+/// libphonenumber's metadata knows. Default `CN` (so `13800138000` reads as
+/// `+8613800138000`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhoneRegion(phonenumber::country::Id);
 
@@ -116,7 +116,7 @@ impl Phone {
     ///
     /// # Errors
     /// The readings (none, or the national one first) when the digits are not one number.
-    pub fn from_legacy(digits: &str, region: PhoneRegion) -> Result<Self, Vec<Self>> {
+    pub fn from_bare_digits(digits: &str, region: PhoneRegion) -> Result<Self, Vec<Self>> {
         if digits.starts_with('+') {
             return Self::parse(digits, region).map_err(|_| Vec::new());
         }

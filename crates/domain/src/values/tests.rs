@@ -135,27 +135,27 @@ fn phone_rules() {
 }
 
 #[test]
-fn legacy_phone_digits_read_once_or_are_ambiguous() {
+fn bare_phone_digits_read_once_or_are_ambiguous() {
     // Stored as typed without `+`: only the international reading is valid.
     assert_eq!(
-        Phone::from_legacy("8613800138000", cn()).map(|p| p.0),
+        Phone::from_bare_digits("8613800138000", cn()).map(|p| p.0),
         Ok("+8613800138000".to_owned())
     );
     assert_eq!(
-        Phone::from_legacy("13800138000", cn()).map(|p| p.0),
+        Phone::from_bare_digits("13800138000", cn()).map(|p| p.0),
         Ok("+8613800138000".to_owned())
     );
     assert_eq!(
-        Phone::from_legacy("+8613800138000", cn()).map(|p| p.0),
+        Phone::from_bare_digits("+8613800138000", cn()).map(|p| p.0),
         Ok("+8613800138000".to_owned())
     );
     // Valid as a CN mobile and as a UK number: both readings are reported.
-    let both = Phone::from_legacy("447911123456", cn());
+    let both = Phone::from_bare_digits("447911123456", cn());
     assert!(
         matches!(&both, Err(r) if r.len() == 2 && r[1].as_str() == "+447911123456") || both.is_ok(),
         "{both:?}"
     );
-    assert_eq!(Phone::from_legacy("12", cn()), Err(Vec::new()));
+    assert_eq!(Phone::from_bare_digits("12", cn()), Err(Vec::new()));
 }
 
 #[test]
@@ -565,4 +565,20 @@ proptest! {
     fn login_never_panics(raw in "\\PC{0,80}") {
         let _ = Login::parse(&raw, cn());
     }
+}
+
+#[test]
+fn a_digest_passes_the_screening_and_a_password_with_the_identity_does_not() {
+    let policy = PasswordPolicy {
+        min_score: 0,
+        ..PasswordPolicy::default()
+    };
+    let digest = PasswordAttempt::sm3_digest(&"ab".repeat(32)).unwrap();
+    assert_eq!(digest.screen(&policy, "bobby", "bobby@example.com"), Ok(()));
+    let plain = PasswordAttempt::from(Password::parse("my-bobby-Pass1", &policy).unwrap());
+    assert_eq!(
+        plain.screen(&policy, "bobby", "bobby@example.com"),
+        Err(FieldIssue::PasswordContainsIdentity)
+    );
+    assert_eq!(plain.screen(&policy, "alice", "a@b.com"), Ok(()));
 }

@@ -24,9 +24,9 @@ pub struct Username {
 }
 
 /// What a new username must satisfy: how short it may be
-/// (`USERNAME_MIN_LENGTH`). Seed 004 documents 3–50 characters; seed 003's
-/// front end allows 2–16, and many Chinese names have two characters (`张三`),
-/// so the minimum is a setting (issue 13, item 10).
+/// (`USERNAME_MIN_LENGTH`). Clients differ (3–50 characters, 2–16), and
+/// many Chinese names have two characters (`张三`), so the minimum is a
+/// setting (issue 13, item 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsernamePolicy {
     /// Fewest characters, counted as Unicode scalar values of the NFC form
@@ -36,7 +36,7 @@ pub struct UsernamePolicy {
 }
 
 impl UsernamePolicy {
-    /// The default [`UsernamePolicy::min_chars`] (seed 004's 3–50).
+    /// The default [`UsernamePolicy::min_chars`].
     pub const DEFAULT_MIN_CHARS: usize = 3;
     /// Every length a username may have (1 to [`Username::MAX`]), for names
     /// that exist already: looked up at login, read from an import, stored

@@ -146,14 +146,14 @@ pub fn locale() -> tessera_domain::mail::Locale {
 /// where the request came from (for the audit trail).
 ///
 /// # Errors
-/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate_from`].
+/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate`].
 pub async fn authenticate<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
 ) -> Result<tessera_domain::usecase::Authenticated, tessera_domain::AuthError> {
     state
         .auth
-        .authenticate_from(
+        .authenticate(
             presented_token(req)
                 .map_err(tessera_domain::AuthError::Token)?
                 .as_deref(),
@@ -166,7 +166,7 @@ pub async fn authenticate<P: Ports>(
 /// active user (the denylist and user lookups run concurrently).
 ///
 /// # Errors
-/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate_user_from`].
+/// [`TokenProblem::WrongScheme`], or as [`AuthService::authenticate_user`].
 pub async fn authenticate_user<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
@@ -179,7 +179,7 @@ pub async fn authenticate_user<P: Ports>(
 > {
     state
         .auth
-        .authenticate_user_from(
+        .authenticate_user(
             presented_token(req)
                 .map_err(tessera_domain::AuthError::Token)?
                 .as_deref(),

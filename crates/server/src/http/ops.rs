@@ -46,10 +46,9 @@ pub async fn docs() -> HttpResponse {
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens
 /// (empty with HS256, whose key is secret).
 pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
-    use tessera_domain::ports::AccessTokenSigner as _;
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
-        .json(json!({"keys": state.auth.ports().signer.public_keys()}))
+        .json(json!({"keys": state.auth.public_keys()}))
 }
 
 /// `GET /ready`: 200 when every configured dependency (database, Redis,

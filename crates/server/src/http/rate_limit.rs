@@ -16,7 +16,6 @@ pub async fn limit_ip<P: Ports>(
     req: &HttpRequest,
     bucket: crate::config::Bucket,
 ) -> Result<(), tessera_domain::AuthError> {
-    use tessera_domain::ports::RateLimiter as _;
     let Some(limit) = state.rate_limits.get(bucket) else {
         return Ok(());
     };
@@ -24,9 +23,7 @@ pub async fn limit_ip<P: Ports>(
         client_ip(req, &state.trusted_proxies).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
     let d = state
         .auth
-        .ports()
-        .limiter
-        .hit(
+        .count_request(
             &format!("ip:{}:{ip}", bucket.as_str()),
             limit.limit,
             limit.window_secs,

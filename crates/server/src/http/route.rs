@@ -67,7 +67,7 @@ pub struct Route {
     /// (`RATE_LIMIT_*`), if any.
     pub bucket: Option<Bucket>,
     /// The permission the caller's roles must grant, if any (admin routes).
-    pub permission: Option<&'static str>,
+    pub permission: Option<tessera_domain::model::Permission>,
     /// How a refusal before the handler is answered.
     pub shape: Shape,
 }
@@ -153,7 +153,7 @@ macro_rules! declare_routes {
                     path: concat!($prefix, $path),
                     method: $crate::http::route::Method::$method,
                     bucket: $crate::declare_routes!(@opt $($crate::config::Bucket::$bucket)?),
-                    permission: $crate::declare_routes!(@opt $($perm)?),
+                    permission: $crate::declare_routes!(@opt $(tessera_domain::model::Permission::$perm)?),
                     shape: $crate::declare_routes!(@shape $($shape)?),
                 },
             )*

@@ -150,3 +150,53 @@ async fn user_grant_revoke_disable_enable_from_the_command_line() {
     let (ok, _, err) = run(&["disable", "--user", "nobody"]);
     assert!(!ok && err.contains("no user"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_import_and_its_hidden_users_import_alias() {
+    let app = crate::helpers::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.jsonl");
+    let hash = bcrypt::hash("password123", 4).unwrap();
+    let line = |name: &str| {
+        serde_json::json!({"username": name, "email": format!("{name}@example.com"), "password_hash": hash})
+            .to_string()
+    };
+    std::fs::write(&file, [line("carol"), line("dave")].join("\n")).unwrap();
+    let import = |group: &str| {
+        let out = app
+            .tessera_cli(dir.path())
+            .args([group, "import"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = import("user");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("imported 2, skipped 0, failed 0"), "{out}");
+    let (code, out) = import("users");
+    assert_eq!(code, Some(0), "the alias still works: {out}");
+    assert!(out.contains("imported 0, skipped 2, failed 0"), "{out}");
+    app.login("carol", "password123").await;
+
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("user ") && !help.contains("users "),
+        "one user group is listed, the alias hidden: {help}"
+    );
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["user", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for command in ["create", "import", "grant", "revoke", "disable", "enable"] {
+        assert!(help.contains(command), "{command}: {help}");
+    }
+}

@@ -44,4 +44,5 @@ mod seed_tokens;
 mod session_limit;
 mod sessions;
 mod shutdown;
+mod telemetry;
 mod verify;

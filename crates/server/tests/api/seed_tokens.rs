@@ -197,3 +197,54 @@ async fn only_a_verified_address_is_presented_in_sub() {
     let login = legacy_login(&app, email, "Secret123").await;
     assert_eq!(payload_of(s(&login["Token"]))["sub"], email);
 }
+
+/// Every dialect's access token says how and when its session authenticated
+/// (RFC 8176 `amr`, `acr` as the NIST assurance level, OpenID Connect
+/// `auth_time`), after a login and after each kind of refresh alike (issue
+/// 14): a refresh keeps the login's time and methods.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_access_token_carries_amr_acr_and_auth_time() {
+    let app = spawn_app().await;
+    let login = app.alice().await;
+    let check = |token: &str, what: &str| -> i64 {
+        let c = payload_of(token);
+        assert_eq!(c["amr"], json!(["pwd"]), "{what}: {c}");
+        assert_eq!(c["acr"], "aal1", "{what}: {c}");
+        let t = c["auth_time"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{what}: {c}"));
+        assert!(t <= c["iat"].as_i64().unwrap(), "{what}: {c}");
+        t
+    };
+    let at = check(s(&login["access_token"]), "/api/auth/login");
+    let (status, rotated) = app
+        .post_bearer("/api/auth/refresh", s(&login["refresh_token"]), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(check(s(&rotated["access_token"]), "rotation"), at);
+    let (status, again) = app
+        .post_bearer("/api/auth/refresh", s(&rotated["access_token"]), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(check(s(&again["access_token"]), "access refresh"), at);
+
+    let (status, v1) = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "a@b.com", "password": "Secret123"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v1}");
+    check(s(&v1["token"]), "/api/v1/auth/login");
+
+    let legacy = legacy_login(&app, "a@b.com", "Secret123").await;
+    let at = check(s(&legacy["Token"]), "/Auth/Login");
+    let (status, rotated) = app
+        .post_bearer("/api/auth/refresh", s(&legacy["RefreshToken"]), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(
+        check(s(&rotated["access_token"]), "/Auth/Login's refresh"),
+        at
+    );
+}

@@ -20,7 +20,6 @@
 
 pub mod dto;
 mod errors;
-pub mod permission;
 mod routes;
 
 pub use errors::AdminError;

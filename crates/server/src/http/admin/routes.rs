@@ -11,7 +11,6 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::dto;
 use super::errors::{AdminError, target};
-use super::permission::{ROLE_UPDATE, SESSION_REVOKE, USER_DELETE, USER_READ, USER_UPDATE};
 use crate::http::messages as m;
 use crate::http::modern::dto::{Message, Revoked, UserMessage};
 use crate::http::modern::user_json;

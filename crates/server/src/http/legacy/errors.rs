@@ -22,6 +22,19 @@ fn answer_with(status: StatusCode, code: u16, msg: &str) -> HttpResponse {
     HttpResponse::build(status).json(LegacyAnswer::new(code, msg))
 }
 
+/// The wire name of a field the use cases refuse under its neutral name
+/// ([`tessera_domain::validation::Field`]): dream's `Name`, `Email`,
+/// `Password` and `VerifyCode`; other fields keep their names.
+fn wire_name(field: &str) -> &str {
+    match field {
+        "name" => "Name",
+        "email" => "Email",
+        "password" | "new_password" => "Password",
+        "code" => "VerifyCode",
+        other => other,
+    }
+}
+
 /// The dialect's answer to a refusal.
 fn refusal(e: &AuthError) -> HttpResponse {
     match e {
@@ -29,10 +42,13 @@ fn refusal(e: &AuthError) -> HttpResponse {
         // (issue 13, item 9).
         AuthError::Validation(v) => answer(
             530,
-            &m::first_reason(v).unwrap_or_else(|| m::L_INCOMPLETE.get().to_owned()),
+            &m::first_reason(&v.clone().renamed(wire_name))
+                .unwrap_or_else(|| m::L_INCOMPLETE.get().to_owned()),
         ),
         AuthError::Conflict(_) => answer(502, m::L_EXISTS.get()),
-        AuthError::InvalidCredentials => answer(501, m::L_LOGIN_FAILED.get()),
+        AuthError::InvalidCredentials | AuthError::SecondFactorRequired => {
+            answer(501, m::L_LOGIN_FAILED.get())
+        }
         AuthError::AccountDisabled => answer(401, m::L_DISABLED.get()),
         AuthError::EmailNotVerified => answer(401, m::L_NOT_VERIFIED.get()),
         AuthError::Token(_) | AuthError::UserNotFound => answer(401, m::L_AUTH_FAILED.get()),
@@ -64,6 +80,9 @@ fn refusal(e: &AuthError) -> HttpResponse {
         | AuthError::WrongPassword
         | AuthError::SamePassword
         | AuthError::SessionNotFound => answer(401, m::L_AUTH_FAILED.get()),
+        // A case added to the domain after this mapping: answered (and
+        // logged) as an internal error until it is mapped.
+        _ => refusal(&AuthError::Internal(e.to_string())),
     }
 }
 

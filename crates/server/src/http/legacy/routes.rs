@@ -1,12 +1,12 @@
 //! Seed 001's handlers and their mount.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_domain::AuthService;
 use tessera_domain::error::AuthError;
 use tessera_domain::model::TokenIdentity;
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::{LoginTerms, ResetForm, SignUp};
 use tessera_domain::validation::ValidationErrors;
+use tessera_domain::values::PasswordInput;
 
 use super::dto;
 use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
@@ -49,21 +49,25 @@ async fn login<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, DialectError<LegacyLogin>> {
-    let (email, attempts) = credentials(&state, payload).await?;
-    let ttl = state.auth.settings().legacy_access_ttl;
+    let (email, password) = credentials(&state, payload).await?;
+    let ttl = state
+        .auth
+        .settings()
+        .token_profile(crate::wiring::LEGACY_TOKENS);
     let out = state
         .auth
-        .login_with(
+        .verify_credentials(
             &email,
-            &attempts,
+            PasswordInput::PlainOrSm3Digest(&password),
             client_info(&req, &state.trusted_proxies),
             LoginTerms {
-                access_ttl: Some(ttl),
+                access_ttl: ttl,
                 identity: TokenIdentity::Email,
                 admin_mode: false,
             },
         )
-        .await?;
+        .await?
+        .done()?;
     let (code, msg) = if out.user.is_super_admin() {
         (202, m::L_ADMIN_LOGGED_IN.get())
     } else {
@@ -91,7 +95,7 @@ async fn sign<P: Ports>(
     let form = SignUp {
         name: name.as_deref(),
         email: email.as_deref(),
-        password: password.as_deref(),
+        password: password.as_deref().map(PasswordInput::PlainOrSm3Digest),
     };
     let done = state.auth.sign_up(&form, locale()).await?;
     Ok(if done.code_mailed {
@@ -114,7 +118,7 @@ async fn verify<P: Ports>(
     let form = SignUp {
         name: name.as_deref(),
         email: email.as_deref(),
-        password: password.as_deref(),
+        password: password.as_deref().map(PasswordInput::PlainOrSm3Digest),
     };
     let user = state
         .auth
@@ -178,12 +182,16 @@ async fn update_password<P: Ports>(
         fields(&state, payload, ["Email", "Password", "VerifyCode"]).await?;
     state
         .auth
-        .reset_password_legacy(
-            email.as_deref(),
+        .reset_password(
+            ResetForm {
+                identifier: email.as_deref(),
+                channel: Some("email"),
+                contact: email.as_deref(),
+                client: Some(&client_info(&req, &state.trusted_proxies)),
+            },
             code.as_deref(),
-            password.as_deref(),
+            password.as_deref().map(PasswordInput::PlainOrSm3Digest),
             locale(),
-            &client_info(&req, &state.trusted_proxies),
         )
         .await?;
     Ok(answer(200, m::PASSWORD_CHANGED.get()))
@@ -207,11 +215,11 @@ async fn check_token<P: Ports>(
 }
 
 /// `{Email, Password}` of a login: the address (not blank) and the
-/// password attempts of the SM3 rule; a missing or malformed field is a 530.
+/// password, checked as the SM3 rule reads it; a missing or malformed field is a 530.
 async fn credentials<P: Ports, D>(
     state: &State<P>,
     payload: web::Payload,
-) -> Result<(String, Vec<tessera_domain::values::PasswordAttempt>), DialectError<D>> {
+) -> Result<(String, String), DialectError<D>> {
     let [email, password] = fields(state, payload, ["Email", "Password"]).await?;
     let mut errors = ValidationErrors::new();
     let email = errors.check(
@@ -222,10 +230,14 @@ async fn credentials<P: Ports, D>(
     );
     let attempts = errors.check(
         "Password",
-        AuthService::<P>::legacy_attempts(password.as_deref()),
+        password
+            .as_deref()
+            .map(PasswordInput::PlainOrSm3Digest)
+            .ok_or(tessera_domain::validation::FieldIssue::Required)
+            .and_then(PasswordInput::attempts),
     );
-    match (email, attempts) {
-        (Some(email), Some(attempts)) => Ok((email, attempts)),
+    match (email, attempts, password) {
+        (Some(email), Some(_), Some(password)) => Ok((email, password)),
         _ => Err(errors.into()),
     }
 }
@@ -246,21 +258,25 @@ async fn admin_login<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, DialectError<Legacy>> {
-    let (email, attempts) = credentials(&state, payload).await?;
+    let (email, password) = credentials(&state, payload).await?;
     let terms = LoginTerms {
-        access_ttl: Some(state.auth.settings().legacy_access_ttl),
+        access_ttl: state
+            .auth
+            .settings()
+            .token_profile(crate::wiring::LEGACY_TOKENS),
         identity: TokenIdentity::Email,
         admin_mode: true,
     };
     let login = state
         .auth
-        .login_with(
+        .verify_credentials(
             &email,
-            &attempts,
+            PasswordInput::PlainOrSm3Digest(&password),
             client_info(&req, &state.trusted_proxies),
             terms,
         )
-        .await;
+        .await
+        .and_then(tessera_domain::usecase::LoginStep::done);
     Ok(match login {
         Ok(out) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
             Code: 200,

@@ -5,9 +5,11 @@ use serde_json::{Map, Value};
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::model::ClientInfo;
 use tessera_domain::model::User;
-use tessera_domain::ports::{Ports, RefreshTokenCodec as _};
+use tessera_domain::ports::Ports;
+use tessera_domain::settings::LinkKind;
 use tessera_domain::usecase::{RegistrationForm, ResetForm};
 use tessera_domain::validation::ValidationErrors;
+use tessera_domain::values::PasswordInput;
 
 use super::dto;
 use super::errors::ModernError;
@@ -66,7 +68,10 @@ async fn register<P: Ports>(
         all.absorb(type_errors);
         return Err(all.into());
     }
-    let user = state.auth.register(&form, crate::http::locale()).await?;
+    let user = state
+        .auth
+        .register(&form, crate::http::locale(), LinkKind::Page)
+        .await?;
     Ok(HttpResponse::Created().json(dto::UserMessage::new(m::REGISTERED.get(), &user)))
 }
 
@@ -88,12 +93,14 @@ async fn login<P: Ports>(
     }
     let out = state
         .auth
-        .login(
+        .verify_credentials(
             identifier.as_deref().unwrap_or(""),
-            password.as_deref().unwrap_or(""),
+            PasswordInput::Plain(password.as_deref().unwrap_or("")),
             client_info(&req, &state.trusted_proxies),
+            tessera_domain::usecase::LoginTerms::default(),
         )
-        .await?;
+        .await?
+        .done()?;
     let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
     Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
         m::LOGGED_IN.get(),
@@ -139,10 +146,10 @@ async fn refresh<P: Ports>(
     if token.is_empty() {
         return Err(AuthError::Token(TokenProblem::Missing).into());
     }
-    if state.auth.ports().codec.parse(&token).is_some() {
+    if state.auth.is_refresh_token(&token) {
         let (_, pair) = state
             .auth
-            .refresh_from(&token, client_info(&req, &state.trusted_proxies))
+            .refresh(&token, client_info(&req, &state.trusted_proxies))
             .await?;
         let ttl = state.auth.settings().refresh_ttl.num_seconds();
         return Ok(HttpResponse::Ok().json(dto::RefreshResponse::rotated(
@@ -153,7 +160,7 @@ async fn refresh<P: Ports>(
     }
     let auth = state
         .auth
-        .authenticate_from(Some(&token), client_info(&req, &state.trusted_proxies))
+        .authenticate(Some(&token), client_info(&req, &state.trusted_proxies))
         .await?;
     let (_, access) = state.auth.refresh_access(&auth).await?;
     Ok(HttpResponse::Ok().json(dto::RefreshResponse::access_only(
@@ -398,7 +405,7 @@ async fn reset_password<P: Ports>(
         .reset_password(
             fields.form(&client_info(&req, &state.trusted_proxies)),
             code.as_deref(),
-            new_password.as_deref(),
+            new_password.as_deref().map(PasswordInput::Plain),
             crate::http::locale(),
         )
         .await?;

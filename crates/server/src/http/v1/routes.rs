@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
-use tessera_domain::settings::LinkStyle;
+use tessera_domain::settings::LinkKind;
 use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
 use tessera_domain::validation::ValidationErrors;
 
@@ -43,7 +43,7 @@ async fn register<P: Ports>(
     }
     let user = state
         .auth
-        .register_with(&form, locale(), LinkStyle::V1)
+        .register(&form, locale(), LinkKind::Direct)
         .await?;
     Ok(HttpResponse::Created().json(dto::V1Registered {
         code: 0,
@@ -110,24 +110,28 @@ async fn login<P: Ports>(
     // item 6). A body that is no JSON object stays a 400 (above).
     let mut errors = ValidationErrors::new();
     let email = text_field(&body, "email", false, &mut errors).filter(|e| !e.trim().is_empty());
-    let attempt = text_field(&body, "password", false, &mut errors)
-        .and_then(|p| tessera_domain::values::PasswordAttempt::parse(&p).ok());
-    let (true, Some(email), Some(attempt)) = (errors.is_empty(), email, attempt) else {
+    let password = text_field(&body, "password", false, &mut errors)
+        .filter(|p| tessera_domain::values::PasswordAttempt::parse(p).is_ok());
+    let (true, Some(email), Some(password)) = (errors.is_empty(), email, password) else {
         return Err(AuthError::InvalidCredentials.into());
     };
-    let ttl = state.auth.settings().v1_access_ttl;
+    let ttl = state
+        .auth
+        .settings()
+        .token_profile(crate::wiring::V1_TOKENS);
     let out = state
         .auth
-        .login_with(
+        .verify_credentials(
             &email,
-            &[attempt],
+            tessera_domain::values::PasswordInput::Plain(&password),
             client_info(&req, &state.trusted_proxies),
             tessera_domain::usecase::LoginTerms {
-                access_ttl: Some(ttl),
+                access_ttl: ttl,
                 ..Default::default()
             },
         )
-        .await?;
+        .await?
+        .done()?;
     Ok(HttpResponse::Ok().json(dto::V1Login {
         code: 0,
         message: m::V1_LOGGED_IN.get().to_owned(),
