@@ -23,5 +23,7 @@ pub struct AdminUser {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RoleRequest {
+    /// A role name: 1 to 32 of `a-z`, `0-9`, `_` (trimmed, lower-cased).
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[A-Za-z0-9_]+\s*$")]
     pub role: String,
 }

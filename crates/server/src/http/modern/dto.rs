@@ -203,37 +203,73 @@ pub struct ResetCodeSent {
     pub debug_code: Option<String>,
 }
 
+/// `POST /api/auth/register`. Beyond this schema (stated in the operation's
+/// description): `username` has at least `USERNAME_MIN_LENGTH` characters
+/// (default 3) of letters, digits, `_`, `-`, `.`, and passes RFC 8265
+/// `UsernameCaseMapped`; `password` reaches `PASSWORD_MIN_SCORE` (zxcvbn);
+/// `role` is one of `REGISTRATION_ROLES`; `username`, `email` and `phone`
+/// are not taken (409).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    /// Surrounding spaces are trimmed; 1 (`USERNAME_MIN_LENGTH`, default 3)
+    /// to 50 characters, not only digits, no `@`.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^\s*[^\s@]*[^\s@0-9][^\s@]*\s*$"
+    )]
     pub username: String,
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+    )]
     pub email: String,
+    /// 8 to 256 characters (after NFKC), no control characters, zxcvbn score
+    /// at least `PASSWORD_MIN_SCORE`.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Any common writing (`13800138000`, `+86 138 0013 8000`, `0086…`); without a
     /// country code it is read in `PHONE_DEFAULT_REGION`. Stored in E.164.
+    #[schema(pattern = r"^\s*\+?[0-9 ().-]*[0-9][0-9 ().-]*\s*$")]
     pub phone: Option<String>,
     /// One of `REGISTRATION_ROLES` (seed 003).
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[A-Za-z0-9_]+\s*$")]
     pub role: Option<String>,
 }
 
-/// One of `identifier`, `username`, `email`, `phone` names the account.
+/// One of `identifier`, `username`, `email`, `phone` names the account (an
+/// `identifier` with `@` is an email, one of digits a phone number, anything
+/// else a username).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(max_length = 254)]
     pub identifier: Option<String>,
+    #[schema(max_length = 50)]
     pub username: Option<String>,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// At most 4096 bytes.
+    #[schema(min_length = 1, max_length = 4096)]
     pub password: String,
 }
 
 /// Or send the refresh token as `Authorization: Bearer`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    /// Empty reads as absent (then the bearer token is used).
     pub refresh_token: Option<String>,
 }
 
+/// `new_password` follows the password policy (see [`RegisterRequest`]);
+/// `old_password` must be the current one (400 otherwise).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
+    /// At most 4096 bytes.
+    #[schema(min_length = 1, max_length = 4096)]
     pub old_password: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -242,31 +278,60 @@ pub struct ChangePasswordRequest {
 /// mailed for.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct VerifyEmailRequest {
+    #[schema(min_length = 1)]
     pub token: Option<String>,
+    #[schema(min_length = 1, max_length = 4096)]
     pub password: Option<String>,
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+    )]
     pub email: Option<String>,
+    #[schema(min_length = 1)]
     pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EmailRequest {
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+    )]
     pub email: String,
 }
 
 /// Seed 003: `channel` is `email` or `phone`, `contact` the address or number on the account.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ResetCodeRequest {
+    #[schema(min_length = 1)]
     pub identifier: String,
-    pub channel: String,
+    #[schema(inline)]
+    pub channel: Channel,
+    #[schema(min_length = 1)]
     pub contact: String,
+}
+
+/// Where a reset code goes (seed 003).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Phone,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 1)]
     pub identifier: String,
-    pub channel: String,
+    #[schema(inline)]
+    pub channel: Channel,
+    #[schema(min_length = 1)]
     pub contact: String,
+    #[schema(min_length = 1)]
     pub code: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 

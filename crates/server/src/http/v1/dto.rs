@@ -67,16 +67,37 @@ pub struct V1Login {
     pub data: V1UserData,
 }
 
+/// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct V1Credentials {
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+    )]
     pub email: String,
+    /// At most 4096 bytes.
+    #[schema(min_length = 1, max_length = 4096)]
     pub password: String,
 }
 
+/// `POST /api/v1/auth/register`: the rules of `/api/auth/register` (see
+/// [`crate::http::modern::dto::RegisterRequest`]).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct V1RegisterRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^\s*[^\s@]*[^\s@0-9][^\s@]*\s*$"
+    )]
     pub username: String,
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
