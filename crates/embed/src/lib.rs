@@ -39,8 +39,9 @@
 //!   [`Builder::build`](Builder) refuses to build without a [`MailSink`].
 //! - The client: every login and refresh takes a [`ClientInfo`]; build it
 //!   with [`client`] from the caller's IP address. `ClientInfo::default()`
-//!   puts every caller in one throttle bucket (30 failed logins by anyone
-//!   lock everyone out): never use it for real requests.
+//!   puts every caller in one per-address failure count (after 30 failed
+//!   logins by anyone, every caller's logins are delayed): never use it for
+//!   real requests.
 //! - The secret: [`Secret::from_bytes`] refuses keys shorter than 32 bytes.
 
 mod builder;
