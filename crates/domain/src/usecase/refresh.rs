@@ -27,17 +27,13 @@ impl<P: Ports> AuthService<P> {
         client: ClientInfo,
     ) -> Result<(User, TokenPair), AuthError> {
         let invalid = AuthError::Token(TokenProblem::Invalid);
-        let parts = self
-            .ports
-            .codec
-            .parse(refresh_token)
-            .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+        let parts = self.ports.codec.parse(refresh_token).ok_or(invalid)?;
         let mut session = self
             .ports
             .sessions
             .get(parts.session_id)
             .await?
-            .ok_or(invalid)?;
+            .ok_or(AuthError::Token(TokenProblem::Invalid))?;
         let now = self.now();
         self.check_live(&session, now)?;
         let user = self.session_user(&session).await?;
@@ -58,13 +54,7 @@ impl<P: Ports> AuthService<P> {
                 .rotate(session.id, session.generation, &fingerprint, now)
                 .await?
             {
-                let access = self.issue_access(
-                    &user,
-                    &session,
-                    now,
-                    self.settings.access_ttl,
-                    &Presentation::account_id(),
-                )?;
+                let access = self.refreshed_access(&user, &session, now)?;
                 return Ok((
                     user,
                     TokenPair {
@@ -88,13 +78,7 @@ impl<P: Ports> AuthService<P> {
                 .rotated_at
                 .is_some_and(|t| now - t <= self.settings.reuse_interval);
         if within_grace {
-            let access = self.issue_access(
-                &user,
-                &session,
-                now,
-                self.settings.access_ttl,
-                &Presentation::account_id(),
-            )?;
+            let access = self.refreshed_access(&user, &session, now)?;
             let refresh = self.ports.codec.issue(session.id, session.generation);
             return Ok((user, TokenPair { access, refresh }));
         }
@@ -132,14 +116,26 @@ impl<P: Ports> AuthService<P> {
         let user = self.session_user(&session).await?;
         // A refresh, even without rotation, keeps the session from going idle.
         self.ports.sessions.touch(session.id, now).await?;
-        let access = self.issue_access(
-            &user,
-            &session,
+        let access = self.refreshed_access(&user, &session, now)?;
+        Ok((user, access))
+    }
+
+    /// The access token a refresh hands out: the default lifetime, `sub` the
+    /// account id (a refresh never keeps a dialect's token profile), capped
+    /// by the session's end.
+    fn refreshed_access(
+        &self,
+        user: &User,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedAccess, AuthError> {
+        self.issue_access(
+            user,
+            session,
             now,
             self.settings.access_ttl,
             &Presentation::account_id(),
-        )?;
-        Ok((user, access))
+        )
     }
 
     pub(super) fn check_live(
