@@ -18,8 +18,18 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// Where a session came from, recorded for the user's session list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where a session came from, recorded for the user's session list; the
+/// login throttle counts failures per address (`ip`).
+///
+/// There is no `Default` on purpose: a default client has no address, and
+/// every client without one shares one failure count, so 30 failed logins by
+/// anyone would delay everyone's. Build one with [`Self::new`] from the
+/// caller's address, or [`Self::without_peer`] where no caller exists.
+///
+/// ```compile_fail
+/// let _ = tessera_domain::model::ClientInfo::default();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientInfo {
     /// The client's IP address, as the server saw it.
     pub ip: Option<String>,
@@ -40,6 +50,16 @@ impl ClientInfo {
             ip: ip.map(|ip| ip.to_string()),
             user_agent: user_agent.map(|ua| ua.chars().take(Self::MAX_USER_AGENT_CHARS).collect()),
         }
+    }
+
+    /// A client with no network peer: the service acting on its own
+    /// (expiring or replacing a pending account), the command line
+    /// (`user_agent` `tessera-cli`), a test. Every such client shares one
+    /// throttle bucket (`ip:-`), so never build one for a request: a request
+    /// has a peer, pass its address to [`Self::new`].
+    #[must_use]
+    pub fn without_peer(user_agent: Option<&str>) -> Self {
+        Self::new(None, user_agent)
     }
 }
 
@@ -106,7 +126,7 @@ mod tests {
             rotated_at: None,
             expires_at: t0 + Duration::days(7),
             revoked_at: None,
-            client: ClientInfo::default(),
+            client: ClientInfo::without_peer(None),
             authentication: Authentication::password(t0),
         };
         let idle = Duration::days(3);
