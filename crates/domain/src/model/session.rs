@@ -109,6 +109,41 @@ impl Session {
     }
 }
 
+/// One compare-and-swap rotation of a session's refresh token, for
+/// [`SessionStore::rotate`](crate::ports::SessionStore::rotate): the compare
+/// is "unrevoked and still at `from_generation`", the swap moves the session
+/// to `from_generation + 1` with `new_fingerprint` and sets `rotated_at` and
+/// `last_used_at` to `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRotation {
+    /// The session.
+    pub id: SessionId,
+    /// The generation the caller saw (the compare).
+    pub from_generation: u32,
+    /// The fingerprint of the next refresh token.
+    pub new_fingerprint: TokenFingerprint,
+    /// When the rotation happens.
+    pub at: DateTime<Utc>,
+}
+
+impl SessionRotation {
+    /// Applies the rotation to `session` held in memory: true when the
+    /// compare held and the swap was made, false (nothing changed) otherwise.
+    pub fn apply_to(&self, session: &mut Session) -> bool {
+        if session.id != self.id
+            || session.generation != self.from_generation
+            || session.revoked_at.is_some()
+        {
+            return false;
+        }
+        session.generation += 1;
+        session.refresh_fingerprint = self.new_fingerprint.clone();
+        session.rotated_at = Some(self.at);
+        session.last_used_at = self.at;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +179,66 @@ mod tests {
             ..s
         };
         assert!(!revoked.is_live(t0, idle));
+    }
+
+    #[test]
+    fn a_rotation_applies_once_and_never_to_a_revoked_session() {
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let mut s = Session {
+            id: SessionId(Uuid::nil()),
+            user_id: UserId(1),
+            generation: 3,
+            refresh_fingerprint: TokenFingerprint("fp3".into()),
+            created_at: t0,
+            last_used_at: t0,
+            rotated_at: None,
+            expires_at: t0 + Duration::days(7),
+            revoked_at: None,
+            client: ClientInfo::without_peer(None),
+            authentication: Authentication::password(t0),
+        };
+        let at = t0 + Duration::minutes(5);
+        let rotation = SessionRotation {
+            id: s.id,
+            from_generation: 3,
+            new_fingerprint: TokenFingerprint("fp4".into()),
+            at,
+        };
+        assert!(rotation.apply_to(&mut s));
+        assert_eq!(
+            (
+                s.generation,
+                s.refresh_fingerprint.0.as_str(),
+                s.rotated_at,
+                s.last_used_at
+            ),
+            (4, "fp4", Some(at), at)
+        );
+        assert!(!rotation.apply_to(&mut s), "the generation moved on");
+        let mut revoked = Session {
+            generation: 3,
+            revoked_at: Some(t0),
+            ..s.clone()
+        };
+        assert!(!rotation.apply_to(&mut revoked));
+        assert_eq!(revoked.generation, 3);
+        let other = SessionRotation {
+            id: SessionId(Uuid::from_u128(7)),
+            from_generation: 4,
+            ..rotation
+        };
+        assert!(!other.apply_to(&mut s), "another session's rotation");
+    }
+
+    #[test]
+    fn a_client_without_a_peer_has_no_address() {
+        let cli = ClientInfo::without_peer(Some("tessera-cli"));
+        assert_eq!(
+            (cli.ip, cli.user_agent.as_deref()),
+            (None, Some("tessera-cli"))
+        );
+        let long = "x".repeat(300);
+        let cut = ClientInfo::without_peer(Some(&long));
+        assert_eq!(cut.user_agent.map(|ua| ua.chars().count()), Some(255));
     }
 }
