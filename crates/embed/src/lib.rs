@@ -62,7 +62,7 @@ pub use mail::{AnySms, MailSink};
 #[cfg(feature = "sqlite")]
 pub use sql::{AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnyUserCache, SqlStack};
 pub use stacks::MemoryStack;
-pub use workers::{MailEvent, Running, WorkerHandles, Workers, housekeep};
+pub use workers::{DEFAULT_MAIL_POLL_MS, MailEvent, Running, WorkerHandles, Workers, housekeep};
 
 pub use tessera_crypto;
 pub use tessera_domain;
