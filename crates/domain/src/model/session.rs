@@ -148,10 +148,10 @@ impl SessionRotation {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_session_is_live_until_revoked_expired_or_idle() {
+    /// A session opened at `t0` for seven days, and `t0`.
+    fn fresh_session() -> (DateTime<Utc>, Session) {
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-        let s = Session {
+        let session = Session {
             id: SessionId(Uuid::nil()),
             user_id: UserId(1),
             generation: 0,
@@ -164,6 +164,12 @@ mod tests {
             client: ClientInfo::without_peer(None),
             authentication: Authentication::password(t0),
         };
+        (t0, session)
+    }
+
+    #[test]
+    fn a_session_is_live_until_revoked_expired_or_idle() {
+        let (t0, s) = fresh_session();
         let idle = Duration::days(3);
         assert!(s.is_live(t0 + Duration::days(2), idle));
         assert!(!s.is_live(t0 + Duration::days(3), idle), "idle");
@@ -183,19 +189,11 @@ mod tests {
 
     #[test]
     fn a_rotation_applies_once_and_never_to_a_revoked_session() {
-        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let (t0, fresh) = fresh_session();
         let mut s = Session {
-            id: SessionId(Uuid::nil()),
-            user_id: UserId(1),
             generation: 3,
             refresh_fingerprint: TokenFingerprint("fp3".into()),
-            created_at: t0,
-            last_used_at: t0,
-            rotated_at: None,
-            expires_at: t0 + Duration::days(7),
-            revoked_at: None,
-            client: ClientInfo::without_peer(None),
-            authentication: Authentication::password(t0),
+            ..fresh
         };
         let at = t0 + Duration::minutes(5);
         let rotation = SessionRotation {
