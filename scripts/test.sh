@@ -19,6 +19,10 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "rustdoc: the embedding API's documentation has no broken links"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --locked -p tessera-domain -p tessera-testkit
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --locked -p tessera-embed --all-features
+
 step "test services"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh

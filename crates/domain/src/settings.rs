@@ -144,7 +144,7 @@ pub struct AuthSettings {
     pub login_throttle: LoginThrottle,
     /// Most live sessions per account (`MAX_SESSIONS_PER_USER`, default
     /// [`DEFAULT_MAX_SESSIONS_PER_USER`]); `None` for no limit. See
-    /// [`session_limit`].
+    /// [`session_limit`](crate::usecase::session_limit).
     pub max_sessions_per_user: Option<u32>,
     /// Region that reads phone numbers written without a country code
     /// (`PHONE_DEFAULT_REGION`, default `CN`).

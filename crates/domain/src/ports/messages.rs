@@ -40,7 +40,7 @@ pub struct QueuedMail {
 }
 
 /// Mail waiting to be sent (written by the stores in the same transaction as
-/// the change that causes it; see [`UserRepository::create`]).
+/// the change that causes it; see [`UserRepository::create`](crate::ports::UserRepository::create)).
 pub trait MailOutbox: Send + Sync + 'static {
     /// Queues a mail that no other change accompanies.
     ///

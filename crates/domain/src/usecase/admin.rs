@@ -113,7 +113,7 @@ impl<P: Ports> AuthService<P> {
         Ok(self.role_catalogue().await?.permissions(&user.roles))
     }
 
-    /// `user` (from [`Self::authenticate_user_from`]), when their roles
+    /// `user` (from [`Self::authenticate_user`]), when their roles
     /// grant `permission`.
     ///
     /// # Errors

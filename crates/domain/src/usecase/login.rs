@@ -42,16 +42,16 @@ pub struct LoginOutcome {
 /// and whether only administrators may have them (issue 13, items 11, 12).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoginTerms {
-    /// Access-token lifetime; `None` for [`AuthSettings::access_ttl`]
+    /// Access-token lifetime; `None` for [`AuthSettings::access_ttl`](crate::settings::AuthSettings::access_ttl)
     /// (dialects whose clients cannot refresh ask for longer).
     pub access_ttl: Option<Duration>,
     /// How the tokens name the account in `sub`.
     pub identity: TokenIdentity,
     /// An administrator login: only an account
-    /// holding one of [`AuthSettings::admin_login_roles`] succeeds. Any
+    /// holding one of [`AuthSettings::admin_login_roles`](crate::settings::AuthSettings::admin_login_roles) succeeds. Any
     /// other account is refused as a wrong password is (same error, same
     /// work, counted by the login throttle) before a session is opened. The
-    /// tokens say so in [`GrantClaims::admin_mode`] (written with the
+    /// tokens say so in [`GrantClaims::admin_mode`](crate::model::GrantClaims::admin_mode) (written with the
     /// [`TokenIdentity::Email`] identity).
     pub admin_mode: bool,
 }
@@ -361,7 +361,7 @@ impl<P: Ports> AuthService<P> {
             }))
     }
 
-    /// True when `user` holds one of [`AuthSettings::admin_login_roles`].
+    /// True when `user` holds one of [`AuthSettings::admin_login_roles`](crate::settings::AuthSettings::admin_login_roles).
     pub(super) fn is_administrator(&self, user: &User) -> bool {
         self.settings
             .admin_login_roles

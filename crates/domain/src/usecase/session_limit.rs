@@ -2,8 +2,8 @@
 //! (issue 12, item 11: "sessions per account are unbounded, and the list
 //! ignores paging").
 //!
-//! **The limit.** After a login stores its session ([`AuthService::open_session`],
-//! which every dialect's login goes through), [`AuthService::evict_over_limit`]
+//! **The limit.** After a login stores its session (`AuthService::open_session`,
+//! which every dialect's login goes through), `AuthService::evict_over_limit`
 //! lists the account's live sessions and revokes all but the new one and the
 //! `MAX_SESSIONS_PER_USER - 1` most recently used others (by `last_used_at`,
 //! which login and both kinds of refresh set). Revocation takes the

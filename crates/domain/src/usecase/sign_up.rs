@@ -115,8 +115,8 @@ impl<P: Ports> AuthService<P> {
     /// expect it); with
     /// `REQUIRE_VERIFIED_EMAIL` it can log in once the code confirmed it.
     ///
-    /// The username is derived from the name ([`Self::create_signed_up`]).
-    /// A pending registration of the address ([`Self::is_pending`], issue 12,
+    /// The username is derived from the name (`Self::create_signed_up`).
+    /// A pending registration of the address (`Self::is_pending`, issue 12,
     /// item 3) is replaced, as [`Self::register`] does; any other
     /// account of the address refuses the sign-up, as the peer answers a
     /// second sign-up. The per-recipient resend limits (`resend_after_secs`,
@@ -184,11 +184,11 @@ impl<P: Ports> AuthService<P> {
     /// - an unverified account whose password is the one sent (as a password
     ///   or its SM3 digest, [`PasswordInput::attempts`]): its address is
     ///   confirmed, and every session opened before ends
-    ///   ([`Self::confirm_address`]);
+    ///   (`Self::confirm_address`);
     /// - an unverified account with another password was made by someone
     ///   else: a pending one is replaced by a new verified account, one in use
     ///   is claimed as a password reset by e-mail claims it
-    ///   ([`Self::claim_by_address`]: sessions end, the password becomes the
+    ///   (`Self::claim_by_address`: sessions end, the password becomes the
     ///   one sent, the address verified, the phone dropped);
     /// - no account (a code mailed before sign-up created accounts, or an account
     ///   that expired): a verified account is created as [`Self::sign_up`]

@@ -235,7 +235,7 @@ impl<P: Ports> AuthService<P> {
     /// "This wasn't me": the person who holds the link (and so the address)
     /// did not register the account; the pending account is removed with its
     /// sessions, codes and links, and the address is free again. Only for a
-    /// pending registration ([`Self::is_pending`]); an unverified account in
+    /// pending registration (`Self::is_pending`); an unverified account in
     /// use is claimed by a password reset by e-mail instead. Of concurrent
     /// uses of one link exactly one succeeds.
     ///
