@@ -59,11 +59,7 @@ impl AccountSettings {
                 reason: "super_admin can never be chosen at registration".into(),
             });
         }
-        let default_role = r.role(
-            "DEFAULT_ROLE",
-            &r.string("DEFAULT_ROLE")
-                .unwrap_or_else(|| DEFAULT_ROLE.into()),
-        )?;
+        let default_role = r.role("DEFAULT_ROLE", &r.string_or("DEFAULT_ROLE", DEFAULT_ROLE))?;
         let admin_login_roles = roles(
             "ADMIN_LOGIN_ROLES",
             r.list("ADMIN_LOGIN_ROLES")

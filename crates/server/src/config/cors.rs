@@ -44,9 +44,10 @@ impl Cors {
                 ),
             },
             credentials: r.bool("CORS_ALLOW_CREDENTIALS", false)?,
-            methods: r
-                .string("CORS_ALLOWED_METHODS")
-                .unwrap_or_else(|| "GET, POST, PUT, PATCH, DELETE, OPTIONS".into()),
+            methods: r.string_or(
+                "CORS_ALLOWED_METHODS",
+                "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            ),
             max_age: r.parse("CORS_MAX_AGE", 86_400)?,
         };
         Ok(cors)

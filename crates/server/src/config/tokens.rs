@@ -68,12 +68,12 @@ impl TokenSettings {
                     });
                 }
             },
-            keys_dir: r
-                .string("JWT_KEYS_DIR")
-                .map_or_else(|| var_dir.join("jwt-keys"), PathBuf::from),
+            keys_dir: PathBuf::from(
+                r.string_or("JWT_KEYS_DIR", &var_dir.join("jwt-keys").to_string_lossy()),
+            ),
             key_activation_delay: r.seconds("JWT_KEY_ACTIVATION_DELAY", 60)?,
-            issuer: r.string("JWT_ISSUER").unwrap_or_else(|| "tessera".into()),
-            audience: r.string("JWT_AUDIENCE").unwrap_or_else(|| "tessera".into()),
+            issuer: r.string_or("JWT_ISSUER", "tessera"),
+            audience: r.string_or("JWT_AUDIENCE", "tessera"),
             access_ttl: r.seconds("ACCESS_TOKEN_TTL", 900)?,
             legacy_access_ttl: r.seconds("LEGACY_ACCESS_TOKEN_TTL", 86_400)?,
             v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", 3600)?,
