@@ -276,9 +276,12 @@ fn redis_settings() {
         ("REDIS_KEY_PREFIX", "x:"),
     ])
     .unwrap();
-    assert_eq!(c.redis.cluster_urls, ["redis://a:1", "redis://b:2"]);
-    assert_eq!(c.redis.key_prefix, "x:");
-    assert_eq!(config(&[]).unwrap().redis.key_prefix, "tessera:");
+    assert_eq!(
+        c.redis.connection.cluster_urls,
+        ["redis://a:1", "redis://b:2"]
+    );
+    assert_eq!(c.redis.connection.key_prefix, "x:");
+    assert_eq!(config(&[]).unwrap().redis.connection.key_prefix, "tessera:");
 }
 
 #[test]
