@@ -230,3 +230,35 @@ async fn user_import_and_its_hidden_users_import_alias() {
         assert!(help.contains(command), "{command}: {help}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_create_refuses_a_weak_password_in_words() {
+    let app = crate::helpers::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |locale: Option<&str>| {
+        let mut cmd = app.tessera_cli(dir.path());
+        if let Some(l) = locale {
+            cmd.env("DEFAULT_LOCALE", l);
+        }
+        let out = cmd
+            .args(["user", "create", "--username", "carolyn", "--email"])
+            .args(["carolyn@example.com", "--role", "unauth", "--password"])
+            .arg("Zq7!carolynXv93#Lm")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = create(None);
+    assert!(!ok, "{err}");
+    assert!(err.contains("密码不能包含用户名或邮箱"), "{err}");
+    assert!(!err.contains("password_contains_identity"), "{err}");
+    let (ok, err) = create(Some("en"));
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("Password must not contain the username or email"),
+        "{err}"
+    );
+}
