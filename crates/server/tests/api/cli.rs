@@ -253,12 +253,12 @@ async fn user_create_refuses_a_weak_password_in_words() {
     };
     let (ok, err) = create(None);
     assert!(!ok, "{err}");
-    assert!(err.contains("密码不能包含用户名或邮箱"), "{err}");
+    assert!(err.contains("password: 密码不能包含用户名或邮箱"), "{err}");
     assert!(!err.contains("password_contains_identity"), "{err}");
     let (ok, err) = create(Some("en"));
     assert!(!ok, "{err}");
     assert!(
-        err.contains("Password must not contain the username or email"),
+        err.contains("password: Password must not contain the username or email"),
         "{err}"
     );
 }
