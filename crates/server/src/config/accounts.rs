@@ -53,6 +53,7 @@ impl AccountSettings {
                     .collect()
             }),
         )?;
+        r.default_shown("REGISTRATION_ROLES", &DEFAULT_REGISTRABLE_ROLES.join(", "));
         if registrable_roles.iter().any(RoleName::is_super_admin) {
             return Err(ConfigError::Invalid {
                 name: "REGISTRATION_ROLES",
@@ -65,6 +66,7 @@ impl AccountSettings {
             r.list("ADMIN_LOGIN_ROLES")
                 .unwrap_or_else(|| vec![RoleName::SUPER_ADMIN.to_owned()]),
         )?;
+        r.default_shown("ADMIN_LOGIN_ROLES", RoleName::SUPER_ADMIN);
         if admin_login_roles.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "ADMIN_LOGIN_ROLES",

@@ -34,7 +34,11 @@ impl Cors {
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
         let cors = Self {
             origins: match r.string("CORS_ALLOWED_ORIGINS").as_deref() {
-                None | Some("*") => None,
+                None => {
+                    r.default_shown("CORS_ALLOWED_ORIGINS", "*");
+                    None
+                }
+                Some("*") => None,
                 Some(v) if v.eq_ignore_ascii_case("none") => Some(Vec::new()),
                 Some(v) => Some(
                     v.split(',')

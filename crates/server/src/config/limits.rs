@@ -94,6 +94,7 @@ fn limit(
     window_secs: u64,
 ) -> Result<Option<Limit>, ConfigError> {
     let Some(v) = r.string(name) else {
+        r.default_shown(name, &format!("{limit}/{window_secs}"));
         return Ok(Some(Limit { limit, window_secs }));
     };
     if v.eq_ignore_ascii_case("off") {

@@ -65,7 +65,10 @@ impl MessagingSettings {
                 .trim_end_matches('/')
                 .to_owned(),
             default_locale: match r.string("DEFAULT_LOCALE") {
-                None => Locale::ZhCn,
+                None => {
+                    r.default_shown("DEFAULT_LOCALE", "zh-CN");
+                    Locale::ZhCn
+                }
                 Some(tag) => Locale::from_tag(&tag).ok_or(ConfigError::Invalid {
                     name: "DEFAULT_LOCALE",
                     reason: format!("{tag:?}: expected zh-CN or en"),

@@ -37,6 +37,7 @@ impl RedisSettings {
             },
             user_cache_ttl: r.seconds("USER_CACHE_TTL", 60)?,
         })
+        .inspect(|_| r.default_shown("REDIS_KEY_PREFIX", "tessera:"))
     }
 
     /// Whether Redis is configured at all (one server or a cluster).

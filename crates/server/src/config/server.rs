@@ -19,11 +19,9 @@ pub enum Environment {
 impl Environment {
     /// `TESSERA_ENV`: `development`/`dev` (default) or `production`/`prod`, any case.
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
-        match r
-            .string("TESSERA_ENV")
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref()
-        {
+        let environment = r.string("TESSERA_ENV").map(|v| v.to_ascii_lowercase());
+        r.default_shown("TESSERA_ENV", "development");
+        match environment.as_deref() {
             None | Some("development" | "dev") => Ok(Self::Development),
             Some("production" | "prod") => Ok(Self::Production),
             Some(other) => Err(ConfigError::Invalid {

@@ -77,6 +77,15 @@ impl<'a> Reader<'a> {
         value
     }
 
+    /// Lists `name`, when it was read and found unset, with `value`: the
+    /// default its section applied (so that `config check` shows it).
+    pub(crate) fn default_shown(&self, name: &str, value: &str) {
+        let mut seen = self.seen.borrow_mut();
+        if let Some(entry) = seen.iter_mut().find(|(n, v)| n == name && v.is_none()) {
+            entry.1 = Some(value.to_owned());
+        }
+    }
+
     /// The trimmed value, or `default` when unset or empty.
     pub(crate) fn string_or(&self, name: &str, default: &str) -> String {
         let value = self.string(name).unwrap_or_else(|| default.to_owned());

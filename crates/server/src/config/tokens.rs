@@ -67,7 +67,11 @@ impl TokenSettings {
         Ok(Self {
             secret: r.string("JWT_SECRET_KEY").map(Secret::new),
             algorithm: match r.string("JWT_ALGORITHM").as_deref() {
-                None | Some("HS256") => None,
+                None => {
+                    r.default_shown("JWT_ALGORITHM", "HS256");
+                    None
+                }
+                Some("HS256") => None,
                 Some("EdDSA") => Some(KeyAlg::EdDsa),
                 Some("RS256") => Some(KeyAlg::Rs256),
                 Some(other) => {

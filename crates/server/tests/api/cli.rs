@@ -55,6 +55,16 @@ fn config_check_prints_a_redacted_config_and_rejects_bad_ones() {
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(!out.contains(token), "the metrics token is redacted: {out}");
     assert!(has_line(&out, "METRICS_BEARER_TOKEN = (redacted)"), "{out}");
+    // Defaults a section applies show as the value in force.
+    for line in [
+        "TESSERA_ENV = development",
+        "CORS_ALLOWED_ORIGINS = *",
+        "RATE_LIMIT_LOGIN = 30/60",
+        "JWT_ALGORITHM = HS256",
+        "REDIS_KEY_PREFIX = tessera:",
+    ] {
+        assert!(has_line(&out, line), "{line}: {out}");
+    }
     let (code, out, err) = check(&[("DATABASE_URL", "mysql://tessera:hunter2@db:3306/auth")]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
