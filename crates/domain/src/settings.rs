@@ -87,6 +87,21 @@ impl Default for VerificationLinks {
 /// Default access-token lifetime ([`AuthSettings::access_ttl`]): 900 s.
 pub const DEFAULT_ACCESS_TTL_SECS: i64 = 900;
 
+/// Default absolute session lifetime ([`AuthSettings::refresh_ttl`]): 7 days, in seconds.
+pub const DEFAULT_REFRESH_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// Default idle session lifetime ([`AuthSettings::idle_ttl`]): 3 days, in seconds.
+pub const DEFAULT_IDLE_TTL_SECS: i64 = 3 * 24 * 3600;
+
+/// Default grace of a rotated-out refresh token ([`AuthSettings::reuse_interval`]): 10 s.
+pub const DEFAULT_REUSE_INTERVAL_SECS: i64 = 10;
+
+/// Default clock skew tolerated on `exp`/`nbf` ([`AuthSettings::leeway`]): 30 s.
+pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+
+/// Default verification-code lifetime ([`CodeSettings::ttl`]): 600 s.
+pub const DEFAULT_CODE_TTL_SECS: i64 = 600;
+
 /// A longer-lived kind of access token a caller may ask for at login
 /// ([`crate::usecase::LoginTerms::access_ttl`]), for clients that cannot
 /// refresh. Listed in [`AuthSettings::token_profiles`] so that revocations
@@ -197,7 +212,7 @@ pub struct CodeSettings {
 impl Default for CodeSettings {
     fn default() -> Self {
         Self {
-            ttl: Duration::seconds(600),
+            ttl: Duration::seconds(DEFAULT_CODE_TTL_SECS),
             max_attempts: 5,
             resend_after_secs: 60,
             per_hour: 10,
@@ -242,10 +257,10 @@ impl Default for AuthSettings {
             access_ttl: Duration::seconds(DEFAULT_ACCESS_TTL_SECS),
             token_profiles: Vec::new(),
             verification_links: VerificationLinks::default(),
-            refresh_ttl: Duration::days(7),
-            idle_ttl: Duration::days(3),
-            reuse_interval: Duration::seconds(10),
-            leeway: Duration::seconds(30),
+            refresh_ttl: Duration::seconds(DEFAULT_REFRESH_TTL_SECS),
+            idle_ttl: Duration::seconds(DEFAULT_IDLE_TTL_SECS),
+            reuse_interval: Duration::seconds(DEFAULT_REUSE_INTERVAL_SECS),
+            leeway: Duration::seconds(DEFAULT_LEEWAY_SECS),
             password_policy: PasswordPolicy::default(),
             username_policy: UsernamePolicy::default(),
             registrable_roles: DEFAULT_REGISTRABLE_ROLES.iter().map(|r| role(r)).collect(),

@@ -143,13 +143,10 @@ pub(crate) async fn build_hasher(config: &Config) -> Result<Argon2Hasher, Startu
 /// The Redis settings of a configuration, when Redis is configured.
 #[must_use]
 pub fn redis_config(config: &Config) -> Option<RedisConfig> {
-    config.redis.is_configured().then(|| RedisConfig {
-        url: config.redis.url.clone(),
-        cluster_urls: config.redis.cluster_urls.clone(),
-        key_prefix: config.redis.key_prefix.clone(),
-        pool_size: config.redis.pool_size,
-        timeout: config.redis.timeout,
-    })
+    config
+        .redis
+        .is_configured()
+        .then(|| config.redis.connection.clone())
 }
 
 /// The service for `config` as the command line uses it: migrates (unless

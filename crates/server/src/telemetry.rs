@@ -1,5 +1,6 @@
-//! Logging and traces. Logs: readable in development, JSON in production;
-//! `RUST_LOG` filters. Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
+//! Logging and traces. Logs (standard output): readable in development,
+//! JSON in production; `RUST_LOG` filters; ANSI colours only when standard
+//! output is a terminal (a log file or a pipe gets plain text). Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
 //! every span (one per request, see `http::around_request`) is also exported
 //! over OTLP/HTTP with protobuf bodies (`POST <endpoint>/v1/traces`, or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as written), in batches from a
@@ -58,7 +59,13 @@ pub fn init(config: &Config) -> Telemetry {
             .json()
             .flatten_event(true)
             .boxed(),
-        Environment::Development => tracing_subscriber::fmt::layer().with_target(false).boxed(),
+        Environment::Development => tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(colours(
+                std::io::IsTerminal::is_terminal(&std::io::stdout()),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
+            .boxed(),
     };
     let (provider, error) = match config.observability.otlp_endpoint.as_deref() {
         None => (None, None),
@@ -88,6 +95,12 @@ pub fn init(config: &Config) -> Telemetry {
     Telemetry { provider }
 }
 
+/// Whether log lines get ANSI colours: only on a terminal, and not when
+/// `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+fn colours(stdout_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stdout_is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
+
 /// A batch exporter to `endpoint` (the signal-specific variable, when set, wins).
 fn tracer_provider(endpoint: &str) -> Result<SdkTracerProvider, String> {
     // The exporter's reqwest client uses rustls, which needs a crypto provider.
@@ -113,7 +126,15 @@ fn tracer_provider(endpoint: &str) -> Result<SdkTracerProvider, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::traces_url;
+    use super::{colours, traces_url};
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(colours(true, None));
+        assert!(colours(true, Some("".as_ref())));
+        assert!(!colours(true, Some("1".as_ref())));
+        assert!(!colours(false, None));
+    }
 
     #[test]
     fn the_traces_url_appends_the_signal_path_once() {

@@ -9,8 +9,9 @@ use crate::startup::{self, StartupError};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum ConfigCommand {
-    /// Print the effective configuration, every setting by section with
-    /// secrets redacted, and check it; exits 2 when it is invalid.
+    /// Print the effective configuration, one `NAME = value` line per
+    /// setting (section by section, secrets redacted), and check it; exits 2
+    /// when it is invalid.
     Check,
 }
 
@@ -18,7 +19,7 @@ pub(super) enum ConfigCommand {
 pub(super) fn run(config: &Config, command: ConfigCommand) -> ExitCode {
     match command {
         ConfigCommand::Check => {
-            println!("{config:#?}");
+            print!("{}", config.settings);
             match check_config(config) {
                 Ok(()) => {
                     println!("configuration OK");

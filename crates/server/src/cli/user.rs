@@ -198,7 +198,9 @@ pub async fn import_users(
 /// the policy; the email counts as verified, since an operator created it.
 ///
 /// # Errors
-/// A message naming the refused field or the taken one, or a startup error.
+/// `<field>: <the message the API gives>` for a refused field (in
+/// `DEFAULT_LOCALE`'s language, `crate::http::messages`), the taken field,
+/// or a startup error.
 pub async fn create_user(
     config: &Config,
     username: &str,
@@ -209,7 +211,13 @@ pub async fn create_user(
 ) -> Result<tessera_domain::model::User, String> {
     use tessera_domain::ports::{PasswordHasher as _, UserRepository as _};
     use tessera_domain::values::{Email, Password, PasswordAttempt, Phone, RoleName, Username};
-    let field = |name: &str, e: tessera_domain::validation::FieldIssue| format!("{name}: {e}");
+    // The option refused, then the API's words for why, in DEFAULT_LOCALE's language.
+    let field = |name: &str, e: tessera_domain::validation::FieldIssue| {
+        let why = crate::http::messages::in_locale(config.messaging.mail.default_locale, || {
+            crate::http::messages::field_issue(name, &e)
+        });
+        format!("{name}: {why}")
+    };
     let username = Username::parse(username, &config.accounts.username_policy)
         .map_err(|e| field("username", e))?;
     let email = Email::parse(email).map_err(|e| field("email", e))?;

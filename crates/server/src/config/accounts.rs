@@ -53,22 +53,20 @@ impl AccountSettings {
                     .collect()
             }),
         )?;
+        r.default_shown("REGISTRATION_ROLES", &DEFAULT_REGISTRABLE_ROLES.join(", "));
         if registrable_roles.iter().any(RoleName::is_super_admin) {
             return Err(ConfigError::Invalid {
                 name: "REGISTRATION_ROLES",
                 reason: "super_admin can never be chosen at registration".into(),
             });
         }
-        let default_role = r.role(
-            "DEFAULT_ROLE",
-            &r.string("DEFAULT_ROLE")
-                .unwrap_or_else(|| DEFAULT_ROLE.into()),
-        )?;
+        let default_role = r.role("DEFAULT_ROLE", &r.string_or("DEFAULT_ROLE", DEFAULT_ROLE))?;
         let admin_login_roles = roles(
             "ADMIN_LOGIN_ROLES",
             r.list("ADMIN_LOGIN_ROLES")
                 .unwrap_or_else(|| vec![RoleName::SUPER_ADMIN.to_owned()]),
         )?;
+        r.default_shown("ADMIN_LOGIN_ROLES", RoleName::SUPER_ADMIN);
         if admin_login_roles.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "ADMIN_LOGIN_ROLES",

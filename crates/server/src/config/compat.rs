@@ -12,7 +12,7 @@ use super::source::Reader;
 /// `DB_PASSWORD`, `DB_NAME` (required) as a MySQL URL, user-info percent-encoded.
 pub(crate) fn mysql_url_from_parts(r: &Reader<'_>, host: &str) -> Result<String, ConfigError> {
     let port: u16 = r.parse("DB_PORT", 3306)?;
-    let user = r.string("DB_USER").unwrap_or_else(|| "root".into());
+    let user = r.string_or("DB_USER", "root");
     let name = r.string("DB_NAME").ok_or(ConfigError::Invalid {
         name: "DB_NAME",
         reason: "required with DB_HOST".into(),

@@ -34,7 +34,11 @@ impl Cors {
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
         let cors = Self {
             origins: match r.string("CORS_ALLOWED_ORIGINS").as_deref() {
-                None | Some("*") => None,
+                None => {
+                    r.default_shown("CORS_ALLOWED_ORIGINS", "*");
+                    None
+                }
+                Some("*") => None,
                 Some(v) if v.eq_ignore_ascii_case("none") => Some(Vec::new()),
                 Some(v) => Some(
                     v.split(',')
@@ -44,9 +48,10 @@ impl Cors {
                 ),
             },
             credentials: r.bool("CORS_ALLOW_CREDENTIALS", false)?,
-            methods: r
-                .string("CORS_ALLOWED_METHODS")
-                .unwrap_or_else(|| "GET, POST, PUT, PATCH, DELETE, OPTIONS".into()),
+            methods: r.string_or(
+                "CORS_ALLOWED_METHODS",
+                "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            ),
             max_age: r.parse("CORS_MAX_AGE", 86_400)?,
         };
         Ok(cors)

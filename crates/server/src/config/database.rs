@@ -45,6 +45,7 @@ impl DatabaseSettings {
             (None, Some(host)) => compat::mysql_url_from_parts(r, &host)?,
             (None, None) => format!("sqlite://{}", var_dir.join("tessera.db").display()),
         };
+        r.default_shown("DATABASE_URL", &url);
         Ok(Self {
             url: with_database_tls(url, r.string("DATABASE_TLS").as_deref())?,
             auto_migrate: r.bool("AUTO_MIGRATE", true)?,

@@ -94,6 +94,7 @@ fn limit(
     window_secs: u64,
 ) -> Result<Option<Limit>, ConfigError> {
     let Some(v) = r.string(name) else {
+        r.default_shown(name, &format!("{limit}/{window_secs}"));
         return Ok(Some(Limit { limit, window_secs }));
     };
     if v.eq_ignore_ascii_case("off") {
@@ -113,12 +114,14 @@ fn limit(
 }
 
 /// Reads `LOGIN_FREE_FAILURES` (5), `LOGIN_FREE_FAILURES_PER_IP` (30),
-/// `LOGIN_FAILURE_WINDOW` (900 s), `LOGIN_MAX_DELAY` (900 s).
+/// `LOGIN_FAILURE_WINDOW` (900 s), `LOGIN_MAX_DELAY` (900 s): the defaults
+/// are the domain's [`LoginThrottle::default`].
 pub(crate) fn login_throttle(r: &Reader<'_>) -> Result<LoginThrottle, ConfigError> {
+    let defaults = LoginThrottle::default();
     Ok(LoginThrottle {
-        free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", 5)?,
-        free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", 30)?,
-        window_secs: r.parse("LOGIN_FAILURE_WINDOW", 900)?,
-        max_delay_secs: r.parse("LOGIN_MAX_DELAY", 900)?,
+        free_per_account_ip: r.parse("LOGIN_FREE_FAILURES", defaults.free_per_account_ip)?,
+        free_per_ip: r.parse("LOGIN_FREE_FAILURES_PER_IP", defaults.free_per_ip)?,
+        window_secs: r.parse("LOGIN_FAILURE_WINDOW", defaults.window_secs)?,
+        max_delay_secs: r.parse("LOGIN_MAX_DELAY", defaults.max_delay_secs)?,
     })
 }

@@ -56,16 +56,19 @@ impl MessagingSettings {
             ..DeliveryPolicy::default()
         };
         let mail = MailSettings {
-            product_name: r
-                .string("MAIL_PRODUCT_NAME")
-                .unwrap_or_else(|| "Tessera".into()),
+            product_name: r.string_or("MAIL_PRODUCT_NAME", "Tessera"),
             public_base_url: r
-                .string("PUBLIC_BASE_URL")
-                .unwrap_or_else(|| format!("http://{}:{}", server.host, server.port))
+                .string_or(
+                    "PUBLIC_BASE_URL",
+                    &format!("http://{}:{}", server.host, server.port),
+                )
                 .trim_end_matches('/')
                 .to_owned(),
             default_locale: match r.string("DEFAULT_LOCALE") {
-                None => Locale::ZhCn,
+                None => {
+                    r.default_shown("DEFAULT_LOCALE", "zh-CN");
+                    Locale::ZhCn
+                }
                 Some(tag) => Locale::from_tag(&tag).ok_or(ConfigError::Invalid {
                     name: "DEFAULT_LOCALE",
                     reason: format!("{tag:?}: expected zh-CN or en"),
@@ -77,9 +80,7 @@ impl MessagingSettings {
             .or_else(|| r.string("EMAIL_SENDER"))
             .or_else(|| r.string("MAIL_USERNAME").filter(|u| u.contains('@')))
             .unwrap_or_else(|| "no-reply@localhost".into());
-        let sender_name = r
-            .string("MAIL_SENDER_NAME")
-            .unwrap_or_else(|| mail.product_name.clone());
+        let sender_name = r.string_or("MAIL_SENDER_NAME", &mail.product_name);
         Ok(Self {
             mail,
             transport,

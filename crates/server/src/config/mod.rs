@@ -33,7 +33,7 @@ pub use observability::ObservabilitySettings;
 pub use passwords::PasswordSettings;
 pub use redis::RedisSettings;
 pub use server::{Environment, ServerSettings};
-pub use source::{read_dotenv, read_toml};
+pub use source::{SettingsListing, read_dotenv, read_toml};
 pub use tokens::TokenSettings;
 pub use verification::VerificationSettings;
 
@@ -61,9 +61,10 @@ pub enum ConfigError {
     },
 }
 
-/// Every setting of the server, by section. `Debug` (what `tessera config
-/// check` prints) shows every effective setting, with the JWT key, the
-/// metrics token and the passwords in database, Redis and SMTP settings redacted.
+/// Every setting of the server, by section. `tessera config check` prints
+/// [`Config::settings`] (every setting by name with its effective value,
+/// secrets redacted); `Debug` redacts the JWT key, the metrics token and the
+/// passwords in database, Redis and SMTP settings too.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `TESSERA_ENV`: development (default) or production.
@@ -93,6 +94,8 @@ pub struct Config {
     pub messaging: MessagingSettings,
     /// Metrics access and trace export.
     pub observability: ObservabilitySettings,
+    /// Every setting read, by name, with its effective value (secrets redacted).
+    pub settings: SettingsListing,
 }
 
 impl Config {
@@ -124,7 +127,7 @@ impl Config {
         let r = source::Reader::new(lookup);
         let environment = Environment::read(&r)?;
         let server = ServerSettings::read(&r)?;
-        let config = Self {
+        let mut config = Self {
             environment,
             database: DatabaseSettings::read(&r, &server.var_dir)?,
             accounts: AccountSettings::read(&r)?,
@@ -138,7 +141,9 @@ impl Config {
             messaging: MessagingSettings::read(&r, &server)?,
             observability: ObservabilitySettings::read(&r)?,
             server,
+            settings: SettingsListing::default(),
         };
+        config.settings = r.into_listing();
         config.cors.check()?;
         config.observability.check()?;
         config.tokens.check(config.environment)?;

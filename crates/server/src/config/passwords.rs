@@ -36,6 +36,7 @@ impl PasswordSettings {
                 0
             },
         };
+        r.default_shown("PASSWORD_MIN_SCORE", &policy.min_score.to_string());
         if policy.min_score > PasswordPolicy::MAX_SCORE {
             return Err(ConfigError::Invalid {
                 name: "PASSWORD_MIN_SCORE",

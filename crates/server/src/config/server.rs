@@ -19,11 +19,9 @@ pub enum Environment {
 impl Environment {
     /// `TESSERA_ENV`: `development`/`dev` (default) or `production`/`prod`, any case.
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
-        match r
-            .string("TESSERA_ENV")
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref()
-        {
+        let environment = r.string("TESSERA_ENV").map(|v| v.to_ascii_lowercase());
+        r.default_shown("TESSERA_ENV", "development");
+        match environment.as_deref() {
             None | Some("development" | "dev") => Ok(Self::Development),
             Some("production" | "prod") => Ok(Self::Production),
             Some(other) => Err(ConfigError::Invalid {
@@ -63,13 +61,10 @@ impl ServerSettings {
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
         let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let settings = Self {
-            host: r.string("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            host: r.string_or("HOST", "127.0.0.1"),
             port: r.parse("PORT", 8080)?,
             workers: r.parse("WORKERS", cpus)?.max(1),
-            var_dir: PathBuf::from(
-                r.string("TESSERA_VAR_DIR")
-                    .unwrap_or_else(|| "./var".into()),
-            ),
+            var_dir: PathBuf::from(r.string_or("TESSERA_VAR_DIR", "./var")),
             max_body_bytes: r.parse("MAX_BODY_BYTES", 64 * 1024)?,
             request_body_timeout: r.seconds("REQUEST_BODY_TIMEOUT", 10)?,
             trusted_proxies: networks(r, "TRUSTED_PROXIES")?,

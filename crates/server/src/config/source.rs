@@ -10,6 +10,7 @@
 //! case-blind with arrays joined by commas. What remained for it was the
 //! three-line precedence chain in [`super::Config::from_env`].
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -18,45 +19,95 @@ use tessera_domain::values::RoleName;
 
 use super::ConfigError;
 
-/// Reads named settings through a lookup function (the environment, a map in tests).
+/// Reads named settings through a lookup function (the environment, a map in
+/// tests), and notes each setting read with its effective value (see
+/// [`Reader::into_listing`]).
 pub(crate) struct Reader<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    seen: RefCell<Vec<(String, Option<String>)>>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over `lookup`.
     pub(crate) fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
-        Self { lookup }
+        Self {
+            lookup,
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Notes `name`'s effective value (`None`: unset, no default); a setting
+    /// read again keeps its place and takes the later value.
+    fn note(&self, name: &str, value: Option<String>) {
+        let mut seen = self.seen.borrow_mut();
+        match seen.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1 = value,
+            None => seen.push((name.to_owned(), value)),
+        }
+    }
+
+    /// Every setting read, in reading order (section by section), with its
+    /// effective value, secrets redacted.
+    pub(crate) fn into_listing(self) -> SettingsListing {
+        SettingsListing(
+            self.seen
+                .into_inner()
+                .into_iter()
+                .map(|(name, value)| {
+                    let shown = value.map(|v| redacted(&name, &v));
+                    (name, shown)
+                })
+                .collect(),
+        )
     }
 
     /// The value as written (untrimmed; an empty value is kept).
     pub(crate) fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
+        let value = (self.lookup)(name);
+        self.note(name, value.clone());
+        value
     }
 
     /// The trimmed value; empty reads as unset.
     pub(crate) fn string(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
+        let value = (self.lookup)(name)
             .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty());
+        self.note(name, value.clone());
+        value
+    }
+
+    /// Lists `name`, when it was read and found unset, with `value`: the
+    /// default its section applied (so that `config check` shows it).
+    pub(crate) fn default_shown(&self, name: &str, value: &str) {
+        let mut seen = self.seen.borrow_mut();
+        if let Some(entry) = seen.iter_mut().find(|(n, v)| n == name && v.is_none()) {
+            entry.1 = Some(value.to_owned());
+        }
+    }
+
+    /// The trimmed value, or `default` when unset or empty.
+    pub(crate) fn string_or(&self, name: &str, default: &str) -> String {
+        let value = self.string(name).unwrap_or_else(|| default.to_owned());
+        self.note(name, Some(value.clone()));
+        value
     }
 
     /// The value parsed as `T`, or `default` when unset.
-    pub(crate) fn parse<T: std::str::FromStr>(
-        &self,
-        name: &'static str,
-        default: T,
-    ) -> Result<T, ConfigError>
+    pub(crate) fn parse<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
+        T: std::str::FromStr + std::fmt::Display,
         T::Err: std::fmt::Display,
     {
-        match self.string(name) {
-            None => Ok(default),
+        let value = match self.string(name) {
+            None => default,
             Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid {
                 name,
                 reason: format!("{v:?}: {e}"),
-            }),
-        }
+            })?,
+        };
+        self.note(name, Some(value.to_string()));
+        Ok(value)
     }
 
     /// Whole seconds.
@@ -79,31 +130,42 @@ impl<'a> Reader<'a> {
         name: &'static str,
         default: u32,
     ) -> Result<Option<u32>, ConfigError> {
-        match self.string(name) {
-            None => Ok(Some(default)),
-            Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
+        let count = match self.string(name) {
+            None => Some(default),
+            Some(v) if v.eq_ignore_ascii_case("off") => None,
             Some(v) => match v.trim().parse::<u32>() {
-                Ok(0) => Ok(None),
-                Ok(n) => Ok(Some(n)),
-                Err(_) => Err(ConfigError::Invalid {
-                    name,
-                    reason: format!("{v:?}: expected a whole number, 0 or off"),
-                }),
+                Ok(0) => None,
+                Ok(n) => Some(n),
+                Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("{v:?}: expected a whole number, 0 or off"),
+                    });
+                }
             },
-        }
+        };
+        self.note(
+            name,
+            Some(count.map_or_else(|| "off".to_owned(), |n| n.to_string())),
+        );
+        Ok(count)
     }
 
     /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`, any case.
     pub(crate) fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.string(name).map(|v| v.to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
-            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError::Invalid {
-                name,
-                reason: format!("{v:?} is not a boolean"),
-            }),
-        }
+        let value = match self.string(name).map(|v| v.to_ascii_lowercase()) {
+            None => default,
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => true,
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => false,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?} is not a boolean"),
+                });
+            }
+        };
+        self.note(name, Some(value.to_string()));
+        Ok(value)
     }
 
     /// The trimmed, non-empty items of a comma-separated list (`None` when unset).
@@ -123,6 +185,58 @@ impl<'a> Reader<'a> {
             name,
             reason: format!("{raw:?}: {e}"),
         })
+    }
+}
+
+/// `value` as `tessera config check` may print it: the whole value of a
+/// password, key or token setting is hidden; URLs (`*_URL`, `*_URLS`) keep
+/// everything but the password of their user part.
+fn redacted(name: &str, value: &str) -> String {
+    let secret = ["_PASSWORD", "_SECRET_KEY", "_TOKEN"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
+    if secret {
+        "(redacted)".to_owned()
+    } else if name.ends_with("_URL") || name.ends_with("_URLS") {
+        value
+            .split(',')
+            .map(tessera_sql::redact)
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// The settings a configuration was read from, as `tessera config check`
+/// prints them: `NAME = value` lines in reading order (section by section),
+/// `(unset)` for an optional setting left out, secrets redacted. Values are
+/// written as read (numbers in the setting's own unit: `_TTL` seconds,
+/// `_MS` milliseconds); one with surrounding spaces, or empty, is quoted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsListing(Vec<(String, Option<String>)>);
+
+impl SettingsListing {
+    /// The effective value of `name` as listed (`None`: not read, or unset).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+impl std::fmt::Display for SettingsListing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, value) in &self.0 {
+            match value {
+                None => writeln!(f, "{name} = (unset)")?,
+                Some(v) if v.is_empty() || v.trim() != v => writeln!(f, "{name} = {v:?}")?,
+                Some(v) => writeln!(f, "{name} = {v}")?,
+            }
+        }
+        Ok(())
     }
 }
 

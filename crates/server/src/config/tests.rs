@@ -276,9 +276,12 @@ fn redis_settings() {
         ("REDIS_KEY_PREFIX", "x:"),
     ])
     .unwrap();
-    assert_eq!(c.redis.cluster_urls, ["redis://a:1", "redis://b:2"]);
-    assert_eq!(c.redis.key_prefix, "x:");
-    assert_eq!(config(&[]).unwrap().redis.key_prefix, "tessera:");
+    assert_eq!(
+        c.redis.connection.cluster_urls,
+        ["redis://a:1", "redis://b:2"]
+    );
+    assert_eq!(c.redis.connection.key_prefix, "x:");
+    assert_eq!(config(&[]).unwrap().redis.connection.key_prefix, "tessera:");
 }
 
 #[test]
@@ -384,4 +387,35 @@ fn the_otlp_endpoint_is_off_by_default_and_must_be_a_url() {
             ..
         })
     ));
+}
+
+#[test]
+fn the_settings_listing_redacts_secrets_and_shows_values_in_force() {
+    let c = config(&[
+        ("REDIS_CLUSTER_URLS", "redis://:pw1@a:1, redis://u:pw2@b:2"),
+        ("DB_HOST", "db"),
+        ("DB_NAME", "auth"),
+        ("DB_PASSWORD", "pw3"),
+        ("MAIL_SERVER", "smtp.example"),
+        ("MAIL_USERNAME", "me@example.com"),
+        ("MAIL_PASSWORD", "pw4"),
+        ("PORT", "8081"),
+    ])
+    .unwrap();
+    let s = &c.settings;
+    let text = s.to_string();
+    for secret in ["pw1", "pw2", "pw3", "pw4"] {
+        assert!(!text.contains(secret), "{secret}: {text}");
+    }
+    assert_eq!(s.get("DB_PASSWORD"), Some("(redacted)"));
+    assert_eq!(s.get("MAIL_PASSWORD"), Some("(redacted)"));
+    assert_eq!(
+        s.get("REDIS_CLUSTER_URLS"),
+        Some("redis://:***@a:1, redis://u:***@b:2")
+    );
+    assert_eq!(s.get("DATABASE_URL"), Some("mysql://root:***@db:3306/auth"));
+    assert_eq!(s.get("PORT"), Some("8081"));
+    assert_eq!(s.get("PUBLIC_BASE_URL"), Some("http://127.0.0.1:8081"));
+    assert_eq!(s.get("REDIS_URL"), None);
+    assert!(text.contains("\nREDIS_URL = (unset)\n"), "{text}");
 }

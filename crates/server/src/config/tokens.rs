@@ -6,9 +6,18 @@ use std::time::Duration;
 
 use tessera_crypto::keyring::KeyAlg;
 use tessera_domain::secret::Secret;
+use tessera_domain::settings::{
+    DEFAULT_ACCESS_TTL_SECS, DEFAULT_IDLE_TTL_SECS, DEFAULT_LEEWAY_SECS, DEFAULT_REFRESH_TTL_SECS,
+    DEFAULT_REUSE_INTERVAL_SECS,
+};
 
 use super::source::Reader;
 use super::{ConfigError, Environment};
+
+/// The token profiles' defaults, which only the dialects that ask for them know
+/// (the other lifetimes' defaults are the domain's, `tessera_domain::settings`).
+const DEFAULT_LEGACY_ACCESS_TTL_SECS: u64 = 86_400;
+const DEFAULT_V1_ACCESS_TTL_SECS: u64 = 3600;
 
 /// How access tokens are signed and how long tokens and sessions live.
 #[derive(Debug, Clone)]
@@ -58,7 +67,11 @@ impl TokenSettings {
         Ok(Self {
             secret: r.string("JWT_SECRET_KEY").map(Secret::new),
             algorithm: match r.string("JWT_ALGORITHM").as_deref() {
-                None | Some("HS256") => None,
+                None => {
+                    r.default_shown("JWT_ALGORITHM", "HS256");
+                    None
+                }
+                Some("HS256") => None,
                 Some("EdDSA") => Some(KeyAlg::EdDsa),
                 Some("RS256") => Some(KeyAlg::Rs256),
                 Some(other) => {
@@ -68,23 +81,27 @@ impl TokenSettings {
                     });
                 }
             },
-            keys_dir: r
-                .string("JWT_KEYS_DIR")
-                .map_or_else(|| var_dir.join("jwt-keys"), PathBuf::from),
+            keys_dir: PathBuf::from(
+                r.string_or("JWT_KEYS_DIR", &var_dir.join("jwt-keys").to_string_lossy()),
+            ),
             key_activation_delay: r.seconds("JWT_KEY_ACTIVATION_DELAY", 60)?,
-            issuer: r.string("JWT_ISSUER").unwrap_or_else(|| "tessera".into()),
-            audience: r.string("JWT_AUDIENCE").unwrap_or_else(|| "tessera".into()),
-            access_ttl: r.seconds("ACCESS_TOKEN_TTL", 900)?,
-            legacy_access_ttl: r.seconds("LEGACY_ACCESS_TOKEN_TTL", 86_400)?,
-            v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", 3600)?,
-            refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", 7 * 24 * 3600)?,
-            idle_ttl: r.seconds("SESSION_IDLE_TTL", 3 * 24 * 3600)?,
+            issuer: r.string_or("JWT_ISSUER", "tessera"),
+            audience: r.string_or("JWT_AUDIENCE", "tessera"),
+            access_ttl: r.seconds("ACCESS_TOKEN_TTL", DEFAULT_ACCESS_TTL_SECS.unsigned_abs())?,
+            legacy_access_ttl: r
+                .seconds("LEGACY_ACCESS_TOKEN_TTL", DEFAULT_LEGACY_ACCESS_TTL_SECS)?,
+            v1_access_ttl: r.seconds("V1_ACCESS_TOKEN_TTL", DEFAULT_V1_ACCESS_TTL_SECS)?,
+            refresh_ttl: r.seconds("REFRESH_TOKEN_TTL", DEFAULT_REFRESH_TTL_SECS.unsigned_abs())?,
+            idle_ttl: r.seconds("SESSION_IDLE_TTL", DEFAULT_IDLE_TTL_SECS.unsigned_abs())?,
             max_sessions_per_user: r.optional_count(
                 "MAX_SESSIONS_PER_USER",
                 tessera_domain::usecase::DEFAULT_MAX_SESSIONS_PER_USER,
             )?,
-            refresh_reuse_interval: r.seconds("REFRESH_REUSE_INTERVAL", 10)?,
-            leeway: r.seconds("JWT_LEEWAY", 30)?,
+            refresh_reuse_interval: r.seconds(
+                "REFRESH_REUSE_INTERVAL",
+                DEFAULT_REUSE_INTERVAL_SECS.unsigned_abs(),
+            )?,
+            leeway: r.seconds("JWT_LEEWAY", DEFAULT_LEEWAY_SECS.unsigned_abs())?,
         })
     }
 

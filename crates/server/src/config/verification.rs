@@ -33,7 +33,10 @@ impl VerificationSettings {
     pub(crate) fn read(r: &Reader<'_>) -> Result<Self, ConfigError> {
         let require_verified_email = r.bool("REQUIRE_VERIFIED_EMAIL", false)?;
         Ok(Self {
-            code_ttl: r.seconds("VERIFICATION_CODE_TTL", 600)?,
+            code_ttl: r.seconds(
+                "VERIFICATION_CODE_TTL",
+                tessera_domain::settings::DEFAULT_CODE_TTL_SECS.unsigned_abs(),
+            )?,
             require_verified_email,
             unverified_account_ttl: match r.string("UNVERIFIED_ACCOUNT_TTL") {
                 Some(v) if v.eq_ignore_ascii_case("off") => None,

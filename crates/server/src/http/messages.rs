@@ -20,6 +20,12 @@ pub fn scope<F: std::future::Future>(
     LANG.scope(lang, fut)
 }
 
+/// Runs `f` with `lang` as the language of every text it produces, outside
+/// a request (the command line).
+pub fn in_locale<R>(lang: Locale, f: impl FnOnce() -> R) -> R {
+    LANG.sync_scope(lang, f)
+}
+
 /// The language of the request being served (zh-CN outside a request).
 #[must_use]
 pub fn current() -> Locale {

@@ -17,7 +17,7 @@ pub mod dto;
 pub mod extract;
 pub mod fallback;
 pub mod legacy;
-mod messages;
+pub(crate) mod messages;
 pub mod middleware;
 pub mod modern;
 pub mod ops;

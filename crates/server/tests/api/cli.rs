@@ -20,6 +20,11 @@ fn check(env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     )
 }
 
+/// Whether `out` has `line` as one of its lines.
+fn has_line(out: &str, line: &str) -> bool {
+    out.lines().any(|l| l == line)
+}
+
 const KEY: &str = "0123456789abcdef0123456789abcdef-very-secret";
 
 #[test]
@@ -27,14 +32,45 @@ fn config_check_prints_a_redacted_config_and_rejects_bad_ones() {
     let (code, out, err) = check(&[("TESSERA_ENV", "production"), ("JWT_SECRET_KEY", KEY)]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
-        out.contains("configuration OK") && out.contains("Production"),
+        out.contains("configuration OK") && has_line(&out, "TESSERA_ENV = production"),
         "{out}"
     );
     assert!(!out.contains("very-secret"), "the key is redacted: {out}");
+    assert!(has_line(&out, "JWT_SECRET_KEY = (redacted)"), "{out}");
+    // One `NAME = value` line per setting, no Rust `Debug` shapes.
+    for line in out.lines().filter(|l| *l != "configuration OK") {
+        let (name, value) = line.split_once(" = ").unwrap_or_else(|| panic!("{line:?}"));
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "{line:?}"
+        );
+        assert!(!value.is_empty(), "{line:?}");
+    }
+    assert!(!out.contains("Config {") && !out.contains("Some("), "{out}");
+    assert!(has_line(&out, "ACCESS_TOKEN_TTL = 900"), "{out}");
+    assert!(has_line(&out, "REDIS_URL = (unset)"), "{out}");
     let token = "metrics-token-very-secret-42";
     let (code, out, err) = check(&[("METRICS_BEARER_TOKEN", token)]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(!out.contains(token), "the metrics token is redacted: {out}");
+    assert!(has_line(&out, "METRICS_BEARER_TOKEN = (redacted)"), "{out}");
+    // Defaults a section applies show as the value in force.
+    for line in [
+        "TESSERA_ENV = development",
+        "CORS_ALLOWED_ORIGINS = *",
+        "RATE_LIMIT_LOGIN = 30/60",
+        "JWT_ALGORITHM = HS256",
+        "REDIS_KEY_PREFIX = tessera:",
+    ] {
+        assert!(has_line(&out, line), "{line}: {out}");
+    }
+    let (code, out, err) = check(&[("DATABASE_URL", "mysql://tessera:hunter2@db:3306/auth")]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        has_line(&out, "DATABASE_URL = mysql://tessera:***@db:3306/auth"),
+        "the URL's password is redacted: {out}"
+    );
     // `null` without credentials is only an origin like any other.
     let (code, out, err) = check(&[("CORS_ALLOWED_ORIGINS", "null")]);
     assert_eq!(code, Some(0), "{out}{err}");
@@ -80,11 +116,11 @@ fn tessera_toml_sits_below_the_environment() {
     let (code, out, err) = check(&[("TESSERA_CONFIG", path)]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
-        out.contains("port: 9999") && out.contains("\"0.0.0.0\""),
+        has_line(&out, "PORT = 9999") && has_line(&out, "HOST = 0.0.0.0"),
         "{out}"
     );
     let (_, out, _) = check(&[("TESSERA_CONFIG", path), ("PORT", "7777")]);
-    assert!(out.contains("port: 7777"), "the environment wins: {out}");
+    assert!(has_line(&out, "PORT = 7777"), "the environment wins: {out}");
     let (code, _, err) = check(&[("TESSERA_CONFIG", "/nonexistent/tessera.toml")]);
     assert_eq!(code, Some(2), "{err}");
 }
@@ -203,4 +239,36 @@ async fn user_import_and_its_hidden_users_import_alias() {
     for command in ["create", "import", "grant", "revoke", "disable", "enable"] {
         assert!(help.contains(command), "{command}: {help}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_create_refuses_a_weak_password_in_words() {
+    let app = crate::helpers::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |locale: Option<&str>| {
+        let mut cmd = app.tessera_cli(dir.path());
+        if let Some(l) = locale {
+            cmd.env("DEFAULT_LOCALE", l);
+        }
+        let out = cmd
+            .args(["user", "create", "--username", "carolyn", "--email"])
+            .args(["carolyn@example.com", "--role", "unauth", "--password"])
+            .arg("Zq7!carolynXv93#Lm")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = create(None);
+    assert!(!ok, "{err}");
+    assert!(err.contains("password: 密码不能包含用户名或邮箱"), "{err}");
+    assert!(!err.contains("password_contains_identity"), "{err}");
+    let (ok, err) = create(Some("en"));
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("password: Password must not contain the username or email"),
+        "{err}"
+    );
 }

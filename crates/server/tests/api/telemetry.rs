@@ -63,9 +63,9 @@ fn collector() -> (String, Received) {
     (base, seen)
 }
 
-/// Starts `tessera` with `env` on a free port, waits for it, asks `/health`
-/// three times; returns the child.
-async fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> Child {
+/// Starts `tessera` with `env` on a free port, its standard output to
+/// `stdout`, waits for it, asks `/health` three times; returns the child.
+async fn serve(dir: &std::path::Path, env: &[(&str, &str)], stdout: Stdio) -> Child {
     let port = tessera_testkit::free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.env_clear()
@@ -76,7 +76,7 @@ async fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> Child {
         .env("RUST_LOG", "info")
         // Batches leave every 100 ms instead of every 5 s.
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -118,7 +118,12 @@ fn stop(mut child: Child) {
 async fn spans_are_exported_over_otlp_http_when_the_endpoint_is_set() {
     let (endpoint, seen) = collector();
     let dir = tempfile::tempdir().unwrap();
-    let child = serve(dir.path(), &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]).await;
+    let child = serve(
+        dir.path(),
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+        Stdio::null(),
+    )
+    .await;
     let exported = crate::helpers::eventually(100, || async {
         let seen = seen.lock().unwrap();
         (!seen.is_empty()).then(|| seen.clone())
@@ -142,6 +147,7 @@ async fn nothing_is_exported_without_the_endpoint() {
     let child = serve(
         dir.path(),
         &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &traces)],
+        Stdio::null(),
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -151,4 +157,16 @@ async fn nothing_is_exported_without_the_endpoint() {
         "{:?}",
         seen.lock().unwrap()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_file_gets_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tessera.log");
+    let file = std::fs::File::create(&path).unwrap();
+    let child = serve(dir.path(), &[], Stdio::from(file)).await;
+    stop(child);
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert!(log.contains("INFO"), "the server logged: {log}");
+    assert!(!log.contains('\u{1b}'), "no ANSI escape codes: {log:?}");
 }

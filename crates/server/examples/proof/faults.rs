@@ -1,0 +1,279 @@
+//! `proof faults`: kills and restarts Redis, MariaDB and the SMTP sink under a
+//! mixed load; see the crate documentation in `main.rs`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tessera_testkit::{PrivateMariaDb, PrivateRedis, PrivateSmtpSink};
+
+use crate::harness::{Client, Server, Tally, class};
+
+pub(crate) async fn faults() -> bool {
+    println!("starting MariaDB, Redis (AOF, appendfsync always) and an SMTP sink…");
+    let mut db = PrivateMariaDb::start();
+    let mut redis = PrivateRedis::start_persistent();
+    let mut smtp = PrivateSmtpSink::start();
+    let server = Server::start(&[
+        ("DATABASE_URL", db.url("tessera_proof")),
+        ("REDIS_URL", redis.url()),
+        ("SMTP_URL", smtp.url()),
+        ("OUTBOX_POLL_MS", "200".into()),
+        ("OUTBOX_RETRY_BASE_MS", "500".into()),
+        ("OUTBOX_RETRY_MAX_SECS", "5".into()),
+        ("ARGON2_MEMORY_KIB", "1024".into()),
+        ("ARGON2_ITERATIONS", "1".into()),
+        ("DATABASE_TIMEOUT", "2".into()),
+        ("REDIS_TIMEOUT_MS", "1000".into()),
+    ]);
+    let client = Client::new(&server.base);
+    let users = 32;
+    let mut registered = Vec::new();
+    for i in 0..users {
+        let name = format!("base{i}");
+        assert_eq!(client.register(&name).await, 201, "set-up registration");
+        registered.push(name);
+    }
+    let registered = Arc::new(Mutex::new(registered));
+    let phase = Arc::new(Mutex::new("baseline".to_owned()));
+    let tally = Arc::new(Tally::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let revoked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let revoked_accepted = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(0));
+
+    let mut tasks = Vec::new();
+    for w in 0..16_usize {
+        let (client, phase, tally, stop, revoked, accepted, registered, counter) = (
+            client.clone(),
+            phase.clone(),
+            tally.clone(),
+            stop.clone(),
+            revoked.clone(),
+            revoked_accepted.clone(),
+            registered.clone(),
+            counter.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let me = format!("base{}", w % users);
+            let mut tokens = client.login(&me).await;
+            while !stop.load(Ordering::Relaxed) {
+                let now_phase = phase.lock().unwrap().clone();
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let Some((access, refresh)) = tokens.clone() else {
+                    tokens = client.login(&me).await;
+                    tally.add(
+                        &now_phase,
+                        "login",
+                        if tokens.is_some() { 200 } else { 503 },
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let status = match n % 20 {
+                    0 if n % 100 == 0 => {
+                        let name = format!("user{n}");
+                        let status = client.register(&name).await;
+                        tally.add(&now_phase, "register", status);
+                        if status == 201 {
+                            registered.lock().unwrap().push(name);
+                        }
+                        status
+                    }
+                    1 => {
+                        let (status, body) = client
+                            .call("POST", "/api/auth/refresh", Some(&refresh), None)
+                            .await;
+                        tally.add(&now_phase, "refresh", status);
+                        if status == 200 {
+                            tokens = Some((
+                                body["access_token"].as_str().unwrap().to_owned(),
+                                body["refresh_token"].as_str().unwrap().to_owned(),
+                            ));
+                        } else if status == 401 {
+                            tokens = None; // log in again
+                        }
+                        status
+                    }
+                    2 => {
+                        // End a session and remember its access token: it
+                        // must never be accepted again, whatever fails later.
+                        if let Some((a, _)) = client.login(&me).await {
+                            let (status, _) = client
+                                .call("POST", "/api/auth/logout", Some(&a), None)
+                                .await;
+                            tally.add(&now_phase, "logout", status);
+                            if status == 200 {
+                                revoked.lock().unwrap().push(a);
+                            }
+                            status
+                        } else {
+                            503
+                        }
+                    }
+                    3 => {
+                        let probe = {
+                            let r = revoked.lock().unwrap();
+                            r.get((n as usize / 20) % r.len().max(1)).cloned()
+                        };
+                        if let Some(t) = probe {
+                            let (status, _) =
+                                client.call("GET", "/api/auth/me", Some(&t), None).await;
+                            tally.add(&now_phase, "me (revoked token)", status);
+                            if status == 200 {
+                                accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            status
+                        } else {
+                            200
+                        }
+                    }
+                    _ => {
+                        let (status, _) = client
+                            .call("GET", "/api/auth/me", Some(&access), None)
+                            .await;
+                        tally.add(&now_phase, "me", status);
+                        if status == 401 {
+                            tokens = None;
+                        }
+                        status
+                    }
+                };
+                if !(200..300).contains(&status) {
+                    // Back off a little while something is down.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }));
+    }
+
+    let set = |p: &str| {
+        println!("  {p}");
+        *phase.lock().unwrap() = p.to_owned();
+    };
+    let hold = Duration::from_secs(8);
+    let mut recoveries = Vec::new();
+    async fn recovered(client: &Client, token: &str, since: Instant) -> Duration {
+        loop {
+            let ok_me = client
+                .call("GET", "/api/auth/me", Some(token), None)
+                .await
+                .0
+                == 200;
+            let ok_ready = client.call("GET", "/ready", None, None).await.0 == 200;
+            if ok_me && ok_ready {
+                return since.elapsed();
+            }
+            if since.elapsed() > Duration::from_secs(120) {
+                return since.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let (probe, _) = client.login("base0").await.unwrap();
+    tokio::time::sleep(hold).await;
+    set("redis down");
+    redis.stop();
+    tokio::time::sleep(hold).await;
+    redis.restart();
+    let t = Instant::now();
+    set("redis back");
+    recoveries.push(("redis", recovered(&client, &probe, t).await));
+    tokio::time::sleep(hold).await;
+    set("mariadb down");
+    db.stop();
+    tokio::time::sleep(hold).await;
+    db.restart();
+    let t = Instant::now();
+    set("mariadb back");
+    recoveries.push(("mariadb", recovered(&client, &probe, t).await));
+    tokio::time::sleep(hold).await;
+    set("smtp down");
+    smtp.stop();
+    tokio::time::sleep(hold).await;
+    smtp.restart();
+    let t = Instant::now();
+    set("smtp back");
+    recoveries.push(("smtp", recovered(&client, &probe, t).await));
+    tokio::time::sleep(hold).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+
+    // Every registration that answered 201 owes exactly one verification mail.
+    let expected: Vec<String> = registered.lock().unwrap().clone();
+    // The outbox drains at the sink's pace: wait while mail keeps arriving.
+    let mut missing = expected.len();
+    let mut duplicates = 0;
+    let mut last_progress = (Instant::now(), usize::MAX);
+    while last_progress.0.elapsed() < Duration::from_secs(30) {
+        let mails = smtp.messages();
+        let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+        for name in &expected {
+            per.insert(name.as_str(), 0);
+        }
+        for m in &mails {
+            if let Some(to) = m.lines().find_map(|l| l.strip_prefix("To: "))
+                && let Some(name) = to.trim().strip_suffix("@proof.example")
+                && let Some(c) = per.get_mut(name)
+            {
+                *c += 1;
+            }
+        }
+        missing = per.values().filter(|c| **c == 0).count();
+        if missing < last_progress.1 {
+            last_progress = (Instant::now(), missing);
+        }
+        duplicates = per.values().map(|c| c.saturating_sub(1)).sum();
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    println!("\nanswers by phase, operation and class:");
+    let mut by: BTreeMap<(String, &'static str, &'static str), u64> = BTreeMap::new();
+    for ((p, op, status), n) in tally.0.lock().unwrap().iter() {
+        *by.entry((p.clone(), op, class(*status))).or_default() += n;
+    }
+    let order = [
+        "baseline",
+        "redis down",
+        "redis back",
+        "mariadb down",
+        "mariadb back",
+        "smtp down",
+        "smtp back",
+    ];
+    let mut five_hundreds = 0;
+    for p in order {
+        let row: Vec<String> = by
+            .iter()
+            .filter(|((ph, _, _), _)| ph == p)
+            .map(|((_, op, c), n)| {
+                if *c == "500" || *c == "other 5xx" {
+                    five_hundreds += n;
+                }
+                format!("{op} {c}: {n}")
+            })
+            .collect();
+        println!("  {p:<13} {}", row.join(", "));
+    }
+    println!("\nrecovery (first /me 200 and /ready 200 after the restart):");
+    for (what, d) in &recoveries {
+        println!("  {what:<8} {:.1} s", d.as_secs_f64());
+    }
+    let accepted = revoked_accepted.load(Ordering::Relaxed);
+    let revoked_n = revoked.lock().unwrap().len();
+    println!(
+        "\nrevoked tokens: {revoked_n} logged out, accepted afterwards: {accepted} (must be 0)"
+    );
+    println!(
+        "mails: {} registrations answered 201, mails lost: {missing} (must be 0), delivered twice: {duplicates}",
+        expected.len()
+    );
+    println!("HTTP 500 or other non-503 5xx answers: {five_hundreds} (must be 0)");
+    accepted == 0 && missing == 0 && five_hundreds == 0
+}
