@@ -27,3 +27,81 @@ pub struct PasswordFeedback {
     /// The reason and the suggestions as text, in the request's language.
     pub message: String,
 }
+
+/// A body that is one of two schemas (`anyOf`, not `oneOf`: seed 001's
+/// refusal `{Code, Msg}` also fits its success schemas, whose extra keys are
+/// optional). Used in `#[utoipa::path]` as `body = inline(AnyOf<A, B>)`; never built.
+pub struct AnyOf<A, B>(std::marker::PhantomData<(A, B)>);
+
+/// utoipa asks a generic body type for `ComposeSchema` (its derive writes the
+/// same for generic structs); `PartialSchema` follows from it.
+impl<A: ToSchema, B: ToSchema> utoipa::__dev::ComposeSchema for AnyOf<A, B> {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name(A::name()))
+            .item(utoipa::openapi::Ref::from_schema_name(B::name()))
+            .into()
+    }
+}
+
+impl<A: ToSchema, B: ToSchema> ToSchema for AnyOf<A, B> {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((A::name().into_owned(), A::schema()));
+        A::schemas(schemas);
+        schemas.push((B::name().into_owned(), B::schema()));
+        B::schemas(schemas);
+    }
+}
+
+/// The form the verification link's page posts (`token`, and `password`
+/// on confirm). Read field by field; never built.
+#[derive(Debug, ToSchema)]
+pub struct LinkForm {
+    pub token: String,
+}
+
+/// `page` and `per_page` of a paged list (`GET /api/auth/sessions`,
+/// `GET /api/admin/users`): a whole number from 1; a `per_page` above the
+/// cap is read as the cap. Read by `admin::number`; described here.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    #[param(schema_with = whole_number)]
+    pub page: Option<u64>,
+    #[param(schema_with = whole_number)]
+    pub per_page: Option<u64>,
+}
+
+/// `GET /api/admin/users`'s search text `q` (any text; `search` is read too).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Search {
+    #[param(schema_with = any_text)]
+    pub q: Option<String>,
+}
+
+/// A whole number from 1 that the server reads as a `u64` (the maximum
+/// exact, not as a float).
+fn whole_number() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(utoipa::Number::UInt(
+            usize::try_from(u64::MAX).unwrap_or(usize::MAX),
+        )))
+        .build()
+}
+
+/// Any text.
+fn any_text() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .build()
+}

@@ -24,4 +24,7 @@ mod routes;
 
 pub use errors::AdminError;
 pub(crate) use routes::number;
-pub use routes::{ROUTES, routes};
+pub use routes::{Documented, ROUTES, routes};
+
+/// The tag of these operations in the OpenAPI document.
+pub const TAG: &str = "/api/admin";

@@ -12,23 +12,24 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 use super::dto;
 use super::errors::{AdminError, target};
 use crate::http::messages as m;
-use crate::http::modern::dto::{Message, Revoked, UserMessage};
+use crate::http::modern::dto::{Error, Message, Revoked, UserMessage};
 use crate::http::modern::user_json;
 use crate::http::route::Route;
 use crate::http::{AppState, read_json, text_field};
+use crate::openapi::{OUTRANKED, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
 
 crate::declare_routes! {
     "/api/admin";
-    Get "/users" => (list::<P>) [permission USER_READ];
-    Get "/users/{id}" => (show::<P>) [permission USER_READ];
-    Delete "/users/{id}" => (delete::<P>) [permission USER_DELETE];
-    Post "/users/{id}/disable" => (disable::<P>) [permission USER_UPDATE];
-    Post "/users/{id}/enable" => (enable::<P>) [permission USER_UPDATE];
-    Post "/users/{id}/roles" => (grant::<P>) [permission ROLE_UPDATE];
-    Delete "/users/{id}/roles/{role}" => (revoke::<P>) [permission ROLE_UPDATE];
-    Post "/users/{id}/revoke-sessions" => (revoke_sessions::<P>) [permission SESSION_REVOKE];
+    Get "/users" => list::<P> [permission USER_READ];
+    Get "/users/{id}" => show::<P> [permission USER_READ];
+    Delete "/users/{id}" => delete::<P> [permission USER_DELETE];
+    Post "/users/{id}/disable" => disable::<P> [permission USER_UPDATE];
+    Post "/users/{id}/enable" => enable::<P> [permission USER_UPDATE];
+    Post "/users/{id}/roles" => grant::<P> [permission ROLE_UPDATE];
+    Delete "/users/{id}/roles/{role}" => revoke::<P> [permission ROLE_UPDATE];
+    Post "/users/{id}/revoke-sessions" => revoke_sessions::<P> [permission SESSION_REVOKE];
 }
 
 /// The caller, once their token is accepted and their roles grant the
@@ -72,6 +73,17 @@ pub(crate) fn number(
 }
 
 /// `GET /api/admin/users?page=1&per_page=20&q=text`.
+#[utoipa::path(get, path = "/api/admin/users", tag = super::TAG,
+    summary = "List users (`page`, `per_page`, `q`); needs `user:read`",
+    security(("bearer" = [])),
+    params(crate::http::dto::Paging, crate::http::dto::Search),
+    responses(
+        (status = 200, description = "A page of users.", body = dto::UserPage),
+        (status = 400, description = "Bad paging parameter.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = "Missing permission.", body = Error),
+    ),
+)]
 async fn list<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -110,6 +122,17 @@ async fn list<P: Ports>(
 }
 
 /// `GET /api/admin/users/{id}`.
+#[utoipa::path(get, path = "/api/admin/users/{id}", tag = super::TAG,
+    summary = "One user with permissions; needs `user:read`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The user.", body = dto::AdminUser),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = "Missing permission.", body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn show<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -124,6 +147,18 @@ async fn show<P: Ports>(
 }
 
 /// `DELETE /api/admin/users/{id}`: revokes every session, then deletes.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = super::TAG,
+    summary = "Delete a user (revokes sessions); needs `user:delete`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted.", body = Message),
+        (status = 400, description = "Yourself.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn delete<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -159,6 +194,18 @@ async fn set_active<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/disable`: also revokes every session.
+#[utoipa::path(post, path = "/api/admin/users/{id}/disable", tag = super::TAG,
+    summary = "Disable (revokes sessions); needs `user:update`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Disabled.", body = UserMessage),
+        (status = 400, description = "Yourself.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn disable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -168,6 +215,17 @@ async fn disable<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/enable`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/enable", tag = super::TAG,
+    summary = "Enable; needs `user:update`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Enabled.", body = UserMessage),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn enable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -177,6 +235,20 @@ async fn enable<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/roles` `{"role": "admin"}`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/roles", tag = super::TAG,
+    summary = "Grant a role; needs `role:update`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    description = "Beyond the schema: `role` must name an existing role (roles are data); otherwise 400.",
+    request_body = dto::RoleRequest,
+    responses(
+        (status = 200, description = "Granted.", body = UserMessage),
+        (status = 400, description = "Validation failed or unknown role.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn grant<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -203,6 +275,18 @@ async fn grant<P: Ports>(
 }
 
 /// `DELETE /api/admin/users/{id}/roles/{role}`.
+#[utoipa::path(delete, path = "/api/admin/users/{id}/roles/{role}", tag = super::TAG,
+    summary = "Remove a role; needs `role:update`",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("role" = String, Path)),
+    responses(
+        (status = 200, description = "Removed.", body = UserMessage),
+        (status = 400, description = "Own admin role, or bad role name.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn revoke<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -219,6 +303,17 @@ async fn revoke<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/revoke-sessions", tag = super::TAG,
+    summary = "Revoke every session; needs `user:update`",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Revoked.", body = Revoked),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = OUTRANKED, body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn revoke_sessions<P: Ports>(
     state: State<P>,
     req: HttpRequest,

@@ -16,28 +16,29 @@ use super::errors::ModernError;
 use super::pages;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, read_json, text_field};
+use crate::openapi::{REGISTER_RULES, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
 
 crate::declare_routes! {
     "/api/auth";
-    Post "/register" => (register::<P>) [limit Register];
-    Post "/login" => (login::<P>) [limit Login];
-    Get "/profile" => (profile::<P>) [];
-    Get "/me" => (me::<P>) [];
-    Post "/refresh" => (refresh::<P>) [limit Refresh];
-    Post "/logout" => (logout::<P>) [];
-    Post "/logout-all" => (logout_all::<P>) [];
-    Get "/sessions" => (sessions::<P>) [];
-    Delete "/sessions/{id}" => (delete_session::<P>) [];
-    Post "/change-password" => (change_password::<P>) [];
-    Post "/verify-email" => (verify_email::<P>) [limit VerifyCode];
-    Get "/verify-email" => (pages::verify_email_page::<P>) [shape Page];
-    Post "/verify-email/confirm" => (pages::verify_email_confirm::<P>) [limit VerifyCode shape Page];
-    Post "/verify-email/reject" => (pages::verify_email_reject::<P>) [limit VerifyCode shape Page];
-    Post "/resend-verification" => (resend_verification::<P>) [limit SendCode];
-    Post "/request-reset-code" => (request_reset_code::<P>) [limit SendCode];
-    Post "/reset-password" => (reset_password::<P>) [limit VerifyCode];
+    Post "/register" => register::<P> [limit Register];
+    Post "/login" => login::<P> [limit Login];
+    Get "/profile" => profile::<P> [];
+    Get "/me" => me::<P> [];
+    Post "/refresh" => refresh::<P> [limit Refresh];
+    Post "/logout" => logout::<P> [];
+    Post "/logout-all" => logout_all::<P> [];
+    Get "/sessions" => sessions::<P> [];
+    Delete "/sessions/{id}" => delete_session::<P> [];
+    Post "/change-password" => change_password::<P> [];
+    Post "/verify-email" => verify_email::<P> [limit VerifyCode];
+    Get "/verify-email" => pages::verify_email_page::<P> [shape Page];
+    Post "/verify-email/confirm" => pages::verify_email_confirm::<P> [limit VerifyCode shape Page];
+    Post "/verify-email/reject" => pages::verify_email_reject::<P> [limit VerifyCode shape Page];
+    Post "/resend-verification" => resend_verification::<P> [limit SendCode];
+    Post "/request-reset-code" => request_reset_code::<P> [limit SendCode];
+    Post "/reset-password" => reset_password::<P> [limit VerifyCode];
 }
 
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).
@@ -46,6 +47,15 @@ pub fn user_json(u: &User) -> dto::User {
     u.into()
 }
 
+#[utoipa::path(post, path = "/api/auth/register", tag = super::TAG,
+    summary = "Register (seeds 000, 003, 004)",
+    description = REGISTER_RULES, request_body = dto::RegisterRequest,
+    responses(
+        (status = 201, description = "Created.", body = dto::UserMessage),
+        (status = 400, description = "Validation failed (`details`, `errors`, `fields`), or not a JSON object.", body = dto::Error),
+        (status = 409, description = "Username, email or phone taken (`code` `*_taken`, `field`).", body = dto::Error),
+    ),
+)]
 async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
@@ -75,6 +85,18 @@ async fn register<P: Ports>(
     Ok(HttpResponse::Created().json(dto::UserMessage::new(m::REGISTERED.get(), &user)))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = super::TAG,
+    summary = "Log in by username, email or phone",
+    description = "Beyond the schema: the account's name must read as an email (IDNA domain), a phone \
+        number (libphonenumber, `PHONE_DEFAULT_REGION`) or a username (RFC 8265); otherwise 400.",
+    request_body = dto::LoginRequest,
+    responses(
+        (status = 200, description = "Token pair and user.", body = dto::LoginResponse),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+        (status = 401, description = "Invalid credentials.", body = dto::Error),
+        (status = 403, description = "Account disabled, or email not verified with `REQUIRE_VERIFIED_EMAIL`.", body = dto::Error),
+    ),
+)]
 async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -110,11 +132,27 @@ async fn login<P: Ports>(
     )))
 }
 
+#[utoipa::path(get, path = "/api/auth/profile", tag = super::TAG,
+    summary = "The caller, flat (seed 000)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::User),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = super::TAG,
+    summary = "The caller with permissions (seeds 003, 004)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::Me),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     let permissions = state.auth.permissions_of(&user).await?;
@@ -126,6 +164,17 @@ async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse,
 /// `POST /api/auth/refresh`. A refresh token (as Bearer, seed 000, or as
 /// `refresh_token` in the body) is rotated; a still-valid access token (seed
 /// 004) gets a new access token for the same session.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = super::TAG,
+    summary = "Rotate a refresh token (body or bearer)",
+    description = "The body is read only when no `Authorization` header is sent: with `Authorization: \
+        Bearer` (a refresh token, seed 000; or an access token, seed 004) the body is ignored.",
+    request_body = Option<dto::RefreshRequest>,
+    responses(
+        (status = 200, description = "New tokens.", body = dto::RefreshResponse),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+        (status = 401, description = "Missing, invalid, expired or reused token (reuse revokes the session).", body = dto::Error),
+    ),
+)]
 async fn refresh<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -169,6 +218,14 @@ async fn refresh<P: Ports>(
     )))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = super::TAG,
+    summary = "End this session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out.", body = dto::Message),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     state.auth.logout(&auth).await?;
@@ -176,6 +233,14 @@ async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpRespo
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = super::TAG,
+    summary = "End every session of the caller",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out everywhere.", body = dto::Revoked),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn logout_all<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -190,6 +255,16 @@ async fn logout_all<P: Ports>(
 /// `/api/admin/users`: `per_page` defaults to 50 (the default
 /// `MAX_SESSIONS_PER_USER`, so one page shows them all) and is capped at 100;
 /// a `page` or `per_page` that is not a whole number from 1 is a 400.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = super::TAG,
+    summary = "The caller's live sessions, paged (`page`, `per_page` default 50, at most 100)",
+    security(("bearer" = [])),
+    params(crate::http::dto::Paging),
+    responses(
+        (status = 200, description = "A page of sessions.", body = dto::Sessions),
+        (status = 400, description = "Bad paging parameter.", body = dto::Error),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn sessions<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -241,6 +316,16 @@ async fn sessions<P: Ports>(
 }
 
 /// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = super::TAG,
+    summary = "End one of the caller's sessions",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Ended.", body = dto::Message),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+        (status = 404, description = "No such session of the caller.", body = dto::Error),
+    ),
+)]
 async fn delete_session<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -256,6 +341,19 @@ async fn delete_session<P: Ports>(
     Ok(HttpResponse::Ok().json(dto::Message::new(m::SESSION_ENDED.get())))
 }
 
+#[utoipa::path(post, path = "/api/auth/change-password", tag = super::TAG,
+    summary = "Change password (ends every other session)",
+    security(("bearer" = [])),
+    description = "Beyond the schema: `old_password` must be the account's current password, and \
+        `new_password` must differ from it and reach `PASSWORD_MIN_SCORE` (zxcvbn; \
+        `password_too_common`, `password_too_weak`); otherwise 400.",
+    request_body = dto::ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed.", body = dto::Message),
+        (status = 400, description = "Validation failed, wrong old password, or same password.", body = dto::Error),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn change_password<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -279,6 +377,18 @@ async fn change_password<P: Ports>(
 /// `POST /api/auth/verify-email` with `{email, code, password}` or `{token,
 /// password}`: a code or link confirms only with the account's password
 /// (issue 12, item 3).
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = super::TAG,
+    summary = "Verify the email with the mailed code, or with the link token and the account's password",
+    description = "Beyond the schema: `code` must be the one mailed to `email` (or `token` a live link \
+        and `password` its account's password); otherwise 400.",
+    request_body = dto::VerifyEmailRequest,
+    responses(
+        (status = 200, description = "Verified; every session opened before ends.", body = dto::UserMessage),
+        (status = 400, description = "Validation failed; `code_invalid` (a wrong, expired, used-up or never-issued code: one answer); \
+            `code_expired` (bad link token); `wrong_password` (link with another password).", body = dto::Error),
+        (status = 429, description = "Over a rate limit or the login throttle.", body = dto::Error),
+    ),
+)]
 async fn verify_email<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -318,6 +428,16 @@ async fn verify_email<P: Ports>(
 
 /// `POST /api/auth/resend-verification` `{email}`: the same answer whether or
 /// not the address belongs to an unverified account.
+#[utoipa::path(post, path = "/api/auth/resend-verification", tag = super::TAG,
+    summary = "Mail a new code (same answer for unknown addresses)",
+    description = "Beyond the schema: `email` must be a deliverable address (IDNA domain, no invisible \
+        characters); otherwise 400.",
+    request_body = dto::EmailRequest,
+    responses(
+        (status = 200, description = "Sent if registered and unverified.", body = dto::Message),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+    ),
+)]
 async fn resend_verification<P: Ports>(
     state: State<P>,
     payload: web::Payload,
@@ -360,6 +480,17 @@ impl ResetFields {
 
 /// `POST /api/auth/request-reset-code` `{identifier, channel, contact}` (seed 003):
 /// `{message, expires_in}`, plus `debug_code` in development.
+#[utoipa::path(post, path = "/api/auth/request-reset-code", tag = super::TAG,
+    summary = "Mail or text a reset code (seed 003)",
+    description = "Beyond the schema: `contact` must be the account's own address (`channel` `email`) \
+        or number (`channel` `phone`); otherwise 400.",
+    request_body = dto::ResetCodeRequest,
+    responses(
+        (status = 200, description = "Sent.", body = dto::ResetCodeSent),
+        (status = 400, description = "Validation failed, or contact does not match.", body = dto::Error),
+        (status = 404, description = "No such account.", body = dto::Error),
+    ),
+)]
 async fn request_reset_code<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -387,6 +518,17 @@ async fn request_reset_code<P: Ports>(
 }
 
 /// `POST /api/auth/reset-password` `{identifier, channel, contact, code, new_password}` (seed 003).
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = super::TAG,
+    summary = "Set a new password with the code (ends every session)",
+    description = "Beyond the schema: `contact` must be the account's own, `code` the one sent to it, \
+        and `new_password` must reach `PASSWORD_MIN_SCORE` (zxcvbn); otherwise 400.",
+    request_body = dto::ResetPasswordRequest,
+    responses(
+        (status = 200, description = "Reset.", body = dto::Message),
+        (status = 400, description = "Validation failed; code wrong, expired or exhausted; contact mismatch.", body = dto::Error),
+        (status = 404, description = "No such account.", body = dto::Error),
+    ),
+)]
 async fn reset_password<P: Ports>(
     state: State<P>,
     req: HttpRequest,

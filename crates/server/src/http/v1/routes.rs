@@ -13,18 +13,27 @@ use super::errors::{V1Failure, coded};
 use crate::http::dialect::is_server_fault;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, locale, read_json, text_field};
+use crate::openapi::{LIVE_LINK_RULE, REGISTER_RULES};
 
 type State<P> = web::Data<AppState<P>>;
 
 crate::declare_routes! {
     "/api/v1/auth";
-    Post "/register" => (register::<P>) [limit Register];
-    Get "/verify/{token}" => (verify::<P>) [limit VerifyCode];
-    Post "/login" => (login::<P>) [limit Login];
-    Get "/profile" => (profile::<P>) [];
+    Post "/register" => register::<P> [limit Register];
+    Get "/verify/{token}" => verify::<P> [limit VerifyCode];
+    Post "/login" => login::<P> [limit Login];
+    Get "/profile" => profile::<P> [];
 }
 
 /// `POST /api/v1/auth/register` `{username, email, password}` → 201.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = super::TAG,
+    summary = "Register; mails a verification link (seed 002)",
+    description = REGISTER_RULES, request_body = dto::V1RegisterRequest,
+    responses(
+        (status = 201, description = "Created.", body = dto::V1Registered),
+        (status = 400, description = "Validation failed (code 4) or user exists (code 1).", body = dto::V1Error),
+    ),
+)]
 async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
@@ -73,6 +82,17 @@ fn asks_for_json(req: &HttpRequest) -> bool {
 /// address to the registrant's password). With `V1_VERIFY_ON_GET` a client
 /// that asks for JSON (`Accept: application/json`, no HEAD) gets the
 /// contract: the address is confirmed on GET (code 0).
+#[utoipa::path(get, path = "/api/v1/auth/verify/{token}", tag = super::TAG,
+    summary = "Verify by the mailed link (JSON clients); browsers (`Accept: text/html`) get the link's page, which confirms only with the account's password",
+    description = LIVE_LINK_RULE,
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, description = "Verified (code 0; every session opened before ends) or already verified (code 3); or the page.", content((dto::V1Verified = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid or expired token (code 1); or the page.", content((dto::V1Error = "application/json"), (String = "text/html"))),
+        (status = 404, description = "User not found (code 2).", body = dto::V1Error),
+        (status = 503, description = "A dependency is down; or the page.", content((dto::V1Error = "application/json"), (String = "text/html"))),
+    ),
+)]
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -99,6 +119,16 @@ async fn verify<P: Ports>(
 
 /// `POST /api/v1/auth/login` `{email, password}` → `{code: 0, message, token}`;
 /// wrong, missing, empty or wrongly typed fields → 401 `{error}`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = super::TAG,
+    summary = "Log in by email",
+    request_body = dto::V1Credentials,
+    responses(
+        (status = 200, description = "Access token and user.", body = dto::V1Login),
+        (status = 400, description = "The body is not a JSON object.", body = dto::V1Error),
+        (status = 401, description = "Invalid credentials: wrong, missing, empty or wrongly typed fields alike.", body = dto::V1Error),
+        (status = 403, description = "Account disabled or email not verified.", body = dto::V1Error),
+    ),
+)]
 async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -144,6 +174,15 @@ async fn login<P: Ports>(
 }
 
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
+#[utoipa::path(get, path = "/api/v1/auth/profile", tag = super::TAG,
+    summary = "The caller (`Authorization: Bearer <token>`, or the bare token as seed 002's clients send it)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::V1User),
+        (status = 401, description = "Missing, expired or invalid token.", body = dto::V1Error),
+        (status = 404, description = "User not found.", body = dto::V1Error),
+    ),
+)]
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, V1Failure> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     Ok(HttpResponse::Ok().json(dto::V1User::from(&user)))
