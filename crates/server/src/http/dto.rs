@@ -1,6 +1,10 @@
 //! Bodies more than one dialect sends.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
+use tessera_domain::usecase::MAX_PAGE_SIZE;
+use tessera_domain::validation::{FieldIssue, ValidationErrors};
 use utoipa::ToSchema;
 
 /// zxcvbn's verdict on a refused new password (`PASSWORD_MIN_SCORE`).
@@ -79,6 +83,52 @@ pub struct Paging {
     pub per_page: Option<u64>,
 }
 
+impl Paging {
+    /// `page` (default 1) and `per_page` (default `default_per_page`,
+    /// above [`MAX_PAGE_SIZE`] read as it) from `query`.
+    ///
+    /// # Errors
+    /// A value that is not a whole number from 1: a [`FieldIssue::Range`] of its name.
+    pub fn read(
+        query: &HashMap<String, String>,
+        default_per_page: u64,
+    ) -> Result<(u64, u64), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let page = number(query, "page", 1, u64::MAX, &mut errors);
+        let per_page = number(
+            query,
+            "per_page",
+            default_per_page,
+            u64::from(MAX_PAGE_SIZE),
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok((page, per_page))
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A positive whole number from the query (`default` when absent, at most
+/// `max`); anything else is a validation issue of `name`.
+fn number(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+    max: u64,
+    errors: &mut ValidationErrors,
+) -> u64 {
+    match q.get(name).map(|v| v.trim().parse::<u64>()) {
+        None => default,
+        Some(Ok(n)) if n >= 1 => n.min(max),
+        Some(_) => {
+            errors.add(name, FieldIssue::Range { min: 1, max });
+            default
+        }
+    }
+}
+
 /// `GET /api/admin/users`'s search text `q` (any text; `search` is read too).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -104,4 +154,83 @@ fn any_text() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .build()
+}
+
+/// The schemas of the text fields several request bodies share, for
+/// `#[schema(schema_with = field::email)]`: one place for each field's
+/// lengths (characters) and pattern.
+pub mod field {
+    use utoipa::openapi::schema::SchemaType;
+    use utoipa::openapi::{Object, ObjectBuilder, Type};
+
+    /// An address: 3 to 254 characters, one `@`, a dot in the domain
+    /// (surrounding spaces allowed; the server trims them).
+    const EMAIL_PATTERN: &str = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$";
+
+    /// A username: not only digits, no `@`, no inner spaces.
+    const USERNAME_PATTERN: &str = r"^\s*[^\s@]*[^\s@0-9][^\s@]*\s*$";
+
+    const EMAIL: &str = "A deliverable address (IDNA domain); surrounding spaces are trimmed.";
+    const USERNAME: &str = "Surrounding spaces are trimmed; 1 (`USERNAME_MIN_LENGTH`, default 3) \
+        to 50 characters, not only digits, no `@`.";
+    const NEW_PASSWORD: &str = "8 to 256 characters (after NFKC), no control characters, zxcvbn \
+        score at least `PASSWORD_MIN_SCORE`.";
+    const ATTEMPT: &str = "At most 4096 bytes.";
+
+    fn text(
+        (min, max): (usize, usize),
+        pattern: Option<&str>,
+        description: &str,
+        nullable: bool,
+    ) -> Object {
+        let schema_type = if nullable {
+            SchemaType::Array(vec![Type::String, Type::Null])
+        } else {
+            SchemaType::Type(Type::String)
+        };
+        ObjectBuilder::new()
+            .schema_type(schema_type)
+            .min_length(Some(min))
+            .max_length(Some(max))
+            .pattern(pattern)
+            .description(Some(description))
+            .build()
+    }
+
+    /// An email address.
+    #[must_use]
+    pub fn email() -> Object {
+        text((3, 254), Some(EMAIL_PATTERN), EMAIL, false)
+    }
+
+    /// An email address, or absent or `null`.
+    #[must_use]
+    pub fn optional_email() -> Object {
+        text((3, 254), Some(EMAIL_PATTERN), EMAIL, true)
+    }
+
+    /// A username: 1 to 50 characters (`USERNAME_MIN_LENGTH`, default 3, is
+    /// checked beyond the schema).
+    #[must_use]
+    pub fn username() -> Object {
+        text((1, 50), Some(USERNAME_PATTERN), USERNAME, false)
+    }
+
+    /// A new password: 8 to 256 characters (after NFKC).
+    #[must_use]
+    pub fn new_password() -> Object {
+        text((8, 256), None, NEW_PASSWORD, false)
+    }
+
+    /// A password to check: 1 to 4096 (bytes, at most as many characters).
+    #[must_use]
+    pub fn password_attempt() -> Object {
+        text((1, 4096), None, ATTEMPT, false)
+    }
+
+    /// A password to check, or absent or `null`.
+    #[must_use]
+    pub fn optional_password_attempt() -> Object {
+        text((1, 4096), None, ATTEMPT, true)
+    }
 }

@@ -23,7 +23,6 @@ mod errors;
 mod routes;
 
 pub use errors::AdminError;
-pub(crate) use routes::number;
 pub use routes::{Documented, ROUTES, routes};
 
 /// The tag of these operations in the OpenAPI document.

@@ -11,14 +11,27 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::dto;
 use super::errors::{AdminError, target};
+use crate::http::dto::{Paging, Search};
 use crate::http::messages as m;
 use crate::http::modern::dto::{Error, Message, Revoked, UserMessage};
 use crate::http::modern::user_json;
 use crate::http::route::Route;
-use crate::http::{AppState, read_json, text_field};
-use crate::openapi::{OUTRANKED, TOKEN_REFUSED};
+use crate::http::{AppState, read_text_fields};
+use crate::openapi::{Alike, OUTRANKED, ResponseList, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
+
+/// The refusals of a route that changes a user: bad token, missing
+/// permission or outranked, no such user.
+struct ChangeRefusals;
+
+impl ResponseList for ChangeRefusals {
+    const LIST: &'static [(u16, &'static str)] = &[
+        (401, TOKEN_REFUSED),
+        (403, OUTRANKED),
+        (404, "No such user."),
+    ];
+}
 
 crate::declare_routes! {
     "/api/admin";
@@ -53,30 +66,11 @@ fn user_id(raw: &str) -> Result<UserId, AdminError> {
         .map_err(|_| AdminError::from(AuthError::AccountNotFound))
 }
 
-/// A positive whole number from the query (`default` when absent); anything
-/// else is a validation issue of `name` (also `GET /api/auth/sessions`).
-pub(crate) fn number(
-    q: &HashMap<String, String>,
-    name: &str,
-    default: u64,
-    max: u64,
-    errors: &mut ValidationErrors,
-) -> u64 {
-    match q.get(name).map(|v| v.trim().parse::<u64>()) {
-        None => default,
-        Some(Ok(n)) if n >= 1 => n.min(max),
-        Some(_) => {
-            errors.add(name, FieldIssue::Range { min: 1, max });
-            default
-        }
-    }
-}
-
 /// `GET /api/admin/users?page=1&per_page=20&q=text`.
 #[utoipa::path(get, path = "/api/admin/users", tag = super::TAG,
     summary = "List users (`page`, `per_page`, `q`); needs `user:read`",
     security(("bearer" = [])),
-    params(crate::http::dto::Paging, crate::http::dto::Search),
+    params(Paging, Search),
     responses(
         (status = 200, description = "A page of users.", body = dto::UserPage),
         (status = 400, description = "Bad paging parameter.", body = Error),
@@ -90,19 +84,8 @@ async fn list<P: Ports>(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AdminError> {
     caller(&state, &req).await?;
-    let mut errors = ValidationErrors::new();
-    let page = number(&query, "page", 1, u64::MAX, &mut errors);
     // A larger page size is served as the largest (as before); 0 is refused.
-    let per_page = number(
-        &query,
-        "per_page",
-        20,
-        u64::from(tessera_domain::usecase::MAX_PAGE_SIZE),
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let (page, per_page) = Paging::read(&query, 20)?;
     let search = query.get("q").or_else(|| query.get("search")).cloned();
     let result = state
         .auth
@@ -154,9 +137,7 @@ async fn show<P: Ports>(
     responses(
         (status = 200, description = "Deleted.", body = Message),
         (status = 400, description = "Yourself.", body = Error),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn delete<P: Ports>(
@@ -201,9 +182,7 @@ async fn set_active<P: Ports>(
     responses(
         (status = 200, description = "Disabled.", body = UserMessage),
         (status = 400, description = "Yourself.", body = Error),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn disable<P: Ports>(
@@ -221,9 +200,7 @@ async fn disable<P: Ports>(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Enabled.", body = UserMessage),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn enable<P: Ports>(
@@ -244,9 +221,7 @@ async fn enable<P: Ports>(
     responses(
         (status = 200, description = "Granted.", body = UserMessage),
         (status = 400, description = "Validation failed or unknown role.", body = Error),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn grant<P: Ports>(
@@ -257,13 +232,10 @@ async fn grant<P: Ports>(
 ) -> Result<HttpResponse, AdminError> {
     let actor = caller(&state, &req).await?;
     let id = user_id(&id)?;
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let role = text_field(&body, "role", false, &mut errors);
-    let Some(role) = role.filter(|_| errors.is_empty()) else {
-        if errors.is_empty() {
-            errors.add("role", FieldIssue::Required);
-        }
+    let [role] = read_text_fields(payload, state.max_body_bytes, [("role", false)]).await?;
+    let Some(role) = role else {
+        let mut errors = ValidationErrors::new();
+        errors.add("role", FieldIssue::Required);
         return Err(errors.into());
     };
     let user = state
@@ -282,9 +254,7 @@ async fn grant<P: Ports>(
     responses(
         (status = 200, description = "Removed.", body = UserMessage),
         (status = 400, description = "Own admin role, or bad role name.", body = Error),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn revoke<P: Ports>(
@@ -309,9 +279,7 @@ async fn revoke<P: Ports>(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Revoked.", body = Revoked),
-        (status = 401, description = TOKEN_REFUSED, body = Error),
-        (status = 403, description = OUTRANKED, body = Error),
-        (status = 404, description = "No such user.", body = Error),
+        Alike<Error, ChangeRefusals>,
     ),
 )]
 async fn revoke_sessions<P: Ports>(

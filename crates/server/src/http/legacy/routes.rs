@@ -13,10 +13,22 @@ use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
 use crate::http::dialect::{DialectError, is_server_fault};
 use crate::http::dto::AnyOf;
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, locale, read_json, text_field};
-use crate::openapi::LEGACY_CONTRACT;
+use crate::http::{AppState, client_info, locale, read_text_fields};
+use crate::openapi::{Alike, LEGACY_CONTRACT, ResponseList};
 
 type State<P> = web::Data<AppState<P>>;
+
+/// The refusals a seed 001 route with a body gives before its handler runs
+/// (each in the route's `{Code, Msg}` shape).
+struct BeforeHandler;
+
+impl ResponseList for BeforeHandler {
+    const LIST: &'static [(u16, &'static str)] = &[
+        (408, "Body not received within `REQUEST_BODY_TIMEOUT`."),
+        (413, "Body too large."),
+        (429, "Over a rate limit."),
+    ];
+}
 crate::declare_routes! {
     "";
     Get "/CheckJWTToken" => check_token::<P> [];
@@ -28,20 +40,19 @@ crate::declare_routes! {
     Post "/Auth/UpdatePassword" => update_password::<P> [limit VerifyCode];
 }
 
-/// Reads the body and the named text fields; a wrongly typed field is a 530.
+/// Reads the body and the named text fields (`VerifyCode` may be a
+/// number); a wrongly typed field is a 530.
 async fn fields<D, const N: usize>(
     state: &State<impl Ports>,
     payload: web::Payload,
     names: [&str; N],
 ) -> Result<[Option<String>; N], DialectError<D>> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let values = names.map(|n| text_field(&body, n, n == "VerifyCode", &mut errors));
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(errors.into())
-    }
+    read_text_fields(
+        payload,
+        state.max_body_bytes,
+        names.map(|n| (n, n == "VerifyCode")),
+    )
+    .await
 }
 
 /// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`;
@@ -52,9 +63,7 @@ async fn fields<D, const N: usize>(
     request_body = dto::LegacyLoginRequest,
     responses(
         (status = 200, description = "See `Code`.", body = dto::LegacyLogin),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyLogin),
-        (status = 413, description = "Body too large.", body = dto::LegacyLogin),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyLogin),
+        Alike<dto::LegacyLogin, BeforeHandler>,
     ),
 )]
 async fn login<P: Ports>(
@@ -106,9 +115,7 @@ async fn login<P: Ports>(
     request_body = dto::LegacySignRequest,
     responses(
         (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyAnswer),
-        (status = 413, description = "Body too large.", body = dto::LegacyAnswer),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
     ),
 )]
 async fn sign<P: Ports>(
@@ -138,9 +145,7 @@ async fn sign<P: Ports>(
     request_body = dto::LegacyVerifyRequest,
     responses(
         (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacySignedUp, dto::LegacyAnswer>)),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyAnswer),
-        (status = 413, description = "Body too large.", body = dto::LegacyAnswer),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
     ),
 )]
 async fn verify<P: Ports>(
@@ -179,9 +184,7 @@ async fn verify<P: Ports>(
     request_body = dto::LegacyEmailRequest,
     responses(
         (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyAnswer),
-        (status = 413, description = "Body too large.", body = dto::LegacyAnswer),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
     ),
 )]
 async fn reset_password<P: Ports>(
@@ -225,9 +228,7 @@ fn renamed(v: &ValidationErrors, field: &str) -> ValidationErrors {
     request_body = dto::LegacyUpdatePasswordRequest,
     responses(
         (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyAnswer),
-        (status = 413, description = "Body too large.", body = dto::LegacyAnswer),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
     ),
 )]
 async fn update_password<P: Ports>(
@@ -324,9 +325,7 @@ async fn credentials<P: Ports, D>(
     request_body = dto::LegacyLoginRequest,
     responses(
         (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacyAdminLogin, dto::LegacyAnswer>)),
-        (status = 408, description = "Body not received within `REQUEST_BODY_TIMEOUT`.", body = dto::LegacyAnswer),
-        (status = 413, description = "Body too large.", body = dto::LegacyAnswer),
-        (status = 429, description = "Over a rate limit.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
     ),
 )]
 async fn admin_login<P: Ports>(

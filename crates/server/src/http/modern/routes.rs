@@ -1,7 +1,6 @@
 //! The modern dialect's handlers and their mount.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::model::ClientInfo;
 use tessera_domain::model::User;
@@ -14,8 +13,9 @@ use tessera_domain::values::PasswordInput;
 use super::dto;
 use super::errors::ModernError;
 use super::pages;
+use crate::http::dto::Paging;
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, read_json, text_field};
+use crate::http::{AppState, client_info, read_json, read_text_fields, text_field, text_fields};
 use crate::openapi::{REGISTER_RULES, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
@@ -61,13 +61,22 @@ async fn register<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
     let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
+    let ([username, email, password, phone, role], type_errors) = text_fields(
+        &body,
+        [
+            ("username", false),
+            ("email", false),
+            ("password", false),
+            ("phone", true),
+            ("role", false),
+        ],
+    );
     let form = RegistrationForm {
-        username: text_field(&body, "username", false, &mut type_errors),
-        email: text_field(&body, "email", false, &mut type_errors),
-        password: text_field(&body, "password", false, &mut type_errors),
-        phone: text_field(&body, "phone", true, &mut type_errors),
-        role: text_field(&body, "role", false, &mut type_errors),
+        username,
+        email,
+        password,
+        phone,
+        role,
     };
     if !type_errors.is_empty() {
         let mut all = state
@@ -183,12 +192,8 @@ async fn refresh<P: Ports>(
     let token = match crate::http::presented_token(&req).map_err(AuthError::Token)? {
         Some(t) => t,
         None => {
-            let body = read_json(payload, state.max_body_bytes).await?;
-            let mut type_errors = ValidationErrors::new();
-            let t = text_field(&body, "refresh_token", false, &mut type_errors);
-            if !type_errors.is_empty() {
-                return Err(type_errors.into());
-            }
+            let [t] =
+                read_text_fields(payload, state.max_body_bytes, [("refresh_token", false)]).await?;
             t.unwrap_or_default()
         }
     };
@@ -258,7 +263,7 @@ async fn logout_all<P: Ports>(
 #[utoipa::path(get, path = "/api/auth/sessions", tag = super::TAG,
     summary = "The caller's live sessions, paged (`page`, `per_page` default 50, at most 100)",
     security(("bearer" = [])),
-    params(crate::http::dto::Paging),
+    params(Paging),
     responses(
         (status = 200, description = "A page of sessions.", body = dto::Sessions),
         (status = 400, description = "Bad paging parameter.", body = dto::Error),
@@ -272,18 +277,7 @@ async fn sessions<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     use tessera_domain::usecase::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
     let auth = crate::http::authenticate(&state, &req).await?;
-    let mut errors = ValidationErrors::new();
-    let page = crate::http::admin::number(&query, "page", 1, u64::MAX, &mut errors);
-    let per_page = crate::http::admin::number(
-        &query,
-        "per_page",
-        u64::from(DEFAULT_SESSIONS_PER_PAGE),
-        u64::from(MAX_PAGE_SIZE),
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let (page, per_page) = Paging::read(&query, u64::from(DEFAULT_SESSIONS_PER_PAGE))?;
     let result = state
         .auth
         .list_sessions_page(
@@ -360,13 +354,12 @@ async fn change_password<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let old = text_field(&body, "old_password", false, &mut type_errors);
-    let new = text_field(&body, "new_password", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [old, new] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("old_password", false), ("new_password", false)],
+    )
+    .await?;
     state
         .auth
         .change_password(&auth, old.as_deref(), new.as_deref(), crate::http::locale())
@@ -394,15 +387,17 @@ async fn verify_email<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let token = text_field(&body, "token", false, &mut type_errors);
-    let password = text_field(&body, "password", false, &mut type_errors);
-    let email = text_field(&body, "email", false, &mut type_errors);
-    let code = text_field(&body, "code", true, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [token, password, email, code] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [
+            ("token", false),
+            ("password", false),
+            ("email", false),
+            ("code", true),
+        ],
+    )
+    .await?;
     let client = client_info(&req, &state.trusted_proxies);
     let user = match token {
         Some(t) => {
@@ -442,12 +437,7 @@ async fn resend_verification<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let email = text_field(&body, "email", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [email] = read_text_fields(payload, state.max_body_bytes, [("email", false)]).await?;
     state
         .auth
         .resend_verification(email.as_deref(), crate::http::locale())
@@ -455,26 +445,19 @@ async fn resend_verification<P: Ports>(
     Ok(HttpResponse::Ok().json(dto::Message::new(m::VERIFICATION_SENT.get())))
 }
 
-/// The `identifier`, `channel` and `contact` fields both reset routes take.
-struct ResetFields([Option<String>; 3]);
+/// The `identifier`, `channel` and `contact` fields both reset routes take
+/// (`identifier` and `contact` may be numbers).
+const RESET_FIELDS: [(&str, bool); 3] =
+    [("identifier", true), ("channel", false), ("contact", true)];
 
-impl ResetFields {
-    fn read(body: &Map<String, Value>, errors: &mut ValidationErrors) -> Self {
-        Self([
-            text_field(body, "identifier", true, errors),
-            text_field(body, "channel", false, errors),
-            text_field(body, "contact", true, errors),
-        ])
-    }
-
-    fn form<'a>(&'a self, client: &'a ClientInfo) -> ResetForm<'a> {
-        let [identifier, channel, contact] = &self.0;
-        ResetForm {
-            identifier: identifier.as_deref(),
-            channel: channel.as_deref(),
-            contact: contact.as_deref(),
-            client: Some(client),
-        }
+/// The reset form of `[identifier, channel, contact]` from `client`.
+fn reset_form<'a>(fields: &'a [Option<String>; 3], client: &'a ClientInfo) -> ResetForm<'a> {
+    let [identifier, channel, contact] = fields;
+    ResetForm {
+        identifier: identifier.as_deref(),
+        channel: channel.as_deref(),
+        contact: contact.as_deref(),
+        client: Some(client),
     }
 }
 
@@ -496,16 +479,11 @@ async fn request_reset_code<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let fields = ResetFields::read(&body, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let fields = read_text_fields(payload, state.max_body_bytes, RESET_FIELDS).await?;
     let issued = state
         .auth
         .request_reset_code(
-            fields.form(&client_info(&req, &state.trusted_proxies)),
+            reset_form(&fields, &client_info(&req, &state.trusted_proxies)),
             crate::http::locale(),
         )
         .await?;
@@ -534,18 +512,25 @@ async fn reset_password<P: Ports>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let fields = ResetFields::read(&body, &mut type_errors);
-    let code = text_field(&body, "code", true, &mut type_errors);
-    let new_password = text_field(&body, "new_password", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [identifier, channel, contact, code, new_password] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [
+            RESET_FIELDS[0],
+            RESET_FIELDS[1],
+            RESET_FIELDS[2],
+            ("code", true),
+            ("new_password", false),
+        ],
+    )
+    .await?;
     state
         .auth
         .reset_password(
-            fields.form(&client_info(&req, &state.trusted_proxies)),
+            reset_form(
+                &[identifier, channel, contact],
+                &client_info(&req, &state.trusted_proxies),
+            ),
             code.as_deref(),
             new_password.as_deref().map(PasswordInput::Plain),
             crate::http::locale(),

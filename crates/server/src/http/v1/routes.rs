@@ -6,13 +6,12 @@ use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
 use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
-use tessera_domain::validation::ValidationErrors;
 
 use super::dto;
 use super::errors::{V1Failure, coded};
 use crate::http::dialect::is_server_fault;
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, locale, read_json, text_field};
+use crate::http::{AppState, client_info, locale, read_json, read_text_fields, text_fields};
 use crate::openapi::{LIVE_LINK_RULE, REGISTER_RULES};
 
 type State<P> = web::Data<AppState<P>>;
@@ -38,18 +37,19 @@ async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, V1Failure> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
+    let [username, email, password] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("username", false), ("email", false), ("password", false)],
+    )
+    .await?;
     let form = RegistrationForm {
-        username: text_field(&body, "username", false, &mut errors),
-        email: text_field(&body, "email", false, &mut errors),
-        password: text_field(&body, "password", false, &mut errors),
+        username,
+        email,
+        password,
         phone: None,
         role: None,
     };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
     let user = state
         .auth
         .register(&form, locale(), LinkKind::Direct)
@@ -138,10 +138,9 @@ async fn login<P: Ports>(
     // Seed 002 documents only 401 for login, and its server answers a
     // missing, empty or wrongly typed field like a wrong password (issue 13,
     // item 6). A body that is no JSON object stays a 400 (above).
-    let mut errors = ValidationErrors::new();
-    let email = text_field(&body, "email", false, &mut errors).filter(|e| !e.trim().is_empty());
-    let password = text_field(&body, "password", false, &mut errors)
-        .filter(|p| tessera_domain::values::PasswordAttempt::parse(p).is_ok());
+    let ([email, password], errors) = text_fields(&body, [("email", false), ("password", false)]);
+    let email = email.filter(|e| !e.trim().is_empty());
+    let password = password.filter(|p| tessera_domain::values::PasswordAttempt::parse(p).is_ok());
     let (true, Some(email), Some(password)) = (errors.is_empty(), email, password) else {
         return Err(AuthError::InvalidCredentials.into());
     };
