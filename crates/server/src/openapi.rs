@@ -12,18 +12,16 @@
 //! `parts`), and `tests/api/openapi.rs` checks that every route of
 //! [`crate::http::route_table`] is documented and the reverse.
 
-use std::collections::BTreeMap;
-
+use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::response::Response;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
-    ResponseBuilder, Schema, Type, schema::SchemaType,
+    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, RefOr, Required, Schema, Type,
+    schema::SchemaType,
 };
-use utoipa::{OpenApi as _, ToSchema};
 
+use crate::http::dto::json_response;
 use crate::http::{DialectKind, admin, legacy, modern, ops, v1};
 
 /// What `/api/auth/register` and `/api/v1/auth/register` check beyond the schema.
@@ -196,45 +194,6 @@ fn complete(method: &str, path: &str, operation: &mut Operation) {
             .responses
             .entry(status.to_string())
             .or_insert_with(|| json_response(description, shape));
-    }
-}
-
-/// A response described by `description` whose JSON body is the schema
-/// named `shape`.
-#[must_use]
-pub fn json_response(description: &str, shape: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(shape)))
-                .build(),
-        )
-        .build()
-        .into()
-}
-
-/// Responses that several operations give alike, each `(status,
-/// description)` with a JSON body of the schema `B`: for
-/// `#[utoipa::path(responses(..., Alike<B, LIST>))]` (utoipa's
-/// `IntoResponses`). Never built.
-pub struct Alike<B, L>(std::marker::PhantomData<(B, L)>);
-
-/// A list of `(status, description)` for [`Alike`].
-pub trait ResponseList {
-    /// The responses, in order.
-    const LIST: &'static [(u16, &'static str)];
-}
-
-impl<B: ToSchema, L: ResponseList> utoipa::IntoResponses for Alike<B, L> {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        L::LIST
-            .iter()
-            .map(|(status, description)| {
-                (status.to_string(), json_response(description, &B::name()))
-            })
-            .collect()
     }
 }
 

@@ -64,6 +64,51 @@ impl<A: ToSchema, B: ToSchema> ToSchema for AnyOf<A, B> {
     }
 }
 
+/// A response described by `description` whose JSON body is the schema
+/// named `shape`.
+#[must_use]
+pub fn json_response(
+    description: &str,
+    shape: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name(shape)))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Responses that several operations give alike, each `(status,
+/// description)` with a JSON body of the schema `B`: for
+/// `#[utoipa::path(responses(..., Alike<B, LIST>))]` (utoipa's
+/// `IntoResponses`). Never built.
+pub struct Alike<B, L>(std::marker::PhantomData<(B, L)>);
+
+/// A list of `(status, description)` for [`Alike`].
+pub trait ResponseList {
+    /// The responses, in order.
+    const LIST: &'static [(u16, &'static str)];
+}
+
+impl<B: ToSchema, L: ResponseList> utoipa::IntoResponses for Alike<B, L> {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        L::LIST
+            .iter()
+            .map(|(status, description)| {
+                (status.to_string(), json_response(description, &B::name()))
+            })
+            .collect()
+    }
+}
+
 /// The form the verification link's page posts (`token`, and `password`
 /// on confirm). Read field by field; never built.
 #[derive(Debug, ToSchema)]

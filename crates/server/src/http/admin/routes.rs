@@ -11,13 +11,14 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::dto;
 use super::errors::{AdminError, target};
+use crate::http::dto::{Alike, ResponseList};
 use crate::http::dto::{Paging, Search};
 use crate::http::messages as m;
 use crate::http::modern::dto::{Error, Message, Revoked, UserMessage};
 use crate::http::modern::user_json;
 use crate::http::route::Route;
 use crate::http::{AppState, read_text_fields};
-use crate::openapi::{Alike, OUTRANKED, ResponseList, TOKEN_REFUSED};
+use crate::openapi::{OUTRANKED, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
 

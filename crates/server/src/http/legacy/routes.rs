@@ -12,9 +12,10 @@ use super::dto;
 use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
 use crate::http::dialect::{DialectError, is_server_fault};
 use crate::http::dto::AnyOf;
+use crate::http::dto::{Alike, ResponseList};
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, locale, read_text_fields};
-use crate::openapi::{Alike, LEGACY_CONTRACT, ResponseList};
+use crate::openapi::LEGACY_CONTRACT;
 
 type State<P> = web::Data<AppState<P>>;
 
