@@ -9,7 +9,7 @@ use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::validation::ValidationErrors;
 
 use super::dto::Error;
-use crate::http::dialect::{Dialect, DialectError};
+use crate::http::dialect::{Dialect, DialectError, field_codes};
 use crate::http::messages as m;
 use crate::http::{BodyError, outside_every_prefix};
 
@@ -77,16 +77,7 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
         flat.extend(texts.iter().cloned());
         details.insert(field.clone(), texts);
     }
-    let codes = e
-        .fields()
-        .iter()
-        .map(|(f, issues)| {
-            (
-                f.clone(),
-                issues.iter().map(|i| i.code().to_owned()).collect(),
-            )
-        })
-        .collect();
+    let codes = field_codes(e);
     // `msg` is what seed 003's front end shows: the first reason, as in
     // `message` (issue 13, item 9).
     let reason = flat
