@@ -1,31 +1,44 @@
 //! A string that never shows itself in `Debug` or `Display` output.
 
-use std::fmt;
+/// Declares a string newtype that never shows itself: `new` wraps the value,
+/// `expose` returns it (the call sites to review), and `Debug` prints
+/// `Name(***)`. One definition for [`Secret`] and the token types.
+macro_rules! redacted_string {
+    ($(#[$doc:meta])* $name:ident, $new_doc:literal, $expose_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-/// A secret string: passwords, tokens, codes. Its `Debug` prints `Secret(***)`,
-/// so it can sit inside any struct that derives `Debug` without leaking.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+        impl $name {
+            #[doc = $new_doc]
+            #[must_use]
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
 
-impl Secret {
-    /// Wraps a secret value.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
+            #[doc = $expose_doc]
+            #[must_use]
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
 
-    /// The secret itself. Call sites that use this are the places to review.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
+    };
 }
+pub(crate) use redacted_string;
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+redacted_string!(
+    /// A secret string: passwords, tokens, codes. Its `Debug` prints `Secret(***)`,
+    /// so it can sit inside any struct that derives `Debug` without leaking.
+    Secret,
+    "Wraps a secret value.",
+    "The secret itself. Call sites that use this are the places to review."
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,19 +4,17 @@
 //! Run with `cargo run -p tessera-embed --example actix`, then
 //! `curl -d '{"username":"alice","email":"a@example.com","password":"correct horse battery"}' -H 'content-type: application/json' localhost:3000/register`.
 
+mod flow;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_embed::tessera_domain::AuthError;
-use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::settings::LinkKind;
-use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
-use tessera_embed::tessera_domain::values::PasswordInput;
-use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
+use tessera_embed::{AuthService, SqlStack};
 
 type Auth = web::Data<AuthService<SqlStack>>;
 
-/// An [`AuthError`] as a response; 5xx causes are logged, never sent.
+/// An [`AuthError`] as a response ([`flow::refusal`]).
 #[derive(Debug)]
 struct Refusal(AuthError);
 
@@ -28,18 +26,17 @@ impl std::fmt::Display for Refusal {
 
 impl ResponseError for Refusal {
     fn status_code(&self) -> StatusCode {
-        // The domain's coarse kind of each error carries its usual status.
         StatusCode::from_u16(self.0.kind().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        if status.is_server_error() {
-            eprintln!("auth failed: {}", self.0);
-            return HttpResponse::new(status);
+        let (_, body) = flow::refusal(&self.0);
+        let mut response = HttpResponse::build(self.status_code());
+        match body {
+            Some(body) => response.json(body),
+            None => response.finish(),
         }
-        HttpResponse::build(status).json(json!({ "error": self.0.to_string() }))
     }
 }
 
@@ -49,19 +46,19 @@ impl From<AuthError> for Refusal {
     }
 }
 
+/// The caller's address and `User-Agent`; `None` without a peer address (a
+/// Unix socket): refuse then rather than share one throttle bucket.
+fn caller(req: &HttpRequest) -> Option<(std::net::IpAddr, Option<&str>)> {
+    let ip = req.peer_addr()?.ip();
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    Some((ip, agent))
+}
+
 async fn register(auth: Auth, body: web::Json<Value>) -> Result<HttpResponse, Refusal> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
-    let form = RegistrationForm {
-        username: text("username"),
-        email: text("email"),
-        password: text("password"),
-        ..RegistrationForm::default()
-    };
-    let user = auth.register(&form, Locale::En, LinkKind::Page).await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(json!({ "id": user.public_id, "username": user.username.as_str() })),
-    )
+    Ok(HttpResponse::Ok().json(flow::register(&auth, &body).await?))
 }
 
 async fn login(
@@ -69,30 +66,10 @@ async fn login(
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, Refusal> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default();
-    let agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    // The peer address is the throttle key; behind a proxy use the address it reports.
-    // No peer address (a Unix socket): refuse rather than share one throttle bucket.
-    let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+    let Some((ip, agent)) = caller(&req) else {
         return Ok(HttpResponse::BadRequest().finish());
     };
-    let out = auth
-        .verify_credentials(
-            text("username"),
-            PasswordInput::Plain(text("password")),
-            client(ip, agent),
-            LoginTerms::default(),
-        )
-        .await
-        .and_then(LoginStep::done)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "access_token": out.tokens.access.token.expose(),
-        "expires_in": out.tokens.access.expires_in,
-        "refresh_token": out.tokens.refresh.expose(),
-    })))
+    Ok(HttpResponse::Ok().json(flow::log_in(&auth, &body, ip, agent).await?))
 }
 
 async fn me(auth: Auth, req: HttpRequest) -> Result<HttpResponse, Refusal> {
@@ -101,33 +78,15 @@ async fn me(auth: Auth, req: HttpRequest) -> Result<HttpResponse, Refusal> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    // No peer address (a Unix socket): refuse rather than share one throttle bucket.
-    let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+    let Some((ip, agent)) = caller(&req) else {
         return Ok(HttpResponse::BadRequest().finish());
     };
-    let who = auth.authenticate(bearer, client(ip, agent)).await?;
-    let user = auth.current_user(&who).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "username": user.username.as_str(), "email": user.email.as_str() })))
+    Ok(HttpResponse::Ok().json(flow::profile(&auth, bearer, ip, agent).await?))
 }
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tessera = Tessera::builder()
-        .sqlite("var/actix-example.db")
-        .secret(Secret::generate()?)
-        .mail(MailSink::files(
-            "var/mail",
-            "Example",
-            "no-reply@example.com",
-        )?)
-        .build()
-        .await?;
-    let running = tessera.spawn_workers();
+    let running = flow::start_web_service("var/actix-example.db").await?;
     let auth: Auth = web::Data::from(running.service());
     println!("listening on http://127.0.0.1:3000");
     HttpServer::new(move || {

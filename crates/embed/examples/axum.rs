@@ -4,6 +4,8 @@
 //! Run with `cargo run -p tessera-embed --example axum`, then
 //! `curl -d '{"username":"alice","email":"a@example.com","password":"correct horse battery"}' -H 'content-type: application/json' localhost:3000/register`.
 
+mod flow;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,29 +14,23 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_embed::tessera_domain::AuthError;
-use tessera_embed::tessera_domain::mail::Locale;
-use tessera_embed::tessera_domain::settings::LinkKind;
-use tessera_embed::tessera_domain::usecase::{LoginStep, LoginTerms, RegistrationForm};
-use tessera_embed::tessera_domain::values::PasswordInput;
-use tessera_embed::{AuthService, MailSink, Secret, SqlStack, Tessera, client};
+use tessera_embed::{AuthService, SqlStack};
 
 type Auth = Arc<AuthService<SqlStack>>;
 
-/// An [`AuthError`] as a response; 5xx causes are logged, never sent.
+/// An [`AuthError`] as a response ([`flow::refusal`]).
 struct Refusal(AuthError);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        // The domain's coarse kind of each error carries its usual status.
-        let status = StatusCode::from_u16(self.0.kind().http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if status.is_server_error() {
-            eprintln!("auth failed: {}", self.0);
-            return status.into_response();
+        let (status, body) = flow::refusal(&self.0);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match body {
+            Some(body) => (status, Json(body)).into_response(),
+            None => status.into_response(),
         }
-        (status, Json(json!({ "error": self.0.to_string() }))).into_response()
     }
 }
 
@@ -44,21 +40,17 @@ impl From<AuthError> for Refusal {
     }
 }
 
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+}
+
 async fn register(
     State(auth): State<Auth>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, Refusal> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
-    let form = RegistrationForm {
-        username: text("username"),
-        email: text("email"),
-        password: text("password"),
-        ..RegistrationForm::default()
-    };
-    let user = auth.register(&form, Locale::En, LinkKind::Page).await?;
-    Ok(Json(
-        json!({ "id": user.public_id, "username": user.username.as_str() }),
-    ))
+    Ok(Json(flow::register(&auth, &body).await?))
 }
 
 async fn login(
@@ -67,25 +59,8 @@ async fn login(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, Refusal> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default();
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    // The peer address is the throttle key; behind a proxy use the address it reports.
-    let out = auth
-        .verify_credentials(
-            text("username"),
-            PasswordInput::Plain(text("password")),
-            client(peer.ip(), agent),
-            LoginTerms::default(),
-        )
-        .await
-        .and_then(LoginStep::done)?;
-    Ok(Json(json!({
-        "access_token": out.tokens.access.token.expose(),
-        "expires_in": out.tokens.access.expires_in,
-        "refresh_token": out.tokens.refresh.expose(),
-    })))
+    let agent = user_agent(&headers);
+    Ok(Json(flow::log_in(&auth, &body, peer.ip(), agent).await?))
 }
 
 async fn me(
@@ -97,29 +72,13 @@ async fn me(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let who = auth.authenticate(bearer, client(peer.ip(), agent)).await?;
-    let user = auth.current_user(&who).await?;
-    Ok(Json(
-        json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
-    ))
+    let agent = user_agent(&headers);
+    Ok(Json(flow::profile(&auth, bearer, peer.ip(), agent).await?))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tessera = Tessera::builder()
-        .sqlite("var/axum-example.db")
-        .secret(Secret::generate()?)
-        .mail(MailSink::files(
-            "var/mail",
-            "Example",
-            "no-reply@example.com",
-        )?)
-        .build()
-        .await?;
-    let running = tessera.spawn_workers();
+    let running = flow::start_web_service("var/axum-example.db").await?;
     let app = Router::new()
         .route("/register", post(register))
         .route("/login", post(login))

@@ -5,7 +5,7 @@
 
 mod flow;
 
-use tessera_embed::{MailSink, Secret, Tessera};
+use tessera_embed::{Secret, Tessera};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,15 +14,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .memory()
         // A secret for this process only: tokens die with it.
         .secret(Secret::generate()?)
-        .mail(MailSink::files(
-            mail_dir.path(),
-            "Example",
-            "no-reply@example.com",
-        )?)
+        .mail(flow::example_mail(mail_dir.path())?)
         .build()
         .await?;
-    let running = tessera.spawn_workers();
-    flow::walk(&running, mail_dir.path()).await?;
-    running.stop().await;
-    Ok(())
+    flow::run(tessera, mail_dir.path()).await
 }

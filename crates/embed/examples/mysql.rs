@@ -7,7 +7,7 @@
 
 mod flow;
 
-use tessera_embed::{MailSink, Secret, Tessera};
+use tessera_embed::{Secret, Tessera};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,18 +17,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let builder = Tessera::builder()
         .mysql(url)
         .secret(Secret::generate()?)
-        .mail(MailSink::files(
-            mail_dir.path(),
-            "Example",
-            "no-reply@example.com",
-        )?);
+        .mail(flow::example_mail(mail_dir.path())?);
     #[cfg(feature = "redis")]
     let builder = match std::env::var("REDIS_URL") {
         Ok(redis) => builder.redis(redis),
         Err(_) => builder,
     };
-    let running = builder.build().await?.spawn_workers();
-    flow::walk(&running, mail_dir.path()).await?;
-    running.stop().await;
-    Ok(())
+    flow::run(builder.build().await?, mail_dir.path()).await
 }

@@ -5,7 +5,7 @@
 
 mod flow;
 
-use tessera_embed::{MailSink, Secret, Tessera};
+use tessera_embed::{Secret, Tessera};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,15 +16,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // In a real service: Secret::from_bytes(std::env::var("AUTH_SECRET")?)?,
         // the same on every start (it signs tokens and binds refresh tokens).
         .secret(Secret::generate()?)
-        .mail(MailSink::files(
-            &mail_dir,
-            "Example",
-            "no-reply@example.com",
-        )?)
+        .mail(flow::example_mail(&mail_dir)?)
         .build()
         .await?;
-    let running = tessera.spawn_workers();
-    flow::walk(&running, &mail_dir).await?;
-    running.stop().await;
-    Ok(())
+    flow::run(tessera, &mail_dir).await
 }

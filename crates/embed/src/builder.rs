@@ -27,7 +27,8 @@ pub struct MemoryStore;
 /// [`MailSink`], change what you need, then `build().await`.
 ///
 /// Defaults: issuer and audience `tessera`, [`AuthSettings::default`],
-/// argon2id with OWASP's first parameters, mail polled every second with
+/// argon2id with OWASP's first parameters, mail polled every
+/// [`DEFAULT_MAIL_POLL_MS`](crate::DEFAULT_MAIL_POLL_MS) with
 /// [`DeliveryPolicy::default`], text messages kept in memory, HS256 tokens.
 #[derive(Debug)]
 pub struct Builder<S> {
@@ -70,7 +71,7 @@ impl Builder<NoStore> {
                 hasher_limits: HasherLimits::default(),
                 mail: None,
                 delivery: DeliveryPolicy::default(),
-                poll: Duration::from_secs(1),
+                poll: Duration::from_millis(crate::DEFAULT_MAIL_POLL_MS),
                 sms: AnySms::default(),
                 keys: None,
             },

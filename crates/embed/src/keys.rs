@@ -46,11 +46,15 @@ impl Secret {
             .map_err(|e| BuildError::Random(e.to_string()))
     }
 
-    /// A secret of any length, unchecked: for development settings only
-    /// (the server takes a short `JWT_SECRET_KEY` outside production, after
-    /// warning about it).
+    /// A secret of any length, even empty, unchecked: **insecure**, for a
+    /// development setting only (the server takes a short `JWT_SECRET_KEY`
+    /// outside production, after warning about it). Compiled only with the
+    /// `development-secret` feature, so that an embedding reaches it only on
+    /// purpose; everything else uses [`Secret::from_bytes`] or
+    /// [`Secret::generate`].
+    #[cfg(feature = "development-secret")]
     #[must_use]
-    pub fn development(bytes: impl Into<Vec<u8>>) -> Self {
+    pub fn unchecked_for_development(bytes: impl Into<Vec<u8>>) -> Self {
         Self(bytes.into())
     }
 

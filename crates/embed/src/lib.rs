@@ -38,11 +38,14 @@
 //! - Mail: the store that queues mail is the one the delivery worker reads;
 //!   [`Builder::build`](Builder) refuses to build without a [`MailSink`].
 //! - The client: every login and refresh takes a [`ClientInfo`]; build it
-//!   with [`client`] from the caller's IP address. `ClientInfo::default()`
-//!   puts every caller in one per-address failure count (after 30 failed
-//!   logins by anyone, every caller's logins are delayed): never use it for
-//!   real requests.
+//!   with [`client`] from the caller's IP address. `ClientInfo` has no
+//!   `Default`: a client without an address
+//!   ([`ClientInfo::without_peer`], for work with no caller) shares one
+//!   per-address failure count with every other (after 30 failed logins by
+//!   anyone, every such caller's logins are delayed).
 //! - The secret: [`Secret::from_bytes`] refuses keys shorter than 32 bytes.
+
+#![warn(missing_docs)]
 
 mod builder;
 mod error;
@@ -62,7 +65,7 @@ pub use mail::{AnySms, MailSink};
 #[cfg(feature = "sqlite")]
 pub use sql::{AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnyUserCache, SqlStack};
 pub use stacks::MemoryStack;
-pub use workers::{MailEvent, Running, WorkerHandles, Workers, housekeep};
+pub use workers::{DEFAULT_MAIL_POLL_MS, MailEvent, Running, WorkerHandles, Workers, housekeep};
 
 pub use tessera_crypto;
 pub use tessera_domain;

@@ -113,6 +113,7 @@ impl Mailer for MailSink {
 
 /// Where text messages (the phone channel of password reset) go.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnySms {
     /// Kept in memory (read them with [`MemorySms::sent`]); the builder's
     /// default, since no SMS provider is named.

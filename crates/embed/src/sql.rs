@@ -11,12 +11,13 @@ use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtSigner};
 use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::RevocationKey;
 use tessera_domain::model::{CodePurpose, VerificationCode};
-use tessera_domain::model::{RevocationKey, TokenFingerprint};
-use tessera_domain::model::{Session, SessionId};
+use tessera_domain::model::{Session, SessionId, SessionRotation};
 use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
-    AuditLog, CodeStore, Ports, RateDecision, RateLimiter, SessionStore, TokenDenylist, UserCache,
+    AuditLog, CodeStore, Ports, RateDecision, RateLimiter, RateWindow, SessionStore, TokenDenylist,
+    UserCache,
 };
 use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
 #[cfg(feature = "redis")]
@@ -24,6 +25,18 @@ use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, 
 use tessera_sql::{SqlAudit, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
 
 use crate::AnySms;
+
+/// Calls `$call` on the store an `Any*` enum holds: one of `$variant`s or,
+/// with the `redis` feature, its `Redis` variant.
+macro_rules! forward {
+    ($self:ident, [$($variant:ident),+], $store:ident => $call:expr) => {
+        match $self {
+            $(Self::$variant($store) => $call.await,)+
+            #[cfg(feature = "redis")]
+            Self::Redis($store) => $call.await,
+        }
+    };
+}
 
 /// The ports of a SQL store; `A` is the audit trail (the `audit_log` table
 /// by default, or what [`crate::Builder::audit`] wraps around it).
@@ -54,6 +67,7 @@ impl<A: AuditLog> Ports for SqlStack<A> {
 
 /// Verification codes in the database or in Redis.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyCodes {
     /// The `verification_codes` table.
     Sql(SqlCodes),
@@ -64,11 +78,7 @@ pub enum AnyCodes {
 
 impl CodeStore for AnyCodes {
     async fn put(&self, code: &VerificationCode) -> Result<(), StoreError> {
-        match self {
-            Self::Sql(c) => c.put(code).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.put(code).await,
-        }
+        forward!(self, [Sql], c => c.put(code))
     }
 
     async fn get(
@@ -76,11 +86,7 @@ impl CodeStore for AnyCodes {
         purpose: CodePurpose,
         recipient: &str,
     ) -> Result<Option<VerificationCode>, StoreError> {
-        match self {
-            Self::Sql(c) => c.get(purpose, recipient).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.get(purpose, recipient).await,
-        }
+        forward!(self, [Sql], c => c.get(purpose, recipient))
     }
 
     async fn claim_attempt(
@@ -88,11 +94,7 @@ impl CodeStore for AnyCodes {
         purpose: CodePurpose,
         recipient: &str,
     ) -> Result<tessera_domain::model::AttemptGrant, StoreError> {
-        match self {
-            Self::Sql(c) => c.claim_attempt(purpose, recipient).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.claim_attempt(purpose, recipient).await,
-        }
+        forward!(self, [Sql], c => c.claim_attempt(purpose, recipient))
     }
 
     async fn take(
@@ -100,16 +102,13 @@ impl CodeStore for AnyCodes {
         purpose: CodePurpose,
         recipient: &str,
     ) -> Result<Option<VerificationCode>, StoreError> {
-        match self {
-            Self::Sql(c) => c.take(purpose, recipient).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.take(purpose, recipient).await,
-        }
+        forward!(self, [Sql], c => c.take(purpose, recipient))
     }
 }
 
 /// Rate-limit counters in this process or in Redis (shared by instances).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyLimiter {
     /// In-process counters.
     Memory(MemoryRateLimiter),
@@ -119,38 +118,22 @@ pub enum AnyLimiter {
 }
 
 impl RateLimiter for AnyLimiter {
-    async fn hit(
-        &self,
-        key: &str,
-        limit: u32,
-        window_secs: u64,
-    ) -> Result<RateDecision, StoreError> {
-        match self {
-            Self::Memory(l) => l.hit(key, limit, window_secs).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(l) => l.hit(key, limit, window_secs).await,
-        }
+    async fn hit(&self, key: &str, window: RateWindow) -> Result<RateDecision, StoreError> {
+        forward!(self, [Memory], l => l.hit(key, window))
     }
 
     async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        match self {
-            Self::Memory(l) => l.open_for(key).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(l) => l.open_for(key).await,
-        }
+        forward!(self, [Memory], l => l.open_for(key))
     }
 
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
-        match self {
-            Self::Memory(l) => l.clear(key).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(l) => l.clear(key).await,
-        }
+        forward!(self, [Memory], l => l.clear(key))
     }
 }
 
 /// A user cache, or none.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyUserCache {
     /// No cache: every read goes to the database.
     None,
@@ -188,6 +171,7 @@ impl UserCache for AnyUserCache {
 
 /// Sessions in the database or in Redis.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnySessions {
     /// The `sessions` table.
     Sql(SqlSessions),
@@ -198,49 +182,23 @@ pub enum AnySessions {
 
 impl SessionStore for AnySessions {
     async fn create(&self, session: &Session) -> Result<(), StoreError> {
-        match self {
-            Self::Sql(s) => s.create(session).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.create(session).await,
-        }
+        forward!(self, [Sql], s => s.create(session))
     }
 
     async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        match self {
-            Self::Sql(s) => s.get(id).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.get(id).await,
-        }
+        forward!(self, [Sql], s => s.get(id))
     }
 
-    async fn rotate(
-        &self,
-        id: SessionId,
-        from_generation: u32,
-        new_fingerprint: &TokenFingerprint,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        match self {
-            Self::Sql(s) => s.rotate(id, from_generation, new_fingerprint, at).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.rotate(id, from_generation, new_fingerprint, at).await,
-        }
+    async fn rotate(&self, rotation: &SessionRotation) -> Result<bool, StoreError> {
+        forward!(self, [Sql], s => s.rotate(rotation))
     }
 
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        match self {
-            Self::Sql(s) => s.revoke(id, at).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.revoke(id, at).await,
-        }
+        forward!(self, [Sql], s => s.revoke(id, at))
     }
 
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        match self {
-            Self::Sql(s) => s.touch(id, at).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.touch(id, at).await,
-        }
+        forward!(self, [Sql], s => s.touch(id, at))
     }
 
     async fn list_for_user(
@@ -248,11 +206,7 @@ impl SessionStore for AnySessions {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError> {
-        match self {
-            Self::Sql(s) => s.list_for_user(user, now).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.list_for_user(user, now).await,
-        }
+        forward!(self, [Sql], s => s.list_for_user(user, now))
     }
 
     async fn revoke_all_for_user(
@@ -261,16 +215,13 @@ impl SessionStore for AnySessions {
         keep: Option<SessionId>,
         at: DateTime<Utc>,
     ) -> Result<Vec<SessionId>, StoreError> {
-        match self {
-            Self::Sql(s) => s.revoke_all_for_user(user, keep, at).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(s) => s.revoke_all_for_user(user, keep, at).await,
-        }
+        forward!(self, [Sql], s => s.revoke_all_for_user(user, keep, at))
     }
 }
 
 /// The denylist: mirrored SQL (one instance), plain SQL (several), or Redis.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyDenylist {
     /// SQLite with an in-memory mirror.
     Mirrored(MirroredDenylist<SqlDenylist>),
@@ -283,12 +234,7 @@ pub enum AnyDenylist {
 
 impl TokenDenylist for AnyDenylist {
     async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
-        match self {
-            Self::Mirrored(d) => d.deny(key, until).await,
-            Self::Sql(d) => d.deny(key, until).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(d) => d.deny(key, until).await,
-        }
+        forward!(self, [Mirrored, Sql], d => d.deny(key, until))
     }
 
     async fn any_denied(
@@ -296,11 +242,6 @@ impl TokenDenylist for AnyDenylist {
         keys: &[RevocationKey],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        match self {
-            Self::Mirrored(d) => d.any_denied(keys, now).await,
-            Self::Sql(d) => d.any_denied(keys, now).await,
-            #[cfg(feature = "redis")]
-            Self::Redis(d) => d.any_denied(keys, now).await,
-        }
+        forward!(self, [Mirrored, Sql], d => d.any_denied(keys, now))
     }
 }

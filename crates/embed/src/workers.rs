@@ -14,6 +14,11 @@ use tokio::task::JoinHandle;
 
 use crate::{KeyRingDir, MailSink};
 
+/// How often the mail worker looks for due mail unless
+/// [`crate::Builder::delivery`] says otherwise, in milliseconds (the server's
+/// `OUTBOX_POLL_MS` default too).
+pub const DEFAULT_MAIL_POLL_MS: u64 = 1_000;
+
 /// How often the key folder is read again.
 const KEY_RELOAD_EVERY: Duration = Duration::from_secs(10);
 /// How long [`WorkerHandles::stop`] lets a delivery step in progress finish.

@@ -209,3 +209,41 @@ async fn building_without_mail_or_secret_is_refused() {
     ));
     assert!(Secret::from_bytes([7_u8; 32]).is_ok());
 }
+
+/// `.sqlite(path)` takes the path as a path: a name a URL would misread is
+/// the file made, and a path that is not UTF-8 is refused (it used to be
+/// turned into another file's name).
+#[cfg(all(feature = "sqlite", unix))]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sqlite_path_is_a_path() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("sqlite:a?b#c.db");
+    let tessera = Tessera::builder()
+        .sqlite(&odd)
+        .secret(Secret::generate().unwrap())
+        .mail(MailSink::memory(MemoryMailer::default()))
+        .build()
+        .await
+        .unwrap();
+    assert!(odd.is_file(), "the file is made under its own name");
+    drop(tessera);
+    let not_utf8 = dir.path().join(std::ffi::OsStr::from_bytes(b"\xffauth.db"));
+    let refused = Tessera::builder()
+        .sqlite(&not_utf8)
+        .secret(Secret::generate().unwrap())
+        .mail(MailSink::memory(MemoryMailer::default()))
+        .build()
+        .await;
+    assert!(
+        matches!(refused, Err(BuildError::Database(_))),
+        "{refused:?}"
+    );
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(
+            name.as_bytes().starts_with(b"sqlite:a?b#c.db"),
+            "only the first database (and its journal) exists: {name:?}"
+        );
+    }
+}

@@ -9,7 +9,8 @@ use tessera_domain::error::StoreError;
 use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
-    CodeStore, MailOutbox, OutgoingMail, QueuedMail, RateDecision, RateLimiter, UserCache,
+    CodeStore, MailOutbox, OutgoingMail, QueuedMail, RateDecision, RateLimiter, RateWindow,
+    UserCache,
 };
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,32 +132,20 @@ pub struct MemoryRateLimiter {
 }
 
 impl RateLimiter for MemoryRateLimiter {
-    async fn hit(
-        &self,
-        key: &str,
-        limit: u32,
-        window_secs: u64,
-    ) -> Result<RateDecision, StoreError> {
+    async fn hit(&self, key: &str, window: RateWindow) -> Result<RateDecision, StoreError> {
+        let length = Duration::from_secs(window.window_secs);
         let now = Instant::now();
         let mut w = lock(&self.windows);
         if w.len() > 10_000 {
             w.retain(|_, (end, _)| *end > now);
         }
-        let slot = w
-            .entry(key.to_owned())
-            .or_insert((now + Duration::from_secs(window_secs), 0));
+        let slot = w.entry(key.to_owned()).or_insert((now + length, 0));
         if slot.0 <= now {
-            *slot = (now + Duration::from_secs(window_secs), 0);
+            *slot = (now + length, 0);
         }
         slot.1 = slot.1.saturating_add(1);
         let reset = slot.0.saturating_duration_since(now).as_secs_f64().ceil();
-        Ok(RateDecision {
-            allowed: slot.1 <= limit,
-            count: slot.1,
-            limit,
-            remaining: limit.saturating_sub(slot.1),
-            reset_after_secs: reset as u64,
-        })
+        Ok(window.decision(slot.1, reset as u64))
     }
 
     async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {

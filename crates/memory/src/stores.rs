@@ -3,12 +3,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
+use tessera_domain::model::RevocationKey;
 use tessera_domain::model::RoleCatalogue;
 use tessera_domain::model::{
     NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
 };
-use tessera_domain::model::{RevocationKey, TokenFingerprint};
-use tessera_domain::model::{Session, SessionId};
+use tessera_domain::model::{Session, SessionId, SessionRotation};
 use tessera_domain::ports::{
     Mailer, OutgoingMail, SessionStore, TokenDenylist, UserDirectory, UserRepository,
 };
@@ -321,24 +321,10 @@ impl SessionStore for MemorySessions {
         Ok(live)
     }
 
-    async fn rotate(
-        &self,
-        id: SessionId,
-        from_generation: u32,
-        new_fingerprint: &TokenFingerprint,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut rows = lock(&self.rows);
-        match rows.get_mut(&id) {
-            Some(s) if s.generation == from_generation && s.revoked_at.is_none() => {
-                s.generation += 1;
-                s.refresh_fingerprint = new_fingerprint.clone();
-                s.rotated_at = Some(at);
-                s.last_used_at = at;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+    async fn rotate(&self, rotation: &SessionRotation) -> Result<bool, StoreError> {
+        Ok(lock(&self.rows)
+            .get_mut(&rotation.id)
+            .is_some_and(|s| rotation.apply_to(s)))
     }
 
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {

@@ -19,6 +19,10 @@ pub struct RedisUserCache {
 }
 
 impl RedisUserCache {
+    /// The default lifetime of a cached user in seconds (the server's
+    /// `USER_CACHE_TTL` and `tessera-embed`'s `Builder::redis` use it).
+    pub const DEFAULT_TTL_SECS: u64 = 60;
+
     /// A cache in `redis` whose entries live `ttl`.
     #[must_use]
     pub fn new(redis: Redis, ttl: Duration) -> Self {

@@ -51,6 +51,30 @@ pub struct RedisConfig {
     pub timeout: Duration,
 }
 
+impl RedisConfig {
+    /// The default of [`RedisConfig::key_prefix`] (the server's `REDIS_KEY_PREFIX` too).
+    pub const DEFAULT_KEY_PREFIX: &'static str = "tessera:";
+    /// The default of [`RedisConfig::pool_size`] (the server's `REDIS_POOL_SIZE` too).
+    pub const DEFAULT_POOL_SIZE: usize = 32;
+    /// The default of [`RedisConfig::timeout`] in milliseconds (the server's
+    /// `REDIS_TIMEOUT_MS` too).
+    pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
+
+    /// The single node at `url` (`redis://host:6379`) with
+    /// [`Self::DEFAULT_KEY_PREFIX`], [`Self::DEFAULT_POOL_SIZE`] and
+    /// [`Self::DEFAULT_TIMEOUT_MS`].
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: Some(url.into()),
+            cluster_urls: Vec::new(),
+            key_prefix: Self::DEFAULT_KEY_PREFIX.to_owned(),
+            pool_size: Self::DEFAULT_POOL_SIZE,
+            timeout: Duration::from_millis(Self::DEFAULT_TIMEOUT_MS),
+        }
+    }
+}
+
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConfig")

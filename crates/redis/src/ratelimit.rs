@@ -1,6 +1,6 @@
 use deadpool_redis::redis::Script;
 use tessera_domain::error::StoreError;
-use tessera_domain::ports::{RateDecision, RateLimiter};
+use tessera_domain::ports::{RateDecision, RateLimiter, RateWindow};
 
 use crate::Redis;
 
@@ -29,24 +29,14 @@ return {n, ttl}
 ";
 
 impl RateLimiter for RedisRateLimiter {
-    async fn hit(
-        &self,
-        key: &str,
-        limit: u32,
-        window_secs: u64,
-    ) -> Result<RateDecision, StoreError> {
+    async fn hit(&self, key: &str, window: RateWindow) -> Result<RateDecision, StoreError> {
         let script = Script::new(HIT);
         let mut inv = script.key(self.redis.key(format_args!("rate:{key}")));
-        inv.arg(window_secs.max(1).saturating_mul(1000).to_string());
+        inv.arg(window.window_secs.max(1).saturating_mul(1000).to_string());
         let (count, ttl_ms): (i64, i64) = self.redis.script(&inv).await?;
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        Ok(RateDecision {
-            allowed: count <= limit,
-            count,
-            limit,
-            remaining: limit.saturating_sub(count),
-            reset_after_secs: u64::try_from(ttl_ms).unwrap_or(0).div_ceil(1000),
-        })
+        let reset_after_secs = u64::try_from(ttl_ms).unwrap_or(0).div_ceil(1000);
+        Ok(window.decision(count, reset_after_secs))
     }
 
     async fn open_for(&self, key: &str) -> Result<Option<u64>, StoreError> {

@@ -5,7 +5,7 @@ use deadpool_redis::redis::{self, Script};
 use tessera_domain::error::StoreError;
 use tessera_domain::model::TokenFingerprint;
 use tessera_domain::model::UserId;
-use tessera_domain::model::{Authentication, ClientInfo, Session, SessionId};
+use tessera_domain::model::{Authentication, ClientInfo, Session, SessionId, SessionRotation};
 use tessera_domain::ports::SessionStore;
 use uuid::Uuid;
 
@@ -229,18 +229,13 @@ impl SessionStore for RedisSessions {
         Ok(live)
     }
 
-    async fn rotate(
-        &self,
-        id: SessionId,
-        from_generation: u32,
-        new_fingerprint: &TokenFingerprint,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut inv = self.rotate.key(self.session_key(id));
-        inv.arg(from_generation.to_string())
-            .arg((u64::from(from_generation) + 1).to_string())
-            .arg(&new_fingerprint.0)
-            .arg(micros(at).to_string());
+    async fn rotate(&self, rotation: &SessionRotation) -> Result<bool, StoreError> {
+        let from = rotation.from_generation;
+        let mut inv = self.rotate.key(self.session_key(rotation.id));
+        inv.arg(from.to_string())
+            .arg((u64::from(from) + 1).to_string())
+            .arg(&rotation.new_fingerprint.0)
+            .arg(micros(rotation.at).to_string());
         let changed: i64 = self.redis.script(&inv).await?;
         Ok(changed == 1)
     }

@@ -13,7 +13,7 @@ use tessera_embed::{
 };
 use tessera_redis::RedisConfig;
 use tessera_smtp::LettreMailer;
-use tessera_sql::{Database, DbConfig, DbError, SqlOutbox};
+use tessera_sql::{Database, DbConfig, SqlOutbox};
 use thiserror::Error;
 
 use crate::config::{Config, ConfigError, MailTransport};
@@ -26,19 +26,9 @@ pub enum StartupError {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The database could not be opened or migrated.
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// A store failed while loading.
-    #[error("store: {0}")]
-    Store(String),
-    /// Mail delivery could not be set up.
-    #[error("mail: {0}")]
-    Mail(String),
-    /// The JWT signing keys could not be read or made.
-    #[error("JWT keys: {0}")]
-    Keys(String),
-    /// The service could not be built (database, hasher, keys, mail, stores).
+    /// The service or one of its parts could not be built or opened: the
+    /// database, a store, the hasher, mail, the JWT keys (one variant per
+    /// cause, kept by [`BuildError`]).
     #[error(transparent)]
     Build(#[from] BuildError),
     /// The address could not be bound.
@@ -111,22 +101,24 @@ pub fn db_config(config: &Config) -> DbConfig {
 /// lists each row left as it was.
 ///
 /// # Errors
-/// [`StartupError::Database`].
+/// [`BuildError::Database`].
 pub async fn migrate(config: &Config) -> Result<tessera_sql::MigrationReport, StartupError> {
-    Ok(Database::migrate(&db_config(config), config.accounts.phone_region).await?)
+    Database::migrate(&db_config(config), config.accounts.phone_region)
+        .await
+        .map_err(|e| BuildError::from(e).into())
 }
 
 /// The mail transport a configuration names.
 ///
 /// # Errors
-/// [`StartupError::Mail`] when the sender or transport settings are invalid.
+/// [`BuildError::Mail`] when the sender or transport settings are invalid.
 pub fn mailer(config: &Config) -> Result<LettreMailer, StartupError> {
     let (name, address) = &config.messaging.sender;
     match &config.messaging.transport {
         MailTransport::Smtp(smtp) => LettreMailer::smtp(smtp, name, address),
         MailTransport::Files(dir) => LettreMailer::file(dir, name, address),
     }
-    .map_err(|e| StartupError::Mail(e.to_string()))
+    .map_err(|e| BuildError::Mail(e.to_string()).into())
 }
 
 /// Applies pending migrations when `AUTO_MIGRATE` asks for it, then opens the pool.
@@ -192,12 +184,12 @@ pub async fn build_service_with_probes(
     let secret = config.resolve_jwt_secret()?;
     let secret = match config.environment {
         crate::config::Environment::Production => Secret::from_bytes(secret)?,
-        crate::config::Environment::Development => Secret::development(secret),
+        crate::config::Environment::Development => Secret::unchecked_for_development(secret),
     };
     let sms = match &config.messaging.sms_webhook_url {
         Some(url) => AnySms::Webhook(
             tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
-                .map_err(StartupError::Mail)?,
+                .map_err(BuildError::Mail)?,
         ),
         None => AnySms::File(tessera_smtp::FileSms::new(
             config.server.var_dir.join("sms.log"),

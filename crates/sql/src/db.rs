@@ -40,15 +40,37 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
-    /// Settings for `url` (see [`DbConfig::url`] for the forms) with the
-    /// server's defaults: 8 pooled connections, 5 s to get one.
+    /// The default of [`DbConfig::max_connections`] (the server's
+    /// `DATABASE_MAX_CONNECTIONS` too).
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
+    /// The default of [`DbConfig::acquire_timeout`] in seconds (the server's
+    /// `DATABASE_TIMEOUT` too).
+    pub const DEFAULT_ACQUIRE_TIMEOUT_SECS: u64 = 5;
+
+    /// Settings for `url` (see [`DbConfig::url`] for the forms) with
+    /// [`Self::DEFAULT_MAX_CONNECTIONS`] pooled connections and
+    /// [`Self::DEFAULT_ACQUIRE_TIMEOUT_SECS`] to get one.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(5),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            acquire_timeout: Duration::from_secs(Self::DEFAULT_ACQUIRE_TIMEOUT_SECS),
         }
+    }
+
+    /// Settings for the SQLite file at `path` (made, with its folder, when
+    /// missing), with the defaults of [`Self::new`]. The path is taken as it
+    /// is, never read as a URL.
+    ///
+    /// # Errors
+    /// [`DbError::UnsupportedUrl`] when `path` is not UTF-8 (SQLite's driver
+    /// opens files by UTF-8 name).
+    pub fn sqlite(path: &std::path::Path) -> Result<Self, DbError> {
+        let path = path
+            .to_str()
+            .ok_or_else(|| DbError::UnsupportedUrl(format!("{} (not UTF-8)", path.display())))?;
+        Ok(Self::new(format!("sqlite://{path}")))
     }
 }
 
@@ -72,8 +94,10 @@ pub enum DbError {
     Open(String),
 }
 
-/// A pool of connections to one database.
+/// A pool of connections to one database (more backends may come: match
+/// with a wildcard arm).
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Database {
     /// SQLite file, the embedded default.
     Sqlite(SqlitePool),
@@ -441,7 +465,23 @@ pub(crate) use with_conn;
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, backend, redact};
+    use super::{Backend, DbConfig, backend, redact};
+
+    #[test]
+    fn a_sqlite_path_is_taken_as_a_path() {
+        let config = DbConfig::sqlite(std::path::Path::new("var/sqlite:odd.db")).unwrap();
+        assert_eq!(
+            backend(&config.url).unwrap(),
+            Backend::Sqlite("var/sqlite:odd.db".into())
+        );
+        assert_eq!(config.max_connections, DbConfig::DEFAULT_MAX_CONNECTIONS);
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let not_utf8 = std::ffi::OsStr::from_bytes(b"var/\xff.db");
+            assert!(DbConfig::sqlite(std::path::Path::new(not_utf8)).is_err());
+        }
+    }
 
     #[test]
     fn reads_database_urls() {

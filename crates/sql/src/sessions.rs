@@ -3,9 +3,8 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
-use tessera_domain::model::TokenFingerprint;
 use tessera_domain::model::UserId;
-use tessera_domain::model::{Session, SessionId};
+use tessera_domain::model::{Session, SessionId, SessionRotation};
 use tessera_domain::ports::SessionStore;
 use uuid::Uuid;
 
@@ -69,16 +68,11 @@ impl SessionStore for SqlSessions {
         })
     }
 
-    async fn rotate(
-        &self,
-        id: SessionId,
-        from_generation: u32,
-        new_fingerprint: &TokenFingerprint,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let key = id.0.to_string();
-        let from =
-            i32::try_from(from_generation).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    async fn rotate(&self, rotation: &SessionRotation) -> Result<bool, StoreError> {
+        let key = rotation.id.0.to_string();
+        let from = i32::try_from(rotation.from_generation)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let at = naive(rotation.at);
         with_conn!(&self.db, conn => {
             // One statement: the WHERE clause is the compare, the SET the swap.
             let changed = diesel::update(
@@ -89,9 +83,9 @@ impl SessionStore for SqlSessions {
             )
             .set((
                 sessions::generation.eq(from + 1),
-                sessions::refresh_fingerprint.eq(&new_fingerprint.0),
-                sessions::rotated_at.eq(Some(naive(at))),
-                sessions::last_used_at.eq(naive(at)),
+                sessions::refresh_fingerprint.eq(&rotation.new_fingerprint.0),
+                sessions::rotated_at.eq(Some(at)),
+                sessions::last_used_at.eq(at),
             ))
             .execute(conn)
             .await

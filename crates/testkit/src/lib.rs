@@ -8,7 +8,8 @@
 //! - [`contract`]: the behaviour every adapter of a port must show; the
 //!   in-memory, SQL and Redis crates run the same suites.
 //! - [`MemoryPorts`] / [`memory_adapters`]: the in-memory stores of
-//!   `tessera-memory` with the fakes, the fastest wiring of the use cases.
+//!   `tessera-memory` with the fakes, the fastest wiring of the use cases;
+//!   [`test_client`], the caller of a test request.
 //! - Throw-away servers ([`PrivateRedis`], [`PrivateMariaDb`],
 //!   [`PrivateSmtpSink`]) for fault tests.
 //!
@@ -26,6 +27,17 @@ use tessera_memory::{
     MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
     MemorySms, MemoryTasks, MemoryUsers,
 };
+
+/// The caller of a test request: `192.0.2.1` (TEST-NET-1, RFC 5737) with
+/// the `User-Agent` `tessera-test`. Every test request shares this address,
+/// and with it one throttle bucket, as requests from one machine would.
+#[must_use]
+pub fn test_client() -> tessera_domain::model::ClientInfo {
+    tessera_domain::model::ClientInfo::new(
+        Some(std::net::IpAddr::from([192, 0, 2, 1])),
+        Some("tessera-test"),
+    )
+}
 
 /// A user named `legacy` (`legacy@example.com`) to store directly, for tests
 /// that put a hash in place without the registration use case.

@@ -14,7 +14,7 @@ use tessera_domain::values::PasswordInput;
 use tessera_domain::values::PasswordPolicy;
 use tessera_domain::values::RoleName;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
-use tessera_testkit::{ManualClock, MemoryPorts, memory_adapters};
+use tessera_testkit::{ManualClock, MemoryPorts, memory_adapters, test_client};
 
 struct Harness {
     svc: AuthService<MemoryPorts>,
@@ -29,7 +29,7 @@ impl Harness {
             .verify_credentials(
                 "alice",
                 PasswordInput::Plain("Secret123"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default(),
             )
             .await
@@ -38,9 +38,7 @@ impl Harness {
     }
 
     async fn auth(&self, token: &str) -> Result<tessera_domain::usecase::Authenticated, AuthError> {
-        self.svc
-            .authenticate(Some(token), ClientInfo::default())
-            .await
+        self.svc.authenticate(Some(token), test_client()).await
     }
 
     async fn revoked(&self, token: &str) -> bool {
@@ -174,7 +172,7 @@ async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
             .verify_credentials(
                 id,
                 PasswordInput::Plain("Secret123"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default(),
             )
             .await
@@ -195,7 +193,7 @@ async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
                     .verify_credentials(
                         id,
                         PasswordInput::Plain(pw),
-                        ClientInfo::default(),
+                        test_client(),
                         LoginTerms::default()
                     )
                     .await
@@ -210,7 +208,7 @@ async fn login_by_username_email_or_phone_and_one_answer_for_every_failure() {
         .verify_credentials(
             "",
             PasswordInput::Plain(""),
-            ClientInfo::default(),
+            test_client(),
             LoginTerms::default(),
         )
         .await
@@ -236,7 +234,7 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
             .verify_credentials(
                 "alice",
                 PasswordInput::Plain("Secret123"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default()
             )
             .await
@@ -250,7 +248,7 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
     ));
     assert!(matches!(
         h.svc
-            .refresh(out.tokens.refresh.expose(), ClientInfo::default())
+            .refresh(out.tokens.refresh.expose(), test_client())
             .await,
         Err(AuthError::AccountDisabled)
     ));
@@ -265,17 +263,17 @@ async fn access_tokens_expire_and_refresh_tokens_are_not_access_tokens() {
     assert!(h.auth(&at).await.is_ok());
     assert!(matches!(
         h.svc
-            .authenticate(Some(out.tokens.refresh.expose()), ClientInfo::default())
+            .authenticate(Some(out.tokens.refresh.expose()), test_client())
             .await,
         Err(AuthError::Token(TokenProblem::RefreshTokenPresented))
     ));
     assert!(matches!(
-        h.svc.authenticate(None, ClientInfo::default()).await,
+        h.svc.authenticate(None, test_client()).await,
         Err(AuthError::Token(TokenProblem::Missing))
     ));
     h.clock.advance(Duration::seconds(900 + 31));
     assert!(matches!(
-        h.svc.authenticate(Some(&at), ClientInfo::default()).await,
+        h.svc.authenticate(Some(&at), test_client()).await,
         Err(AuthError::Token(TokenProblem::Expired))
     ));
 }
@@ -286,24 +284,22 @@ async fn refresh_rotates_and_reuse_after_the_interval_revokes_the_family() {
     alice(&h).await;
     let out = h.login().await;
     let r0 = out.tokens.refresh.expose().to_owned();
-    let (_, p1) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
+    let (_, p1) = h.svc.refresh(&r0, test_client()).await.unwrap();
     assert_ne!(p1.refresh.expose(), r0);
 
     // Within the interval, the old token answers with the current pair.
     h.clock.advance(Duration::seconds(5));
-    let (_, again) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
+    let (_, again) = h.svc.refresh(&r0, test_client()).await.unwrap();
     assert_eq!(again.refresh.expose(), p1.refresh.expose());
 
     // After it, the old token revokes the whole session.
     h.clock.advance(Duration::seconds(6));
     assert!(matches!(
-        h.svc.refresh(&r0, ClientInfo::default()).await,
+        h.svc.refresh(&r0, test_client()).await,
         Err(AuthError::RefreshReused)
     ));
     assert!(matches!(
-        h.svc
-            .refresh(p1.refresh.expose(), ClientInfo::default())
-            .await,
+        h.svc.refresh(p1.refresh.expose(), test_client()).await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
     assert!(h.revoked(p1.access.token.expose()).await);
@@ -316,14 +312,14 @@ async fn a_token_two_generations_old_is_reuse_even_inside_the_interval() {
     alice(&h).await;
     let out = h.login().await;
     let r0 = out.tokens.refresh.expose().to_owned();
-    let (_, p1) = h.svc.refresh(&r0, ClientInfo::default()).await.unwrap();
+    let (_, p1) = h.svc.refresh(&r0, test_client()).await.unwrap();
     let (_, _p2) = h
         .svc
-        .refresh(p1.refresh.expose(), ClientInfo::default())
+        .refresh(p1.refresh.expose(), test_client())
         .await
         .unwrap();
     assert!(matches!(
-        h.svc.refresh(&r0, ClientInfo::default()).await,
+        h.svc.refresh(&r0, test_client()).await,
         Err(AuthError::RefreshReused)
     ));
 }
@@ -339,7 +335,7 @@ async fn concurrent_refreshes_with_one_token_rotate_once() {
             let (h, r0) = (h.clone(), r0.clone());
             tokio::spawn(async move {
                 h.svc
-                    .refresh(&r0, ClientInfo::default())
+                    .refresh(&r0, test_client())
                     .await
                     .map(|(_, p)| p.refresh.expose().to_owned())
             })
@@ -373,7 +369,7 @@ async fn refresh_by_access_token_never_outlives_the_session() {
         at = access.token.expose().to_owned();
     }
     h.clock.advance(Duration::seconds(800));
-    let auth = h.svc.authenticate(Some(&at), ClientInfo::default()).await;
+    let auth = h.svc.authenticate(Some(&at), test_client()).await;
     // The last token expired with the session, or the session itself refuses.
     match auth {
         Err(AuthError::Token(TokenProblem::Expired)) => {}
@@ -396,7 +392,7 @@ async fn logout_kills_access_and_refresh_of_that_session_only() {
     assert!(h.revoked(a.tokens.access.token.expose()).await);
     assert!(matches!(
         h.svc
-            .refresh(a.tokens.refresh.expose(), ClientInfo::default())
+            .refresh(a.tokens.refresh.expose(), test_client())
             .await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
@@ -450,14 +446,14 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
     assert!(queued.iter().all(|m| m.to.as_str() == "a@b.com"));
     assert!(
         h.svc
-            .refresh(me.tokens.refresh.expose(), ClientInfo::default())
+            .refresh(me.tokens.refresh.expose(), test_client())
             .await
             .is_ok()
     );
     assert!(h.revoked(other.tokens.access.token.expose()).await);
     assert!(matches!(
         h.svc
-            .refresh(other.tokens.refresh.expose(), ClientInfo::default())
+            .refresh(other.tokens.refresh.expose(), test_client())
             .await,
         Err(AuthError::Token(TokenProblem::Revoked))
     ));
@@ -466,7 +462,7 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
             .verify_credentials(
                 "alice",
                 PasswordInput::Plain("Secret123"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default()
             )
             .await
@@ -478,7 +474,7 @@ async fn change_password_keeps_the_asking_session_and_revokes_the_rest() {
             .verify_credentials(
                 "alice",
                 PasswordInput::Plain("NewSecret456"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default()
             )
             .await
@@ -506,7 +502,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
             .verify_credentials(
                 "legacy",
                 PasswordInput::Plain("wrong"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default()
             )
             .await
@@ -517,7 +513,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
         .verify_credentials(
             "legacy",
             PasswordInput::Plain("OldSecret1"),
-            ClientInfo::default(),
+            test_client(),
             LoginTerms::default(),
         )
         .await
@@ -533,7 +529,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
         .verify_credentials(
             "legacy",
             PasswordInput::Plain("OldSecret1"),
-            ClientInfo::default(),
+            test_client(),
             LoginTerms::default(),
         )
         .await
@@ -544,10 +540,9 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
 mod sign_up {
     use tessera_domain::AuthError;
     use tessera_domain::mail::Locale;
-    use tessera_domain::model::ClientInfo;
     use tessera_domain::usecase::{LoginStep, LoginTerms, SignUp};
     use tessera_domain::values::PasswordInput;
-    use tessera_testkit::MemoryPorts;
+    use tessera_testkit::{MemoryPorts, test_client};
 
     use super::harness;
 
@@ -575,7 +570,7 @@ mod sign_up {
         let code = last_code(&h.ports, email);
         let user = h
             .svc
-            .confirm_sign_up(&form, Some(&code), Locale::En, &ClientInfo::default())
+            .confirm_sign_up(&form, Some(&code), Locale::En, &test_client())
             .await?;
         assert!(user.email_verified, "the code proved the address");
         Ok(user.username.as_str().to_owned())
@@ -634,7 +629,7 @@ mod sign_up {
         };
         let user = h
             .svc
-            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &test_client())
             .await
             .unwrap();
         assert!(user.email_verified);
@@ -643,7 +638,7 @@ mod sign_up {
             .verify_credentials(
                 "Early",
                 PasswordInput::Plain("Plain-Pass-1"),
-                ClientInfo::default(),
+                test_client(),
                 LoginTerms::default(),
             )
             .await
@@ -652,7 +647,7 @@ mod sign_up {
         // Single use: the code went with it (the address now answers "exists").
         let again = h
             .svc
-            .confirm_sign_up(&form, Some("123456"), Locale::En, &ClientInfo::default())
+            .confirm_sign_up(&form, Some("123456"), Locale::En, &test_client())
             .await
             .unwrap_err();
         assert!(matches!(again, AuthError::Conflict(_)), "{again:?}");
@@ -751,7 +746,7 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     // Using a (a refresh) leaves b the least recently used.
     let (_, a2) = h
         .svc
-        .refresh(a.tokens.refresh.expose(), ClientInfo::default())
+        .refresh(a.tokens.refresh.expose(), test_client())
         .await
         .unwrap();
     h.clock.advance(Duration::seconds(1));
@@ -760,7 +755,7 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     assert!(h.revoked(b.tokens.access.token.expose()).await);
     assert!(
         h.svc
-            .refresh(b.tokens.refresh.expose(), ClientInfo::default())
+            .refresh(b.tokens.refresh.expose(), test_client())
             .await
             .is_err()
     );
@@ -866,7 +861,7 @@ async fn the_default_policy_screens_passwords_with_zxcvbn() {
         .verify_credentials(
             "bob",
             PasswordInput::Plain("w0mb@th1ll99"),
-            ClientInfo::default(),
+            test_client(),
             LoginTerms::default(),
         )
         .await
@@ -913,7 +908,7 @@ async fn access_tokens_say_how_and_when_the_session_authenticated() {
     h.clock.advance(Duration::seconds(60));
     let (_, pair) = h
         .svc
-        .refresh(out.tokens.refresh.expose(), ClientInfo::default())
+        .refresh(out.tokens.refresh.expose(), test_client())
         .await
         .unwrap();
     assert_eq!(pair.access.claims.authentication, at);

@@ -1,7 +1,5 @@
 //! Access tokens (signed, self-contained) and refresh tokens (opaque, stored only as a fingerprint).
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -91,53 +89,19 @@ pub struct AccessClaims {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A signed access token (a JWT). Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(String);
+crate::secret::redacted_string!(
+    /// A signed access token (a JWT). Its `Debug` is redacted.
+    AccessToken,
+    "Wraps an encoded token.",
+    "The encoded token, to hand to the client."
+);
 
-impl AccessToken {
-    /// Wraps an encoded token.
-    #[must_use]
-    pub fn new(encoded: String) -> Self {
-        Self(encoded)
-    }
-
-    /// The encoded token, to hand to the client.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessToken(***)")
-    }
-}
-
-/// An opaque refresh token. Its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RefreshToken(String);
-
-impl RefreshToken {
-    /// Wraps an encoded token.
-    #[must_use]
-    pub fn new(encoded: String) -> Self {
-        Self(encoded)
-    }
-
-    /// The encoded token, to hand to the client.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RefreshToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RefreshToken(***)")
-    }
-}
+crate::secret::redacted_string!(
+    /// An opaque refresh token. Its `Debug` is redacted.
+    RefreshToken,
+    "Wraps an encoded token.",
+    "The encoded token, to hand to the client."
+);
 
 /// A one-way fingerprint (SHA-256, hex) of a secret token: what the store keeps
 /// instead of the token itself.

@@ -51,6 +51,30 @@ pub trait CodeStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<VerificationCode>, StoreError>> + Send;
 }
 
+/// A fixed window of a rate limit: at most `limit` hits per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    /// Hits allowed in one window.
+    pub limit: u32,
+    /// The window's length in seconds.
+    pub window_secs: u64,
+}
+
+impl RateWindow {
+    /// The answer to a hit that made `count` hits in a window ending in
+    /// `reset_after_secs` (what every [`RateLimiter`] returns from `hit`).
+    #[must_use]
+    pub fn decision(self, count: u32, reset_after_secs: u64) -> RateDecision {
+        RateDecision {
+            allowed: count <= self.limit,
+            count,
+            limit: self.limit,
+            remaining: self.limit.saturating_sub(count),
+            reset_after_secs,
+        }
+    }
+}
+
 /// The answer of a rate limiter to one hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateDecision {
@@ -68,15 +92,15 @@ pub struct RateDecision {
 
 /// Fixed-window counters, shared by every instance when the store is shared.
 pub trait RateLimiter: Send + Sync + 'static {
-    /// Counts a hit on `key` and says whether it is within `limit` hits per `window_secs`.
+    /// Counts a hit on `key` and says whether it is within the `window`'s
+    /// limit ([`RateWindow::decision`]); the first hit opens the window.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn hit(
         &self,
         key: &str,
-        limit: u32,
-        window_secs: u64,
+        window: RateWindow,
     ) -> impl Future<Output = Result<RateDecision, StoreError>> + Send;
 
     /// Seconds until the open window of `key` ends (rounded up), without

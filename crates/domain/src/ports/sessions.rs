@@ -5,9 +5,9 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
+use crate::model::RevocationKey;
 use crate::model::UserId;
-use crate::model::{RevocationKey, TokenFingerprint};
-use crate::model::{Session, SessionId};
+use crate::model::{Session, SessionId, SessionRotation};
 
 /// Where sessions (refresh-token families) live.
 pub trait SessionStore: Send + Sync + 'static {
@@ -26,20 +26,17 @@ pub trait SessionStore: Send + Sync + 'static {
         id: SessionId,
     ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
 
-    /// Compare-and-swap rotation: if the session is unrevoked and still at
-    /// `from_generation`, moves it to `from_generation + 1` with the new
-    /// fingerprint, sets `rotated_at` and `last_used_at` to `at`, and returns
-    /// true. Otherwise changes nothing and returns false. Exactly one of many
+    /// Compare-and-swap rotation ([`SessionRotation`]): if the session is
+    /// unrevoked and still at `from_generation`, makes the swap and returns
+    /// true (what [`SessionRotation::apply_to`] does to a session in memory).
+    /// Otherwise changes nothing and returns false. Exactly one of many
     /// concurrent callers with the same `from_generation` gets true.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn rotate(
         &self,
-        id: SessionId,
-        from_generation: u32,
-        new_fingerprint: &TokenFingerprint,
-        at: DateTime<Utc>,
+        rotation: &SessionRotation,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The live sessions of `user` at `now` (unrevoked, before their absolute

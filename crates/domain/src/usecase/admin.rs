@@ -30,10 +30,7 @@ impl Actor {
     pub fn operator() -> Self {
         Self {
             user: None,
-            client: ClientInfo {
-                ip: None,
-                user_agent: Some("tessera-cli".into()),
-            },
+            client: ClientInfo::without_peer(Some("tessera-cli")),
         }
     }
 
@@ -391,7 +388,7 @@ mod tests {
     fn actor(u: User) -> Actor {
         Actor {
             user: Some(u),
-            client: ClientInfo::default(),
+            client: ClientInfo::without_peer(None),
         }
     }
 

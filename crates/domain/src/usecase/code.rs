@@ -75,7 +75,11 @@ impl<P: Ports> AuthService<P> {
         limit: u32,
         window: u64,
     ) -> Result<(), AuthError> {
-        let d = self.ports.limiter.hit(&key, limit, window).await?;
+        let window = crate::ports::RateWindow {
+            limit,
+            window_secs: window,
+        };
+        let d = self.ports.limiter.hit(&key, window).await?;
         if d.allowed {
             Ok(())
         } else {

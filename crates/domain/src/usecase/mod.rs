@@ -120,7 +120,8 @@ impl<P: Ports> AuthService<P> {
         limit: u32,
         window_secs: u64,
     ) -> Result<RateDecision, AuthError> {
-        Ok(self.ports.limiter.hit(key, limit, window_secs).await?)
+        let window = crate::ports::RateWindow { limit, window_secs };
+        Ok(self.ports.limiter.hit(key, window).await?)
     }
 
     /// The account `login` names, if any (active or not).

@@ -7,7 +7,7 @@ use super::{AuthService, Authenticated};
 use crate::error::{AuthError, TokenProblem};
 use crate::model::User;
 use crate::model::{AuditEvent, AuditKind};
-use crate::model::{ClientInfo, Session};
+use crate::model::{ClientInfo, Session, SessionRotation};
 use crate::model::{IssuedAccess, TokenPair};
 use crate::ports::{Ports, RefreshTokenCodec, SessionStore, UserRepository};
 
@@ -51,7 +51,12 @@ impl<P: Ports> AuthService<P> {
             if self
                 .ports
                 .sessions
-                .rotate(session.id, session.generation, &fingerprint, now)
+                .rotate(&SessionRotation {
+                    id: session.id,
+                    from_generation: session.generation,
+                    new_fingerprint: fingerprint,
+                    at: now,
+                })
                 .await?
             {
                 let access = self.refreshed_access(&user, &session, now)?;

@@ -146,7 +146,7 @@ impl<P: Ports> AuthService<P> {
             .hash(&PasswordAttempt::from(reg.password))
             .await?;
         if let Some(existing) = pending {
-            self.remove_pending_account(&existing, "replaced", &ClientInfo::default())
+            self.remove_pending_account(&existing, "replaced", &ClientInfo::without_peer(None))
                 .await?;
         }
         let public_id = self.ports.ids.new_uuid();

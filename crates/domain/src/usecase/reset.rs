@@ -283,7 +283,11 @@ impl<P: Ports> AuthService<P> {
             Contact::Email(_) => self.claim_by_address(&user, &hash, locale).await?,
             Contact::Phone(_) => self.replace_password(&user, &hash, locale).await?,
         }
-        let client = form.client.cloned().unwrap_or_default();
+        // A reset without a caller (a tool) is audited without an address.
+        let client = form
+            .client
+            .cloned()
+            .unwrap_or_else(|| ClientInfo::without_peer(None));
         self.audit(AuditEvent {
             subject: Some(user.id),
             detail: Some(contact.kind().to_owned()),

@@ -158,7 +158,7 @@ impl<P: Ports> AuthService<P> {
             compose(&kind, &email, locale, &self.settings.mail)
         });
         if let Some(pending) = pending {
-            self.remove_pending_account(&pending, "replaced", &ClientInfo::default())
+            self.remove_pending_account(&pending, "replaced", &ClientInfo::without_peer(None))
                 .await?;
         }
         let user = self

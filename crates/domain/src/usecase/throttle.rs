@@ -2,7 +2,7 @@
 
 use super::AuthService;
 use crate::error::AuthError;
-use crate::ports::{Ports, RateLimiter as _};
+use crate::ports::{Ports, RateLimiter as _, RateWindow};
 use crate::values::Login;
 
 impl<P: Ports> AuthService<P> {
@@ -50,14 +50,26 @@ impl<P: Ports> AuthService<P> {
             let d = self
                 .ports
                 .limiter
-                .hit(&format!("bf-fail:{key}"), *free, t.window_secs)
+                .hit(
+                    &format!("bf-fail:{key}"),
+                    RateWindow {
+                        limit: *free,
+                        window_secs: t.window_secs,
+                    },
+                )
                 .await?;
             if !d.allowed {
                 let step = d.count.saturating_sub(free.saturating_add(1)).min(30);
                 let delay = (1_u64 << step).min(t.max_delay_secs.max(1));
                 self.ports
                     .limiter
-                    .hit(&format!("bf-block:{key}"), 0, delay)
+                    .hit(
+                        &format!("bf-block:{key}"),
+                        RateWindow {
+                            limit: 0,
+                            window_secs: delay,
+                        },
+                    )
                     .await?;
             }
         }

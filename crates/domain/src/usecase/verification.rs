@@ -341,7 +341,7 @@ impl<P: Ports> AuthService<P> {
         for id in self.ports.users.unverified_before(now - ttl, 100).await? {
             if let Some(user) = self.ports.users.find_by_id(id).await?
                 && self
-                    .remove_pending_account(&user, "expired", &ClientInfo::default())
+                    .remove_pending_account(&user, "expired", &ClientInfo::without_peer(None))
                     .await?
             {
                 removed += 1;

@@ -19,7 +19,8 @@ use crate::{
 
 /// A SQL database ([`SqlStack`]); `A` is the audit trail.
 pub struct SqlStore<A = SqlAudit> {
-    database: DbConfig,
+    /// The database, or why its location was refused (reported by `build`).
+    database: Result<DbConfig, tessera_sql::DbError>,
     migrate: bool,
     #[cfg(feature = "redis")]
     redis: Option<(tessera_redis::RedisConfig, Duration)>,
@@ -29,8 +30,11 @@ pub struct SqlStore<A = SqlAudit> {
 impl<A> std::fmt::Debug for SqlStore<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("SqlStore");
-        d.field("url", &tessera_sql::redact(&self.database.url))
-            .field("migrate", &self.migrate);
+        match &self.database {
+            Ok(database) => d.field("url", &tessera_sql::redact(&database.url)),
+            Err(refused) => d.field("refused", refused),
+        };
+        d.field("migrate", &self.migrate);
         #[cfg(feature = "redis")]
         d.field("redis", &self.redis);
         d.finish_non_exhaustive()
@@ -43,6 +47,26 @@ impl Builder<NoStore> {
     /// [`Builder::migrate`] says otherwise.
     #[must_use]
     pub fn database(self, database: DbConfig) -> Builder<SqlStore> {
+        self.sql_store(Ok(database))
+    }
+
+    /// The SQLite file at `path` (made, with its folder, when missing), with
+    /// the pool defaults of [`DbConfig::new`]. A path that is not UTF-8 is
+    /// refused by `build` ([`BuildError::Database`]).
+    #[must_use]
+    pub fn sqlite(self, path: impl AsRef<std::path::Path>) -> Builder<SqlStore> {
+        self.sql_store(DbConfig::sqlite(path.as_ref()))
+    }
+
+    /// A MySQL or MariaDB database (`mysql://user:pass@host:3306/db`; made
+    /// when missing), with the pool defaults of [`DbConfig::new`].
+    #[cfg(feature = "mysql")]
+    #[must_use]
+    pub fn mysql(self, url: impl Into<String>) -> Builder<SqlStore> {
+        self.database(DbConfig::new(url))
+    }
+
+    fn sql_store(self, database: Result<DbConfig, tessera_sql::DbError>) -> Builder<SqlStore> {
         Builder {
             store: SqlStore {
                 database,
@@ -53,21 +77,6 @@ impl Builder<NoStore> {
             },
             common: self.common,
         }
-    }
-
-    /// A SQLite file (made, with its folder, when missing).
-    #[must_use]
-    pub fn sqlite(self, path: impl AsRef<std::path::Path>) -> Builder<SqlStore> {
-        let url = format!("sqlite://{}", path.as_ref().display());
-        self.database(DbConfig::new(url))
-    }
-
-    /// A MySQL or MariaDB database (`mysql://user:pass@host:3306/db`; made
-    /// when missing).
-    #[cfg(feature = "mysql")]
-    #[must_use]
-    pub fn mysql(self, url: impl Into<String>) -> Builder<SqlStore> {
-        self.database(DbConfig::new(url))
     }
 }
 
@@ -107,20 +116,16 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
         self
     }
 
-    /// Sessions, denylist, codes, rate limits and a 60 s user cache in the
-    /// Redis at `url` (`redis://host:6379`), keys prefixed `tessera:`.
+    /// Sessions, denylist, codes, rate limits and a user cache in the Redis
+    /// at `url` (`redis://host:6379`), with the defaults of
+    /// [`tessera_redis::RedisConfig::new`] (keys prefixed `tessera:`) and
+    /// cached users kept [`tessera_redis::RedisUserCache::DEFAULT_TTL_SECS`].
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn redis(self, url: impl Into<String>) -> Self {
         self.redis_config(
-            tessera_redis::RedisConfig {
-                url: Some(url.into()),
-                cluster_urls: Vec::new(),
-                key_prefix: "tessera:".into(),
-                pool_size: 32,
-                timeout: Duration::from_secs(2),
-            },
-            Duration::from_secs(60),
+            tessera_redis::RedisConfig::new(url),
+            Duration::from_secs(tessera_redis::RedisUserCache::DEFAULT_TTL_SECS),
         )
     }
 
@@ -145,7 +150,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
     pub async fn build(self) -> Result<Tessera<SqlStack<A>>, BuildError> {
         let (store, mut parts) = self.parts()?;
         let region = parts.rest.settings.phone_region;
-        let db = open_database(&store.database, store.migrate, region).await?;
+        let db = open_database(&store.database?, store.migrate, region).await?;
         #[cfg(feature = "redis")]
         let (stores, redis) = match &store.redis {
             Some((config, user_cache)) => {

@@ -27,17 +27,17 @@ pub(super) fn run(config: &Config, command: KeysCommand) -> Result<(), String> {
 /// `JWT_KEY_ACTIVATION_DELAY`; returns its id and that instant.
 ///
 /// # Errors
-/// [`StartupError::Keys`] for HS256 or when the folder cannot be written.
+/// [`BuildError::Keys`](tessera_embed::BuildError::Keys) for HS256 or when the folder cannot be written.
 pub fn rotate_keys(
     config: &Config,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), StartupError> {
     let alg = config.tokens.algorithm.ok_or_else(|| {
-        StartupError::Keys(
+        tessera_embed::BuildError::Keys(
             "JWT_ALGORITHM is HS256: its key is JWT_SECRET_KEY (rotating it ends every session); set EdDSA or RS256 to use a key ring".into(),
         )
     })?;
     let delay = chrono::Duration::from_std(config.tokens.key_activation_delay)
-        .map_err(|e| StartupError::Keys(e.to_string()))?;
+        .map_err(|e| tessera_embed::BuildError::Keys(e.to_string()))?;
     let now = chrono::Utc::now();
     let kid = keyring::rotate(
         &config.tokens.keys_dir,
@@ -46,6 +46,6 @@ pub fn rotate_keys(
         delay,
         startup::key_keep(config),
     )
-    .map_err(|e| StartupError::Keys(e.to_string()))?;
+    .map_err(|e| tessera_embed::BuildError::Keys(e.to_string()))?;
     Ok((kid, now + delay))
 }

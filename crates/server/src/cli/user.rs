@@ -163,7 +163,7 @@ pub async fn import_users(
     let hasher = build_hasher(config).await?;
     let text = tokio::fs::read_to_string(file)
         .await
-        .map_err(|e| StartupError::Store(format!("{}: {e}", file.display())))?;
+        .map_err(|e| tessera_embed::BuildError::Store(format!("{}: {e}", file.display())))?;
     let mut summary = ImportSummary::default();
     let now = chrono::Utc::now();
     for (n, line) in text.lines().enumerate() {

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use tessera_sql::DbConfig;
+
 use super::ConfigError;
 use super::compat;
 use super::source::Reader;
@@ -46,8 +48,11 @@ impl DatabaseSettings {
         Ok(Self {
             url: with_database_tls(url, r.string("DATABASE_TLS").as_deref())?,
             auto_migrate: r.bool("AUTO_MIGRATE", true)?,
-            max_connections: r.parse("DATABASE_MAX_CONNECTIONS", 8)?,
-            timeout: r.seconds("DATABASE_TIMEOUT", 5)?,
+            max_connections: r.parse(
+                "DATABASE_MAX_CONNECTIONS",
+                DbConfig::DEFAULT_MAX_CONNECTIONS,
+            )?,
+            timeout: r.seconds("DATABASE_TIMEOUT", DbConfig::DEFAULT_ACQUIRE_TIMEOUT_SECS)?,
         })
     }
 }

@@ -49,7 +49,7 @@ impl MessagingSettings {
     /// Reads the section; links default to the server's own address.
     pub(crate) fn read(r: &Reader<'_>, server: &ServerSettings) -> Result<Self, ConfigError> {
         let transport = transport(r, &server.var_dir)?;
-        let outbox_poll = r.millis("OUTBOX_POLL_MS", 1000)?;
+        let outbox_poll = r.millis("OUTBOX_POLL_MS", tessera_embed::DEFAULT_MAIL_POLL_MS)?;
         let delivery = DeliveryPolicy {
             retry_base: chrono::Duration::milliseconds(r.parse("OUTBOX_RETRY_BASE_MS", 5000)?),
             retry_max: chrono::Duration::seconds(r.parse("OUTBOX_RETRY_MAX_SECS", 3600)?),

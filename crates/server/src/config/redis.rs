@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tessera_redis::{RedisConfig, RedisUserCache};
+
 use super::ConfigError;
 use super::source::Reader;
 
@@ -52,10 +54,10 @@ impl RedisSettings {
             cluster_urls: r.list("REDIS_CLUSTER_URLS").unwrap_or_default(),
             key_prefix: r
                 .raw("REDIS_KEY_PREFIX")
-                .unwrap_or_else(|| "tessera:".into()),
-            pool_size: r.parse("REDIS_POOL_SIZE", 32)?,
-            timeout: r.millis("REDIS_TIMEOUT_MS", 2000)?,
-            user_cache_ttl: r.seconds("USER_CACHE_TTL", 60)?,
+                .unwrap_or_else(|| RedisConfig::DEFAULT_KEY_PREFIX.into()),
+            pool_size: r.parse("REDIS_POOL_SIZE", RedisConfig::DEFAULT_POOL_SIZE)?,
+            timeout: r.millis("REDIS_TIMEOUT_MS", RedisConfig::DEFAULT_TIMEOUT_MS)?,
+            user_cache_ttl: r.seconds("USER_CACHE_TTL", RedisUserCache::DEFAULT_TTL_SECS)?,
         })
     }
 

@@ -139,21 +139,26 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
     );
 }
 
+/// `limit` hits per `window_secs`.
+fn window(limit: u32, window_secs: u64) -> tessera_domain::ports::RateWindow {
+    tessera_domain::ports::RateWindow { limit, window_secs }
+}
+
 /// [`RateLimiter`]: counts within a window, refuses past the limit, keys are separate.
 pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
     let key = format!("contract:{}", tag());
     for i in 1..=3u32 {
-        let d = limiter.hit(&key, 3, 60).await.unwrap();
+        let d = limiter.hit(&key, window(3, 60)).await.unwrap();
         assert!(d.allowed, "hit {i}");
         assert_eq!((d.limit, d.remaining), (3, 3 - i));
         assert!((1..=60).contains(&d.reset_after_secs), "{d:?}");
     }
-    let d = limiter.hit(&key, 3, 60).await.unwrap();
+    let d = limiter.hit(&key, window(3, 60)).await.unwrap();
     assert!(!d.allowed);
     assert_eq!(d.remaining, 0);
     assert!(
         limiter
-            .hit(&format!("{key}:other"), 3, 60)
+            .hit(&format!("{key}:other"), window(3, 60))
             .await
             .unwrap()
             .allowed
@@ -162,7 +167,7 @@ pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
     // open_for reads without counting; clear forgets.
     assert!((1..=60).contains(&limiter.open_for(&key).await.unwrap().unwrap()));
     assert!(
-        !limiter.hit(&key, 3, 60).await.unwrap().allowed,
+        !limiter.hit(&key, window(3, 60)).await.unwrap().allowed,
         "open_for counted nothing"
     );
     assert_eq!(
@@ -172,17 +177,17 @@ pub async fn rate_limiter<L: RateLimiter>(limiter: L) {
     limiter.clear(&key).await.unwrap();
     assert_eq!(limiter.open_for(&key).await.unwrap(), None);
     assert!(
-        limiter.hit(&key, 3, 60).await.unwrap().allowed,
+        limiter.hit(&key, window(3, 60)).await.unwrap().allowed,
         "a cleared key starts over"
     );
     limiter.clear(&format!("{key}:never")).await.unwrap();
 
     let short = format!("{key}:short");
-    assert!(limiter.hit(&short, 1, 1).await.unwrap().allowed);
-    assert!(!limiter.hit(&short, 1, 1).await.unwrap().allowed);
+    assert!(limiter.hit(&short, window(1, 1)).await.unwrap().allowed);
+    assert!(!limiter.hit(&short, window(1, 1)).await.unwrap().allowed);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert!(
-        limiter.hit(&short, 1, 1).await.unwrap().allowed,
+        limiter.hit(&short, window(1, 1)).await.unwrap().allowed,
         "a new window"
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -6,6 +6,20 @@ use super::prelude::*;
 #[allow(unused_imports)]
 use super::{login_of, new_user, rand_u16, tag};
 
+fn rotation(
+    id: SessionId,
+    from_generation: u32,
+    new_fingerprint: TokenFingerprint,
+    at: chrono::DateTime<Utc>,
+) -> tessera_domain::model::SessionRotation {
+    tessera_domain::model::SessionRotation {
+        id,
+        from_generation,
+        new_fingerprint,
+        at,
+    }
+}
+
 fn session(user: UserId) -> Session {
     let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
     Session {
@@ -59,13 +73,13 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
     let now = s.created_at + Duration::seconds(1);
     assert!(
         store
-            .rotate(s.id, 0, &TokenFingerprint("fp1".into()), now)
+            .rotate(&rotation(s.id, 0, TokenFingerprint("fp1".into()), now))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .rotate(s.id, 0, &TokenFingerprint("fpX".into()), now)
+            .rotate(&rotation(s.id, 0, TokenFingerprint("fpX".into()), now))
             .await
             .unwrap(),
         "stale generation"
@@ -92,7 +106,7 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
             let id = other.id;
             tokio::spawn(async move {
                 store
-                    .rotate(id, 0, &TokenFingerprint(format!("c{i}")), now)
+                    .rotate(&rotation(id, 0, TokenFingerprint(format!("c{i}")), now))
                     .await
                     .unwrap()
             })
@@ -140,7 +154,7 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
     );
     assert!(
         !store
-            .rotate(s.id, 1, &TokenFingerprint("fp2".into()), now)
+            .rotate(&rotation(s.id, 1, TokenFingerprint("fp2".into()), now))
             .await
             .unwrap(),
         "revoked never rotates"
