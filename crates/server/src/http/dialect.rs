@@ -208,3 +208,18 @@ impl DialectKind {
         }
     }
 }
+
+/// The machine codes of each refused field (`required`, `too_short`, …),
+/// as the modern (`fields`) and seed 002 (`details`) bodies list them.
+#[must_use]
+pub fn field_codes(v: &ValidationErrors) -> std::collections::BTreeMap<String, Vec<String>> {
+    v.fields()
+        .iter()
+        .map(|(f, issues)| {
+            (
+                f.clone(),
+                issues.iter().map(|i| i.code().to_owned()).collect(),
+            )
+        })
+        .collect()
+}

@@ -104,6 +104,37 @@ pub fn text_field(
     }
 }
 
+/// The named text fields of `body`, each read by [`text_field`] (`(name,
+/// numbers_ok)`), and the issues of the wrongly typed ones.
+pub fn text_fields<const N: usize>(
+    body: &Map<String, Value>,
+    names: [(&str, bool); N],
+) -> ([Option<String>; N], ValidationErrors) {
+    let mut errors = ValidationErrors::new();
+    let values = names.map(|(name, numbers_ok)| text_field(body, name, numbers_ok, &mut errors));
+    (values, errors)
+}
+
+/// Reads the JSON body (at most `limit` bytes, [`read_json`]) and its named
+/// text fields ([`text_fields`]).
+///
+/// # Errors
+/// The body's [`BodyError`], or the issues of every wrongly typed field, in
+/// the shape of the handler's dialect `D`.
+pub async fn read_text_fields<D, const N: usize>(
+    payload: web::Payload,
+    limit: usize,
+    names: [(&str, bool); N],
+) -> Result<[Option<String>; N], super::dialect::DialectError<D>> {
+    let body = read_json(payload, limit).await?;
+    let (values, errors) = text_fields(&body, names);
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors.into())
+    }
+}
+
 /// The token the request's `Authorization` header presents, read as the
 /// dialect of its path reads it: `Bearer <token>` (scheme in any case)
 /// everywhere, and on seed 002's routes (`/api/v1/`) also a bare token
@@ -151,15 +182,8 @@ pub async fn authenticate<P: Ports>(
     state: &AppState<P>,
     req: &HttpRequest,
 ) -> Result<tessera_domain::usecase::Authenticated, tessera_domain::AuthError> {
-    state
-        .auth
-        .authenticate(
-            presented_token(req)
-                .map_err(tessera_domain::AuthError::Token)?
-                .as_deref(),
-            client_info(req, &state.trusted_proxies),
-        )
-        .await
+    let (token, client) = credentials(state, req)?;
+    state.auth.authenticate(token.as_deref(), client).await
 }
 
 /// Accepts the request's access token ([`presented_token`]) and loads its
@@ -177,15 +201,17 @@ pub async fn authenticate_user<P: Ports>(
     ),
     tessera_domain::AuthError,
 > {
-    state
-        .auth
-        .authenticate_user(
-            presented_token(req)
-                .map_err(tessera_domain::AuthError::Token)?
-                .as_deref(),
-            client_info(req, &state.trusted_proxies),
-        )
-        .await
+    let (token, client) = credentials(state, req)?;
+    state.auth.authenticate_user(token.as_deref(), client).await
+}
+
+/// The token the request presents ([`presented_token`]) and its client.
+fn credentials<P: Ports>(
+    state: &AppState<P>,
+    req: &HttpRequest,
+) -> Result<(Option<String>, ClientInfo), tessera_domain::AuthError> {
+    let token = presented_token(req).map_err(tessera_domain::AuthError::Token)?;
+    Ok((token, client_info(req, &state.trusted_proxies)))
 }
 
 /// Who is calling, for the session record and the login throttle.

@@ -33,7 +33,7 @@ use tessera_domain::ports::Ports;
 pub use dialect::{DialectKind, body_refusal};
 pub use extract::{
     BodyError, authenticate, authenticate_user, client_info, client_ip, locale, presented_token,
-    read_json, text_field,
+    read_json, read_text_fields, text_field, text_fields,
 };
 pub use fallback::{
     all_routes, allowed_methods, matches_pattern, not_found, nothing_here, outside_every_prefix,

@@ -6,17 +6,48 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use tessera_domain::ports::Ports;
 
+use super::ops_dto::{Health, Jwks, Ready};
 use super::route::{Method, Route, Shape};
 use super::{AppState, messages, nothing_here, presented_token};
 
 crate::declare_routes! {
     "";
-    Get "/health" => (health) [];
-    Get "/ready" => (ready::<P>) [];
-    Get "/metrics" => (metrics) [];
-    Get "/.well-known/jwks.json" => (jwks::<P>) [];
-    Get "/docs" => (docs) [];
+    Get "/health" => health [];
+    Get "/ready" => ready::<P> [];
+    Get "/metrics" => metrics [];
+    Get "/.well-known/jwks.json" => jwks::<P> [];
+    Get "/docs" => docs [];
 }
+
+/// The tag of the operations routes in the OpenAPI document.
+pub const TAG: &str = "operations";
+
+/// `GET /openapi.json`, served by `utoipa_swagger_ui`: documents the route
+/// of [`SWAGGER_UI_ROUTES`], never called.
+#[utoipa::path(get, path = "/openapi.json", tag = TAG,
+    summary = "This document",
+    responses(
+        (status = 200, description = "OpenAPI 3.1.", body = Object),
+    ),
+)]
+#[allow(clippy::unused_async, dead_code)]
+async fn openapi_json() {}
+
+/// `GET /docs/`, served by `utoipa_swagger_ui`: documents the route of
+/// [`SWAGGER_UI_ROUTES`], never called.
+#[utoipa::path(get, path = "/docs/", tag = TAG,
+    summary = "Swagger UI (`/docs` redirects here)",
+    responses(
+        (status = 200, description = "The page.", content_type = "text/html", body = String),
+    ),
+)]
+#[allow(clippy::unused_async, dead_code)]
+async fn swagger_ui() {}
+
+/// The operations of [`SWAGGER_UI_ROUTES`], which have no handler here.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(openapi_json, swagger_ui))]
+pub struct SwaggerUiDocumented;
 
 /// The routes `utoipa_swagger_ui` serves (mounted in [`super::routes`]).
 pub const SWAGGER_UI_ROUTES: &[Route] = &[
@@ -37,6 +68,12 @@ pub const SWAGGER_UI_ROUTES: &[Route] = &[
 ];
 
 /// `GET /docs`: a permanent redirect to the Swagger UI at `/docs/`.
+#[utoipa::path(get, path = "/docs", tag = TAG,
+    summary = "Redirects to `/docs/`",
+    responses(
+        (status = 308, description = "To `/docs/`."),
+    ),
+)]
 pub async fn docs() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/docs/"))
@@ -45,6 +82,12 @@ pub async fn docs() -> HttpResponse {
 
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens
 /// (empty with HS256, whose key is secret).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = TAG,
+    summary = "Public keys that verify access tokens",
+    responses(
+        (status = 200, description = "JWK set.", body = Jwks),
+    ),
+)]
 pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
@@ -53,6 +96,13 @@ pub async fn jwks<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
 
 /// `GET /ready`: 200 when every configured dependency (database, Redis,
 /// SMTP) answers within 2 s, else 503; each one's state in the body.
+#[utoipa::path(get, path = "/ready", tag = TAG,
+    summary = "Readiness: every configured dependency answers",
+    responses(
+        (status = 200, description = "Ready.", body = Ready),
+        (status = 503, description = "A dependency is down.", body = Ready),
+    ),
+)]
 pub async fn ready<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
     let (ok, body) = state.readiness.check().await;
     if ok {
@@ -99,6 +149,14 @@ impl MetricsAccess {
 /// `GET /metrics`: Prometheus text format; 401 without the
 /// `METRICS_BEARER_TOKEN` when one is set; 404 on the main port when
 /// `METRICS_LISTEN` serves it elsewhere.
+#[utoipa::path(get, path = "/metrics", tag = TAG,
+    summary = "Prometheus metrics (text format 0.0.4); `Authorization: Bearer` with `METRICS_BEARER_TOKEN` when set",
+    responses(
+        (status = 200, description = "Metrics.", content_type = "text/plain", body = String),
+        (status = 401, description = "`METRICS_BEARER_TOKEN` is set and was not given.", content_type = "text/plain", body = String),
+        (status = 404, description = "Served on `METRICS_LISTEN` instead.", body = crate::http::modern::dto::Error),
+    ),
+)]
 pub async fn metrics(
     req: HttpRequest,
     metrics: web::Data<crate::metrics::Metrics>,
@@ -132,6 +190,12 @@ pub const SERVICE_NAME: &str = "Tessera";
 /// "version": <the crate's version>}` (the peer answers `status`, `service`
 /// and `version`: peer-facts "Measured side by side"; issue 13, item 2).
 /// Dependencies are `/ready`'s business.
+#[utoipa::path(get, path = "/health", tag = TAG,
+    summary = "Liveness: 200 while the process lives",
+    responses(
+        (status = 200, description = "Alive.", body = Health),
+    ),
+)]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(super::ops_dto::Health {
         Code: 200,

@@ -123,16 +123,19 @@ async fn admit<P: Ports>(
 }
 
 /// Declares a dialect's routes once, next to their handlers: generates
-/// `pub const ROUTES: &[Route]` and `pub fn routes<P: Ports>(cfg)`, which
-/// mounts each one through [`mount`]. A handler is written as an expression
-/// in parentheses, where `P` names the server's `Ports`.
+/// `pub const ROUTES: &[Route]`, `pub fn routes<P: Ports>(cfg)`, which
+/// mounts each one through [`mount`], and `pub struct Documented`, whose
+/// `utoipa::OpenApi` lists each handler's `#[utoipa::path]` operation (the
+/// collector in [`crate::openapi`] merges them). A handler is written as a
+/// path, with `::<P>` when it is generic over the server's `Ports`; each one
+/// carries `#[utoipa::path]` (see docs/adr/0008).
 ///
 /// ```ignore
 /// declare_routes! {
 ///     "/api/auth";
-///     Post "/register" => (register::<P>) [limit Register];
-///     Get "/verify-email" => (pages::verify_email_page::<P>) [shape Page];
-///     Get "/users" => (list::<P>) [permission USER_READ];
+///     Post "/register" => register::<P> [limit Register];
+///     Get "/verify-email" => pages::verify_email_page::<P> [shape Page];
+///     Get "/users" => list::<P> [permission USER_READ];
 /// }
 /// ```
 #[macro_export]
@@ -140,7 +143,7 @@ macro_rules! declare_routes {
     (
         $prefix:literal;
         $(
-            $method:ident $path:literal => ($handler:expr)
+            $method:ident $path:literal => $handler:ident $(:: $segment:ident)* $(::<$ports:ident>)?
             [ $(limit $bucket:ident)? $(permission $perm:ident)? $(shape $shape:ident)? ];
         )*
     ) => {
@@ -167,11 +170,16 @@ macro_rules! declare_routes {
                     $crate::http::route::mount::<P>(
                         cfg,
                         route,
-                        actix_web::web::route().to($handler),
+                        actix_web::web::route().to($handler $(:: $segment)* $(::<$ports>)?),
                     );
                 }
             )*
         }
+
+        /// The `#[utoipa::path]` operation of each handler of [`ROUTES`].
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler $(:: $segment)*),*))]
+        pub struct Documented;
     };
     (@opt) => { None };
     (@opt $e:expr) => { Some($e) };

@@ -23,5 +23,7 @@ mod errors;
 mod routes;
 
 pub use errors::AdminError;
-pub(crate) use routes::number;
-pub use routes::{ROUTES, routes};
+pub use routes::{Documented, ROUTES, routes};
+
+/// The tag of these operations in the OpenAPI document.
+pub const TAG: &str = "/api/admin";

@@ -11,24 +11,39 @@ use tessera_domain::validation::{FieldIssue, ValidationErrors};
 
 use super::dto;
 use super::errors::{AdminError, target};
+use crate::http::dto::{Alike, ResponseList};
+use crate::http::dto::{Paging, Search};
 use crate::http::messages as m;
-use crate::http::modern::dto::{Message, Revoked, UserMessage};
+use crate::http::modern::dto::{Error, Message, Revoked, UserMessage};
 use crate::http::modern::user_json;
 use crate::http::route::Route;
-use crate::http::{AppState, read_json, text_field};
+use crate::http::{AppState, read_text_fields};
+use crate::openapi::{OUTRANKED, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
 
+/// The refusals of a route that changes a user: bad token, missing
+/// permission or outranked, no such user.
+struct ChangeRefusals;
+
+impl ResponseList for ChangeRefusals {
+    const LIST: &'static [(u16, &'static str)] = &[
+        (401, TOKEN_REFUSED),
+        (403, OUTRANKED),
+        (404, "No such user."),
+    ];
+}
+
 crate::declare_routes! {
     "/api/admin";
-    Get "/users" => (list::<P>) [permission USER_READ];
-    Get "/users/{id}" => (show::<P>) [permission USER_READ];
-    Delete "/users/{id}" => (delete::<P>) [permission USER_DELETE];
-    Post "/users/{id}/disable" => (disable::<P>) [permission USER_UPDATE];
-    Post "/users/{id}/enable" => (enable::<P>) [permission USER_UPDATE];
-    Post "/users/{id}/roles" => (grant::<P>) [permission ROLE_UPDATE];
-    Delete "/users/{id}/roles/{role}" => (revoke::<P>) [permission ROLE_UPDATE];
-    Post "/users/{id}/revoke-sessions" => (revoke_sessions::<P>) [permission SESSION_REVOKE];
+    Get "/users" => list::<P> [permission USER_READ];
+    Get "/users/{id}" => show::<P> [permission USER_READ];
+    Delete "/users/{id}" => delete::<P> [permission USER_DELETE];
+    Post "/users/{id}/disable" => disable::<P> [permission USER_UPDATE];
+    Post "/users/{id}/enable" => enable::<P> [permission USER_UPDATE];
+    Post "/users/{id}/roles" => grant::<P> [permission ROLE_UPDATE];
+    Delete "/users/{id}/roles/{role}" => revoke::<P> [permission ROLE_UPDATE];
+    Post "/users/{id}/revoke-sessions" => revoke_sessions::<P> [permission SESSION_REVOKE];
 }
 
 /// The caller, once their token is accepted and their roles grant the
@@ -52,45 +67,26 @@ fn user_id(raw: &str) -> Result<UserId, AdminError> {
         .map_err(|_| AdminError::from(AuthError::AccountNotFound))
 }
 
-/// A positive whole number from the query (`default` when absent); anything
-/// else is a validation issue of `name` (also `GET /api/auth/sessions`).
-pub(crate) fn number(
-    q: &HashMap<String, String>,
-    name: &str,
-    default: u64,
-    max: u64,
-    errors: &mut ValidationErrors,
-) -> u64 {
-    match q.get(name).map(|v| v.trim().parse::<u64>()) {
-        None => default,
-        Some(Ok(n)) if n >= 1 => n.min(max),
-        Some(_) => {
-            errors.add(name, FieldIssue::Range { min: 1, max });
-            default
-        }
-    }
-}
-
 /// `GET /api/admin/users?page=1&per_page=20&q=text`.
+#[utoipa::path(get, path = "/api/admin/users", tag = super::TAG,
+    summary = "List users (`page`, `per_page`, `q`)",
+    security(("bearer" = [])),
+    params(Paging, Search),
+    responses(
+        (status = 200, description = "A page of users.", body = dto::UserPage),
+        (status = 400, description = "Bad paging parameter.", body = Error),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = "Missing permission.", body = Error),
+    ),
+)]
 async fn list<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AdminError> {
     caller(&state, &req).await?;
-    let mut errors = ValidationErrors::new();
-    let page = number(&query, "page", 1, u64::MAX, &mut errors);
     // A larger page size is served as the largest (as before); 0 is refused.
-    let per_page = number(
-        &query,
-        "per_page",
-        20,
-        u64::from(tessera_domain::usecase::MAX_PAGE_SIZE),
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let (page, per_page) = Paging::read(&query, 20)?;
     let search = query.get("q").or_else(|| query.get("search")).cloned();
     let result = state
         .auth
@@ -110,6 +106,17 @@ async fn list<P: Ports>(
 }
 
 /// `GET /api/admin/users/{id}`.
+#[utoipa::path(get, path = "/api/admin/users/{id}", tag = super::TAG,
+    summary = "One user with permissions",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The user.", body = dto::AdminUser),
+        (status = 401, description = TOKEN_REFUSED, body = Error),
+        (status = 403, description = "Missing permission.", body = Error),
+        (status = 404, description = "No such user.", body = Error),
+    ),
+)]
 async fn show<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -124,6 +131,16 @@ async fn show<P: Ports>(
 }
 
 /// `DELETE /api/admin/users/{id}`: revokes every session, then deletes.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = super::TAG,
+    summary = "Delete a user (revokes sessions)",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted.", body = Message),
+        (status = 400, description = "Yourself.", body = Error),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn delete<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -159,6 +176,16 @@ async fn set_active<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/disable`: also revokes every session.
+#[utoipa::path(post, path = "/api/admin/users/{id}/disable", tag = super::TAG,
+    summary = "Disable (revokes sessions)",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Disabled.", body = UserMessage),
+        (status = 400, description = "Yourself.", body = Error),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn disable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -168,6 +195,15 @@ async fn disable<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/enable`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/enable", tag = super::TAG,
+    summary = "Enable",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Enabled.", body = UserMessage),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn enable<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -177,6 +213,18 @@ async fn enable<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/roles` `{"role": "admin"}`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/roles", tag = super::TAG,
+    summary = "Grant a role",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    description = "Beyond the schema: `role` must name an existing role (roles are data); otherwise 400.",
+    request_body = dto::RoleRequest,
+    responses(
+        (status = 200, description = "Granted.", body = UserMessage),
+        (status = 400, description = "Validation failed or unknown role.", body = Error),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn grant<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -185,13 +233,10 @@ async fn grant<P: Ports>(
 ) -> Result<HttpResponse, AdminError> {
     let actor = caller(&state, &req).await?;
     let id = user_id(&id)?;
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let role = text_field(&body, "role", false, &mut errors);
-    let Some(role) = role.filter(|_| errors.is_empty()) else {
-        if errors.is_empty() {
-            errors.add("role", FieldIssue::Required);
-        }
+    let [role] = read_text_fields(payload, state.max_body_bytes, [("role", false)]).await?;
+    let Some(role) = role else {
+        let mut errors = ValidationErrors::new();
+        errors.add("role", FieldIssue::Required);
         return Err(errors.into());
     };
     let user = state
@@ -203,6 +248,16 @@ async fn grant<P: Ports>(
 }
 
 /// `DELETE /api/admin/users/{id}/roles/{role}`.
+#[utoipa::path(delete, path = "/api/admin/users/{id}/roles/{role}", tag = super::TAG,
+    summary = "Remove a role",
+    security(("bearer" = [])),
+    params(("id" = String, Path), ("role" = String, Path)),
+    responses(
+        (status = 200, description = "Removed.", body = UserMessage),
+        (status = 400, description = "Own admin role, or bad role name.", body = Error),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn revoke<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -219,6 +274,15 @@ async fn revoke<P: Ports>(
 }
 
 /// `POST /api/admin/users/{id}/revoke-sessions`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/revoke-sessions", tag = super::TAG,
+    summary = "Revoke every session",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Revoked.", body = Revoked),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
 async fn revoke_sessions<P: Ports>(
     state: State<P>,
     req: HttpRequest,

@@ -35,69 +35,6 @@ fn wire_name(field: &str) -> &str {
     }
 }
 
-/// The dialect's answer to a refusal.
-fn refusal(e: &AuthError) -> HttpResponse {
-    match e {
-        // The first specific reason alone, which dream's front end shows
-        // (issue 13, item 9).
-        AuthError::Validation(v) => answer(
-            530,
-            &m::first_reason(&v.clone().renamed(wire_name))
-                .unwrap_or_else(|| m::L_INCOMPLETE.get().to_owned()),
-        ),
-        AuthError::Conflict(_) => answer(502, m::L_EXISTS.get()),
-        AuthError::InvalidCredentials | AuthError::SecondFactorRequired => {
-            answer(501, m::L_LOGIN_FAILED.get())
-        }
-        AuthError::AccountDisabled => answer(401, m::L_DISABLED.get()),
-        AuthError::EmailNotVerified => answer(401, m::L_NOT_VERIFIED.get()),
-        AuthError::Token(_) | AuthError::UserNotFound => answer(401, m::L_AUTH_FAILED.get()),
-        AuthError::AccountNotFound | AuthError::ContactMismatch => answer(503, m::L_NO_USER.get()),
-        AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
-        AuthError::CodeExpired | AuthError::CodeExhausted | AuthError::CodeInvalid => {
-            answer(521, m::L_CODE_EXPIRED.get())
-        }
-        AuthError::TooManyRequests {
-            retry_after_secs,
-            limit,
-        } => {
-            let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(LegacyAnswer {
-                RetryAfter: Some(*retry_after_secs),
-                ..LegacyAnswer::new(429, m::TOO_MANY.get())
-            });
-            crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
-            r
-        }
-        AuthError::Busy => HttpResponse::Ok()
-            .insert_header(("Retry-After", "1"))
-            .json(LegacyAnswer::new(510, m::BUSY.get())),
-        AuthError::Unavailable(_) => answer(510, m::L_DB.get()),
-        AuthError::Internal(_) => answer(510, m::INTERNAL.get()),
-        AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
-            answer(401, m::L_AUTH_FAILED.get())
-        }
-        AuthError::RefreshReused
-        | AuthError::WrongPassword
-        | AuthError::SamePassword
-        | AuthError::SessionNotFound => answer(401, m::L_AUTH_FAILED.get()),
-        // A case added to the domain after this mapping: answered (and
-        // logged) as an internal error until it is mapped.
-        _ => refusal(&AuthError::Internal(e.to_string())),
-    }
-}
-
-/// A body error as Code 530 (413 and 408 keep their HTTP status: the body was not read).
-fn body_refusal(e: BodyError) -> HttpResponse {
-    match e {
-        BodyError::TooLarge => {
-            answer_with(StatusCode::PAYLOAD_TOO_LARGE, 413, m::BODY_TOO_LARGE.get())
-        }
-        BodyError::TimedOut => answer_with(StatusCode::REQUEST_TIMEOUT, 408, m::BODY_TIMEOUT.get()),
-        BodyError::NotJson | BodyError::NotObject => answer(530, m::L_NOT_OBJECT.get()),
-        BodyError::Read => answer(530, m::L_BODY_READ.get()),
-    }
-}
-
 /// The path of seed 001's login.
 pub const LOGIN_PATH: &str = "/Auth/Login";
 
@@ -129,12 +66,71 @@ pub struct Legacy;
 pub type LegacyError = DialectError<Legacy>;
 
 impl Dialect for Legacy {
+    /// The dialect's answer to a refusal.
     fn refusal(e: &AuthError) -> HttpResponse {
-        refusal(e)
+        match e {
+            // The first specific reason alone, which dream's front end shows
+            // (issue 13, item 9).
+            AuthError::Validation(v) => answer(
+                530,
+                &m::first_reason(&v.clone().renamed(wire_name))
+                    .unwrap_or_else(|| m::L_INCOMPLETE.get().to_owned()),
+            ),
+            AuthError::Conflict(_) => answer(502, m::L_EXISTS.get()),
+            AuthError::InvalidCredentials | AuthError::SecondFactorRequired => {
+                answer(501, m::L_LOGIN_FAILED.get())
+            }
+            AuthError::AccountDisabled => answer(401, m::L_DISABLED.get()),
+            AuthError::EmailNotVerified => answer(401, m::L_NOT_VERIFIED.get()),
+            AuthError::Token(_) | AuthError::UserNotFound => answer(401, m::L_AUTH_FAILED.get()),
+            AuthError::AccountNotFound | AuthError::ContactMismatch => {
+                answer(503, m::L_NO_USER.get())
+            }
+            AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
+            AuthError::CodeExpired | AuthError::CodeExhausted | AuthError::CodeInvalid => {
+                answer(521, m::L_CODE_EXPIRED.get())
+            }
+            AuthError::TooManyRequests {
+                retry_after_secs,
+                limit,
+            } => {
+                let mut r = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS).json(LegacyAnswer {
+                    RetryAfter: Some(*retry_after_secs),
+                    ..LegacyAnswer::new(429, m::TOO_MANY.get())
+                });
+                crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
+                r
+            }
+            AuthError::Busy => HttpResponse::Ok()
+                .insert_header(("Retry-After", "1"))
+                .json(LegacyAnswer::new(510, m::BUSY.get())),
+            AuthError::Unavailable(_) => answer(510, m::L_DB.get()),
+            AuthError::Internal(_) => answer(510, m::INTERNAL.get()),
+            AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
+                answer(401, m::L_AUTH_FAILED.get())
+            }
+            AuthError::RefreshReused
+            | AuthError::WrongPassword
+            | AuthError::SamePassword
+            | AuthError::SessionNotFound => answer(401, m::L_AUTH_FAILED.get()),
+            // A case added to the domain after this mapping: answered (and
+            // logged) as an internal error until it is mapped.
+            _ => Self::refusal(&AuthError::Internal(e.to_string())),
+        }
     }
 
+    /// A body error as Code 530 (413 and 408 keep their HTTP status: the body was not read).
     fn body_refusal(e: BodyError) -> HttpResponse {
-        body_refusal(e)
+        match e {
+            BodyError::TooLarge => {
+                answer_with(StatusCode::PAYLOAD_TOO_LARGE, 413, m::BODY_TOO_LARGE.get())
+            }
+            BodyError::TimedOut => {
+                answer_with(StatusCode::REQUEST_TIMEOUT, 408, m::BODY_TIMEOUT.get())
+            }
+            BodyError::NotJson | BodyError::NotObject => answer(530, m::L_NOT_OBJECT.get()),
+            BodyError::Read => answer(530, m::L_BODY_READ.get()),
+        }
     }
 
     fn not_found(_path: &str, _method: &str) -> HttpResponse {
@@ -156,11 +152,11 @@ pub struct LegacyLogin;
 
 impl Dialect for LegacyLogin {
     fn refusal(e: &AuthError) -> HttpResponse {
-        with_null_login_fields(refusal(e))
+        with_null_login_fields(Legacy::refusal(e))
     }
 
     fn body_refusal(e: BodyError) -> HttpResponse {
-        with_null_login_fields(body_refusal(e))
+        with_null_login_fields(Legacy::body_refusal(e))
     }
 
     fn not_found(path: &str, method: &str) -> HttpResponse {

@@ -23,4 +23,7 @@ mod errors;
 mod routes;
 
 pub use errors::{LOGIN_PATH, Legacy, LegacyError, LegacyLogin};
-pub use routes::{ROUTES, routes};
+pub use routes::{Documented, ROUTES, routes};
+
+/// The tag of seed 001's operations in the OpenAPI document.
+pub const TAG: &str = "/Auth (seed 001)";

@@ -11,39 +11,62 @@ use tessera_domain::values::PasswordInput;
 use super::dto;
 use super::errors::{Legacy, LegacyError, LegacyLogin, answer};
 use crate::http::dialect::{DialectError, is_server_fault};
+use crate::http::dto::AnyOf;
+use crate::http::dto::{Alike, ResponseList};
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, locale, read_json, text_field};
+use crate::http::{AppState, client_info, locale, read_text_fields};
+use crate::openapi::LEGACY_CONTRACT;
 
 type State<P> = web::Data<AppState<P>>;
+
+/// The refusals a seed 001 route with a body gives before its handler runs
+/// (each in the route's `{Code, Msg}` shape).
+struct BeforeHandler;
+
+impl ResponseList for BeforeHandler {
+    const LIST: &'static [(u16, &'static str)] = &[
+        (408, "Body not received within `REQUEST_BODY_TIMEOUT`."),
+        (413, "Body too large."),
+        (429, "Over a rate limit."),
+    ];
+}
 crate::declare_routes! {
     "";
-    Get "/CheckJWTToken" => (check_token::<P>) [];
-    Post "/Admin/Login" => (admin_login::<P>) [limit Login];
-    Post "/Auth/Login" => (login::<P>) [limit Login];
-    Post "/Auth/Sign" => (sign::<P>) [limit SendCode];
-    Post "/Auth/Verify" => (verify::<P>) [limit VerifyCode];
-    Post "/Auth/ResetPassword" => (reset_password::<P>) [limit SendCode];
-    Post "/Auth/UpdatePassword" => (update_password::<P>) [limit VerifyCode];
+    Get "/CheckJWTToken" => check_token::<P> [];
+    Post "/Admin/Login" => admin_login::<P> [limit Login];
+    Post "/Auth/Login" => login::<P> [limit Login];
+    Post "/Auth/Sign" => sign::<P> [limit SendCode];
+    Post "/Auth/Verify" => verify::<P> [limit VerifyCode];
+    Post "/Auth/ResetPassword" => reset_password::<P> [limit SendCode];
+    Post "/Auth/UpdatePassword" => update_password::<P> [limit VerifyCode];
 }
 
-/// Reads the body and the named text fields; a wrongly typed field is a 530.
+/// Reads the body and the named text fields (`VerifyCode` may be a
+/// number); a wrongly typed field is a 530.
 async fn fields<D, const N: usize>(
     state: &State<impl Ports>,
     payload: web::Payload,
     names: [&str; N],
 ) -> Result<[Option<String>; N], DialectError<D>> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let values = names.map(|n| text_field(&body, n, n == "VerifyCode", &mut errors));
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(errors.into())
-    }
+    read_text_fields(
+        payload,
+        state.max_body_bytes,
+        names.map(|n| (n, n == "VerifyCode")),
+    )
+    .await
 }
 
 /// `POST /Auth/Login` `{Email, Password}` → `{Code, Msg, Token, UserID}`;
 /// every answer that is not a success carries `Token` and `UserID` as `null`.
+#[utoipa::path(post, path = "/Auth/Login", tag = super::TAG,
+    summary = "Log in (`Code` 200/202, 501, 401, 530, 510; `Token` and `UserID` null unless 200/202)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyLoginRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = dto::LegacyLogin),
+        Alike<dto::LegacyLogin, BeforeHandler>,
+    ),
+)]
 async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -87,6 +110,15 @@ async fn login<P: Ports>(
 /// `POST /Auth/Sign` `{Name, Email, Password}`: creates the account (address
 /// unverified) and mails a sign-up code; Code 200 (`Msg` says whether a code
 /// was mailed), 502 when the address is taken.
+#[utoipa::path(post, path = "/Auth/Sign", tag = super::TAG,
+    summary = "Create the account (address unverified) and mail a sign-up code (`Code` 200, 502, 530, 510)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacySignRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
 async fn sign<P: Ports>(
     state: State<P>,
     payload: web::Payload,
@@ -108,6 +140,15 @@ async fn sign<P: Ports>(
 /// `POST /Auth/Verify` `{Name, Email, Password, VerifyCode}`: confirms the
 /// address for whoever proved it (creating the account if there is none);
 /// 502 when the address's account is verified already.
+#[utoipa::path(post, path = "/Auth/Verify", tag = super::TAG,
+    summary = "Confirm the address with the code, for whoever proved it (`Code` 200, 502 verified already, 520, 521, 530)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyVerifyRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacySignedUp, dto::LegacyAnswer>)),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -138,6 +179,15 @@ async fn verify<P: Ports>(
 }
 
 /// `POST /Auth/ResetPassword` `{Email}`: mails a reset code.
+#[utoipa::path(post, path = "/Auth/ResetPassword", tag = super::TAG,
+    summary = "Mail a reset code (`Code` 200, 503, 530)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyEmailRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
 async fn reset_password<P: Ports>(
     state: State<P>,
     payload: web::Payload,
@@ -173,6 +223,15 @@ fn renamed(v: &ValidationErrors, field: &str) -> ValidationErrors {
 
 /// `POST /Auth/UpdatePassword` `{Email, Password, VerifyCode}`: sets the new
 /// password; every session of the account is revoked.
+#[utoipa::path(post, path = "/Auth/UpdatePassword", tag = super::TAG,
+    summary = "Set a new password with the code (`Code` 200, 503, 520, 521, 530)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyUpdatePasswordRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = dto::LegacyAnswer),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
 async fn update_password<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -198,6 +257,14 @@ async fn update_password<P: Ports>(
 }
 
 /// `GET /CheckJWTToken`: `{Code: 200, Msg, User: <email>}` or `{Code: 401, Msg}`.
+#[utoipa::path(get, path = "/CheckJWTToken", tag = super::TAG,
+    summary = "Check a token (`Code` 200 or 401)",
+    description = LEGACY_CONTRACT,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacyTokenOk, dto::LegacyAnswer>)),
+    ),
+)]
 async fn check_token<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -253,6 +320,15 @@ async fn credentials<P: Ports, D>(
 /// malformed fields are Code 530; the per-IP login limit and the login
 /// throttle apply as at `/Auth/Login`. Like `/Auth/Login`, the answer also
 /// carries `UserID`, `RefreshToken` and `ExpiresIn`.
+#[utoipa::path(post, path = "/Admin/Login", tag = super::TAG,
+    summary = "Log in as administrator (`ADMIN_LOGIN_ROLES`; `Code` 200, 500, 401, 530, 510)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyLoginRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacyAdminLogin, dto::LegacyAnswer>)),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
 async fn admin_login<P: Ports>(
     state: State<P>,
     req: HttpRequest,

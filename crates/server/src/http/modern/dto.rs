@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::dto::PasswordFeedback;
+use crate::http::dto::{PasswordFeedback, field};
 
 /// A user as `/api/auth` and `/api/admin` show it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -211,23 +211,11 @@ pub struct ResetCodeSent {
 /// are not taken (409).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    /// Surrounding spaces are trimmed; 1 (`USERNAME_MIN_LENGTH`, default 3)
-    /// to 50 characters, not only digits, no `@`.
-    #[schema(
-        min_length = 1,
-        max_length = 50,
-        pattern = r"^\s*[^\s@]*[^\s@0-9][^\s@]*\s*$"
-    )]
+    #[schema(schema_with = field::username)]
     pub username: String,
-    #[schema(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
-    )]
+    #[schema(schema_with = field::email)]
     pub email: String,
-    /// 8 to 256 characters (after NFKC), no control characters, zxcvbn score
-    /// at least `PASSWORD_MIN_SCORE`.
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(schema_with = field::new_password)]
     pub password: String,
     /// Any common writing (`13800138000`, `+86 138 0013 8000`, `0086…`); without a
     /// country code it is read in `PHONE_DEFAULT_REGION`. Stored in E.164.
@@ -250,8 +238,7 @@ pub struct LoginRequest {
     #[schema(max_length = 254)]
     pub email: Option<String>,
     pub phone: Option<String>,
-    /// At most 4096 bytes.
-    #[schema(min_length = 1, max_length = 4096)]
+    #[schema(schema_with = field::password_attempt)]
     pub password: String,
 }
 
@@ -266,10 +253,9 @@ pub struct RefreshRequest {
 /// `old_password` must be the current one (400 otherwise).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
-    /// At most 4096 bytes.
-    #[schema(min_length = 1, max_length = 4096)]
+    #[schema(schema_with = field::password_attempt)]
     pub old_password: String,
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(schema_with = field::new_password)]
     pub new_password: String,
 }
 
@@ -280,13 +266,9 @@ pub struct ChangePasswordRequest {
 pub struct VerifyEmailRequest {
     #[schema(min_length = 1)]
     pub token: Option<String>,
-    #[schema(min_length = 1, max_length = 4096)]
+    #[schema(schema_with = field::optional_password_attempt)]
     pub password: Option<String>,
-    #[schema(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
-    )]
+    #[schema(schema_with = field::optional_email)]
     pub email: Option<String>,
     #[schema(min_length = 1)]
     pub code: Option<String>,
@@ -294,11 +276,7 @@ pub struct VerifyEmailRequest {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EmailRequest {
-    #[schema(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
-    )]
+    #[schema(schema_with = field::email)]
     pub email: String,
 }
 
@@ -331,7 +309,7 @@ pub struct ResetPasswordRequest {
     pub contact: String,
     #[schema(min_length = 1)]
     pub code: String,
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(schema_with = field::new_password)]
     pub new_password: String,
 }
 

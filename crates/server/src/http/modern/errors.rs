@@ -9,7 +9,7 @@ use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::validation::ValidationErrors;
 
 use super::dto::Error;
-use crate::http::dialect::{Dialect, DialectError};
+use crate::http::dialect::{Dialect, DialectError, field_codes};
 use crate::http::messages as m;
 use crate::http::{BodyError, outside_every_prefix};
 
@@ -77,16 +77,7 @@ fn validation_error(e: &ValidationErrors) -> HttpResponse {
         flat.extend(texts.iter().cloned());
         details.insert(field.clone(), texts);
     }
-    let codes = e
-        .fields()
-        .iter()
-        .map(|(f, issues)| {
-            (
-                f.clone(),
-                issues.iter().map(|i| i.code().to_owned()).collect(),
-            )
-        })
-        .collect();
+    let codes = field_codes(e);
     // `msg` is what seed 003's front end shows: the first reason, as in
     // `message` (issue 13, item 9).
     let reason = flat
@@ -190,32 +181,7 @@ fn auth_error(e: &AuthError) -> HttpResponse {
                 ..Error::new(&format!("{}_taken", field.as_str()), text, text)
             })
         }
-        AuthError::InvalidCredentials | AuthError::SecondFactorRequired => simple(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            m::INVALID_CREDENTIALS.get(),
-        ),
-        AuthError::AccountDisabled => simple(
-            StatusCode::FORBIDDEN,
-            "account_disabled",
-            m::ACCOUNT_DISABLED.get(),
-        ),
         AuthError::Token(p) => token_error(*p),
-        AuthError::RefreshReused => simple(
-            StatusCode::UNAUTHORIZED,
-            "refresh_token_reused",
-            m::REFRESH_REUSED.get(),
-        ),
-        AuthError::WrongPassword => simple(
-            StatusCode::BAD_REQUEST,
-            "wrong_password",
-            m::WRONG_PASSWORD.get(),
-        ),
-        AuthError::SamePassword => simple(
-            StatusCode::BAD_REQUEST,
-            "same_password",
-            m::SAME_PASSWORD.get(),
-        ),
         AuthError::Forbidden(permission) => HttpResponse::Forbidden().json(Error {
             permission: Some((*permission).to_owned()),
             ..Error::new("forbidden", m::FORBIDDEN.get(), m::FORBIDDEN.get())
@@ -224,26 +190,6 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             reason: Some("outranked".to_owned()),
             ..Error::new("forbidden", m::OUTRANKED.get(), m::OUTRANKED.get())
         }),
-        AuthError::SessionNotFound => simple(
-            StatusCode::NOT_FOUND,
-            "session_not_found",
-            m::SESSION_NOT_FOUND.get(),
-        ),
-        AuthError::SelfLockout => simple(
-            StatusCode::BAD_REQUEST,
-            "self_lockout",
-            m::SELF_LOCKOUT.get(),
-        ),
-        AuthError::UserNotFound => simple(
-            StatusCode::UNAUTHORIZED,
-            "user_not_found",
-            m::USER_NOT_FOUND.get(),
-        ),
-        AuthError::CodeExpired => simple(
-            StatusCode::BAD_REQUEST,
-            "code_expired",
-            m::CODE_EXPIRED.get(),
-        ),
         AuthError::CodeWrong { remaining } => {
             let text = m::code_wrong(*remaining);
             HttpResponse::BadRequest().json(Error {
@@ -251,16 +197,6 @@ fn auth_error(e: &AuthError) -> HttpResponse {
                 ..Error::new("code_wrong", &text, &text)
             })
         }
-        AuthError::CodeExhausted => simple(
-            StatusCode::BAD_REQUEST,
-            "code_exhausted",
-            m::CODE_EXHAUSTED.get(),
-        ),
-        AuthError::CodeInvalid => simple(
-            StatusCode::BAD_REQUEST,
-            "code_invalid",
-            m::CODE_INVALID.get(),
-        ),
         AuthError::TooManyRequests {
             retry_after_secs,
             limit,
@@ -272,21 +208,6 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             crate::http::rate_limit_headers(&mut r, *retry_after_secs, *limit);
             r
         }
-        AuthError::AccountNotFound => simple(
-            StatusCode::NOT_FOUND,
-            "account_not_found",
-            m::ACCOUNT_NOT_FOUND.get(),
-        ),
-        AuthError::ContactMismatch => simple(
-            StatusCode::BAD_REQUEST,
-            "contact_mismatch",
-            m::CONTACT_MISMATCH.get(),
-        ),
-        AuthError::EmailNotVerified => simple(
-            StatusCode::FORBIDDEN,
-            "email_not_verified",
-            m::EMAIL_NOT_VERIFIED.get(),
-        ),
         AuthError::Busy => {
             let mut r = simple(StatusCode::SERVICE_UNAVAILABLE, "busy", m::BUSY.get());
             r.headers_mut().insert(
@@ -295,18 +216,43 @@ fn auth_error(e: &AuthError) -> HttpResponse {
             );
             r
         }
-        AuthError::Unavailable(_) => simple(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            m::UNAVAILABLE.get(),
-        ),
-        AuthError::Internal(_) => simple(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            m::INTERNAL.get(),
-        ),
-        // A case added to the domain after this mapping: answered (and
-        // logged) as an internal error until it is mapped.
-        _ => auth_error(&AuthError::Internal(e.to_string())),
+        _ => match plain_refusal(e) {
+            Some((status, code, text)) => simple(status, code, text.get()),
+            // A case added to the domain after this mapping: answered (and
+            // logged) as an internal error until it is mapped.
+            None => auth_error(&AuthError::Internal(e.to_string())),
+        },
     }
+}
+
+/// The refusals that are only a status, a `code` and a text.
+fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
+    use StatusCode as S;
+    Some(match e {
+        AuthError::InvalidCredentials | AuthError::SecondFactorRequired => (
+            S::UNAUTHORIZED,
+            "invalid_credentials",
+            m::INVALID_CREDENTIALS,
+        ),
+        AuthError::AccountDisabled => (S::FORBIDDEN, "account_disabled", m::ACCOUNT_DISABLED),
+        AuthError::RefreshReused => (S::UNAUTHORIZED, "refresh_token_reused", m::REFRESH_REUSED),
+        AuthError::WrongPassword => (S::BAD_REQUEST, "wrong_password", m::WRONG_PASSWORD),
+        AuthError::SamePassword => (S::BAD_REQUEST, "same_password", m::SAME_PASSWORD),
+        AuthError::SessionNotFound => (S::NOT_FOUND, "session_not_found", m::SESSION_NOT_FOUND),
+        AuthError::SelfLockout => (S::BAD_REQUEST, "self_lockout", m::SELF_LOCKOUT),
+        AuthError::UserNotFound => (S::UNAUTHORIZED, "user_not_found", m::USER_NOT_FOUND),
+        AuthError::CodeExpired => (S::BAD_REQUEST, "code_expired", m::CODE_EXPIRED),
+        AuthError::CodeExhausted => (S::BAD_REQUEST, "code_exhausted", m::CODE_EXHAUSTED),
+        AuthError::CodeInvalid => (S::BAD_REQUEST, "code_invalid", m::CODE_INVALID),
+        AuthError::AccountNotFound => (S::NOT_FOUND, "account_not_found", m::ACCOUNT_NOT_FOUND),
+        AuthError::ContactMismatch => (S::BAD_REQUEST, "contact_mismatch", m::CONTACT_MISMATCH),
+        AuthError::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", m::EMAIL_NOT_VERIFIED),
+        AuthError::Unavailable(_) => (
+            S::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            m::UNAVAILABLE,
+        ),
+        AuthError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error", m::INTERNAL),
+        _ => return None,
+    })
 }

@@ -14,4 +14,7 @@ pub(crate) mod pages;
 mod routes;
 
 pub use errors::{Modern, ModernError, error_body, simple};
-pub use routes::{ROUTES, routes, user_json};
+pub use routes::{Documented, ROUTES, routes, user_json};
+
+/// The tag of this dialect's operations in the OpenAPI document.
+pub const TAG: &str = "/api/auth";

@@ -12,8 +12,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 
+use crate::http::dto::LinkForm;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info};
+use crate::openapi::LIVE_LINK_RULE;
 
 type State<P> = web::Data<AppState<P>>;
 type FormBody = Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>;
@@ -128,6 +130,16 @@ async fn link_page<P: Ports>(
 
 /// `GET /api/auth/verify-email?token=…` (and seed 002's link, opened in a
 /// browser): the page of the mailed link. Changes nothing.
+#[utoipa::path(get, path = "/api/auth/verify-email", tag = super::TAG,
+    summary = "The mailed link: a page naming the account, confirming with its password, or \"This wasn't me\"",
+    description = LIVE_LINK_RULE,
+    params(("token" = String, Query, min_length = 1)),
+    responses(
+        (status = 200, description = "The page (or: already verified).", content_type = "text/html", body = String),
+        (status = 400, description = "No, unknown, used or expired token.", content_type = "text/html", body = String),
+        (status = 503, description = "A dependency is down.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn verify_email_page<P: Ports>(
     state: State<P>,
     query: web::Query<std::collections::HashMap<String, String>>,
@@ -151,6 +163,19 @@ fn field(form: &FormBody, name: &str) -> Option<String> {
 
 /// `POST /api/auth/verify-email/confirm` (form `token`, `password`), sent by
 /// the page: confirms the address when the password is the account's.
+#[utoipa::path(post, path = "/api/auth/verify-email/confirm", tag = super::TAG,
+    summary = "The page's confirm form (`token`, `password`)",
+    description = LIVE_LINK_RULE,
+    request_body(content = inline(Option<LinkForm>), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Verified; every session opened before ends.", content_type = "text/html", body = String),
+        (status = 400, description = "Bad or used link, or the wrong password (the page again).", content_type = "text/html", body = String),
+        (status = 429, description = "Over a rate limit or the login throttle.", body = super::dto::Error),
+        (status = 408, description = "Form not received within `REQUEST_BODY_TIMEOUT`.", body = super::dto::Error),
+        (status = 413, description = "Declared `Content-Length` above `MAX_BODY_BYTES`.", body = super::dto::Error),
+        (status = 503, description = "A dependency is down.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn verify_email_confirm<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -184,6 +209,19 @@ pub async fn verify_email_confirm<P: Ports>(
 
 /// `POST /api/auth/verify-email/reject` (form `token`), "This wasn't me":
 /// removes the pending account the link was mailed for.
+#[utoipa::path(post, path = "/api/auth/verify-email/reject", tag = super::TAG,
+    summary = "The page's \"This wasn't me\" form (`token`): removes the pending account",
+    description = LIVE_LINK_RULE,
+    request_body(content = inline(Option<LinkForm>), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The account is removed; the address is free.", content_type = "text/html", body = String),
+        (status = 400, description = "Bad or used link, or the address is verified already.", content_type = "text/html", body = String),
+        (status = 408, description = "Form not received within `REQUEST_BODY_TIMEOUT`.", body = super::dto::Error),
+        (status = 413, description = "Declared `Content-Length` above `MAX_BODY_BYTES`.", body = super::dto::Error),
+        (status = 429, description = "Over a rate limit.", body = super::dto::Error),
+        (status = 503, description = "A dependency is down.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn verify_email_reject<P: Ports>(
     state: State<P>,
     req: HttpRequest,

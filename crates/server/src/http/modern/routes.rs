@@ -1,7 +1,6 @@
 //! The modern dialect's handlers and their mount.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
 use tessera_domain::error::{AuthError, TokenProblem};
 use tessera_domain::model::ClientInfo;
 use tessera_domain::model::User;
@@ -14,30 +13,32 @@ use tessera_domain::values::PasswordInput;
 use super::dto;
 use super::errors::ModernError;
 use super::pages;
+use crate::http::dto::Paging;
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, read_json, text_field};
+use crate::http::{AppState, client_info, read_json, read_text_fields, text_field, text_fields};
+use crate::openapi::{REGISTER_RULES, TOKEN_REFUSED};
 
 type State<P> = web::Data<AppState<P>>;
 
 crate::declare_routes! {
     "/api/auth";
-    Post "/register" => (register::<P>) [limit Register];
-    Post "/login" => (login::<P>) [limit Login];
-    Get "/profile" => (profile::<P>) [];
-    Get "/me" => (me::<P>) [];
-    Post "/refresh" => (refresh::<P>) [limit Refresh];
-    Post "/logout" => (logout::<P>) [];
-    Post "/logout-all" => (logout_all::<P>) [];
-    Get "/sessions" => (sessions::<P>) [];
-    Delete "/sessions/{id}" => (delete_session::<P>) [];
-    Post "/change-password" => (change_password::<P>) [];
-    Post "/verify-email" => (verify_email::<P>) [limit VerifyCode];
-    Get "/verify-email" => (pages::verify_email_page::<P>) [shape Page];
-    Post "/verify-email/confirm" => (pages::verify_email_confirm::<P>) [limit VerifyCode shape Page];
-    Post "/verify-email/reject" => (pages::verify_email_reject::<P>) [limit VerifyCode shape Page];
-    Post "/resend-verification" => (resend_verification::<P>) [limit SendCode];
-    Post "/request-reset-code" => (request_reset_code::<P>) [limit SendCode];
-    Post "/reset-password" => (reset_password::<P>) [limit VerifyCode];
+    Post "/register" => register::<P> [limit Register];
+    Post "/login" => login::<P> [limit Login];
+    Get "/profile" => profile::<P> [];
+    Get "/me" => me::<P> [];
+    Post "/refresh" => refresh::<P> [limit Refresh];
+    Post "/logout" => logout::<P> [];
+    Post "/logout-all" => logout_all::<P> [];
+    Get "/sessions" => sessions::<P> [];
+    Delete "/sessions/{id}" => delete_session::<P> [];
+    Post "/change-password" => change_password::<P> [];
+    Post "/verify-email" => verify_email::<P> [limit VerifyCode];
+    Get "/verify-email" => pages::verify_email_page::<P> [shape Page];
+    Post "/verify-email/confirm" => pages::verify_email_confirm::<P> [limit VerifyCode shape Page];
+    Post "/verify-email/reject" => pages::verify_email_reject::<P> [limit VerifyCode shape Page];
+    Post "/resend-verification" => resend_verification::<P> [limit SendCode];
+    Post "/request-reset-code" => request_reset_code::<P> [limit SendCode];
+    Post "/reset-password" => reset_password::<P> [limit VerifyCode];
 }
 
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).
@@ -46,18 +47,36 @@ pub fn user_json(u: &User) -> dto::User {
     u.into()
 }
 
+#[utoipa::path(post, path = "/api/auth/register", tag = super::TAG,
+    summary = "Register (seeds 000, 003, 004)",
+    description = REGISTER_RULES, request_body = dto::RegisterRequest,
+    responses(
+        (status = 201, description = "Created.", body = dto::UserMessage),
+        (status = 400, description = "Validation failed (`details`, `errors`, `fields`), or not a JSON object.", body = dto::Error),
+        (status = 409, description = "Username, email or phone taken (`code` `*_taken`, `field`).", body = dto::Error),
+    ),
+)]
 async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
     let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
+    let ([username, email, password, phone, role], type_errors) = text_fields(
+        &body,
+        [
+            ("username", false),
+            ("email", false),
+            ("password", false),
+            ("phone", true),
+            ("role", false),
+        ],
+    );
     let form = RegistrationForm {
-        username: text_field(&body, "username", false, &mut type_errors),
-        email: text_field(&body, "email", false, &mut type_errors),
-        password: text_field(&body, "password", false, &mut type_errors),
-        phone: text_field(&body, "phone", true, &mut type_errors),
-        role: text_field(&body, "role", false, &mut type_errors),
+        username,
+        email,
+        password,
+        phone,
+        role,
     };
     if !type_errors.is_empty() {
         let mut all = state
@@ -75,6 +94,18 @@ async fn register<P: Ports>(
     Ok(HttpResponse::Created().json(dto::UserMessage::new(m::REGISTERED.get(), &user)))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = super::TAG,
+    summary = "Log in by username, email or phone",
+    description = "Beyond the schema: the account's name must read as an email (IDNA domain), a phone \
+        number (libphonenumber, `PHONE_DEFAULT_REGION`) or a username (RFC 8265); otherwise 400.",
+    request_body = dto::LoginRequest,
+    responses(
+        (status = 200, description = "Token pair and user.", body = dto::LoginResponse),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+        (status = 401, description = "Invalid credentials.", body = dto::Error),
+        (status = 403, description = "Account disabled, or email not verified with `REQUIRE_VERIFIED_EMAIL`.", body = dto::Error),
+    ),
+)]
 async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -110,11 +141,27 @@ async fn login<P: Ports>(
     )))
 }
 
+#[utoipa::path(get, path = "/api/auth/profile", tag = super::TAG,
+    summary = "The caller, flat (seed 000)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::User),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = super::TAG,
+    summary = "The caller with permissions (seeds 003, 004)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::Me),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     let permissions = state.auth.permissions_of(&user).await?;
@@ -126,6 +173,17 @@ async fn me<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse,
 /// `POST /api/auth/refresh`. A refresh token (as Bearer, seed 000, or as
 /// `refresh_token` in the body) is rotated; a still-valid access token (seed
 /// 004) gets a new access token for the same session.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = super::TAG,
+    summary = "Rotate a refresh token (body or bearer)",
+    description = "The body is read only when no `Authorization` header is sent: with `Authorization: \
+        Bearer` (a refresh token, seed 000; or an access token, seed 004) the body is ignored.",
+    request_body = Option<dto::RefreshRequest>,
+    responses(
+        (status = 200, description = "New tokens.", body = dto::RefreshResponse),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+        (status = 401, description = "Missing, invalid, expired or reused token (reuse revokes the session).", body = dto::Error),
+    ),
+)]
 async fn refresh<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -134,12 +192,8 @@ async fn refresh<P: Ports>(
     let token = match crate::http::presented_token(&req).map_err(AuthError::Token)? {
         Some(t) => t,
         None => {
-            let body = read_json(payload, state.max_body_bytes).await?;
-            let mut type_errors = ValidationErrors::new();
-            let t = text_field(&body, "refresh_token", false, &mut type_errors);
-            if !type_errors.is_empty() {
-                return Err(type_errors.into());
-            }
+            let [t] =
+                read_text_fields(payload, state.max_body_bytes, [("refresh_token", false)]).await?;
             t.unwrap_or_default()
         }
     };
@@ -169,6 +223,14 @@ async fn refresh<P: Ports>(
     )))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = super::TAG,
+    summary = "End this session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out.", body = dto::Message),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     state.auth.logout(&auth).await?;
@@ -176,6 +238,14 @@ async fn logout<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpRespo
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the caller, this one included.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = super::TAG,
+    summary = "End every session of the caller",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out everywhere.", body = dto::Revoked),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn logout_all<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -190,6 +260,16 @@ async fn logout_all<P: Ports>(
 /// `/api/admin/users`: `per_page` defaults to 50 (the default
 /// `MAX_SESSIONS_PER_USER`, so one page shows them all) and is capped at 100;
 /// a `page` or `per_page` that is not a whole number from 1 is a 400.
+#[utoipa::path(get, path = "/api/auth/sessions", tag = super::TAG,
+    summary = "The caller's live sessions, paged (`page`, `per_page` default 50, at most 100)",
+    security(("bearer" = [])),
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of sessions.", body = dto::Sessions),
+        (status = 400, description = "Bad paging parameter.", body = dto::Error),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn sessions<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -197,18 +277,7 @@ async fn sessions<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     use tessera_domain::usecase::{MAX_PAGE_SIZE, session_limit::DEFAULT_SESSIONS_PER_PAGE};
     let auth = crate::http::authenticate(&state, &req).await?;
-    let mut errors = ValidationErrors::new();
-    let page = crate::http::admin::number(&query, "page", 1, u64::MAX, &mut errors);
-    let per_page = crate::http::admin::number(
-        &query,
-        "per_page",
-        u64::from(DEFAULT_SESSIONS_PER_PAGE),
-        u64::from(MAX_PAGE_SIZE),
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let (page, per_page) = Paging::read(&query, u64::from(DEFAULT_SESSIONS_PER_PAGE))?;
     let result = state
         .auth
         .list_sessions_page(
@@ -241,6 +310,16 @@ async fn sessions<P: Ports>(
 }
 
 /// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = super::TAG,
+    summary = "End one of the caller's sessions",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Ended.", body = dto::Message),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+        (status = 404, description = "No such session of the caller.", body = dto::Error),
+    ),
+)]
 async fn delete_session<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -256,19 +335,31 @@ async fn delete_session<P: Ports>(
     Ok(HttpResponse::Ok().json(dto::Message::new(m::SESSION_ENDED.get())))
 }
 
+#[utoipa::path(post, path = "/api/auth/change-password", tag = super::TAG,
+    summary = "Change password (ends every other session)",
+    security(("bearer" = [])),
+    description = "Beyond the schema: `old_password` must be the account's current password, and \
+        `new_password` must differ from it and reach `PASSWORD_MIN_SCORE` (zxcvbn; \
+        `password_too_common`, `password_too_weak`); otherwise 400.",
+    request_body = dto::ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed.", body = dto::Message),
+        (status = 400, description = "Validation failed, wrong old password, or same password.", body = dto::Error),
+        (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+    ),
+)]
 async fn change_password<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let old = text_field(&body, "old_password", false, &mut type_errors);
-    let new = text_field(&body, "new_password", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [old, new] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("old_password", false), ("new_password", false)],
+    )
+    .await?;
     state
         .auth
         .change_password(&auth, old.as_deref(), new.as_deref(), crate::http::locale())
@@ -279,20 +370,34 @@ async fn change_password<P: Ports>(
 /// `POST /api/auth/verify-email` with `{email, code, password}` or `{token,
 /// password}`: a code or link confirms only with the account's password
 /// (issue 12, item 3).
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = super::TAG,
+    summary = "Verify the email with the mailed code, or with the link token and the account's password",
+    description = "Beyond the schema: `code` must be the one mailed to `email` (or `token` a live link \
+        and `password` its account's password); otherwise 400.",
+    request_body = dto::VerifyEmailRequest,
+    responses(
+        (status = 200, description = "Verified; every session opened before ends.", body = dto::UserMessage),
+        (status = 400, description = "Validation failed; `code_invalid` (a wrong, expired, used-up or never-issued code: one answer); \
+            `code_expired` (bad link token); `wrong_password` (link with another password).", body = dto::Error),
+        (status = 429, description = "Over a rate limit or the login throttle.", body = dto::Error),
+    ),
+)]
 async fn verify_email<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let token = text_field(&body, "token", false, &mut type_errors);
-    let password = text_field(&body, "password", false, &mut type_errors);
-    let email = text_field(&body, "email", false, &mut type_errors);
-    let code = text_field(&body, "code", true, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [token, password, email, code] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [
+            ("token", false),
+            ("password", false),
+            ("email", false),
+            ("code", true),
+        ],
+    )
+    .await?;
     let client = client_info(&req, &state.trusted_proxies);
     let user = match token {
         Some(t) => {
@@ -318,16 +423,21 @@ async fn verify_email<P: Ports>(
 
 /// `POST /api/auth/resend-verification` `{email}`: the same answer whether or
 /// not the address belongs to an unverified account.
+#[utoipa::path(post, path = "/api/auth/resend-verification", tag = super::TAG,
+    summary = "Mail a new code (same answer for unknown addresses)",
+    description = "Beyond the schema: `email` must be a deliverable address (IDNA domain, no invisible \
+        characters); otherwise 400.",
+    request_body = dto::EmailRequest,
+    responses(
+        (status = 200, description = "Sent if registered and unverified.", body = dto::Message),
+        (status = 400, description = "Validation failed.", body = dto::Error),
+    ),
+)]
 async fn resend_verification<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let email = text_field(&body, "email", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [email] = read_text_fields(payload, state.max_body_bytes, [("email", false)]).await?;
     state
         .auth
         .resend_verification(email.as_deref(), crate::http::locale())
@@ -335,46 +445,45 @@ async fn resend_verification<P: Ports>(
     Ok(HttpResponse::Ok().json(dto::Message::new(m::VERIFICATION_SENT.get())))
 }
 
-/// The `identifier`, `channel` and `contact` fields both reset routes take.
-struct ResetFields([Option<String>; 3]);
+/// The `identifier`, `channel` and `contact` fields both reset routes take
+/// (`identifier` and `contact` may be numbers).
+const RESET_FIELDS: [(&str, bool); 3] =
+    [("identifier", true), ("channel", false), ("contact", true)];
 
-impl ResetFields {
-    fn read(body: &Map<String, Value>, errors: &mut ValidationErrors) -> Self {
-        Self([
-            text_field(body, "identifier", true, errors),
-            text_field(body, "channel", false, errors),
-            text_field(body, "contact", true, errors),
-        ])
-    }
-
-    fn form<'a>(&'a self, client: &'a ClientInfo) -> ResetForm<'a> {
-        let [identifier, channel, contact] = &self.0;
-        ResetForm {
-            identifier: identifier.as_deref(),
-            channel: channel.as_deref(),
-            contact: contact.as_deref(),
-            client: Some(client),
-        }
+/// The reset form of `[identifier, channel, contact]` from `client`.
+fn reset_form<'a>(fields: &'a [Option<String>; 3], client: &'a ClientInfo) -> ResetForm<'a> {
+    let [identifier, channel, contact] = fields;
+    ResetForm {
+        identifier: identifier.as_deref(),
+        channel: channel.as_deref(),
+        contact: contact.as_deref(),
+        client: Some(client),
     }
 }
 
 /// `POST /api/auth/request-reset-code` `{identifier, channel, contact}` (seed 003):
 /// `{message, expires_in}`, plus `debug_code` in development.
+#[utoipa::path(post, path = "/api/auth/request-reset-code", tag = super::TAG,
+    summary = "Mail or text a reset code (seed 003)",
+    description = "Beyond the schema: `contact` must be the account's own address (`channel` `email`) \
+        or number (`channel` `phone`); otherwise 400.",
+    request_body = dto::ResetCodeRequest,
+    responses(
+        (status = 200, description = "Sent.", body = dto::ResetCodeSent),
+        (status = 400, description = "Validation failed, or contact does not match.", body = dto::Error),
+        (status = 404, description = "No such account.", body = dto::Error),
+    ),
+)]
 async fn request_reset_code<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let fields = ResetFields::read(&body, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let fields = read_text_fields(payload, state.max_body_bytes, RESET_FIELDS).await?;
     let issued = state
         .auth
         .request_reset_code(
-            fields.form(&client_info(&req, &state.trusted_proxies)),
+            reset_form(&fields, &client_info(&req, &state.trusted_proxies)),
             crate::http::locale(),
         )
         .await?;
@@ -387,23 +496,41 @@ async fn request_reset_code<P: Ports>(
 }
 
 /// `POST /api/auth/reset-password` `{identifier, channel, contact, code, new_password}` (seed 003).
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = super::TAG,
+    summary = "Set a new password with the code (ends every session)",
+    description = "Beyond the schema: `contact` must be the account's own, `code` the one sent to it, \
+        and `new_password` must reach `PASSWORD_MIN_SCORE` (zxcvbn); otherwise 400.",
+    request_body = dto::ResetPasswordRequest,
+    responses(
+        (status = 200, description = "Reset.", body = dto::Message),
+        (status = 400, description = "Validation failed; code wrong, expired or exhausted; contact mismatch.", body = dto::Error),
+        (status = 404, description = "No such account.", body = dto::Error),
+    ),
+)]
 async fn reset_password<P: Ports>(
     state: State<P>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut type_errors = ValidationErrors::new();
-    let fields = ResetFields::read(&body, &mut type_errors);
-    let code = text_field(&body, "code", true, &mut type_errors);
-    let new_password = text_field(&body, "new_password", false, &mut type_errors);
-    if !type_errors.is_empty() {
-        return Err(type_errors.into());
-    }
+    let [identifier, channel, contact, code, new_password] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [
+            RESET_FIELDS[0],
+            RESET_FIELDS[1],
+            RESET_FIELDS[2],
+            ("code", true),
+            ("new_password", false),
+        ],
+    )
+    .await?;
     state
         .auth
         .reset_password(
-            fields.form(&client_info(&req, &state.trusted_proxies)),
+            reset_form(
+                &[identifier, channel, contact],
+                &client_info(&req, &state.trusted_proxies),
+            ),
             code.as_deref(),
             new_password.as_deref().map(PasswordInput::Plain),
             crate::http::locale(),

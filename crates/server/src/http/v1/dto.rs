@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::dto::PasswordFeedback;
+use crate::http::dto::{PasswordFeedback, field};
 
 /// A user as seed 002 shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -70,14 +70,9 @@ pub struct V1Login {
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct V1Credentials {
-    #[schema(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
-    )]
+    #[schema(schema_with = field::email)]
     pub email: String,
-    /// At most 4096 bytes.
-    #[schema(min_length = 1, max_length = 4096)]
+    #[schema(schema_with = field::password_attempt)]
     pub password: String,
 }
 
@@ -85,19 +80,11 @@ pub struct V1Credentials {
 /// [`crate::http::modern::dto::RegisterRequest`]).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct V1RegisterRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 50,
-        pattern = r"^\s*[^\s@]*[^\s@0-9][^\s@]*\s*$"
-    )]
+    #[schema(schema_with = field::username)]
     pub username: String,
-    #[schema(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
-    )]
+    #[schema(schema_with = field::email)]
     pub email: String,
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(schema_with = field::new_password)]
     pub password: String,
 }
 

@@ -10,4 +10,7 @@ mod errors;
 mod routes;
 
 pub use errors::{V1, V1Failure};
-pub use routes::{ROUTES, routes};
+pub use routes::{Documented, ROUTES, routes};
+
+/// The tag of this dialect's operations in the OpenAPI document.
+pub const TAG: &str = "/api/v1/auth";

@@ -6,41 +6,50 @@ use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
 use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
-use tessera_domain::validation::ValidationErrors;
 
 use super::dto;
 use super::errors::{V1Failure, coded};
 use crate::http::dialect::is_server_fault;
 use crate::http::messages as m;
-use crate::http::{AppState, client_info, locale, read_json, text_field};
+use crate::http::{AppState, client_info, locale, read_json, read_text_fields, text_fields};
+use crate::openapi::{LIVE_LINK_RULE, REGISTER_RULES};
 
 type State<P> = web::Data<AppState<P>>;
 
 crate::declare_routes! {
     "/api/v1/auth";
-    Post "/register" => (register::<P>) [limit Register];
-    Get "/verify/{token}" => (verify::<P>) [limit VerifyCode];
-    Post "/login" => (login::<P>) [limit Login];
-    Get "/profile" => (profile::<P>) [];
+    Post "/register" => register::<P> [limit Register];
+    Get "/verify/{token}" => verify::<P> [limit VerifyCode];
+    Post "/login" => login::<P> [limit Login];
+    Get "/profile" => profile::<P> [];
 }
 
 /// `POST /api/v1/auth/register` `{username, email, password}` → 201.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = super::TAG,
+    summary = "Register; mails a verification link (seed 002)",
+    description = REGISTER_RULES, request_body = dto::V1RegisterRequest,
+    responses(
+        (status = 201, description = "Created.", body = dto::V1Registered),
+        (status = 400, description = "Validation failed (code 4) or user exists (code 1).", body = dto::V1Error),
+    ),
+)]
 async fn register<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, V1Failure> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
+    let [username, email, password] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("username", false), ("email", false), ("password", false)],
+    )
+    .await?;
     let form = RegistrationForm {
-        username: text_field(&body, "username", false, &mut errors),
-        email: text_field(&body, "email", false, &mut errors),
-        password: text_field(&body, "password", false, &mut errors),
+        username,
+        email,
+        password,
         phone: None,
         role: None,
     };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
     let user = state
         .auth
         .register(&form, locale(), LinkKind::Direct)
@@ -73,6 +82,17 @@ fn asks_for_json(req: &HttpRequest) -> bool {
 /// address to the registrant's password). With `V1_VERIFY_ON_GET` a client
 /// that asks for JSON (`Accept: application/json`, no HEAD) gets the
 /// contract: the address is confirmed on GET (code 0).
+#[utoipa::path(get, path = "/api/v1/auth/verify/{token}", tag = super::TAG,
+    summary = "Verify by the mailed link (JSON clients); browsers (`Accept: text/html`) get the link's page, which confirms only with the account's password",
+    description = LIVE_LINK_RULE,
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, description = "Verified (code 0; every session opened before ends) or already verified (code 3); or the page.", content((dto::V1Verified = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid or expired token (code 1); or the page.", content((dto::V1Error = "application/json"), (String = "text/html"))),
+        (status = 404, description = "User not found (code 2).", body = dto::V1Error),
+        (status = 503, description = "A dependency is down; or the page.", content((dto::V1Error = "application/json"), (String = "text/html"))),
+    ),
+)]
 async fn verify<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -99,6 +119,16 @@ async fn verify<P: Ports>(
 
 /// `POST /api/v1/auth/login` `{email, password}` → `{code: 0, message, token}`;
 /// wrong, missing, empty or wrongly typed fields → 401 `{error}`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = super::TAG,
+    summary = "Log in by email",
+    request_body = dto::V1Credentials,
+    responses(
+        (status = 200, description = "Access token and user.", body = dto::V1Login),
+        (status = 400, description = "The body is not a JSON object.", body = dto::V1Error),
+        (status = 401, description = "Invalid credentials: wrong, missing, empty or wrongly typed fields alike.", body = dto::V1Error),
+        (status = 403, description = "Account disabled or email not verified.", body = dto::V1Error),
+    ),
+)]
 async fn login<P: Ports>(
     state: State<P>,
     req: HttpRequest,
@@ -108,10 +138,9 @@ async fn login<P: Ports>(
     // Seed 002 documents only 401 for login, and its server answers a
     // missing, empty or wrongly typed field like a wrong password (issue 13,
     // item 6). A body that is no JSON object stays a 400 (above).
-    let mut errors = ValidationErrors::new();
-    let email = text_field(&body, "email", false, &mut errors).filter(|e| !e.trim().is_empty());
-    let password = text_field(&body, "password", false, &mut errors)
-        .filter(|p| tessera_domain::values::PasswordAttempt::parse(p).is_ok());
+    let ([email, password], errors) = text_fields(&body, [("email", false), ("password", false)]);
+    let email = email.filter(|e| !e.trim().is_empty());
+    let password = password.filter(|p| tessera_domain::values::PasswordAttempt::parse(p).is_ok());
     let (true, Some(email), Some(password)) = (errors.is_empty(), email, password) else {
         return Err(AuthError::InvalidCredentials.into());
     };
@@ -144,6 +173,15 @@ async fn login<P: Ports>(
 }
 
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).
+#[utoipa::path(get, path = "/api/v1/auth/profile", tag = super::TAG,
+    summary = "The caller (`Authorization: Bearer <token>`, or the bare token as seed 002's clients send it)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = dto::V1User),
+        (status = 401, description = "Missing, expired or invalid token.", body = dto::V1Error),
+        (status = 404, description = "User not found.", body = dto::V1Error),
+    ),
+)]
 async fn profile<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpResponse, V1Failure> {
     let (_, user) = crate::http::authenticate_user(&state, &req).await?;
     Ok(HttpResponse::Ok().json(dto::V1User::from(&user)))
