@@ -172,9 +172,11 @@ fn complete(method: &str, path: &str, operation: &mut Operation) {
         let summary = operation.summary.get_or_insert_with(String::new);
         summary.push_str(&format!("; needs `{}`", permission.as_str()));
     }
+    // A trailing slash stays in the id (`/docs` and `/docs/` are two
+    // operations; ids must be unique, OpenAPI 3.1 §4.8.10).
     operation.operation_id = Some(format!(
         "{method}_{}",
-        path.trim_matches('/')
+        path.trim_start_matches('/')
             .replace(['/', '.', '-', '{', '}'], "_")
     ));
     let answers_json = operation.responses.responses.values().any(
@@ -252,6 +254,18 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap().to_owned();
+                assert!(seen.insert(id.clone()), "{method} {path}: {id} twice");
+            }
+        }
+    }
 
     #[test]
     fn every_referenced_schema_exists_and_the_version_is_3_1() {

@@ -197,7 +197,10 @@ fn redacted(name: &str, value: &str) -> String {
         .any(|suffix| name.ends_with(suffix));
     if secret {
         "(redacted)".to_owned()
-    } else if ["_URL", "_URLS", "_ENDPOINT"].iter().any(|s| name.ends_with(s)) {
+    } else if ["_URL", "_URLS", "_ENDPOINT"]
+        .iter()
+        .any(|s| name.ends_with(s))
+    {
         value
             .split(',')
             .map(|part| {

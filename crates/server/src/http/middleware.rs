@@ -52,14 +52,11 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// A new request id: UUID-shaped, a random per-process half and a counter
-/// (unique without asking the OS for randomness on every request).
+/// A new request id: a random UUID (version 4, RFC 9562 §5.4), drawn from a
+/// thread-local generator seeded by the OS (uuid's `fast-rng`), so it says
+/// nothing about how many requests the server has seen.
 fn new_request_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let process = *PROCESS.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
-    uuid::Uuid::from_u64_pair(process, NEXT.fetch_add(1, Ordering::Relaxed)).to_string()
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// A request id fit to echo: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
@@ -349,6 +346,18 @@ pub struct DefaultLocale(pub tessera_domain::mail::Locale);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_request_ids_are_random_version_4_uuids() {
+        let (a, b) = (new_request_id(), new_request_id());
+        for id in [&a, &b] {
+            let parsed = uuid::Uuid::parse_str(id).unwrap_or_default();
+            assert_eq!(parsed.get_version_num(), 4, "{id}");
+            assert!(acceptable_request_id(id), "{id}");
+        }
+        // Not a counter: the two differ beyond their last digits.
+        assert_ne!(a[..24], b[..24], "{a} {b}");
+    }
 
     #[test]
     fn vary_is_added_to_not_replacing_other_values() {

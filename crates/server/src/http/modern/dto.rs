@@ -200,7 +200,7 @@ pub struct ResetCodeSent {
     pub message: String,
     pub msg: String,
     pub expires_in: i64,
-    /// Only with `DEBUG_EXPOSE_CODES` outside production.
+    /// Only in development (`TESSERA_ENV=development`), never in production.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_code: Option<String>,
 }
