@@ -107,7 +107,9 @@ impl AccountSettings {
 }
 
 fn phone_region(r: &Reader<'_>, name: &'static str) -> Result<PhoneRegion, ConfigError> {
-    r.string(name).map_or(Ok(PhoneRegion::default()), |v| {
+    let value = r.string(name);
+    r.default_shown(name, PhoneRegion::default().as_str());
+    value.map_or(Ok(PhoneRegion::default()), |v| {
         PhoneRegion::parse(&v).map_err(|_| ConfigError::Invalid {
             name,
             reason: format!("{v:?}: expected a region code such as CN or US"),

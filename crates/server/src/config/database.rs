@@ -46,8 +46,10 @@ impl DatabaseSettings {
             (None, None) => format!("sqlite://{}", var_dir.join("tessera.db").display()),
         };
         r.default_shown("DATABASE_URL", &url);
+        let tls = r.string("DATABASE_TLS");
+        r.default_shown("DATABASE_TLS", "off");
         Ok(Self {
-            url: with_database_tls(url, r.string("DATABASE_TLS").as_deref())?,
+            url: with_database_tls(url, tls.as_deref())?,
             auto_migrate: r.bool("AUTO_MIGRATE", true)?,
             max_connections: r.parse(
                 "DATABASE_MAX_CONNECTIONS",

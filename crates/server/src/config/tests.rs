@@ -431,4 +431,7 @@ fn the_settings_listing_redacts_secrets_and_shows_values_in_force() {
     assert_eq!(s.get("PUBLIC_BASE_URL"), Some("http://127.0.0.1:8081"));
     assert_eq!(s.get("REDIS_URL"), None);
     assert!(text.contains("\nREDIS_URL = (unset)\n"), "{text}");
+    // Defaults the configuration page names are filled in.
+    assert_eq!(s.get("PHONE_DEFAULT_REGION"), Some("CN"));
+    assert_eq!(s.get("DATABASE_TLS"), Some("off"));
 }
