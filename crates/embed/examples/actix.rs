@@ -88,17 +88,16 @@ async fn me(auth: Auth, req: HttpRequest) -> Result<HttpResponse, Refusal> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let running = flow::start_web_service("var/actix-example.db").await?;
     let auth: Auth = web::Data::from(running.service());
-    println!("listening on http://127.0.0.1:3000");
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(auth.clone())
             .route("/register", web::post().to(register))
             .route("/login", web::post().to(login))
             .route("/me", web::get().to(me))
     })
-    .bind(("127.0.0.1", 3000))?
-    .run()
-    .await?;
+    .bind(("127.0.0.1", 3000))?;
+    println!("listening on http://127.0.0.1:3000");
+    server.run().await?;
     running.stop().await;
     Ok(())
 }
