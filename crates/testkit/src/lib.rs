@@ -4,7 +4,8 @@
 //!
 //! - [`fakes`]: fast, deterministic stand-ins for the cryptographic and
 //!   time ports ([`PlainHasher`], [`FakeSigner`], [`FakeRefreshCodec`],
-//!   [`ManualClock`], [`SequentialIds`]). They provide **no security**.
+//!   [`ManualClock`], [`SequentialIds`]) and a denylist that fails on demand
+//!   ([`FlakyDenylist`]). They provide **no security**.
 //! - [`contract`]: the behaviour every adapter of a port must show; the
 //!   in-memory, SQL and Redis crates run the same suites.
 //! - [`MemoryPorts`] / [`memory_adapters`]: the in-memory stores of
@@ -19,7 +20,9 @@ pub mod contract;
 pub mod fakes;
 mod servers;
 
-pub use fakes::{FakeRefreshCodec, FakeSigner, ManualClock, PlainHasher, SequentialIds};
+pub use fakes::{
+    FakeRefreshCodec, FakeSigner, FlakyDenylist, ManualClock, PlainHasher, SequentialIds,
+};
 pub use servers::*;
 
 use tessera_domain::ports::{Adapters, Ports};

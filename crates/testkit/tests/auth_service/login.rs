@@ -147,3 +147,36 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
         .and_then(LoginStep::done)
         .unwrap();
 }
+
+/// Issue 14, item 2: the rehash of an outdated hash comes after the checks
+/// that the account is active (and verified, when required), so a disabled
+/// account's hash is left as it was however right the password.
+#[tokio::test]
+async fn a_disabled_account_keeps_its_outdated_hash_after_a_login_attempt() {
+    use tessera_domain::ports::UserRepository as _;
+    let h = harness();
+    let mut user = tessera_testkit::contract_free_new_user();
+    user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
+    let stored = h.ports.users.create(user, None).await.unwrap();
+    assert!(
+        h.ports
+            .users
+            .set_active(stored.id, false, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        h.svc
+            .verify_credentials(
+                "legacy",
+                PasswordInput::Plain("OldSecret1"),
+                test_client(),
+                LoginTerms::default()
+            )
+            .await
+            .and_then(LoginStep::done),
+        Err(AuthError::AccountDisabled)
+    ));
+    let after = h.ports.users.find_by_id(stored.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash.as_str(), "legacy$OldSecret1");
+}

@@ -15,7 +15,7 @@ use tessera_domain::values::PasswordInput;
 use tessera_domain::values::PasswordPolicy;
 use tessera_domain::values::RoleName;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
-use tessera_testkit::{ManualClock, MemoryPorts, memory_adapters, test_client};
+use tessera_testkit::{FlakyDenylist, ManualClock, MemoryPorts, memory_adapters, test_client};
 
 mod login;
 mod password;

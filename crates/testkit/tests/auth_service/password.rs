@@ -164,3 +164,44 @@ async fn the_default_policy_screens_passwords_with_zxcvbn() {
         .await
         .unwrap();
 }
+
+/// Issue 14, item 4: a wrong `old_password` counts in the account's login
+/// throttle, so a token holder cannot guess the password without limit;
+/// once the throttle closes, even the right password is refused for now,
+/// and the login of the account is throttled too.
+#[tokio::test]
+async fn wrong_old_passwords_close_the_login_throttle() {
+    let h = harness();
+    alice(&h).await;
+    let me = h.login().await;
+    let auth = h.auth(me.tokens.access.token.expose()).await.unwrap();
+    let free = h.svc.settings().login_throttle.free_per_account_ip;
+    for _ in 0..=free {
+        assert!(matches!(
+            h.svc
+                .change_password(&auth, Some("Guess-123"), Some("NewSecret456"), Locale::En)
+                .await,
+            Err(AuthError::WrongPassword)
+        ));
+    }
+    let refused = h
+        .svc
+        .change_password(&auth, Some("Secret123"), Some("NewSecret456"), Locale::En)
+        .await;
+    assert!(
+        matches!(refused, Err(AuthError::TooManyRequests { .. })),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        h.svc
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Secret123"),
+                test_client(),
+                LoginTerms::default()
+            )
+            .await
+            .and_then(LoginStep::done),
+        Err(AuthError::TooManyRequests { .. })
+    ));
+}

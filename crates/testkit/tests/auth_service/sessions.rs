@@ -144,3 +144,94 @@ async fn a_login_over_the_session_limit_evicts_the_least_recently_used() {
     }
     assert!(h.auth(first.tokens.access.token.expose()).await.is_ok());
 }
+
+/// The memory ports with a denylist that can be made to fail once.
+struct FlakyDenylistPorts;
+
+impl Ports for FlakyDenylistPorts {
+    type Users = <MemoryPorts as Ports>::Users;
+    type Sessions = <MemoryPorts as Ports>::Sessions;
+    type Denylist = FlakyDenylist;
+    type Hasher = <MemoryPorts as Ports>::Hasher;
+    type Signer = <MemoryPorts as Ports>::Signer;
+    type Codec = <MemoryPorts as Ports>::Codec;
+    type Clock = <MemoryPorts as Ports>::Clock;
+    type Ids = <MemoryPorts as Ports>::Ids;
+    type Codes = <MemoryPorts as Ports>::Codes;
+    type Limiter = <MemoryPorts as Ports>::Limiter;
+    type Outbox = <MemoryPorts as Ports>::Outbox;
+    type Sms = <MemoryPorts as Ports>::Sms;
+    type Audit = <MemoryPorts as Ports>::Audit;
+    type Tasks = <MemoryPorts as Ports>::Tasks;
+}
+
+/// Issue 14, item 1: ending every session denies their access tokens before
+/// it marks the sessions revoked, so that when a denial fails, a retry finds
+/// the same live sessions again and every old access token ends up refused.
+#[tokio::test]
+async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
+    let m = memory_adapters(ManualClock::default());
+    let denylist = FlakyDenylist::default();
+    let ports = tessera_domain::ports::Adapters::<FlakyDenylistPorts> {
+        users: m.users,
+        sessions: m.sessions,
+        denylist: denylist.clone(),
+        hasher: m.hasher,
+        signer: m.signer,
+        codec: m.codec,
+        clock: m.clock,
+        ids: m.ids,
+        codes: m.codes,
+        limiter: m.limiter,
+        outbox: m.outbox,
+        sms: m.sms,
+        audit: m.audit,
+        tasks: m.tasks,
+    };
+    let svc = AuthService::new(ports, harness().svc.settings().clone());
+    svc.register(
+        &form("alice", "a@b.com", "Secret123"),
+        Locale::En,
+        LinkKind::Page,
+    )
+    .await
+    .unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let out = svc
+            .verify_credentials(
+                "alice",
+                PasswordInput::Plain("Secret123"),
+                test_client(),
+                LoginTerms::default(),
+            )
+            .await
+            .and_then(LoginStep::done)
+            .unwrap();
+        tokens.push(out.tokens.access.token.expose().to_owned());
+    }
+    let auth = svc
+        .authenticate(Some(&tokens[0]), test_client())
+        .await
+        .unwrap();
+
+    denylist.fail_next_deny();
+    assert!(matches!(
+        svc.logout_all(&auth).await,
+        Err(AuthError::Unavailable(_))
+    ));
+    assert_eq!(
+        svc.logout_all(&auth).await.unwrap(),
+        3,
+        "the retry ends all three"
+    );
+    for token in &tokens {
+        assert!(
+            matches!(
+                svc.authenticate(Some(token), test_client()).await,
+                Err(AuthError::Token(TokenProblem::Revoked))
+            ),
+            "an old access token still works after the retry"
+        );
+    }
+}
