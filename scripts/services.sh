@@ -117,10 +117,14 @@ svc_log "TEST_DATABASE_URL=$TEST_DATABASE_URL TEST_REDIS_URL=$TEST_REDIS_URL"
 
 # Every test database is named tessera_test_<id> and every Redis key starts
 # with tessera-test:; sweep what earlier (or interrupted) runs left.
+# Host and port of TEST_DATABASE_URL (mysql://user@host:port).
+mysql_hostport() { local h=${TEST_DATABASE_URL#mysql://}; h=${h#*@}; echo "${h%%/*}"; }
+mysql_host() { local h; h=$(mysql_hostport); echo "${h%:*}"; }
+mysql_port() { local h p; h=$(mysql_hostport); p=${h##*:}; [ "$p" = "$h" ] && p=3306; echo "$p"; }
+
 sweep_test_data() {
-    local hostport host port
-    hostport=${TEST_DATABASE_URL#mysql://}; hostport=${hostport#*@}; hostport=${hostport%%/*}
-    host=${hostport%:*}; port=${hostport##*:}; [ "$port" = "$hostport" ] && port=3306
+    local host port
+    host=$(mysql_host); port=$(mysql_port)
     mariadb --protocol=tcp -h "$host" -P "$port" -uroot -N -e \
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'tessera\\_test\\_%'" 2>/dev/null |
         while read -r db; do mariadb --protocol=tcp -h "$host" -P "$port" -uroot -e "DROP DATABASE \`$db\`"; done

@@ -40,10 +40,14 @@ scripts/schemathesis.sh
 step "seed tokens: Flask-JWT-Extended accepts every dialect's tokens"
 scripts/seed-tokens.sh
 
-step "examples: embedding (memory, SQLite, MySQL, axum, actix-web) build; memory and SQLite run"
+step "examples: embedding (memory, SQLite, MySQL, axum, actix-web) build; memory, SQLite and MySQL run"
 cargo build --quiet --locked -p tessera-embed --all-features --examples
 cargo run --quiet --locked -p tessera-embed --example memory
 cargo run --quiet --locked -p tessera-embed --example sqlite
+# The MySQL example against the test server, in a database the sweep drops.
+mariadb --protocol=tcp -h "$(mysql_host)" -P "$(mysql_port)" -uroot -e 'CREATE DATABASE IF NOT EXISTS tessera_test_example'
+env -u REDIS_URL DATABASE_URL="${TEST_DATABASE_URL%/}/tessera_test_example" \
+    cargo run --quiet --locked -p tessera-embed --all-features --example mysql
 cargo build --quiet --locked -p tessera-embed --no-default-features --features sqlite
 
 sweep_test_data

@@ -28,6 +28,7 @@ use deadpool_redis::redis::{
 };
 use deadpool_redis::{PoolConfig, Runtime, Timeouts};
 use tessera_domain::error::StoreError;
+use tessera_domain::secret::redact_url;
 use thiserror::Error;
 
 pub use cache::RedisUserCache;
@@ -78,28 +79,19 @@ impl RedisConfig {
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConfig")
-            .field("url", &self.url.as_deref().map(redact))
+            .field("url", &self.url.as_deref().map(redact_url))
             .field(
                 "cluster_urls",
                 &self
                     .cluster_urls
                     .iter()
-                    .map(|u| redact(u))
+                    .map(|u| redact_url(u))
                     .collect::<Vec<_>>(),
             )
             .field("key_prefix", &self.key_prefix)
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
             .finish()
-    }
-}
-
-/// The URL without its password.
-#[must_use]
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_owned(),
     }
 }
 
@@ -372,16 +364,4 @@ pub(crate) fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
 
 pub(crate) fn from_micros(us: i64) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp_micros(us)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts() {
-        assert_eq!(
-            super::redact("redis://:pw@h:6379/0"),
-            "redis://***@h:6379/0"
-        );
-        assert_eq!(super::redact("redis://h:6379"), "redis://h:6379");
-    }
 }

@@ -185,7 +185,7 @@ pub async fn build_service_with_probes(
     };
     let sms = match &config.messaging.sms_webhook_url {
         Some(url) => AnySms::Webhook(
-            tessera_smtp::WebhookSms::new(url, std::time::Duration::from_secs(10))
+            tessera_smtp::WebhookSms::new(url.expose(), std::time::Duration::from_secs(10))
                 .map_err(BuildError::Mail)?,
         ),
         None => AnySms::File(tessera_smtp::FileSms::new(

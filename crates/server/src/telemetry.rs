@@ -90,6 +90,7 @@ pub fn init(config: &Config) -> Telemetry {
     }
     let provider = provider.filter(|_| installed);
     if let (Some(_), Some(endpoint)) = (&provider, &config.observability.otlp_endpoint) {
+        let endpoint = tessera_domain::secret::redact_url(endpoint);
         tracing::info!(%endpoint, "exporting traces over OTLP/HTTP");
     }
     Telemetry { provider }

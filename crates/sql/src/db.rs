@@ -14,6 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrati
 #[cfg(feature = "mysql")]
 use mysql_async::prelude::Queryable as _;
 use tessera_domain::error::StoreError;
+use tessera_domain::secret::redact_url;
 use tessera_domain::values::PhoneRegion;
 use thiserror::Error;
 
@@ -26,8 +27,9 @@ pub(crate) type SqlitePool = Pool<SqliteConn>;
 #[cfg(feature = "mysql")]
 pub(crate) type MysqlPool = Pool<AsyncMysqlConnection>;
 
-/// Connection settings.
-#[derive(Debug, Clone)]
+/// Connection settings. `Debug` shows the URL without its credentials
+/// ([`redact_url`]).
+#[derive(Clone)]
 pub struct DbConfig {
     /// `mysql://user:pass@host:port/db` (also `mariadb://`), `sqlite://path`,
     /// `sqlite:path` or a bare file path. MySQL TLS is set by the URL's
@@ -37,6 +39,16 @@ pub struct DbConfig {
     pub max_connections: usize,
     /// How long to wait for a pooled connection before answering "unavailable".
     pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
 }
 
 impl DbConfig {
@@ -142,24 +154,9 @@ fn backend(url: &str) -> Result<Backend, DbError> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     if path.is_empty() || path.contains("://") {
-        return Err(DbError::UnsupportedUrl(redact(url)));
+        return Err(DbError::UnsupportedUrl(redact_url(url)));
     }
     Ok(Backend::Sqlite(path.to_owned()))
-}
-
-/// The URL without its password, for messages and logs.
-#[must_use]
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// The refusal of a MySQL URL by a build without the `mysql` feature.
@@ -167,7 +164,7 @@ pub fn redact(url: &str) -> String {
 fn mysql_not_compiled(url: &str) -> DbError {
     DbError::Open(format!(
         "{}: this build has no MySQL support (enable the `mysql` feature of tessera-sql)",
-        redact(url)
+        redact_url(url)
     ))
 }
 
@@ -465,7 +462,16 @@ pub(crate) use with_conn;
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, DbConfig, backend, redact};
+    #[test]
+    fn debug_hides_the_password() {
+        let shown = format!("{:?}", super::DbConfig::new("mysql://u:s3cret@h/db"));
+        assert!(
+            shown.contains("mysql://u:***@h/db") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    use super::{Backend, DbConfig, backend};
 
     #[test]
     fn a_sqlite_path_is_taken_as_a_path() {
@@ -506,15 +512,5 @@ mod tests {
             Backend::Mysql("mysql://u:p@h:3306/t".into())
         );
         assert!(backend("postgres://h/db").is_err());
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("mysql://user:s3cret@host:3306/db"),
-            "mysql://user:***@host:3306/db"
-        );
-        assert_eq!(redact("mysql://root@host/db"), "mysql://root@host/db");
-        assert_eq!(redact("sqlite://./var/t.db"), "sqlite://./var/t.db");
     }
 }

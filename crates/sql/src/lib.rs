@@ -21,7 +21,7 @@ mod users;
 
 pub use audit::SqlAudit;
 pub use codes::SqlCodes;
-pub use db::{Database, DbConfig, DbError, MigrationReport, redact};
+pub use db::{Database, DbConfig, DbError, MigrationReport};
 pub use denylist::SqlDenylist;
 pub use identifiers::{BackfillReport, IdentifierIssue, IdentifierKind, backfill_identifiers};
 pub use outbox::SqlOutbox;

@@ -31,7 +31,7 @@ impl<A> std::fmt::Debug for SqlStore<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("SqlStore");
         match &self.database {
-            Ok(database) => d.field("url", &tessera_sql::redact(&database.url)),
+            Ok(database) => d.field("database", database),
             Err(refused) => d.field("refused", refused),
         };
         d.field("migrate", &self.migrate);

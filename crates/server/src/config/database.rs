@@ -29,7 +29,7 @@ pub struct DatabaseSettings {
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseSettings")
-            .field("url", &tessera_sql::redact(&self.url))
+            .field("url", &tessera_domain::secret::redact_url(&self.url))
             .field("auto_migrate", &self.auto_migrate)
             .field("max_connections", &self.max_connections)
             .field("timeout", &self.timeout)

@@ -18,7 +18,7 @@ pub struct Limit {
 /// What a request spends; one counter per kind and client IP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// Logins in every dialect.
+    /// Logins in every dialect, and password changes (each a guess of the current password).
     Login,
     /// Registrations and sign-ups.
     Register,

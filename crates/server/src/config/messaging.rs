@@ -41,8 +41,9 @@ pub struct MessagingSettings {
     /// `OUTBOX_POLL_MS` (default 1000): how often the outbox worker looks for due mail.
     pub outbox_poll: Duration,
     /// `SMS_WEBHOOK_URL`: text messages are POSTed there as `{to, text}`; without
-    /// it they are appended to `<var>/sms.log`.
-    pub sms_webhook_url: Option<String>,
+    /// it they are appended to `<var>/sms.log`. A secret (such URLs often
+    /// carry a token in the path): `Debug` and `config check` hide it.
+    pub sms_webhook_url: Option<tessera_domain::secret::Secret>,
 }
 
 impl MessagingSettings {
@@ -87,7 +88,9 @@ impl MessagingSettings {
             sender: (sender_name, sender_email),
             delivery,
             outbox_poll,
-            sms_webhook_url: r.string("SMS_WEBHOOK_URL"),
+            sms_webhook_url: r
+                .string("SMS_WEBHOOK_URL")
+                .map(tessera_domain::secret::Secret::new),
         })
     }
 }

@@ -192,15 +192,19 @@ impl<'a> Reader<'a> {
 /// password, key or token setting is hidden; URLs (`*_URL`, `*_URLS`) keep
 /// everything but the password of their user part.
 fn redacted(name: &str, value: &str) -> String {
-    let secret = ["_PASSWORD", "_SECRET_KEY", "_TOKEN"]
+    let secret = ["_PASSWORD", "_SECRET_KEY", "_TOKEN", "_WEBHOOK_URL"]
         .iter()
         .any(|suffix| name.ends_with(suffix));
     if secret {
         "(redacted)".to_owned()
-    } else if name.ends_with("_URL") || name.ends_with("_URLS") {
+    } else if ["_URL", "_URLS", "_ENDPOINT"].iter().any(|s| name.ends_with(s)) {
         value
             .split(',')
-            .map(tessera_sql::redact)
+            .map(|part| {
+                let url = part.trim_start();
+                let indent = &part[..part.len() - url.len()];
+                format!("{indent}{}", tessera_domain::secret::redact_url(url))
+            })
             .collect::<Vec<_>>()
             .join(",")
     } else {

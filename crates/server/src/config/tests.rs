@@ -400,15 +400,28 @@ fn the_settings_listing_redacts_secrets_and_shows_values_in_force() {
         ("MAIL_USERNAME", "me@example.com"),
         ("MAIL_PASSWORD", "pw4"),
         ("PORT", "8081"),
+        (
+            "SMS_WEBHOOK_URL",
+            "https://hooks.example/T0/pw5?access_token=pw6",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://pw7@collector.example",
+        ),
     ])
     .unwrap();
     let s = &c.settings;
     let text = s.to_string();
-    for secret in ["pw1", "pw2", "pw3", "pw4"] {
+    assert!(
+        !format!("{c:?}").contains("pw5"),
+        "Debug hides the webhook URL"
+    );
+    for secret in ["pw1", "pw2", "pw3", "pw4", "pw5", "pw6", "pw7"] {
         assert!(!text.contains(secret), "{secret}: {text}");
     }
     assert_eq!(s.get("DB_PASSWORD"), Some("(redacted)"));
     assert_eq!(s.get("MAIL_PASSWORD"), Some("(redacted)"));
+    assert_eq!(s.get("SMS_WEBHOOK_URL"), Some("(redacted)"));
     assert_eq!(
         s.get("REDIS_CLUSTER_URLS"),
         Some("redis://:***@a:1, redis://u:***@b:2")

@@ -123,10 +123,17 @@ impl<D: Dialect> ResponseError for DialectError<D> {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let response = self.render();
         if let Cause::Auth(e) = &self.cause {
-            log_cause(e);
+            if is_server_fault(e) {
+                log_cause(e);
+            } else if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+                // A refusal the dialect has no answer for (its mapping's
+                // last arm): the client sees an opaque 500, the log says why.
+                tracing::error!(cause = %e, "refusal without a mapping, answered as internal");
+            }
         }
-        self.render()
+        response
     }
 }
 

@@ -26,7 +26,8 @@ pub fn in_locale<R>(lang: Locale, f: impl FnOnce() -> R) -> R {
     LANG.sync_scope(lang, f)
 }
 
-/// The language of the request being served (zh-CN outside a request).
+/// The language of the request being served (outside a request and outside
+/// [`in_locale`], the domain's default, English).
 #[must_use]
 pub fn current() -> Locale {
     LANG.try_with(|l| *l).unwrap_or_default()

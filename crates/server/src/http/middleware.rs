@@ -245,7 +245,10 @@ where
     }
     let step = if too_large {
         // Refused before a byte of the body is read.
-        let mut refusal = body_refusal(req.path(), BodyError::TooLarge);
+        // In the request's language: this answer is built before the
+        // request's language scope below is entered.
+        let mut refusal =
+            messages::in_locale(lang, || body_refusal(req.path(), BodyError::TooLarge));
         refusal
             .head_mut()
             .set_connection_type(actix_web::http::ConnectionType::Close);

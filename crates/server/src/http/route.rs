@@ -112,9 +112,12 @@ async fn admit<P: Ports>(
         && let Some(state) = req.app_data::<web::Data<AppState<P>>>().cloned()
         && let Err(e) = super::limit_ip(&state, req.request(), bucket).await
     {
-        super::dialect::log_cause(&e);
         let refusal = match route.shape {
-            Shape::Json => super::dialect::refusal(req.path(), &e),
+            Shape::Json => {
+                super::dialect::log_cause(&e);
+                super::dialect::refusal(req.path(), &e)
+            }
+            // The page's refusal logs a server fault itself.
             Shape::Page => super::modern::pages::refusal(&state, e),
         };
         return Ok(req.into_response(refusal).map_into_right_body());
@@ -224,6 +227,7 @@ mod tests {
                 "reset",
                 "Reset",
                 "UpdatePassword",
+                "change-password",
                 "refresh",
                 "resend",
             ]

@@ -462,6 +462,22 @@ async fn a_declared_length_over_the_limit_is_refused_before_reading() {
         assert_body_refusal(path, 413, &body, "body_too_large");
         crate::contract::check(path, status, &body);
     }
+    // Refused before the request's language scope is entered, yet in its
+    // language: `DEFAULT_LOCALE` (zh-CN) without `Accept-Language`, English
+    // when asked for.
+    let (_, _, body) = raw(
+        &app,
+        &post_head("/Auth/Login", 1 << 30, "application/json"),
+        b"",
+    )
+    .await;
+    assert_eq!(body["Msg"], "请求体过大", "{body}");
+    let english = post_head("/Auth/Login", 1 << 30, "application/json").replace(
+        "Host: localhost\r\n",
+        "Host: localhost\r\nAccept-Language: en\r\n",
+    );
+    let (_, _, body) = raw(&app, &english, b"").await;
+    assert_eq!(body["Msg"], "Request body too large", "{body}");
     // At the limit it is read as usual.
     let (status, _, body) = raw(
         &app,

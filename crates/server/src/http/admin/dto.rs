@@ -1,6 +1,9 @@
 //! `/api/admin`'s bodies (users are shown as `/api/auth` shows them).
+//! Request types are schemas only (no `Deserialize`, no `Debug`: never
+//! built, so a password cannot reach a log through them); the handlers read
+//! the fields one by one (docs/adr/0008).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::modern::dto::{User, UserWithPermissions};
@@ -21,7 +24,7 @@ pub struct AdminUser {
     pub user: UserWithPermissions,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct RoleRequest {
     /// A role name: 1 to 32 of `a-z`, `0-9`, `_` (trimmed, lower-cased).
     #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[A-Za-z0-9_]+\s*$")]

@@ -1,8 +1,11 @@
 //! Seed 001's request and response bodies (its field names are
 //! capitalised: `Code`, `Msg`, `Email`, …).
+//! Request types are schemas only (no `Deserialize`, no `Debug`: never
+//! built, so a password cannot reach a log through them); the handlers read
+//! the fields one by one (docs/adr/0008).
 #![allow(non_snake_case)]
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Seed 001: HTTP 200 `{Code, Msg}`; clients read `Code` (see docs/api.md).
@@ -72,21 +75,21 @@ pub struct LegacyTokenOk {
     pub UserID: i64,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LegacyLoginRequest {
     pub Email: String,
     /// The password, or its SM3 hex digest (seed 001's client hashes).
     pub Password: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LegacySignRequest {
     pub Name: String,
     pub Email: String,
     pub Password: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LegacyVerifyRequest {
     pub Name: String,
     pub Email: String,
@@ -94,12 +97,12 @@ pub struct LegacyVerifyRequest {
     pub VerifyCode: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LegacyEmailRequest {
     pub Email: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LegacyUpdatePasswordRequest {
     pub Email: String,
     pub Password: String,

@@ -1,7 +1,9 @@
 //! `/api/auth`'s request and response bodies. Responses are built by the
 //! handlers and described by the same types in the OpenAPI document.
 //! Requests are read field by field (`text_field`, so that each wrongly
-//! typed field is reported on its own); these types describe them.
+//! typed field is reported on its own); these types describe them and are
+//! never built (no `Deserialize`, no `Debug`: a password cannot reach a log
+//! through them).
 
 #![allow(non_snake_case)]
 
@@ -209,7 +211,7 @@ pub struct ResetCodeSent {
 /// `UsernameCaseMapped`; `password` reaches `PASSWORD_MIN_SCORE` (zxcvbn);
 /// `role` is one of `REGISTRATION_ROLES`; `username`, `email` and `phone`
 /// are not taken (409).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct RegisterRequest {
     #[schema(schema_with = field::username)]
     pub username: String,
@@ -229,7 +231,7 @@ pub struct RegisterRequest {
 /// One of `identifier`, `username`, `email`, `phone` names the account (an
 /// `identifier` with `@` is an email, one of digits a phone number, anything
 /// else a username).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct LoginRequest {
     #[schema(max_length = 254)]
     pub identifier: Option<String>,
@@ -243,7 +245,7 @@ pub struct LoginRequest {
 }
 
 /// Or send the refresh token as `Authorization: Bearer`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct RefreshRequest {
     /// Empty reads as absent (then the bearer token is used).
     pub refresh_token: Option<String>,
@@ -251,7 +253,7 @@ pub struct RefreshRequest {
 
 /// `new_password` follows the password policy (see [`RegisterRequest`]);
 /// `old_password` must be the current one (400 otherwise).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct ChangePasswordRequest {
     #[schema(schema_with = field::password_attempt)]
     pub old_password: String,
@@ -262,7 +264,7 @@ pub struct ChangePasswordRequest {
 /// `email` and `code`, or `token` (from the link) with the account's
 /// `password`: a link confirms only with the password of the account it was
 /// mailed for.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct VerifyEmailRequest {
     #[schema(min_length = 1)]
     pub token: Option<String>,
@@ -274,14 +276,14 @@ pub struct VerifyEmailRequest {
     pub code: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct EmailRequest {
     #[schema(schema_with = field::email)]
     pub email: String,
 }
 
 /// Seed 003: `channel` is `email` or `phone`, `contact` the address or number on the account.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct ResetCodeRequest {
     #[schema(min_length = 1)]
     pub identifier: String,
@@ -299,7 +301,7 @@ pub enum Channel {
     Phone,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct ResetPasswordRequest {
     #[schema(min_length = 1)]
     pub identifier: String,

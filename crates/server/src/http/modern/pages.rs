@@ -12,10 +12,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 
-use crate::http::dto::LinkForm;
+use crate::http::dto::{LinkForm, json_response};
 use crate::http::messages as m;
 use crate::http::{AppState, client_info};
 use crate::openapi::LIVE_LINK_RULE;
+use utoipa::PartialSchema as _;
 
 type State<P> = web::Data<AppState<P>>;
 type FormBody = Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>;
@@ -155,6 +156,42 @@ pub async fn verify_link_page<P: Ports>(state: &State<P>, token: &str) -> HttpRe
     link_page(state, token, StatusCode::OK, None).await
 }
 
+/// The refusals both page forms give alike: the body's own (408, 413: the
+/// modern JSON shape, answered before the handler by the body middleware)
+/// and a dependency down (503: the page). Never built.
+struct PageFormRefusals;
+
+impl utoipa::IntoResponses for PageFormRefusals {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        let page = utoipa::openapi::ResponseBuilder::new()
+            .description("A dependency is down (the page).")
+            .content(
+                "text/html",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(String::schema()))
+                    .build(),
+            )
+            .build();
+        [
+            (
+                "408",
+                json_response("Form not received within `REQUEST_BODY_TIMEOUT`.", "Error"),
+            ),
+            (
+                "413",
+                json_response("Declared `Content-Length` above `MAX_BODY_BYTES`.", "Error"),
+            ),
+            ("503", page.into()),
+        ]
+        .into_iter()
+        .map(|(status, response)| (status.to_owned(), response))
+        .collect()
+    }
+}
+
 /// A form field; a body that is not a form (wrong content type, too large)
 /// has none, and the page says the link is bad, as for any other bad token.
 fn field(form: &FormBody, name: &str) -> Option<String> {
@@ -170,10 +207,8 @@ fn field(form: &FormBody, name: &str) -> Option<String> {
     responses(
         (status = 200, description = "Verified; every session opened before ends.", content_type = "text/html", body = String),
         (status = 400, description = "Bad or used link, or the wrong password (the page again).", content_type = "text/html", body = String),
-        (status = 429, description = "Over a rate limit or the login throttle.", body = super::dto::Error),
-        (status = 408, description = "Form not received within `REQUEST_BODY_TIMEOUT`.", body = super::dto::Error),
-        (status = 413, description = "Declared `Content-Length` above `MAX_BODY_BYTES`.", body = super::dto::Error),
-        (status = 503, description = "A dependency is down.", content_type = "text/html", body = String),
+        (status = 429, description = "Over a rate limit or the login throttle (the page).", content_type = "text/html", body = String),
+        PageFormRefusals,
     ),
 )]
 pub async fn verify_email_confirm<P: Ports>(
@@ -216,10 +251,8 @@ pub async fn verify_email_confirm<P: Ports>(
     responses(
         (status = 200, description = "The account is removed; the address is free.", content_type = "text/html", body = String),
         (status = 400, description = "Bad or used link, or the address is verified already.", content_type = "text/html", body = String),
-        (status = 408, description = "Form not received within `REQUEST_BODY_TIMEOUT`.", body = super::dto::Error),
-        (status = 413, description = "Declared `Content-Length` above `MAX_BODY_BYTES`.", body = super::dto::Error),
-        (status = 429, description = "Over a rate limit.", body = super::dto::Error),
-        (status = 503, description = "A dependency is down.", content_type = "text/html", body = String),
+        (status = 429, description = "Over a rate limit (the page).", content_type = "text/html", body = String),
+        PageFormRefusals,
     ),
 )]
 pub async fn verify_email_reject<P: Ports>(

@@ -31,7 +31,7 @@ crate::declare_routes! {
     Post "/logout-all" => logout_all::<P> [];
     Get "/sessions" => sessions::<P> [];
     Delete "/sessions/{id}" => delete_session::<P> [];
-    Post "/change-password" => change_password::<P> [];
+    Post "/change-password" => change_password::<P> [limit Login];
     Post "/verify-email" => verify_email::<P> [limit VerifyCode];
     Get "/verify-email" => pages::verify_email_page::<P> [shape Page];
     Post "/verify-email/confirm" => pages::verify_email_confirm::<P> [limit VerifyCode shape Page];

@@ -1,8 +1,11 @@
 //! Seed 002's request and response bodies.
+//! Request types are schemas only (no `Deserialize`, no `Debug`: never
+//! built, so a password cannot reach a log through them); the handlers read
+//! the fields one by one (docs/adr/0008).
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::dto::{PasswordFeedback, field};
@@ -68,7 +71,7 @@ pub struct V1Login {
 }
 
 /// `POST /api/v1/auth/login`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct V1Credentials {
     #[schema(schema_with = field::email)]
     pub email: String,
@@ -78,7 +81,7 @@ pub struct V1Credentials {
 
 /// `POST /api/v1/auth/register`: the rules of `/api/auth/register` (see
 /// [`crate::http::modern::dto::RegisterRequest`]).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct V1RegisterRequest {
     #[schema(schema_with = field::username)]
     pub username: String,
