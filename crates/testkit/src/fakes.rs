@@ -1,16 +1,17 @@
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tessera_domain::clock::{Clock, IdSource};
-use tessera_domain::error::{HashError, SigningError, TokenProblem};
-use tessera_domain::model::SessionId;
+use tessera_domain::error::{HashError, SigningError, StoreError, TokenProblem};
 use tessera_domain::model::{
     AccessClaims, RefreshToken, RefreshTokenParts, TokenFingerprint, TokenSubject,
 };
 use tessera_domain::model::{PasswordHash, UserId};
-use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec};
+use tessera_domain::model::{RevocationKey, SessionId};
+use tessera_domain::ports::{AccessTokenSigner, PasswordHasher, RefreshTokenCodec, TokenDenylist};
 use tessera_domain::values::{PasswordAttempt, RoleName};
+use tessera_memory::MemoryDenylist;
 use uuid::Uuid;
 
 /// A clock that moves only when told. Clones share the same time.
@@ -189,5 +190,41 @@ impl RefreshTokenCodec for FakeRefreshCodec {
 
     fn keyed_fingerprint(&self, secret: &str) -> TokenFingerprint {
         TokenFingerprint(format!("kfp:{secret}"))
+    }
+}
+
+/// The in-memory denylist, whose next write can be made to fail once
+/// ([`Self::fail_next_deny`]), for tests of what a half-done revocation
+/// leaves behind. Clones share their entries and the armed failure.
+#[derive(Debug, Clone, Default)]
+pub struct FlakyDenylist {
+    entries: MemoryDenylist,
+    fail_next: Arc<AtomicBool>,
+}
+
+impl FlakyDenylist {
+    /// Makes the next [`TokenDenylist::deny`] fail with
+    /// [`StoreError::Unavailable`] (and write nothing); later ones succeed.
+    pub fn fail_next_deny(&self) {
+        self.fail_next.store(true, Ordering::SeqCst);
+    }
+}
+
+impl TokenDenylist for FlakyDenylist {
+    async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "denylist write failed (test)".into(),
+            ));
+        }
+        self.entries.deny(key, until).await
+    }
+
+    async fn any_denied(
+        &self,
+        keys: &[RevocationKey],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.entries.any_denied(keys, now).await
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - [`fakes`]: fast, deterministic stand-ins for the cryptographic and
 //!   time ports ([`PlainHasher`], [`FakeSigner`], [`FakeRefreshCodec`],
-//!   [`ManualClock`], [`SequentialIds`]). They provide **no security**.
+//!   [`ManualClock`], [`SequentialIds`]) and a denylist that fails on demand
+//!   ([`FlakyDenylist`]). They provide **no security**.
 //! - [`contract`]: the behaviour every adapter of a port must show; the
 //!   in-memory, SQL and Redis crates run the same suites.
 //! - [`MemoryPorts`] / [`memory_adapters`]: the in-memory stores of
@@ -19,9 +20,12 @@ pub mod contract;
 pub mod fakes;
 mod servers;
 
-pub use fakes::{FakeRefreshCodec, FakeSigner, ManualClock, PlainHasher, SequentialIds};
+pub use fakes::{
+    FakeRefreshCodec, FakeSigner, FlakyDenylist, ManualClock, PlainHasher, SequentialIds,
+};
 pub use servers::*;
 
+use tessera_domain::model::RoleCatalogue;
 use tessera_domain::ports::{Adapters, Ports};
 use tessera_memory::{
     MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
@@ -56,6 +60,36 @@ pub fn contract_free_new_user() -> tessera_domain::model::NewUser {
     }
 }
 
+/// The roles the SQL migrations seed besides the domain's neutral ones
+/// (seed 003's; `migrations/*/2026-11-22-000004_roles`), each with
+/// [`BASE_PERMISSIONS`](tessera_domain::model::BASE_PERMISSIONS) at rank 0.
+pub const SEEDED_ROLES: &[&str] = &["pharmacy", "supplier", "logistics", "regulator", "unauth"];
+
+/// The catalogue the SQL migrations create: [`RoleCatalogue::builtin`]
+/// with [`SEEDED_ROLES`], for in-memory stores that should hold what a
+/// migrated database holds ([`tessera_memory::MemoryUsers::set_catalogue`]).
+#[must_use]
+pub fn migrated_catalogue() -> RoleCatalogue {
+    let builtin = RoleCatalogue::builtin();
+    let ranks: Vec<(String, i32)> = builtin
+        .names()
+        .map(|n| (n.to_owned(), builtin.rank_of(n)))
+        .collect();
+    let mut pairs: Vec<(String, Option<String>)> = Vec::new();
+    for name in builtin.names() {
+        pairs.push((name.to_owned(), None));
+        for p in builtin.permissions_of(name) {
+            pairs.push((name.to_owned(), Some(p.clone())));
+        }
+    }
+    for role in SEEDED_ROLES {
+        for p in tessera_domain::model::BASE_PERMISSIONS {
+            pairs.push(((*role).to_owned(), Some((*p).to_owned())));
+        }
+    }
+    RoleCatalogue::from_pairs(pairs).with_ranks(ranks)
+}
+
 /// Every port served by `tessera-memory`'s stores and this crate's fakes:
 /// the fastest wiring for tests.
 #[derive(Debug, Clone, Copy)]
@@ -79,12 +113,15 @@ impl Ports for MemoryPorts {
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
-/// The users' store queues mail into the returned outbox.
+/// The users' store queues mail into the returned outbox and holds the
+/// catalogue of a migrated database ([`migrated_catalogue`]).
 #[must_use]
 pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
     let outbox = MemoryOutbox::default();
+    let users = MemoryUsers::with_outbox(outbox.clone());
+    users.set_catalogue(migrated_catalogue());
     Adapters {
-        users: MemoryUsers::with_outbox(outbox.clone()),
+        users,
         sessions: MemorySessions::default(),
         denylist: MemoryDenylist::default(),
         hasher: PlainHasher::default(),

@@ -12,7 +12,10 @@ use tessera_testkit::contract;
 #[tokio::test(flavor = "multi_thread")]
 async fn users() {
     contract::users(MemoryUsers::default()).await;
-    contract::directory(MemoryUsers::default()).await;
+    // The contract expects the roles a migrated database holds.
+    let directory = MemoryUsers::default();
+    directory.set_catalogue(tessera_testkit::migrated_catalogue());
+    contract::directory(directory).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

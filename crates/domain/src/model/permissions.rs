@@ -1,7 +1,8 @@
 //! Roles and the permissions they grant.
 //!
 //! The catalogue lives in the store (tables `roles` and `role_permissions`,
-//! filled by the migrations with [`RoleCatalogue::builtin`]); `super_admin`
+//! filled by the migrations with [`RoleCatalogue::builtin`] and whatever
+//! roles a deployment seeds besides, which are data, not domain); `super_admin`
 //! always holds every permission, whatever the tables say.
 //!
 //! Every role also has a rank (`roles.rank`, migration
@@ -71,17 +72,6 @@ pub const DEFAULT_REGISTRABLE_ROLES: &[&str] = &[DEFAULT_ROLE];
 /// The role given when registration names none, unless configured otherwise
 /// ([`crate::AuthSettings::default_role`]).
 pub const DEFAULT_ROLE: &str = "user";
-
-/// The ordinary roles the migrations create (each with
-/// [`BASE_PERMISSIONS`], rank 0), [`DEFAULT_ROLE`] among them.
-pub const ORDINARY_ROLES: &[&str] = &[
-    "pharmacy",
-    "supplier",
-    "logistics",
-    "regulator",
-    "unauth",
-    DEFAULT_ROLE,
-];
 
 /// What an administrator (`admin`) may do besides the base permissions.
 pub const ADMIN_PERMISSIONS: &[&str] = &[
@@ -155,10 +145,11 @@ impl RoleCatalogue {
             .unwrap_or(0)
     }
 
-    /// The catalogue the migrations create: `super_admin` (everything, rank
-    /// [`SUPER_ADMIN_RANK`]), `admin` (reads and updates users, revokes
-    /// sessions, rank [`ADMIN_RANK`]), the other built-in roles and `user` (their own
-    /// profile, rank 0).
+    /// The neutral catalogue every store starts from: `super_admin`
+    /// (everything, rank [`SUPER_ADMIN_RANK`]), `admin` (reads and updates
+    /// users, revokes sessions, rank [`ADMIN_RANK`]) and [`DEFAULT_ROLE`]
+    /// (`user`: their own profile, [`BASE_PERMISSIONS`], rank 0). A
+    /// deployment's own roles (the migrations seed more) come from its store.
     #[must_use]
     pub fn builtin() -> Self {
         let mut pairs = Vec::new();
@@ -168,10 +159,8 @@ impl RoleCatalogue {
         for p in BASE_PERMISSIONS.iter().chain(ADMIN_PERMISSIONS) {
             pairs.push(("admin".to_owned(), Some((*p).to_owned())));
         }
-        for role in ORDINARY_ROLES {
-            for p in BASE_PERMISSIONS {
-                pairs.push(((*role).to_owned(), Some((*p).to_owned())));
-            }
+        for p in BASE_PERMISSIONS {
+            pairs.push((DEFAULT_ROLE.to_owned(), Some((*p).to_owned())));
         }
         Self::from_pairs(pairs).with_ranks([
             (RoleName::SUPER_ADMIN.to_owned(), SUPER_ADMIN_RANK),
@@ -229,24 +218,25 @@ mod tests {
             ALL_PERMISSIONS.len()
         );
         assert_eq!(
-            c.permissions(&[role("pharmacy")]),
+            c.permissions(&[role("user")]),
             vec!["profile:read", "profile:update"]
         );
-        let both = c.permissions(&[role("pharmacy"), role("admin")]);
+        let both = c.permissions(&[role("user"), role("admin")]);
         assert!(both.contains(&"user:update".to_owned()));
         assert!(!both.contains(&"user:delete".to_owned()));
         assert!(c.permissions(&[role("nobody")]).is_empty());
-        assert!(c.contains(&role("regulator")) && !c.contains(&role("nobody")));
+        assert!(c.contains(&role("user")) && !c.contains(&role("nobody")));
+        assert_eq!(
+            c.names().collect::<Vec<_>>(),
+            ["admin", "super_admin", "user"]
+        );
     }
 
     #[test]
     fn an_account_ranks_as_its_highest_role() {
         let c = RoleCatalogue::builtin();
         assert_eq!(c.rank_of("super_admin"), SUPER_ADMIN_RANK);
-        assert_eq!(
-            c.highest_rank(&[role("pharmacy"), role("admin")]),
-            ADMIN_RANK
-        );
+        assert_eq!(c.highest_rank(&[role("user"), role("admin")]), ADMIN_RANK);
         assert_eq!(c.highest_rank(&[role("user")]), 0);
         assert_eq!(c.highest_rank(&[]), 0);
         assert_eq!(c.rank_of("nobody"), 0);

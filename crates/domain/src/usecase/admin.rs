@@ -422,9 +422,9 @@ mod tests {
         ]);
         let root = user(1, &["super_admin"]);
         let root2 = user(2, &["super_admin"]);
-        let admin = actor(user(3, &["unauth", "admin"]));
+        let admin = actor(user(3, &["user", "admin"]));
         let peer = user(4, &["admin"]);
-        let alice = user(5, &["pharmacy"]);
+        let alice = user(5, &["user"]);
         let chief = user(6, &["chief"]);
         let refused = |r: Result<(), AuthError>| matches!(r, Err(AuthError::Outranked));
 

@@ -226,10 +226,19 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::InvalidCredentials);
         }
         self.clear_login_failures(&throttle).await?;
+        if let Err(e) = user.ensure_active() {
+            self.audit(failed("account_disabled")).await;
+            return Err(e);
+        }
+        if self.settings.require_verified_email && !user.email_verified {
+            self.audit(failed("email_not_verified")).await;
+            return Err(AuthError::EmailNotVerified);
+        }
         let mut rehashed = None;
         if self.ports.hasher.needs_rehash(&user.password_hash) {
             // Imported or outdated hashes become current argon2id at
-            // the first successful login. Best effort: if it fails now, the
+            // the first successful login of an active (and, when required,
+            // verified) account, never before those checks. Best effort: if it fails now, the
             // next login tries again; the login itself succeeds either way.
             if let Ok(hash) = self.ports.hasher.hash(attempt).await
                 && self
@@ -241,14 +250,6 @@ impl<P: Ports> AuthService<P> {
             {
                 rehashed = Some(hash);
             }
-        }
-        if let Err(e) = user.ensure_active() {
-            self.audit(failed("account_disabled")).await;
-            return Err(e);
-        }
-        if self.settings.require_verified_email && !user.email_verified {
-            self.audit(failed("email_not_verified")).await;
-            return Err(AuthError::EmailNotVerified);
         }
         Ok(VerifiedCredentials {
             identifier: identifier.trim().chars().take(100).collect(),

@@ -11,10 +11,13 @@ use crate::values::{Password, PasswordAttempt};
 
 impl<P: Ports> AuthService<P> {
     /// Changes the password of the token's user. The asking session stays
-    /// valid; every other session of the user is revoked.
+    /// valid; every other session of the user is revoked. A wrong
+    /// `old_password` counts as a failed login of the account from the
+    /// caller's IP, in the same throttle as the login.
     ///
     /// # Errors
     /// [`AuthError::Validation`], [`AuthError::WrongPassword`], [`AuthError::SamePassword`],
+    /// [`AuthError::TooManyRequests`] while the account's login throttle is closed,
     /// [`AuthError::Busy`], [`AuthError::Unavailable`].
     pub async fn change_password(
         &self,
@@ -36,9 +39,9 @@ impl<P: Ports> AuthService<P> {
             return Err(errors.into());
         };
         let user = self.current_user(auth).await?;
-        if !self.ports.hasher.verify(&old, &user.password_hash).await? {
-            return Err(AuthError::WrongPassword);
-        }
+        // A token holder must not guess the current password without limit:
+        // a wrong one counts in the account's login throttle (issue 14, item 4).
+        self.prove_credential(&user, &old, &auth.client).await?;
         if old.expose() == new.expose() {
             return Err(AuthError::SamePassword);
         }

@@ -143,15 +143,28 @@ impl<P: Ports> AuthService<P> {
         keep: Option<SessionId>,
     ) -> Result<usize, AuthError> {
         let now = self.now();
-        // Deny first (from the store's list of live sessions), then mark them:
-        // a retry after a failure finds the same sessions again.
+        let until = self.settings.revocation_horizon(now);
+        // Deny first, from the store's list of live sessions, then mark them
+        // revoked: if a denial fails, nothing is marked yet and a retry finds
+        // the same sessions again (marking first would leave their access
+        // tokens valid until expiry). Sessions the marking finds beyond the
+        // list (opened meanwhile, or past their absolute end) are denied after.
+        let mut denied = Vec::new();
+        for session in self.ports.sessions.list_for_user(user, now).await? {
+            if Some(session.id) != keep {
+                self.ports
+                    .denylist
+                    .deny(RevocationKey::Session(session.id), until)
+                    .await?;
+                denied.push(session.id);
+            }
+        }
         let ids = self
             .ports
             .sessions
             .revoke_all_for_user(user, keep, now)
             .await?;
-        let until = self.settings.revocation_horizon(now);
-        for id in &ids {
+        for id in ids.iter().filter(|id| !denied.contains(id)) {
             self.ports
                 .denylist
                 .deny(RevocationKey::Session(*id), until)

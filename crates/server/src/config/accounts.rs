@@ -6,7 +6,9 @@ use tessera_domain::values::{PhoneRegion, RoleName, Username, UsernamePolicy};
 use super::ConfigError;
 
 /// The roles a user may pick at registration unless `REGISTRATION_ROLES`
-/// says otherwise: seed 003's.
+/// says otherwise: seed 003's. They are this deployment's data, not the
+/// domain's (whose built-in catalogue holds only `super_admin`, `admin` and
+/// `user`): the migrations create them (`2026-11-22-000004_roles`).
 const DEFAULT_REGISTRABLE_ROLES: &[&str] =
     &["pharmacy", "supplier", "logistics", "regulator", "unauth"];
 
