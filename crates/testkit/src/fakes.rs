@@ -65,16 +65,29 @@ impl IdSource for SequentialIds {
 }
 
 /// "Hashes" a password as `plain$<password>`. **Test fake, no security.**
+/// Each verification yields to the executor once (as a real hash on its
+/// own threads does), so concurrent logins really overlap; clones share
+/// the count of verifications ([`Self::verifications`]).
 #[derive(Debug, Clone)]
 pub struct PlainHasher {
     dummy: PasswordHash,
+    verifications: std::sync::Arc<AtomicU64>,
 }
 
 impl Default for PlainHasher {
     fn default() -> Self {
         Self {
             dummy: PasswordHash::new("plain$\u{1}never-matches"),
+            verifications: std::sync::Arc::default(),
         }
+    }
+}
+
+impl PlainHasher {
+    /// How many passwords this hasher (and its clones) has verified.
+    #[must_use]
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 }
 
@@ -88,6 +101,8 @@ impl PasswordHasher for PlainHasher {
         password: &PasswordAttempt,
         hash: &PasswordHash,
     ) -> Result<bool, HashError> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        tokio::task::yield_now().await;
         // `legacy$<password>` stands for an imported hash in tests.
         let stored = hash
             .as_str()

@@ -179,12 +179,17 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
         terms: LoginTerms,
     ) -> Result<VerifiedCredentials, AuthError> {
-        let throttle = self.throttle_keys(identifier, client.ip.as_deref());
-        if let Err(e) = self.check_throttle(&throttle).await {
-            self.audit(self.event(AuditKind::LoginThrottled, client))
-                .await;
-            return Err(e);
-        }
+        let throttle = match self
+            .admit_password_check(identifier, client.ip.as_deref())
+            .await
+        {
+            Ok(admitted) => admitted,
+            Err(e) => {
+                self.audit(self.event(AuditKind::LoginThrottled, client))
+                    .await;
+                return Err(e);
+            }
+        };
         // An identifier that cannot name any account (for example "ab") is
         // answered exactly like an unknown one.
         let user = match Login::parse(identifier, self.settings.phone_region) {

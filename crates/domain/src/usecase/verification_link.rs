@@ -174,14 +174,16 @@ impl<P: Ports> AuthService<P> {
         attempt: &PasswordAttempt,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let throttle = self.throttle_keys(user.username.as_str(), client.ip.as_deref());
-        self.check_throttle(&throttle).await?;
+        let throttle = self
+            .admit_password_check(user.username.as_str(), client.ip.as_deref())
+            .await?;
         if self
             .ports
             .hasher
             .verify(attempt, &user.password_hash)
             .await?
         {
+            self.clear_login_failures(&throttle).await?;
             Ok(())
         } else {
             self.record_login_failure(&throttle).await?;

@@ -180,3 +180,46 @@ async fn a_disabled_account_keeps_its_outdated_hash_after_a_login_attempt() {
     let after = h.ports.users.find_by_id(stored.id).await.unwrap().unwrap();
     assert_eq!(after.password_hash.as_str(), "legacy$OldSecret1");
 }
+
+/// Guesses sent at once cannot all pass the throttle before any is counted:
+/// each attempt is counted before its hash, so of 25 concurrent wrong
+/// passwords for one account from one address exactly
+/// `free_per_account_ip + 1` are verified and the rest are refused unhashed.
+#[tokio::test]
+async fn concurrent_wrong_passwords_are_throttled_before_they_are_hashed() {
+    let h = harness();
+    alice(&h).await;
+    let free = AuthSettings::default().login_throttle.free_per_account_ip;
+    let before = h.ports.hasher.verifications();
+    let guesses = (0..25).map(|_| {
+        h.svc.verify_credentials(
+            "alice",
+            PasswordInput::Plain("wrong-guess"),
+            test_client(),
+            LoginTerms::default(),
+        )
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let throttled = answers
+        .iter()
+        .filter(|a| matches!(a, Err(AuthError::TooManyRequests { .. })))
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| matches!(a, Err(AuthError::InvalidCredentials)))
+        .count();
+    assert_eq!(h.ports.hasher.verifications() - before, u64::from(free) + 1);
+    assert_eq!(refused, free as usize + 1);
+    assert_eq!(throttled, 25 - (free as usize + 1));
+    // The right password is refused too while the delay runs.
+    let right = h
+        .svc
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            LoginTerms::default(),
+        )
+        .await;
+    assert!(matches!(right, Err(AuthError::TooManyRequests { .. })));
+}
