@@ -16,6 +16,7 @@
 
 use chrono::Duration;
 
+use super::throttle::CheckOutcome;
 use super::{AuthService, required};
 use crate::error::AuthError;
 use crate::model::{AuditEvent, AuditKind};
@@ -179,7 +180,7 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
         terms: LoginTerms,
     ) -> Result<VerifiedCredentials, AuthError> {
-        let throttle = match self
+        let admitted = match self
             .admit_password_check(identifier, client.ip.as_deref())
             .await
         {
@@ -190,26 +191,16 @@ impl<P: Ports> AuthService<P> {
                 return Err(e);
             }
         };
-        // An identifier that cannot name any account (for example "ab") is
-        // answered exactly like an unknown one.
-        let user = match Login::parse(identifier, self.settings.phone_region) {
-            Ok(login) => self.ports.users.find_by_login(&login).await?,
-            Err(_) => None,
-        };
-        let Some(user) = user else {
-            for attempt in attempts {
-                let _ = self
-                    .ports
-                    .hasher
-                    .verify(attempt, self.ports.hasher.dummy_hash())
-                    .await?;
-            }
-            self.record_login_failure(&throttle).await?;
-            self.audit(AuditEvent {
-                detail: Some("unknown_account".into()),
-                ..self.event(AuditKind::LoginFailed, client)
-            })
+        let matched = self
+            .match_password(identifier, attempts, client, terms)
             .await;
+        let outcome = match &matched {
+            Ok(Some(_)) => CheckOutcome::Succeeded,
+            Ok(None) => CheckOutcome::Failed,
+            Err(_) => CheckOutcome::Abandoned,
+        };
+        self.end_password_check(admitted, outcome).await?;
+        let Some((user, attempt)) = matched? else {
             return Err(AuthError::InvalidCredentials);
         };
         let failed = |reason: &str| AuditEvent {
@@ -218,19 +209,6 @@ impl<P: Ports> AuthService<P> {
             detail: Some(reason.to_owned()),
             ..self.event(AuditKind::LoginFailed, client)
         };
-        let Some(attempt) = self.matching_attempt(&user.password_hash, attempts).await? else {
-            self.record_login_failure(&throttle).await?;
-            self.audit(failed("wrong_password")).await;
-            return Err(AuthError::InvalidCredentials);
-        };
-        // Issue 13, item 11: an account without an administrator role gets
-        // the wrong-password answer, counted as a failure, and no session.
-        if terms.admin_mode && !self.is_administrator(&user) {
-            self.record_login_failure(&throttle).await?;
-            self.audit(failed("not_an_administrator")).await;
-            return Err(AuthError::InvalidCredentials);
-        }
-        self.clear_login_failures(&throttle).await?;
         if let Err(e) = user.ensure_active() {
             self.audit(failed("account_disabled")).await;
             return Err(e);
@@ -262,6 +240,60 @@ impl<P: Ports> AuthService<P> {
             user,
             rehashed,
         })
+    }
+
+    /// The account `identifier` names and the first of `attempts` that is
+    /// its password, or `None` (audited) when the account is unknown, no
+    /// attempt matches, or an administrator login names an account without
+    /// an administrator role — each answered alike, with the same work.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`], [`AuthError::Unavailable`], [`AuthError::Internal`].
+    async fn match_password<'a>(
+        &self,
+        identifier: &str,
+        attempts: &'a [PasswordAttempt],
+        client: &ClientInfo,
+        terms: LoginTerms,
+    ) -> Result<Option<(User, &'a PasswordAttempt)>, AuthError> {
+        // An identifier that cannot name any account (for example "ab") is
+        // answered exactly like an unknown one.
+        let user = match Login::parse(identifier, self.settings.phone_region) {
+            Ok(login) => self.ports.users.find_by_login(&login).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            for attempt in attempts {
+                let _ = self
+                    .ports
+                    .hasher
+                    .verify(attempt, self.ports.hasher.dummy_hash())
+                    .await?;
+            }
+            self.audit(AuditEvent {
+                detail: Some("unknown_account".into()),
+                ..self.event(AuditKind::LoginFailed, client)
+            })
+            .await;
+            return Ok(None);
+        };
+        let failed = |reason: &str| AuditEvent {
+            subject: Some(user.id),
+            identifier: Some(identifier.trim().chars().take(100).collect()),
+            detail: Some(reason.to_owned()),
+            ..self.event(AuditKind::LoginFailed, client)
+        };
+        let Some(attempt) = self.matching_attempt(&user.password_hash, attempts).await? else {
+            self.audit(failed("wrong_password")).await;
+            return Ok(None);
+        };
+        // Issue 13, item 11: an account without an administrator role gets
+        // the wrong-password answer, counted as a failure, and no session.
+        if terms.admin_mode && !self.is_administrator(&user) {
+            self.audit(failed("not_an_administrator")).await;
+            return Ok(None);
+        }
+        Ok(Some((user, attempt)))
     }
 
     /// Opens the session of a login whose every step passed, with tokens

@@ -1,30 +1,40 @@
 //! Growing delays after failed logins (see [`crate::settings::LoginThrottle`]).
 //!
-//! **Counted before the hash.** A password check is admitted only after its
-//! attempt is counted against the account at the caller's address (an atomic
-//! `hit` of the shared limiter), so concurrent guesses cannot all pass the
-//! check before any of them is recorded: of any number sent at once, at most
-//! `free_per_account_ip + 1` are hashed in a window, the rest are refused
-//! with [`AuthError::TooManyRequests`] before any work. A success clears the
-//! account's count; a failure keeps it and, past the free allowance, sets a
-//! delay that doubles with each further failure (at most `max_delay_secs`).
-//! The per-address count (`free_per_ip`, any account) is recorded after a
-//! failure only, since successes must not fill it; it is bounded under
-//! concurrency by the route's own rate limit.
+//! **One check at a time.** A password check for an account from one address
+//! is admitted only while no other check for that pair is in flight (an
+//! atomic `hit` of the shared limiter, released when the check ends, or after
+//! [`CHECK_IN_FLIGHT_SECS`] if the process dies). So each failure is recorded
+//! before the next guess is admitted, and guesses sent at once cannot all slip
+//! past a delay that none of them has set yet: the growing delays hold under
+//! concurrency as they do in sequence. A concurrent second check answers
+//! [`AuthError::TooManyRequests`] with a one-second `Retry-After`, unhashed.
 
 use super::AuthService;
 use crate::error::AuthError;
 use crate::ports::{Ports, RateLimiter as _, RateWindow};
 use crate::values::Login;
 
-/// A password check the throttle admitted: its attempt is already counted
-/// against the account at this address.
+/// The longest a password check can hold its (account, address) pair when
+/// its end is never recorded (the process stopped mid-check): 10 s, above
+/// any hash wait the hasher's queue allows.
+pub const CHECK_IN_FLIGHT_SECS: u64 = 10;
+
+/// How an admitted password check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CheckOutcome {
+    /// The password was right: the pair's failure count starts again.
+    Succeeded,
+    /// The password was wrong (or the account unknown): it counts.
+    Failed,
+    /// The check could not be made (a store or the hasher failed): nothing counts.
+    Abandoned,
+}
+
+/// A password check the throttle admitted (see the module documentation);
+/// [`AuthService::end_password_check`] releases it.
 pub(super) struct Admitted {
     /// (account at address, its free failures), then (address, its free failures).
     keys: [(String, u32); 2],
-    /// Attempts counted against the account at this address in the window,
-    /// this one included.
-    account_attempts: u32,
 }
 
 impl<P: Ports> AuthService<P> {
@@ -47,9 +57,9 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Admits one password check for `identifier` from `ip`: refused while
-    /// a delay runs for the account at this address or for the address, and
-    /// refused when this attempt is beyond `free_per_account_ip + 1` in the
-    /// window (counted first, atomically; see the module documentation).
+    /// a delay runs for the pair or the address, and while another check of
+    /// the pair is in flight. Every admitted check must end with
+    /// [`Self::end_password_check`].
     ///
     /// # Errors
     /// [`AuthError::TooManyRequests`] (with the delay left), or
@@ -74,88 +84,83 @@ impl<P: Ports> AuthService<P> {
             }
         }
         let (account, free) = &keys[0];
-        let counted = self
+        let alone = self
             .ports
             .limiter
             .hit(
-                &format!("bf-fail:{account}"),
+                &format!("bf-busy:{account}"),
                 RateWindow {
-                    limit: free.saturating_add(1),
-                    window_secs: self.settings.login_throttle.window_secs,
+                    limit: 1,
+                    window_secs: CHECK_IN_FLIGHT_SECS,
                 },
             )
             .await?;
-        if !counted.allowed {
-            let delay = self.delay(account, *free, counted.count).await?;
+        if !alone.allowed {
             return Err(AuthError::TooManyRequests {
-                retry_after_secs: delay,
+                retry_after_secs: 1,
                 limit: *free,
             });
         }
-        Ok(Admitted {
-            account_attempts: counted.count,
-            keys,
-        })
+        Ok(Admitted { keys })
     }
 
-    /// Records that the admitted check failed: past the account's free
-    /// failures a delay starts; the address's count grows too.
+    /// Ends an admitted check: a failure counts (past the free failures a
+    /// delay starts, 1 s, then doubling up to `max_delay_secs`); a success
+    /// clears the pair's count. Then the pair may be checked again.
     ///
     /// # Errors
     /// [`AuthError::Unavailable`] when the limiter is down.
-    pub(super) async fn record_login_failure(&self, admitted: &Admitted) -> Result<(), AuthError> {
-        let [(account, account_free), (address, address_free)] = &admitted.keys;
-        if admitted.account_attempts > *account_free {
-            self.delay(account, *account_free, admitted.account_attempts)
+    pub(super) async fn end_password_check(
+        &self,
+        admitted: Admitted,
+        outcome: CheckOutcome,
+    ) -> Result<(), AuthError> {
+        let outcome = match outcome {
+            CheckOutcome::Succeeded => self
+                .ports
+                .limiter
+                .clear(&format!("bf-fail:{}", admitted.keys[0].0))
+                .await
+                .map_err(AuthError::from),
+            CheckOutcome::Failed => self.record_failure(&admitted.keys).await,
+            CheckOutcome::Abandoned => Ok(()),
+        };
+        self.ports
+            .limiter
+            .clear(&format!("bf-busy:{}", admitted.keys[0].0))
+            .await?;
+        outcome
+    }
+
+    async fn record_failure(&self, keys: &[(String, u32)]) -> Result<(), AuthError> {
+        let t = self.settings.login_throttle;
+        for (key, free) in keys {
+            let d = self
+                .ports
+                .limiter
+                .hit(
+                    &format!("bf-fail:{key}"),
+                    RateWindow {
+                        limit: *free,
+                        window_secs: t.window_secs,
+                    },
+                )
                 .await?;
-        }
-        let counted = self
-            .ports
-            .limiter
-            .hit(
-                &format!("bf-fail:{address}"),
-                RateWindow {
-                    limit: *address_free,
-                    window_secs: self.settings.login_throttle.window_secs,
-                },
-            )
-            .await?;
-        if !counted.allowed {
-            self.delay(address, *address_free, counted.count).await?;
+            if !d.allowed {
+                let step = d.count.saturating_sub(free.saturating_add(1)).min(30);
+                let delay = (1_u64 << step).min(t.max_delay_secs.max(1));
+                self.ports
+                    .limiter
+                    .hit(
+                        &format!("bf-block:{key}"),
+                        RateWindow {
+                            limit: 0,
+                            window_secs: delay,
+                        },
+                    )
+                    .await?;
+            }
         }
         Ok(())
-    }
-
-    /// Records that the admitted check succeeded: the account's count at
-    /// this address starts again.
-    ///
-    /// # Errors
-    /// [`AuthError::Unavailable`] when the limiter is down.
-    pub(super) async fn clear_login_failures(&self, admitted: &Admitted) -> Result<(), AuthError> {
-        let (account, _) = &admitted.keys[0];
-        self.ports
-            .limiter
-            .clear(&format!("bf-fail:{account}"))
-            .await?;
-        Ok(())
-    }
-
-    /// Starts the delay of `key` after its `count`-th failure in the window
-    /// (`free` of them free): 1 s after the first beyond the allowance,
-    /// doubling, at most `max_delay_secs`. Returns the delay in seconds.
-    async fn delay(&self, key: &str, free: u32, count: u32) -> Result<u64, AuthError> {
-        let step = count.saturating_sub(free.saturating_add(1)).min(30);
-        let delay = (1_u64 << step).min(self.settings.login_throttle.max_delay_secs.max(1));
-        self.ports
-            .limiter
-            .hit(
-                &format!("bf-block:{key}"),
-                RateWindow {
-                    limit: 0,
-                    window_secs: delay,
-                },
-            )
-            .await?;
-        Ok(delay)
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::throttle::CheckOutcome;
 use super::{AuthService, required};
 use crate::error::AuthError;
 use crate::model::ClientInfo;
@@ -174,19 +175,19 @@ impl<P: Ports> AuthService<P> {
         attempt: &PasswordAttempt,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let throttle = self
+        let admitted = self
             .admit_password_check(user.username.as_str(), client.ip.as_deref())
             .await?;
-        if self
-            .ports
-            .hasher
-            .verify(attempt, &user.password_hash)
-            .await?
-        {
-            self.clear_login_failures(&throttle).await?;
+        let verified = self.ports.hasher.verify(attempt, &user.password_hash).await;
+        let outcome = match verified {
+            Ok(true) => CheckOutcome::Succeeded,
+            Ok(false) => CheckOutcome::Failed,
+            Err(_) => CheckOutcome::Abandoned,
+        };
+        self.end_password_check(admitted, outcome).await?;
+        if verified? {
             Ok(())
         } else {
-            self.record_login_failure(&throttle).await?;
             Err(AuthError::WrongPassword)
         }
     }

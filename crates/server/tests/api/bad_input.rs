@@ -266,3 +266,85 @@ async fn the_verify_page_button_refuses_a_body_that_is_not_a_form_with_its_page(
         assert!(r.text().await.unwrap().contains("<p>"), "{ctype}: the page");
     }
 }
+
+/// A JSON body sent as `text/plain` (what a foreign page can post without a
+/// CORS preflight) or as a form is refused before it is read, in every
+/// dialect's shape, and logs nobody in; `application/json` with a charset
+/// and `+json` types are JSON.
+#[tokio::test]
+async fn a_body_that_does_not_declare_json_is_refused_in_every_dialect() {
+    let app = crate::helpers::spawn_app().await;
+    app.register("ctype", "ctype@example.com", "Str0ng-Passphrase-9")
+        .await;
+    let logins = [
+        (
+            "/api/auth/login",
+            r#"{"username":"ctype","password":"Str0ng-Passphrase-9"}"#,
+        ),
+        (
+            "/api/v1/auth/login",
+            r#"{"email":"ctype@example.com","password":"Str0ng-Passphrase-9"}"#,
+        ),
+        (
+            "/Auth/Login",
+            r#"{"Email":"ctype@example.com","Password":"Str0ng-Passphrase-9"}"#,
+        ),
+    ];
+    for (path, body) in logins {
+        for ctype in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            let r = app
+                .client
+                .post(app.url(path))
+                .header("content-type", ctype)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let answer: Value = r.json().await.unwrap();
+            assert!(
+                answer.get("access_token").is_none()
+                    && answer.get("Token").is_none_or(Value::is_null),
+                "{path} {ctype}: {answer}"
+            );
+            match path {
+                "/Auth/Login" => {
+                    assert_eq!(status, 200, "{path} {ctype}");
+                    assert_eq!(answer["Code"], 530, "{path} {ctype}: {answer}");
+                }
+                "/api/v1/auth/login" => assert_eq!(status, 400, "{path} {ctype}: {answer}"),
+                _ => {
+                    assert_eq!(status, 400, "{path} {ctype}: {answer}");
+                    assert_eq!(answer["code"], "invalid_json", "{answer}");
+                }
+            }
+        }
+        for ctype in [
+            "application/json; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            let r = app
+                .client
+                .post(app.url(path))
+                .header("content-type", ctype)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let answer: Value = r.json().await.unwrap();
+            let token = answer
+                .get("access_token")
+                .or_else(|| answer.get("Token"))
+                .or_else(|| answer.pointer("/data/token"))
+                .or_else(|| answer.get("token"));
+            assert!(
+                token.is_some_and(|t| t.is_string()),
+                "{path} {ctype}: {answer}"
+            );
+        }
+    }
+}

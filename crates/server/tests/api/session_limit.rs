@@ -130,6 +130,9 @@ async fn concurrent_logins_leave_at_most_the_limit() {
     let app = spawn_app_with(&[
         ("MAX_SESSIONS_PER_USER", "5"),
         ("RATE_LIMIT_LOGIN", "off"),
+        // Each login from its own address: one password check per
+        // (account, address) is in flight at a time.
+        ("TRUSTED_PROXIES", "127.0.0.1"),
         ("HASH_MAX_WAITING", "256"),
         ("DATABASE_MAX_CONNECTIONS", "8"),
     ])
@@ -137,11 +140,12 @@ async fn concurrent_logins_leave_at_most_the_limit() {
     app.register("alice", "alice@example.com", "Secret123")
         .await;
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..30 {
+    for i in 0..30 {
         let (client, url) = (app.client.clone(), app.url("/api/auth/login"));
         tasks.spawn(async move {
             let r = client
                 .post(url)
+                .header("x-forwarded-for", format!("198.51.100.{}", i + 10))
                 .json(&json!({"username": "alice", "password": "Secret123"}))
                 .send()
                 .await
