@@ -58,8 +58,9 @@ const SECRET_QUERY_KEYS: [&str; 6] = ["token", "key", "secret", "sig", "password
 
 /// `url` as it may be logged or printed: a password becomes `***` (the user
 /// name stays), a user name alone (`https://token@host`) becomes `***`, and
-/// the values of query parameters that look like credentials (see
-/// [`SECRET_QUERY_KEYS`]) become `***`. A string that is not a URL (a file
+/// the values of query parameters that look like credentials (a name
+/// containing `token`, `key`, `secret`, `sig`, `password` or `auth`, in any
+/// case) become `***`. A string that is not a URL (a file
 /// path) is returned as it is when it holds no `@` and no `?`, and as
 /// `(redacted)` otherwise. Parsed with the `url` crate (WHATWG URL).
 #[must_use]
