@@ -16,7 +16,7 @@
 
 use chrono::Duration;
 
-use super::throttle::CheckOutcome;
+use super::throttle::{CheckKind, CheckOutcome};
 use super::{AuthService, required};
 use crate::error::AuthError;
 use crate::model::{AuditEvent, AuditKind};
@@ -181,7 +181,7 @@ impl<P: Ports> AuthService<P> {
         terms: LoginTerms,
     ) -> Result<VerifiedCredentials, AuthError> {
         let admitted = match self
-            .admit_password_check(identifier, client.ip.as_deref())
+            .admit_password_check(CheckKind::Login, identifier, client.ip.as_deref())
             .await
         {
             Ok(admitted) => admitted,

@@ -6,7 +6,8 @@
 //! [`CHECK_IN_FLIGHT_SECS`] if the process dies). So each failure is recorded
 //! before the next guess is admitted, and guesses sent at once cannot all slip
 //! past a delay that none of them has set yet: the growing delays hold under
-//! concurrency as they do in sequence. A concurrent second check answers
+//! concurrency as they do in sequence (logins and re-proofs of a password
+//! each hold their own mark, see [`CheckKind`]). A concurrent second check answers
 //! [`AuthError::TooManyRequests`] with a one-second `Retry-After`, unhashed.
 
 use super::AuthService;
@@ -18,6 +19,27 @@ use crate::values::Login;
 /// its end is never recorded (the process stopped mid-check): 10 s, above
 /// any hash wait the hasher's queue allows.
 pub const CHECK_IN_FLIGHT_SECS: u64 = 10;
+
+/// Why a password is checked. Each kind has its own in-flight mark, so a
+/// signed-in person re-proving their password (a password change, the
+/// verification link's page) is never turned away by their own logins in
+/// flight; failures of both kinds count in the same throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CheckKind {
+    /// A login.
+    Login,
+    /// A re-proof of the password by someone already identified.
+    Reproof,
+}
+
+impl CheckKind {
+    fn mark(self) -> &'static str {
+        match self {
+            Self::Login => "bf-busy",
+            Self::Reproof => "bf-busy-reproof",
+        }
+    }
+}
 
 /// How an admitted password check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +57,8 @@ pub(super) enum CheckOutcome {
 pub(super) struct Admitted {
     /// (account at address, its free failures), then (address, its free failures).
     keys: [(String, u32); 2],
+    /// The in-flight mark it holds.
+    mark: String,
 }
 
 impl<P: Ports> AuthService<P> {
@@ -66,6 +90,7 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::Unavailable`] when the limiter is down.
     pub(super) async fn admit_password_check(
         &self,
+        kind: CheckKind,
         identifier: &str,
         ip: Option<&str>,
     ) -> Result<Admitted, AuthError> {
@@ -84,11 +109,12 @@ impl<P: Ports> AuthService<P> {
             }
         }
         let (account, free) = &keys[0];
+        let mark = format!("{}:{account}", kind.mark());
         let alone = self
             .ports
             .limiter
             .hit(
-                &format!("bf-busy:{account}"),
+                &mark,
                 RateWindow {
                     limit: 1,
                     window_secs: CHECK_IN_FLIGHT_SECS,
@@ -101,7 +127,7 @@ impl<P: Ports> AuthService<P> {
                 limit: *free,
             });
         }
-        Ok(Admitted { keys })
+        Ok(Admitted { keys, mark })
     }
 
     /// Ends an admitted check: a failure counts (past the free failures a
@@ -125,10 +151,7 @@ impl<P: Ports> AuthService<P> {
             CheckOutcome::Failed => self.record_failure(&admitted.keys).await,
             CheckOutcome::Abandoned => Ok(()),
         };
-        self.ports
-            .limiter
-            .clear(&format!("bf-busy:{}", admitted.keys[0].0))
-            .await?;
+        self.ports.limiter.clear(&admitted.mark).await?;
         outcome
     }
 

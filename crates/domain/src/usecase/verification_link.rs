@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::throttle::CheckOutcome;
+use super::throttle::{CheckKind, CheckOutcome};
 use super::{AuthService, required};
 use crate::error::AuthError;
 use crate::model::ClientInfo;
@@ -176,7 +176,11 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         let admitted = self
-            .admit_password_check(user.username.as_str(), client.ip.as_deref())
+            .admit_password_check(
+                CheckKind::Reproof,
+                user.username.as_str(),
+                client.ip.as_deref(),
+            )
             .await?;
         let verified = self.ports.hasher.verify(attempt, &user.password_hash).await;
         let outcome = match verified {
