@@ -23,14 +23,18 @@ async fn slow_hashing_app() -> Arc<TestApp> {
             // The logins after the change fail by the hundred: no delays.
             ("LOGIN_FREE_FAILURES", "1000000"),
             ("LOGIN_FREE_FAILURES_PER_IP", "1000000"),
+            // Each looping client from its own address: one password check
+            // per (account, address) is in flight at a time.
+            ("TRUSTED_PROXIES", "127.0.0.1"),
             ("WORKERS", "4"),
         ])
         .await,
     )
 }
 
-/// Runs `change` while three clients log in at `path` with `body` in a
-/// loop, then asserts that no token they got is still accepted.
+/// Runs `change` while three clients, each from its own address, log in at
+/// `path` with `body` in a loop, then asserts that no token they got is
+/// still accepted.
 async fn no_login_outlives<F: Future<Output = ()>>(
     app: &Arc<TestApp>,
     path: &'static str,
@@ -40,12 +44,20 @@ async fn no_login_outlives<F: Future<Output = ()>>(
 ) {
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
-    for _ in 0..3 {
+    for n in 0..3 {
         let (app, stop, body) = (Arc::clone(app), Arc::clone(&stop), body.clone());
         clients.push(tokio::spawn(async move {
             let mut tokens = Vec::new();
             while !stop.load(Ordering::SeqCst) {
-                let (_, b) = app.post(path, &body).await;
+                let r = app
+                    .client
+                    .post(app.url(path))
+                    .header("x-forwarded-for", format!("198.51.100.{}", n + 10))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let (_, b) = crate::helpers::parts(r).await;
                 if let Some(t) = b.pointer(token_at).and_then(Value::as_str) {
                     tokens.push(t.to_owned());
                 }
