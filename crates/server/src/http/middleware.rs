@@ -73,10 +73,13 @@ fn declares_json(headers: &header::HeaderMap) -> bool {
         })
 }
 
-/// Whether `path` is a route declared to take an HTML form (the
-/// verification link's page, [`super::route::Shape::Page`]).
-fn takes_form(path: &str) -> bool {
-    super::all_routes().any(|r| r.shape == super::route::Shape::Page && r.path == path)
+/// Whether `method path` is a route declared to take an HTML form (the
+/// verification link's page forms, [`super::route::Shape::Page`]); the same
+/// path with another method may be a JSON route (`POST /api/auth/verify-email`).
+fn takes_form(method: &str, path: &str) -> bool {
+    super::all_routes().any(|r| {
+        r.shape == super::route::Shape::Page && r.method.as_str() == method && r.path == path
+    })
 }
 
 /// A request id fit to echo: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
@@ -265,7 +268,8 @@ where
     // a form (the verification link's page). Besides being the contract,
     // this keeps every JSON route out of the "simple" requests a foreign
     // page can send without a CORS preflight (`text/plain`, forms).
-    let not_json = has_body && !takes_form(req.path()) && !declares_json(req.headers());
+    let not_json =
+        has_body && !takes_form(req.method().as_str(), req.path()) && !declares_json(req.headers());
     let step = if too_large || not_json {
         // Refused before a byte of the body is read.
         // In the request's language: this answer is built before the

@@ -323,6 +323,19 @@ async fn a_body_that_does_not_declare_json_is_refused_in_every_dialect() {
                 }
             }
         }
+        // A JSON route that shares its path with a page (GET
+        // /api/auth/verify-email is the link's page) is still JSON-only.
+        let r = app
+            .client
+            .post(app.url("/api/auth/verify-email"))
+            .header("content-type", "text/plain")
+            .body(r#"{"email":"ctype@example.com","code":"123456"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["code"], "invalid_json", "{answer}");
         for ctype in [
             "application/json; charset=utf-8",
             "application/merge-patch+json",
