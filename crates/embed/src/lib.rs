@@ -63,9 +63,12 @@ pub use error::BuildError;
 pub use keys::{KeyRingDir, Secret};
 pub use mail::{AnySms, MailSink};
 #[cfg(feature = "sqlite")]
-pub use sql::{AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnyUserCache, SqlStack};
+pub use sql::{AnyChangeFeed, AnyCodes, AnyDenylist, AnyLimiter, AnySessions, SqlStack};
 pub use stacks::MemoryStack;
-pub use workers::{DEFAULT_MAIL_POLL_MS, MailEvent, Running, WorkerHandles, Workers, housekeep};
+pub use workers::{
+    CacheSettings, DEFAULT_MAIL_POLL_MS, MailEvent, Running, WorkerHandles, Workers,
+    follow_changes, housekeep,
+};
 
 pub use tessera_crypto;
 pub use tessera_domain;

@@ -1,28 +1,37 @@
 //! The ports of the SQL stores, with Redis for sessions when asked:
 //!
-//! | store | users | sessions | denylist | codes | rate limits | user cache |
-//! |---|---|---|---|---|---|---|
-//! | SQLite | SQL | SQL | SQL, mirrored in memory | SQL | memory | none |
-//! | MySQL | SQL | SQL | SQL (every check a query, so instances agree) | SQL | memory | none |
-//! | any database + Redis | SQL | Redis | Redis | Redis | Redis | Redis |
+//! | store | users | sessions | denylist | codes | rate limits |
+//! |---|---|---|---|---|---|
+//! | SQLite | SQL | SQL | SQL | SQL | memory |
+//! | MySQL | SQL | SQL | SQL | SQL | memory |
+//! | any database + Redis | SQL | Redis | Redis | Redis | Redis |
+//!
+//! Users (with their roles) and denylist answers are cached in each process
+//! ([`tessera_memory::CoherentUsers`], [`tessera_memory::CoherentDenylist`]),
+//! kept coherent by the change feed of the store that holds them: the
+//! `cache_changes` table of the database for users (and the SQL denylist),
+//! the Redis stream for the Redis denylist (none on a Redis Cluster, whose
+//! denylist is read on every check). See [`crate::CacheSettings`].
 
 use chrono::{DateTime, Utc};
 use tessera_crypto::{Argon2Hasher, HmacRefreshCodec, JwtSigner};
-use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::Change;
 use tessera_domain::model::RevocationKey;
+use tessera_domain::model::UserId;
 use tessera_domain::model::{CodePurpose, VerificationCode};
 use tessera_domain::model::{Session, SessionId, SessionRotation};
-use tessera_domain::model::{User, UserId};
 use tessera_domain::ports::{
-    AuditLog, CodeStore, Ports, RateDecision, RateLimiter, RateWindow, SessionStore, TokenDenylist,
-    UserCache,
+    AuditLog, ChangeFeed, CodeStore, Ports, RateDecision, RateLimiter, RateWindow, SessionStore,
+    TokenDenylist,
 };
-use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
+use tessera_memory::{CoherentDenylist, CoherentUsers, MemoryRateLimiter};
 #[cfg(feature = "redis")]
-use tessera_redis::{RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache};
-use tessera_sql::{SqlAudit, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers};
+use tessera_redis::{RedisChangeFeed, RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions};
+use tessera_sql::{
+    SqlAudit, SqlChangeFeed, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers,
+};
 
 use crate::AnySms;
 
@@ -49,9 +58,9 @@ impl<A> std::fmt::Debug for SqlStack<A> {
 }
 
 impl<A: AuditLog> Ports for SqlStack<A> {
-    type Users = CachedUsers<SqlUsers, AnyUserCache>;
+    type Users = CoherentUsers<SqlUsers>;
     type Sessions = AnySessions;
-    type Denylist = AnyDenylist;
+    type Denylist = CoherentDenylist<AnyDenylist>;
     type Hasher = Argon2Hasher;
     type Signer = JwtSigner;
     type Codec = HmacRefreshCodec;
@@ -131,44 +140,6 @@ impl RateLimiter for AnyLimiter {
     }
 }
 
-/// A user cache, or none.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum AnyUserCache {
-    /// No cache: every read goes to the database.
-    None,
-    #[cfg(feature = "redis")]
-    /// Redis.
-    Redis(RedisUserCache),
-}
-
-#[cfg_attr(not(feature = "redis"), allow(unused_variables))]
-impl UserCache for AnyUserCache {
-    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        match self {
-            Self::None => Ok(None),
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.get(id).await,
-        }
-    }
-
-    async fn put(&self, user: &User) -> Result<(), StoreError> {
-        match self {
-            Self::None => Ok(()),
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.put(user).await,
-        }
-    }
-
-    async fn invalidate(&self, id: UserId) -> Result<(), StoreError> {
-        match self {
-            Self::None => Ok(()),
-            #[cfg(feature = "redis")]
-            Self::Redis(c) => c.invalidate(id).await,
-        }
-    }
-}
-
 /// Sessions in the database or in Redis.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -219,13 +190,11 @@ impl SessionStore for AnySessions {
     }
 }
 
-/// The denylist: mirrored SQL (one instance), plain SQL (several), or Redis.
+/// The denylist in the database or in Redis.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AnyDenylist {
-    /// SQLite with an in-memory mirror.
-    Mirrored(MirroredDenylist<SqlDenylist>),
-    /// A shared database, read on every check.
+    /// The `revoked_tokens` table.
     Sql(SqlDenylist),
     #[cfg(feature = "redis")]
     /// Redis.
@@ -234,7 +203,7 @@ pub enum AnyDenylist {
 
 impl TokenDenylist for AnyDenylist {
     async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
-        forward!(self, [Mirrored, Sql], d => d.deny(key, until))
+        forward!(self, [Sql], d => d.deny(key, until))
     }
 
     async fn any_denied(
@@ -242,6 +211,27 @@ impl TokenDenylist for AnyDenylist {
         keys: &[RevocationKey],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        forward!(self, [Mirrored, Sql], d => d.any_denied(keys, now))
+        forward!(self, [Sql], d => d.any_denied(keys, now))
+    }
+}
+
+/// The change feed of the database or of Redis.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AnyChangeFeed {
+    /// The `cache_changes` table.
+    Sql(SqlChangeFeed),
+    #[cfg(feature = "redis")]
+    /// The Redis stream.
+    Redis(RedisChangeFeed),
+}
+
+impl ChangeFeed for AnyChangeFeed {
+    async fn changes(&mut self, wait: std::time::Duration) -> Result<Vec<Change>, StoreError> {
+        match self {
+            Self::Sql(f) => f.changes(wait).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(f) => f.changes(wait).await,
+        }
     }
 }

@@ -2,13 +2,14 @@
 //! key-ring reload.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tessera_crypto::RingHandle;
 use tessera_domain::AuthService;
 use tessera_domain::error::StoreError;
 use tessera_domain::mail::{DeliveryPolicy, DeliveryReport, deliver_due};
-use tessera_domain::ports::{MailOutbox, Ports};
+use tessera_domain::ports::{ChangeFeed, MailOutbox, Ports};
+use tessera_memory::{CacheBudget, Coherence};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,6 +37,85 @@ pub enum MailEvent {
 
 type Observer = Arc<dyn Fn(MailEvent) + Send + Sync>;
 
+/// A task that runs until aborted (change feed followers).
+pub(crate) type Background = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The in-process caches of a SQL store (issue 15): how stale they may be
+/// and how big they may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Caches answer only while their change feed proved them current at
+    /// most this long ago (the server's `CACHE_MAX_LAG_MS`, default 100 ms):
+    /// the bound on how late another instance's change is seen. The feed is
+    /// read every quarter of it.
+    pub max_lag: Duration,
+    /// Users with their roles (`USER_CACHE_MAX_BYTES`, default 8 MiB; 0 = off).
+    pub users: CacheBudget,
+    /// Denylist answers (`DENYLIST_CACHE_MAX_BYTES`, default 2 MiB; 0 = off).
+    pub denylist: CacheBudget,
+}
+
+impl CacheSettings {
+    /// [`CacheSettings::max_lag`] by default, in milliseconds.
+    pub const DEFAULT_MAX_LAG_MS: u64 = 100;
+    /// [`CacheSettings::users`]' bytes by default.
+    pub const DEFAULT_USER_BYTES: u64 = 8 * 1024 * 1024;
+    /// [`CacheSettings::denylist`]'s bytes by default.
+    pub const DEFAULT_DENYLIST_BYTES: u64 = 2 * 1024 * 1024;
+    /// The longest a cached entry lives by default, in seconds (`USER_CACHE_TTL`).
+    pub const DEFAULT_TTL_SECS: u64 = 60;
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        let ttl = Duration::from_secs(Self::DEFAULT_TTL_SECS);
+        Self {
+            max_lag: Duration::from_millis(Self::DEFAULT_MAX_LAG_MS),
+            users: CacheBudget {
+                max_bytes: Self::DEFAULT_USER_BYTES,
+                time_to_live: ttl,
+            },
+            denylist: CacheBudget {
+                max_bytes: Self::DEFAULT_DENYLIST_BYTES,
+                time_to_live: ttl,
+            },
+        }
+    }
+}
+
+/// Reads `feed` forever and keeps `coherence`'s caches current: each
+/// successful read's changes are applied, then the read's start is recorded
+/// as the caches' proof ([`Coherence::synced`]). A failed read is logged
+/// once (until the feed is back), and the caches are emptied when it
+/// recovers, since what it missed is unknown; meanwhile they go stale and
+/// are bypassed ([`Coherence::is_fresh`]). Spawn it and abort it at shutdown.
+pub async fn follow_changes<F: ChangeFeed>(mut feed: F, coherence: Coherence) {
+    let wait = coherence.max_lag() / 4;
+    let mut failing = false;
+    loop {
+        let began = Instant::now();
+        match feed.changes(wait).await {
+            Ok(changes) => {
+                if failing {
+                    coherence.flush();
+                    tracing::info!("change feed back; caches emptied and in use again");
+                    failing = false;
+                }
+                coherence.apply(&changes);
+                coherence.synced(began);
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "change feed unavailable; caches bypassed until it is back");
+                    failing = true;
+                }
+                coherence.flush();
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
 /// The workers of a built service, not running yet: mail delivery from the
 /// store's outbox to the [`MailSink`], and (with a key folder) key reload.
 /// Housekeeping needs the service itself: see [`housekeep`].
@@ -46,6 +126,8 @@ pub struct Workers<O> {
     poll: Duration,
     observer: Option<Observer>,
     keys: Option<(KeyRingDir, RingHandle)>,
+    /// In a mutex only so that `Workers` stays `Sync` (never contended).
+    background: std::sync::Mutex<Vec<Background>>,
 }
 
 impl<O> std::fmt::Debug for Workers<O> {
@@ -74,6 +156,14 @@ impl<O: MailOutbox + Clone> Workers<O> {
             poll,
             observer: None,
             keys,
+            background: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Adds a task [`Workers::spawn`] starts beside the others.
+    pub(crate) fn add_background(&mut self, task: Background) {
+        if let Ok(tasks) = self.background.get_mut() {
+            tasks.push(task);
         }
     }
 
@@ -94,17 +184,24 @@ impl<O: MailOutbox + Clone> Workers<O> {
         deliver_due(&self.outbox, &self.sink, chrono::Utc::now(), &self.policy).await
     }
 
-    /// Starts mail delivery (every `poll`) and key reload (every 10 s) on
-    /// the current Tokio runtime.
+    /// Starts mail delivery (every `poll`), key reload (every 10 s) and the
+    /// change feed followers of a SQL store ([`follow_changes`]) on the
+    /// current Tokio runtime.
     #[must_use]
     pub fn spawn(self) -> WorkerHandles {
         let (stop, stopped) = watch::channel(false);
-        let others = self
+        let mut others: Vec<JoinHandle<()>> = self
             .keys
             .as_ref()
             .map(|(dir, handle)| tokio::spawn(reload_keys_forever(dir.clone(), handle.clone())))
             .into_iter()
             .collect();
+        let background = self
+            .background
+            .lock()
+            .map(|mut tasks| std::mem::take(&mut *tasks))
+            .unwrap_or_default();
+        others.extend(background.into_iter().map(tokio::spawn));
         WorkerHandles {
             stop,
             mail: tokio::spawn(self.deliver_forever(stopped)),

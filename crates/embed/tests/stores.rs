@@ -132,16 +132,13 @@ async fn redis_with_sqlite() {
     let mailer = MemoryMailer::default();
     let tessera = Tessera::builder()
         .sqlite(dir.path().join("t.db"))
-        .redis_config(
-            tessera_embed::tessera_redis::RedisConfig {
-                url: Some(redis),
-                cluster_urls: Vec::new(),
-                key_prefix: format!("tessera-embed-test-{}:", uuid::Uuid::new_v4().simple()),
-                pool_size: 4,
-                timeout: Duration::from_secs(2),
-            },
-            Duration::from_secs(60),
-        )
+        .redis_config(tessera_embed::tessera_redis::RedisConfig {
+            url: Some(redis),
+            cluster_urls: Vec::new(),
+            key_prefix: format!("tessera-embed-test-{}:", uuid::Uuid::new_v4().simple()),
+            pool_size: 4,
+            timeout: Duration::from_secs(2),
+        })
         .secret(Secret::generate().unwrap())
         .mail(MailSink::memory(mailer.clone()))
         .build()

@@ -12,10 +12,12 @@
 //! Test fakes (hashers, signers, clocks) and the port contract suites live in
 //! `tessera-testkit`. Every store is cheap to clone; clones share state.
 
+mod coherence;
 mod extra;
 mod mirror;
 mod stores;
 
+pub use coherence::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
 pub use extra::{
     MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,
 };

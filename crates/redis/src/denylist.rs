@@ -28,10 +28,16 @@ impl RedisDenylist {
     }
 }
 
+/// Stores the later of the two expiries; with a second key (the change
+/// stream, on a single node), adds the denial to it in the same script, so
+/// no denial is stored without its entry (issue 15).
 const DENY: &str = r"
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+end
+if KEYS[2] then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', ARGV[3], ARGV[4])
 end
 return 1
 ";
@@ -43,8 +49,14 @@ impl TokenDenylist for RedisDenylist {
         }
         let script = redis::Script::new(DENY);
         let mut inv = script.key(self.key(key));
+        if let Some(stream) = self.redis.change_stream() {
+            inv.key(stream);
+        }
         inv.arg(micros(until).to_string())
-            .arg(until.timestamp_millis().to_string());
+            .arg(until.timestamp_millis().to_string())
+            .arg(crate::changes::DENIED_FIELD)
+            .arg(crate::changes::encode_key(key))
+            .arg(crate::changes::STREAM_MAX_LEN);
         self.redis.script::<i64>(&inv).await.map(|_| ())
     }
 

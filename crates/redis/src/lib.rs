@@ -14,6 +14,7 @@
 //! quickly instead of hanging a request.
 
 mod cache;
+mod changes;
 mod codes;
 mod denylist;
 mod ratelimit;
@@ -32,6 +33,7 @@ use tessera_domain::secret::redact_url;
 use thiserror::Error;
 
 pub use cache::RedisUserCache;
+pub use changes::RedisChangeFeed;
 pub use codes::RedisCodes;
 pub use denylist::RedisDenylist;
 pub use ratelimit::RedisRateLimiter;
@@ -209,6 +211,42 @@ impl Redis {
             prefix: Arc::from(config.key_prefix.as_str()),
             timeout: config.timeout,
         })
+    }
+
+    /// True when this handle talks to a Redis Cluster (`REDIS_CLUSTER_URLS`).
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.pool, Pool::Cluster(_))
+    }
+
+    /// The key of the change stream ([`RedisChangeFeed`]), or `None` on a
+    /// cluster, where a denial and the stream cannot be written atomically
+    /// (their keys live in different slots).
+    pub(crate) fn change_stream(&self) -> Option<String> {
+        (!self.is_cluster()).then(|| self.key(format_args!("changes")))
+    }
+
+    /// A connection of its own (taken out of the pool) whose requests may
+    /// wait `response_timeout` for an answer: for blocking reads.
+    pub(crate) async fn dedicated(
+        &self,
+        response_timeout: Duration,
+    ) -> Result<redis::aio::MultiplexedConnection, StoreError> {
+        match &self.pool {
+            Pool::Single(p) => {
+                let mut c = deadpool_redis::Connection::take(
+                    tokio::time::timeout(self.timeout, p.get())
+                        .await
+                        .map_err(unavailable)?
+                        .map_err(unavailable)?,
+                );
+                c.set_response_timeout(response_timeout);
+                Ok(c)
+            }
+            Pool::Cluster(_) => Err(StoreError::Unavailable(
+                "redis: no change stream on a cluster".into(),
+            )),
+        }
     }
 
     pub(crate) fn key(&self, parts: std::fmt::Arguments<'_>) -> String {

@@ -209,9 +209,9 @@ pub async fn build_service_with_probes(
         builder = builder.signing_keys(key_dir(config, alg));
     }
     if let Some(rc) = redis_config(config) {
-        builder = builder.redis_config(rc, config.redis.user_cache_ttl);
+        builder = builder.redis_config(rc);
     }
-    let tessera = builder.build().await?;
+    let tessera = builder.caches(config.caches).build().await?;
     let readiness = crate::ready::Readiness {
         database: tessera.database().cloned(),
         redis: tessera.redis().cloned(),

@@ -1,12 +1,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
-use tessera_domain::model::RevocationKey;
 use tessera_domain::model::SessionId;
+use tessera_domain::model::{Change, RevocationKey};
 use tessera_domain::ports::TokenDenylist;
 use uuid::Uuid;
 
+use crate::changes::record_change;
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
 use crate::schema::revoked_tokens;
@@ -19,14 +21,14 @@ pub struct SqlDenylist {
     db: Database,
 }
 
-fn encode(key: RevocationKey) -> String {
+pub(crate) fn encode(key: RevocationKey) -> String {
     match key {
         RevocationKey::Token(t) => format!("t:{t}"),
         RevocationKey::Session(s) => format!("s:{}", s.0),
     }
 }
 
-fn decode(s: &str) -> Option<RevocationKey> {
+pub(crate) fn decode(s: &str) -> Option<RevocationKey> {
     let (kind, id) = s.split_once(':')?;
     let id = Uuid::parse_str(id).ok()?;
     match kind {
@@ -69,23 +71,30 @@ impl SqlDenylist {
 impl TokenDenylist for SqlDenylist {
     async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
         let encoded = encode(key);
+        let now = Utc::now();
         with_conn!(&self.db, conn => {
-            // An upsert that never shortens an entry: replace only with a later expiry.
-            diesel::delete(
-                revoked_tokens::table
-                    .filter(revoked_tokens::revocation_key.eq(&encoded))
-                    .filter(revoked_tokens::expires_at.lt(naive(until))),
-            )
-            .execute(conn)
+            // One transaction with its change row, so every instance's
+            // cache hears of the denial (issue 15).
+            conn.transaction(async |c| -> Result<(), DieselError> {
+                // An upsert that never shortens an entry: replace only with a later expiry.
+                diesel::delete(
+                    revoked_tokens::table
+                        .filter(revoked_tokens::revocation_key.eq(&encoded))
+                        .filter(revoked_tokens::expires_at.lt(naive(until))),
+                )
+                .execute(c)
+                .await?;
+                diesel::insert_or_ignore_into(revoked_tokens::table)
+                    .values((revoked_tokens::revocation_key.eq(&encoded), revoked_tokens::expires_at.eq(naive(until))))
+                    .execute(c)
+                    .await?;
+                record_change!(c, Change::Denied(key), now)?;
+                Ok(())
+            })
             .await
             .map_err(unavailable)?;
-            diesel::insert_or_ignore_into(revoked_tokens::table)
-                .values((revoked_tokens::revocation_key.eq(&encoded), revoked_tokens::expires_at.eq(naive(until))))
-                .execute(conn)
-                .await
-                .map_err(unavailable)?;
             // Forget entries whose tokens have expired anyway.
-            diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(naive(Utc::now()))))
+            diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(naive(now))))
                 .execute(conn)
                 .await
                 .map_err(unavailable)?;

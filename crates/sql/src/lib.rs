@@ -9,6 +9,7 @@
 //! violations become [`tessera_domain::error::CreateUserError::Duplicate`].
 
 mod audit;
+mod changes;
 mod codes;
 mod db;
 mod denylist;
@@ -20,6 +21,7 @@ mod sessions;
 mod users;
 
 pub use audit::SqlAudit;
+pub use changes::SqlChangeFeed;
 pub use codes::SqlCodes;
 pub use db::{Database, DbConfig, DbError, MigrationReport};
 pub use denylist::SqlDenylist;

@@ -43,6 +43,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cache_changes (id) {
+        id -> BigInt,
+        topic -> Text,
+        subject -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions);
 

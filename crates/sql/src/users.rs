@@ -5,11 +5,12 @@ use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RoleCatalogue;
 use tessera_domain::model::{
-    NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+    Change, NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
 };
 use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
 use tessera_domain::values::{Login, RoleName};
 
+use crate::changes::record_change;
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
 use crate::rows::{NewUserRow, UserRow, naive};
@@ -183,23 +184,35 @@ impl UserRepository for SqlUsers {
 
     async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         with_conn!(&self.db, conn => {
-            let changed = diesel::update(users::table.find(id.0).filter(users::email_verified.eq(false)))
-                .set((users::email_verified.eq(true), users::updated_at.eq(naive(at))))
-                .execute(conn)
-                .await
-                .map_err(unavailable)?;
-            Ok(changed == 1)
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                let changed = diesel::update(users::table.find(id.0).filter(users::email_verified.eq(false)))
+                    .set((users::email_verified.eq(true), users::updated_at.eq(naive(at))))
+                    .execute(c)
+                    .await?;
+                if changed == 1 {
+                    record_change!(c, Change::User(id), at)?;
+                }
+                Ok(changed == 1)
+            })
+            .await
+            .map_err(unavailable)
         })
     }
 
     async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
         with_conn!(&self.db, conn => {
-            diesel::update(users::table.find(id.0).filter(users::phone.is_not_null()))
-                .set((users::phone.eq(None::<String>), users::updated_at.eq(naive(at))))
-                .execute(conn)
-                .await
-                .map_err(unavailable)?;
-            Ok(())
+            conn.transaction(async |c| -> Result<(), DieselError> {
+                let changed = diesel::update(users::table.find(id.0).filter(users::phone.is_not_null()))
+                    .set((users::phone.eq(None::<String>), users::updated_at.eq(naive(at))))
+                    .execute(c)
+                    .await?;
+                if changed == 1 {
+                    record_change!(c, Change::User(id), at)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(unavailable)
         })
     }
 
@@ -243,6 +256,9 @@ impl UserRepository for SqlUsers {
                     .await?;
                 if let Some(q) = queued.clone().filter(|_| changed == 1) {
                     diesel::insert_into(mail_outbox::table).values(q).execute(c).await?;
+                }
+                if changed == 1 {
+                    record_change!(c, Change::User(id), at)?;
                 }
                 Ok(())
             })
@@ -308,12 +324,18 @@ impl UserDirectory for SqlUsers {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         with_conn!(&self.db, conn => {
-            let changed = diesel::update(users::table.find(id.0).filter(users::is_active.ne(active)))
-                .set((users::is_active.eq(active), users::updated_at.eq(naive(at))))
-                .execute(conn)
-                .await
-                .map_err(unavailable)?;
-            Ok(changed == 1)
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                let changed = diesel::update(users::table.find(id.0).filter(users::is_active.ne(active)))
+                    .set((users::is_active.eq(active), users::updated_at.eq(naive(at))))
+                    .execute(c)
+                    .await?;
+                if changed == 1 {
+                    record_change!(c, Change::User(id), at)?;
+                }
+                Ok(changed == 1)
+            })
+            .await
+            .map_err(unavailable)
         })
     }
 
@@ -340,6 +362,9 @@ impl UserDirectory for SqlUsers {
                     ))
                     .execute(c)
                     .await?;
+                if inserted == 1 {
+                    record_change!(c, Change::User(id), at)?;
+                }
                 Ok(inserted == 1)
             })
             .await
@@ -369,6 +394,9 @@ impl UserDirectory for SqlUsers {
                     )
                     .execute(c)
                     .await?;
+                    if deleted == 1 {
+                        record_change!(c, Change::User(id), at)?;
+                    }
                     return Ok(deleted == 1);
                 }
                 let next: Option<String> = user_roles::table
@@ -396,6 +424,7 @@ impl UserDirectory for SqlUsers {
                     .set(users::role.eq(&new_primary))
                     .execute(c)
                     .await?;
+                record_change!(c, Change::User(id), at)?;
                 Ok(true)
             })
             .await
@@ -411,6 +440,9 @@ impl UserDirectory for SqlUsers {
                 let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
                 diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
                 diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                if deleted == 1 {
+                    record_change!(c, Change::User(id), Utc::now())?;
+                }
                 Ok(deleted == 1)
             })
             .await
@@ -429,6 +461,7 @@ impl UserDirectory for SqlUsers {
                 if deleted == 1 {
                     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
                     diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                    record_change!(c, Change::User(id), Utc::now())?;
                 }
                 Ok(deleted == 1)
             })

@@ -162,3 +162,106 @@ async fn an_unreachable_mysql_is_unavailable_not_a_panic() {
             .is_err()
     );
 }
+
+/// Every write that changes a user or denies a key reaches a reader of the
+/// change feed on another pool (another instance, or a `tessera` command),
+/// once, in order; writes that change nothing add nothing (issue 15).
+async fn writes_reach_the_change_feed(kind: Kind) {
+    use tessera_domain::model::{Change, PasswordHash};
+    use tessera_domain::ports::{ChangeFeed, UserDirectory};
+    use tessera_domain::values::RoleName;
+    use tessera_sql::SqlChangeFeed;
+
+    let f = Fresh::new(kind).await;
+    let other = Database::connect(&f.config).unwrap();
+    let users = SqlUsers::new(other.clone());
+    let denylist = SqlDenylist::new(other.clone());
+    let mut feed = SqlChangeFeed::new(f.db.clone());
+    let now = Utc::now();
+    let u = users
+        .create(
+            contract::new_user("fed", "fed@b.com", Some("13800138000")),
+            None,
+        )
+        .await
+        .unwrap();
+    users.set_active(u.id, false, now).await.unwrap();
+    assert!(
+        feed.changes(Duration::ZERO).await.unwrap().is_empty(),
+        "the first call only positions the feed"
+    );
+    assert!(
+        feed.changes(Duration::ZERO).await.unwrap().is_empty(),
+        "changes before it are not reported"
+    );
+
+    let admin = RoleName::parse("admin").unwrap();
+    let fallback = RoleName::parse("user").unwrap();
+    assert!(users.set_active(u.id, true, now).await.unwrap());
+    users
+        .update_password(u.id, &PasswordHash::new("$argon2id$new"), now, None)
+        .await
+        .unwrap();
+    assert!(users.grant_role(u.id, &admin, now).await.unwrap());
+    assert!(
+        users
+            .revoke_role(u.id, &admin, &fallback, now)
+            .await
+            .unwrap()
+    );
+    assert!(users.mark_email_verified(u.id, now).await.unwrap());
+    users.clear_phone(u.id, now).await.unwrap();
+    let key = RevocationKey::Session(SessionId(Uuid::new_v4()));
+    denylist.deny(key, now + Span::hours(1)).await.unwrap();
+    let mut expected = vec![Change::User(u.id); 6];
+    expected.push(Change::Denied(key));
+    assert_eq!(feed.changes(Duration::ZERO).await.unwrap(), expected);
+
+    // Writes that change nothing: no rows.
+    assert!(!users.set_active(u.id, true, now).await.unwrap());
+    assert!(!users.mark_email_verified(u.id, now).await.unwrap());
+    users.clear_phone(u.id, now).await.unwrap();
+    assert!(
+        !users
+            .revoke_role(u.id, &admin, &fallback, now)
+            .await
+            .unwrap()
+    );
+    let started = std::time::Instant::now();
+    assert!(
+        feed.changes(Duration::from_millis(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(30),
+        "an empty answer waits"
+    );
+
+    assert!(users.delete(u.id).await.unwrap());
+    assert_eq!(
+        feed.changes(Duration::ZERO).await.unwrap(),
+        [Change::User(u.id)]
+    );
+    assert_eq!(
+        SqlChangeFeed::new(f.db.clone())
+            .prune(Utc::now() + Span::seconds(1))
+            .await
+            .unwrap(),
+        9,
+        "pruning deletes the rows before the cutoff (the one written before the feed was positioned too)"
+    );
+    drop(other);
+    f.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_writes_reach_the_change_feed() {
+    writes_reach_the_change_feed(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_writes_reach_the_change_feed() {
+    writes_reach_the_change_feed(Kind::Mysql).await;
+}

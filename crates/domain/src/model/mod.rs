@@ -5,6 +5,7 @@
 
 mod audit;
 mod authentication;
+mod change;
 mod code;
 mod permissions;
 mod session;
@@ -13,6 +14,7 @@ mod user;
 
 pub use audit::*;
 pub use authentication::*;
+pub use change::*;
 pub use code::*;
 pub use permissions::*;
 pub use session::*;

@@ -7,6 +7,7 @@
 use crate::clock::{Clock, IdSource};
 
 mod audit;
+mod changes;
 mod codes;
 mod credentials;
 mod messages;
@@ -15,6 +16,7 @@ mod tasks;
 mod users;
 
 pub use audit::*;
+pub use changes::*;
 pub use codes::*;
 pub use credentials::*;
 pub use messages::*;

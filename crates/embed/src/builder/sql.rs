@@ -1,29 +1,34 @@
 //! The SQL stores (SQLite, MySQL), with Redis for sessions when asked.
 
-#[cfg(feature = "redis")]
 use std::time::Duration;
 
-use tessera_domain::cache::CachedUsers;
 use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::ports::{Adapters, AuditLog};
 use tessera_domain::values::PhoneRegion;
-use tessera_memory::{MemoryRateLimiter, MirroredDenylist};
+use tessera_memory::{Coherence, CoherentDenylist, CoherentUsers, MemoryRateLimiter};
 use tessera_sql::{
-    Database, DbConfig, SqlAudit, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions, SqlUsers,
+    Database, DbConfig, SqlAudit, SqlChangeFeed, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions,
+    SqlUsers,
 };
 
 use super::{Builder, NoStore};
+use crate::workers::follow_changes;
 use crate::{
-    AnyCodes, AnyDenylist, AnyLimiter, AnySessions, AnyUserCache, BuildError, SqlStack, Tessera,
+    AnyChangeFeed, AnyCodes, AnyDenylist, AnyLimiter, AnySessions, BuildError, CacheSettings,
+    SqlStack, Tessera,
 };
+
+/// How long rows of the `cache_changes` table are kept, in seconds.
+const CHANGES_KEPT_SECS: i64 = 600;
 
 /// A SQL database ([`SqlStack`]); `A` is the audit trail.
 pub struct SqlStore<A = SqlAudit> {
     /// The database, or why its location was refused (reported by `build`).
     database: Result<DbConfig, tessera_sql::DbError>,
     migrate: bool,
+    caches: CacheSettings,
     #[cfg(feature = "redis")]
-    redis: Option<(tessera_redis::RedisConfig, Duration)>,
+    redis: Option<tessera_redis::RedisConfig>,
     audit: Box<dyn FnOnce(SqlAudit) -> A + Send>,
 }
 
@@ -35,6 +40,7 @@ impl<A> std::fmt::Debug for SqlStore<A> {
             Err(refused) => d.field("refused", refused),
         };
         d.field("migrate", &self.migrate);
+        d.field("caches", &self.caches);
         #[cfg(feature = "redis")]
         d.field("redis", &self.redis);
         d.finish_non_exhaustive()
@@ -71,6 +77,7 @@ impl Builder<NoStore> {
             store: SqlStore {
                 database,
                 migrate: true,
+                caches: CacheSettings::default(),
                 #[cfg(feature = "redis")]
                 redis: None,
                 audit: Box::new(|audit| audit),
@@ -91,6 +98,7 @@ impl Builder<SqlStore> {
         let SqlStore {
             database,
             migrate,
+            caches,
             #[cfg(feature = "redis")]
             redis,
             audit: _,
@@ -99,6 +107,7 @@ impl Builder<SqlStore> {
             store: SqlStore {
                 database,
                 migrate,
+                caches,
                 #[cfg(feature = "redis")]
                 redis,
                 audit: Box::new(wrap),
@@ -116,33 +125,35 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
         self
     }
 
-    /// Sessions, denylist, codes, rate limits and a user cache in the Redis
-    /// at `url` (`redis://host:6379`), with the defaults of
-    /// [`tessera_redis::RedisConfig::new`] (keys prefixed `tessera:`) and
-    /// cached users kept [`tessera_redis::RedisUserCache::DEFAULT_TTL_SECS`].
+    /// The in-process caches' bound and budgets (default
+    /// [`CacheSettings::default`]).
+    #[must_use]
+    pub fn caches(mut self, caches: CacheSettings) -> Self {
+        self.store.caches = caches;
+        self
+    }
+
+    /// Sessions, denylist, codes and rate limits in the Redis at `url`
+    /// (`redis://host:6379`), with the defaults of
+    /// [`tessera_redis::RedisConfig::new`] (keys prefixed `tessera:`).
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn redis(self, url: impl Into<String>) -> Self {
-        self.redis_config(
-            tessera_redis::RedisConfig::new(url),
-            Duration::from_secs(tessera_redis::RedisUserCache::DEFAULT_TTL_SECS),
-        )
+        self.redis_config(tessera_redis::RedisConfig::new(url))
     }
 
-    /// [`Builder::redis`] with every setting, and the user cache's lifetime.
+    /// [`Builder::redis`] with every setting.
     #[cfg(feature = "redis")]
     #[must_use]
-    pub fn redis_config(
-        mut self,
-        config: tessera_redis::RedisConfig,
-        user_cache: Duration,
-    ) -> Self {
-        self.store.redis = Some((config, user_cache));
+    pub fn redis_config(mut self, config: tessera_redis::RedisConfig) -> Self {
+        self.store.redis = Some(config);
         self
     }
 
     /// Opens (and migrates) the database, connects Redis when asked and
-    /// builds the service.
+    /// builds the service. The caches follow their change feeds once the
+    /// workers run ([`Tessera::spawn_workers`], or [`crate::Workers::spawn`]);
+    /// until then they are bypassed.
     ///
     /// # Errors
     /// [`BuildError::NoSecret`], [`BuildError::NoMail`], the database, Redis,
@@ -151,23 +162,45 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
         let (store, mut parts) = self.parts()?;
         let region = parts.rest.settings.phone_region;
         let db = open_database(&store.database?, store.migrate, region).await?;
+        let caches = store.caches;
+        let users_coherence = Coherence::new(caches.max_lag);
+        let mut feeds = vec![(
+            AnyChangeFeed::Sql(SqlChangeFeed::new(db.clone())),
+            users_coherence.clone(),
+        )];
         #[cfg(feature = "redis")]
         let (stores, redis) = match &store.redis {
-            Some((config, user_cache)) => {
-                let (stores, redis) = redis_stores(config, *user_cache).await?;
+            Some(config) => {
+                let (stores, redis) = redis_stores(config).await?;
                 (stores, Some(redis))
             }
-            None => (sql_stores(&db).await?, None),
+            None => (sql_stores(&db), None),
         };
         #[cfg(not(feature = "redis"))]
-        let stores = sql_stores(&db).await?;
+        let stores = sql_stores(&db);
+        let denylist_coherence = match &stores.denylist {
+            AnyDenylist::Sql(_) => Some(users_coherence.clone()),
+            #[cfg(feature = "redis")]
+            AnyDenylist::Redis(_) => redis
+                .clone()
+                .and_then(tessera_redis::RedisChangeFeed::new)
+                .map(|feed| {
+                    let coherence = Coherence::new(caches.max_lag);
+                    feeds.push((AnyChangeFeed::Redis(feed), coherence.clone()));
+                    coherence
+                }),
+        };
+        // Without a feed (a Redis Cluster), a coherence nobody proves: the
+        // denylist cache is always bypassed.
+        let denylist_coherence =
+            denylist_coherence.unwrap_or_else(|| Coherence::new(Duration::ZERO));
         let hasher = parts.hasher().await?;
         let (signer, keys) = parts.signer()?;
         let outbox = SqlOutbox::new(db.clone());
         let adapters = Adapters::<SqlStack<A>> {
-            users: CachedUsers::new(SqlUsers::new(db.clone()), stores.cache),
+            users: CoherentUsers::new(SqlUsers::new(db.clone()), users_coherence, caches.users),
             sessions: stores.sessions,
-            denylist: stores.denylist,
+            denylist: CoherentDenylist::new(stores.denylist, denylist_coherence, caches.denylist),
             hasher: hasher.clone(),
             signer,
             codec: tessera_crypto::HmacRefreshCodec::new(parts.secret.bytes()),
@@ -181,6 +214,14 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             tasks: tessera_memory::MemoryTasks::default(),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
+        for (feed, coherence) in feeds {
+            tessera
+                .workers
+                .add_background(Box::pin(follow_changes(feed, coherence)));
+        }
+        tessera
+            .workers
+            .add_background(Box::pin(prune_changes(SqlChangeFeed::new(db.clone()))));
         tessera.database = Some(db);
         #[cfg(feature = "redis")]
         {
@@ -210,59 +251,54 @@ pub async fn open_database(
     Ok(Database::connect(config)?)
 }
 
+/// Deletes rows of the `cache_changes` table older than
+/// [`CHANGES_KEPT_SECS`], every minute, forever.
+async fn prune_changes(feed: SqlChangeFeed) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let before = chrono::Utc::now() - chrono::Duration::seconds(CHANGES_KEPT_SECS);
+        if let Err(e) = feed.prune(before).await {
+            tracing::warn!(error = %e, "pruning the change feed failed");
+        }
+    }
+}
+
 /// The stores besides users, before Redis takes some of them.
 struct Stores {
     sessions: AnySessions,
     denylist: AnyDenylist,
-    cache: AnyUserCache,
     codes: AnyCodes,
     limiter: AnyLimiter,
 }
 
-/// The SQL stores: a shared database (MySQL) reads the denylist on every
-/// check, so instances agree; SQLite (one instance) mirrors it in memory.
-async fn sql_stores(db: &Database) -> Result<Stores, BuildError> {
-    let denylist = if db.is_shared() {
-        AnyDenylist::Sql(SqlDenylist::new(db.clone()))
-    } else {
-        let durable = SqlDenylist::new(db.clone());
-        let live = durable
-            .live_entries(chrono::Utc::now())
-            .await
-            .map_err(|e| BuildError::Store(e.to_string()))?;
-        let mirrored = MirroredDenylist::new(durable);
-        mirrored.preload(live);
-        AnyDenylist::Mirrored(mirrored)
-    };
-    Ok(Stores {
+/// The SQL stores.
+fn sql_stores(db: &Database) -> Stores {
+    Stores {
         sessions: AnySessions::Sql(SqlSessions::new(db.clone())),
-        denylist,
-        cache: AnyUserCache::None,
+        denylist: AnyDenylist::Sql(SqlDenylist::new(db.clone())),
         codes: AnyCodes::Sql(SqlCodes::new(db.clone())),
         limiter: AnyLimiter::Memory(MemoryRateLimiter::default()),
-    })
+    }
 }
 
-/// Moves sessions, denylist, codes and rate limits to Redis and adds the
-/// user cache. An unreachable Redis is not fatal: requests answer
-/// "unavailable" until it is back.
+/// Moves sessions, denylist, codes and rate limits to Redis. An
+/// unreachable Redis is not fatal: requests answer "unavailable" until it is
+/// back.
 #[cfg(feature = "redis")]
 async fn redis_stores(
     config: &tessera_redis::RedisConfig,
-    user_cache: Duration,
 ) -> Result<(Stores, tessera_redis::Redis), BuildError> {
-    use tessera_redis::{
-        Redis, RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
-    };
+    use tessera_redis::{Redis, RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions};
     let redis = Redis::connect(config).map_err(|e| BuildError::Store(e.to_string()))?;
     if let Err(e) = redis.ping().await {
         tracing::warn!(error = %e, "Redis is not reachable yet");
     }
-    tracing::info!(redis = ?config, "sessions, denylist and user cache in Redis");
+    tracing::info!(redis = ?config, "sessions, denylist, codes and rate limits in Redis");
     let stores = Stores {
         sessions: AnySessions::Redis(RedisSessions::new(redis.clone())),
         denylist: AnyDenylist::Redis(RedisDenylist::new(redis.clone())),
-        cache: AnyUserCache::Redis(RedisUserCache::new(redis.clone(), user_cache)),
         codes: AnyCodes::Redis(RedisCodes::new(redis.clone())),
         limiter: AnyLimiter::Redis(RedisRateLimiter::new(redis.clone())),
     };

@@ -7,6 +7,7 @@
 //! checks, in its own file. See `docs/configuration.md` for every setting.
 
 mod accounts;
+mod caches;
 mod compat;
 mod cors;
 mod database;
@@ -75,6 +76,8 @@ pub struct Config {
     pub database: DatabaseSettings,
     /// Redis, when configured.
     pub redis: RedisSettings,
+    /// The in-process caches of users and denylist answers.
+    pub caches: tessera_embed::CacheSettings,
     /// Token signing and lifetimes, sessions.
     pub tokens: TokenSettings,
     /// Password hashing and policy.
@@ -133,6 +136,7 @@ impl Config {
             accounts: AccountSettings::read(&r)?,
             passwords: PasswordSettings::read(&r)?,
             redis: RedisSettings::read(&r)?,
+            caches: caches::read(&r)?,
             tokens: TokenSettings::read(&r, &server.var_dir)?,
             verification: VerificationSettings::read(&r)?,
             rate_limits: RateLimits::read(&r)?,

@@ -1,15 +1,13 @@
 //! Redis: `REDIS_URL`, `REDIS_CLUSTER_URLS`, `REDIS_KEY_PREFIX`,
-//! `REDIS_POOL_SIZE`, `REDIS_TIMEOUT_MS`, `USER_CACHE_TTL`.
+//! `REDIS_POOL_SIZE`, `REDIS_TIMEOUT_MS`.
 
-use std::time::Duration;
-
-use tessera_redis::{RedisConfig, RedisUserCache};
+use tessera_redis::RedisConfig;
 
 use super::ConfigError;
 use super::source::Reader;
 
-/// Redis, when configured: sessions, denylist, codes, rate limits and the
-/// user cache shared by instances.
+/// Redis, when configured: sessions, denylist, codes and rate limits shared
+/// by instances.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
     /// How to reach Redis (`Debug` hides the URLs' passwords): `REDIS_URL`
@@ -18,8 +16,6 @@ pub struct RedisSettings {
     /// written, untrimmed), `REDIS_POOL_SIZE` (default 32), `REDIS_TIMEOUT_MS`
     /// (default 2000: connection and command timeout).
     pub connection: RedisConfig,
-    /// `USER_CACHE_TTL` seconds, default 60 (with Redis only).
-    pub user_cache_ttl: Duration,
 }
 
 impl RedisSettings {
@@ -35,7 +31,6 @@ impl RedisSettings {
                 pool_size: r.parse("REDIS_POOL_SIZE", RedisConfig::DEFAULT_POOL_SIZE)?,
                 timeout: r.millis("REDIS_TIMEOUT_MS", RedisConfig::DEFAULT_TIMEOUT_MS)?,
             },
-            user_cache_ttl: r.seconds("USER_CACHE_TTL", RedisUserCache::DEFAULT_TTL_SECS)?,
         })
         .inspect(|_| r.default_shown("REDIS_KEY_PREFIX", RedisConfig::DEFAULT_KEY_PREFIX))
     }

@@ -1,0 +1,36 @@
+//! In-process caches: `CACHE_MAX_LAG_MS`, `USER_CACHE_MAX_BYTES`,
+//! `DENYLIST_CACHE_MAX_BYTES`, `USER_CACHE_TTL`.
+
+use tessera_embed::CacheSettings;
+use tessera_embed::tessera_memory::CacheBudget;
+
+use super::ConfigError;
+use super::source::Reader;
+
+/// Reads the in-process caches' settings (issue 15): how late another
+/// instance's change may be seen, how big each cache may grow, how long an
+/// entry lives at most.
+pub(crate) fn read(r: &Reader<'_>) -> Result<CacheSettings, ConfigError> {
+    let ttl = r.seconds("USER_CACHE_TTL", CacheSettings::DEFAULT_TTL_SECS)?;
+    let max_lag = r.millis("CACHE_MAX_LAG_MS", CacheSettings::DEFAULT_MAX_LAG_MS)?;
+    if max_lag.is_zero() {
+        return Err(ConfigError::Invalid {
+            name: "CACHE_MAX_LAG_MS",
+            reason: "must be at least 1 (turn a cache off with its *_CACHE_MAX_BYTES=0)".into(),
+        });
+    }
+    Ok(CacheSettings {
+        max_lag,
+        users: CacheBudget {
+            max_bytes: r.parse("USER_CACHE_MAX_BYTES", CacheSettings::DEFAULT_USER_BYTES)?,
+            time_to_live: ttl,
+        },
+        denylist: CacheBudget {
+            max_bytes: r.parse(
+                "DENYLIST_CACHE_MAX_BYTES",
+                CacheSettings::DEFAULT_DENYLIST_BYTES,
+            )?,
+            time_to_live: ttl,
+        },
+    })
+}
