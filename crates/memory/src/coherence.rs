@@ -545,3 +545,305 @@ impl<D: TokenDenylist> TokenDenylist for CoherentDenylist<D> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use chrono::{DateTime, Utc};
+    use tessera_domain::error::{CreateUserError, StoreError};
+    use tessera_domain::model::{
+        Change, NewUser, PasswordHash, RevocationKey, SessionId, User, UserId,
+    };
+    use tessera_domain::ports::{OutgoingMail, TokenDenylist, UserDirectory, UserRepository};
+    use tessera_domain::values::{Email, Login, RoleName, Username, UsernamePolicy};
+    use tokio::sync::Notify;
+
+    use super::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
+    use crate::{MemoryDenylist, MemoryUsers};
+
+    const BUDGET: CacheBudget = CacheBudget {
+        max_bytes: 1 << 20,
+        time_to_live: Duration::from_secs(60),
+    };
+
+    fn new_user(name: &str) -> NewUser {
+        NewUser {
+            public_id: uuid::Uuid::new_v4(),
+            username: Username::parse(name, &UsernamePolicy::EXISTING).unwrap(),
+            email: Email::parse(&format!("{name}@example.com")).unwrap(),
+            phone: None,
+            password_hash: PasswordHash::new("$argon2id$old"),
+            role: RoleName::parse("user").unwrap(),
+            email_verified: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    /// A coherence proved just now (a feed read that began now).
+    fn proved(max_lag: Duration) -> Coherence {
+        let c = Coherence::new(max_lag);
+        c.synced(Instant::now());
+        c
+    }
+
+    async fn active(users: &impl UserRepository, id: UserId) -> bool {
+        users.find_by_id(id).await.unwrap().unwrap().is_active
+    }
+
+    #[tokio::test]
+    async fn fresh_caches_answer_until_the_feed_reports_the_change() {
+        let store = MemoryUsers::default();
+        let coherence = proved(Duration::from_secs(60));
+        let users = CoherentUsers::new(store.clone(), coherence.clone(), BUDGET);
+        let u = store.create(new_user("ann"), None).await.unwrap();
+        assert!(active(&users, u.id).await);
+        // Another instance disables her: this one still has its copy...
+        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        assert!(active(&users, u.id).await, "served from the cache");
+        // ...until the feed says so.
+        coherence.apply(&[Change::User(UserId(u.id.0 + 1))]);
+        assert!(
+            active(&users, u.id).await,
+            "another user's change drops nothing"
+        );
+        coherence.apply(&[Change::User(u.id)]);
+        assert!(!active(&users, u.id).await);
+        store.set_active(u.id, true, Utc::now()).await.unwrap();
+        coherence.apply(&[Change::Everything]);
+        assert!(active(&users, u.id).await);
+    }
+
+    #[tokio::test]
+    async fn unproven_or_stale_caches_are_bypassed() {
+        let store = MemoryUsers::default();
+        let coherence = Coherence::new(Duration::from_millis(50));
+        let users = CoherentUsers::new(store.clone(), coherence.clone(), BUDGET);
+        let u = store.create(new_user("bob"), None).await.unwrap();
+        assert!(!coherence.is_fresh(), "unproven at start");
+        assert!(active(&users, u.id).await);
+        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        assert!(
+            !active(&users, u.id).await,
+            "nothing was filled while unproven"
+        );
+
+        coherence.synced(Instant::now());
+        assert!(!active(&users, u.id).await);
+        assert_eq!(users.entry_count(), 1);
+        store.set_active(u.id, true, Utc::now()).await.unwrap();
+        // The feed stops answering: once the proof is older than the bound,
+        // the store is read again, without any message about the change.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!coherence.is_fresh());
+        assert!(
+            active(&users, u.id).await,
+            "a lost feed never serves a stale copy"
+        );
+        // An older proof does not move the clock back.
+        coherence.synced(Instant::now() - Duration::from_secs(5));
+        assert!(!coherence.is_fresh());
+    }
+
+    #[tokio::test]
+    async fn own_writes_are_read_at_once() {
+        let store = MemoryUsers::default();
+        let users = CoherentUsers::new(store.clone(), proved(Duration::from_secs(60)), BUDGET);
+        let u = users.create(new_user("cid"), None).await.unwrap();
+        let admin = RoleName::parse("admin").unwrap();
+        assert!(active(&users, u.id).await);
+        users.set_active(u.id, false, Utc::now()).await.unwrap();
+        assert!(!active(&users, u.id).await);
+        users.grant_role(u.id, &admin, Utc::now()).await.unwrap();
+        let read = users.find_by_id(u.id).await.unwrap().unwrap();
+        assert!(read.has_role("admin"), "{:?}", read.roles);
+        users
+            .update_password(u.id, &PasswordHash::new("$argon2id$new"), Utc::now(), None)
+            .await
+            .unwrap();
+        let read = users.find_by_id(u.id).await.unwrap().unwrap();
+        assert_eq!(read.password_hash.as_str(), "$argon2id$new");
+        users.delete(u.id).await.unwrap();
+        assert!(users.find_by_id(u.id).await.unwrap().is_none());
+    }
+
+    /// A repository whose `find_by_id` waits for a signal after reading, so a
+    /// change can be applied while the read is in flight.
+    #[derive(Clone)]
+    struct SlowReads {
+        inner: MemoryUsers,
+        read: Arc<Notify>,
+        release: Arc<Notify>,
+    }
+
+    impl UserRepository for SlowReads {
+        async fn create(
+            &self,
+            user: NewUser,
+            mail: Option<&OutgoingMail>,
+        ) -> Result<User, CreateUserError> {
+            self.inner.create(user, mail).await
+        }
+        async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+            let user = self.inner.find_by_id(id).await;
+            self.read.notify_one();
+            self.release.notified().await;
+            user
+        }
+        async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
+            self.inner.find_by_login(login).await
+        }
+        async fn update_password(
+            &self,
+            id: UserId,
+            hash: &PasswordHash,
+            at: DateTime<Utc>,
+            mail: Option<&OutgoingMail>,
+        ) -> Result<(), StoreError> {
+            self.inner.update_password(id, hash, at, mail).await
+        }
+        async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+            self.inner.clear_phone(id, at).await
+        }
+        async fn mark_email_verified(
+            &self,
+            id: UserId,
+            at: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            self.inner.mark_email_verified(id, at).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_change_applied_during_a_read_keeps_its_result_out() {
+        let store = MemoryUsers::default();
+        let slow = SlowReads {
+            inner: store.clone(),
+            read: Arc::new(Notify::new()),
+            release: Arc::new(Notify::new()),
+        };
+        let coherence = proved(Duration::from_secs(60));
+        let users = CoherentUsers::new(slow.clone(), coherence.clone(), BUDGET);
+        let u = store.create(new_user("dee"), None).await.unwrap();
+
+        let reader = {
+            let users = users.clone();
+            tokio::spawn(async move { users.find_by_id(u.id).await })
+        };
+        slow.read.notified().await; // the old copy is read, not yet filled
+        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        coherence.apply(&[Change::User(u.id)]);
+        slow.release.notify_one();
+        assert!(
+            reader.await.unwrap().unwrap().unwrap().is_active,
+            "the read itself is what it read"
+        );
+        assert_eq!(users.entry_count(), 0, "but it was not kept");
+
+        let next = {
+            let users = users.clone();
+            tokio::spawn(async move { users.find_by_id(u.id).await })
+        };
+        slow.read.notified().await;
+        slow.release.notify_one();
+        assert!(!next.await.unwrap().unwrap().unwrap().is_active);
+        assert_eq!(
+            users.entry_count(),
+            1,
+            "a read with no change in flight is kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_zero_budget_caches_nothing() {
+        let store = MemoryUsers::default();
+        let users = CoherentUsers::new(
+            store.clone(),
+            proved(Duration::from_secs(60)),
+            CacheBudget {
+                max_bytes: 0,
+                ..BUDGET
+            },
+        );
+        let u = store.create(new_user("eve"), None).await.unwrap();
+        assert!(active(&users, u.id).await);
+        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        assert!(!active(&users, u.id).await);
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_the_entries() {
+        let store = MemoryUsers::default();
+        let users = CoherentUsers::new(
+            store.clone(),
+            proved(Duration::from_secs(60)),
+            CacheBudget {
+                max_bytes: 16 * 1024,
+                ..BUDGET
+            },
+        );
+        for n in 0..500 {
+            let u = store
+                .create(new_user(&format!("user{n}")), None)
+                .await
+                .unwrap();
+            users.find_by_id(u.id).await.unwrap();
+        }
+        let held = users.entry_count();
+        assert!(
+            held > 0 && held < 60,
+            "16 KiB holds a few dozen users, not {held}"
+        );
+    }
+
+    #[tokio::test]
+    async fn denylist_answers_are_cached_key_by_key() {
+        let store = MemoryDenylist::default();
+        let coherence = proved(Duration::from_secs(60));
+        let denylist = CoherentDenylist::new(store.clone(), coherence.clone(), BUDGET);
+        let now = Utc::now();
+        let session = RevocationKey::Session(SessionId(uuid::Uuid::new_v4()));
+        let token = RevocationKey::Token(uuid::Uuid::new_v4());
+        assert!(!denylist.any_denied(&[session, token], now).await.unwrap());
+        // Another instance denies the session: still allowed here...
+        store
+            .deny(session, now + chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(!denylist.any_denied(&[session, token], now).await.unwrap());
+        // ...until the feed reports it.
+        coherence.apply(&[Change::Denied(token)]);
+        assert!(!denylist.any_denied(&[session], now).await.unwrap());
+        coherence.apply(&[Change::Denied(session)]);
+        assert!(denylist.any_denied(&[session, token], now).await.unwrap());
+
+        // An own denial is answered at once, and until its end.
+        let other = RevocationKey::Token(uuid::Uuid::new_v4());
+        assert!(!denylist.any_denied(&[other], now).await.unwrap());
+        denylist
+            .deny(other, now + chrono::Duration::minutes(5))
+            .await
+            .unwrap();
+        assert!(denylist.any_denied(&[other], now).await.unwrap());
+        assert!(
+            !denylist
+                .any_denied(&[other], now + chrono::Duration::minutes(6))
+                .await
+                .unwrap()
+        );
+
+        // Stale: read from the store whatever the cache holds.
+        let stale = Coherence::new(Duration::from_secs(60));
+        let bypassed = CoherentDenylist::new(store.clone(), stale, BUDGET);
+        let fresh_key = RevocationKey::Token(uuid::Uuid::new_v4());
+        assert!(!bypassed.any_denied(&[fresh_key], now).await.unwrap());
+        store
+            .deny(fresh_key, now + chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(bypassed.any_denied(&[fresh_key], now).await.unwrap());
+    }
+}

@@ -12,7 +12,8 @@ use tessera_domain::model::SessionId;
 use tessera_domain::model::UserId;
 use tessera_domain::ports::{SessionStore, TokenDenylist};
 use tessera_redis::{
-    Redis, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter, RedisSessions, RedisUserCache,
+    Redis, RedisChangeFeed, RedisCodes, RedisConfig, RedisDenylist, RedisRateLimiter,
+    RedisSessions, RedisUserCache,
 };
 use tessera_testkit::contract;
 use tessera_testkit::{PrivateRedis, PrivateRedisCluster};
@@ -124,5 +125,83 @@ async fn a_redis_cluster_passes_every_contract() {
     contract::denylist(RedisDenylist::new(r.clone())).await;
     contract::user_cache(RedisUserCache::new(r.clone(), Duration::from_secs(60))).await;
     contract::codes(RedisCodes::new(r.clone())).await;
-    contract::rate_limiter(RedisRateLimiter::new(r)).await;
+    contract::rate_limiter(RedisRateLimiter::new(r.clone())).await;
+    assert!(
+        RedisChangeFeed::new(r).is_none(),
+        "no change stream on a cluster: its denylist is read on every check"
+    );
+}
+
+/// Every denial reaches a reader of the change stream on another handle
+/// (another instance), in order; the stream's first read only positions it;
+/// an empty read waits; a lost server is an error, and the same feed reads
+/// again once it is back (issue 15).
+#[tokio::test(flavor = "multi_thread")]
+async fn denials_reach_the_change_stream() {
+    use tessera_domain::model::Change;
+    use tessera_domain::ports::ChangeFeed;
+
+    let mut server = PrivateRedis::start();
+    let mut cfg = config(server.url());
+    cfg.timeout = Duration::from_millis(800);
+    let writer = Redis::connect(&cfg).unwrap();
+    assert!(reconnects(&writer).await, "the private server answers");
+    let d = RedisDenylist::new(writer.clone());
+    let until = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let early = RevocationKey::Token(Uuid::new_v4());
+    d.deny(early, until).await.unwrap();
+
+    let mut feed = RedisChangeFeed::new(Redis::connect(&cfg).unwrap()).unwrap();
+    let wait = Duration::from_millis(40);
+    assert!(feed.changes(wait).await.unwrap().is_empty(), "positions");
+    let started = std::time::Instant::now();
+    assert!(
+        feed.changes(wait).await.unwrap().is_empty(),
+        "earlier denials are not reported"
+    );
+    assert!(
+        started.elapsed() >= wait / 2,
+        "an empty read waits: {:?}",
+        started.elapsed()
+    );
+
+    let session = RevocationKey::Session(SessionId(Uuid::new_v4()));
+    let token = RevocationKey::Token(Uuid::new_v4());
+    d.deny(session, until).await.unwrap();
+    d.deny(token, until).await.unwrap();
+    // An expired denial stores nothing, so it reports nothing.
+    d.deny(
+        RevocationKey::Token(Uuid::new_v4()),
+        chrono::Utc::now() - chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        feed.changes(wait).await.unwrap(),
+        [Change::Denied(session), Change::Denied(token)]
+    );
+
+    server.stop();
+    assert!(
+        feed.changes(wait).await.is_err(),
+        "a lost server is an error"
+    );
+    server.restart();
+    assert!(reconnects(&writer).await);
+    let after = RevocationKey::Token(Uuid::new_v4());
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        d.deny(after, until).await.ok();
+        if let Ok(changes) = feed.changes(wait).await {
+            seen.extend(changes);
+            if seen.contains(&Change::Denied(after)) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen.contains(&Change::Denied(after)),
+        "the feed reads again: {seen:?}"
+    );
 }
