@@ -326,8 +326,17 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         Ok(user)
     }
 
+    /// Always read from the store (a login checks the durable hash); the
+    /// copy read replaces the cached one, so the checks a login makes after
+    /// hashing (`find_by_id`: is the account unchanged?) compare like with like.
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {
-        self.repo.find_by_login(login).await
+        let fresh = self.coherence.is_fresh();
+        let ticket = self.cache.0.ticket();
+        let user = self.repo.find_by_login(login).await?;
+        if fresh && let Some(u) = &user {
+            self.cache.0.fill(ticket, u.id, Arc::new(u.clone()));
+        }
+        Ok(user)
     }
 
     async fn update_password(
@@ -615,6 +624,32 @@ mod tests {
         store.set_active(u.id, true, Utc::now()).await.unwrap();
         coherence.apply(&[Change::Everything]);
         assert!(active(&users, u.id).await);
+    }
+
+    #[tokio::test]
+    async fn a_login_read_replaces_the_cached_copy() {
+        let store = MemoryUsers::default();
+        let users = CoherentUsers::new(store.clone(), proved(Duration::from_secs(60)), BUDGET);
+        let u = store.create(new_user("fay"), None).await.unwrap();
+        assert!(active(&users, u.id).await);
+        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        assert!(
+            active(&users, u.id).await,
+            "the copy, before the feed tells"
+        );
+        let login = Login::parse("fay", tessera_domain::values::PhoneRegion::default()).unwrap();
+        assert!(
+            !users
+                .find_by_login(&login)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_active
+        );
+        assert!(
+            !active(&users, u.id).await,
+            "a login's read is the copy now"
+        );
     }
 
     #[tokio::test]

@@ -14,6 +14,9 @@ use crate::Redis;
 /// within milliseconds, and one that lost its connection empties its caches.
 pub(crate) const STREAM_MAX_LEN: u64 = 10_000;
 
+/// The client name of a feed's connection (`CLIENT LIST` shows it).
+pub const CLIENT_NAME: &str = "tessera-changes";
+
 /// The stream field of a denial, and its value's form (`t:<jti>`, `s:<sid>`).
 pub(crate) const DENIED_FIELD: &str = "d";
 
@@ -75,9 +78,21 @@ impl RedisChangeFeed {
 
     async fn read(&mut self, wait: Duration, cmd: &redis::Cmd) -> Result<Value, StoreError> {
         let timeout = self.redis.timeout + wait;
-        let conn = match &mut self.conn {
-            Some(c) => c,
-            None => self.conn.insert(self.redis.dedicated(timeout).await?),
+        if self.conn.is_none() {
+            let mut fresh = self.redis.dedicated(timeout).await?;
+            // Named, so that operators (and the fault run) can find it.
+            redis::cmd("CLIENT")
+                .arg("SETNAME")
+                .arg(CLIENT_NAME)
+                .query_async::<()>(&mut fresh)
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("redis change stream: {e}")))?;
+            self.conn = Some(fresh);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(StoreError::Unavailable(
+                "redis change stream: no connection".into(),
+            ));
         };
         match tokio::time::timeout(timeout, cmd.query_async::<Value>(conn)).await {
             Ok(Ok(v)) => Ok(v),

@@ -15,7 +15,7 @@ pub(crate) async fn faults() -> bool {
     let mut db = PrivateMariaDb::start();
     let mut redis = PrivateRedis::start_persistent();
     let mut smtp = PrivateSmtpSink::start();
-    let server = Server::start(&[
+    let env = [
         ("DATABASE_URL", db.url("tessera_proof")),
         ("REDIS_URL", redis.url()),
         ("SMTP_URL", smtp.url()),
@@ -26,7 +26,8 @@ pub(crate) async fn faults() -> bool {
         ("ARGON2_ITERATIONS", "1".into()),
         ("DATABASE_TIMEOUT", "2".into()),
         ("REDIS_TIMEOUT_MS", "1000".into()),
-    ]);
+    ];
+    let server = Server::start(&env);
     let client = Client::new(&server.base);
     let users = 32;
     let mut registered = Vec::new();
@@ -202,6 +203,16 @@ pub(crate) async fn faults() -> bool {
         let _ = t.await;
     }
 
+    // A second instance on the same stores: revocations made on A, probed on
+    // B after B cached the token as good; first with B's change stream
+    // intact, then while its connection is killed over and over.
+    println!("  second instance: revocations on A, probes on B (feed intact, then cut)");
+    let second = Server::start(&env);
+    let b = Client::new(&second.base);
+    let intact = revocations_across(&client, &b, None).await;
+    let cut = revocations_across(&client, &b, Some(redis.url())).await;
+    drop(second);
+
     // Every registration that answered 201 owes exactly one verification mail.
     let expected: Vec<String> = registered.lock().unwrap().clone();
     // The outbox drains at the sink's pace: wait while mail keeps arriving.
@@ -265,7 +276,15 @@ pub(crate) async fn faults() -> bool {
     for (what, d) in &recoveries {
         println!("  {what:<8} {:.1} s", d.as_secs_f64());
     }
-    let accepted = revoked_accepted.load(Ordering::Relaxed);
+    println!("\nrevocations on A probed on B {LATE_MS} ms later (CACHE_MAX_LAG_MS is 100):");
+    for (what, r) in [("feed intact", &intact), ("feed cut", &cut)] {
+        println!(
+            "  {what:<11} {} revoked, {} accepted by B at once (allowed within the bound), {} accepted {LATE_MS} ms later (must be 0); {} kills of B's change stream connection",
+            r.revoked, r.accepted_at_once, r.accepted_late, r.kills
+        );
+    }
+    let accepted =
+        revoked_accepted.load(Ordering::Relaxed) + intact.accepted_late + cut.accepted_late;
     let revoked_n = revoked.lock().unwrap().len();
     println!(
         "\nrevoked tokens: {revoked_n} logged out, accepted afterwards: {accepted} (must be 0)"
@@ -276,4 +295,97 @@ pub(crate) async fn faults() -> bool {
     );
     println!("HTTP 500 or other non-503 5xx answers: {five_hundreds} (must be 0)");
     accepted == 0 && missing == 0 && five_hundreds == 0
+}
+
+/// How long after a logout on A its token is probed on B: past the default
+/// `CACHE_MAX_LAG_MS` (100) with a margin.
+const LATE_MS: u64 = 150;
+
+#[derive(Default)]
+struct CrossRevocations {
+    revoked: u64,
+    accepted_at_once: u64,
+    accepted_late: u64,
+    kills: u64,
+}
+
+/// For 8 s, 8 workers: log in on A, `/me` on B (B caches the token as
+/// good), log out on A, `/me` on B at once and again [`LATE_MS`] later. With
+/// `cut` (a Redis URL), B's change stream connection (client name
+/// `tessera-changes`) is killed every 20 ms meanwhile.
+async fn revocations_across(a: &Client, b: &Client, cut: Option<String>) -> CrossRevocations {
+    let running = Arc::new(AtomicBool::new(true));
+    let cutter = cut.map(|url| {
+        let running = running.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut kills = 0;
+            while running.load(Ordering::Relaxed) {
+                let list = std::process::Command::new("redis-cli")
+                    .args(["-u", &url, "CLIENT", "LIST"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                for line in list
+                    .lines()
+                    .filter(|l| l.contains(" name=tessera-changes "))
+                {
+                    if let Some(id) = line.split(' ').find_map(|f| f.strip_prefix("id=")) {
+                        let killed = std::process::Command::new("redis-cli")
+                            .args(["-u", &url, "CLIENT", "KILL", "ID", id])
+                            .output()
+                            .is_ok_and(|o| o.status.success());
+                        kills += u64::from(killed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            kills
+        })
+    });
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (a, b) = (a.clone(), b.clone());
+        workers.push(tokio::spawn(async move {
+            let mut r = CrossRevocations::default();
+            let me = format!("base{w}");
+            while Instant::now() < deadline {
+                let Some((access, _)) = a.login(&me).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                if b.call("GET", "/api/auth/me", Some(&access), None).await.0 != 200 {
+                    continue; // B could not read it: nothing cached to test
+                }
+                if a.call("POST", "/api/auth/logout", Some(&access), None)
+                    .await
+                    .0
+                    != 200
+                {
+                    continue;
+                }
+                r.revoked += 1;
+                if b.call("GET", "/api/auth/me", Some(&access), None).await.0 == 200 {
+                    r.accepted_at_once += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(LATE_MS)).await;
+                if b.call("GET", "/api/auth/me", Some(&access), None).await.0 == 200 {
+                    r.accepted_late += 1;
+                }
+            }
+            r
+        }));
+    }
+    let mut total = CrossRevocations::default();
+    for w in workers {
+        let r = w.await.unwrap();
+        total.revoked += r.revoked;
+        total.accepted_at_once += r.accepted_at_once;
+        total.accepted_late += r.accepted_late;
+    }
+    running.store(false, Ordering::Relaxed);
+    if let Some(c) = cutter {
+        total.kills = c.await.unwrap();
+    }
+    total
 }

@@ -4,10 +4,13 @@
 //! `proof faults`: starts private MariaDB, Redis (AOF, as production should
 //! run it) and an SMTP sink, then Tessera on them, and drives a mixed load
 //! (`/me`, refresh, login, register, logout) while it kills and restarts
-//! Redis, then MariaDB, then the SMTP sink. It reports answers by phase and
-//! class, how long each recovery took, revoked tokens accepted (must be 0)
-//! and mails lost (must be 0), and exits 1 when either is not 0 or any
-//! answer was a 500.
+//! Redis, then MariaDB, then the SMTP sink; then it starts a second instance
+//! on the same stores and revokes tokens on the first that the second has
+//! cached, with the second's change stream intact and then cut (its
+//! connection killed every 20 ms). It reports answers by phase and class, how
+//! long each recovery took, revoked tokens accepted (must be 0: on the
+//! second instance, 150 ms after the logout) and mails lost (must be 0), and
+//! exits 1 when either is not 0 or any answer was a 500.
 //!
 //! `proof soak`: Tessera on the embedded default; measures the capacity of a
 //! mix (90% `/me`, 9% refresh, 1% login) for 15 s with 64 connections, then
