@@ -161,11 +161,19 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
     pub async fn build(self) -> Result<Tessera<SqlStack<A>>, BuildError> {
         let (store, mut parts) = self.parts()?;
         let region = parts.rest.settings.phone_region;
-        let db = open_database(&store.database?, store.migrate, region).await?;
+        let config = store.database?;
+        let db = open_database(&config, store.migrate, region).await?;
+        // The feed reads through a connection of its own, so that a pool
+        // exhausted by requests cannot delay the caches' proofs (and turn
+        // them off when they are needed most).
+        let feed_db = Database::connect(&DbConfig {
+            max_connections: 1,
+            ..config.clone()
+        })?;
         let caches = store.caches;
         let users_coherence = Coherence::new(caches.max_lag);
         let mut feeds = vec![(
-            AnyChangeFeed::Sql(SqlChangeFeed::new(db.clone())),
+            AnyChangeFeed::Sql(SqlChangeFeed::new(feed_db)),
             users_coherence.clone(),
         )];
         #[cfg(feature = "redis")]

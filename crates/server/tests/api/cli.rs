@@ -188,9 +188,15 @@ async fn user_grant_revoke_disable_enable_from_the_command_line() {
     );
     let (ok, out, _) = run(&["disable", "--user", "alice"]);
     assert!(ok && out.contains("disabled"), "{out}");
-    // Refused: 401, the session is denied (on every store: the denial
-    // reaches the server's cache through the change feed).
+    // Refused at once: 403 account_disabled (the account change arrived
+    // first) or 401 (the session's denial did); and soon 401 on every store,
+    // the denial reaching the server's cache through the change feed.
     let (status, body, _) = me_until(&|s, _| s != StatusCode::OK).await;
+    assert!(
+        status == StatusCode::UNAUTHORIZED || body["code"] == "account_disabled",
+        "disabling refused the token: {status} {body}"
+    );
+    let (status, body, _) = me_until(&|s, _| s == StatusCode::UNAUTHORIZED).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
