@@ -10,7 +10,10 @@ twice in a row (200; with the granted role for the role flips: B's cache, if
 any, is warm), then flip the state on A and poll B about every millisecond
 until B shows the flip. The lag is from the end of the flip (the end of A's
 answer, or the exit of the CLI command) to the end of B's first answer that
-shows it; it is an upper bound (it includes that poll's own round trip).
+shows it; it is an upper bound (it includes that poll's own round trip,
+whose distribution is printed too). The "lower" column is the other side:
+when the last poll that still showed the old state was sent (B changed
+between the two).
 Flips, in rotation (--kinds):
 
   logout       POST A /api/auth/logout with the token B is polled with
@@ -32,8 +35,8 @@ trusts 127.0.0.1 (TRUSTED_PROXIES) counts no two of them against one address.
 Under load: unless --load-connections 0, wrk keeps GET /api/auth/me (another
 account's token) running against B for the whole run; its rate is printed.
 
-Prints the lag distribution (n, p50, p95, p99, max in ms) per kind and
-overall, what B answered when it showed each flip, and the number of polls
+Prints the lag distribution (n, p50, p95, p99, max in ms; the lower
+bound's p99) per kind and overall, what B answered when it showed each flip, and the number of polls
 on B sent more than --bound-ms after a flip that still showed the old state.
 Uses only HTTP and the CLI, nothing of the server's internals. Accounts it
 creates stay (named coh<tag>_<n>; run.sh drops the whole store afterwards).
@@ -177,10 +180,18 @@ class Run:
             time.sleep(0.001)
 
     def watch(self, token, role, flip_end):
-        """Polls B until the flip shows; returns (lag ms or None, answer, stale polls past the bound)."""
+        """Polls B until the flip shows.
+
+        Returns (lag, lower, answer, stale): lag (ms) ends with the answer of
+        the first poll that shows the flip, None if none did in time; lower
+        (ms) is when the last poll that still showed the old state was sent
+        (0 if none): B changed between the two. stale counts the polls sent
+        past the bound that still showed the old state.
+        """
         interval = self.args.poll_ms / 1000
         bound = self.args.bound_ms / 1000
         stale = 0
+        lower = 0.0
         while True:
             sent = time.perf_counter()
             s, body = self.me_on_b(token)
@@ -191,13 +202,14 @@ class Run:
                     answer = f"200 without {ROLE_PERMISSION}"
                 else:
                     answer = f"{s} {body.get('code') or body.get('msg') or body.get('error') or ''}".strip()
-                return (got - flip_end) * 1000, answer, stale
+                return (got - flip_end) * 1000, lower, answer, stale
             if s != 200:  # neither the old nor the new state: say so
                 print(f"  unexpected answer from B: {s} {body}", file=sys.stderr)
+            lower = max(0.0, (sent - flip_end) * 1000)
             if sent - flip_end > bound:
                 stale += 1
             if got - flip_end > self.args.timeout_s:
-                return None, f"still {s} after {self.args.timeout_s} s", stale
+                return None, lower, f"still {s} after {self.args.timeout_s:g} s", stale
             rest = interval - (time.perf_counter() - sent)
             if rest > 0:
                 time.sleep(rest)
@@ -233,13 +245,13 @@ class Run:
         elif kind == "role-cli":
             self.cli("user", "revoke", "--user", name, "--role", ROLE)
         flip_end = time.perf_counter()
-        lag, answer, stale = self.watch(token, role, flip_end)
+        lag, lower, answer, stale = self.watch(token, role, flip_end)
 
         if kind == "disable-cli":
             self.cli("user", "enable", "--user", name)
         elif kind == "disable-api":
             self.admin("POST", f"/api/admin/users/{uid}/enable")
-        return lag, answer, stale
+        return lag, lower, answer, stale
 
     # -- setup
 
@@ -327,6 +339,7 @@ def main():
     if {"disable-api", "role-api"} & set(kinds):
         run.make_admin()
     per_kind = {k: [] for k in kinds}
+    lower_kind = {k: [] for k in kinds}
     answers = {k: {} for k in kinds}
     stale = {k: 0 for k in kinds}
     skipped = {k: 0 for k in kinds}
@@ -338,8 +351,9 @@ def main():
             if a.give_up and sum(x is None for x in per_kind[kind]) >= a.give_up:
                 skipped[kind] += 1
                 continue
-            lag, answer, st = run.once(i, kind)
+            lag, lower, answer, st = run.once(i, kind)
             per_kind[kind].append(lag)
+            lower_kind[kind].append(lower)
             answers[kind][answer] = answers[kind].get(answer, 0) + 1
             stale[kind] += st
             if (i + 1) % 50 == 0:
@@ -350,7 +364,8 @@ def main():
 
     print(f"coherence: A {a.a_url}, B {a.b_url}; {a.count} flips in {secs:.0f} s "
           f"({', '.join(kinds)} in rotation); B polled every {a.poll_ms:g} ms; bound {a.bound_ms:g} ms")
-    print("lag = end of the flip (A's answer or the CLI's exit) to the end of B's first answer showing it")
+    print("lag = end of the flip (A's answer or the CLI's exit) to the end of B's first answer showing it;")
+    print("  lower = to the sending of B's last poll that still showed the old state (B changed in between)")
     load_rate = None
     if load_out is not None:
         m = re.search(r"Requests/sec:\s*([0-9.]+)", load_out)
@@ -366,12 +381,14 @@ def main():
     if run.cli_times:
         s = sorted(run.cli_times)
         print(f"CLI commands: {len(s)}, each {pct(s, 50):.0f} ms median, {s[-1]:.0f} ms max (the lag starts at its exit)")
-    print(f"{'flip':<12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+    print(f"{'flip':<12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lower p99':>9} "
           f"{'stale>' + format(a.bound_ms, 'g') + 'ms':>12}  B answered")
     figures = {}
-    all_lags = []
+    all_lags, all_lower = [], []
     for k in kinds:
         f = summary(per_kind[k])
+        f["lower_p99"] = pct(sorted(lower_kind[k]), 99)
+        all_lower += lower_kind[k]
         f["stale_polls"] = stale[k]
         f["answers"] = answers[k]
         figures[k] = f
@@ -381,12 +398,13 @@ def main():
         if skipped[k]:
             told += f"; {skipped[k]} more not tried (--give-up {a.give_up})"
         print(f"{k:<12} {f['n']:>5} {ms(f['p50']):>8} {ms(f['p95']):>8} {ms(f['p99']):>8} {ms(f['max']):>8} "
-              f"{stale[k]:>12}  {told}")
+              f"{ms(f['lower_p99']):>9} {stale[k]:>12}  {told}")
     o = summary(all_lags)
     o["stale_polls"] = sum(stale.values())
+    o["lower_p99"] = pct(sorted(all_lower), 99)
     figures["overall"] = o
     print(f"{'overall':<12} {o['n']:>5} {ms(o['p50']):>8} {ms(o['p95']):>8} {ms(o['p99']):>8} {ms(o['max']):>8} "
-          f"{o['stale_polls']:>12}")
+          f"{ms(o['lower_p99']):>9} {o['stale_polls']:>12}")
     never = o["n"] - o["shown"]
     if never:
         print(f"NOT SHOWN within {a.timeout_s:g} s: {never} flips (counted as never in the percentiles)")
