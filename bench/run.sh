@@ -272,16 +272,19 @@ print((int(n) - (int(bad.group(1)) if bad else 0)) / secs)" <<<"$out")")
         echo "$seed_out" >&2
         # The seeded rows are real: the first seeded user logs in with the
         # template's password, /me answers, and its seeded sessions are listed.
-        local tag seeded_token listed expected
+        local tag seeded_token listed="" expected
         tag=$(sed -n 's/^seeded .* tag=\([0-9a-f]*\) .*/\1/p' <<<"$seed_out")
-        seeded_token=$(curl -fs -X POST "$base/api/auth/login" -H 'Content-Type: application/json' \
-            -H 'X-Forwarded-For: 192.0.2.200' \
-            -d "{\"username\":\"seed${tag}_0\",\"password\":\"wrk-load-Pass-9\"}" | json '["access_token"]')
-        curl -fs "$base/api/auth/me" -H "Authorization: Bearer $seeded_token" >/dev/null
-        listed=$(curl -fs "$base/api/auth/sessions?per_page=100" -H "Authorization: Bearer $seeded_token" | json '["total"]')
         expected=$(( (SEED_SESSIONS + SEED_USERS - 1) / SEED_USERS + 1 ))
-        seed_check="seed${tag}_0 logged in, /me 200, $listed sessions listed (its seeded ones + this login: $expected expected)"
-        [ "$listed" = "$expected" ] || seed_check="$seed_check — MISMATCH"
+        if seeded_token=$(curl -fs -X POST "$base/api/auth/login" -H 'Content-Type: application/json' \
+                -H 'X-Forwarded-For: 192.0.2.200' \
+                -d "{\"username\":\"seed${tag}_0\",\"password\":\"wrk-load-Pass-9\"}" | json '["access_token"]') &&
+            curl -fs "$base/api/auth/me" -H "Authorization: Bearer $seeded_token" >/dev/null &&
+            listed=$(curl -fs "$base/api/auth/sessions?per_page=100" -H "Authorization: Bearer $seeded_token" | json '["total"]'); then
+            seed_check="seed${tag}_0 logged in, /me 200, $listed sessions listed (its seeded ones + this login: $expected expected)"
+            [ "$listed" = "$expected" ] || seed_check="$seed_check — MISMATCH"
+        else
+            seed_check="FAILED: seed${tag}_0 could not log in, read /me or list its sessions (sessions listed: ${listed:-none})"
+        fi
         measure me_m -H "Authorization: Bearer $access" "$base/api/auth/me"
         measure login_m -s bench/login.lua "$base/api/auth/login"
         measure refresh_m -s bench/refresh.lua "$base/api/auth/refresh"
