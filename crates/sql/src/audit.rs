@@ -6,7 +6,7 @@ use tessera_domain::error::StoreError;
 use tessera_domain::model::AuditEvent;
 use tessera_domain::ports::AuditLog;
 
-use crate::db::{Database, unavailable, with_conn, with_write_conn};
+use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
 use crate::schema::audit_log;
 
@@ -80,7 +80,7 @@ impl AuditLog for SqlAudit {
             audit_log::user_agent.eq(clip(e.client.user_agent.as_deref())),
             audit_log::detail.eq(clip(e.detail.as_deref())),
         );
-        with_write_conn!(&self.db, conn => {
+        with_conn!(&self.db, conn => {
             diesel::insert_into(audit_log::table)
                 .values(row.clone())
                 .execute(conn)

@@ -10,7 +10,7 @@ use tessera_domain::error::StoreError;
 use tessera_domain::model::{Change, UserId};
 use tessera_domain::ports::ChangeFeed;
 
-use crate::db::{Database, unavailable, with_conn, with_write_conn};
+use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
 use crate::schema::cache_changes;
 
@@ -101,7 +101,7 @@ impl SqlChangeFeed {
     /// # Errors
     /// [`StoreError`] when the table cannot be written.
     pub async fn prune(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        with_write_conn!(&self.db, conn => {
+        with_conn!(&self.db, conn => {
             diesel::delete(cache_changes::table.filter(cache_changes::changed_at.lt(naive(before))))
                 .execute(conn)
                 .await

@@ -7,7 +7,7 @@ use tessera_domain::model::TokenFingerprint;
 use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
 use tessera_domain::ports::CodeStore;
 
-use crate::db::{Database, unavailable, with_conn, with_write_conn};
+use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
 use crate::schema::verification_codes as vc;
 
@@ -84,7 +84,7 @@ impl CodeStore for SqlCodes {
             vc::binding.eq(code.binding.clone()),
         );
         let recipient = code.recipient.clone();
-        with_write_conn!(&self.db, conn => {
+        with_conn!(&self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 diesel::delete(vc::table.filter(vc::purpose.eq(purpose)).filter(vc::recipient.eq(&recipient))).execute(c).await?;
                 diesel::insert_into(vc::table).values(row.clone()).execute(c).await?;
@@ -122,7 +122,7 @@ impl CodeStore for SqlCodes {
         let name = purpose_name(purpose);
         let now = naive(Utc::now());
         let owned = recipient.to_owned();
-        let (granted, row): (bool, Option<Row>) = with_write_conn!(&self.db, conn => {
+        let (granted, row): (bool, Option<Row>) = with_conn!(&self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 let live = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned)).filter(vc::expires_at.gt(now));
                 // One statement counts the attempt and checks the allowance:
@@ -153,7 +153,7 @@ impl CodeStore for SqlCodes {
     ) -> Result<Option<VerificationCode>, StoreError> {
         let name = purpose_name(purpose);
         let owned = recipient.to_owned();
-        let row: Option<Row> = with_write_conn!(&self.db, conn => {
+        let row: Option<Row> = with_conn!(&self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 let this = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned));
                 // Write first: a transaction that reads and then writes can

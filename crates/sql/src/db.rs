@@ -112,35 +112,10 @@ pub enum DbError {
 #[non_exhaustive]
 pub enum Database {
     /// SQLite file, the embedded default.
-    Sqlite(SqliteDb),
+    Sqlite(SqlitePool),
     /// MySQL or MariaDB, through the pure-Rust `mysql_async` driver (feature `mysql`).
     #[cfg(feature = "mysql")]
     Mysql(MysqlPool),
-}
-
-/// A SQLite pool and the gate its writers take turns through.
-///
-/// SQLite has one writer at a time; pooled connections that write at once
-/// would meet `SQLITE_BUSY` and sleep in SQLite's busy handler (1 ms, then
-/// more), or fail outright when a deferred transaction that read first tries
-/// to write (`SQLITE_BUSY_SNAPSHOT`). Writes of this process therefore queue
-/// on an async mutex and never meet each other in SQLite; reads never wait
-/// for it. Other processes on the same file (the CLI) still meet the busy
-/// handler (`busy_timeout` 10 s).
-#[derive(Clone)]
-pub struct SqliteDb {
-    pool: SqlitePool,
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-}
-
-impl SqliteDb {
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    pub(crate) async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.writer.lock().await
-    }
 }
 
 impl std::fmt::Debug for Database {
@@ -148,7 +123,7 @@ impl std::fmt::Debug for Database {
         match self {
             Self::Sqlite(p) => f
                 .debug_struct("Database::Sqlite")
-                .field("status", &p.pool.status())
+                .field("status", &p.status())
                 .finish(),
             #[cfg(feature = "mysql")]
             Self::Mysql(p) => f
@@ -291,10 +266,7 @@ impl Database {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(open_error)?;
-        Ok(Self::Sqlite(SqliteDb {
-            pool,
-            writer: std::sync::Arc::default(),
-        }))
+        Ok(Self::Sqlite(pool))
     }
 
     /// True for MySQL/MariaDB (shared by several instances), false for SQLite.
@@ -420,7 +392,7 @@ impl Database {
     #[must_use]
     pub fn pool_status(&self) -> (usize, usize, usize, usize) {
         let s = match self {
-            Self::Sqlite(p) => p.pool.status(),
+            Self::Sqlite(p) => p.status(),
             #[cfg(feature = "mysql")]
             Self::Mysql(p) => p.status(),
         };
@@ -433,8 +405,8 @@ impl Database {
     /// [`StoreError::Unavailable`] otherwise.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(db) => {
-                let mut conn = sqlite_conn(db.pool()).await?;
+            Self::Sqlite(pool) => {
+                let mut conn = sqlite_conn(pool).await?;
                 conn.batch_execute("SELECT 1").await.map_err(unavailable)
             }
             #[cfg(feature = "mysql")]
@@ -470,9 +442,9 @@ pub(crate) fn unavailable(e: diesel::result::Error) -> StoreError {
 macro_rules! with_conn {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::db::Database::Sqlite(db) => {
+            $crate::db::Database::Sqlite(pool) => {
                 #[allow(unused_mut)]
-                let mut $conn = $crate::db::sqlite_conn(db.pool()).await?;
+                let mut $conn = $crate::db::sqlite_conn(pool).await?;
                 let $conn = &mut *$conn;
                 $body
             }
@@ -487,31 +459,6 @@ macro_rules! with_conn {
     };
 }
 pub(crate) use with_conn;
-
-/// [`with_conn!`] for a statement or transaction that writes: on SQLite it
-/// first waits for this process's write turn ([`SqliteDb`]), held until
-/// `$body` is done.
-macro_rules! with_write_conn {
-    ($db:expr, $conn:ident => $body:expr) => {
-        match $db {
-            $crate::db::Database::Sqlite(db) => {
-                let _turn = db.write_turn().await;
-                #[allow(unused_mut)]
-                let mut $conn = $crate::db::sqlite_conn(db.pool()).await?;
-                let $conn = &mut *$conn;
-                $body
-            }
-            #[cfg(feature = "mysql")]
-            $crate::db::Database::Mysql(pool) => {
-                #[allow(unused_mut)]
-                let mut $conn = $crate::db::mysql_conn(pool).await?;
-                let $conn = &mut *$conn;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_write_conn;
 
 #[cfg(test)]
 mod tests {

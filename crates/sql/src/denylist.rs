@@ -9,7 +9,7 @@ use tessera_domain::ports::TokenDenylist;
 use uuid::Uuid;
 
 use crate::changes::record_change;
-use crate::db::{Database, unavailable, with_conn, with_write_conn};
+use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
 use crate::schema::revoked_tokens;
 
@@ -72,7 +72,7 @@ impl TokenDenylist for SqlDenylist {
     async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
         let encoded = encode(key);
         let now = Utc::now();
-        with_write_conn!(&self.db, conn => {
+        with_conn!(&self.db, conn => {
             // One transaction with its change row, so every instance's
             // cache hears of the denial (issue 15).
             conn.transaction(async |c| -> Result<(), DieselError> {
