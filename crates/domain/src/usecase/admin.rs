@@ -219,8 +219,10 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Enables or disables a user. Disabling revokes every session of the
-    /// user at once (their access tokens are refused from then on). An
-    /// administrator cannot disable their own account.
+    /// user at once (their access tokens are refused from then on); enabling
+    /// ends any session left from before (a disable whose revocation failed
+    /// half-way) before it lifts the flag. An administrator cannot disable
+    /// their own account.
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
@@ -235,21 +237,25 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::SelfLockout);
         }
         self.changeable_user(actor, id, None).await?;
-        self.ports
-            .users
-            .set_active(id, active, self.ports.clock.now())
-            .await?;
-        if !active {
-            // After the flag: a retry repeats both steps harmlessly, and a
-            // login racing with this finds the account disabled.
+        let now = self.ports.clock.now();
+        if active {
+            // Sessions first: a disable that failed half-way (flag set, the
+            // store of sessions down) left them alive, and enabling must never
+            // bring them back. A failure here leaves the account disabled.
+            self.revoke_user_sessions(id, None).await?;
+            self.ports.users.set_active(id, true, now).await?;
+            self.admin_event(AuditKind::UserEnabled, actor, id, None)
+                .await;
+        } else {
+            // The flag first: from it on the account is refused everywhere
+            // (logins, refreshes, every access token), and recorded as such
+            // even if ending its sessions fails; a retry repeats both steps
+            // harmlessly, and a login racing with this finds it disabled.
+            self.ports.users.set_active(id, false, now).await?;
+            self.admin_event(AuditKind::UserDisabled, actor, id, None)
+                .await;
             self.revoke_user_sessions(id, None).await?;
         }
-        let kind = if active {
-            AuditKind::UserEnabled
-        } else {
-            AuditKind::UserDisabled
-        };
-        self.admin_event(kind, actor, id, None).await;
         self.find_user(id).await
     }
 

@@ -211,7 +211,12 @@ pub(crate) async fn faults() -> bool {
     let b = Client::new(&second.base);
     let intact = revocations_across(&client, &b, None).await;
     let cut = revocations_across(&client, &b, Some(redis.url())).await;
-    drop(second);
+    // Stopped as an orchestrator would: B's mail worker may hold claimed
+    // mail (it delivers the backlog too), which a SIGKILL would leave to the
+    // claim's expiry, long after this run's wait.
+    tokio::task::spawn_blocking(move || second.stop_gracefully())
+        .await
+        .unwrap();
 
     // Every registration that answered 201 owes exactly one verification mail.
     let expected: Vec<String> = registered.lock().unwrap().clone();

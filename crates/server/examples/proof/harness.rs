@@ -72,6 +72,23 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server as an orchestrator would (SIGTERM, then waits up to
+    /// 40 s for it to finish what it started, mail deliveries included).
+    pub(crate) fn stop_gracefully(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(40) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

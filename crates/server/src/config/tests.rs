@@ -435,3 +435,30 @@ fn the_settings_listing_redacts_secrets_and_shows_values_in_force() {
     assert_eq!(s.get("PHONE_DEFAULT_REGION"), Some("CN"));
     assert_eq!(s.get("DATABASE_TLS"), Some("off"));
 }
+
+#[test]
+fn cache_settings_default_and_are_bounded() {
+    let caches = |v: &[(&str, &str)]| config(v).map(|c| c.caches);
+    let d = caches(&[]).unwrap();
+    assert_eq!(d.max_lag, std::time::Duration::from_millis(100));
+    assert_eq!(d.users.max_bytes, 8 * 1024 * 1024);
+    assert_eq!(d.denylist.max_bytes, 2 * 1024 * 1024);
+    assert_eq!(d.users.time_to_live, std::time::Duration::from_secs(60));
+    let set = caches(&[
+        ("CACHE_MAX_LAG_MS", "250"),
+        ("USER_CACHE_MAX_BYTES", "0"),
+        ("DENYLIST_CACHE_MAX_BYTES", "4096"),
+        ("USER_CACHE_TTL", "5"),
+    ])
+    .unwrap();
+    assert_eq!(set.max_lag, std::time::Duration::from_millis(250));
+    assert_eq!((set.users.max_bytes, set.denylist.max_bytes), (0, 4096));
+    assert_eq!(set.denylist.time_to_live, std::time::Duration::from_secs(5));
+    for bad in ["0", "9", "10001", "abc", "-1"] {
+        let err = caches(&[("CACHE_MAX_LAG_MS", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CACHE_MAX_LAG_MS"), "{bad}: {err}");
+    }
+    assert!(caches(&[("USER_CACHE_MAX_BYTES", "-1")]).is_err());
+}

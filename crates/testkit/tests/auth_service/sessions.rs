@@ -235,3 +235,103 @@ async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
         );
     }
 }
+
+/// A disable whose revocation fails half-way leaves the account disabled
+/// (and audited as such); enabling it then never brings the old sessions
+/// back (found by issue 15's newcomer review: `tessera user disable` with
+/// Redis down, then `enable`).
+#[tokio::test]
+async fn enabling_after_a_half_done_disable_revives_no_session() {
+    use tessera_domain::model::AuditKind;
+    use tessera_domain::usecase::Actor;
+
+    let m = memory_adapters(ManualClock::default());
+    let audit = m.audit.clone();
+    let denylist = FlakyDenylist::default();
+    let ports = tessera_domain::ports::Adapters::<FlakyDenylistPorts> {
+        users: m.users,
+        sessions: m.sessions,
+        denylist: denylist.clone(),
+        hasher: m.hasher,
+        signer: m.signer,
+        codec: m.codec,
+        clock: m.clock,
+        ids: m.ids,
+        codes: m.codes,
+        limiter: m.limiter,
+        outbox: m.outbox,
+        sms: m.sms,
+        audit: m.audit,
+        tasks: m.tasks,
+    };
+    let svc = AuthService::new(ports, harness().svc.settings().clone());
+    svc.register(
+        &form("bob", "b@b.com", "Secret123"),
+        Locale::En,
+        LinkKind::Page,
+    )
+    .await
+    .unwrap();
+    let login = svc
+        .verify_credentials(
+            "bob",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)
+        .unwrap();
+    let access = login.tokens.access.token.expose().to_owned();
+    let who = svc
+        .authenticate(Some(&access), test_client())
+        .await
+        .unwrap();
+    let operator = Actor::operator();
+
+    denylist.fail_next_deny();
+    assert!(matches!(
+        svc.set_user_active(&operator, who.user_id(), false).await,
+        Err(AuthError::Unavailable(_))
+    ));
+    assert!(
+        matches!(
+            svc.authenticate_user(Some(&access), test_client()).await,
+            Err(AuthError::AccountDisabled)
+        ),
+        "the flag holds although the sessions were not ended"
+    );
+    assert!(
+        audit
+            .events()
+            .iter()
+            .any(|e| e.kind == AuditKind::UserDisabled),
+        "the disable is recorded"
+    );
+
+    svc.set_user_active(&operator, who.user_id(), true)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            svc.authenticate(Some(&access), test_client()).await,
+            Err(AuthError::Token(TokenProblem::Revoked))
+        ),
+        "the old access token stays refused after enable"
+    );
+    assert!(
+        svc.refresh(login.tokens.refresh.expose(), test_client())
+            .await
+            .is_err(),
+        "the old refresh token too"
+    );
+    svc.verify_credentials(
+        "bob",
+        PasswordInput::Plain("Secret123"),
+        test_client(),
+        LoginTerms::default(),
+    )
+    .await
+    .and_then(LoginStep::done)
+    .expect("a new login works");
+}
