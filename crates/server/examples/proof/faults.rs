@@ -172,7 +172,9 @@ pub(crate) async fn faults() -> bool {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let (probe, _) = client.login("base0").await.unwrap();
+    // An account no load worker uses (workers log in as base0..base15): one
+    // password check per account and address is in flight at a time.
+    let (probe, _) = client.login(&format!("base{}", users - 1)).await.unwrap();
     tokio::time::sleep(hold).await;
     set("redis down");
     redis.stop();
