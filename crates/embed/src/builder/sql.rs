@@ -172,6 +172,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
         })?;
         let caches = store.caches;
         let users_coherence = Coherence::new(caches.max_lag);
+        #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
         let mut feeds = vec![(
             AnyChangeFeed::Sql(SqlChangeFeed::new(feed_db)),
             users_coherence.clone(),
