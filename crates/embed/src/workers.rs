@@ -109,7 +109,8 @@ pub async fn follow_changes<F: ChangeFeed>(mut feed: F, coherence: Coherence) {
                     tracing::warn!(error = %e, "change feed unavailable; caches bypassed until it is back");
                     failing = true;
                 }
-                coherence.flush();
+                // Nothing to empty yet: the caches go stale on their own
+                // and are emptied once the feed is back (above).
                 tokio::time::sleep(wait).await;
             }
         }

@@ -165,12 +165,14 @@ impl Ports for FlakyDenylistPorts {
     type Tasks = <MemoryPorts as Ports>::Tasks;
 }
 
-/// Issue 14, item 1: ending every session denies their access tokens before
-/// it marks the sessions revoked, so that when a denial fails, a retry finds
-/// the same live sessions again and every old access token ends up refused.
-#[tokio::test]
-async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
+/// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
+fn flaky_denylist_service() -> (
+    AuthService<FlakyDenylistPorts>,
+    FlakyDenylist,
+    tessera_memory::MemoryAudit,
+) {
     let m = memory_adapters(ManualClock::default());
+    let audit = m.audit.clone();
     let denylist = FlakyDenylist::default();
     let ports = tessera_domain::ports::Adapters::<FlakyDenylistPorts> {
         users: m.users,
@@ -189,6 +191,15 @@ async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
         tasks: m.tasks,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
+    (svc, denylist, audit)
+}
+
+/// Issue 14, item 1: ending every session denies their access tokens before
+/// it marks the sessions revoked, so that when a denial fails, a retry finds
+/// the same live sessions again and every old access token ends up refused.
+#[tokio::test]
+async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
+    let (svc, denylist, _) = flaky_denylist_service();
     svc.register(
         &form("alice", "a@b.com", "Secret123"),
         Locale::En,
@@ -245,26 +256,7 @@ async fn enabling_after_a_half_done_disable_revives_no_session() {
     use tessera_domain::model::AuditKind;
     use tessera_domain::usecase::Actor;
 
-    let m = memory_adapters(ManualClock::default());
-    let audit = m.audit.clone();
-    let denylist = FlakyDenylist::default();
-    let ports = tessera_domain::ports::Adapters::<FlakyDenylistPorts> {
-        users: m.users,
-        sessions: m.sessions,
-        denylist: denylist.clone(),
-        hasher: m.hasher,
-        signer: m.signer,
-        codec: m.codec,
-        clock: m.clock,
-        ids: m.ids,
-        codes: m.codes,
-        limiter: m.limiter,
-        outbox: m.outbox,
-        sms: m.sms,
-        audit: m.audit,
-        tasks: m.tasks,
-    };
-    let svc = AuthService::new(ports, harness().svc.settings().clone());
+    let (svc, denylist, audit) = flaky_denylist_service();
     svc.register(
         &form("bob", "b@b.com", "Secret123"),
         Locale::En,
