@@ -109,8 +109,9 @@ pub async fn follow_changes<F: ChangeFeed>(mut feed: F, coherence: Coherence) {
                     tracing::warn!(error = %e, "change feed unavailable; caches bypassed until it is back");
                     failing = true;
                 }
-                // Nothing to empty yet: the caches go stale on their own
-                // and are emptied once the feed is back (above).
+                // At once, not only when the bound runs out: a failed read
+                // stops answers from memory now.
+                coherence.flush();
                 tokio::time::sleep(wait).await;
             }
         }
