@@ -80,7 +80,7 @@ impl AuditLog for SqlAudit {
             audit_log::user_agent.eq(clip(e.client.user_agent.as_deref())),
             audit_log::detail.eq(clip(e.detail.as_deref())),
         );
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::insert_into(audit_log::table)
                 .values(row.clone())
                 .execute(conn)

@@ -101,7 +101,7 @@ impl SqlChangeFeed {
     /// # Errors
     /// [`StoreError`] when the table cannot be written.
     pub async fn prune(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::delete(cache_changes::table.filter(cache_changes::changed_at.lt(naive(before))))
                 .execute(conn)
                 .await
@@ -126,13 +126,13 @@ impl SqlChangeFeed {
 impl ChangeFeed for SqlChangeFeed {
     async fn changes(&mut self, wait: Duration) -> Result<Vec<Change>, StoreError> {
         let Some(mut cursor) = self.cursor else {
-            let last: Option<i64> = with_conn!(&self.db, conn => {
+            let last: Option<i64> = with_conn!(&self.db, conn => Ok::<_, StoreError>({
                 cache_changes::table
                     .select(diesel::dsl::max(cache_changes::id))
                     .first(conn)
                     .await
                     .map_err(unavailable)?
-            });
+            }))?;
             self.cursor = Some(last.unwrap_or(0));
             return Ok(Vec::new());
         };
@@ -196,7 +196,7 @@ mod tests {
             id: i64,
             user: i64,
         ) -> Result<usize, tessera_domain::error::StoreError> {
-            Ok(with_conn!(db, conn => {
+            with_conn!(write db, conn => {
                 diesel::insert_into(cache_changes::table)
                     .values((
                         cache_changes::id.eq(id),
@@ -206,8 +206,8 @@ mod tests {
                     ))
                     .execute(conn)
                     .await
-                    .unwrap()
-            }))
+                    .map_err(crate::db::unavailable)
+            })
         }
         run(db, id, user).await.unwrap();
     }

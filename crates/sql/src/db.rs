@@ -7,7 +7,7 @@ use diesel_async::AsyncMysqlConnection;
 use diesel_async::SimpleAsyncConnection as _;
 #[cfg(feature = "mysql")]
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use deadpool::managed::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
@@ -23,9 +23,116 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
-pub(crate) type SqlitePool = Pool<SqliteConn>;
+pub(crate) type SqlitePool = Pool<Connections<SqliteConn>>;
 #[cfg(feature = "mysql")]
-pub(crate) type MysqlPool = Pool<AsyncMysqlConnection>;
+pub(crate) type MysqlPool = Pool<Connections<AsyncMysqlConnection>>;
+
+/// How long a pooled connection may sit unused before it is checked
+/// (`SELECT 1`) on its way back into use. A connection in steady use is never
+/// checked: one whose query failed for want of the database leaves the pool
+/// instead (see `with_conn!`).
+const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(2);
+
+/// The pools' connection manager: diesel-async's, which opens connections,
+/// with another recycling rule. diesel-async's default sends a test query
+/// before every use, which costs a round trip to MySQL (a thread hop for
+/// SQLite) on every statement Tessera runs; here only a connection idle for
+/// [`VERIFY_AFTER_IDLE`] or more is tested, and one that failed is dropped by
+/// `with_conn!`, so a restarted database costs each pooled connection at most
+/// one failed statement.
+pub struct Connections<C: diesel_async::pooled_connection::PoolableConnection + 'static> {
+    opener: AsyncDieselConnectionManager<C>,
+}
+
+impl<C> deadpool::managed::Manager for Connections<C>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<
+            Type = C,
+            Error = diesel_async::pooled_connection::PoolError,
+        >,
+{
+    type Type = C;
+    type Error = diesel_async::pooled_connection::PoolError;
+
+    async fn create(&self) -> Result<C, Self::Error> {
+        self.opener.create().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut C,
+        metrics: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<Self::Error> {
+        if metrics.last_used() < VERIFY_AFTER_IDLE {
+            // The broken-transaction check alone (diesel-async's `Fast`).
+            if conn.is_broken() {
+                return Err(deadpool::managed::RecycleError::message("broken connection"));
+            }
+            return Ok(());
+        }
+        self.opener.recycle(conn, metrics).await
+    }
+}
+
+/// The SQLite pools: readers, and one writer. SQLite lets one connection
+/// write at a time and makes the others wait in its busy handler, which
+/// sleeps (1, 2, 5, 10 … ms); with every write on one connection, writers
+/// queue in the pool instead (first come, first served) and readers, which
+/// never wait for a writer under WAL, keep their own connections.
+#[derive(Clone)]
+pub struct SqlitePools {
+    pub(crate) readers: SqlitePool,
+    pub(crate) writer: SqlitePool,
+}
+
+/// What a `with_conn!` body's outcome says of its connection.
+pub(crate) trait Outcome {
+    /// True when the statement failed for want of the database: the
+    /// connection may be dead, and is dropped rather than pooled again.
+    fn lost_the_database(&self) -> bool;
+}
+
+impl<T> Outcome for Result<T, StoreError> {
+    fn lost_the_database(&self) -> bool {
+        matches!(self, Err(StoreError::Unavailable(_)))
+    }
+}
+
+impl<T> Outcome for Result<T, tessera_domain::error::CreateUserError> {
+    fn lost_the_database(&self) -> bool {
+        matches!(
+            self,
+            Err(tessera_domain::error::CreateUserError::Store(StoreError::Unavailable(_)))
+        )
+    }
+}
+
+impl<T> Outcome for Result<T, diesel::result::Error> {
+    fn lost_the_database(&self) -> bool {
+        use diesel::result::DatabaseErrorKind as Kind;
+        // A constraint refused the row: the connection is fine.
+        !matches!(
+            self,
+            Ok(_)
+                | Err(diesel::result::Error::DatabaseError(
+                    Kind::UniqueViolation
+                        | Kind::ForeignKeyViolation
+                        | Kind::NotNullViolation
+                        | Kind::CheckViolation,
+                    _,
+                ))
+        )
+    }
+}
+
+/// Returns `conn` to its pool, or drops it when `outcome` failed for want of
+/// the database.
+pub(crate) fn settle<M: deadpool::managed::Manager>(conn: Object<M>, outcome: &impl Outcome) {
+    if outcome.lost_the_database() {
+        drop(Object::take(conn));
+    }
+}
 
 /// Connection settings. `Debug` shows the URL without its credentials
 /// ([`redact_url`]).
@@ -111,8 +218,8 @@ pub enum DbError {
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Database {
-    /// SQLite file, the embedded default.
-    Sqlite(SqlitePool),
+    /// SQLite file, the embedded default: readers and one writer.
+    Sqlite(SqlitePools),
     /// MySQL or MariaDB, through the pure-Rust `mysql_async` driver (feature `mysql`).
     #[cfg(feature = "mysql")]
     Mysql(MysqlPool),
@@ -123,7 +230,8 @@ impl std::fmt::Debug for Database {
         match self {
             Self::Sqlite(p) => f
                 .debug_struct("Database::Sqlite")
-                .field("status", &p.status())
+                .field("readers", &p.readers.status())
+                .field("writer", &p.writer.status())
                 .finish(),
             #[cfg(feature = "mysql")]
             Self::Mysql(p) => f
@@ -227,8 +335,8 @@ impl Database {
             Backend::Mysql(url) => Err(mysql_not_compiled(&url)),
             #[cfg(feature = "mysql")]
             Backend::Mysql(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
-                let pool = Pool::builder(manager)
+                let opener = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
+                let pool = Pool::builder(Connections { opener })
                     .max_size(config.max_connections.max(1))
                     .wait_timeout(Some(config.acquire_timeout))
                     .create_timeout(Some(config.acquire_timeout))
@@ -243,6 +351,17 @@ impl Database {
 
     fn connect_sqlite(config: &DbConfig, path: &str) -> Result<Self, DbError> {
         make_parent_dir(path)?;
+        let readers = Self::sqlite_pool(
+            config,
+            Self::sqlite_opener(path),
+            config.max_connections.max(1),
+        )?;
+        let writer = Self::sqlite_pool(config, Self::sqlite_opener(path), 1)?;
+        Ok(Self::Sqlite(SqlitePools { readers, writer }))
+    }
+
+    /// Opens SQLite connections set up with [`SQLITE_SETUP`].
+    fn sqlite_opener(path: &str) -> AsyncDieselConnectionManager<SqliteConn> {
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
         manager_config.custom_setup = Box::new(|url| {
             let url = url.to_owned();
@@ -257,16 +376,21 @@ impl Database {
                 Ok(conn)
             })
         });
-        let manager =
-            AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config);
-        let pool = Pool::builder(manager)
-            .max_size(config.max_connections.max(1))
+        AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, manager_config)
+    }
+
+    fn sqlite_pool(
+        config: &DbConfig,
+        opener: AsyncDieselConnectionManager<SqliteConn>,
+        size: usize,
+    ) -> Result<SqlitePool, DbError> {
+        Pool::builder(Connections { opener })
+            .max_size(size)
             .wait_timeout(Some(config.acquire_timeout))
             .create_timeout(Some(config.acquire_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
-            .map_err(open_error)?;
-        Ok(Self::Sqlite(pool))
+            .map_err(open_error)
     }
 
     /// True for MySQL/MariaDB (shared by several instances), false for SQLite.
@@ -392,7 +516,15 @@ impl Database {
     #[must_use]
     pub fn pool_status(&self) -> (usize, usize, usize, usize) {
         let s = match self {
-            Self::Sqlite(p) => p.status(),
+            Self::Sqlite(p) => {
+                let (r, w) = (p.readers.status(), p.writer.status());
+                return (
+                    r.size + w.size,
+                    r.available + w.available,
+                    r.max_size + w.max_size,
+                    r.waiting + w.waiting,
+                );
+            }
             #[cfg(feature = "mysql")]
             Self::Mysql(p) => p.status(),
         };
@@ -405,8 +537,8 @@ impl Database {
     /// [`StoreError::Unavailable`] otherwise.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool) => {
-                let mut conn = sqlite_conn(pool).await?;
+            Self::Sqlite(pools) => {
+                let mut conn = sqlite_conn(&pools.readers).await?;
                 conn.batch_execute("SELECT 1").await.map_err(unavailable)
             }
             #[cfg(feature = "mysql")]
@@ -418,7 +550,9 @@ impl Database {
     }
 }
 
-pub(crate) async fn sqlite_conn(pool: &SqlitePool) -> Result<Object<SqliteConn>, StoreError> {
+pub(crate) async fn sqlite_conn(
+    pool: &SqlitePool,
+) -> Result<Object<Connections<SqliteConn>>, StoreError> {
     pool.get()
         .await
         .map_err(|e| StoreError::Unavailable(format!("database pool: {e}")))
@@ -427,7 +561,7 @@ pub(crate) async fn sqlite_conn(pool: &SqlitePool) -> Result<Object<SqliteConn>,
 #[cfg(feature = "mysql")]
 pub(crate) async fn mysql_conn(
     pool: &MysqlPool,
-) -> Result<Object<AsyncMysqlConnection>, StoreError> {
+) -> Result<Object<Connections<AsyncMysqlConnection>>, StoreError> {
     pool.get()
         .await
         .map_err(|e| StoreError::Unavailable(format!("database pool: {e}")))
@@ -438,22 +572,41 @@ pub(crate) fn unavailable(e: diesel::result::Error) -> StoreError {
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend
-/// `$db` is. The body is written once and compiled for each backend.
+/// `$db` is; `with_conn!(write db, conn => …)` for a body that writes (on
+/// SQLite it runs on the one writer connection, see [`SqlitePools`]). The
+/// body is written once and compiled for each backend, and is an async block:
+/// `?` and `return` leave the body, whose value (a `Result`) is the macro's.
+/// A body that failed for want of the database drops its connection
+/// ([`Outcome`]).
 macro_rules! with_conn {
+    (write $db:expr, $conn:ident => $body:expr) => {
+        $crate::db::with_conn!(@on $db, writer, $conn => $body)
+    };
     ($db:expr, $conn:ident => $body:expr) => {
+        $crate::db::with_conn!(@on $db, readers, $conn => $body)
+    };
+    (@on $db:expr, $sqlite:ident, $conn:ident => $body:expr) => {
         match $db {
-            $crate::db::Database::Sqlite(pool) => {
-                #[allow(unused_mut)]
-                let mut $conn = $crate::db::sqlite_conn(pool).await?;
-                let $conn = &mut *$conn;
-                $body
+            $crate::db::Database::Sqlite(pools) => {
+                let mut pooled = $crate::db::sqlite_conn(&pools.$sqlite).await?;
+                let outcome = {
+                    #[allow(unused_mut)]
+                    let mut $conn = &mut *pooled;
+                    async { $body }.await
+                };
+                $crate::db::settle(pooled, &outcome);
+                outcome
             }
             #[cfg(feature = "mysql")]
             $crate::db::Database::Mysql(pool) => {
-                #[allow(unused_mut)]
-                let mut $conn = $crate::db::mysql_conn(pool).await?;
-                let $conn = &mut *$conn;
-                $body
+                let mut pooled = $crate::db::mysql_conn(pool).await?;
+                let outcome = {
+                    #[allow(unused_mut)]
+                    let mut $conn = &mut *pooled;
+                    async { $body }.await
+                };
+                $crate::db::settle(pooled, &outcome);
+                outcome
             }
         }
     };

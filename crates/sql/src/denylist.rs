@@ -53,14 +53,14 @@ impl SqlDenylist {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(RevocationKey, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(String, NaiveDateTime)> = with_conn!(&self.db, conn => {
+        let rows: Vec<(String, NaiveDateTime)> = with_conn!(&self.db, conn => Ok::<_, StoreError>({
             revoked_tokens::table
                 .filter(revoked_tokens::expires_at.gt(naive(now)))
                 .select((revoked_tokens::revocation_key, revoked_tokens::expires_at))
                 .load(conn)
                 .await
                 .map_err(unavailable)?
-        });
+        }))?;
         Ok(rows
             .into_iter()
             .filter_map(|(k, t)| Some((decode(&k)?, t.and_utc())))
@@ -72,7 +72,7 @@ impl TokenDenylist for SqlDenylist {
     async fn deny(&self, key: RevocationKey, until: DateTime<Utc>) -> Result<(), StoreError> {
         let encoded = encode(key);
         let now = Utc::now();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             // One transaction with its change row, so every instance's
             // cache hears of the denial (issue 15).
             conn.transaction(async |c| -> Result<(), DieselError> {

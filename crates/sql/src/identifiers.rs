@@ -152,7 +152,7 @@ pub async fn backfill_identifiers(
     let mut report = BackfillReport::default();
     let mut after = 0_i64;
     loop {
-        let rows: Vec<LegacyRow> = with_conn!(db, conn => {
+        let rows: Vec<LegacyRow> = with_conn!(db, conn => Ok::<_, StoreError>({
             users::table
                 .filter(users::identifiers_version.lt(IDENTIFIERS_VERSION))
                 .filter(users::id.gt(after))
@@ -162,7 +162,7 @@ pub async fn backfill_identifiers(
                 .load(conn)
                 .await
                 .map_err(unavailable)?
-        });
+        }))?;
         let Some(last) = rows.last() else { break };
         after = last.0;
         for row in rows {
@@ -178,7 +178,7 @@ pub async fn backfill_identifiers(
 macro_rules! write_canonical {
     ($db:expr, $report:expr, $id:expr, $column:expr, $kind:expr, $stored:expr, $canonical:expr) => {{
         let canonical: String = $canonical;
-        let written: Result<usize, DieselError> = with_conn!($db, conn => {
+        let written: Result<usize, DieselError> = with_conn!(write $db, conn => {
             diesel::update(users::table.find($id))
                 .set($column.eq(&canonical))
                 .execute(conn)
@@ -187,14 +187,14 @@ macro_rules! write_canonical {
         match written {
             Ok(_) => $report.changed += 1,
             Err(err) if is_unique_violation(&err) => {
-                let holder: i64 = with_conn!($db, conn => {
+                let holder: i64 = with_conn!($db, conn => Ok::<_, StoreError>({
                     users::table
                         .filter($column.eq(&canonical))
                         .select(users::id)
                         .first(conn)
                         .await
                         .map_err(unavailable)?
-                });
+                }))?;
                 $report.issues.push(IdentifierIssue::Collision {
                     user_id: $id,
                     kind: $kind,
@@ -275,14 +275,14 @@ async fn backfill_row(
         }
     }
 
-    with_conn!(db, conn => {
+    with_conn!(write db, conn => {
         diesel::update(users::table.find(id))
             .set(users::identifiers_version.eq(IDENTIFIERS_VERSION))
             .execute(conn)
             .await
             .map_err(unavailable)?;
-    });
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -314,7 +314,7 @@ mod tests {
     ) -> Result<i64, tessera_domain::error::StoreError> {
         let now = Utc::now().naive_utc();
         let public_id = Uuid::new_v4().to_string();
-        with_conn!(db, conn => {
+        with_conn!(write db, conn => {
             diesel::insert_into(users::table)
                 .values((
                     users::public_id.eq(&public_id),

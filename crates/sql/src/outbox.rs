@@ -54,7 +54,7 @@ type Claimed = (i64, String, String, String, String, i32);
 
 impl MailOutbox for SqlOutbox {
     async fn enqueue(&self, mail: &OutgoingMail, now: DateTime<Utc>) -> Result<(), StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::insert_into(mail_outbox::table).values(new_row(mail, now)).execute(conn).await.map_err(unavailable)?;
             Ok(())
         })
@@ -69,7 +69,7 @@ impl MailOutbox for SqlOutbox {
         let n = naive(now);
         let until = naive(now + lease);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<Claimed> = with_conn!(&self.db, conn => {
+        let rows: Vec<Claimed> = with_conn!(write &self.db, conn => Ok::<_, StoreError>({
             let due = || {
                 mail_outbox::sent_at
                     .is_null()
@@ -109,7 +109,7 @@ impl MailOutbox for SqlOutbox {
                 .load(conn)
                 .await
                 .map_err(unavailable)?
-        });
+        }))?;
         Ok(rows
             .into_iter()
             .map(|(id, to, subject, text, html, attempts)| QueuedMail {
@@ -126,7 +126,7 @@ impl MailOutbox for SqlOutbox {
     }
 
     async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::update(mail_outbox::table.find(id))
                 .set((mail_outbox::sent_at.eq(Some(naive(at))), mail_outbox::locked_until.eq(None::<chrono::NaiveDateTime>)))
                 .execute(conn)
@@ -145,7 +145,7 @@ impl MailOutbox for SqlOutbox {
     ) -> Result<(), StoreError> {
         let error: String = error.chars().take(1000).collect();
         let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::update(mail_outbox::table.find(id))
                 .set((
                     mail_outbox::attempts.eq(attempts),

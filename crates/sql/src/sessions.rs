@@ -29,7 +29,7 @@ impl SqlSessions {
 impl SessionStore for SqlSessions {
     async fn create(&self, session: &Session) -> Result<(), StoreError> {
         let row = SessionRow::from(session);
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::insert_into(sessions::table).values(&row).execute(conn).await.map_err(unavailable)?;
             Ok(())
         })
@@ -73,7 +73,7 @@ impl SessionStore for SqlSessions {
         let from = i32::try_from(rotation.from_generation)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let at = naive(rotation.at);
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             // One statement: the WHERE clause is the compare, the SET the swap.
             let changed = diesel::update(
                 sessions::table
@@ -96,7 +96,7 @@ impl SessionStore for SqlSessions {
 
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let key = id.0.to_string();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
                 .set(sessions::last_used_at.eq(naive(at)))
                 .execute(conn)
@@ -108,7 +108,7 @@ impl SessionStore for SqlSessions {
 
     async fn revoke(&self, id: SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = id.0.to_string();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             // One statement: the row lock makes exactly one caller see 1.
             let changed = diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
                 .set(sessions::revoked_at.eq(Some(naive(at))))
@@ -126,7 +126,7 @@ impl SessionStore for SqlSessions {
         at: DateTime<Utc>,
     ) -> Result<Vec<SessionId>, StoreError> {
         let keep = keep.map(|k| k.0.to_string()).unwrap_or_default();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             let ids: Vec<String> = conn
                 .transaction(async |c| -> Result<_, DieselError> {
                     {

@@ -92,7 +92,7 @@ impl SqlUsers {
             .iter()
             .map(|p| (name.clone(), (*p).to_owned()))
             .collect();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 diesel::insert_into(roles::table)
                     .values((roles::name.eq(&name), roles::description.eq(""), roles::rank.eq(rank)))
@@ -146,7 +146,7 @@ impl UserRepository for SqlUsers {
     ) -> Result<User, CreateUserError> {
         let public_id = user.public_id.to_string();
         let queued = mail.map(|m| new_row(m, user.created_at));
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             let row: UserRow = conn
                 .transaction(async |c| -> Result<_, DieselError> {
                     diesel::insert_into(users::table).values(NewUserRow::from(&user)).execute(c).await?;
@@ -183,7 +183,7 @@ impl UserRepository for SqlUsers {
     }
 
     async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let changed = diesel::update(users::table.find(id.0).filter(users::email_verified.eq(false)))
                     .set((users::email_verified.eq(true), users::updated_at.eq(naive(at))))
@@ -200,7 +200,7 @@ impl UserRepository for SqlUsers {
     }
 
     async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<(), DieselError> {
                 let changed = diesel::update(users::table.find(id.0).filter(users::phone.is_not_null()))
                     .set((users::phone.eq(None::<String>), users::updated_at.eq(naive(at))))
@@ -248,7 +248,7 @@ impl UserRepository for SqlUsers {
     ) -> Result<(), StoreError> {
         let queued = mail.map(|m| new_row(m, at));
         let hash = hash.as_str().to_owned();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 let changed = diesel::update(users::table.find(id.0))
                     .set((users::password_hash.eq(&hash), users::updated_at.eq(naive(at))))
@@ -323,7 +323,7 @@ impl UserDirectory for SqlUsers {
         active: bool,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let changed = diesel::update(users::table.find(id.0).filter(users::is_active.ne(active)))
                     .set((users::is_active.eq(active), users::updated_at.eq(naive(at))))
@@ -346,7 +346,7 @@ impl UserDirectory for SqlUsers {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let role = role.as_str().to_owned();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let Some(primary) = locked_primary_role!(c, id, at) else {
                     return Ok(false);
@@ -381,7 +381,7 @@ impl UserDirectory for SqlUsers {
     ) -> Result<bool, StoreError> {
         let role = role.as_str().to_owned();
         let fallback = fallback.as_str().to_owned();
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let Some(primary) = locked_primary_role!(c, id, at) else {
                     return Ok(false);
@@ -433,7 +433,7 @@ impl UserDirectory for SqlUsers {
     }
 
     async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 // The user row first (write first); then what hangs on it,
                 // explicitly, since SQLite enforces no foreign keys by default.
@@ -451,7 +451,7 @@ impl UserDirectory for SqlUsers {
     }
 
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
-        with_conn!(&self.db, conn => {
+        with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 // The conditional delete decides: a verification committed
                 // first makes it delete nothing.

@@ -265,3 +265,91 @@ async fn sqlite_writes_reach_the_change_feed() {
 async fn mysql_writes_reach_the_change_feed() {
     writes_reach_the_change_feed(Kind::Mysql).await;
 }
+
+/// Ends every MySQL connection to the database `url` names, as a restarted
+/// server or a `wait_timeout` would.
+async fn kill_connections(url: &str) {
+    use mysql_async::prelude::Queryable as _;
+    let opts = mysql_async::Opts::from_url(url).unwrap();
+    let name = opts.db_name().unwrap().to_owned();
+    let admin = mysql_async::OptsBuilder::from_opts(opts).db_name(None::<String>);
+    let mut conn = mysql_async::Conn::new(admin).await.unwrap();
+    let ids: Vec<u64> = conn
+        .exec("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ?", (name,))
+        .await
+        .unwrap();
+    assert!(!ids.is_empty(), "the pool holds a connection");
+    for id in ids {
+        conn.query_drop(format!("KILL CONNECTION {id}")).await.unwrap();
+    }
+    conn.disconnect().await.unwrap();
+}
+
+/// Pooled connections are not tested before each use (that costs MySQL a
+/// round trip per statement): a connection in steady use that lost its server
+/// fails one statement and leaves the pool, and one that sat idle is tested
+/// first, so a restarted database costs at most one failed statement per
+/// pooled connection, never an outage that outlasts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_a_lost_connection_leaves_the_pool() {
+    let f = Fresh::new(Kind::Mysql).await;
+    let users = SqlUsers::new(f.db.clone());
+    let nobody = tessera_domain::model::UserId(1);
+    assert!(users.find_by_id(nobody).await.unwrap().is_none());
+
+    // In steady use: at most one failure, then a new connection answers.
+    kill_connections(&f.config.url).await;
+    let mut failures = 0;
+    for _ in 0..5 {
+        match users.find_by_id(nobody).await {
+            Ok(found) => {
+                assert!(found.is_none());
+                break;
+            }
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(failures <= 1, "{failures} statements failed after the kill");
+    assert!(users.find_by_id(nobody).await.is_ok(), "the pool recovered");
+
+    // Idle past the check interval: tested on the way out, so no failure at all.
+    kill_connections(&f.config.url).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(users.find_by_id(nobody).await.unwrap().is_none());
+    f.drop().await;
+}
+
+/// SQLite has one writer connection beside the readers: writes queue in the
+/// pool rather than sleep in SQLite's busy handler, and many at once all land.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_writes_share_one_connection_and_all_land() {
+    use tessera_domain::ports::SessionStore;
+    let f = Fresh::new(Kind::Sqlite).await;
+    let (_, _, max, _) = f.db.pool_status();
+    assert_eq!(max, f.config.max_connections + 1, "readers and one writer");
+    let users = SqlUsers::new(f.db.clone());
+    let owner = users
+        .create(contract::new_user("owner", "owner@b.com", None), None)
+        .await
+        .unwrap();
+    let sessions = SqlSessions::new(f.db.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let sessions = sessions.clone();
+        tasks.spawn(async move {
+            let session = contract::new_session(owner.id);
+            sessions.create(&session).await.unwrap();
+            session.id
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(id) = tasks.join_next().await {
+        created.push(id.unwrap());
+    }
+    let live = sessions.list_for_user(owner.id, Utc::now()).await.unwrap();
+    assert_eq!(live.len(), 64);
+    for id in created {
+        assert!(live.iter().any(|s| s.id == id));
+    }
+    f.drop().await;
+}

@@ -13,7 +13,7 @@ mod sessions;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
 pub use mail::{mail_with_changes, outbox};
-pub use sessions::{denylist, sessions, user_cache};
+pub use sessions::{denylist, new_session, sessions, user_cache};
 
 /// The imports every suite shares.
 #[allow(unused_imports)]

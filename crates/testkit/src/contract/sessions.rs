@@ -20,7 +20,9 @@ fn rotation(
     }
 }
 
-fn session(user: UserId) -> Session {
+/// A live session of `user`: generation 0, seven days to live, signed in
+/// with a password and a one-time code a second ago.
+pub fn new_session(user: UserId) -> Session {
     let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
     Session {
         id: SessionId(Uuid::new_v4()),
@@ -49,9 +51,9 @@ fn session(user: UserId) -> Session {
 /// [`SessionStore`]: round trip, compare-and-swap rotation (also concurrent), revocation.
 /// `owner` must exist where the store checks foreign keys.
 pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
-    let s = session(owner);
-    let other = session(owner);
-    let keep = session(owner);
+    let s = new_session(owner);
+    let other = new_session(owner);
+    let keep = new_session(owner);
     for x in [&s, &other, &keep] {
         store.create(x).await.unwrap();
     }
