@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use deadpool::managed::{Object, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection as _, ConnectionError};
 #[cfg(feature = "mysql")]
@@ -7,7 +8,6 @@ use diesel_async::AsyncMysqlConnection;
 use diesel_async::SimpleAsyncConnection as _;
 #[cfg(feature = "mysql")]
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use deadpool::managed::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
@@ -27,19 +27,19 @@ pub(crate) type SqlitePool = Pool<Connections<SqliteConn>>;
 #[cfg(feature = "mysql")]
 pub(crate) type MysqlPool = Pool<Connections<AsyncMysqlConnection>>;
 
-/// How long a pooled connection may sit unused before it is checked
-/// (`SELECT 1`) on its way back into use. A connection in steady use is never
-/// checked: one whose query failed for want of the database leaves the pool
-/// instead (see `with_conn!`).
+/// How long after it was last taken from the pool a connection is tested
+/// (`SELECT 1`) before it is handed out again. A connection in steady use is
+/// never tested: after a failed body it is tested at once, and dropped when
+/// the test fails too (see [`settle`]).
 const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(2);
 
 /// The pools' connection manager: diesel-async's, which opens connections,
 /// with another recycling rule. diesel-async's default sends a test query
 /// before every use, which costs a round trip to MySQL (a thread hop for
-/// SQLite) on every statement Tessera runs; here only a connection idle for
-/// [`VERIFY_AFTER_IDLE`] or more is tested, and one that failed is dropped by
-/// `with_conn!`, so a restarted database costs each pooled connection at most
-/// one failed statement.
+/// SQLite) on every statement Tessera runs; here only a connection taken
+/// [`VERIFY_AFTER_IDLE`] or longer ago is tested, and one whose body failed is
+/// tested by [`settle`] and dropped if dead, so a restarted database costs
+/// each pooled connection at most one failed statement.
 pub struct Connections<C: diesel_async::pooled_connection::PoolableConnection + 'static> {
     opener: AsyncDieselConnectionManager<C>,
 }
@@ -47,10 +47,8 @@ pub struct Connections<C: diesel_async::pooled_connection::PoolableConnection + 
 impl<C> deadpool::managed::Manager for Connections<C>
 where
     C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<
-            Type = C,
-            Error = diesel_async::pooled_connection::PoolError,
-        >,
+    AsyncDieselConnectionManager<C>:
+        deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
 {
     type Type = C;
     type Error = diesel_async::pooled_connection::PoolError;
@@ -67,7 +65,9 @@ where
         if metrics.last_used() < VERIFY_AFTER_IDLE {
             // The broken-transaction check alone (diesel-async's `Fast`).
             if conn.is_broken() {
-                return Err(deadpool::managed::RecycleError::message("broken connection"));
+                return Err(deadpool::managed::RecycleError::message(
+                    "broken connection",
+                ));
             }
             return Ok(());
         }
@@ -86,52 +86,62 @@ pub struct SqlitePools {
     pub(crate) writer: SqlitePool,
 }
 
-/// What a `with_conn!` body's outcome says of its connection.
-pub(crate) trait Outcome {
-    /// True when the statement failed for want of the database: the
-    /// connection may be dead, and is dropped rather than pooled again.
-    fn lost_the_database(&self) -> bool;
-}
-
-impl<T> Outcome for Result<T, StoreError> {
-    fn lost_the_database(&self) -> bool {
-        matches!(self, Err(StoreError::Unavailable(_)))
-    }
-}
-
-impl<T> Outcome for Result<T, tessera_domain::error::CreateUserError> {
-    fn lost_the_database(&self) -> bool {
-        matches!(
-            self,
-            Err(tessera_domain::error::CreateUserError::Store(StoreError::Unavailable(_)))
-        )
-    }
-}
-
-impl<T> Outcome for Result<T, diesel::result::Error> {
-    fn lost_the_database(&self) -> bool {
-        use diesel::result::DatabaseErrorKind as Kind;
-        // A constraint refused the row: the connection is fine.
-        !matches!(
-            self,
-            Ok(_)
-                | Err(diesel::result::Error::DatabaseError(
-                    Kind::UniqueViolation
-                        | Kind::ForeignKeyViolation
-                        | Kind::NotNullViolation
-                        | Kind::CheckViolation,
-                    _,
-                ))
-        )
-    }
-}
-
-/// Returns `conn` to its pool, or drops it when `outcome` failed for want of
-/// the database.
-pub(crate) fn settle<M: deadpool::managed::Manager>(conn: Object<M>, outcome: &impl Outcome) {
-    if outcome.lost_the_database() {
+/// Returns a connection to its pool after a body ran on it. When the body
+/// failed, the error alone cannot tell a refusal (a duplicate, a deadlock) from
+/// a lost server (diesel-async reports both as `DatabaseError(Unknown, …)` on
+/// MySQL), so the connection is tested (`SELECT 1`): one that fails the test
+/// is dropped instead of pooled again. A success costs nothing.
+pub(crate) async fn settle<C>(mut conn: Object<Connections<C>>, failed: bool)
+where
+    C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+    Connections<C>: deadpool::managed::Manager<Type = C>,
+    for<'a> diesel::dsl::select<diesel::dsl::AsExprOf<i32, diesel::sql_types::Integer>>:
+        diesel_async::methods::LoadQuery<'a, C, i32>,
+    diesel::query_builder::SqlQuery: diesel_async::methods::ExecuteDsl<C>,
+{
+    if failed
+        && conn
+            .ping(&diesel_async::pooled_connection::RecyclingMethod::Verified)
+            .await
+            .is_err()
+    {
         drop(Object::take(conn));
     }
+}
+
+/// A statement kept in the connection's prepared-statement cache although
+/// diesel would prepare it anew on every run. Diesel never caches an `UPDATE`
+/// (its changeset could change the SQL between runs), so SQLite parses and
+/// plans it, and MySQL prepares and closes it, every time; wrapped, it is
+/// cached by its SQL text (`HAS_STATIC_QUERY_ID` is false), so a different
+/// text is a different entry and the cache stays correct.
+///
+/// Only for statements whose text takes a bounded number of forms: no
+/// `eq_any` over a list whose length varies, which would add an entry per
+/// length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reused<Q>(pub(crate) Q);
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Reused<Q>
+where
+    Q: diesel::query_builder::QueryFragment<DB>,
+    DB: diesel::backend::Backend,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Reused<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 /// Connection settings. `Debug` shows the URL without its credentials
@@ -323,6 +333,17 @@ async fn ensure_mysql_database(url: &str) -> Result<(), DbError> {
 const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// How long SQLite's busy handler waits for a lock another connection holds
+/// (`PRAGMA busy_timeout` in [`SQLITE_SETUP`]).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a SQLite pool's connections may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
 impl Database {
     /// Opens a pool. Creates the SQLite file and its folder when missing.
     ///
@@ -352,18 +373,26 @@ impl Database {
     fn connect_sqlite(config: &DbConfig, path: &str) -> Result<Self, DbError> {
         make_parent_dir(path)?;
         let readers = Self::sqlite_pool(
-            config,
-            Self::sqlite_opener(path),
+            Self::sqlite_opener(path, Access::Read),
             config.max_connections.max(1),
+            config.acquire_timeout,
         )?;
-        let writer = Self::sqlite_pool(config, Self::sqlite_opener(path), 1)?;
+        // The writer's queue waits as long as SQLite's busy handler would
+        // (another process, a `tessera` command, may hold the lock that long).
+        let writer = Self::sqlite_pool(
+            Self::sqlite_opener(path, Access::Write),
+            1,
+            config.acquire_timeout.max(SQLITE_BUSY_TIMEOUT),
+        )?;
         Ok(Self::Sqlite(SqlitePools { readers, writer }))
     }
 
-    /// Opens SQLite connections set up with [`SQLITE_SETUP`].
-    fn sqlite_opener(path: &str) -> AsyncDieselConnectionManager<SqliteConn> {
+    /// Opens SQLite connections set up with [`SQLITE_SETUP`]; readers are
+    /// also `query_only`, so a write missing its `write` mark fails loudly
+    /// instead of taking the lock outside the writer's queue.
+    fn sqlite_opener(path: &str, access: Access) -> AsyncDieselConnectionManager<SqliteConn> {
         let mut manager_config = ManagerConfig::<SqliteConn>::default();
-        manager_config.custom_setup = Box::new(|url| {
+        manager_config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             Box::pin(async move {
                 let conn = tokio::task::spawn_blocking(move || SqliteConnection::establish(&url))
@@ -373,6 +402,11 @@ impl Database {
                 conn.batch_execute(SQLITE_SETUP)
                     .await
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                if access == Access::Read {
+                    conn.batch_execute("PRAGMA query_only = ON")
+                        .await
+                        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
                 Ok(conn)
             })
         });
@@ -380,14 +414,14 @@ impl Database {
     }
 
     fn sqlite_pool(
-        config: &DbConfig,
         opener: AsyncDieselConnectionManager<SqliteConn>,
         size: usize,
+        wait: Duration,
     ) -> Result<SqlitePool, DbError> {
         Pool::builder(Connections { opener })
             .max_size(size)
-            .wait_timeout(Some(config.acquire_timeout))
-            .create_timeout(Some(config.acquire_timeout))
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(wait))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(open_error)
@@ -539,12 +573,16 @@ impl Database {
         match self {
             Self::Sqlite(pools) => {
                 let mut conn = sqlite_conn(&pools.readers).await?;
-                conn.batch_execute("SELECT 1").await.map_err(unavailable)
+                let answered = conn.batch_execute("SELECT 1").await.map_err(unavailable);
+                settle(conn, answered.is_err()).await;
+                answered
             }
             #[cfg(feature = "mysql")]
             Self::Mysql(pool) => {
                 let mut conn = mysql_conn(pool).await?;
-                conn.batch_execute("DO 1").await.map_err(unavailable)
+                let answered = conn.batch_execute("DO 1").await.map_err(unavailable);
+                settle(conn, answered.is_err()).await;
+                answered
             }
         }
     }
@@ -576,8 +614,8 @@ pub(crate) fn unavailable(e: diesel::result::Error) -> StoreError {
 /// SQLite it runs on the one writer connection, see [`SqlitePools`]). The
 /// body is written once and compiled for each backend, and is an async block:
 /// `?` and `return` leave the body, whose value (a `Result`) is the macro's.
-/// A body that failed for want of the database drops its connection
-/// ([`Outcome`]).
+/// A connection whose body failed and that then fails a test query is dropped
+/// ([`settle`]).
 macro_rules! with_conn {
     (write $db:expr, $conn:ident => $body:expr) => {
         $crate::db::with_conn!(@on $db, writer, $conn => $body)
@@ -594,7 +632,7 @@ macro_rules! with_conn {
                     let mut $conn = &mut *pooled;
                     async { $body }.await
                 };
-                $crate::db::settle(pooled, &outcome);
+                $crate::db::settle(pooled, ::std::result::Result::is_err(&outcome)).await;
                 outcome
             }
             #[cfg(feature = "mysql")]
@@ -605,7 +643,7 @@ macro_rules! with_conn {
                     let mut $conn = &mut *pooled;
                     async { $body }.await
                 };
-                $crate::db::settle(pooled, &outcome);
+                $crate::db::settle(pooled, ::std::result::Result::is_err(&outcome)).await;
                 outcome
             }
         }
@@ -625,6 +663,29 @@ mod tests {
     }
 
     use super::{Backend, DbConfig, backend};
+
+    /// Diesel prepares every UPDATE anew (it is never "safe to cache");
+    /// `Reused` makes one cacheable by its SQL text. If diesel ever caches
+    /// updates itself, the first assertion fails and `Reused` can go.
+    #[test]
+    fn an_update_is_cached_only_when_reused() {
+        use diesel::prelude::*;
+        use diesel::query_builder::QueryFragment;
+        use diesel::sqlite::Sqlite;
+        let update = || {
+            diesel::update(
+                crate::schema::sessions::table.filter(crate::schema::sessions::id.eq("k")),
+            )
+            .set(crate::schema::sessions::generation.eq(2))
+        };
+        assert!(!update().is_safe_to_cache_prepared(&Sqlite).unwrap());
+        let reused = super::Reused(update());
+        assert!(reused.is_safe_to_cache_prepared(&Sqlite).unwrap());
+        assert_eq!(
+            diesel::debug_query::<Sqlite, _>(&reused).to_string(),
+            diesel::debug_query::<Sqlite, _>(&update()).to_string()
+        );
+    }
 
     #[test]
     fn a_sqlite_path_is_taken_as_a_path() {

@@ -8,7 +8,7 @@ use tessera_domain::model::{Session, SessionId, SessionRotation};
 use tessera_domain::ports::SessionStore;
 use uuid::Uuid;
 
-use crate::db::{Database, unavailable, with_conn};
+use crate::db::{Database, Reused, unavailable, with_conn};
 use crate::rows::{SessionRow, naive};
 use crate::schema::sessions;
 
@@ -75,7 +75,7 @@ impl SessionStore for SqlSessions {
         let at = naive(rotation.at);
         with_conn!(write &self.db, conn => {
             // One statement: the WHERE clause is the compare, the SET the swap.
-            let changed = diesel::update(
+            let changed = Reused(diesel::update(
                 sessions::table
                     .filter(sessions::id.eq(&key))
                     .filter(sessions::generation.eq(from))
@@ -86,7 +86,7 @@ impl SessionStore for SqlSessions {
                 sessions::refresh_fingerprint.eq(&rotation.new_fingerprint.0),
                 sessions::rotated_at.eq(Some(at)),
                 sessions::last_used_at.eq(at),
-            ))
+            )))
             .execute(conn)
             .await
             .map_err(unavailable)?;
@@ -97,8 +97,8 @@ impl SessionStore for SqlSessions {
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let key = id.0.to_string();
         with_conn!(write &self.db, conn => {
-            diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
-                .set(sessions::last_used_at.eq(naive(at)))
+            Reused(diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
+                .set(sessions::last_used_at.eq(naive(at))))
                 .execute(conn)
                 .await
                 .map_err(unavailable)?;
@@ -110,8 +110,8 @@ impl SessionStore for SqlSessions {
         let key = id.0.to_string();
         with_conn!(write &self.db, conn => {
             // One statement: the row lock makes exactly one caller see 1.
-            let changed = diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
-                .set(sessions::revoked_at.eq(Some(naive(at))))
+            let changed = Reused(diesel::update(sessions::table.filter(sessions::id.eq(&key)).filter(sessions::revoked_at.is_null()))
+                .set(sessions::revoked_at.eq(Some(naive(at)))))
                 .execute(conn)
                 .await
                 .map_err(unavailable)?;
