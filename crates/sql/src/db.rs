@@ -549,20 +549,15 @@ impl Database {
     /// The pool's connections: (open, idle, max, waiting for one).
     #[must_use]
     pub fn pool_status(&self) -> (usize, usize, usize, usize) {
-        let s = match self {
+        let counts = |s: deadpool::managed::Status| (s.size, s.available, s.max_size, s.waiting);
+        match self {
             Self::Sqlite(p) => {
-                let (r, w) = (p.readers.status(), p.writer.status());
-                return (
-                    r.size + w.size,
-                    r.available + w.available,
-                    r.max_size + w.max_size,
-                    r.waiting + w.waiting,
-                );
+                let (r, w) = (counts(p.readers.status()), counts(p.writer.status()));
+                (r.0 + w.0, r.1 + w.1, r.2 + w.2, r.3 + w.3)
             }
             #[cfg(feature = "mysql")]
-            Self::Mysql(p) => p.status(),
-        };
-        (s.size, s.available, s.max_size, s.waiting)
+            Self::Mysql(p) => counts(p.status()),
+        }
     }
 
     /// Checks that a connection can be had and answers a query.
