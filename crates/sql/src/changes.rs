@@ -126,13 +126,13 @@ impl SqlChangeFeed {
 impl ChangeFeed for SqlChangeFeed {
     async fn changes(&mut self, wait: Duration) -> Result<Vec<Change>, StoreError> {
         let Some(mut cursor) = self.cursor else {
-            let last: Option<i64> = with_conn!(&self.db, conn => Ok::<_, StoreError>({
+            let last: Option<i64> = with_conn!(&self.db, conn => {
                 cache_changes::table
                     .select(diesel::dsl::max(cache_changes::id))
                     .first(conn)
                     .await
-                    .map_err(unavailable)?
-            }))?;
+                    .map_err(unavailable)
+            })?;
             self.cursor = Some(last.unwrap_or(0));
             return Ok(Vec::new());
         };

@@ -101,7 +101,7 @@ impl CodeStore for SqlCodes {
         recipient: &str,
     ) -> Result<Option<VerificationCode>, StoreError> {
         let name = purpose_name(purpose);
-        let row: Option<Row> = with_conn!(&self.db, conn => Ok::<_, StoreError>({
+        let row: Option<Row> = with_conn!(&self.db, conn => {
             vc::table
                 .filter(vc::purpose.eq(name))
                 .filter(vc::recipient.eq(recipient))
@@ -109,8 +109,8 @@ impl CodeStore for SqlCodes {
                 .first(conn)
                 .await
                 .optional()
-                .map_err(unavailable)?
-        }))?;
+                .map_err(unavailable)
+        })?;
         Ok(row.and_then(|r| to_code(purpose, recipient, r)))
     }
 
@@ -122,7 +122,7 @@ impl CodeStore for SqlCodes {
         let name = purpose_name(purpose);
         let now = naive(Utc::now());
         let owned = recipient.to_owned();
-        let (granted, row): (bool, Option<Row>) = with_conn!(write &self.db, conn => Ok::<_, StoreError>({
+        let (granted, row): (bool, Option<Row>) = with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 let live = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned)).filter(vc::expires_at.gt(now));
                 // One statement counts the attempt and checks the allowance:
@@ -137,8 +137,8 @@ impl CodeStore for SqlCodes {
                 Ok((granted == 1, row))
             })
             .await
-            .map_err(unavailable)?
-        }))?;
+            .map_err(unavailable)
+        })?;
         Ok(match row.and_then(|r| to_code(purpose, recipient, r)) {
             None => AttemptGrant::NoCode,
             Some(code) if granted => AttemptGrant::Granted(code),
@@ -153,7 +153,7 @@ impl CodeStore for SqlCodes {
     ) -> Result<Option<VerificationCode>, StoreError> {
         let name = purpose_name(purpose);
         let owned = recipient.to_owned();
-        let row: Option<Row> = with_conn!(write &self.db, conn => Ok::<_, StoreError>({
+        let row: Option<Row> = with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
                 let this = vc::table.filter(vc::purpose.eq(name)).filter(vc::recipient.eq(&owned));
                 // Write first: a transaction that reads and then writes can
@@ -166,8 +166,8 @@ impl CodeStore for SqlCodes {
                 Ok((deleted == 1).then_some(row))
             })
             .await
-            .map_err(unavailable)?
-        }))?;
+            .map_err(unavailable)
+        })?;
         Ok(row.and_then(|r| to_code(purpose, recipient, r)))
     }
 }

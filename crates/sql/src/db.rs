@@ -621,28 +621,24 @@ macro_rules! with_conn {
     (@on $db:expr, $sqlite:ident, $conn:ident => $body:expr) => {
         match $db {
             $crate::db::Database::Sqlite(pools) => {
-                let mut pooled = $crate::db::sqlite_conn(&pools.$sqlite).await?;
-                let outcome = {
-                    #[allow(unused_mut)]
-                    let mut $conn = &mut *pooled;
-                    async { $body }.await
-                };
-                $crate::db::settle(pooled, ::std::result::Result::is_err(&outcome)).await;
-                outcome
+                $crate::db::with_conn!(@run $crate::db::sqlite_conn(&pools.$sqlite), $conn => $body)
             }
             #[cfg(feature = "mysql")]
             $crate::db::Database::Mysql(pool) => {
-                let mut pooled = $crate::db::mysql_conn(pool).await?;
-                let outcome = {
-                    #[allow(unused_mut)]
-                    let mut $conn = &mut *pooled;
-                    async { $body }.await
-                };
-                $crate::db::settle(pooled, ::std::result::Result::is_err(&outcome)).await;
-                outcome
+                $crate::db::with_conn!(@run $crate::db::mysql_conn(pool), $conn => $body)
             }
         }
     };
+    (@run $checkout:expr, $conn:ident => $body:expr) => {{
+        let mut pooled = $checkout.await?;
+        let outcome = {
+            #[allow(unused_mut)]
+            let mut $conn = &mut *pooled;
+            async { $body }.await
+        };
+        $crate::db::settle(pooled, ::std::result::Result::is_err(&outcome)).await;
+        outcome
+    }};
 }
 pub(crate) use with_conn;
 

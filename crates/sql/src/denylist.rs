@@ -53,14 +53,14 @@ impl SqlDenylist {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(RevocationKey, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(String, NaiveDateTime)> = with_conn!(&self.db, conn => Ok::<_, StoreError>({
+        let rows: Vec<(String, NaiveDateTime)> = with_conn!(&self.db, conn => {
             revoked_tokens::table
                 .filter(revoked_tokens::expires_at.gt(naive(now)))
                 .select((revoked_tokens::revocation_key, revoked_tokens::expires_at))
                 .load(conn)
                 .await
-                .map_err(unavailable)?
-        }))?;
+                .map_err(unavailable)
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(k, t)| Some((decode(&k)?, t.and_utc())))

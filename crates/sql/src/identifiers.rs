@@ -152,7 +152,7 @@ pub async fn backfill_identifiers(
     let mut report = BackfillReport::default();
     let mut after = 0_i64;
     loop {
-        let rows: Vec<LegacyRow> = with_conn!(db, conn => Ok::<_, StoreError>({
+        let rows: Vec<LegacyRow> = with_conn!(db, conn => {
             users::table
                 .filter(users::identifiers_version.lt(IDENTIFIERS_VERSION))
                 .filter(users::id.gt(after))
@@ -161,8 +161,8 @@ pub async fn backfill_identifiers(
                 .select((users::id, users::username, users::email, users::phone))
                 .load(conn)
                 .await
-                .map_err(unavailable)?
-        }))?;
+                .map_err(unavailable)
+        })?;
         let Some(last) = rows.last() else { break };
         after = last.0;
         for row in rows {
@@ -187,14 +187,14 @@ macro_rules! write_canonical {
         match written {
             Ok(_) => $report.changed += 1,
             Err(err) if is_unique_violation(&err) => {
-                let holder: i64 = with_conn!($db, conn => Ok::<_, StoreError>({
+                let holder: i64 = with_conn!($db, conn => {
                     users::table
                         .filter($column.eq(&canonical))
                         .select(users::id)
                         .first(conn)
                         .await
-                        .map_err(unavailable)?
-                }))?;
+                        .map_err(unavailable)
+                })?;
                 $report.issues.push(IdentifierIssue::Collision {
                     user_id: $id,
                     kind: $kind,

@@ -69,7 +69,7 @@ impl MailOutbox for SqlOutbox {
         let n = naive(now);
         let until = naive(now + lease);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<Claimed> = with_conn!(write &self.db, conn => Ok::<_, StoreError>({
+        let rows: Vec<Claimed> = with_conn!(write &self.db, conn => {
             let due = || {
                 mail_outbox::sent_at
                     .is_null()
@@ -108,8 +108,8 @@ impl MailOutbox for SqlOutbox {
                 ))
                 .load(conn)
                 .await
-                .map_err(unavailable)?
-        }))?;
+                .map_err(unavailable)
+        })?;
         Ok(rows
             .into_iter()
             .map(|(id, to, subject, text, html, attempts)| QueuedMail {
