@@ -122,19 +122,78 @@ enum Keys {
 /// A handle that swaps the key ring of a running [`JwtSigner`] (the server
 /// re-reads the key folder with it).
 #[derive(Clone)]
-pub struct RingHandle(std::sync::Arc<std::sync::RwLock<std::sync::Arc<KeyRing>>>);
+pub struct RingHandle(std::sync::Arc<std::sync::RwLock<CurrentRing>>);
+
+/// The ring in use and how many times it was replaced (what a verified
+/// token remembers: a replaced ring may have dropped the key that signed it).
+struct CurrentRing {
+    generation: u64,
+    ring: std::sync::Arc<KeyRing>,
+}
 
 impl RingHandle {
+    fn new(ring: KeyRing) -> Self {
+        Self(std::sync::Arc::new(std::sync::RwLock::new(CurrentRing {
+            generation: 0,
+            ring: std::sync::Arc::new(ring),
+        })))
+    }
+
     /// Makes `ring` the one that signs and verifies from now on.
     pub fn replace(&self, ring: KeyRing) {
         if let Ok(mut guard) = self.0.write() {
-            *guard = std::sync::Arc::new(ring);
+            guard.generation += 1;
+            guard.ring = std::sync::Arc::new(ring);
         }
     }
 
-    fn current(&self) -> Option<std::sync::Arc<KeyRing>> {
-        self.0.read().ok().map(|g| std::sync::Arc::clone(&g))
+    /// The ring in use and its generation.
+    fn current(&self) -> Option<(u64, std::sync::Arc<KeyRing>)> {
+        self.0
+            .read()
+            .ok()
+            .map(|g| (g.generation, std::sync::Arc::clone(&g.ring)))
     }
+}
+
+/// Access tokens this signer has verified, by their exact text (issue 15:
+/// a `/me` spent a fifth of its CPU parsing and checking the same token
+/// again). Only successes are kept, each with the key ring generation that
+/// verified it; a hit from another generation is verified again. Times are
+/// not part of the answer (the service checks them on every use), so a
+/// kept answer stays right for as long as the keys that checked it.
+struct VerifiedTokens(moka::sync::Cache<std::sync::Arc<str>, (u64, AccessClaims)>);
+
+impl VerifiedTokens {
+    /// How long an answer is kept at most, in seconds (past any access
+    /// token's lifetime, so the bytes bound is what usually evicts).
+    const TIME_TO_LIVE_SECS: u64 = 3600;
+
+    /// A cache of at most `max_bytes` (token text and claims, estimated).
+    fn new(max_bytes: u64) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|token: &std::sync::Arc<str>, (_, claims): &(u64, AccessClaims)| {
+                    u32::try_from(token.len() + claims_weight(claims)).unwrap_or(u32::MAX)
+                })
+                .time_to_live(std::time::Duration::from_secs(Self::TIME_TO_LIVE_SECS))
+                .build(),
+        )
+    }
+}
+
+/// The bytes a kept [`AccessClaims`] holds, estimated: the struct, its
+/// strings and its lists.
+fn claims_weight(claims: &AccessClaims) -> usize {
+    let strings = |list: &[String]| list.iter().map(|s| s.len() + 24).sum::<usize>();
+    std::mem::size_of::<AccessClaims>()
+        + 64
+        + claims
+            .grants
+            .as_ref()
+            .map_or(0, |g| strings(&g.permissions))
+        + claims.authentication.methods.len() * 8
 }
 
 impl std::fmt::Debug for RingHandle {
@@ -152,6 +211,8 @@ pub struct JwtSigner {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// See [`JwtSigner::keep_verified`]; `None`: every token is checked in full.
+    verified: Option<VerifiedTokens>,
 }
 
 impl std::fmt::Debug for JwtSigner {
@@ -190,20 +251,31 @@ impl JwtSigner {
             validation: validation(Algorithm::HS256, config),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+            verified: None,
         }
+    }
+
+    /// Keeps the answers of up to `max_bytes` of verified access tokens
+    /// (token text and claims, estimated), so that a token presented again
+    /// is not parsed and its signature checked again; 0 keeps none (the
+    /// default). Only tokens that verified are kept, keyed by their whole
+    /// text, and a key ring replaced since makes them be checked again.
+    #[must_use]
+    pub fn keep_verified(mut self, max_bytes: u64) -> Self {
+        self.verified = (max_bytes > 0).then(|| VerifiedTokens::new(max_bytes));
+        self
     }
 
     /// An EdDSA or RS256 signer over `ring` (`config.secret` is not used).
     #[must_use]
     pub fn with_ring(config: &JwtConfig, alg: KeyAlg, ring: KeyRing) -> Self {
         Self {
-            keys: Keys::Ring(RingHandle(std::sync::Arc::new(std::sync::RwLock::new(
-                std::sync::Arc::new(ring),
-            )))),
+            keys: Keys::Ring(RingHandle::new(ring)),
             algorithm: alg.algorithm(),
             validation: validation(alg.algorithm(), config),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+            verified: None,
         }
     }
 
@@ -218,9 +290,64 @@ impl JwtSigner {
 
     fn ring(&self) -> Option<std::sync::Arc<KeyRing>> {
         match &self.keys {
-            Keys::Ring(h) => h.current(),
+            Keys::Ring(h) => h.current().map(|(_, ring)| ring),
             Keys::Hmac { .. } => None,
         }
+    }
+
+    /// Verifies `token` with the HMAC key or with `ring`'s keys (`None`
+    /// for HS256), without the kept answers.
+    fn verify_in_full(
+        &self,
+        token: &str,
+        ring: Option<&KeyRing>,
+    ) -> Result<AccessClaims, TokenProblem> {
+        // Not three segments with a JSON header: not a JWT at all.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenProblem::Malformed)?;
+        let decoding = match (&self.keys, ring) {
+            (Keys::Hmac { decoding, .. }, _) => decoding,
+            (Keys::Ring(_), None) => return Err(TokenProblem::Invalid),
+            (Keys::Ring(_), Some(ring)) => {
+                // The kid only selects among our own keys: an unknown (or
+                // path-like) kid is simply not found, so no key of ours
+                // signed the token.
+                let kid = header.kid.ok_or(TokenProblem::BadSignature)?;
+                &ring
+                    .verifying
+                    .get(&kid)
+                    .ok_or(TokenProblem::BadSignature)?
+                    .decoding
+            }
+        };
+        let data = decode::<Wire>(token, decoding, &self.validation).map_err(|e| problem_of(&e))?;
+        if !header_is_understood(&data.header)
+            || !is_access_typ(data.header.typ.as_deref())
+            || data.claims.token_use != TOKEN_USE
+        {
+            return Err(TokenProblem::Invalid);
+        }
+        let w = data.claims;
+        let user_id = w.account().ok_or(TokenProblem::Invalid)?;
+        let issued_at = at(w.iat).ok_or(TokenProblem::Invalid)?;
+        let authentication = Authentication {
+            at: match w.auth_time {
+                Some(t) => at(t).ok_or(TokenProblem::Invalid)?,
+                None => issued_at,
+            },
+            methods: w.amr.iter().filter_map(|m| AuthMethod::parse(m)).collect(),
+        };
+        Ok(AccessClaims {
+            user_id,
+            subject: w.subject(user_id),
+            session_id: SessionId(w.sid),
+            token_id: w.jti,
+            role: RoleName::parse(&w.role).map_err(|_| TokenProblem::Invalid)?,
+            grants: w.grants(),
+            authentication,
+            issued_at,
+            not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
+            expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
+        })
     }
 }
 
@@ -324,53 +451,24 @@ impl AccessTokenSigner for JwtSigner {
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
-        // Not three segments with a JSON header: not a JWT at all.
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenProblem::Malformed)?;
-        let ring;
-        let decoding = match &self.keys {
-            Keys::Hmac { decoding, .. } => decoding,
-            Keys::Ring(_) => {
-                // The kid only selects among our own keys: an unknown (or
-                // path-like) kid is simply not found, so no key of ours
-                // signed the token.
-                let kid = header.kid.ok_or(TokenProblem::BadSignature)?;
-                ring = self.ring().ok_or(TokenProblem::Invalid)?;
-                &ring
-                    .verifying
-                    .get(&kid)
-                    .ok_or(TokenProblem::BadSignature)?
-                    .decoding
-            }
-        };
-        let data = decode::<Wire>(token, decoding, &self.validation).map_err(|e| problem_of(&e))?;
-        if !header_is_understood(&data.header)
-            || !is_access_typ(data.header.typ.as_deref())
-            || data.claims.token_use != TOKEN_USE
-        {
-            return Err(TokenProblem::Invalid);
-        }
-        let w = data.claims;
-        let user_id = w.account().ok_or(TokenProblem::Invalid)?;
-        let issued_at = at(w.iat).ok_or(TokenProblem::Invalid)?;
-        let authentication = Authentication {
-            at: match w.auth_time {
-                Some(t) => at(t).ok_or(TokenProblem::Invalid)?,
-                None => issued_at,
+        let (generation, ring) = match &self.keys {
+            Keys::Hmac { .. } => (0, None),
+            Keys::Ring(h) => match h.current() {
+                Some((generation, ring)) => (generation, Some(ring)),
+                None => return Err(TokenProblem::Invalid),
             },
-            methods: w.amr.iter().filter_map(|m| AuthMethod::parse(m)).collect(),
         };
-        Ok(AccessClaims {
-            user_id,
-            subject: w.subject(user_id),
-            session_id: SessionId(w.sid),
-            token_id: w.jti,
-            role: RoleName::parse(&w.role).map_err(|_| TokenProblem::Invalid)?,
-            grants: w.grants(),
-            authentication,
-            issued_at,
-            not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
-            expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
-        })
+        if let Some(verified) = &self.verified
+            && let Some((kept_generation, claims)) = verified.0.get(token)
+            && kept_generation == generation
+        {
+            return Ok(claims);
+        }
+        let claims = self.verify_in_full(token, ring.as_deref())?;
+        if let Some(verified) = &self.verified {
+            verified.0.insert(token.into(), (generation, claims.clone()));
+        }
+        Ok(claims)
     }
 }
 

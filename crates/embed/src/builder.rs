@@ -49,6 +49,7 @@ struct Common {
     poll: Duration,
     sms: AnySms,
     keys: Option<KeyRingDir>,
+    verified_tokens_max_bytes: u64,
 }
 
 /// What every store needs, checked before any store is opened.
@@ -74,6 +75,7 @@ impl Builder<NoStore> {
                 poll: Duration::from_millis(crate::DEFAULT_MAIL_POLL_MS),
                 sms: AnySms::default(),
                 keys: None,
+                verified_tokens_max_bytes: crate::DEFAULT_VERIFIED_TOKENS_BYTES,
             },
         }
     }
@@ -160,6 +162,16 @@ impl<S> Builder<S> {
         self
     }
 
+    /// How many bytes of verified access tokens the signer keeps, so that a
+    /// token presented again is not parsed and checked again (see
+    /// [`JwtSigner::keep_verified`]; default
+    /// [`crate::DEFAULT_VERIFIED_TOKENS_BYTES`], 0 = none).
+    #[must_use]
+    pub fn verified_tokens_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.common.verified_tokens_max_bytes = max_bytes;
+        self
+    }
+
     /// The required parts, or the error naming the first one missing.
     fn parts(self) -> Result<(S, Parts), BuildError> {
         let mut rest = self.common;
@@ -181,10 +193,11 @@ impl Parts {
             issuer: self.rest.issuer.clone(),
             audience: self.rest.audience.clone(),
         };
+        let keep = self.rest.verified_tokens_max_bytes;
         let Some(keys) = &self.rest.keys else {
-            return Ok((JwtSigner::new(&jwt), None));
+            return Ok((JwtSigner::new(&jwt).keep_verified(keep), None));
         };
-        let signer = JwtSigner::with_ring(&jwt, keys.alg, keys.load()?);
+        let signer = JwtSigner::with_ring(&jwt, keys.alg, keys.load()?).keep_verified(keep);
         let reload = signer.ring_handle().map(|handle| (keys.clone(), handle));
         Ok((signer, reload))
     }

@@ -57,6 +57,11 @@ mod stacks;
 mod workers;
 
 pub use builder::{Builder, MemoryStore, NoStore, argon2_hasher};
+
+/// The bytes of verified access tokens the signer keeps by default
+/// ([`Builder::verified_tokens_max_bytes`], the server's
+/// `TOKEN_CACHE_MAX_BYTES`): 1 MiB, about 1,500 tokens.
+pub const DEFAULT_VERIFIED_TOKENS_BYTES: u64 = 1024 * 1024;
 #[cfg(feature = "sqlite")]
 pub use builder::{SqlStore, open_database};
 pub use error::BuildError;

@@ -204,7 +204,8 @@ pub async fn build_service_with_probes(
         .argon2(config.passwords.argon2, config.passwords.hasher_limits)
         .mail(sink)
         .delivery(config.messaging.delivery, config.messaging.outbox_poll)
-        .sms(sms);
+        .sms(sms)
+        .verified_tokens_max_bytes(config.tokens.verified_cache_max_bytes);
     if let Some(alg) = config.tokens.algorithm {
         builder = builder.signing_keys(key_dir(config, alg));
     }

@@ -407,3 +407,73 @@ fn debug_hides_the_secret() {
     );
     assert!(!shown.contains("super-secret"));
 }
+
+/// Every way a token differs from one that verified (its payload, its
+/// signature, its header, one character cut) is checked in full, not
+/// answered from the kept verifications.
+#[test]
+fn kept_verifications_answer_only_the_exact_token_that_verified() {
+    let s = JwtSigner::new(&config(&[7; 32])).keep_verified(1 << 20);
+    let c = claims();
+    let token = s.sign(&c).unwrap();
+    assert_eq!(s.verify(&token).unwrap(), c);
+    // Answered again (from the kept verification) with the same claims.
+    assert_eq!(s.verify(&token).unwrap(), c);
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let forged = URL_SAFE_NO_PAD.encode(payload.replace("\"unauth\"", "\"super_admin\""));
+    assert_eq!(
+        s.verify(&format!("{}.{forged}.{}", parts[0], parts[2])),
+        Err(TokenProblem::BadSignature)
+    );
+    let other = JwtSigner::new(&config(&[8; 32])).sign(&c).unwrap();
+    let other_signature = other.rsplit('.').next().unwrap();
+    assert_eq!(
+        s.verify(&format!("{}.{}.{other_signature}", parts[0], parts[1])),
+        Err(TokenProblem::BadSignature)
+    );
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+    assert_eq!(
+        s.verify(&format!("{none_header}.{}.{}", parts[1], parts[2])),
+        Err(TokenProblem::Malformed)
+    );
+    assert!(s.verify(&token[..token.len() - 1]).is_err());
+    // A signer that keeps nothing answers the same.
+    let plain = JwtSigner::new(&config(&[7; 32])).keep_verified(0);
+    assert!(plain.verified.is_none());
+    assert_eq!(plain.verify(&token).unwrap(), c);
+}
+
+/// A key dropped from the ring stops verifying the tokens it signed, even
+/// those verified (and kept) before the ring was replaced.
+#[test]
+fn a_replaced_ring_checks_kept_tokens_again() {
+    let (s, _) = ring_signer(KeyAlg::EdDsa);
+    let s = s.keep_verified(1 << 20);
+    let c = claims();
+    let token = s.sign(&c).unwrap();
+    assert_eq!(s.verify(&token).unwrap(), c);
+    let der = crate::keyring::SigningKey::generate(KeyAlg::EdDsa).unwrap();
+    let next = crate::keyring::SigningKey::from_pkcs8(KeyAlg::EdDsa, &der).unwrap();
+    s.ring_handle().unwrap().replace(KeyRing::single(next));
+    assert_eq!(s.verify(&token), Err(TokenProblem::BadSignature));
+    // Tokens of the new key verify, and are kept under the new ring.
+    let fresh = s.sign(&c).unwrap();
+    assert_eq!(s.verify(&fresh).unwrap(), c);
+    assert_eq!(s.verify(&fresh).unwrap(), c);
+}
+
+/// The bytes bound holds: many verified tokens never keep more than it.
+#[test]
+fn kept_verifications_stay_within_their_bytes() {
+    let budget = 16 * 1024;
+    let s = JwtSigner::new(&config(&[7; 32])).keep_verified(budget);
+    for _ in 0..500 {
+        let token = s.sign(&claims()).unwrap();
+        s.verify(&token).unwrap();
+    }
+    let kept = &s.verified.as_ref().unwrap().0;
+    kept.run_pending_tasks();
+    assert!(kept.weighted_size() <= budget, "{}", kept.weighted_size());
+    assert!(kept.entry_count() > 0 && kept.entry_count() < 500);
+}

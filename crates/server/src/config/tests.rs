@@ -461,4 +461,8 @@ fn cache_settings_default_and_are_bounded() {
         assert!(err.contains("CACHE_MAX_LAG_MS"), "{bad}: {err}");
     }
     assert!(caches(&[("USER_CACHE_MAX_BYTES", "-1")]).is_err());
+    let kept = |v: &[(&str, &str)]| config(v).map(|c| c.tokens.verified_cache_max_bytes);
+    assert_eq!(kept(&[]).unwrap(), 1024 * 1024);
+    assert_eq!(kept(&[("TOKEN_CACHE_MAX_BYTES", "0")]).unwrap(), 0);
+    assert!(kept(&[("TOKEN_CACHE_MAX_BYTES", "lots")]).is_err());
 }

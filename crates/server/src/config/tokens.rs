@@ -59,6 +59,9 @@ pub struct TokenSettings {
     pub max_sessions_per_user: Option<u32>,
     /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
     pub refresh_reuse_interval: Duration,
+    /// `TOKEN_CACHE_MAX_BYTES`: bytes of verified access tokens kept so that
+    /// a token presented again is not checked again (default 1 MiB, 0 = none).
+    pub verified_cache_max_bytes: u64,
 }
 
 impl TokenSettings {
@@ -102,6 +105,10 @@ impl TokenSettings {
                 DEFAULT_REUSE_INTERVAL_SECS.unsigned_abs(),
             )?,
             leeway: r.seconds("JWT_LEEWAY", DEFAULT_LEEWAY_SECS.unsigned_abs())?,
+            verified_cache_max_bytes: r.parse(
+                "TOKEN_CACHE_MAX_BYTES",
+                tessera_embed::DEFAULT_VERIFIED_TOKENS_BYTES,
+            )?,
         })
     }
 
