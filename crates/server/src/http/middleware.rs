@@ -7,14 +7,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{BodyError, body_refusal, messages};
 
-/// The pattern of the preflight resource (`OPTIONS` on any path).
+/// The route label of preflights in the request metrics (`OPTIONS` on any
+/// path, answered by [`around_request`] before routing).
 pub const PREFLIGHT_PATTERN: &str = "/{any:.*}";
 
 /// Answers a CORS preflight (`OPTIONS` on any path) for the origins of
 /// `CORS_ALLOWED_ORIGINS` (any by default), with the configured methods and
 /// the asked headers. Real responses get their `Access-Control-Allow-Origin`
-/// in [`around_request`].
-pub async fn preflight(req: HttpRequest, cors: web::Data<crate::config::Cors>) -> HttpResponse {
+/// in [`around_request`], which calls this for every `OPTIONS` request
+/// before routing (a catch-all route would be matched, by a regular
+/// expression, ahead of every other route on every request).
+#[must_use]
+pub fn preflight(req: &HttpRequest, cors: &crate::config::Cors) -> HttpResponse {
     let asked = |name| {
         req.headers()
             .get(name)
@@ -270,7 +274,13 @@ where
     // page can send without a CORS preflight (`text/plain`, forms).
     let not_json =
         has_body && !takes_form(req.method().as_str(), req.path()) && !declares_json(req.headers());
-    let step = if too_large || not_json {
+    let preflight_cors = (method == actix_web::http::Method::OPTIONS)
+        .then(|| req.app_data::<web::Data<crate::config::Cors>>().cloned())
+        .flatten();
+    let step = if let Some(cors) = preflight_cors {
+        let answer = preflight(req.request(), &cors);
+        Step::Refused(req.into_response(answer).map_into_right_body())
+    } else if too_large || not_json {
         // Refused before a byte of the body is read.
         // In the request's language: this answer is built before the
         // request's language scope below is entered.
@@ -317,13 +327,13 @@ where
             res = res.into_response(refusal.map_into_right_body());
         }
         if let Some(m) = &metrics {
-            // The preflight resource matches every path: only OPTIONS is
-            // its own; anything else it matched found no route.
-            let route = res
-                .request()
-                .match_pattern()
-                .filter(|p| p != PREFLIGHT_PATTERN || method == actix_web::http::Method::OPTIONS)
-                .unwrap_or_else(|| "unmatched".to_owned());
+            let route = if method == actix_web::http::Method::OPTIONS {
+                PREFLIGHT_PATTERN.to_owned()
+            } else {
+                res.request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned())
+            };
             m.observe_request(
                 method.as_str(),
                 &route,

@@ -46,21 +46,19 @@ pub use ops::{MetricsAccess, SERVICE_NAME, health, jwks, metrics, ready};
 pub use rate_limit::{limit_ip, rate_limit_headers};
 pub use state::AppState;
 
-/// Mounts every route: the CORS preflight, the operations routes, the
-/// Swagger UI and each dialect's declared routes.
+/// Mounts every route: the operations routes, each dialect's declared
+/// routes and, last, the Swagger UI (its `/docs/{_:.*}` is a regular
+/// expression, tried only by paths no other route took). CORS preflights
+/// never reach routing ([`around_request`]).
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(PREFLIGHT_PATTERN)
-            .guard(actix_web::guard::Options())
-            .to(preflight),
-    )
-    .configure(ops::routes::<P>)
-    .service(
-        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-            .url("/openapi.json", crate::openapi::document()),
-    )
-    .configure(modern::routes::<P>)
-    .configure(v1::routes::<P>)
-    .configure(admin::routes::<P>)
-    .configure(legacy::routes::<P>);
+    cfg.configure(ops::routes::<P>)
+        .configure(modern::routes::<P>)
+        .configure(v1::routes::<P>)
+        .configure(admin::routes::<P>)
+        .configure(legacy::routes::<P>)
+        .route("/openapi.json", web::get().to(ops::openapi_json))
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        );
 }

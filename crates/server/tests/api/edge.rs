@@ -216,7 +216,7 @@ async fn invented_methods_do_not_grow_the_metrics() {
     }
     assert!(
         after.contains(
-            r#"tessera_http_requests_total{method="other",route="unmatched",status="405"} 2000"#
+            r#"tessera_http_requests_total{method="other",route="/health",status="405"} 2000"#
         ),
         "{after}"
     );
