@@ -26,7 +26,7 @@ use tessera_domain::ports::{
     AuditLog, ChangeFeed, CodeStore, Ports, RateDecision, RateLimiter, RateWindow, SessionStore,
     TokenDenylist,
 };
-use tessera_memory::{CoherentDenylist, CoherentUsers, MemoryRateLimiter};
+use tessera_memory::{CoherentDenylist, CoherentUsers, MemoryRateLimiter, RecentSessions};
 #[cfg(feature = "redis")]
 use tessera_redis::{RedisChangeFeed, RedisCodes, RedisDenylist, RedisRateLimiter, RedisSessions};
 use tessera_sql::{
@@ -59,7 +59,7 @@ impl<A> std::fmt::Debug for SqlStack<A> {
 
 impl<A: AuditLog> Ports for SqlStack<A> {
     type Users = CoherentUsers<SqlUsers>;
-    type Sessions = AnySessions;
+    type Sessions = RecentSessions<AnySessions>;
     type Denylist = CoherentDenylist<AnyDenylist>;
     type Hasher = Argon2Hasher;
     type Signer = JwtSigner;

@@ -53,6 +53,10 @@ pub struct CacheSettings {
     pub users: CacheBudget,
     /// Denylist answers (`DENYLIST_CACHE_MAX_BYTES`, default 2 MiB; 0 = off).
     pub denylist: CacheBudget,
+    /// Recent copies of sessions for the refresh's first read
+    /// (`SESSION_CACHE_MAX_BYTES`, default 4 MiB; 0 = off). They need no
+    /// feed: see [`tessera_memory::RecentSessions`].
+    pub sessions: CacheBudget,
 }
 
 impl CacheSettings {
@@ -62,6 +66,8 @@ impl CacheSettings {
     pub const DEFAULT_USER_BYTES: u64 = 8 * 1024 * 1024;
     /// [`CacheSettings::denylist`]'s bytes by default.
     pub const DEFAULT_DENYLIST_BYTES: u64 = 2 * 1024 * 1024;
+    /// [`CacheSettings::sessions`]' bytes by default.
+    pub const DEFAULT_SESSION_BYTES: u64 = 4 * 1024 * 1024;
     /// The longest a cached entry lives by default, in seconds (`USER_CACHE_TTL`).
     pub const DEFAULT_TTL_SECS: u64 = 60;
 }
@@ -77,6 +83,10 @@ impl Default for CacheSettings {
             },
             denylist: CacheBudget {
                 max_bytes: Self::DEFAULT_DENYLIST_BYTES,
+                time_to_live: ttl,
+            },
+            sessions: CacheBudget {
+                max_bytes: Self::DEFAULT_SESSION_BYTES,
                 time_to_live: ttl,
             },
         }

@@ -15,6 +15,7 @@
 mod coherence;
 mod extra;
 mod mirror;
+mod recent;
 mod stores;
 
 pub use coherence::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
@@ -22,4 +23,5 @@ pub use extra::{
     MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,
 };
 pub use mirror::MirroredDenylist;
+pub use recent::RecentSessions;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};

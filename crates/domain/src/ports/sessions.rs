@@ -26,6 +26,21 @@ pub trait SessionStore: Send + Sync + 'static {
         id: SessionId,
     ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
 
+    /// The session as this process last saw it, which may be behind the
+    /// store: another instance may have rotated, touched or revoked it since.
+    /// Only for callers that confirm what they read with a compare-and-swap
+    /// ([`Self::rotate`]) and go back to [`Self::get`] when it fails, as a
+    /// refresh does. Adapters without a copy of their own answer [`Self::get`].
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn get_recent(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send {
+        self.get(id)
+    }
+
     /// Compare-and-swap rotation ([`SessionRotation`]): if the session is
     /// unrevoked and still at `from_generation`, makes the swap and returns
     /// true (what [`SessionRotation::apply_to`] does to a session in memory).

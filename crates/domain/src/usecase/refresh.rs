@@ -28,21 +28,55 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(User, TokenPair), AuthError> {
         let invalid = AuthError::Token(TokenProblem::Invalid);
         let parts = self.ports.codec.parse(refresh_token).ok_or(invalid)?;
+        let presented = self
+            .ports
+            .codec
+            .fingerprint(&crate::model::RefreshToken::new(refresh_token.to_owned()));
+        let now = self.now();
+
+        // The common case from this process's recent copy of the session:
+        // the token is the current one and the session live. The rotation's
+        // compare-and-swap confirms the copy (it fails on a session rotated
+        // or revoked since); anything else is decided below from the store.
+        if let Some(recent) = self.ports.sessions.get_recent(parts.session_id).await?
+            && recent.generation == parts.generation
+            && recent.refresh_fingerprint == presented
+            && self.check_live(&recent, now).is_ok()
+        {
+            let user = self.session_user(&recent).await?;
+            let next = self.ports.codec.issue(recent.id, recent.generation + 1);
+            if self
+                .ports
+                .sessions
+                .rotate(&SessionRotation {
+                    id: recent.id,
+                    from_generation: recent.generation,
+                    new_fingerprint: self.ports.codec.fingerprint(&next),
+                    at: now,
+                })
+                .await?
+            {
+                let access = self.refreshed_access(&user, &recent, now)?;
+                return Ok((
+                    user,
+                    TokenPair {
+                        access,
+                        refresh: next,
+                    },
+                ));
+            }
+        }
+
         let mut session = self
             .ports
             .sessions
             .get(parts.session_id)
             .await?
             .ok_or(AuthError::Token(TokenProblem::Invalid))?;
-        let now = self.now();
         self.check_live(&session, now)?;
         let user = self.session_user(&session).await?;
 
         if parts.generation == session.generation {
-            let presented = self
-                .ports
-                .codec
-                .fingerprint(&crate::model::RefreshToken::new(refresh_token.to_owned()));
             if presented != session.refresh_fingerprint {
                 return Err(AuthError::Token(TokenProblem::Invalid));
             }

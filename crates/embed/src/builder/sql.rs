@@ -5,7 +5,9 @@ use std::time::Duration;
 use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::ports::{Adapters, AuditLog};
 use tessera_domain::values::PhoneRegion;
-use tessera_memory::{Coherence, CoherentDenylist, CoherentUsers, MemoryRateLimiter};
+use tessera_memory::{
+    Coherence, CoherentDenylist, CoherentUsers, MemoryRateLimiter, RecentSessions,
+};
 use tessera_sql::{
     Database, DbConfig, SqlAudit, SqlChangeFeed, SqlCodes, SqlDenylist, SqlOutbox, SqlSessions,
     SqlUsers,
@@ -208,7 +210,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
         let outbox = SqlOutbox::new(db.clone());
         let adapters = Adapters::<SqlStack<A>> {
             users: CoherentUsers::new(SqlUsers::new(db.clone()), users_coherence, caches.users),
-            sessions: stores.sessions,
+            sessions: RecentSessions::new(stores.sessions, caches.sessions),
             denylist: CoherentDenylist::new(stores.denylist, denylist_coherence, caches.denylist),
             hasher: hasher.clone(),
             signer,

@@ -1,5 +1,5 @@
 //! In-process caches: `CACHE_MAX_LAG_MS`, `USER_CACHE_MAX_BYTES`,
-//! `DENYLIST_CACHE_MAX_BYTES`, `USER_CACHE_TTL`.
+//! `DENYLIST_CACHE_MAX_BYTES`, `SESSION_CACHE_MAX_BYTES`, `USER_CACHE_TTL`.
 
 use tessera_embed::CacheSettings;
 use tessera_embed::tessera_memory::CacheBudget;
@@ -38,6 +38,13 @@ pub(crate) fn read(r: &Reader<'_>) -> Result<CacheSettings, ConfigError> {
             max_bytes: r.parse(
                 "DENYLIST_CACHE_MAX_BYTES",
                 CacheSettings::DEFAULT_DENYLIST_BYTES,
+            )?,
+            time_to_live: ttl,
+        },
+        sessions: CacheBudget {
+            max_bytes: r.parse(
+                "SESSION_CACHE_MAX_BYTES",
+                CacheSettings::DEFAULT_SESSION_BYTES,
             )?,
             time_to_live: ttl,
         },

@@ -443,14 +443,17 @@ fn cache_settings_default_and_are_bounded() {
     assert_eq!(d.max_lag, std::time::Duration::from_millis(100));
     assert_eq!(d.users.max_bytes, 8 * 1024 * 1024);
     assert_eq!(d.denylist.max_bytes, 2 * 1024 * 1024);
+    assert_eq!(d.sessions.max_bytes, 4 * 1024 * 1024);
     assert_eq!(d.users.time_to_live, std::time::Duration::from_secs(60));
     let set = caches(&[
         ("CACHE_MAX_LAG_MS", "250"),
         ("USER_CACHE_MAX_BYTES", "0"),
         ("DENYLIST_CACHE_MAX_BYTES", "4096"),
+        ("SESSION_CACHE_MAX_BYTES", "8192"),
         ("USER_CACHE_TTL", "5"),
     ])
     .unwrap();
+    assert_eq!(set.sessions.max_bytes, 8192);
     assert_eq!(set.max_lag, std::time::Duration::from_millis(250));
     assert_eq!((set.users.max_bytes, set.denylist.max_bytes), (0, 4096));
     assert_eq!(set.denylist.time_to_live, std::time::Duration::from_secs(5));

@@ -202,3 +202,82 @@ async fn two_processes_share_users_sessions_and_revocations() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A refresh first reads the session from the instance's recent copy
+/// (`SESSION_CACHE_MAX_BYTES`); that copy can be behind what another
+/// instance did. A session revoked on B, or rotated on B, is still judged
+/// from the store on A: the revoked one refuses, and the rotated-out token
+/// counts as reuse (which ends the session on both).
+#[tokio::test]
+async fn a_refresh_on_one_instance_honours_rotations_and_revocations_on_another() {
+    let mut stores = Stores::fresh().env();
+    stores.push(("REFRESH_REUSE_INTERVAL".into(), "0".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let a = Instance::start(&stores, &dir.path().join("a")).await;
+    let b = Instance::start(&stores, &dir.path().join("b")).await;
+    let c = crate::helpers::http_client();
+    let r = c
+        .post(format!("{}/api/auth/register", a.base))
+        .json(&json!({"username": "carol", "email": "c@b.com", "password": "Secret123"}));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    let login = || async {
+        let (status, body) = parts(
+            c.post(format!("{}/api/auth/login", a.base))
+                .json(&json!({"username": "carol", "password": "Secret123"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    };
+    let refresh = |base: &str, token: &str| {
+        let request = c
+            .post(format!("{base}/api/auth/refresh"))
+            .bearer_auth(token.to_owned());
+        async move { parts(request.send().await.unwrap()).await }
+    };
+
+    // Revoked on B after A kept a copy of it.
+    let first = login().await;
+    let (status, on_a) = refresh(&a.base, s(&first["refresh_token"])).await;
+    assert_eq!(status, StatusCode::OK, "{on_a}");
+    let (status, _) = parts(
+        c.post(format!("{}/api/auth/logout", b.base))
+            .bearer_auth(s(&on_a["access_token"]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = refresh(&a.base, s(&on_a["refresh_token"])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked on B, refreshed on A: {body}");
+
+    // Rotated on B after A kept a copy of it: the token A last saw is now
+    // a rotated-out one, and presenting it again is reuse.
+    let second = login().await;
+    let (status, on_a) = refresh(&a.base, s(&second["refresh_token"])).await;
+    assert_eq!(status, StatusCode::OK, "{on_a}");
+    let (status, on_b) = refresh(&b.base, s(&on_a["refresh_token"])).await;
+    assert_eq!(status, StatusCode::OK, "{on_b}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body) = refresh(&a.base, s(&on_a["refresh_token"])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_error(&body, "refresh_token_reused");
+    let (status, body) = refresh(&b.base, s(&on_b["refresh_token"])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "reuse ended the session: {body}");
+
+    // And the common case still rotates from the copy, again and again.
+    let third = login().await;
+    let mut token = s(&third["refresh_token"]).to_owned();
+    for round in 0..3 {
+        let (status, body) = refresh(&a.base, &token).await;
+        assert_eq!(status, StatusCode::OK, "round {round}: {body}");
+        assert_ne!(s(&body["refresh_token"]), token);
+        token = s(&body["refresh_token"]).to_owned();
+    }
+    let (status, body) = refresh(&b.base, &token).await;
+    assert_eq!(status, StatusCode::OK, "the latest token works on B too: {body}");
+}
