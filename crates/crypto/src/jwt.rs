@@ -174,9 +174,11 @@ impl VerifiedTokens {
         Self(
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|token: &std::sync::Arc<str>, (_, claims): &(u64, AccessClaims)| {
-                    u32::try_from(token.len() + claims_weight(claims)).unwrap_or(u32::MAX)
-                })
+                .weigher(
+                    |token: &std::sync::Arc<str>, (_, claims): &(u64, AccessClaims)| {
+                        u32::try_from(token.len() + claims_weight(claims)).unwrap_or(u32::MAX)
+                    },
+                )
                 .time_to_live(std::time::Duration::from_secs(Self::TIME_TO_LIVE_SECS))
                 .build(),
         )
@@ -466,7 +468,9 @@ impl AccessTokenSigner for JwtSigner {
         }
         let claims = self.verify_in_full(token, ring.as_deref())?;
         if let Some(verified) = &self.verified {
-            verified.0.insert(token.into(), (generation, claims.clone()));
+            verified
+                .0
+                .insert(token.into(), (generation, claims.clone()));
         }
         Ok(claims)
     }

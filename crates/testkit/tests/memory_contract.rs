@@ -28,8 +28,16 @@ async fn sessions() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     contract::sessions(MemorySessions::default(), owner.id).await;
-    contract::sessions(RecentSessions::new(MemorySessions::default(), BUDGET), owner.id).await;
-    contract::sessions(RecentSessions::new(MemorySessions::default(), OFF), owner.id).await;
+    contract::sessions(
+        RecentSessions::new(MemorySessions::default(), BUDGET),
+        owner.id,
+    )
+    .await;
+    contract::sessions(
+        RecentSessions::new(MemorySessions::default(), OFF),
+        owner.id,
+    )
+    .await;
 }
 
 const BUDGET: CacheBudget = CacheBudget {
@@ -59,27 +67,78 @@ async fn recent_sessions_are_confirmed_by_the_rotation() {
     let here = RecentSessions::new(shared.clone(), BUDGET);
     let session = contract::new_session(UserId(1));
     here.create(&session).await.unwrap();
-    assert_eq!(here.get_recent(session.id).await.unwrap().unwrap().generation, 0);
+    assert_eq!(
+        here.get_recent(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        0
+    );
 
     // This instance's rotation updates its copy.
     assert!(here.rotate(&rotation(session.id, 0, "fp1")).await.unwrap());
     let copy = here.get_recent(session.id).await.unwrap().unwrap();
-    assert_eq!((copy.generation, copy.refresh_fingerprint.0.as_str()), (1, "fp1"));
+    assert_eq!(
+        (copy.generation, copy.refresh_fingerprint.0.as_str()),
+        (1, "fp1")
+    );
 
     // Another instance rotates: the copy is behind, and the rotation from it fails.
-    assert!(shared.rotate(&rotation(session.id, 1, "fp2")).await.unwrap());
-    assert_eq!(here.get_recent(session.id).await.unwrap().unwrap().generation, 1);
-    assert!(!here.rotate(&rotation(session.id, 1, "fp-stale")).await.unwrap());
+    assert!(
+        shared
+            .rotate(&rotation(session.id, 1, "fp2"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        here.get_recent(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        1
+    );
+    assert!(
+        !here
+            .rotate(&rotation(session.id, 1, "fp-stale"))
+            .await
+            .unwrap()
+    );
     let now = here.get_recent(session.id).await.unwrap().unwrap();
-    assert_eq!((now.generation, now.refresh_fingerprint.0.as_str()), (2, "fp2"));
+    assert_eq!(
+        (now.generation, now.refresh_fingerprint.0.as_str()),
+        (2, "fp2")
+    );
 
     // Another instance revokes: the copy still says live, the rotation fails.
     assert!(shared.revoke(session.id, chrono::Utc::now()).await.unwrap());
-    assert!(here.get_recent(session.id).await.unwrap().unwrap().revoked_at.is_none());
+    assert!(
+        here.get_recent(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
     assert!(!here.rotate(&rotation(session.id, 2, "fp3")).await.unwrap());
-    assert!(here.get_recent(session.id).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(
+        here.get_recent(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
     // `get` is always the store's.
-    assert!(here.get(session.id).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(
+        here.get(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
 
     // Without a budget, `get_recent` is the store's answer.
     let plain = RecentSessions::new(shared.clone(), OFF);
@@ -87,24 +146,49 @@ async fn recent_sessions_are_confirmed_by_the_rotation() {
     plain.create(&other).await.unwrap();
     plain.get_recent(other.id).await.unwrap();
     assert!(shared.rotate(&rotation(other.id, 0, "fp1")).await.unwrap());
-    assert_eq!(plain.get_recent(other.id).await.unwrap().unwrap().generation, 1);
+    assert_eq!(
+        plain
+            .get_recent(other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        1
+    );
 }
 
 /// This instance's own revocations drop its copies at once.
 #[tokio::test]
 async fn own_revocations_drop_the_copies() {
     let here = RecentSessions::new(MemorySessions::default(), BUDGET);
-    let (one, two) = (contract::new_session(UserId(1)), contract::new_session(UserId(1)));
+    let (one, two) = (
+        contract::new_session(UserId(1)),
+        contract::new_session(UserId(1)),
+    );
     for s in [&one, &two] {
         here.create(s).await.unwrap();
         here.get_recent(s.id).await.unwrap();
     }
     here.revoke(one.id, chrono::Utc::now()).await.unwrap();
-    assert!(here.get_recent(one.id).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(
+        here.get_recent(one.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
     here.revoke_all_for_user(UserId(1), None, chrono::Utc::now())
         .await
         .unwrap();
-    assert!(here.get_recent(two.id).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(
+        here.get_recent(two.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
 }
 
 #[tokio::test]

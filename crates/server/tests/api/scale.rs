@@ -253,7 +253,11 @@ async fn a_refresh_on_one_instance_honours_rotations_and_revocations_on_another(
     .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = refresh(&a.base, s(&on_a["refresh_token"])).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked on B, refreshed on A: {body}");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "revoked on B, refreshed on A: {body}"
+    );
 
     // Rotated on B after A kept a copy of it: the token A last saw is now
     // a rotated-out one, and presenting it again is reuse.
@@ -267,7 +271,11 @@ async fn a_refresh_on_one_instance_honours_rotations_and_revocations_on_another(
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_error(&body, "refresh_token_reused");
     let (status, body) = refresh(&b.base, s(&on_b["refresh_token"])).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "reuse ended the session: {body}");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "reuse ended the session: {body}"
+    );
 
     // And the common case still rotates from the copy, again and again.
     let third = login().await;
@@ -279,5 +287,9 @@ async fn a_refresh_on_one_instance_honours_rotations_and_revocations_on_another(
         token = s(&body["refresh_token"]).to_owned();
     }
     let (status, body) = refresh(&b.base, &token).await;
-    assert_eq!(status, StatusCode::OK, "the latest token works on B too: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the latest token works on B too: {body}"
+    );
 }
