@@ -139,10 +139,22 @@ impl RingHandle {
         })))
     }
 
-    /// Makes `ring` the one that signs and verifies from now on.
+    /// Makes `ring` the one that signs and verifies from now on. When it
+    /// drops a key the old ring verified with, tokens verified before are
+    /// checked again ([`JwtSigner::keep_verified`]); a ring that keeps every
+    /// `kid` (the RFC 7638 thumbprint of its public key, so the same key)
+    /// verifies everything the old one did, and they stay kept (the key
+    /// folder is re-read every 10 s, mostly unchanged).
     pub fn replace(&self, ring: KeyRing) {
         if let Ok(mut guard) = self.0.write() {
-            guard.generation += 1;
+            let dropped = guard
+                .ring
+                .verifying
+                .keys()
+                .any(|kid| !ring.verifying.contains_key(kid));
+            if dropped {
+                guard.generation += 1;
+            }
             guard.ring = std::sync::Arc::new(ring);
         }
     }

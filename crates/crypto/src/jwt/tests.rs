@@ -453,9 +453,31 @@ fn a_replaced_ring_checks_kept_tokens_again() {
     let c = claims();
     let token = s.sign(&c).unwrap();
     assert_eq!(s.verify(&token).unwrap(), c);
+    let handle = s.ring_handle().unwrap();
+    let generation = || handle.current().unwrap().0;
+    // The folder re-read with nothing changed, or with a key added: kept.
+    let same = handle.current().unwrap().1;
     let der = crate::keyring::SigningKey::generate(KeyAlg::EdDsa).unwrap();
-    let next = crate::keyring::SigningKey::from_pkcs8(KeyAlg::EdDsa, &der).unwrap();
-    s.ring_handle().unwrap().replace(KeyRing::single(next));
+    let next =
+        std::sync::Arc::new(crate::keyring::SigningKey::from_pkcs8(KeyAlg::EdDsa, &der).unwrap());
+    handle.replace(KeyRing {
+        active: same.active.clone(),
+        verifying: same.verifying.clone(),
+    });
+    let mut grown = same.verifying.clone();
+    grown.insert(next.kid.clone(), std::sync::Arc::clone(&next));
+    handle.replace(KeyRing {
+        active: same.active.clone(),
+        verifying: grown,
+    });
+    assert_eq!(generation(), 0);
+    assert_eq!(s.verify(&token).unwrap(), c);
+    // The signing key dropped: what it signed is checked again, and refused.
+    handle.replace(KeyRing {
+        active: Some(std::sync::Arc::clone(&next)),
+        verifying: std::collections::BTreeMap::from([(next.kid.clone(), next)]),
+    });
+    assert_eq!(generation(), 1);
     assert_eq!(s.verify(&token), Err(TokenProblem::BadSignature));
     // Tokens of the new key verify, and are kept under the new ring.
     let fresh = s.sign(&c).unwrap();

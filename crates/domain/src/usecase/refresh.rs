@@ -42,8 +42,10 @@ impl<P: Ports> AuthService<P> {
             && recent.generation == parts.generation
             && recent.refresh_fingerprint == presented
             && self.check_live(&recent, now).is_ok()
+            // A refusal (a disabled account, say) is decided below, from
+            // the store, in the order it always was.
+            && let Ok(user) = self.session_user(&recent).await
         {
-            let user = self.session_user(&recent).await?;
             let next = self.ports.codec.issue(recent.id, recent.generation + 1);
             if self
                 .ports

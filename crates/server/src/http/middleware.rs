@@ -277,10 +277,8 @@ where
     let preflight_cors = (method == actix_web::http::Method::OPTIONS)
         .then(|| req.app_data::<web::Data<crate::config::Cors>>().cloned())
         .flatten();
-    let step = if let Some(cors) = preflight_cors {
-        let answer = preflight(req.request(), &cors);
-        Step::Refused(req.into_response(answer).map_into_right_body())
-    } else if too_large || not_json {
+    let is_preflight = preflight_cors.is_some();
+    let step = if too_large || not_json {
         // Refused before a byte of the body is read.
         // In the request's language: this answer is built before the
         // request's language scope below is entered.
@@ -294,6 +292,11 @@ where
             .head_mut()
             .set_connection_type(actix_web::http::ConnectionType::Close);
         Step::Refused(req.into_response(refusal).map_into_right_body())
+    } else if let Some(cors) = preflight_cors {
+        // After the body checks: a preflight with a body too large or not
+        // JSON is refused (and its connection closed) like any request.
+        let answer = preflight(req.request(), &cors);
+        Step::Refused(req.into_response(answer).map_into_right_body())
     } else {
         if let Some(l) = limits
             && has_body
@@ -327,7 +330,7 @@ where
             res = res.into_response(refusal.map_into_right_body());
         }
         if let Some(m) = &metrics {
-            let route = if method == actix_web::http::Method::OPTIONS {
+            let route = if is_preflight {
                 PREFLIGHT_PATTERN.to_owned()
             } else {
                 res.request()

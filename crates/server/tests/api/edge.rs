@@ -472,6 +472,24 @@ async fn a_declared_length_over_the_limit_is_refused_before_reading() {
     )
     .await;
     assert_eq!(body["Msg"], "请求体过大", "{body}");
+    // A preflight (OPTIONS, answered before routing) with a body is held to
+    // the same limits: too large is 413 and closes, not JSON is refused as
+    // the same POST is (each dialect's own status and body).
+    for path in ["/api/auth/login", "/Auth/Login", "/api/v1/auth/login"] {
+        let head = post_head(path, 1 << 30, "application/json").replacen("POST", "OPTIONS", 1);
+        let (status, headers, body) = raw(&app, &head, b"").await;
+        assert_eq!(status, 413, "OPTIONS {path}: {body}");
+        assert!(headers.contains("connection: close"), "{path}: {headers}");
+        let post = post_head(path, 5, "text/plain");
+        let (post_status, _, post_body) = raw(&app, &post, b"hello").await;
+        let head = post.replacen("POST", "OPTIONS", 1);
+        let (status, _, body) = raw(&app, &head, b"hello").await;
+        assert_ne!(
+            status, 204,
+            "OPTIONS {path} was answered as a preflight: {body}"
+        );
+        assert_eq!((status, &body), (post_status, &post_body), "OPTIONS {path}");
+    }
     let english = post_head("/Auth/Login", 1 << 30, "application/json").replace(
         "Host: localhost\r\n",
         "Host: localhost\r\nAccept-Language: en\r\n",
