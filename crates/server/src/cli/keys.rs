@@ -8,9 +8,10 @@ use crate::startup::{self, StartupError};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum KeysCommand {
-    /// Add a new signing key to JWT_KEYS_DIR. It is published at once and
-    /// signs after JWT_KEY_ACTIVATION_DELAY; the previous key keeps verifying
-    /// until the last token it signed has expired.
+    /// Add a new signing key to JWT_KEYS_DIR. Each instance publishes it at
+    /// its next re-read of the folder (within 10 s); it signs after
+    /// JWT_KEY_ACTIVATION_DELAY; the previous key keeps verifying until the
+    /// last token it signed has expired.
     Rotate,
 }
 

@@ -31,8 +31,8 @@ pub struct TokenSettings {
     /// `JWT_KEYS_DIR`, default `<var>/jwt-keys`: the asymmetric key ring.
     pub keys_dir: PathBuf,
     /// `JWT_KEY_ACTIVATION_DELAY` seconds (default 60): a rotated-in key is
-    /// published at once and signs only after this, so that every instance
-    /// (which re-reads the folder every 10 s) knows it first.
+    /// published at each instance's next re-read of the folder (every 10 s)
+    /// and signs only after this, so that every instance knows it first.
     pub key_activation_delay: Duration,
     /// `JWT_ISSUER`, default `tessera`.
     pub issuer: String,
