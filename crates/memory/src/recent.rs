@@ -22,6 +22,7 @@ use crate::coherence::CacheBudget;
 /// This process's own rotations, touches and revocations update or drop its
 /// copies. The copies are bounded by bytes (`budget`, estimated per entry)
 /// and live at most `budget.time_to_live`.
+#[derive(Clone)]
 pub struct RecentSessions<S> {
     inner: S,
     copies: Option<Cache<SessionId, Arc<Session>>>,
@@ -33,15 +34,6 @@ impl<S: std::fmt::Debug> std::fmt::Debug for RecentSessions<S> {
             .field("inner", &self.inner)
             .field("copies", &self.copies.as_ref().map(Cache::entry_count))
             .finish()
-    }
-}
-
-impl<S: Clone> Clone for RecentSessions<S> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            copies: self.copies.clone(),
-        }
     }
 }
 
@@ -69,11 +61,6 @@ impl<S> RecentSessions<S> {
                 .build()
         });
         Self { inner, copies }
-    }
-
-    /// The store underneath.
-    pub fn inner(&self) -> &S {
-        &self.inner
     }
 
     fn keep(&self, session: &Session) {

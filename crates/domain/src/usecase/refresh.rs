@@ -45,28 +45,9 @@ impl<P: Ports> AuthService<P> {
             // A refusal (a disabled account, say) is decided below, from
             // the store, in the order it always was.
             && let Ok(user) = self.session_user(&recent).await
+            && let Some(pair) = self.rotate_and_issue(&recent, &user, now).await?
         {
-            let next = self.ports.codec.issue(recent.id, recent.generation + 1);
-            if self
-                .ports
-                .sessions
-                .rotate(&SessionRotation {
-                    id: recent.id,
-                    from_generation: recent.generation,
-                    new_fingerprint: self.ports.codec.fingerprint(&next),
-                    at: now,
-                })
-                .await?
-            {
-                let access = self.refreshed_access(&user, &recent, now)?;
-                return Ok((
-                    user,
-                    TokenPair {
-                        access,
-                        refresh: next,
-                    },
-                ));
-            }
+            return Ok((user, pair));
         }
 
         let mut session = self
@@ -82,27 +63,8 @@ impl<P: Ports> AuthService<P> {
             if presented != session.refresh_fingerprint {
                 return Err(AuthError::Token(TokenProblem::Invalid));
             }
-            let next = self.ports.codec.issue(session.id, session.generation + 1);
-            let fingerprint = self.ports.codec.fingerprint(&next);
-            if self
-                .ports
-                .sessions
-                .rotate(&SessionRotation {
-                    id: session.id,
-                    from_generation: session.generation,
-                    new_fingerprint: fingerprint,
-                    at: now,
-                })
-                .await?
-            {
-                let access = self.refreshed_access(&user, &session, now)?;
-                return Ok((
-                    user,
-                    TokenPair {
-                        access,
-                        refresh: next,
-                    },
-                ));
+            if let Some(pair) = self.rotate_and_issue(&session, &user, now).await? {
+                return Ok((user, pair));
             }
             // Someone else rotated it a moment ago: read where it is now.
             session = self
@@ -134,6 +96,39 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::RefreshReused);
         }
         Err(AuthError::Token(TokenProblem::Invalid))
+    }
+
+    /// Rotates `session` from its generation (the store's compare-and-swap)
+    /// and issues the new pair; `None` when another caller rotated or
+    /// revoked it first (nothing was written).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`], or signing failing.
+    async fn rotate_and_issue(
+        &self,
+        session: &Session,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenPair>, AuthError> {
+        let next = self.ports.codec.issue(session.id, session.generation + 1);
+        let rotated = self
+            .ports
+            .sessions
+            .rotate(&SessionRotation {
+                id: session.id,
+                from_generation: session.generation,
+                new_fingerprint: self.ports.codec.fingerprint(&next),
+                at: now,
+            })
+            .await?;
+        if !rotated {
+            return Ok(None);
+        }
+        let access = self.refreshed_access(user, session, now)?;
+        Ok(Some(TokenPair {
+            access,
+            refresh: next,
+        }))
     }
 
     /// Issues a new access token for the session of a still-valid access token
