@@ -84,6 +84,9 @@ where
 pub struct SqlitePools {
     pub(crate) readers: SqlitePool,
     pub(crate) writer: SqlitePool,
+    /// Rotations waiting for the writer, committed together
+    /// ([`crate::group_commit`]).
+    pub(crate) rotations: std::sync::Arc<crate::group_commit::RotationQueue>,
 }
 
 /// Returns a connection to its pool after a body ran on it. When the body
@@ -138,6 +141,9 @@ where
         Ok(true)
     }
 }
+
+// Runs on a blocking connection too (SQLite's batches, `crate::group_commit`).
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for Reused<Q> {}
 
 impl<Q> diesel::query_builder::QueryId for Reused<Q> {
     type QueryId = ();
@@ -384,7 +390,11 @@ impl Database {
             1,
             config.acquire_timeout.max(SQLITE_BUSY_TIMEOUT),
         )?;
-        Ok(Self::Sqlite(SqlitePools { readers, writer }))
+        Ok(Self::Sqlite(SqlitePools {
+            readers,
+            writer,
+            rotations: std::sync::Arc::default(),
+        }))
     }
 
     /// Opens SQLite connections set up with [`SQLITE_SETUP`]; readers are

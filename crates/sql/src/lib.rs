@@ -13,6 +13,7 @@ mod changes;
 mod codes;
 mod db;
 mod denylist;
+mod group_commit;
 mod identifiers;
 mod outbox;
 mod rows;

@@ -9,6 +9,7 @@ use tessera_domain::ports::SessionStore;
 use uuid::Uuid;
 
 use crate::db::{Database, Reused, unavailable, with_conn};
+use crate::group_commit::{self, RotationRow};
 use crate::rows::{SessionRow, naive};
 use crate::schema::sessions;
 
@@ -69,29 +70,28 @@ impl SessionStore for SqlSessions {
     }
 
     async fn rotate(&self, rotation: &SessionRotation) -> Result<bool, StoreError> {
-        let key = rotation.id.0.to_string();
-        let from = i32::try_from(rotation.from_generation)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let at = naive(rotation.at);
-        with_conn!(write &self.db, conn => {
-            // One statement: the WHERE clause is the compare, the SET the swap.
-            let changed = Reused(diesel::update(
-                sessions::table
-                    .filter(sessions::id.eq(&key))
-                    .filter(sessions::generation.eq(from))
-                    .filter(sessions::revoked_at.is_null()),
-            )
-            .set((
-                sessions::generation.eq(from + 1),
-                sessions::refresh_fingerprint.eq(&rotation.new_fingerprint.0),
-                sessions::rotated_at.eq(Some(at)),
-                sessions::last_used_at.eq(at),
-            )))
-            .execute(conn)
-            .await
-            .map_err(unavailable)?;
-            Ok(changed == 1)
-        })
+        let row = RotationRow {
+            key: rotation.id.0.to_string(),
+            from: i32::try_from(rotation.from_generation)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            fingerprint: rotation.new_fingerprint.0.clone(),
+            at: naive(rotation.at),
+        };
+        match &self.db {
+            // One writer: rotations queued behind it are committed together.
+            Database::Sqlite(pools) => group_commit::rotate(pools, row).await,
+            #[cfg(feature = "mysql")]
+            Database::Mysql(pool) => {
+                with_conn!(@run crate::db::mysql_conn(pool), conn => {
+                    // One statement: the compare and the swap.
+                    let changed = group_commit::compare_and_swap!(&row)
+                    .execute(conn)
+                    .await
+                    .map_err(unavailable)?;
+                    Ok(changed == 1)
+                })
+            }
+        }
     }
 
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError> {
