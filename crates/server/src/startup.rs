@@ -395,6 +395,11 @@ impl Application {
             tokio::spawn(async move { tessera_embed::housekeep(&state.auth).await })
         };
         let cors = web::Data::new(config.cors.clone());
+        let pages = web::Data::new(http::pages::PagesState::new(
+            config.pages.clone(),
+            config.messaging.mail.product_name.clone(),
+            config.environment == crate::config::Environment::Development,
+        ));
         let locale = web::Data::new(http::DefaultLocale(config.messaging.mail.default_locale));
         let metrics = web::Data::from(metrics);
         let limits = web::Data::new(http::BodyLimits {
@@ -413,6 +418,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(cors.clone())
+                .app_data(pages.clone())
                 .app_data(locale.clone())
                 .app_data(metrics.clone())
                 .app_data(limits.clone())

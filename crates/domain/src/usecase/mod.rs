@@ -15,6 +15,7 @@
 //! | `verification` | verify an e-mail address by code or link |
 //! | `sign_up` | sign up by e-mail code |
 //! | `admin` | the administrators' use cases |
+//! | `browser_session` | the hosted pages' sign-in, browser credential and form tokens |
 //! | `session_limit` | bounded sessions per account, paged lists |
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,7 @@ use crate::values::Login;
 
 mod access;
 mod admin;
+mod browser_session;
 mod code;
 mod login;
 mod password;
@@ -49,6 +51,9 @@ mod verification_link;
 
 pub use access::Authenticated;
 pub use admin::{Actor, MAX_PAGE_SIZE};
+pub use browser_session::{
+    BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, CsrfToken,
+};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};

@@ -133,6 +133,22 @@ impl<P: Ports> AuthService<P> {
         Ok(n)
     }
 
+    /// Ends every session of the caller but the caller's own (the account
+    /// page's "end all other sessions"); returns how many. Audited as a
+    /// logout-all whose detail says the caller's session was kept.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn end_other_sessions(&self, auth: &Authenticated) -> Result<usize, AuthError> {
+        let n = self
+            .revoke_user_sessions(auth.user_id(), Some(auth.session_id()))
+            .await?;
+        let detail = Some(format!("{n} sessions, kept {}", auth.session_id().0));
+        self.audit(self.by_self(AuditKind::LogoutAll, auth, detail))
+            .await;
+        Ok(n)
+    }
+
     /// Revokes every session of `user` except `keep`; returns how many were revoked.
     ///
     /// # Errors

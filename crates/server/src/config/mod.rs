@@ -14,6 +14,7 @@ mod database;
 mod limits;
 mod messaging;
 mod observability;
+mod pages;
 mod passwords;
 mod redis;
 mod server;
@@ -31,6 +32,7 @@ pub use database::DatabaseSettings;
 pub use limits::{Bucket, Limit, RateLimits};
 pub use messaging::{MailTransport, MessagingSettings};
 pub use observability::ObservabilitySettings;
+pub use pages::{PagesSettings, ReturnTarget};
 pub use passwords::PasswordSettings;
 pub use redis::RedisSettings;
 pub use server::{Environment, ServerSettings};
@@ -97,6 +99,8 @@ pub struct Config {
     pub messaging: MessagingSettings,
     /// Metrics access and trace export.
     pub observability: ObservabilitySettings,
+    /// The hosted pages: logo, accent colour, `return_to` allow-list.
+    pub pages: PagesSettings,
     /// Every setting read, by name, with its effective value (secrets redacted).
     pub settings: SettingsListing,
 }
@@ -144,6 +148,7 @@ impl Config {
             cors: Cors::read(&r)?,
             messaging: MessagingSettings::read(&r, &server)?,
             observability: ObservabilitySettings::read(&r)?,
+            pages: PagesSettings::read(&r)?,
             server,
             settings: SettingsListing::default(),
         };

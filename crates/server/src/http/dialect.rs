@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, ResponseError};
 use tessera_domain::error::AuthError;
 use tessera_domain::validation::ValidationErrors;
 
-use super::{BodyError, legacy, modern, v1};
+use super::{BodyError, legacy, modern, pages, v1};
 
 /// How one dialect answers what goes wrong. Each answer is built without
 /// side effects (logging is [`DialectError`]'s).
@@ -163,6 +163,7 @@ pub fn refusal(path: &str, e: &AuthError) -> HttpResponse {
         DialectKind::Legacy => legacy::Legacy::refusal(e),
         DialectKind::V1 => v1::V1::refusal(e),
         DialectKind::Modern => modern::Modern::refusal(e),
+        DialectKind::Pages => pages::PagesDialect::refusal(e),
     }
 }
 
@@ -175,6 +176,7 @@ pub fn body_refusal(path: &str, e: BodyError) -> HttpResponse {
         DialectKind::Legacy => legacy::Legacy::body_refusal(e),
         DialectKind::V1 => v1::V1::body_refusal(e),
         DialectKind::Modern => modern::Modern::body_refusal(e),
+        DialectKind::Pages => pages::PagesDialect::body_refusal(e),
     }
 }
 
@@ -188,6 +190,8 @@ pub enum DialectKind {
     V1,
     /// Everything else: `{error, message, msg, code}`.
     Modern,
+    /// The hosted pages, `/` and `/ui/*`: HTML pages.
+    Pages,
 }
 
 impl DialectKind {
@@ -210,6 +214,8 @@ impl DialectKind {
             Self::Legacy
         } else if path.starts_with("/api/v1/") {
             Self::V1
+        } else if pages::is_page_path(path) {
+            Self::Pages
         } else {
             Self::Modern
         }

@@ -33,6 +33,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
         v1::ROUTES,
         admin::ROUTES,
         legacy::ROUTES,
+        super::pages::ROUTES,
     ]
     .into_iter()
     .flatten()
@@ -68,7 +69,9 @@ pub fn route_table() -> Vec<(&'static str, Vec<&'static str>)> {
 /// The methods of the route that `path` names, if any.
 #[must_use]
 pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
-    let path = path.trim_end_matches('/');
+    // A trailing `/` names the same route, except on `/` itself.
+    let trimmed = path.trim_end_matches('/');
+    let path = if trimmed.is_empty() { "/" } else { trimmed };
     route_table()
         .into_iter()
         .find_map(|(pattern, methods)| matches_pattern(pattern, path).then_some(methods))
@@ -103,6 +106,9 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         DialectKind::Legacy => unrouted::<Legacy>(path, method, allowed.is_some()),
         DialectKind::V1 => unrouted::<V1>(path, method, allowed.is_some()),
         DialectKind::Modern => unrouted::<Modern>(path, method, allowed.is_some()),
+        DialectKind::Pages => {
+            unrouted::<super::pages::PagesDialect>(path, method, allowed.is_some())
+        }
     };
     if let Some(methods) = allowed
         && let Ok(v) = header::HeaderValue::from_str(&format!("{}, OPTIONS", methods.join(", ")))

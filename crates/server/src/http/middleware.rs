@@ -78,11 +78,14 @@ fn declares_json(headers: &header::HeaderMap) -> bool {
 }
 
 /// Whether `method path` is a route declared to take an HTML form (the
-/// verification link's page forms, [`super::route::Shape::Page`]); the same
+/// verification link's page forms and the hosted pages,
+/// [`super::route::Shape::Page`]; a pattern's `{id}` matches a segment); the same
 /// path with another method may be a JSON route (`POST /api/auth/verify-email`).
 fn takes_form(method: &str, path: &str) -> bool {
     super::all_routes().any(|r| {
-        r.shape == super::route::Shape::Page && r.method.as_str() == method && r.path == path
+        r.shape == super::route::Shape::Page
+            && r.method.as_str() == method
+            && super::matches_pattern(r.path, path)
     })
 }
 
@@ -250,6 +253,12 @@ where
         req.app_data::<web::Data<DefaultLocale>>()
             .map_or_else(Default::default, |d| d.0),
     );
+    // The hosted pages remember the language chosen with their switcher.
+    let lang = if super::pages::is_page_path(req.path()) {
+        super::pages::page_locale(&req, lang)
+    } else {
+        lang
+    };
     let limits = req
         .app_data::<web::Data<BodyLimits>>()
         .map(|l| *l.get_ref());

@@ -10,6 +10,7 @@
 //! | [`ops`] | `/health`, `/ready`, `/metrics`, `/.well-known/jwks.json` |
 //! | [`dialect`] | which dialect a path belongs to |
 //! | [`modern`], [`v1`], [`legacy`], [`admin`] | each dialect's routes, bodies and error mapping |
+//! | [`pages`] | the hosted pages (`/ui`): sign in, sign up, account |
 
 pub mod admin;
 pub mod dialect;
@@ -22,6 +23,7 @@ pub mod middleware;
 pub mod modern;
 pub mod ops;
 pub mod ops_dto;
+pub mod pages;
 pub mod rate_limit;
 pub mod route;
 pub mod state;
@@ -56,6 +58,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .configure(v1::routes::<P>)
         .configure(admin::routes::<P>)
         .configure(legacy::routes::<P>)
+        .configure(pages::routes::<P>)
         .route("/openapi.json", web::get().to(ops::openapi_json))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")

@@ -118,6 +118,9 @@ async fn admit<P: Ports>(
                 super::dialect::refusal(req.path(), &e)
             }
             // The page's refusal logs a server fault itself.
+            Shape::Page if super::pages::is_page_path(req.path()) => {
+                super::pages::limit_refusal(req.request(), &e)
+            }
             Shape::Page => super::modern::pages::refusal(&state, e),
         };
         return Ok(req.into_response(refusal).map_into_right_body());

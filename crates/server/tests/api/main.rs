@@ -29,6 +29,7 @@ mod mail;
 mod matrix;
 mod me;
 mod openapi;
+mod pages;
 mod parity;
 mod password_screening;
 mod ranks;

@@ -44,8 +44,9 @@ fn flask_wording(problem: TokenProblem) -> &'static str {
     }
 }
 
-fn token_error(problem: TokenProblem) -> HttpResponse {
-    let (code, error) = match problem {
+/// A token refusal's `code` and text.
+fn token_wording(problem: TokenProblem) -> (&'static str, &'static str) {
+    match problem {
         TokenProblem::Missing | TokenProblem::WrongScheme => {
             ("token_missing", m::TOKEN_MISSING.get())
         }
@@ -56,7 +57,42 @@ fn token_error(problem: TokenProblem) -> HttpResponse {
         TokenProblem::Expired => ("token_expired", m::TOKEN_EXPIRED.get()),
         TokenProblem::NotYetValid => ("token_not_yet_valid", m::TOKEN_NOT_YET_VALID.get()),
         TokenProblem::Revoked => ("token_revoked", m::TOKEN_REVOKED.get()),
-    };
+    }
+}
+
+/// A refusal's status and text in the request's language, for answers that
+/// are not JSON (the hosted pages): the status and words of the modern
+/// dialect's answer.
+#[must_use]
+pub fn refusal_text(e: &AuthError) -> (StatusCode, String) {
+    match e {
+        AuthError::Validation(v) => (
+            StatusCode::BAD_REQUEST,
+            m::first_reason(v).unwrap_or_else(|| m::VALIDATION_DETAIL.get().to_owned()),
+        ),
+        AuthError::Conflict(field) => (StatusCode::CONFLICT, m::taken(field.as_str()).to_owned()),
+        AuthError::Token(p) => (StatusCode::UNAUTHORIZED, token_wording(*p).1.to_owned()),
+        AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, m::FORBIDDEN.get().to_owned()),
+        AuthError::Outranked => (StatusCode::FORBIDDEN, m::OUTRANKED.get().to_owned()),
+        AuthError::CodeWrong { remaining } => (StatusCode::BAD_REQUEST, m::code_wrong(*remaining)),
+        AuthError::TooManyRequests { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, m::TOO_MANY.get().to_owned())
+        }
+        AuthError::Busy => (StatusCode::SERVICE_UNAVAILABLE, m::BUSY.get().to_owned()),
+        _ => plain_refusal(e).map_or_else(
+            || {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    m::INTERNAL.get().to_owned(),
+                )
+            },
+            |(status, _, text)| (status, text.get().to_owned()),
+        ),
+    }
+}
+
+fn token_error(problem: TokenProblem) -> HttpResponse {
+    let (code, error) = token_wording(problem);
     let flask = flask_wording(problem);
     HttpResponse::Unauthorized()
         .insert_header((

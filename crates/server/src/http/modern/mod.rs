@@ -13,7 +13,7 @@ mod errors;
 pub(crate) mod pages;
 mod routes;
 
-pub use errors::{Modern, ModernError, error_body, simple};
+pub use errors::{Modern, ModernError, error_body, refusal_text, simple};
 pub use routes::{Documented, ROUTES, routes, user_json};
 
 /// The tag of this dialect's operations in the OpenAPI document.

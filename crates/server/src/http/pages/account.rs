@@ -1,0 +1,225 @@
+//! The account page: profile, sessions, password (signed in only).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template as _;
+use tessera_domain::error::AuthError;
+use tessera_domain::model::SessionId;
+use tessera_domain::ports::Ports;
+use tessera_domain::usecase::BrowserCaller;
+
+use super::views;
+use super::{
+    FormBody, Pages, PagesState, State, chrome, csrf_refused, here, html, nav, problem,
+    rate_headers, read_form, refusal_page, see_other, signed_in, to_sign_in,
+};
+
+/// The caller, or the answer that sends the browser to sign in.
+async fn caller_or_sign_in<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    back: &str,
+) -> Result<BrowserCaller, HttpResponse> {
+    match signed_in(state, pages, req).await {
+        Ok(caller) => Ok(caller),
+        Err(AuthError::Token(_) | AuthError::AccountDisabled | AuthError::UserNotFound) => {
+            Err(to_sign_in(pages, req, back))
+        }
+        Err(e) => Err(refusal_page(pages, chrome(pages, req, None), &e)),
+    }
+}
+
+/// The caller of a form POST whose `csrf` is its session's, or the answer.
+async fn form_caller<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    form: &super::Form,
+) -> Result<BrowserCaller, HttpResponse> {
+    let caller = caller_or_sign_in(state, pages, req, "/ui/account").await?;
+    if state
+        .auth
+        .csrf_token_matches(caller.session.id, form.get("csrf").unwrap_or_default())
+    {
+        Ok(caller)
+    } else {
+        Err(csrf_refused(pages, chrome(pages, req, None)))
+    }
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Renders the account page of `caller` with `status`, a notice or an error.
+async fn render_account<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    caller: &BrowserCaller,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> HttpResponse {
+    let sessions = match state.auth.list_sessions(&caller.auth).await {
+        Ok(list) => list,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
+    let nav = nav(state, caller).await;
+    let csrf = nav.csrf.clone();
+    let view = chrome(pages, req, Some(nav));
+    let t = view.t;
+    let user = &caller.user;
+    let rows = sessions
+        .iter()
+        .map(|s| views::SessionRow {
+            id: s.id.0.to_string(),
+            device: s
+                .client
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| t.unknown.to_owned()),
+            ip: s.client.ip.clone().unwrap_or_else(|| t.unknown.to_owned()),
+            created_at: rfc3339(s.created_at),
+            last_used_at: rfc3339(s.last_used_at),
+            current: s.id == caller.session.id,
+        })
+        .collect();
+    let mut roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+    if roles.is_empty() {
+        roles.push(user.role.as_str());
+    }
+    html(
+        pages,
+        status,
+        views::Account {
+            title: t.account.to_owned(),
+            chrome: view,
+            notice,
+            error,
+            csrf,
+            username: user.username.to_string(),
+            email: user.email.to_string(),
+            email_verified: user.email_verified,
+            phone: user.phone.as_ref().map(ToString::to_string),
+            roles: roles.join(", "),
+            created_at: rfc3339(user.created_at),
+            sessions: rows,
+        }
+        .render(),
+    )
+}
+
+/// `?done=…` of the account page: what the last form did.
+#[derive(serde::Deserialize)]
+pub(super) struct Done {
+    done: Option<String>,
+}
+
+/// `GET /ui/account`.
+pub(super) async fn account_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    query: web::Query<Done>,
+) -> HttpResponse {
+    let caller = match caller_or_sign_in(&state, &pages, &req, &here(&req)).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    let t = super::texts::of(crate::http::messages::current());
+    let notice = match query.done.as_deref() {
+        Some("password") => Some(t.password_changed.to_owned()),
+        Some("sessions") => Some(t.sessions_ended.to_owned()),
+        _ => None,
+    };
+    render_account(&state, &pages, &req, &caller, StatusCode::OK, notice, None).await
+}
+
+/// `POST /ui/account/password`: the current password and a new one; the
+/// other sessions end (as `/api/auth/change-password`).
+pub(super) async fn change_password<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let form = read_form(body).unwrap_or_default();
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .change_password(
+            &caller.auth,
+            form.get("old_password"),
+            form.get("new_password"),
+            crate::http::locale(),
+        )
+        .await
+    {
+        Ok(()) => see_other(&pages, "/ui/account?done=password"),
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, chrome(&pages, &req, None), &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let mut r =
+                render_account(&state, &pages, &req, &caller, status, None, Some(text)).await;
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// `POST /ui/account/sessions/{id}/end`: ends one of the account's sessions.
+pub(super) async fn end_session<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: FormBody,
+) -> HttpResponse {
+    let form = read_form(body).unwrap_or_default();
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        let (status, text) = problem(&AuthError::SessionNotFound);
+        return render_account(&state, &pages, &req, &caller, status, None, Some(text)).await;
+    };
+    match state
+        .auth
+        .revoke_own_session(&caller.auth, SessionId(id))
+        .await
+    {
+        Ok(()) => see_other(&pages, "/ui/account?done=sessions"),
+        Err(e @ AuthError::SessionNotFound) => {
+            let (status, text) = problem(&e);
+            render_account(&state, &pages, &req, &caller, status, None, Some(text)).await
+        }
+        Err(e) => refusal_page(&pages, chrome(&pages, &req, None), &e),
+    }
+}
+
+/// `POST /ui/account/sessions/end-others`: ends every session of the
+/// account but this browser's.
+pub(super) async fn end_other_sessions<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let form = read_form(body).unwrap_or_default();
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state.auth.end_other_sessions(&caller.auth).await {
+        Ok(_) => see_other(&pages, "/ui/account?done=sessions"),
+        Err(e) => refusal_page(&pages, chrome(&pages, &req, None), &e),
+    }
+}

@@ -1,0 +1,643 @@
+//! Signing in and out, signing up, verifying an address, resetting a
+//! forgotten password: the anonymous pages.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template as _;
+use tessera_domain::error::AuthError;
+use tessera_domain::ports::Ports;
+use tessera_domain::settings::LinkKind;
+use tessera_domain::usecase::{RegistrationForm, ResetForm};
+use tessera_domain::values::{PasswordInput, Username};
+
+use super::views::{self, Chrome};
+use super::{
+    FormBody, Pages, State, allowed_return_to, anonymous_form_ok, chrome, cookie, cookie_name,
+    csrf_refused, form_nonce, html, message_page, nav, problem, rate_headers, read_form,
+    refusal_page, see_other, session_cookie, signed_in,
+};
+use crate::http::client_info;
+use crate::http::messages as m;
+
+/// `?return_to=…` of the sign-in page.
+#[derive(serde::Deserialize)]
+pub(super) struct SignInQuery {
+    return_to: Option<String>,
+}
+
+/// Renders an anonymous form page, setting the form nonce cookie when the
+/// browser has none yet.
+fn anonymous_page(
+    pages: &super::PagesState,
+    req: &HttpRequest,
+    status: StatusCode,
+    render: impl FnOnce(String) -> Result<String, askama::Error>,
+    state_token: impl FnOnce(&str) -> String,
+) -> HttpResponse {
+    let (nonce, new_cookie) = form_nonce(pages, req);
+    let mut r = html(pages, status, render(state_token(&nonce)));
+    if let Some(c) = new_cookie {
+        let _ = r.add_cookie(&c);
+    }
+    r
+}
+
+/// The refusal page of a `return_to` outside the allow-list.
+fn return_to_refused(pages: &super::PagesState, chrome: Chrome) -> HttpResponse {
+    let t = chrome.t;
+    message_page(
+        pages,
+        chrome,
+        StatusCode::BAD_REQUEST,
+        t.error,
+        vec![t.return_to_refused.to_owned()],
+        None,
+    )
+}
+
+fn sign_in_view(
+    chrome: Chrome,
+    csrf: String,
+    return_to: Option<String>,
+    identifier: String,
+    error: Option<String>,
+) -> views::SignIn {
+    views::SignIn {
+        title: chrome.t.sign_in.to_owned(),
+        chrome,
+        notice: None,
+        error,
+        csrf,
+        return_to,
+        identifier,
+    }
+}
+
+/// `GET /ui/sign-in[?return_to=…]`: the form; a browser already signed in
+/// goes straight on.
+pub(super) async fn sign_in_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    query: web::Query<SignInQuery>,
+) -> HttpResponse {
+    let return_to = match query.return_to.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(raw) => match allowed_return_to(&pages.settings, raw) {
+            Some(target) => Some(target),
+            None => return return_to_refused(&pages, chrome(&pages, &req, None)),
+        },
+    };
+    if signed_in(&state, &pages, &req).await.is_ok() {
+        return see_other(&pages, return_to.as_deref().unwrap_or("/ui/account"));
+    }
+    let view = chrome(&pages, &req, None);
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| sign_in_view(view, csrf, return_to, String::new(), None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// `POST /ui/sign-in`: the login steps of every dialect; on success the
+/// session cookie and `303` to `return_to` (or the account page).
+pub(super) async fn sign_in<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let Some(form) = read_form(body) else {
+        return csrf_refused(&pages, view);
+    };
+    if !anonymous_form_ok(&state, &pages, &req, &form) {
+        return csrf_refused(&pages, view);
+    }
+    let return_to = match form.get("return_to").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(raw) => match allowed_return_to(&pages.settings, raw) {
+            Some(target) => Some(target),
+            None => return return_to_refused(&pages, view),
+        },
+    };
+    let identifier = form.text("identifier");
+    match state
+        .auth
+        .sign_in_browser(
+            &identifier,
+            form.get("password").unwrap_or_default(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await
+    {
+        Ok(signed) => {
+            let name = cookie_name(
+                &pages,
+                &req,
+                super::SESSION_COOKIE,
+                super::DEV_SESSION_COOKIE,
+            );
+            let mut c = cookie(&pages, &req, name, signed.credential.expose().to_owned());
+            let lifetime = (signed.session.expires_at - chrono::Utc::now())
+                .num_seconds()
+                .max(0);
+            c.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime));
+            let mut r = see_other(&pages, return_to.as_deref().unwrap_or("/ui/account"));
+            let _ = r.add_cookie(&c);
+            r
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let csrf = form.text("csrf");
+            let mut r = html(
+                &pages,
+                status,
+                sign_in_view(view, csrf, return_to, identifier, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// `POST /ui/sign-out`: ends this browser's session (the session's form
+/// token required) and clears the cookie.
+pub(super) async fn sign_out<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = read_form(body).unwrap_or_default();
+    let caller = match signed_in(&state, &pages, &req).await {
+        Ok(caller) => caller,
+        // Nobody to sign out: the same end state.
+        Err(AuthError::Token(_)) => return see_other(&pages, "/ui/signed-out"),
+        Err(e) => return refusal_page(&pages, view, &e),
+    };
+    if !state
+        .auth
+        .csrf_token_matches(caller.session.id, form.get("csrf").unwrap_or_default())
+    {
+        return csrf_refused(&pages, view);
+    }
+    if let Err(e) = state.auth.logout(&caller.auth).await {
+        return refusal_page(&pages, view, &e);
+    }
+    let mut r = see_other(&pages, "/ui/signed-out");
+    if session_cookie(&pages, &req).is_some() {
+        let name = cookie_name(
+            &pages,
+            &req,
+            super::SESSION_COOKIE,
+            super::DEV_SESSION_COOKIE,
+        );
+        let _ = r.add_removal_cookie(&cookie(&pages, &req, name, String::new()));
+    }
+    r
+}
+
+/// `GET /ui/signed-out`.
+pub(super) async fn signed_out_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let nav = match signed_in(&state, &pages, &req).await {
+        Ok(caller) => Some(nav(&state, &caller).await),
+        Err(_) => None,
+    };
+    let view = chrome(&pages, &req, nav);
+    let t = view.t;
+    message_page(
+        &pages,
+        view,
+        StatusCode::OK,
+        t.signed_out,
+        vec![t.signed_out_text.to_owned()],
+        Some(("/ui/sign-in".to_owned(), t.sign_in.to_owned())),
+    )
+}
+
+fn sign_up_view<P: Ports>(
+    state: &State<P>,
+    chrome: Chrome,
+    csrf: String,
+    form: Option<&super::Form>,
+    error: Option<String>,
+) -> views::SignUp {
+    let settings = state.auth.settings();
+    let field = |name: &str| form.map(|f| f.text(name)).unwrap_or_default();
+    views::SignUp {
+        title: chrome.t.sign_up.to_owned(),
+        chrome,
+        notice: None,
+        error,
+        csrf,
+        username: field("username"),
+        email: field("email"),
+        phone: field("phone"),
+        username_min: settings.username_policy.min_chars,
+        username_max: Username::MAX,
+        password_min: settings.password_policy.min_chars,
+        password_max: settings.password_policy.max_chars,
+        password_mixed: settings.password_policy.require_mixed,
+        password_screened: settings.password_policy.min_score > 0,
+    }
+}
+
+/// `GET /ui/sign-up`: the form and the rules it is held to.
+pub(super) async fn sign_up_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| sign_up_view(&state, view, csrf, None, None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// `POST /ui/sign-up`: registration as `/api/auth/register` does it (the
+/// default role; the verification mail with a code and a link).
+pub(super) async fn sign_up<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let Some(form) = read_form(body) else {
+        return csrf_refused(&pages, view);
+    };
+    if !anonymous_form_ok(&state, &pages, &req, &form) {
+        return csrf_refused(&pages, view);
+    }
+    let phone = form
+        .get("phone")
+        .filter(|p| !p.trim().is_empty())
+        .map(str::to_owned);
+    let registration = RegistrationForm {
+        username: form.get("username").map(str::to_owned),
+        email: form.get("email").map(str::to_owned),
+        password: form.get("password").map(str::to_owned),
+        phone,
+        role: None,
+    };
+    match state
+        .auth
+        .register(&registration, crate::http::locale(), LinkKind::Page)
+        .await
+    {
+        Ok(user) => {
+            let t = view.t;
+            message_page(
+                &pages,
+                view,
+                StatusCode::CREATED,
+                t.sign_up,
+                vec![t.signed_up_text.to_owned()],
+                Some((
+                    format!(
+                        "/ui/verify-email?email={}",
+                        url::form_urlencoded::byte_serialize(user.email.as_str().as_bytes())
+                            .collect::<String>()
+                    ),
+                    t.verify_email.to_owned(),
+                )),
+            )
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let csrf = form.text("csrf");
+            html(
+                &pages,
+                status,
+                sign_up_view(&state, view, csrf, Some(&form), Some(text)).render(),
+            )
+        }
+    }
+}
+
+/// `?email=…` of the verification page.
+#[derive(serde::Deserialize)]
+pub(super) struct EmailQuery {
+    email: Option<String>,
+}
+
+fn verify_view(
+    chrome: Chrome,
+    csrf: String,
+    email: String,
+    error: Option<String>,
+) -> views::VerifyEmail {
+    views::VerifyEmail {
+        title: chrome.t.verify_email.to_owned(),
+        chrome,
+        notice: None,
+        error,
+        csrf,
+        email,
+    }
+}
+
+/// `GET /ui/verify-email[?email=…]`: the code form (the mailed link lands
+/// on `/api/auth/verify-email`, its own page).
+pub(super) async fn verify_email_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    query: web::Query<EmailQuery>,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let email = query.email.clone().unwrap_or_default();
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| verify_view(view, csrf, email, None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// `POST /ui/verify-email`: the address, the mailed code and the password
+/// (issue 12: whoever verifies proves both).
+pub(super) async fn verify_email<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let Some(form) = read_form(body) else {
+        return csrf_refused(&pages, view);
+    };
+    if !anonymous_form_ok(&state, &pages, &req, &form) {
+        return csrf_refused(&pages, view);
+    }
+    match state
+        .auth
+        .verify_email_code(
+            form.get("email"),
+            form.get("code"),
+            form.get("password"),
+            &client_info(&req, &state.trusted_proxies),
+        )
+        .await
+    {
+        Ok(_) => {
+            let t = view.t;
+            message_page(
+                &pages,
+                view,
+                StatusCode::OK,
+                t.verify_email,
+                vec![m::EMAIL_VERIFIED.get().to_owned()],
+                Some(("/ui/sign-in".to_owned(), t.sign_in.to_owned())),
+            )
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let (csrf, email) = (form.text("csrf"), form.text("email"));
+            let mut r = html(
+                &pages,
+                status,
+                verify_view(view, csrf, email, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+fn forgot_view(
+    chrome: Chrome,
+    csrf: String,
+    form: Option<&super::Form>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> views::ForgotPassword {
+    let field = |name: &str| form.map(|f| f.text(name)).unwrap_or_default();
+    views::ForgotPassword {
+        title: chrome.t.forgot_password.to_owned(),
+        chrome,
+        notice,
+        error,
+        csrf,
+        identifier: field("identifier"),
+        contact: field("contact"),
+    }
+}
+
+/// `GET /ui/forgot-password`.
+pub(super) async fn forgot_password_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| forgot_view(view, csrf, None, None, None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// The reset form's `channel`: where `contact` says the code goes.
+fn channel_of(contact: &str) -> &'static str {
+    if contact.contains('@') {
+        "email"
+    } else {
+        "phone"
+    }
+}
+
+/// `POST /ui/forgot-password`: sends a reset code. Whether the account
+/// exists, or has that address, is not told: both answer as a sent code.
+pub(super) async fn forgot_password<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let Some(form) = read_form(body) else {
+        return csrf_refused(&pages, view);
+    };
+    if !anonymous_form_ok(&state, &pages, &req, &form) {
+        return csrf_refused(&pages, view);
+    }
+    let client = client_info(&req, &state.trusted_proxies);
+    let contact = form.text("contact");
+    let request = ResetForm {
+        identifier: form.get("identifier"),
+        channel: Some(channel_of(&contact)),
+        contact: Some(&contact),
+        client: Some(&client),
+    };
+    let csrf = form.text("csrf");
+    match state
+        .auth
+        .request_reset_code(request, crate::http::locale())
+        .await
+    {
+        Ok(_) | Err(AuthError::AccountNotFound | AuthError::ContactMismatch) => {
+            // The reset page says what to do next; the form's values go with it.
+            let target = format!(
+                "/ui/reset-password?identifier={}&contact={}",
+                url::form_urlencoded::byte_serialize(form.text("identifier").as_bytes())
+                    .collect::<String>(),
+                url::form_urlencoded::byte_serialize(contact.as_bytes()).collect::<String>()
+            );
+            see_other(&pages, &target)
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let mut r = html(
+                &pages,
+                status,
+                forgot_view(view, csrf, Some(&form), None, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// `?identifier=…&contact=…` of the reset page.
+#[derive(serde::Deserialize)]
+pub(super) struct ResetQuery {
+    identifier: Option<String>,
+    contact: Option<String>,
+}
+
+fn reset_view(
+    chrome: Chrome,
+    csrf: String,
+    identifier: String,
+    contact: String,
+    notice: Option<String>,
+    error: Option<String>,
+) -> views::ResetPassword {
+    views::ResetPassword {
+        title: chrome.t.reset_password.to_owned(),
+        chrome,
+        notice,
+        error,
+        csrf,
+        identifier,
+        contact,
+    }
+}
+
+/// `GET /ui/reset-password[?identifier=…&contact=…]`.
+pub(super) async fn reset_password_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    query: web::Query<ResetQuery>,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let sent = query.contact.is_some();
+    let notice = sent.then(|| m::RESET_CODE_SENT.get().to_owned());
+    let (identifier, contact) = (
+        query.identifier.clone().unwrap_or_default(),
+        query.contact.clone().unwrap_or_default(),
+    );
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| reset_view(view, csrf, identifier, contact, notice, None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// `POST /ui/reset-password`: the code and a new password; every session
+/// of the account ends.
+pub(super) async fn reset_password<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let Some(form) = read_form(body) else {
+        return csrf_refused(&pages, view);
+    };
+    if !anonymous_form_ok(&state, &pages, &req, &form) {
+        return csrf_refused(&pages, view);
+    }
+    let client = client_info(&req, &state.trusted_proxies);
+    let contact = form.text("contact");
+    let request = ResetForm {
+        identifier: form.get("identifier"),
+        channel: Some(channel_of(&contact)),
+        contact: Some(&contact),
+        client: Some(&client),
+    };
+    match state
+        .auth
+        .reset_password(
+            request,
+            form.get("code"),
+            form.get("new_password").map(PasswordInput::Plain),
+            crate::http::locale(),
+        )
+        .await
+    {
+        Ok(()) => {
+            let t = view.t;
+            message_page(
+                &pages,
+                view,
+                StatusCode::OK,
+                t.reset_password,
+                vec![t.reset_done.to_owned()],
+                Some(("/ui/sign-in".to_owned(), t.sign_in.to_owned())),
+            )
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            // Whether the account exists is not told here either.
+            let e = match e {
+                AuthError::AccountNotFound | AuthError::ContactMismatch => AuthError::CodeInvalid,
+                other => other,
+            };
+            let (status, text) = problem(&e);
+            let csrf = form.text("csrf");
+            let identifier = form.text("identifier");
+            let mut r = html(
+                &pages,
+                status,
+                reset_view(view, csrf, identifier, contact, None, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The pages' templates (`crates/server/templates/pages/`), checked when
+//! the server is compiled (askama): one struct per page, its fields the
+//! page's values. Every value is HTML-escaped by the template.
+
+// The template structs' fields are the names their templates use.
+#![allow(missing_docs)]
+
+use askama::Template;
+
+use super::texts::{self, Texts};
+
+/// The parts of every page: its words, the product and the navigation.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The words in the page's language.
+    pub t: &'static Texts,
+    /// `MAIL_PRODUCT_NAME`.
+    pub product: String,
+    /// `PAGES_LOGO_URL`.
+    pub logo_url: Option<String>,
+    /// Who is signed in, if anyone.
+    pub signed_in: Option<SignedInNav>,
+    /// This page's path and query (the language switcher comes back here).
+    pub back: String,
+}
+
+impl Chrome {
+    /// The parts of a page built without the request's state (404, 405):
+    /// the product name is Tessera's.
+    #[must_use]
+    pub fn bare() -> Self {
+        Self {
+            t: texts::of(crate::http::messages::current()),
+            product: "Tessera".to_owned(),
+            logo_url: None,
+            signed_in: None,
+            back: "/ui/account".to_owned(),
+        }
+    }
+}
+
+/// The navigation of a signed-in browser.
+#[derive(Debug, Clone)]
+pub struct SignedInNav {
+    /// The username.
+    pub name: String,
+    /// Whether the account may open the admin console (`user:read`).
+    pub admin: bool,
+    /// The session's form token (the sign-out form).
+    pub csrf: String,
+}
+
+/// A page with paragraphs and a link.
+#[derive(Template)]
+#[template(path = "pages/message.html")]
+pub struct Message {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub paragraphs: Vec<String>,
+    /// (href, label).
+    pub link: Option<(String, String)>,
+}
+
+/// `/ui/sign-in`.
+#[derive(Template)]
+#[template(path = "pages/sign_in.html")]
+pub struct SignIn {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub return_to: Option<String>,
+    pub identifier: String,
+}
+
+/// `/ui/sign-up`.
+#[derive(Template)]
+#[template(path = "pages/sign_up.html")]
+pub struct SignUp {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub username_min: usize,
+    pub username_max: usize,
+    pub password_min: usize,
+    pub password_max: usize,
+    pub password_mixed: bool,
+    pub password_screened: bool,
+}
+
+/// `/ui/verify-email`.
+#[derive(Template)]
+#[template(path = "pages/verify_email.html")]
+pub struct VerifyEmail {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub email: String,
+}
+
+/// `/ui/forgot-password`.
+#[derive(Template)]
+#[template(path = "pages/forgot_password.html")]
+pub struct ForgotPassword {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub identifier: String,
+    pub contact: String,
+}
+
+/// `/ui/reset-password`.
+#[derive(Template)]
+#[template(path = "pages/reset_password.html")]
+pub struct ResetPassword {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub identifier: String,
+    pub contact: String,
+}
+
+/// One row of the account page's session list.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub created_at: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub last_used_at: String,
+    /// The session of this browser.
+    pub current: bool,
+}
+
+/// `/ui/account`.
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+pub struct Account {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub roles: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub created_at: String,
+    pub sessions: Vec<SessionRow>,
+}

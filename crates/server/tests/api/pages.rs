@@ -1,0 +1,844 @@
+//! The hosted pages (issue 16) over HTTP, as a browser drives them: a
+//! cookie jar, no redirects followed, forms posted URL-encoded with the
+//! hidden fields the pages rendered. The browser tests (scripts/browser)
+//! drive the same pages in Chromium.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, s, spawn_app_with};
+
+/// A browser: its cookies and language; follows no redirect.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+    lang: &'static str,
+    /// Every `Set-Cookie` seen, as sent.
+    set_cookies: Vec<String>,
+}
+
+/// What a page answered.
+struct Page {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .map_or("", |v| v.to_str().unwrap())
+    }
+
+    /// The value of the first hidden field `name`.
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+            lang: "en",
+            set_cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, r: reqwest::RequestBuilder) -> Page {
+        let r = r.header("accept-language", self.lang);
+        let r = if self.cookies.is_empty() {
+            r
+        } else {
+            r.header("cookie", self.cookie_header())
+        };
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for set in headers.get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removal = set.contains("Max-Age=0") || value.is_empty();
+            if removal {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+            self.set_cookies.push(set);
+        }
+        let body = resp.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self.client.get(self.app.url(path));
+        self.send(r).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let r = self.client.post(self.app.url(path)).form(fields);
+        self.send(r).await
+    }
+
+    /// Signs in through the form; asserts it worked.
+    async fn sign_in(&mut self, identifier: &str, password: &str) {
+        let form = self.get("/ui/sign-in").await;
+        let csrf = form.field("csrf");
+        let done = self
+            .post(
+                "/ui/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("identifier", identifier),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location(), "/ui/account");
+    }
+
+    /// The account page's form token.
+    async fn account_csrf(&mut self) -> String {
+        let page = self.get("/ui/account").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.field("csrf")
+    }
+}
+
+const PASSWORD: &str = "Correct-Horse-9";
+
+/// The 6 digits after `after` in the newest mail to `to` holding it.
+async fn code_in_mail(app: &TestApp, to: &str, after: &str, count: usize) -> String {
+    let mails = app.mails(to, after, count).await;
+    let mail = mails.last().unwrap();
+    let at = mail.find(after).unwrap() + after.len();
+    mail[at..at + 6].to_owned()
+}
+
+fn assert_page_headers(page: &Page) {
+    let h = |name: &str| {
+        page.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let csp = h("content-security-policy");
+    for part in [
+        "default-src 'none'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "no-referrer");
+    assert_eq!(h("cache-control"), "no-store");
+    assert!(h("content-type").starts_with("text/html"));
+    assert!(
+        !page.body.contains("style=") && !page.body.contains("<script"),
+        "no inline style or script"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_signs_up_verifies_signs_in_manages_sessions_and_signs_out() {
+    let app = spawn_app_with(&[]).await;
+    let mut browser = Browser::new(&app);
+
+    let form = browser.get("/ui/sign-up").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_page_headers(&form);
+    assert!(form.body.contains("<html lang=\"en\">"), "{}", form.body);
+    assert!(
+        form.body.contains("Password: characters: 8–256"),
+        "the rules before submitting"
+    );
+    let form_cookie = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-tessera-form="))
+        .expect("the form nonce cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(form_cookie.contains(attr), "{form_cookie}");
+    }
+
+    // The server's answer to a refused form, in the form.
+    let csrf = form.field("csrf");
+    let refused = browser
+        .post(
+            "/ui/sign-up",
+            &[
+                ("csrf", &csrf),
+                ("username", "ann"),
+                ("email", "not-an-address"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("Invalid email address"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"ann\""),
+        "the form keeps what was typed"
+    );
+
+    let created = browser
+        .post(
+            "/ui/sign-up",
+            &[
+                ("csrf", &csrf),
+                ("username", "ann"),
+                ("email", "ann@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(
+        created
+            .body
+            .contains("/ui/verify-email?email=ann%40example.com")
+    );
+
+    let code = code_in_mail(&app, "ann@example.com", "Your verification code is ", 1).await;
+    let verify = browser
+        .get("/ui/verify-email?email=ann%40example.com")
+        .await;
+    assert!(verify.body.contains("value=\"ann@example.com\""));
+    let csrf = verify.field("csrf");
+    let wrong = browser
+        .post(
+            "/ui/verify-email",
+            &[
+                ("csrf", &csrf),
+                ("email", "ann@example.com"),
+                ("code", "000000"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    let verified = browser
+        .post(
+            "/ui/verify-email",
+            &[
+                ("csrf", &csrf),
+                ("email", "ann@example.com"),
+                ("code", &code),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    assert!(verified.body.contains("Email verified"));
+
+    // Signing in: the session cookie, then the account page.
+    browser.sign_in("ann", PASSWORD).await;
+    let session_cookie = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-tessera-session="))
+        .expect("the session cookie")
+        .clone();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(session_cookie.contains(attr), "{session_cookie}");
+    }
+    assert!(!session_cookie.contains("Domain="), "{session_cookie}");
+    let value = browser.cookies["__Host-tessera-session"].clone();
+    assert!(!value.starts_with("eyJ"), "never a JWT: {value}");
+    let (status, body) = app
+        .post("/api/auth/refresh", &json!({"refresh_token": value}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the cookie is no refresh token: {body}"
+    );
+
+    let account = browser.get("/ui/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert_page_headers(&account);
+    assert!(
+        account.body.contains("ann@example.com (verified)"),
+        "{}",
+        account.body
+    );
+    assert!(account.body.contains("(this browser)"));
+
+    // The browser session is a Tessera session: the API lists it, and a
+    // second one (a phone app) shows on the page, where it can be ended.
+    let api = app.login("ann", PASSWORD).await;
+    let access = s(&api["access_token"]).to_owned();
+    let (status, sessions) = app.get_bearer("/api/auth/sessions", &access).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = sessions["sessions"]
+        .as_array()
+        .or(sessions.as_array())
+        .unwrap()
+        .len();
+    assert_eq!(listed, 2, "{sessions}");
+    let account = browser.get("/ui/account").await;
+    assert_eq!(
+        account.body.matches("<tr").count(),
+        3,
+        "a header and two sessions"
+    );
+    let other = account.body.split("/ui/account/sessions/").nth(1).unwrap();
+    let other_id = other.split('/').next().unwrap().to_owned();
+    let csrf = account.field("csrf");
+    let ended = browser
+        .post(
+            &format!("/ui/account/sessions/{other_id}/end"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        ended.status,
+        StatusCode::SEE_OTHER,
+        "{other_id}: {}",
+        ended.body
+    );
+    assert_eq!(ended.location(), "/ui/account?done=sessions");
+    let (status, _) = app.get_bearer("/api/auth/me", &access).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the ended session's tokens stop working"
+    );
+    assert!(
+        browser
+            .get("/ui/account?done=sessions")
+            .await
+            .body
+            .contains("Sessions ended.")
+    );
+
+    // "End all other sessions" keeps this browser's.
+    let api = app.login("ann", PASSWORD).await;
+    let access = s(&api["access_token"]).to_owned();
+    let csrf = browser.account_csrf().await;
+    let ended = browser
+        .post("/ui/account/sessions/end-others", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_bearer("/api/auth/me", &access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(browser.get("/ui/account").await.status, StatusCode::OK);
+
+    // Changing the password: a wrong current one is said in the page.
+    let csrf = browser.account_csrf().await;
+    let wrong = browser
+        .post(
+            "/ui/account/password",
+            &[
+                ("csrf", &csrf),
+                ("old_password", "nope-Nope-1"),
+                ("new_password", "Another-Horse-7"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("The current password is wrong"));
+    let changed = browser
+        .post(
+            "/ui/account/password",
+            &[
+                ("csrf", &csrf),
+                ("old_password", PASSWORD),
+                ("new_password", "Another-Horse-7"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert!(
+        browser
+            .get("/ui/account?done=password")
+            .await
+            .body
+            .contains("Your password was changed")
+    );
+
+    // Signing out ends the session; the page then asks to sign in.
+    let csrf = browser.account_csrf().await;
+    let out = browser.post("/ui/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/ui/signed-out");
+    assert!(
+        !browser.cookies.contains_key("__Host-tessera-session"),
+        "the cookie is cleared"
+    );
+    assert!(
+        browser
+            .get("/ui/signed-out")
+            .await
+            .body
+            .contains("You have signed out")
+    );
+    let after = browser.get("/ui/account").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location(), "/ui/sign-in?return_to=%2Fui%2Faccount");
+    // The ended session's cookie, presented again, is refused too.
+    browser
+        .cookies
+        .insert("__Host-tessera-session".into(), value);
+    assert_eq!(
+        browser.get("/ui/account").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_without_its_token_or_with_another_sessions_is_refused_and_changes_nothing() {
+    let app = spawn_app_with(&[]).await;
+    app.register("bob", "bob@example.com", PASSWORD).await;
+    app.register("eve", "eve@example.com", PASSWORD).await;
+
+    // Anonymous forms: no nonce cookie, or a token for another nonce.
+    let mut stranger = Browser::new(&app);
+    let refused = stranger
+        .post(
+            "/ui/sign-in",
+            &[("csrf", "x"), ("identifier", "bob"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("This form has expired"));
+    let mut other = Browser::new(&app);
+    let others_token = other.get("/ui/sign-in").await.field("csrf");
+    stranger.get("/ui/sign-in").await;
+    let refused = stranger
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &others_token),
+                ("identifier", "bob"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!stranger.cookies.contains_key("__Host-tessera-session"));
+
+    // Signed-in forms: none, empty, or another session's token.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob", PASSWORD).await;
+    let mut eve = Browser::new(&app);
+    eve.sign_in("eve", PASSWORD).await;
+    let eves_token = eve.account_csrf().await;
+    for token in [None, Some(""), Some(eves_token.as_str())] {
+        let mut fields = vec![
+            ("old_password", PASSWORD),
+            ("new_password", "Stolen-Horse-5"),
+        ];
+        if let Some(t) = token {
+            fields.push(("csrf", t));
+        }
+        let refused = bob.post("/ui/account/password", &fields).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{token:?}: {}",
+            refused.body
+        );
+        let mut fields = vec![];
+        if let Some(t) = token {
+            fields.push(("csrf", t));
+        }
+        assert_eq!(
+            bob.post("/ui/sign-out", &fields).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            bob.post("/ui/account/sessions/end-others", &fields)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // Nothing changed: the password is the old one, the session lives.
+    assert!(app.login("bob", PASSWORD).await["access_token"].is_string());
+    assert_eq!(bob.get("/ui/account").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_errors_do_not_tell_whether_an_account_exists() {
+    let app = spawn_app_with(&[]).await;
+    app.register("carl", "carl@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/ui/sign-in").await.field("csrf");
+    let wrong = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "carl"),
+                ("password", "Wrong-Horse-1"),
+            ],
+        )
+        .await;
+    let unknown = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "nobody"),
+                ("password", "Wrong-Horse-1"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, wrong.status);
+    let error = |p: &Page| {
+        p.body
+            .split("role=\"alert\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(error(&wrong), error(&unknown));
+    assert_eq!(error(&wrong), "Invalid username or password");
+
+    // Forgot password: an unknown account and a known one answer alike.
+    let csrf = browser.get("/ui/forgot-password").await.field("csrf");
+    let known = browser
+        .post(
+            "/ui/forgot-password",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "carl"),
+                ("contact", "carl@example.com"),
+            ],
+        )
+        .await;
+    let unknown = browser
+        .post(
+            "/ui/forgot-password",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "nobody"),
+                ("contact", "nobody@example.com"),
+            ],
+        )
+        .await;
+    let mismatch = browser
+        .post(
+            "/ui/forgot-password",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "carl"),
+                ("contact", "x@example.com"),
+            ],
+        )
+        .await;
+    for (p, who) in [(&known, "carl"), (&unknown, "nobody"), (&mismatch, "carl")] {
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert!(
+            p.location()
+                .starts_with(&format!("/ui/reset-password?identifier={who}&contact="))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_password_is_reset_with_the_mailed_code_and_every_session_ends() {
+    let app = spawn_app_with(&[]).await;
+    app.register("dora", "dora@example.com", PASSWORD).await;
+    let mut old = Browser::new(&app);
+    old.sign_in("dora", PASSWORD).await;
+
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/ui/forgot-password").await.field("csrf");
+    let sent = browser
+        .post(
+            "/ui/forgot-password",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "dora"),
+                ("contact", "dora@example.com"),
+            ],
+        )
+        .await;
+    let reset_page = browser.get(sent.location()).await;
+    assert!(reset_page.body.contains("Code sent"), "{}", reset_page.body);
+    assert!(reset_page.body.contains("value=\"dora@example.com\""));
+    let code = code_in_mail(&app, "dora@example.com", "Your password reset code is ", 1).await;
+    let csrf = reset_page.field("csrf");
+    let done = browser
+        .post(
+            "/ui/reset-password",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "dora"),
+                ("contact", "dora@example.com"),
+                ("code", &code),
+                ("new_password", "Fresh-Horse-42"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Your password was reset"));
+    assert_eq!(
+        old.get("/ui/account").await.status,
+        StatusCode::SEE_OTHER,
+        "the old browser's session ended"
+    );
+    browser.sign_in("dora", "Fresh-Horse-42").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn return_to_goes_only_to_this_server_or_an_allowed_target() {
+    let app = spawn_app_with(&[("RETURN_TO_ALLOWED", "https://app.example.com/cb/")]).await;
+    app.register("erin", "erin@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    for refused in [
+        "https://evil.example.com/",
+        "https://app.example.com/other",
+        "https://app.example.com.evil.com/cb/",
+        "//evil.example.com/",
+        "/\\evil.example.com/",
+        "javascript:alert(1)",
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(refused.as_bytes()).collect();
+        let page = browser
+            .get(&format!("/ui/sign-in?return_to={encoded}"))
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(
+            page.body.contains("is not one this server may send you to"),
+            "{refused}"
+        );
+    }
+    let page = browser
+        .get("/ui/sign-in?return_to=https%3A%2F%2Fapp.example.com%2Fcb%2Fdone%3Fx%3D1")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("form-action 'self' https://app.example.com"),
+        "{csp}"
+    );
+    let csrf = page.field("csrf");
+    let return_to = page.field("return_to");
+    assert_eq!(return_to, "https://app.example.com/cb/done?x=1");
+    // A forged hidden field is checked again.
+    let forged = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "erin"),
+                ("password", PASSWORD),
+                ("return_to", "https://evil.example.com/"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let signed = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "erin"),
+                ("password", PASSWORD),
+                ("return_to", &return_to),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed.location(), "https://app.example.com/cb/done?x=1");
+    // Signed in, the sign-in page sends straight back.
+    let again = browser.get("/ui/sign-in?return_to=%2Fui%2Faccount").await;
+    assert_eq!(
+        (again.status, again.location()),
+        (StatusCode::SEE_OTHER, "/ui/account")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_disabling_an_account_ends_its_browser_session_at_the_next_click() {
+    let app = spawn_app_with(&[]).await;
+    let admin = app
+        .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let user = app.register("finn", "finn@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("finn", PASSWORD).await;
+    let id = user["user"]["id"].as_i64().or(user["id"].as_i64()).unwrap();
+    let (status, body) = app
+        .post_bearer(
+            &format!("/api/admin/users/{id}/disable"),
+            s(&admin["access_token"]),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let next = browser.get("/ui/account").await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER);
+    assert!(next.location().starts_with("/ui/sign-in"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_follows_the_switcher_then_accept_language() {
+    let app = spawn_app_with(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.lang = "zh-CN,zh;q=0.9";
+    let page = browser.get("/ui/sign-in").await;
+    assert!(page.body.contains("<html lang=\"zh-CN\">"));
+    assert!(page.body.contains("用户名、邮箱或手机号"));
+    let switch = browser.get("/ui/lang/en?back=%2Fui%2Fsign-in").await;
+    assert_eq!(
+        (switch.status, switch.location()),
+        (StatusCode::SEE_OTHER, "/ui/sign-in")
+    );
+    let set = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-tessera-lang=en"))
+        .unwrap();
+    assert!(set.contains("Secure") && set.contains("Path=/"), "{set}");
+    let page = browser.get("/ui/sign-in").await;
+    assert!(
+        page.body.contains("<html lang=\"en\">"),
+        "the switch wins over Accept-Language"
+    );
+    assert!(page.body.contains("Username, e-mail or phone"));
+    // The switcher goes back only to a path here.
+    let off_site = browser
+        .get("/ui/lang/zh-CN?back=%2F%2Fevil.example.com%2F")
+        .await;
+    assert_eq!(off_site.location(), "/ui/account");
+    assert!(
+        browser
+            .get("/ui/sign-in")
+            .await
+            .body
+            .contains("<html lang=\"zh-CN\">")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assets_and_theme_are_served_from_the_binary_and_unknown_pages_are_html_404s() {
+    let app = spawn_app_with(&[
+        ("PAGES_ACCENT_COLOR", "#0F766E"),
+        ("MAIL_PRODUCT_NAME", "Acme ID"),
+    ])
+    .await;
+    let mut browser = Browser::new(&app);
+    let css = browser.get("/ui/assets/tessera.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(
+        css.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let etag = css.headers["etag"].to_str().unwrap().to_owned();
+    let again = browser
+        .send(
+            browser
+                .client
+                .get(app.url("/ui/assets/tessera.css"))
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let theme = browser.get("/ui/theme.css").await;
+    assert!(theme.body.contains("--accent: #0f766e;"), "{}", theme.body);
+    assert!(browser.get("/ui/sign-in").await.body.contains("Acme ID"));
+    for missing in [
+        "/ui/assets/nope.css",
+        "/ui/nothing-here",
+        "/ui/assets/..%2FCargo.toml",
+    ] {
+        let page = browser.get(missing).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{missing}"
+        );
+    }
+    let home = browser.get("/").await;
+    assert_eq!(
+        (home.status, home.location()),
+        (StatusCode::SEE_OTHER, "/ui/account")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_counts_against_the_login_rate_limit_and_says_so_in_a_page() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "2/60")]).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/ui/sign-in").await.field("csrf");
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(
+            browser
+                .post(
+                    "/ui/sign-in",
+                    &[
+                        ("csrf", &csrf),
+                        ("identifier", "nobody"),
+                        ("password", "Wrong-Horse-1"),
+                    ],
+                )
+                .await,
+        );
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.body);
+    assert!(last.headers.contains_key("retry-after"));
+    assert!(
+        last.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
