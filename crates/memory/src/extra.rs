@@ -293,6 +293,23 @@ impl tessera_domain::ports::AuditLog for MemoryAudit {
         lock(&self.events).push(event.clone());
         Ok(())
     }
+
+    async fn query(
+        &self,
+        query: &tessera_domain::model::AuditQuery,
+    ) -> Result<tessera_domain::model::AuditPage, StoreError> {
+        let events = lock(&self.events);
+        let matching: Vec<_> = events.iter().rev().filter(|e| query.matches(e)).collect();
+        Ok(tessera_domain::model::AuditPage {
+            total: matching.len() as u64,
+            events: matching
+                .into_iter()
+                .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+                .take(query.limit as usize)
+                .cloned()
+                .collect(),
+        })
+    }
 }
 
 /// Deferred tasks in a bounded in-process queue (the server uses it too: a

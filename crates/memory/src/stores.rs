@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RevocationKey;
 use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
     NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
 };
@@ -162,7 +163,7 @@ impl UserDirectory for MemoryUsers {
     async fn list(&self, query: &UserQuery) -> Result<UserPage, StoreError> {
         let t = lock(&self.table);
         let needle = query.search.as_deref().map(str::to_lowercase);
-        let matching: Vec<&User> = t
+        let mut matching: Vec<&User> = t
             .rows
             .values()
             .filter(|u| {
@@ -171,6 +172,17 @@ impl UserDirectory for MemoryUsers {
                 })
             })
             .collect();
+        match query.order {
+            UserOrder::Id => matching.sort_by_key(|u| u.id),
+            UserOrder::Newest => matching.sort_by_key(|u| std::cmp::Reverse(u.id)),
+            UserOrder::Username => {
+                matching
+                    .sort_by(|a, b| (a.username.as_str(), a.id).cmp(&(b.username.as_str(), b.id)));
+            }
+            UserOrder::Email => {
+                matching.sort_by(|a, b| (a.email.as_str(), a.id).cmp(&(b.email.as_str(), b.id)));
+            }
+        }
         Ok(UserPage {
             total: matching.len() as u64,
             users: matching

@@ -49,6 +49,13 @@ impl tessera_domain::ports::AuditLog for LoggedAudit {
         }
         stored
     }
+
+    async fn query(
+        &self,
+        query: &tessera_domain::model::AuditQuery,
+    ) -> Result<tessera_domain::model::AuditPage, StoreError> {
+        self.0.query(query).await
+    }
 }
 
 fn span(name: &'static str, d: std::time::Duration) -> Result<chrono::Duration, ConfigError> {

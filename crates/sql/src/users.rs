@@ -4,6 +4,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
     Change, NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
 };
@@ -289,8 +290,13 @@ impl UserDirectory for SqlUsers {
                 }
             };
             let total: i64 = filtered().count().get_result(conn).await.map_err(unavailable)?;
-            let rows: Vec<UserRow> = filtered()
-                .order(users::id)
+            let ordered = match query.order {
+                UserOrder::Id => filtered().order(users::id.asc()),
+                UserOrder::Newest => filtered().order(users::id.desc()),
+                UserOrder::Username => filtered().order((users::username.asc(), users::id.asc())),
+                UserOrder::Email => filtered().order((users::email.asc(), users::id.asc())),
+            };
+            let rows: Vec<UserRow> = ordered
                 .offset(offset)
                 .limit(limit)
                 .select(UserRow::as_select())

@@ -98,6 +98,7 @@ async fn every_contract(kind: Kind) {
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
     contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
     contract::outbox(SqlOutbox::new(f.db.clone())).await;
+    contract::audit(tessera_sql::SqlAudit::new(f.db.clone())).await;
     contract::codes(SqlCodes::new(f.db.clone())).await;
     contract::mail_with_changes(SqlUsers::new(f.db.clone()), SqlOutbox::new(f.db.clone())).await;
     f.drop().await;

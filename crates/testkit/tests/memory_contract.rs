@@ -215,6 +215,7 @@ async fn rate_limiter() {
 #[tokio::test]
 async fn outbox_and_mail_with_changes() {
     contract::outbox(MemoryOutbox::default()).await;
+    contract::audit(tessera_memory::MemoryAudit::default()).await;
     let users = MemoryUsers::default();
     let outbox = users.outbox().clone();
     contract::mail_with_changes(users, outbox).await;

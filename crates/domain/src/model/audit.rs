@@ -50,6 +50,34 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind, in the order the admin console lists them.
+    pub const ALL: [Self; 18] = [
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::LoginThrottled,
+        Self::Logout,
+        Self::LogoutAll,
+        Self::SessionEnded,
+        Self::RefreshReused,
+        Self::PasswordChanged,
+        Self::PasswordReset,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserDeleted,
+        Self::RoleGranted,
+        Self::RoleRevoked,
+        Self::SessionsRevoked,
+        Self::EmailVerified,
+        Self::PendingAccountRemoved,
+        Self::SessionEvicted,
+    ];
+
+    /// The kind whose stored name ([`Self::as_str`]) is `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The stable name stored and logged.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -94,4 +122,42 @@ pub struct AuditEvent {
     pub client: ClientInfo,
     /// A short machine-readable detail (a role, a reason, a count).
     pub detail: Option<String>,
+}
+
+/// Filters and paging for reading the audit trail back (the admin console).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    /// Events whose actor or subject is this account.
+    pub user: Option<UserId>,
+    /// Events of this kind.
+    pub kind: Option<AuditKind>,
+    /// Events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Events to skip (newest first).
+    pub offset: u64,
+    /// Events to return at most.
+    pub limit: u32,
+}
+
+/// One page of the audit trail, newest first, and how many events match.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditPage {
+    /// The events of this page.
+    pub events: Vec<AuditEvent>,
+    /// Events matching the query in all pages.
+    pub total: u64,
+}
+
+impl AuditQuery {
+    /// Whether `event` passes the filters (for stores that filter in memory).
+    #[must_use]
+    pub fn matches(&self, event: &AuditEvent) -> bool {
+        self.user
+            .is_none_or(|u| event.actor == Some(u) || event.subject == Some(u))
+            && self.kind.is_none_or(|k| event.kind == k)
+            && self.since.is_none_or(|t| event.at >= t)
+            && self.until.is_none_or(|t| event.at < t)
+    }
 }

@@ -104,15 +104,56 @@ impl User {
     }
 }
 
-/// Filters and paging for the administrators' user list.
+/// Filters, order and paging for the administrators' user list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserQuery {
     /// A case-insensitive substring of the username or email, if any.
     pub search: Option<String>,
-    /// Users to skip (ordered by id).
+    /// Users to skip (in [`Self::order`]).
     pub offset: u64,
     /// Users to return at most.
     pub limit: u32,
+    /// The order of the list; ties (and [`UserOrder::Id`]) by id.
+    pub order: UserOrder,
+}
+
+/// What the user list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserOrder {
+    /// Id, ascending: creation order (the default).
+    #[default]
+    Id,
+    /// Id, descending: newest first.
+    Newest,
+    /// Username (the display form), ascending.
+    Username,
+    /// E-mail address, ascending.
+    Email,
+}
+
+impl UserOrder {
+    /// Every order, with the name [`Self::parse`] reads.
+    pub const ALL: [(Self, &'static str); 4] = [
+        (Self::Id, "id"),
+        (Self::Newest, "newest"),
+        (Self::Username, "username"),
+        (Self::Email, "email"),
+    ];
+
+    /// The order named `name` (`id`, `newest`, `username`, `email`).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(o, _)| *o)
+    }
+
+    /// The name [`Self::parse`] reads.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(o, _)| *o == self)
+            .map_or("id", |(_, n)| n)
+    }
 }
 
 /// One page of users and how many match in all.

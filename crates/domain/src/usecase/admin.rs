@@ -8,10 +8,10 @@ use super::{AuthService, CATALOGUE_TTL_SECS};
 use crate::clock::Clock as _;
 use crate::error::AuthError;
 use crate::model::ClientInfo;
-use crate::model::{AuditEvent, AuditKind};
+use crate::model::{AuditEvent, AuditKind, AuditPage, AuditQuery};
 use crate::model::{Permission, RoleCatalogue};
 use crate::model::{User, UserId, UserPage, UserQuery};
-use crate::ports::{Ports, UserDirectory as _, UserRepository as _};
+use crate::ports::{AuditLog as _, Ports, UserDirectory as _, UserRepository as _};
 use crate::validation::{Field, FieldIssue, ValidationErrors};
 use crate::values::RoleName;
 
@@ -150,8 +150,24 @@ impl<P: Ports> AuthService<P> {
                 .map(str::to_owned),
             offset: query.offset,
             limit: query.limit.clamp(1, MAX_PAGE_SIZE),
+            order: query.order,
         };
         Ok(self.ports.users.list(&query).await?)
+    }
+
+    /// One page of the audit trail, newest first; `limit` is capped at
+    /// [`MAX_PAGE_SIZE`]. The caller's permission (`user:read`) is checked
+    /// by the caller, as for [`Self::list_users`].
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] (the store failed, or the trail is written
+    /// only).
+    pub async fn audit_trail(&self, query: &AuditQuery) -> Result<AuditPage, AuthError> {
+        let query = AuditQuery {
+            limit: query.limit.clamp(1, MAX_PAGE_SIZE),
+            ..query.clone()
+        };
+        Ok(self.ports.audit.query(&query).await?)
     }
 
     async fn admin_event(

@@ -139,6 +139,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         search: Some(search.to_owned()),
         offset,
         limit,
+        order: UserOrder::Id,
     };
     let page = repo.list(&q(&format!("DIR1{t}"), 0, 10)).await.unwrap();
     assert_eq!((page.total, page.users.len()), (1, 1));
@@ -160,10 +161,53 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
             search: None,
             offset: 0,
             limit: 1000,
+            order: UserOrder::Id,
         })
         .await
         .unwrap();
     assert!(all.total >= 3 && all.users.windows(2).all(|w| w[0].id < w[1].id));
+    // The other orders, each whole and ties by id.
+    let sorted = |order| UserQuery {
+        search: Some(format!("{t}@b.com")),
+        offset: 0,
+        limit: 1000,
+        order,
+    };
+    let newest = repo.list(&sorted(UserOrder::Newest)).await.unwrap();
+    assert!(
+        newest.users.windows(2).all(|w| w[0].id > w[1].id),
+        "newest first"
+    );
+    let by_name = repo.list(&sorted(UserOrder::Username)).await.unwrap();
+    let names: Vec<String> = by_name
+        .users
+        .iter()
+        .map(|u| u.username.as_str().to_owned())
+        .collect();
+    let mut expected = names.clone();
+    expected.sort();
+    assert_eq!(names, expected, "by username");
+    let by_email = repo.list(&sorted(UserOrder::Email)).await.unwrap();
+    let emails: Vec<String> = by_email
+        .users
+        .iter()
+        .map(|u| u.email.as_str().to_owned())
+        .collect();
+    let mut expected = emails.clone();
+    expected.sort();
+    assert_eq!(emails, expected, "by email");
+    let second = repo
+        .list(&UserQuery {
+            offset: 1,
+            limit: 1,
+            ..sorted(UserOrder::Newest)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        second.users[0].id, newest.users[1].id,
+        "paging follows the order"
+    );
 
     // Delete: gone from every lookup, its roles with it; a second delete is a no-op.
     repo.grant_role(ids[2], &role("admin"), now).await.unwrap();

@@ -5,11 +5,13 @@
 //! Meant for `[dev-dependencies]`: `tessera_testkit::contract::users(store).await`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod audit;
 mod codes;
 mod directory;
 mod mail;
 mod sessions;
 
+pub use audit::audit;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
 pub use mail::{mail_with_changes, outbox};
@@ -25,7 +27,7 @@ mod prelude {
     pub(super) use tessera_domain::model::{AttemptGrant, CodePurpose, VerificationCode};
     pub(super) use tessera_domain::model::{ClientInfo, Session, SessionId};
     pub(super) use tessera_domain::model::{
-        NewUser, PasswordHash, UniqueField, User, UserId, UserQuery,
+        NewUser, PasswordHash, UniqueField, User, UserId, UserOrder, UserQuery,
     };
     pub(super) use tessera_domain::model::{RevocationKey, TokenFingerprint};
     pub(super) use tessera_domain::ports::{

@@ -94,6 +94,7 @@ async fn list<P: Ports>(
             search,
             offset: (page - 1).saturating_mul(per_page),
             limit: u32::try_from(per_page).unwrap_or(20),
+            order: tessera_domain::model::UserOrder::Id,
         })
         .await?;
     Ok(HttpResponse::Ok().json(dto::UserPage {
