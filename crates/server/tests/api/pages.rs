@@ -842,3 +842,272 @@ async fn sign_in_counts_against_the_login_rate_limit_and_says_so_in_a_page() {
             .starts_with("text/html")
     );
 }
+
+fn id_of(registered: &serde_json::Value) -> i64 {
+    registered["user"]["id"]
+        .as_i64()
+        .or(registered["id"].as_i64())
+        .unwrap()
+}
+
+/// The text of a page's error (`role="alert"`), if any.
+fn alert(page: &Page) -> String {
+    page.body
+        .split("role=\"alert\">")
+        .nth(1)
+        .map(|rest| rest.split('<').next().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_manages_users_and_reads_the_audit_log_in_the_console() {
+    let app = spawn_app_with(&[]).await;
+    app.create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let gina = id_of(&app.register("gina", "gina@example.com", PASSWORD).await);
+    let hank = id_of(&app.register("hank", "hank@example.com", PASSWORD).await);
+    let mut root = Browser::new(&app);
+    root.sign_in("root", PASSWORD).await;
+
+    // The list: every user, a search, an order, the header link.
+    let list = root.get("/ui/admin/users").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert_page_headers(&list);
+    assert!(
+        list.body
+            .contains("href=\"/ui/admin/users\">Administration</a>"),
+        "the header offers the console"
+    );
+    for name in ["root", "gina", "hank"] {
+        assert!(list.body.contains(&format!(">{name}</a>")), "{name}");
+    }
+    let found = root.get("/ui/admin/users?q=GIN").await;
+    assert!(found.body.contains(">gina</a>") && !found.body.contains(">hank</a>"));
+    let newest = root.get("/ui/admin/users?order=newest").await;
+    let first = newest.body.find(">hank</a>").unwrap();
+    assert!(
+        first < newest.body.find(">gina</a>").unwrap(),
+        "newest first"
+    );
+    assert!(newest.body.contains("<option value=\"newest\" selected>"));
+
+    // A user's page: grant and remove a role.
+    let page = root.get(&format!("/ui/admin/users/{gina}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.field("csrf");
+    let granted = root
+        .post(
+            &format!("/ui/admin/users/{gina}/roles"),
+            &[("csrf", &csrf), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", alert(&granted));
+    let page = root.get(granted.location()).await;
+    assert!(page.body.contains("Role granted"));
+    assert!(
+        page.body
+            .contains(&format!("/ui/admin/users/{gina}/roles/admin/revoke"))
+    );
+    let removed = root
+        .post(
+            &format!("/ui/admin/users/{gina}/roles/admin/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", alert(&removed));
+    let unknown = root
+        .post(
+            &format!("/ui/admin/users/{gina}/roles"),
+            &[("csrf", &csrf), ("role", "no-such-role")],
+        )
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        alert(&unknown)
+    );
+
+    // Disable, enable, end sessions: through the same use cases as /api/admin.
+    let api = app.login("gina", PASSWORD).await;
+    let access = s(&api["access_token"]).to_owned();
+    let disabled = root
+        .post(
+            &format!("/ui/admin/users/{gina}/disable"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_bearer("/api/auth/me", &access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": "gina", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a disabled account cannot log in"
+    );
+    let enabled = root
+        .post(
+            &format!("/ui/admin/users/{gina}/enable"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER);
+    let api = app.login("gina", PASSWORD).await;
+    let access = s(&api["access_token"]).to_owned();
+    let ended = root
+        .post(
+            &format!("/ui/admin/users/{gina}/end-sessions"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_bearer("/api/auth/me", &access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Delete: only with the username typed.
+    let mistyped = root
+        .post(
+            &format!("/ui/admin/users/{gina}/delete"),
+            &[("csrf", &csrf), ("confirm", "gin")],
+        )
+        .await;
+    assert_eq!(mistyped.status, StatusCode::BAD_REQUEST);
+    assert!(alert(&mistyped).contains("does not match"));
+    assert!(app.login("gina", PASSWORD).await["access_token"].is_string());
+    let deleted = root
+        .post(
+            &format!("/ui/admin/users/{gina}/delete"),
+            &[("csrf", &csrf), ("confirm", "gina")],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", alert(&deleted));
+    assert_eq!(deleted.location(), "/ui/admin/users?done=deleted");
+    let (status, _) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": "gina", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        root.get(&format!("/ui/admin/users/{gina}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The audit log: by account, by kind; an unreadable filter is said.
+    let trail = root.get(&format!("/ui/admin/audit?user={gina}")).await;
+    assert_eq!(trail.status, StatusCode::OK);
+    for kind in [
+        "role_granted",
+        "role_revoked",
+        "user_disabled",
+        "user_enabled",
+        "sessions_revoked",
+        "user_deleted",
+    ] {
+        assert!(trail.body.contains(&format!("<td>{kind}</td>")), "{kind}");
+    }
+    let only = root
+        .get(&format!("/ui/admin/audit?user={gina}&kind=user_disabled"))
+        .await;
+    assert_eq!(only.body.matches("<td>user_disabled</td>").count(), 1);
+    assert!(!only.body.contains("<td>role_granted</td>"));
+    let future = root.get("/ui/admin/audit?since=2999-01-01T00%3A00").await;
+    assert!(
+        !future.body.contains("<td>login_succeeded</td>"),
+        "nothing after the filter's start"
+    );
+    let bad = root.get("/ui/admin/audit?kind=nope&since=yesterday").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(alert(&bad).contains("could not be read"));
+
+    // An account without the permissions sees a 403 page and changes nothing.
+    let mut hanks = Browser::new(&app);
+    hanks.sign_in("hank", PASSWORD).await;
+    let refused = hanks.get("/ui/admin/users").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        !hanks
+            .get("/ui/account")
+            .await
+            .body
+            .contains("Administration")
+    );
+    let hanks_csrf = hanks.account_csrf().await;
+    let refused = hanks
+        .post(
+            &format!("/ui/admin/users/{hank}/roles"),
+            &[("csrf", &hanks_csrf), ("role", "super_admin")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let (_, me) = app
+        .get_bearer(
+            "/api/auth/me",
+            s(&app.login("hank", PASSWORD).await["access_token"]),
+        )
+        .await;
+    assert!(!me.to_string().contains("super_admin"), "{me}");
+    // And root's form token is no use in hank's browser.
+    let stolen = hanks
+        .post(
+            &format!("/ui/admin/users/{hank}/disable"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_keeps_the_role_rank_rule() {
+    let app = spawn_app_with(&[]).await;
+    app.create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    app.create_with_role("ivy", "ivy@example.com", PASSWORD, "admin")
+        .await;
+    let (status, listed) = app
+        .get_bearer(
+            "/api/admin/users?q=root",
+            s(&app.login("root", PASSWORD).await["access_token"]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let root_id = listed["users"][0]["id"].as_i64().unwrap();
+    let mut ivy = Browser::new(&app);
+    ivy.sign_in("ivy", PASSWORD).await;
+    let page = ivy.get(&format!("/ui/admin/users/{root_id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "an admin may look");
+    let csrf = page.field("csrf");
+    let outranked = ivy
+        .post(
+            &format!("/ui/admin/users/{root_id}/end-sessions"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        outranked.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        alert(&outranked)
+    );
+    assert!(!alert(&outranked).is_empty());
+    // `admin` lacks user:delete: the delete form is refused before anything.
+    let refused = ivy
+        .post(
+            &format!("/ui/admin/users/{root_id}/delete"),
+            &[("csrf", &csrf), ("confirm", "root")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(app.login("root", PASSWORD).await["access_token"].is_string());
+}

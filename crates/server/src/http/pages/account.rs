@@ -15,7 +15,7 @@ use super::{
 };
 
 /// The caller, or the answer that sends the browser to sign in.
-async fn caller_or_sign_in<P: Ports>(
+pub(super) async fn caller_or_sign_in<P: Ports>(
     state: &State<P>,
     pages: &PagesState,
     req: &HttpRequest,
@@ -31,7 +31,7 @@ async fn caller_or_sign_in<P: Ports>(
 }
 
 /// The caller of a form POST whose `csrf` is its session's, or the answer.
-async fn form_caller<P: Ports>(
+pub(super) async fn form_caller<P: Ports>(
     state: &State<P>,
     pages: &PagesState,
     req: &HttpRequest,

@@ -17,11 +17,14 @@
 //!   `X-Content-Type-Options`, `Cache-Control: no-store`.
 //! - **`return_to`** sends a browser back after signing in: a path on this
 //!   server, or a URL within `RETURN_TO_ALLOWED`; anything else is refused.
+//! - **The admin console** (`/ui/admin`) goes through the use cases and
+//!   permission checks of `/api/admin`, their role-rank rule included.
 //! - **The same limits, delays and audit events** as the JSON routes: the
 //!   POST routes count against the same `RATE_LIMIT_*` buckets and call the
 //!   same use cases.
 
 mod account;
+mod admin;
 mod auth;
 pub mod texts;
 mod views;
@@ -147,11 +150,25 @@ pub const ROUTES: &[Route] = &[
     route("/ui/account/password", Method::Post, Some(Bucket::Login)),
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
+    route("/ui/admin", Method::Get, None),
+    route("/ui/admin/users", Method::Get, None),
+    route("/ui/admin/users/{id}", Method::Get, None),
+    route("/ui/admin/users/{id}/disable", Method::Post, None),
+    route("/ui/admin/users/{id}/enable", Method::Post, None),
+    route("/ui/admin/users/{id}/roles", Method::Post, None),
+    route(
+        "/ui/admin/users/{id}/roles/{role}/revoke",
+        Method::Post,
+        None,
+    ),
+    route("/ui/admin/users/{id}/end-sessions", Method::Post, None),
+    route("/ui/admin/users/{id}/delete", Method::Post, None),
+    route("/ui/admin/audit", Method::Get, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 21] = [
+    let handlers: [actix_web::Route; 31] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -173,6 +190,16 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(account::change_password::<P>),
         web::route().to(account::end_session::<P>),
         web::route().to(account::end_other_sessions::<P>),
+        web::route().to(admin::admin_home),
+        web::route().to(admin::users_page::<P>),
+        web::route().to(admin::user_page::<P>),
+        web::route().to(admin::disable::<P>),
+        web::route().to(admin::enable::<P>),
+        web::route().to(admin::grant::<P>),
+        web::route().to(admin::revoke::<P>),
+        web::route().to(admin::end_sessions::<P>),
+        web::route().to(admin::delete::<P>),
+        web::route().to(admin::audit_page::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);

@@ -166,3 +166,89 @@ pub struct Account {
     pub created_at: String,
     pub sessions: Vec<SessionRow>,
 }
+
+/// One row of the admin console's user list.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub roles: String,
+    pub active: bool,
+    /// RFC 3339, UTC, whole seconds.
+    pub created_at: String,
+}
+
+/// `/ui/admin/users`.
+#[derive(Template)]
+#[template(path = "pages/admin_users.html")]
+pub struct AdminUsers {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub q: String,
+    /// (value, label, selected).
+    pub orders: Vec<(&'static str, &'static str, bool)>,
+    pub users: Vec<UserRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+/// `/ui/admin/users/{id}`.
+#[derive(Template)]
+#[template(path = "pages/admin_user.html")]
+pub struct AdminUser {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub active: bool,
+    /// RFC 3339, UTC, whole seconds.
+    pub created_at: String,
+    pub roles: Vec<String>,
+    /// The catalogue's roles the account does not hold.
+    pub grantable: Vec<String>,
+}
+
+/// One row of the admin console's audit log.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// RFC 3339, UTC, whole seconds.
+    pub at: String,
+    pub kind: &'static str,
+    pub actor: Option<i64>,
+    pub subject: Option<i64>,
+    pub ip: String,
+    pub detail: String,
+}
+
+/// `/ui/admin/audit`.
+#[derive(Template)]
+#[template(path = "pages/admin_audit.html")]
+pub struct AdminAudit {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub user: String,
+    /// (kind, selected).
+    pub kinds: Vec<(&'static str, bool)>,
+    pub since: String,
+    pub until: String,
+    pub events: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
