@@ -3,7 +3,9 @@
 # contract, adapter, HTTP, concurrency and fault tests, then schemathesis
 # against /openapi.json (scripts/schemathesis.sh; installs it from PyPI) and
 # the seeds' Flask-JWT-Extended against Tessera's tokens
-# (scripts/seed-tokens.sh; installs Flask from PyPI into target/).
+# (scripts/seed-tokens.sh; installs Flask from PyPI into target/), and the
+# hosted pages in Chromium (scripts/browser.sh; installs Debian's chromium and
+# playwright-core and axe-core from the npm registry when missing).
 #
 # Needs the Rust toolchain named in rust-toolchain.toml. MariaDB and Redis are
 # used when reachable on loopback, otherwise started privately; Debian's
@@ -36,6 +38,9 @@ TESSERA_TEST_STORES=mysql-redis cargo test --locked -p tessera-server --test api
 
 step "schemathesis: fuzzing every operation of /openapi.json"
 scripts/schemathesis.sh
+
+step "browser: the hosted pages in Chromium (playwright-core, axe-core)"
+scripts/browser.sh
 
 step "seed tokens: Flask-JWT-Extended accepts every dialect's tokens"
 scripts/seed-tokens.sh

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Browser tests of the hosted pages (issue 16): Tessera (debug build) on a
+# fresh embedded store, driven in Debian's Chromium by playwright-core from
+# the npm registry, each page checked with axe-core and screenshotted.
+#
+#   scripts/browser.sh                       # as scripts/test.sh runs it
+#   UPDATE_SCREENSHOTS=1 scripts/browser.sh  # also copies the screenshots to docs/pages/
+#
+# Installs what is missing: Debian's `chromium`, `fonts-wqy-microhei`,
+# `nodejs` and `npm` (as root), and the npm
+# packages pinned in scripts/browser/package-lock.json (`npm ci`; Node.js 18+).
+# Screenshots go to target/browser/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[browser] %s\n' "$*" >&2; }
+
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [ -z "$CHROMIUM" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        log "Chromium is missing: install Debian's chromium (apt-get install chromium) or run as root"; exit 1
+    fi
+    log "installing Debian's chromium"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    CHROMIUM=$(command -v chromium)
+fi
+# A font with Chinese glyphs, so the zh-CN pages render (and screenshot) as people see them.
+if command -v fc-list >/dev/null && [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && [ "$(id -u)" = 0 ]; then
+    log "installing Debian's fonts-wqy-microhei (Chinese glyphs)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+        log "Node.js is missing (Debian: apt-get install nodejs npm)"; exit 1
+    fi
+    log "installing Debian's nodejs and npm"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ]; then
+    log "installing playwright-core and axe-core (npm ci)"
+    (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
+cargo build --quiet --locked -p tessera-server --bin tessera
+bin=$PWD/target/debug/tessera
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
+    ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 \
+    MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/"
+log "an administrator: tessera user create --role super_admin"
+"$bin" user create --username root --email root@example.com \
+    --password 'Browser-Admin-Pass-9' --role super_admin >/dev/null
+"$bin" >"$work/tessera.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do
+    curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+shots=$PWD/target/browser/screenshots
+mkdir -p "$shots"
+status=0
+BASE_URL="http://127.0.0.1:$port" MAIL_DIR="$work/var/mail" CHROMIUM="$CHROMIUM" \
+    SCREENSHOT_DIR="$shots" ADMIN_PASSWORD='Browser-Admin-Pass-9' \
+    node --test --test-reporter=spec scripts/browser/pages.test.mjs || status=$?
+if [ "$status" != 0 ]; then
+    log "failed; the server's log:"; tail -n 40 "$work/tessera.log" >&2
+fi
+if grep -q "panicked" "$work/tessera.log"; then
+    log "the server panicked:"; grep -A5 panicked "$work/tessera.log" >&2; status=1
+fi
+if [ "${UPDATE_SCREENSHOTS:-}" = 1 ] && [ "$status" = 0 ]; then
+    mkdir -p docs/pages
+    cp "$shots"/*.png docs/pages/
+    log "screenshots copied to docs/pages/"
+fi
+exit "$status"
