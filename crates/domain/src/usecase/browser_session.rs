@@ -102,7 +102,7 @@ impl<P: Ports> AuthService<P> {
     /// session limit), then a [`BrowserCredential`] for the new session.
     ///
     /// # Errors
-    /// As [`Self::verify_credentials`] and [`super::VerifiedCredentials::done`]:
+    /// As [`Self::verify_credentials`] and [`super::LoginStep::done`]:
     /// [`AuthError::InvalidCredentials`] whether or not the account exists,
     /// [`AuthError::AccountDisabled`], [`AuthError::TooManyRequests`], ….
     pub async fn sign_in_browser(

@@ -223,18 +223,22 @@ where
         path = %loggable_path(req.path())
     );
     let started = std::time::Instant::now();
-    let (cors, varies) =
-        req.app_data::<web::Data<crate::config::Cors>>()
-            .map_or((None, false), |c| {
-                let origin = req
-                    .headers()
-                    .get(header::ORIGIN)
-                    .and_then(|v| v.to_str().ok());
-                (
-                    c.allow_origin(origin).map(|a| (a, c.credentials)),
-                    cors_varies(c),
-                )
-            });
+    // The hosted pages are signed in by cookie: no origin may read them or
+    // post to them across sites, whatever CORS allows the JSON routes.
+    let page = super::pages::is_page_path(req.path());
+    let (cors, varies) = req
+        .app_data::<web::Data<crate::config::Cors>>()
+        .filter(|_| !page)
+        .map_or((None, false), |c| {
+            let origin = req
+                .headers()
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok());
+            (
+                c.allow_origin(origin).map(|a| (a, c.credentials)),
+                cors_varies(c),
+            )
+        });
     let metrics = req
         .app_data::<web::Data<crate::metrics::Metrics>>()
         .cloned();
@@ -304,7 +308,11 @@ where
     } else if let Some(cors) = preflight_cors {
         // After the body checks: a preflight with a body too large or not
         // JSON is refused (and its connection closed) like any request.
-        let answer = preflight(req.request(), &cors);
+        let answer = if page {
+            HttpResponse::NoContent().finish()
+        } else {
+            preflight(req.request(), &cors)
+        };
         Step::Refused(req.into_response(answer).map_into_right_body())
     } else {
         if let Some(l) = limits

@@ -1111,3 +1111,158 @@ async fn the_console_keeps_the_role_rank_rule() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(app.login("root", PASSWORD).await["access_token"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_page_redirects_off_site_through_invisible_characters_and_odd_queries_get_pages() {
+    let app = spawn_app_with(&[]).await;
+    let mut browser = Browser::new(&app);
+    // Browsers drop tabs and line breaks from a URL: `/\t/host` is `//host`.
+    for back in [
+        "/%09/evil.example/",
+        "/%0A/evil.example/",
+        "/%0D%0ASet-Cookie:x=1",
+        "/%7F",
+        "/%5Cevil",
+    ] {
+        let page = browser.get(&format!("/ui/lang/en?back={back}")).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(page.location(), "/ui/account", "{back}");
+        let page = browser.get(&format!("/ui/sign-in?return_to={back}")).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{back}");
+    }
+    // A local return_to that would bounce through the switcher is checked there again.
+    let chained =
+        "/ui/sign-in?return_to=%2Fui%2Flang%2Fen%3Fback%3D%252F%2509%252Fevil.example%252F";
+    let page = browser.get(chained).await;
+    let return_to = page.field("return_to");
+    let bounced = browser.get(&return_to).await;
+    assert_eq!(bounced.location(), "/ui/account");
+    // A field given twice, or bytes that are not UTF-8: a page, not a plain-text error.
+    for odd in [
+        "/ui/sign-in?return_to=/a&return_to=/b",
+        "/ui/verify-email?email=%FF%FE",
+        "/ui/reset-password?contact=a&contact=b",
+    ] {
+        let page = browser.get(odd).await;
+        assert_eq!(page.status, StatusCode::OK, "{odd}");
+        assert_page_headers(&page);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pages_answer_no_cross_origin_request_whatever_cors_allows_the_api() {
+    let app = spawn_app_with(&[
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+        ("CORS_ALLOW_CREDENTIALS", "true"),
+    ])
+    .await;
+    let origin = "https://app.example.com";
+    let api = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/auth/me"))
+        .header("origin", origin)
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.headers()["access-control-allow-origin"],
+        origin,
+        "the API's CORS works"
+    );
+    for path in [
+        "/ui/sign-in",
+        "/ui/account/sessions/end-others",
+        "/ui/admin/users/1/delete",
+    ] {
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        let get = app
+            .client
+            .get(app.url(path))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        for r in [&preflight, &get] {
+            assert!(
+                !r.headers()
+                    .keys()
+                    .any(|k| k.as_str().starts_with("access-control-")),
+                "{path}: {:?}",
+                r.headers()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_answers_the_same_whether_or_not_the_account_and_address_belong_together() {
+    let app = spawn_app_with(&[]).await;
+    app.register("kim", "kim@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/ui/reset-password").await.field("csrf");
+    // The same answers for a real pair, an unknown account and a mismatched
+    // address: a wrong code, a password the policy refuses, and one that
+    // names the account as typed.
+    let mut answers = Vec::new();
+    for (who, contact) in [
+        ("kim", "kim@example.com"),
+        ("nobody", "nobody@example.com"),
+        ("kim", "x@example.com"),
+    ] {
+        let naming = format!("{who}-Horse-42-{who}");
+        for (case, new_password) in [
+            ("wrong code", "Fresh-Horse-42"),
+            ("policy", "short"),
+            ("identity", naming.as_str()),
+        ] {
+            let page = browser
+                .post(
+                    "/ui/reset-password",
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("identifier", who),
+                        ("contact", contact),
+                        ("code", "000000"),
+                        ("new_password", new_password),
+                    ],
+                )
+                .await;
+            answers.push((case, page.status, alert(&page), who, contact));
+        }
+    }
+    for case in ["wrong code", "policy", "identity"] {
+        let seen: std::collections::BTreeSet<_> = answers
+            .iter()
+            .filter(|a| a.0 == case)
+            .map(|a| (a.1, a.2.clone()))
+            .collect();
+        assert_eq!(seen.len(), 1, "{case}: {answers:?}");
+    }
+    // Asking twice at once: the per-address resend limit of a real account
+    // answers as a sent code, as an unknown one does.
+    let csrf = browser.get("/ui/forgot-password").await.field("csrf");
+    for (who, contact) in [("kim", "kim@example.com"), ("nobody", "nobody@example.com")] {
+        for _ in 0..2 {
+            let page = browser
+                .post(
+                    "/ui/forgot-password",
+                    &[("csrf", &csrf), ("identifier", who), ("contact", contact)],
+                )
+                .await;
+            assert_eq!(
+                page.status,
+                StatusCode::SEE_OTHER,
+                "{who}: {}",
+                alert(&page)
+            );
+        }
+    }
+}

@@ -111,25 +111,19 @@ async fn render_account<P: Ports>(
     )
 }
 
-/// `?done=…` of the account page: what the last form did.
-#[derive(serde::Deserialize)]
-pub(super) struct Done {
-    done: Option<String>,
-}
-
 /// `GET /ui/account`.
 pub(super) async fn account_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<Done>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let caller = match caller_or_sign_in(&state, &pages, &req, &here(&req)).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
     };
     let t = super::texts::of(crate::http::messages::current());
-    let notice = match query.done.as_deref() {
+    let notice = match query.get("done").map(String::as_str) {
         Some("password") => Some(t.password_changed.to_owned()),
         Some("sessions") => Some(t.sessions_ended.to_owned()),
         _ => None,

@@ -105,15 +105,6 @@ fn roles_of(user: &User) -> Vec<String> {
     }
 }
 
-/// `?q=…&order=…&page=…` of the user list.
-#[derive(serde::Deserialize)]
-pub(super) struct UsersQuery {
-    q: Option<String>,
-    order: Option<String>,
-    page: Option<String>,
-    done: Option<String>,
-}
-
 /// `GET /ui/admin`: the user list.
 pub(super) async fn admin_home(pages: Pages) -> HttpResponse {
     see_other(&pages, "/ui/admin/users")
@@ -124,8 +115,8 @@ pub(super) async fn users_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<UsersQuery>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let caller = match caller_or_sign_in(&state, &pages, &req, &here(&req)).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -135,13 +126,12 @@ pub(super) async fn users_page<P: Ports>(
         Ok(both) => both,
         Err(answer) => return answer,
     };
-    let q = query.q.clone().unwrap_or_default();
+    let q = query.get("q").cloned().unwrap_or_default();
     let order = query
-        .order
-        .as_deref()
-        .and_then(UserOrder::parse)
+        .get("order")
+        .and_then(|o| UserOrder::parse(o))
         .unwrap_or_default();
-    let page = page_number(query.page.as_deref());
+    let page = page_number(query.get("page").map(String::as_str));
     let listed = state
         .auth
         .list_users(&UserQuery {
@@ -167,8 +157,7 @@ pub(super) async fn users_page<P: Ports>(
         )
     };
     let notice = query
-        .done
-        .as_deref()
+        .get("done")
         .and_then(|d| done_notice(d).map(str::to_owned));
     let users = super::views::AdminUsers {
         title: t.users.to_owned(),
@@ -216,12 +205,6 @@ fn done_notice(done: &str) -> Option<&'static str> {
 
 fn user_id(raw: &str) -> Option<UserId> {
     raw.parse::<i64>().ok().map(UserId)
-}
-
-/// `?done=…` of a user's page.
-#[derive(serde::Deserialize)]
-pub(super) struct Done {
-    done: Option<String>,
 }
 
 /// What a user's page says besides the user: its status, a notice (what
@@ -310,14 +293,46 @@ async fn render_user<P: Ports>(
     )
 }
 
+/// A refused admin form: the user's page with the refusal when the caller
+/// may read users (`user:read`), else the refusal alone (a role that may
+/// act without reading sees nothing of the account).
+async fn refused_on_user<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    caller: &BrowserCaller,
+    id: UserId,
+    said: Said,
+) -> HttpResponse {
+    let may_read = state
+        .auth
+        .require_permission(caller.user.clone(), Permission::USER_READ)
+        .await
+        .is_ok();
+    if may_read {
+        return render_user(state, pages, req, caller, id, said).await;
+    }
+    let nav = nav(state, caller).await;
+    let view = chrome(pages, req, Some(nav));
+    let t = view.t;
+    message_page(
+        pages,
+        view,
+        said.status,
+        t.error,
+        said.error.into_iter().collect(),
+        None,
+    )
+}
+
 /// `GET /ui/admin/users/{id}`.
 pub(super) async fn user_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
     id: web::Path<String>,
-    query: web::Query<Done>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let caller = match caller_or_sign_in(&state, &pages, &req, &here(&req)).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -334,9 +349,8 @@ pub(super) async fn user_page<P: Ports>(
         );
     };
     let notice = query
-        .done
-        .as_deref()
-        .and_then(done_notice)
+        .get("done")
+        .and_then(|d| done_notice(d))
         .map(str::to_owned);
     render_user(&state, &pages, &req, &caller, id, Said::done(notice)).await
 }
@@ -424,7 +438,7 @@ async fn change<P: Ports>(
                 Ok(_) => {
                     let t = super::texts::of(m::current());
                     let said = Said::refused(StatusCode::BAD_REQUEST, t.delete_mismatch.to_owned());
-                    return render_user(&state, &pages, &req, &caller, id, said).await;
+                    return refused_on_user(&state, &pages, &req, &caller, id, said).await;
                 }
                 Err(e) => Err(e),
             }
@@ -441,7 +455,7 @@ async fn change<P: Ports>(
         }
         Err(e) => {
             let (status, text) = problem(&e);
-            render_user(
+            refused_on_user(
                 &state,
                 &pages,
                 &req,
@@ -521,16 +535,6 @@ pub(super) async fn delete<P: Ports>(
     change(state, pages, req, &id, body, Change::Delete).await
 }
 
-/// `?user=…&kind=…&since=…&until=…&page=…` of the audit log.
-#[derive(serde::Deserialize)]
-pub(super) struct AuditFilters {
-    user: Option<String>,
-    kind: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    page: Option<String>,
-}
-
 /// A `datetime-local` value (`2026-11-30T09:15`, seconds optional), read as UTC.
 fn utc_time(raw: &str) -> Option<chrono::DateTime<Utc>> {
     ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -544,8 +548,8 @@ pub(super) async fn audit_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<AuditFilters>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let caller = match caller_or_sign_in(&state, &pages, &req, &here(&req)).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -555,13 +559,13 @@ pub(super) async fn audit_page<P: Ports>(
         Ok(both) => both,
         Err(answer) => return answer,
     };
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let (user, kind, since, until) = (
-        text(&query.user),
-        text(&query.kind),
-        text(&query.since),
-        text(&query.until),
-    );
+    let text = |name: &str| {
+        query
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let (user, kind, since, until) = (text("user"), text("kind"), text("since"), text("until"));
     let mut unreadable = false;
     let mut read = |raw: &str, parse: &dyn Fn(&str) -> bool| {
         if !raw.is_empty() && !parse(raw) {
@@ -572,7 +576,7 @@ pub(super) async fn audit_page<P: Ports>(
     read(&kind, &|v| AuditKind::parse(v).is_some());
     read(&since, &|v| utc_time(v).is_some());
     read(&until, &|v| utc_time(v).is_some());
-    let page = page_number(query.page.as_deref());
+    let page = page_number(query.get("page").map(String::as_str));
     let filters = AuditQuery {
         user: user_id(&user),
         kind: AuditKind::parse(&kind),

@@ -2,7 +2,7 @@
 //! forgotten password: the anonymous pages.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template as _;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
@@ -19,12 +19,6 @@ use super::{
 use crate::http::client_info;
 use crate::http::messages as m;
 
-/// `?return_to=…` of the sign-in page.
-#[derive(serde::Deserialize)]
-pub(super) struct SignInQuery {
-    return_to: Option<String>,
-}
-
 /// Renders an anonymous form page, setting the form nonce cookie when the
 /// browser has none yet.
 fn anonymous_page(
@@ -34,7 +28,10 @@ fn anonymous_page(
     render: impl FnOnce(String) -> Result<String, askama::Error>,
     state_token: impl FnOnce(&str) -> String,
 ) -> HttpResponse {
-    let (nonce, new_cookie) = form_nonce(pages, req);
+    let (nonce, new_cookie) = match form_nonce(pages, req) {
+        Ok(nonce) => nonce,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
     let mut r = html(pages, status, render(state_token(&nonce)));
     if let Some(c) = new_cookie {
         let _ = r.add_cookie(&c);
@@ -79,9 +76,9 @@ pub(super) async fn sign_in_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<SignInQuery>,
 ) -> HttpResponse {
-    let return_to = match query.return_to.as_deref().filter(|r| !r.is_empty()) {
+    let query = super::query_of(&req);
+    let return_to = match query.get("return_to").filter(|r| !r.is_empty()) {
         None => None,
         Some(raw) => match allowed_return_to(&pages.settings, raw) {
             Some(target) => Some(target),
@@ -333,12 +330,6 @@ pub(super) async fn sign_up<P: Ports>(
     }
 }
 
-/// `?email=…` of the verification page.
-#[derive(serde::Deserialize)]
-pub(super) struct EmailQuery {
-    email: Option<String>,
-}
-
 fn verify_view(
     chrome: Chrome,
     csrf: String,
@@ -361,10 +352,10 @@ pub(super) async fn verify_email_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<EmailQuery>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let view = chrome(&pages, &req, None);
-    let email = query.email.clone().unwrap_or_default();
+    let email = query.get("email").cloned().unwrap_or_default();
     anonymous_page(
         &pages,
         &req,
@@ -500,7 +491,15 @@ pub(super) async fn forgot_password<P: Ports>(
         .request_reset_code(request, crate::http::locale())
         .await
     {
-        Ok(_) | Err(AuthError::AccountNotFound | AuthError::ContactMismatch) => {
+        // A per-address resend limit is counted only for a real account:
+        // it answers as a sent code too (the per-IP limit of the route
+        // answers everyone alike, before this handler).
+        Ok(_)
+        | Err(
+            AuthError::AccountNotFound
+            | AuthError::ContactMismatch
+            | AuthError::TooManyRequests { .. },
+        ) => {
             // The reset page says what to do next; the form's values go with it.
             let target = format!(
                 "/ui/reset-password?identifier={}&contact={}",
@@ -524,13 +523,6 @@ pub(super) async fn forgot_password<P: Ports>(
             r
         }
     }
-}
-
-/// `?identifier=…&contact=…` of the reset page.
-#[derive(serde::Deserialize)]
-pub(super) struct ResetQuery {
-    identifier: Option<String>,
-    contact: Option<String>,
 }
 
 fn reset_view(
@@ -557,14 +549,14 @@ pub(super) async fn reset_password_page<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
-    query: web::Query<ResetQuery>,
 ) -> HttpResponse {
+    let query = super::query_of(&req);
     let view = chrome(&pages, &req, None);
-    let sent = query.contact.is_some();
+    let sent = query.contains_key("contact");
     let notice = sent.then(|| m::RESET_CODE_SENT.get().to_owned());
     let (identifier, contact) = (
-        query.identifier.clone().unwrap_or_default(),
-        query.contact.clone().unwrap_or_default(),
+        query.get("identifier").cloned().unwrap_or_default(),
+        query.get("contact").cloned().unwrap_or_default(),
     );
     anonymous_page(
         &pages,
@@ -592,6 +584,23 @@ pub(super) async fn reset_password<P: Ports>(
     }
     let client = client_info(&req, &state.trusted_proxies);
     let contact = form.text("contact");
+    // The new password is judged here first, against the policy and the
+    // account as typed, so that its refusal reads the same whether or not
+    // the account exists (the use case screens it against the account's own
+    // name and address only when it does).
+    let policy = &state.auth.settings().password_policy;
+    let judged = PasswordInput::Plain(form.get("new_password").unwrap_or_default())
+        .new_password(policy)
+        .and_then(|p| p.screen(policy, &form.text("identifier"), &contact));
+    if let Err(issue) = judged {
+        let text = m::field_issue("new_password", &issue);
+        let (csrf, identifier) = (form.text("csrf"), form.text("identifier"));
+        return html(
+            &pages,
+            StatusCode::BAD_REQUEST,
+            reset_view(view, csrf, identifier, contact, None, Some(text)).render(),
+        );
+    }
     let request = ResetForm {
         identifier: form.get("identifier"),
         channel: Some(channel_of(&contact)),
@@ -622,22 +631,17 @@ pub(super) async fn reset_password<P: Ports>(
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, view, &e)
         }
-        Err(e) => {
-            // Whether the account exists is not told here either.
-            let e = match e {
-                AuthError::AccountNotFound | AuthError::ContactMismatch => AuthError::CodeInvalid,
-                other => other,
-            };
-            let (status, text) = problem(&e);
+        Err(_) => {
+            // Whether the account exists, has that address, has a live code
+            // or is throttled is not told: every other refusal reads alike.
+            let (status, text) = problem(&AuthError::CodeInvalid);
             let csrf = form.text("csrf");
             let identifier = form.text("identifier");
-            let mut r = html(
+            html(
                 &pages,
                 status,
                 reset_view(view, csrf, identifier, contact, None, Some(text)).render(),
-            );
-            rate_headers(&mut r, &e);
-            r
+            )
         }
     }
 }

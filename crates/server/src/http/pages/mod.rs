@@ -486,16 +486,31 @@ fn to_sign_in(pages: &PagesState, req: &HttpRequest, back: &str) -> HttpResponse
     r
 }
 
-/// Where a browser may be sent back to: a path on this server (never
-/// `//host` or `/\host`, which browsers read as another origin) or a URL
-/// within `RETURN_TO_ALLOWED`. `None` when `raw` is neither.
+/// `raw` when it is a path on this server that every browser reads as one:
+/// a leading `/`, no `//` or `/\` start, and only printable ASCII other than
+/// `\` (browsers drop tabs and line breaks from a URL, so `/\t/host` would
+/// become `//host`, another origin). At most 2,048 bytes.
+#[must_use]
+pub fn local_path(raw: &str) -> Option<&str> {
+    (raw.len() <= 2048
+        && raw.starts_with('/')
+        && !raw.starts_with("//")
+        && raw
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'\\'))
+    .then_some(raw)
+}
+
+/// Where a browser may be sent back to: a path on this server
+/// ([`local_path`]) or a URL within `RETURN_TO_ALLOWED`. `None` when `raw`
+/// is neither.
 #[must_use]
 pub fn allowed_return_to(settings: &PagesSettings, raw: &str) -> Option<String> {
+    if raw.starts_with('/') {
+        return local_path(raw).map(str::to_owned);
+    }
     if raw.len() > 2048 || raw.chars().any(|c| c.is_control() || c == '\\') {
         return None;
-    }
-    if raw.starts_with('/') {
-        return (!raw.starts_with("//")).then(|| raw.to_owned());
     }
     let url = url::Url::parse(raw).ok()?;
     settings
@@ -536,22 +551,28 @@ fn chrome(
 
 /// The anonymous forms' nonce: the request's [`FORM_COOKIE`] when it holds
 /// one, else a new one to set.
-fn form_nonce(pages: &PagesState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+///
+/// # Errors
+/// [`AuthError::Unavailable`] when the system has no randomness to give
+/// (no form is served then).
+fn form_nonce(
+    pages: &PagesState,
+    req: &HttpRequest,
+) -> Result<(String, Option<Cookie<'static>>), AuthError> {
     let name = cookie_name(pages, req, FORM_COOKIE, DEV_FORM_COOKIE);
     if let Some(c) = req.cookie(name)
         && c.value().len() == 64
         && c.value().bytes().all(|b| b.is_ascii_hexdigit())
     {
-        return (c.value().to_owned(), None);
+        return Ok((c.value().to_owned(), None));
     }
     let mut bytes = [0u8; 32];
     // The operating system's generator; without it no form can be trusted.
-    if getrandom::fill(&mut bytes).is_err() {
-        tracing::error!("no randomness for a form nonce");
-    }
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AuthError::Unavailable(format!("no randomness for a form nonce: {e}")))?;
     let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let c = cookie(pages, req, name, nonce.clone());
-    (nonce, Some(c))
+    Ok((nonce, Some(c)))
 }
 
 /// Whether an anonymous form's `csrf` field matches the request's nonce cookie.
@@ -586,6 +607,15 @@ impl Form {
     fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().to_owned()
     }
+}
+
+/// The request's query string as fields (a field given twice keeps its
+/// last value; bytes that are not UTF-8 are replaced): never a refusal, so
+/// a hostile query string still gets a page.
+fn query_of(req: &HttpRequest) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// Reads a URL-encoded form body (the server's body limits apply first).
@@ -642,23 +672,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[derive(serde::Deserialize)]
-struct Back {
-    back: Option<String>,
-}
-
 /// `GET /ui/lang/{tag}?back=…`: remembers the language (a year) and goes
 /// back to the page (a path on this server only).
-async fn choose_language(
-    pages: Pages,
-    req: HttpRequest,
-    tag: web::Path<String>,
-    query: web::Query<Back>,
-) -> HttpResponse {
+async fn choose_language(pages: Pages, req: HttpRequest, tag: web::Path<String>) -> HttpResponse {
+    let query = query_of(&req);
     let back = query
-        .back
-        .as_deref()
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .get("back")
+        .and_then(|b| local_path(b))
         .unwrap_or("/ui/account")
         .to_owned();
     let mut r = see_other(&pages, &back);
