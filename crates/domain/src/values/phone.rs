@@ -105,7 +105,11 @@ impl Phone {
                     || DATABASE
                         .by_code(&number.code().value())
                         .is_some_and(|all| all.iter().any(|m| shaped(m)))));
-        acceptable.then(|| Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        // E.164 (ITU-T, §6.1): at most 15 digits after `+`. The shape check
+        // above takes some longer strings (a general pattern that matches a
+        // prefix's worth of extra digits), which no network routes.
+        (acceptable && e164.len() <= 16).then_some(Self(e164))
     }
 
     /// How a phone stored before E.164 (digits only, any `+` dropped) reads

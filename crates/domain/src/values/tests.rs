@@ -80,6 +80,14 @@ fn cn() -> PhoneRegion {
 }
 
 #[test]
+fn a_phone_longer_than_e164_allows_is_refused() {
+    // Found by `phone_is_e164_and_idempotent`: Egypt's general pattern takes
+    // these 17 digits, but E.164 numbers have at most 15.
+    assert!(Phone::parse("+20100000000 00000", cn()).is_err());
+    assert!(Phone::parse("+201000000000", cn()).is_ok());
+}
+
+#[test]
 fn phone_rules() {
     // Issue 12 item 9: one number however it is written, read in CN.
     for same in [
