@@ -101,7 +101,14 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     } else {
         req.method().as_str()
     };
-    let allowed = allowed_methods(path);
+    // A page's path with a trailing `/` is another page (none): 404, not
+    // the 405 of the page without it.
+    let allowed =
+        if DialectKind::of(path) == DialectKind::Pages && path.len() > 1 && path.ends_with('/') {
+            None
+        } else {
+            allowed_methods(path)
+        };
     let mut r = match DialectKind::of(path) {
         DialectKind::Legacy => unrouted::<Legacy>(path, method, allowed.is_some()),
         DialectKind::V1 => unrouted::<V1>(path, method, allowed.is_some()),

@@ -1087,6 +1087,18 @@ async fn the_console_keeps_the_role_rank_rule() {
     ivy.sign_in("ivy", PASSWORD).await;
     let page = ivy.get(&format!("/ui/admin/users/{root_id}")).await;
     assert_eq!(page.status, StatusCode::OK, "an admin may look");
+    assert!(
+        !page.body.contains("/delete\""),
+        "no delete form without user:delete"
+    );
+    assert!(
+        !page.body.contains("/roles\""),
+        "no grant form without role:update"
+    );
+    assert!(
+        page.body.contains("/end-sessions\""),
+        "admin holds session:revoke"
+    );
     let csrf = page.field("csrf");
     let outranked = ivy
         .post(
@@ -1265,4 +1277,78 @@ async fn reset_answers_the_same_whether_or_not_the_account_and_address_belong_to
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_that_cannot_be_read_and_paths_with_a_trailing_slash_get_plain_answers() {
+    let app = spawn_app_with(&[]).await;
+    app.register("lee", "lee@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/ui/sign-in").await.field("csrf");
+    // Not URL-encoded, or more than the form reader takes: 400, not a CSRF refusal.
+    let json = browser
+        .send(
+            browser
+                .client
+                .post(app.url("/ui/sign-in"))
+                .header("content-type", "application/json")
+                .body(r#"{"identifier":"lee"}"#),
+        )
+        .await;
+    assert_eq!(json.status, StatusCode::BAD_REQUEST);
+    assert!(
+        json.body.contains("The request body could not be read"),
+        "{}",
+        json.body
+    );
+    let long = "x".repeat(20_000);
+    let big = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", &long),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::BAD_REQUEST);
+    // A page's path with a trailing slash is no page.
+    for path in ["/ui/", "/ui/account/", "/ui/assets/tessera.css/"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // After a refused form, the language switcher goes back to the form's page.
+    let refused = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("identifier", "lee"),
+                ("password", "Wrong-Horse-1"),
+            ],
+        )
+        .await;
+    assert!(
+        refused.body.contains("/ui/lang/zh-CN?back=/ui/sign-in\""),
+        "{}",
+        refused.body
+    );
+    browser.sign_in("lee", PASSWORD).await;
+    let account_csrf = browser.account_csrf().await;
+    let wrong = browser
+        .post(
+            "/ui/account/password",
+            &[
+                ("csrf", &account_csrf),
+                ("old_password", "Wrong-Horse-1"),
+                ("new_password", "Another-Horse-7"),
+            ],
+        )
+        .await;
+    assert!(
+        wrong.body.contains("/ui/lang/zh-CN?back=/ui/account\""),
+        "{}",
+        wrong.body
+    );
 }

@@ -139,7 +139,9 @@ pub(super) async fn change_password<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let form = read_form(body).unwrap_or_default();
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
     let caller = match form_caller(&state, &pages, &req, &form).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -176,7 +178,9 @@ pub(super) async fn end_session<P: Ports>(
     id: web::Path<String>,
     body: FormBody,
 ) -> HttpResponse {
-    let form = read_form(body).unwrap_or_default();
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
     let caller = match form_caller(&state, &pages, &req, &form).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -207,7 +211,9 @@ pub(super) async fn end_other_sessions<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let form = read_form(body).unwrap_or_default();
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
     let caller = match form_caller(&state, &pages, &req, &form).await {
         Ok(caller) => caller,
         Err(answer) => return answer,

@@ -261,6 +261,12 @@ async fn render_user<P: Ports>(
         Ok(catalogue) => catalogue,
         Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
     };
+    let granted = state
+        .auth
+        .permissions_of(&caller.user)
+        .await
+        .unwrap_or_default();
+    let may = |p: Permission| granted.iter().any(|g| g == p.as_str());
     let nav = nav(state, caller).await;
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
@@ -288,6 +294,10 @@ async fn render_user<P: Ports>(
             created_at: rfc3339(user.created_at),
             roles,
             grantable,
+            may_update: may(Permission::USER_UPDATE),
+            may_change_roles: may(Permission::ROLE_UPDATE),
+            may_end_sessions: may(Permission::SESSION_REVOKE),
+            may_delete: may(Permission::USER_DELETE),
         }
         .render(),
     )
@@ -387,7 +397,9 @@ async fn change<P: Ports>(
     body: FormBody,
     change: Change,
 ) -> HttpResponse {
-    let form = read_form(body).unwrap_or_default();
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
     let caller = match form_caller(&state, &pages, &req, &form).await {
         Ok(caller) => caller,
         Err(answer) => return answer,
@@ -620,6 +632,7 @@ pub(super) async fn audit_page<P: Ports>(
                 actor: e.actor.map(|u| u.0),
                 subject: e.subject.map(|u| u.0),
                 ip: e.client.ip.clone().unwrap_or_default(),
+                client: e.client.user_agent.clone().unwrap_or_default(),
                 detail: e.detail.clone().unwrap_or_default(),
             })
             .collect(),

@@ -13,8 +13,8 @@ use tessera_domain::values::{PasswordInput, Username};
 use super::views::{self, Chrome};
 use super::{
     FormBody, Pages, State, allowed_return_to, anonymous_form_ok, chrome, cookie, cookie_name,
-    csrf_refused, form_nonce, html, message_page, nav, problem, rate_headers, read_form,
-    refusal_page, see_other, session_cookie, signed_in,
+    csrf_refused, form_nonce, form_unreadable, html, message_page, nav, problem, rate_headers,
+    read_form, refusal_page, see_other, session_cookie, signed_in,
 };
 use crate::http::client_info;
 use crate::http::messages as m;
@@ -108,7 +108,7 @@ pub(super) async fn sign_in<P: Ports>(
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
     let Some(form) = read_form(body) else {
-        return csrf_refused(&pages, view);
+        return form_unreadable(&pages, view);
     };
     if !anonymous_form_ok(&state, &pages, &req, &form) {
         return csrf_refused(&pages, view);
@@ -172,7 +172,9 @@ pub(super) async fn sign_out<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let form = read_form(body).unwrap_or_default();
+    let Some(form) = read_form(body) else {
+        return form_unreadable(&pages, view);
+    };
     let caller = match signed_in(&state, &pages, &req).await {
         Ok(caller) => caller,
         // Nobody to sign out: the same end state.
@@ -276,7 +278,7 @@ pub(super) async fn sign_up<P: Ports>(
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
     let Some(form) = read_form(body) else {
-        return csrf_refused(&pages, view);
+        return form_unreadable(&pages, view);
     };
     if !anonymous_form_ok(&state, &pages, &req, &form) {
         return csrf_refused(&pages, view);
@@ -375,7 +377,7 @@ pub(super) async fn verify_email<P: Ports>(
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
     let Some(form) = read_form(body) else {
-        return csrf_refused(&pages, view);
+        return form_unreadable(&pages, view);
     };
     if !anonymous_form_ok(&state, &pages, &req, &form) {
         return csrf_refused(&pages, view);
@@ -472,7 +474,7 @@ pub(super) async fn forgot_password<P: Ports>(
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
     let Some(form) = read_form(body) else {
-        return csrf_refused(&pages, view);
+        return form_unreadable(&pages, view);
     };
     if !anonymous_form_ok(&state, &pages, &req, &form) {
         return csrf_refused(&pages, view);
@@ -577,7 +579,7 @@ pub(super) async fn reset_password<P: Ports>(
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
     let Some(form) = read_form(body) else {
-        return csrf_refused(&pages, view);
+        return form_unreadable(&pages, view);
     };
     if !anonymous_form_ok(&state, &pages, &req, &form) {
         return csrf_refused(&pages, view);

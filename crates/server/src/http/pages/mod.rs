@@ -310,6 +310,20 @@ fn csrf_refused(pages: &PagesState, chrome: views::Chrome) -> HttpResponse {
     )
 }
 
+/// The 400 page of a form body that could not be read: not URL-encoded,
+/// or larger than the form reader takes (16 KiB).
+fn form_unreadable(pages: &PagesState, chrome: views::Chrome) -> HttpResponse {
+    let t = chrome.t;
+    message_page(
+        pages,
+        chrome,
+        StatusCode::BAD_REQUEST,
+        t.error,
+        vec![m::BODY_READ.get().to_owned()],
+        None,
+    )
+}
+
 /// The answer to a refusal the handler does not shape itself (a rate
 /// limit, a dependency down): a page with the reason.
 pub fn refusal_page(pages: &PagesState, chrome: views::Chrome, e: &AuthError) -> HttpResponse {
@@ -545,7 +559,24 @@ fn chrome(
         product: pages.product.clone(),
         logo_url: pages.settings.logo_url.clone(),
         signed_in,
-        back: here(req),
+        back: switch_back(req),
+    }
+}
+
+/// Where the language switcher comes back to: this page; after a form was
+/// posted, the form's page when the path has one (`GET`), else the account
+/// page.
+fn switch_back(req: &HttpRequest) -> String {
+    let path = req.path();
+    let has_page = ROUTES
+        .iter()
+        .any(|r| r.method == Method::Get && crate::http::matches_pattern(r.path, path));
+    if req.method() == actix_web::http::Method::GET {
+        here(req)
+    } else if has_page {
+        path.to_owned()
+    } else {
+        "/ui/account".to_owned()
     }
 }
 

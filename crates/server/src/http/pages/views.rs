@@ -218,6 +218,12 @@ pub struct AdminUser {
     pub roles: Vec<String>,
     /// The catalogue's roles the account does not hold.
     pub grantable: Vec<String>,
+    /// What the caller's roles allow: the forms shown (`user:update`,
+    /// `role:update`, `session:revoke`, `user:delete`).
+    pub may_update: bool,
+    pub may_change_roles: bool,
+    pub may_end_sessions: bool,
+    pub may_delete: bool,
 }
 
 /// One row of the admin console's audit log.
@@ -229,6 +235,8 @@ pub struct AuditRow {
     pub actor: Option<i64>,
     pub subject: Option<i64>,
     pub ip: String,
+    /// The user agent (`tessera-cli` for the command line).
+    pub client: String,
     pub detail: String,
 }
 
