@@ -107,12 +107,10 @@ pub(super) async fn sign_in<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let Some(form) = read_form(body) else {
-        return form_unreadable(&pages, view);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !anonymous_form_ok(&state, &pages, &req, &form) {
-        return csrf_refused(&pages, view);
-    }
     let return_to = match form.get("return_to").filter(|r| !r.is_empty()) {
         None => None,
         Some(raw) => match allowed_return_to(&pages.settings, raw) {
@@ -277,12 +275,10 @@ pub(super) async fn sign_up<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let Some(form) = read_form(body) else {
-        return form_unreadable(&pages, view);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !anonymous_form_ok(&state, &pages, &req, &form) {
-        return csrf_refused(&pages, view);
-    }
     let phone = form
         .get("phone")
         .filter(|p| !p.trim().is_empty())
@@ -376,12 +372,10 @@ pub(super) async fn verify_email<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let Some(form) = read_form(body) else {
-        return form_unreadable(&pages, view);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !anonymous_form_ok(&state, &pages, &req, &form) {
-        return csrf_refused(&pages, view);
-    }
     match state
         .auth
         .verify_email_code(
@@ -455,6 +449,39 @@ pub(super) async fn forgot_password_page<P: Ports>(
     )
 }
 
+/// A posted anonymous form whose CSRF token is its nonce's, or the page
+/// that refuses it (unreadable: 400; token missing or not this browser's: 403).
+fn anonymous_form<P: Ports>(
+    state: &State<P>,
+    pages: &super::PagesState,
+    req: &HttpRequest,
+    view: &Chrome,
+    body: FormBody,
+) -> Result<super::Form, Box<HttpResponse>> {
+    let Some(form) = read_form(body) else {
+        return Err(Box::new(form_unreadable(pages, view.clone())));
+    };
+    if !anonymous_form_ok(state, pages, req, &form) {
+        return Err(Box::new(csrf_refused(pages, view.clone())));
+    }
+    Ok(form)
+}
+
+/// The use case's reset form from the page's fields (`identifier`,
+/// `contact`; the channel follows the contact).
+fn reset_request<'a>(
+    form: &'a super::Form,
+    contact: &'a str,
+    client: &'a tessera_domain::model::ClientInfo,
+) -> ResetForm<'a> {
+    ResetForm {
+        identifier: form.get("identifier"),
+        channel: Some(channel_of(contact)),
+        contact: Some(contact),
+        client: Some(client),
+    }
+}
+
 /// The reset form's `channel`: where `contact` says the code goes.
 fn channel_of(contact: &str) -> &'static str {
     if contact.contains('@') {
@@ -473,20 +500,13 @@ pub(super) async fn forgot_password<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let Some(form) = read_form(body) else {
-        return form_unreadable(&pages, view);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !anonymous_form_ok(&state, &pages, &req, &form) {
-        return csrf_refused(&pages, view);
-    }
     let client = client_info(&req, &state.trusted_proxies);
     let contact = form.text("contact");
-    let request = ResetForm {
-        identifier: form.get("identifier"),
-        channel: Some(channel_of(&contact)),
-        contact: Some(&contact),
-        client: Some(&client),
-    };
+    let request = reset_request(&form, &contact, &client);
     let csrf = form.text("csrf");
     match state
         .auth
@@ -578,12 +598,10 @@ pub(super) async fn reset_password<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     let view = chrome(&pages, &req, None);
-    let Some(form) = read_form(body) else {
-        return form_unreadable(&pages, view);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !anonymous_form_ok(&state, &pages, &req, &form) {
-        return csrf_refused(&pages, view);
-    }
     let client = client_info(&req, &state.trusted_proxies);
     let contact = form.text("contact");
     // The new password is judged here first, against the policy and the
@@ -603,12 +621,7 @@ pub(super) async fn reset_password<P: Ports>(
             reset_view(view, csrf, identifier, contact, None, Some(text)).render(),
         );
     }
-    let request = ResetForm {
-        identifier: form.get("identifier"),
-        channel: Some(channel_of(&contact)),
-        contact: Some(&contact),
-        client: Some(&client),
-    };
+    let request = reset_request(&form, &contact, &client);
     match state
         .auth
         .reset_password(

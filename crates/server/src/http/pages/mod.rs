@@ -355,22 +355,28 @@ pub fn limit_refusal(req: &HttpRequest, e: &AuthError) -> HttpResponse {
     }
 }
 
+/// The pages' fixed parts without a deployment's settings, for answers
+/// built without the request's state.
+static BARE_PAGES: std::sync::LazyLock<PagesState> = std::sync::LazyLock::new(|| {
+    PagesState::new(PagesSettings::default(), "Tessera".to_owned(), false)
+});
+
 /// The pages' 404, 405 and pre-handler refusals, built without the
 /// request's state: the product name is generic there.
 pub struct PagesDialect;
 
 impl crate::http::dialect::Dialect for PagesDialect {
     fn refusal(e: &AuthError) -> HttpResponse {
-        let pages = PagesState::new(PagesSettings::default(), "Tessera".to_owned(), false);
-        refusal_page(&pages, views::Chrome::bare(), e)
+        let pages = &*BARE_PAGES;
+        refusal_page(pages, views::Chrome::bare(), e)
     }
 
     fn body_refusal(_e: crate::http::BodyError) -> HttpResponse {
-        let pages = PagesState::new(PagesSettings::default(), "Tessera".to_owned(), false);
+        let pages = &*BARE_PAGES;
         let chrome = views::Chrome::bare();
         let t = chrome.t;
         message_page(
-            &pages,
+            pages,
             chrome,
             StatusCode::BAD_REQUEST,
             t.error,
@@ -380,11 +386,11 @@ impl crate::http::dialect::Dialect for PagesDialect {
     }
 
     fn not_found(_path: &str, _method: &str) -> HttpResponse {
-        let pages = PagesState::new(PagesSettings::default(), "Tessera".to_owned(), false);
+        let pages = &*BARE_PAGES;
         let chrome = views::Chrome::bare();
         let t = chrome.t;
         message_page(
-            &pages,
+            pages,
             chrome,
             StatusCode::NOT_FOUND,
             t.not_found,
@@ -394,11 +400,11 @@ impl crate::http::dialect::Dialect for PagesDialect {
     }
 
     fn method_not_allowed(_path: &str, _method: &str) -> HttpResponse {
-        let pages = PagesState::new(PagesSettings::default(), "Tessera".to_owned(), false);
+        let pages = &*BARE_PAGES;
         let chrome = views::Chrome::bare();
         let t = chrome.t;
         message_page(
-            &pages,
+            pages,
             chrome,
             StatusCode::METHOD_NOT_ALLOWED,
             t.error,
