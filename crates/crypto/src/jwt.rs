@@ -77,6 +77,10 @@ struct Wire {
     /// The assurance level they reach (`aal1`, `aal2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     acr: Option<String>,
+    /// The same level as a number (1 or 2), as issue 17 and Supabase's
+    /// `aal` name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aal: Option<u8>,
     /// When the credentials were checked (unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth_time: Option<i64>,
@@ -453,6 +457,7 @@ impl AccessTokenSigner for JwtSigner {
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             acr: Some(claims.authentication.assurance().as_str().to_owned()),
+            aal: Some(claims.authentication.assurance().level()),
             auth_time: Some(claims.authentication.at.timestamp()),
         };
         encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))

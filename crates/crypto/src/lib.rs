@@ -6,18 +6,22 @@
 //! - [`JwtSigner`]: HS256 access tokens with a fixed algorithm, `typ`, `iss` and `aud`;
 //! - [`HmacRefreshCodec`]: opaque refresh tokens, MAC'd so they can be re-derived
 //!   and checked without ever being stored;
+//! - [`TotpAuthenticator`]: RFC 6238 codes (`totp-rs`) and TOTP secrets sealed
+//!   at rest (XChaCha20-Poly1305 under an HKDF-derived key);
 //! - [`fingerprint`] and [`random_bytes`].
 
 mod hasher;
 mod jwt;
 pub mod keyring;
 pub mod legacy;
+mod otp;
 mod refresh;
 
 pub use hasher::{
     Argon2Hasher, Argon2Params, Calibration, HasherLimits, calibrate, parallel_throughput,
 };
 pub use jwt::{JwtConfig, JwtSigner, RingHandle};
+pub use otp::TotpAuthenticator;
 pub use refresh::HmacRefreshCodec;
 
 use sha2::{Digest, Sha256};

@@ -137,6 +137,16 @@ pub enum AuthError {
     /// ([`crate::usecase::LoginStep::SecondFactor`]).
     #[error("second factor required")]
     SecondFactorRequired,
+    /// The second-factor challenge (`mfa_token`) is unknown, expired, used
+    /// up or forged: the login must start again with the password.
+    #[error("second-factor challenge invalid or expired")]
+    ChallengeInvalid,
+    /// The account already holds a confirmed factor of that kind.
+    #[error("factor already enrolled")]
+    FactorAlreadyEnrolled,
+    /// The account holds no (confirmed, or pending) factor of that kind.
+    #[error("factor not enrolled")]
+    FactorNotEnrolled,
     /// The account was disabled.
     #[error("account disabled")]
     AccountDisabled,
@@ -268,6 +278,9 @@ impl AuthError {
             | Self::CodeWrong { .. }
             | Self::CodeExhausted
             | Self::CodeInvalid => ErrorKind::InvalidInput,
+            Self::ChallengeInvalid => ErrorKind::Unauthenticated,
+            Self::FactorAlreadyEnrolled => ErrorKind::Conflict,
+            Self::FactorNotEnrolled => ErrorKind::NotFound,
             Self::InvalidCredentials
             | Self::SecondFactorRequired
             | Self::Token(_)

@@ -117,6 +117,15 @@ pub enum MailKind {
         /// Minutes until both expire.
         minutes: i64,
     },
+    /// A recovery code of the account was used to sign in (issue 17).
+    RecoveryCodeUsed {
+        /// The account's username.
+        username: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// Recovery codes left unused.
+        remaining: u32,
+    },
     /// The password of the account was changed (or reset).
     PasswordChanged {
         /// The account's username.
@@ -211,6 +220,22 @@ pub fn compose(
                 format!("Your verification code is {code} (valid for {minutes} minutes)."),
                 format!("Or open this link to verify: {link}"),
                 format!("This mail is for the account \"{username}\". If you did not register it, open the link and choose \"This wasn't me\": the account is removed."),
+            ],
+        ),
+        (MailKind::RecoveryCodeUsed { username, at, remaining }, Locale::ZhCn) => (
+            format!("【{product}】有人使用了您的恢复码"),
+            vec![
+                format!("{username}，您好："),
+                format!("您的 {product} 账户于 {} (UTC) 使用一个恢复码完成了两步验证登录，还剩 {remaining} 个未用的恢复码。", at.format("%Y-%m-%d %H:%M:%S")),
+                "如果这不是您本人的操作，请立即修改密码并重新生成恢复码。".to_owned(),
+            ],
+        ),
+        (MailKind::RecoveryCodeUsed { username, at, remaining }, Locale::En) => (
+            format!("[{product}] A recovery code was used"),
+            vec![
+                format!("Hello {username},"),
+                format!("A recovery code completed a two-step sign-in to your {product} account at {} UTC. {remaining} unused recovery codes are left.", at.format("%Y-%m-%d %H:%M:%S")),
+                "If this was not you, change your password and generate new recovery codes now.".to_owned(),
             ],
         ),
         (MailKind::PasswordChanged { username, at }, Locale::ZhCn) => (

@@ -164,6 +164,8 @@ pub struct AuthSettings {
     /// Region that reads phone numbers written without a country code
     /// (`PHONE_DEFAULT_REGION`, default `CN`).
     pub phone_region: PhoneRegion,
+    /// The second-factor step of logins.
+    pub second_factor: SecondFactorSettings,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -274,6 +276,35 @@ impl Default for AuthSettings {
             login_throttle: LoginThrottle::default(),
             max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
             phone_region: PhoneRegion::default(),
+            second_factor: SecondFactorSettings::default(),
+        }
+    }
+}
+
+/// How the second-factor step of a login behaves (issue 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondFactorSettings {
+    /// How long a login waits for its second factor (`mfa_token`'s life).
+    /// Default 300 s.
+    pub challenge_ttl: Duration,
+    /// Codes one challenge may be answered with before it dies (default 5).
+    pub challenge_attempts: u32,
+    /// Factor checks one account may make per [`Self::check_window_secs`],
+    /// over every challenge and every enrolment change (default 10): with
+    /// the challenge's own limit, at most this many guesses per window,
+    /// however many passwords-correct logins an attacker starts.
+    pub checks_per_window: u32,
+    /// The window of [`Self::checks_per_window`], in seconds (default 900).
+    pub check_window_secs: u64,
+}
+
+impl Default for SecondFactorSettings {
+    fn default() -> Self {
+        Self {
+            challenge_ttl: Duration::seconds(300),
+            challenge_attempts: 5,
+            checks_per_window: 10,
+            check_window_secs: 900,
         }
     }
 }

@@ -253,6 +253,8 @@ impl Builder<MemoryStore> {
             sms: std::mem::take(&mut parts.rest.sms),
             audit: MemoryAudit::default(),
             tasks: MemoryTasks::default(),
+            factors: tessera_memory::MemoryFactors::default(),
+            otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
         };
         Ok(parts.assemble(adapters, outbox, hasher, keys))
     }

@@ -72,6 +72,8 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Sms = AnySms;
     type Audit = A;
     type Tasks = tessera_memory::MemoryTasks;
+    type Factors = tessera_sql::SqlFactors;
+    type Otp = tessera_crypto::TotpAuthenticator;
 }
 
 /// Verification codes in the database or in Redis.

@@ -32,4 +32,6 @@ impl Ports for MemoryStack {
     type Sms = AnySms;
     type Audit = MemoryAudit;
     type Tasks = MemoryTasks;
+    type Factors = tessera_memory::MemoryFactors;
+    type Otp = tessera_crypto::TotpAuthenticator;
 }

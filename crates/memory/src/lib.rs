@@ -14,6 +14,7 @@
 
 mod coherence;
 mod extra;
+mod factors;
 mod mirror;
 mod recent;
 mod stores;
@@ -22,6 +23,7 @@ pub use coherence::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
 pub use extra::{
     MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,
 };
+pub use factors::MemoryFactors;
 pub use mirror::MirroredDenylist;
 pub use recent::RecentSessions;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};

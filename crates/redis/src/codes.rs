@@ -28,6 +28,7 @@ impl RedisCodes {
             CodePurpose::ResetPassword => "reset-password",
             CodePurpose::Register => "register",
             CodePurpose::VerifyEmailLink => "verify-email-link",
+            CodePurpose::SecondFactor => "second-factor",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

@@ -116,6 +116,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
             .transpose()?,
         phone_region: config.accounts.phone_region,
+        second_factor: tessera_domain::settings::SecondFactorSettings::default(),
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
         max_sessions_per_user: config.tokens.max_sessions_per_user,

@@ -30,6 +30,7 @@ fn purpose_name(p: CodePurpose) -> &'static str {
     match p {
         CodePurpose::VerifyEmail => "verify-email",
         CodePurpose::VerifyEmailLink => "verify-email-link",
+        CodePurpose::SecondFactor => "second-factor",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

@@ -95,6 +95,16 @@ async fn every_contract(kind: Kind) {
         .await
         .unwrap();
     contract::sessions(SqlSessions::new(f.db.clone()), owner.id).await;
+    let other = users
+        .create(contract::new_user("other", "other@b.com", None), None)
+        .await
+        .unwrap();
+    contract::factors(
+        tessera_sql::SqlFactors::new(f.db.clone()),
+        owner.id,
+        other.id,
+    )
+    .await;
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
     contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
     contract::outbox(SqlOutbox::new(f.db.clone())).await;

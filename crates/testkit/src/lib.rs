@@ -110,6 +110,8 @@ impl Ports for MemoryPorts {
     type Sms = MemorySms;
     type Audit = MemoryAudit;
     type Tasks = MemoryTasks;
+    type Factors = tessera_memory::MemoryFactors;
+    type Otp = tessera_crypto::TotpAuthenticator;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -135,5 +137,7 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         sms: MemorySms::default(),
         audit: MemoryAudit::default(),
         tasks: MemoryTasks::default(),
+        factors: tessera_memory::MemoryFactors::default(),
+        otp: tessera_crypto::TotpAuthenticator::new(b"testkit server secret"),
     }
 }

@@ -220,3 +220,13 @@ async fn outbox_and_mail_with_changes() {
     let outbox = users.outbox().clone();
     contract::mail_with_changes(users, outbox).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn factors() {
+    contract::factors(
+        tessera_memory::MemoryFactors::default(),
+        UserId(1),
+        UserId(2),
+    )
+    .await;
+}

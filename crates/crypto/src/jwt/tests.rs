@@ -111,6 +111,7 @@ fn a_token_without_the_access_typ_is_refused() {
         is_admin: None,
         amr: Vec::new(),
         acr: None,
+        aal: None,
         auth_time: None,
     };
     let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();

@@ -47,11 +47,24 @@ pub enum AuditKind {
     /// A login went over `MAX_SESSIONS_PER_USER`: the user's least recently
     /// used session was revoked (issue 12, item 11). One event per session.
     SessionEvicted,
+    /// A second factor was enrolled (confirmed); `detail` names its kind.
+    FactorEnrolled,
+    /// A second factor was removed; `detail` names its kind.
+    FactorRemoved,
+    /// A new set of recovery codes was issued (the old set is void).
+    RecoveryCodesIssued,
+    /// A recovery code answered a second-factor step.
+    RecoveryCodeUsed,
+    /// A second-factor step succeeded; `detail` names the factor's kind.
+    SecondFactorSucceeded,
+    /// A factor check failed (a login's second-factor step, or an
+    /// enrolment change); `detail` names the factor's kind and the reason.
+    SecondFactorFailed,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 24] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -70,6 +83,12 @@ impl AuditKind {
         Self::EmailVerified,
         Self::PendingAccountRemoved,
         Self::SessionEvicted,
+        Self::FactorEnrolled,
+        Self::FactorRemoved,
+        Self::RecoveryCodesIssued,
+        Self::RecoveryCodeUsed,
+        Self::SecondFactorSucceeded,
+        Self::SecondFactorFailed,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -100,6 +119,12 @@ impl AuditKind {
             Self::EmailVerified => "email_verified",
             Self::PendingAccountRemoved => "pending_account_removed",
             Self::SessionEvicted => "session_evicted",
+            Self::FactorEnrolled => "factor_enrolled",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesIssued => "recovery_codes_issued",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorSucceeded => "second_factor_succeeded",
+            Self::SecondFactorFailed => "second_factor_failed",
         }
     }
 }

@@ -66,6 +66,15 @@ pub enum Assurance {
 }
 
 impl Assurance {
+    /// The level as a number: 1 or 2 (the `aal` claim).
+    #[must_use]
+    pub const fn level(self) -> u8 {
+        match self {
+            Self::Aal1 => 1,
+            Self::Aal2 => 2,
+        }
+    }
+
     /// The `acr` value: `aal1` or `aal2`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {

@@ -16,6 +16,10 @@ pub enum CodePurpose {
     /// The secret of an email-verification link, stored under its keyed
     /// fingerprint (the link token is opaque: it carries no address).
     VerifyEmailLink,
+    /// A login waiting for its second factor: the recipient is the
+    /// challenge's id, the fingerprint that of the `mfa_token`'s secret, the
+    /// binding what the password step established (issue 17).
+    SecondFactor,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

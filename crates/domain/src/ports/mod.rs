@@ -10,6 +10,7 @@ mod audit;
 mod changes;
 mod codes;
 mod credentials;
+mod factors;
 mod messages;
 mod sessions;
 mod tasks;
@@ -19,6 +20,7 @@ pub use audit::*;
 pub use changes::*;
 pub use codes::*;
 pub use credentials::*;
+pub use factors::*;
 pub use messages::*;
 pub use sessions::*;
 pub use tasks::*;
@@ -63,6 +65,10 @@ pub trait Ports: Send + Sync + 'static {
     type Audit: AuditLog;
     /// Deferred work.
     type Tasks: TaskQueue;
+    /// Second factors (issue 17).
+    type Factors: FactorStore;
+    /// TOTP arithmetic and the sealing of its secrets.
+    type Otp: OneTimePasswords;
 }
 
 /// One instance of every port of `P`.
@@ -95,6 +101,10 @@ pub struct Adapters<P: Ports> {
     pub audit: P::Audit,
     /// Deferred work.
     pub tasks: P::Tasks,
+    /// Second factors.
+    pub factors: P::Factors,
+    /// TOTP arithmetic.
+    pub otp: P::Otp,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -113,6 +123,8 @@ where
     P::Sms: Clone,
     P::Audit: Clone,
     P::Tasks: Clone,
+    P::Factors: Clone,
+    P::Otp: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -130,6 +142,8 @@ where
             sms: self.sms.clone(),
             audit: self.audit.clone(),
             tasks: self.tasks.clone(),
+            factors: self.factors.clone(),
+            otp: self.otp.clone(),
         }
     }
 }

@@ -11,7 +11,9 @@ use crate::model::ClientInfo;
 use crate::model::{AuditEvent, AuditKind, AuditPage, AuditQuery};
 use crate::model::{Permission, RoleCatalogue};
 use crate::model::{User, UserId, UserPage, UserQuery};
-use crate::ports::{AuditLog as _, Ports, UserDirectory as _, UserRepository as _};
+use crate::ports::{
+    AuditLog as _, FactorStore as _, Ports, UserDirectory as _, UserRepository as _,
+};
 use crate::validation::{Field, FieldIssue, ValidationErrors};
 use crate::values::RoleName;
 
@@ -220,6 +222,30 @@ impl<P: Ports> AuthService<P> {
         )
         .await;
         Ok(n)
+    }
+
+    /// Removes every second factor of a user (the TOTP factor and its
+    /// recovery codes), for an administrator: the owner who lost both the
+    /// app and the codes signs in with the password again and may enrol
+    /// anew. Audited as `factor_removed` (`totp reset_by_administrator`);
+    /// the rank rule applies ([`Actor::may_change`]). Answers whether there
+    /// was a factor.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
+    pub async fn admin_reset_factors(&self, actor: &Actor, id: UserId) -> Result<bool, AuthError> {
+        self.changeable_user(actor, id, None).await?;
+        let removed = self.ports.factors.remove_totp(id).await?;
+        if removed {
+            self.admin_event(
+                AuditKind::FactorRemoved,
+                actor,
+                id,
+                Some("totp reset_by_administrator".into()),
+            )
+            .await;
+        }
+        Ok(removed)
     }
 
     /// The user with this id.

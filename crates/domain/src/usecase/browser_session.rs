@@ -15,7 +15,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{AuthService, Authenticated, LoginTerms};
+use super::{
+    AuthService, Authenticated, LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge,
+};
 use crate::clock::IdSource as _;
 use crate::error::{AuthError, TokenProblem};
 use crate::model::User;
@@ -76,6 +78,17 @@ pub struct BrowserSignIn {
     pub user: User,
 }
 
+/// What a browser's sign-in answers: signed in, or a second factor to ask for.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a sign-in is rare; boxing buys nothing
+pub enum BrowserStep {
+    /// Signed in.
+    SignedIn(BrowserSignIn),
+    /// The password was right; the account's second factor must follow
+    /// ([`AuthService::finish_browser_sign_in`]).
+    SecondFactor(SecondFactorChallenge),
+}
+
 /// A request of a signed-in browser.
 #[derive(Debug, Clone)]
 pub struct BrowserCaller {
@@ -110,21 +123,46 @@ impl<P: Ports> AuthService<P> {
         identifier: &str,
         password: &str,
         client: ClientInfo,
-    ) -> Result<BrowserSignIn, AuthError> {
-        let outcome = self
+    ) -> Result<BrowserStep, AuthError> {
+        let step = self
             .verify_credentials(
                 identifier,
                 PasswordInput::Plain(password),
                 client,
                 LoginTerms::default(),
             )
-            .await?
-            .done()?;
-        Ok(BrowserSignIn {
+            .await?;
+        Ok(match step {
+            LoginStep::SecondFactor(challenge) => BrowserStep::SecondFactor(challenge),
+            step => BrowserStep::SignedIn(self.browser_sign_in(step.done()?)),
+        })
+    }
+
+    /// Finishes a browser's sign-in that answered
+    /// [`BrowserStep::SecondFactor`], as [`Self::verify_second_factor`]
+    /// finishes a login (`code` a TOTP code or a recovery code).
+    ///
+    /// # Errors
+    /// As [`Self::verify_second_factor`].
+    pub async fn finish_browser_sign_in(
+        &self,
+        mfa_token: &str,
+        code: &str,
+        client: ClientInfo,
+        locale: crate::mail::Locale,
+    ) -> Result<BrowserSignIn, AuthError> {
+        let outcome = self
+            .verify_second_factor(mfa_token, None, code, client, LoginTerms::default(), locale)
+            .await?;
+        Ok(self.browser_sign_in(outcome))
+    }
+
+    fn browser_sign_in(&self, outcome: LoginOutcome) -> BrowserSignIn {
+        BrowserSignIn {
             credential: self.browser_credential(outcome.session.id),
             session: outcome.session,
             user: outcome.user,
-        })
+        }
     }
 
     /// The credential of `session` (the same session always gives the same one).

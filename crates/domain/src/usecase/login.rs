@@ -3,14 +3,13 @@
 //! (a session is open) or a second factor must follow. Opening the session
 //! once every step passed is its own use case, [`AuthService::finish_login`].
 //!
-//! **The seam for second factors** (issue 17). `verify_credentials` ends in
-//! `next_step`, the one place that decides what follows a verified
-//! credential. Today every account goes straight to `finish_login`. A
-//! factor store adds the decision there: an account with a factor enrolled
-//! gets its [`VerifiedCredentials`] kept under a challenge (the challenge
-//! store) and the caller gets [`LoginStep::SecondFactor`]; the use case that
-//! checks the factor takes the credentials back from the store, adds its
-//! method to [`VerifiedCredentials::authentication`] and calls
+//! **Second factors** (issue 17). `verify_credentials` ends in
+//! `next_step` (in `second_factor.rs`), the one place that decides what
+//! follows a verified credential: an account without a second factor goes
+//! straight to `finish_login`; an account with one gets what the password
+//! step established kept under a challenge and the caller gets
+//! [`LoginStep::SecondFactor`]; [`AuthService::verify_second_factor`]
+//! checks the factor, adds its method to the authentication and calls
 //! `finish_login`. Passkeys or an upstream assertion enter the same way:
 //! another credential check that yields [`VerifiedCredentials`].
 
@@ -20,10 +19,11 @@ use super::throttle::{CheckKind, CheckOutcome};
 use super::{AuthService, required};
 use crate::error::AuthError;
 use crate::model::{AuditEvent, AuditKind};
-use crate::model::{AuthMethod, Authentication, PasswordHash, User};
+use crate::model::{Authentication, FactorKind, PasswordHash, User};
 use crate::model::{ClientInfo, Session};
 use crate::model::{TokenIdentity, TokenPair};
 use crate::ports::{PasswordHasher, Ports, UserRepository};
+use crate::secret::Secret;
 use crate::validation::Field;
 use crate::validation::ValidationErrors;
 use crate::values::{Login, PasswordAttempt, PasswordInput};
@@ -82,16 +82,27 @@ impl LoginStep {
     }
 }
 
-/// A login waiting for its second factor.
+/// A login waiting for its second factor
+/// ([`AuthService::verify_second_factor`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SecondFactorChallenge {
-    /// Names the waiting login to the use case that checks the factor.
+    /// The waiting login's id (the first part of [`Self::token`]).
     pub id: uuid::Uuid,
-    /// The methods the account may answer with (RFC 8176 values).
-    pub methods: Vec<AuthMethod>,
+    /// The `mfa_token` the client answers with: `<id>.<secret>`.
+    pub token: Secret,
+    /// The kinds of factor the account may answer with.
+    pub factors: Vec<FactorKind>,
     /// When the waiting login lapses.
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl SecondFactorChallenge {
+    /// Seconds from `now` until the challenge lapses (at least 0).
+    #[must_use]
+    pub fn expires_in_secs(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
+        (self.expires_at - now).num_seconds().max(0)
+    }
 }
 
 /// Credentials that were checked: who, how and when. Only the domain makes
@@ -118,6 +129,23 @@ impl VerifiedCredentials {
     #[must_use]
     pub fn authentication(&self) -> &Authentication {
         &self.authentication
+    }
+
+    /// The password hash the store holds now: the one the login upgraded
+    /// it to, else the one it was loaded with.
+    pub(super) fn stored_hash(&self) -> &PasswordHash {
+        self.rehashed.as_ref().unwrap_or(&self.user.password_hash)
+    }
+
+    /// The credentials of a login whose second factor passed: `user` as
+    /// read again after the check, authenticated as `authentication` says.
+    pub(super) fn after_second_factor(user: User, authentication: Authentication) -> Self {
+        Self {
+            identifier: user.username.as_str().to_owned(),
+            user,
+            rehashed: None,
+            authentication,
+        }
     }
 }
 
@@ -155,20 +183,6 @@ impl<P: Ports> AuthService<P> {
             .check_password(identifier, &attempts, &client, terms)
             .await?;
         self.next_step(verified, client, terms).await
-    }
-
-    /// What follows a verified credential: the one decision point of the
-    /// login (see the module documentation). No factor store exists yet:
-    /// every login finishes at once.
-    async fn next_step(
-        &self,
-        verified: VerifiedCredentials,
-        client: ClientInfo,
-        terms: LoginTerms,
-    ) -> Result<LoginStep, AuthError> {
-        self.finish_login(verified, client, terms)
-            .await
-            .map(LoginStep::Done)
     }
 
     /// Checks the password `attempts` for `identifier` under the login

@@ -17,6 +17,8 @@
 //! | `admin` | the administrators' use cases |
 //! | `browser_session` | the hosted pages' sign-in, browser credential and form tokens |
 //! | `session_limit` | bounded sessions per account, paged lists |
+//! | `factor` | enrol, confirm and remove second factors; recovery codes |
+//! | `second_factor` | the second-factor step of a login |
 
 use chrono::{DateTime, Utc};
 
@@ -37,11 +39,13 @@ mod access;
 mod admin;
 mod browser_session;
 mod code;
+mod factor;
 mod login;
 mod password;
 mod refresh;
 mod registration;
 mod reset;
+mod second_factor;
 mod session;
 pub mod session_limit;
 mod sign_up;
@@ -52,8 +56,10 @@ mod verification_link;
 pub use access::Authenticated;
 pub use admin::{Actor, MAX_PAGE_SIZE};
 pub use browser_session::{
-    BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, CsrfToken,
+    BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
+    CsrfToken,
 };
+pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};

@@ -223,6 +223,8 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             sms: std::mem::take(&mut parts.rest.sms),
             audit: (store.audit)(SqlAudit::new(db.clone())),
             tasks: tessera_memory::MemoryTasks::default(),
+            factors: tessera_sql::SqlFactors::new(db.clone()),
+            otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

@@ -110,6 +110,26 @@ pub const BODY_READ: Text = Text::new("读取请求体失败", "The request body
 pub const REGISTERED: Text = Text::new("用户注册成功", "User registered");
 pub const LOGGED_IN: Text = Text::new("登录成功", "Logged in");
 pub const INVALID_CREDENTIALS: Text = Text::new("用户名或密码错误", "Invalid username or password");
+pub const MFA_REQUIRED: Text = Text::new(
+    "需要两步验证：请输入验证器应用中的验证码或一个恢复码",
+    "Two-step verification required: enter the code from your authenticator app or a recovery code",
+);
+pub const MFA_TOKEN_INVALID: Text = Text::new(
+    "两步验证已过期或无效，请重新登录",
+    "The two-step verification has expired or is invalid: sign in again",
+);
+pub const FACTOR_EXISTS: Text = Text::new("已启用该验证方式", "That factor is already enrolled");
+pub const FACTOR_NOT_ENROLLED: Text = Text::new("未启用该验证方式", "That factor is not enrolled");
+pub const TOTP_STARTED: Text = Text::new(
+    "请用验证器应用扫描二维码，然后输入其显示的验证码完成启用",
+    "Scan the QR code with your authenticator app, then confirm with the code it shows",
+);
+pub const TOTP_ENABLED: Text = Text::new("两步验证已启用", "Two-step verification is on");
+pub const TOTP_REMOVED: Text = Text::new("两步验证已关闭", "Two-step verification is off");
+pub const RECOVERY_CODES_ISSUED: Text = Text::new(
+    "新的恢复码已生成，旧的恢复码已失效；请妥善保存，它们只显示这一次",
+    "New recovery codes are ready and the old ones are void; keep them safe, they are shown only once",
+);
 pub const ACCOUNT_DISABLED: Text = Text::new("账户已被禁用", "Account disabled");
 pub const TOKEN_MISSING: Text = Text::new(
     "未提供有效的认证令牌",
@@ -210,6 +230,7 @@ pub const USER_DISABLED: Text = Text::new(
 );
 pub const ROLE_GRANTED: Text = Text::new("角色已授予", "Role granted");
 pub const ROLE_REVOKED: Text = Text::new("角色已移除", "Role removed");
+pub const FACTORS_RESET: Text = Text::new("两步验证已重置", "Second factors reset");
 pub const SESSIONS_REVOKED: Text = Text::new("会话已全部撤销", "All sessions revoked");
 
 // Seed 001 (`/Auth/*`), whose client reads `Code`.
@@ -249,6 +270,23 @@ pub const L_CODE_SENT: Text = Text::new("验证码已发送，请查收邮件", 
 pub const L_SIGNED_UP: Text = Text::new("注册成功", "Signed up");
 pub const L_TOKEN_OK: Text = Text::new("Token有效", "Token valid");
 pub const L_TOKEN_BAD: Text = Text::new("Token无效或已过期", "Token invalid or expired");
+pub const L_MFA_REQUIRED: Text = Text::new(
+    "需要两步验证：请用 MfaToken 和验证码调用 /Auth/LoginMfa",
+    "Two-step verification required: send MfaToken and a code to /Auth/LoginMfa",
+);
+pub const L_ADMIN_MFA_REQUIRED: Text = Text::new(
+    "需要两步验证：请用 MfaToken 和验证码调用 /Admin/LoginMfa",
+    "Two-step verification required: send MfaToken and a code to /Admin/LoginMfa",
+);
+pub const V1_MFA_REQUIRED: Text = Text::new(
+    "需要两步验证：请用 mfa_token 和验证码调用 /api/v1/auth/login/mfa",
+    "two-step verification required: send mfa_token and a code to /api/v1/auth/login/mfa",
+);
+pub const V1_MFA_CODE_WRONG: Text = Text::new("验证码错误", "invalid verification code");
+pub const V1_MFA_TOKEN_INVALID: Text = Text::new(
+    "两步验证已过期或无效，请重新登录",
+    "two-step verification expired or invalid, log in again",
+);
 pub const L_ADMIN_MODE_ON: Text = Text::new("管理员登录成功", "Administrator logged in");
 pub const L_ADMIN_AUTH_FAILED: Text =
     Text::new("管理员认证失败", "Administrator authentication failed");

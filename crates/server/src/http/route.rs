@@ -233,6 +233,11 @@ mod tests {
                 "change-password",
                 "refresh",
                 "resend",
+                "mfa",
+                "totp",
+                "recovery",
+                "second-factor",
+                "factors",
             ]
             .iter()
             .any(|w| r.path.contains(w));

@@ -15,6 +15,7 @@ mod cli;
 mod contract;
 mod dialect_wording;
 mod edge;
+mod factors;
 mod faults;
 mod hardening;
 mod health;

@@ -365,6 +365,10 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         .await;
     ok(status, &body);
     let (status, body) = t
+        .json("DELETE", t.delete(&user("/mfa")).bearer_auth(&root))
+        .await;
+    ok(status, &body);
+    let (status, body) = t
         .json("DELETE", t.delete(&user("")).bearer_auth(&root))
         .await;
     ok(status, &body);
@@ -463,6 +467,127 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     assert_eq!(body["Code"], 200, "{body}");
+
+    // Second factors (issue 17): root turns TOTP on; then every dialect's
+    // login answers its second-factor step and finishes at its own route.
+    let (_, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login",
+                &json!({"username": "root", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    let root = s(&body["access_token"]).to_owned();
+    let (status, body) = t
+        .json("GET", t.get("/api/auth/mfa").bearer_auth(&root))
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.app
+                .client
+                .post(t.app.url("/api/auth/mfa/totp"))
+                .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let secret = s(&body["secret"]).to_owned();
+    crate::factors::early_in_a_step().await;
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/totp/confirm",
+                &json!({"code": crate::factors::code(&secret, -1)}),
+            )
+            .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/recovery-codes",
+                &json!({"code": crate::factors::code(&secret, 0)}),
+            )
+            .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let recovery: Vec<String> = body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| s(c).to_owned())
+        .collect();
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login",
+                &json!({"username": "root", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/verify",
+                &json!({"mfa_token": body["mfa_token"], "code": recovery[0]}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let credentials = json!({"Email": "root@example.com", "Password": "Secret123"});
+    for (login, finish, code) in [
+        ("/Auth/Login", "/Auth/LoginMfa", &recovery[1]),
+        ("/Admin/Login", "/Admin/LoginMfa", &recovery[2]),
+    ] {
+        let (_, step) = t.json("POST", t.post(login, &credentials)).await;
+        assert_eq!(step["Code"], 203, "{step}");
+        let (_, done) = t
+            .json(
+                "POST",
+                t.post(finish, &json!({"MfaToken": step["MfaToken"], "Code": code})),
+            )
+            .await;
+        assert!(done["Code"] == 200 || done["Code"] == 202, "{done}");
+    }
+    let (status, step) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/v1/auth/login",
+                &json!({"email": "root@example.com", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{step}");
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/v1/auth/login/mfa",
+                &json!({"mfa_token": step["mfa_token"], "code": recovery[5]}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "DELETE",
+            t.delete("/api/auth/mfa/totp")
+                .bearer_auth(&root)
+                .json(&json!({"code": recovery[6]})),
+        )
+        .await;
+    ok(status, &body);
 
     // Every documented operation was called and answered one of its documented successes.
     let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();

@@ -1352,3 +1352,167 @@ async fn forms_that_cannot_be_read_and_paths_with_a_trailing_slash_get_plain_ans
         wrong.body
     );
 }
+
+/// The text of every `<li><code>…</code></li>` of a page (recovery codes).
+fn listed_codes(page: &Page) -> Vec<String> {
+    page.body
+        .split("<li><code>")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_turns_on_two_step_verification_and_signs_in_with_a_code_or_a_recovery_code() {
+    use crate::factors::{code, early_in_a_step};
+    let app = spawn_app_with(&[]).await;
+    app.register("tom", "tom@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("tom", PASSWORD).await;
+    let account = browser.get("/ui/account").await;
+    assert!(
+        account.body.contains("Set up an authenticator app"),
+        "{}",
+        account.body
+    );
+    let csrf = account.field("csrf");
+
+    let setup = browser.post("/ui/account/totp", &[("csrf", &csrf)]).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    assert_page_headers(&setup);
+    assert!(
+        setup.body.contains("<svg") && !setup.body.contains("<?xml"),
+        "an inline QR code"
+    );
+    let at =
+        setup.body.find("<code id=\"totp-secret\">").unwrap() + "<code id=\"totp-secret\">".len();
+    let secret: String = setup.body[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert_eq!(secret.len(), 32, "{secret}");
+    let wrong = browser
+        .post(
+            "/ui/account/totp/confirm",
+            &[("csrf", &csrf), ("code", "12345")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("<svg"), "the same QR code again");
+    early_in_a_step().await;
+    let codes_page = browser
+        .post(
+            "/ui/account/totp/confirm",
+            &[("csrf", &csrf), ("code", &code(&secret, -1))],
+        )
+        .await;
+    assert_eq!(codes_page.status, StatusCode::OK, "{}", codes_page.body);
+    assert_eq!(codes_page.headers["cache-control"], "no-store");
+    let recovery = listed_codes(&codes_page);
+    assert_eq!(recovery.len(), 10, "{}", codes_page.body);
+    let account = browser.get("/ui/account").await;
+    assert!(
+        account.body.contains("Two-step verification is on"),
+        "{}",
+        account.body
+    );
+    assert!(account.body.contains("<dd id=\"recovery-left\">10</dd>"));
+
+    // A new browser: the password, then the second step.
+    let mut other = Browser::new(&app);
+    let form = other.get("/ui/sign-in").await;
+    let step = other
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("identifier", "tom"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    assert!(step.body.contains("Two-step verification"), "{}", step.body);
+    assert!(
+        !other.cookies.keys().any(|k| k.ends_with("tessera-session")),
+        "no session before the second factor"
+    );
+    let (csrf2, mfa_token) = (step.field("csrf"), step.field("mfa_token"));
+    let wrong = other
+        .post(
+            "/ui/sign-in/second-factor",
+            &[
+                ("csrf", &csrf2),
+                ("mfa_token", &mfa_token),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    if code(&secret, 0) != "000000" {
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+        assert_eq!(wrong.field("mfa_token"), mfa_token, "the step again");
+    }
+    let done = other
+        .post(
+            "/ui/sign-in/second-factor",
+            &[
+                ("csrf", &csrf2),
+                ("mfa_token", &mfa_token),
+                ("code", &code(&secret, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/ui/account");
+    assert_eq!(other.get("/ui/account").await.status, StatusCode::OK);
+
+    // A third browser with a recovery code; the used token goes back to sign-in.
+    let mut third = Browser::new(&app);
+    let form = third.get("/ui/sign-in").await;
+    let step = third
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("identifier", "tom"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let fields = [
+        ("csrf", step.field("csrf")),
+        ("mfa_token", step.field("mfa_token")),
+        ("code", recovery[2].clone()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = third.post("/ui/sign-in/second-factor", &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let again = third.post("/ui/sign-in/second-factor", &fields).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+    assert!(
+        again.body.contains("action=\"/ui/sign-in\""),
+        "back to the sign-in form"
+    );
+
+    // Turning it off takes a code; then the password alone signs in again.
+    let csrf = browser.account_csrf().await;
+    let refused = browser
+        .post(
+            "/ui/account/totp/remove",
+            &[("csrf", &csrf), ("code", "0000-0000-0000")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let removed = browser
+        .post(
+            "/ui/account/totp/remove",
+            &[("csrf", &csrf), ("code", &recovery[7])],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    let mut fourth = Browser::new(&app);
+    fourth.sign_in("tom", PASSWORD).await;
+}

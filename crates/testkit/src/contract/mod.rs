@@ -8,12 +8,14 @@
 mod audit;
 mod codes;
 mod directory;
+mod factors;
 mod mail;
 mod sessions;
 
 pub use audit::audit;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
+pub use factors::factors;
 pub use mail::{mail_with_changes, outbox};
 pub use sessions::{denylist, new_session, sessions, user_cache};
 

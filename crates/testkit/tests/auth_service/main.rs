@@ -17,6 +17,7 @@ use tessera_domain::values::RoleName;
 use tessera_domain::{AuthError, AuthService, AuthSettings};
 use tessera_testkit::{FlakyDenylist, ManualClock, MemoryPorts, memory_adapters, test_client};
 
+mod factors;
 mod login;
 mod password;
 mod registration;

@@ -163,6 +163,8 @@ impl Ports for FlakyDenylistPorts {
     type Sms = <MemoryPorts as Ports>::Sms;
     type Audit = <MemoryPorts as Ports>::Audit;
     type Tasks = <MemoryPorts as Ports>::Tasks;
+    type Factors = <MemoryPorts as Ports>::Factors;
+    type Otp = <MemoryPorts as Ports>::Otp;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -189,6 +191,8 @@ fn flaky_denylist_service() -> (
         sms: m.sms,
         audit: m.audit,
         tasks: m.tasks,
+        factors: m.factors,
+        otp: m.otp,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

@@ -22,6 +22,8 @@ pub struct UserPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminUser {
     pub user: UserWithPermissions,
+    /// The account's second factors (issue 17).
+    pub mfa: crate::http::modern::factors::Factors,
 }
 
 #[derive(ToSchema)]
@@ -29,4 +31,13 @@ pub struct RoleRequest {
     /// A role name: 1 to 32 of `a-z`, `0-9`, `_` (trimmed, lower-cased).
     #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[A-Za-z0-9_]+\s*$")]
     pub role: String,
+}
+
+/// `DELETE /api/admin/users/{id}/mfa`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FactorsReset {
+    pub message: String,
+    pub msg: String,
+    /// Whether the user had a factor.
+    pub removed: bool,
 }

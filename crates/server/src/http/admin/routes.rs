@@ -44,6 +44,7 @@ crate::declare_routes! {
     Post "/users/{id}/roles" => grant::<P> [permission ROLE_UPDATE];
     Delete "/users/{id}/roles/{role}" => revoke::<P> [permission ROLE_UPDATE];
     Post "/users/{id}/revoke-sessions" => revoke_sessions::<P> [permission SESSION_REVOKE];
+    Delete "/users/{id}/mfa" => reset_factors::<P> [permission USER_UPDATE];
 }
 
 /// The caller, once their token is accepted and their roles grant the
@@ -126,8 +127,10 @@ async fn show<P: Ports>(
     caller(&state, &req).await?;
     let user = state.auth.find_user(user_id(&id)?).await.map_err(target)?;
     let permissions = state.auth.permissions_of(&user).await?;
+    let factors = state.auth.factors_of(&user).await?;
     Ok(HttpResponse::Ok().json(dto::AdminUser {
         user: user_json(&user).with_permissions(permissions),
+        mfa: factors.into(),
     }))
 }
 
@@ -297,4 +300,33 @@ async fn revoke_sessions<P: Ports>(
         .await
         .map_err(target)?;
     Ok(HttpResponse::Ok().json(Revoked::new(m::SESSIONS_REVOKED.get(), revoked)))
+}
+
+/// `DELETE /api/admin/users/{id}/mfa`: removes the user's second factors.
+#[utoipa::path(delete, path = "/api/admin/users/{id}/mfa", tag = super::TAG,
+    summary = "Reset a user's second factors (TOTP and recovery codes; audited)",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Removed (or there were none: `removed` false).", body = dto::FactorsReset),
+        Alike<Error, ChangeRefusals>,
+    ),
+)]
+async fn reset_factors<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let actor = caller(&state, &req).await?;
+    let removed = state
+        .auth
+        .admin_reset_factors(&actor, user_id(&id)?)
+        .await
+        .map_err(target)?;
+    let text = m::FACTORS_RESET.get().to_owned();
+    Ok(HttpResponse::Ok().json(dto::FactorsReset {
+        message: text.clone(),
+        msg: text,
+        removed,
+    }))
 }

@@ -36,6 +36,15 @@ pub struct LegacyLogin {
     /// 429 only: seconds to wait.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub RetryAfter: Option<u64>,
+    /// Code 203 only: the second-factor challenge, for `/Auth/LoginMfa`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub MfaToken: Option<String>,
+    /// Code 203 only: the factor kinds it accepts (`totp`, `recovery_code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Factors: Option<Vec<String>>,
+    /// Code 203 only: seconds until `MfaToken` lapses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub MfaExpiresIn: Option<i64>,
 }
 
 /// `POST /Admin/Login`: `Code` 200 with a token whose claims say
@@ -54,6 +63,24 @@ pub struct LegacyAdminLogin {
     pub RefreshToken: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ExpiresIn: Option<i64>,
+    /// Code 203 only: the second-factor challenge, for `/Admin/LoginMfa`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub MfaToken: Option<String>,
+    /// Code 203 only: the factor kinds it accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Factors: Option<Vec<String>>,
+    /// Code 203 only: seconds until `MfaToken` lapses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub MfaExpiresIn: Option<i64>,
+}
+
+/// `POST /Auth/LoginMfa` and `/Admin/LoginMfa`: a Code 203 login's
+/// `MfaToken` and a TOTP code or a recovery code.
+#[derive(ToSchema)]
+pub struct LegacyMfaRequest {
+    pub MfaToken: String,
+    /// A TOTP code (6 digits) or a recovery code.
+    pub Code: String,
 }
 
 /// `POST /Auth/Verify` success: the account whose address the code confirmed.

@@ -87,8 +87,12 @@ impl Dialect for Legacy {
                 answer(503, m::L_NO_USER.get())
             }
             AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
-            AuthError::CodeExpired | AuthError::CodeExhausted | AuthError::CodeInvalid => {
-                answer(521, m::L_CODE_EXPIRED.get())
+            AuthError::CodeExpired
+            | AuthError::CodeExhausted
+            | AuthError::CodeInvalid
+            | AuthError::ChallengeInvalid => answer(521, m::L_CODE_EXPIRED.get()),
+            AuthError::FactorAlreadyEnrolled | AuthError::FactorNotEnrolled => {
+                answer(401, m::L_AUTH_FAILED.get())
             }
             AuthError::TooManyRequests {
                 retry_after_secs,

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::model::TokenIdentity;
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::{LoginTerms, ResetForm, SignUp};
+use tessera_domain::usecase::{LoginStep, LoginTerms, ResetForm, SecondFactorChallenge, SignUp};
 use tessera_domain::validation::ValidationErrors;
 use tessera_domain::values::PasswordInput;
 
@@ -35,6 +35,8 @@ crate::declare_routes! {
     Get "/CheckJWTToken" => check_token::<P> [];
     Post "/Admin/Login" => admin_login::<P> [limit Login];
     Post "/Auth/Login" => login::<P> [limit Login];
+    Post "/Auth/LoginMfa" => login_mfa::<P> [limit Login];
+    Post "/Admin/LoginMfa" => admin_login_mfa::<P> [limit Login];
     Post "/Auth/Sign" => sign::<P> [limit SendCode];
     Post "/Auth/Verify" => verify::<P> [limit VerifyCode];
     Post "/Auth/ResetPassword" => reset_password::<P> [limit SendCode];
@@ -77,7 +79,7 @@ async fn login<P: Ports>(
         .auth
         .settings()
         .token_profile(crate::wiring::LEGACY_TOKENS);
-    let out = state
+    let step = state
         .auth
         .verify_credentials(
             &email,
@@ -89,14 +91,40 @@ async fn login<P: Ports>(
                 admin_mode: false,
             },
         )
-        .await?
-        .done()?;
+        .await?;
+    let out = match step {
+        LoginStep::SecondFactor(challenge) => {
+            return Ok(HttpResponse::Ok().json(dto::LegacyLogin {
+                Code: 203,
+                Msg: m::L_MFA_REQUIRED.get().to_owned(),
+                Token: None,
+                UserID: None,
+                RefreshToken: None,
+                ExpiresIn: None,
+                RetryAfter: None,
+                MfaToken: Some(challenge.token.expose().to_owned()),
+                Factors: Some(kind_names(&challenge.factors)),
+                MfaExpiresIn: Some(challenge.expires_in_secs(chrono::Utc::now())),
+            }));
+        }
+        step => step.done()?,
+    };
+    Ok(logged_in(&out))
+}
+
+/// The names of factor kinds (`totp`, `recovery_code`).
+fn kind_names(kinds: &[tessera_domain::model::FactorKind]) -> Vec<String> {
+    kinds.iter().map(|k| k.as_str().to_owned()).collect()
+}
+
+/// Code 200 (202 for a `super_admin`) with the tokens of `out`.
+fn logged_in(out: &tessera_domain::usecase::LoginOutcome) -> HttpResponse {
     let (code, msg) = if out.user.is_super_admin() {
         (202, m::L_ADMIN_LOGGED_IN.get())
     } else {
         (200, m::LOGGED_IN.get())
     };
-    Ok(HttpResponse::Ok().json(dto::LegacyLogin {
+    HttpResponse::Ok().json(dto::LegacyLogin {
         Code: code,
         Msg: msg.to_owned(),
         Token: Some(out.tokens.access.token.expose().to_owned()),
@@ -104,7 +132,141 @@ async fn login<P: Ports>(
         RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
         ExpiresIn: Some(out.tokens.access.expires_in),
         RetryAfter: None,
-    }))
+        MfaToken: None,
+        Factors: None,
+        MfaExpiresIn: None,
+    })
+}
+
+/// Reads `{MfaToken, Code}` (`Code` may be a number); a missing field is a 530.
+async fn mfa_fields<P: Ports, D>(
+    state: &State<P>,
+    payload: web::Payload,
+) -> Result<(String, String), DialectError<D>> {
+    let [token, code] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("MfaToken", false), ("Code", true)],
+    )
+    .await?;
+    let mut errors = ValidationErrors::new();
+    let token = errors.check(
+        "MfaToken",
+        token
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(tessera_domain::validation::FieldIssue::Required),
+    );
+    let code = errors.check(
+        "Code",
+        code.filter(|c| !c.trim().is_empty())
+            .ok_or(tessera_domain::validation::FieldIssue::Required),
+    );
+    match (token, code) {
+        (Some(token), Some(code)) => Ok((token, code)),
+        _ => Err(errors.into()),
+    }
+}
+
+/// `POST /Auth/LoginMfa` `{MfaToken, Code}`: finishes a Code 203 login with
+/// a TOTP code or a recovery code. Answers as `/Auth/Login` does: Code
+/// 200/202 with the tokens; 520 wrong code; 521 the `MfaToken` is unknown,
+/// expired, used, or had its 5 codes; 530 a field missing.
+#[utoipa::path(post, path = "/Auth/LoginMfa", tag = super::TAG,
+    summary = "Finish a Code 203 login with a second factor (`Code` 200/202, 520, 521, 530, 510)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyMfaRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = dto::LegacyLogin),
+        Alike<dto::LegacyLogin, BeforeHandler>,
+    ),
+)]
+async fn login_mfa<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, DialectError<LegacyLogin>> {
+    let (token, code) = mfa_fields(&state, payload).await?;
+    let ttl = state
+        .auth
+        .settings()
+        .token_profile(crate::wiring::LEGACY_TOKENS);
+    let out = state
+        .auth
+        .verify_second_factor(
+            &token,
+            None,
+            &code,
+            client_info(&req, &state.trusted_proxies),
+            LoginTerms {
+                access_ttl: ttl,
+                identity: TokenIdentity::Email,
+                admin_mode: false,
+            },
+            crate::http::locale(),
+        )
+        .await?;
+    Ok(logged_in(&out))
+}
+
+/// `POST /Admin/LoginMfa` `{MfaToken, Code}`: finishes a Code 203
+/// `/Admin/Login` as `/Auth/LoginMfa` finishes a login; the answer is
+/// `/Admin/Login`'s Code 200. A `MfaToken` of `/Auth/Login` is refused
+/// here (521), and one of `/Admin/Login` at `/Auth/LoginMfa`.
+#[utoipa::path(post, path = "/Admin/LoginMfa", tag = super::TAG,
+    summary = "Finish a Code 203 administrator login with a second factor (`Code` 200, 520, 521, 530, 510)",
+    description = LEGACY_CONTRACT,
+    request_body = dto::LegacyMfaRequest,
+    responses(
+        (status = 200, description = "See `Code`.", body = inline(AnyOf<dto::LegacyAdminLogin, dto::LegacyAnswer>)),
+        Alike<dto::LegacyAnswer, BeforeHandler>,
+    ),
+)]
+async fn admin_login_mfa<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, DialectError<Legacy>> {
+    let (token, code) = mfa_fields(&state, payload).await?;
+    let out = state
+        .auth
+        .verify_second_factor(
+            &token,
+            None,
+            &code,
+            client_info(&req, &state.trusted_proxies),
+            admin_terms(&state),
+            crate::http::locale(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(admin_logged_in(&out)))
+}
+
+/// The terms of an administrator login.
+fn admin_terms<P: Ports>(state: &State<P>) -> LoginTerms {
+    LoginTerms {
+        access_ttl: state
+            .auth
+            .settings()
+            .token_profile(crate::wiring::LEGACY_TOKENS),
+        identity: TokenIdentity::Email,
+        admin_mode: true,
+    }
+}
+
+/// `/Admin/Login`'s Code 200 with the tokens of `out`.
+fn admin_logged_in(out: &tessera_domain::usecase::LoginOutcome) -> dto::LegacyAdminLogin {
+    dto::LegacyAdminLogin {
+        Code: 200,
+        Msg: m::L_ADMIN_MODE_ON.get().to_owned(),
+        Token: Some(out.tokens.access.token.expose().to_owned()),
+        Email: Some(out.user.email.as_str().to_owned()),
+        UserID: Some(out.user.id.0),
+        RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
+        ExpiresIn: Some(out.tokens.access.expires_in),
+        MfaToken: None,
+        Factors: None,
+        MfaExpiresIn: None,
+    }
 }
 
 /// `POST /Auth/Sign` `{Name, Email, Password}`: creates the account (address
@@ -335,43 +497,38 @@ async fn admin_login<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, DialectError<Legacy>> {
     let (email, password) = credentials(&state, payload).await?;
-    let terms = LoginTerms {
-        access_ttl: state
-            .auth
-            .settings()
-            .token_profile(crate::wiring::LEGACY_TOKENS),
-        identity: TokenIdentity::Email,
-        admin_mode: true,
-    };
     let login = state
         .auth
         .verify_credentials(
             &email,
             PasswordInput::PlainOrSm3Digest(&password),
             client_info(&req, &state.trusted_proxies),
-            terms,
+            admin_terms(&state),
         )
-        .await
-        .and_then(tessera_domain::usecase::LoginStep::done);
-    Ok(match login {
-        Ok(out) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
-            Code: 200,
-            Msg: m::L_ADMIN_MODE_ON.get().to_owned(),
-            Token: Some(out.tokens.access.token.expose().to_owned()),
-            Email: Some(out.user.email.as_str().to_owned()),
-            UserID: Some(out.user.id.0),
-            RefreshToken: Some(out.tokens.refresh.expose().to_owned()),
-            ExpiresIn: Some(out.tokens.access.expires_in),
-        }),
-        Err(AuthError::InvalidCredentials) => HttpResponse::Ok().json(dto::LegacyAdminLogin {
-            Code: 500,
-            Msg: m::L_ADMIN_AUTH_FAILED.get().to_owned(),
+        .await;
+    let refused =
+        |code: u16, msg: &str, challenge: Option<&SecondFactorChallenge>| dto::LegacyAdminLogin {
+            Code: code,
+            Msg: msg.to_owned(),
             Token: None,
             Email: None,
             UserID: None,
             RefreshToken: None,
             ExpiresIn: None,
-        }),
+            MfaToken: challenge.map(|c| c.token.expose().to_owned()),
+            Factors: challenge.map(|c| kind_names(&c.factors)),
+            MfaExpiresIn: challenge.map(|c| c.expires_in_secs(chrono::Utc::now())),
+        };
+    Ok(match login {
+        Ok(LoginStep::SecondFactor(challenge)) => HttpResponse::Ok().json(refused(
+            203,
+            m::L_ADMIN_MFA_REQUIRED.get(),
+            Some(&challenge),
+        )),
+        Ok(step) => HttpResponse::Ok().json(admin_logged_in(&step.done()?)),
+        Err(AuthError::InvalidCredentials) => {
+            HttpResponse::Ok().json(refused(500, m::L_ADMIN_AUTH_FAILED.get(), None))
+        }
         Err(e) => return Err(e.into()),
     })
 }

@@ -283,6 +283,11 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         AuthError::AccountNotFound => (S::NOT_FOUND, "account_not_found", m::ACCOUNT_NOT_FOUND),
         AuthError::ContactMismatch => (S::BAD_REQUEST, "contact_mismatch", m::CONTACT_MISMATCH),
         AuthError::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", m::EMAIL_NOT_VERIFIED),
+        AuthError::ChallengeInvalid => (S::UNAUTHORIZED, "mfa_token_invalid", m::MFA_TOKEN_INVALID),
+        AuthError::FactorAlreadyEnrolled => (S::CONFLICT, "factor_exists", m::FACTOR_EXISTS),
+        AuthError::FactorNotEnrolled => {
+            (S::NOT_FOUND, "factor_not_enrolled", m::FACTOR_NOT_ENROLLED)
+        }
         AuthError::Unavailable(_) => (
             S::SERVICE_UNAVAILABLE,
             "service_unavailable",

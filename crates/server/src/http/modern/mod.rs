@@ -10,6 +10,7 @@
 
 pub mod dto;
 mod errors;
+pub(crate) mod factors;
 pub(crate) mod pages;
 mod routes;
 

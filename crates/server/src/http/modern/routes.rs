@@ -6,14 +6,15 @@ use tessera_domain::model::ClientInfo;
 use tessera_domain::model::User;
 use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
-use tessera_domain::usecase::{RegistrationForm, ResetForm};
+use tessera_domain::usecase::{LoginStep, RegistrationForm, ResetForm};
 use tessera_domain::validation::ValidationErrors;
 use tessera_domain::values::PasswordInput;
 
 use super::dto;
 use super::errors::ModernError;
+use super::factors;
 use super::pages;
-use crate::http::dto::Paging;
+use crate::http::dto::{AnyOf, Paging};
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, read_json, read_text_fields, text_field, text_fields};
 use crate::openapi::{REGISTER_RULES, TOKEN_REFUSED};
@@ -39,6 +40,12 @@ crate::declare_routes! {
     Post "/resend-verification" => resend_verification::<P> [limit SendCode];
     Post "/request-reset-code" => request_reset_code::<P> [limit SendCode];
     Post "/reset-password" => reset_password::<P> [limit VerifyCode];
+    Post "/mfa/verify" => factors::verify::<P> [limit Login];
+    Get "/mfa" => factors::overview::<P> [];
+    Post "/mfa/totp" => factors::begin_totp::<P> [limit VerifyCode];
+    Delete "/mfa/totp" => factors::remove_totp::<P> [limit VerifyCode];
+    Post "/mfa/totp/confirm" => factors::confirm_totp::<P> [limit VerifyCode];
+    Post "/mfa/recovery-codes" => factors::regenerate_recovery_codes::<P> [limit VerifyCode];
 }
 
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).
@@ -103,7 +110,8 @@ async fn register<P: Ports>(
         (status = 200, description = "Token pair and user.", body = dto::LoginResponse),
         (status = 400, description = "Validation failed.", body = dto::Error),
         (status = 401, description = "Invalid credentials.", body = dto::Error),
-        (status = 403, description = "Account disabled, or email not verified with `REQUIRE_VERIFIED_EMAIL`.", body = dto::Error),
+        (status = 403, description = "Account disabled, or email not verified with `REQUIRE_VERIFIED_EMAIL` (`dto::Error`); \
+            or `mfa_required`: the account has a second factor, answer with `POST /api/auth/mfa/verify`.", body = inline(AnyOf<dto::Error, factors::MfaRequired>)),
     ),
 )]
 async fn login<P: Ports>(
@@ -122,7 +130,7 @@ async fn login<P: Ports>(
     if !type_errors.is_empty() {
         return Err(type_errors.into());
     }
-    let out = state
+    let step = state
         .auth
         .verify_credentials(
             identifier.as_deref().unwrap_or(""),
@@ -130,8 +138,13 @@ async fn login<P: Ports>(
             client_info(&req, &state.trusted_proxies),
             tessera_domain::usecase::LoginTerms::default(),
         )
-        .await?
-        .done()?;
+        .await?;
+    let out = match step {
+        LoginStep::SecondFactor(challenge) => {
+            return Ok(factors::MfaRequired::response(&challenge));
+        }
+        step => step.done()?,
+    };
     let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
     Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
         m::LOGGED_IN.get(),

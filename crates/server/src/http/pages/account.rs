@@ -66,6 +66,10 @@ async fn render_account<P: Ports>(
         Ok(list) => list,
         Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
     };
+    let factors = match state.auth.factor_overview(&caller.auth).await {
+        Ok(overview) => overview,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
     let nav = nav(state, caller).await;
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
@@ -106,6 +110,8 @@ async fn render_account<P: Ports>(
             roles: roles.join(", "),
             created_at: rfc3339(user.created_at),
             sessions: rows,
+            totp_enabled: factors.has_second_factor(),
+            recovery_left: factors.recovery_codes_left,
         }
         .render(),
     )
@@ -126,6 +132,8 @@ pub(super) async fn account_page<P: Ports>(
     let notice = match query.get("done").map(String::as_str) {
         Some("password") => Some(t.password_changed.to_owned()),
         Some("sessions") => Some(t.sessions_ended.to_owned()),
+        Some("totp") => Some(t.totp_enabled_done.to_owned()),
+        Some("totp-off") => Some(t.totp_removed_done.to_owned()),
         _ => None,
     };
     render_account(&state, &pages, &req, &caller, StatusCode::OK, notice, None).await
@@ -221,5 +229,214 @@ pub(super) async fn end_other_sessions<P: Ports>(
     match state.auth.end_other_sessions(&caller.auth).await {
         Ok(_) => see_other(&pages, "/ui/account?done=sessions"),
         Err(e) => refusal_page(&pages, chrome(&pages, &req, None), &e),
+    }
+}
+
+/// The enrolment page of `enrolment` (its QR code, its key, the form for
+/// the first code).
+fn totp_setup_page(
+    pages: &PagesState,
+    view: super::views::Chrome,
+    csrf: String,
+    enrolment: &tessera_domain::usecase::TotpEnrolment,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    let t = view.t;
+    let secret = enrolment.secret.expose();
+    let grouped = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    html(
+        pages,
+        status,
+        views::TotpSetup {
+            title: t.set_up_totp.to_owned(),
+            chrome: view,
+            notice: None,
+            error,
+            csrf,
+            qr_svg: crate::http::modern::factors::qr_svg_element(enrolment.uri.expose()),
+            secret: grouped,
+        }
+        .render(),
+    )
+}
+
+/// New recovery codes, shown once.
+fn recovery_codes_page(
+    pages: &PagesState,
+    view: super::views::Chrome,
+    codes: &tessera_domain::usecase::RecoveryCodes,
+) -> HttpResponse {
+    let t = view.t;
+    let mut r = html(
+        pages,
+        StatusCode::OK,
+        views::RecoveryCodes {
+            title: t.recovery_codes.to_owned(),
+            chrome: view,
+            notice: Some(t.totp_enabled_done.to_owned()),
+            error: None,
+            codes: codes.0.iter().map(|c| c.expose().to_owned()).collect(),
+        }
+        .render(),
+    );
+    r.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// The answer to a refused factor form: the account page with the reason
+/// (a server fault is its own page).
+async fn factor_refused<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    caller: &BrowserCaller,
+    e: &AuthError,
+) -> HttpResponse {
+    if matches!(
+        e,
+        AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy
+    ) {
+        return refusal_page(pages, chrome(pages, req, None), e);
+    }
+    let (status, text) = problem(e);
+    let mut r = render_account(state, pages, req, caller, status, None, Some(text)).await;
+    rate_headers(&mut r, e);
+    r
+}
+
+/// `POST /ui/account/totp`: begins a TOTP enrolment and shows its QR code.
+pub(super) async fn begin_totp<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state.auth.begin_totp_enrolment(&caller.auth).await {
+        Ok(enrolment) => {
+            let nav = nav(&state, &caller).await;
+            let csrf = nav.csrf.clone();
+            let view = chrome(&pages, &req, Some(nav));
+            totp_setup_page(&pages, view, csrf, &enrolment, StatusCode::OK, None)
+        }
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/totp/confirm`: the first code; shows the recovery
+/// codes (the first time), else back to the account page.
+pub(super) async fn confirm_totp<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .confirm_totp_enrolment(&caller.auth, form.get("code").unwrap_or_default())
+        .await
+    {
+        Ok(Some(codes)) => recovery_codes_page(
+            &pages,
+            chrome(&pages, &req, Some(nav(&state, &caller).await)),
+            &codes,
+        ),
+        Ok(None) => see_other(&pages, "/ui/account?done=totp"),
+        Err(
+            e @ (AuthError::CodeInvalid
+            | AuthError::Validation(_)
+            | AuthError::TooManyRequests { .. }),
+        ) => {
+            // The same QR code again, with the reason.
+            match state.auth.pending_totp_enrolment(&caller.auth).await {
+                Ok(Some(enrolment)) => {
+                    let nav = nav(&state, &caller).await;
+                    let csrf = nav.csrf.clone();
+                    let view = chrome(&pages, &req, Some(nav));
+                    let (status, text) = problem(&e);
+                    let mut r = totp_setup_page(&pages, view, csrf, &enrolment, status, Some(text));
+                    rate_headers(&mut r, &e);
+                    r
+                }
+                Ok(None) => factor_refused(&state, &pages, &req, &caller, &e).await,
+                Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+            }
+        }
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/totp/remove`: turns the TOTP factor off (a current
+/// code or a recovery code).
+pub(super) async fn remove_totp<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .remove_totp(&caller.auth, form.get("code").unwrap_or_default())
+        .await
+    {
+        Ok(()) => see_other(&pages, "/ui/account?done=totp-off"),
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/recovery-codes`: a new set (a current code), shown once.
+pub(super) async fn regenerate_recovery_codes<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    let caller = match form_caller(&state, &pages, &req, &form).await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .regenerate_recovery_codes(&caller.auth, form.get("code").unwrap_or_default())
+        .await
+    {
+        Ok(codes) => recovery_codes_page(
+            &pages,
+            chrome(&pages, &req, Some(nav(&state, &caller).await)),
+            &codes,
+        ),
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
     }
 }

@@ -198,6 +198,7 @@ fn done_notice(done: &str) -> Option<&'static str> {
         "granted" => m::ROLE_GRANTED.get(),
         "revoked" => m::ROLE_REVOKED.get(),
         "sessions" => m::SESSIONS_REVOKED.get(),
+        "factors" => m::FACTORS_RESET.get(),
         "deleted" => m::USER_DELETED.get(),
         _ => return None,
     })
@@ -267,6 +268,10 @@ async fn render_user<P: Ports>(
         .await
         .unwrap_or_default();
     let may = |p: Permission| granted.iter().any(|g| g == p.as_str());
+    let factors = match state.auth.factors_of(&user).await {
+        Ok(factors) => factors,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
     let nav = nav(state, caller).await;
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
@@ -298,6 +303,12 @@ async fn render_user<P: Ports>(
             may_change_roles: may(Permission::ROLE_UPDATE),
             may_end_sessions: may(Permission::SESSION_REVOKE),
             may_delete: may(Permission::USER_DELETE),
+            factor_kinds: factors
+                .kinds()
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }
         .render(),
     )
@@ -372,13 +383,14 @@ enum Change {
     Grant,
     Revoke(String),
     EndSessions,
+    ResetFactors,
     Delete,
 }
 
 impl Change {
     const fn permission(&self) -> Permission {
         match self {
-            Self::Disable | Self::Enable => Permission::USER_UPDATE,
+            Self::Disable | Self::Enable | Self::ResetFactors => Permission::USER_UPDATE,
             Self::Grant | Self::Revoke(_) => Permission::ROLE_UPDATE,
             Self::EndSessions => Permission::SESSION_REVOKE,
             Self::Delete => Permission::USER_DELETE,
@@ -441,6 +453,11 @@ async fn change<P: Ports>(
             .admin_revoke_sessions(&actor, id)
             .await
             .map(|_| "sessions"),
+        Change::ResetFactors => state
+            .auth
+            .admin_reset_factors(&actor, id)
+            .await
+            .map(|_| "factors"),
         Change::Delete => {
             let typed = form.get("confirm").unwrap_or_default().trim();
             match state.auth.find_user(id).await {
@@ -534,6 +551,17 @@ pub(super) async fn end_sessions<P: Ports>(
     body: FormBody,
 ) -> HttpResponse {
     change(state, pages, req, &id, body, Change::EndSessions).await
+}
+
+/// `POST /ui/admin/users/{id}/reset-factors`: removes the user's second factors.
+pub(super) async fn reset_factors<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: FormBody,
+) -> HttpResponse {
+    change(state, pages, req, &id, body, Change::ResetFactors).await
 }
 
 /// `POST /ui/admin/users/{id}/delete` (`confirm`: the username).

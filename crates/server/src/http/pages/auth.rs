@@ -7,7 +7,7 @@ use askama::Template as _;
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
-use tessera_domain::usecase::{RegistrationForm, ResetForm};
+use tessera_domain::usecase::{BrowserSignIn, BrowserStep, RegistrationForm, ResetForm};
 use tessera_domain::values::{PasswordInput, Username};
 
 use super::views::{self, Chrome};
@@ -128,22 +128,19 @@ pub(super) async fn sign_in<P: Ports>(
         )
         .await
     {
-        Ok(signed) => {
-            let name = cookie_name(
-                &pages,
-                &req,
-                super::SESSION_COOKIE,
-                super::DEV_SESSION_COOKIE,
-            );
-            let mut c = cookie(&pages, &req, name, signed.credential.expose().to_owned());
-            let lifetime = (signed.session.expires_at - chrono::Utc::now())
-                .num_seconds()
-                .max(0);
-            c.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime));
-            let mut r = see_other(&pages, return_to.as_deref().unwrap_or("/ui/account"));
-            let _ = r.add_cookie(&c);
-            r
-        }
+        Ok(BrowserStep::SignedIn(signed)) => signed_in_answer(&pages, &req, &signed, return_to),
+        Ok(BrowserStep::SecondFactor(challenge)) => html(
+            &pages,
+            StatusCode::OK,
+            second_factor_view(
+                view,
+                form.text("csrf"),
+                challenge.token.expose().to_owned(),
+                return_to,
+                None,
+            )
+            .render(),
+        ),
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, view, &e)
         }
@@ -154,6 +151,109 @@ pub(super) async fn sign_in<P: Ports>(
                 &pages,
                 status,
                 sign_in_view(view, csrf, return_to, identifier, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// The session cookie of `signed` and `303` to `return_to` (or the account page).
+fn signed_in_answer(
+    pages: &super::PagesState,
+    req: &HttpRequest,
+    signed: &BrowserSignIn,
+    return_to: Option<String>,
+) -> HttpResponse {
+    let name = cookie_name(pages, req, super::SESSION_COOKIE, super::DEV_SESSION_COOKIE);
+    let mut c = cookie(pages, req, name, signed.credential.expose().to_owned());
+    let lifetime = (signed.session.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
+    c.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime));
+    let mut r = see_other(pages, return_to.as_deref().unwrap_or("/ui/account"));
+    let _ = r.add_cookie(&c);
+    r
+}
+
+fn second_factor_view(
+    chrome: Chrome,
+    csrf: String,
+    mfa_token: String,
+    return_to: Option<String>,
+    error: Option<String>,
+) -> views::SecondFactor {
+    views::SecondFactor {
+        title: chrome.t.second_factor.to_owned(),
+        chrome,
+        notice: None,
+        error,
+        csrf,
+        mfa_token,
+        return_to,
+    }
+}
+
+/// `POST /ui/sign-in/second-factor`: a sign-in's second step (a TOTP code
+/// or a recovery code for its `mfa_token`); on success as `/ui/sign-in`. A
+/// wrong code shows the step again with the attempts left; a challenge that
+/// is gone (expired, used up, or the password changed) sends the browser
+/// back to the sign-in form.
+pub(super) async fn second_factor<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let return_to = match form.get("return_to").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(raw) => match allowed_return_to(&pages.settings, raw) {
+            Some(target) => Some(target),
+            None => return return_to_refused(&pages, view),
+        },
+    };
+    let mfa_token = form.text("mfa_token");
+    match state
+        .auth
+        .finish_browser_sign_in(
+            &mfa_token,
+            form.get("code").unwrap_or_default(),
+            client_info(&req, &state.trusted_proxies),
+            crate::http::locale(),
+        )
+        .await
+    {
+        Ok(signed) => signed_in_answer(&pages, &req, &signed, return_to),
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e @ (AuthError::ChallengeInvalid | AuthError::CodeExhausted)) => {
+            let (status, text) = problem(&e);
+            html(
+                &pages,
+                status,
+                sign_in_view(
+                    view,
+                    form.text("csrf"),
+                    return_to,
+                    String::new(),
+                    Some(text),
+                )
+                .render(),
+            )
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let mut r = html(
+                &pages,
+                status,
+                second_factor_view(view, form.text("csrf"), mfa_token, return_to, Some(text))
+                    .render(),
             );
             rate_headers(&mut r, &e);
             r

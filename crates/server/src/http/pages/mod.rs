@@ -136,6 +136,11 @@ pub const ROUTES: &[Route] = &[
     route("/ui/lang/{tag}", Method::Get, None),
     route("/ui/sign-in", Method::Get, None),
     route("/ui/sign-in", Method::Post, Some(Bucket::Login)),
+    route(
+        "/ui/sign-in/second-factor",
+        Method::Post,
+        Some(Bucket::Login),
+    ),
     route("/ui/sign-up", Method::Get, None),
     route("/ui/sign-up", Method::Post, Some(Bucket::Register)),
     route("/ui/verify-email", Method::Get, None),
@@ -150,6 +155,22 @@ pub const ROUTES: &[Route] = &[
     route("/ui/account/password", Method::Post, Some(Bucket::Login)),
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
+    route("/ui/account/totp", Method::Post, Some(Bucket::VerifyCode)),
+    route(
+        "/ui/account/totp/confirm",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
+    route(
+        "/ui/account/totp/remove",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
+    route(
+        "/ui/account/recovery-codes",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
     route("/ui/admin", Method::Get, None),
     route("/ui/admin/users", Method::Get, None),
     route("/ui/admin/users/{id}", Method::Get, None),
@@ -162,13 +183,18 @@ pub const ROUTES: &[Route] = &[
         None,
     ),
     route("/ui/admin/users/{id}/end-sessions", Method::Post, None),
+    route(
+        "/ui/admin/users/{id}/reset-factors",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
     route("/ui/admin/users/{id}/delete", Method::Post, None),
     route("/ui/admin/audit", Method::Get, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 31] = [
+    let handlers: [actix_web::Route; 37] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -176,6 +202,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(choose_language),
         web::route().to(auth::sign_in_page::<P>),
         web::route().to(auth::sign_in::<P>),
+        web::route().to(auth::second_factor::<P>),
         web::route().to(auth::sign_up_page::<P>),
         web::route().to(auth::sign_up::<P>),
         web::route().to(auth::verify_email_page::<P>),
@@ -190,6 +217,10 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(account::change_password::<P>),
         web::route().to(account::end_session::<P>),
         web::route().to(account::end_other_sessions::<P>),
+        web::route().to(account::begin_totp::<P>),
+        web::route().to(account::confirm_totp::<P>),
+        web::route().to(account::remove_totp::<P>),
+        web::route().to(account::regenerate_recovery_codes::<P>),
         web::route().to(admin::admin_home),
         web::route().to(admin::users_page::<P>),
         web::route().to(admin::user_page::<P>),
@@ -198,6 +229,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin::grant::<P>),
         web::route().to(admin::revoke::<P>),
         web::route().to(admin::end_sessions::<P>),
+        web::route().to(admin::reset_factors::<P>),
         web::route().to(admin::delete::<P>),
         web::route().to(admin::audit_page::<P>),
     ];

@@ -76,6 +76,45 @@ pub struct SignIn {
     pub identifier: String,
 }
 
+/// The second-factor step of `/ui/sign-in`.
+#[derive(Template)]
+#[template(path = "pages/second_factor.html")]
+pub struct SecondFactor {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub mfa_token: String,
+    pub return_to: Option<String>,
+}
+
+/// A TOTP enrolment waiting for its first code.
+#[derive(Template)]
+#[template(path = "pages/totp_setup.html")]
+pub struct TotpSetup {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    /// An SVG element (rectangles only, made by `qrcode` from the URI).
+    pub qr_svg: String,
+    /// The base32 key in groups of four.
+    pub secret: String,
+}
+
+/// New recovery codes, shown once.
+#[derive(Template)]
+#[template(path = "pages/recovery_codes.html")]
+pub struct RecoveryCodes {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub codes: Vec<String>,
+}
+
 /// `/ui/sign-up`.
 #[derive(Template)]
 #[template(path = "pages/sign_up.html")]
@@ -165,6 +204,10 @@ pub struct Account {
     /// RFC 3339, UTC, whole seconds.
     pub created_at: String,
     pub sessions: Vec<SessionRow>,
+    /// A confirmed TOTP factor.
+    pub totp_enabled: bool,
+    /// Unused recovery codes.
+    pub recovery_left: u32,
 }
 
 /// One row of the admin console's user list.
@@ -224,6 +267,9 @@ pub struct AdminUser {
     pub may_change_roles: bool,
     pub may_end_sessions: bool,
     pub may_delete: bool,
+    /// The second factors a login asks for (`totp, recovery_code`); empty
+    /// for none.
+    pub factor_kinds: String,
 }
 
 /// One row of the admin console's audit log.

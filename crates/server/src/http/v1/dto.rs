@@ -70,6 +70,41 @@ pub struct V1Login {
     pub data: V1UserData,
 }
 
+/// `POST /api/v1/auth/login` for an account with a second factor: 401
+/// code 5; finish at `POST /api/v1/auth/login/mfa`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1MfaRequired {
+    /// 5.
+    pub code: u8,
+    pub error: String,
+    pub message: String,
+    /// The challenge, `<id>.<secret>`; single use.
+    pub mfa_token: String,
+    /// The kinds it accepts: `totp`, `recovery_code`.
+    pub factors: Vec<String>,
+    /// Seconds until it lapses.
+    pub expires_in: i64,
+}
+
+/// `POST /api/v1/auth/login/mfa`.
+#[derive(ToSchema)]
+pub struct V1MfaRequest {
+    pub mfa_token: String,
+    /// A TOTP code (6 digits) or a recovery code.
+    pub code: String,
+}
+
+/// `POST /api/v1/auth/login/mfa` refused: 400 code 6 (wrong code, with
+/// `remaining_attempts`) or 401 code 7 (the challenge is gone: log in again).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1MfaRefused {
+    pub code: u8,
+    pub error: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_attempts: Option<u32>,
+}
+
 /// `POST /api/v1/auth/login`.
 #[derive(ToSchema)]
 pub struct V1Credentials {

@@ -90,6 +90,12 @@ impl Dialect for V1 {
             AuthError::Forbidden(_) | AuthError::Outranked | AuthError::SelfLockout => {
                 plain_error(StatusCode::FORBIDDEN, m::V1_FORBIDDEN.get())
             }
+            AuthError::ChallengeInvalid => {
+                coded(StatusCode::UNAUTHORIZED, 7, m::V1_MFA_TOKEN_INVALID.get())
+            }
+            AuthError::FactorAlreadyEnrolled | AuthError::FactorNotEnrolled => {
+                plain_error(StatusCode::BAD_REQUEST, m::V1_BAD_REQUEST.get())
+            }
             AuthError::RefreshReused
             | AuthError::SessionNotFound
             | AuthError::WrongPassword

@@ -5,11 +5,12 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::settings::LinkKind;
-use tessera_domain::usecase::{RegistrationForm, VerifyLinkOutcome};
+use tessera_domain::usecase::{LoginStep, RegistrationForm, VerifyLinkOutcome};
 
 use super::dto;
 use super::errors::{V1Failure, coded};
 use crate::http::dialect::is_server_fault;
+use crate::http::dto::AnyOf;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, locale, read_json, read_text_fields, text_fields};
 use crate::openapi::{LIVE_LINK_RULE, REGISTER_RULES};
@@ -21,6 +22,7 @@ crate::declare_routes! {
     Post "/register" => register::<P> [limit Register];
     Get "/verify/{token}" => verify::<P> [limit VerifyCode];
     Post "/login" => login::<P> [limit Login];
+    Post "/login/mfa" => login_mfa::<P> [limit Login];
     Get "/profile" => profile::<P> [];
 }
 
@@ -125,7 +127,8 @@ async fn verify<P: Ports>(
     responses(
         (status = 200, description = "Access token and user.", body = dto::V1Login),
         (status = 400, description = "The body is not a JSON object.", body = dto::V1Error),
-        (status = 401, description = "Invalid credentials: wrong, missing, empty or wrongly typed fields alike.", body = dto::V1Error),
+        (status = 401, description = "Invalid credentials: wrong, missing, empty or wrongly typed fields alike (`dto::V1Error`); \
+            or code 5: the account has a second factor, finish at `POST /api/v1/auth/login/mfa`.", body = inline(AnyOf<dto::V1Error, dto::V1MfaRequired>)),
         (status = 403, description = "Account disabled or email not verified.", body = dto::V1Error),
     ),
 )]
@@ -148,7 +151,7 @@ async fn login<P: Ports>(
         .auth
         .settings()
         .token_profile(crate::wiring::V1_TOKENS);
-    let out = state
+    let step = state
         .auth
         .verify_credentials(
             &email,
@@ -159,9 +162,31 @@ async fn login<P: Ports>(
                 ..Default::default()
             },
         )
-        .await?
-        .done()?;
-    Ok(HttpResponse::Ok().json(dto::V1Login {
+        .await?;
+    let out = match step {
+        LoginStep::SecondFactor(challenge) => {
+            let text = m::V1_MFA_REQUIRED.get().to_owned();
+            return Ok(HttpResponse::Unauthorized().json(dto::V1MfaRequired {
+                code: 5,
+                error: text.clone(),
+                message: text,
+                mfa_token: challenge.token.expose().to_owned(),
+                factors: challenge
+                    .factors
+                    .iter()
+                    .map(|k| k.as_str().to_owned())
+                    .collect(),
+                expires_in: challenge.expires_in_secs(chrono::Utc::now()),
+            }));
+        }
+        step => step.done()?,
+    };
+    Ok(logged_in(&out))
+}
+
+/// `{code: 0, message, token, expires_in, data}` for `out`.
+fn logged_in(out: &tessera_domain::usecase::LoginOutcome) -> HttpResponse {
+    HttpResponse::Ok().json(dto::V1Login {
         code: 0,
         message: m::V1_LOGGED_IN.get().to_owned(),
         token: out.tokens.access.token.expose().to_owned(),
@@ -169,7 +194,75 @@ async fn login<P: Ports>(
         data: dto::V1UserData {
             user: (&out.user).into(),
         },
-    }))
+    })
+}
+
+/// `POST /api/v1/auth/login/mfa` `{mfa_token, code}` → as a login's 200;
+/// a wrong code → 400 code 6 with `remaining_attempts`; a challenge that is
+/// unknown, expired, used or had its 5 codes → 401 code 7.
+#[utoipa::path(post, path = "/api/v1/auth/login/mfa", tag = super::TAG,
+    summary = "Finish a code 5 login with a TOTP code or a recovery code",
+    request_body = dto::V1MfaRequest,
+    responses(
+        (status = 200, description = "Access token and user.", body = dto::V1Login),
+        (status = 400, description = "Code 6: wrong code; code 4: a field missing.", body = inline(AnyOf<dto::V1MfaRefused, dto::V1Error>)),
+        (status = 401, description = "Code 7: the challenge is gone; log in again.", body = dto::V1MfaRefused),
+        (status = 429, description = "Too many factor checks for the account.", body = dto::V1Error),
+    ),
+)]
+async fn login_mfa<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, V1Failure> {
+    let [token, code] = read_text_fields(
+        payload,
+        state.max_body_bytes,
+        [("mfa_token", false), ("code", true)],
+    )
+    .await?;
+    let ttl = state
+        .auth
+        .settings()
+        .token_profile(crate::wiring::V1_TOKENS);
+    let refused = |status: StatusCode, code: u8, text: &str, remaining: Option<u32>| {
+        HttpResponse::build(status).json(dto::V1MfaRefused {
+            code,
+            error: text.to_owned(),
+            message: text.to_owned(),
+            remaining_attempts: remaining,
+        })
+    };
+    let out = state
+        .auth
+        .verify_second_factor(
+            token.as_deref().unwrap_or(""),
+            None,
+            code.as_deref().unwrap_or(""),
+            client_info(&req, &state.trusted_proxies),
+            tessera_domain::usecase::LoginTerms {
+                access_ttl: ttl,
+                ..Default::default()
+            },
+            locale(),
+        )
+        .await;
+    Ok(match out {
+        Ok(out) => logged_in(&out),
+        Err(AuthError::CodeWrong { remaining }) => refused(
+            StatusCode::BAD_REQUEST,
+            6,
+            m::V1_MFA_CODE_WRONG.get(),
+            Some(remaining),
+        ),
+        Err(AuthError::ChallengeInvalid | AuthError::CodeExhausted) => refused(
+            StatusCode::UNAUTHORIZED,
+            7,
+            m::V1_MFA_TOKEN_INVALID.get(),
+            None,
+        ),
+        Err(e) => return Err(e.into()),
+    })
 }
 
 /// `GET /api/v1/auth/profile` → `{username, email, created_at}` (plus `id`).

@@ -1,0 +1,398 @@
+//! An account's own second factors (issue 17): enrol a TOTP factor and
+//! confirm it with a first code, remove it, and issue recovery codes.
+//!
+//! Every change to an enrolled factor is confirmed with a current code of
+//! it (a TOTP code, or for removal also a recovery code, for the account
+//! whose phone is gone): a stolen access token alone cannot turn the second
+//! factor off or read new recovery codes. Every code check counts against
+//! the account's factor-check limit
+//! ([`SecondFactorSettings`](crate::settings::SecondFactorSettings)).
+
+use super::{AuthService, Authenticated};
+use crate::clock::IdSource as _;
+use crate::error::AuthError;
+use crate::model::{AuditEvent, AuditKind, ClientInfo, TokenFingerprint, User};
+use crate::model::{FactorKind, FactorOverview, RECOVERY_CODES_PER_SET, TotpFactor, TotpSecret};
+use crate::ports::{FactorStore as _, OneTimePasswords as _, Ports, RefreshTokenCodec as _};
+use crate::secret::Secret;
+use crate::validation::{Field, ValidationErrors, required};
+
+/// A TOTP enrolment waiting for its first code: what the authenticator app
+/// is given. `Debug` hides both (the URI holds the secret).
+#[derive(Clone)]
+pub struct TotpEnrolment {
+    /// The shared secret in base32 (for typing into an app).
+    pub secret: TotpSecret,
+    /// The `otpauth://totp/…` URI (for a QR code).
+    pub uri: Secret,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolment(***)")
+    }
+}
+
+/// A new set of recovery codes, shown once: only their fingerprints are
+/// stored. Each is 12 digits in groups of four (`1234-5678-9012`, 40 bits).
+#[derive(Debug, Clone)]
+pub struct RecoveryCodes(pub Vec<Secret>);
+
+impl<P: Ports> AuthService<P> {
+    /// What the caller's account holds of each factor.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn factor_overview(&self, auth: &Authenticated) -> Result<FactorOverview, AuthError> {
+        Ok(self.ports.factors.overview(auth.user_id()).await?)
+    }
+
+    /// The factors of any account, for an administrator (see
+    /// [`Self::factor_overview`]).
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn factors_of(&self, user: &User) -> Result<FactorOverview, AuthError> {
+        Ok(self.ports.factors.overview(user.id).await?)
+    }
+
+    /// Begins a TOTP enrolment for the caller: a new secret, sealed and
+    /// stored unconfirmed (replacing an earlier unconfirmed one), and what the
+    /// app needs. Logins ignore the factor until
+    /// [`Self::confirm_totp_enrolment`].
+    ///
+    /// # Errors
+    /// [`AuthError::FactorAlreadyEnrolled`] when a confirmed TOTP factor
+    /// exists (remove it first), [`AuthError::UserNotFound`],
+    /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn begin_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<TotpEnrolment, AuthError> {
+        let user = self.current_user(auth).await?;
+        let secret = self.ports.otp.new_secret()?;
+        let factor = TotpFactor {
+            user_id: user.id,
+            sealed_secret: self.ports.otp.seal(user.public_id, &secret)?,
+            created_at: self.now(),
+            confirmed_at: None,
+            last_used_step: None,
+        };
+        if !self.ports.factors.begin_totp(&factor).await? {
+            return Err(AuthError::FactorAlreadyEnrolled);
+        }
+        Ok(self.enrolment_of(&user, secret))
+    }
+
+    /// The caller's TOTP enrolment that waits for its first code, shown
+    /// again (the hosted pages redraw the QR code after a wrong code);
+    /// `None` when none waits.
+    ///
+    /// # Errors
+    /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`],
+    /// [`AuthError::Unavailable`].
+    pub async fn pending_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Option<TotpEnrolment>, AuthError> {
+        let user = self.current_user(auth).await?;
+        let pending = self
+            .ports
+            .factors
+            .totp(user.id)
+            .await?
+            .filter(|f| !f.is_confirmed());
+        Ok(pending
+            .and_then(|f| self.ports.otp.open(user.public_id, &f.sealed_secret))
+            .map(|secret| self.enrolment_of(&user, secret)))
+    }
+
+    fn enrolment_of(&self, user: &User, secret: TotpSecret) -> TotpEnrolment {
+        let uri = self.ports.otp.provisioning_uri(
+            &secret,
+            &self.settings.mail.product_name,
+            user.email.as_str(),
+        );
+        TotpEnrolment {
+            secret,
+            uri: Secret::new(uri),
+        }
+    }
+
+    /// Confirms the caller's pending TOTP enrolment with a first `code`
+    /// (RFC 6238, one step of skew either side). The factor counts from now
+    /// on; when the account held no recovery codes, a first set is issued
+    /// and returned (shown once).
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a blank code,
+    /// [`AuthError::FactorNotEnrolled`] when no enrolment is pending,
+    /// [`AuthError::CodeInvalid`] for a wrong code,
+    /// [`AuthError::TooManyRequests`] over the factor-check limit,
+    /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`],
+    /// [`AuthError::Unavailable`].
+    pub async fn confirm_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<Option<RecoveryCodes>, AuthError> {
+        let code = Self::required_code(code)?;
+        let user = self.current_user(auth).await?;
+        let pending = self
+            .ports
+            .factors
+            .totp(user.id)
+            .await?
+            .filter(|f| !f.is_confirmed())
+            .ok_or(AuthError::FactorNotEnrolled)?;
+        self.limit_factor_checks(&user).await?;
+        let step = self
+            .ports
+            .otp
+            .open(user.public_id, &pending.sealed_secret)
+            .and_then(|secret| self.ports.otp.matching_step(&secret, code, self.now()));
+        let Some(step) = step else {
+            self.audit(self.factor_event(
+                AuditKind::SecondFactorFailed,
+                &user,
+                &auth.client,
+                "totp wrong_code",
+            ))
+            .await;
+            return Err(AuthError::CodeInvalid);
+        };
+        if !self
+            .ports
+            .factors
+            .confirm_totp(user.id, &pending.sealed_secret, step, self.now())
+            .await?
+        {
+            // Confirmed or replaced by a concurrent request meanwhile.
+            return Err(AuthError::FactorNotEnrolled);
+        }
+        self.audit(self.factor_event(AuditKind::FactorEnrolled, &user, &auth.client, "totp"))
+            .await;
+        if self
+            .ports
+            .factors
+            .overview(user.id)
+            .await?
+            .recovery_codes_left
+            > 0
+        {
+            return Ok(None);
+        }
+        self.issue_recovery_codes(&user, &auth.client)
+            .await
+            .map(Some)
+    }
+
+    /// Removes the caller's TOTP factor (and with it the recovery codes),
+    /// confirmed by a current TOTP `code` or an unused recovery code. A
+    /// pending enrolment is removed without a code.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a blank code (when one is needed),
+    /// [`AuthError::FactorNotEnrolled`], [`AuthError::CodeInvalid`],
+    /// [`AuthError::TooManyRequests`], [`AuthError::UserNotFound`],
+    /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
+    pub async fn remove_totp(&self, auth: &Authenticated, code: &str) -> Result<(), AuthError> {
+        let user = self.current_user(auth).await?;
+        let factor = self
+            .ports
+            .factors
+            .totp(user.id)
+            .await?
+            .ok_or(AuthError::FactorNotEnrolled)?;
+        if factor.is_confirmed() {
+            let code = Self::required_code(code)?;
+            self.check_enrolled_factor(&user, None, code, &auth.client)
+                .await?;
+        }
+        if self.ports.factors.remove_totp(user.id).await? && factor.is_confirmed() {
+            self.audit(self.factor_event(AuditKind::FactorRemoved, &user, &auth.client, "totp"))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Issues a new set of recovery codes for the caller, confirmed by a
+    /// current TOTP `code`; the old set is void.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] for a blank code,
+    /// [`AuthError::FactorNotEnrolled`] without a confirmed factor,
+    /// [`AuthError::CodeInvalid`], [`AuthError::TooManyRequests`],
+    /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`],
+    /// [`AuthError::Unavailable`].
+    pub async fn regenerate_recovery_codes(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<RecoveryCodes, AuthError> {
+        let code = Self::required_code(code)?;
+        let user = self.current_user(auth).await?;
+        if !self
+            .ports
+            .factors
+            .overview(user.id)
+            .await?
+            .has_second_factor()
+        {
+            return Err(AuthError::FactorNotEnrolled);
+        }
+        self.check_enrolled_factor(&user, Some(FactorKind::Totp), code, &auth.client)
+            .await?;
+        self.issue_recovery_codes(&user, &auth.client).await
+    }
+
+    /// Draws, stores (replacing the old set) and audits a set of recovery codes.
+    async fn issue_recovery_codes(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<RecoveryCodes, AuthError> {
+        let codes: Vec<String> = (0..RECOVERY_CODES_PER_SET)
+            .map(|_| {
+                let d = self.ports.ids.secret_digits(12);
+                format!("{}-{}-{}", &d[..4], &d[4..8], &d[8..])
+            })
+            .collect();
+        let fingerprints: Vec<TokenFingerprint> = codes
+            .iter()
+            .map(|c| self.recovery_fingerprint(user, c))
+            .collect();
+        self.ports
+            .factors
+            .replace_recovery_codes(user.id, &fingerprints, self.now())
+            .await?;
+        self.audit(self.factor_event(
+            AuditKind::RecoveryCodesIssued,
+            user,
+            client,
+            "recovery_code",
+        ))
+        .await;
+        Ok(RecoveryCodes(codes.into_iter().map(Secret::new).collect()))
+    }
+
+    /// The keyed fingerprint a recovery code is stored under: bound to its
+    /// account, read without the separators and spaces people type.
+    pub(super) fn recovery_fingerprint(&self, user: &User, code: &str) -> TokenFingerprint {
+        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+        self.ports
+            .codec
+            .keyed_fingerprint(&format!("recovery:{}:{digits}", user.public_id))
+    }
+
+    /// `code` when it is not blank.
+    ///
+    /// # Errors
+    /// [`AuthError::Validation`] ([`Field::Code`] required).
+    pub(super) fn required_code(code: &str) -> Result<&str, AuthError> {
+        let mut errors = ValidationErrors::new();
+        match errors.check(Field::Code, required(Some(code))) {
+            Some(code) => Ok(code),
+            None => Err(errors.into()),
+        }
+    }
+
+    /// Counts one factor check of `user` against the account's limit.
+    ///
+    /// # Errors
+    /// [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
+    pub(super) async fn limit_factor_checks(&self, user: &User) -> Result<(), AuthError> {
+        let s = self.settings.second_factor;
+        self.limit(
+            format!("factor-check:{}", user.public_id),
+            s.checks_per_window,
+            s.check_window_secs,
+        )
+        .await
+    }
+
+    /// Checks `code` against the confirmed factors of `user` — TOTP (a step
+    /// later than the last one used, which it then records) or, unless
+    /// `only` says otherwise, an unused recovery code (which it uses up) —
+    /// under the factor-check limit; audits a failure. Answers the kind
+    /// that matched.
+    ///
+    /// # Errors
+    /// [`AuthError::CodeInvalid`], [`AuthError::TooManyRequests`],
+    /// [`AuthError::Unavailable`].
+    pub(super) async fn check_enrolled_factor(
+        &self,
+        user: &User,
+        only: Option<FactorKind>,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<FactorKind, AuthError> {
+        self.limit_factor_checks(user).await?;
+        let code = code.trim();
+        let kind = only.unwrap_or(
+            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                FactorKind::Totp
+            } else {
+                FactorKind::RecoveryCode
+            },
+        );
+        let accepted = match kind {
+            FactorKind::Totp => self.use_totp_code(user, code).await?,
+            FactorKind::RecoveryCode => {
+                let fingerprint = self.recovery_fingerprint(user, code);
+                self.ports
+                    .factors
+                    .use_recovery_code(user.id, &fingerprint, self.now())
+                    .await?
+            }
+        };
+        if accepted {
+            Ok(kind)
+        } else {
+            let detail = format!("{} wrong_code", kind.as_str());
+            self.audit(self.factor_event(AuditKind::SecondFactorFailed, user, client, &detail))
+                .await;
+            Err(AuthError::CodeInvalid)
+        }
+    }
+
+    /// Whether `code` is a TOTP code of the confirmed factor of `user` for a
+    /// step later than the last one used (recorded atomically: a code is
+    /// accepted once, RFC 6238 §5.2).
+    async fn use_totp_code(&self, user: &User, code: &str) -> Result<bool, AuthError> {
+        let Some(factor) = self
+            .ports
+            .factors
+            .totp(user.id)
+            .await?
+            .filter(TotpFactor::is_confirmed)
+        else {
+            return Ok(false);
+        };
+        let step = self
+            .ports
+            .otp
+            .open(user.public_id, &factor.sealed_secret)
+            .and_then(|secret| self.ports.otp.matching_step(&secret, code, self.now()));
+        match step {
+            Some(step) => Ok(self.ports.factors.use_totp_step(user.id, step).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// An audit event about `user`'s factors, acted by `user`.
+    pub(super) fn factor_event(
+        &self,
+        kind: AuditKind,
+        user: &User,
+        client: &ClientInfo,
+        detail: &str,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: Some(user.id),
+            subject: Some(user.id),
+            detail: Some(detail.to_owned()),
+            ..self.event(kind, client)
+        }
+    }
+}

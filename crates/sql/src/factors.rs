@@ -1,0 +1,222 @@
+//! Second factors in the `totp_factors` and `recovery_codes` tables
+//! (issue 17): every decision is one conditional statement, so of
+//! concurrent callers exactly one wins.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use tessera_domain::error::StoreError;
+use tessera_domain::model::{FactorOverview, SealedSecret, TokenFingerprint, TotpFactor, UserId};
+use tessera_domain::ports::FactorStore;
+
+use crate::db::{Database, unavailable, with_conn};
+use crate::rows::naive;
+use crate::schema::{recovery_codes as rc, totp_factors as tf};
+
+/// TOTP factors and recovery codes in SQL (both stacks keep them in the
+/// database: they are as durable as the accounts).
+#[derive(Debug, Clone)]
+pub struct SqlFactors {
+    db: Database,
+}
+
+impl SqlFactors {
+    /// Factors stored in `db`.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+type TotpRow = (
+    i64,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<i64>,
+);
+
+fn to_factor(r: TotpRow) -> TotpFactor {
+    let (user_id, sealed_secret, created_at, confirmed_at, last_used_step) = r;
+    TotpFactor {
+        user_id: UserId(user_id),
+        sealed_secret: SealedSecret(sealed_secret),
+        created_at: created_at.and_utc(),
+        confirmed_at: confirmed_at.map(|t| t.and_utc()),
+        last_used_step: last_used_step.and_then(|s| u64::try_from(s).ok()),
+    }
+}
+
+fn step_value(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
+
+impl FactorStore for SqlFactors {
+    async fn overview(&self, user: UserId) -> Result<FactorOverview, StoreError> {
+        let (totp, left): (Option<TotpRow>, i64) = with_conn!(&self.db, conn => {
+            let totp = tf::table
+                .find(user.0)
+                .select((tf::user_id, tf::sealed_secret, tf::created_at, tf::confirmed_at, tf::last_used_step))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(unavailable)?;
+            let left = rc::table
+                .filter(rc::user_id.eq(user.0))
+                .filter(rc::used_at.is_null())
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok::<_, StoreError>((totp, left))
+        })?;
+        let totp = totp.map(to_factor);
+        Ok(FactorOverview {
+            totp_confirmed_at: totp.as_ref().and_then(|f| f.confirmed_at),
+            totp_pending: totp.as_ref().is_some_and(|f| !f.is_confirmed()),
+            recovery_codes_left: u32::try_from(left).unwrap_or(0),
+        })
+    }
+
+    async fn totp(&self, user: UserId) -> Result<Option<TotpFactor>, StoreError> {
+        let row: Option<TotpRow> = with_conn!(&self.db, conn => {
+            tf::table
+                .find(user.0)
+                .select((tf::user_id, tf::sealed_secret, tf::created_at, tf::confirmed_at, tf::last_used_step))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(unavailable)
+        })?;
+        Ok(row.map(to_factor))
+    }
+
+    async fn begin_totp(&self, factor: &TotpFactor) -> Result<bool, StoreError> {
+        let user = factor.user_id.0;
+        let row = (
+            tf::user_id.eq(user),
+            tf::sealed_secret.eq(factor.sealed_secret.0.clone()),
+            tf::created_at.eq(naive(factor.created_at)),
+            tf::confirmed_at.eq(None::<NaiveDateTime>),
+            tf::last_used_step.eq(None::<i64>),
+        );
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                // An unconfirmed enrolment is replaced; a confirmed factor
+                // stays, and the insert is then ignored.
+                diesel::delete(tf::table.filter(tf::user_id.eq(user)).filter(tf::confirmed_at.is_null()))
+                    .execute(c)
+                    .await?;
+                let inserted = diesel::insert_or_ignore_into(tf::table).values(row.clone()).execute(c).await?;
+                Ok(inserted == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        sealed_secret: &SealedSecret,
+        step: u64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sealed = sealed_secret.0.clone();
+        let changed = with_conn!(write &self.db, conn => {
+            diesel::update(
+                tf::table
+                    .filter(tf::user_id.eq(user.0))
+                    .filter(tf::confirmed_at.is_null())
+                    .filter(tf::sealed_secret.eq(&sealed)),
+            )
+            .set((tf::confirmed_at.eq(Some(naive(at))), tf::last_used_step.eq(Some(step_value(step)))))
+            .execute(conn)
+            .await
+            .map_err(unavailable)
+        })?;
+        Ok(changed == 1)
+    }
+
+    async fn use_totp_step(&self, user: UserId, step: u64) -> Result<bool, StoreError> {
+        let step = step_value(step);
+        let changed = with_conn!(write &self.db, conn => {
+            diesel::update(
+                tf::table
+                    .filter(tf::user_id.eq(user.0))
+                    .filter(tf::confirmed_at.is_not_null())
+                    .filter(tf::last_used_step.is_null().or(tf::last_used_step.lt(step))),
+            )
+            .set(tf::last_used_step.eq(Some(step)))
+            .execute(conn)
+            .await
+            .map_err(unavailable)
+        })?;
+        Ok(changed == 1)
+    }
+
+    async fn remove_totp(&self, user: UserId) -> Result<bool, StoreError> {
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                diesel::delete(rc::table.filter(rc::user_id.eq(user.0))).execute(c).await?;
+                let removed = diesel::delete(tf::table.filter(tf::user_id.eq(user.0))).execute(c).await?;
+                Ok(removed == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        fingerprints: &[TokenFingerprint],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<_> = fingerprints
+            .iter()
+            .map(|f| {
+                (
+                    rc::user_id.eq(user.0),
+                    rc::fingerprint.eq(f.0.clone()),
+                    rc::created_at.eq(naive(at)),
+                    rc::used_at.eq(None::<NaiveDateTime>),
+                )
+            })
+            .collect();
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                diesel::delete(rc::table.filter(rc::user_id.eq(user.0))).execute(c).await?;
+                for row in &rows {
+                    diesel::insert_into(rc::table).values(row.clone()).execute(c).await?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        fingerprint: &TokenFingerprint,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let fingerprint = fingerprint.0.clone();
+        let changed = with_conn!(write &self.db, conn => {
+            diesel::update(
+                rc::table
+                    .filter(rc::user_id.eq(user.0))
+                    .filter(rc::fingerprint.eq(&fingerprint))
+                    .filter(rc::used_at.is_null()),
+            )
+            .set(rc::used_at.eq(Some(naive(at))))
+            .execute(conn)
+            .await
+            .map_err(unavailable)
+        })?;
+        Ok(changed == 1)
+    }
+}

@@ -1,0 +1,140 @@
+//! Second factors (issue 17).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[allow(unused_imports)]
+use super::prelude::*;
+use super::tag;
+use tessera_domain::model::{SealedSecret, TotpFactor};
+use tessera_domain::ports::FactorStore;
+
+/// [`FactorStore`]: an enrolment counts once confirmed, a confirmed factor
+/// is not replaced, steps only move forward (one winner among concurrent
+/// callers), recovery codes are single use (one winner) and a new set voids
+/// the old, removal takes the codes too. `owner` and `other` are two
+/// existing accounts (SQL stores check the foreign key).
+pub async fn factors<S: FactorStore + Clone>(store: S, owner: UserId, other: UserId) {
+    let at = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let factor = |sealed: &str| TotpFactor {
+        user_id: owner,
+        sealed_secret: SealedSecret(sealed.to_owned()),
+        created_at: at,
+        confirmed_at: None,
+        last_used_step: None,
+    };
+    let none = store.overview(owner).await.unwrap();
+    assert!(!none.has_second_factor() && !none.totp_pending);
+    assert!(!store.use_totp_step(owner, 1).await.unwrap(), "no factor");
+
+    assert!(store.begin_totp(&factor("v1.first")).await.unwrap());
+    assert!(
+        store.begin_totp(&factor("v1.second")).await.unwrap(),
+        "an enrolment is replaced"
+    );
+    assert_eq!(store.totp(owner).await.unwrap(), Some(factor("v1.second")));
+    let pending = store.overview(owner).await.unwrap();
+    assert!(pending.totp_pending && !pending.has_second_factor());
+    assert!(!store.use_totp_step(owner, 5).await.unwrap(), "unconfirmed");
+    assert!(
+        !store
+            .confirm_totp(owner, &SealedSecret("v1.first".into()), 10, at)
+            .await
+            .unwrap(),
+        "a replaced enrolment cannot be confirmed"
+    );
+    assert!(
+        store
+            .confirm_totp(owner, &SealedSecret("v1.second".into()), 10, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_totp(owner, &SealedSecret("v1.second".into()), 11, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.begin_totp(&factor("v1.third")).await.unwrap(),
+        "a confirmed factor stays"
+    );
+    let on = store.totp(owner).await.unwrap().unwrap();
+    assert_eq!((on.confirmed_at, on.last_used_step), (Some(at), Some(10)));
+    assert_eq!(on.sealed_secret.0, "v1.second");
+
+    assert!(
+        !store.use_totp_step(owner, 10).await.unwrap(),
+        "the confirming step is used"
+    );
+    assert!(
+        !store.use_totp_step(owner, 9).await.unwrap(),
+        "no going back"
+    );
+    assert!(store.use_totp_step(owner, 12).await.unwrap());
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.use_totp_step(owner, 13).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1, "one of concurrent uses of a step wins");
+
+    let set: Vec<TokenFingerprint> = (0..10)
+        .map(|i| TokenFingerprint(format!("{}{i}", tag())))
+        .collect();
+    store.replace_recovery_codes(owner, &set, at).await.unwrap();
+    store
+        .replace_recovery_codes(other, &[TokenFingerprint("others".into())], at)
+        .await
+        .unwrap();
+    assert_eq!(store.overview(owner).await.unwrap().recovery_codes_left, 10);
+    assert!(
+        !store
+            .use_recovery_code(owner, &TokenFingerprint("others".into()), at)
+            .await
+            .unwrap(),
+        "another account's code"
+    );
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, code) = (store.clone(), set[0].clone());
+            tokio::spawn(async move { store.use_recovery_code(owner, &code, at).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1, "a recovery code is used once");
+    assert_eq!(store.overview(owner).await.unwrap().recovery_codes_left, 9);
+    let fresh = vec![TokenFingerprint(format!("{}new", tag()))];
+    store
+        .replace_recovery_codes(owner, &fresh, at)
+        .await
+        .unwrap();
+    assert!(
+        !store.use_recovery_code(owner, &set[1], at).await.unwrap(),
+        "the old set is void"
+    );
+    let overview = store.overview(owner).await.unwrap();
+    assert_eq!(overview.recovery_codes_left, 1);
+    assert!(overview.has_second_factor());
+
+    assert!(store.remove_totp(owner).await.unwrap());
+    assert!(!store.remove_totp(owner).await.unwrap());
+    let gone = store.overview(owner).await.unwrap();
+    assert_eq!(
+        gone,
+        tessera_domain::model::FactorOverview::default(),
+        "codes go with the factor"
+    );
+    assert!(!store.use_recovery_code(owner, &fresh[0], at).await.unwrap());
+    assert_eq!(
+        store.overview(other).await.unwrap().recovery_codes_left,
+        1,
+        "others untouched"
+    );
+}

@@ -1,0 +1,206 @@
+//! Second factors (issue 17) on a clock the test moves: RFC 6238 skew and
+//! replay exactly at step boundaries, the audit trail, the notice mail.
+
+use chrono::Duration;
+use tessera_crypto::TotpAuthenticator;
+use tessera_domain::clock::Clock as _;
+use tessera_domain::model::{AuditKind, AuthMethod};
+use tessera_domain::usecase::{LoginStep, LoginTerms, SecondFactorChallenge};
+use tessera_domain::values::PasswordInput;
+use tessera_domain::{AuthError, mail::Locale};
+use tessera_testkit::test_client;
+
+use super::{Harness, alice, harness};
+
+/// Alice with a confirmed TOTP factor; her secret and recovery codes.
+async fn enrolled(h: &Harness) -> (String, Vec<String>) {
+    alice(h).await;
+    let auth = h
+        .auth(h.login().await.tokens.access.token.expose())
+        .await
+        .unwrap();
+    let enrolment = h.svc.begin_totp_enrolment(&auth).await.unwrap();
+    let secret = enrolment.secret.expose().to_owned();
+    let code = TotpAuthenticator::code_at(&enrolment.secret, h.clock.now()).unwrap();
+    let codes = h
+        .svc
+        .confirm_totp_enrolment(&auth, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        secret,
+        codes.0.iter().map(|c| c.expose().to_owned()).collect(),
+    )
+}
+
+async fn challenge(h: &Harness) -> SecondFactorChallenge {
+    match h
+        .svc
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            LoginTerms::default(),
+        )
+        .await
+        .unwrap()
+    {
+        LoginStep::SecondFactor(c) => c,
+        other => panic!("a session without the second factor: {other:?}"),
+    }
+}
+
+fn code_at(h: &Harness, secret: &str, secs: i64) -> String {
+    TotpAuthenticator::code_at(
+        &tessera_domain::model::TotpSecret::new(secret),
+        h.clock.now() + Duration::seconds(secs),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn one_step_of_skew_each_way_and_each_step_once() {
+    let h = harness();
+    let (secret, _) = enrolled(&h).await;
+    // Well inside a step, so that ±30 s are exactly the neighbouring steps.
+    let into = h.clock.now().timestamp().rem_euclid(30);
+    h.clock.advance(Duration::seconds(45 - into));
+    let verify = |token: String, code: String| {
+        let svc = &h.svc;
+        async move {
+            svc.verify_second_factor(
+                &token,
+                None,
+                &code,
+                test_client(),
+                LoginTerms::default(),
+                Locale::En,
+            )
+            .await
+        }
+    };
+    let c = challenge(&h).await;
+    assert_eq!(c.factors.len(), 2);
+    let token = c.token.expose().to_owned();
+    for off in [-60, 60] {
+        assert!(
+            matches!(
+                verify(token.clone(), code_at(&h, &secret, off)).await,
+                Err(AuthError::CodeWrong { .. })
+            ),
+            "two steps away ({off} s)"
+        );
+    }
+    let out = verify(token.clone(), code_at(&h, &secret, 30))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.session.authentication.methods,
+        [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa]
+    );
+    // The next step was used: this one and the one before are spent too.
+    let token = challenge(&h).await.token.expose().to_owned();
+    for off in [0, -30, 30] {
+        assert!(
+            matches!(
+                verify(token.clone(), code_at(&h, &secret, off)).await,
+                Err(AuthError::CodeWrong { .. })
+            ),
+            "spent ({off} s)"
+        );
+    }
+    h.clock.advance(Duration::seconds(60));
+    verify(token, code_at(&h, &secret, 0)).await.unwrap();
+
+    let kinds: Vec<AuditKind> = h.ports.audit.events().iter().map(|e| e.kind).collect();
+    for kind in [
+        AuditKind::FactorEnrolled,
+        AuditKind::RecoveryCodesIssued,
+        AuditKind::SecondFactorFailed,
+        AuditKind::SecondFactorSucceeded,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} in {kinds:?}");
+    }
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == AuditKind::SecondFactorFailed)
+            .count(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_code_is_audited_and_mailed_and_the_factor_check_limit_holds() {
+    let h = harness();
+    let (_, codes) = enrolled(&h).await;
+    let token = challenge(&h).await.token.expose().to_owned();
+    let out = h
+        .svc
+        .verify_second_factor(
+            &token,
+            None,
+            &codes[4],
+            test_client(),
+            LoginTerms::default(),
+            Locale::En,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.session.authentication.methods,
+        [AuthMethod::Pwd, AuthMethod::Mfa]
+    );
+    let used: Vec<_> = h
+        .ports
+        .audit
+        .events()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::RecoveryCodeUsed)
+        .collect();
+    assert_eq!(used.len(), 1);
+    assert_eq!(used[0].detail.as_deref(), Some("9 left"));
+    let mails = h.ports.outbox.all();
+    let notice = mails
+        .iter()
+        .find(|m| m.subject.contains("recovery code"))
+        .unwrap();
+    assert!(
+        notice.text.contains("9 unused recovery codes are left"),
+        "{}",
+        notice.text
+    );
+
+    // Ten checks per account per window, over every challenge: the
+    // eleventh guess is refused before it is compared.
+    let mut refused = None;
+    for n in 0..4 {
+        let token = challenge(&h).await.token.expose().to_owned();
+        for _ in 0..5 {
+            match h
+                .svc
+                .verify_second_factor(
+                    &token,
+                    None,
+                    "0000-0000-0000",
+                    test_client(),
+                    LoginTerms::default(),
+                    Locale::En,
+                )
+                .await
+            {
+                Err(AuthError::TooManyRequests { .. }) => {
+                    refused.get_or_insert(n);
+                }
+                Err(AuthError::CodeWrong { .. } | AuthError::CodeExhausted) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        refused,
+        Some(1),
+        "the limit bites in the second challenge after the first success"
+    );
+}
