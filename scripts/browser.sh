@@ -39,8 +39,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ]; then
-    log "installing playwright-core and axe-core (npm ci)"
+if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ] || [ ! -d scripts/browser/node_modules/otpauth ]; then
+    log "installing playwright-core, axe-core and otpauth (npm ci)"
     (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import * as OTPAuth from 'otpauth';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -268,5 +269,64 @@ test('the language follows Accept-Language, then the switcher', async () => {
   assert.equal(new URL(page.url()).pathname, '/ui/sign-in');
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await context.close();
+});
+
+/** Waits until the current 30-second TOTP step has at least 8 s left. */
+async function earlyInAStep() {
+  const into = Math.floor(Date.now() / 1000) % 30;
+  if (into > 22) await new Promise((r) => setTimeout(r, (31 - into) * 1000));
+}
+
+test('two-step verification: set up from the QR page, sign in with the app\'s code, then with a recovery code', async () => {
+  const { context, page } = await person();
+  await signUpAndVerify(page, 'dora', 'dora@example.com');
+  await signIn(page, 'dora', PASSWORD);
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+  await qr.waitFor();
+  assert.ok((await qr.locator('svg').count()) === 1, 'the QR code is an inline SVG');
+  await checked(page, 'totp-setup');
+  // What an authenticator app does with the key (otpauth from the npm registry).
+  const key = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
+  const app = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
+  await earlyInAStep();
+  await page.getByLabel('Code', { exact: true }).fill(app.generate({ timestamp: Date.now() - 30_000 }));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+  const codes = await page.locator('#recovery-codes code').allInnerTexts();
+  assert.equal(codes.length, 10);
+  assert.ok(codes.every((c) => /^\d{4}-\d{4}-\d{4}$/.test(c)), codes.join(' '));
+  await checked(page, 'recovery-codes');
+  await page.getByRole('link', { name: 'Back to the account' }).click();
+  await page.getByText('Two-step verification is on').waitFor();
+  await checked(page, 'account-totp');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // The password alone is not enough: the second step asks for the code.
+  await signIn(page, 'dora', PASSWORD);
+  await page.getByText('Enter the 6-digit code from your authenticator app').waitFor();
+  await checked(page, 'second-factor');
+  assert.ok(
+    !(await context.cookies()).some((c) => c.name.endsWith('tessera-session')),
+    'no session before the second factor',
+  );
+  await page.getByLabel('Code').fill(app.generate());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  assert.equal(new URL(page.url()).pathname, '/ui/account');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // A lost phone: a recovery code signs in once.
+  await signIn(page, 'dora', PASSWORD);
+  await page.getByLabel('Code').fill(codes[0]);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  assert.equal(new URL(page.url()).pathname, '/ui/account');
+  assert.equal(await page.locator('#recovery-left').innerText(), '9');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'dora', PASSWORD);
+  await page.getByLabel('Code').fill(codes[0]);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText(/Wrong code, \d tries left/).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/ui/sign-in/second-factor', 'a used code is refused');
   await context.close();
 });
