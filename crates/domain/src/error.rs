@@ -144,6 +144,10 @@ pub enum AuthError {
     /// The account already holds a confirmed factor of that kind.
     #[error("factor already enrolled")]
     FactorAlreadyEnrolled,
+    /// The action needs a more recent authentication of the caller
+    /// (`REAUTH_MAX_AGE`): sign in again, then retry.
+    #[error("reauthentication required")]
+    ReauthenticationRequired,
     /// The account holds no (confirmed, or pending) factor of that kind.
     #[error("factor not enrolled")]
     FactorNotEnrolled,
@@ -280,6 +284,7 @@ impl AuthError {
             | Self::CodeInvalid => ErrorKind::InvalidInput,
             Self::ChallengeInvalid => ErrorKind::Unauthenticated,
             Self::FactorAlreadyEnrolled => ErrorKind::Conflict,
+            Self::ReauthenticationRequired => ErrorKind::Forbidden,
             Self::FactorNotEnrolled => ErrorKind::NotFound,
             Self::InvalidCredentials
             | Self::SecondFactorRequired

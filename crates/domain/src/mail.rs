@@ -117,6 +117,16 @@ pub enum MailKind {
         /// Minutes until both expire.
         minutes: i64,
     },
+    /// The account's second factors changed (issue 17): a notice, so that
+    /// a change the owner did not make is seen.
+    FactorChanged {
+        /// The account's username.
+        username: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// What changed.
+        change: FactorChange,
+    },
     /// A recovery code of the account was used to sign in (issue 17).
     RecoveryCodeUsed {
         /// The account's username.
@@ -160,6 +170,23 @@ fn html_page(title: &str, paragraphs: &[String]) -> String {
          <body style=\"font-family:sans-serif;line-height:1.5\">{body}</body></html>",
         escape_html(title)
     )
+}
+
+/// What [`MailKind::FactorChanged`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorChange {
+    /// Two-step verification was turned on (a TOTP factor confirmed).
+    Enrolled,
+    /// New recovery codes were issued (the old ones are void).
+    RecoveryCodesIssued,
+    /// Two-step verification was turned off by the owner.
+    Removed,
+    /// Two-step verification was turned off by an administrator.
+    RemovedByAdministrator,
+    /// Two-step verification was removed because the owner of the address
+    /// claimed the account (a password reset by e-mail of an account whose
+    /// address was not verified: the factor was the registrant's).
+    RemovedByClaim,
 }
 
 /// Renders a mail: subject, plain-text part and HTML part, in `locale`.
@@ -222,6 +249,40 @@ pub fn compose(
                 format!("This mail is for the account \"{username}\". If you did not register it, open the link and choose \"This wasn't me\": the account is removed."),
             ],
         ),
+        (MailKind::FactorChanged { username, at, change }, Locale::ZhCn) => {
+            let what = match change {
+                FactorChange::Enrolled => "开启了两步验证",
+                FactorChange::RecoveryCodesIssued => "生成了新的恢复码（旧的已失效）",
+                FactorChange::Removed => "关闭了两步验证",
+                FactorChange::RemovedByAdministrator => "由管理员关闭了两步验证",
+                FactorChange::RemovedByClaim => "在您通过邮箱认领账户时移除了他人设置的两步验证",
+            };
+            (
+                format!("【{product}】两步验证设置已更改"),
+                vec![
+                    format!("{username}，您好："),
+                    format!("您的 {product} 账户于 {} (UTC) {what}。", at.format("%Y-%m-%d %H:%M:%S")),
+                    "如果这不是您本人的操作，请立即修改密码并检查两步验证设置。".to_owned(),
+                ],
+            )
+        }
+        (MailKind::FactorChanged { username, at, change }, Locale::En) => {
+            let what = match change {
+                FactorChange::Enrolled => "two-step verification was turned on",
+                FactorChange::RecoveryCodesIssued => "new recovery codes were issued (the old ones no longer work)",
+                FactorChange::Removed => "two-step verification was turned off",
+                FactorChange::RemovedByAdministrator => "an administrator turned two-step verification off",
+                FactorChange::RemovedByClaim => "the two-step verification someone else had set up was removed when you claimed the account by e-mail",
+            };
+            (
+                format!("[{product}] Your two-step verification changed"),
+                vec![
+                    format!("Hello {username},"),
+                    format!("On your {product} account, {what} at {} UTC.", at.format("%Y-%m-%d %H:%M:%S")),
+                    "If this was not you, change your password and check your two-step verification now.".to_owned(),
+                ],
+            )
+        }
         (MailKind::RecoveryCodeUsed { username, at, remaining }, Locale::ZhCn) => (
             format!("【{product}】有人使用了您的恢复码"),
             vec![

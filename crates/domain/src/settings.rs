@@ -281,6 +281,10 @@ impl Default for AuthSettings {
     }
 }
 
+/// Default [`SecondFactorSettings::reauth_max_age`]: 900 s, an access
+/// token's default life (a token fresh from a login is recent all its life).
+pub const DEFAULT_REAUTH_MAX_AGE_SECS: i64 = 900;
+
 /// How the second-factor step of a login behaves (issue 17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecondFactorSettings {
@@ -296,6 +300,10 @@ pub struct SecondFactorSettings {
     pub checks_per_window: u32,
     /// The window of [`Self::checks_per_window`], in seconds (default 900).
     pub check_window_secs: u64,
+    /// How recent the caller's authentication (`auth_time`) must be to turn
+    /// a second factor on (`REAUTH_MAX_AGE`, default 900 s): a stolen,
+    /// refreshed session cannot bind the account to the thief's app.
+    pub reauth_max_age: Duration,
 }
 
 impl Default for SecondFactorSettings {
@@ -305,6 +313,7 @@ impl Default for SecondFactorSettings {
             challenge_attempts: 5,
             checks_per_window: 10,
             check_window_secs: 900,
+            reauth_max_age: Duration::seconds(DEFAULT_REAUTH_MAX_AGE_SECS),
         }
     }
 }

@@ -116,7 +116,11 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
             .transpose()?,
         phone_region: config.accounts.phone_region,
-        second_factor: tessera_domain::settings::SecondFactorSettings::default(),
+        second_factor: tessera_domain::settings::SecondFactorSettings {
+            reauth_max_age: chrono::Duration::from_std(config.tokens.reauth_max_age)
+                .unwrap_or(chrono::Duration::MAX),
+            ..tessera_domain::settings::SecondFactorSettings::default()
+        },
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
         max_sessions_per_user: config.tokens.max_sessions_per_user,

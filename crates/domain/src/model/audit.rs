@@ -55,6 +55,9 @@ pub enum AuditKind {
     RecoveryCodesIssued,
     /// A recovery code answered a second-factor step.
     RecoveryCodeUsed,
+    /// A login's password was right and a second-factor step was asked for
+    /// (`detail` names the challenge).
+    SecondFactorChallenged,
     /// A second-factor step succeeded; `detail` names the factor's kind.
     SecondFactorSucceeded,
     /// A factor check failed (a login's second-factor step, or an
@@ -64,7 +67,7 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -87,6 +90,7 @@ impl AuditKind {
         Self::FactorRemoved,
         Self::RecoveryCodesIssued,
         Self::RecoveryCodeUsed,
+        Self::SecondFactorChallenged,
         Self::SecondFactorSucceeded,
         Self::SecondFactorFailed,
     ];
@@ -123,6 +127,7 @@ impl AuditKind {
             Self::FactorRemoved => "factor_removed",
             Self::RecoveryCodesIssued => "recovery_codes_issued",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorChallenged => "second_factor_challenged",
             Self::SecondFactorSucceeded => "second_factor_succeeded",
             Self::SecondFactorFailed => "second_factor_failed",
         }

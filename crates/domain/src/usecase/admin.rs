@@ -227,14 +227,26 @@ impl<P: Ports> AuthService<P> {
     /// Removes every second factor of a user (the TOTP factor and its
     /// recovery codes), for an administrator: the owner who lost both the
     /// app and the codes signs in with the password again and may enrol
-    /// anew. Audited as `factor_removed` (`totp reset_by_administrator`);
-    /// the rank rule applies ([`Actor::may_change`]). Answers whether there
-    /// was a factor.
+    /// anew. Audited as `factor_removed` (`totp reset_by_administrator`)
+    /// and mailed to the account in `locale`; the rank rule applies
+    /// ([`Actor::may_change`]), and an administrator's own factors are not
+    /// reset this way. Answers whether there was a factor.
     ///
     /// # Errors
+    /// [`AuthError::SelfLockout`] (the caller's own account),
     /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
-    pub async fn admin_reset_factors(&self, actor: &Actor, id: UserId) -> Result<bool, AuthError> {
-        self.changeable_user(actor, id, None).await?;
+    pub async fn admin_reset_factors(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        locale: crate::mail::Locale,
+    ) -> Result<bool, AuthError> {
+        // An administrator's own factors are theirs to change, with a code:
+        // a stolen administrator token must not turn them off.
+        if actor.is(id) {
+            return Err(AuthError::SelfLockout);
+        }
+        let target = self.changeable_user(actor, id, None).await?;
         let removed = self.ports.factors.remove_totp(id).await?;
         if removed {
             self.admin_event(
@@ -242,6 +254,12 @@ impl<P: Ports> AuthService<P> {
                 actor,
                 id,
                 Some("totp reset_by_administrator".into()),
+            )
+            .await;
+            self.notice_factor_change(
+                &target,
+                crate::mail::FactorChange::RemovedByAdministrator,
+                locale,
             )
             .await;
         }

@@ -11,8 +11,10 @@
 use super::{AuthService, Authenticated};
 use crate::clock::IdSource as _;
 use crate::error::AuthError;
+use crate::mail::{FactorChange, Locale, MailKind, compose};
 use crate::model::{AuditEvent, AuditKind, ClientInfo, TokenFingerprint, User};
 use crate::model::{FactorKind, FactorOverview, RECOVERY_CODES_PER_SET, TotpFactor, TotpSecret};
+use crate::ports::MailOutbox as _;
 use crate::ports::{FactorStore as _, OneTimePasswords as _, Ports, RefreshTokenCodec as _};
 use crate::secret::Secret;
 use crate::validation::{Field, ValidationErrors, required};
@@ -61,7 +63,11 @@ impl<P: Ports> AuthService<P> {
     /// app needs. Logins ignore the factor until
     /// [`Self::confirm_totp_enrolment`].
     ///
+    /// Needs a recent authentication (`REAUTH_MAX_AGE`): a stolen session,
+    /// kept alive by refreshes, cannot tie the account to the thief's app.
+    ///
     /// # Errors
+    /// [`AuthError::ReauthenticationRequired`],
     /// [`AuthError::FactorAlreadyEnrolled`] when a confirmed TOTP factor
     /// exists (remove it first), [`AuthError::UserNotFound`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
@@ -69,6 +75,7 @@ impl<P: Ports> AuthService<P> {
         &self,
         auth: &Authenticated,
     ) -> Result<TotpEnrolment, AuthError> {
+        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
         let secret = self.ports.otp.new_secret()?;
         let factor = TotpFactor {
@@ -121,11 +128,14 @@ impl<P: Ports> AuthService<P> {
 
     /// Confirms the caller's pending TOTP enrolment with a first `code`
     /// (RFC 6238, one step of skew either side). The factor counts from now
-    /// on; when the account held no recovery codes, a first set is issued
-    /// and returned (shown once).
+    /// on: every other session of the account ends (they were opened
+    /// without it), the account is mailed a notice in `locale`, and when it
+    /// held no recovery codes, a first set is issued and returned (shown
+    /// once). Needs a recent authentication, as [`Self::begin_totp_enrolment`].
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a blank code,
+    /// [`AuthError::ReauthenticationRequired`],
     /// [`AuthError::FactorNotEnrolled`] when no enrolment is pending,
     /// [`AuthError::CodeInvalid`] for a wrong code,
     /// [`AuthError::TooManyRequests`] over the factor-check limit,
@@ -135,8 +145,10 @@ impl<P: Ports> AuthService<P> {
         &self,
         auth: &Authenticated,
         code: &str,
+        locale: Locale,
     ) -> Result<Option<RecoveryCodes>, AuthError> {
         let code = Self::required_code(code)?;
+        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
         let pending = self
             .ports
@@ -172,6 +184,9 @@ impl<P: Ports> AuthService<P> {
         }
         self.audit(self.factor_event(AuditKind::FactorEnrolled, &user, &auth.client, "totp"))
             .await;
+        self.end_other_sessions(auth).await?;
+        self.notice_factor_change(&user, FactorChange::Enrolled, locale)
+            .await;
         if self
             .ports
             .factors
@@ -188,15 +203,21 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Removes the caller's TOTP factor (and with it the recovery codes),
-    /// confirmed by a current TOTP `code` or an unused recovery code. A
-    /// pending enrolment is removed without a code.
+    /// confirmed by a current TOTP `code` or an unused recovery code, and
+    /// mails the account a notice in `locale`. A pending enrolment is
+    /// removed without a code.
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a blank code (when one is needed),
     /// [`AuthError::FactorNotEnrolled`], [`AuthError::CodeInvalid`],
     /// [`AuthError::TooManyRequests`], [`AuthError::UserNotFound`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
-    pub async fn remove_totp(&self, auth: &Authenticated, code: &str) -> Result<(), AuthError> {
+    pub async fn remove_totp(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
         let user = self.current_user(auth).await?;
         let factor = self
             .ports
@@ -212,12 +233,15 @@ impl<P: Ports> AuthService<P> {
         if self.ports.factors.remove_totp(user.id).await? && factor.is_confirmed() {
             self.audit(self.factor_event(AuditKind::FactorRemoved, &user, &auth.client, "totp"))
                 .await;
+            self.notice_factor_change(&user, FactorChange::Removed, locale)
+                .await;
         }
         Ok(())
     }
 
     /// Issues a new set of recovery codes for the caller, confirmed by a
-    /// current TOTP `code`; the old set is void.
+    /// current TOTP `code`; the old set is void, and the account is mailed
+    /// a notice in `locale`.
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a blank code,
@@ -229,6 +253,7 @@ impl<P: Ports> AuthService<P> {
         &self,
         auth: &Authenticated,
         code: &str,
+        locale: Locale,
     ) -> Result<RecoveryCodes, AuthError> {
         let code = Self::required_code(code)?;
         let user = self.current_user(auth).await?;
@@ -243,7 +268,10 @@ impl<P: Ports> AuthService<P> {
         }
         self.check_enrolled_factor(&user, Some(FactorKind::Totp), code, &auth.client)
             .await?;
-        self.issue_recovery_codes(&user, &auth.client).await
+        let codes = self.issue_recovery_codes(&user, &auth.client).await?;
+        self.notice_factor_change(&user, FactorChange::RecoveryCodesIssued, locale)
+            .await;
+        Ok(codes)
     }
 
     /// Draws, stores (replacing the old set) and audits a set of recovery codes.
@@ -283,6 +311,39 @@ impl<P: Ports> AuthService<P> {
         self.ports
             .codec
             .keyed_fingerprint(&format!("recovery:{}:{digits}", user.public_id))
+    }
+
+    /// Mails `user` a notice of a change to their factors (best effort: the
+    /// change stands and is audited whether or not the outbox takes it).
+    pub(super) async fn notice_factor_change(
+        &self,
+        user: &User,
+        change: FactorChange,
+        locale: Locale,
+    ) {
+        let now = self.now();
+        let kind = MailKind::FactorChanged {
+            username: user.username.as_str().to_owned(),
+            at: now,
+            change,
+        };
+        let mail = compose(&kind, &user.email, locale, &self.settings.mail);
+        let _ = self.ports.outbox.enqueue(&mail, now).await;
+    }
+
+    /// Whether the caller authenticated within `REAUTH_MAX_AGE`.
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`].
+    pub(super) fn require_recent_authentication(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<(), AuthError> {
+        let max_age = self.settings.second_factor.reauth_max_age;
+        if self.now() - auth.claims.authentication.at > max_age {
+            return Err(AuthError::ReauthenticationRequired);
+        }
+        Ok(())
     }
 
     /// `code` when it is not blank.

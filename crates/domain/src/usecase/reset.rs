@@ -8,7 +8,9 @@ use crate::model::ClientInfo;
 use crate::model::CodePurpose;
 use crate::model::{AuditEvent, AuditKind};
 use crate::model::{PasswordHash, User};
-use crate::ports::{CodeStore, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository};
+use crate::ports::{
+    CodeStore, FactorStore as _, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository,
+};
 use crate::validation::{Field, FieldIssue, ValidationErrors};
 use crate::values::{Email, Login, PasswordInput, Phone};
 
@@ -138,8 +140,10 @@ impl<P: Ports> AuthService<P> {
     /// read a code mailed to `user`'s address sets the password `hash`
     /// they chose. As [`Self::replace_password`]; then the address counts
     /// as verified, and when it was not, the phone number goes too (with
-    /// its reset codes): it came from whoever registered, not from the
-    /// owner, and a reset by SMS would hand the account back. Used by
+    /// its reset codes) and so do the second factors (with their recovery
+    /// codes; audited and mailed): they came from whoever registered, not
+    /// from the owner, and a reset by SMS or a recovery code would hand the
+    /// account back. Used by
     /// the password reset by e-mail and by [`Self::confirm_sign_up`]
     /// (issue 13, item 1).
     ///
@@ -164,6 +168,20 @@ impl<P: Ports> AuthService<P> {
                 .codes
                 .take(CodePurpose::ResetPassword, phone.as_str())
                 .await?;
+        }
+        // The second factors of an unverified account are the registrant's
+        // too (issue 17): left in place, they would lock the owner out, and
+        // the registrant's recovery codes would still open it.
+        if !user.email_verified && self.ports.factors.remove_totp(user.id).await? {
+            self.audit(AuditEvent {
+                actor: Some(user.id),
+                subject: Some(user.id),
+                detail: Some("totp removed_by_address_claim".into()),
+                ..self.event(AuditKind::FactorRemoved, &ClientInfo::without_peer(None))
+            })
+            .await;
+            self.notice_factor_change(user, crate::mail::FactorChange::RemovedByClaim, locale)
+                .await;
         }
         self.ports
             .users

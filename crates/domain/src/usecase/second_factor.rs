@@ -81,6 +81,15 @@ impl<P: Ports> AuthService<P> {
                 binding: Some(binding),
             })
             .await?;
+        // The password was right: recorded, so that someone who knows it and
+        // gives up at the second step leaves a trace.
+        self.audit(crate::model::AuditEvent {
+            subject: Some(user.id),
+            identifier: Some(user.username.as_str().to_owned()),
+            detail: Some(format!("challenge {id}")),
+            ..self.event(AuditKind::SecondFactorChallenged, &client)
+        })
+        .await;
         Ok(LoginStep::SecondFactor(SecondFactorChallenge {
             id,
             token: Secret::new(format!("{id}.{secret}")),
@@ -165,6 +174,12 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::ChallengeInvalid);
         }
         user.ensure_active()?;
+        // An administrator login's challenge finishes only while the account
+        // is still an administrator (a role revoked meanwhile ends it).
+        if admin_mode && !self.is_administrator(&user) {
+            self.ports.codes.take(purpose, id).await?;
+            return Err(AuthError::ChallengeInvalid);
+        }
         let matched = match self.check_enrolled_factor(&user, kind, code, &client).await {
             Ok(kind) => kind,
             Err(AuthError::CodeInvalid) => {

@@ -59,6 +59,10 @@ pub struct TokenSettings {
     pub max_sessions_per_user: Option<u32>,
     /// `REFRESH_REUSE_INTERVAL` seconds, default 10.
     pub refresh_reuse_interval: Duration,
+    /// `REAUTH_MAX_AGE` seconds, default 900: how recent a session's
+    /// authentication must be for a sensitive action (turning a second
+    /// factor on; issue 17).
+    pub reauth_max_age: Duration,
     /// `TOKEN_CACHE_MAX_BYTES`: bytes of verified access tokens kept so that
     /// a token presented again is not checked again (default 1 MiB, 0 = none).
     pub verified_cache_max_bytes: u64,
@@ -105,6 +109,10 @@ impl TokenSettings {
                 DEFAULT_REUSE_INTERVAL_SECS.unsigned_abs(),
             )?,
             leeway: r.seconds("JWT_LEEWAY", DEFAULT_LEEWAY_SECS.unsigned_abs())?,
+            reauth_max_age: r.seconds(
+                "REAUTH_MAX_AGE",
+                tessera_domain::settings::DEFAULT_REAUTH_MAX_AGE_SECS.unsigned_abs(),
+            )?,
             verified_cache_max_bytes: r.parse(
                 "TOKEN_CACHE_MAX_BYTES",
                 tessera_embed::DEFAULT_VERIFIED_TOKENS_BYTES,

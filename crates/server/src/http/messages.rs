@@ -118,6 +118,10 @@ pub const MFA_TOKEN_INVALID: Text = Text::new(
     "两步验证已过期或无效，请重新登录",
     "The two-step verification has expired or is invalid: sign in again",
 );
+pub const REAUTHENTICATION_REQUIRED: Text = Text::new(
+    "此操作需要最近的登录：请重新登录后再试",
+    "This needs a recent sign-in: sign in again, then retry",
+);
 pub const FACTOR_EXISTS: Text = Text::new("已启用该验证方式", "That factor is already enrolled");
 pub const FACTOR_NOT_ENROLLED: Text = Text::new("未启用该验证方式", "That factor is not enrolled");
 pub const TOTP_STARTED: Text = Text::new(

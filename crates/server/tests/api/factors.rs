@@ -651,7 +651,7 @@ async fn seed_002_login_answers_code_5_and_finishes_at_login_mfa() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_administrator_sees_and_resets_factors_under_the_rank_rule() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
     let (_, _, _) = enrolled(&app, "una").await;
     let root = app
         .create_with_role("boss", "boss@example.com", PASSWORD, "super_admin")
@@ -694,9 +694,141 @@ async fn an_administrator_sees_and_resets_factors_under_the_rank_rule() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["removed"], true);
+    app.mails(
+        "una@example.com",
+        "an administrator turned two-step verification off",
+        1,
+    )
+    .await;
     app.login("una", PASSWORD).await;
     let (_, body) = app
         .get_bearer(&format!("/api/admin/users/{una}"), &root)
         .await;
     assert_eq!(body["mfa"]["mfa_enabled"], false, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn turning_a_factor_on_needs_a_recent_sign_in_ends_other_sessions_and_is_mailed() {
+    let app =
+        crate::helpers::spawn_app_with(&[("REAUTH_MAX_AGE", "2"), ("DEFAULT_LOCALE", "en")]).await;
+    app.register("ria", "ria@example.com", PASSWORD).await;
+    let old = s(&app.login("ria", PASSWORD).await["access_token"]).to_owned();
+    let other = s(&app.login("ria", PASSWORD).await["access_token"]).to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let (status, body) = app.post_bearer("/api/auth/mfa/totp", &old, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "reauthentication_required");
+
+    let fresh = s(&app.login("ria", PASSWORD).await["access_token"]).to_owned();
+    let (_, body) = app.post_bearer("/api/auth/mfa/totp", &fresh, None).await;
+    let secret = s(&body["secret"]).to_owned();
+    early_in_a_step().await;
+    let (status, body) = app
+        .post_bearer(
+            "/api/auth/mfa/totp/confirm",
+            &fresh,
+            Some(&json!({"code": code(&secret, -1)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for token in [&old, &other] {
+        let (status, _) = app.get_bearer("/api/auth/me", token).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a session opened without the factor ends"
+        );
+    }
+    let (status, _) = app.get_bearer("/api/auth/me", &fresh).await;
+    assert_eq!(status, StatusCode::OK, "the enrolling session stays");
+    app.mails("ria@example.com", "two-step verification was turned on", 1)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_owner_claiming_an_address_removes_the_registrants_factor() {
+    let app = crate::helpers::spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
+    // Someone registers the owner's address (unverified) and turns TOTP on.
+    let (_, _, squatter_codes) = enrolled(&app, "cam").await;
+    let (status, body) = app
+        .post(
+            "/api/auth/request-reset-code",
+            &json!({"identifier": "cam@example.com", "channel": "email", "contact": "cam@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mail = app
+        .mails("cam@example.com", "Your password reset code is ", 1)
+        .await;
+    let mail = mail.last().unwrap();
+    let at =
+        mail.find("Your password reset code is ").unwrap() + "Your password reset code is ".len();
+    let reset_code = &mail[at..at + 6];
+    let (status, body) = app
+        .post(
+            "/api/auth/reset-password",
+            &json!({"identifier": "cam@example.com", "channel": "email", "contact": "cam@example.com",
+                    "code": reset_code, "new_password": "Owner-New-Pass-77"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The owner's password alone signs in; the registrant's codes are gone.
+    let login = app.login("cam@example.com", "Owner-New-Pass-77").await;
+    let (_, overview) = app
+        .get_bearer("/api/auth/mfa", s(&login["access_token"]))
+        .await;
+    assert_eq!(overview["mfa_enabled"], false, "{overview}");
+    assert_eq!(overview["recovery_codes_left"], 0, "{overview}");
+    let _ = squatter_codes;
+    app.mails(
+        "cam@example.com",
+        "was removed when you claimed the account",
+        1,
+    )
+    .await;
+
+    // A verified account keeps its factor through a reset by e-mail.
+    let (token, secret, _) = enrolled(&app, "dee").await;
+    let mail = app
+        .mails("dee@example.com", "Your verification code is ", 1)
+        .await;
+    let mail = mail.last().unwrap();
+    let at = mail.find("Your verification code is ").unwrap() + "Your verification code is ".len();
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": "dee@example.com", "code": &mail[at..at + 6], "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let _ = (token, secret);
+    let (status, body) = app
+        .post(
+            "/api/auth/request-reset-code",
+            &json!({"identifier": "dee", "channel": "email", "contact": "dee@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mail = app
+        .mails("dee@example.com", "Your password reset code is ", 1)
+        .await;
+    let mail = mail.last().unwrap();
+    let at =
+        mail.find("Your password reset code is ").unwrap() + "Your password reset code is ".len();
+    let (status, body) = app
+        .post(
+            "/api/auth/reset-password",
+            &json!({"identifier": "dee", "channel": "email", "contact": "dee@example.com",
+                    "code": &mail[at..at + 6], "new_password": "Owner-New-Pass-88"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": "dee", "password": "Owner-New-Pass-88"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the factor stays: {body}");
+    assert_error(&body, "mfa_required");
 }

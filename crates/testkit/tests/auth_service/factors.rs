@@ -24,7 +24,7 @@ async fn enrolled(h: &Harness) -> (String, Vec<String>) {
     let code = TotpAuthenticator::code_at(&enrolment.secret, h.clock.now()).unwrap();
     let codes = h
         .svc
-        .confirm_totp_enrolment(&auth, &code)
+        .confirm_totp_enrolment(&auth, &code, Locale::En)
         .await
         .unwrap()
         .unwrap();
@@ -202,5 +202,64 @@ async fn a_recovery_code_is_audited_and_mailed_and_the_factor_check_limit_holds(
         refused,
         Some(1),
         "the limit bites in the second challenge after the first success"
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_login_waiting_for_its_code_ends_when_the_role_goes() {
+    let h = harness();
+    let (secret, _) = enrolled(&h).await;
+    let alice = {
+        use tessera_domain::ports::UserRepository as _;
+        let login = tessera_domain::values::Login::parse("alice", Default::default()).unwrap();
+        h.ports
+            .users
+            .find_by_login(&login)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let operator = tessera_domain::usecase::Actor::operator();
+    h.svc
+        .grant_role(&operator, alice, "super_admin")
+        .await
+        .unwrap();
+    let admin = LoginTerms {
+        admin_mode: true,
+        ..LoginTerms::default()
+    };
+    let step = h
+        .svc
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            admin,
+        )
+        .await
+        .unwrap();
+    let LoginStep::SecondFactor(c) = step else {
+        panic!("no second step")
+    };
+    h.svc
+        .revoke_role(&operator, alice, "super_admin")
+        .await
+        .unwrap();
+    h.clock.advance(Duration::seconds(30));
+    let refused = h
+        .svc
+        .verify_second_factor(
+            c.token.expose(),
+            None,
+            &code_at(&h, &secret, 0),
+            test_client(),
+            admin,
+            Locale::En,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(AuthError::ChallengeInvalid)),
+        "{refused:?}"
     );
 }

@@ -308,7 +308,8 @@ async fn revoke_sessions<P: Ports>(
     security(("bearer" = [])),
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "Removed (or there were none: `removed` false).", body = dto::FactorsReset),
+        (status = 200, description = "Removed (or there were none: `removed` false); the user is mailed a notice.", body = dto::FactorsReset),
+        (status = 400, description = "`self_lockout`: one's own factors are changed at `/api/auth/mfa`, with a code.", body = Error),
         Alike<Error, ChangeRefusals>,
     ),
 )]
@@ -320,7 +321,7 @@ async fn reset_factors<P: Ports>(
     let actor = caller(&state, &req).await?;
     let removed = state
         .auth
-        .admin_reset_factors(&actor, user_id(&id)?)
+        .admin_reset_factors(&actor, user_id(&id)?, crate::http::locale())
         .await
         .map_err(target)?;
     let text = m::FACTORS_RESET.get().to_owned();

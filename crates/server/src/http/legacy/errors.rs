@@ -91,9 +91,9 @@ impl Dialect for Legacy {
             | AuthError::CodeExhausted
             | AuthError::CodeInvalid
             | AuthError::ChallengeInvalid => answer(521, m::L_CODE_EXPIRED.get()),
-            AuthError::FactorAlreadyEnrolled | AuthError::FactorNotEnrolled => {
-                answer(401, m::L_AUTH_FAILED.get())
-            }
+            AuthError::FactorAlreadyEnrolled
+            | AuthError::FactorNotEnrolled
+            | AuthError::ReauthenticationRequired => answer(401, m::L_AUTH_FAILED.get()),
             AuthError::TooManyRequests {
                 retry_after_secs,
                 limit,

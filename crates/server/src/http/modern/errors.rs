@@ -288,6 +288,11 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         AuthError::FactorNotEnrolled => {
             (S::NOT_FOUND, "factor_not_enrolled", m::FACTOR_NOT_ENROLLED)
         }
+        AuthError::ReauthenticationRequired => (
+            S::FORBIDDEN,
+            "reauthentication_required",
+            m::REAUTHENTICATION_REQUIRED,
+        ),
         AuthError::Unavailable(_) => (
             S::SERVICE_UNAVAILABLE,
             "service_unavailable",

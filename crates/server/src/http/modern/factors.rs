@@ -72,11 +72,14 @@ fn kind_names(kinds: &[FactorKind]) -> Vec<String> {
 #[derive(Serialize, ToSchema)]
 pub struct MfaVerifyRequest {
     /// From the login's 403 `mfa_required`.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub mfa_token: String,
     /// A TOTP code (6 digits) or a recovery code (`1234-5678-9012`).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub code: String,
-    /// `totp` or `recovery_code`; when absent, 6 digits are a TOTP code and
-    /// anything else a recovery code.
+    /// `totp` or `recovery_code`; when absent (or `null`), 6 digits are a
+    /// TOTP code and anything else a recovery code.
+    #[schema(nullable, pattern = "^(totp|recovery_code)$")]
     pub factor: Option<String>,
 }
 
@@ -84,6 +87,7 @@ pub struct MfaVerifyRequest {
 #[derive(Serialize, ToSchema)]
 pub struct CodeRequest {
     /// A current TOTP code (for removal, a recovery code also serves).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub code: String,
 }
 
@@ -181,14 +185,22 @@ pub fn qr_svg_element(uri: &str) -> String {
         .map_or_else(String::new, |at| svg[at..].to_owned())
 }
 
-/// Reads `{code}` (a number is read as its digits).
+/// Reads `{code}`, a string; `""` when absent. A `code` that is present
+/// but `null` or blank is refused (`required`), even where none is needed,
+/// and one of another type (`not_a_string`), as the schema says.
 async fn code_field<P: Ports>(
     state: &State<P>,
     payload: web::Payload,
 ) -> Result<String, ModernError> {
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
-    let code = text_field(&body, "code", true, &mut errors);
+    let code = text_field(&body, "code", false, &mut errors);
+    if errors.is_empty()
+        && body.contains_key("code")
+        && code.as_deref().is_none_or(|c| c.trim().is_empty())
+    {
+        errors.add("code", tessera_domain::validation::FieldIssue::Required);
+    }
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -221,7 +233,7 @@ pub async fn verify<P: Ports>(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let kind = match factor.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+    let kind = match factor.as_deref() {
         None => None,
         Some(name) => Some(FactorKind::parse(name).ok_or_else(|| {
             let mut e = ValidationErrors::new();
@@ -279,6 +291,7 @@ pub async fn overview<P: Ports>(
     responses(
         (status = 200, description = "What the authenticator app needs.", body = TotpEnrolment),
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+        (status = 403, description = "`reauthentication_required`: the session's sign-in is older than `REAUTH_MAX_AGE` (900 s); sign in again.", body = dto::Error),
         (status = 409, description = "`factor_exists`: a confirmed TOTP factor exists; remove it first.", body = dto::Error),
     ),
 )]
@@ -302,14 +315,16 @@ pub async fn begin_totp<P: Ports>(
 
 #[utoipa::path(post, path = "/api/auth/mfa/totp/confirm", tag = super::TAG,
     summary = "Confirm the TOTP enrolment with a first code",
-    description = "From now on logins ask for a second factor. The first confirmation of an account \
-        also issues its ten recovery codes, shown once.",
+    description = "From now on logins ask for a second factor; every other session of the account \
+        ends and the account is mailed a notice. The first confirmation of an account also issues its \
+        ten recovery codes, shown once. Needs a sign-in within `REAUTH_MAX_AGE`.",
     security(("bearer" = [])),
     request_body = CodeRequest,
     responses(
         (status = 200, description = "Enabled (with `recovery_codes` the first time).", body = RecoveryCodeList),
         (status = 400, description = "Code missing or wrong (`code_invalid`).", body = dto::Error),
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
+        (status = 403, description = "`reauthentication_required`: the session's sign-in is older than `REAUTH_MAX_AGE`.", body = dto::Error),
         (status = 404, description = "`factor_not_enrolled`: no enrolment waits.", body = dto::Error),
         (status = 429, description = "Too many factor checks.", body = dto::Error),
     ),
@@ -321,7 +336,10 @@ pub async fn confirm_totp<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     let code = code_field(&state, payload).await?;
-    let codes = state.auth.confirm_totp_enrolment(&auth, &code).await?;
+    let codes = state
+        .auth
+        .confirm_totp_enrolment(&auth, &code, crate::http::locale())
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodeList::new(m::TOTP_ENABLED.get(), codes)))
@@ -332,7 +350,7 @@ pub async fn confirm_totp<P: Ports>(
     description = "Confirmed by a current TOTP code or an unused recovery code; an unconfirmed \
         enrolment is removed without one.",
     security(("bearer" = [])),
-    request_body = CodeRequest,
+    request_body = Option<CodeRequest>,
     responses(
         (status = 200, description = "Removed.", body = dto::Message),
         (status = 400, description = "Code missing or wrong.", body = dto::Error),
@@ -348,7 +366,10 @@ pub async fn remove_totp<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     let code = code_field(&state, payload).await?;
-    state.auth.remove_totp(&auth, &code).await?;
+    state
+        .auth
+        .remove_totp(&auth, &code, crate::http::locale())
+        .await?;
     Ok(HttpResponse::Ok().json(dto::Message::new(m::TOTP_REMOVED.get())))
 }
 
@@ -371,7 +392,10 @@ pub async fn regenerate_recovery_codes<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     let code = code_field(&state, payload).await?;
-    let codes = state.auth.regenerate_recovery_codes(&auth, &code).await?;
+    let codes = state
+        .auth
+        .regenerate_recovery_codes(&auth, &code, crate::http::locale())
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodeList::new(

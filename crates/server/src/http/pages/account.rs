@@ -307,6 +307,14 @@ async fn factor_refused<P: Ports>(
     ) {
         return refusal_page(pages, chrome(pages, req, None), e);
     }
+    if matches!(e, AuthError::ReauthenticationRequired) {
+        // Sign in again (the form is shown although this browser is
+        // signed in), then back to the account page.
+        return see_other(
+            pages,
+            "/ui/sign-in?reauthenticate=1&return_to=%2Fui%2Faccount",
+        );
+    }
     let (status, text) = problem(e);
     let mut r = render_account(state, pages, req, caller, status, None, Some(text)).await;
     rate_headers(&mut r, e);
@@ -355,7 +363,11 @@ pub(super) async fn confirm_totp<P: Ports>(
     };
     match state
         .auth
-        .confirm_totp_enrolment(&caller.auth, form.get("code").unwrap_or_default())
+        .confirm_totp_enrolment(
+            &caller.auth,
+            form.get("code").unwrap_or_default(),
+            crate::http::locale(),
+        )
         .await
     {
         Ok(Some(codes)) => recovery_codes_page(
@@ -405,7 +417,11 @@ pub(super) async fn remove_totp<P: Ports>(
     };
     match state
         .auth
-        .remove_totp(&caller.auth, form.get("code").unwrap_or_default())
+        .remove_totp(
+            &caller.auth,
+            form.get("code").unwrap_or_default(),
+            crate::http::locale(),
+        )
         .await
     {
         Ok(()) => see_other(&pages, "/ui/account?done=totp-off"),
@@ -429,7 +445,11 @@ pub(super) async fn regenerate_recovery_codes<P: Ports>(
     };
     match state
         .auth
-        .regenerate_recovery_codes(&caller.auth, form.get("code").unwrap_or_default())
+        .regenerate_recovery_codes(
+            &caller.auth,
+            form.get("code").unwrap_or_default(),
+            crate::http::locale(),
+        )
         .await
     {
         Ok(codes) => recovery_codes_page(

@@ -455,7 +455,7 @@ async fn change<P: Ports>(
             .map(|_| "sessions"),
         Change::ResetFactors => state
             .auth
-            .admin_reset_factors(&actor, id)
+            .admin_reset_factors(&actor, id, crate::http::locale())
             .await
             .map(|_| "factors"),
         Change::Delete => {

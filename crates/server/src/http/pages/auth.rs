@@ -85,15 +85,25 @@ pub(super) async fn sign_in_page<P: Ports>(
             None => return return_to_refused(&pages, chrome(&pages, &req, None)),
         },
     };
-    if signed_in(&state, &pages, &req).await.is_ok() {
+    // `reauthenticate=1`: an action needed a recent sign-in (`REAUTH_MAX_AGE`),
+    // so the form is shown to a signed-in browser too.
+    let reauthenticate = query.get("reauthenticate").is_some_and(|v| v == "1");
+    if !reauthenticate && signed_in(&state, &pages, &req).await.is_ok() {
         return see_other(&pages, return_to.as_deref().unwrap_or("/ui/account"));
     }
     let view = chrome(&pages, &req, None);
+    let notice = reauthenticate.then(|| view.t.reauthenticate.to_owned());
     anonymous_page(
         &pages,
         &req,
         StatusCode::OK,
-        |csrf| sign_in_view(view, csrf, return_to, String::new(), None).render(),
+        |csrf| {
+            views::SignIn {
+                notice,
+                ..sign_in_view(view, csrf, return_to, String::new(), None)
+            }
+            .render()
+        },
         |nonce| state.auth.form_token(nonce).expose().to_owned(),
     )
 }

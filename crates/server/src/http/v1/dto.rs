@@ -89,8 +89,10 @@ pub struct V1MfaRequired {
 /// `POST /api/v1/auth/login/mfa`.
 #[derive(ToSchema)]
 pub struct V1MfaRequest {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub mfa_token: String,
     /// A TOTP code (6 digits) or a recovery code.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub code: String,
 }
 

@@ -93,6 +93,9 @@ impl Dialect for V1 {
             AuthError::ChallengeInvalid => {
                 coded(StatusCode::UNAUTHORIZED, 7, m::V1_MFA_TOKEN_INVALID.get())
             }
+            AuthError::ReauthenticationRequired => {
+                plain_error(StatusCode::FORBIDDEN, m::V1_FORBIDDEN.get())
+            }
             AuthError::FactorAlreadyEnrolled | AuthError::FactorNotEnrolled => {
                 plain_error(StatusCode::BAD_REQUEST, m::V1_BAD_REQUEST.get())
             }
