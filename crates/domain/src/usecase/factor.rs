@@ -137,6 +137,7 @@ impl<P: Ports> AuthService<P> {
     /// [`AuthError::Validation`] for a blank code,
     /// [`AuthError::ReauthenticationRequired`],
     /// [`AuthError::FactorNotEnrolled`] when no enrolment is pending,
+    /// [`AuthError::FactorAlreadyEnrolled`] when the factor is confirmed already,
     /// [`AuthError::CodeInvalid`] for a wrong code,
     /// [`AuthError::TooManyRequests`] over the factor-check limit,
     /// [`AuthError::UserNotFound`], [`AuthError::AccountDisabled`],
@@ -155,8 +156,10 @@ impl<P: Ports> AuthService<P> {
             .factors
             .totp(user.id)
             .await?
-            .filter(|f| !f.is_confirmed())
             .ok_or(AuthError::FactorNotEnrolled)?;
+        if pending.is_confirmed() {
+            return Err(AuthError::FactorAlreadyEnrolled);
+        }
         self.limit_factor_checks(&user).await?;
         let step = self
             .ports

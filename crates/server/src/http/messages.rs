@@ -255,6 +255,10 @@ pub const L_NOT_VERIFIED: Text = Text::new(
 pub const L_AUTH_FAILED: Text = Text::new("认证失败", "Authentication failed");
 pub const L_NO_USER: Text = Text::new("用户不存在", "User does not exist");
 pub const L_CODE_WRONG: Text = Text::new("验证码错误", "Wrong verification code");
+pub const L_MFA_TOKEN_GONE: Text = Text::new(
+    "两步验证已失效，请重新登录",
+    "The two-step verification has expired or was used up: log in again",
+);
 pub const L_CODE_EXPIRED: Text = Text::new(
     "验证码已过期或已失效，请重新获取",
     "The code has expired or was used; request a new one",

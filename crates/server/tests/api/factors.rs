@@ -177,6 +177,15 @@ async fn totp_enrolment_then_login_needs_a_code_that_is_accepted_once() {
     let (status, body) = app.post_bearer("/api/auth/mfa/totp", &token, None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_error(&body, "factor_exists");
+    let (status, body) = app
+        .post_bearer(
+            "/api/auth/mfa/totp/confirm",
+            &token,
+            Some(&json!({"code": code(&secret, 1)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "confirmed already: {body}");
+    assert_error(&body, "factor_exists");
 
     let mfa_token = challenge(&app, "tia").await;
     // The step that confirmed the factor is used: its code is refused.

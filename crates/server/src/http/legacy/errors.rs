@@ -87,10 +87,10 @@ impl Dialect for Legacy {
                 answer(503, m::L_NO_USER.get())
             }
             AuthError::CodeWrong { .. } => answer(520, m::L_CODE_WRONG.get()),
-            AuthError::CodeExpired
-            | AuthError::CodeExhausted
-            | AuthError::CodeInvalid
-            | AuthError::ChallengeInvalid => answer(521, m::L_CODE_EXPIRED.get()),
+            AuthError::CodeExpired | AuthError::CodeExhausted | AuthError::CodeInvalid => {
+                answer(521, m::L_CODE_EXPIRED.get())
+            }
+            AuthError::ChallengeInvalid => answer(521, m::L_MFA_TOKEN_GONE.get()),
             AuthError::FactorAlreadyEnrolled
             | AuthError::FactorNotEnrolled
             | AuthError::ReauthenticationRequired => answer(401, m::L_AUTH_FAILED.get()),

@@ -91,6 +91,15 @@ pub struct CodeRequest {
     pub code: String,
 }
 
+/// `DELETE /api/auth/mfa/totp`.
+#[derive(Serialize, ToSchema)]
+pub struct RemoveTotpRequest {
+    /// A current TOTP code or an unused recovery code; not needed to remove
+    /// an unconfirmed enrolment.
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub code: Option<String>,
+}
+
 /// `GET /api/auth/mfa`: the caller's factors.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Factors {
@@ -326,6 +335,7 @@ pub async fn begin_totp<P: Ports>(
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
         (status = 403, description = "`reauthentication_required`: the session's sign-in is older than `REAUTH_MAX_AGE`.", body = dto::Error),
         (status = 404, description = "`factor_not_enrolled`: no enrolment waits.", body = dto::Error),
+        (status = 409, description = "`factor_exists`: the factor is confirmed already.", body = dto::Error),
         (status = 429, description = "Too many factor checks.", body = dto::Error),
     ),
 )]
@@ -350,7 +360,7 @@ pub async fn confirm_totp<P: Ports>(
     description = "Confirmed by a current TOTP code or an unused recovery code; an unconfirmed \
         enrolment is removed without one.",
     security(("bearer" = [])),
-    request_body = Option<CodeRequest>,
+    request_body = Option<RemoveTotpRequest>,
     responses(
         (status = 200, description = "Removed.", body = dto::Message),
         (status = 400, description = "Code missing or wrong.", body = dto::Error),

@@ -271,6 +271,7 @@ fn recovery_codes_page(
     pages: &PagesState,
     view: super::views::Chrome,
     codes: &tessera_domain::usecase::RecoveryCodes,
+    notice: fn(&super::texts::Texts) -> &'static str,
 ) -> HttpResponse {
     let t = view.t;
     let mut r = html(
@@ -279,7 +280,7 @@ fn recovery_codes_page(
         views::RecoveryCodes {
             title: t.recovery_codes.to_owned(),
             chrome: view,
-            notice: Some(t.totp_enabled_done.to_owned()),
+            notice: Some(notice(t).to_owned()),
             error: None,
             codes: codes.0.iter().map(|c| c.expose().to_owned()).collect(),
         }
@@ -374,6 +375,7 @@ pub(super) async fn confirm_totp<P: Ports>(
             &pages,
             chrome(&pages, &req, Some(nav(&state, &caller).await)),
             &codes,
+            |t| t.totp_enabled_done,
         ),
         Ok(None) => see_other(&pages, "/ui/account?done=totp"),
         Err(
@@ -456,6 +458,7 @@ pub(super) async fn regenerate_recovery_codes<P: Ports>(
             &pages,
             chrome(&pages, &req, Some(nav(&state, &caller).await)),
             &codes,
+            |t| t.recovery_codes_done,
         ),
         Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
     }
