@@ -48,6 +48,23 @@ fn to_factor(r: TotpRow) -> TotpFactor {
     }
 }
 
+/// The columns of a [`TotpRow`].
+fn totp_columns() -> (
+    tf::user_id,
+    tf::sealed_secret,
+    tf::created_at,
+    tf::confirmed_at,
+    tf::last_used_step,
+) {
+    (
+        tf::user_id,
+        tf::sealed_secret,
+        tf::created_at,
+        tf::confirmed_at,
+        tf::last_used_step,
+    )
+}
+
 fn step_value(step: u64) -> i64 {
     i64::try_from(step).unwrap_or(i64::MAX)
 }
@@ -57,7 +74,7 @@ impl FactorStore for SqlFactors {
         let (totp, left): (Option<TotpRow>, i64) = with_conn!(&self.db, conn => {
             let totp = tf::table
                 .find(user.0)
-                .select((tf::user_id, tf::sealed_secret, tf::created_at, tf::confirmed_at, tf::last_used_step))
+                .select(totp_columns())
                 .first(conn)
                 .await
                 .optional()
@@ -83,7 +100,7 @@ impl FactorStore for SqlFactors {
         let row: Option<TotpRow> = with_conn!(&self.db, conn => {
             tf::table
                 .find(user.0)
-                .select((tf::user_id, tf::sealed_secret, tf::created_at, tf::confirmed_at, tf::last_used_step))
+                .select(totp_columns())
                 .first(conn)
                 .await
                 .optional()

@@ -161,11 +161,7 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::FactorAlreadyEnrolled);
         }
         self.limit_factor_checks(&user).await?;
-        let step = self
-            .ports
-            .otp
-            .open(user.public_id, &pending.sealed_secret)
-            .and_then(|secret| self.ports.otp.matching_step(&secret, code, self.now()));
+        let step = self.step_of(&user, &pending, code);
         let Some(step) = step else {
             self.audit(self.factor_event(
                 AuditKind::SecondFactorFailed,
@@ -324,13 +320,19 @@ impl<P: Ports> AuthService<P> {
         change: FactorChange,
         locale: Locale,
     ) {
-        let now = self.now();
         let kind = MailKind::FactorChanged {
             username: user.username.as_str().to_owned(),
-            at: now,
+            at: self.now(),
             change,
         };
-        let mail = compose(&kind, &user.email, locale, &self.settings.mail);
+        self.send_notice(user, &kind, locale).await;
+    }
+
+    /// Queues the notice `kind` to `user` in `locale`, best effort: what it
+    /// tells of stands, and is audited, whether or not the outbox takes it.
+    pub(super) async fn send_notice(&self, user: &User, kind: &MailKind, locale: Locale) {
+        let now = self.now();
+        let mail = compose(kind, &user.email, locale, &self.settings.mail);
         let _ = self.ports.outbox.enqueue(&mail, now).await;
     }
 
@@ -433,15 +435,21 @@ impl<P: Ports> AuthService<P> {
         else {
             return Ok(false);
         };
-        let step = self
-            .ports
-            .otp
-            .open(user.public_id, &factor.sealed_secret)
-            .and_then(|secret| self.ports.otp.matching_step(&secret, code, self.now()));
+        let step = self.step_of(user, &factor, code);
         match step {
             Some(step) => Ok(self.ports.factors.use_totp_step(user.id, step).await?),
             None => Ok(false),
         }
+    }
+
+    /// The time step whose code `code` is for `factor`'s secret (opened with
+    /// `user`'s public id), within the allowed skew; `None` when the secret
+    /// does not open or no step matches.
+    fn step_of(&self, user: &User, factor: &TotpFactor, code: &str) -> Option<u64> {
+        self.ports
+            .otp
+            .open(user.public_id, &factor.sealed_secret)
+            .and_then(|secret| self.ports.otp.matching_step(&secret, code, self.now()))
     }
 
     /// An audit event about `user`'s factors, acted by `user`.

@@ -103,9 +103,15 @@ impl<P: Ports> AuthService<P> {
     /// account's password hash when the code was issued. A code whose stamp
     /// no longer matches was issued before a password change and is void.
     pub(crate) fn password_stamp(&self, user: &User) -> String {
+        self.hash_stamp(&user.password_hash)
+    }
+
+    /// The stamp of a password `hash` ([`Self::password_stamp`]): also what
+    /// a waiting second-factor step is bound to.
+    pub(crate) fn hash_stamp(&self, hash: &crate::model::PasswordHash) -> String {
         self.ports
             .codec
-            .keyed_fingerprint(&format!("password:{}", user.password_hash.as_str()))
+            .keyed_fingerprint(&format!("password:{}", hash.as_str()))
             .0
     }
 }

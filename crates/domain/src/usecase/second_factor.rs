@@ -10,20 +10,17 @@
 //! `challenge_ttl`, after `challenge_attempts` wrong codes, at its first
 //! success, and when the password changes meanwhile.
 
-use std::fmt::Write as _;
-
 use super::AuthService;
 use super::login::{
     LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials,
 };
 use crate::clock::IdSource as _;
 use crate::error::AuthError;
-use crate::mail::{Locale, MailKind, compose};
+use crate::mail::{Locale, MailKind};
 use crate::model::{AttemptGrant, AuditKind, AuthMethod, Authentication, ClientInfo, CodePurpose};
 use crate::model::{FactorKind, UserId, VerificationCode, constant_time_eq};
 use crate::ports::{
-    CodeStore as _, FactorStore as _, MailOutbox as _, Ports, RefreshTokenCodec as _,
-    UserRepository as _,
+    CodeStore as _, FactorStore as _, Ports, RefreshTokenCodec as _, UserRepository as _,
 };
 use crate::secret::Secret;
 
@@ -50,19 +47,10 @@ impl<P: Ports> AuthService<P> {
         let id = self.ports.ids.new_uuid();
         let secret = self.ports.ids.secret_token();
         let user = verified.user();
-        let hash = verified.stored_hash();
-        let mut binding = format!(
-            "{} {} ",
+        let binding = format!(
+            "{} {} {} {}",
             user.id.0,
-            verified.authentication().at.timestamp()
-        );
-        let _ = write!(
-            binding,
-            "{} {} {}",
-            self.ports
-                .codec
-                .keyed_fingerprint(&format!("password:{}", hash.as_str()))
-                .0,
+            self.hash_stamp(verified.stored_hash()),
             u8::from(terms.admin_mode),
             verified.authentication().methods_text(),
         );
@@ -244,23 +232,20 @@ impl<P: Ports> AuthService<P> {
             &format!("{remaining} left"),
         ))
         .await;
-        let now = self.now();
         let kind = MailKind::RecoveryCodeUsed {
             username: user.username.as_str().to_owned(),
-            at: now,
+            at: self.now(),
             remaining,
         };
-        let mail = compose(&kind, &user.email, locale, &self.settings.mail);
-        let _ = self.ports.outbox.enqueue(&mail, now).await;
+        self.send_notice(user, &kind, locale).await;
     }
 }
 
-/// `<user id> <auth time> <password stamp> <admin mode 0|1> <methods…>` as
+/// `<user id> <password stamp> <admin mode 0|1> <methods…>` as
 /// [`AuthService::next_step`] wrote it.
 fn parse_binding(binding: &str) -> Option<(UserId, String, bool, Vec<AuthMethod>)> {
-    let mut parts = binding.splitn(5, ' ');
+    let mut parts = binding.splitn(4, ' ');
     let user = parts.next()?.parse().ok()?;
-    let _auth_time: i64 = parts.next()?.parse().ok()?;
     let stamp = parts.next()?.to_owned();
     let admin_mode = parts.next()? == "1";
     let methods = Authentication::methods_from_text(parts.next().unwrap_or(""));

@@ -75,21 +75,13 @@ async fn login<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, DialectError<LegacyLogin>> {
     let (email, password) = credentials(&state, payload).await?;
-    let ttl = state
-        .auth
-        .settings()
-        .token_profile(crate::wiring::LEGACY_TOKENS);
     let step = state
         .auth
         .verify_credentials(
             &email,
             PasswordInput::PlainOrSm3Digest(&password),
             client_info(&req, &state.trusted_proxies),
-            LoginTerms {
-                access_ttl: ttl,
-                identity: TokenIdentity::Email,
-                admin_mode: false,
-            },
+            legacy_terms(&state, false),
         )
         .await?;
     let out = match step {
@@ -103,18 +95,13 @@ async fn login<P: Ports>(
                 ExpiresIn: None,
                 RetryAfter: None,
                 MfaToken: Some(challenge.token.expose().to_owned()),
-                Factors: Some(kind_names(&challenge.factors)),
+                Factors: Some(crate::http::modern::factors::kind_names(&challenge.factors)),
                 MfaExpiresIn: Some(challenge.expires_in_secs(chrono::Utc::now())),
             }));
         }
         step => step.done()?,
     };
     Ok(logged_in(&out))
-}
-
-/// The names of factor kinds (`totp`, `recovery_code`).
-fn kind_names(kinds: &[tessera_domain::model::FactorKind]) -> Vec<String> {
-    kinds.iter().map(|k| k.as_str().to_owned()).collect()
 }
 
 /// Code 200 (202 for a `super_admin`) with the tokens of `out`.
@@ -186,10 +173,6 @@ async fn login_mfa<P: Ports>(
     payload: web::Payload,
 ) -> Result<HttpResponse, DialectError<LegacyLogin>> {
     let (token, code) = mfa_fields(&state, payload).await?;
-    let ttl = state
-        .auth
-        .settings()
-        .token_profile(crate::wiring::LEGACY_TOKENS);
     let out = state
         .auth
         .verify_second_factor(
@@ -197,11 +180,7 @@ async fn login_mfa<P: Ports>(
             None,
             &code,
             client_info(&req, &state.trusted_proxies),
-            LoginTerms {
-                access_ttl: ttl,
-                identity: TokenIdentity::Email,
-                admin_mode: false,
-            },
+            legacy_terms(&state, false),
             crate::http::locale(),
         )
         .await?;
@@ -234,22 +213,23 @@ async fn admin_login_mfa<P: Ports>(
             None,
             &code,
             client_info(&req, &state.trusted_proxies),
-            admin_terms(&state),
+            legacy_terms(&state, true),
             crate::http::locale(),
         )
         .await?;
     Ok(HttpResponse::Ok().json(admin_logged_in(&out)))
 }
 
-/// The terms of an administrator login.
-fn admin_terms<P: Ports>(state: &State<P>) -> LoginTerms {
+/// The terms of a seed 001 login (its long-lived tokens, the address as
+/// `sub`), an administrator login when `admin_mode`.
+fn legacy_terms<P: Ports>(state: &State<P>, admin_mode: bool) -> LoginTerms {
     LoginTerms {
         access_ttl: state
             .auth
             .settings()
             .token_profile(crate::wiring::LEGACY_TOKENS),
         identity: TokenIdentity::Email,
-        admin_mode: true,
+        admin_mode,
     }
 }
 
@@ -503,7 +483,7 @@ async fn admin_login<P: Ports>(
             &email,
             PasswordInput::PlainOrSm3Digest(&password),
             client_info(&req, &state.trusted_proxies),
-            admin_terms(&state),
+            legacy_terms(&state, true),
         )
         .await;
     let refused =
@@ -516,7 +496,7 @@ async fn admin_login<P: Ports>(
             RefreshToken: None,
             ExpiresIn: None,
             MfaToken: challenge.map(|c| c.token.expose().to_owned()),
-            Factors: challenge.map(|c| kind_names(&c.factors)),
+            Factors: challenge.map(|c| crate::http::modern::factors::kind_names(&c.factors)),
             MfaExpiresIn: challenge.map(|c| c.expires_in_secs(chrono::Utc::now())),
         };
     Ok(match login {

@@ -64,7 +64,9 @@ impl MfaRequired {
     }
 }
 
-fn kind_names(kinds: &[FactorKind]) -> Vec<String> {
+/// The wire names of factor kinds (`totp`, `recovery_code`), as every
+/// dialect lists them.
+pub(crate) fn kind_names(kinds: &[FactorKind]) -> Vec<String> {
     kinds.iter().map(|k| k.as_str().to_owned()).collect()
 }
 

@@ -48,6 +48,21 @@ pub(super) async fn form_caller<P: Ports>(
     }
 }
 
+/// A posted account form and its caller (the session's `csrf` checked), or
+/// the answer: an unreadable form, a browser to sign in, a CSRF refusal.
+async fn posted<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    body: FormBody,
+) -> Result<(super::Form, BrowserCaller), HttpResponse> {
+    let Some(form) = read_form(body) else {
+        return Err(super::form_unreadable(pages, chrome(pages, req, None)));
+    };
+    let caller = form_caller(state, pages, req, &form).await?;
+    Ok((form, caller))
+}
+
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -147,11 +162,8 @@ pub(super) async fn change_password<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state
@@ -186,11 +198,8 @@ pub(super) async fn end_session<P: Ports>(
     id: web::Path<String>,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (_, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
@@ -219,11 +228,8 @@ pub(super) async fn end_other_sessions<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (_, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state.auth.end_other_sessions(&caller.auth).await {
@@ -329,11 +335,8 @@ pub(super) async fn begin_totp<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (_, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state.auth.begin_totp_enrolment(&caller.auth).await {
@@ -355,11 +358,8 @@ pub(super) async fn confirm_totp<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state
@@ -410,11 +410,8 @@ pub(super) async fn remove_totp<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state
@@ -438,11 +435,8 @@ pub(super) async fn regenerate_recovery_codes<P: Ports>(
     req: HttpRequest,
     body: FormBody,
 ) -> HttpResponse {
-    let Some(form) = read_form(body) else {
-        return super::form_unreadable(&pages, chrome(&pages, &req, None));
-    };
-    let caller = match form_caller(&state, &pages, &req, &form).await {
-        Ok(caller) => caller,
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
         Err(answer) => return answer,
     };
     match state

@@ -39,6 +39,19 @@ fn anonymous_page(
     r
 }
 
+/// The `return_to` a form or query asks for: `None` when absent or empty,
+/// the target when it is allowed ([`allowed_return_to`]).
+///
+/// # Errors
+/// `Err(())` for a target outside the allow-list (answer with
+/// [`return_to_refused`]).
+fn checked_return_to(pages: &super::PagesState, raw: Option<&str>) -> Result<Option<String>, ()> {
+    match raw.filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(raw) => allowed_return_to(&pages.settings, raw).map(Some).ok_or(()),
+    }
+}
+
 /// The refusal page of a `return_to` outside the allow-list.
 fn return_to_refused(pages: &super::PagesState, chrome: Chrome) -> HttpResponse {
     let t = chrome.t;
@@ -78,12 +91,9 @@ pub(super) async fn sign_in_page<P: Ports>(
     req: HttpRequest,
 ) -> HttpResponse {
     let query = super::query_of(&req);
-    let return_to = match query.get("return_to").filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match allowed_return_to(&pages.settings, raw) {
-            Some(target) => Some(target),
-            None => return return_to_refused(&pages, chrome(&pages, &req, None)),
-        },
+    let Ok(return_to) = checked_return_to(&pages, query.get("return_to").map(String::as_str))
+    else {
+        return return_to_refused(&pages, chrome(&pages, &req, None));
     };
     // `reauthenticate=1`: an action needed a recent sign-in (`REAUTH_MAX_AGE`),
     // so the form is shown to a signed-in browser too.
@@ -121,12 +131,8 @@ pub(super) async fn sign_in<P: Ports>(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let return_to = match form.get("return_to").filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match allowed_return_to(&pages.settings, raw) {
-            Some(target) => Some(target),
-            None => return return_to_refused(&pages, view),
-        },
+    let Ok(return_to) = checked_return_to(&pages, form.get("return_to")) else {
+        return return_to_refused(&pages, view);
     };
     let identifier = form.text("identifier");
     match state
@@ -220,12 +226,8 @@ pub(super) async fn second_factor<P: Ports>(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let return_to = match form.get("return_to").filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match allowed_return_to(&pages.settings, raw) {
-            Some(target) => Some(target),
-            None => return return_to_refused(&pages, view),
-        },
+    let Ok(return_to) = checked_return_to(&pages, form.get("return_to")) else {
+        return return_to_refused(&pages, view);
     };
     let mfa_token = form.text("mfa_token");
     match state

@@ -171,11 +171,7 @@ async fn login<P: Ports>(
                 error: text.clone(),
                 message: text,
                 mfa_token: challenge.token.expose().to_owned(),
-                factors: challenge
-                    .factors
-                    .iter()
-                    .map(|k| k.as_str().to_owned())
-                    .collect(),
+                factors: crate::http::modern::factors::kind_names(&challenge.factors),
                 expires_in: challenge.expires_in_secs(chrono::Utc::now()),
             }));
         }
