@@ -8,6 +8,7 @@
 //!   and checked without ever being stored;
 //! - [`TotpAuthenticator`]: RFC 6238 codes (`totp-rs`) and TOTP secrets sealed
 //!   at rest (XChaCha20-Poly1305 under an HKDF-derived key);
+//! - [`WebAuthnRelyingParty`]: passkey ceremonies (`webauthn-rs`);
 //! - [`fingerprint`] and [`random_bytes`].
 
 mod hasher;
@@ -16,6 +17,7 @@ pub mod keyring;
 pub mod legacy;
 mod otp;
 mod refresh;
+mod webauthn;
 
 pub use hasher::{
     Argon2Hasher, Argon2Params, Calibration, HasherLimits, calibrate, parallel_throughput,
@@ -23,6 +25,7 @@ pub use hasher::{
 pub use jwt::{JwtConfig, JwtSigner, RingHandle};
 pub use otp::TotpAuthenticator;
 pub use refresh::HmacRefreshCodec;
+pub use webauthn::WebAuthnRelyingParty;
 
 use sha2::{Digest, Sha256};
 

@@ -151,6 +151,15 @@ pub enum AuthError {
     /// The account holds no (confirmed, or pending) factor of that kind.
     #[error("factor not enrolled")]
     FactorNotEnrolled,
+    /// A passkey ceremony's answer was refused: the ceremony is unknown,
+    /// expired or used, or the response failed a WebAuthn check (another
+    /// origin or RP id, a replayed challenge, an unknown passkey, a
+    /// signature counter that went back). Start the ceremony again.
+    #[error("passkey refused")]
+    PasskeyRefused,
+    /// The account holds [`PASSKEYS_PER_ACCOUNT`](crate::model::PASSKEYS_PER_ACCOUNT) passkeys already.
+    #[error("too many passkeys")]
+    TooManyPasskeys,
     /// The account was disabled.
     #[error("account disabled")]
     AccountDisabled,
@@ -286,6 +295,8 @@ impl AuthError {
             Self::FactorAlreadyEnrolled => ErrorKind::Conflict,
             Self::ReauthenticationRequired => ErrorKind::Forbidden,
             Self::FactorNotEnrolled => ErrorKind::NotFound,
+            Self::PasskeyRefused => ErrorKind::InvalidInput,
+            Self::TooManyPasskeys => ErrorKind::Conflict,
             Self::InvalidCredentials
             | Self::SecondFactorRequired
             | Self::Token(_)

@@ -50,6 +50,7 @@ struct Common {
     sms: AnySms,
     keys: Option<KeyRingDir>,
     verified_tokens_max_bytes: u64,
+    relying_party: tessera_crypto::WebAuthnRelyingParty,
 }
 
 /// What every store needs, checked before any store is opened.
@@ -76,6 +77,7 @@ impl Builder<NoStore> {
                 sms: AnySms::default(),
                 keys: None,
                 verified_tokens_max_bytes: crate::DEFAULT_VERIFIED_TOKENS_BYTES,
+                relying_party: default_relying_party(),
             },
         }
     }
@@ -99,6 +101,15 @@ impl<S> Builder<S> {
     #[must_use]
     pub fn secret(mut self, secret: Secret) -> Self {
         self.common.secret = Some(secret);
+        self
+    }
+
+    /// The WebAuthn relying party passkeys are registered with (issue 17).
+    /// Without one: RP id `localhost`, origin `http://localhost:8080` (any
+    /// port), for development.
+    #[must_use]
+    pub fn relying_party(mut self, relying_party: tessera_crypto::WebAuthnRelyingParty) -> Self {
+        self.common.relying_party = relying_party;
         self
     }
 
@@ -255,6 +266,7 @@ impl Builder<MemoryStore> {
             tasks: MemoryTasks::default(),
             factors: tessera_memory::MemoryFactors::default(),
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
+            relying_party: parts.rest.relying_party.clone(),
         };
         Ok(parts.assemble(adapters, outbox, hasher, keys))
     }
@@ -280,3 +292,11 @@ pub use sql::{SqlStore, open_database};
 
 #[cfg(feature = "sqlite")]
 mod sql;
+
+/// RP id `localhost` for `http://localhost` on any port: what a developer's
+/// browser reaches (WebAuthn needs a secure context; `localhost` is one).
+fn default_relying_party() -> tessera_crypto::WebAuthnRelyingParty {
+    let origin = url::Url::parse("http://localhost:8080").unwrap_or_else(|_| unreachable!());
+    tessera_crypto::WebAuthnRelyingParty::new("localhost", "Tessera", &[origin])
+        .unwrap_or_else(|e| unreachable!("the default relying party is valid: {e}"))
+}

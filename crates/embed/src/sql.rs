@@ -74,6 +74,7 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Tasks = tessera_memory::MemoryTasks;
     type Factors = tessera_sql::SqlFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
+    type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
 }
 
 /// Verification codes in the database or in Redis.

@@ -34,4 +34,5 @@ impl Ports for MemoryStack {
     type Tasks = MemoryTasks;
     type Factors = tessera_memory::MemoryFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
+    type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
 }

@@ -5,14 +5,27 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tessera_domain::error::StoreError;
-use tessera_domain::model::{FactorOverview, SealedSecret, TokenFingerprint, TotpFactor, UserId};
+use tessera_domain::model::{
+    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor, UserId,
+};
 use tessera_domain::ports::FactorStore;
+use uuid::Uuid;
 
 #[derive(Debug, Default)]
 struct Tables {
     totp: HashMap<UserId, TotpFactor>,
     /// Per user: fingerprint → used at.
     recovery: HashMap<UserId, HashMap<String, Option<DateTime<Utc>>>>,
+    /// Every account's passkeys, in registration order.
+    passkeys: Vec<Passkey>,
+}
+
+impl Tables {
+    /// Whether `user` holds any factor (a confirmed TOTP factor, a passkey).
+    fn has_factor(&self, user: UserId) -> bool {
+        self.totp.get(&user).is_some_and(TotpFactor::is_confirmed)
+            || self.passkeys.iter().any(|p| p.user_id == user)
+    }
 }
 
 /// TOTP factors and recovery codes in maps, for tests and the in-memory
@@ -37,6 +50,8 @@ impl FactorStore for MemoryFactors {
             FactorOverview {
                 totp_confirmed_at: totp.and_then(|f| f.confirmed_at),
                 totp_pending: totp.is_some_and(|f| f.confirmed_at.is_none()),
+                passkeys: u32::try_from(t.passkeys.iter().filter(|p| p.user_id == user).count())
+                    .unwrap_or(u32::MAX),
                 recovery_codes_left: t.recovery.get(&user).map_or(0, |codes| {
                     u32::try_from(codes.values().filter(|used| used.is_none()).count())
                         .unwrap_or(u32::MAX)
@@ -91,8 +106,11 @@ impl FactorStore for MemoryFactors {
 
     async fn remove_totp(&self, user: UserId) -> Result<bool, StoreError> {
         Ok(self.with(|t| {
-            t.recovery.remove(&user);
-            t.totp.remove(&user).is_some()
+            let removed = t.totp.remove(&user).is_some();
+            if !t.has_factor(user) {
+                t.recovery.remove(&user);
+            }
+            removed
         }))
     }
 
@@ -129,6 +147,110 @@ impl FactorStore for MemoryFactors {
                 }
                 _ => false,
             }
+        }))
+    }
+
+    async fn passkeys(&self, user: UserId) -> Result<Vec<Passkey>, StoreError> {
+        Ok(self.with(|t| {
+            t.passkeys
+                .iter()
+                .filter(|p| p.user_id == user)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<Passkey>, StoreError> {
+        Ok(self.with(|t| {
+            t.passkeys
+                .iter()
+                .find(|p| p.credential_id == credential_id)
+                .cloned()
+        }))
+    }
+
+    async fn add_passkey(
+        &self,
+        passkey: &Passkey,
+        max_per_account: usize,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            let held = t
+                .passkeys
+                .iter()
+                .filter(|p| p.user_id == passkey.user_id)
+                .count();
+            if held >= max_per_account
+                || t.passkeys
+                    .iter()
+                    .any(|p| p.credential_id == passkey.credential_id)
+            {
+                return false;
+            }
+            t.passkeys.push(passkey.clone());
+            true
+        }))
+    }
+
+    async fn rename_passkey(&self, user: UserId, id: Uuid, name: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            match t
+                .passkeys
+                .iter_mut()
+                .find(|p| p.id == id && p.user_id == user)
+            {
+                Some(p) => {
+                    name.clone_into(&mut p.name);
+                    true
+                }
+                None => false,
+            }
+        }))
+    }
+
+    async fn remove_passkey(&self, user: UserId, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            let before = t.passkeys.len();
+            t.passkeys.retain(|p| !(p.id == id && p.user_id == user));
+            let removed = t.passkeys.len() < before;
+            if removed && !t.has_factor(user) {
+                t.recovery.remove(&user);
+            }
+            removed
+        }))
+    }
+
+    async fn record_passkey_use(
+        &self,
+        id: Uuid,
+        credential: Option<&StoredCredential>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(
+            self.with(|t| match t.passkeys.iter_mut().find(|p| p.id == id) {
+                Some(p) => {
+                    if let Some(c) = credential {
+                        p.credential = c.clone();
+                    }
+                    p.last_used_at = Some(at);
+                    true
+                }
+                None => false,
+            }),
+        )
+    }
+
+    async fn remove_all_factors(&self, user: UserId) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            let before = t.passkeys.len();
+            t.passkeys.retain(|p| p.user_id != user);
+            let passkeys = t.passkeys.len() < before;
+            let totp = t.totp.remove(&user).is_some();
+            let codes = t.recovery.remove(&user).is_some();
+            passkeys || totp || codes
         }))
     }
 }

@@ -29,6 +29,9 @@ impl RedisCodes {
             CodePurpose::Register => "register",
             CodePurpose::VerifyEmailLink => "verify-email-link",
             CodePurpose::SecondFactor => "second-factor",
+            CodePurpose::PasskeyRegistration => "passkey-registration",
+            CodePurpose::PasskeyAssertion => "passkey-assertion",
+            CodePurpose::PasskeySignIn => "passkey-sign-in",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

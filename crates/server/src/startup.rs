@@ -205,7 +205,8 @@ pub async fn build_service_with_probes(
         .mail(sink)
         .delivery(config.messaging.delivery, config.messaging.outbox_poll)
         .sms(sms)
-        .verified_tokens_max_bytes(config.tokens.verified_cache_max_bytes);
+        .verified_tokens_max_bytes(config.tokens.verified_cache_max_bytes)
+        .relying_party(relying_party(config)?);
     if let Some(alg) = config.tokens.algorithm {
         builder = builder.signing_keys(key_dir(config, alg));
     }
@@ -483,4 +484,24 @@ impl Application {
         tracing::info!("tessera stopped");
         served
     }
+}
+
+/// The WebAuthn relying party `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGINS`
+/// describe, named `MAIL_PRODUCT_NAME`.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] when an origin is outside the RP id.
+fn relying_party(
+    config: &Config,
+) -> Result<tessera_crypto::WebAuthnRelyingParty, crate::config::ConfigError> {
+    let pages = &config.pages;
+    tessera_crypto::WebAuthnRelyingParty::new(
+        &pages.webauthn_rp_id,
+        &config.messaging.mail.product_name,
+        &pages.webauthn_origins,
+    )
+    .map_err(|reason| crate::config::ConfigError::Invalid {
+        name: "WEBAUTHN_RP_ID",
+        reason,
+    })
 }

@@ -31,6 +31,9 @@ fn purpose_name(p: CodePurpose) -> &'static str {
         CodePurpose::VerifyEmail => "verify-email",
         CodePurpose::VerifyEmailLink => "verify-email-link",
         CodePurpose::SecondFactor => "second-factor",
+        CodePurpose::PasskeyRegistration => "passkey-registration",
+        CodePurpose::PasskeyAssertion => "passkey-assertion",
+        CodePurpose::PasskeySignIn => "passkey-sign-in",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

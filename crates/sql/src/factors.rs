@@ -7,12 +7,41 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
-use tessera_domain::model::{FactorOverview, SealedSecret, TokenFingerprint, TotpFactor, UserId};
+use tessera_domain::model::{
+    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor, UserId,
+};
 use tessera_domain::ports::FactorStore;
+use uuid::Uuid;
 
 use crate::db::{Database, unavailable, with_conn};
 use crate::rows::naive;
-use crate::schema::{recovery_codes as rc, totp_factors as tf};
+use crate::schema::{passkeys as pk, recovery_codes as rc, totp_factors as tf, users};
+
+/// Deletes the recovery codes of `$user` when no factor is left (no
+/// passkey, no confirmed TOTP factor): they go with the last factor. Runs on
+/// `$c`, inside the caller's transaction (a macro: the statement is the same
+/// on both backends, the connection types differ).
+macro_rules! drop_codes_without_factor {
+    ($c:expr, $user:expr) => {{
+        let user: UserId = $user;
+        let passkeys: i64 = pk::table
+            .filter(pk::user_id.eq(user.0))
+            .count()
+            .get_result($c)
+            .await?;
+        let totp: i64 = tf::table
+            .filter(tf::user_id.eq(user.0))
+            .filter(tf::confirmed_at.is_not_null())
+            .count()
+            .get_result($c)
+            .await?;
+        if passkeys == 0 && totp == 0 {
+            diesel::delete(rc::table.filter(rc::user_id.eq(user.0)))
+                .execute($c)
+                .await?;
+        }
+    }};
+}
 
 /// TOTP factors and recovery codes in SQL (both stacks keep them in the
 /// database: they are as durable as the accounts).
@@ -71,7 +100,7 @@ fn step_value(step: u64) -> i64 {
 
 impl FactorStore for SqlFactors {
     async fn overview(&self, user: UserId) -> Result<FactorOverview, StoreError> {
-        let (totp, left): (Option<TotpRow>, i64) = with_conn!(&self.db, conn => {
+        let (totp, left, passkeys): (Option<TotpRow>, i64, i64) = with_conn!(&self.db, conn => {
             let totp = tf::table
                 .find(user.0)
                 .select(totp_columns())
@@ -86,12 +115,19 @@ impl FactorStore for SqlFactors {
                 .get_result(conn)
                 .await
                 .map_err(unavailable)?;
-            Ok::<_, StoreError>((totp, left))
+            let passkeys = pk::table
+                .filter(pk::user_id.eq(user.0))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok::<_, StoreError>((totp, left, passkeys))
         })?;
         let totp = totp.map(to_factor);
         Ok(FactorOverview {
             totp_confirmed_at: totp.as_ref().and_then(|f| f.confirmed_at),
             totp_pending: totp.as_ref().is_some_and(|f| !f.is_confirmed()),
+            passkeys: u32::try_from(passkeys).unwrap_or(0),
             recovery_codes_left: u32::try_from(left).unwrap_or(0),
         })
     }
@@ -176,8 +212,8 @@ impl FactorStore for SqlFactors {
     async fn remove_totp(&self, user: UserId) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
-                diesel::delete(rc::table.filter(rc::user_id.eq(user.0))).execute(c).await?;
                 let removed = diesel::delete(tf::table.filter(tf::user_id.eq(user.0))).execute(c).await?;
+                drop_codes_without_factor!(c, user);
                 Ok(removed == 1)
             })
             .await
@@ -236,4 +272,184 @@ impl FactorStore for SqlFactors {
         })?;
         Ok(changed == 1)
     }
+
+    async fn passkeys(&self, user: UserId) -> Result<Vec<Passkey>, StoreError> {
+        let rows: Vec<PasskeyRow> = with_conn!(&self.db, conn => {
+            pk::table
+                .filter(pk::user_id.eq(user.0))
+                .order((pk::created_at.asc(), pk::id.asc()))
+                .select(passkey_columns())
+                .load(conn)
+                .await
+                .map_err(unavailable)
+        })?;
+        Ok(rows.into_iter().filter_map(to_passkey).collect())
+    }
+
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<Passkey>, StoreError> {
+        let row: Option<PasskeyRow> = with_conn!(&self.db, conn => {
+            pk::table
+                .filter(pk::credential_id.eq(credential_id))
+                .select(passkey_columns())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(unavailable)
+        })?;
+        Ok(row.and_then(to_passkey))
+    }
+
+    async fn add_passkey(
+        &self,
+        passkey: &Passkey,
+        max_per_account: usize,
+    ) -> Result<bool, StoreError> {
+        let user = passkey.user_id.0;
+        let max = i64::try_from(max_per_account).unwrap_or(i64::MAX);
+        let row = (
+            pk::id.eq(passkey.id.to_string()),
+            pk::user_id.eq(user),
+            pk::credential_id.eq(passkey.credential_id.clone()),
+            pk::name.eq(passkey.name.clone()),
+            pk::credential.eq(passkey.credential.0.clone()),
+            pk::backup_eligible.eq(passkey.backup_eligible),
+            pk::created_at.eq(naive(passkey.created_at)),
+            pk::last_used_at.eq(passkey.last_used_at.map(naive)),
+        );
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                // The owner's row is locked first (a no-op write), so that
+                // concurrent registrations of one account count one after
+                // the other (SQLite has one writer anyway).
+                diesel::update(users::table.find(user)).set(users::id.eq(users::id)).execute(c).await?;
+                let held: i64 = pk::table.filter(pk::user_id.eq(user)).count().get_result(c).await?;
+                if held >= max {
+                    return Ok(false);
+                }
+                let inserted = diesel::insert_or_ignore_into(pk::table).values(row.clone()).execute(c).await?;
+                Ok(inserted == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn rename_passkey(&self, user: UserId, id: Uuid, name: &str) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let changed = with_conn!(write &self.db, conn => {
+            diesel::update(pk::table.filter(pk::id.eq(&id)).filter(pk::user_id.eq(user.0)))
+                .set(pk::name.eq(name))
+                .execute(conn)
+                .await
+                .map_err(unavailable)
+        })?;
+        Ok(changed == 1)
+    }
+
+    async fn remove_passkey(&self, user: UserId, id: Uuid) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                let removed = diesel::delete(pk::table.filter(pk::id.eq(&id)).filter(pk::user_id.eq(user.0)))
+                    .execute(c)
+                    .await?;
+                if removed == 1 {
+                    drop_codes_without_factor!(c, user);
+                }
+                Ok(removed == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn record_passkey_use(
+        &self,
+        id: Uuid,
+        credential: Option<&StoredCredential>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let credential = credential.map(|c| c.0.clone());
+        let changed = with_conn!(write &self.db, conn => {
+            let target = pk::table.filter(pk::id.eq(&id));
+            match &credential {
+                Some(credential) => diesel::update(target)
+                    .set((pk::last_used_at.eq(Some(naive(at))), pk::credential.eq(credential)))
+                    .execute(conn)
+                    .await,
+                None => diesel::update(target)
+                    .set(pk::last_used_at.eq(Some(naive(at))))
+                    .execute(conn)
+                    .await,
+            }
+            .map_err(unavailable)
+        })?;
+        Ok(changed == 1)
+    }
+
+    async fn remove_all_factors(&self, user: UserId) -> Result<bool, StoreError> {
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<_, DieselError> {
+                let passkeys = diesel::delete(pk::table.filter(pk::user_id.eq(user.0))).execute(c).await?;
+                let totp = diesel::delete(tf::table.filter(tf::user_id.eq(user.0))).execute(c).await?;
+                let codes = diesel::delete(rc::table.filter(rc::user_id.eq(user.0))).execute(c).await?;
+                Ok(passkeys + totp + codes > 0)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+}
+
+type PasskeyRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+/// The columns of a [`PasskeyRow`].
+fn passkey_columns() -> (
+    pk::id,
+    pk::user_id,
+    pk::credential_id,
+    pk::name,
+    pk::credential,
+    pk::backup_eligible,
+    pk::created_at,
+    pk::last_used_at,
+) {
+    (
+        pk::id,
+        pk::user_id,
+        pk::credential_id,
+        pk::name,
+        pk::credential,
+        pk::backup_eligible,
+        pk::created_at,
+        pk::last_used_at,
+    )
+}
+
+fn to_passkey(r: PasskeyRow) -> Option<Passkey> {
+    let (id, user_id, credential_id, name, credential, backup_eligible, created_at, last_used_at) =
+        r;
+    Some(Passkey {
+        id: Uuid::parse_str(&id).ok()?,
+        user_id: UserId(user_id),
+        credential_id,
+        name,
+        credential: StoredCredential(credential),
+        backup_eligible,
+        created_at: created_at.and_utc(),
+        last_used_at: last_used_at.map(|t| t.and_utc()),
+    })
 }

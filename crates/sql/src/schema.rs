@@ -132,6 +132,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> BigInt,
+        credential_id -> Text,
+        name -> Text,
+        credential -> Text,
+        backup_eligible -> Bool,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     recovery_codes (user_id, fingerprint) {
         user_id -> BigInt,
         fingerprint -> Text,

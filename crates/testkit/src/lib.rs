@@ -112,6 +112,7 @@ impl Ports for MemoryPorts {
     type Tasks = MemoryTasks;
     type Factors = tessera_memory::MemoryFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
+    type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -139,5 +140,21 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         tasks: MemoryTasks::default(),
         factors: tessera_memory::MemoryFactors::default(),
         otp: tessera_crypto::TotpAuthenticator::new(b"testkit server secret"),
+        relying_party: test_relying_party(),
     }
 }
+
+/// The relying party of the test ports: RP id `localhost`, origin
+/// [`TEST_ORIGIN`] (any port).
+///
+/// # Panics
+/// Never: the configuration is fixed and valid.
+#[must_use]
+pub fn test_relying_party() -> tessera_crypto::WebAuthnRelyingParty {
+    let origin = url::Url::parse(TEST_ORIGIN).expect("a valid origin");
+    tessera_crypto::WebAuthnRelyingParty::new("localhost", "Tessera", &[origin])
+        .expect("a valid relying party")
+}
+
+/// The origin passkey ceremonies of the test ports come from.
+pub const TEST_ORIGIN: &str = "http://localhost:8080";

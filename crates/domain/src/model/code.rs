@@ -20,6 +20,15 @@ pub enum CodePurpose {
     /// challenge's id, the fingerprint that of the `mfa_token`'s secret, the
     /// binding what the password step established (issue 17).
     SecondFactor,
+    /// A passkey registration under way: the recipient is the ceremony's
+    /// id, the binding `<user id> <ceremony state>` (issue 17).
+    PasskeyRegistration,
+    /// A passkey assertion answering a second-factor challenge: the
+    /// recipient is the challenge's id, the binding the ceremony state.
+    PasskeyAssertion,
+    /// A sign-in with a passkey alone under way: the recipient is the
+    /// ceremony's id, the binding the ceremony state.
+    PasskeySignIn,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

@@ -1,10 +1,11 @@
 //! Second factors (issue 17): a time-based one-time password (TOTP,
-//! RFC 6238) and the recovery codes that stand in for it.
+//! RFC 6238), passkeys ([`Passkey`](super::Passkey)), and the recovery codes
+//! that stand in for them.
 //!
-//! An account *has a second factor* when it holds a confirmed TOTP factor.
-//! Recovery codes are its spare keys: they are issued when the first factor
-//! is confirmed, answer a second-factor step only while a factor exists, and
-//! go with the last factor.
+//! An account *has a second factor* when it holds a confirmed TOTP factor
+//! or a passkey. Recovery codes are its spare keys: they are issued when the
+//! first factor is confirmed, answer a second-factor step only while a factor
+//! exists, and go with the last factor.
 
 use chrono::{DateTime, Utc};
 
@@ -18,16 +19,19 @@ use crate::secret::redacted_string;
 pub enum FactorKind {
     /// `totp`: a code from an authenticator app (RFC 6238).
     Totp,
+    /// `passkey`: a WebAuthn assertion of one of the account's passkeys.
+    Passkey,
     /// `recovery_code`: one of the account's single-use recovery codes.
     RecoveryCode,
 }
 
 impl FactorKind {
-    /// The wire name: `totp` or `recovery_code`.
+    /// The wire name: `totp`, `passkey` or `recovery_code`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Totp => "totp",
+            Self::Passkey => "passkey",
             Self::RecoveryCode => "recovery_code",
         }
     }
@@ -35,7 +39,7 @@ impl FactorKind {
     /// The kind a wire name ([`Self::as_str`]) names.
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Totp, Self::RecoveryCode]
+        [Self::Totp, Self::Passkey, Self::RecoveryCode]
             .into_iter()
             .find(|k| k.as_str() == name)
     }
@@ -89,6 +93,8 @@ pub struct FactorOverview {
     pub totp_confirmed_at: Option<DateTime<Utc>>,
     /// Whether a TOTP enrolment waits for its first code.
     pub totp_pending: bool,
+    /// Passkeys registered.
+    pub passkeys: u32,
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
 }
@@ -97,7 +103,7 @@ impl FactorOverview {
     /// Whether a second factor must follow the password at login.
     #[must_use]
     pub fn has_second_factor(&self) -> bool {
-        self.totp_confirmed_at.is_some()
+        self.totp_confirmed_at.is_some() || self.passkeys > 0
     }
 
     /// The kinds a second-factor step accepts, in the order they are offered.
@@ -106,9 +112,12 @@ impl FactorOverview {
         let mut kinds = Vec::new();
         if self.totp_confirmed_at.is_some() {
             kinds.push(FactorKind::Totp);
-            if self.recovery_codes_left > 0 {
-                kinds.push(FactorKind::RecoveryCode);
-            }
+        }
+        if self.passkeys > 0 {
+            kinds.push(FactorKind::Passkey);
+        }
+        if self.has_second_factor() && self.recovery_codes_left > 0 {
+            kinds.push(FactorKind::RecoveryCode);
         }
         kinds
     }
@@ -135,6 +144,12 @@ mod tests {
             ..none
         };
         assert_eq!(totp.kinds(), [FactorKind::Totp, FactorKind::RecoveryCode]);
+        let passkey = FactorOverview {
+            passkeys: 1,
+            recovery_codes_left: 0,
+            ..none
+        };
+        assert_eq!(passkey.kinds(), [FactorKind::Passkey]);
         assert_eq!(
             FactorKind::parse("recovery_code"),
             Some(FactorKind::RecoveryCode)

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::{
-    FactorOverview, SealedSecret, TokenFingerprint, TotpFactor, TotpSecret, UserId,
+    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor,
+    TotpSecret, UserId,
 };
 
 /// Where an account's second factors are kept. Every method that decides
@@ -72,8 +73,9 @@ pub trait FactorStore: Send + Sync + 'static {
         step: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Removes the TOTP factor of `user` (confirmed or not) and, with it, the
-    /// recovery codes; `false` when there was none.
+    /// Removes the TOTP factor of `user` (confirmed or not) and, when no
+    /// passkey remains either, the recovery codes; `false` when there was
+    /// none.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -102,6 +104,85 @@ pub trait FactorStore: Send + Sync + 'static {
         user: UserId,
         fingerprint: &TokenFingerprint,
         at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The passkeys of `user`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn passkeys(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Passkey>, StoreError>> + Send;
+
+    /// The passkey whose WebAuthn credential id is `credential_id`, of any
+    /// account.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> impl Future<Output = Result<Option<Passkey>, StoreError>> + Send;
+
+    /// Stores `passkey`; `false`, changing nothing, when its credential id
+    /// is registered already (to any account, WebAuthn §7.1 step 26) or its
+    /// user holds `max_per_account` passkeys. One atomic step: concurrent
+    /// registrations never pass the bound.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn add_passkey(
+        &self,
+        passkey: &Passkey,
+        max_per_account: usize,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Renames the passkey `id` of `user`; `false` when `user` holds none
+    /// with that id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn rename_passkey(
+        &self,
+        user: UserId,
+        id: Uuid,
+        name: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes the passkey `id` of `user` and, when no factor remains
+    /// (no other passkey, no confirmed TOTP factor), the recovery codes, in
+    /// one transaction; `false` when `user` holds no passkey with that id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn remove_passkey(
+        &self,
+        user: UserId,
+        id: Uuid,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a sign-in with the passkey `id` at `at`, with its credential
+    /// as updated (signature counter, backup state) when it changed.
+    /// `false` when the passkey is gone.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn record_passkey_use(
+        &self,
+        id: Uuid,
+        credential: Option<&StoredCredential>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes every factor of `user` (TOTP, passkeys, recovery codes) in one
+    /// transaction; `true` when there was any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn remove_all_factors(
+        &self,
+        user: UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 

@@ -12,6 +12,7 @@ mod codes;
 mod credentials;
 mod factors;
 mod messages;
+mod passkeys;
 mod sessions;
 mod tasks;
 mod users;
@@ -22,6 +23,7 @@ pub use codes::*;
 pub use credentials::*;
 pub use factors::*;
 pub use messages::*;
+pub use passkeys::*;
 pub use sessions::*;
 pub use tasks::*;
 pub use users::*;
@@ -69,6 +71,8 @@ pub trait Ports: Send + Sync + 'static {
     type Factors: FactorStore;
     /// TOTP arithmetic and the sealing of its secrets.
     type Otp: OneTimePasswords;
+    /// The WebAuthn relying party (passkeys).
+    type RelyingParty: RelyingParty;
 }
 
 /// One instance of every port of `P`.
@@ -105,6 +109,8 @@ pub struct Adapters<P: Ports> {
     pub factors: P::Factors,
     /// TOTP arithmetic.
     pub otp: P::Otp,
+    /// The WebAuthn relying party.
+    pub relying_party: P::RelyingParty,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -125,6 +131,7 @@ where
     P::Tasks: Clone,
     P::Factors: Clone,
     P::Otp: Clone,
+    P::RelyingParty: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -144,6 +151,7 @@ where
             tasks: self.tasks.clone(),
             factors: self.factors.clone(),
             otp: self.otp.clone(),
+            relying_party: self.relying_party.clone(),
         }
     }
 }

@@ -247,13 +247,13 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::SelfLockout);
         }
         let target = self.changeable_user(actor, id, None).await?;
-        let removed = self.ports.factors.remove_totp(id).await?;
+        let removed = self.ports.factors.remove_all_factors(id).await?;
         if removed {
             self.admin_event(
                 AuditKind::FactorRemoved,
                 actor,
                 id,
-                Some("totp reset_by_administrator".into()),
+                Some("all reset_by_administrator".into()),
             )
             .await;
             self.notice_factor_change(

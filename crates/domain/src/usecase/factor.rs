@@ -239,8 +239,10 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Issues a new set of recovery codes for the caller, confirmed by a
-    /// current TOTP `code`; the old set is void, and the account is mailed
-    /// a notice in `locale`.
+    /// current TOTP `code` (an account whose only factors are passkeys
+    /// confirms with a recent authentication instead, `REAUTH_MAX_AGE`: a
+    /// passkey sign-in, `code` unused); the old set is void, and the account
+    /// is mailed a notice in `locale`.
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a blank code,
@@ -254,19 +256,18 @@ impl<P: Ports> AuthService<P> {
         code: &str,
         locale: Locale,
     ) -> Result<RecoveryCodes, AuthError> {
-        let code = Self::required_code(code)?;
         let user = self.current_user(auth).await?;
-        if !self
-            .ports
-            .factors
-            .overview(user.id)
-            .await?
-            .has_second_factor()
-        {
+        let overview = self.ports.factors.overview(user.id).await?;
+        if !overview.has_second_factor() {
             return Err(AuthError::FactorNotEnrolled);
         }
-        self.check_enrolled_factor(&user, Some(FactorKind::Totp), code, &auth.client)
-            .await?;
+        if overview.totp_confirmed_at.is_some() {
+            let code = Self::required_code(code)?;
+            self.check_enrolled_factor(&user, Some(FactorKind::Totp), code, &auth.client)
+                .await?;
+        } else {
+            self.require_recent_authentication(auth)?;
+        }
         let codes = self.issue_recovery_codes(&user, &auth.client).await?;
         self.notice_factor_change(&user, FactorChange::RecoveryCodesIssued, locale)
             .await;
@@ -274,7 +275,7 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Draws, stores (replacing the old set) and audits a set of recovery codes.
-    async fn issue_recovery_codes(
+    pub(super) async fn issue_recovery_codes(
         &self,
         user: &User,
         client: &ClientInfo,
@@ -404,6 +405,9 @@ impl<P: Ports> AuthService<P> {
         );
         let accepted = match kind {
             FactorKind::Totp => self.use_totp_code(user, code).await?,
+            // A passkey answers only a login's second-factor step, which
+            // checks it with its ceremony (`check_passkey_factor`).
+            FactorKind::Passkey => false,
             FactorKind::RecoveryCode => {
                 let fingerprint = self.recovery_fingerprint(user, code);
                 self.ports

@@ -41,6 +41,7 @@ mod browser_session;
 mod code;
 mod factor;
 mod login;
+mod passkey;
 mod password;
 mod refresh;
 mod registration;
@@ -61,6 +62,7 @@ pub use browser_session::{
 };
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
+pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};

@@ -172,11 +172,11 @@ impl<P: Ports> AuthService<P> {
         // The second factors of an unverified account are the registrant's
         // too (issue 17): left in place, they would lock the owner out, and
         // the registrant's recovery codes would still open it.
-        if !user.email_verified && self.ports.factors.remove_totp(user.id).await? {
+        if !user.email_verified && self.ports.factors.remove_all_factors(user.id).await? {
             self.audit(AuditEvent {
                 actor: Some(user.id),
                 subject: Some(user.id),
-                detail: Some("totp removed_by_address_claim".into()),
+                detail: Some("all removed_by_address_claim".into()),
                 ..self.event(AuditKind::FactorRemoved, &ClientInfo::without_peer(None))
             })
             .await;

@@ -14,6 +14,7 @@ use super::AuthService;
 use super::login::{
     LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials,
 };
+use super::passkey::split_token;
 use crate::clock::IdSource as _;
 use crate::error::AuthError;
 use crate::mail::{Locale, MailKind};
@@ -89,7 +90,9 @@ impl<P: Ports> AuthService<P> {
     /// Answers the second-factor step of a login: `mfa_token` names the
     /// waiting login, `code` is a TOTP code or a recovery code (`kind`, or
     /// when `None`, six digits are read as TOTP and anything else as a
-    /// recovery code). `locale` is the language of the notice mail. On success the session opens with `terms` and `amr`
+    /// recovery code), or with `kind` [`FactorKind::Passkey`] the JSON of a
+    /// `PublicKeyCredential` answering [`Self::begin_second_factor_passkey`]
+    /// (`amr` `pwd swk mfa` or `pwd hwk mfa`). `locale` is the language of the notice mail. On success the session opens with `terms` and `amr`
     /// `pwd otp mfa` (TOTP) or `pwd mfa` (a recovery code, which is also
     /// mailed to the account as a notice): assurance level 2.
     ///
@@ -115,24 +118,11 @@ impl<P: Ports> AuthService<P> {
         locale: Locale,
     ) -> Result<LoginOutcome, AuthError> {
         let code = Self::required_code(code)?;
-        let (id, secret) = mfa_token
-            .trim()
-            .split_once('.')
-            .filter(|(id, s)| uuid::Uuid::parse_str(id).is_ok() && !s.is_empty() && s.len() <= 128)
-            .ok_or(AuthError::ChallengeInvalid)?;
-        let purpose = CodePurpose::SecondFactor;
         // The token is checked before an attempt is counted: a forged token
         // naming a real challenge cannot use its attempts up.
-        let stored = self
-            .ports
-            .codes
-            .get(purpose, id)
-            .await?
-            .ok_or(AuthError::ChallengeInvalid)?;
-        let presented = self.ports.codec.keyed_fingerprint(secret);
-        if !constant_time_eq(presented.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
-            return Err(AuthError::ChallengeInvalid);
-        }
+        let (id, _) = self.open_challenge(mfa_token).await?;
+        let id = id.as_str();
+        let purpose = CodePurpose::SecondFactor;
         let challenge = match self.ports.codes.claim_attempt(purpose, id).await? {
             AttemptGrant::Granted(c) => c,
             AttemptGrant::NoCode => return Err(AuthError::ChallengeInvalid),
@@ -168,8 +158,17 @@ impl<P: Ports> AuthService<P> {
             self.ports.codes.take(purpose, id).await?;
             return Err(AuthError::ChallengeInvalid);
         }
-        let matched = match self.check_enrolled_factor(&user, kind, code, &client).await {
-            Ok(kind) => kind,
+        let checked = if kind == Some(FactorKind::Passkey) {
+            self.check_passkey_factor(&user, id, code, &client)
+                .await
+                .map(|method| (FactorKind::Passkey, Some(method)))
+        } else {
+            self.check_enrolled_factor(&user, kind, code, &client)
+                .await
+                .map(|kind| (kind, (kind == FactorKind::Totp).then_some(AuthMethod::Otp)))
+        };
+        let (matched, method) = match checked {
+            Ok(found) => found,
             Err(AuthError::CodeInvalid) => {
                 let left = challenge.max_attempts.saturating_sub(challenge.attempts);
                 if left == 0 {
@@ -186,9 +185,7 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::ChallengeInvalid);
         }
         let mut methods = methods;
-        if matched == FactorKind::Totp {
-            methods.push(AuthMethod::Otp);
-        }
+        methods.extend(method);
         methods.push(AuthMethod::Mfa);
         self.audit(self.factor_event(
             AuditKind::SecondFactorSucceeded,
@@ -208,6 +205,30 @@ impl<P: Ports> AuthService<P> {
             },
         );
         self.finish_login(verified, client, terms).await
+    }
+
+    /// The id and the stored challenge `mfa_token` names, its secret
+    /// checked (nothing is counted or used).
+    ///
+    /// # Errors
+    /// [`AuthError::ChallengeInvalid`] for an unknown, expired or forged
+    /// token; [`AuthError::Unavailable`].
+    pub(super) async fn open_challenge(
+        &self,
+        mfa_token: &str,
+    ) -> Result<(String, VerificationCode), AuthError> {
+        let (id, secret) = split_token(mfa_token).ok_or(AuthError::ChallengeInvalid)?;
+        let stored = self
+            .ports
+            .codes
+            .get(CodePurpose::SecondFactor, id)
+            .await?
+            .ok_or(AuthError::ChallengeInvalid)?;
+        let presented = self.ports.codec.keyed_fingerprint(secret);
+        if !constant_time_eq(presented.0.as_bytes(), stored.fingerprint.0.as_bytes()) {
+            return Err(AuthError::ChallengeInvalid);
+        }
+        Ok((id.to_owned(), stored))
     }
 
     /// Audits a used recovery code and mails the account a notice (best

@@ -225,6 +225,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             tasks: tessera_memory::MemoryTasks::default(),
             factors: tessera_sql::SqlFactors::new(db.clone()),
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
+            relying_party: parts.rest.relying_party.clone(),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

@@ -1,6 +1,7 @@
 //! The hosted pages (issue 16): `PAGES_LOGO_URL`, `PAGES_ACCENT_COLOR`,
-//! `RETURN_TO_ALLOWED`. The product name the pages show is the mail's,
-//! `MAIL_PRODUCT_NAME`.
+//! `RETURN_TO_ALLOWED`; and the WebAuthn relying party passkeys belong to
+//! (issue 17): `WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGINS`. The product name the
+//! pages show is the mail's, `MAIL_PRODUCT_NAME`.
 
 use super::ConfigError;
 use super::source::Reader;
@@ -22,7 +23,21 @@ pub struct PagesSettings {
     /// `https://example.com/app/` only paths under `/app/`). Paths of this
     /// server (`/ui/…`) are always allowed. None by default.
     pub return_to_allowed: Vec<ReturnTarget>,
+    /// `WEBAUTHN_ORIGINS`, comma-separated: the origins whose pages may
+    /// register and use passkeys (`https://…`; `http://localhost…` for
+    /// development, where any port is accepted). Default
+    /// [`DEFAULT_WEBAUTHN_ORIGIN`].
+    pub webauthn_origins: Vec<url::Url>,
+    /// `WEBAUTHN_RP_ID`: the relying party id passkeys are bound to, the
+    /// host of every origin or a parent domain of them (WebAuthn §5.1.4.1:
+    /// `example.com` serves `https://login.example.com`). Default: the host
+    /// of the first origin. Changing it orphans every registered passkey.
+    pub webauthn_rp_id: String,
 }
+
+/// The passkey origin when `WEBAUTHN_ORIGINS` is unset: a browser on this
+/// machine (any port).
+pub const DEFAULT_WEBAUTHN_ORIGIN: &str = "http://localhost:8080";
 
 /// One `RETURN_TO_ALLOWED` entry: an origin (scheme, host, port) and a path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,10 +115,28 @@ impl PagesSettings {
                 name: "RETURN_TO_ALLOWED",
                 reason,
             })?;
+        let webauthn_origins = r
+            .list("WEBAUTHN_ORIGINS")
+            .unwrap_or_else(|| vec![DEFAULT_WEBAUTHN_ORIGIN.to_owned()])
+            .iter()
+            .map(|raw| parse_origin(raw))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "WEBAUTHN_ORIGINS",
+                reason,
+            })?;
+        let first_host = webauthn_origins
+            .first()
+            .and_then(|o| o.host_str())
+            .unwrap_or("localhost")
+            .to_owned();
+        let webauthn_rp_id = r.string_or("WEBAUTHN_RP_ID", &first_host);
         Ok(Self {
             logo_url,
             accent_color: accent_color.to_ascii_lowercase(),
             return_to_allowed,
+            webauthn_origins,
+            webauthn_rp_id,
         })
     }
 }
@@ -114,8 +147,28 @@ impl Default for PagesSettings {
             logo_url: None,
             accent_color: DEFAULT_ACCENT_COLOR.to_owned(),
             return_to_allowed: Vec::new(),
+            webauthn_origins: url::Url::parse(DEFAULT_WEBAUTHN_ORIGIN)
+                .into_iter()
+                .collect(),
+            webauthn_rp_id: "localhost".to_owned(),
         }
     }
+}
+
+/// An origin of `WEBAUTHN_ORIGINS`: `https://host[:port]`, or `http://` on
+/// `localhost`, with no path, query or credentials.
+fn parse_origin(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("{raw:?}: {e}"))?;
+    let local = url.host_str() == Some("localhost");
+    if !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
+        return Err(format!("{raw:?}: expected https:// (or http://localhost)"));
+    }
+    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{raw:?}: an origin has no path, query or credentials"
+        ));
+    }
+    Ok(url)
 }
 
 fn is_hex_colour(s: &str) -> bool {

@@ -124,6 +124,17 @@ pub const REAUTHENTICATION_REQUIRED: Text = Text::new(
 );
 pub const FACTOR_EXISTS: Text = Text::new("已启用该验证方式", "That factor is already enrolled");
 pub const FACTOR_NOT_ENROLLED: Text = Text::new("未启用该验证方式", "That factor is not enrolled");
+pub const PASSKEY_REFUSED: Text = Text::new(
+    "通行密钥验证未通过或已过期，请重试",
+    "The passkey was not accepted or the attempt expired: try again",
+);
+pub const PASSKEY_ADDED: Text = Text::new("已添加通行密钥", "Passkey added");
+pub const PASSKEY_RENAMED: Text = Text::new("已重命名通行密钥", "Passkey renamed");
+pub const PASSKEY_REMOVED: Text = Text::new("已删除通行密钥", "Passkey removed");
+pub const PASSKEY_LIMIT: Text = Text::new(
+    "通行密钥数量已达上限",
+    "This account has the most passkeys it may hold",
+);
 pub const TOTP_STARTED: Text = Text::new(
     "请用验证器应用扫描二维码，然后输入其显示的验证码完成启用",
     "Scan the QR code with your authenticator app, then confirm with the code it shows",

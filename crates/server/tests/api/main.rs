@@ -32,6 +32,7 @@ mod me;
 mod openapi;
 mod pages;
 mod parity;
+mod passkeys;
 mod password_screening;
 mod ranks;
 mod refresh;

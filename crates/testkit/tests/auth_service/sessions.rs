@@ -165,6 +165,7 @@ impl Ports for FlakyDenylistPorts {
     type Tasks = <MemoryPorts as Ports>::Tasks;
     type Factors = <MemoryPorts as Ports>::Factors;
     type Otp = <MemoryPorts as Ports>::Otp;
+    type RelyingParty = <MemoryPorts as Ports>::RelyingParty;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -193,6 +194,7 @@ fn flaky_denylist_service() -> (
         tasks: m.tasks,
         factors: m.factors,
         otp: m.otp,
+        relying_party: m.relying_party,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

@@ -93,6 +93,8 @@ impl Dialect for Legacy {
             AuthError::ChallengeInvalid => answer(521, m::L_MFA_TOKEN_GONE.get()),
             AuthError::FactorAlreadyEnrolled
             | AuthError::FactorNotEnrolled
+            | AuthError::PasskeyRefused
+            | AuthError::TooManyPasskeys
             | AuthError::ReauthenticationRequired => answer(401, m::L_AUTH_FAILED.get()),
             AuthError::TooManyRequests {
                 retry_after_secs,

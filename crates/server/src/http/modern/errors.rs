@@ -288,6 +288,8 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         AuthError::FactorNotEnrolled => {
             (S::NOT_FOUND, "factor_not_enrolled", m::FACTOR_NOT_ENROLLED)
         }
+        AuthError::PasskeyRefused => (S::BAD_REQUEST, "passkey_refused", m::PASSKEY_REFUSED),
+        AuthError::TooManyPasskeys => (S::CONFLICT, "passkey_limit", m::PASSKEY_LIMIT),
         AuthError::ReauthenticationRequired => (
             S::FORBIDDEN,
             "reauthentication_required",

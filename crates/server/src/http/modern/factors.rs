@@ -76,13 +76,20 @@ pub struct MfaVerifyRequest {
     /// From the login's 403 `mfa_required`.
     #[schema(min_length = 1, pattern = r"\S")]
     pub mfa_token: String,
-    /// A TOTP code (6 digits) or a recovery code (`1234-5678-9012`).
+    /// A TOTP code (6 digits) or a recovery code (`1234-5678-9012`); not
+    /// with a `credential`.
     #[schema(min_length = 1, pattern = r"\S")]
-    pub code: String,
-    /// `totp` or `recovery_code`; when absent (or `null`), 6 digits are a
-    /// TOTP code and anything else a recovery code.
-    #[schema(nullable, pattern = "^(totp|recovery_code)$")]
+    pub code: Option<String>,
+    /// `totp`, `passkey` or `recovery_code`; when absent (or `null`), a
+    /// `credential` is a passkey's, 6 digits are a TOTP code and anything
+    /// else a recovery code.
+    #[schema(nullable, pattern = "^(totp|passkey|recovery_code)$")]
     pub factor: Option<String>,
+    /// For `passkey`: the `PublicKeyCredential` that
+    /// `navigator.credentials.get()` gave (options from
+    /// `POST /api/auth/mfa/passkey/options`), as its `toJSON()` writes it.
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 /// A code that confirms a factor change.
@@ -167,7 +174,7 @@ pub struct RecoveryCodeList {
 }
 
 impl RecoveryCodeList {
-    fn new(text: &str, codes: Option<RecoveryCodes>) -> Self {
+    pub(crate) fn new(text: &str, codes: Option<RecoveryCodes>) -> Self {
         Self {
             message: text.to_owned(),
             msg: text.to_owned(),
@@ -220,9 +227,11 @@ async fn code_field<P: Ports>(
 
 #[utoipa::path(post, path = "/api/auth/mfa/verify", tag = super::TAG,
     summary = "Finish a login with a second factor (issue 17)",
-    description = "Answers a login's 403 `mfa_required` with a TOTP code or a recovery code. \
-        Each challenge takes 5 codes at most and lives 300 s; each account 10 factor checks per 15 minutes. \
-        The tokens carry `amr` (`pwd otp mfa`, or `pwd mfa` for a recovery code) and `aal` 2.",
+    description = "Answers a login's 403 `mfa_required` with a TOTP code, a passkey's `credential` \
+        (options from `POST /api/auth/mfa/passkey/options`) or a recovery code. \
+        Each challenge takes 5 answers at most and lives 300 s; each account 10 factor checks per 15 minutes. \
+        The tokens carry `amr` (`pwd otp mfa`; `pwd swk mfa` or `pwd hwk mfa` for a passkey; `pwd mfa` \
+        for a recovery code) and `aal` 2.",
     request_body = MfaVerifyRequest,
     responses(
         (status = 200, description = "Token pair and user, as a login.", body = dto::LoginResponse),
@@ -239,19 +248,26 @@ pub async fn verify<P: Ports>(
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
     let token = text_field(&body, "mfa_token", false, &mut errors);
-    let code = text_field(&body, "code", true, &mut errors);
     let factor = text_field(&body, "factor", false, &mut errors);
+    // A passkey answers with its `credential` (an object), a code with `code`.
+    let passkey = factor.as_deref() == Some("passkey") || body.contains_key("credential");
+    let code = if passkey {
+        super::passkeys::credential_field(&body, &mut errors)
+    } else {
+        text_field(&body, "code", true, &mut errors)
+    };
     if !errors.is_empty() {
         return Err(errors.into());
     }
     let kind = match factor.as_deref() {
+        None if passkey => Some(FactorKind::Passkey),
         None => None,
         Some(name) => Some(FactorKind::parse(name).ok_or_else(|| {
             let mut e = ValidationErrors::new();
             e.add(
                 "factor",
                 tessera_domain::validation::FieldIssue::NotOneOf {
-                    allowed: vec!["totp".into(), "recovery_code".into()],
+                    allowed: vec!["totp".into(), "passkey".into(), "recovery_code".into()],
                 },
             );
             ModernError::from(e)

@@ -12,6 +12,7 @@ pub mod dto;
 mod errors;
 pub(crate) mod factors;
 pub(crate) mod pages;
+pub(crate) mod passkeys;
 mod routes;
 
 pub use errors::{Modern, ModernError, error_body, refusal_text, simple};

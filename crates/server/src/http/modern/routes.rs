@@ -14,6 +14,7 @@ use super::dto;
 use super::errors::ModernError;
 use super::factors;
 use super::pages;
+use super::passkeys;
 use crate::http::dto::{AnyOf, Paging};
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, read_json, read_text_fields, text_field, text_fields};
@@ -46,6 +47,14 @@ crate::declare_routes! {
     Delete "/mfa/totp" => factors::remove_totp::<P> [limit VerifyCode];
     Post "/mfa/totp/confirm" => factors::confirm_totp::<P> [limit VerifyCode];
     Post "/mfa/recovery-codes" => factors::regenerate_recovery_codes::<P> [limit VerifyCode];
+    Post "/mfa/passkey/options" => passkeys::second_factor_options::<P> [limit Login];
+    Get "/passkeys" => passkeys::list::<P> [];
+    Post "/passkeys/options" => passkeys::registration_options::<P> [limit VerifyCode];
+    Post "/passkeys" => passkeys::register::<P> [limit VerifyCode];
+    Post "/passkeys/{id}/rename" => passkeys::rename::<P> [];
+    Delete "/passkeys/{id}" => passkeys::remove::<P> [];
+    Post "/passkey/options" => passkeys::sign_in_options::<P> [limit Login];
+    Post "/passkey/login" => passkeys::sign_in::<P> [limit Login];
 }
 
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).

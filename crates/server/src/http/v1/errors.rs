@@ -96,7 +96,10 @@ impl Dialect for V1 {
             AuthError::ReauthenticationRequired => {
                 plain_error(StatusCode::FORBIDDEN, m::V1_FORBIDDEN.get())
             }
-            AuthError::FactorAlreadyEnrolled | AuthError::FactorNotEnrolled => {
+            AuthError::FactorAlreadyEnrolled
+            | AuthError::FactorNotEnrolled
+            | AuthError::PasskeyRefused
+            | AuthError::TooManyPasskeys => {
                 plain_error(StatusCode::BAD_REQUEST, m::V1_BAD_REQUEST.get())
             }
             AuthError::RefreshReused
