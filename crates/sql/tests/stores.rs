@@ -105,6 +105,12 @@ async fn every_contract(kind: Kind) {
         other.id,
     )
     .await;
+    contract::passkeys(
+        tessera_sql::SqlFactors::new(f.db.clone()),
+        owner.id,
+        other.id,
+    )
+    .await;
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
     contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
     contract::outbox(SqlOutbox::new(f.db.clone())).await;

@@ -229,4 +229,10 @@ async fn factors() {
         UserId(2),
     )
     .await;
+    contract::passkeys(
+        tessera_memory::MemoryFactors::default(),
+        UserId(1),
+        UserId(2),
+    )
+    .await;
 }

@@ -31,6 +31,18 @@ pub async fn codes<S: CodeStore + Clone>(store: S) {
         Some(code.clone()),
         "stored with its binding"
     );
+    // A passkey ceremony's state rides in the binding: a few KiB.
+    let ceremony = VerificationCode {
+        purpose: CodePurpose::PasskeySignIn,
+        binding: Some(format!("{{\"state\":\"{}\"}}", "é".repeat(4000))),
+        ..code.clone()
+    };
+    store.put(&ceremony).await.unwrap();
+    assert_eq!(
+        store.take(ceremony.purpose, &recipient).await.unwrap(),
+        Some(ceremony),
+        "a long binding is kept whole"
+    );
     assert_eq!(
         store
             .get(CodePurpose::VerifyEmail, &recipient)

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use super::prelude::*;
 use super::tag;
-use tessera_domain::model::{SealedSecret, TotpFactor};
+use tessera_domain::model::{Passkey, SealedSecret, StoredCredential, TotpFactor};
 use tessera_domain::ports::FactorStore;
 
 /// [`FactorStore`]: an enrolment counts once confirmed, a confirmed factor
@@ -137,4 +137,139 @@ pub async fn factors<S: FactorStore + Clone>(store: S, owner: UserId, other: Use
         1,
         "others untouched"
     );
+}
+
+/// [`FactorStore`]'s passkeys: a credential id is registered once across
+/// accounts, the per-account bound holds under concurrent registrations,
+/// rename and removal touch only the owner's, a use updates the stored
+/// credential, the recovery codes go with the last factor (and stay while a
+/// TOTP factor or another passkey remains), and removing every factor
+/// empties the overview.
+pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: UserId) {
+    let at = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let t = tag();
+    let passkey = |user: UserId, n: usize| Passkey {
+        id: uuid::Uuid::new_v4(),
+        user_id: user,
+        credential_id: format!("{t}-cred-{n}"),
+        name: format!("key {n}"),
+        credential: StoredCredential(format!("{{\"n\":{n}}}")),
+        backup_eligible: n % 2 == 0,
+        created_at: at + chrono::Duration::seconds(i64::try_from(n).unwrap()),
+        last_used_at: None,
+    };
+    let first = passkey(owner, 0);
+    assert!(store.add_passkey(&first, 3).await.unwrap());
+    let mut stolen = passkey(other, 0);
+    stolen.id = uuid::Uuid::new_v4();
+    assert!(
+        !store.add_passkey(&stolen, 3).await.unwrap(),
+        "a credential id belongs to one account"
+    );
+    assert_eq!(
+        store
+            .passkey_by_credential(&first.credential_id)
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    // Concurrent registrations never pass the bound.
+    let racers: Vec<_> = (1..=6)
+        .map(|n| {
+            let store = store.clone();
+            let p = passkey(owner, n);
+            tokio::spawn(async move { store.add_passkey(&p, 3).await.unwrap() })
+        })
+        .collect();
+    let mut added = 0;
+    for r in racers {
+        added += usize::from(r.await.unwrap());
+    }
+    assert_eq!(added, 2, "three passkeys at most");
+    let held = store.passkeys(owner).await.unwrap();
+    assert_eq!(held.len(), 3);
+    assert_eq!(held[0], first, "oldest first");
+    assert_eq!(store.overview(owner).await.unwrap().passkeys, 3);
+
+    assert!(!store.rename_passkey(other, first.id, "mine").await.unwrap());
+    assert!(
+        store
+            .rename_passkey(owner, first.id, "Laptop")
+            .await
+            .unwrap()
+    );
+    let updated = StoredCredential("{\"counter\":7}".into());
+    assert!(
+        store
+            .record_passkey_use(first.id, Some(&updated), at)
+            .await
+            .unwrap()
+    );
+    let read = store
+        .passkey_by_credential(&first.credential_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.name, "Laptop");
+    assert_eq!(read.credential, updated);
+    assert_eq!(read.last_used_at, Some(at));
+
+    let codes = vec![TokenFingerprint(format!("{t}pk"))];
+    store
+        .replace_recovery_codes(owner, &codes, at)
+        .await
+        .unwrap();
+    assert!(
+        !store.remove_passkey(other, first.id).await.unwrap(),
+        "not theirs"
+    );
+    for p in &held {
+        assert!(store.remove_passkey(owner, p.id).await.unwrap());
+        let left = store.overview(owner).await.unwrap();
+        let last = left.passkeys == 0;
+        assert_eq!(
+            left.recovery_codes_left,
+            u32::from(!last),
+            "codes go with the last factor"
+        );
+    }
+    assert!(!store.remove_passkey(owner, first.id).await.unwrap());
+
+    // A TOTP factor keeps the codes when the passkey goes; removing every
+    // factor takes all.
+    store.add_passkey(&passkey(owner, 10), 3).await.unwrap();
+    assert!(
+        store
+            .begin_totp(&TotpFactor {
+                user_id: owner,
+                sealed_secret: SealedSecret("v1.pk".into()),
+                created_at: at,
+                confirmed_at: None,
+                last_used_step: None,
+            })
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .confirm_totp(owner, &SealedSecret("v1.pk".into()), 1, at)
+            .await
+            .unwrap()
+    );
+    store
+        .replace_recovery_codes(owner, &codes, at)
+        .await
+        .unwrap();
+    assert!(store.remove_totp(owner).await.unwrap());
+    assert_eq!(
+        store.overview(owner).await.unwrap().recovery_codes_left,
+        1,
+        "the passkey still stands"
+    );
+    assert!(store.remove_all_factors(owner).await.unwrap());
+    assert_eq!(
+        store.overview(owner).await.unwrap(),
+        tessera_domain::model::FactorOverview::default()
+    );
+    assert!(!store.remove_all_factors(owner).await.unwrap());
 }

@@ -15,7 +15,7 @@ mod sessions;
 pub use audit::audit;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
-pub use factors::factors;
+pub use factors::{factors, passkeys};
 pub use mail::{mail_with_changes, outbox};
 pub use sessions::{denylist, new_session, sessions, user_cache};
 

@@ -19,6 +19,7 @@ use tessera_testkit::{FlakyDenylist, ManualClock, MemoryPorts, memory_adapters, 
 
 mod factors;
 mod login;
+mod passkeys;
 mod password;
 mod registration;
 mod sessions;
