@@ -57,7 +57,8 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
     ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 \
-    MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/"
+    MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/" \
+    WEBAUTHN_ORIGINS="http://localhost:$port"
 log "an administrator: tessera user create --role super_admin"
 "$bin" user create --username root --email root@example.com \
     --password 'Browser-Admin-Pass-9' --role super_admin >/dev/null

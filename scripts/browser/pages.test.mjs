@@ -86,15 +86,15 @@ async function mailedCode(to, marker, after = 0) {
   throw new Error(`no mail to ${to} containing ${marker}`);
 }
 
-async function signIn(page, identifier, password) {
-  await page.goto(`${BASE}/ui/sign-in`);
+async function signIn(page, identifier, password, base = BASE) {
+  await page.goto(`${base}/ui/sign-in`);
   await page.getByLabel('Username, e-mail or phone').fill(identifier);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-async function signUpAndVerify(page, username, email) {
-  await page.goto(`${BASE}/ui/sign-up`);
+async function signUpAndVerify(page, username, email, base = BASE) {
+  await page.goto(`${base}/ui/sign-up`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -328,5 +328,66 @@ test('two-step verification: set up from the QR page, sign in with the app\'s co
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByText(/Wrong code, \d tries left/).waitFor();
   assert.equal(new URL(page.url()).pathname, '/ui/sign-in/second-factor', 'a used code is refused');
+  await context.close();
+});
+
+test('passkeys: added on the account page, then signing in with the passkey alone and as the second step', async () => {
+  // WebAuthn needs a secure context whose host the RP id (`localhost`) covers.
+  const local = BASE.replace('127.0.0.1', 'localhost');
+  const { context, page } = await person();
+  // Chromium's virtual authenticator: a platform passkey (internal
+  // transport) that keeps discoverable credentials and verifies the user.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  await signUpAndVerify(page, 'penny', 'penny@example.com', local);
+  await signIn(page, 'penny', PASSWORD, local);
+  await page.getByLabel('Name', { exact: true }).fill('Work laptop');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  // The first factor: its recovery codes, shown once.
+  await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+  assert.equal((await page.locator('#recovery-codes code').allInnerTexts()).length, 10);
+  await page.getByRole('link', { name: 'Back to the account' }).click();
+  await page.locator('.passkey-name', { hasText: 'Work laptop' }).waitFor();
+  await checked(page, 'account-passkeys');
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1);
+  assert.ok(credentials[0].isResidentCredential, 'a discoverable credential');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // No username, no password: the passkey alone.
+  await page.goto(`${local}/ui/sign-in`);
+  await checked(page, 'sign-in-passkey');
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.waitForURL(`${local}/ui/account`);
+  await page.locator('.passkey-name', { hasText: 'Work laptop' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // The password asks for the second step; the passkey answers it.
+  await signIn(page, 'penny', PASSWORD, local);
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await page.waitForURL(`${local}/ui/account`);
+  const { credentials: used } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.ok(used[0].signCount >= 2, `two assertions signed: ${used[0].signCount}`);
+
+  // Renamed, then removed: the password alone signs in again.
+  await page.getByLabel('Name', { exact: true }).first().fill('Old laptop');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByText('Passkey renamed.').waitFor();
+  await page.getByRole('button', { name: 'Remove Old laptop' }).click();
+  await page.getByText('Passkey removed.').waitFor();
+  assert.equal(await page.locator('.passkey-name').count(), 0);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'penny', PASSWORD, local);
+  await page.waitForURL(`${local}/ui/account`);
   await context.close();
 });

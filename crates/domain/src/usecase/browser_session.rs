@@ -140,19 +140,39 @@ impl<P: Ports> AuthService<P> {
 
     /// Finishes a browser's sign-in that answered
     /// [`BrowserStep::SecondFactor`], as [`Self::verify_second_factor`]
-    /// finishes a login (`code` a TOTP code or a recovery code).
+    /// finishes a login (`code` a TOTP code or a recovery code, or with
+    /// `kind` [`FactorKind::Passkey`](crate::model::FactorKind::Passkey) a
+    /// passkey's `PublicKeyCredential` JSON).
     ///
     /// # Errors
     /// As [`Self::verify_second_factor`].
     pub async fn finish_browser_sign_in(
         &self,
         mfa_token: &str,
+        kind: Option<crate::model::FactorKind>,
         code: &str,
         client: ClientInfo,
         locale: crate::mail::Locale,
     ) -> Result<BrowserSignIn, AuthError> {
         let outcome = self
-            .verify_second_factor(mfa_token, None, code, client, LoginTerms::default(), locale)
+            .verify_second_factor(mfa_token, kind, code, client, LoginTerms::default(), locale)
+            .await?;
+        Ok(self.browser_sign_in(outcome))
+    }
+
+    /// Signs a browser in with a passkey alone, as
+    /// [`Self::finish_passkey_sign_in`] signs in a client.
+    ///
+    /// # Errors
+    /// As [`Self::finish_passkey_sign_in`].
+    pub async fn sign_in_browser_with_passkey(
+        &self,
+        ceremony_token: &str,
+        response: &str,
+        client: ClientInfo,
+    ) -> Result<BrowserSignIn, AuthError> {
+        let outcome = self
+            .finish_passkey_sign_in(ceremony_token, response, client, LoginTerms::default())
             .await?;
         Ok(self.browser_sign_in(outcome))
     }

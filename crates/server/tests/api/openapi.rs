@@ -589,6 +589,108 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         .await;
     ok(status, &body);
 
+    // Passkeys (issue 17): root registers one with a software passkey, which
+    // then answers a login's second step and signs in alone; renamed and
+    // removed.
+    let mut key = crate::passkeys::authenticator();
+    let (status, begun) = t
+        .json(
+            "POST",
+            t.app
+                .client
+                .post(t.app.url("/api/auth/passkeys/options"))
+                .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &begun);
+    let credential = crate::passkeys::create(&mut key, crate::passkeys::ORIGIN, &begun["options"]);
+    let credential_id = s(&credential["id"]).to_owned();
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/passkeys",
+                &json!({"ceremony_token": begun["ceremony_token"], "credential": credential}),
+            )
+            .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let passkey = s(&body["passkey"]["id"]).to_owned();
+    let (status, body) = t
+        .json("GET", t.get("/api/auth/passkeys").bearer_auth(&root))
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                &format!("/api/auth/passkeys/{passkey}/rename"),
+                &json!({"name": "Tour key"}),
+            )
+            .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+    let (_, step) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login",
+                &json!({"username": "root", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    let (status, begun) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/passkey/options",
+                &json!({"mfa_token": step["mfa_token"]}),
+            ),
+        )
+        .await;
+    ok(status, &begun);
+    let assertion = crate::passkeys::get(&mut key, crate::passkeys::ORIGIN, &begun["options"], &[]);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/verify",
+                &json!({"mfa_token": step["mfa_token"], "credential": assertion}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, begun) = t
+        .json("POST", t.post("/api/auth/passkey/options", &json!({})))
+        .await;
+    ok(status, &begun);
+    let assertion = crate::passkeys::get(
+        &mut key,
+        crate::passkeys::ORIGIN,
+        &begun["options"],
+        &[&credential_id],
+    );
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/passkey/login",
+                &json!({"ceremony_token": begun["ceremony_token"], "credential": assertion}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "DELETE",
+            t.delete(&format!("/api/auth/passkeys/{passkey}"))
+                .bearer_auth(&root),
+        )
+        .await;
+    ok(status, &body);
+
     // Every documented operation was called and answered one of its documented successes.
     let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {

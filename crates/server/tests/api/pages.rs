@@ -162,16 +162,22 @@ fn assert_page_headers(page: &Page) {
     ] {
         assert!(csp.contains(part), "{csp}");
     }
+    // Scripts only from this server's files (the passkey script), none inline.
     assert!(
-        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        !csp.contains("unsafe-inline") && csp.contains("script-src 'self';"),
         "{csp}"
     );
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "no-referrer");
     assert_eq!(h("cache-control"), "no-store");
     assert!(h("content-type").starts_with("text/html"));
+    // The one script is a file of this server's; no inline script or style.
+    let scripts: Vec<&str> = page.body.match_indices("<script").map(|(i, _)| &page.body[i..]).collect();
     assert!(
-        !page.body.contains("style=") && !page.body.contains("<script"),
+        !page.body.contains("style=")
+            && scripts
+                .iter()
+                .all(|tag| tag.starts_with("<script src=\"/ui/assets/passkey.js\" defer></script>")),
         "no inline style or script"
     );
 }

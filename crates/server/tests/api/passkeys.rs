@@ -18,7 +18,7 @@ use crate::helpers::{TestApp, assert_error, s, spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "Passkey-Pass-1";
 /// The server's default `WEBAUTHN_ORIGINS` (any port on localhost).
-const ORIGIN: &str = "http://localhost:8080";
+pub(crate) const ORIGIN: &str = "http://localhost:8080";
 
 fn claims(token: &str) -> Value {
     use base64::Engine as _;
@@ -32,12 +32,12 @@ fn claims(token: &str) -> Value {
 }
 
 /// An authenticator that performs user verification.
-fn authenticator() -> SoftPasskey {
+pub(crate) fn authenticator() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
 /// Runs `create()` on `options` from `origin`: the credential's JSON.
-fn create(key: &mut SoftPasskey, origin: &str, options: &Value) -> Value {
+pub(crate) fn create(key: &mut SoftPasskey, origin: &str, options: &Value) -> Value {
     let options: CreationChallengeResponse = serde_json::from_value(options.clone()).unwrap();
     let credential = key
         .do_registration(Url::parse(origin).unwrap(), options)
@@ -48,7 +48,7 @@ fn create(key: &mut SoftPasskey, origin: &str, options: &Value) -> Value {
 /// Runs `get()` on `options` from `origin`, naming `known` credential ids
 /// when the options allow any (the software passkey keeps no resident
 /// credentials; a browser's would answer without the list).
-fn get(key: &mut SoftPasskey, origin: &str, options: &Value, known: &[&str]) -> Value {
+pub(crate) fn get(key: &mut SoftPasskey, origin: &str, options: &Value, known: &[&str]) -> Value {
     let mut options: RequestChallengeResponse = serde_json::from_value(options.clone()).unwrap();
     if options.public_key.allow_credentials.is_empty() {
         options.public_key.allow_credentials = known

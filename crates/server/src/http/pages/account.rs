@@ -85,6 +85,18 @@ async fn render_account<P: Ports>(
         Ok(overview) => overview,
         Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
     };
+    let passkeys = match state.auth.passkeys(&caller.auth).await {
+        Ok(list) => list
+            .iter()
+            .map(|p| views::PasskeyRow {
+                id: p.id.to_string(),
+                name: p.name.clone(),
+                created_at: rfc3339(p.created_at),
+                last_used_at: p.last_used_at.map(rfc3339),
+            })
+            .collect(),
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
     let nav = nav(state, caller).await;
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
@@ -125,8 +137,10 @@ async fn render_account<P: Ports>(
             roles: roles.join(", "),
             created_at: rfc3339(user.created_at),
             sessions: rows,
-            totp_enabled: factors.has_second_factor(),
+            totp_enabled: factors.totp_confirmed_at.is_some(),
+            mfa_enabled: factors.has_second_factor(),
             recovery_left: factors.recovery_codes_left,
+            passkeys,
         }
         .render(),
     )
@@ -149,6 +163,9 @@ pub(super) async fn account_page<P: Ports>(
         Some("sessions") => Some(t.sessions_ended.to_owned()),
         Some("totp") => Some(t.totp_enabled_done.to_owned()),
         Some("totp-off") => Some(t.totp_removed_done.to_owned()),
+        Some("passkey") => Some(t.passkey_added_done.to_owned()),
+        Some("passkey-renamed") => Some(t.passkey_renamed_done.to_owned()),
+        Some("passkey-removed") => Some(t.passkey_removed_done.to_owned()),
         _ => None,
     };
     render_account(&state, &pages, &req, &caller, StatusCode::OK, notice, None).await
@@ -454,6 +471,123 @@ pub(super) async fn regenerate_recovery_codes<P: Ports>(
             &codes,
             |t| t.recovery_codes_done,
         ),
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/passkeys/options` (the page's script, with the
+/// session's `csrf`): a registration ceremony as JSON, as
+/// `POST /api/auth/passkeys/options` answers it; a refusal is JSON too
+/// (`{code, message}`), `403 reauthentication_required` included.
+pub(super) async fn passkey_options<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let (_, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    match state.auth.begin_passkey_registration(&caller.auth).await {
+        Ok(ceremony) => match serde_json::from_str::<serde_json::Value>(&ceremony.options.0) {
+            Ok(options) => HttpResponse::Ok()
+                .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({
+                    "ceremony_token": ceremony.token.expose(),
+                    "expires_in": ceremony.expires_in_secs(chrono::Utc::now()),
+                    "options": options,
+                })),
+            Err(e) => {
+                let e = AuthError::Internal(format!("ceremony options: {e}"));
+                actix_web::ResponseError::error_response(&crate::http::modern::ModernError::from(e))
+            }
+        },
+        Err(e) => actix_web::ResponseError::error_response(&crate::http::modern::ModernError::from(e)),
+    }
+}
+
+/// `POST /ui/account/passkeys`: the credential the script created; shows
+/// the recovery codes when it is the account's first factor, else back to
+/// the account page.
+pub(super) async fn add_passkey<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .finish_passkey_registration(
+            &caller.auth,
+            form.get("ceremony_token").unwrap_or_default(),
+            form.get("credential").unwrap_or_default(),
+            form.get("name"),
+            crate::http::locale(),
+        )
+        .await
+    {
+        Ok((_, Some(codes))) => recovery_codes_page(
+            &pages,
+            chrome(&pages, &req, Some(nav(&state, &caller).await)),
+            &codes,
+            |t| t.passkey_added_done,
+        ),
+        Ok((_, None)) => see_other(&pages, "/ui/account?done=passkey"),
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/passkeys/{id}/rename`.
+pub(super) async fn rename_passkey<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: FormBody,
+) -> HttpResponse {
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return factor_refused(&state, &pages, &req, &caller, &AuthError::FactorNotEnrolled).await;
+    };
+    match state
+        .auth
+        .rename_passkey(&caller.auth, id, form.get("name").unwrap_or_default())
+        .await
+    {
+        Ok(()) => see_other(&pages, "/ui/account?done=passkey-renamed"),
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/passkeys/{id}/remove` (a recent sign-in, as the API).
+pub(super) async fn remove_passkey<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: FormBody,
+) -> HttpResponse {
+    let (_, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return factor_refused(&state, &pages, &req, &caller, &AuthError::FactorNotEnrolled).await;
+    };
+    match state
+        .auth
+        .remove_passkey(&caller.auth, id, crate::http::locale())
+        .await
+    {
+        Ok(()) => see_other(&pages, "/ui/account?done=passkey-removed"),
         Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
     }
 }

@@ -153,6 +153,9 @@ pub(super) async fn sign_in<P: Ports>(
                 form.text("csrf"),
                 challenge.token.expose().to_owned(),
                 return_to,
+                challenge
+                    .factors
+                    .contains(&tessera_domain::model::FactorKind::Passkey),
                 None,
             )
             .render(),
@@ -197,6 +200,7 @@ fn second_factor_view(
     csrf: String,
     mfa_token: String,
     return_to: Option<String>,
+    passkey: bool,
     error: Option<String>,
 ) -> views::SecondFactor {
     views::SecondFactor {
@@ -207,6 +211,7 @@ fn second_factor_view(
         csrf,
         mfa_token,
         return_to,
+        passkey,
     }
 }
 
@@ -230,11 +235,21 @@ pub(super) async fn second_factor<P: Ports>(
         return return_to_refused(&pages, view);
     };
     let mfa_token = form.text("mfa_token");
+    // The page's script answers with a passkey's credential (JSON) instead
+    // of a code.
+    let credential = form.get("credential").unwrap_or_default();
+    let passkey = !credential.is_empty();
+    let answer = if passkey {
+        credential
+    } else {
+        form.get("code").unwrap_or_default()
+    };
     match state
         .auth
         .finish_browser_sign_in(
             &mfa_token,
-            form.get("code").unwrap_or_default(),
+            passkey.then_some(tessera_domain::model::FactorKind::Passkey),
+            answer,
             client_info(&req, &state.trusted_proxies),
             crate::http::locale(),
         )
@@ -264,8 +279,15 @@ pub(super) async fn second_factor<P: Ports>(
             let mut r = html(
                 &pages,
                 status,
-                second_factor_view(view, form.text("csrf"), mfa_token, return_to, Some(text))
-                    .render(),
+                second_factor_view(
+                    view,
+                    form.text("csrf"),
+                    mfa_token,
+                    return_to,
+                    form.get("passkey") == Some("1"),
+                    Some(text),
+                )
+                .render(),
             );
             rate_headers(&mut r, &e);
             r
@@ -769,6 +791,50 @@ pub(super) async fn reset_password<P: Ports>(
                 status,
                 reset_view(view, csrf, identifier, contact, None, Some(text)).render(),
             )
+        }
+    }
+}
+
+/// `POST /ui/sign-in/passkey`: a sign-in with a passkey alone (the page's
+/// script posts the ceremony and the credential); on success as
+/// `/ui/sign-in`, else the sign-in form with the reason.
+pub(super) async fn passkey_sign_in<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let Ok(return_to) = checked_return_to(&pages, form.get("return_to")) else {
+        return return_to_refused(&pages, view);
+    };
+    match state
+        .auth
+        .sign_in_browser_with_passkey(
+            form.get("ceremony_token").unwrap_or_default(),
+            form.get("credential").unwrap_or_default(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await
+    {
+        Ok(signed) => signed_in_answer(&pages, &req, &signed, return_to),
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let csrf = form.text("csrf");
+            let mut r = html(
+                &pages,
+                status,
+                sign_in_view(view, csrf, return_to, String::new(), Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
         }
     }
 }

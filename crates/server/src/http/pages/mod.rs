@@ -12,8 +12,9 @@
 //!   an anonymous form (sign in, sign up, …) one bound to the
 //!   [`FORM_COOKIE`] nonce. A POST without it, or with another's, is
 //!   refused with a 403 page before anything changes.
-//! - **Headers on every page**: a strict Content-Security-Policy (no script,
-//!   no inline style, `frame-ancestors 'none'`), `Referrer-Policy`,
+//! - **Headers on every page**: a strict Content-Security-Policy (scripts
+//!   only from this server's files, none inline; no inline style;
+//!   `frame-ancestors 'none'`), `Referrer-Policy`,
 //!   `X-Content-Type-Options`, `Cache-Control: no-store`.
 //! - **`return_to`** sends a browser back after signing in: a path on this
 //!   server, or a URL within `RETURN_TO_ALLOWED`; anything else is refused.
@@ -99,8 +100,8 @@ impl PagesState {
             form_action.push_str(&target.origin);
         }
         let csp = format!(
-            "default-src 'none'; style-src 'self'; img-src {img}; form-action {form_action}; \
-             frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             img-src {img}; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
         );
         let theme_css = format!(":root {{ --accent: {}; }}\n", settings.accent_color);
         Self {
@@ -156,6 +157,11 @@ pub const ROUTES: &[Route] = &[
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
     route("/ui/account/totp", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/account/passkeys/options", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/account/passkeys", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/account/passkeys/{id}/rename", Method::Post, None),
+    route("/ui/account/passkeys/{id}/remove", Method::Post, None),
+    route("/ui/sign-in/passkey", Method::Post, Some(Bucket::Login)),
     route(
         "/ui/account/totp/confirm",
         Method::Post,
@@ -194,7 +200,7 @@ pub const ROUTES: &[Route] = &[
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 37] = [
+    let handlers: [actix_web::Route; 42] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -218,6 +224,11 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(account::end_session::<P>),
         web::route().to(account::end_other_sessions::<P>),
         web::route().to(account::begin_totp::<P>),
+        web::route().to(account::passkey_options::<P>),
+        web::route().to(account::add_passkey::<P>),
+        web::route().to(account::rename_passkey::<P>),
+        web::route().to(account::remove_passkey::<P>),
+        web::route().to(auth::passkey_sign_in::<P>),
         web::route().to(account::confirm_totp::<P>),
         web::route().to(account::remove_totp::<P>),
         web::route().to(account::regenerate_recovery_codes::<P>),

@@ -87,6 +87,8 @@ pub struct SecondFactor {
     pub csrf: String,
     pub mfa_token: String,
     pub return_to: Option<String>,
+    /// The account has a passkey: offer it.
+    pub passkey: bool,
 }
 
 /// A TOTP enrolment waiting for its first code.
@@ -206,8 +208,23 @@ pub struct Account {
     pub sessions: Vec<SessionRow>,
     /// A confirmed TOTP factor.
     pub totp_enabled: bool,
+    /// Any factor (TOTP or a passkey): logins ask for a second step.
+    pub mfa_enabled: bool,
     /// Unused recovery codes.
     pub recovery_left: u32,
+    /// The account's passkeys.
+    pub passkeys: Vec<PasskeyRow>,
+}
+
+/// One passkey on the account page.
+#[derive(Debug, Clone)]
+pub struct PasskeyRow {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub created_at: String,
+    /// RFC 3339, UTC, whole seconds; `None` before its first use.
+    pub last_used_at: Option<String>,
 }
 
 /// One row of the admin console's user list.
