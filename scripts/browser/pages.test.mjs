@@ -90,7 +90,7 @@ async function signIn(page, identifier, password, base = BASE) {
   await page.goto(`${base}/ui/sign-in`);
   await page.getByLabel('Username, e-mail or phone').fill(identifier);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 async function signUpAndVerify(page, username, email, base = BASE) {
@@ -253,7 +253,7 @@ test('return_to: a foreign origin is refused, an allowed one is followed', async
   await page.goto(`${BASE}/ui/sign-in?return_to=${encodeURIComponent(allowed)}`);
   await page.getByLabel('Username, e-mail or phone').fill('root');
   await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(allowed);
   await context.close();
 });
@@ -262,13 +262,13 @@ test('the language follows Accept-Language, then the switcher', async () => {
   const { context, page } = await person('zh-CN');
   await page.goto(`${BASE}/ui/sign-in`);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
-  await page.getByRole('button', { name: '登录' }).waitFor();
+  await page.getByRole('button', { name: '登录', exact: true }).waitFor();
   await checked(page, 'sign-in-zh');
   await page.getByRole('link', { name: 'English' }).click();
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.equal(new URL(page.url()).pathname, '/ui/sign-in');
   await page.reload();
-  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
   await context.close();
 });
 
@@ -358,26 +358,39 @@ test('passkeys: added on the account page, then signing in with the passkey alon
   assert.equal((await page.locator('#recovery-codes code').allInnerTexts()).length, 10);
   await page.getByRole('link', { name: 'Back to the account' }).click();
   await page.locator('.passkey-name', { hasText: 'Work laptop' }).waitFor();
+  await page.locator('#passkeys-title').scrollIntoViewIfNeeded();
   await checked(page, 'account-passkeys');
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.equal(credentials.length, 1);
   assert.ok(credentials[0].isResidentCredential, 'a discoverable credential');
   await page.getByRole('button', { name: 'Sign out' }).click();
 
-  // No username, no password: the passkey alone.
+  // No username, no password: the passkey alone, from the button ...
   await page.goto(`${local}/ui/sign-in`);
   await checked(page, 'sign-in-passkey');
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.waitForURL(`${local}/ui/account`);
   await page.locator('.passkey-name', { hasText: 'Work laptop' }).waitFor();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // ... and from the identifier field's autofill (conditional mediation,
+  // begun at the field's focus; the virtual authenticator picks the passkey
+  // as a person would from the list).
+  await page.goto(`${local}/ui/sign-in`);
+  await page.getByLabel('Username, e-mail or phone').focus();
+  await page.waitForURL(`${local}/ui/account`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
 
-  // The password asks for the second step; the passkey answers it.
+  // The password asks for the second step; the passkey answers it. (The
+  // authenticator waits for a person meanwhile, so that the autofill does
+  // not answer while the password is typed.)
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
   await signIn(page, 'penny', PASSWORD, local);
+  await page.getByRole('button', { name: 'Use a passkey' }).waitFor();
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await page.waitForURL(`${local}/ui/account`);
   const { credentials: used } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
-  assert.ok(used[0].signCount >= 2, `two assertions signed: ${used[0].signCount}`);
+  assert.ok(used[0].signCount >= 3, `three assertions signed: ${used[0].signCount}`);
 
   // Renamed, then removed: the password alone signs in again.
   await page.getByLabel('Name', { exact: true }).first().fill('Old laptop');
@@ -387,6 +400,7 @@ test('passkeys: added on the account page, then signing in with the passkey alon
   await page.getByText('Passkey removed.').waitFor();
   assert.equal(await page.locator('.passkey-name').count(), 0);
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
   await signIn(page, 'penny', PASSWORD, local);
   await page.waitForURL(`${local}/ui/account`);
   await context.close();

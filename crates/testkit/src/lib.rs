@@ -151,9 +151,9 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
 /// Never: the configuration is fixed and valid.
 #[must_use]
 pub fn test_relying_party() -> tessera_crypto::WebAuthnRelyingParty {
-    let origin = url::Url::parse(TEST_ORIGIN).expect("a valid origin");
+    let origin = url::Url::parse(TEST_ORIGIN).unwrap_or_else(|e| unreachable!("{e}"));
     tessera_crypto::WebAuthnRelyingParty::new("localhost", "Tessera", &[origin])
-        .expect("a valid relying party")
+        .unwrap_or_else(|e| unreachable!("the test relying party is valid: {e}"))
 }
 
 /// The origin passkey ceremonies of the test ports come from.

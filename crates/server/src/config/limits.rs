@@ -28,6 +28,10 @@ pub enum Bucket {
     VerifyCode,
     /// Token refreshes.
     Refresh,
+    /// Passkey ceremonies begun (their options): the sign-in page begins
+    /// one whenever its identifier field gets the focus, so they are not
+    /// counted as login attempts.
+    Ceremony,
 }
 
 impl Bucket {
@@ -40,13 +44,15 @@ impl Bucket {
             Self::SendCode => "send_code",
             Self::VerifyCode => "verify_code",
             Self::Refresh => "refresh",
+            Self::Ceremony => "ceremony",
         }
     }
 }
 
 /// Per-IP limits, each `N/SECONDS` or `off`: `RATE_LIMIT_LOGIN` (default
 /// 30/60), `RATE_LIMIT_REGISTER` (20/3600), `RATE_LIMIT_SEND_CODE` (20/3600),
-/// `RATE_LIMIT_VERIFY_CODE` (30/600), `RATE_LIMIT_REFRESH` (120/60).
+/// `RATE_LIMIT_VERIFY_CODE` (30/600), `RATE_LIMIT_REFRESH` (120/60),
+/// `RATE_LIMIT_CEREMONY` (60/60).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// Logins.
@@ -59,6 +65,8 @@ pub struct RateLimits {
     pub verify_code: Option<Limit>,
     /// Refreshes.
     pub refresh: Option<Limit>,
+    /// Passkey ceremonies begun.
+    pub ceremony: Option<Limit>,
 }
 
 impl RateLimits {
@@ -71,6 +79,7 @@ impl RateLimits {
             Bucket::SendCode => self.send_code,
             Bucket::VerifyCode => self.verify_code,
             Bucket::Refresh => self.refresh,
+            Bucket::Ceremony => self.ceremony,
         }
     }
 
@@ -82,6 +91,7 @@ impl RateLimits {
             send_code: limit(r, "RATE_LIMIT_SEND_CODE", 20, 3600)?,
             verify_code: limit(r, "RATE_LIMIT_VERIFY_CODE", 30, 600)?,
             refresh: limit(r, "RATE_LIMIT_REFRESH", 120, 60)?,
+            ceremony: limit(r, "RATE_LIMIT_CEREMONY", 60, 60)?,
         })
     }
 }

@@ -172,7 +172,11 @@ fn assert_page_headers(page: &Page) {
     assert_eq!(h("cache-control"), "no-store");
     assert!(h("content-type").starts_with("text/html"));
     // The one script is a file of this server's; no inline script or style.
-    let scripts: Vec<&str> = page.body.match_indices("<script").map(|(i, _)| &page.body[i..]).collect();
+    let scripts: Vec<&str> = page
+        .body
+        .match_indices("<script")
+        .map(|(i, _)| &page.body[i..])
+        .collect();
     assert!(
         !page.body.contains("style=")
             && scripts

@@ -60,7 +60,6 @@ pub(crate) fn get(key: &mut SoftPasskey, origin: &str, options: &Value, known: &
                     base64::engine::general_purpose::URL_SAFE_NO_PAD
                         .decode(id)
                         .unwrap()
-                        .into()
                 },
                 transports: Some(vec![AuthenticatorTransport::Internal]),
             })

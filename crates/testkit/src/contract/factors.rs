@@ -154,7 +154,7 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
         credential_id: format!("{t}-cred-{n}"),
         name: format!("key {n}"),
         credential: StoredCredential(format!("{{\"n\":{n}}}")),
-        backup_eligible: n % 2 == 0,
+        backup_eligible: n.is_multiple_of(2),
         created_at: at + chrono::Duration::seconds(i64::try_from(n).unwrap()),
         last_used_at: None,
     };

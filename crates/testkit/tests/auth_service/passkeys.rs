@@ -57,8 +57,7 @@ async fn sign_in(
         type_: "public-key".into(),
         id: base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(credential_id)
-            .unwrap()
-            .into(),
+            .unwrap(),
         transports: None,
     }];
     let assertion = key

@@ -47,13 +47,13 @@ crate::declare_routes! {
     Delete "/mfa/totp" => factors::remove_totp::<P> [limit VerifyCode];
     Post "/mfa/totp/confirm" => factors::confirm_totp::<P> [limit VerifyCode];
     Post "/mfa/recovery-codes" => factors::regenerate_recovery_codes::<P> [limit VerifyCode];
-    Post "/mfa/passkey/options" => passkeys::second_factor_options::<P> [limit Login];
+    Post "/mfa/passkey/options" => passkeys::second_factor_options::<P> [limit Ceremony];
     Get "/passkeys" => passkeys::list::<P> [];
-    Post "/passkeys/options" => passkeys::registration_options::<P> [limit VerifyCode];
+    Post "/passkeys/options" => passkeys::registration_options::<P> [limit Ceremony];
     Post "/passkeys" => passkeys::register::<P> [limit VerifyCode];
     Post "/passkeys/{id}/rename" => passkeys::rename::<P> [];
     Delete "/passkeys/{id}" => passkeys::remove::<P> [];
-    Post "/passkey/options" => passkeys::sign_in_options::<P> [limit Login];
+    Post "/passkey/options" => passkeys::sign_in_options::<P> [limit Ceremony];
     Post "/passkey/login" => passkeys::sign_in::<P> [limit Login];
 }
 

@@ -503,7 +503,9 @@ pub(super) async fn passkey_options<P: Ports>(
                 actix_web::ResponseError::error_response(&crate::http::modern::ModernError::from(e))
             }
         },
-        Err(e) => actix_web::ResponseError::error_response(&crate::http::modern::ModernError::from(e)),
+        Err(e) => {
+            actix_web::ResponseError::error_response(&crate::http::modern::ModernError::from(e))
+        }
     }
 }
 

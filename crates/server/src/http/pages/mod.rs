@@ -157,8 +157,16 @@ pub const ROUTES: &[Route] = &[
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
     route("/ui/account/totp", Method::Post, Some(Bucket::VerifyCode)),
-    route("/ui/account/passkeys/options", Method::Post, Some(Bucket::VerifyCode)),
-    route("/ui/account/passkeys", Method::Post, Some(Bucket::VerifyCode)),
+    route(
+        "/ui/account/passkeys/options",
+        Method::Post,
+        Some(Bucket::Ceremony),
+    ),
+    route(
+        "/ui/account/passkeys",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
     route("/ui/account/passkeys/{id}/rename", Method::Post, None),
     route("/ui/account/passkeys/{id}/remove", Method::Post, None),
     route("/ui/sign-in/passkey", Method::Post, Some(Bucket::Login)),
