@@ -102,6 +102,18 @@ fn backup_eligible(credential: &StoredCredential) -> bool {
         .unwrap_or(false)
 }
 
+/// The signature counter the library recorded.
+fn stored_counter(credential: &StoredCredential) -> u32 {
+    serde_json::from_str::<serde_json::Value>(&credential.0)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/cred/counter")
+                .and_then(serde_json::Value::as_u64)
+        })
+        .and_then(|c| u32::try_from(c).ok())
+        .unwrap_or(0)
+}
+
 fn credential_id_text(id: &CredentialID) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode::<&[u8]>(id.as_ref())
@@ -209,6 +221,7 @@ impl RelyingParty for WebAuthnRelyingParty {
         let response: PublicKeyCredential = serde_json::from_str(response).map_err(refused)?;
         let state: AssertionState = serde_json::from_str(&state.0).map_err(refused)?;
         let mut passkey = passkey_of(credential)?;
+        let stored_counter = stored_counter(credential);
         let result = match state {
             AssertionState::Listed(state) => self
                 .webauthn
@@ -218,13 +231,26 @@ impl RelyingParty for WebAuthnRelyingParty {
                 .finish_discoverable_authentication_v2(&response, state, &passkey),
         }
         .map_err(refused)?;
-        // WebAuthn §7.2 step 22: of the listed passkeys, the one asserted
-        // must be the one the caller looked up.
+        // §7.2 step 22 against the credential as stored now: the ceremony's
+        // state holds a copy from when it began, and another sign-in may
+        // have moved the counter since.
+        if (result.counter() > 0 || stored_counter > 0) && result.counter() <= stored_counter {
+            return Err(PasskeyRefusal(format!(
+                "signature counter {} not above the stored {stored_counter}: a cloned authenticator?",
+                result.counter()
+            )));
+        }
+        // Of the listed passkeys, the one asserted must be the one the
+        // caller looked up.
         let updated = match passkey.update_credential(&result) {
             None => return Err(PasskeyRefusal("another credential was asserted".into())),
             Some(true) => Some(stored(&passkey)?),
             Some(false) => None,
         };
-        Ok(CheckedAssertion { updated })
+        let backup_eligible = backup_eligible(updated.as_ref().unwrap_or(credential));
+        Ok(CheckedAssertion {
+            updated,
+            backup_eligible,
+        })
     }
 }

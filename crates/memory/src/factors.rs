@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use tessera_domain::error::StoreError;
 use tessera_domain::model::{
-    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor, UserId,
+    FactorOverview, Passkey, PasskeyAdded, SealedSecret, StoredCredential, TokenFingerprint,
+    TotpFactor, UserId,
 };
 use tessera_domain::ports::FactorStore;
 use uuid::Uuid;
@@ -176,22 +177,34 @@ impl FactorStore for MemoryFactors {
         &self,
         passkey: &Passkey,
         max_per_account: usize,
-    ) -> Result<bool, StoreError> {
+        recovery_codes: &[TokenFingerprint],
+    ) -> Result<PasskeyAdded, StoreError> {
         Ok(self.with(|t| {
-            let held = t
-                .passkeys
+            if t.passkeys
                 .iter()
-                .filter(|p| p.user_id == passkey.user_id)
-                .count();
-            if held >= max_per_account
-                || t.passkeys
-                    .iter()
-                    .any(|p| p.credential_id == passkey.credential_id)
+                .any(|p| p.credential_id == passkey.credential_id)
             {
-                return false;
+                return PasskeyAdded::CredentialTaken;
+            }
+            let user = passkey.user_id;
+            let held = t.passkeys.iter().filter(|p| p.user_id == user).count();
+            if held >= max_per_account {
+                return PasskeyAdded::AccountFull;
             }
             t.passkeys.push(passkey.clone());
-            true
+            let has_codes = t
+                .recovery
+                .get(&user)
+                .is_some_and(|codes| codes.values().any(Option::is_none));
+            if !has_codes {
+                t.recovery.insert(
+                    user,
+                    recovery_codes.iter().map(|f| (f.0.clone(), None)).collect(),
+                );
+            }
+            PasskeyAdded::Added {
+                recovery_codes_issued: !has_codes,
+            }
         }))
     }
 
@@ -226,21 +239,24 @@ impl FactorStore for MemoryFactors {
     async fn record_passkey_use(
         &self,
         id: Uuid,
-        credential: Option<&StoredCredential>,
+        previous: &StoredCredential,
+        updated: Option<(&StoredCredential, bool)>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        Ok(
-            self.with(|t| match t.passkeys.iter_mut().find(|p| p.id == id) {
-                Some(p) => {
-                    if let Some(c) = credential {
-                        p.credential = c.clone();
-                    }
-                    p.last_used_at = Some(at);
-                    true
+        Ok(self.with(|t| {
+            let Some(p) = t.passkeys.iter_mut().find(|p| p.id == id) else {
+                return false;
+            };
+            if let Some((credential, backup_eligible)) = updated {
+                if &p.credential != previous {
+                    return false;
                 }
-                None => false,
-            }),
-        )
+                p.credential = credential.clone();
+                p.backup_eligible = backup_eligible;
+            }
+            p.last_used_at = Some(at);
+            true
+        }))
     }
 
     async fn remove_all_factors(&self, user: UserId) -> Result<bool, StoreError> {

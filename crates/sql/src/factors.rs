@@ -8,7 +8,8 @@ use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
 use tessera_domain::model::{
-    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor, UserId,
+    FactorOverview, Passkey, PasskeyAdded, SealedSecret, StoredCredential, TokenFingerprint,
+    TotpFactor, UserId,
 };
 use tessera_domain::ports::FactorStore;
 use uuid::Uuid;
@@ -212,6 +213,9 @@ impl FactorStore for SqlFactors {
     async fn remove_totp(&self, user: UserId) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
+                // The owner's row first: concurrent removals of two factors
+                // then count each other's (InnoDB reads a snapshot).
+                diesel::update(users::table.find(user.0)).set(users::id.eq(users::id)).execute(c).await?;
                 let removed = diesel::delete(tf::table.filter(tf::user_id.eq(user.0))).execute(c).await?;
                 drop_codes_without_factor!(c, user);
                 Ok(removed == 1)
@@ -306,7 +310,19 @@ impl FactorStore for SqlFactors {
         &self,
         passkey: &Passkey,
         max_per_account: usize,
-    ) -> Result<bool, StoreError> {
+        recovery_codes: &[TokenFingerprint],
+    ) -> Result<PasskeyAdded, StoreError> {
+        let codes: Vec<_> = recovery_codes
+            .iter()
+            .map(|f| {
+                (
+                    rc::user_id.eq(passkey.user_id.0),
+                    rc::fingerprint.eq(f.0.clone()),
+                    rc::created_at.eq(naive(passkey.created_at)),
+                    rc::used_at.eq(None::<NaiveDateTime>),
+                )
+            })
+            .collect();
         let user = passkey.user_id.0;
         let max = i64::try_from(max_per_account).unwrap_or(i64::MAX);
         let row = (
@@ -327,10 +343,27 @@ impl FactorStore for SqlFactors {
                 diesel::update(users::table.find(user)).set(users::id.eq(users::id)).execute(c).await?;
                 let held: i64 = pk::table.filter(pk::user_id.eq(user)).count().get_result(c).await?;
                 if held >= max {
-                    return Ok(false);
+                    return Ok(PasskeyAdded::AccountFull);
                 }
                 let inserted = diesel::insert_or_ignore_into(pk::table).values(row.clone()).execute(c).await?;
-                Ok(inserted == 1)
+                if inserted != 1 {
+                    return Ok(PasskeyAdded::CredentialTaken);
+                }
+                // The first factor's codes, unless the account holds some
+                // (the owner's row lock serialises concurrent first factors).
+                let unused: i64 = rc::table
+                    .filter(rc::user_id.eq(user))
+                    .filter(rc::used_at.is_null())
+                    .count()
+                    .get_result(c)
+                    .await?;
+                if unused == 0 {
+                    diesel::delete(rc::table.filter(rc::user_id.eq(user))).execute(c).await?;
+                    for code in &codes {
+                        diesel::insert_into(rc::table).values(code.clone()).execute(c).await?;
+                    }
+                }
+                Ok(PasskeyAdded::Added { recovery_codes_issued: unused == 0 })
             })
             .await
             .map_err(unavailable)
@@ -353,6 +386,7 @@ impl FactorStore for SqlFactors {
         let id = id.to_string();
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<_, DieselError> {
+                diesel::update(users::table.find(user.0)).set(users::id.eq(users::id)).execute(c).await?;
                 let removed = diesel::delete(pk::table.filter(pk::id.eq(&id)).filter(pk::user_id.eq(user.0)))
                     .execute(c)
                     .await?;
@@ -369,19 +403,27 @@ impl FactorStore for SqlFactors {
     async fn record_passkey_use(
         &self,
         id: Uuid,
-        credential: Option<&StoredCredential>,
+        previous: &StoredCredential,
+        updated: Option<(&StoredCredential, bool)>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let id = id.to_string();
-        let credential = credential.map(|c| c.0.clone());
+        let previous = previous.0.clone();
+        let updated = updated.map(|(c, be)| (c.0.clone(), be));
         let changed = with_conn!(write &self.db, conn => {
-            let target = pk::table.filter(pk::id.eq(&id));
-            match &credential {
-                Some(credential) => diesel::update(target)
-                    .set((pk::last_used_at.eq(Some(naive(at))), pk::credential.eq(credential)))
-                    .execute(conn)
-                    .await,
-                None => diesel::update(target)
+            match &updated {
+                // Compare and set: the counter never moves back.
+                Some((credential, backup_eligible)) => diesel::update(
+                    pk::table.filter(pk::id.eq(&id)).filter(pk::credential.eq(&previous)),
+                )
+                .set((
+                    pk::last_used_at.eq(Some(naive(at))),
+                    pk::credential.eq(credential),
+                    pk::backup_eligible.eq(*backup_eligible),
+                ))
+                .execute(conn)
+                .await,
+                None => diesel::update(pk::table.filter(pk::id.eq(&id)))
                     .set(pk::last_used_at.eq(Some(naive(at))))
                     .execute(conn)
                     .await,

@@ -43,6 +43,21 @@ pub struct Passkey {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// What [`FactorStore::add_passkey`](crate::ports::FactorStore::add_passkey) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyAdded {
+    /// Stored; `recovery_codes_issued` when the account held no unused
+    /// recovery code, so the set given was stored with it.
+    Added {
+        /// Whether the given recovery codes were stored.
+        recovery_codes_issued: bool,
+    },
+    /// The credential id is registered already (to any account).
+    CredentialTaken,
+    /// The account holds the most passkeys it may.
+    AccountFull,
+}
+
 /// The longest passkey name, in characters.
 pub const PASSKEY_NAME_MAX_CHARS: usize = 64;
 
@@ -55,6 +70,17 @@ pub const PASSKEYS_PER_ACCOUNT: usize = 20;
 pub struct PasskeyName(String);
 
 impl PasskeyName {
+    /// `raw` trimmed; blank is refused ([`FieldIssue::Required`]).
+    ///
+    /// # Errors
+    /// As [`Self::parse`], and [`Field::Name`] required when blank.
+    pub fn parse_required(raw: &str) -> Result<Self, ValidationErrors> {
+        if raw.trim().is_empty() {
+            return Err(ValidationErrors::single(Field::Name, FieldIssue::Required));
+        }
+        Self::parse(Some(raw), "")
+    }
+
     /// `raw` trimmed, or `default` when `raw` is blank.
     ///
     /// # Errors

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::{
-    FactorOverview, Passkey, SealedSecret, StoredCredential, TokenFingerprint, TotpFactor,
-    TotpSecret, UserId,
+    FactorOverview, Passkey, PasskeyAdded, SealedSecret, StoredCredential, TokenFingerprint,
+    TotpFactor, TotpSecret, UserId,
 };
 
 /// Where an account's second factors are kept. Every method that decides
@@ -125,10 +125,12 @@ pub trait FactorStore: Send + Sync + 'static {
         credential_id: &str,
     ) -> impl Future<Output = Result<Option<Passkey>, StoreError>> + Send;
 
-    /// Stores `passkey`; `false`, changing nothing, when its credential id
-    /// is registered already (to any account, WebAuthn §7.1 step 26) or its
-    /// user holds `max_per_account` passkeys. One atomic step: concurrent
-    /// registrations never pass the bound.
+    /// Stores `passkey` and, when its user holds no unused recovery code,
+    /// `recovery_codes` with it (created at `passkey.created_at`), in one
+    /// transaction; changes nothing when its credential id is registered
+    /// already (to any account, WebAuthn §7.1 step 26) or its user holds
+    /// `max_per_account` passkeys. Concurrent registrations never pass the
+    /// bound, and of concurrent first factors exactly one issues its codes.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -136,7 +138,8 @@ pub trait FactorStore: Send + Sync + 'static {
         &self,
         passkey: &Passkey,
         max_per_account: usize,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        recovery_codes: &[TokenFingerprint],
+    ) -> impl Future<Output = Result<PasskeyAdded, StoreError>> + Send;
 
     /// Renames the passkey `id` of `user`; `false` when `user` holds none
     /// with that id.
@@ -162,16 +165,21 @@ pub trait FactorStore: Send + Sync + 'static {
         id: Uuid,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Records a sign-in with the passkey `id` at `at`, with its credential
-    /// as updated (signature counter, backup state) when it changed.
-    /// `false` when the passkey is gone.
+    /// Records a sign-in with the passkey `id` at `at`. With `updated` (the
+    /// credential as the assertion left it: a higher signature counter, a
+    /// new backup state), the credential is replaced only while it is still
+    /// `previous`, the one the assertion was checked against (so that of two
+    /// concurrent assertions the counter never moves back); `backup_eligible`
+    /// is stored with it. `false` when the passkey is gone or, with
+    /// `updated`, no longer `previous`.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn record_passkey_use(
         &self,
         id: Uuid,
-        credential: Option<&StoredCredential>,
+        previous: &StoredCredential,
+        updated: Option<(&StoredCredential, bool)>,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 

@@ -54,6 +54,8 @@ pub struct CheckedAssertion {
     /// The credential as it should now be stored, when the assertion
     /// changed it (counter, backup state).
     pub updated: Option<StoredCredential>,
+    /// Whether the credential may be synced (flag `BE`), as it now stands.
+    pub backup_eligible: bool,
 }
 
 /// Why a ceremony's answer was refused (the client's doing, not the
@@ -113,8 +115,9 @@ pub trait RelyingParty: Send + Sync + 'static {
     -> Result<(String, Option<Uuid>), PasskeyRefusal>;
 
     /// Checks an assertion `response` (the JSON of a `PublicKeyCredential`
-    /// from `get()`) against `state` and the stored `credential` (WebAuthn
-    /// §7.2), user verification required.
+    /// from `get()`) against `state` and the stored `credential` as it is
+    /// now (WebAuthn §7.2; the signature counter is compared with this one,
+    /// not with a copy the ceremony took), user verification required.
     ///
     /// # Errors
     /// [`PasskeyRefusal`] when a check fails, among them a signature counter

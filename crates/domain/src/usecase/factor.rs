@@ -274,22 +274,35 @@ impl<P: Ports> AuthService<P> {
         Ok(codes)
     }
 
-    /// Draws, stores (replacing the old set) and audits a set of recovery codes.
-    pub(super) async fn issue_recovery_codes(
+    /// A new set of recovery codes for `user` and their fingerprints (not
+    /// stored).
+    pub(super) fn draw_recovery_codes(
         &self,
         user: &User,
-        client: &ClientInfo,
-    ) -> Result<RecoveryCodes, AuthError> {
+    ) -> (RecoveryCodes, Vec<TokenFingerprint>) {
         let codes: Vec<String> = (0..RECOVERY_CODES_PER_SET)
             .map(|_| {
                 let d = self.ports.ids.secret_digits(12);
                 format!("{}-{}-{}", &d[..4], &d[4..8], &d[8..])
             })
             .collect();
-        let fingerprints: Vec<TokenFingerprint> = codes
+        let fingerprints = codes
             .iter()
             .map(|c| self.recovery_fingerprint(user, c))
             .collect();
+        (
+            RecoveryCodes(codes.into_iter().map(Secret::new).collect()),
+            fingerprints,
+        )
+    }
+
+    /// Draws, stores (replacing the old set) and audits a set of recovery codes.
+    async fn issue_recovery_codes(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<RecoveryCodes, AuthError> {
+        let (codes, fingerprints) = self.draw_recovery_codes(user);
         self.ports
             .factors
             .replace_recovery_codes(user.id, &fingerprints, self.now())
@@ -301,7 +314,7 @@ impl<P: Ports> AuthService<P> {
             "recovery_code",
         ))
         .await;
-        Ok(RecoveryCodes(codes.into_iter().map(Secret::new).collect()))
+        Ok(codes)
     }
 
     /// The keyed fingerprint a recovery code is stored under: bound to its

@@ -19,7 +19,7 @@ use crate::clock::IdSource as _;
 use crate::error::AuthError;
 use crate::mail::{FactorChange, Locale};
 use crate::model::{AuditEvent, AuditKind, AuthMethod, Authentication, ClientInfo, CodePurpose};
-use crate::model::{PASSKEYS_PER_ACCOUNT, Passkey, PasskeyName, User, UserId};
+use crate::model::{PASSKEYS_PER_ACCOUNT, Passkey, PasskeyAdded, PasskeyName, User, UserId};
 use crate::model::{VerificationCode, constant_time_eq};
 use crate::ports::{CeremonyOptions, CeremonyState, PasskeyHolder, PasskeyRefusal};
 use crate::ports::{CodeStore as _, FactorStore as _, Ports, RefreshTokenCodec as _};
@@ -142,6 +142,7 @@ impl<P: Ports> AuthService<P> {
             }
         };
         let before = self.ports.factors.overview(user.id).await?;
+        let codes = self.draw_recovery_codes(&user);
         let passkey = Passkey {
             id: self.ports.ids.new_uuid(),
             user_id: user.id,
@@ -152,24 +153,18 @@ impl<P: Ports> AuthService<P> {
             created_at: self.now(),
             last_used_at: None,
         };
-        if !self
+        let issued = match self
             .ports
             .factors
-            .add_passkey(&passkey, PASSKEYS_PER_ACCOUNT)
+            .add_passkey(&passkey, PASSKEYS_PER_ACCOUNT, &codes.1)
             .await?
         {
-            let taken = self
-                .ports
-                .factors
-                .passkey_by_credential(&passkey.credential_id)
-                .await?
-                .is_some();
-            return Err(if taken {
-                AuthError::FactorAlreadyEnrolled
-            } else {
-                AuthError::TooManyPasskeys
-            });
-        }
+            PasskeyAdded::Added {
+                recovery_codes_issued,
+            } => recovery_codes_issued,
+            PasskeyAdded::CredentialTaken => return Err(AuthError::FactorAlreadyEnrolled),
+            PasskeyAdded::AccountFull => return Err(AuthError::TooManyPasskeys),
+        };
         self.audit(self.factor_event(
             AuditKind::FactorEnrolled,
             &user,
@@ -177,22 +172,30 @@ impl<P: Ports> AuthService<P> {
             &format!("passkey {}", passkey.id),
         ))
         .await;
-        if !before.has_second_factor() {
-            self.end_other_sessions(auth).await?;
+        if issued {
+            self.audit(self.factor_event(
+                AuditKind::RecoveryCodesIssued,
+                &user,
+                &auth.client,
+                "recovery_code",
+            ))
+            .await;
         }
         self.notice_factor_change(&user, FactorChange::Enrolled, locale)
             .await;
-        if before.recovery_codes_left > 0 {
-            return Ok((passkey, None));
+        // The passkey and the codes are stored; the other sessions, opened
+        // without a second factor, end now (a failure here is reported, and
+        // the account can end them from its session list).
+        if !before.has_second_factor() {
+            self.end_other_sessions(auth).await?;
         }
-        let codes = self.issue_recovery_codes(&user, &auth.client).await?;
-        Ok((passkey, Some(codes)))
+        Ok((passkey, issued.then_some(codes.0)))
     }
 
     /// Renames the caller's passkey `id`.
     ///
     /// # Errors
-    /// [`AuthError::Validation`] for a bad name, [`AuthError::FactorNotEnrolled`]
+    /// [`AuthError::Validation`] for a blank or bad name, [`AuthError::FactorNotEnrolled`]
     /// when the caller holds no such passkey, [`AuthError::UserNotFound`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
     pub async fn rename_passkey(
@@ -201,7 +204,7 @@ impl<P: Ports> AuthService<P> {
         id: Uuid,
         name: &str,
     ) -> Result<(), AuthError> {
-        let name = PasskeyName::parse(Some(name), DEFAULT_PASSKEY_NAME)?;
+        let name = PasskeyName::parse_required(name)?;
         let user = self.current_user(auth).await?;
         if !self
             .ports
@@ -319,11 +322,11 @@ impl<P: Ports> AuthService<P> {
                 self.check_assertion(response, &state, Some(user.id))
                     .await?
             }
-            None => Err(PasskeyRefusal("no ceremony was begun".into())),
+            None => Err((None, PasskeyRefusal("no ceremony was begun".into()))),
         };
         match checked {
             Ok(passkey) => Ok(Self::passkey_method(&passkey)),
-            Err(refusal) => {
+            Err((_, refusal)) => {
                 self.passkey_refused(user, client, "second_factor", &refusal)
                     .await;
                 Err(AuthError::CodeInvalid)
@@ -369,9 +372,16 @@ impl<P: Ports> AuthService<P> {
         );
         let passkey = match self.check_assertion(response, &state, None).await? {
             Ok(p) => p,
-            Err(refusal) => {
+            Err((known, refusal)) => {
+                // The account is named when the credential was found (a
+                // possible clone, a stale counter), so that its owner's
+                // trail shows it.
                 self.audit(AuditEvent {
-                    detail: Some(format!("passkey {}", refusal.0)),
+                    subject: known.as_ref().map(|p| p.user_id),
+                    detail: Some(match &known {
+                        Some(p) => format!("passkey {}: {}", p.id, refusal.0),
+                        None => format!("passkey {}", refusal.0),
+                    }),
                     ..self.event(AuditKind::LoginFailed, &client)
                 })
                 .await;
@@ -411,18 +421,18 @@ impl<P: Ports> AuthService<P> {
 
     /// Checks an assertion `response` against `state` and the passkey it
     /// names (of `owner` when given), and records the use. The inner
-    /// `Err` is the client's fault (audited by the caller), the outer one
-    /// the store's.
+    /// `Err` is the client's fault (audited by the caller, with the passkey
+    /// when it was found), the outer one the store's.
     async fn check_assertion(
         &self,
         response: &str,
         state: &CeremonyState,
         owner: Option<UserId>,
-    ) -> Result<Result<Passkey, PasskeyRefusal>, AuthError> {
+    ) -> Result<Result<Passkey, (Option<Passkey>, PasskeyRefusal)>, AuthError> {
         let rp = &self.ports.relying_party;
         let (credential_id, handle) = match rp.asserted_credential(response) {
             Ok(found) => found,
-            Err(refusal) => return Ok(Err(refusal)),
+            Err(refusal) => return Ok(Err((None, refusal))),
         };
         let Some(passkey) = self
             .ports
@@ -431,25 +441,44 @@ impl<P: Ports> AuthService<P> {
             .await?
             .filter(|p| owner.is_none_or(|o| o == p.user_id))
         else {
-            return Ok(Err(PasskeyRefusal("unknown credential".into())));
+            return Ok(Err((None, PasskeyRefusal("unknown credential".into()))));
         };
-        if let Some(handle) = handle {
-            // The user handle the authenticator stored must be the owner's
-            // (WebAuthn §7.2 step 6).
-            let holder = self.ports.users.find_by_id(passkey.user_id).await?;
-            if holder.is_none_or(|u| u.public_id != handle) {
-                return Ok(Err(PasskeyRefusal("user handle mismatch".into())));
-            }
+        // The user handle the authenticator stored must be the owner's
+        // (WebAuthn §7.2 step 6). A sign-in without a username needs it (an
+        // authenticator returns it for every discoverable credential); a
+        // second factor already knows the account.
+        let holder = self.ports.users.find_by_id(passkey.user_id).await?;
+        let handle_ok = match handle {
+            Some(handle) => holder.is_some_and(|u| u.public_id == handle),
+            None => owner.is_some(),
+        };
+        if !handle_ok {
+            let refusal = PasskeyRefusal("user handle missing or not the owner's".into());
+            return Ok(Err((Some(passkey), refusal)));
         }
         let checked = match rp.finish_assertion(response, state, &passkey.credential) {
             Ok(c) => c,
-            Err(refusal) => return Ok(Err(refusal)),
+            Err(refusal) => return Ok(Err((Some(passkey), refusal))),
         };
-        self.ports
+        let updated = checked
+            .updated
+            .as_ref()
+            .map(|c| (c, checked.backup_eligible));
+        if !self
+            .ports
             .factors
-            .record_passkey_use(passkey.id, checked.updated.as_ref(), self.now())
-            .await?;
-        Ok(Ok(passkey))
+            .record_passkey_use(passkey.id, &passkey.credential, updated, self.now())
+            .await?
+        {
+            // Another assertion of the same credential moved its counter
+            // meanwhile: one of the two is a clone.
+            let refusal = PasskeyRefusal("credential changed by a concurrent assertion".into());
+            return Ok(Err((Some(passkey), refusal)));
+        }
+        Ok(Ok(Passkey {
+            backup_eligible: checked.backup_eligible,
+            ..passkey
+        }))
     }
 
     /// `swk` for a passkey that may be synced, `hwk` for a device-bound one

@@ -480,6 +480,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     let root = s(&body["access_token"]).to_owned();
+    let root_uuid = s(&body["user"]["uuid"]).to_owned();
     let (status, body) = t
         .json("GET", t.get("/api/auth/mfa").bearer_auth(&root))
         .await;
@@ -651,7 +652,8 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     ok(status, &begun);
-    let assertion = crate::passkeys::get(&mut key, crate::passkeys::ORIGIN, &begun["options"], &[]);
+    let assertion =
+        crate::passkeys::get(&mut key, crate::passkeys::ORIGIN, &begun["options"], None);
     let (status, body) = t
         .json(
             "POST",
@@ -670,7 +672,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         &mut key,
         crate::passkeys::ORIGIN,
         &begun["options"],
-        &[&credential_id],
+        Some((&credential_id, &root_uuid)),
     );
     let (status, body) = t
         .json(

@@ -45,15 +45,23 @@ pub(crate) fn create(key: &mut SoftPasskey, origin: &str, options: &Value) -> Va
     serde_json::to_value(credential).unwrap()
 }
 
-/// Runs `get()` on `options` from `origin`, naming `known` credential ids
-/// when the options allow any (the software passkey keeps no resident
-/// credentials; a browser's would answer without the list).
-pub(crate) fn get(key: &mut SoftPasskey, origin: &str, options: &Value, known: &[&str]) -> Value {
+/// Runs `get()` on `options` from `origin`. For options that allow any
+/// credential, `discoverable` names the credential id and the user handle
+/// (the account's uuid) a discoverable credential would answer with: the
+/// software passkey keeps no resident credentials, so the test lists the
+/// id for it and adds the handle to its answer (the handle is not signed;
+/// a platform authenticator returns the one it stored).
+pub(crate) fn get(
+    key: &mut SoftPasskey,
+    origin: &str,
+    options: &Value,
+    discoverable: Option<(&str, &str)>,
+) -> Value {
     let mut options: RequestChallengeResponse = serde_json::from_value(options.clone()).unwrap();
     if options.public_key.allow_credentials.is_empty() {
-        options.public_key.allow_credentials = known
+        options.public_key.allow_credentials = discoverable
             .iter()
-            .map(|id| AllowCredentials {
+            .map(|(id, _)| AllowCredentials {
                 type_: "public-key".into(),
                 id: {
                     use base64::Engine as _;
@@ -65,18 +73,28 @@ pub(crate) fn get(key: &mut SoftPasskey, origin: &str, options: &Value, known: &
             })
             .collect();
     }
-    let credential = key
+    let mut credential = key
         .do_authentication(Url::parse(origin).unwrap(), options)
         .unwrap();
+    if let Some((_, handle)) = discoverable {
+        credential.response.user_handle =
+            Some(uuid::Uuid::parse_str(handle).unwrap().as_bytes().to_vec());
+    }
     serde_json::to_value(credential).unwrap()
 }
 
 /// Registers `name` with a passkey from `key`; returns (access token,
-/// passkey view, credential id, recovery codes).
-async fn with_passkey(app: &TestApp, name: &str, key: &mut SoftPasskey) -> (String, Value, String) {
+/// passkey view, credential id, the account's uuid).
+async fn with_passkey(
+    app: &TestApp,
+    name: &str,
+    key: &mut SoftPasskey,
+) -> (String, Value, String, String) {
     app.register(name, &format!("{name}@example.com"), PASSWORD)
         .await;
-    let token = s(&app.login(name, PASSWORD).await["access_token"]).to_owned();
+    let login = app.login(name, PASSWORD).await;
+    let token = s(&login["access_token"]).to_owned();
+    let uuid = s(&login["user"]["uuid"]).to_owned();
     let (status, begun) = app
         .post_bearer("/api/auth/passkeys/options", &token, None)
         .await;
@@ -98,14 +116,14 @@ async fn with_passkey(app: &TestApp, name: &str, key: &mut SoftPasskey) -> (Stri
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    (token, body, id)
+    (token, body, id, uuid)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_passkey_is_a_second_factor_and_a_sign_in_of_its_own() {
     let app = spawn_app().await;
     let mut key = authenticator();
-    let (token, registered, credential_id) = with_passkey(&app, "pia", &mut key).await;
+    let (token, registered, credential_id, uuid) = with_passkey(&app, "pia", &mut key).await;
     assert_eq!(registered["passkey"]["name"], "Laptop", "{registered}");
     // The software passkey is not backup eligible: a device-bound key.
     assert_eq!(registered["passkey"]["amr"], "hwk", "{registered}");
@@ -143,7 +161,7 @@ async fn a_passkey_is_a_second_factor_and_a_sign_in_of_its_own() {
         .unwrap();
     assert_eq!(allowed.len(), 1, "{begun}");
     assert_eq!(allowed[0]["id"], credential_id.as_str(), "{begun}");
-    let assertion = get(&mut key, ORIGIN, &begun["options"], &[]);
+    let assertion = get(&mut key, ORIGIN, &begun["options"], None);
     let (status, body) = app
         .post(
             "/api/auth/mfa/verify",
@@ -173,7 +191,30 @@ async fn a_passkey_is_a_second_factor_and_a_sign_in_of_its_own() {
             .is_none_or(Vec::is_empty),
         "any discoverable passkey: {begun}"
     );
-    let assertion = get(&mut key, ORIGIN, &begun["options"], &[&credential_id]);
+    // Without the user handle a discoverable credential returns, refused.
+    let anonymous = get(
+        &mut key,
+        ORIGIN,
+        &begun["options"],
+        Some((&credential_id, &uuid)),
+    );
+    let mut no_handle = anonymous.clone();
+    no_handle["response"]["userHandle"] = Value::Null;
+    let (status, body) = app
+        .post(
+            "/api/auth/passkey/login",
+            &json!({"ceremony_token": begun["ceremony_token"], "credential": no_handle}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "passkey_refused");
+    let (_, begun) = app.post("/api/auth/passkey/options", &json!({})).await;
+    let assertion = get(
+        &mut key,
+        ORIGIN,
+        &begun["options"],
+        Some((&credential_id, &uuid)),
+    );
     let signed_in = json!({"ceremony_token": begun["ceremony_token"], "credential": assertion});
     let (status, body) = app.post("/api/auth/passkey/login", &signed_in).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -223,7 +264,7 @@ async fn a_ceremony_relayed_through_another_origin_is_refused() {
     // A registered passkey's assertion made for another origin is refused
     // too (sign-in alone).
     let mut key = authenticator();
-    let (_, _, credential_id) = with_passkey(&app, "phoebe", &mut key).await;
+    let (_, _, credential_id, uuid) = with_passkey(&app, "phoebe", &mut key).await;
     let (_, begun) = app.post("/api/auth/passkey/options", &json!({})).await;
     let mut relayed = begun["options"].clone();
     relayed["publicKey"]["rpId"] = json!("evil.example");
@@ -231,7 +272,7 @@ async fn a_ceremony_relayed_through_another_origin_is_refused() {
         &mut key,
         "https://evil.example",
         &relayed,
-        &[&credential_id],
+        Some((&credential_id, &uuid)),
     );
     let (status, body) = app
         .post(
@@ -247,7 +288,7 @@ async fn a_ceremony_relayed_through_another_origin_is_refused() {
 async fn passkeys_are_renamed_and_removed_by_their_owner_only() {
     let app = spawn_app().await;
     let mut key = authenticator();
-    let (token, registered, _) = with_passkey(&app, "rena", &mut key).await;
+    let (token, registered, _, _) = with_passkey(&app, "rena", &mut key).await;
     let id = s(&registered["passkey"]["id"]).to_owned();
     let path = format!("/api/auth/passkeys/{id}/rename");
     let (status, body) = app
@@ -300,7 +341,7 @@ async fn passkeys_are_renamed_and_removed_by_their_owner_only() {
 async fn registering_and_removing_need_a_recent_sign_in() {
     let app = spawn_app_with(&[("REAUTH_MAX_AGE", "1")]).await;
     let mut key = authenticator();
-    let (token, registered, _) = with_passkey(&app, "old", &mut key).await;
+    let (token, registered, _, _) = with_passkey(&app, "old", &mut key).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (status, body) = app
         .post_bearer("/api/auth/passkeys/options", &token, None)

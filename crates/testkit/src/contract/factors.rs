@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use super::prelude::*;
 use super::tag;
-use tessera_domain::model::{Passkey, SealedSecret, StoredCredential, TotpFactor};
+use tessera_domain::model::{Passkey, PasskeyAdded, SealedSecret, StoredCredential, TotpFactor};
 use tessera_domain::ports::FactorStore;
 
 /// [`FactorStore`]: an enrolment counts once confirmed, a confirmed factor
@@ -158,12 +158,21 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
         created_at: at + chrono::Duration::seconds(i64::try_from(n).unwrap()),
         last_used_at: None,
     };
+    let codes = vec![TokenFingerprint(format!("{t}pk"))];
     let first = passkey(owner, 0);
-    assert!(store.add_passkey(&first, 3).await.unwrap());
+    assert_eq!(
+        store.add_passkey(&first, 3, &codes).await.unwrap(),
+        PasskeyAdded::Added {
+            recovery_codes_issued: true
+        },
+        "the first factor brings its recovery codes"
+    );
+    assert_eq!(store.overview(owner).await.unwrap().recovery_codes_left, 1);
     let mut stolen = passkey(other, 0);
     stolen.id = uuid::Uuid::new_v4();
-    assert!(
-        !store.add_passkey(&stolen, 3).await.unwrap(),
+    assert_eq!(
+        store.add_passkey(&stolen, 3, &codes).await.unwrap(),
+        PasskeyAdded::CredentialTaken,
         "a credential id belongs to one account"
     );
     assert_eq!(
@@ -173,19 +182,36 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
             .unwrap(),
         Some(first.clone())
     );
-    // Concurrent registrations never pass the bound.
+    // Concurrent registrations never pass the bound, and none issues codes
+    // while the account holds some.
     let racers: Vec<_> = (1..=6)
         .map(|n| {
             let store = store.clone();
             let p = passkey(owner, n);
-            tokio::spawn(async move { store.add_passkey(&p, 3).await.unwrap() })
+            let more = vec![TokenFingerprint(format!("{t}more{n}"))];
+            tokio::spawn(async move { store.add_passkey(&p, 3, &more).await.unwrap() })
         })
         .collect();
-    let mut added = 0;
+    let mut outcomes = Vec::new();
     for r in racers {
-        added += usize::from(r.await.unwrap());
+        outcomes.push(r.await.unwrap());
     }
-    assert_eq!(added, 2, "three passkeys at most");
+    let added = PasskeyAdded::Added {
+        recovery_codes_issued: false,
+    };
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == added).count(),
+        2,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PasskeyAdded::AccountFull)
+            .count(),
+        4,
+        "three passkeys at most: {outcomes:?}"
+    );
     let held = store.passkeys(owner).await.unwrap();
     assert_eq!(held.len(), 3);
     assert_eq!(held[0], first, "oldest first");
@@ -201,9 +227,28 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
     let updated = StoredCredential("{\"counter\":7}".into());
     assert!(
         store
-            .record_passkey_use(first.id, Some(&updated), at)
+            .record_passkey_use(first.id, &first.credential, Some((&updated, true)), at)
             .await
             .unwrap()
+    );
+    assert!(
+        !store
+            .record_passkey_use(
+                first.id,
+                &first.credential,
+                Some((&first.credential, false)),
+                at
+            )
+            .await
+            .unwrap(),
+        "compare and set: a use checked against an older credential changes nothing"
+    );
+    assert!(
+        store
+            .record_passkey_use(first.id, &first.credential, None, at)
+            .await
+            .unwrap(),
+        "a use that changes no credential is recorded"
     );
     let read = store
         .passkey_by_credential(&first.credential_id)
@@ -212,13 +257,12 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
         .unwrap();
     assert_eq!(read.name, "Laptop");
     assert_eq!(read.credential, updated);
+    assert!(
+        read.backup_eligible,
+        "the flag is stored with the credential"
+    );
     assert_eq!(read.last_used_at, Some(at));
 
-    let codes = vec![TokenFingerprint(format!("{t}pk"))];
-    store
-        .replace_recovery_codes(owner, &codes, at)
-        .await
-        .unwrap();
     assert!(
         !store.remove_passkey(other, first.id).await.unwrap(),
         "not theirs"
@@ -237,7 +281,10 @@ pub async fn passkeys<S: FactorStore + Clone>(store: S, owner: UserId, other: Us
 
     // A TOTP factor keeps the codes when the passkey goes; removing every
     // factor takes all.
-    store.add_passkey(&passkey(owner, 10), 3).await.unwrap();
+    store
+        .add_passkey(&passkey(owner, 10), 3, &codes)
+        .await
+        .unwrap();
     assert!(
         store
             .begin_totp(&TotpFactor {

@@ -6,7 +6,9 @@ use serde_json::Value;
 use tessera_domain::AuthError;
 use tessera_domain::mail::Locale;
 use tessera_domain::model::{AuditKind, AuthMethod, StoredCredential};
-use tessera_domain::ports::{AuditLog as _, FactorStore as _, UserDirectory as _};
+use tessera_domain::ports::{
+    AuditLog as _, FactorStore as _, UserDirectory as _, UserRepository as _,
+};
 use tessera_domain::usecase::LoginTerms;
 use tessera_testkit::{TEST_ORIGIN, test_client};
 use url::Url;
@@ -60,9 +62,21 @@ async fn sign_in(
             .unwrap(),
         transports: None,
     }];
-    let assertion = key
+    let mut assertion = key
         .do_authentication(Url::parse(TEST_ORIGIN).unwrap(), options)
         .unwrap();
+    // The user handle a discoverable credential returns (not signed; the
+    // software passkey keeps none).
+    let owner = h
+        .ports
+        .factors
+        .passkey_by_credential(credential_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    let holder = h.ports.users.find_by_id(owner).await.unwrap().unwrap();
+    assertion.response.user_handle = Some(holder.public_id.as_bytes().to_vec());
     h.svc
         .finish_passkey_sign_in(
             ceremony.token.expose(),
@@ -99,7 +113,8 @@ async fn a_signature_counter_that_goes_back_is_refused() {
         .factors
         .record_passkey_use(
             stored.id,
-            Some(&StoredCredential(credential.to_string())),
+            &stored.credential,
+            Some((&StoredCredential(credential.to_string()), false)),
             chrono::Utc::now(),
         )
         .await

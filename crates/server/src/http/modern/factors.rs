@@ -250,7 +250,8 @@ pub async fn verify<P: Ports>(
     let token = text_field(&body, "mfa_token", false, &mut errors);
     let factor = text_field(&body, "factor", false, &mut errors);
     // A passkey answers with its `credential` (an object), a code with `code`.
-    let passkey = factor.as_deref() == Some("passkey") || body.contains_key("credential");
+    let passkey = factor.as_deref() == Some("passkey")
+        || body.get("credential").is_some_and(|c| !c.is_null());
     let code = if passkey {
         super::passkeys::credential_field(&body, &mut errors)
     } else {
