@@ -137,6 +137,7 @@ async fn a_passkey_is_a_second_factor_and_a_sign_in_of_its_own() {
     let (_, factors) = app.get_bearer("/api/auth/mfa", &token).await;
     assert_eq!(factors["mfa_enabled"], true, "{factors}");
     assert_eq!(factors["factors"], json!(["passkey", "recovery_code"]));
+    assert_eq!(factors["passkeys"], 1, "{factors}");
 
     // The password alone is no longer enough.
     let (status, step) = app

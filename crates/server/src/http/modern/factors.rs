@@ -117,6 +117,8 @@ pub struct Factors {
     /// The kinds a login's second-factor step accepts.
     pub factors: Vec<String>,
     pub totp: TotpState,
+    /// Passkeys registered (`GET /api/auth/passkeys` lists the caller's).
+    pub passkeys: u32,
     /// Unused recovery codes.
     pub recovery_codes_left: u32,
 }
@@ -144,6 +146,7 @@ impl From<FactorOverview> for Factors {
                     .totp_confirmed_at
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
             },
+            passkeys: o.passkeys,
             recovery_codes_left: o.recovery_codes_left,
         }
     }
