@@ -318,14 +318,11 @@ impl<P: Ports> AuthService<P> {
             .and_then(|c| c.binding)
             .map(CeremonyState);
         let checked = match state {
-            Some(state) => {
-                self.check_assertion(response, &state, Some(user.id))
-                    .await?
-            }
+            Some(state) => self.check_assertion(response, &state, Some(user)).await?,
             None => Err((None, PasskeyRefusal("no ceremony was begun".into()))),
         };
         match checked {
-            Ok(passkey) => Ok(Self::passkey_method(&passkey)),
+            Ok((passkey, _)) => Ok(Self::passkey_method(&passkey)),
             Err((_, refusal)) => {
                 self.passkey_refused(user, client, "second_factor", &refusal)
                     .await;
@@ -370,8 +367,8 @@ impl<P: Ports> AuthService<P> {
             self.take_ceremony(CodePurpose::PasskeySignIn, ceremony_token)
                 .await?,
         );
-        let passkey = match self.check_assertion(response, &state, None).await? {
-            Ok(p) => p,
+        let (passkey, user) = match self.check_assertion(response, &state, None).await? {
+            Ok(found) => found,
             Err((known, refusal)) => {
                 // The account is named when the credential was found (a
                 // possible clone, a stale counter), so that its owner's
@@ -388,12 +385,6 @@ impl<P: Ports> AuthService<P> {
                 return Err(AuthError::PasskeyRefused);
             }
         };
-        let user = self
-            .ports
-            .users
-            .find_by_id(passkey.user_id)
-            .await?
-            .ok_or(AuthError::PasskeyRefused)?;
         let failed = |reason: &str| AuditEvent {
             subject: Some(user.id),
             identifier: Some(user.username.as_str().to_owned()),
@@ -420,15 +411,16 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// Checks an assertion `response` against `state` and the passkey it
-    /// names (of `owner` when given), and records the use. The inner
-    /// `Err` is the client's fault (audited by the caller, with the passkey
-    /// when it was found), the outer one the store's.
+    /// names (of `owner` when given, else of the account it names, read
+    /// once), and records the use; answers the passkey and its holder. The
+    /// inner `Err` is the client's fault (audited by the caller, with the
+    /// passkey when it was found), the outer one the store's.
     async fn check_assertion(
         &self,
         response: &str,
         state: &CeremonyState,
-        owner: Option<UserId>,
-    ) -> Result<Result<Passkey, (Option<Passkey>, PasskeyRefusal)>, AuthError> {
+        owner: Option<&User>,
+    ) -> Result<Result<(Passkey, User), (Option<Passkey>, PasskeyRefusal)>, AuthError> {
         let rp = &self.ports.relying_party;
         let (credential_id, handle) = match rp.asserted_credential(response) {
             Ok(found) => found,
@@ -439,7 +431,7 @@ impl<P: Ports> AuthService<P> {
             .factors
             .passkey_by_credential(&credential_id)
             .await?
-            .filter(|p| owner.is_none_or(|o| o == p.user_id))
+            .filter(|p| owner.is_none_or(|o| o.id == p.user_id))
         else {
             return Ok(Err((None, PasskeyRefusal("unknown credential".into()))));
         };
@@ -447,15 +439,18 @@ impl<P: Ports> AuthService<P> {
         // (WebAuthn §7.2 step 6). A sign-in without a username needs it (an
         // authenticator returns it for every discoverable credential); a
         // second factor already knows the account.
-        let holder = self.ports.users.find_by_id(passkey.user_id).await?;
-        let handle_ok = match handle {
-            Some(handle) => holder.is_some_and(|u| u.public_id == handle),
-            None => owner.is_some(),
+        let holder = match owner {
+            Some(user) => Some(user.clone()),
+            None => self.ports.users.find_by_id(passkey.user_id).await?,
         };
-        if !handle_ok {
-            let refusal = PasskeyRefusal("user handle missing or not the owner's".into());
-            return Ok(Err((Some(passkey), refusal)));
-        }
+        let holder = match (holder, handle) {
+            (Some(user), Some(handle)) if user.public_id == handle => user,
+            (Some(user), None) if owner.is_some() => user,
+            _ => {
+                let refusal = PasskeyRefusal("user handle missing or not the owner's".into());
+                return Ok(Err((Some(passkey), refusal)));
+            }
+        };
         let checked = match rp.finish_assertion(response, state, &passkey.credential) {
             Ok(c) => c,
             Err(refusal) => return Ok(Err((Some(passkey), refusal))),
@@ -475,10 +470,11 @@ impl<P: Ports> AuthService<P> {
             let refusal = PasskeyRefusal("credential changed by a concurrent assertion".into());
             return Ok(Err((Some(passkey), refusal)));
         }
-        Ok(Ok(Passkey {
+        let passkey = Passkey {
             backup_eligible: checked.backup_eligible,
             ..passkey
-        }))
+        };
+        Ok(Ok((passkey, holder)))
     }
 
     /// `swk` for a passkey that may be synced, `hwk` for a device-bound one

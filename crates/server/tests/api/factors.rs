@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, assert_error, parts, s, spawn_app};
 
 const PASSWORD: &str = "Factor-Pass-1";
 
-fn claims(token: &str) -> Value {
+pub(crate) fn claims(token: &str) -> Value {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(

@@ -14,22 +14,12 @@ use webauthn_rs_proto::{
     AllowCredentials, AuthenticatorTransport, CreationChallengeResponse, RequestChallengeResponse,
 };
 
+use crate::factors::claims;
 use crate::helpers::{TestApp, assert_error, s, spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "Passkey-Pass-1";
 /// The server's default `WEBAUTHN_ORIGINS` (any port on localhost).
 pub(crate) const ORIGIN: &str = "http://localhost:8080";
-
-fn claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 /// An authenticator that performs user verification.
 pub(crate) fn authenticator() -> SoftPasskey {

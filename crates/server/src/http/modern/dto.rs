@@ -405,15 +405,11 @@ impl From<&tessera_domain::model::IssuedAccess> for AuthBlock {
 }
 
 impl LoginResponse {
-    /// A login's answer: `pair`, whose session lasts `refresh_expires_in`
-    /// seconds, for `user`.
+    /// The answer to a login that opened `out`'s session (whose refresh
+    /// token lasts as long as the session, `refresh_expires_in` seconds).
     #[must_use]
-    pub fn new(
-        text: &str,
-        pair: &tessera_domain::model::TokenPair,
-        refresh_expires_in: i64,
-        user: &tessera_domain::model::User,
-    ) -> Self {
+    pub fn new(text: &str, out: &tessera_domain::usecase::LoginOutcome) -> Self {
+        let pair = &out.tokens;
         Self {
             message: text.to_owned(),
             msg: text.to_owned(),
@@ -421,9 +417,9 @@ impl LoginResponse {
             refresh_token: pair.refresh.expose().to_owned(),
             token_type: "Bearer".to_owned(),
             expires_in: pair.access.expires_in,
-            refresh_expires_in,
+            refresh_expires_in: (out.session.expires_at - out.session.created_at).num_seconds(),
             auth: (&pair.access).into(),
-            user: user.into(),
+            user: (&out.user).into(),
         }
     }
 }

@@ -288,13 +288,7 @@ pub async fn verify<P: Ports>(
             crate::http::locale(),
         )
         .await?;
-    let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
-    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
-        m::LOGGED_IN.get(),
-        &out.tokens,
-        refresh_expires_in,
-        &out.user,
-    )))
+    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(m::LOGGED_IN.get(), &out)))
 }
 
 #[utoipa::path(get, path = "/api/auth/mfa", tag = super::TAG,

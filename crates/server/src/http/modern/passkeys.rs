@@ -430,11 +430,5 @@ pub async fn sign_in<P: Ports>(
             LoginTerms::default(),
         )
         .await?;
-    let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
-    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
-        m::LOGGED_IN.get(),
-        &out.tokens,
-        refresh_expires_in,
-        &out.user,
-    )))
+    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(m::LOGGED_IN.get(), &out)))
 }

@@ -154,13 +154,7 @@ async fn login<P: Ports>(
         }
         step => step.done()?,
     };
-    let refresh_expires_in = (out.session.expires_at - out.session.created_at).num_seconds();
-    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(
-        m::LOGGED_IN.get(),
-        &out.tokens,
-        refresh_expires_in,
-        &out.user,
-    )))
+    Ok(HttpResponse::Ok().json(dto::LoginResponse::new(m::LOGGED_IN.get(), &out)))
 }
 
 #[utoipa::path(get, path = "/api/auth/profile", tag = super::TAG,
