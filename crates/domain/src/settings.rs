@@ -143,6 +143,12 @@ pub struct AuthSettings {
     /// Roles that may log in as administrator ([`crate::usecase::LoginTerms::admin_mode`])
     /// (`ADMIN_LOGIN_ROLES`, default `super_admin`; issue 13, item 11).
     pub admin_login_roles: Vec<RoleName>,
+    /// Roles whose holders must have a second factor (`MFA_REQUIRED_ROLES`,
+    /// default none; issue 17): a password sign-in of such an account
+    /// without one opens no session, it answers an enrolment step
+    /// ([`crate::usecase::SecondFactorChallenge::enrolment`]) that only a
+    /// first factor enrolled there finishes.
+    pub mfa_required_roles: Vec<RoleName>,
     /// Branding, links and default language of mail.
     pub mail: MailSettings,
     /// Verification codes.
@@ -268,6 +274,7 @@ impl Default for AuthSettings {
             registrable_roles: DEFAULT_REGISTRABLE_ROLES.iter().map(|r| role(r)).collect(),
             default_role: role(DEFAULT_ROLE),
             admin_login_roles: vec![role(RoleName::SUPER_ADMIN)],
+            mfa_required_roles: Vec::new(),
             mail: MailSettings::default(),
             codes: CodeSettings::default(),
             require_verified_email: false,
@@ -300,9 +307,13 @@ pub struct SecondFactorSettings {
     pub checks_per_window: u32,
     /// The window of [`Self::checks_per_window`], in seconds (default 900).
     pub check_window_secs: u64,
-    /// How recent the caller's authentication (`auth_time`) must be to turn
-    /// a second factor on (`REAUTH_MAX_AGE`, default 900 s): a stolen,
-    /// refreshed session cannot bind the account to the thief's app.
+    /// How recent the caller's authentication (`auth_time`) must be, at the
+    /// account's highest level (aal2 once it has a second factor), for a
+    /// sensitive action: enrolling or removing a factor, changing the
+    /// password (whose current password counts as a fresh `pwd` check for
+    /// an account without a factor), every administrator's change
+    /// (`REAUTH_MAX_AGE`, default 900 s; issue 17). A stolen, refreshed
+    /// session cannot bind the account to the thief's app or take it over.
     pub reauth_max_age: Duration,
 }
 

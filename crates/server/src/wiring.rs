@@ -104,6 +104,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         registrable_roles: config.accounts.registrable_roles.clone(),
         default_role: config.accounts.default_role.clone(),
         admin_login_roles: config.accounts.admin_login_roles.clone(),
+        mfa_required_roles: config.accounts.mfa_required_roles.clone(),
         mail: config.messaging.mail.clone(),
         codes: tessera_domain::settings::CodeSettings {
             ttl: span("VERIFICATION_CODE_TTL", config.verification.code_ttl)?,

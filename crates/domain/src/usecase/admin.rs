@@ -24,6 +24,10 @@ pub struct Actor {
     pub user: Option<User>,
     /// Where the request came from.
     pub client: ClientInfo,
+    /// How and when the administrator's session authenticated (`None` for
+    /// the operator): every change needs it recent and at the account's
+    /// highest level (`REAUTH_MAX_AGE`; issue 17).
+    pub authentication: Option<crate::model::Authentication>,
 }
 
 impl Actor {
@@ -33,6 +37,7 @@ impl Actor {
         Self {
             user: None,
             client: ClientInfo::without_peer(Some("tessera-cli")),
+            authentication: None,
         }
     }
 
@@ -188,14 +193,27 @@ impl<P: Ports> AuthService<P> {
         .await;
     }
 
-    /// The user with this id, when `actor` may change them
-    /// ([`Actor::may_change`], with the role granted or revoked).
+    /// The user with this id, when `actor` may change them: an
+    /// administrator (not the operator) whose sign-in is recent enough at
+    /// their account's highest level (`REAUTH_MAX_AGE`, issue 17), and who
+    /// [`Actor::may_change`] the user (with the role granted or revoked).
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`],
+    /// [`AuthError::Outranked`], [`AuthError::Unavailable`].
     async fn changeable_user(
         &self,
         actor: &Actor,
         id: UserId,
         role: Option<&RoleName>,
     ) -> Result<User, AuthError> {
+        if let Some(me) = &actor.user {
+            let authentication = actor
+                .authentication
+                .as_ref()
+                .ok_or(AuthError::ReauthenticationRequired)?;
+            self.require_recent(authentication, me, false).await?;
+        }
         let target = self.find_user(id).await?;
         if actor.user.is_some() {
             actor.may_change(&*self.role_catalogue().await?, &target, role)?;
@@ -206,7 +224,8 @@ impl<P: Ports> AuthService<P> {
     /// Revokes every session of a user, for an administrator.
     ///
     /// # Errors
-    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`],
+    /// [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn admin_revoke_sessions(
         &self,
         actor: &Actor,
@@ -234,7 +253,8 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::SelfLockout`] (the caller's own account),
-    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`],
+    /// [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn admin_reset_factors(
         &self,
         actor: &Actor,
@@ -286,7 +306,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
-    /// [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
     pub async fn set_user_active(
         &self,
         actor: &Actor,
@@ -339,7 +359,7 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::UserNotFound`], [`AuthError::SelfLockout`], [`AuthError::Outranked`],
-    /// [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
     pub async fn delete_user(&self, actor: &Actor, id: UserId) -> Result<(), AuthError> {
         if actor.is(id) {
             return Err(AuthError::SelfLockout);
@@ -359,7 +379,8 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a role the catalogue lacks,
-    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`],
+    /// [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn grant_role(
         &self,
         actor: &Actor,
@@ -387,7 +408,8 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a malformed role name, [`AuthError::SelfLockout`],
-    /// [`AuthError::UserNotFound`], [`AuthError::Outranked`], [`AuthError::Unavailable`].
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`],
+    /// [`AuthError::Outranked`], [`AuthError::Unavailable`].
     pub async fn revoke_role(
         &self,
         actor: &Actor,
@@ -455,6 +477,7 @@ mod tests {
         Actor {
             user: Some(u),
             client: ClientInfo::without_peer(None),
+            authentication: None,
         }
     }
 

@@ -76,6 +76,9 @@ pub struct BrowserSignIn {
     pub session: Session,
     /// Who signed in.
     pub user: User,
+    /// The recovery codes of a factor enrolled to finish this sign-in
+    /// (`MFA_REQUIRED_ROLES`): shown once.
+    pub recovery_codes: Option<super::RecoveryCodes>,
 }
 
 /// What a browser's sign-in answers: signed in, or a second factor to ask for.
@@ -182,6 +185,7 @@ impl<P: Ports> AuthService<P> {
             credential: self.browser_credential(outcome.session.id),
             session: outcome.session,
             user: outcome.user,
+            recovery_codes: outcome.recovery_codes,
         }
     }
 

@@ -75,8 +75,20 @@ impl<P: Ports> AuthService<P> {
         &self,
         auth: &Authenticated,
     ) -> Result<TotpEnrolment, AuthError> {
-        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
+        self.require_recent_authentication(auth, &user).await?;
+        self.start_totp_enrolment(&user).await
+    }
+
+    /// Stores a new, unconfirmed TOTP secret for `user` (replacing an
+    /// earlier unconfirmed one) and answers what the app needs.
+    ///
+    /// # Errors
+    /// [`AuthError::FactorAlreadyEnrolled`], [`AuthError::Unavailable`].
+    pub(super) async fn start_totp_enrolment(
+        &self,
+        user: &User,
+    ) -> Result<TotpEnrolment, AuthError> {
         let secret = self.ports.otp.new_secret()?;
         let factor = TotpFactor {
             user_id: user.id,
@@ -88,7 +100,7 @@ impl<P: Ports> AuthService<P> {
         if !self.ports.factors.begin_totp(&factor).await? {
             return Err(AuthError::FactorAlreadyEnrolled);
         }
-        Ok(self.enrolment_of(&user, secret))
+        Ok(self.enrolment_of(user, secret))
     }
 
     /// The caller's TOTP enrolment that waits for its first code, shown
@@ -103,6 +115,17 @@ impl<P: Ports> AuthService<P> {
         auth: &Authenticated,
     ) -> Result<Option<TotpEnrolment>, AuthError> {
         let user = self.current_user(auth).await?;
+        self.pending_totp_of(&user).await
+    }
+
+    /// The unconfirmed TOTP enrolment of `user`, if one waits.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub(super) async fn pending_totp_of(
+        &self,
+        user: &User,
+    ) -> Result<Option<TotpEnrolment>, AuthError> {
         let pending = self
             .ports
             .factors
@@ -111,7 +134,7 @@ impl<P: Ports> AuthService<P> {
             .filter(|f| !f.is_confirmed());
         Ok(pending
             .and_then(|f| self.ports.otp.open(user.public_id, &f.sealed_secret))
-            .map(|secret| self.enrolment_of(&user, secret)))
+            .map(|secret| self.enrolment_of(user, secret)))
     }
 
     fn enrolment_of(&self, user: &User, secret: TotpSecret) -> TotpEnrolment {
@@ -149,8 +172,28 @@ impl<P: Ports> AuthService<P> {
         locale: Locale,
     ) -> Result<Option<RecoveryCodes>, AuthError> {
         let code = Self::required_code(code)?;
-        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
+        self.require_recent_authentication(auth, &user).await?;
+        self.confirm_pending_totp(&user, code, &auth.client).await?;
+        self.end_other_sessions(auth).await?;
+        self.notice_factor_change(&user, FactorChange::Enrolled, locale)
+            .await;
+        self.first_recovery_codes(&user, &auth.client).await
+    }
+
+    /// Confirms the pending TOTP factor of `user` with `code` and audits it.
+    ///
+    /// # Errors
+    /// [`AuthError::FactorNotEnrolled`], [`AuthError::FactorAlreadyEnrolled`],
+    /// [`AuthError::CodeInvalid`], [`AuthError::TooManyRequests`],
+    /// [`AuthError::Unavailable`].
+    pub(super) async fn confirm_pending_totp(
+        &self,
+        user: &User,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let user = user.clone();
         let pending = self
             .ports
             .factors
@@ -166,7 +209,7 @@ impl<P: Ports> AuthService<P> {
             self.audit(self.factor_event(
                 AuditKind::SecondFactorFailed,
                 &user,
-                &auth.client,
+                client,
                 "totp wrong_code",
             ))
             .await;
@@ -181,11 +224,21 @@ impl<P: Ports> AuthService<P> {
             // Confirmed or replaced by a concurrent request meanwhile.
             return Err(AuthError::FactorNotEnrolled);
         }
-        self.audit(self.factor_event(AuditKind::FactorEnrolled, &user, &auth.client, "totp"))
+        self.audit(self.factor_event(AuditKind::FactorEnrolled, &user, client, "totp"))
             .await;
-        self.end_other_sessions(auth).await?;
-        self.notice_factor_change(&user, FactorChange::Enrolled, locale)
-            .await;
+        Ok(())
+    }
+
+    /// A first set of recovery codes for `user`, issued (and answered, to
+    /// show once) only when the account holds none.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub(super) async fn first_recovery_codes(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<Option<RecoveryCodes>, AuthError> {
         if self
             .ports
             .factors
@@ -196,9 +249,7 @@ impl<P: Ports> AuthService<P> {
         {
             return Ok(None);
         }
-        self.issue_recovery_codes(&user, &auth.client)
-            .await
-            .map(Some)
+        self.issue_recovery_codes(user, client).await.map(Some)
     }
 
     /// Removes the caller's TOTP factor (and with it the recovery codes),
@@ -266,7 +317,7 @@ impl<P: Ports> AuthService<P> {
             self.check_enrolled_factor(&user, Some(FactorKind::Totp), code, &auth.client)
                 .await?;
         } else {
-            self.require_recent_authentication(auth)?;
+            self.require_recent_authentication(auth, &user).await?;
         }
         let codes = self.issue_recovery_codes(&user, &auth.client).await?;
         self.notice_factor_change(&user, FactorChange::RecoveryCodesIssued, locale)
@@ -350,19 +401,51 @@ impl<P: Ports> AuthService<P> {
         let _ = self.ports.outbox.enqueue(&mail, now).await;
     }
 
-    /// Whether the caller authenticated within `REAUTH_MAX_AGE`.
+    /// Whether the caller, `user`, authenticated within `REAUTH_MAX_AGE` at
+    /// the account's highest level: assurance level 2 once the account has a
+    /// second factor (issue 17, "Login, tokens, policy").
     ///
     /// # Errors
-    /// [`AuthError::ReauthenticationRequired`].
-    pub(super) fn require_recent_authentication(
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
+    pub(super) async fn require_recent_authentication(
         &self,
         auth: &Authenticated,
+        user: &User,
     ) -> Result<(), AuthError> {
-        let max_age = self.settings.second_factor.reauth_max_age;
-        if self.now() - auth.claims.authentication.at > max_age {
-            return Err(AuthError::ReauthenticationRequired);
+        self.require_recent(&auth.claims.authentication, user, false)
+            .await
+    }
+
+    /// Whether `authentication` of `user` is recent (`REAUTH_MAX_AGE`) and
+    /// at the account's highest level. `fresh_password` says the request
+    /// itself proved the current password: for an account without a second
+    /// factor that is a fresh authentication at its highest level.
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
+    pub(super) async fn require_recent(
+        &self,
+        authentication: &crate::model::Authentication,
+        user: &User,
+        fresh_password: bool,
+    ) -> Result<(), AuthError> {
+        let has_factor = self
+            .ports
+            .factors
+            .overview(user.id)
+            .await?
+            .has_second_factor();
+        if !has_factor && fresh_password {
+            return Ok(());
         }
-        Ok(())
+        let max_age = self.settings.second_factor.reauth_max_age;
+        let recent = self.now() - authentication.at <= max_age;
+        let level_met = !has_factor || authentication.assurance() == crate::model::Assurance::Aal2;
+        if recent && level_met {
+            Ok(())
+        } else {
+            Err(AuthError::ReauthenticationRequired)
+        }
     }
 
     /// `code` when it is not blank.

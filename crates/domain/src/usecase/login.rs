@@ -37,6 +37,9 @@ pub struct LoginOutcome {
     pub session: Session,
     /// Its tokens.
     pub tokens: TokenPair,
+    /// The recovery codes of a factor enrolled to finish this login
+    /// ([`SecondFactorChallenge::enrolment`]): shown once, here.
+    pub recovery_codes: Option<super::RecoveryCodes>,
 }
 
 /// What a login asks for besides the credentials: the shape of its tokens
@@ -93,6 +96,14 @@ pub struct SecondFactorChallenge {
     pub token: Secret,
     /// The kinds of factor the account may answer with.
     pub factors: Vec<FactorKind>,
+    /// The account holds a role of `MFA_REQUIRED_ROLES` and has no second
+    /// factor yet: `factors` are the kinds it may enrol (TOTP, passkey), and
+    /// the login finishes once one is enrolled with this challenge
+    /// ([`AuthService::begin_required_totp_enrolment`],
+    /// [`AuthService::begin_required_passkey_enrolment`], then
+    /// [`AuthService::verify_second_factor`] with the first code or the
+    /// passkey's registration).
+    pub enrolment: bool,
     /// When the waiting login lapses.
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
@@ -370,6 +381,7 @@ impl<P: Ports> AuthService<P> {
             user,
             session,
             tokens,
+            recovery_codes: None,
         })
     }
 

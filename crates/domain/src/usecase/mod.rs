@@ -45,6 +45,7 @@ mod passkey;
 mod password;
 mod refresh;
 mod registration;
+mod required_enrolment;
 mod reset;
 mod second_factor;
 mod session;

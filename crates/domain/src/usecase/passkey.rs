@@ -73,24 +73,36 @@ impl<P: Ports> AuthService<P> {
         &self,
         auth: &Authenticated,
     ) -> Result<PasskeyCeremony, AuthError> {
-        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
+        self.require_recent_authentication(auth, &user).await?;
+        let (options, state) = self.passkey_registration_options(&user).await?;
+        let binding = format!("{} {}", user.id.0, state.0);
+        self.store_ceremony(CodePurpose::PasskeyRegistration, options, binding)
+            .await
+    }
+
+    /// The options and state of a registration ceremony for `user`,
+    /// excluding the passkeys the account has.
+    ///
+    /// # Errors
+    /// [`AuthError::TooManyPasskeys`], [`AuthError::Unavailable`].
+    pub(super) async fn passkey_registration_options(
+        &self,
+        user: &User,
+    ) -> Result<(CeremonyOptions, CeremonyState), AuthError> {
         let existing = self.ports.factors.passkeys(user.id).await?;
         if existing.len() >= PASSKEYS_PER_ACCOUNT {
             return Err(AuthError::TooManyPasskeys);
         }
         let exclude: Vec<_> = existing.into_iter().map(|p| p.credential).collect();
-        let (options, state) = self.ports.relying_party.begin_registration(
+        Ok(self.ports.relying_party.begin_registration(
             PasskeyHolder {
                 handle: user.public_id,
                 name: user.username.as_str(),
                 display_name: user.username.as_str(),
             },
             &exclude,
-        )?;
-        let binding = format!("{} {}", user.id.0, state.0);
-        self.store_ceremony(CodePurpose::PasskeyRegistration, options, binding)
-            .await
+        )?)
     }
 
     /// Finishes a registration: checks the browser's `response` (the JSON of
@@ -119,8 +131,8 @@ impl<P: Ports> AuthService<P> {
         locale: Locale,
     ) -> Result<(Passkey, Option<RecoveryCodes>), AuthError> {
         let name = PasskeyName::parse(name, DEFAULT_PASSKEY_NAME)?;
-        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
+        self.require_recent_authentication(auth, &user).await?;
         let binding = self
             .take_ceremony(CodePurpose::PasskeyRegistration, ceremony_token)
             .await?;
@@ -129,14 +141,45 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::PasskeyRefused);
         }
         let state = CeremonyState(state.to_owned());
+        let (passkey, codes, first) = self
+            .register_passkey(&user, &state, response, &name, &auth.client, locale)
+            .await?;
+        // The passkey and the codes are stored; the other sessions, opened
+        // without a second factor, end now (a failure here is reported, and
+        // the account can end them from its session list).
+        if first {
+            self.end_other_sessions(auth).await?;
+        }
+        Ok((passkey, codes))
+    }
+
+    /// Checks the registration `response` of `user` against the ceremony
+    /// `state`, stores the passkey as `name`, audits it and mails a notice
+    /// in `locale`. Answers the passkey, the recovery codes issued with it
+    /// (when the account held none) and whether it is the account's first
+    /// second factor.
+    ///
+    /// # Errors
+    /// [`AuthError::PasskeyRefused`], [`AuthError::FactorAlreadyEnrolled`],
+    /// [`AuthError::TooManyPasskeys`], [`AuthError::Unavailable`].
+    pub(super) async fn register_passkey(
+        &self,
+        user: &User,
+        state: &CeremonyState,
+        response: &str,
+        name: &PasskeyName,
+        client: &ClientInfo,
+        locale: Locale,
+    ) -> Result<(Passkey, Option<RecoveryCodes>, bool), AuthError> {
+        let user = user.clone();
         let created = match self
             .ports
             .relying_party
-            .finish_registration(response, &state)
+            .finish_registration(response, state)
         {
             Ok(c) => c,
             Err(refusal) => {
-                self.passkey_refused(&user, &auth.client, "registration", &refusal)
+                self.passkey_refused(&user, client, "registration", &refusal)
                     .await;
                 return Err(AuthError::PasskeyRefused);
             }
@@ -168,7 +211,7 @@ impl<P: Ports> AuthService<P> {
         self.audit(self.factor_event(
             AuditKind::FactorEnrolled,
             &user,
-            &auth.client,
+            client,
             &format!("passkey {}", passkey.id),
         ))
         .await;
@@ -176,20 +219,18 @@ impl<P: Ports> AuthService<P> {
             self.audit(self.factor_event(
                 AuditKind::RecoveryCodesIssued,
                 &user,
-                &auth.client,
+                client,
                 "recovery_code",
             ))
             .await;
         }
         self.notice_factor_change(&user, FactorChange::Enrolled, locale)
             .await;
-        // The passkey and the codes are stored; the other sessions, opened
-        // without a second factor, end now (a failure here is reported, and
-        // the account can end them from its session list).
-        if !before.has_second_factor() {
-            self.end_other_sessions(auth).await?;
-        }
-        Ok((passkey, issued.then_some(codes.0)))
+        Ok((
+            passkey,
+            issued.then_some(codes.0),
+            !before.has_second_factor(),
+        ))
     }
 
     /// Renames the caller's passkey `id`.
@@ -231,8 +272,8 @@ impl<P: Ports> AuthService<P> {
         id: Uuid,
         locale: Locale,
     ) -> Result<(), AuthError> {
-        self.require_recent_authentication(auth)?;
         let user = self.current_user(auth).await?;
+        self.require_recent_authentication(auth, &user).await?;
         if !self.ports.factors.remove_passkey(user.id, id).await? {
             return Err(AuthError::FactorNotEnrolled);
         }
@@ -479,7 +520,7 @@ impl<P: Ports> AuthService<P> {
 
     /// `swk` for a passkey that may be synced, `hwk` for a device-bound one
     /// (RFC 8176 §2).
-    fn passkey_method(passkey: &Passkey) -> AuthMethod {
+    pub(super) fn passkey_method(passkey: &Passkey) -> AuthMethod {
         if passkey.backup_eligible {
             AuthMethod::Swk
         } else {

@@ -13,10 +13,14 @@ impl<P: Ports> AuthService<P> {
     /// Changes the password of the token's user. The asking session stays
     /// valid; every other session of the user is revoked. A wrong
     /// `old_password` counts as a failed login of the account from the
-    /// caller's IP, in the same throttle as the login.
+    /// caller's IP, in the same throttle as the login. For an account with a
+    /// second factor it needs a sign-in within `REAUTH_MAX_AGE` at assurance
+    /// level 2 (issue 17); for one without, the current password it proves
+    /// is that fresh authentication.
     ///
     /// # Errors
-    /// [`AuthError::Validation`], [`AuthError::WrongPassword`], [`AuthError::SamePassword`],
+    /// [`AuthError::Validation`], [`AuthError::ReauthenticationRequired`],
+    /// [`AuthError::WrongPassword`], [`AuthError::SamePassword`],
     /// [`AuthError::TooManyRequests`] while the account's login throttle is closed,
     /// [`AuthError::Busy`], [`AuthError::Unavailable`].
     pub async fn change_password(
@@ -39,6 +43,12 @@ impl<P: Ports> AuthService<P> {
             return Err(errors.into());
         };
         let user = self.current_user(auth).await?;
+        // A sensitive action (issue 17): the current password this request
+        // proves is a fresh authentication for an account without a second
+        // factor; one with a factor needs a recent aal2 sign-in first, so a
+        // stolen session plus a phished password take nothing over.
+        self.require_recent(&auth.claims.authentication, &user, true)
+            .await?;
         // A token holder must not guess the current password without limit:
         // a wrong one counts in the account's login throttle (issue 14, item 4).
         self.prove_credential(&user, &old, &auth.client).await?;

@@ -38,7 +38,9 @@ impl<P: Ports> AuthService<P> {
         terms: LoginTerms,
     ) -> Result<LoginStep, AuthError> {
         let overview = self.ports.factors.overview(verified.user().id).await?;
-        if !overview.has_second_factor() {
+        let enrolment =
+            !overview.has_second_factor() && self.must_have_second_factor(verified.user());
+        if !overview.has_second_factor() && !enrolment {
             return self
                 .finish_login(verified, client, terms)
                 .await
@@ -49,10 +51,11 @@ impl<P: Ports> AuthService<P> {
         let secret = self.ports.ids.secret_token();
         let user = verified.user();
         let binding = format!(
-            "{} {} {} {}",
+            "{} {} {}{} {}",
             user.id.0,
             self.hash_stamp(verified.stored_hash()),
             u8::from(terms.admin_mode),
+            if enrolment { "e" } else { "" },
             verified.authentication().methods_text(),
         );
         let s = self.settings.second_factor;
@@ -82,7 +85,12 @@ impl<P: Ports> AuthService<P> {
         Ok(LoginStep::SecondFactor(SecondFactorChallenge {
             id,
             token: Secret::new(format!("{id}.{secret}")),
-            factors: overview.kinds(),
+            factors: if enrolment {
+                vec![FactorKind::Totp, FactorKind::Passkey]
+            } else {
+                overview.kinds()
+            },
+            enrolment,
             expires_at,
         }))
     }
@@ -131,7 +139,13 @@ impl<P: Ports> AuthService<P> {
                 return Err(AuthError::CodeExhausted);
             }
         };
-        let (user_id, stamp, admin_mode, methods) = challenge
+        let ChallengeBinding {
+            user: user_id,
+            stamp,
+            admin_mode,
+            enrolment,
+            methods,
+        } = challenge
             .binding
             .as_deref()
             .and_then(parse_binding)
@@ -158,7 +172,15 @@ impl<P: Ports> AuthService<P> {
             self.ports.codes.take(purpose, id).await?;
             return Err(AuthError::ChallengeInvalid);
         }
-        let checked = if kind == Some(FactorKind::Passkey) {
+        let mut recovery_codes = None;
+        let checked = if enrolment {
+            self.finish_required_enrolment(&user, id, kind, code, &client, locale)
+                .await
+                .map(|(kind, method, codes)| {
+                    recovery_codes = codes;
+                    (kind, method)
+                })
+        } else if kind == Some(FactorKind::Passkey) {
             self.check_passkey_factor(&user, id, code, &client)
                 .await
                 .map(|method| (FactorKind::Passkey, Some(method)))
@@ -204,7 +226,9 @@ impl<P: Ports> AuthService<P> {
                 methods,
             },
         );
-        self.finish_login(verified, client, terms).await
+        let mut outcome = self.finish_login(verified, client, terms).await?;
+        outcome.recovery_codes = recovery_codes;
+        Ok(outcome)
     }
 
     /// The id and the stored challenge `mfa_token` names, its secret
@@ -262,13 +286,33 @@ impl<P: Ports> AuthService<P> {
     }
 }
 
-/// `<user id> <password stamp> <admin mode 0|1> <methods…>` as
-/// [`AuthService::next_step`] wrote it.
-fn parse_binding(binding: &str) -> Option<(UserId, String, bool, Vec<AuthMethod>)> {
+/// What a second-factor challenge is bound to.
+pub(super) struct ChallengeBinding {
+    /// The account.
+    pub user: UserId,
+    /// The stamp of its password hash when the login began.
+    pub stamp: String,
+    /// An administrator login (seed 001's `/Admin/Login`).
+    pub admin_mode: bool,
+    /// An enrolment challenge (`MFA_REQUIRED_ROLES`).
+    pub enrolment: bool,
+    /// The methods the login used so far.
+    pub methods: Vec<AuthMethod>,
+}
+
+/// `<user id> <password stamp> <admin mode 0|1><e for an enrolment> <methods…>`
+/// as [`AuthService::next_step`] wrote it.
+pub(super) fn parse_binding(binding: &str) -> Option<ChallengeBinding> {
     let mut parts = binding.splitn(4, ' ');
     let user = parts.next()?.parse().ok()?;
     let stamp = parts.next()?.to_owned();
-    let admin_mode = parts.next()? == "1";
+    let flags = parts.next()?;
     let methods = Authentication::methods_from_text(parts.next().unwrap_or(""));
-    Some((UserId(user), stamp, admin_mode, methods))
+    Some(ChallengeBinding {
+        user: UserId(user),
+        stamp,
+        admin_mode: flags.starts_with('1'),
+        enrolment: flags.ends_with('e'),
+        methods,
+    })
 }

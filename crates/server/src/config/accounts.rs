@@ -1,5 +1,5 @@
 //! Accounts: `USERNAME_MIN_LENGTH`, `REGISTRATION_ROLES`, `DEFAULT_ROLE`,
-//! `ADMIN_LOGIN_ROLES`, `PHONE_DEFAULT_REGION`.
+//! `ADMIN_LOGIN_ROLES`, `MFA_REQUIRED_ROLES`, `PHONE_DEFAULT_REGION`.
 
 use tessera_domain::values::{PhoneRegion, RoleName, Username, UsernamePolicy};
 
@@ -33,6 +33,11 @@ pub struct AccountSettings {
     /// least one role, none of them one a user may choose at registration
     /// (`REGISTRATION_ROLES`, `DEFAULT_ROLE`).
     pub admin_login_roles: Vec<RoleName>,
+    /// `MFA_REQUIRED_ROLES`, comma-separated, default none: holders of these
+    /// roles must enrol a second factor at their next sign-in and get no
+    /// session until they do (issue 17). Every role named must be a
+    /// well-formed role name; one the catalogue lacks simply matches nobody.
+    pub mfa_required_roles: Vec<RoleName>,
     /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
     /// whose numbering plan reads phone numbers written without a country code.
     pub phone_region: PhoneRegion,
@@ -89,6 +94,11 @@ impl AccountSettings {
                 ),
             });
         }
+        let mfa_required_roles = roles(
+            "MFA_REQUIRED_ROLES",
+            r.list("MFA_REQUIRED_ROLES").unwrap_or_default(),
+        )?;
+        r.default_shown("MFA_REQUIRED_ROLES", "");
         let username_policy = UsernamePolicy {
             min_chars: r.parse("USERNAME_MIN_LENGTH", UsernamePolicy::DEFAULT_MIN_CHARS)?,
         };
@@ -103,6 +113,7 @@ impl AccountSettings {
             registrable_roles,
             default_role,
             admin_login_roles,
+            mfa_required_roles,
             phone_region: phone_region(r, "PHONE_DEFAULT_REGION")?,
         })
     }

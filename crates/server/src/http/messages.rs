@@ -114,6 +114,10 @@ pub const MFA_REQUIRED: Text = Text::new(
     "需要两步验证：请输入验证器应用中的验证码或一个恢复码",
     "Two-step verification required: enter the code from your authenticator app or a recovery code",
 );
+pub const MFA_ENROLMENT_REQUIRED: Text = Text::new(
+    "需要先设置两步验证：您的角色要求验证器应用或通行密钥（用 mfa_token 调用 /api/auth/mfa/enrol/totp 或 /api/auth/mfa/enrol/passkey/options，再调用 /api/auth/mfa/verify）",
+    "Two-step verification must be set up first: your role requires an authenticator app or a passkey (send mfa_token to /api/auth/mfa/enrol/totp or /api/auth/mfa/enrol/passkey/options, then to /api/auth/mfa/verify)",
+);
 pub const MFA_TOKEN_INVALID: Text = Text::new(
     "两步验证已过期或无效，请重新登录",
     "The two-step verification has expired or is invalid: sign in again",
@@ -293,6 +297,14 @@ pub const L_MFA_REQUIRED: Text = Text::new(
     "需要两步验证：请用 MfaToken 和验证码调用 /Auth/LoginMfa",
     "Two-step verification required: send MfaToken and a code to /Auth/LoginMfa",
 );
+pub const L_MFA_ENROLMENT_REQUIRED: Text = Text::new(
+    "需要先设置两步验证：请用 MfaToken 调用 /api/auth/mfa/enrol/totp，再用 MfaToken 和验证器的第一个验证码调用 /Auth/LoginMfa",
+    "Two-step verification must be set up first: send MfaToken to /api/auth/mfa/enrol/totp, then MfaToken and the app's first code to /Auth/LoginMfa",
+);
+pub const L_ADMIN_MFA_ENROLMENT_REQUIRED: Text = Text::new(
+    "需要先设置两步验证：请用 MfaToken 调用 /api/auth/mfa/enrol/totp，再用 MfaToken 和验证器的第一个验证码调用 /Admin/LoginMfa",
+    "Two-step verification must be set up first: send MfaToken to /api/auth/mfa/enrol/totp, then MfaToken and the app's first code to /Admin/LoginMfa",
+);
 pub const L_ADMIN_MFA_REQUIRED: Text = Text::new(
     "需要两步验证：请用 MfaToken 和验证码调用 /Admin/LoginMfa",
     "Two-step verification required: send MfaToken and a code to /Admin/LoginMfa",
@@ -300,6 +312,10 @@ pub const L_ADMIN_MFA_REQUIRED: Text = Text::new(
 pub const V1_MFA_REQUIRED: Text = Text::new(
     "需要两步验证：请用 mfa_token 和验证码调用 /api/v1/auth/login/mfa",
     "two-step verification required: send mfa_token and a code to /api/v1/auth/login/mfa",
+);
+pub const V1_MFA_ENROLMENT_REQUIRED: Text = Text::new(
+    "需要先设置两步验证：请用 mfa_token 调用 /api/auth/mfa/enrol/totp，再用 mfa_token 和验证器的第一个验证码调用 /api/v1/auth/login/mfa",
+    "two-step verification must be set up first: send mfa_token to /api/auth/mfa/enrol/totp, then mfa_token and the app's first code to /api/v1/auth/login/mfa",
 );
 pub const V1_MFA_CODE_WRONG: Text = Text::new("验证码错误", "invalid verification code");
 pub const V1_MFA_TOKEN_INVALID: Text = Text::new(

@@ -174,18 +174,11 @@ async fn totp_enrolment_then_login_needs_a_code_that_is_accepted_once() {
     assert_eq!(overview["mfa_enabled"], true, "{overview}");
     assert_eq!(overview["factors"], json!(["totp", "recovery_code"]));
     assert_eq!(overview["recovery_codes_left"], 10);
+    // The enrolling session signed in with the password alone: a factor
+    // change now needs the account's highest level, aal2.
     let (status, body) = app.post_bearer("/api/auth/mfa/totp", &token, None).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_error(&body, "factor_exists");
-    let (status, body) = app
-        .post_bearer(
-            "/api/auth/mfa/totp/confirm",
-            &token,
-            Some(&json!({"code": code(&secret, 1)})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "confirmed already: {body}");
-    assert_error(&body, "factor_exists");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "reauthentication_required");
 
     let mfa_token = challenge(&app, "tia").await;
     // The step that confirmed the factor is used: its code is refused.
@@ -209,10 +202,21 @@ async fn totp_enrolment_then_login_needs_a_code_that_is_accepted_once() {
     assert_eq!(c["amr"], json!(["pwd", "otp", "mfa"]), "{c}");
     assert_eq!(c["aal"], 2, "{c}");
     assert_eq!(c["acr"], "aal2", "{c}");
-    let (status, _) = app
-        .get_bearer("/api/auth/me", s(&body["access_token"]))
-        .await;
+    let aal2 = s(&body["access_token"]).to_owned();
+    let (status, _) = app.get_bearer("/api/auth/me", &aal2).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.post_bearer("/api/auth/mfa/totp", &aal2, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "factor_exists");
+    let (status, body) = app
+        .post_bearer(
+            "/api/auth/mfa/totp/confirm",
+            &aal2,
+            Some(&json!({"code": code(&secret, 1)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "confirmed already: {body}");
+    assert_error(&body, "factor_exists");
 
     // The challenge is single use.
     let (status, body) = app
@@ -436,7 +440,16 @@ async fn recovery_codes_are_single_use_mailed_about_and_voided_by_a_new_set() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_change_voids_a_waiting_challenge() {
     let app = spawn_app().await;
-    let (token, secret, _) = enrolled(&app, "pat").await;
+    let (_, secret, _) = enrolled(&app, "pat").await;
+    // A password change of an account with a factor needs an aal2 session.
+    early_in_a_step().await;
+    let (_, body) = app
+        .post(
+            "/api/auth/mfa/verify",
+            &json!({"mfa_token": challenge(&app, "pat").await, "code": code(&secret, 0)}),
+        )
+        .await;
+    let token = s(&body["access_token"]).to_owned();
     let mfa_token = challenge(&app, "pat").await;
     let (status, body) = app
         .post_bearer(
@@ -450,7 +463,7 @@ async fn a_password_change_voids_a_waiting_challenge() {
     let (status, body) = app
         .post(
             "/api/auth/mfa/verify",
-            &json!({"mfa_token": mfa_token, "code": code(&secret, 0)}),
+            &json!({"mfa_token": mfa_token, "code": code(&secret, 1)}),
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");

@@ -202,6 +202,12 @@ impl TestApp {
         password: &str,
         role: &str,
     ) -> Value {
+        self.create_account(username, email, password, role);
+        self.login(username, password).await
+    }
+
+    /// Creates a user with `role` through `tessera user create`.
+    pub fn create_account(&self, username: &str, email: &str, password: &str, role: &str) {
         let dir = tempfile::tempdir().unwrap();
         let out = self
             .tessera_cli(dir.path())
@@ -224,7 +230,6 @@ impl TestApp {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        self.login(username, password).await
     }
 
     /// Stops this app and starts another on the same stores and key.

@@ -37,6 +37,7 @@ mod password_screening;
 mod ranks;
 mod refresh;
 mod register;
+mod required_factors;
 mod reset;
 mod routes;
 mod scale;

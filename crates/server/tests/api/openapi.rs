@@ -105,6 +105,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
     let app = spawn_app_with(&[
         ("V1_VERIFY_ON_GET", "true"),
         ("UNVERIFIED_ACCOUNT_TTL", "1"),
+        ("MFA_REQUIRED_ROLES", "logistics"),
     ])
     .await;
     let mut t = Tour {
@@ -664,6 +665,8 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     ok(status, &body);
+    // Removing a factor needs the account's highest level: this aal2 session.
+    let root_aal2 = s(&body["access_token"]).to_owned();
     let (status, begun) = t
         .json("POST", t.post("/api/auth/passkey/options", &json!({})))
         .await;
@@ -688,10 +691,54 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         .json(
             "DELETE",
             t.delete(&format!("/api/auth/passkeys/{passkey}"))
-                .bearer_auth(&root),
+                .bearer_auth(&root_aal2),
         )
         .await;
     ok(status, &body);
+
+    // An account whose role needs a factor enrols one to sign in
+    // (`MFA_REQUIRED_ROLES`): a TOTP factor begun, a passkey registered.
+    t.app
+        .create_account("lou", "lou@example.com", "Secret123", "logistics");
+    let (_, step) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login",
+                &json!({"username": "lou", "password": "Secret123"}),
+            ),
+        )
+        .await;
+    let enrol = json!({"mfa_token": step["mfa_token"]});
+    let (status, body) = t
+        .json("POST", t.post("/api/auth/mfa/enrol/totp", &enrol))
+        .await;
+    ok(status, &body);
+    let (status, begun) = t
+        .json(
+            "POST",
+            t.post("/api/auth/mfa/enrol/passkey/options", &enrol),
+        )
+        .await;
+    ok(status, &begun);
+    let mut lou_key = crate::passkeys::authenticator();
+    let credential =
+        crate::passkeys::create(&mut lou_key, crate::passkeys::ORIGIN, &begun["options"]);
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/mfa/verify",
+                &json!({"mfa_token": step["mfa_token"], "credential": credential}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    assert_eq!(
+        body["recovery_codes"].as_array().map(Vec::len),
+        Some(10),
+        "{body}"
+    );
 
     // Every documented operation was called and answered one of its documented successes.
     let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();

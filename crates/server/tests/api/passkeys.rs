@@ -109,6 +109,32 @@ async fn with_passkey(
     (token, body, id, uuid)
 }
 
+/// Signs `name` in with the password and `key` as the second factor: an
+/// aal2 access token.
+async fn signed_in_at_aal2(app: &TestApp, name: &str, key: &mut SoftPasskey) -> String {
+    let (_, step) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+    let (_, begun) = app
+        .post(
+            "/api/auth/mfa/passkey/options",
+            &json!({"mfa_token": step["mfa_token"]}),
+        )
+        .await;
+    let assertion = get(key, ORIGIN, &begun["options"], None);
+    let (status, body) = app
+        .post(
+            "/api/auth/mfa/verify",
+            &json!({"mfa_token": step["mfa_token"], "credential": assertion}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    s(&body["access_token"]).to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_passkey_is_a_second_factor_and_a_sign_in_of_its_own() {
     let app = spawn_app().await;
@@ -316,6 +342,12 @@ async fn passkeys_are_renamed_and_removed_by_their_owner_only() {
     let (status, body) = crate::helpers::parts(delete(&other).await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
+    // The registering session signed in with the password alone (aal1):
+    // removing a factor needs the account's highest level, aal2.
+    let (status, body) = crate::helpers::parts(delete(&token).await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "reauthentication_required");
+    let token = signed_in_at_aal2(&app, "rena", &mut key).await;
     let (status, body) = crate::helpers::parts(delete(&token).await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The last factor took the recovery codes with it.

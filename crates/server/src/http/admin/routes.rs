@@ -58,6 +58,7 @@ async fn caller<P: Ports>(state: &State<P>, req: &HttpRequest) -> Result<Actor, 
     Ok(Actor {
         user: Some(user),
         client: auth.client,
+        authentication: Some(auth.claims.authentication),
     })
 }
 

@@ -45,6 +45,10 @@ pub struct LegacyLogin {
     /// Code 203 only: seconds until `MfaToken` lapses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub MfaExpiresIn: Option<i64>,
+    /// A login finished by enrolling its first factor (Code 204's
+    /// `MfaToken`): ten single-use recovery codes, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RecoveryCodes: Option<Vec<String>>,
 }
 
 /// `POST /Admin/Login`: `Code` 200 with a token whose claims say
@@ -72,6 +76,9 @@ pub struct LegacyAdminLogin {
     /// Code 203 only: seconds until `MfaToken` lapses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub MfaExpiresIn: Option<i64>,
+    /// As [`LegacyLogin::RecoveryCodes`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub RecoveryCodes: Option<Vec<String>>,
 }
 
 /// `POST /Auth/LoginMfa` and `/Admin/LoginMfa`: a Code 203 login's

@@ -86,9 +86,14 @@ async fn login<P: Ports>(
         .await?;
     let out = match step {
         LoginStep::SecondFactor(challenge) => {
+            let (code, msg) = if challenge.enrolment {
+                (204, m::L_MFA_ENROLMENT_REQUIRED.get())
+            } else {
+                (203, m::L_MFA_REQUIRED.get())
+            };
             return Ok(HttpResponse::Ok().json(dto::LegacyLogin {
-                Code: 203,
-                Msg: m::L_MFA_REQUIRED.get().to_owned(),
+                Code: code,
+                Msg: msg.to_owned(),
                 Token: None,
                 UserID: None,
                 RefreshToken: None,
@@ -97,6 +102,7 @@ async fn login<P: Ports>(
                 MfaToken: Some(challenge.token.expose().to_owned()),
                 Factors: Some(crate::http::modern::factors::kind_names(&challenge.factors)),
                 MfaExpiresIn: Some(challenge.expires_in_secs(chrono::Utc::now())),
+                RecoveryCodes: None,
             }));
         }
         step => step.done()?,
@@ -122,6 +128,10 @@ fn logged_in(out: &tessera_domain::usecase::LoginOutcome) -> HttpResponse {
         MfaToken: None,
         Factors: None,
         MfaExpiresIn: None,
+        RecoveryCodes: out
+            .recovery_codes
+            .as_ref()
+            .map(|codes| codes.0.iter().map(|s| s.expose().to_owned()).collect()),
     })
 }
 
@@ -246,6 +256,10 @@ fn admin_logged_in(out: &tessera_domain::usecase::LoginOutcome) -> dto::LegacyAd
         MfaToken: None,
         Factors: None,
         MfaExpiresIn: None,
+        RecoveryCodes: out
+            .recovery_codes
+            .as_ref()
+            .map(|codes| codes.0.iter().map(|s| s.expose().to_owned()).collect()),
     }
 }
 
@@ -498,8 +512,16 @@ async fn admin_login<P: Ports>(
             MfaToken: challenge.map(|c| c.token.expose().to_owned()),
             Factors: challenge.map(|c| crate::http::modern::factors::kind_names(&c.factors)),
             MfaExpiresIn: challenge.map(|c| c.expires_in_secs(chrono::Utc::now())),
+            RecoveryCodes: None,
         };
     Ok(match login {
+        Ok(LoginStep::SecondFactor(challenge)) if challenge.enrolment => {
+            HttpResponse::Ok().json(refused(
+                204,
+                m::L_ADMIN_MFA_ENROLMENT_REQUIRED.get(),
+                Some(&challenge),
+            ))
+        }
         Ok(LoginStep::SecondFactor(challenge)) => HttpResponse::Ok().json(refused(
             203,
             m::L_ADMIN_MFA_REQUIRED.get(),

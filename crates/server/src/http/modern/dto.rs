@@ -128,6 +128,10 @@ pub struct LoginResponse {
     pub refresh_expires_in: i64,
     pub auth: AuthBlock,
     pub user: User,
+    /// A login finished by enrolling its first factor (`MFA_REQUIRED_ROLES`):
+    /// ten single-use recovery codes, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// `POST /api/auth/refresh`: a rotated pair for a refresh token; a new access
@@ -420,6 +424,10 @@ impl LoginResponse {
             refresh_expires_in: (out.session.expires_at - out.session.created_at).num_seconds(),
             auth: (&pair.access).into(),
             user: (&out.user).into(),
+            recovery_codes: out
+                .recovery_codes
+                .as_ref()
+                .map(|codes| codes.0.iter().map(|s| s.expose().to_owned()).collect()),
         }
     }
 }

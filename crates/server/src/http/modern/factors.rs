@@ -22,16 +22,22 @@ use crate::openapi::TOKEN_REFUSED;
 type State<P> = web::Data<AppState<P>>;
 
 /// 403 `mfa_required`: the password was right and a second factor must
-/// follow (`POST /api/auth/mfa/verify`).
+/// follow (`POST /api/auth/mfa/verify`); or 403 `mfa_enrolment_required`:
+/// the account's role needs a second factor it lacks (`MFA_REQUIRED_ROLES`),
+/// to enrol with `mfa_token` first (`POST /api/auth/mfa/enrol/totp` or
+/// `/mfa/enrol/passkey/options`), then `POST /api/auth/mfa/verify`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MfaRequired {
     pub error: String,
     pub message: String,
     pub msg: String,
-    /// `mfa_required`.
+    /// `mfa_required`, or `mfa_enrolment_required`.
     pub code: String,
     /// Always `true`.
     pub mfa_required: bool,
+    /// A factor must be enrolled first (`MFA_REQUIRED_ROLES`); `factors`
+    /// then lists the kinds that may be (`totp`, `passkey`).
+    pub mfa_enrolment_required: bool,
     /// The challenge to answer, `<id>.<secret>`; single use.
     pub mfa_token: String,
     /// The kinds the account may answer with: `totp`, `recovery_code`.
@@ -44,13 +50,19 @@ impl MfaRequired {
     /// The answer to a login that waits for `challenge`.
     #[must_use]
     pub fn new(challenge: &SecondFactorChallenge) -> Self {
-        let text = m::MFA_REQUIRED.get().to_owned();
+        let (text, code) = if challenge.enrolment {
+            (m::MFA_ENROLMENT_REQUIRED.get(), "mfa_enrolment_required")
+        } else {
+            (m::MFA_REQUIRED.get(), "mfa_required")
+        };
+        let text = text.to_owned();
         Self {
             error: text.clone(),
             message: text.clone(),
             msg: text,
-            code: "mfa_required".into(),
+            code: code.into(),
             mfa_required: true,
+            mfa_enrolment_required: challenge.enrolment,
             mfa_token: challenge.token.expose().to_owned(),
             factors: kind_names(&challenge.factors),
             expires_in: challenge.expires_in_secs(chrono::Utc::now()),
@@ -326,8 +338,45 @@ pub async fn begin_totp<P: Ports>(
 ) -> Result<HttpResponse, ModernError> {
     let auth = crate::http::authenticate(&state, &req).await?;
     let enrolment = state.auth.begin_totp_enrolment(&auth).await?;
+    Ok(totp_enrolment_response(&enrolment))
+}
+
+#[utoipa::path(post, path = "/api/auth/mfa/enrol/totp", tag = super::TAG,
+    summary = "Begin the TOTP enrolment a login waits for (`MFA_REQUIRED_ROLES`)",
+    description = "For a login answered 403 `mfa_enrolment_required` (seed 001: Code 204; `/api/v1`: \
+        code 8): secret, otpauth URI and QR code. The app's first code, sent with the same \
+        `mfa_token` to `POST /api/auth/mfa/verify` (or `/Auth/LoginMfa`, `/Admin/LoginMfa`, \
+        `/api/v1/auth/login/mfa`), confirms the factor and finishes the login, with the account's \
+        first `recovery_codes`. A new call replaces the secret.",
+    request_body = super::passkeys::MfaTokenRequest,
+    responses(
+        (status = 200, description = "What the authenticator app needs.", body = TotpEnrolment),
+        (status = 400, description = "`validation_failed`: no `mfa_token`.", body = dto::Error),
+        (status = 401, description = "`mfa_token_invalid`: unknown, expired or used, or not an enrolment's.", body = dto::Error),
+        (status = 403, description = "`account_disabled`.", body = dto::Error),
+    ),
+)]
+pub async fn begin_required_totp<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut errors = ValidationErrors::new();
+    let token = super::passkeys::required_text(&body, "mfa_token", &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let enrolment = state
+        .auth
+        .begin_required_totp_enrolment(token.as_deref().unwrap_or(""))
+        .await?;
+    Ok(totp_enrolment_response(&enrolment))
+}
+
+/// The answer of a TOTP enrolment begun: secret, URI and QR code, not stored.
+fn totp_enrolment_response(enrolment: &tessera_domain::usecase::TotpEnrolment) -> HttpResponse {
     let text = m::TOTP_STARTED.get().to_owned();
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TotpEnrolment {
             message: text.clone(),
@@ -335,7 +384,7 @@ pub async fn begin_totp<P: Ports>(
             secret: enrolment.secret.expose().to_owned(),
             qr_svg: qr_svg(enrolment.uri.expose()),
             otpauth_uri: enrolment.uri.expose().to_owned(),
-        }))
+        })
 }
 
 #[utoipa::path(post, path = "/api/auth/mfa/totp/confirm", tag = super::TAG,

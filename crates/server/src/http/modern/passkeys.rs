@@ -176,7 +176,7 @@ pub(crate) fn credential_field(
 }
 
 /// A required, non-blank text field.
-fn required_text(
+pub(super) fn required_text(
     body: &Map<String, Value>,
     name: &str,
     errors: &mut ValidationErrors,
@@ -374,6 +374,41 @@ pub async fn second_factor_options<P: Ports>(
     let options = state
         .auth
         .begin_second_factor_passkey(token.as_deref().unwrap_or(""))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(AssertionOptions {
+            options: options_json(&options)?,
+        }))
+}
+
+#[utoipa::path(post, path = "/api/auth/mfa/enrol/passkey/options", tag = super::TAG,
+    summary = "Begin the passkey registration a login waits for (`MFA_REQUIRED_ROLES`)",
+    description = "For a login answered 403 `mfa_enrolment_required`: options for \
+        `navigator.credentials.create()`; then `POST /api/auth/mfa/verify` with `factor` `passkey` \
+        and the `credential`, which registers the passkey and finishes the login (with the \
+        account's first `recovery_codes`). A new call replaces the ceremony.",
+    request_body = MfaTokenRequest,
+    responses(
+        (status = 200, description = "The options.", body = AssertionOptions),
+        (status = 400, description = "`validation_failed`: no `mfa_token`.", body = dto::Error),
+        (status = 401, description = "`mfa_token_invalid`: unknown, expired or used, or not an enrolment's.", body = dto::Error),
+        (status = 403, description = "`account_disabled`.", body = dto::Error),
+    ),
+)]
+pub async fn required_enrolment_options<P: Ports>(
+    state: State<P>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ModernError> {
+    let body = read_json(payload, state.max_body_bytes).await?;
+    let mut errors = ValidationErrors::new();
+    let token = required_text(&body, "mfa_token", &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let options = state
+        .auth
+        .begin_required_passkey_enrolment(token.as_deref().unwrap_or(""))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

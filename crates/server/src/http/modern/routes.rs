@@ -48,6 +48,8 @@ crate::declare_routes! {
     Post "/mfa/totp/confirm" => factors::confirm_totp::<P> [limit VerifyCode];
     Post "/mfa/recovery-codes" => factors::regenerate_recovery_codes::<P> [limit VerifyCode];
     Post "/mfa/passkey/options" => passkeys::second_factor_options::<P> [limit Ceremony];
+    Post "/mfa/enrol/totp" => factors::begin_required_totp::<P> [limit VerifyCode];
+    Post "/mfa/enrol/passkey/options" => passkeys::required_enrolment_options::<P> [limit Ceremony];
     Get "/passkeys" => passkeys::list::<P> [];
     Post "/passkeys/options" => passkeys::registration_options::<P> [limit Ceremony];
     Post "/passkeys" => passkeys::register::<P> [limit VerifyCode];

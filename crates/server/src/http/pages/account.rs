@@ -197,6 +197,10 @@ pub(super) async fn change_password<P: Ports>(
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, chrome(&pages, &req, None), &e)
         }
+        Err(AuthError::ReauthenticationRequired) => see_other(
+            &pages,
+            "/ui/sign-in?reauthenticate=1&return_to=%2Fui%2Faccount",
+        ),
         Err(e) => {
             let (status, text) = problem(&e);
             let mut r =
@@ -266,13 +270,7 @@ fn totp_setup_page(
     error: Option<String>,
 ) -> HttpResponse {
     let t = view.t;
-    let secret = enrolment.secret.expose();
-    let grouped = secret
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grouped = grouped_secret(enrolment);
     html(
         pages,
         status,
@@ -289,8 +287,20 @@ fn totp_setup_page(
     )
 }
 
+/// The base32 key of `enrolment` in groups of four, for typing.
+pub(super) fn grouped_secret(enrolment: &tessera_domain::usecase::TotpEnrolment) -> String {
+    enrolment
+        .secret
+        .expose()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// New recovery codes, shown once.
-fn recovery_codes_page(
+pub(super) fn recovery_codes_page(
     pages: &PagesState,
     view: super::views::Chrome,
     codes: &tessera_domain::usecase::RecoveryCodes,

@@ -73,6 +73,7 @@ async fn administrator<P: Ports>(
             let actor = Actor {
                 user: Some(user),
                 client: caller.auth.client.clone(),
+                authentication: Some(caller.auth.claims.authentication.clone()),
             };
             Ok((caller, actor))
         }
@@ -482,6 +483,15 @@ async fn change<P: Ports>(
         Err(AuthError::UserNotFound | AuthError::AccountNotFound) => {
             <super::PagesDialect as crate::http::dialect::Dialect>::not_found(req.path(), "POST")
         }
+        // The administrator's sign-in is too old for a change (`REAUTH_MAX_AGE`):
+        // sign in again, then back to this user's page.
+        Err(AuthError::ReauthenticationRequired) => see_other(
+            &pages,
+            &format!(
+                "/ui/sign-in?reauthenticate=1&return_to=%2Fui%2Fadmin%2Fusers%2F{}",
+                id.0
+            ),
+        ),
         Err(e) => {
             let (status, text) = problem(&e);
             refused_on_user(

@@ -145,21 +145,39 @@ pub(super) async fn sign_in<P: Ports>(
         .await
     {
         Ok(BrowserStep::SignedIn(signed)) => signed_in_answer(&pages, &req, &signed, return_to),
-        Ok(BrowserStep::SecondFactor(challenge)) => html(
-            &pages,
-            StatusCode::OK,
-            second_factor_view(
-                view,
-                form.text("csrf"),
-                challenge.token.expose().to_owned(),
-                return_to,
-                challenge
-                    .factors
-                    .contains(&tessera_domain::model::FactorKind::Passkey),
-                None,
+        Ok(BrowserStep::SecondFactor(challenge)) => {
+            // An account that must enrol a factor first (`MFA_REQUIRED_ROLES`)
+            // is shown a TOTP enrolment in the same step.
+            let enrolment = if challenge.enrolment {
+                match state
+                    .auth
+                    .begin_required_totp_enrolment(challenge.token.expose())
+                    .await
+                {
+                    Ok(e) => Some(e),
+                    Err(e) => return refusal_page(&pages, view, &e),
+                }
+            } else {
+                None
+            };
+            html(
+                &pages,
+                StatusCode::OK,
+                second_factor_view(
+                    view,
+                    form.text("csrf"),
+                    challenge.token.expose().to_owned(),
+                    return_to,
+                    !challenge.enrolment
+                        && challenge
+                            .factors
+                            .contains(&tessera_domain::model::FactorKind::Passkey),
+                    enrolment.as_ref(),
+                    None,
+                )
+                .render(),
             )
-            .render(),
-        ),
+        }
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, view, &e)
         }
@@ -184,15 +202,24 @@ fn signed_in_answer(
     signed: &BrowserSignIn,
     return_to: Option<String>,
 ) -> HttpResponse {
+    let mut r = see_other(pages, return_to.as_deref().unwrap_or("/ui/account"));
+    let _ = r.add_cookie(&new_session_cookie(pages, req, signed));
+    r
+}
+
+/// The session cookie of `signed`, living as long as its session.
+fn new_session_cookie(
+    pages: &super::PagesState,
+    req: &HttpRequest,
+    signed: &BrowserSignIn,
+) -> actix_web::cookie::Cookie<'static> {
     let name = cookie_name(pages, req, super::SESSION_COOKIE, super::DEV_SESSION_COOKIE);
     let mut c = cookie(pages, req, name, signed.credential.expose().to_owned());
     let lifetime = (signed.session.expires_at - chrono::Utc::now())
         .num_seconds()
         .max(0);
     c.set_max_age(actix_web::cookie::time::Duration::seconds(lifetime));
-    let mut r = see_other(pages, return_to.as_deref().unwrap_or("/ui/account"));
-    let _ = r.add_cookie(&c);
-    r
+    c
 }
 
 fn second_factor_view(
@@ -201,6 +228,7 @@ fn second_factor_view(
     mfa_token: String,
     return_to: Option<String>,
     passkey: bool,
+    enrolment: Option<&tessera_domain::usecase::TotpEnrolment>,
     error: Option<String>,
 ) -> views::SecondFactor {
     views::SecondFactor {
@@ -212,6 +240,10 @@ fn second_factor_view(
         mfa_token,
         return_to,
         passkey,
+        enrol_qr: enrolment.map(|e| crate::http::modern::factors::qr_svg_element(e.uri.expose())),
+        enrol_secret: enrolment
+            .map(super::account::grouped_secret)
+            .unwrap_or_default(),
     }
 }
 
@@ -255,7 +287,18 @@ pub(super) async fn second_factor<P: Ports>(
         )
         .await
     {
-        Ok(signed) => signed_in_answer(&pages, &req, &signed, return_to),
+        Ok(signed) => match &signed.recovery_codes {
+            // A factor enrolled to sign in: its first recovery codes, shown
+            // once, on the first page of the new session.
+            Some(codes) => {
+                let mut r = super::account::recovery_codes_page(&pages, view, codes, |t| {
+                    t.recovery_codes_text
+                });
+                let _ = r.add_cookie(&new_session_cookie(&pages, &req, &signed));
+                r
+            }
+            None => signed_in_answer(&pages, &req, &signed, return_to),
+        },
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, view, &e)
         }
@@ -276,6 +319,16 @@ pub(super) async fn second_factor<P: Ports>(
         }
         Err(e) => {
             let (status, text) = problem(&e);
+            let enrolment = if form.get("enrol") == Some("1") {
+                state
+                    .auth
+                    .pending_required_totp_enrolment(&mfa_token)
+                    .await
+                    .ok()
+                    .flatten()
+            } else {
+                None
+            };
             let mut r = html(
                 &pages,
                 status,
@@ -285,6 +338,7 @@ pub(super) async fn second_factor<P: Ports>(
                     mfa_token,
                     return_to,
                     form.get("passkey") == Some("1"),
+                    enrolment.as_ref(),
                     Some(text),
                 )
                 .render(),

@@ -89,6 +89,11 @@ pub struct SecondFactor {
     pub return_to: Option<String>,
     /// The account has a passkey: offer it.
     pub passkey: bool,
+    /// The account must enrol a factor first (`MFA_REQUIRED_ROLES`): the
+    /// QR code (an SVG element) of the TOTP enrolment begun for it.
+    pub enrol_qr: Option<String>,
+    /// The enrolment's base32 key in groups of four.
+    pub enrol_secret: String,
 }
 
 /// A TOTP enrolment waiting for its first code.

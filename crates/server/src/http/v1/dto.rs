@@ -68,13 +68,18 @@ pub struct V1Login {
     pub token: String,
     pub expires_in: i64,
     pub data: V1UserData,
+    /// A login finished by enrolling its first factor (code 8's
+    /// `mfa_token`): ten single-use recovery codes, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/auth/login` for an account with a second factor: 401
 /// code 5; finish at `POST /api/v1/auth/login/mfa`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct V1MfaRequired {
-    /// 5.
+    /// 5; 8 when a factor must be enrolled first (`MFA_REQUIRED_ROLES`:
+    /// `factors` are then the kinds that may be, `totp`, `passkey`).
     pub code: u8,
     pub error: String,
     pub message: String,

@@ -165,9 +165,13 @@ async fn login<P: Ports>(
         .await?;
     let out = match step {
         LoginStep::SecondFactor(challenge) => {
-            let text = m::V1_MFA_REQUIRED.get().to_owned();
+            let (code, text) = if challenge.enrolment {
+                (8, m::V1_MFA_ENROLMENT_REQUIRED.get().to_owned())
+            } else {
+                (5, m::V1_MFA_REQUIRED.get().to_owned())
+            };
             return Ok(HttpResponse::Unauthorized().json(dto::V1MfaRequired {
-                code: 5,
+                code,
                 error: text.clone(),
                 message: text,
                 mfa_token: challenge.token.expose().to_owned(),
@@ -190,6 +194,10 @@ fn logged_in(out: &tessera_domain::usecase::LoginOutcome) -> HttpResponse {
         data: dto::V1UserData {
             user: (&out.user).into(),
         },
+        recovery_codes: out
+            .recovery_codes
+            .as_ref()
+            .map(|codes| codes.0.iter().map(|s| s.expose().to_owned()).collect()),
     })
 }
 
