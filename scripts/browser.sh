@@ -44,7 +44,10 @@ if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/brows
     (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
-cargo build --quiet --locked -p tessera-server --bin tessera
+# --workspace: the feature set `cargo test --workspace` built with, so the
+# binary is not rebuilt with another one (a `-p` selection unifies fewer
+# features and recompiles much of the tree).
+cargo build --quiet --locked --workspace --bin tessera
 bin=$PWD/target/debug/tessera
 work=$(mktemp -d)
 server_pid=""

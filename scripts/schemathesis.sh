@@ -31,7 +31,10 @@ if ! command -v st >/dev/null; then
 fi
 st=$(command -v st || echo "$(python3 -m site --user-base)/bin/st")
 
-cargo build --quiet --locked -p tessera-server
+# --workspace: the feature set `cargo test --workspace` built with, so the
+# binary is not rebuilt with another one (a `-p` selection unifies fewer
+# features and recompiles much of the tree).
+cargo build --quiet --locked --workspace --bin tessera
 bin=target/debug/tessera
 
 work=$(mktemp -d)

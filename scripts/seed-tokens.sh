@@ -21,7 +21,10 @@ if ! "$venv/bin/python" -c 'import flask, flask_jwt_extended' 2>/dev/null; then
         'flask>=3,<4' 'flask-jwt-extended>=4.6,<5' >&2
 fi
 
-cargo build --quiet --locked -p tessera-server
+# --workspace: the feature set `cargo test --workspace` built with, so the
+# binary is not rebuilt with another one (a `-p` selection unifies fewer
+# features and recompiles much of the tree).
+cargo build --quiet --locked --workspace --bin tessera
 bin=target/debug/tessera
 
 work=$(mktemp -d)
