@@ -375,7 +375,9 @@ impl<P: Ports> AuthService<P> {
         }
     }
 
-    /// Grants a role of the catalogue.
+    /// Grants a role of the catalogue. A role of `MFA_REQUIRED_ROLES` given
+    /// to an account without a second factor ends its sessions: its next
+    /// sign-in enrols a factor, and until then it has nothing (issue 17).
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a role the catalogue lacks,
@@ -400,7 +402,13 @@ impl<P: Ports> AuthService<P> {
             Some(role.as_str().to_owned()),
         )
         .await;
-        self.find_user(id).await
+        let user = self.find_user(id).await?;
+        if self.must_have_second_factor(&user)
+            && !self.ports.factors.overview(id).await?.has_second_factor()
+        {
+            self.revoke_user_sessions(id, None).await?;
+        }
+        Ok(user)
     }
 
     /// Takes a role away (a user left without roles gets the default role).

@@ -250,7 +250,7 @@ async fn a_passkey_registered_with_the_enrolment_token_finishes_the_sign_in() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn administrators_changes_need_a_recent_sign_in_at_their_highest_level() {
-    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "2"), ("DEFAULT_LOCALE", "en")]).await;
+    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "4"), ("DEFAULT_LOCALE", "en")]).await;
     let root = app
         .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
         .await;
@@ -258,7 +258,7 @@ async fn administrators_changes_need_a_recent_sign_in_at_their_highest_level() {
     let target = app.register("tom", "tom@example.com", PASSWORD).await;
     let id = target["user"]["id"].as_i64().unwrap();
     let disable = format!("/api/admin/users/{id}/disable");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4600)).await;
     let (status, body) = app.post_bearer(&disable, &root, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_error(&body, "reauthentication_required");
@@ -271,12 +271,13 @@ async fn administrators_changes_need_a_recent_sign_in_at_their_highest_level() {
 
     // A fresh password sign-in (aal1) is enough for an account without a
     // factor; once it has one, only a recent aal2 sign-in is.
+    // No wait from here on: each session must stay within REAUTH_MAX_AGE.
+    early_in_a_step().await;
     let fresh = s(&app.login("root", PASSWORD).await["access_token"]).to_owned();
     let (status, body) = app.post_bearer(&disable, &fresh, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, body) = app.post_bearer("/api/auth/mfa/totp", &fresh, None).await;
     let secret = s(&body["secret"]).to_owned();
-    early_in_a_step().await;
     let (status, body) = app
         .post_bearer(
             "/api/auth/mfa/totp/confirm",
@@ -310,10 +311,10 @@ async fn administrators_changes_need_a_recent_sign_in_at_their_highest_level() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_change_needs_a_recent_second_factor_once_the_account_has_one() {
-    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "2"), ("DEFAULT_LOCALE", "en")]).await;
+    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "4"), ("DEFAULT_LOCALE", "en")]).await;
     app.register("pia", "pia@example.com", PASSWORD).await;
     let token = s(&app.login("pia", PASSWORD).await["access_token"]).to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4600)).await;
     // Without a factor, the current password the request proves is the
     // fresh authentication (seed clients keep working with old sessions).
     let change = |old: &str, new: &str| json!({"old_password": old, "new_password": new});
@@ -328,10 +329,11 @@ async fn a_password_change_needs_a_recent_second_factor_once_the_account_has_one
 
     let (_, body) = app.post_bearer("/api/auth/mfa/totp", &token, None).await;
     assert_error(&body, "reauthentication_required");
+    // No wait from here on: each session must stay within REAUTH_MAX_AGE.
+    early_in_a_step().await;
     let fresh = s(&app.login("pia", "Required-Pass-2").await["access_token"]).to_owned();
     let (_, body) = app.post_bearer("/api/auth/mfa/totp", &fresh, None).await;
     let secret = s(&body["secret"]).to_owned();
-    early_in_a_step().await;
     let (status, body) = app
         .post_bearer(
             "/api/auth/mfa/totp/confirm",
@@ -372,4 +374,41 @@ async fn a_password_change_needs_a_recent_second_factor_once_the_account_has_one
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn granting_a_role_that_needs_a_factor_ends_the_sessions_of_an_account_without_one() {
+    let app = spawn_app_with(&[("MFA_REQUIRED_ROLES", "logistics")]).await;
+    let root = app
+        .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let root = s(&root["access_token"]).to_owned();
+    let una = app.register("una", "una@example.com", PASSWORD).await;
+    let id = una["user"]["id"].as_i64().unwrap();
+    let token = s(&app.login("una", PASSWORD).await["access_token"]).to_owned();
+    let roles = format!("/api/admin/users/{id}/roles");
+    let (status, body) = app
+        .post_bearer(&roles, &root, Some(&json!({"role": "supplier"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app.get_bearer("/api/auth/me", &token).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a role without the rule changes nothing"
+    );
+    let (status, body) = app
+        .post_bearer(&roles, &root, Some(&json!({"role": "logistics"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app.get_bearer("/api/auth/me", &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
+    let (status, body) = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": "una", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_error(&body, "mfa_enrolment_required");
 }
