@@ -1526,3 +1526,151 @@ async fn a_person_turns_on_two_step_verification_and_signs_in_with_a_code_or_a_r
     let mut fourth = Browser::new(&app);
     fourth.sign_in("tom", PASSWORD).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_whose_role_needs_a_factor_sets_one_up_in_the_sign_in_step() {
+    use crate::factors::{code, early_in_a_step};
+    let app = spawn_app_with(&[("MFA_REQUIRED_ROLES", "logistics")]).await;
+    app.create_account("lia", "lia@example.com", PASSWORD, "logistics");
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/ui/sign-in").await;
+    let step = browser
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("identifier", "lia"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    assert!(
+        step.body.contains("id=\"enrolment-required\"") && step.body.contains("<svg"),
+        "the enrolment's QR code in the second step: {}",
+        step.body
+    );
+    assert!(
+        !browser
+            .cookies
+            .keys()
+            .any(|k| k.ends_with("tessera-session")),
+        "no session before a factor is enrolled"
+    );
+    let at =
+        step.body.find("<code id=\"totp-secret\">").unwrap() + "<code id=\"totp-secret\">".len();
+    let secret: String = step.body[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let (csrf, mfa_token) = (step.field("csrf"), step.field("mfa_token"));
+    early_in_a_step().await;
+    let wrong = if code(&secret, 0) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let again = browser
+        .post(
+            "/ui/sign-in/second-factor",
+            &[
+                ("csrf", &csrf),
+                ("mfa_token", &mfa_token),
+                ("enrol", "1"),
+                ("code", wrong),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert!(
+        again.body.contains(&secret[..4]),
+        "the same key again after a wrong code: {}",
+        again.body
+    );
+    let done = browser
+        .post(
+            "/ui/sign-in/second-factor",
+            &[
+                ("csrf", &csrf),
+                ("mfa_token", &mfa_token),
+                ("enrol", "1"),
+                ("code", &code(&secret, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.headers["cache-control"], "no-store");
+    assert_eq!(listed_codes(&done).len(), 10, "{}", done.body);
+    assert!(
+        browser
+            .cookies
+            .keys()
+            .any(|k| k.ends_with("tessera-session")),
+        "signed in with the recovery codes shown"
+    );
+    let account = browser.get("/ui/account").await;
+    assert_eq!(account.status, StatusCode::OK, "{}", account.body);
+    assert!(
+        account.body.contains("Two-step verification is on"),
+        "{}",
+        account.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_change_after_reauth_max_age_asks_for_a_fresh_sign_in_first() {
+    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "3")]).await;
+    app.create_account("root", "root@example.com", PASSWORD, "super_admin");
+    let user = app.register("ivy", "ivy@example.com", PASSWORD).await;
+    let id = user["user"]["id"].as_i64().unwrap();
+    let mut root = Browser::new(&app);
+    root.sign_in("root", PASSWORD).await;
+    let page = root.get(&format!("/ui/admin/users/{id}")).await;
+    let csrf = page.field("csrf");
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    let refused = root
+        .post(&format!("/ui/admin/users/{id}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    assert_eq!(
+        refused.location(),
+        format!("/ui/sign-in?reauthenticate=1&return_to=%2Fui%2Fadmin%2Fusers%2F{id}")
+    );
+    let (_, body) = app
+        .get_bearer(
+            &format!("/api/admin/users/{id}"),
+            s(&app.login("root", PASSWORD).await["access_token"]),
+        )
+        .await;
+    assert_eq!(body["user"]["is_active"], true, "nothing changed: {body}");
+    // The sign-in form shows although the browser is signed in, and leads back.
+    let form = root.get(&refused.location()).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let again = root
+        .post(
+            "/ui/sign-in",
+            &[
+                ("csrf", &form.field("csrf")),
+                ("identifier", "root"),
+                ("password", PASSWORD),
+                ("return_to", &format!("/ui/admin/users/{id}")),
+            ],
+        )
+        .await;
+    assert_eq!(again.location(), format!("/ui/admin/users/{id}"));
+    let csrf = root
+        .get(&format!("/ui/admin/users/{id}"))
+        .await
+        .field("csrf");
+    let done = root
+        .post(&format!("/ui/admin/users/{id}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        done.location(),
+        format!("/ui/admin/users/{id}?done=disabled")
+    );
+}
