@@ -263,3 +263,177 @@ async fn an_administrator_login_waiting_for_its_code_ends_when_the_role_goes() {
         "{refused:?}"
     );
 }
+
+/// Alice's id, holding `role` (granted by the operator).
+async fn alice_with_role(h: &Harness, role: &str) -> tessera_domain::model::UserId {
+    use tessera_domain::ports::UserRepository as _;
+    alice(h).await;
+    let login = tessera_domain::values::Login::parse("alice", Default::default()).unwrap();
+    let id = h
+        .ports
+        .users
+        .find_by_login(&login)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    h.svc
+        .grant_role(&tessera_domain::usecase::Actor::operator(), id, role)
+        .await
+        .unwrap();
+    id
+}
+
+/// Alice as the administrator of the session `token` opened.
+async fn actor_of(h: &Harness, token: &str) -> tessera_domain::usecase::Actor {
+    let auth = h.auth(token).await.unwrap();
+    let user = h.svc.current_user(&auth).await.unwrap();
+    tessera_domain::usecase::Actor {
+        user: Some(user),
+        client: test_client(),
+        authentication: Some(auth.claims.authentication),
+    }
+}
+
+#[tokio::test]
+async fn administrators_changes_need_a_sign_in_within_reauth_max_age_at_the_highest_level() {
+    let h = harness();
+    alice_with_role(&h, "super_admin").await;
+    let bob = h
+        .svc
+        .register(
+            &super::form("bob", "bob@b.com", "Secret123"),
+            Locale::En,
+            tessera_domain::settings::LinkKind::Page,
+        )
+        .await
+        .unwrap()
+        .id;
+    let token = h.login().await.tokens.access.token.expose().to_owned();
+    let actor = actor_of(&h, &token).await;
+    // 900 s after the sign-in is still recent; one second more is not.
+    h.clock.advance(Duration::seconds(900));
+    h.svc.set_user_active(&actor, bob, false).await.unwrap();
+    h.clock.advance(Duration::seconds(1));
+    assert!(matches!(
+        h.svc.set_user_active(&actor, bob, true).await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    assert!(!h.svc.find_user(bob).await.unwrap().is_active, "unchanged");
+
+    // A factor turned on in a password-only session raises the account's
+    // highest level: that session no longer changes anything.
+    let token = h.login().await.tokens.access.token.expose().to_owned();
+    let auth = h.auth(&token).await.unwrap();
+    let enrolment = h.svc.begin_totp_enrolment(&auth).await.unwrap();
+    let secret = enrolment.secret.expose().to_owned();
+    let first = TotpAuthenticator::code_at(&enrolment.secret, h.clock.now()).unwrap();
+    h.svc
+        .confirm_totp_enrolment(&auth, &first, Locale::En)
+        .await
+        .unwrap();
+    let actor = actor_of(&h, &token).await;
+    assert!(matches!(
+        h.svc.set_user_active(&actor, bob, true).await,
+        Err(AuthError::ReauthenticationRequired)
+    ));
+    h.clock.advance(Duration::seconds(30));
+    let c = challenge(&h).await;
+    let out = h
+        .svc
+        .verify_second_factor(
+            c.token.expose(),
+            None,
+            &code_at(&h, &secret, 0),
+            test_client(),
+            LoginTerms::default(),
+            Locale::En,
+        )
+        .await
+        .unwrap();
+    let actor = actor_of(&h, out.tokens.access.token.expose()).await;
+    h.svc.set_user_active(&actor, bob, true).await.unwrap();
+    // The operator's commands have no session to age.
+    h.clock.advance(Duration::days(30));
+    h.svc
+        .set_user_active(&tessera_domain::usecase::Actor::operator(), bob, false)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_account_of_a_required_role_gets_no_session_until_it_enrols() {
+    let h = super::harness_with(tessera_domain::AuthSettings {
+        mfa_required_roles: vec![tessera_domain::values::RoleName::parse("admin").unwrap()],
+        password_policy: tessera_domain::values::PasswordPolicy {
+            min_score: 0,
+            ..tessera_domain::values::PasswordPolicy::default()
+        },
+        ..tessera_domain::AuthSettings::default()
+    });
+    alice_with_role(&h, "admin").await;
+    let c = challenge(&h).await;
+    assert!(c.enrolment, "{c:?}");
+    assert_eq!(
+        c.factors,
+        vec![
+            tessera_domain::model::FactorKind::Totp,
+            tessera_domain::model::FactorKind::Passkey
+        ]
+    );
+    let verify = |code: String| {
+        let svc = &h.svc;
+        let token = c.token.expose().to_owned();
+        async move {
+            svc.verify_second_factor(
+                &token,
+                None,
+                &code,
+                test_client(),
+                LoginTerms::default(),
+                Locale::En,
+            )
+            .await
+        }
+    };
+    // Before a factor is begun no code is right; each try counts.
+    assert!(matches!(
+        verify("123456".into()).await,
+        Err(AuthError::CodeWrong { remaining: 4 })
+    ));
+    let enrolment = h
+        .svc
+        .begin_required_totp_enrolment(c.token.expose())
+        .await
+        .unwrap();
+    let shown = h
+        .svc
+        .pending_required_totp_enrolment(c.token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shown.secret.expose(),
+        enrolment.secret.expose(),
+        "the same key again"
+    );
+    let out = verify(TotpAuthenticator::code_at(&enrolment.secret, h.clock.now()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.recovery_codes.map(|c| c.0.len()), Some(10));
+    assert_eq!(
+        out.session.authentication.methods,
+        vec![AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa]
+    );
+    let trail = h.ports.audit.events();
+    assert!(trail.iter().any(|e| e.kind == AuditKind::FactorEnrolled));
+
+    // Enrolled: the next login is the ordinary step, whose token begins no
+    // enrolment.
+    let c = challenge(&h).await;
+    assert!(!c.enrolment);
+    assert!(matches!(
+        h.svc.begin_required_totp_enrolment(c.token.expose()).await,
+        Err(AuthError::ChallengeInvalid)
+    ));
+}
