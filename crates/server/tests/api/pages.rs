@@ -1647,7 +1647,7 @@ async fn a_console_change_after_reauth_max_age_asks_for_a_fresh_sign_in_first() 
         .await;
     assert_eq!(body["user"]["is_active"], true, "nothing changed: {body}");
     // The sign-in form shows although the browser is signed in, and leads back.
-    let form = root.get(&refused.location()).await;
+    let form = root.get(refused.location()).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     let again = root
         .post(
