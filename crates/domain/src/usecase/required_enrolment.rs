@@ -46,7 +46,7 @@ impl<P: Ports> AuthService<P> {
         &self,
         mfa_token: &str,
     ) -> Result<TotpEnrolment, AuthError> {
-        let (_, user) = self.enrolment_challenge(mfa_token).await?;
+        let (_, _, user) = self.enrolment_challenge(mfa_token).await?;
         match self.start_totp_enrolment(&user).await {
             // Enrolled meanwhile (elsewhere): this sign-in is the ordinary
             // second-factor step's business now.
@@ -65,7 +65,7 @@ impl<P: Ports> AuthService<P> {
         &self,
         mfa_token: &str,
     ) -> Result<Option<TotpEnrolment>, AuthError> {
-        let (_, user) = self.enrolment_challenge(mfa_token).await?;
+        let (_, _, user) = self.enrolment_challenge(mfa_token).await?;
         self.pending_totp_of(&user).await
     }
 
@@ -81,9 +81,8 @@ impl<P: Ports> AuthService<P> {
         &self,
         mfa_token: &str,
     ) -> Result<CeremonyOptions, AuthError> {
-        let (id, user) = self.enrolment_challenge(mfa_token).await?;
+        let (id, challenge, user) = self.enrolment_challenge(mfa_token).await?;
         let (options, state) = self.passkey_registration_options(&user).await?;
-        let (_, challenge) = self.open_challenge(mfa_token).await?;
         self.ports
             .codes
             .put(&VerificationCode {
@@ -168,13 +167,16 @@ impl<P: Ports> AuthService<P> {
         Ok(enrolled)
     }
 
-    /// The id of the enrolment challenge `mfa_token` names and its account,
-    /// active and with the password the challenge was issued for.
+    /// The id and the stored enrolment challenge `mfa_token` names, and its
+    /// account, active and with the password the challenge was issued for.
     ///
     /// # Errors
     /// [`AuthError::ChallengeInvalid`], [`AuthError::AccountDisabled`],
     /// [`AuthError::Unavailable`].
-    async fn enrolment_challenge(&self, mfa_token: &str) -> Result<(String, User), AuthError> {
+    async fn enrolment_challenge(
+        &self,
+        mfa_token: &str,
+    ) -> Result<(String, VerificationCode, User), AuthError> {
         let (id, challenge) = self.open_challenge(mfa_token).await?;
         let binding = challenge
             .binding
@@ -194,6 +196,6 @@ impl<P: Ports> AuthService<P> {
             return Err(AuthError::ChallengeInvalid);
         }
         user.ensure_active()?;
-        Ok((id, user))
+        Ok((id, challenge, user))
     }
 }
