@@ -160,6 +160,10 @@ pub enum AuthError {
     /// The account holds [`PASSKEYS_PER_ACCOUNT`](crate::model::PASSKEYS_PER_ACCOUNT) passkeys already.
     #[error("too many passkeys")]
     TooManyPasskeys,
+    /// The account holds a role of `MFA_REQUIRED_ROLES` and this would
+    /// remove its last second factor: add another first (409; issue 17).
+    #[error("a second factor is required")]
+    FactorRequired,
     /// The account was disabled.
     #[error("account disabled")]
     AccountDisabled,
@@ -296,7 +300,7 @@ impl AuthError {
             Self::ReauthenticationRequired => ErrorKind::Forbidden,
             Self::FactorNotEnrolled => ErrorKind::NotFound,
             Self::PasskeyRefused => ErrorKind::InvalidInput,
-            Self::TooManyPasskeys => ErrorKind::Conflict,
+            Self::TooManyPasskeys | Self::FactorRequired => ErrorKind::Conflict,
             Self::InvalidCredentials
             | Self::SecondFactorRequired
             | Self::Token(_)

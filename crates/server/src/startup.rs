@@ -221,7 +221,32 @@ pub async fn build_service_with_probes(
     };
     gauges(&metrics, &tessera);
     let (service, workers) = tessera.into_parts();
+    warn_of_unknown_roles(&service, config).await;
     Ok((service, workers, readiness))
+}
+
+/// Logs a warning for each role of `MFA_REQUIRED_ROLES` or
+/// `ADMIN_LOGIN_ROLES` that the role catalogue lacks: a misspelt role
+/// matches nobody, so the rule it was meant for holds for no one.
+async fn warn_of_unknown_roles(
+    service: &tessera_domain::AuthService<crate::wiring::ServerPorts>,
+    config: &Config,
+) {
+    let Ok(catalogue) = service.role_catalogue().await else {
+        return;
+    };
+    for (setting, roles) in [
+        ("MFA_REQUIRED_ROLES", &config.accounts.mfa_required_roles),
+        ("ADMIN_LOGIN_ROLES", &config.accounts.admin_login_roles),
+    ] {
+        for role in roles.iter().filter(|r| !catalogue.contains(r)) {
+            tracing::warn!(
+                setting,
+                role = role.as_str(),
+                "a role the catalogue lacks: it matches no account"
+            );
+        }
+    }
 }
 
 /// The hasher's and the database pool's gauges.

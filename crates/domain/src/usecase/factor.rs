@@ -259,6 +259,8 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::Validation`] for a blank code (when one is needed),
+    /// [`AuthError::FactorRequired`] when it is the last factor of an
+    /// account of `MFA_REQUIRED_ROLES`,
     /// [`AuthError::FactorNotEnrolled`], [`AuthError::CodeInvalid`],
     /// [`AuthError::TooManyRequests`], [`AuthError::UserNotFound`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
@@ -277,6 +279,11 @@ impl<P: Ports> AuthService<P> {
             .ok_or(AuthError::FactorNotEnrolled)?;
         if factor.is_confirmed() {
             let code = Self::required_code(code)?;
+            if self.must_have_second_factor(&user)
+                && self.ports.factors.overview(user.id).await?.passkeys == 0
+            {
+                return Err(AuthError::FactorRequired);
+            }
             self.check_enrolled_factor(&user, None, code, &auth.client)
                 .await?;
         }

@@ -19,7 +19,7 @@ use crate::clock::IdSource as _;
 use crate::error::AuthError;
 use crate::mail::{FactorChange, Locale};
 use crate::model::{AuditEvent, AuditKind, AuthMethod, Authentication, ClientInfo, CodePurpose};
-use crate::model::{PASSKEYS_PER_ACCOUNT, Passkey, PasskeyAdded, PasskeyName, User, UserId};
+use crate::model::{PASSKEYS_PER_ACCOUNT, Passkey, PasskeyAdded, PasskeyName, User};
 use crate::model::{VerificationCode, constant_time_eq};
 use crate::ports::{CeremonyOptions, CeremonyState, PasskeyHolder, PasskeyRefusal};
 use crate::ports::{CodeStore as _, FactorStore as _, Ports, RefreshTokenCodec as _};
@@ -260,10 +260,11 @@ impl<P: Ports> AuthService<P> {
 
     /// Removes the caller's passkey `id` (with the recovery codes when it
     /// was the last factor), audits it and mails a notice in `locale`.
-    /// Needs a recent authentication (`REAUTH_MAX_AGE`).
+    /// Needs a recent authentication (`REAUTH_MAX_AGE`). The last factor of
+    /// an account of `MFA_REQUIRED_ROLES` stays.
     ///
     /// # Errors
-    /// [`AuthError::ReauthenticationRequired`],
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::FactorRequired`],
     /// [`AuthError::FactorNotEnrolled`], [`AuthError::UserNotFound`],
     /// [`AuthError::AccountDisabled`], [`AuthError::Unavailable`].
     pub async fn remove_passkey(
@@ -274,6 +275,19 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<(), AuthError> {
         let user = self.current_user(auth).await?;
         self.require_recent_authentication(auth, &user).await?;
+        if self.must_have_second_factor(&user) {
+            let overview = self.ports.factors.overview(user.id).await?;
+            let owned = self
+                .ports
+                .factors
+                .passkeys(user.id)
+                .await?
+                .iter()
+                .any(|p| p.id == id);
+            if owned && overview.totp_confirmed_at.is_none() && overview.passkeys <= 1 {
+                return Err(AuthError::FactorRequired);
+            }
+        }
         if !self.ports.factors.remove_passkey(user.id, id).await? {
             return Err(AuthError::FactorNotEnrolled);
         }
@@ -304,12 +318,14 @@ impl<P: Ports> AuthService<P> {
         mfa_token: &str,
     ) -> Result<CeremonyOptions, AuthError> {
         let (id, challenge) = self.open_challenge(mfa_token).await?;
+        // An enrolment challenge (`MFA_REQUIRED_ROLES`) has no passkey to
+        // assert: its token serves the enrolment routes only.
         let user_id = challenge
             .binding
             .as_deref()
-            .and_then(|b| b.split(' ').next())
-            .and_then(|u| u.parse().ok())
-            .map(UserId)
+            .and_then(super::second_factor::parse_binding)
+            .filter(|b| !b.enrolment)
+            .map(|b| b.user)
             .ok_or(AuthError::ChallengeInvalid)?;
         let passkeys = self.ports.factors.passkeys(user_id).await?;
         if passkeys.is_empty() {

@@ -469,3 +469,32 @@ fn cache_settings_default_and_are_bounded() {
     assert_eq!(kept(&[("TOKEN_CACHE_MAX_BYTES", "0")]).unwrap(), 0);
     assert!(kept(&[("TOKEN_CACHE_MAX_BYTES", "lots")]).is_err());
 }
+
+#[test]
+fn mfa_required_roles_default_to_none_and_reauth_max_age_to_900_seconds() {
+    let c = config(&[]).unwrap();
+    assert!(c.accounts.mfa_required_roles.is_empty());
+    assert_eq!(c.tokens.reauth_max_age.as_secs(), 900);
+    let c = config(&[("MFA_REQUIRED_ROLES", " Admin , super_admin ")]).unwrap();
+    let names: Vec<_> = c
+        .accounts
+        .mfa_required_roles
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    assert_eq!(names, ["admin", "super_admin"]);
+    assert!(matches!(
+        config(&[("MFA_REQUIRED_ROLES", "not a role!")]),
+        Err(ConfigError::Invalid {
+            name: "MFA_REQUIRED_ROLES",
+            ..
+        })
+    ));
+    assert!(matches!(
+        config(&[("REAUTH_MAX_AGE", "0")]),
+        Err(ConfigError::Invalid {
+            name: "REAUTH_MAX_AGE",
+            ..
+        })
+    ));
+}

@@ -129,6 +129,14 @@ impl TokenSettings {
                 reason: "must be positive and no longer than REFRESH_TOKEN_TTL".into(),
             });
         }
+        // 0 would refuse every sensitive action to every session, however
+        // fresh (auth_time is in whole seconds).
+        if self.reauth_max_age.as_secs() < 1 {
+            return Err(ConfigError::Invalid {
+                name: "REAUTH_MAX_AGE",
+                reason: "must be at least 1 second".into(),
+            });
+        }
         if environment == Environment::Production
             && self.secret.as_ref().is_some_and(|s| s.expose().len() < 32)
         {

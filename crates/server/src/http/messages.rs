@@ -135,6 +135,10 @@ pub const PASSKEY_REFUSED: Text = Text::new(
 pub const PASSKEY_ADDED: Text = Text::new("已添加通行密钥", "Passkey added");
 pub const PASSKEY_RENAMED: Text = Text::new("已重命名通行密钥", "Passkey renamed");
 pub const PASSKEY_REMOVED: Text = Text::new("已删除通行密钥", "Passkey removed");
+pub const FACTOR_REQUIRED: Text = Text::new(
+    "您的角色要求两步验证：请先添加另一种验证方式，再移除这一种",
+    "Your role requires two-step verification: add another factor before removing this one",
+);
 pub const PASSKEY_LIMIT: Text = Text::new(
     "通行密钥数量已达上限",
     "This account has the most passkeys it may hold",

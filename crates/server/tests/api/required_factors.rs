@@ -96,6 +96,22 @@ async fn an_account_whose_role_needs_a_factor_enrols_before_it_gets_a_session() 
     assert_eq!(codes.len(), 10, "{body}");
     let (status, me) = app.get_bearer("/api/auth/me", &token).await;
     assert_eq!(status, StatusCode::OK, "{me}");
+    // The role keeps its last factor: removing it is refused, the code unspent.
+    let (status, body) = crate::helpers::parts(
+        app.client
+            .delete(app.url("/api/auth/mfa/totp"))
+            .bearer_auth(&token)
+            .json(&json!({"code": codes[1]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "factor_required");
+    let (_, factors) = app.get_bearer("/api/auth/mfa", &token).await;
+    assert_eq!(factors["totp"]["enabled"], true, "{factors}");
+    assert_eq!(factors["recovery_codes_left"], 10, "{factors}");
 
     // Enrolled: the next sign-in is the ordinary second-factor step, which
     // a recovery code of the set just issued answers.
@@ -215,6 +231,15 @@ async fn a_passkey_registered_with_the_enrolment_token_finishes_the_sign_in() {
     let login = json!({"username": "dee", "password": PASSWORD});
     let (_, body) = app.post("/api/auth/login", &login).await;
     let mfa_token = s(&body["mfa_token"]).to_owned();
+    // An enrolment token asserts no passkey (there is none yet).
+    let (status, body) = app
+        .post(
+            "/api/auth/mfa/passkey/options",
+            &json!({"mfa_token": mfa_token}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_error(&body, "mfa_token_invalid");
     let (status, begun) = app
         .post(
             "/api/auth/mfa/enrol/passkey/options",
@@ -239,6 +264,24 @@ async fn a_passkey_registered_with_the_enrolment_token_finishes_the_sign_in() {
     );
     assert_eq!(c["aal"], 2, "{c}");
     assert_eq!(recovery_codes(&body, "recovery_codes").len(), 10, "{body}");
+    let token = s(&body["access_token"]).to_owned();
+    let (_, list) = app.get_bearer("/api/auth/passkeys", &token).await;
+    let id = s(&list["passkeys"][0]["id"]).to_owned();
+    let (status, body) = crate::helpers::parts(
+        app.client
+            .delete(app.url(&format!("/api/auth/passkeys/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the last factor stays: {body}"
+    );
+    assert_error(&body, "factor_required");
     let (_, body) = app.post("/api/auth/login", &login).await;
     assert_error(&body, "mfa_required");
     assert_eq!(

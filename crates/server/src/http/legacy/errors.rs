@@ -95,6 +95,7 @@ impl Dialect for Legacy {
             | AuthError::FactorNotEnrolled
             | AuthError::PasskeyRefused
             | AuthError::TooManyPasskeys
+            | AuthError::FactorRequired
             | AuthError::ReauthenticationRequired => answer(401, m::L_AUTH_FAILED.get()),
             AuthError::TooManyRequests {
                 retry_after_secs,

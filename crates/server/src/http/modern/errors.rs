@@ -290,6 +290,7 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         }
         AuthError::PasskeyRefused => (S::BAD_REQUEST, "passkey_refused", m::PASSKEY_REFUSED),
         AuthError::TooManyPasskeys => (S::CONFLICT, "passkey_limit", m::PASSKEY_LIMIT),
+        AuthError::FactorRequired => (S::CONFLICT, "factor_required", m::FACTOR_REQUIRED),
         AuthError::ReauthenticationRequired => (
             S::FORBIDDEN,
             "reauthentication_required",

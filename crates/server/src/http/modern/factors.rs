@@ -252,6 +252,7 @@ async fn code_field<P: Ports>(
         (status = 200, description = "Token pair and user, as a login.", body = dto::LoginResponse),
         (status = 400, description = "Code missing (`validation_failed`), wrong (`code_wrong`, `remaining_attempts`) or the challenge's last (`code_exhausted`).", body = dto::Error),
         (status = 401, description = "`mfa_token_invalid`: unknown, expired, used, or the password changed: log in again.", body = dto::Error),
+        (status = 403, description = "`account_disabled`: the account was disabled while the login waited.", body = dto::Error),
         (status = 429, description = "Too many factor checks for the account.", body = dto::Error),
     ),
 )]
@@ -431,6 +432,7 @@ pub async fn confirm_totp<P: Ports>(
         (status = 400, description = "Code missing or wrong.", body = dto::Error),
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
         (status = 404, description = "`factor_not_enrolled`.", body = dto::Error),
+        (status = 409, description = "`factor_required`: the last factor of an account of `MFA_REQUIRED_ROLES`; add another first.", body = dto::Error),
         (status = 429, description = "Too many factor checks.", body = dto::Error),
     ),
 )]

@@ -333,6 +333,7 @@ pub async fn rename<P: Ports>(
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
         (status = 403, description = "`reauthentication_required`.", body = dto::Error),
         (status = 404, description = "`factor_not_enrolled`: no such passkey of the caller's.", body = dto::Error),
+        (status = 409, description = "`factor_required`: the last factor of an account of `MFA_REQUIRED_ROLES`; add another first.", body = dto::Error),
     ),
 )]
 pub async fn remove<P: Ports>(

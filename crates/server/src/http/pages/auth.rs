@@ -292,7 +292,7 @@ pub(super) async fn second_factor<P: Ports>(
             // once, on the first page of the new session.
             Some(codes) => {
                 let mut r = super::account::recovery_codes_page(&pages, view, codes, |t| {
-                    t.recovery_codes_text
+                    t.totp_enabled_done
                 });
                 let _ = r.add_cookie(&new_session_cookie(&pages, &req, &signed));
                 r

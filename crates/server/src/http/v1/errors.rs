@@ -99,7 +99,8 @@ impl Dialect for V1 {
             AuthError::FactorAlreadyEnrolled
             | AuthError::FactorNotEnrolled
             | AuthError::PasskeyRefused
-            | AuthError::TooManyPasskeys => {
+            | AuthError::TooManyPasskeys
+            | AuthError::FactorRequired => {
                 plain_error(StatusCode::BAD_REQUEST, m::V1_BAD_REQUEST.get())
             }
             AuthError::RefreshReused

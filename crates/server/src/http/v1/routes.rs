@@ -211,6 +211,7 @@ fn logged_in(out: &tessera_domain::usecase::LoginOutcome) -> HttpResponse {
         (status = 200, description = "Access token and user.", body = dto::V1Login),
         (status = 400, description = "Code 6: wrong code; code 4: a field missing.", body = inline(AnyOf<dto::V1MfaRefused, dto::V1Error>)),
         (status = 401, description = "Code 7: the challenge is gone; log in again.", body = dto::V1MfaRefused),
+        (status = 403, description = "`{error, message}`: the account was disabled while the login waited.", body = dto::V1Error),
         (status = 429, description = "Too many factor checks for the account.", body = dto::V1Error),
     ),
 )]
