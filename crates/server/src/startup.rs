@@ -232,14 +232,14 @@ async fn warn_of_unknown_roles(
     service: &tessera_domain::AuthService<crate::wiring::ServerPorts>,
     config: &Config,
 ) {
-    let Ok(catalogue) = service.role_catalogue().await else {
-        return;
-    };
     for (setting, roles) in [
         ("MFA_REQUIRED_ROLES", &config.accounts.mfa_required_roles),
         ("ADMIN_LOGIN_ROLES", &config.accounts.admin_login_roles),
     ] {
-        for role in roles.iter().filter(|r| !catalogue.contains(r)) {
+        let Ok(missing) = service.roles_missing_from_catalogue(roles).await else {
+            return;
+        };
+        for role in missing {
             tracing::warn!(
                 setting,
                 role = role.as_str(),

@@ -112,6 +112,20 @@ impl<P: Ports> AuthService<P> {
         Ok(fresh)
     }
 
+    /// Those of `roles` that the store's role catalogue lacks, read now
+    /// (the cached catalogue is neither used nor filled): a configured role
+    /// that is misspelt matches no account.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn roles_missing_from_catalogue<'r>(
+        &self,
+        roles: &'r [RoleName],
+    ) -> Result<Vec<&'r RoleName>, AuthError> {
+        let catalogue = self.ports.users.catalogue().await?;
+        Ok(roles.iter().filter(|r| !catalogue.contains(r)).collect())
+    }
+
     /// Every permission `user`'s roles grant, sorted.
     ///
     /// # Errors
