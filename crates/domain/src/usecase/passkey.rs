@@ -333,12 +333,30 @@ impl<P: Ports> AuthService<P> {
         }
         let allowed: Vec<_> = passkeys.into_iter().map(|p| p.credential).collect();
         let (options, state) = self.ports.relying_party.begin_assertion(&allowed)?;
+        self.store_challenge_ceremony(CodePurpose::PasskeyAssertion, id, &challenge, state)
+            .await?;
+        Ok(options)
+    }
+
+    /// Keeps the `state` of a ceremony begun for the waiting login
+    /// `challenge` (id `id`) under that id, single use, living as long as
+    /// the challenge; it replaces an earlier ceremony of the same purpose.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub(super) async fn store_challenge_ceremony(
+        &self,
+        purpose: CodePurpose,
+        id: String,
+        challenge: &VerificationCode,
+        state: CeremonyState,
+    ) -> Result<(), AuthError> {
         self.ports
             .codes
             .put(&VerificationCode {
-                purpose: CodePurpose::PasskeyAssertion,
+                purpose,
                 recipient: id,
-                fingerprint: challenge.fingerprint,
+                fingerprint: challenge.fingerprint.clone(),
                 digits: 0,
                 expires_at: challenge.expires_at,
                 attempts: 0,
@@ -346,7 +364,7 @@ impl<P: Ports> AuthService<P> {
                 binding: Some(state.0),
             })
             .await?;
-        Ok(options)
+        Ok(())
     }
 
     /// Checks a passkey assertion `response` of `user` against the ceremony

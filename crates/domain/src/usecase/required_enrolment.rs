@@ -83,18 +83,7 @@ impl<P: Ports> AuthService<P> {
     ) -> Result<CeremonyOptions, AuthError> {
         let (id, challenge, user) = self.enrolment_challenge(mfa_token).await?;
         let (options, state) = self.passkey_registration_options(&user).await?;
-        self.ports
-            .codes
-            .put(&VerificationCode {
-                purpose: CodePurpose::PasskeyRegistration,
-                recipient: id,
-                fingerprint: challenge.fingerprint,
-                digits: 0,
-                expires_at: challenge.expires_at,
-                attempts: 0,
-                max_attempts: 1,
-                binding: Some(state.0),
-            })
+        self.store_challenge_ceremony(CodePurpose::PasskeyRegistration, id, &challenge, state)
             .await?;
         Ok(options)
     }

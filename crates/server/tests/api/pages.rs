@@ -1364,6 +1364,19 @@ async fn forms_that_cannot_be_read_and_paths_with_a_trailing_slash_get_plain_ans
 }
 
 /// The text of every `<li><code>…</code></li>` of a page (recovery codes).
+/// The TOTP key a page shows (`<code id="totp-secret">`), without its spaces.
+fn shown_secret(page: &Page) -> String {
+    let marker = "<code id=\"totp-secret\">";
+    let at = page.body.find(marker).unwrap() + marker.len();
+    page.body[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
 fn listed_codes(page: &Page) -> Vec<String> {
     page.body
         .split("<li><code>")
@@ -1394,15 +1407,7 @@ async fn a_person_turns_on_two_step_verification_and_signs_in_with_a_code_or_a_r
         setup.body.contains("<svg") && !setup.body.contains("<?xml"),
         "an inline QR code"
     );
-    let at =
-        setup.body.find("<code id=\"totp-secret\">").unwrap() + "<code id=\"totp-secret\">".len();
-    let secret: String = setup.body[at..]
-        .split('<')
-        .next()
-        .unwrap()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let secret = shown_secret(&setup);
     assert_eq!(secret.len(), 32, "{secret}");
     let wrong = browser
         .post(
@@ -1557,15 +1562,7 @@ async fn an_account_whose_role_needs_a_factor_sets_one_up_in_the_sign_in_step() 
             .any(|k| k.ends_with("tessera-session")),
         "no session before a factor is enrolled"
     );
-    let at =
-        step.body.find("<code id=\"totp-secret\">").unwrap() + "<code id=\"totp-secret\">".len();
-    let secret: String = step.body[at..]
-        .split('<')
-        .next()
-        .unwrap()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let secret = shown_secret(&step);
     let (csrf, mfa_token) = (step.field("csrf"), step.field("mfa_token"));
     early_in_a_step().await;
     let wrong = if code(&secret, 0) == "000000" {

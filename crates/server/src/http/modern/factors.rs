@@ -361,16 +361,8 @@ pub async fn begin_required_totp<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let token = super::passkeys::required_text(&body, "mfa_token", &mut errors);
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let enrolment = state
-        .auth
-        .begin_required_totp_enrolment(token.as_deref().unwrap_or(""))
-        .await?;
+    let token = super::passkeys::mfa_token_field(&state, payload).await?;
+    let enrolment = state.auth.begin_required_totp_enrolment(&token).await?;
     Ok(totp_enrolment_response(&enrolment))
 }
 

@@ -176,7 +176,7 @@ pub(crate) fn credential_field(
 }
 
 /// A required, non-blank text field.
-pub(super) fn required_text(
+fn required_text(
     body: &Map<String, Value>,
     name: &str,
     errors: &mut ValidationErrors,
@@ -366,20 +366,31 @@ pub async fn second_factor_options<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
+    let token = mfa_token_field(&state, payload).await?;
+    let options = state.auth.begin_second_factor_passkey(&token).await?;
+    options_answer(&options)
+}
+
+/// Reads `{mfa_token}`: a non-blank string (400 `validation_failed` otherwise).
+pub(super) async fn mfa_token_field<P: Ports>(
+    state: &State<P>,
+    payload: web::Payload,
+) -> Result<String, ModernError> {
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut errors = ValidationErrors::new();
     let token = required_text(&body, "mfa_token", &mut errors);
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let options = state
-        .auth
-        .begin_second_factor_passkey(token.as_deref().unwrap_or(""))
-        .await?;
+    Ok(token.unwrap_or_default())
+}
+
+/// `{options}` for the browser, not stored.
+fn options_answer(options: &CeremonyOptions) -> Result<HttpResponse, ModernError> {
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(AssertionOptions {
-            options: options_json(&options)?,
+            options: options_json(options)?,
         }))
 }
 
@@ -401,21 +412,9 @@ pub async fn required_enrolment_options<P: Ports>(
     state: State<P>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ModernError> {
-    let body = read_json(payload, state.max_body_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let token = required_text(&body, "mfa_token", &mut errors);
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let options = state
-        .auth
-        .begin_required_passkey_enrolment(token.as_deref().unwrap_or(""))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(AssertionOptions {
-            options: options_json(&options)?,
-        }))
+    let token = mfa_token_field(&state, payload).await?;
+    let options = state.auth.begin_required_passkey_enrolment(&token).await?;
+    options_answer(&options)
 }
 
 #[utoipa::path(post, path = "/api/auth/passkey/options", tag = super::TAG,
