@@ -9,7 +9,7 @@ use tessera_domain::ports::AccessTokenSigner;
 use tessera_domain::values::{Email, RoleName};
 use uuid::Uuid;
 
-use crate::keyring::{KeyAlg, KeyRing};
+use crate::keyring::{KeyAlg, KeyRing, SigningKey};
 
 /// The JOSE `typ` Tessera writes on access tokens (RFC 9068 §2.1).
 const HEADER_TYP: &str = "at+jwt";
@@ -231,6 +231,12 @@ pub struct JwtSigner {
     audience: String,
     /// See [`JwtSigner::keep_verified`]; `None`: every token is checked in full.
     verified: Option<VerifiedTokens>,
+    /// The RS256 key of ID tokens when the ring is not RS256 (see
+    /// [`JwtSigner::with_id_token_key`]); generated at first use when none
+    /// was given.
+    id_key: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<SigningKey>>>,
+    /// Where the ID-token key is kept (read or made at first use).
+    id_key_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for JwtSigner {
@@ -270,6 +276,8 @@ impl JwtSigner {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             verified: None,
+            id_key: std::sync::Arc::default(),
+            id_key_file: None,
         }
     }
 
@@ -294,7 +302,51 @@ impl JwtSigner {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             verified: None,
+            id_key: std::sync::Arc::default(),
+            id_key_file: None,
         }
+    }
+
+    /// Signs ID tokens with `key` (RS256, PKCS#8) when access tokens are
+    /// not signed with an RS256 ring; without it such a signer makes an
+    /// RS256 key in memory at its first ID token, which other processes do
+    /// not share (the server always gives one, issue 18).
+    #[must_use]
+    pub fn with_id_token_key(self, key: SigningKey) -> Self {
+        let _ = self.id_key.set(std::sync::Arc::new(key));
+        self
+    }
+
+    /// Keeps the RS256 ID-token key in the PEM file `path`: read at the
+    /// first ID token (or JWKS), made there when missing. Instances that
+    /// share the file sign with the same key.
+    #[must_use]
+    pub fn with_id_token_key_file(mut self, path: std::path::PathBuf) -> Self {
+        self.id_key_file = Some(path);
+        self
+    }
+
+    /// The key that signs ID tokens: the ring's active key when the ring
+    /// is RS256, otherwise the dedicated one.
+    fn id_token_key(&self) -> Result<std::sync::Arc<SigningKey>, SigningError> {
+        if self.algorithm == Algorithm::RS256 {
+            let ring = self
+                .ring()
+                .ok_or_else(|| SigningError("key ring unreadable".into()))?;
+            return ring.active.clone().ok_or_else(|| {
+                SigningError("no active signing key (run `tessera keys rotate`)".into())
+            });
+        }
+        if let Some(key) = self.id_key.get() {
+            return Ok(key.clone());
+        }
+        let key = match &self.id_key_file {
+            Some(path) => crate::keyring::load_or_create_key_file(path, KeyAlg::Rs256),
+            None => SigningKey::generate(KeyAlg::Rs256)
+                .and_then(|der| SigningKey::from_pkcs8(KeyAlg::Rs256, &der)),
+        }
+        .map_err(|e| SigningError(e.to_string()))?;
+        Ok(self.id_key.get_or_init(|| std::sync::Arc::new(key)).clone())
     }
 
     /// The handle that replaces the key ring; `None` for HS256.
@@ -464,9 +516,16 @@ impl AccessTokenSigner for JwtSigner {
     }
 
     fn public_keys(&self) -> Vec<serde_json::Value> {
-        self.ring()
+        let mut keys: Vec<serde_json::Value> = self
+            .ring()
             .map(|r| r.verifying.values().map(|k| k.jwk.clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if self.algorithm != Algorithm::RS256
+            && let Ok(key) = self.id_token_key()
+        {
+            keys.push(key.jwk.clone());
+        }
+        keys
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenProblem> {
@@ -490,6 +549,19 @@ impl AccessTokenSigner for JwtSigner {
                 .insert(token.into(), (generation, claims.clone()));
         }
         Ok(claims)
+    }
+}
+
+impl tessera_domain::ports::IdTokenSigner for JwtSigner {
+    fn id_token_algorithm(&self) -> &'static str {
+        "RS256"
+    }
+
+    fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, SigningError> {
+        let key = self.id_token_key()?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        encode(&header, claims, &key.encoding).map_err(|e| SigningError(e.to_string()))
     }
 }
 

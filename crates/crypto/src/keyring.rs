@@ -241,6 +241,37 @@ fn write_private(path: &Path, contents: &str) -> Result<(), KeyError> {
     std::fs::rename(&tmp, path).map_err(|e| io(path, e))
 }
 
+/// The key of `alg` kept in the PEM file `path` (PKCS#8), made and written
+/// (mode 0600) when the file does not exist. Of processes that make it at
+/// the same moment, one file wins and every process reads that one.
+///
+/// # Errors
+/// [`KeyError`] when the file cannot be read, written or holds no such key.
+pub fn load_or_create_key_file(path: &Path, alg: KeyAlg) -> Result<SigningKey, KeyError> {
+    let read = |path: &Path| -> Result<SigningKey, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let der = pem::parse(text.as_bytes()).map_err(|e| io(path, e))?;
+        SigningKey::from_pkcs8(alg, der.contents())
+    };
+    if path.exists() {
+        return read(path);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    }
+    let der = SigningKey::generate(alg)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    write_private(&tmp, &pem::encode(&pem::Pem::new("PRIVATE KEY", der)))?;
+    // A hard link fails when the file exists: the first writer wins.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => read(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(io(path, e)),
+    }
+}
+
 /// Reads the keys of `dir` for `alg` at `now`: the newest activated key
 /// signs; every key not retired for longer than `keep` verifies.
 ///

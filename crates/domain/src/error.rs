@@ -199,6 +199,9 @@ pub enum AuthError {
     /// The user behind a valid token no longer exists.
     #[error("user not found")]
     UserNotFound,
+    /// No OAuth client has this id (issue 18).
+    #[error("client not found")]
+    ClientNotFound,
     /// Password reset: no account has this identifier.
     #[error("account not found")]
     AccountNotFound,
@@ -311,7 +314,9 @@ impl AuthError {
             | Self::Forbidden(_)
             | Self::Outranked
             | Self::SelfLockout => ErrorKind::Forbidden,
-            Self::SessionNotFound | Self::AccountNotFound => ErrorKind::NotFound,
+            Self::SessionNotFound | Self::AccountNotFound | Self::ClientNotFound => {
+                ErrorKind::NotFound
+            }
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::TooManyRequests { .. } => ErrorKind::RateLimited,
             Self::Busy | Self::Unavailable(_) => ErrorKind::Unavailable,

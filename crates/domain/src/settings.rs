@@ -172,6 +172,8 @@ pub struct AuthSettings {
     pub phone_region: PhoneRegion,
     /// The second-factor step of logins.
     pub second_factor: SecondFactorSettings,
+    /// Tessera as an OpenID Provider (issue 18).
+    pub provider: ProviderSettings,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -284,6 +286,7 @@ impl Default for AuthSettings {
             max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
             phone_region: PhoneRegion::default(),
             second_factor: SecondFactorSettings::default(),
+            provider: ProviderSettings::default(),
         }
     }
 }
@@ -291,6 +294,30 @@ impl Default for AuthSettings {
 /// Default [`SecondFactorSettings::reauth_max_age`]: 900 s, an access
 /// token's default life (a token fresh from a login is recent all its life).
 pub const DEFAULT_REAUTH_MAX_AGE_SECS: i64 = 900;
+
+/// Tessera as an OpenID Provider (issue 18).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// The issuer identifier (`iss` of ID tokens, OpenID Connect Discovery
+    /// §3): an `https` URL (or `http` for a local test) without a query or
+    /// fragment; the discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`. Default
+    /// `http://localhost:8080` (the server sets `OIDC_ISSUER`, which
+    /// defaults to `PUBLIC_BASE_URL`).
+    pub issuer: String,
+    /// How long an authorization code may wait for its redemption (at most
+    /// 60 s, issue 18; RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_ttl: Duration,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "http://localhost:8080".to_owned(),
+            code_ttl: Duration::seconds(60),
+        }
+    }
+}
 
 /// How the second-factor step of a login behaves (issue 17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

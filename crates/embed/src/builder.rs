@@ -50,6 +50,7 @@ struct Common {
     sms: AnySms,
     keys: Option<KeyRingDir>,
     verified_tokens_max_bytes: u64,
+    id_token_key_file: Option<std::path::PathBuf>,
     relying_party: tessera_crypto::WebAuthnRelyingParty,
 }
 
@@ -77,6 +78,7 @@ impl Builder<NoStore> {
                 sms: AnySms::default(),
                 keys: None,
                 verified_tokens_max_bytes: crate::DEFAULT_VERIFIED_TOKENS_BYTES,
+                id_token_key_file: None,
                 relying_party: default_relying_party(),
             },
         }
@@ -173,6 +175,17 @@ impl<S> Builder<S> {
         self
     }
 
+    /// Keeps the RS256 key of the OpenID Provider's ID tokens in the PEM
+    /// file `path` (read at the first ID token, made there when missing;
+    /// issue 18). Without it, and unless access tokens are signed with an
+    /// RS256 key folder, each process makes its own key in memory, which
+    /// other instances do not share.
+    #[must_use]
+    pub fn id_token_key_file(mut self, path: std::path::PathBuf) -> Self {
+        self.common.id_token_key_file = Some(path);
+        self
+    }
+
     /// How many bytes of verified access tokens the signer keeps, so that a
     /// token presented again is not parsed and checked again (see
     /// [`JwtSigner::keep_verified`]; default
@@ -205,10 +218,14 @@ impl Parts {
             audience: self.rest.audience.clone(),
         };
         let keep = self.rest.verified_tokens_max_bytes;
-        let Some(keys) = &self.rest.keys else {
-            return Ok((JwtSigner::new(&jwt).keep_verified(keep), None));
+        let id_key = |signer: JwtSigner| match &self.rest.id_token_key_file {
+            Some(path) => signer.with_id_token_key_file(path.clone()),
+            None => signer,
         };
-        let signer = JwtSigner::with_ring(&jwt, keys.alg, keys.load()?).keep_verified(keep);
+        let Some(keys) = &self.rest.keys else {
+            return Ok((id_key(JwtSigner::new(&jwt).keep_verified(keep)), None));
+        };
+        let signer = id_key(JwtSigner::with_ring(&jwt, keys.alg, keys.load()?).keep_verified(keep));
         let reload = signer.ring_handle().map(|handle| (keys.clone(), handle));
         Ok((signer, reload))
     }
@@ -267,6 +284,7 @@ impl Builder<MemoryStore> {
             factors: tessera_memory::MemoryFactors::default(),
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
             relying_party: parts.rest.relying_party.clone(),
+            clients: tessera_memory::MemoryClients::default(),
         };
         Ok(parts.assemble(adapters, outbox, hasher, keys))
     }

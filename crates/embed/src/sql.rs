@@ -75,6 +75,7 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Factors = tessera_sql::SqlFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
+    type Clients = tessera_sql::SqlClients;
 }
 
 /// Verification codes in the database or in Redis.

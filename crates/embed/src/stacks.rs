@@ -35,4 +35,5 @@ impl Ports for MemoryStack {
     type Factors = tessera_memory::MemoryFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
+    type Clients = tessera_memory::MemoryClients;
 }

@@ -12,6 +12,7 @@
 //! Test fakes (hashers, signers, clocks) and the port contract suites live in
 //! `tessera-testkit`. Every store is cheap to clone; clones share state.
 
+mod clients;
 mod coherence;
 mod extra;
 mod factors;
@@ -19,6 +20,7 @@ mod mirror;
 mod recent;
 mod stores;
 
+pub use clients::MemoryClients;
 pub use coherence::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
 pub use extra::{
     MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,

@@ -32,6 +32,8 @@ impl RedisCodes {
             CodePurpose::PasskeyRegistration => "passkey-registration",
             CodePurpose::PasskeyAssertion => "passkey-assertion",
             CodePurpose::PasskeySignIn => "passkey-sign-in",
+            CodePurpose::AuthorizationCode => "authorization-code",
+            CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

@@ -132,6 +132,7 @@ pub fn document() -> OpenApi {
         ops::Documented::openapi(),
         ops::SwaggerUiDocumented::openapi(),
         modern::Documented::openapi(),
+        crate::http::oidc::Documented::openapi(),
         v1::Documented::openapi(),
         admin::Documented::openapi(),
         legacy::Documented::openapi(),

@@ -206,6 +206,7 @@ pub async fn build_service_with_probes(
         .delivery(config.messaging.delivery, config.messaging.outbox_poll)
         .sms(sms)
         .verified_tokens_max_bytes(config.tokens.verified_cache_max_bytes)
+        .id_token_key_file(config.provider.signing_key_file.clone())
         .relying_party(relying_party(config)?);
     if let Some(alg) = config.tokens.algorithm {
         builder = builder.signing_keys(key_dir(config, alg));

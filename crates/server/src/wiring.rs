@@ -125,5 +125,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
         max_sessions_per_user: config.tokens.max_sessions_per_user,
+        provider: tessera_domain::settings::ProviderSettings {
+            issuer: config.provider.issuer.clone(),
+            ..tessera_domain::settings::ProviderSettings::default()
+        },
     })
 }

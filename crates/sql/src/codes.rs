@@ -34,6 +34,8 @@ fn purpose_name(p: CodePurpose) -> &'static str {
         CodePurpose::PasskeyRegistration => "passkey-registration",
         CodePurpose::PasskeyAssertion => "passkey-assertion",
         CodePurpose::PasskeySignIn => "passkey-sign-in",
+        CodePurpose::AuthorizationCode => "authorization-code",
+        CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

@@ -10,6 +10,7 @@
 
 mod audit;
 mod changes;
+mod clients;
 mod codes;
 mod db;
 mod denylist;
@@ -24,6 +25,7 @@ mod users;
 
 pub use audit::SqlAudit;
 pub use changes::SqlChangeFeed;
+pub use clients::SqlClients;
 pub use codes::SqlCodes;
 pub use db::{Database, DbConfig, DbError, MigrationReport};
 pub use denylist::SqlDenylist;

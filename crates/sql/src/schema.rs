@@ -152,3 +152,38 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        secret_fingerprint -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        scopes -> Text,
+        grant_types -> Text,
+        first_party -> Bool,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_consents (user_id, client_id) {
+        user_id -> BigInt,
+        client_id -> Text,
+        scopes -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_grants (session_id) {
+        session_id -> Text,
+        client_id -> Text,
+        user_id -> BigInt,
+        scopes -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -131,6 +131,17 @@ impl PasswordHasher for PlainHasher {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FakeSigner;
 
+/// ID tokens of the fake signer: `fake-id.` and the claims' JSON (unsigned).
+impl tessera_domain::ports::IdTokenSigner for FakeSigner {
+    fn id_token_algorithm(&self) -> &'static str {
+        "none"
+    }
+
+    fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, SigningError> {
+        Ok(format!("fake-id.{claims}"))
+    }
+}
+
 impl AccessTokenSigner for FakeSigner {
     fn sign(&self, c: &AccessClaims) -> Result<String, SigningError> {
         Ok(format!(

@@ -113,6 +113,7 @@ impl Ports for MemoryPorts {
     type Factors = tessera_memory::MemoryFactors;
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
+    type Clients = tessera_memory::MemoryClients;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -141,6 +142,7 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         factors: tessera_memory::MemoryFactors::default(),
         otp: tessera_crypto::TotpAuthenticator::new(b"testkit server secret"),
         relying_party: test_relying_party(),
+        clients: tessera_memory::MemoryClients::default(),
     }
 }
 

@@ -63,11 +63,21 @@ pub enum AuditKind {
     /// A factor check failed (a login's second-factor step, or an
     /// enrolment change); `detail` names the factor's kind and the reason.
     SecondFactorFailed,
+    /// An OAuth client was registered; `detail` names it (issue 18).
+    ClientRegistered,
+    /// An OAuth client's secret was replaced, or it was disabled or
+    /// enabled; `detail` names the client and the change.
+    ClientUpdated,
+    /// An OAuth client was deleted; `detail` names it.
+    ClientDeleted,
+    /// An authorization code was presented again: the session its first
+    /// use opened was ended (RFC 6749 §4.1.2); `detail` names the client.
+    AuthorizationCodeReused,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 29] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -93,6 +103,10 @@ impl AuditKind {
         Self::SecondFactorChallenged,
         Self::SecondFactorSucceeded,
         Self::SecondFactorFailed,
+        Self::ClientRegistered,
+        Self::ClientUpdated,
+        Self::ClientDeleted,
+        Self::AuthorizationCodeReused,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -130,6 +144,10 @@ impl AuditKind {
             Self::SecondFactorChallenged => "second_factor_challenged",
             Self::SecondFactorSucceeded => "second_factor_succeeded",
             Self::SecondFactorFailed => "second_factor_failed",
+            Self::ClientRegistered => "client_registered",
+            Self::ClientUpdated => "client_updated",
+            Self::ClientDeleted => "client_deleted",
+            Self::AuthorizationCodeReused => "authorization_code_reused",
         }
     }
 }

@@ -29,6 +29,14 @@ pub enum CodePurpose {
     /// A sign-in with a passkey alone under way: the recipient is the
     /// ceremony's id, the binding the ceremony state.
     PasskeySignIn,
+    /// An authorization code of the OpenID Provider waiting for its
+    /// redemption: the recipient is the code's id, the binding the
+    /// [`AuthorizationGrant`](crate::model::AuthorizationGrant) as JSON (issue 18).
+    AuthorizationCode,
+    /// A redeemed authorization code, kept until the code's expiry: the
+    /// binding is the session its redemption opened, ended if the code
+    /// comes again (RFC 6749 §4.1.2).
+    AuthorizationCodeSpent,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

@@ -38,6 +38,8 @@ impl Permission {
     pub const ROLE_UPDATE: Self = Self("role:update");
     /// End other users' sessions.
     pub const SESSION_REVOKE: Self = Self("session:revoke");
+    /// Register, change and delete the OpenID Provider's clients (issue 18).
+    pub const CLIENT_MANAGE: Self = Self("client:manage");
 
     /// The name, as the catalogue stores it (`user:read`).
     #[must_use]
@@ -57,6 +59,7 @@ pub const ALL_PERMISSIONS: &[&str] = &[
     Permission::ROLE_READ.as_str(),
     Permission::ROLE_UPDATE.as_str(),
     Permission::SESSION_REVOKE.as_str(),
+    Permission::CLIENT_MANAGE.as_str(),
 ];
 
 /// What every ordinary role may do.

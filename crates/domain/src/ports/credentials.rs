@@ -70,6 +70,22 @@ pub trait AccessTokenSigner: Send + Sync + 'static {
     }
 }
 
+/// Signs OpenID Connect ID tokens (OpenID Connect Core 1.0 §2) with an
+/// asymmetric key whose public half [`AccessTokenSigner::public_keys`]
+/// publishes, whatever the access tokens are signed with (an HS256
+/// deployment has an asymmetric key for ID tokens too, issue 18).
+pub trait IdTokenSigner: Send + Sync + 'static {
+    /// The JWS algorithm of ID tokens (`RS256`, `EdDSA`), for the
+    /// discovery document's `id_token_signing_alg_values_supported`.
+    fn id_token_algorithm(&self) -> &'static str;
+
+    /// Signs `claims`, a JSON object, as a JWT with a `kid` header.
+    ///
+    /// # Errors
+    /// [`SigningError`] when no ID-token key is configured or signing fails.
+    fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, SigningError>;
+}
+
 /// Issues and reads refresh tokens.
 pub trait RefreshTokenCodec: Send + Sync + 'static {
     /// The refresh token of `session` at `generation`. The same inputs always

@@ -8,6 +8,7 @@ use crate::clock::{Clock, IdSource};
 
 mod audit;
 mod changes;
+mod clients;
 mod codes;
 mod credentials;
 mod factors;
@@ -19,6 +20,7 @@ mod users;
 
 pub use audit::*;
 pub use changes::*;
+pub use clients::*;
 pub use codes::*;
 pub use credentials::*;
 pub use factors::*;
@@ -47,8 +49,8 @@ pub trait Ports: Send + Sync + 'static {
     type Denylist: TokenDenylist;
     /// Password hasher.
     type Hasher: PasswordHasher;
-    /// Access-token signer.
-    type Signer: AccessTokenSigner;
+    /// Access-token signer, also the ID-token signer of the OpenID Provider.
+    type Signer: AccessTokenSigner + IdTokenSigner;
     /// Refresh-token codec.
     type Codec: RefreshTokenCodec;
     /// Clock.
@@ -73,6 +75,8 @@ pub trait Ports: Send + Sync + 'static {
     type Otp: OneTimePasswords;
     /// The WebAuthn relying party (passkeys).
     type RelyingParty: RelyingParty;
+    /// The OpenID Provider's clients, consents and grants (issue 18).
+    type Clients: ClientRegistry;
 }
 
 /// One instance of every port of `P`.
@@ -111,6 +115,8 @@ pub struct Adapters<P: Ports> {
     pub otp: P::Otp,
     /// The WebAuthn relying party.
     pub relying_party: P::RelyingParty,
+    /// The OpenID Provider's registry.
+    pub clients: P::Clients,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -132,6 +138,7 @@ where
     P::Factors: Clone,
     P::Otp: Clone,
     P::RelyingParty: Clone,
+    P::Clients: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -152,6 +159,7 @@ where
             factors: self.factors.clone(),
             otp: self.otp.clone(),
             relying_party: self.relying_party.clone(),
+            clients: self.clients.clone(),
         }
     }
 }

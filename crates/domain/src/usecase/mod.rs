@@ -43,6 +43,7 @@ mod factor;
 mod login;
 mod passkey;
 mod password;
+mod provider;
 mod refresh;
 mod registration;
 mod required_enrolment;
@@ -64,6 +65,10 @@ pub use browser_session::{
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
+pub use provider::{
+    AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, CheckedAuthorization, OAuthError,
+    ProviderTokens, RegisteredClient,
+};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};

@@ -226,6 +226,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             factors: tessera_sql::SqlFactors::new(db.clone()),
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
             relying_party: parts.rest.relying_party.clone(),
+            clients: tessera_sql::SqlClients::new(db.clone()),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

@@ -1,9 +1,10 @@
 //! The `tessera` command line: `serve` (the default), `migrate`, `calibrate`,
 //! `config check`, `keys rotate`, `user create|import|grant|revoke|disable|enable`,
-//! `openapi`. `tessera users import` is kept as a hidden alias of `tessera
+//! `client create|list|show|rotate-secret|disable|enable|delete`, `openapi`. `tessera users import` is kept as a hidden alias of `tessera
 //! user import`. `main.rs` only calls [`run`].
 
 mod calibrate;
+mod client;
 mod config;
 mod keys;
 mod user;
@@ -62,6 +63,12 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Manage the OpenID Provider's clients: create, list, show,
+    /// rotate-secret, disable, enable, delete.
+    Client {
+        #[command(subcommand)]
+        command: client::ClientCommand,
+    },
     /// `tessera users import FILE`, the earlier spelling of `tessera user import`.
     #[command(hide = true)]
     Users {
@@ -104,6 +111,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Keys { command } => keys::run(&config, command),
         Command::User { command } => user::run(&config, command).await,
         Command::Users { command } => user::run(&config, command.into()).await,
+        Command::Client { command } => client::run(&config, command).await,
         Command::Openapi => Ok(()),
     };
     let code = match result {

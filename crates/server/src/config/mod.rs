@@ -16,6 +16,7 @@ mod messaging;
 mod observability;
 mod pages;
 mod passwords;
+mod provider;
 mod redis;
 mod server;
 mod source;
@@ -34,6 +35,7 @@ pub use messaging::{MailTransport, MessagingSettings};
 pub use observability::ObservabilitySettings;
 pub use pages::{PagesSettings, ReturnTarget};
 pub use passwords::PasswordSettings;
+pub use provider::ProviderConfig;
 pub use redis::RedisSettings;
 pub use server::{Environment, ServerSettings};
 pub use source::{SettingsListing, read_dotenv, read_toml};
@@ -101,6 +103,8 @@ pub struct Config {
     pub observability: ObservabilitySettings,
     /// The hosted pages: logo, accent colour, `return_to` allow-list.
     pub pages: PagesSettings,
+    /// The OpenID Provider: issuer and ID-token key (issue 18).
+    pub provider: ProviderConfig,
     /// Every setting read, by name, with its effective value (secrets redacted).
     pub settings: SettingsListing,
 }
@@ -134,6 +138,9 @@ impl Config {
         let r = source::Reader::new(lookup);
         let environment = Environment::read(&r)?;
         let server = ServerSettings::read(&r)?;
+        let messaging = MessagingSettings::read(&r, &server)?;
+        let provider =
+            ProviderConfig::read(&r, &messaging.mail.public_base_url, &server.var_dir)?;
         let mut config = Self {
             environment,
             database: DatabaseSettings::read(&r, &server.var_dir)?,
@@ -146,7 +153,8 @@ impl Config {
             rate_limits: RateLimits::read(&r)?,
             login_throttle: limits::login_throttle(&r)?,
             cors: Cors::read(&r)?,
-            messaging: MessagingSettings::read(&r, &server)?,
+            messaging,
+            provider,
             observability: ObservabilitySettings::read(&r)?,
             pages: PagesSettings::read(&r)?,
             server,

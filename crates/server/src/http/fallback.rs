@@ -30,6 +30,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
         ops::ROUTES,
         ops::SWAGGER_UI_ROUTES,
         modern::ROUTES,
+        super::oidc::ROUTES,
         v1::ROUTES,
         admin::ROUTES,
         legacy::ROUTES,

@@ -21,6 +21,7 @@ pub mod legacy;
 pub(crate) mod messages;
 pub mod middleware;
 pub mod modern;
+pub mod oidc;
 pub mod ops;
 pub mod ops_dto;
 pub mod pages;
@@ -55,6 +56,7 @@ pub use state::AppState;
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
     cfg.configure(ops::routes::<P>)
         .configure(modern::routes::<P>)
+        .configure(oidc::routes::<P>)
         .configure(v1::routes::<P>)
         .configure(admin::routes::<P>)
         .configure(legacy::routes::<P>)

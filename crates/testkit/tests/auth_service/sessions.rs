@@ -166,6 +166,7 @@ impl Ports for FlakyDenylistPorts {
     type Factors = <MemoryPorts as Ports>::Factors;
     type Otp = <MemoryPorts as Ports>::Otp;
     type RelyingParty = <MemoryPorts as Ports>::RelyingParty;
+    type Clients = <MemoryPorts as Ports>::Clients;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -195,6 +196,7 @@ fn flaky_denylist_service() -> (
         factors: m.factors,
         otp: m.otp,
         relying_party: m.relying_party,
+        clients: m.clients,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

@@ -27,6 +27,7 @@
 mod account;
 mod admin;
 mod auth;
+mod oauth;
 pub mod texts;
 mod views;
 
@@ -204,11 +205,13 @@ pub const ROUTES: &[Route] = &[
     ),
     route("/ui/admin/users/{id}/delete", Method::Post, None),
     route("/ui/admin/audit", Method::Get, None),
+    route("/oauth/authorize", Method::Get, Some(Bucket::Ceremony)),
+    route("/oauth/authorize", Method::Post, Some(Bucket::Ceremony)),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 42] = [
+    let handlers: [actix_web::Route; 44] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -251,6 +254,8 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin::reset_factors::<P>),
         web::route().to(admin::delete::<P>),
         web::route().to(admin::audit_page::<P>),
+        web::route().to(oauth::authorize::<P>),
+        web::route().to(oauth::authorize_form::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);
@@ -261,6 +266,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
 #[must_use]
 pub fn is_page_path(path: &str) -> bool {
     path == "/"
+        || path == "/oauth/authorize"
         || path
             .strip_prefix(PREFIX)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

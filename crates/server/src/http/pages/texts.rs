@@ -132,6 +132,16 @@ pub struct Texts {
     pub end_all_sessions: &'static str,
     pub reset_factors: &'static str,
     pub reauthenticate: &'static str,
+    /// The consent page's title (issue 18).
+    pub consent_title: &'static str,
+    /// Before the client's name and the scopes it asks for.
+    pub consent_intro: &'static str,
+    /// Approve.
+    pub consent_allow: &'static str,
+    /// Refuse.
+    pub consent_deny: &'static str,
+    /// An authorization request that names no known client or redirect URI.
+    pub authorize_refused: &'static str,
     pub no_factors: &'static str,
     pub delete_confirm: &'static str,
     pub delete_user: &'static str,
@@ -275,6 +285,11 @@ pub static EN: Texts = Texts {
     end_all_sessions: "End all sessions",
     reset_factors: "Reset second factors",
     reauthenticate: "Sign in again to confirm it is you; then go on where you were.",
+    consent_title: "Allow access",
+    consent_intro: "This application asks to sign you in and to see:",
+    consent_allow: "Allow",
+    consent_deny: "Deny",
+    authorize_refused: "This sign-in request cannot be used: the application or its return address is not registered.",
     no_factors: "none",
     delete_confirm: "To delete the account, type its username:",
     delete_user: "Delete the account",
@@ -418,6 +433,11 @@ pub static ZH: Texts = Texts {
     end_all_sessions: "结束所有会话",
     reset_factors: "重置两步验证",
     reauthenticate: "请重新登录以确认是您本人，然后继续刚才的操作。",
+    consent_title: "授权访问",
+    consent_intro: "此应用请求以您的身份登录，并查看：",
+    consent_allow: "允许",
+    consent_deny: "拒绝",
+    authorize_refused: "此登录请求无法使用：应用或其返回地址未注册。",
     no_factors: "无",
     delete_confirm: "要删除该账户，请输入其用户名：",
     delete_user: "删除账户",

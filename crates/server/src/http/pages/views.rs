@@ -50,6 +50,21 @@ pub struct SignedInNav {
     pub csrf: String,
 }
 
+/// `/oauth/authorize`: the consent page (issue 18).
+#[derive(Template)]
+#[template(path = "pages/consent.html")]
+pub struct Consent {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    /// The authorization request's parameters, posted back with the answer.
+    pub params: Vec<(String, String)>,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+}
+
 /// A page with paragraphs and a link.
 #[derive(Template)]
 #[template(path = "pages/message.html")]

@@ -1,0 +1,107 @@
+//! The OpenID Provider's clients, consents and grants in maps (issue 18).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tessera_domain::error::StoreError;
+use tessera_domain::model::{ClientId, OAuthClient, OAuthGrant, Scope, SessionId, UserId};
+use tessera_domain::ports::ClientRegistry;
+
+#[derive(Debug, Default)]
+struct Tables {
+    clients: BTreeMap<ClientId, OAuthClient>,
+    consents: HashMap<(UserId, ClientId), Vec<Scope>>,
+    grants: HashMap<SessionId, OAuthGrant>,
+}
+
+/// Clients, consents and grants in maps, for tests and the in-memory stack.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryClients {
+    tables: Arc<Mutex<Tables>>,
+}
+
+impl MemoryClients {
+    fn with<T>(&self, f: impl FnOnce(&mut Tables) -> T) -> T {
+        f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl ClientRegistry for MemoryClients {
+    async fn create_client(&self, client: &OAuthClient) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            if t.clients.contains_key(&client.id) {
+                return false;
+            }
+            t.clients.insert(client.id.clone(), client.clone());
+            true
+        }))
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<OAuthClient>, StoreError> {
+        Ok(self.with(|t| t.clients.get(id).cloned()))
+    }
+
+    async fn clients(&self) -> Result<Vec<OAuthClient>, StoreError> {
+        Ok(self.with(|t| t.clients.values().cloned().collect()))
+    }
+
+    async fn update_client(&self, client: &OAuthClient) -> Result<bool, StoreError> {
+        Ok(self.with(|t| match t.clients.get_mut(&client.id) {
+            Some(stored) => {
+                *stored = client.clone();
+                true
+            }
+            None => false,
+        }))
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            t.consents.retain(|(_, c), _| c != id);
+            t.grants.retain(|_, g| &g.client_id != id);
+            t.clients.remove(id).is_some()
+        }))
+    }
+
+    async fn consented_scopes(
+        &self,
+        user: UserId,
+        client: &ClientId,
+    ) -> Result<Vec<Scope>, StoreError> {
+        Ok(self.with(|t| {
+            t.consents
+                .get(&(user, client.clone()))
+                .cloned()
+                .unwrap_or_default()
+        }))
+    }
+
+    async fn remember_consent(
+        &self,
+        user: UserId,
+        client: &ClientId,
+        scopes: &[Scope],
+    ) -> Result<(), StoreError> {
+        self.with(|t| t.consents.insert((user, client.clone()), scopes.to_vec()));
+        Ok(())
+    }
+
+    async fn record_grant(&self, grant: &OAuthGrant) -> Result<(), StoreError> {
+        self.with(|t| t.grants.insert(grant.session_id, grant.clone()));
+        Ok(())
+    }
+
+    async fn grant(&self, session: SessionId) -> Result<Option<OAuthGrant>, StoreError> {
+        Ok(self.with(|t| t.grants.get(&session).cloned()))
+    }
+
+    async fn grant_sessions(&self, client: &ClientId) -> Result<Vec<SessionId>, StoreError> {
+        Ok(self.with(|t| {
+            t.grants
+                .values()
+                .filter(|g| &g.client_id == client)
+                .map(|g| g.session_id)
+                .collect()
+        }))
+    }
+}

@@ -1,0 +1,68 @@
+//! The OpenID Provider's JSON bodies (issue 18).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3,
+/// RFC 8414 §2).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub jwks_uri: String,
+    pub scopes_supported: Vec<&'static str>,
+    /// `code` only.
+    pub response_types_supported: Vec<&'static str>,
+    /// `query`.
+    pub response_modes_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
+    /// `public`.
+    pub subject_types_supported: Vec<&'static str>,
+    /// `RS256`.
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    /// `client_secret_basic`, `client_secret_post`, `none`.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// `S256` only.
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
+    /// `aal1`, `aal2`.
+    pub acr_values_supported: Vec<&'static str>,
+    pub prompt_values_supported: Vec<&'static str>,
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+/// `POST /oauth/token`: a successful answer (RFC 6749 §5.1, OpenID Connect
+/// Core §3.1.3.3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: i64,
+    /// With `offline_access`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// With `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The granted scopes, space-delimited.
+    pub scope: String,
+}
+
+/// An OAuth 2.0 error (RFC 6749 §5.2).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`,
+    /// `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `invalid_token`, `temporarily_unavailable`, `server_error`.
+    pub error: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}

@@ -1,0 +1,284 @@
+//! Tessera as an OpenID Provider (issue 18): discovery, the token endpoint
+//! and UserInfo. The authorization endpoint is a page
+//! (`http/pages/oauth.rs`); the ID tokens' public key is in
+//! `/.well-known/jwks.json`. Errors are RFC 6749 §5.2's
+//! `{error, error_description}`.
+
+pub mod dto;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use tessera_domain::ports::Ports;
+use tessera_domain::usecase::{OAuthError, ProviderTokens};
+
+use self::dto::{Discovery, OAuthErrorBody, TokenResponse};
+use super::AppState;
+
+crate::declare_routes! {
+    "";
+    Get "/.well-known/openid-configuration" => discovery::<P> [];
+    Post "/oauth/token" => token::<P> [limit Refresh];
+    Get "/oauth/userinfo" => userinfo::<P> [];
+    Post "/oauth/userinfo" => userinfo_post::<P> [];
+}
+
+/// The tag of these routes in the OpenAPI document.
+pub const TAG: &str = "openid-provider";
+
+type State<P> = web::Data<AppState<P>>;
+type FormBody = Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>;
+
+/// The answer to an [`OAuthError`]: 400, 401 (`invalid_client`,
+/// `invalid_token`, with `WWW-Authenticate`), 503, or an opaque 500 whose
+/// cause is logged once.
+fn error_response(e: &OAuthError, basic: bool) -> HttpResponse {
+    let status = match e {
+        OAuthError::InvalidClient | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+        OAuthError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        OAuthError::ServerError(cause) => {
+            tracing::error!(cause = %cause, "openid provider failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut r = HttpResponse::build(status);
+    match e {
+        OAuthError::InvalidClient if basic => {
+            r.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
+        }
+        OAuthError::InvalidToken(_) => {
+            r.insert_header((
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"tessera\", error=\"invalid_token\"",
+            ));
+        }
+        _ => {}
+    }
+    r.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(OAuthErrorBody {
+            error: e.code(),
+            error_description: match e {
+                OAuthError::ServerError(_) => None,
+                other => other.description().map(str::to_owned),
+            },
+        })
+}
+
+/// `GET /.well-known/openid-configuration`: where every endpoint is and
+/// what this provider supports.
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = TAG,
+    summary = "OpenID Provider metadata (discovery)",
+    responses((status = 200, description = "The metadata.", body = Discovery)),
+)]
+pub async fn discovery<P: Ports>(state: State<P>) -> HttpResponse {
+    let issuer = &state.auth.provider_settings().issuer;
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(Discovery {
+            issuer: issuer.clone(),
+            authorization_endpoint: format!("{issuer}/oauth/authorize"),
+            token_endpoint: format!("{issuer}/oauth/token"),
+            userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
+            jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+            scopes_supported: tessera_domain::model::Scope::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect(),
+            response_types_supported: vec!["code"],
+            response_modes_supported: vec!["query"],
+            grant_types_supported: vec!["authorization_code", "refresh_token"],
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: vec![state.auth.id_token_algorithm()],
+            token_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            code_challenge_methods_supported: vec!["S256"],
+            claims_supported: vec![
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "amr",
+                "acr",
+                "azp",
+                "sid",
+                "preferred_username",
+                "name",
+                "updated_at",
+                "email",
+                "email_verified",
+                "phone_number",
+                "roles",
+            ],
+            acr_values_supported: vec!["aal1", "aal2"],
+            prompt_values_supported: vec!["none", "login", "consent"],
+            claims_parameter_supported: false,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            authorization_response_iss_parameter_supported: true,
+        })
+}
+
+/// The client credentials of a token request (RFC 6749 §2.3.1): HTTP Basic
+/// (each part form-urlencoded) or `client_id`/`client_secret` in the body,
+/// not both. `Ok((id, secret, basic))`.
+fn client_credentials(
+    req: &HttpRequest,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<(String, Option<String>, bool), OAuthError> {
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        })
+        .map(|(_, b)| b.trim().to_owned());
+    if let Some(encoded) = basic {
+        if form.contains_key("client_secret") {
+            return Err(OAuthError::InvalidRequest(
+                "client credentials both in the header and the body".into(),
+            ));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(OAuthError::InvalidClient)?;
+        let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
+        let unescape = |s: &str| -> String {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        return Ok((unescape(id), Some(unescape(secret)), true));
+    }
+    let id = form
+        .get("client_id")
+        .filter(|v| !v.is_empty())
+        .ok_or(OAuthError::InvalidClient)?;
+    Ok((id.clone(), form.get("client_secret").cloned(), false))
+}
+
+fn token_response(tokens: ProviderTokens) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token: tokens.access.token.expose().to_owned(),
+            token_type: "Bearer",
+            expires_in: tokens.access.expires_in,
+            refresh_token: tokens.refresh.map(|r| r.expose().to_owned()),
+            id_token: tokens.id_token,
+            scope: tessera_domain::model::Scope::join(&tokens.scopes),
+        })
+}
+
+/// `POST /oauth/token` (form): `grant_type=authorization_code` (with
+/// `code`, `redirect_uri`, `code_verifier`) or `refresh_token` (with
+/// `refresh_token`); the client authenticates with
+/// `client_secret_basic`, `client_secret_post` or, public, `none`.
+#[utoipa::path(post, path = "/oauth/token", tag = TAG,
+    summary = "Token endpoint (authorization code with PKCE, refresh token)",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "grant_type, code, redirect_uri, code_verifier, refresh_token, client_id, client_secret"),
+    responses(
+        (status = 200, description = "Tokens.", body = TokenResponse),
+        (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type.", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client.", body = OAuthErrorBody),
+        (status = 429, description = "Too many requests from this address."),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn token<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
+    let Ok(form) = body.map(web::Form::into_inner) else {
+        return error_response(
+            &OAuthError::InvalidRequest("the body must be application/x-www-form-urlencoded".into()),
+            false,
+        );
+    };
+    let (id, secret, basic) = match client_credentials(&req, &form) {
+        Ok(c) => c,
+        Err(e) => return error_response(&e, false),
+    };
+    let client = match state.auth.authenticate_client(&id, secret.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return error_response(&e, basic),
+    };
+    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let from = super::client_info(&req, &state.trusted_proxies);
+    let answer = match get("grant_type") {
+        Some("authorization_code") => {
+            state
+                .auth
+                .redeem_authorization_code(
+                    &client,
+                    get("code"),
+                    get("redirect_uri"),
+                    get("code_verifier"),
+                    from,
+                )
+                .await
+        }
+        Some("refresh_token") => {
+            state
+                .auth
+                .refresh_client_session(&client, get("refresh_token"), from)
+                .await
+        }
+        Some(_) => Err(OAuthError::UnsupportedGrantType),
+        None => Err(OAuthError::InvalidRequest("grant_type is missing".into())),
+    };
+    match answer {
+        Ok(tokens) => token_response(tokens),
+        Err(e) => error_response(&e, basic),
+    }
+}
+
+/// `GET` or `POST /oauth/userinfo` with `Authorization: Bearer <access
+/// token>`: the claims the client's granted scopes release (OpenID Connect
+/// Core §5.3).
+#[utoipa::path(get, path = "/oauth/userinfo", tag = TAG,
+    summary = "UserInfo (also POST)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Claims: sub, and those of the granted scopes.", body = Object),
+        (status = 401, description = "invalid_token.", body = OAuthErrorBody),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn userinfo<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
+    let bearer = match super::presented_token(&req) {
+        Ok(t) => t,
+        Err(p) => return error_response(&OAuthError::InvalidToken(p.to_string()), false),
+    };
+    let from = super::client_info(&req, &state.trusted_proxies);
+    match state.auth.userinfo(bearer.as_deref(), from).await {
+        Ok(claims) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(claims),
+        Err(e) => error_response(&e, false),
+    }
+}
+
+/// `POST /oauth/userinfo`: as `GET` (OpenID Connect Core §5.3.1).
+#[utoipa::path(post, path = "/oauth/userinfo", tag = TAG,
+    summary = "UserInfo",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Claims: sub, and those of the granted scopes.", body = Object),
+        (status = 401, description = "invalid_token.", body = OAuthErrorBody),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn userinfo_post<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
+    userinfo(state, req).await
+}

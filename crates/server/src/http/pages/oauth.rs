@@ -1,0 +1,248 @@
+//! `/oauth/authorize` (issue 18): the OpenID Provider's authorization
+//! endpoint is a page. It checks the request, sends a browser that is not
+//! signed in (or must sign in again) to `/ui/sign-in` and back, shows the
+//! consent page, and sends the browser to the client's redirect URI with a
+//! code or an error (RFC 6749 §4.1.2; never to an unregistered URI).
+
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template as _;
+use tessera_domain::AuthError;
+use tessera_domain::ports::Ports;
+use tessera_domain::usecase::{
+    AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, BrowserCaller,
+    CheckedAuthorization,
+};
+
+use super::{FormBody, Pages, PagesState, State, chrome, html, message_page, read_form, see_other};
+use super::{refusal_page, signed_in, views};
+
+/// The parameter this server adds to the request it sends back after a
+/// forced sign-in: the Unix time it asked at (the sign-in counts when the
+/// session authenticated at or after it).
+const SIGNED_IN_AFTER: &str = "tessera_signed_in_after";
+
+/// The authorization request's parameters (the last value of each name).
+fn request_of(params: &HashMap<String, String>) -> AuthorizationRequest {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    AuthorizationRequest {
+        response_type: get("response_type"),
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        scope: get("scope"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        login_hint: get("login_hint"),
+        acr_values: get("acr_values"),
+    }
+}
+
+/// The request's parameters without ours and the answer fields, in a
+/// stable order (for the way back after signing in, and the consent form).
+fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "consent" | SIGNED_IN_AFTER))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// `GET /oauth/authorize?…`.
+pub(super) async fn authorize<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let params = super::query_of(&req);
+    answer(&state, &pages, &req, &params, None).await
+}
+
+/// `POST /oauth/authorize`: the same request as a form (OpenID Connect
+/// Core §3.1.2.1), or the consent page's answer (`consent=allow|deny`,
+/// with the session's `csrf`).
+pub(super) async fn authorize_form<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    let params = form.0;
+    let consent = params.get("consent").cloned();
+    answer(&state, &pages, &req, &params, consent.as_deref()).await
+}
+
+async fn answer<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    params: &HashMap<String, String>,
+    consent: Option<&str>,
+) -> HttpResponse {
+    let issuer = state.auth.provider_settings().issuer.clone();
+    let checked = match state
+        .auth
+        .check_authorization_request(&request_of(params))
+        .await
+    {
+        Ok(c) => c,
+        Err(refusal) => return refused(pages, req, &refusal, &issuer),
+    };
+    let caller = match signed_in(state, pages, req).await {
+        Ok(caller) => Some(caller),
+        Err(AuthError::Token(_) | AuthError::AccountDisabled | AuthError::UserNotFound) => None,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
+    let fresh = match (&caller, params.get(SIGNED_IN_AFTER)) {
+        (Some(c), Some(after)) => after
+            .parse::<i64>()
+            .is_ok_and(|t| c.session.authentication.at.timestamp() >= t),
+        _ => false,
+    };
+    let consented = match (consent, &caller) {
+        (Some(_), None) => return to_sign_in(state, pages, params, false),
+        (Some(answer), Some(c)) => {
+            if !state
+                .auth
+                .csrf_token_matches(c.session.id, params.get("csrf").map_or("", String::as_str))
+            {
+                return super::csrf_refused(pages, chrome(pages, req, None));
+            }
+            if answer != "allow" {
+                return redirect(pages, &state.auth.consent_denied(&checked));
+            }
+            true
+        }
+        (None, _) => false,
+    };
+    match state
+        .auth
+        .authorize(&checked, caller.as_ref(), fresh, consented)
+        .await
+    {
+        Ok(AuthorizationStep::Redirect(url)) => redirect(pages, &url),
+        Ok(AuthorizationStep::SignIn { fresh }) => to_sign_in(state, pages, params, fresh),
+        Ok(AuthorizationStep::Consent) => match &caller {
+            Some(c) => consent_page(state, pages, req, params, &checked, c).await,
+            None => to_sign_in(state, pages, params, false),
+        },
+        Err(e) => refusal_page(pages, chrome(pages, req, None), &e),
+    }
+}
+
+/// `303` to the client (a code or an error): outside this server, so no
+/// `return_to` check applies; the URI is one the client registered.
+fn redirect(pages: &PagesState, url: &str) -> HttpResponse {
+    see_other(pages, url)
+}
+
+/// The refusal of a request: at the client when its redirect URI can be
+/// trusted, else a page here.
+fn refused(
+    pages: &PagesState,
+    req: &HttpRequest,
+    refusal: &AuthorizationRefusal,
+    issuer: &str,
+) -> HttpResponse {
+    if let Some(url) = refusal.redirect_url(issuer) {
+        return redirect(pages, &url);
+    }
+    let view = chrome(pages, req, None);
+    let t = view.t;
+    let AuthorizationRefusal::Unredirectable(why) = refusal else {
+        return redirect(pages, "/");
+    };
+    message_page(
+        pages,
+        view,
+        StatusCode::BAD_REQUEST,
+        t.error,
+        vec![t.authorize_refused.to_owned(), why.clone()],
+        None,
+    )
+}
+
+/// `303` to the sign-in page, which comes back to this request (`fresh`:
+/// the form is shown to a signed-in browser too, and the way back says
+/// since when the sign-in counts).
+fn to_sign_in<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    params: &HashMap<String, String>,
+    fresh: bool,
+) -> HttpResponse {
+    let mut back = carried(params);
+    back.retain(|(k, v)| !(fresh && k == "prompt" && v.split(' ').any(|p| p == "login")));
+    if fresh {
+        back.push((
+            SIGNED_IN_AFTER.to_owned(),
+            state.auth.now_unix().to_string(),
+        ));
+    }
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(back)
+        .finish();
+    let return_to = format!("/oauth/authorize?{query}");
+    let target = format!(
+        "/ui/sign-in?{}return_to={}",
+        if fresh { "reauthenticate=1&" } else { "" },
+        url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+    );
+    see_other(pages, &target)
+}
+
+/// The consent page; its form may be redirected to the client's redirect
+/// URI, so its `form-action` allows that origin too (Chromium applies
+/// `form-action` to a form's redirects).
+async fn consent_page<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    params: &HashMap<String, String>,
+    checked: &CheckedAuthorization,
+    caller: &BrowserCaller,
+) -> HttpResponse {
+    let nav = super::nav(state, caller).await;
+    let view = chrome(pages, req, Some(nav));
+    let title = view.t.consent_title.to_owned();
+    let mut response = html(
+        pages,
+        StatusCode::OK,
+        views::Consent {
+            chrome: view,
+            title,
+            notice: None,
+            error: None,
+            csrf: state.auth.csrf_token(caller.session.id).expose().to_owned(),
+            params: carried(params),
+            client_name: checked.client.name.clone(),
+            scopes: checked.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        }
+        .render(),
+    );
+    if let Ok(url) = url::Url::parse(&checked.redirect_uri)
+        && let Some(csp) = response
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+    {
+        let origin = url.origin().ascii_serialization();
+        let widened = csp.replacen("form-action 'self'", &format!("form-action 'self' {origin}"), 1);
+        if let Ok(value) = header::HeaderValue::from_str(&widened) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
