@@ -87,8 +87,19 @@ fn scopes(text: &str) -> Vec<Scope> {
 
 /// A stored row as a client; `None` for a row this version cannot read.
 fn to_client(r: ClientRow) -> Option<OAuthClient> {
-    let (id, name, kind, secret, redirects, logouts, scope_text, grants, first_party, disabled, created_at) =
-        r;
+    let (
+        id,
+        name,
+        kind,
+        secret,
+        redirects,
+        logouts,
+        scope_text,
+        grants,
+        first_party,
+        disabled,
+        created_at,
+    ) = r;
     Some(OAuthClient {
         id: ClientId::parse(&id)?,
         name,

@@ -46,7 +46,8 @@ pub trait ClientRegistry: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn delete_client(&self, id: &ClientId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn delete_client(&self, id: &ClientId)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The scopes `user` consented to for `client` (empty when none).
     ///
@@ -74,8 +75,10 @@ pub trait ClientRegistry: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn record_grant(&self, grant: &OAuthGrant)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn record_grant(
+        &self,
+        grant: &OAuthGrant,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The grant of `session`, if it was opened for a client.
     ///

@@ -66,8 +66,8 @@ pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
 pub use provider::{
-    AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, CheckedAuthorization, OAuthError,
-    ProviderTokens, RegisteredClient,
+    AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, CheckedAuthorization,
+    OAuthError, ProviderTokens, RegisteredClient,
 };
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};

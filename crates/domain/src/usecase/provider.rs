@@ -20,14 +20,13 @@ use super::{Actor, AuthService, BrowserCaller, LoginTerms};
 use crate::clock::IdSource as _;
 use crate::error::{AuthError, StoreError, TokenProblem};
 use crate::model::{
-    AuditEvent, AuditKind, AuthorizationGrant, ClientDraft, ClientDraftError, ClientId,
-    ClientKind, ClientSecret, CodePurpose, GrantType, IssuedAccess, OAuthClient, OAuthGrant,
-    Permission, RefreshToken, Scope, Session, SessionId, User, VerificationCode,
-    constant_time_eq,
+    AuditEvent, AuditKind, AuthorizationGrant, ClientDraft, ClientDraftError, ClientId, ClientKind,
+    ClientSecret, CodePurpose, GrantType, IssuedAccess, OAuthClient, OAuthGrant, Permission,
+    RefreshToken, Scope, Session, SessionId, User, VerificationCode, constant_time_eq,
 };
 use crate::ports::{
-    ClientRegistry as _, CodeStore as _, IdTokenSigner as _, Ports, RefreshTokenCodec as _,
-    FactorStore as _, SessionStore as _,
+    ClientRegistry as _, CodeStore as _, FactorStore as _, IdTokenSigner as _, Ports,
+    RefreshTokenCodec as _, SessionStore as _,
 };
 
 /// An error of the OAuth 2.0 protocol, named as RFC 6749 §4.1.2.1 and §5.2,
@@ -301,8 +300,7 @@ impl AuthorizationRefusal {
 /// Whether `s` is 43–128 characters of the PKCE alphabet (RFC 7636 §4.1).
 fn pkce_shaped(s: &str) -> bool {
     (43..=128).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
@@ -616,7 +614,9 @@ impl<P: Ports> AuthService<P> {
             req.code_challenge_method.as_deref(),
         ) {
             (None, None) if client.kind == ClientKind::Public => {
-                return Err(invalid("a public client must use PKCE (code_challenge, S256)"));
+                return Err(invalid(
+                    "a public client must use PKCE (code_challenge, S256)",
+                ));
             }
             (None, None) => None,
             (Some(c), Some("S256")) if pkce_shaped(c) => Some(c.to_owned()),
@@ -624,7 +624,11 @@ impl<P: Ports> AuthService<P> {
             (Some(_), None) | (Some(_), Some("plain")) => {
                 return Err(invalid("code_challenge_method must be S256"));
             }
-            _ => return Err(invalid("code_challenge_method without a supported challenge")),
+            _ => {
+                return Err(invalid(
+                    "code_challenge_method without a supported challenge",
+                ));
+            }
         };
         if req.nonce.as_ref().is_some_and(|n| n.len() > MAX_ECHO_BYTES) {
             return Err(invalid("nonce is too long"));
@@ -795,7 +799,8 @@ impl<P: Ports> AuthService<P> {
             nonce: checked.nonce.clone(),
             code_challenge: checked.code_challenge.clone(),
         };
-        let binding = serde_json::to_string(&grant).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let binding =
+            serde_json::to_string(&grant).map_err(|e| AuthError::Internal(e.to_string()))?;
         self.ports
             .codes
             .put(&VerificationCode {
@@ -861,12 +866,16 @@ impl<P: Ports> AuthService<P> {
             .and_then(|b| serde_json::from_str(b).ok())
             .ok_or_else(bad)?;
         if grant.client_id != client.id.as_str() {
-            return Err(OAuthError::InvalidGrant("the code was issued to another client".into()));
+            return Err(OAuthError::InvalidGrant(
+                "the code was issued to another client".into(),
+            ));
         }
         if redirect_uri.is_some_and(|r| r != grant.redirect_uri)
             || (redirect_uri.is_none() && client.redirect_uris.len() > 1)
         {
-            return Err(OAuthError::InvalidGrant("redirect_uri does not match".into()));
+            return Err(OAuthError::InvalidGrant(
+                "redirect_uri does not match".into(),
+            ));
         }
         match (&grant.code_challenge, code_verifier) {
             (Some(challenge), Some(verifier))
@@ -876,7 +885,11 @@ impl<P: Ports> AuthService<P> {
             (Some(_), None) => {
                 return Err(OAuthError::InvalidGrant("code_verifier is missing".into()));
             }
-            _ => return Err(OAuthError::InvalidGrant("code_verifier does not match".into())),
+            _ => {
+                return Err(OAuthError::InvalidGrant(
+                    "code_verifier does not match".into(),
+                ));
+            }
         }
         // The browser session must still be live and its account active.
         let browser = self
@@ -927,7 +940,14 @@ impl<P: Ports> AuthService<P> {
             ..self.event(AuditKind::LoginSucceeded, &from)
         })
         .await;
-        self.provider_tokens(client, &user, &session, tokens, &scopes, grant.nonce.as_deref())
+        self.provider_tokens(
+            client,
+            &user,
+            &session,
+            tokens,
+            &scopes,
+            grant.nonce.as_deref(),
+        )
     }
 
     /// A code taken before: ends the session its first use opened.
@@ -1027,7 +1047,15 @@ impl<P: Ports> AuthService<P> {
             );
             claims.insert("auth_time".into(), json!(auth.at.timestamp()));
             claims.insert("sid".into(), json!(session.id.to_string()));
-            claims.insert("amr".into(), json!(auth.methods_text().split(' ').filter(|m| !m.is_empty()).collect::<Vec<_>>()));
+            claims.insert(
+                "amr".into(),
+                json!(
+                    auth.methods_text()
+                        .split(' ')
+                        .filter(|m| !m.is_empty())
+                        .collect::<Vec<_>>()
+                ),
+            );
             claims.insert("acr".into(), json!(auth.assurance().as_str()));
             if let Some(n) = nonce {
                 claims.insert("nonce".into(), json!(n));
@@ -1095,13 +1123,16 @@ impl<P: Ports> AuthService<P> {
         bearer: Option<&str>,
         from: crate::model::ClientInfo,
     ) -> Result<Value, OAuthError> {
-        let (auth, user) = self.authenticate_user(bearer, from).await.map_err(|e| match e {
-            AuthError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-            AuthError::Token(TokenProblem::Missing) => {
-                OAuthError::InvalidToken("the access token is missing".into())
-            }
-            other => OAuthError::InvalidToken(other.to_string()),
-        })?;
+        let (auth, user) = self
+            .authenticate_user(bearer, from)
+            .await
+            .map_err(|e| match e {
+                AuthError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+                AuthError::Token(TokenProblem::Missing) => {
+                    OAuthError::InvalidToken("the access token is missing".into())
+                }
+                other => OAuthError::InvalidToken(other.to_string()),
+            })?;
         let not_ours = || OAuthError::InvalidToken("the token was not issued to a client".into());
         let grant = self
             .ports
@@ -1114,7 +1145,9 @@ impl<P: Ports> AuthService<P> {
             return Err(not_ours());
         }
         if !grant.scopes.contains(&Scope::OpenId) {
-            return Err(OAuthError::InvalidToken("the openid scope was not granted".into()));
+            return Err(OAuthError::InvalidToken(
+                "the openid scope was not granted".into(),
+            ));
         }
         Ok(Value::Object(self.identity_claims(&user, &grant.scopes)))
     }
@@ -1166,8 +1199,10 @@ mod tests {
             r.redirect_url("https://id.example").unwrap(),
             "https://app.example/cb?x=1&error=invalid_scope&error_description=unknown+scope+admin&state=s+t&iss=https%3A%2F%2Fid.example"
         );
-        assert!(AuthorizationRefusal::Unredirectable("x".into())
-            .redirect_url("i")
-            .is_none());
+        assert!(
+            AuthorizationRefusal::Unredirectable("x".into())
+                .redirect_url("i")
+                .is_none()
+        );
     }
 }

@@ -147,7 +147,10 @@ pub(super) async fn run(config: &Config, command: ClientCommand) -> Result<(), S
             }
         }
         ClientCommand::Show { id } => {
-            println!("{}", describe(&service.find_client(&id).await.map_err(text)?));
+            println!(
+                "{}",
+                describe(&service.find_client(&id).await.map_err(text)?)
+            );
         }
         ClientCommand::RotateSecret { id } => {
             let secret = service

@@ -139,8 +139,7 @@ impl Config {
         let environment = Environment::read(&r)?;
         let server = ServerSettings::read(&r)?;
         let messaging = MessagingSettings::read(&r, &server)?;
-        let provider =
-            ProviderConfig::read(&r, &messaging.mail.public_base_url, &server.var_dir)?;
+        let provider = ProviderConfig::read(&r, &messaging.mail.public_base_url, &server.var_dir)?;
         let mut config = Self {
             environment,
             database: DatabaseSettings::read(&r, &server.var_dir)?,

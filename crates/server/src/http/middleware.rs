@@ -78,13 +78,15 @@ fn declares_json(headers: &header::HeaderMap) -> bool {
 }
 
 /// Whether `method path` is a route declared to take an HTML form (the
-/// verification link's page forms and the hosted pages,
-/// [`super::route::Shape::Page`]; a pattern's `{id}` matches a segment); the same
+/// verification link's page forms, the hosted pages and the token endpoint,
+/// [`super::route::Shape::Page`], [`super::route::Shape::Form`]; a pattern's `{id}` matches a segment); the same
 /// path with another method may be a JSON route (`POST /api/auth/verify-email`).
 fn takes_form(method: &str, path: &str) -> bool {
     super::all_routes().any(|r| {
-        r.shape == super::route::Shape::Page
-            && r.method.as_str() == method
+        matches!(
+            r.shape,
+            super::route::Shape::Page | super::route::Shape::Form
+        ) && r.method.as_str() == method
             && super::matches_pattern(r.path, path)
     })
 }

@@ -54,6 +54,10 @@ pub enum Shape {
     Json,
     /// An HTML page (the verification link's pages).
     Page,
+    /// JSON, but the request's body is a form
+    /// (`application/x-www-form-urlencoded`): the OpenID Provider's token
+    /// endpoint (RFC 6749 §4.1.3).
+    Form,
 }
 
 /// One route, as declared next to its handler.
@@ -113,7 +117,7 @@ async fn admit<P: Ports>(
         && let Err(e) = super::limit_ip(&state, req.request(), bucket).await
     {
         let refusal = match route.shape {
-            Shape::Json => {
+            Shape::Json | Shape::Form => {
                 super::dialect::log_cause(&e);
                 super::dialect::refusal(req.path(), &e)
             }

@@ -1,6 +1,7 @@
 //! HTTP tests: one binary, one fresh app and SQLite file per test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod helpers;
 
 mod jwt_keys;
@@ -29,6 +30,7 @@ mod logout;
 mod mail;
 mod matrix;
 mod me;
+mod oidc;
 mod openapi;
 mod pages;
 mod parity;

@@ -18,7 +18,7 @@ use super::AppState;
 crate::declare_routes! {
     "";
     Get "/.well-known/openid-configuration" => discovery::<P> [];
-    Post "/oauth/token" => token::<P> [limit Refresh];
+    Post "/oauth/token" => token::<P> [limit Refresh shape Form];
     Get "/oauth/userinfo" => userinfo::<P> [];
     Post "/oauth/userinfo" => userinfo_post::<P> [];
 }
@@ -201,7 +201,9 @@ fn token_response(tokens: ProviderTokens) -> HttpResponse {
 pub async fn token<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
     let Ok(form) = body.map(web::Form::into_inner) else {
         return error_response(
-            &OAuthError::InvalidRequest("the body must be application/x-www-form-urlencoded".into()),
+            &OAuthError::InvalidRequest(
+                "the body must be application/x-www-form-urlencoded".into(),
+            ),
             false,
         );
     };

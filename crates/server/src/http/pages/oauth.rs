@@ -226,7 +226,11 @@ async fn consent_page<P: Ports>(
             csrf: state.auth.csrf_token(caller.session.id).expose().to_owned(),
             params: carried(params),
             client_name: checked.client.name.clone(),
-            scopes: checked.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            scopes: checked
+                .scopes
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
         }
         .render(),
     );
@@ -237,7 +241,11 @@ async fn consent_page<P: Ports>(
             .and_then(|v| v.to_str().ok())
     {
         let origin = url.origin().ascii_serialization();
-        let widened = csp.replacen("form-action 'self'", &format!("form-action 'self' {origin}"), 1);
+        let widened = csp.replacen(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+            1,
+        );
         if let Ok(value) = header::HeaderValue::from_str(&widened) {
             response
                 .headers_mut()

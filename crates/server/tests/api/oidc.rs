@@ -1,0 +1,732 @@
+//! Tessera as an OpenID Provider (issue 18). The happy path is driven by a
+//! real relying-party library, the `openidconnect` crate: discovery, the
+//! authorization request with PKCE and a nonce, the sign-in and consent
+//! pages (through a cookie jar), the code exchange, the ID token's
+//! signature and claims checked by the library, UserInfo and the refresh.
+//! The refusals are driven by hand: each would be a hole if it passed.
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::browser::{Browser, Page};
+use crate::helpers::{TestApp, spawn_app_with};
+
+const PASSWORD: &str = "Correct-Horse-9";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+/// An app whose issuer is its own address (a free port chosen first, as a
+/// deployment sets `OIDC_ISSUER` to its public URL).
+async fn provider() -> (TestApp, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let issuer = format!("http://127.0.0.1:{port}");
+    // A rotated refresh token is refused at once (no grace for racing tabs).
+    let app = spawn_app_with(&[
+        ("PORT", &port),
+        ("OIDC_ISSUER", &issuer),
+        ("REFRESH_REUSE_INTERVAL", "0"),
+    ])
+    .await;
+    assert_eq!(app.base, issuer);
+    (app, issuer)
+}
+
+/// `tessera client create …`; returns (client_id, client_secret).
+fn create_client(app: &TestApp, args: &[&str]) -> (String, Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = app
+        .tessera_cli(dir.path())
+        .args(["client", "create"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+    };
+    (value("client_id").unwrap(), value("client_secret"))
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = app.tessera_cli(dir.path()).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every hidden field of a page's forms, HTML entities decoded.
+fn hidden_fields(page: &Page) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in page.body.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            let marker = format!("{name}=\"");
+            let at = chunk.find(&marker)? + marker.len();
+            Some(chunk[at..].split('"').next()?.to_owned())
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            let v = v
+                .replace("&quot;", "\"")
+                .replace("&#34;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&#60;", "<")
+                .replace("&gt;", ">")
+                .replace("&#62;", ">")
+                .replace("&#38;", "&")
+                .replace("&amp;", "&");
+            out.push((n, v));
+        }
+    }
+    out
+}
+
+/// The path and query of an absolute URL of the app.
+fn local(url: &str) -> String {
+    let u = url::Url::parse(url).unwrap();
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_owned(),
+    }
+}
+
+fn query(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Follows an authorization request through sign-in (when asked) and the
+/// consent page (`consent`: allow or deny, when shown) to the client's
+/// redirect URI; returns that URL.
+async fn authorize(
+    browser: &mut Browser<'_>,
+    path: &str,
+    identifier: &str,
+    consent: &str,
+) -> String {
+    let mut page = browser.get(path).await;
+    for _ in 0..6 {
+        if page.status == StatusCode::SEE_OTHER {
+            let to = page.location().to_owned();
+            if to.starts_with("http://127.0.0.1:9/") {
+                return to;
+            }
+            if to.starts_with("/ui/sign-in") {
+                let form = browser.get(&to).await;
+                assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+                let mut fields = hidden_fields(&form);
+                fields.push(("identifier".into(), identifier.into()));
+                fields.push(("password".into(), PASSWORD.into()));
+                let refs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                page = browser.post("/ui/sign-in", &refs).await;
+                continue;
+            }
+            page = browser.get(&to).await;
+            continue;
+        }
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("id=\"consent\""), "{}", page.body);
+        let mut fields = hidden_fields(&page);
+        fields.push(("consent".into(), consent.into()));
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        page = browser.post("/oauth/authorize", &refs).await;
+    }
+    panic!("no redirect to the client: {} {}", page.status, page.body);
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_relying_party_library_signs_a_person_in_reads_userinfo_and_refreshes() {
+    let (app, issuer) = provider().await;
+    app.create_account("olivia", "olivia@example.com", PASSWORD, "user");
+    let (client_id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Wiki",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let http = no_redirects();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.clone()),
+        Some(ClientSecret::new(secret.unwrap())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("offline_access".into()))
+        .add_scope(Scope::new("roles".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let mut browser = Browser::new(&app);
+    let back = authorize(&mut browser, &local(url.as_str()), "olivia", "allow").await;
+    let answer = query(&back);
+    assert_eq!(answer.get("state"), Some(state.secret()));
+    assert_eq!(answer.get("iss"), Some(&issuer), "RFC 9207");
+    let code = answer.get("code").unwrap().clone();
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an ID token for openid");
+    let verifier = client.id_token_verifier();
+    let claims = id_token.claims(&verifier, &nonce).unwrap();
+    assert_eq!(claims.issuer().as_str(), issuer);
+    assert_eq!(
+        claims.email().map(|e| e.as_str().to_owned()),
+        Some("olivia@example.com".to_owned())
+    );
+    assert_eq!(
+        claims.preferred_username().map(|u| u.as_str().to_owned()),
+        Some("olivia".to_owned())
+    );
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    assert_eq!(amr, ["pwd"]);
+    assert_eq!(claims.auth_context_ref().unwrap().as_str(), "aal1");
+    assert!(claims.auth_time().is_some());
+    // The raw claims: roles, and the session the RP-initiated logout will name.
+    let payload: Value = {
+        use base64::Engine as _;
+        let part = id_token.to_string().split('.').nth(1).unwrap().to_owned();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(payload["roles"], serde_json::json!(["user"]));
+    assert_eq!(payload["azp"], client_id.as_str());
+    assert!(payload["sid"].is_string());
+
+    let info: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        info.email().map(|e| e.as_str().to_owned()),
+        Some("olivia@example.com".to_owned())
+    );
+
+    // The refresh token rotates; the refreshed ID token verifies too (no nonce).
+    let refresh = tokens.refresh_token().expect("offline_access").clone();
+    let refreshed = client
+        .exchange_refresh_token(&refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let again = refreshed.id_token().unwrap();
+    let again_claims = again
+        .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+        .unwrap();
+    assert_eq!(again_claims.subject(), claims.subject());
+    assert_ne!(
+        refreshed.refresh_token().unwrap().secret(),
+        refresh.secret()
+    );
+    // The old refresh token is spent: using it again is refused and ends
+    // the session (reuse detection), so the new one stops working too.
+    let reused = client
+        .exchange_refresh_token(&refresh)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(reused.is_err());
+    let after_reuse = client
+        .exchange_refresh_token(refreshed.refresh_token().unwrap())
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(after_reuse.is_err(), "reuse ends the whole session");
+
+    // A second authorization: the consent is remembered, no page is shown.
+    let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, _) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let page = browser.get(&local(url.as_str())).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(page.location().starts_with(REDIRECT), "{}", page.location());
+    assert!(query(page.location()).contains_key("code"));
+}
+
+/// Builds an authorization request by hand.
+fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("scope", "openid email")
+        .append_pair("state", "st4te");
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    format!("/oauth/authorize?{}", q.finish())
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+async fn token(app: &TestApp, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn authorization_requests_that_must_not_pass_are_refused_where_rfc_6749_says() {
+    let (app, _) = provider().await;
+    app.create_account("paul", "paul@example.com", PASSWORD, "user");
+    let (public, _) = create_client(
+        &app,
+        &[
+            "--name",
+            "SPA",
+            "--kind",
+            "public",
+            "--redirect-uri",
+            REDIRECT,
+            "--scopes",
+            "openid email",
+            "--first-party",
+        ],
+    );
+    let mut browser = Browser::new(&app);
+
+    // Unknown client, unregistered redirect URI: a page here, never a redirect.
+    for path in [
+        authorize_path("tc_nobody", &[]),
+        format!(
+            "/oauth/authorize?response_type=code&client_id={public}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&scope=openid"
+        ),
+        format!(
+            "/oauth/authorize?response_type=code&client_id={public}&redirect_uri={}&scope=openid",
+            url::form_urlencoded::byte_serialize(format!("{REDIRECT}/x").as_bytes())
+                .collect::<String>()
+        ),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(
+            page.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.headers.get("location").is_none(), "{path}");
+    }
+
+    // Redirectable refusals go back with the error and the state.
+    for (extra, error) in [
+        (vec![], "invalid_request"),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("code_challenge", "short"),
+                ("code_challenge_method", "S256"),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("scope", "openid roles"),
+            ],
+            "invalid_scope",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("scope", "openid admin"),
+            ],
+            "invalid_scope",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("response_type", "token"),
+            ],
+            "unsupported_response_type",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("prompt", "none"),
+            ],
+            "login_required",
+        ),
+    ] {
+        let mut path = authorize_path(&public, &[]);
+        // A later value of the same name replaces the first.
+        for (k, v) in &extra {
+            path.push_str(&format!(
+                "&{k}={}",
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            ));
+        }
+        let page = browser.get(&path).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "{extra:?}: {}",
+            page.body
+        );
+        let q = query(page.location());
+        assert!(page.location().starts_with(REDIRECT), "{}", page.location());
+        assert_eq!(q.get("error").map(String::as_str), Some(error), "{extra:?}");
+        assert_eq!(q.get("state").map(String::as_str), Some("st4te"));
+        assert!(!q.contains_key("code"));
+    }
+
+    // A first-party client skips the consent page; a code comes back.
+    let path = authorize_path(
+        &public,
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let back = authorize(&mut browser, &path, "paul", "unused").await;
+    let code = query(&back)["code"].clone();
+
+    // A wrong PKCE verifier is refused, and the code is spent by the try:
+    // a code is single use whatever the outcome.
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &public),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &VERIFIER.replace('d', "e")),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &public),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a refused code is spent: {body}"
+    );
+
+    // A fresh code, redeemed, then presented again: the second use is
+    // refused and the tokens of the first stop working.
+    let back = authorize(&mut browser, &path, "paul", "unused").await;
+    let code = query(&back)["code"].clone();
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("client_id", public.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, first) = token(&app, &redeem).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["token_type"], "Bearer");
+    assert!(
+        first.get("refresh_token").is_none(),
+        "no offline_access asked"
+    );
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let (status, info) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["email"], "paul@example.com");
+    assert!(info.get("roles").is_none(), "roles was not granted");
+    let (status, again) = token(&app, &redeem).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{again}");
+    assert_eq!(again["error"], "invalid_grant");
+    let (status, info) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "code reuse ends the first session: {info}"
+    );
+    assert_eq!(info["error"], "invalid_token");
+
+    // A token of the first-party API is no client's: UserInfo refuses it.
+    let login = app.login("paul", PASSWORD).await;
+    let (status, info) = app
+        .get_bearer("/oauth/userinfo", login["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{info}");
+}
+
+#[tokio::test]
+async fn client_authentication_disabled_clients_and_disabled_accounts_are_refused() {
+    let (app, _) = provider().await;
+    app.create_account("quinn", "quinn@example.com", PASSWORD, "user");
+    let (server, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Server",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+            "--first-party",
+        ],
+    );
+    let secret = secret.unwrap();
+    let (other, other_secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Other",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(&server, &[]);
+    let code = query(&authorize(&mut browser, &path, "quinn", "unused").await)["code"].clone();
+
+    // A wrong secret: 401 invalid_client, with Basic's challenge when Basic was used.
+    let r = app
+        .client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&server, Some("wrong"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get("www-authenticate").is_some());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+
+    // Another client's credentials: the code was not issued to it.
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &other),
+            ("client_secret", other_secret.as_deref().unwrap()),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+
+    // client_secret_basic works for a fresh code.
+    let code = query(&authorize(&mut browser, &path, "quinn", "unused").await)["code"].clone();
+    let r = app
+        .client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&server, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let tokens: Value = r.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // Disabling the client ends its sessions and refuses it everywhere.
+    cli(&app, &["client", "disable", &server]);
+    let (status, _) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &server),
+            ("client_secret", &secret),
+            ("code", "x.y"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    cli(&app, &["client", "enable", &server]);
+
+    // A rotated secret replaces the old one at once.
+    let rotated = cli(&app, &["client", "rotate-secret", &server]);
+    let new_secret = rotated
+        .trim()
+        .strip_prefix("client_secret=")
+        .unwrap()
+        .to_owned();
+    for (s, expected) in [
+        (secret.as_str(), StatusCode::UNAUTHORIZED),
+        (&new_secret, StatusCode::BAD_REQUEST),
+    ] {
+        let (status, body) = token(
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &server),
+                ("client_secret", s),
+                ("code", "00000000-0000-0000-0000-000000000000.x"),
+            ],
+        )
+        .await;
+        assert_eq!(status, expected, "{body}");
+    }
+
+    // A code whose account is disabled before redemption is refused.
+    let code = query(&authorize(&mut browser, &path, "quinn", "unused").await)["code"].clone();
+    cli(&app, &["user", "disable", "--user", "quinn"]);
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &server),
+            ("client_secret", &new_secret),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn discovery_names_every_endpoint_and_the_jwks_holds_the_id_token_key() {
+    let (app, issuer) = provider().await;
+    let (status, meta) = app
+        .get_bearer("/.well-known/openid-configuration", "")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(meta["issuer"], issuer.as_str());
+    assert_eq!(
+        meta["authorization_endpoint"],
+        format!("{issuer}/oauth/authorize")
+    );
+    assert_eq!(meta["token_endpoint"], format!("{issuer}/oauth/token"));
+    assert_eq!(
+        meta["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    let (_, jwks) = app.get_bearer("/.well-known/jwks.json", "").await;
+    let keys = jwks["keys"].as_array().unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k["alg"] == "RS256" && k["kty"] == "RSA"),
+        "an HS256 deployment publishes the ID tokens' RS256 key: {jwks}"
+    );
+    // The key is kept: a restart signs with the same one.
+    let kid = keys[0]["kid"].clone();
+    let app = app.restart().await;
+    let (_, jwks) = app.get_bearer("/.well-known/jwks.json", "").await;
+    assert_eq!(jwks["keys"][0]["kid"], kid);
+}
