@@ -135,6 +135,7 @@ pub fn document() -> OpenApi {
         crate::http::oidc::Documented::openapi(),
         v1::Documented::openapi(),
         admin::Documented::openapi(),
+        admin::clients::Documented::openapi(),
         legacy::Documented::openapi(),
     ] {
         doc.merge(part);

@@ -212,7 +212,17 @@ fn asymmetric_tokens_name_their_kid_and_resist_confusion() {
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
         assert_eq!(s.verify(&token).unwrap(), c);
-        assert_eq!(s.public_keys(), vec![key.jwk.clone()]);
+        // An RS256 ring signs ID tokens too; beside an EdDSA ring, the ID
+        // tokens' own RS256 key is published.
+        let published = s.public_keys();
+        assert_eq!(published[0], key.jwk);
+        match alg {
+            KeyAlg::Rs256 => assert_eq!(published.len(), 1),
+            KeyAlg::EdDsa => {
+                assert_eq!(published.len(), 2);
+                assert_eq!(published[1]["alg"], "RS256");
+            }
+        }
         // Another key of the same kind, with its own kid: unknown here.
         let (other, _) = ring_signer(alg);
         assert_eq!(
@@ -499,4 +509,58 @@ fn kept_verifications_stay_within_their_bytes() {
     kept.run_pending_tasks();
     assert!(kept.weighted_size() <= budget, "{}", kept.weighted_size());
     assert!(kept.entry_count() > 0 && kept.entry_count() < 500);
+}
+
+/// Decodes an ID token with the published JWK of its `kid`.
+fn verify_id_token(signer: &JwtSigner, token: &str) -> serde_json::Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    let kid = header.kid.unwrap();
+    let jwk = signer
+        .public_keys()
+        .into_iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the signing key is published");
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[test]
+fn id_tokens_are_rs256_whatever_signs_access_tokens_and_the_key_file_is_shared() {
+    use tessera_domain::ports::IdTokenSigner as _;
+    let claims = serde_json::json!({"sub": "s", "aud": "c", "nonce": "n"});
+    // HS256 access tokens: a key of its own, kept in the file, which a
+    // second signer (another instance) reads instead of making its own.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys").join("oidc.pem");
+    let a = JwtSigner::new(&config(&[7; 32])).with_id_token_key_file(file.clone());
+    let token = a.sign_id_token(&claims).unwrap();
+    assert_eq!(verify_id_token(&a, &token)["nonce"], "n");
+    let b = JwtSigner::new(&config(&[8; 32])).with_id_token_key_file(file.clone());
+    assert_eq!(b.public_keys(), a.public_keys());
+    assert_eq!(verify_id_token(&b, &token)["sub"], "s");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // An RS256 ring signs ID tokens with its active key.
+    let (ring, key) = ring_signer(KeyAlg::Rs256);
+    let token = ring.sign_id_token(&claims).unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        Some(key.kid.as_str())
+    );
+    assert_eq!(verify_id_token(&ring, &token)["aud"], "c");
 }

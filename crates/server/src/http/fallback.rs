@@ -33,6 +33,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
         super::oidc::ROUTES,
         v1::ROUTES,
         admin::ROUTES,
+        admin::clients::ROUTES,
         legacy::ROUTES,
         super::pages::ROUTES,
     ]

@@ -173,6 +173,7 @@ pub const LOGGED_OUT: Text = Text::new("退出登录成功", "Logged out");
 pub const LOGGED_OUT_ALL: Text = Text::new("已退出所有设备", "Logged out on every device");
 pub const SESSION_ENDED: Text = Text::new("会话已结束", "Session ended");
 pub const SESSION_NOT_FOUND: Text = Text::new("会话不存在", "Session not found");
+pub const CLIENT_NOT_FOUND: Text = Text::new("客户端不存在", "Client not found");
 pub const PASSWORD_CHANGED: Text = Text::new("密码修改成功", "Password changed");
 pub const WRONG_PASSWORD: Text = Text::new("原密码错误", "The current password is wrong");
 pub const SAME_PASSWORD: Text = Text::new(

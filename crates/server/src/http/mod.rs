@@ -59,6 +59,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .configure(oidc::routes::<P>)
         .configure(v1::routes::<P>)
         .configure(admin::routes::<P>)
+        .configure(admin::clients::routes::<P>)
         .configure(legacy::routes::<P>)
         .configure(pages::routes::<P>)
         .route("/openapi.json", web::get().to(ops::openapi_json))

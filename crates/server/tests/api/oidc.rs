@@ -16,8 +16,8 @@ use serde_json::Value;
 use crate::browser::{Browser, Page};
 use crate::helpers::{TestApp, spawn_app_with};
 
-const PASSWORD: &str = "Correct-Horse-9";
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(crate) const PASSWORD: &str = "Correct-Horse-9";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 /// An app whose issuer is its own address (a free port chosen first, as a
 /// deployment sets `OIDC_ISSUER` to its public URL).
@@ -103,7 +103,7 @@ fn hidden_fields(page: &Page) -> Vec<(String, String)> {
 }
 
 /// The path and query of an absolute URL of the app.
-fn local(url: &str) -> String {
+pub(crate) fn local(url: &str) -> String {
     let u = url::Url::parse(url).unwrap();
     match u.query() {
         Some(q) => format!("{}?{q}", u.path()),
@@ -111,7 +111,7 @@ fn local(url: &str) -> String {
     }
 }
 
-fn query(url: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query(url: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -122,7 +122,7 @@ fn query(url: &str) -> std::collections::HashMap<String, String> {
 /// Follows an authorization request through sign-in (when asked) and the
 /// consent page (`consent`: allow or deny, when shown) to the client's
 /// redirect URI; returns that URL.
-async fn authorize(
+pub(crate) async fn authorize(
     browser: &mut Browser<'_>,
     path: &str,
     identifier: &str,
@@ -138,6 +138,13 @@ async fn authorize(
             if to.starts_with("/ui/sign-in") {
                 let form = browser.get(&to).await;
                 assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+                // Chromium applies form-action to the form's redirects, which
+                // end at the client.
+                let csp = form.headers["content-security-policy"].to_str().unwrap();
+                assert!(
+                    csp.contains("form-action 'self' http://127.0.0.1:9"),
+                    "{csp}"
+                );
                 let mut fields = hidden_fields(&form);
                 fields.push(("identifier".into(), identifier.into()));
                 fields.push(("password".into(), PASSWORD.into()));
@@ -729,4 +736,79 @@ async fn discovery_names_every_endpoint_and_the_jwks_holds_the_id_token_key() {
     let app = app.restart().await;
     let (_, jwks) = app.get_bearer("/.well-known/jwks.json", "").await;
     assert_eq!(jwks["keys"][0]["kid"], kid);
+}
+
+#[tokio::test]
+async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
+    let (app, _) = provider().await;
+    let admin = app
+        .create_with_role("ada", "ada@example.com", PASSWORD, "admin")
+        .await;
+    let root = app
+        .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let admin = admin["access_token"].as_str().unwrap();
+    let root = root["access_token"].as_str().unwrap();
+    let body = serde_json::json!({"name": "App", "kind": "public", "redirect_uris": [REDIRECT]});
+    // `admin` manages users, not clients.
+    let (status, refused) = app.post_bearer("/api/admin/clients", admin, Some(&body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["permission"], "client:manage");
+    // Refused metadata names what is wrong.
+    for (bad, words) in [
+        (
+            serde_json::json!({"name": "App", "kind": "public", "redirect_uris": ["http://evil.example/cb"]}),
+            "redirect_uris",
+        ),
+        (
+            serde_json::json!({"name": "App", "kind": "robot", "redirect_uris": [REDIRECT]}),
+            "kind",
+        ),
+        (
+            serde_json::json!({"name": "", "kind": "public", "redirect_uris": [REDIRECT]}),
+            "name",
+        ),
+        (
+            serde_json::json!({"name": "App", "kind": "public", "redirect_uris": [REDIRECT], "scopes": ["admin"]}),
+            "scopes",
+        ),
+        (
+            serde_json::json!({"name": "App", "kind": "confidential", "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}),
+            "grant_types",
+        ),
+        (
+            serde_json::json!({"name": "App", "kind": "public", "redirect_uris": [REDIRECT], "extra": 1}),
+            "extra",
+        ),
+    ] {
+        let (status, answer) = app.post_bearer("/api/admin/clients", root, Some(&bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
+        assert_eq!(answer["code"], "invalid_client_metadata");
+        assert!(
+            answer["message"].as_str().unwrap().contains(words),
+            "{answer}"
+        );
+    }
+    let (status, created) = app.post_bearer("/api/admin/clients", root, Some(&body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(
+        created["client_secret"].is_null(),
+        "a public client has no secret"
+    );
+    assert_eq!(created["client"]["scopes"].as_array().unwrap().len(), 6);
+    let id = created["client"]["client_id"].as_str().unwrap();
+    // A public client has no secret to rotate; an unknown id is 404.
+    let (status, _) = app
+        .post_bearer(
+            &format!("/api/admin/clients/{id}/secret"),
+            root,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, missing) = app.get_bearer("/api/admin/clients/tc_missing", root).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["code"], "client_not_found");
+    let listed = cli(&app, &["client", "list"]);
+    assert!(listed.contains(id), "{listed}");
 }

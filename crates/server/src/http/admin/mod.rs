@@ -10,6 +10,7 @@
 //! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
 //! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
 //! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
+//! | `GET`, `POST /api/admin/clients`; `GET`, `DELETE /api/admin/clients/{id}`; `POST …/{id}/secret`, `/disable`, `/enable` | `client:manage` (issue 18; `clients.rs`) |
 //!
 //! No token: 401; a token without the permission: 403 (`code: forbidden`,
 //! `permission`). Every route but the two reads also refuses, with 403
@@ -18,6 +19,7 @@
 //! is one), or to grant or take away such a role (issue 12, item 5;
 //! `Actor::may_change`).
 
+pub mod clients;
 pub mod dto;
 mod errors;
 mod routes;

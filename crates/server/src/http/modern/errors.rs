@@ -281,6 +281,7 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         AuthError::CodeExhausted => (S::BAD_REQUEST, "code_exhausted", m::CODE_EXHAUSTED),
         AuthError::CodeInvalid => (S::BAD_REQUEST, "code_invalid", m::CODE_INVALID),
         AuthError::AccountNotFound => (S::NOT_FOUND, "account_not_found", m::ACCOUNT_NOT_FOUND),
+        AuthError::ClientNotFound => (S::NOT_FOUND, "client_not_found", m::CLIENT_NOT_FOUND),
         AuthError::ContactMismatch => (S::BAD_REQUEST, "contact_mismatch", m::CONTACT_MISMATCH),
         AuthError::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", m::EMAIL_NOT_VERIFIED),
         AuthError::ChallengeInvalid => (S::UNAUTHORIZED, "mfa_token_invalid", m::MFA_TOKEN_INVALID),

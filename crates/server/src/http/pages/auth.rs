@@ -90,6 +90,16 @@ pub(super) async fn sign_in_page<P: Ports>(
     pages: Pages,
     req: HttpRequest,
 ) -> HttpResponse {
+    let return_to = super::query_of(&req).get("return_to").cloned();
+    let r = sign_in_form_page(state.clone(), pages, req).await;
+    super::oauth::allow_client_redirect(&state, return_to.as_deref(), r).await
+}
+
+async fn sign_in_form_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
     let query = super::query_of(&req);
     let Ok(return_to) = checked_return_to(&pages, query.get("return_to").map(String::as_str))
     else {
@@ -121,6 +131,22 @@ pub(super) async fn sign_in_page<P: Ports>(
 /// `POST /ui/sign-in`: the login steps of every dialect; on success the
 /// session cookie and `303` to `return_to` (or the account page).
 pub(super) async fn sign_in<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let return_to = posted_return_to(&body);
+    let r = sign_in_with_password(state.clone(), pages, req, body).await;
+    super::oauth::allow_client_redirect(&state, return_to.as_deref(), r).await
+}
+
+/// The `return_to` of a posted form, read before the handler takes the form.
+fn posted_return_to(body: &FormBody) -> Option<String> {
+    body.as_ref().ok().and_then(|f| f.get("return_to").cloned())
+}
+
+async fn sign_in_with_password<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,
@@ -253,6 +279,17 @@ fn second_factor_view(
 /// is gone (expired, used up, or the password changed) sends the browser
 /// back to the sign-in form.
 pub(super) async fn second_factor<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let return_to = posted_return_to(&body);
+    let r = second_factor_step(state.clone(), pages, req, body).await;
+    super::oauth::allow_client_redirect(&state, return_to.as_deref(), r).await
+}
+
+async fn second_factor_step<P: Ports>(
     state: State<P>,
     pages: Pages,
     req: HttpRequest,

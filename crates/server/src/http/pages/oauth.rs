@@ -234,23 +234,64 @@ async fn consent_page<P: Ports>(
         }
         .render(),
     );
-    if let Ok(url) = url::Url::parse(&checked.redirect_uri)
-        && let Some(csp) = response
-            .headers()
-            .get(header::CONTENT_SECURITY_POLICY)
-            .and_then(|v| v.to_str().ok())
+    widen_form_action(&mut response, &[checked.redirect_uri.as_str()]);
+    response
+}
+
+/// Adds the origins of `uris` to the page's `form-action` (its form may be
+/// redirected there).
+fn widen_form_action(response: &mut HttpResponse, uris: &[&str]) {
+    let origins: Vec<String> = uris
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    if origins.is_empty() {
+        return;
+    }
+    let Some(csp) = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let widened = csp.replacen(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", origins.join(" ")),
+        1,
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&widened) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// A sign-in page (or its answer) on the way back to an authorization
+/// request: its form ends, after `/oauth/authorize`, at the client's
+/// redirect URI, so `form-action` allows the registered client's redirect
+/// origins (Chromium applies `form-action` to a form's whole redirect chain).
+pub(super) async fn allow_client_redirect<P: Ports>(
+    state: &State<P>,
+    return_to: Option<&str>,
+    mut response: HttpResponse,
+) -> HttpResponse {
+    let Some(query) = return_to.and_then(|r| r.strip_prefix("/oauth/authorize?")) else {
+        return response;
+    };
+    let Some(client_id) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return response;
+    };
+    if let Ok(client) = state.auth.find_client(&client_id).await
+        && !client.disabled
     {
-        let origin = url.origin().ascii_serialization();
-        let widened = csp.replacen(
-            "form-action 'self'",
-            &format!("form-action 'self' {origin}"),
-            1,
-        );
-        if let Ok(value) = header::HeaderValue::from_str(&widened) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, value);
-        }
+        let uris: Vec<&str> = client.redirect_uris.iter().map(String::as_str).collect();
+        widen_form_action(&mut response, &uris);
     }
     response
 }
