@@ -34,6 +34,7 @@ impl RedisCodes {
             CodePurpose::PasskeySignIn => "passkey-sign-in",
             CodePurpose::AuthorizationCode => "authorization-code",
             CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
+            CodePurpose::PushedAuthorization => "pushed-authorization",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

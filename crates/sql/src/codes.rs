@@ -36,6 +36,7 @@ fn purpose_name(p: CodePurpose) -> &'static str {
         CodePurpose::PasskeySignIn => "passkey-sign-in",
         CodePurpose::AuthorizationCode => "authorization-code",
         CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
+        CodePurpose::PushedAuthorization => "pushed-authorization",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

@@ -140,6 +140,10 @@ impl tessera_domain::ports::IdTokenSigner for FakeSigner {
     fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, SigningError> {
         Ok(format!("fake-id.{claims}"))
     }
+
+    fn read_own_id_token(&self, token: &str) -> Option<serde_json::Value> {
+        serde_json::from_str(token.strip_prefix("fake-id.")?).ok()
+    }
 }
 
 impl AccessTokenSigner for FakeSigner {

@@ -37,6 +37,10 @@ pub enum CodePurpose {
     /// binding is the session its redemption opened, ended if the code
     /// comes again (RFC 6749 §4.1.2).
     AuthorizationCodeSpent,
+    /// A pushed authorization request (RFC 9126) waiting for its use: the
+    /// recipient is the `request_uri`'s id, the binding the request's
+    /// parameters as JSON.
+    PushedAuthorization,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

@@ -84,6 +84,12 @@ pub trait IdTokenSigner: Send + Sync + 'static {
     /// # Errors
     /// [`SigningError`] when no ID-token key is configured or signing fails.
     fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, SigningError>;
+
+    /// The claims of a JWT this signer's ID-token key signed (its `kid`
+    /// one of ours, the signature valid), whatever its times: what an
+    /// `id_token_hint` needs (OpenID Connect RP-Initiated Logout §2 accepts
+    /// an expired one). `None` for anything else.
+    fn read_own_id_token(&self, token: &str) -> Option<serde_json::Value>;
 }
 
 /// Issues and reads refresh tokens.

@@ -39,11 +39,13 @@ mod access;
 mod admin;
 mod browser_session;
 mod code;
+mod end_session;
 mod factor;
 mod login;
 mod passkey;
 mod password;
 mod provider;
+mod pushed_authorization;
 mod refresh;
 mod registration;
 mod required_enrolment;
@@ -53,6 +55,7 @@ mod session;
 pub mod session_limit;
 mod sign_up;
 mod throttle;
+mod token_revocation;
 mod verification;
 mod verification_link;
 
@@ -62,6 +65,7 @@ pub use browser_session::{
     BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
     CsrfToken,
 };
+pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
@@ -69,6 +73,7 @@ pub use provider::{
     AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, CheckedAuthorization,
     OAuthError, ProviderTokens, RegisteredClient,
 };
+pub use pushed_authorization::{PUSHED_REQUEST_TTL_SECS, PushedRequest, REQUEST_URI_PREFIX};
 pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};

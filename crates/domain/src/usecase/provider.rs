@@ -145,8 +145,9 @@ pub struct RegisteredClient {
 }
 
 /// An authorization request's parameters as the browser sent them (RFC
-/// 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1), or as a
+/// client pushed them (RFC 9126).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuthorizationRequest {
     /// `response_type`: `code` only.
     pub response_type: Option<String>,
@@ -172,6 +173,11 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// `acr_values`: `aal2` asks for a second factor.
     pub acr_values: Option<String>,
+    /// `request_uri` (RFC 9126 §4): a pushed request's
+    /// `urn:ietf:params:oauth:request_uri:<id>`; the request is then the
+    /// pushed one, and the other parameters but `client_id` are ignored.
+    #[serde(skip)]
+    pub request_uri: Option<String>,
 }
 
 /// A request that passed every check: the client, where to answer and
@@ -202,6 +208,9 @@ pub struct CheckedAuthorization {
     pub wants_aal2: bool,
     /// `login_hint`.
     pub login_hint: Option<String>,
+    /// The id of the pushed request this came from (RFC 9126), spent when
+    /// its code is issued.
+    pub pushed_request: Option<String>,
 }
 
 /// Why an authorization request cannot go on.
@@ -256,7 +265,7 @@ const MAX_ECHO_BYTES: usize = 512;
 
 /// `url` with `pairs` added to its query (RFC 6749 §4.1.2: the redirect
 /// URI's own query is kept).
-fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+pub(super) fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
             {
@@ -556,6 +565,21 @@ impl<P: Ports> AuthService<P> {
         &self,
         req: &AuthorizationRequest,
     ) -> Result<CheckedAuthorization, AuthorizationRefusal> {
+        let Some(uri) = &req.request_uri else {
+            return self.check_request_parameters(req).await;
+        };
+        let (id, pushed) = self.pushed_request(uri, req.client_id.as_deref()).await?;
+        let mut checked = self.check_request_parameters(&pushed).await?;
+        checked.pushed_request = Some(id);
+        Ok(checked)
+    }
+
+    /// The checks of [`Self::check_authorization_request`] on the
+    /// parameters themselves.
+    pub(super) async fn check_request_parameters(
+        &self,
+        req: &AuthorizationRequest,
+    ) -> Result<CheckedAuthorization, AuthorizationRefusal> {
         let unredirectable = |why: &str| AuthorizationRefusal::Unredirectable(why.to_owned());
         let client_id = req
             .client_id
@@ -676,6 +700,7 @@ impl<P: Ports> AuthService<P> {
             max_age_secs,
             wants_aal2,
             login_hint: req.login_hint.clone(),
+            pushed_request: None,
         })
     }
 
@@ -756,6 +781,13 @@ impl<P: Ports> AuthService<P> {
                 }
                 return Ok(AuthorizationStep::Consent);
             }
+        }
+        if let Some(id) = &checked.pushed_request
+            && !self.spend_pushed_request(id).await?
+        {
+            return refuse(OAuthError::InvalidRequest(
+                "the pushed authorization request was used already".into(),
+            ));
         }
         let code = self.issue_authorization_code(checked, caller).await?;
         let mut pairs = vec![("code", code.as_str())];

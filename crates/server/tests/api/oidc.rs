@@ -751,7 +751,9 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
     let root = root["access_token"].as_str().unwrap();
     let body = serde_json::json!({"name": "App", "kind": "public", "redirect_uris": [REDIRECT]});
     // `admin` manages users, not clients.
-    let (status, refused) = app.post_bearer("/api/admin/clients", admin, Some(&body)).await;
+    let (status, refused) = app
+        .post_bearer("/api/admin/clients", admin, Some(&body))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(refused["permission"], "client:manage");
     // Refused metadata names what is wrong.
@@ -781,7 +783,9 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
             "extra",
         ),
     ] {
-        let (status, answer) = app.post_bearer("/api/admin/clients", root, Some(&bad)).await;
+        let (status, answer) = app
+            .post_bearer("/api/admin/clients", root, Some(&bad))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
         assert_eq!(answer["code"], "invalid_client_metadata");
         assert!(
@@ -789,7 +793,9 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
             "{answer}"
         );
     }
-    let (status, created) = app.post_bearer("/api/admin/clients", root, Some(&body)).await;
+    let (status, created) = app
+        .post_bearer("/api/admin/clients", root, Some(&body))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert!(
         created["client_secret"].is_null(),
@@ -799,11 +805,7 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
     let id = created["client"]["client_id"].as_str().unwrap();
     // A public client has no secret to rotate; an unknown id is 404.
     let (status, _) = app
-        .post_bearer(
-            &format!("/api/admin/clients/{id}/secret"),
-            root,
-            None,
-        )
+        .post_bearer(&format!("/api/admin/clients/{id}/secret"), root, None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, missing) = app.get_bearer("/api/admin/clients/tc_missing", root).await;
@@ -811,4 +813,247 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
     assert_eq!(missing["code"], "client_not_found");
     let listed = cli(&app, &["client", "list"]);
     assert!(listed.contains(id), "{listed}");
+}
+
+/// A form POST to a client-authenticated endpoint with HTTP Basic.
+async fn form_post(
+    app: &TestApp,
+    path: &str,
+    client: (&str, &str),
+    fields: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .basic_auth(client.0, Some(client.1))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn revocation_introspection_pushed_requests_and_rp_initiated_logout() {
+    let (app, _) = provider().await;
+    app.create_account("rita", "rita@example.com", PASSWORD, "user");
+    let (id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Portal",
+            "--kind",
+            "confidential",
+            "--first-party",
+            "--redirect-uri",
+            REDIRECT,
+            "--post-logout-redirect-uri",
+            "http://127.0.0.1:9/bye",
+        ],
+    );
+    let secret = secret.unwrap();
+    let me = (id.as_str(), secret.as_str());
+    let (rs_id, rs_secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "API",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let rs_secret = rs_secret.unwrap();
+    let rs = (rs_id.as_str(), rs_secret.as_str());
+    let (spa, _) = create_client(
+        &app,
+        &[
+            "--name",
+            "SPA",
+            "--kind",
+            "public",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let mut browser = Browser::new(&app);
+    let scope = [("scope", "openid email offline_access")];
+    let path = authorize_path(&id, &scope);
+    let code = query(&authorize(&mut browser, &path, "rita", "unused").await)["code"].clone();
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let (status, tokens) = form_post(&app, "/oauth/token", me, &redeem).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // Introspection, for a confidential client (a resource server).
+    let (status, info) = form_post(&app, "/oauth/introspect", rs, &[("token", &access)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["client_id"], id.as_str());
+    assert_eq!(info["scope"], "openid email offline_access");
+    assert_eq!(info["username"], "rita");
+    assert_eq!(info["token_type"], "Bearer");
+    let (_, info) = form_post(&app, "/oauth/introspect", rs, &[("token", &refresh)]).await;
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["token_type"], "refresh_token");
+    let (_, info) = form_post(&app, "/oauth/introspect", rs, &[("token", "garbage")]).await;
+    assert_eq!(info, serde_json::json!({"active": false}));
+    let r = app
+        .client
+        .post(app.url("/oauth/introspect"))
+        .form(&[("client_id", spa.as_str()), ("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a public client may not introspect"
+    );
+
+    // Revocation: another client's revoke changes nothing; the owner's ends
+    // the access token, then the refresh token's whole session.
+    let (status, _) = form_post(&app, "/oauth/revoke", rs, &[("token", &access)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::OK, "not the revoker's token");
+    let (status, _) = form_post(
+        &app,
+        "/oauth/revoke",
+        me,
+        &[("token", &access), ("token_type_hint", "access_token")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, info) = form_post(&app, "/oauth/introspect", rs, &[("token", &access)]).await;
+    assert_eq!(info["active"], false);
+    let (status, _) = form_post(&app, "/oauth/revoke", me, &[("token", &refresh)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, info) = form_post(&app, "/oauth/introspect", rs, &[("token", &refresh)]).await;
+    assert_eq!(info["active"], false);
+    let (status, body) = form_post(
+        &app,
+        "/oauth/token",
+        me,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, _) = form_post(&app, "/oauth/revoke", me, &[("token", "unknown")]).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "RFC 7009 §2.2: unknown tokens alike"
+    );
+
+    // Pushed authorization requests: pushed with the client's credentials,
+    // used by reference, once.
+    let pushed_fields = [
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid email"),
+        ("state", "p4r"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let (status, pushed) = form_post(&app, "/oauth/par", me, &pushed_fields).await;
+    assert_eq!(status, StatusCode::CREATED, "{pushed}");
+    assert_eq!(pushed["expires_in"], 60);
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_owned();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    let by_reference = format!(
+        "/oauth/authorize?client_id={id}&request_uri={}",
+        url::form_urlencoded::byte_serialize(request_uri.as_bytes()).collect::<String>()
+    );
+    let back = authorize(&mut browser, &by_reference, "rita", "unused").await;
+    let answer = query(&back);
+    assert_eq!(answer["state"], "p4r");
+    let (status, pushed_tokens) = form_post(
+        &app,
+        "/oauth/token",
+        me,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &answer["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{pushed_tokens}");
+    let page = browser.get(&by_reference).await;
+    assert_eq!(
+        page.status,
+        StatusCode::BAD_REQUEST,
+        "a pushed request works once"
+    );
+    let mut wrong = pushed_fields.to_vec();
+    wrong.push(("client_id", &rs_id));
+    let (status, body) = form_post(&app, "/oauth/par", me, &wrong).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = form_post(&app, "/oauth/par", (&id, "wrong"), &pushed_fields).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // RP-initiated logout with the ID token: the client's session and the
+    // browser's end, and the browser goes to the registered URI with state.
+    let id_token = pushed_tokens["id_token"].as_str().unwrap().to_owned();
+    let access = pushed_tokens["access_token"].as_str().unwrap().to_owned();
+    let unregistered = format!(
+        "/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fother"
+    );
+    let page = browser.get(&unregistered).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    let page = browser
+        .get(&format!(
+            "/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fbye&state=s1"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), "http://127.0.0.1:9/bye?state=s1");
+    let (status, _) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the client's session ended"
+    );
+    let page = browser.get("/ui/account").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "the browser's session ended"
+    );
+    assert!(page.location().starts_with("/ui/sign-in"));
+
+    // Without an ID token, a signed-in person is asked first.
+    browser.sign_in("rita", PASSWORD).await;
+    let page = browser.get(&format!("/oauth/logout?client_id={id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"logout\""), "{}", page.body);
+    let page2 = browser.get("/ui/account").await;
+    assert_eq!(
+        page2.status,
+        StatusCode::OK,
+        "nothing ended before the answer"
+    );
+    let fields = hidden_fields(&page);
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = browser.post("/oauth/logout", &refs).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/ui/signed-out");
+    let page = browser.get("/ui/account").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
 }

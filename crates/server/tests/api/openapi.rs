@@ -816,6 +816,26 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     ok(status, &info);
+    for (path, fields) in [
+        ("/oauth/introspect", vec![("token", access.as_str())]),
+        (
+            "/oauth/par",
+            vec![("response_type", "code"), ("scope", "openid")],
+        ),
+        ("/oauth/revoke", vec![("token", access.as_str())]),
+    ] {
+        let (status, _) = t
+            .raw(
+                "POST",
+                t.app
+                    .client
+                    .post(t.app.url(path))
+                    .basic_auth(&client_id, Some(&secret))
+                    .form(&fields),
+            )
+            .await;
+        assert!(status.is_success(), "{path}: {status}");
+    }
     let (status, body) = t
         .json("DELETE", t.delete(&client_path).bearer_auth(&root_aal2))
         .await;

@@ -12,6 +12,17 @@ pub struct Discovery {
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
     pub jwks_uri: String,
+    /// RFC 7009.
+    pub revocation_endpoint: String,
+    /// RFC 7662 (confidential clients only).
+    pub introspection_endpoint: String,
+    /// OpenID Connect RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
+    /// RFC 9126.
+    pub pushed_authorization_request_endpoint: String,
+    pub require_pushed_authorization_requests: bool,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<&'static str>,
     /// `code` only.
     pub response_types_supported: Vec<&'static str>,
@@ -54,6 +65,15 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     /// The granted scopes, space-delimited.
     pub scope: String,
+}
+
+/// `POST /oauth/par` (RFC 9126 §2.2), with 201.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PushedRequestResponse {
+    /// `urn:ietf:params:oauth:request_uri:…`, for `/oauth/authorize`.
+    pub request_uri: String,
+    /// Seconds.
+    pub expires_in: i64,
 }
 
 /// An OAuth 2.0 error (RFC 6749 §5.2).

@@ -9,16 +9,20 @@ pub mod dto;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
+use tessera_domain::model::OAuthClient;
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::{OAuthError, ProviderTokens};
+use tessera_domain::usecase::{AuthorizationRequest, OAuthError, ProviderTokens};
 
-use self::dto::{Discovery, OAuthErrorBody, TokenResponse};
+use self::dto::{Discovery, OAuthErrorBody, PushedRequestResponse, TokenResponse};
 use super::AppState;
 
 crate::declare_routes! {
     "";
     Get "/.well-known/openid-configuration" => discovery::<P> [];
     Post "/oauth/token" => token::<P> [limit Refresh shape Form];
+    Post "/oauth/revoke" => revoke::<P> [limit Refresh shape Form];
+    Post "/oauth/introspect" => introspect::<P> [shape Form];
+    Post "/oauth/par" => push_request::<P> [limit Ceremony shape Form];
     Get "/oauth/userinfo" => userinfo::<P> [];
     Post "/oauth/userinfo" => userinfo_post::<P> [];
 }
@@ -27,7 +31,8 @@ crate::declare_routes! {
 pub const TAG: &str = "openid-provider";
 
 type State<P> = web::Data<AppState<P>>;
-type FormBody = Result<web::Form<std::collections::HashMap<String, String>>, actix_web::Error>;
+type Form = std::collections::HashMap<String, String>;
+type FormBody = Result<web::Form<Form>, actix_web::Error>;
 
 /// The answer to an [`OAuthError`]: 400, 401 (`invalid_client`,
 /// `invalid_token`, with `WWW-Authenticate`), 503, or an opaque 500 whose
@@ -81,6 +86,20 @@ pub async fn discovery<P: Ports>(state: State<P>) -> HttpResponse {
             token_endpoint: format!("{issuer}/oauth/token"),
             userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
             jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+            revocation_endpoint: format!("{issuer}/oauth/revoke"),
+            introspection_endpoint: format!("{issuer}/oauth/introspect"),
+            end_session_endpoint: format!("{issuer}/oauth/logout"),
+            pushed_authorization_request_endpoint: format!("{issuer}/oauth/par"),
+            require_pushed_authorization_requests: false,
+            revocation_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            introspection_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+            ],
             scopes_supported: tessera_domain::model::Scope::ALL
                 .iter()
                 .map(|s| s.as_str())
@@ -168,6 +187,31 @@ fn client_credentials(
     Ok((id.clone(), form.get("client_secret").cloned(), false))
 }
 
+/// The form of a request to a client-authenticated endpoint, its client
+/// and whether it used HTTP Basic; or the refusal.
+async fn authenticated<P: Ports>(
+    state: &State<P>,
+    req: &HttpRequest,
+    body: FormBody,
+) -> Result<(Form, OAuthClient, bool), HttpResponse> {
+    let Ok(form) = body.map(web::Form::into_inner) else {
+        return Err(error_response(
+            &OAuthError::InvalidRequest(
+                "the body must be application/x-www-form-urlencoded".into(),
+            ),
+            false,
+        ));
+    };
+    let (id, secret, basic) =
+        client_credentials(req, &form).map_err(|e| error_response(&e, false))?;
+    let client = state
+        .auth
+        .authenticate_client(&id, secret.as_deref())
+        .await
+        .map_err(|e| error_response(&e, basic))?;
+    Ok((form, client, basic))
+}
+
 fn token_response(tokens: ProviderTokens) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -199,21 +243,9 @@ fn token_response(tokens: ProviderTokens) -> HttpResponse {
     ),
 )]
 pub async fn token<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
-    let Ok(form) = body.map(web::Form::into_inner) else {
-        return error_response(
-            &OAuthError::InvalidRequest(
-                "the body must be application/x-www-form-urlencoded".into(),
-            ),
-            false,
-        );
-    };
-    let (id, secret, basic) = match client_credentials(&req, &form) {
-        Ok(c) => c,
-        Err(e) => return error_response(&e, false),
-    };
-    let client = match state.auth.authenticate_client(&id, secret.as_deref()).await {
-        Ok(c) => c,
-        Err(e) => return error_response(&e, basic),
+    let (form, client, basic) = match authenticated(&state, &req, body).await {
+        Ok(parts) => parts,
+        Err(refused) => return refused,
     };
     let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let from = super::client_info(&req, &state.trusted_proxies);
@@ -283,4 +315,129 @@ pub async fn userinfo<P: Ports>(state: State<P>, req: HttpRequest) -> HttpRespon
 )]
 pub async fn userinfo_post<P: Ports>(state: State<P>, req: HttpRequest) -> HttpResponse {
     userinfo(state, req).await
+}
+
+/// `POST /oauth/revoke` (RFC 7009): `token` (an access or refresh token
+/// the client was issued), `token_type_hint`; 200 with an empty body
+/// whether or not the token was live.
+#[utoipa::path(post, path = "/oauth/revoke", tag = TAG,
+    summary = "Revoke a token (RFC 7009)",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "token, token_type_hint, and the client's credentials"),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke."),
+        (status = 400, description = "invalid_request.", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client.", body = OAuthErrorBody),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn revoke<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
+    let (form, client, basic) = match authenticated(&state, &req, body).await {
+        Ok(parts) => parts,
+        Err(refused) => return refused,
+    };
+    let from = super::client_info(&req, &state.trusted_proxies);
+    let token = form
+        .get("token")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty());
+    match state.auth.revoke_client_token(&client, token, from).await {
+        Ok(()) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Err(e) => error_response(&e, basic),
+    }
+}
+
+/// `POST /oauth/introspect` (RFC 7662): a confidential client (a resource
+/// server) asks whether `token` is active.
+#[utoipa::path(post, path = "/oauth/introspect", tag = TAG,
+    summary = "Introspect a token (RFC 7662)",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "token, token_type_hint, and a confidential client's credentials"),
+    responses(
+        (status = 200, description = "`{active: false}`, or `active`, `token_type`, `sub`, `username`, `exp`, `iat`, `iss`, `sid`, `client_id`, `scope`.", body = Object),
+        (status = 400, description = "invalid_request.", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client (also a public client).", body = OAuthErrorBody),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn introspect<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let (form, client, basic) = match authenticated(&state, &req, body).await {
+        Ok(parts) => parts,
+        Err(refused) => return refused,
+    };
+    let token = form
+        .get("token")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty());
+    match state.auth.introspect_token(&client, token).await {
+        Ok(answer) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(answer),
+        Err(e) => error_response(&e, basic),
+    }
+}
+
+/// The authorization request's parameters in a form or query.
+pub(crate) fn authorization_request(params: &Form) -> AuthorizationRequest {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    AuthorizationRequest {
+        response_type: get("response_type"),
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        scope: get("scope"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        login_hint: get("login_hint"),
+        acr_values: get("acr_values"),
+        request_uri: get("request_uri"),
+    }
+}
+
+/// `POST /oauth/par` (RFC 9126): the client pushes its authorization
+/// request and gets a `request_uri` for `/oauth/authorize`, valid 60 s and
+/// once.
+#[utoipa::path(post, path = "/oauth/par", tag = TAG,
+    summary = "Push an authorization request (RFC 9126)",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "The authorization request's parameters and the client's credentials"),
+    responses(
+        (status = 201, description = "Stored.", body = PushedRequestResponse),
+        (status = 400, description = "invalid_request, invalid_scope, unsupported_response_type, unauthorized_client.", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client.", body = OAuthErrorBody),
+        (status = 429, description = "Too many requests from this address."),
+        (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
+    ),
+)]
+pub async fn push_request<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let (form, client, basic) = match authenticated(&state, &req, body).await {
+        Ok(parts) => parts,
+        Err(refused) => return refused,
+    };
+    match state
+        .auth
+        .push_authorization_request(&client, authorization_request(&form))
+        .await
+    {
+        Ok(pushed) => HttpResponse::Created()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(PushedRequestResponse {
+                request_uri: pushed.request_uri,
+                expires_in: pushed.expires_in,
+            }),
+        Err(e) => error_response(&e, basic),
+    }
 }

@@ -207,11 +207,13 @@ pub const ROUTES: &[Route] = &[
     route("/ui/admin/audit", Method::Get, None),
     route("/oauth/authorize", Method::Get, Some(Bucket::Ceremony)),
     route("/oauth/authorize", Method::Post, Some(Bucket::Ceremony)),
+    route("/oauth/logout", Method::Get, None),
+    route("/oauth/logout", Method::Post, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 44] = [
+    let handlers: [actix_web::Route; 46] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -256,6 +258,8 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin::audit_page::<P>),
         web::route().to(oauth::authorize::<P>),
         web::route().to(oauth::authorize_form::<P>),
+        web::route().to(oauth::logout::<P>),
+        web::route().to(oauth::logout_form::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);
@@ -267,6 +271,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
 pub fn is_page_path(path: &str) -> bool {
     path == "/"
         || path == "/oauth/authorize"
+        || path == "/oauth/logout"
         || path
             .strip_prefix(PREFIX)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

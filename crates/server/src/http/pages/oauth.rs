@@ -13,7 +13,7 @@ use tessera_domain::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::{
     AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, BrowserCaller,
-    CheckedAuthorization,
+    CheckedAuthorization, LogoutRequest, LogoutStep,
 };
 
 use super::{FormBody, Pages, PagesState, State, chrome, html, message_page, read_form, see_other};
@@ -26,21 +26,7 @@ const SIGNED_IN_AFTER: &str = "tessera_signed_in_after";
 
 /// The authorization request's parameters (the last value of each name).
 fn request_of(params: &HashMap<String, String>) -> AuthorizationRequest {
-    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
-    AuthorizationRequest {
-        response_type: get("response_type"),
-        client_id: get("client_id"),
-        redirect_uri: get("redirect_uri"),
-        scope: get("scope"),
-        state: get("state"),
-        nonce: get("nonce"),
-        code_challenge: get("code_challenge"),
-        code_challenge_method: get("code_challenge_method"),
-        prompt: get("prompt"),
-        max_age: get("max_age"),
-        login_hint: get("login_hint"),
-        acr_values: get("acr_values"),
-    }
+    crate::http::oidc::authorization_request(params)
 }
 
 /// The request's parameters without ours and the answer fields, in a
@@ -48,7 +34,7 @@ fn request_of(params: &HashMap<String, String>) -> AuthorizationRequest {
 fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
     let mut kept: Vec<(String, String)> = params
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "consent" | SIGNED_IN_AFTER))
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "consent" | "confirm" | SIGNED_IN_AFTER))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     kept.sort();
@@ -294,4 +280,122 @@ pub(super) async fn allow_client_redirect<P: Ports>(
         widen_form_action(&mut response, &uris);
     }
     response
+}
+
+/// `GET /oauth/logout?id_token_hint=…&post_logout_redirect_uri=…&state=…`
+/// (OpenID Connect RP-Initiated Logout 1.0, the `end_session_endpoint`).
+pub(super) async fn logout<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let params = super::query_of(&req);
+    logout_answer(&state, &pages, &req, &params).await
+}
+
+/// `POST /oauth/logout`: the same as a form, or the confirmation page's
+/// answer (`confirm=1` with the session's `csrf`).
+pub(super) async fn logout_form<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let Some(form) = read_form(body) else {
+        return super::form_unreadable(&pages, chrome(&pages, &req, None));
+    };
+    logout_answer(&state, &pages, &req, &form.0).await
+}
+
+async fn logout_answer<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    params: &HashMap<String, String>,
+) -> HttpResponse {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    let request = LogoutRequest {
+        id_token_hint: get("id_token_hint"),
+        client_id: get("client_id"),
+        post_logout_redirect_uri: get("post_logout_redirect_uri"),
+        state: get("state"),
+    };
+    let checked = match state.auth.check_logout_request(&request).await {
+        Ok(c) => c,
+        Err(why) => {
+            let view = chrome(pages, req, None);
+            let t = view.t;
+            return message_page(
+                pages,
+                view,
+                StatusCode::BAD_REQUEST,
+                t.error,
+                vec![t.logout_refused.to_owned(), why],
+                None,
+            );
+        }
+    };
+    let caller = match signed_in(state, pages, req).await {
+        Ok(caller) => Some(caller),
+        Err(AuthError::Token(_) | AuthError::AccountDisabled | AuthError::UserNotFound) => None,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
+    let confirmed = match (&caller, params.get("confirm")) {
+        (Some(c), Some(v)) if v == "1" => {
+            if !state
+                .auth
+                .csrf_token_matches(c.session.id, params.get("csrf").map_or("", String::as_str))
+            {
+                return super::csrf_refused(pages, chrome(pages, req, None));
+            }
+            true
+        }
+        _ => false,
+    };
+    match state
+        .auth
+        .end_session(&checked, caller.as_ref(), confirmed)
+        .await
+    {
+        Ok(LogoutStep::Done(target)) => {
+            let mut r = see_other(pages, target.as_deref().unwrap_or("/ui/signed-out"));
+            if caller.is_some() {
+                let name = super::cookie_name(
+                    pages,
+                    req,
+                    super::SESSION_COOKIE,
+                    super::DEV_SESSION_COOKIE,
+                );
+                let _ = r.add_removal_cookie(&super::cookie(pages, req, name, String::new()));
+            }
+            r
+        }
+        Ok(LogoutStep::Confirm) => {
+            let Some(c) = &caller else {
+                return see_other(pages, "/ui/signed-out");
+            };
+            let nav = super::nav(state, c).await;
+            let view = chrome(pages, req, Some(nav));
+            let title = view.t.sign_out.to_owned();
+            let mut response = html(
+                pages,
+                StatusCode::OK,
+                views::Logout {
+                    chrome: view,
+                    title,
+                    notice: None,
+                    error: None,
+                    csrf: state.auth.csrf_token(c.session.id).expose().to_owned(),
+                    params: carried(params),
+                    client_name: checked.client.as_ref().map(|c| c.name.clone()),
+                }
+                .render(),
+            );
+            if let Some(target) = &checked.redirect {
+                widen_form_action(&mut response, &[target.as_str()]);
+            }
+            response
+        }
+        Err(e) => refusal_page(pages, chrome(pages, req, None), &e),
+    }
 }

@@ -142,6 +142,11 @@ pub struct Texts {
     pub consent_deny: &'static str,
     /// An authorization request that names no known client or redirect URI.
     pub authorize_refused: &'static str,
+    /// RP-initiated logout: the question when no ID token of the person
+    /// came with the request.
+    pub logout_confirm: &'static str,
+    /// A logout request that cannot be honoured.
+    pub logout_refused: &'static str,
     pub no_factors: &'static str,
     pub delete_confirm: &'static str,
     pub delete_user: &'static str,
@@ -290,6 +295,8 @@ pub static EN: Texts = Texts {
     consent_allow: "Allow",
     consent_deny: "Deny",
     authorize_refused: "This sign-in request cannot be used: the application or its return address is not registered.",
+    logout_confirm: "An application asks to sign you out. Sign out?",
+    logout_refused: "This sign-out request cannot be used.",
     no_factors: "none",
     delete_confirm: "To delete the account, type its username:",
     delete_user: "Delete the account",
@@ -438,6 +445,8 @@ pub static ZH: Texts = Texts {
     consent_allow: "允许",
     consent_deny: "拒绝",
     authorize_refused: "此登录请求无法使用：应用或其返回地址未注册。",
+    logout_confirm: "有应用请求将您退出登录。是否退出？",
+    logout_refused: "此退出请求无法使用。",
     no_factors: "无",
     delete_confirm: "要删除该账户，请输入其用户名：",
     delete_user: "删除账户",

@@ -65,6 +65,19 @@ pub struct Consent {
     pub scopes: Vec<String>,
 }
 
+/// `/oauth/logout`: the confirmation of an RP-initiated logout (issue 18).
+#[derive(Template)]
+#[template(path = "pages/logout.html")]
+pub struct Logout {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub params: Vec<(String, String)>,
+    pub client_name: Option<String>,
+}
+
 /// A page with paragraphs and a link.
 #[derive(Template)]
 #[template(path = "pages/message.html")]
