@@ -261,8 +261,8 @@ pub struct ClientDraft {
     pub post_logout_redirect_uris: Vec<String>,
     /// Empty for every scope.
     pub scopes: Vec<Scope>,
-    /// Empty for `authorization_code` and `refresh_token`, the two grant
-    /// types the token endpoint serves (`client_credentials` is refused).
+    /// Empty for `authorization_code` and `refresh_token`;
+    /// `client_credentials` needs a confidential client.
     pub grant_types: Vec<GrantType>,
     /// Skip the consent page.
     pub first_party: bool,
@@ -332,10 +332,12 @@ impl ClientDraft {
         }
         self.grant_types.sort_unstable();
         self.grant_types.dedup();
-        if self.grant_types.contains(&GrantType::ClientCredentials) {
+        if self.kind == ClientKind::Public
+            && self.grant_types.contains(&GrantType::ClientCredentials)
+        {
             return Err(err(
                 "grant_types",
-                "client_credentials is not supported yet (authorization_code, refresh_token)",
+                "client_credentials needs a confidential client",
             ));
         }
         Ok(self)
@@ -444,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_the_unsupported_client_credentials_grant() {
+    fn defaults_and_the_public_client_credentials_rule() {
         let d = draft(&["https://a.example/cb"]).validate().unwrap();
         assert_eq!(d.name, "App");
         assert_eq!(d.scopes, Scope::ALL.to_vec());

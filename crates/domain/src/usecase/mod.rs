@@ -38,6 +38,7 @@ use crate::values::Login;
 mod access;
 mod admin;
 mod browser_session;
+mod client_credentials;
 mod code;
 mod end_session;
 mod factor;
@@ -65,6 +66,7 @@ pub use browser_session::{
     BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
     CsrfToken,
 };
+pub use client_credentials::{CLIENT_TOKEN_USE, ClientAccess};
 pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};

@@ -48,6 +48,9 @@ impl<P: Ports> AuthService<P> {
             }
             return Ok(());
         }
+        if self.revoke_client_access(client, token).await? {
+            return Ok(());
+        }
         if let Ok(claims) = self.ports.signer.verify(token)
             && self
                 .grant_of_client(client, claims.session_id)
@@ -97,6 +100,17 @@ impl<P: Ports> AuthService<P> {
         }
         let token = token.ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
         let inactive = json!({"active": false});
+        if let Some(claims) = self.live_client_token(token).await? {
+            let mut out = Map::new();
+            out.insert("active".into(), json!(true));
+            out.insert("token_type".into(), json!("Bearer"));
+            for key in ["sub", "client_id", "scope", "exp", "iat", "jti", "iss"] {
+                if let Some(v) = claims.get(key) {
+                    out.insert(key.into(), v.clone());
+                }
+            }
+            return Ok(Value::Object(out));
+        }
         let mut out = Map::new();
         let session_id = if let Some(parts) = self.ports.codec.parse(token) {
             let Some(session) = self.ports.sessions.get(parts.session_id).await? else {

@@ -128,6 +128,18 @@ pub(crate) async fn authorize(
     identifier: &str,
     consent: &str,
 ) -> String {
+    authorize_as(browser, path, identifier, consent, None).await
+}
+
+/// [`authorize`], answering the sign-in's second step with a TOTP code of
+/// `totp_secret` when it comes.
+async fn authorize_as(
+    browser: &mut Browser<'_>,
+    path: &str,
+    identifier: &str,
+    consent: &str,
+    totp_secret: Option<&str>,
+) -> String {
     let mut page = browser.get(path).await;
     for _ in 0..6 {
         if page.status == StatusCode::SEE_OTHER {
@@ -159,6 +171,17 @@ pub(crate) async fn authorize(
             continue;
         }
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if page.body.contains("id=\"second-factor\"") {
+            let secret = totp_secret.expect("a second step was asked for");
+            let mut fields = hidden_fields(&page);
+            fields.push(("code".into(), crate::factors::code(secret, 0)));
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            page = browser.post("/ui/sign-in/second-factor", &refs).await;
+            continue;
+        }
         assert!(page.body.contains("id=\"consent\""), "{}", page.body);
         let mut fields = hidden_fields(&page);
         fields.push(("consent".into(), consent.into()));
@@ -775,7 +798,7 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
             "scopes",
         ),
         (
-            serde_json::json!({"name": "App", "kind": "confidential", "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}),
+            serde_json::json!({"name": "App", "kind": "public", "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}),
             "grant_types",
         ),
         (
@@ -1056,4 +1079,243 @@ async fn revocation_introspection_pushed_requests_and_rp_initiated_logout() {
     assert_eq!(done.location(), "/ui/signed-out");
     let page = browser.get("/ui/account").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
+}
+
+fn id_token_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The ID token of one authorization through the pages.
+async fn signed_in_id_token(
+    app: &TestApp,
+    browser: &mut Browser<'_>,
+    client: (&str, &str),
+    extra: &[(&str, &str)],
+    totp: Option<&str>,
+) -> (String, Value) {
+    let first = browser.get(&authorize_path(client.0, extra)).await;
+    let location = first.location().to_owned();
+    let back = if first.status == StatusCode::SEE_OTHER && location.starts_with(REDIRECT) {
+        location.clone()
+    } else {
+        authorize_as(
+            browser,
+            &authorize_path(client.0, extra),
+            "vera",
+            "unused",
+            totp,
+        )
+        .await
+    };
+    let code = query(&back)["code"].clone();
+    let (status, tokens) = form_post(
+        app,
+        "/oauth/token",
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    (
+        location,
+        id_token_claims(tokens["id_token"].as_str().unwrap()),
+    )
+}
+
+#[tokio::test]
+async fn prompt_max_age_and_acr_values_ask_for_a_fresh_or_second_factor_sign_in() {
+    let (app, _) = provider().await;
+    app.create_account("vera", "vera@example.com", PASSWORD, "user");
+    let (id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "App",
+            "--kind",
+            "confidential",
+            "--first-party",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let secret = secret.unwrap();
+    let client = (id.as_str(), secret.as_str());
+    let mut browser = Browser::new(&app);
+    let (first, claims) = signed_in_id_token(&app, &mut browser, client, &[], None).await;
+    assert!(first.starts_with("/ui/sign-in?return_to="), "{first}");
+    assert_eq!(claims["acr"], "aal1");
+    let auth_time = claims["auth_time"].as_i64().unwrap();
+
+    // Signed in: prompt=none goes straight back with a code.
+    let (first, _) =
+        signed_in_id_token(&app, &mut browser, client, &[("prompt", "none")], None).await;
+    assert!(first.starts_with(REDIRECT), "{first}");
+    // prompt=login and max_age=0 ask for the password again.
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (first, claims) = signed_in_id_token(&app, &mut browser, client, &[extra], None).await;
+        assert!(
+            first.starts_with("/ui/sign-in?reauthenticate=1&return_to="),
+            "{extra:?}: {first}"
+        );
+        assert!(
+            claims["auth_time"].as_i64().unwrap() > auth_time,
+            "{extra:?}"
+        );
+    }
+    // prompt=none cannot show the sign-in page.
+    let page = browser
+        .get(&authorize_path(
+            &id,
+            &[("prompt", "none"), ("max_age", "0")],
+        ))
+        .await;
+    assert_eq!(query(page.location())["error"], "login_required");
+    // acr_values=aal2 of an account without a second factor: aal1 is what it has.
+    let (first, claims) =
+        signed_in_id_token(&app, &mut browser, client, &[("acr_values", "aal2")], None).await;
+    assert!(first.starts_with(REDIRECT), "{first}");
+    assert_eq!(claims["acr"], "aal1");
+
+    // An account with a TOTP factor signs in with it: amr and acr say so.
+    let login = app.login("vera", PASSWORD).await;
+    let token = login["access_token"].as_str().unwrap();
+    let (status, body) = app.post_bearer("/api/auth/mfa/totp", token, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let totp = body["secret"].as_str().unwrap().to_owned();
+    crate::factors::early_in_a_step().await;
+    let (status, body) = app
+        .post_bearer(
+            "/api/auth/mfa/totp/confirm",
+            token,
+            Some(&serde_json::json!({"code": crate::factors::code(&totp, -1)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut browser = Browser::new(&app);
+    let (_, claims) = signed_in_id_token(
+        &app,
+        &mut browser,
+        client,
+        &[("acr_values", "aal2")],
+        Some(&totp),
+    )
+    .await;
+    assert_eq!(claims["acr"], "aal2");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+}
+
+#[tokio::test]
+async fn a_confidential_client_gets_a_token_of_its_own_with_client_credentials() {
+    let (app, _) = provider().await;
+    let (id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Batch",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant-types",
+            "client_credentials",
+            "--scopes",
+            "roles email",
+        ],
+    );
+    let secret = secret.unwrap();
+    let me = (id.as_str(), secret.as_str());
+    let (status, tokens) = form_post(
+        &app,
+        "/oauth/token",
+        me,
+        &[("grant_type", "client_credentials"), ("scope", "roles")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["scope"], "roles");
+    assert!(tokens.get("refresh_token").is_none() && tokens.get("id_token").is_none());
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let claims = id_token_claims(&access);
+    assert_eq!(claims["sub"], id.as_str());
+    assert_eq!(claims["token_use"], "client_credentials");
+    let (status, info) = form_post(&app, "/oauth/introspect", me, &[("token", &access)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["client_id"], id.as_str());
+    assert_eq!(info["scope"], "roles");
+    let (status, _) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no person behind it");
+    let (status, _) = app.get_bearer("/api/auth/me", &access).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "not an access token of the API"
+    );
+    for scope in ["openid", "offline_access", "phone", "nonsense"] {
+        let (status, body) = form_post(
+            &app,
+            "/oauth/token",
+            me,
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{scope}: {body}");
+        assert_eq!(body["error"], "invalid_scope");
+    }
+    let (status, _) = form_post(&app, "/oauth/revoke", me, &[("token", &access)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, info) = form_post(&app, "/oauth/introspect", me, &[("token", &access)]).await;
+    assert_eq!(info["active"], false, "revoked");
+    // A client without the grant, and a public client, may not use it.
+    let (other, other_secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "Web",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let (status, body) = form_post(
+        &app,
+        "/oauth/token",
+        (&other, other_secret.as_deref().unwrap()),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unauthorized_client");
+    let dir = tempfile::tempdir().unwrap();
+    let out = app
+        .tessera_cli(dir.path())
+        .args([
+            "client",
+            "create",
+            "--name",
+            "SPA",
+            "--kind",
+            "public",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant-types",
+            "client_credentials",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("confidential"));
 }

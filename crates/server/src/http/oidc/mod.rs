@@ -106,7 +106,11 @@ pub async fn discovery<P: Ports>(state: State<P>) -> HttpResponse {
                 .collect(),
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
-            grant_types_supported: vec!["authorization_code", "refresh_token"],
+            grant_types_supported: vec![
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+            ],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec![state.auth.id_token_algorithm()],
             token_endpoint_auth_methods_supported: vec![
@@ -212,26 +216,32 @@ async fn authenticated<P: Ports>(
     Ok((form, client, basic))
 }
 
-fn token_response(tokens: ProviderTokens) -> HttpResponse {
+/// A token endpoint answer (RFC 6749 §5.1: never cached).
+fn no_store_json(body: TokenResponse) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse {
-            access_token: tokens.access.token.expose().to_owned(),
-            token_type: "Bearer",
-            expires_in: tokens.access.expires_in,
-            refresh_token: tokens.refresh.map(|r| r.expose().to_owned()),
-            id_token: tokens.id_token,
-            scope: tessera_domain::model::Scope::join(&tokens.scopes),
-        })
+        .json(body)
+}
+
+fn token_response(tokens: ProviderTokens) -> HttpResponse {
+    no_store_json(TokenResponse {
+        access_token: tokens.access.token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_in: tokens.access.expires_in,
+        refresh_token: tokens.refresh.map(|r| r.expose().to_owned()),
+        id_token: tokens.id_token,
+        scope: tessera_domain::model::Scope::join(&tokens.scopes),
+    })
 }
 
 /// `POST /oauth/token` (form): `grant_type=authorization_code` (with
-/// `code`, `redirect_uri`, `code_verifier`) or `refresh_token` (with
-/// `refresh_token`); the client authenticates with
+/// `code`, `redirect_uri`, `code_verifier`), `refresh_token` (with
+/// `refresh_token`) or `client_credentials` (with `scope`); the client
+/// authenticates with
 /// `client_secret_basic`, `client_secret_post` or, public, `none`.
 #[utoipa::path(post, path = "/oauth/token", tag = TAG,
-    summary = "Token endpoint (authorization code with PKCE, refresh token)",
+    summary = "Token endpoint (authorization code with PKCE, refresh token, client credentials)",
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "grant_type, code, redirect_uri, code_verifier, refresh_token, client_id, client_secret"),
     responses(
@@ -267,6 +277,22 @@ pub async fn token<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) 
                 .auth
                 .refresh_client_session(&client, get("refresh_token"), from)
                 .await
+        }
+        Some("client_credentials") => {
+            return match state
+                .auth
+                .issue_client_credentials_token(&client, get("scope"))
+            {
+                Ok(access) => no_store_json(TokenResponse {
+                    access_token: access.token,
+                    token_type: "Bearer",
+                    expires_in: access.expires_in,
+                    refresh_token: None,
+                    id_token: None,
+                    scope: tessera_domain::model::Scope::join(&access.scopes),
+                }),
+                Err(e) => error_response(&e, basic),
+            };
         }
         Some(_) => Err(OAuthError::UnsupportedGrantType),
         None => Err(OAuthError::InvalidRequest("grant_type is missing".into())),
