@@ -552,6 +552,43 @@ impl AccessTokenSigner for JwtSigner {
     }
 }
 
+impl tessera_domain::ports::ClientAssertionVerifier for JwtSigner {
+    fn verify_client_assertion(
+        &self,
+        assertion: &str,
+        jwks: &str,
+    ) -> Result<serde_json::Value, String> {
+        let header = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
+        if !matches!(
+            header.alg,
+            Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 | Algorithm::EdDSA
+        ) {
+            return Err(format!("algorithm {:?} is not accepted", header.alg));
+        }
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_str(jwks).map_err(|e| e.to_string())?;
+        let candidates: Vec<&jsonwebtoken::jwk::Jwk> = match &header.kid {
+            Some(kid) => set.find(kid).into_iter().collect(),
+            None => set.keys.iter().collect(),
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        // The claims (iss, sub, aud, exp, jti) are the caller's to check.
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        for jwk in candidates {
+            let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                continue;
+            };
+            if let Ok(data) = decode::<serde_json::Value>(assertion, &key, &validation) {
+                return Ok(data.claims);
+            }
+        }
+        Err("no registered key verifies the assertion".into())
+    }
+}
+
 impl tessera_domain::ports::IdTokenSigner for JwtSigner {
     fn id_token_algorithm(&self) -> &'static str {
         "RS256"

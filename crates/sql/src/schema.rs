@@ -159,6 +159,7 @@ diesel::table! {
         name -> Text,
         kind -> Text,
         secret_fingerprint -> Nullable<Text>,
+        jwks -> Nullable<Text>,
         redirect_uris -> Text,
         post_logout_redirect_uris -> Text,
         scopes -> Text,

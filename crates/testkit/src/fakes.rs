@@ -131,6 +131,26 @@ impl PasswordHasher for PlainHasher {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FakeSigner;
 
+/// Assertions of the fake signer: `fake-assertion.` and the claims' JSON,
+/// accepted when `jwks` holds a key (no signature).
+impl tessera_domain::ports::ClientAssertionVerifier for FakeSigner {
+    fn verify_client_assertion(
+        &self,
+        assertion: &str,
+        jwks: &str,
+    ) -> Result<serde_json::Value, String> {
+        if !jwks.contains("kty") {
+            return Err("no key".into());
+        }
+        serde_json::from_str(
+            assertion
+                .strip_prefix("fake-assertion.")
+                .ok_or("not a fake assertion")?,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
 /// ID tokens of the fake signer: `fake-id.` and the claims' JSON (unsigned).
 impl tessera_domain::ports::IdTokenSigner for FakeSigner {
     fn id_token_algorithm(&self) -> &'static str {

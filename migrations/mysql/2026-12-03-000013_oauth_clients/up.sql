@@ -5,6 +5,7 @@ CREATE TABLE oauth_clients (
     name                      VARCHAR(400) NOT NULL,
     kind                      VARCHAR(16)  NOT NULL,
     secret_fingerprint        VARCHAR(128) NULL,
+    jwks                      TEXT         NULL,
     redirect_uris             TEXT         NOT NULL,
     post_logout_redirect_uris TEXT         NOT NULL,
     scopes                    VARCHAR(255) NOT NULL,

@@ -6,6 +6,7 @@ CREATE TABLE oauth_clients (
     name                      TEXT      NOT NULL,
     kind                      TEXT      NOT NULL,
     secret_fingerprint        TEXT,
+    jwks                      TEXT,
     redirect_uris             TEXT      NOT NULL,
     post_logout_redirect_uris TEXT      NOT NULL,
     scopes                    TEXT      NOT NULL,

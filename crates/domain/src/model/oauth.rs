@@ -214,6 +214,9 @@ pub struct OAuthClient {
     /// The fingerprint of a confidential client's secret; `None` for a
     /// public client.
     pub secret_fingerprint: Option<TokenFingerprint>,
+    /// A confidential client's public keys (a JWK Set, JSON), for
+    /// `private_key_jwt` client authentication (RFC 7523 §2.2).
+    pub jwks: Option<String>,
     /// The redirect URIs, compared as exact strings (RFC 9700 §4.1.3).
     pub redirect_uris: Vec<String>,
     /// Where RP-initiated logout may send the browser back to.
@@ -266,6 +269,10 @@ pub struct ClientDraft {
     pub grant_types: Vec<GrantType>,
     /// Skip the consent page.
     pub first_party: bool,
+    /// Public keys for `private_key_jwt` (a JWK Set, JSON: an object with
+    /// a `keys` array of public JWKs, at most [`ClientDraft::MAX_JWKS_BYTES`]);
+    /// confidential clients only.
+    pub jwks: Option<String>,
 }
 
 /// Why a [`ClientDraft`] was refused: the field and what is wrong, in words
@@ -284,6 +291,8 @@ impl ClientDraft {
     pub const MAX_URIS: usize = 20;
     /// The longest name, in characters.
     pub const MAX_NAME_CHARS: usize = 100;
+    /// The largest JWK Set, in bytes.
+    pub const MAX_JWKS_BYTES: usize = 8192;
 
     /// The draft with its defaults filled in (every scope; the
     /// `authorization_code` and `refresh_token` grants), or why not.
@@ -332,6 +341,17 @@ impl ClientDraft {
         }
         self.grant_types.sort_unstable();
         self.grant_types.dedup();
+        if let Some(jwks) = &self.jwks {
+            if self.kind == ClientKind::Public {
+                return Err(err("jwks", "a public client has no keys"));
+            }
+            if !acceptable_jwks(jwks) {
+                return Err(err(
+                    "jwks",
+                    "a JWK Set of public keys: {\"keys\": [...]}, each with kty, no private members, at most 8,192 bytes",
+                ));
+            }
+        }
         if self.kind == ClientKind::Public
             && self.grant_types.contains(&GrantType::ClientCredentials)
         {
@@ -342,6 +362,26 @@ impl ClientDraft {
         }
         Ok(self)
     }
+}
+
+/// The rules of [`ClientDraft::jwks`].
+fn acceptable_jwks(text: &str) -> bool {
+    if text.len() > ClientDraft::MAX_JWKS_BYTES {
+        return false;
+    }
+    let Ok(serde_json::Value::Object(set)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    let Some(serde_json::Value::Array(keys)) = set.get("keys") else {
+        return false;
+    };
+    !keys.is_empty()
+        && keys.iter().all(|k| {
+            k.get("kty").and_then(serde_json::Value::as_str).is_some()
+                && ["d", "p", "q", "dp", "dq", "qi", "k"]
+                    .iter()
+                    .all(|private| k.get(private).is_none())
+        })
 }
 
 /// The rules of [`ClientDraft::redirect_uris`] for one URI.
@@ -417,6 +457,7 @@ mod tests {
             scopes: vec![],
             grant_types: vec![],
             first_party: false,
+            jwks: None,
         }
     }
 

@@ -92,6 +92,22 @@ pub trait IdTokenSigner: Send + Sync + 'static {
     fn read_own_id_token(&self, token: &str) -> Option<serde_json::Value>;
 }
 
+/// Checks the signature of a client's assertion (a JWT, RFC 7523 §2.2,
+/// `private_key_jwt`) against the client's registered public keys.
+pub trait ClientAssertionVerifier: Send + Sync + 'static {
+    /// The claims of `assertion` when a key of `jwks` (a JWK Set, JSON;
+    /// the one its header's `kid` names, or any when it names none) signed
+    /// it with RS256, PS256, ES256 or EdDSA. The caller checks the claims.
+    ///
+    /// # Errors
+    /// Why not, in words for the log.
+    fn verify_client_assertion(
+        &self,
+        assertion: &str,
+        jwks: &str,
+    ) -> Result<serde_json::Value, String>;
+}
+
 /// Issues and reads refresh tokens.
 pub trait RefreshTokenCodec: Send + Sync + 'static {
     /// The refresh token of `session` at `generation`. The same inputs always

@@ -50,7 +50,7 @@ pub trait Ports: Send + Sync + 'static {
     /// Password hasher.
     type Hasher: PasswordHasher;
     /// Access-token signer, also the ID-token signer of the OpenID Provider.
-    type Signer: AccessTokenSigner + IdTokenSigner;
+    type Signer: AccessTokenSigner + IdTokenSigner + ClientAssertionVerifier;
     /// Refresh-token codec.
     type Codec: RefreshTokenCodec;
     /// Clock.

@@ -25,8 +25,8 @@ use crate::model::{
     RefreshToken, Scope, Session, SessionId, User, VerificationCode, constant_time_eq,
 };
 use crate::ports::{
-    ClientRegistry as _, CodeStore as _, FactorStore as _, IdTokenSigner as _, Ports,
-    RefreshTokenCodec as _, SessionStore as _,
+    ClientAssertionVerifier as _, ClientRegistry as _, CodeStore as _, FactorStore as _,
+    IdTokenSigner as _, Ports, RateLimiter as _, RefreshTokenCodec as _, SessionStore as _,
 };
 
 /// An error of the OAuth 2.0 protocol, named as RFC 6749 §4.1.2.1 and §5.2,
@@ -378,6 +378,7 @@ impl<P: Ports> AuthService<P> {
             name: draft.name,
             kind: draft.kind,
             secret_fingerprint: fingerprint,
+            jwks: draft.jwks,
             redirect_uris: draft.redirect_uris,
             post_logout_redirect_uris: draft.post_logout_redirect_uris,
             scopes: draft.scopes,
@@ -549,6 +550,83 @@ impl<P: Ports> AuthService<P> {
             }
             _ => Err(OAuthError::InvalidClient),
         }
+    }
+
+    /// The client of a request authenticated with `private_key_jwt` (RFC
+    /// 7523 §2.2, OpenID Connect Core §9): `assertion` is a JWT signed with
+    /// a key of the client's registered JWK Set, whose `iss` and `sub` are
+    /// the client's id, whose `aud` is the issuer or one of its `/oauth/`
+    /// endpoints, which expires within 10 minutes, and whose `jti` was never
+    /// seen (kept until it expires, across instances when the rate limiter
+    /// is shared). `client_id` (the form's), when given, must agree.
+    ///
+    /// # Errors
+    /// [`OAuthError::InvalidClient`] for any failed check;
+    /// [`OAuthError::TemporarilyUnavailable`].
+    pub async fn authenticate_client_by_assertion(
+        &self,
+        client_id: Option<&str>,
+        assertion: &str,
+    ) -> Result<OAuthClient, OAuthError> {
+        let unverified_issuer = assertion
+            .split('.')
+            .nth(1)
+            .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|c| c["iss"].as_str().map(str::to_owned))
+            .ok_or(OAuthError::InvalidClient)?;
+        if client_id.is_some_and(|c| c != unverified_issuer) {
+            return Err(OAuthError::InvalidClient);
+        }
+        let client = match self.find_client(&unverified_issuer).await {
+            Ok(c) if !c.disabled && c.kind == ClientKind::Confidential => c,
+            Ok(_) | Err(AuthError::ClientNotFound) => return Err(OAuthError::InvalidClient),
+            Err(e) => return Err(e.into()),
+        };
+        let jwks = client.jwks.as_deref().ok_or(OAuthError::InvalidClient)?;
+        let claims = self
+            .ports
+            .signer
+            .verify_client_assertion(assertion, jwks)
+            .map_err(|_| OAuthError::InvalidClient)?;
+        let id = client.id.as_str();
+        let issuer = &self.settings.provider.issuer;
+        let ours = |a: &Value| {
+            a.as_str()
+                .is_some_and(|a| a == issuer || a.starts_with(&format!("{issuer}/oauth/")))
+        };
+        let audience_ok = match &claims["aud"] {
+            Value::Array(list) => list.iter().any(ours),
+            other => ours(other),
+        };
+        let now = self.now().timestamp();
+        let exp = claims["exp"].as_i64().unwrap_or(0);
+        let jti = claims["jti"]
+            .as_str()
+            .filter(|j| !j.is_empty() && j.len() <= 256);
+        let (true, Some(jti)) = (
+            claims["iss"] == id
+                && claims["sub"] == id
+                && audience_ok
+                && exp > now
+                && exp <= now + 600,
+            jti,
+        ) else {
+            return Err(OAuthError::InvalidClient);
+        };
+        let window = crate::ports::RateWindow {
+            limit: 1,
+            window_secs: u64::try_from(exp - now).unwrap_or(1).max(1),
+        };
+        let first = self
+            .ports
+            .limiter
+            .hit(&format!("client-assertion:{id}:{jti}"), window)
+            .await?;
+        if !first.allowed {
+            return Err(OAuthError::InvalidClient);
+        }
+        Ok(client)
     }
 
     /// Checks an authorization request (RFC 6749 §4.1.1, §3.1.2.3; RFC

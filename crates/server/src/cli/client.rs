@@ -45,6 +45,10 @@ pub(super) enum ClientCommand {
         /// A first-party application: no consent page.
         #[arg(long)]
         first_party: bool,
+        /// A JSON file holding the client's public keys (a JWK Set), for
+        /// `private_key_jwt` authentication (confidential clients).
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
     },
     /// List the clients.
     List,
@@ -116,7 +120,14 @@ pub(super) async fn run(config: &Config, command: ClientCommand) -> Result<(), S
             scopes,
             grant_types,
             first_party,
+            jwks_file,
         } => {
+            let jwks = jwks_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("--jwks-file {}: {e}", path.display()))
+                })
+                .transpose()?;
             let draft = ClientDraft {
                 name,
                 kind: match kind {
@@ -128,6 +139,7 @@ pub(super) async fn run(config: &Config, command: ClientCommand) -> Result<(), S
                 scopes: list(scopes.as_deref(), "scope", Scope::parse)?,
                 grant_types: list(grant_types.as_deref(), "grant type", GrantType::parse)?,
                 first_party,
+                jwks,
             };
             let registered = service
                 .register_client(&actor, draft)

@@ -1319,3 +1319,134 @@ async fn a_confidential_client_gets_a_token_of_its_own_with_client_credentials()
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("confidential"));
 }
+
+/// A new RS256 key: (PKCS#8 PEM, public JWK with its kid).
+fn client_key() -> (String, Value) {
+    use base64::Engine as _;
+    use tessera_crypto::keyring::{KeyAlg, SigningKey};
+    let der = SigningKey::generate(KeyAlg::Rs256).unwrap();
+    let jwk = SigningKey::from_pkcs8(KeyAlg::Rs256, &der).unwrap().jwk;
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    (
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        ),
+        jwk,
+    )
+}
+
+/// A `private_key_jwt` assertion of `client` for `aud`, expiring in `ttl` s.
+fn assertion(pem: &str, kid: &str, client: &str, aud: &str, ttl: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        &serde_json::json!({"iss": client, "sub": client, "aud": aud,
+            "iat": now, "exp": now + ttl, "jti": uuid::Uuid::new_v4().to_string()}),
+        &jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_authenticates_with_a_signed_assertion_once_per_jti() {
+    let (app, issuer) = provider().await;
+    let (pem, jwk) = client_key();
+    let kid = jwk["kid"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, serde_json::json!({"keys": [jwk]}).to_string()).unwrap();
+    let (id, _) = create_client(
+        &app,
+        &[
+            "--name",
+            "Signed",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant-types",
+            "client_credentials",
+            "--jwks-file",
+            jwks_file.to_str().unwrap(),
+        ],
+    );
+    let token_endpoint = format!("{issuer}/oauth/token");
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/oauth/token"))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned();
+    let signed = assertion(&pem, &kid, &id, &token_endpoint, 60);
+    let fields = vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_assertion_type", jwt_bearer.clone()),
+        ("client_assertion", signed.clone()),
+    ];
+    let (status, body) = post(fields.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        id_token_claims(body["access_token"].as_str().unwrap())["sub"],
+        id.as_str()
+    );
+    let (status, body) = post(fields).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "replayed: {body}");
+    assert_eq!(body["error"], "invalid_client");
+
+    let (other_pem, _) = client_key();
+    for (what, bad) in [
+        (
+            "another audience",
+            assertion(&pem, &kid, &id, "https://elsewhere.example/token", 60),
+        ),
+        ("expired", assertion(&pem, &kid, &id, &token_endpoint, -5)),
+        (
+            "too long-lived",
+            assertion(&pem, &kid, &id, &token_endpoint, 3600),
+        ),
+        (
+            "an unregistered key",
+            assertion(&other_pem, &kid, &id, &token_endpoint, 60),
+        ),
+        (
+            "another issuer",
+            assertion(&pem, &kid, "tc_someone", &token_endpoint, 60),
+        ),
+    ] {
+        let (status, body) = post(vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_assertion_type", jwt_bearer.clone()),
+            ("client_assertion", bad),
+        ])
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
+    }
+    let (status, body) = post(vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_assertion_type", "urn:other".to_owned()),
+        (
+            "client_assertion",
+            assertion(&pem, &kid, &id, &token_endpoint, 60),
+        ),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+}

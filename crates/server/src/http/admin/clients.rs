@@ -41,6 +41,8 @@ pub struct ClientJson {
     pub grant_types: Vec<&'static str>,
     pub first_party: bool,
     pub disabled: bool,
+    /// Public keys for `private_key_jwt` (a JWK Set), when registered.
+    pub jwks: Option<serde_json::Value>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -57,6 +59,7 @@ impl From<&OAuthClient> for ClientJson {
             grant_types: c.grant_types.iter().map(|g| g.as_str()).collect(),
             first_party: c.first_party,
             disabled: c.disabled,
+            jwks: c.jwks.as_deref().and_then(|j| serde_json::from_str(j).ok()),
             created_at: c.created_at.to_rfc3339(),
         }
     }
@@ -97,6 +100,9 @@ pub struct ClientRequest {
     pub grant_types: Vec<String>,
     #[serde(default)]
     pub first_party: bool,
+    /// Public keys for `private_key_jwt` (a JWK Set; confidential clients).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
 }
 
 /// The caller, once their token is accepted and they hold `client:manage`.
@@ -185,6 +191,7 @@ async fn create<P: Ports>(
         scopes,
         grant_types,
         first_party: request.first_party,
+        jwks: request.jwks.map(|j| j.to_string()),
     };
     match state.auth.register_client(&actor, draft).await {
         Ok(registered) => Ok(HttpResponse::Created().json(ClientWithSecret {

@@ -33,8 +33,10 @@ pub struct Discovery {
     pub subject_types_supported: Vec<&'static str>,
     /// `RS256`.
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
-    /// `client_secret_basic`, `client_secret_post`, `none`.
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none`.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// The algorithms of `private_key_jwt` assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// `S256` only.
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,

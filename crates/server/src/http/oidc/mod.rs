@@ -94,11 +94,13 @@ pub async fn discovery<P: Ports>(state: State<P>) -> HttpResponse {
             revocation_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
                 "none",
             ],
             introspection_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
             ],
             scopes_supported: tessera_domain::model::Scope::ALL
                 .iter()
@@ -116,7 +118,11 @@ pub async fn discovery<P: Ports>(state: State<P>) -> HttpResponse {
             token_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
                 "none",
+            ],
+            token_endpoint_auth_signing_alg_values_supported: vec![
+                "RS256", "PS256", "ES256", "EdDSA",
             ],
             code_challenge_methods_supported: vec!["S256"],
             claims_supported: vec![
@@ -206,6 +212,9 @@ async fn authenticated<P: Ports>(
             false,
         ));
     };
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        return client_by_assertion(state, req, form).await;
+    }
     let (id, secret, basic) =
         client_credentials(req, &form).map_err(|e| error_response(&e, false))?;
     let client = state
@@ -222,6 +231,36 @@ fn no_store_json(body: TokenResponse) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body)
+}
+
+/// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A request authenticated with `private_key_jwt`: one method only (no
+/// Basic header, no secret beside it).
+async fn client_by_assertion<P: Ports>(
+    state: &State<P>,
+    req: &HttpRequest,
+    form: Form,
+) -> Result<(Form, OAuthClient, bool), HttpResponse> {
+    let refuse = |d: &str| Err(error_response(&OAuthError::InvalidRequest(d.into()), false));
+    if req.headers().contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
+        return refuse("one client authentication method per request");
+    }
+    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+        return refuse(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        );
+    }
+    let Some(assertion) = form.get("client_assertion").filter(|a| !a.is_empty()) else {
+        return refuse("client_assertion is missing");
+    };
+    let client = state
+        .auth
+        .authenticate_client_by_assertion(form.get("client_id").map(String::as_str), assertion)
+        .await
+        .map_err(|e| error_response(&e, false))?;
+    Ok((form, client, false))
 }
 
 fn token_response(tokens: ProviderTokens) -> HttpResponse {
