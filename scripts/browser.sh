@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the hosted pages (issue 16): Tessera (debug build) on a
 # fresh embedded store, driven in Debian's Chromium by playwright-core from
-# the npm registry, each page checked with axe-core and screenshotted.
+# the npm registry, each page checked with axe-core and screenshotted; and
+# Tessera as an OpenID Provider (issue 18) with openid-client from the npm
+# registry as the relying party.
 #
 #   scripts/browser.sh                       # as scripts/test.sh runs it
 #   UPDATE_SCREENSHOTS=1 scripts/browser.sh  # also copies the screenshots to docs/pages/
@@ -39,8 +41,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ] || [ ! -d scripts/browser/node_modules/otpauth ]; then
-    log "installing playwright-core, axe-core and otpauth (npm ci)"
+if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ] || [ ! -d scripts/browser/node_modules/otpauth ] || [ ! -d scripts/browser/node_modules/openid-client ]; then
+    log "installing playwright-core, axe-core, otpauth and openid-client (npm ci)"
     (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
@@ -57,14 +59,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+rp_port=$(free_port)
 export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
     ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 \
     MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/" \
-    WEBAUTHN_ORIGINS="http://localhost:$port"
+    WEBAUTHN_ORIGINS="http://localhost:$port" OIDC_ISSUER="http://127.0.0.1:$port"
 log "an administrator: tessera user create --role super_admin"
 "$bin" user create --username root --email root@example.com \
     --password 'Browser-Admin-Pass-9' --role super_admin >/dev/null
+log "an OpenID Provider client and its user: tessera client create, tessera user create"
+"$bin" user create --username olga --email olga@example.com \
+    --password 'Harbor-Mist-Pass-73' --role user >/dev/null
+client_out=$("$bin" client create --name Wiki --kind confidential \
+    --redirect-uri "http://127.0.0.1:$rp_port/callback" \
+    --post-logout-redirect-uri "http://127.0.0.1:$rp_port/goodbye")
+oidc_client_id=$(printf '%s\n' "$client_out" | sed -n 's/^client_id=//p')
+oidc_client_secret=$(printf '%s\n' "$client_out" | sed -n 's/^client_secret=//p')
 "$bin" >"$work/tessera.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
@@ -77,7 +89,9 @@ mkdir -p "$shots"
 status=0
 BASE_URL="http://127.0.0.1:$port" MAIL_DIR="$work/var/mail" CHROMIUM="$CHROMIUM" \
     SCREENSHOT_DIR="$shots" ADMIN_PASSWORD='Browser-Admin-Pass-9' \
-    node --test --test-reporter=spec scripts/browser/pages.test.mjs || status=$?
+    RP_PORT="$rp_port" OIDC_CLIENT_ID="$oidc_client_id" OIDC_CLIENT_SECRET="$oidc_client_secret" \
+    OIDC_USER=olga OIDC_EMAIL=olga@example.com OIDC_PASSWORD='Harbor-Mist-Pass-73' \
+    node --test --test-reporter=spec scripts/browser/pages.test.mjs scripts/browser/oidc.test.mjs || status=$?
 if [ "$status" != 0 ]; then
     log "failed; the server's log:"; tail -n 40 "$work/tessera.log" >&2
 fi
