@@ -1450,3 +1450,118 @@ async fn a_client_authenticates_with_a_signed_assertion_once_per_jti() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_request");
 }
+
+#[tokio::test]
+async fn the_console_registers_and_manages_applications() {
+    let (app, _) = provider().await;
+    app.create_account("root", "root@example.com", PASSWORD, "super_admin");
+    app.create_account("ada", "ada@example.com", PASSWORD, "admin");
+    let mut admin = Browser::new(&app);
+    admin.sign_in("ada", PASSWORD).await;
+    let page = admin.get("/ui/admin/clients").await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "admin lacks client:manage"
+    );
+
+    let mut root = Browser::new(&app);
+    root.sign_in("root", PASSWORD).await;
+    let page = root.get("/ui/admin/clients").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.field("csrf");
+    let bad = root
+        .post(
+            "/ui/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "Wiki"),
+                ("kind", "confidential"),
+                ("redirect_uris", "http://wiki.example/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("redirect_uris"), "{}", bad.body);
+    let made = root
+        .post(
+            "/ui/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "Wiki"),
+                ("kind", "confidential"),
+                (
+                    "redirect_uris",
+                    &format!("{REDIRECT}\r\nhttps://wiki.example/cb\r\n"),
+                ),
+                ("first_party", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let after = |label: &str| {
+        let at = made.body.find(label).unwrap() + label.len();
+        made.body[at..].split('<').next().unwrap().trim().to_owned()
+    };
+    let id = after("Client ID: ");
+    let secret = after("Client secret: ");
+    assert!(id.starts_with("tc_") && secret.len() == 64, "{}", made.body);
+    // The secret works at the token endpoint (an unknown code: invalid_grant, not invalid_client).
+    let (status, _) = form_post(
+        &app,
+        "/oauth/token",
+        (&id, &secret),
+        &[("grant_type", "authorization_code"), ("code", "x.y")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let listed = root.get("/ui/admin/clients").await;
+    assert!(listed.body.contains(&id) && listed.body.contains("https://wiki.example/cb"));
+
+    for (action, expect) in [("disable", "Enable"), ("enable", "Disable")] {
+        let done = root
+            .post(
+                &format!("/ui/admin/clients/{id}/{action}"),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let listed = root.get("/ui/admin/clients").await;
+        assert!(listed.body.contains(&format!("{expect}: Wiki")), "{action}");
+    }
+    let rotated = root
+        .post(
+            &format!("/ui/admin/clients/{id}/secret"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let (status, _) = form_post(
+        &app,
+        "/oauth/token",
+        (&id, &secret),
+        &[("grant_type", "authorization_code"), ("code", "x.y")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret stopped working"
+    );
+    let forged = root
+        .post(
+            &format!("/ui/admin/clients/{id}/delete"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let deleted = root
+        .post(
+            &format!("/ui/admin/clients/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let listed = root.get("/ui/admin/clients").await;
+    assert!(!listed.body.contains(&id));
+}

@@ -57,7 +57,7 @@ async fn forbidden<P: Ports>(
 
 /// The signed-in caller as an administrator holding `permission`, or the
 /// answer (sign in, 403, a dependency down).
-async fn administrator<P: Ports>(
+pub(super) async fn administrator<P: Ports>(
     state: &State<P>,
     pages: &PagesState,
     req: &HttpRequest,

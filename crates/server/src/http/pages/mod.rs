@@ -26,6 +26,7 @@
 
 mod account;
 mod admin;
+mod admin_clients;
 mod auth;
 mod oauth;
 pub mod texts;
@@ -209,11 +210,17 @@ pub const ROUTES: &[Route] = &[
     route("/oauth/authorize", Method::Post, Some(Bucket::Ceremony)),
     route("/oauth/logout", Method::Get, None),
     route("/oauth/logout", Method::Post, None),
+    route("/ui/admin/clients", Method::Get, None),
+    route("/ui/admin/clients", Method::Post, None),
+    route("/ui/admin/clients/{id}/secret", Method::Post, None),
+    route("/ui/admin/clients/{id}/disable", Method::Post, None),
+    route("/ui/admin/clients/{id}/enable", Method::Post, None),
+    route("/ui/admin/clients/{id}/delete", Method::Post, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 46] = [
+    let handlers: [actix_web::Route; 52] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -260,6 +267,12 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(oauth::authorize_form::<P>),
         web::route().to(oauth::logout::<P>),
         web::route().to(oauth::logout_form::<P>),
+        web::route().to(admin_clients::clients_page::<P>),
+        web::route().to(admin_clients::register::<P>),
+        web::route().to(admin_clients::rotate_secret::<P>),
+        web::route().to(admin_clients::disable::<P>),
+        web::route().to(admin_clients::enable::<P>),
+        web::route().to(admin_clients::delete::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);

@@ -147,6 +147,40 @@ pub struct Texts {
     pub logout_confirm: &'static str,
     /// A logout request that cannot be honoured.
     pub logout_refused: &'static str,
+    /// The OpenID Provider's clients (console tab).
+    pub clients: &'static str,
+    /// The form that registers a client.
+    pub register_client: &'static str,
+    /// Client name.
+    pub client_name: &'static str,
+    /// Client kind.
+    pub client_kind: &'static str,
+    /// Kind public.
+    pub kind_public: &'static str,
+    /// Kind confidential.
+    pub kind_confidential: &'static str,
+    /// Redirect uris.
+    pub redirect_uris: &'static str,
+    /// Post logout uris.
+    pub post_logout_uris: &'static str,
+    /// First party.
+    pub first_party: &'static str,
+    /// Rotate secret.
+    pub rotate_secret: &'static str,
+    /// Beside a client's new secret.
+    pub secret_once: &'static str,
+    /// Client id.
+    pub client_id: &'static str,
+    /// Client secret.
+    pub client_secret: &'static str,
+    /// Disable client.
+    pub disable_client: &'static str,
+    /// Enable client.
+    pub enable_client: &'static str,
+    /// Delete client.
+    pub delete_client: &'static str,
+    /// No clients.
+    pub no_clients: &'static str,
     pub no_factors: &'static str,
     pub delete_confirm: &'static str,
     pub delete_user: &'static str,
@@ -297,6 +331,23 @@ pub static EN: Texts = Texts {
     authorize_refused: "This sign-in request cannot be used: the application or its return address is not registered.",
     logout_confirm: "An application asks to sign you out. Sign out?",
     logout_refused: "This sign-out request cannot be used.",
+    clients: "Applications",
+    register_client: "Register an application",
+    client_name: "Name",
+    client_kind: "Type",
+    kind_public: "Public (browser or mobile app, PKCE)",
+    kind_confidential: "Confidential (server, with a secret)",
+    redirect_uris: "Redirect URIs, one per line",
+    post_logout_uris: "Post-logout redirect URIs, one per line",
+    first_party: "First-party application: no consent page",
+    rotate_secret: "New secret",
+    secret_once: "Copy the secret now: it is not shown again. The previous one no longer works.",
+    client_id: "Client ID",
+    client_secret: "Client secret",
+    disable_client: "Disable",
+    enable_client: "Enable",
+    delete_client: "Delete",
+    no_clients: "No application is registered.",
     no_factors: "none",
     delete_confirm: "To delete the account, type its username:",
     delete_user: "Delete the account",
@@ -447,6 +498,23 @@ pub static ZH: Texts = Texts {
     authorize_refused: "此登录请求无法使用：应用或其返回地址未注册。",
     logout_confirm: "有应用请求将您退出登录。是否退出？",
     logout_refused: "此退出请求无法使用。",
+    clients: "应用",
+    register_client: "注册应用",
+    client_name: "名称",
+    client_kind: "类型",
+    kind_public: "公开（浏览器或移动应用，PKCE）",
+    kind_confidential: "机密（服务器，带密钥）",
+    redirect_uris: "重定向 URI，每行一个",
+    post_logout_uris: "退出后重定向 URI，每行一个",
+    first_party: "第一方应用：不显示授权页",
+    rotate_secret: "新密钥",
+    secret_once: "请立即复制密钥：它不会再次显示。之前的密钥已失效。",
+    client_id: "客户端 ID",
+    client_secret: "客户端密钥",
+    disable_client: "禁用",
+    enable_client: "启用",
+    delete_client: "删除",
+    no_clients: "尚未注册应用。",
     no_factors: "无",
     delete_confirm: "要删除该账户，请输入其用户名：",
     delete_user: "删除账户",

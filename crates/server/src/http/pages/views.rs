@@ -78,6 +78,29 @@ pub struct Logout {
     pub client_name: Option<String>,
 }
 
+/// One client of the console's applications.
+pub struct ClientRow {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub confidential: bool,
+    pub first_party: bool,
+    pub disabled: bool,
+    pub redirect_uris: Vec<String>,
+}
+
+/// `/ui/admin/clients`.
+#[derive(Template)]
+#[template(path = "pages/admin_clients.html")]
+pub struct AdminClients {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub clients: Vec<ClientRow>,
+}
+
 /// A page with paragraphs and a link.
 #[derive(Template)]
 #[template(path = "pages/message.html")]
