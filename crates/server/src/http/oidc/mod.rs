@@ -243,17 +243,17 @@ async fn client_by_assertion<P: Ports>(
     req: &HttpRequest,
     form: Form,
 ) -> Result<(Form, OAuthClient, bool), HttpResponse> {
-    let refuse = |d: &str| Err(error_response(&OAuthError::InvalidRequest(d.into()), false));
+    let refuse = |d: &str| error_response(&OAuthError::InvalidRequest(d.into()), false);
     if req.headers().contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
-        return refuse("one client authentication method per request");
+        return Err(refuse("one client authentication method per request"));
     }
     if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
-        return refuse(
+        return Err(refuse(
             "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        );
+        ));
     }
     let Some(assertion) = form.get("client_assertion").filter(|a| !a.is_empty()) else {
-        return refuse("client_assertion is missing");
+        return Err(refuse("client_assertion is missing"));
     };
     let client = state
         .auth
