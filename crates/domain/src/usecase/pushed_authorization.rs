@@ -14,9 +14,10 @@ use crate::ports::{CodeStore as _, Ports, RefreshTokenCodec as _};
 /// The prefix of a pushed request's `request_uri` (RFC 9126 §2.2).
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
-/// How long a pushed request waits for the browser, in seconds (RFC 9126
-/// §2.2 suggests 5 to 600).
-pub const PUSHED_REQUEST_TTL_SECS: i64 = 60;
+/// How long a pushed request waits for its code, in seconds (RFC 9126
+/// §2.2 suggests 5 to 600): the person signs in (and answers a second
+/// factor) meanwhile, as long as a second-factor challenge lives.
+pub const PUSHED_REQUEST_TTL_SECS: i64 = 300;
 
 /// A pushed request's answer (RFC 9126 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]

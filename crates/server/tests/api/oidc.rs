@@ -787,7 +787,7 @@ async fn the_admin_api_manages_clients_for_holders_of_client_manage_only() {
         ),
         (
             serde_json::json!({"name": "App", "kind": "robot", "redirect_uris": [REDIRECT]}),
-            "kind",
+            "confidential",
         ),
         (
             serde_json::json!({"name": "", "kind": "public", "redirect_uris": [REDIRECT]}),
@@ -992,7 +992,7 @@ async fn revocation_introspection_pushed_requests_and_rp_initiated_logout() {
     ];
     let (status, pushed) = form_post(&app, "/oauth/par", me, &pushed_fields).await;
     assert_eq!(status, StatusCode::CREATED, "{pushed}");
-    assert_eq!(pushed["expires_in"], 60);
+    assert_eq!(pushed["expires_in"], 300);
     let request_uri = pushed["request_uri"].as_str().unwrap().to_owned();
     assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
     let by_reference = format!(
@@ -1174,6 +1174,21 @@ async fn prompt_max_age_and_acr_values_ask_for_a_fresh_or_second_factor_sign_in(
             "{extra:?}"
         );
     }
+    // The way back from a forced sign-in carries its time under a MAC: a
+    // request cannot claim a fresh sign-in it did not get.
+    let forged = browser
+        .get(&authorize_path(
+            &id,
+            &[("prompt", "login"), ("tessera_signed_in_after", "0.forged")],
+        ))
+        .await;
+    assert!(
+        forged
+            .location()
+            .starts_with("/ui/sign-in?reauthenticate=1"),
+        "{}",
+        forged.location()
+    );
     // prompt=none cannot show the sign-in page.
     let page = browser
         .get(&authorize_path(

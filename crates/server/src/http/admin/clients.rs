@@ -80,15 +80,27 @@ pub struct ClientWithSecret {
     pub client_secret: Option<String>,
 }
 
+/// The client types of RFC 6749 §2.1.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KindName {
+    /// No secret; PKCE required.
+    Public,
+    /// A secret, shown once.
+    Confidential,
+}
+
 /// `POST /api/admin/clients`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientRequest {
-    /// 1–100 characters.
+    /// 1–100 characters, no control characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    /// `public` or `confidential`.
-    pub kind: String,
-    /// 1–20 absolute URIs (exact match).
+    pub kind: KindName,
+    /// 1–20 absolute URIs (exact match): `https`, `http` on a loopback
+    /// host, or a private-use scheme with a dot; no fragment.
+    #[schema(min_items = 1, max_items = 20)]
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -166,8 +178,9 @@ async fn create<P: Ports>(
         Ok(r) => r,
         Err(e) => return Ok(refused_metadata(&e.to_string())),
     };
-    let Some(kind) = ClientKind::parse(&request.kind) else {
-        return Ok(refused_metadata("kind: public or confidential"));
+    let kind = match request.kind {
+        KindName::Public => ClientKind::Public,
+        KindName::Confidential => ClientKind::Confidential,
     };
     let mut scopes = Vec::new();
     for s in &request.scopes {

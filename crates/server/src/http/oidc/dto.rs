@@ -1,6 +1,6 @@
 //! The OpenID Provider's JSON bodies (issue 18).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3,
@@ -87,4 +87,64 @@ pub struct OAuthErrorBody {
     pub error: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+}
+
+/// The client authentication fields every authenticated endpoint's form
+/// may carry (RFC 6749 §2.3.1 `client_secret_post`, RFC 7523 §2.2
+/// `private_key_jwt`; `client_secret_basic` is the `Authorization` header).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ClientAuthentication {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+/// `POST /oauth/token`'s form (RFC 6749 §4.1.3, §4.4.2, §6).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    pub grant_type: String,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub client: ClientAuthentication,
+}
+
+/// `POST /oauth/revoke`'s and `/oauth/introspect`'s form (RFC 7009 §2.1,
+/// RFC 7662 §2.1).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TokenReference {
+    pub token: String,
+    /// `access_token` or `refresh_token`: a hint only.
+    pub token_type_hint: Option<String>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub client: ClientAuthentication,
+}
+
+/// `POST /oauth/par`'s form: an authorization request (RFC 9126 §2.1).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PushedAuthorizationRequest {
+    /// `code`.
+    pub response_type: String,
+    pub redirect_uri: Option<String>,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    /// `S256`.
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub client: ClientAuthentication,
 }

@@ -281,8 +281,7 @@ fn token_response(tokens: ProviderTokens) -> HttpResponse {
 /// `client_secret_basic`, `client_secret_post` or, public, `none`.
 #[utoipa::path(post, path = "/oauth/token", tag = TAG,
     summary = "Token endpoint (authorization code with PKCE, refresh token, client credentials)",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "grant_type, code, redirect_uri, code_verifier, refresh_token, client_id, client_secret"),
+    request_body(content = dto::TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type.", body = OAuthErrorBody),
@@ -387,8 +386,7 @@ pub async fn userinfo_post<P: Ports>(state: State<P>, req: HttpRequest) -> HttpR
 /// whether or not the token was live.
 #[utoipa::path(post, path = "/oauth/revoke", tag = TAG,
     summary = "Revoke a token (RFC 7009)",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "token, token_type_hint, and the client's credentials"),
+    request_body(content = dto::TokenReference, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke."),
         (status = 400, description = "invalid_request.", body = OAuthErrorBody),
@@ -418,8 +416,7 @@ pub async fn revoke<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody)
 /// server) asks whether `token` is active.
 #[utoipa::path(post, path = "/oauth/introspect", tag = TAG,
     summary = "Introspect a token (RFC 7662)",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "token, token_type_hint, and a confidential client's credentials"),
+    request_body(content = dto::TokenReference, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "`{active: false}`, or `active`, `token_type`, `sub`, `username`, `exp`, `iat`, `iss`, `sid`, `client_id`, `scope`.", body = Object),
         (status = 400, description = "invalid_request.", body = OAuthErrorBody),
@@ -469,12 +466,11 @@ pub(crate) fn authorization_request(params: &Form) -> AuthorizationRequest {
 }
 
 /// `POST /oauth/par` (RFC 9126): the client pushes its authorization
-/// request and gets a `request_uri` for `/oauth/authorize`, valid 60 s and
+/// request and gets a `request_uri` for `/oauth/authorize`, valid 300 s and
 /// once.
 #[utoipa::path(post, path = "/oauth/par", tag = TAG,
     summary = "Push an authorization request (RFC 9126)",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "The authorization request's parameters and the client's credentials"),
+    request_body(content = dto::PushedAuthorizationRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Stored.", body = PushedRequestResponse),
         (status = 400, description = "invalid_request, invalid_scope, unsupported_response_type, unauthorized_client.", body = OAuthErrorBody),

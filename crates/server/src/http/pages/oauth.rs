@@ -20,9 +20,20 @@ use super::{FormBody, Pages, PagesState, State, chrome, html, message_page, read
 use super::{refusal_page, signed_in, views};
 
 /// The parameter this server adds to the request it sends back after a
-/// forced sign-in: the Unix time it asked at (the sign-in counts when the
-/// session authenticated at or after it).
+/// forced sign-in: the Unix time it asked at and a MAC of it (the sign-in
+/// counts when the session authenticated at or after that time).
 const SIGNED_IN_AFTER: &str = "tessera_signed_in_after";
+
+/// The time a `SIGNED_IN_AFTER` value carries, when its MAC is this
+/// server's (a request cannot claim a sign-in it did not ask for).
+fn signed_in_after<P: Ports>(state: &State<P>, value: &str) -> Option<i64> {
+    let (at, mac) = value.split_once('.')?;
+    let at: i64 = at.parse().ok()?;
+    state
+        .auth
+        .form_token_matches(&format!("{SIGNED_IN_AFTER}:{at}"), mac)
+        .then_some(at)
+}
 
 /// The authorization request's parameters (the last value of each name).
 fn request_of(params: &HashMap<String, String>) -> AuthorizationRequest {
@@ -90,9 +101,8 @@ async fn answer<P: Ports>(
         Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
     };
     let fresh = match (&caller, params.get(SIGNED_IN_AFTER)) {
-        (Some(c), Some(after)) => after
-            .parse::<i64>()
-            .is_ok_and(|t| c.session.authentication.at.timestamp() >= t),
+        (Some(c), Some(after)) => signed_in_after(state, after)
+            .is_some_and(|t| c.session.authentication.at.timestamp() >= t),
         _ => false,
     };
     let consented = match (consent, &caller) {
@@ -170,10 +180,9 @@ fn to_sign_in<P: Ports>(
     let mut back = carried(params);
     back.retain(|(k, v)| !(fresh && k == "prompt" && v.split(' ').any(|p| p == "login")));
     if fresh {
-        back.push((
-            SIGNED_IN_AFTER.to_owned(),
-            state.auth.now_unix().to_string(),
-        ));
+        let at = state.auth.now_unix();
+        let mac = state.auth.form_token(&format!("{SIGNED_IN_AFTER}:{at}"));
+        back.push((SIGNED_IN_AFTER.to_owned(), format!("{at}.{}", mac.expose())));
     }
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(back)
