@@ -127,7 +127,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         max_sessions_per_user: config.tokens.max_sessions_per_user,
         provider: tessera_domain::settings::ProviderSettings {
             issuer: config.provider.issuer.clone(),
-            ..tessera_domain::settings::ProviderSettings::default()
+            code_ttl: chrono::Duration::seconds(
+                i64::try_from(config.provider.code_ttl_secs).unwrap_or(60),
+            ),
         },
     })
 }

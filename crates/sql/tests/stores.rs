@@ -111,6 +111,7 @@ async fn every_contract(kind: Kind) {
         other.id,
     )
     .await;
+    contract::clients(tessera_sql::SqlClients::new(f.db.clone()), owner.id).await;
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
     contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
     contract::outbox(SqlOutbox::new(f.db.clone())).await;

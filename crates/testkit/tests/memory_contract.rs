@@ -221,6 +221,11 @@ async fn outbox_and_mail_with_changes() {
     contract::mail_with_changes(users, outbox).await;
 }
 
+#[tokio::test]
+async fn clients() {
+    contract::clients(tessera_memory::MemoryClients::default(), UserId(1)).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn factors() {
     contract::factors(

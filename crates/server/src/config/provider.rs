@@ -1,5 +1,5 @@
 //! Tessera as an OpenID Provider (issue 18): `OIDC_ISSUER`,
-//! `OIDC_SIGNING_KEY_FILE`.
+//! `OIDC_SIGNING_KEY_FILE`, `OIDC_CODE_TTL`.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +20,9 @@ pub struct ProviderConfig {
     /// access tokens are signed with `JWT_ALGORITHM=RS256` (that key ring
     /// signs ID tokens too).
     pub signing_key_file: PathBuf,
+    /// `OIDC_CODE_TTL`: seconds an authorization code may wait for its
+    /// redemption, 1–60 (default 60).
+    pub code_ttl_secs: u64,
 }
 
 impl ProviderConfig {
@@ -49,9 +52,17 @@ impl ProviderConfig {
         let signing_key_file = r
             .string("OIDC_SIGNING_KEY_FILE")
             .map_or_else(|| var_dir.join("oidc-signing-key.pem"), PathBuf::from);
+        let code_ttl_secs = r.parse("OIDC_CODE_TTL", 60_u64)?;
+        if !(1..=60).contains(&code_ttl_secs) {
+            return Err(ConfigError::Invalid {
+                name: "OIDC_CODE_TTL",
+                reason: format!("{code_ttl_secs}: 1 to 60 seconds"),
+            });
+        }
         Ok(Self {
             issuer,
             signing_key_file,
+            code_ttl_secs,
         })
     }
 }

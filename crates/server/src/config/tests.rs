@@ -498,3 +498,29 @@ fn mfa_required_roles_default_to_none_and_reauth_max_age_to_900_seconds() {
         })
     ));
 }
+
+#[test]
+fn the_openid_provider_issuer_defaults_to_the_public_url_and_its_settings_are_bounded() {
+    let c = config(&[("PUBLIC_BASE_URL", "https://id.example.com/")]).unwrap();
+    assert_eq!(c.provider.issuer, "https://id.example.com");
+    assert_eq!(c.provider.code_ttl_secs, 60);
+    assert!(
+        c.provider
+            .signing_key_file
+            .ends_with("oidc-signing-key.pem")
+    );
+    let c = config(&[("OIDC_ISSUER", "https://login.example.com/tenant")]).unwrap();
+    assert_eq!(c.provider.issuer, "https://login.example.com/tenant");
+    for (name, value) in [
+        ("OIDC_ISSUER", "https://id.example.com/?x=1"),
+        ("OIDC_ISSUER", "ftp://id.example.com"),
+        ("OIDC_ISSUER", "not a url"),
+        ("OIDC_CODE_TTL", "0"),
+        ("OIDC_CODE_TTL", "61"),
+    ] {
+        match config(&[(name, value)]) {
+            Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name, "{value}"),
+            other => panic!("{name}={value}: {other:?}"),
+        }
+    }
+}

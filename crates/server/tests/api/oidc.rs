@@ -22,6 +22,11 @@ pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// An app whose issuer is its own address (a free port chosen first, as a
 /// deployment sets `OIDC_ISSUER` to its public URL).
 async fn provider() -> (TestApp, String) {
+    provider_with(&[]).await
+}
+
+/// [`provider`] with more settings.
+async fn provider_with(extra: &[(&str, &str)]) -> (TestApp, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -30,12 +35,13 @@ async fn provider() -> (TestApp, String) {
         .to_string();
     let issuer = format!("http://127.0.0.1:{port}");
     // A rotated refresh token is refused at once (no grace for racing tabs).
-    let app = spawn_app_with(&[
-        ("PORT", &port),
-        ("OIDC_ISSUER", &issuer),
+    let mut env = vec![
+        ("PORT", port.as_str()),
+        ("OIDC_ISSUER", issuer.as_str()),
         ("REFRESH_REUSE_INTERVAL", "0"),
-    ])
-    .await;
+    ];
+    env.extend_from_slice(extra);
+    let app = spawn_app_with(&env).await;
     assert_eq!(app.base, issuer);
     (app, issuer)
 }
@@ -1579,4 +1585,66 @@ async fn the_console_registers_and_manages_applications() {
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     let listed = root.get("/ui/admin/clients").await;
     assert!(!listed.body.contains(&id));
+}
+
+#[tokio::test]
+async fn an_expired_code_or_a_missing_verifier_is_refused_and_login_hint_fills_the_form() {
+    let (app, _) = provider_with(&[("OIDC_CODE_TTL", "1")]).await;
+    app.create_account("walt", "walt@example.com", PASSWORD, "user");
+    let (spa, _) = create_client(
+        &app,
+        &[
+            "--name",
+            "SPA",
+            "--kind",
+            "public",
+            "--first-party",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(
+        &spa,
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("login_hint", "walt@example.com"),
+        ],
+    );
+    let first = browser.get(&path).await;
+    let form = browser.get(first.location()).await;
+    assert!(
+        form.body.contains("value=\"walt@example.com\""),
+        "login_hint fills the identifier: {}",
+        form.body
+    );
+    let code = query(&authorize(&mut browser, &path, "walt", "unused").await)["code"].clone();
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &spa),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error_description"], "code_verifier is missing");
+    let code = query(&authorize(&mut browser, &path, "walt", "unused").await)["code"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &spa),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "expired: {body}");
+    assert_eq!(body["error"], "invalid_grant");
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod audit;
+mod clients;
 mod codes;
 mod directory;
 mod factors;
@@ -13,6 +14,7 @@ mod mail;
 mod sessions;
 
 pub use audit::audit;
+pub use clients::clients;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
 pub use factors::{factors, passkeys};

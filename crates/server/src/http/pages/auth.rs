@@ -113,6 +113,13 @@ async fn sign_in_form_page<P: Ports>(
     }
     let view = chrome(&pages, &req, None);
     let notice = reauthenticate.then(|| view.t.reauthenticate.to_owned());
+    // An application's `login_hint` (OpenID Connect Core §3.1.2.1) fills
+    // the identifier in.
+    let hint = query
+        .get("login_hint")
+        .filter(|h| h.chars().count() <= 254 && !h.chars().any(char::is_control))
+        .cloned()
+        .unwrap_or_default();
     anonymous_page(
         &pages,
         &req,
@@ -120,7 +127,7 @@ async fn sign_in_form_page<P: Ports>(
         |csrf| {
             views::SignIn {
                 notice,
-                ..sign_in_view(view, csrf, return_to, String::new(), None)
+                ..sign_in_view(view, csrf, return_to, hint, None)
             }
             .render()
         },

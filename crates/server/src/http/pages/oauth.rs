@@ -188,11 +188,15 @@ fn to_sign_in<P: Ports>(
         .extend_pairs(back)
         .finish();
     let return_to = format!("/oauth/authorize?{query}");
-    let target = format!(
+    let mut target = format!(
         "/ui/sign-in?{}return_to={}",
         if fresh { "reauthenticate=1&" } else { "" },
         url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
     );
+    if let Some(hint) = params.get("login_hint").filter(|h| !h.is_empty()) {
+        target.push_str("&login_hint=");
+        target.extend(url::form_urlencoded::byte_serialize(hint.as_bytes()));
+    }
     see_other(pages, &target)
 }
 
