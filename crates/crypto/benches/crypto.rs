@@ -31,6 +31,7 @@ fn claims() -> AccessClaims {
         issued_at: now,
         not_before: now,
         expires_at: now + Duration::minutes(15),
+        issued_to: None,
     }
 }
 

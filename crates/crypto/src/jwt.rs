@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use tessera_domain::error::{SigningError, TokenProblem};
 use tessera_domain::model::SessionId;
 use tessera_domain::model::UserId;
-use tessera_domain::model::{AccessClaims, AuthMethod, Authentication, GrantClaims, TokenSubject};
+use tessera_domain::model::{
+    AccessClaims, AuthMethod, Authentication, ClientId, GrantClaims, TokenSubject,
+};
 use tessera_domain::ports::AccessTokenSigner;
 use tessera_domain::values::{Email, RoleName};
 use uuid::Uuid;
@@ -84,6 +86,10 @@ struct Wire {
     /// When the credentials were checked (unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth_time: Option<i64>,
+    /// The OAuth client a token of the OpenID Provider was issued to
+    /// (RFC 9068 §2.2); absent on the first-party API's tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
 }
 
 impl Wire {
@@ -417,6 +423,10 @@ impl JwtSigner {
             issued_at,
             not_before: at(w.nbf).ok_or(TokenProblem::Invalid)?,
             expires_at: at(w.exp).ok_or(TokenProblem::Invalid)?,
+            issued_to: match &w.client_id {
+                Some(c) => Some(ClientId::parse(c).ok_or(TokenProblem::Invalid)?),
+                None => None,
+            },
         })
     }
 }
@@ -511,6 +521,7 @@ impl AccessTokenSigner for JwtSigner {
             acr: Some(claims.authentication.assurance().as_str().to_owned()),
             aal: Some(claims.authentication.assurance().level()),
             auth_time: Some(claims.authentication.at.timestamp()),
+            client_id: claims.issued_to.as_ref().map(|c| c.as_str().to_owned()),
         };
         encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))
     }

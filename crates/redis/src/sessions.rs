@@ -108,6 +108,12 @@ fn parse(id: SessionId, h: &HashMap<String, String>) -> Result<Session, StoreErr
             },
             methods: Authentication::methods_from_text(h.get("amr").map_or("pwd", String::as_str)),
         },
+        issued_to: match h.get("issued_to") {
+            Some(c) => Some(
+                tessera_domain::model::ClientId::parse(c).ok_or_else(|| corrupt("issued_to"))?,
+            ),
+            None => None,
+        },
     })
 }
 
@@ -135,6 +141,9 @@ impl SessionStore for RedisSessions {
         }
         if let Some(ua) = &s.client.user_agent {
             fields.push(("user_agent", ua.clone()));
+        }
+        if let Some(client) = &s.issued_to {
+            fields.push(("issued_to", client.as_str().to_owned()));
         }
         let end = s.expires_at.timestamp() + KEEP_AFTER_END_SECS;
         let user_key = self.user_key(s.user_id);

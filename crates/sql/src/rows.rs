@@ -122,6 +122,7 @@ pub(crate) struct SessionRow {
     user_agent: Option<String>,
     amr: String,
     auth_time: Option<NaiveDateTime>,
+    issued_to: Option<String>,
 }
 
 impl From<&Session> for SessionRow {
@@ -140,6 +141,7 @@ impl From<&Session> for SessionRow {
             user_agent: s.client.user_agent.clone(),
             amr: s.authentication.methods_text(),
             auth_time: Some(naive(s.authentication.at)),
+            issued_to: s.issued_to.as_ref().map(|c| c.as_str().to_owned()),
         }
     }
 }
@@ -166,6 +168,13 @@ impl TryFrom<SessionRow> for Session {
             authentication: Authentication {
                 at: r.auth_time.map_or_else(|| utc(r.created_at), utc),
                 methods: Authentication::methods_from_text(&r.amr),
+            },
+            issued_to: match r.issued_to {
+                Some(c) => Some(
+                    tessera_domain::model::ClientId::parse(&c)
+                        .ok_or_else(|| corrupt("sessions.issued_to", "not a client id"))?,
+                ),
+                None => None,
             },
         })
     }

@@ -33,6 +33,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         amr -> Text,
         auth_time -> Nullable<Timestamp>,
+        issued_to -> Nullable<Text>,
     }
 }
 

@@ -178,7 +178,11 @@ impl AccessTokenSigner for FakeSigner {
             c.not_before.timestamp(),
             c.expires_at.timestamp(),
             c.authentication.methods_text().replace(' ', "+"),
-            c.authentication.at.timestamp()
+            // A client's token: `!` and the client id (no client id holds `!`).
+            match &c.issued_to {
+                Some(client) => format!("{}!{client}", c.authentication.at.timestamp()),
+                None => c.authentication.at.timestamp().to_string(),
+            }
         ))
     }
 
@@ -190,6 +194,13 @@ impl AccessTokenSigner for FakeSigner {
         if *tag != "fake-at" {
             return Err(TokenProblem::Malformed);
         }
+        let (auth_time, issued_to) = match auth_time.split_once('!') {
+            Some((t, client)) => (
+                t,
+                Some(tessera_domain::model::ClientId::parse(client).ok_or(TokenProblem::Invalid)?),
+            ),
+            None => (*auth_time, None),
+        };
         let time = |s: &str| {
             s.parse::<i64>()
                 .ok()
@@ -212,6 +223,7 @@ impl AccessTokenSigner for FakeSigner {
             issued_at: time(iat)?,
             not_before: time(nbf)?,
             expires_at: time(exp)?,
+            issued_to,
         })
     }
 }

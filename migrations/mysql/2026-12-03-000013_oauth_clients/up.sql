@@ -33,3 +33,5 @@ CREATE TABLE oauth_grants (
     CONSTRAINT oauth_grants_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
     CONSTRAINT oauth_grants_client_fk FOREIGN KEY (client_id) REFERENCES oauth_clients (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+-- The client a session was opened for (NULL: the first-party API and pages).
+ALTER TABLE sessions ADD COLUMN issued_to VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL;

@@ -30,3 +30,5 @@ CREATE TABLE oauth_grants (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX oauth_grants_client_key ON oauth_grants (client_id);
+-- The client a session was opened for (NULL: the first-party API and pages).
+ALTER TABLE sessions ADD COLUMN issued_to TEXT;

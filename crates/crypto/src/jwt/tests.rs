@@ -28,6 +28,7 @@ fn claims() -> AccessClaims {
         issued_at: now,
         not_before: now,
         expires_at: now + chrono::Duration::seconds(900),
+        issued_to: None,
     }
 }
 
@@ -113,6 +114,7 @@ fn a_token_without_the_access_typ_is_refused() {
         acr: None,
         aal: None,
         auth_time: None,
+        client_id: None,
     };
     let token = encode(&header, &wire, &EncodingKey::from_secret(&cfg.secret)).unwrap();
     assert_eq!(s.verify(&token), Err(TokenProblem::Invalid));
@@ -563,4 +565,22 @@ fn id_tokens_are_rs256_whatever_signs_access_tokens_and_the_key_file_is_shared()
         Some(key.kid.as_str())
     );
     assert_eq!(verify_id_token(&ring, &token)["aud"], "c");
+}
+
+#[test]
+fn a_client_token_names_its_client_and_reads_back() {
+    let s = JwtSigner::new(&config(&[7; 32]));
+    let c = AccessClaims {
+        issued_to: tessera_domain::model::ClientId::parse("tc_wiki"),
+        ..claims()
+    };
+    let token = s.sign(&c).unwrap();
+    assert_eq!(s.verify(&token).unwrap(), c);
+    assert_eq!(
+        payload(&token)["client_id"],
+        "tc_wiki",
+        "RFC 9068 §2.2 client_id"
+    );
+    let first_party = s.sign(&claims()).unwrap();
+    assert!(payload(&first_party).get("client_id").is_none());
 }

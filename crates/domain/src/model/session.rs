@@ -90,6 +90,12 @@ pub struct Session {
     /// How and when the holder authenticated: every access token of the
     /// session, refreshed ones too, carries it (`amr`, `acr`, `auth_time`).
     pub authentication: Authentication,
+    /// The OAuth client the session was opened for by an authorization code
+    /// (issue 18); `None` for a session of the first-party API or pages. A
+    /// client's session refreshes only at the provider's token endpoint, by
+    /// that client, and its access tokens work only at UserInfo and
+    /// introspection.
+    pub issued_to: Option<crate::model::ClientId>,
 }
 
 impl Session {
@@ -163,6 +169,7 @@ mod tests {
             revoked_at: None,
             client: ClientInfo::without_peer(None),
             authentication: Authentication::password(t0),
+            issued_to: None,
         };
         (t0, session)
     }

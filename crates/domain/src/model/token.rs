@@ -87,6 +87,9 @@ pub struct AccessClaims {
     pub not_before: DateTime<Utc>,
     /// Expires at (`exp`).
     pub expires_at: DateTime<Utc>,
+    /// The OAuth client a token of the OpenID Provider was issued to (the
+    /// `client_id` claim, issue 18); `None` for the first-party API's tokens.
+    pub issued_to: Option<crate::model::ClientId>,
 }
 
 crate::secret::redacted_string!(

@@ -54,6 +54,17 @@ impl Presentation {
     }
 }
 
+/// Who an access token is for (issue 18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TokenAudience {
+    /// The first-party API and pages: tokens of logins, not of clients.
+    FirstParty,
+    /// UserInfo: tokens the OpenID Provider issued to a client.
+    ProviderClient,
+    /// Introspection: either.
+    Any,
+}
+
 impl<P: Ports> AuthService<P> {
     /// How the tokens of a login present `user` (issue 13, item 12): the
     /// address and the [`GrantClaims`] for the [`TokenIdentity::Email`]
@@ -109,6 +120,7 @@ impl<P: Ports> AuthService<P> {
             issued_at: now,
             not_before: now,
             expires_at,
+            issued_to: session.issued_to.clone(),
         };
         let token = crate::model::AccessToken::new(self.ports.signer.sign(&claims)?);
         Ok(IssuedAccess {
@@ -130,7 +142,7 @@ impl<P: Ports> AuthService<P> {
         bearer: Option<&str>,
         client: ClientInfo,
     ) -> Result<Authenticated, AuthError> {
-        let (claims, now) = self.check_access_token(bearer)?;
+        let (claims, now) = self.check_access_token(bearer, TokenAudience::FirstParty)?;
         let keys = [
             RevocationKey::Session(claims.session_id),
             RevocationKey::Token(claims.token_id),
@@ -142,10 +154,15 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// The claims of a well-signed access token that is within its times
-    /// (with leeway), and the time of the check; revocation is not checked.
+    /// (with leeway) and meant for `audience`, and the time of the check;
+    /// revocation is not checked. A token the OpenID Provider issued to a
+    /// client is refused by the first-party API (an application a person
+    /// signed in to never gets the account's own API, issue 18), and a
+    /// first-party token by UserInfo.
     pub(super) fn check_access_token(
         &self,
         bearer: Option<&str>,
+        audience: TokenAudience,
     ) -> Result<(AccessClaims, DateTime<Utc>), AuthError> {
         let token = bearer
             .filter(|t| !t.is_empty())
@@ -158,6 +175,14 @@ impl<P: Ports> AuthService<P> {
                 AuthError::Token(problem)
             }
         })?;
+        let meant = match audience {
+            TokenAudience::FirstParty => claims.issued_to.is_none(),
+            TokenAudience::ProviderClient => claims.issued_to.is_some(),
+            TokenAudience::Any => true,
+        };
+        if !meant {
+            return Err(AuthError::Token(TokenProblem::Invalid));
+        }
         let now = self.now();
         if now >= claims.expires_at + self.settings.leeway {
             return Err(AuthError::Token(TokenProblem::Expired));
@@ -181,7 +206,21 @@ impl<P: Ports> AuthService<P> {
         bearer: Option<&str>,
         client: ClientInfo,
     ) -> Result<(Authenticated, User), AuthError> {
-        let (claims, now) = self.check_access_token(bearer)?;
+        self.authenticate_user_for(bearer, client, TokenAudience::FirstParty)
+            .await
+    }
+
+    /// [`Self::authenticate_user`] for tokens meant for `audience`.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate_user`].
+    pub(super) async fn authenticate_user_for(
+        &self,
+        bearer: Option<&str>,
+        client: ClientInfo,
+        audience: TokenAudience,
+    ) -> Result<(Authenticated, User), AuthError> {
+        let (claims, now) = self.check_access_token(bearer, audience)?;
         let keys = [
             RevocationKey::Session(claims.session_id),
             RevocationKey::Token(claims.token_id),

@@ -326,6 +326,7 @@ impl<P: Ports> AuthService<P> {
             issued_at: now,
             not_before: now,
             expires_at: session.expires_at,
+            issued_to: None,
         }
     }
 }

@@ -67,6 +67,10 @@ pub enum OAuthError {
     /// `consent_required`: `prompt=none` and no remembered consent.
     #[error("consent_required")]
     ConsentRequired,
+    /// `request_not_supported` (OpenID Connect Core §3.1.2.6): a `request`
+    /// object was sent; Tessera takes plain parameters or a pushed request.
+    #[error("request_not_supported")]
+    RequestNotSupported,
     /// `invalid_token` (RFC 6750 §3.1): the access token is missing,
     /// invalid, expired, revoked, or was not issued to a client.
     #[error("invalid_token: {0}")]
@@ -94,6 +98,7 @@ impl OAuthError {
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::RequestNotSupported => "request_not_supported",
             Self::InvalidToken(_) => "invalid_token",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError(_) => "server_error",
@@ -126,6 +131,9 @@ impl From<AuthError> for OAuthError {
         match e {
             AuthError::Unavailable(_) => Self::TemporarilyUnavailable,
             AuthError::Token(p) => Self::InvalidGrant(p.to_string()),
+            AuthError::RefreshReused => {
+                Self::InvalidGrant("the refresh token was used before: the session ended".into())
+            }
             AuthError::AccountDisabled => Self::InvalidGrant("the account is disabled".into()),
             AuthError::InvalidCredentials | AuthError::UserNotFound => {
                 Self::InvalidGrant("the account signed in again or is gone".into())
@@ -178,6 +186,11 @@ pub struct AuthorizationRequest {
     /// pushed one, and the other parameters but `client_id` are ignored.
     #[serde(skip)]
     pub request_uri: Option<String>,
+    /// `response_mode`: `query` only (the default of the code flow).
+    pub response_mode: Option<String>,
+    /// `request` (OpenID Connect Core §6): refused, `request_not_supported`.
+    #[serde(skip)]
+    pub request: Option<String>,
 }
 
 /// A request that passed every check: the client, where to answer and
@@ -695,6 +708,12 @@ impl<P: Ports> AuthService<P> {
             None => return Err(invalid("response_type is missing")),
             Some(_) => return Err(refuse(OAuthError::UnsupportedResponseType)),
         }
+        if req.request.is_some() {
+            return Err(refuse(OAuthError::RequestNotSupported));
+        }
+        if req.response_mode.as_deref().is_some_and(|m| m != "query") {
+            return Err(invalid("response_mode: query only"));
+        }
         if !client.allows_grant(GrantType::AuthorizationCode) {
             return Err(refuse(OAuthError::UnauthorizedClient(
                 "the client may not use the authorization code grant".into(),
@@ -1012,11 +1031,12 @@ impl<P: Ports> AuthService<P> {
         let user = self.session_user(&browser).await?;
         let scopes = Scope::parse_list(&grant.scope).unwrap_or_default();
         let (session, tokens) = self
-            .open_session(
+            .open_session_issued_to(
                 &user,
                 from.clone(),
                 LoginTerms::default(),
                 browser.authentication.clone(),
+                Some(client.id.clone()),
             )
             .await?;
         self.ports
@@ -1122,7 +1142,9 @@ impl<P: Ports> AuthService<P> {
             .await?
             .filter(|g| g.client_id == client.id)
             .ok_or_else(bad)?;
-        let (user, tokens) = self.refresh(token, from).await?;
+        let (user, tokens) = self
+            .refresh_issued_to(token, from, Some(&client.id))
+            .await?;
         let session = self
             .ports
             .sessions
@@ -1234,7 +1256,7 @@ impl<P: Ports> AuthService<P> {
         from: crate::model::ClientInfo,
     ) -> Result<Value, OAuthError> {
         let (auth, user) = self
-            .authenticate_user(bearer, from)
+            .authenticate_user_for(bearer, from, super::access::TokenAudience::ProviderClient)
             .await
             .map_err(|e| match e {
                 AuthError::Unavailable(_) => OAuthError::TemporarilyUnavailable,

@@ -26,6 +26,23 @@ impl<P: Ports> AuthService<P> {
         refresh_token: &str,
         client: ClientInfo,
     ) -> Result<(User, TokenPair), AuthError> {
+        self.refresh_issued_to(refresh_token, client, None).await
+    }
+
+    /// [`Self::refresh`] of a session opened for the OAuth client
+    /// `issued_to` (`None`: a first-party session). A session of another
+    /// audience is refused as an invalid token: a client's refresh token
+    /// does not work at the first-party refresh routes, nor another
+    /// client's (issue 18).
+    ///
+    /// # Errors
+    /// As [`Self::refresh`].
+    pub(super) async fn refresh_issued_to(
+        &self,
+        refresh_token: &str,
+        client: ClientInfo,
+        issued_to: Option<&crate::model::ClientId>,
+    ) -> Result<(User, TokenPair), AuthError> {
         let invalid = AuthError::Token(TokenProblem::Invalid);
         let parts = self.ports.codec.parse(refresh_token).ok_or(invalid)?;
         let presented = self
@@ -41,6 +58,7 @@ impl<P: Ports> AuthService<P> {
         if let Some(recent) = self.ports.sessions.get_recent(parts.session_id).await?
             && recent.generation == parts.generation
             && recent.refresh_fingerprint == presented
+            && recent.issued_to.as_ref() == issued_to
             && self.check_live(&recent, now).is_ok()
             // A refusal (a disabled account, say) is decided below, from
             // the store, in the order it always was.
@@ -56,6 +74,9 @@ impl<P: Ports> AuthService<P> {
             .get(parts.session_id)
             .await?
             .ok_or(AuthError::Token(TokenProblem::Invalid))?;
+        if session.issued_to.as_ref() != issued_to {
+            return Err(AuthError::Token(TokenProblem::Invalid));
+        }
         self.check_live(&session, now)?;
         let user = self.session_user(&session).await?;
 

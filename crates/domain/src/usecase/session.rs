@@ -28,6 +28,20 @@ impl<P: Ports> AuthService<P> {
         terms: LoginTerms,
         authentication: Authentication,
     ) -> Result<(Session, TokenPair), AuthError> {
+        self.open_session_issued_to(user, client, terms, authentication, None)
+            .await
+    }
+
+    /// [`Self::open_session`] for the OAuth client `issued_to` (`None`: the
+    /// first-party API and pages).
+    pub(super) async fn open_session_issued_to(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        terms: LoginTerms,
+        authentication: Authentication,
+        issued_to: Option<crate::model::ClientId>,
+    ) -> Result<(Session, TokenPair), AuthError> {
         let presentation = self.presentation(user, terms).await?;
         let now = self.now();
         let id = SessionId(self.ports.ids.new_uuid());
@@ -44,6 +58,7 @@ impl<P: Ports> AuthService<P> {
             revoked_at: None,
             client,
             authentication,
+            issued_to,
         };
         self.ports.sessions.create(&session).await?;
         self.evict_over_limit(&session).await?;

@@ -136,7 +136,11 @@ impl<P: Ports> AuthService<P> {
             session.id
         } else {
             let Ok((auth, user)) = self
-                .authenticate_user(Some(token), ClientInfo::without_peer(Some("introspection")))
+                .authenticate_user_for(
+                    Some(token),
+                    ClientInfo::without_peer(Some("introspection")),
+                    super::access::TokenAudience::Any,
+                )
                 .await
             else {
                 return Ok(inactive);

@@ -117,7 +117,9 @@ async fn admit<P: Ports>(
         && let Err(e) = super::limit_ip(&state, req.request(), bucket).await
     {
         let refusal = match route.shape {
-            Shape::Json | Shape::Form => {
+            // The OpenID Provider's form endpoints answer in RFC 6749's shape.
+            Shape::Form => super::oidc::refused_before_handler(&e),
+            Shape::Json => {
                 super::dialect::log_cause(&e);
                 super::dialect::refusal(req.path(), &e)
             }

@@ -360,14 +360,23 @@ async fn a_relying_party_library_signs_a_person_in_reads_userinfo_and_refreshes(
     assert!(query(page.location()).contains_key("code"));
 }
 
-/// Builds an authorization request by hand.
+/// Builds an authorization request by hand: `response_type=code`, the
+/// client, [`REDIRECT`], `scope=openid email`, `state=st4te`, each replaced
+/// by a value of `extra` of the same name, then the rest of `extra`.
 fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let base = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid email"),
+        ("state", "st4te"),
+    ];
     let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("scope", "openid email")
-        .append_pair("state", "st4te");
+    for (k, v) in base {
+        if !extra.iter().any(|(name, _)| *name == k) {
+            q.append_pair(k, v);
+        }
+    }
     for (k, v) in extra {
         q.append_pair(k, v);
     }
@@ -431,6 +440,19 @@ async fn authorization_requests_that_must_not_pass_are_refused_where_rfc_6749_sa
         assert!(page.headers.get("location").is_none(), "{path}");
     }
 
+    // A repeated parameter is ambiguous: an error page, whatever the order.
+    let repeated = format!(
+        "{}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb",
+        authorize_path(&public, &[])
+    );
+    let page = browser.get(&repeated).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(
+        page.body.contains("redirect_uri is repeated"),
+        "{}",
+        page.body
+    );
+
     // Redirectable refusals go back with the error and the state.
     for (extra, error) in [
         (vec![], "invalid_request"),
@@ -480,15 +502,24 @@ async fn authorization_requests_that_must_not_pass_are_refused_where_rfc_6749_sa
             ],
             "login_required",
         ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("request", "eyJhbGciOiJub25lIn0.e30."),
+            ],
+            "request_not_supported",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("response_mode", "fragment"),
+            ],
+            "invalid_request",
+        ),
     ] {
-        let mut path = authorize_path(&public, &[]);
-        // A later value of the same name replaces the first.
-        for (k, v) in &extra {
-            path.push_str(&format!(
-                "&{k}={}",
-                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-            ));
-        }
+        let path = authorize_path(&public, &extra);
         let page = browser.get(&path).await;
         assert_eq!(
             page.status,
@@ -1647,4 +1678,149 @@ async fn an_expired_code_or_a_missing_verifier_is_refused_and_login_hint_fills_t
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "expired: {body}");
     assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_clients_tokens_work_at_the_provider_only_never_at_the_first_party_api() {
+    let (app, _) = provider().await;
+    app.create_account("root", "root@example.com", PASSWORD, "super_admin");
+    let (id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "App",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let secret = secret.unwrap();
+    let me = (id.as_str(), secret.as_str());
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(&id, &[("scope", "openid offline_access")]);
+    let code = query(&authorize(&mut browser, &path, "root", "allow").await)["code"].clone();
+    let (status, tokens) = form_post(
+        &app,
+        "/oauth/token",
+        me,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        id_token_claims(&access)["client_id"],
+        id.as_str(),
+        "RFC 9068 client_id"
+    );
+
+    // The person's own API, in every dialect, and the admin API refuse it:
+    // the application was granted `openid offline_access`, not the account.
+    for path in [
+        "/api/auth/me",
+        "/api/auth/profile",
+        "/api/auth/sessions",
+        "/api/v1/auth/profile",
+        "/api/admin/users",
+        "/api/admin/clients",
+    ] {
+        let (status, body) = app.get_bearer(path, &access).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}: {body}");
+    }
+    let r = app
+        .client
+        .get(app.url("/CheckJWTToken"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_ne!(
+        body["Code"], 200,
+        "seed 001's token check refuses it: {body}"
+    );
+    // Its refresh token does not refresh at the first-party route either.
+    let (status, body) = app
+        .post(
+            "/api/auth/refresh",
+            &serde_json::json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // … and a first-party token does not work at UserInfo.
+    let login = app.login("root", PASSWORD).await;
+    let (status, _) = app
+        .get_bearer("/oauth/userinfo", login["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A first-party refresh token is no client's.
+    let (status, body) = form_post(
+        &app,
+        "/oauth/token",
+        me,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", login["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Where it belongs, it works; a reused refresh token is invalid_grant, not a fault.
+    let (status, info) = app.get_bearer("/oauth/userinfo", &access).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let (status, body) = form_post(&app, "/oauth/token", me, &grant).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = form_post(&app, "/oauth/token", me, &grant).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn the_token_endpoints_limit_answers_in_the_oauth_shape_and_large_forms_are_read() {
+    let (app, _) = provider_with(&[("RATE_LIMIT_REFRESH", "2/60")]).await;
+    let (id, secret) = create_client(
+        &app,
+        &[
+            "--name",
+            "App",
+            "--kind",
+            "confidential",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+    );
+    let secret = secret.unwrap();
+    // A form larger than actix's 16 KiB default, within MAX_BODY_BYTES: read.
+    let padding = "x".repeat(20_000);
+    let (status, body) = form_post(
+        &app,
+        "/oauth/token",
+        (&id, &secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &padding)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "the form was read: {body}");
+    let _ = form_post(&app, "/oauth/token", (&id, &secret), &[("grant_type", "x")]).await;
+    let r = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("retry-after").is_some());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
 }

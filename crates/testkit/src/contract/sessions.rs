@@ -45,6 +45,7 @@ pub fn new_session(user: UserId) -> Session {
                 tessera_domain::model::AuthMethod::Otp,
             ],
         },
+        issued_to: None,
     }
 }
 
@@ -63,6 +64,17 @@ pub async fn sessions<S: SessionStore + Clone>(store: S, owner: UserId) {
         "round trip"
     );
     assert_eq!(store.get(SessionId(Uuid::new_v4())).await.unwrap(), None);
+    // A session an OAuth client's code opened says so (issue 18).
+    let for_client = Session {
+        id: SessionId(Uuid::new_v4()),
+        issued_to: tessera_domain::model::ClientId::parse("tc_contract.app"),
+        ..new_session(owner)
+    };
+    store.create(&for_client).await.unwrap();
+    assert_eq!(
+        store.get(for_client.id).await.unwrap(),
+        Some(for_client.clone())
+    );
     let listed: HashSet<SessionId> = store
         .list_for_user(owner, s.created_at)
         .await

@@ -70,6 +70,30 @@ fn error_response(e: &OAuthError, basic: bool) -> HttpResponse {
         })
 }
 
+/// A refusal before the handler (the per-IP limit) in RFC 6749 §5.2's
+/// shape: 429 `temporarily_unavailable` with `Retry-After`, or the store's
+/// failure.
+pub(crate) fn refused_before_handler(e: &tessera_domain::AuthError) -> HttpResponse {
+    match e {
+        tessera_domain::AuthError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } => {
+            let mut r = HttpResponse::TooManyRequests()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(OAuthErrorBody {
+                    error: "temporarily_unavailable",
+                    error_description: Some(format!(
+                        "too many requests from this address; retry in {retry_after_secs} s"
+                    )),
+                });
+            super::rate_limit_headers(&mut r, *retry_after_secs, *limit);
+            r
+        }
+        _ => error_response(&OAuthError::TemporarilyUnavailable, false),
+    }
+}
+
 /// `GET /.well-known/openid-configuration`: where every endpoint is and
 /// what this provider supports.
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = TAG,
@@ -462,6 +486,8 @@ pub(crate) fn authorization_request(params: &Form) -> AuthorizationRequest {
         login_hint: get("login_hint"),
         acr_values: get("acr_values"),
         request_uri: get("request_uri"),
+        response_mode: get("response_mode"),
+        request: get("request"),
     }
 }
 

@@ -58,6 +58,20 @@ pub(super) async fn authorize<P: Ports>(
     pages: Pages,
     req: HttpRequest,
 ) -> HttpResponse {
+    // RFC 6749 §3.1: a parameter sent twice makes the request ambiguous
+    // (which redirect_uri, which state?): refused before anything else.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(name) = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .map(|(k, _)| k.into_owned())
+        .find(|k| !seen.insert(k.clone()))
+    {
+        return refused(
+            &pages,
+            &req,
+            &AuthorizationRefusal::Unredirectable(format!("{name} is repeated")),
+            "",
+        );
+    }
     let params = super::query_of(&req);
     answer(&state, &pages, &req, &params, None).await
 }
