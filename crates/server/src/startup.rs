@@ -437,9 +437,6 @@ impl Application {
             Some(addr) => Some(metrics_server(config, addr, metrics.clone())?),
             None => None,
         };
-        // Forms (the pages, the OpenID Provider's endpoints) are read up to
-        // MAX_BODY_BYTES, as JSON bodies are (actix's own default is 16 KiB).
-        let form_limit = config.server.max_body_bytes;
         let access = web::Data::new(http::MetricsAccess {
             token: config.observability.metrics_bearer_token.clone(),
             served_here: metrics_server.is_none(),
@@ -452,7 +449,6 @@ impl Application {
                 .app_data(locale.clone())
                 .app_data(metrics.clone())
                 .app_data(limits.clone())
-                .app_data(web::FormConfig::default().limit(form_limit))
                 .app_data(access.clone())
                 .configure(http::routes::<P>)
                 .default_service(web::to(http::not_found))

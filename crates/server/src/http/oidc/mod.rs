@@ -32,7 +32,30 @@ pub const TAG: &str = "openid-provider";
 
 type State<P> = web::Data<AppState<P>>;
 type Form = std::collections::HashMap<String, String>;
-type FormBody = Result<web::Form<Form>, actix_web::Error>;
+
+/// Reads a request's `application/x-www-form-urlencoded` body, up to
+/// `MAX_BODY_BYTES` (the edge refuses larger ones first); the last value of
+/// a repeated name counts.
+async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Option<Form> {
+    let form_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return None;
+    }
+    let bytes = payload.to_bytes_limited(limit).await.ok()?.ok()?;
+    Some(
+        url::form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
+}
 
 /// The answer to an [`OAuthError`]: 400, 401 (`invalid_client`,
 /// `invalid_token`, with `WWW-Authenticate`), 503, or an opaque 500 whose
@@ -226,9 +249,9 @@ fn client_credentials(
 async fn authenticated<P: Ports>(
     state: &State<P>,
     req: &HttpRequest,
-    body: FormBody,
+    payload: web::Payload,
 ) -> Result<(Form, OAuthClient, bool), HttpResponse> {
-    let Ok(form) = body.map(web::Form::into_inner) else {
+    let Some(form) = read_form(req, payload, state.max_body_bytes).await else {
         return Err(error_response(
             &OAuthError::InvalidRequest(
                 "the body must be application/x-www-form-urlencoded".into(),
@@ -314,8 +337,12 @@ fn token_response(tokens: ProviderTokens) -> HttpResponse {
         (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
     ),
 )]
-pub async fn token<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
-    let (form, client, basic) = match authenticated(&state, &req, body).await {
+pub async fn token<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let (form, client, basic) = match authenticated(&state, &req, payload).await {
         Ok(parts) => parts,
         Err(refused) => return refused,
     };
@@ -418,8 +445,12 @@ pub async fn userinfo_post<P: Ports>(state: State<P>, req: HttpRequest) -> HttpR
         (status = 503, description = "temporarily_unavailable.", body = OAuthErrorBody),
     ),
 )]
-pub async fn revoke<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody) -> HttpResponse {
-    let (form, client, basic) = match authenticated(&state, &req, body).await {
+pub async fn revoke<P: Ports>(
+    state: State<P>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let (form, client, basic) = match authenticated(&state, &req, payload).await {
         Ok(parts) => parts,
         Err(refused) => return refused,
     };
@@ -451,9 +482,9 @@ pub async fn revoke<P: Ports>(state: State<P>, req: HttpRequest, body: FormBody)
 pub async fn introspect<P: Ports>(
     state: State<P>,
     req: HttpRequest,
-    body: FormBody,
+    payload: web::Payload,
 ) -> HttpResponse {
-    let (form, client, basic) = match authenticated(&state, &req, body).await {
+    let (form, client, basic) = match authenticated(&state, &req, payload).await {
         Ok(parts) => parts,
         Err(refused) => return refused,
     };
@@ -508,9 +539,9 @@ pub(crate) fn authorization_request(params: &Form) -> AuthorizationRequest {
 pub async fn push_request<P: Ports>(
     state: State<P>,
     req: HttpRequest,
-    body: FormBody,
+    payload: web::Payload,
 ) -> HttpResponse {
-    let (form, client, basic) = match authenticated(&state, &req, body).await {
+    let (form, client, basic) = match authenticated(&state, &req, payload).await {
         Ok(parts) => parts,
         Err(refused) => return refused,
     };
