@@ -38,7 +38,9 @@ use crate::values::Login;
 mod access;
 mod admin;
 mod browser_session;
+mod client_authentication;
 mod client_credentials;
+mod client_registry;
 mod code;
 mod end_session;
 mod factor;
@@ -67,13 +69,14 @@ pub use browser_session::{
     CsrfToken,
 };
 pub use client_credentials::{CLIENT_TOKEN_USE, ClientAccess};
+pub use client_registry::RegisteredClient;
 pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
 pub use provider::{
     AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, CheckedAuthorization,
-    OAuthError, ProviderTokens, RegisteredClient,
+    OAuthError, ProviderTokens,
 };
 pub use pushed_authorization::{PUSHED_REQUEST_TTL_SECS, PushedRequest, REQUEST_URI_PREFIX};
 pub use registration::{Registration, RegistrationForm};

@@ -1,8 +1,9 @@
 //! Tessera as an OpenID Provider (issue 18): the authorization-code flow
 //! with PKCE (RFC 6749 §4.1, RFC 7636, OpenID Connect Core 1.0 §3.1), the
 //! refresh of a client's session (RFC 6749 §6, with the rotation and reuse
-//! detection of every session), the UserInfo endpoint (OpenID Connect Core
-//! §5.3) and the clients' registry for administrators.
+//! detection of every session) and the UserInfo endpoint (OpenID Connect
+//! Core §5.3). The clients' registry is `client_registry.rs`, their
+//! authentication `client_authentication.rs`.
 //!
 //! A redeemed authorization code opens an ordinary session (it shows in the
 //! account's session list and ends with it), carrying the authentication of
@@ -16,17 +17,17 @@ use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
 use super::passkey::split_token;
-use super::{Actor, AuthService, BrowserCaller, LoginTerms};
+use super::{AuthService, BrowserCaller, LoginTerms};
 use crate::clock::IdSource as _;
 use crate::error::{AuthError, StoreError, TokenProblem};
 use crate::model::{
-    AuditEvent, AuditKind, AuthorizationGrant, ClientDraft, ClientDraftError, ClientId, ClientKind,
-    ClientSecret, CodePurpose, GrantType, IssuedAccess, OAuthClient, OAuthGrant, Permission,
-    RefreshToken, Scope, Session, SessionId, User, VerificationCode, constant_time_eq,
+    AuditEvent, AuditKind, AuthorizationGrant, ClientKind, CodePurpose, GrantType, IssuedAccess,
+    OAuthClient, OAuthGrant, RefreshToken, Scope, SessionId, User, VerificationCode,
+    constant_time_eq,
 };
 use crate::ports::{
-    ClientAssertionVerifier as _, ClientRegistry as _, CodeStore as _, FactorStore as _,
-    IdTokenSigner as _, Ports, RateLimiter as _, RefreshTokenCodec as _, SessionStore as _,
+    ClientRegistry as _, CodeStore as _, FactorStore as _, IdTokenSigner as _, Ports,
+    RefreshTokenCodec as _, SessionStore as _,
 };
 
 /// An error of the OAuth 2.0 protocol, named as RFC 6749 §4.1.2.1 and §5.2,
@@ -141,15 +142,6 @@ impl From<AuthError> for OAuthError {
             other => Self::ServerError(other.to_string()),
         }
     }
-}
-
-/// A registered client and, for a confidential one, its secret (shown once).
-#[derive(Debug, Clone)]
-pub struct RegisteredClient {
-    /// The client as stored.
-    pub client: OAuthClient,
-    /// The secret of a confidential client.
-    pub secret: Option<ClientSecret>,
 }
 
 /// An authorization request's parameters as the browser sent them (RFC
@@ -332,316 +324,6 @@ fn s256(verifier: &str) -> String {
 }
 
 impl<P: Ports> AuthService<P> {
-    // ----- the registry, for administrators and the command line -----
-
-    /// `actor` when they may manage clients: the operator, or a recently
-    /// authenticated holder of `client:manage` (`REAUTH_MAX_AGE`).
-    async fn client_manager(&self, actor: &Actor) -> Result<(), AuthError> {
-        if let Some(me) = &actor.user {
-            let authentication = actor
-                .authentication
-                .as_ref()
-                .ok_or(AuthError::ReauthenticationRequired)?;
-            self.require_permission(me.clone(), Permission::CLIENT_MANAGE)
-                .await?;
-            self.require_recent(authentication, me, false).await?;
-        }
-        Ok(())
-    }
-
-    async fn client_audit(&self, actor: &Actor, kind: AuditKind, detail: String) {
-        self.audit(AuditEvent {
-            actor: actor.user.as_ref().map(|u| u.id),
-            detail: Some(detail),
-            ..self.event(kind, &actor.client)
-        })
-        .await;
-    }
-
-    /// A new secret and its fingerprint.
-    fn new_client_secret(&self) -> (ClientSecret, crate::model::TokenFingerprint) {
-        let secret = self.ports.ids.secret_token();
-        let fingerprint = self.ports.codec.keyed_fingerprint(&secret);
-        (ClientSecret::new(secret), fingerprint)
-    }
-
-    /// Registers a client from `draft` ([`ClientDraft::validate`]); a
-    /// confidential client gets a generated secret, returned once.
-    ///
-    /// # Errors
-    /// `Err(Ok(`[`ClientDraftError`]`))` for a refused draft;
-    /// `Err(Err(`[`AuthError`]`))`: [`AuthError::Forbidden`],
-    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
-    pub async fn register_client(
-        &self,
-        actor: &Actor,
-        draft: ClientDraft,
-    ) -> Result<RegisteredClient, Result<ClientDraftError, AuthError>> {
-        self.client_manager(actor).await.map_err(Err)?;
-        let draft = draft.validate().map_err(Ok)?;
-        let (secret, fingerprint) = match draft.kind {
-            ClientKind::Confidential => {
-                let (s, f) = self.new_client_secret();
-                (Some(s), Some(f))
-            }
-            ClientKind::Public => (None, None),
-        };
-        let client = OAuthClient {
-            id: ClientId::generated(self.ports.ids.new_uuid()),
-            name: draft.name,
-            kind: draft.kind,
-            secret_fingerprint: fingerprint,
-            jwks: draft.jwks,
-            redirect_uris: draft.redirect_uris,
-            post_logout_redirect_uris: draft.post_logout_redirect_uris,
-            scopes: draft.scopes,
-            grant_types: draft.grant_types,
-            first_party: draft.first_party,
-            disabled: false,
-            created_at: self.now(),
-        };
-        if !self
-            .ports
-            .clients
-            .create_client(&client)
-            .await
-            .map_err(|e| Err(e.into()))?
-        {
-            return Err(Err(AuthError::Internal("client id collision".into())));
-        }
-        self.client_audit(
-            actor,
-            AuditKind::ClientRegistered,
-            format!("{} {}", client.id, client.name),
-        )
-        .await;
-        Ok(RegisteredClient { client, secret })
-    }
-
-    /// Every registered client, by id.
-    ///
-    /// # Errors
-    /// [`AuthError::Unavailable`].
-    pub async fn list_clients(&self) -> Result<Vec<OAuthClient>, AuthError> {
-        Ok(self.ports.clients.clients().await?)
-    }
-
-    /// The client `id` names.
-    ///
-    /// # Errors
-    /// [`AuthError::ClientNotFound`], [`AuthError::Unavailable`].
-    pub async fn find_client(&self, id: &str) -> Result<OAuthClient, AuthError> {
-        let id = ClientId::parse(id).ok_or(AuthError::ClientNotFound)?;
-        self.ports
-            .clients
-            .client(&id)
-            .await?
-            .ok_or(AuthError::ClientNotFound)
-    }
-
-    /// Replaces a confidential client's secret (the old one stops working
-    /// at once) and returns the new one, shown once.
-    ///
-    /// # Errors
-    /// [`AuthError::ClientNotFound`] (also for a public client, which has
-    /// no secret), [`AuthError::Forbidden`],
-    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
-    pub async fn rotate_client_secret(
-        &self,
-        actor: &Actor,
-        id: &str,
-    ) -> Result<ClientSecret, AuthError> {
-        self.client_manager(actor).await?;
-        let mut client = self.find_client(id).await?;
-        if client.kind != ClientKind::Confidential {
-            return Err(AuthError::ClientNotFound);
-        }
-        let (secret, fingerprint) = self.new_client_secret();
-        client.secret_fingerprint = Some(fingerprint);
-        if !self.ports.clients.update_client(&client).await? {
-            return Err(AuthError::ClientNotFound);
-        }
-        self.client_audit(
-            actor,
-            AuditKind::ClientUpdated,
-            format!("{} secret_rotated", client.id),
-        )
-        .await;
-        Ok(secret)
-    }
-
-    /// Disables (every session opened for it ends; it is refused
-    /// everywhere) or enables a client.
-    ///
-    /// # Errors
-    /// [`AuthError::ClientNotFound`], [`AuthError::Forbidden`],
-    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
-    pub async fn set_client_disabled(
-        &self,
-        actor: &Actor,
-        id: &str,
-        disabled: bool,
-    ) -> Result<OAuthClient, AuthError> {
-        self.client_manager(actor).await?;
-        let mut client = self.find_client(id).await?;
-        client.disabled = disabled;
-        if !self.ports.clients.update_client(&client).await? {
-            return Err(AuthError::ClientNotFound);
-        }
-        if disabled {
-            self.end_client_sessions(&client.id).await?;
-        }
-        self.client_audit(
-            actor,
-            AuditKind::ClientUpdated,
-            format!(
-                "{} {}",
-                client.id,
-                if disabled { "disabled" } else { "enabled" }
-            ),
-        )
-        .await;
-        Ok(client)
-    }
-
-    /// Deletes a client, its consents and grants; every session opened for
-    /// it ends first.
-    ///
-    /// # Errors
-    /// [`AuthError::ClientNotFound`], [`AuthError::Forbidden`],
-    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
-    pub async fn delete_client(&self, actor: &Actor, id: &str) -> Result<(), AuthError> {
-        self.client_manager(actor).await?;
-        let client = self.find_client(id).await?;
-        self.end_client_sessions(&client.id).await?;
-        if !self.ports.clients.delete_client(&client.id).await? {
-            return Err(AuthError::ClientNotFound);
-        }
-        self.client_audit(actor, AuditKind::ClientDeleted, client.id.to_string())
-            .await;
-        Ok(())
-    }
-
-    async fn end_client_sessions(&self, client: &ClientId) -> Result<(), AuthError> {
-        let sessions = self.ports.clients.grant_sessions(client).await?;
-        if !sessions.is_empty() {
-            self.revoke_sessions(&sessions, self.now()).await?;
-        }
-        Ok(())
-    }
-
-    // ----- the protocol -----
-
-    /// The client of a token-endpoint request, authenticated (RFC 6749
-    /// §2.3): a confidential client by its secret (`client_secret_basic`
-    /// or `client_secret_post`, compared in constant time), a public client
-    /// by its id alone (`none`).
-    ///
-    /// # Errors
-    /// [`OAuthError::InvalidClient`] for an unknown or disabled client, a
-    /// wrong or missing secret, or a secret sent by a public client;
-    /// [`OAuthError::TemporarilyUnavailable`].
-    pub async fn authenticate_client(
-        &self,
-        client_id: &str,
-        secret: Option<&str>,
-    ) -> Result<OAuthClient, OAuthError> {
-        let client = match self.find_client(client_id).await {
-            Ok(c) if !c.disabled => c,
-            Ok(_) | Err(AuthError::ClientNotFound) => return Err(OAuthError::InvalidClient),
-            Err(e) => return Err(e.into()),
-        };
-        match (client.kind, &client.secret_fingerprint, secret) {
-            (ClientKind::Public, _, None) => Ok(client),
-            (ClientKind::Confidential, Some(stored), Some(presented)) => {
-                let presented = self.ports.codec.keyed_fingerprint(presented);
-                if constant_time_eq(presented.0.as_bytes(), stored.0.as_bytes()) {
-                    Ok(client)
-                } else {
-                    Err(OAuthError::InvalidClient)
-                }
-            }
-            _ => Err(OAuthError::InvalidClient),
-        }
-    }
-
-    /// The client of a request authenticated with `private_key_jwt` (RFC
-    /// 7523 §2.2, OpenID Connect Core §9): `assertion` is a JWT signed with
-    /// a key of the client's registered JWK Set, whose `iss` and `sub` are
-    /// the client's id, whose `aud` is the issuer or one of its `/oauth/`
-    /// endpoints, which expires within 10 minutes, and whose `jti` was never
-    /// seen (kept until it expires, across instances when the rate limiter
-    /// is shared). `client_id` (the form's), when given, must agree.
-    ///
-    /// # Errors
-    /// [`OAuthError::InvalidClient`] for any failed check;
-    /// [`OAuthError::TemporarilyUnavailable`].
-    pub async fn authenticate_client_by_assertion(
-        &self,
-        client_id: Option<&str>,
-        assertion: &str,
-    ) -> Result<OAuthClient, OAuthError> {
-        let unverified_issuer = assertion
-            .split('.')
-            .nth(1)
-            .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|c| c["iss"].as_str().map(str::to_owned))
-            .ok_or(OAuthError::InvalidClient)?;
-        if client_id.is_some_and(|c| c != unverified_issuer) {
-            return Err(OAuthError::InvalidClient);
-        }
-        let client = match self.find_client(&unverified_issuer).await {
-            Ok(c) if !c.disabled && c.kind == ClientKind::Confidential => c,
-            Ok(_) | Err(AuthError::ClientNotFound) => return Err(OAuthError::InvalidClient),
-            Err(e) => return Err(e.into()),
-        };
-        let jwks = client.jwks.as_deref().ok_or(OAuthError::InvalidClient)?;
-        let claims = self
-            .ports
-            .signer
-            .verify_client_assertion(assertion, jwks)
-            .map_err(|_| OAuthError::InvalidClient)?;
-        let id = client.id.as_str();
-        let issuer = &self.settings.provider.issuer;
-        let ours = |a: &Value| {
-            a.as_str()
-                .is_some_and(|a| a == issuer || a.starts_with(&format!("{issuer}/oauth/")))
-        };
-        let audience_ok = match &claims["aud"] {
-            Value::Array(list) => list.iter().any(ours),
-            other => ours(other),
-        };
-        let now = self.now().timestamp();
-        let exp = claims["exp"].as_i64().unwrap_or(0);
-        let jti = claims["jti"]
-            .as_str()
-            .filter(|j| !j.is_empty() && j.len() <= 256);
-        let (true, Some(jti)) = (
-            claims["iss"] == id
-                && claims["sub"] == id
-                && audience_ok
-                && exp > now
-                && exp <= now + 600,
-            jti,
-        ) else {
-            return Err(OAuthError::InvalidClient);
-        };
-        let window = crate::ports::RateWindow {
-            limit: 1,
-            window_secs: u64::try_from(exp - now).unwrap_or(1).max(1),
-        };
-        let first = self
-            .ports
-            .limiter
-            .hit(&format!("client-assertion:{id}:{jti}"), window)
-            .await?;
-        if !first.allowed {
-            return Err(OAuthError::InvalidClient);
-        }
-        Ok(client)
-    }
-
     /// Checks an authorization request (RFC 6749 §4.1.1, §3.1.2.3; RFC
     /// 7636 §4.4.1; OpenID Connect Core §3.1.2.2).
     ///
@@ -817,15 +499,10 @@ impl<P: Ports> AuthService<P> {
         fresh_sign_in: bool,
         consented: bool,
     ) -> Result<AuthorizationStep, AuthError> {
-        let refuse = |error: OAuthError| {
-            let url = AuthorizationRefusal::Redirect {
-                redirect_uri: checked.redirect_uri.clone(),
-                state: checked.state.clone(),
-                error,
-            }
-            .redirect_url(&self.settings.provider.issuer)
-            .unwrap_or_default();
-            Ok(AuthorizationStep::Redirect(url))
+        let refuse = |error| {
+            Ok(AuthorizationStep::Redirect(
+                self.refusal_url(checked, error),
+            ))
         };
         let Some(caller) = caller else {
             if checked.prompt_none {
@@ -901,10 +578,16 @@ impl<P: Ports> AuthService<P> {
     /// The browser refused the consent page: `access_denied` at the client.
     #[must_use]
     pub fn consent_denied(&self, checked: &CheckedAuthorization) -> String {
+        self.refusal_url(checked, OAuthError::AccessDenied)
+    }
+
+    /// Where `error` goes back to the client of `checked` (its redirect
+    /// URI, with `state` and `iss`).
+    fn refusal_url(&self, checked: &CheckedAuthorization, error: OAuthError) -> String {
         AuthorizationRefusal::Redirect {
             redirect_uri: checked.redirect_uri.clone(),
             state: checked.state.clone(),
-            error: OAuthError::AccessDenied,
+            error,
         }
         .redirect_url(&self.settings.provider.issuer)
         .unwrap_or_default()
@@ -1070,14 +753,7 @@ impl<P: Ports> AuthService<P> {
             ..self.event(AuditKind::LoginSucceeded, &from)
         })
         .await;
-        self.provider_tokens(
-            client,
-            &user,
-            &session,
-            tokens,
-            &scopes,
-            grant.nonce.as_deref(),
-        )
+        self.provider_tokens(client, &user, tokens, &scopes, grant.nonce.as_deref())
     }
 
     /// A code taken before: ends the session its first use opened.
@@ -1145,22 +821,17 @@ impl<P: Ports> AuthService<P> {
         let (user, tokens) = self
             .refresh_issued_to(token, from, Some(&client.id))
             .await?;
-        let session = self
-            .ports
-            .sessions
-            .get(grant.session_id)
-            .await?
-            .ok_or_else(bad)?;
-        self.provider_tokens(client, &user, &session, tokens, &grant.scopes, None)
+        self.provider_tokens(client, &user, tokens, &grant.scopes, None)
     }
 
     /// The token response: the access token, the refresh token when
-    /// `offline_access` was granted, the ID token when `openid` was.
+    /// `offline_access` was granted, the ID token when `openid` was (its
+    /// `sid`, `amr`, `acr` and `auth_time` those of the access token's
+    /// session).
     fn provider_tokens(
         &self,
         client: &OAuthClient,
         user: &User,
-        session: &Session,
         tokens: crate::model::TokenPair,
         scopes: &[Scope],
         nonce: Option<&str>,
@@ -1168,6 +839,7 @@ impl<P: Ports> AuthService<P> {
         let id_token = if scopes.contains(&Scope::OpenId) {
             let mut claims = self.identity_claims(user, scopes);
             let now = self.now();
+            let session = &tokens.access.claims;
             let auth = &session.authentication;
             claims.insert("iss".into(), json!(self.settings.provider.issuer));
             claims.insert("aud".into(), json!(client.id.as_str()));
@@ -1178,7 +850,7 @@ impl<P: Ports> AuthService<P> {
                 json!((now + self.settings.access_ttl).timestamp()),
             );
             claims.insert("auth_time".into(), json!(auth.at.timestamp()));
-            claims.insert("sid".into(), json!(session.id.to_string()));
+            claims.insert("sid".into(), json!(session.session_id.to_string()));
             claims.insert(
                 "amr".into(),
                 json!(

@@ -165,11 +165,13 @@ pub(super) async fn run(config: &Config, command: ClientCommand) -> Result<(), S
             );
         }
         ClientCommand::RotateSecret { id } => {
-            let secret = service
+            let rotated = service
                 .rotate_client_secret(&actor, &id)
                 .await
                 .map_err(text)?;
-            println!("client_secret={}", secret.expose());
+            if let Some(secret) = rotated.secret {
+                println!("client_secret={}", secret.expose());
+            }
         }
         ClientCommand::Disable { id } => {
             let c = service

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tessera_domain::error::AuthError;
 use tessera_domain::model::{ClientDraft, ClientKind, GrantType, OAuthClient, Scope};
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::Actor;
+use tessera_domain::usecase::{Actor, RegisteredClient};
 use utoipa::ToSchema;
 
 use super::errors::AdminError;
@@ -88,6 +88,15 @@ pub enum KindName {
     Public,
     /// A secret, shown once.
     Confidential,
+}
+
+impl From<&RegisteredClient> for ClientWithSecret {
+    fn from(r: &RegisteredClient) -> Self {
+        Self {
+            client: ClientJson::from(&r.client),
+            client_secret: r.secret.as_ref().map(|s| s.expose().to_owned()),
+        }
+    }
 }
 
 /// `POST /api/admin/clients`.
@@ -207,10 +216,7 @@ async fn create<P: Ports>(
         jwks: request.jwks.map(|j| j.to_string()),
     };
     match state.auth.register_client(&actor, draft).await {
-        Ok(registered) => Ok(HttpResponse::Created().json(ClientWithSecret {
-            client: ClientJson::from(&registered.client),
-            client_secret: registered.secret.map(|s| s.expose().to_owned()),
-        })),
+        Ok(registered) => Ok(HttpResponse::Created().json(ClientWithSecret::from(&registered))),
         Err(Ok(refused)) => Ok(refused_metadata(&refused.to_string())),
         Err(Err(e)) => Err(e.into()),
     }
@@ -280,12 +286,8 @@ async fn rotate_secret<P: Ports>(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
     let actor = caller(&state, &req).await?;
-    let secret = state.auth.rotate_client_secret(&actor, &id).await?;
-    let client = state.auth.find_client(&id).await?;
-    Ok(HttpResponse::Ok().json(ClientWithSecret {
-        client: ClientJson::from(&client),
-        client_secret: Some(secret.expose().to_owned()),
-    }))
+    let rotated = state.auth.rotate_client_secret(&actor, &id).await?;
+    Ok(HttpResponse::Ok().json(ClientWithSecret::from(&rotated)))
 }
 
 async fn set_disabled<P: Ports>(

@@ -9,7 +9,7 @@ use askama::Template as _;
 use tessera_domain::error::AuthError;
 use tessera_domain::model::{ClientDraft, ClientKind, OAuthClient, Permission};
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::{Actor, BrowserCaller};
+use tessera_domain::usecase::{Actor, BrowserCaller, RegisteredClient};
 
 use super::account::{caller_or_sign_in, form_caller};
 use super::admin::administrator;
@@ -104,15 +104,15 @@ async fn secret_page<P: Ports>(
     pages: &PagesState,
     req: &HttpRequest,
     caller: &BrowserCaller,
-    client: &OAuthClient,
-    secret: Option<&str>,
+    shown: &RegisteredClient,
 ) -> HttpResponse {
     let nav = nav(state, caller).await;
     let view = chrome(pages, req, Some(nav));
     let t = view.t;
+    let client = &shown.client;
     let mut lines = vec![format!("{}: {}", t.client_id, client.id)];
-    if let Some(secret) = secret {
-        lines.push(format!("{}: {secret}", t.client_secret));
+    if let Some(secret) = &shown.secret {
+        lines.push(format!("{}: {}", t.client_secret, secret.expose()));
         lines.push(t.secret_once.to_owned());
     }
     message_page(
@@ -184,10 +184,7 @@ pub(super) async fn register<P: Ports>(
         jwks: None,
     };
     match state.auth.register_client(&actor, draft).await {
-        Ok(registered) => {
-            let secret = registered.secret.as_ref().map(|s| s.expose());
-            secret_page(&state, &pages, &req, &caller, &registered.client, secret).await
-        }
+        Ok(registered) => secret_page(&state, &pages, &req, &caller, &registered).await,
         Err(Ok(bad)) => {
             list(
                 &state,
@@ -225,20 +222,7 @@ async fn change<P: Ports>(
     };
     let done = match change {
         Change::Secret => match state.auth.rotate_client_secret(&actor, id).await {
-            Ok(secret) => match state.auth.find_client(id).await {
-                Ok(client) => {
-                    return secret_page(
-                        &state,
-                        &pages,
-                        &req,
-                        &caller,
-                        &client,
-                        Some(secret.expose()),
-                    )
-                    .await;
-                }
-                Err(e) => Err(e),
-            },
+            Ok(rotated) => return secret_page(&state, &pages, &req, &caller, &rotated).await,
             Err(e) => Err(e),
         },
         Change::Disable => state

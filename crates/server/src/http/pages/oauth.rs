@@ -12,8 +12,8 @@ use askama::Template as _;
 use tessera_domain::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::{
-    AuthorizationRefusal, AuthorizationRequest, AuthorizationStep, BrowserCaller,
-    CheckedAuthorization, LogoutRequest, LogoutStep,
+    AuthorizationRefusal, AuthorizationStep, BrowserCaller, CheckedAuthorization, LogoutRequest,
+    LogoutStep,
 };
 
 use super::{FormBody, Pages, PagesState, State, chrome, html, message_page, read_form, see_other};
@@ -33,11 +33,6 @@ fn signed_in_after<P: Ports>(state: &State<P>, value: &str) -> Option<i64> {
         .auth
         .form_token_matches(&format!("{SIGNED_IN_AFTER}:{at}"), mac)
         .then_some(at)
-}
-
-/// The authorization request's parameters (the last value of each name).
-fn request_of(params: &HashMap<String, String>) -> AuthorizationRequest {
-    crate::http::oidc::authorization_request(params)
 }
 
 /// The request's parameters without ours and the answer fields, in a
@@ -103,7 +98,7 @@ async fn answer<P: Ports>(
     let issuer = state.auth.provider_settings().issuer.clone();
     let checked = match state
         .auth
-        .check_authorization_request(&request_of(params))
+        .check_authorization_request(&crate::http::oidc::authorization_request(params))
         .await
     {
         Ok(c) => c,
