@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Browser tests of the hosted pages (issue 16): Tessera (debug build) on a
 # fresh embedded store, driven in Debian's Chromium by playwright-core from
-# the npm registry, each page checked with axe-core and screenshotted; and
+# the npm registry, each page checked with axe-core and screenshotted;
 # Tessera as an OpenID Provider (issue 18) with openid-client from the npm
-# registry as the relying party.
+# registry as the relying party; and Tessera signing people in through
+# upstream providers (issue 19): oidc-provider from the npm registry and a
+# GitHub-shaped OAuth 2.0 server (scripts/browser/*.mjs).
 #
 #   scripts/browser.sh                       # as scripts/test.sh runs it
 #   UPDATE_SCREENSHOTS=1 scripts/browser.sh  # also copies the screenshots to docs/pages/
@@ -41,8 +43,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ] || [ ! -d scripts/browser/node_modules/otpauth ] || [ ! -d scripts/browser/node_modules/openid-client ]; then
-    log "installing playwright-core, axe-core, otpauth and openid-client (npm ci)"
+if [ ! -d scripts/browser/node_modules/playwright-core ] || [ ! -d scripts/browser/node_modules/axe-core ] || [ ! -d scripts/browser/node_modules/otpauth ] || [ ! -d scripts/browser/node_modules/openid-client ] || [ ! -d scripts/browser/node_modules/oidc-provider ]; then
+    log "installing playwright-core, axe-core, otpauth, openid-client and oidc-provider (npm ci)"
     (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
@@ -53,19 +55,74 @@ cargo build --quiet --locked --workspace --bin tessera
 bin=$PWD/target/debug/tessera
 work=$(mktemp -d)
 server_pid=""
+fixture_pids=""
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    for pid in $fixture_pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Four consecutive free ports: the upstream OpenID Providers (issue 19).
+free_ports4() { python3 -c '
+import socket
+for base in range(20000, 60000, 7):
+    try:
+        socks = [socket.socket() for _ in range(4)]
+        for i, s in enumerate(socks):
+            s.bind(("127.0.0.1", base + i))
+        print(base); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+'; }
 port=$(free_port)
 rp_port=$(free_port)
+op_port=$(free_ports4)
+gh_port=$(free_port)
+down_port=$(free_port)
 export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
-    ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 \
-    MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/" \
+    ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 PUBLIC_BASE_URL="http://127.0.0.1:$port" \
+    MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/,http://127.0.0.1:$port/app/" \
     WEBAUTHN_ORIGINS="http://localhost:$port" OIDC_ISSUER="http://127.0.0.1:$port"
+# Upstream identity providers (issue 19): oidc-provider instances and a
+# GitHub-shaped OAuth 2.0 server, all on loopback (see federation.test.mjs).
+op() { printf 'http://127.0.0.1:%s' "$((op_port + $1))"; }
+gh="http://127.0.0.1:$gh_port"
+export UPSTREAM_PROVIDERS=corp,partner,forged,nonce,flaky,down,github \
+    UPSTREAM_CORP_NAME=Corp UPSTREAM_CORP_ISSUER="$(op 0)" \
+    UPSTREAM_CORP_CLIENT_ID=tessera-corp UPSTREAM_CORP_CLIENT_SECRET=corp-secret \
+    UPSTREAM_PARTNER_NAME=Partner UPSTREAM_PARTNER_ISSUER="$(op 0)" UPSTREAM_PARTNER_LINK_BY_EMAIL=true \
+    UPSTREAM_PARTNER_CLIENT_ID=tessera-partner UPSTREAM_PARTNER_CLIENT_SECRET=partner-secret \
+    UPSTREAM_FORGED_NAME=Forged UPSTREAM_FORGED_ISSUER="$(op 1)" \
+    UPSTREAM_FORGED_CLIENT_ID=tessera-forged UPSTREAM_FORGED_CLIENT_SECRET=forged-secret \
+    UPSTREAM_NONCE_NAME=Nonce UPSTREAM_NONCE_ISSUER="$(op 2)" \
+    UPSTREAM_NONCE_CLIENT_ID=tessera-nonce UPSTREAM_NONCE_CLIENT_SECRET=nonce-secret \
+    UPSTREAM_FLAKY_NAME=Flaky UPSTREAM_FLAKY_ISSUER="$(op 3)" \
+    UPSTREAM_FLAKY_CLIENT_ID=tessera-flaky UPSTREAM_FLAKY_CLIENT_SECRET=flaky-secret \
+    UPSTREAM_DOWN_NAME=Down UPSTREAM_DOWN_ISSUER="http://127.0.0.1:$down_port" \
+    UPSTREAM_DOWN_CLIENT_ID=nobody UPSTREAM_DOWN_CLIENT_SECRET=nothing \
+    UPSTREAM_GITHUB_CLIENT_ID=gh-client UPSTREAM_GITHUB_CLIENT_SECRET=gh-secret \
+    UPSTREAM_GITHUB_AUTHORIZATION_URL="$gh/login/oauth/authorize" \
+    UPSTREAM_GITHUB_TOKEN_URL="$gh/login/oauth/access_token" \
+    UPSTREAM_GITHUB_USERINFO_URL="$gh/api/user" UPSTREAM_GITHUB_EMAILS_URL="$gh/api/user/emails"
+UPSTREAM_OP_BASE_PORT=$op_port TESSERA_BASE_URL="http://127.0.0.1:$port" \
+    node scripts/browser/upstream-op.mjs >"$work/upstream-op.log" 2>&1 &
+fixture_pids="$fixture_pids $!"
+GITHUB_STUB_PORT=$gh_port TESSERA_BASE_URL="http://127.0.0.1:$port" \
+    node scripts/browser/github-stub.mjs >"$work/github-stub.log" 2>&1 &
+fixture_pids="$fixture_pids $!"
+for _ in $(seq 1 100); do
+    grep -q "upstream-op ready" "$work/upstream-op.log" && grep -q "github-stub ready" "$work/github-stub.log" && break
+    sleep 0.1
+done
+grep -q "upstream-op ready" "$work/upstream-op.log" || { log "upstream-op did not start:"; cat "$work/upstream-op.log" >&2; exit 1; }
+"$bin" user create --username pat --email pat@corp.test \
+    --password 'Harbor-Mist-Pass-73' --role user >/dev/null
+"$bin" user create --username uv --email unverified-uv@corp.test \
+    --password 'Harbor-Mist-Pass-73' --role user >/dev/null
 log "an administrator: tessera user create --role super_admin"
 "$bin" user create --username root --email root@example.com \
     --password 'Browser-Admin-Pass-9' --role super_admin >/dev/null
@@ -91,7 +148,9 @@ BASE_URL="http://127.0.0.1:$port" MAIL_DIR="$work/var/mail" CHROMIUM="$CHROMIUM"
     SCREENSHOT_DIR="$shots" ADMIN_PASSWORD='Browser-Admin-Pass-9' \
     RP_PORT="$rp_port" OIDC_CLIENT_ID="$oidc_client_id" OIDC_CLIENT_SECRET="$oidc_client_secret" \
     OIDC_USER=olga OIDC_EMAIL=olga@example.com OIDC_PASSWORD='Harbor-Mist-Pass-73' \
-    node --test --test-reporter=spec scripts/browser/pages.test.mjs scripts/browser/oidc.test.mjs || status=$?
+    APP_RETURN_TO="http://127.0.0.1:$port/app/done" \
+    node --test --test-reporter=spec scripts/browser/pages.test.mjs scripts/browser/oidc.test.mjs \
+        scripts/browser/federation.test.mjs scripts/browser/upstream-fixtures.test.mjs || status=$?
 if [ "$status" != 0 ]; then
     log "failed; the server's log:"; tail -n 40 "$work/tessera.log" >&2
 fi

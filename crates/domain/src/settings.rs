@@ -174,6 +174,8 @@ pub struct AuthSettings {
     pub second_factor: SecondFactorSettings,
     /// Tessera as an OpenID Provider (issue 18).
     pub provider: ProviderSettings,
+    /// Signing in through upstream identity providers (issue 19).
+    pub upstream: UpstreamSettings,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -287,6 +289,7 @@ impl Default for AuthSettings {
             phone_region: PhoneRegion::default(),
             second_factor: SecondFactorSettings::default(),
             provider: ProviderSettings::default(),
+            upstream: UpstreamSettings::default(),
         }
     }
 }
@@ -317,6 +320,19 @@ impl Default for ProviderSettings {
             code_ttl: Duration::seconds(60),
         }
     }
+}
+
+/// Signing in through upstream identity providers (issue 19).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpstreamSettings {
+    /// The providers of the configuration (`UPSTREAM_PROVIDERS`); the
+    /// console's are in the store. A console provider cannot take the id of
+    /// one of these.
+    pub providers: Vec<crate::model::UpstreamProvider>,
+    /// The base of the callbacks a provider redirects to:
+    /// `<callback_base>/api/auth/oauth/<id>/callback` (the server's
+    /// `PUBLIC_BASE_URL`, without a trailing `/`).
+    pub callback_base: String,
 }
 
 /// How the second-factor step of a login behaves (issue 17).

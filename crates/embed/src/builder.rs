@@ -52,12 +52,14 @@ struct Common {
     verified_tokens_max_bytes: u64,
     id_token_key_file: Option<std::path::PathBuf>,
     relying_party: tessera_crypto::WebAuthnRelyingParty,
+    upstream: Option<tessera_federation::UpstreamClient>,
 }
 
 /// What every store needs, checked before any store is opened.
 struct Parts {
     secret: Secret,
     mail: MailSink,
+    upstream: tessera_federation::UpstreamClient,
     rest: Common,
 }
 
@@ -80,6 +82,7 @@ impl Builder<NoStore> {
                 verified_tokens_max_bytes: crate::DEFAULT_VERIFIED_TOKENS_BYTES,
                 id_token_key_file: None,
                 relying_party: default_relying_party(),
+                upstream: None,
             },
         }
     }
@@ -201,7 +204,19 @@ impl<S> Builder<S> {
         let mut rest = self.common;
         let secret = rest.secret.take().ok_or(BuildError::NoSecret)?;
         let mail = rest.mail.take().ok_or(BuildError::NoMail)?;
-        Ok((self.store, Parts { secret, mail, rest }))
+        let upstream = match rest.upstream.take() {
+            Some(u) => u,
+            None => tessera_federation::UpstreamClient::new().map_err(BuildError::Upstream)?,
+        };
+        Ok((
+            self.store,
+            Parts {
+                secret,
+                mail,
+                upstream,
+                rest,
+            },
+        ))
     }
 }
 
@@ -285,6 +300,8 @@ impl Builder<MemoryStore> {
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
             relying_party: parts.rest.relying_party.clone(),
             clients: tessera_memory::MemoryClients::default(),
+            identities: tessera_memory::MemoryIdentities::default(),
+            upstream: parts.upstream.clone(),
         };
         Ok(parts.assemble(adapters, outbox, hasher, keys))
     }

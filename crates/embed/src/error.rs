@@ -33,6 +33,9 @@ pub enum BuildError {
     /// Mail or text delivery could not be set up.
     #[error("mail: {0}")]
     Mail(String),
+    /// The relying party of upstream providers could not be built.
+    #[error("upstream providers' HTTP client: {0}")]
+    Upstream(String),
     /// The JWT signing keys could not be read or made.
     #[error("JWT keys: {0}")]
     Keys(String),

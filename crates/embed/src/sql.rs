@@ -76,6 +76,8 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
     type Clients = tessera_sql::SqlClients;
+    type Identities = tessera_sql::SqlIdentities;
+    type Upstream = tessera_federation::UpstreamClient;
 }
 
 /// Verification codes in the database or in Redis.

@@ -36,4 +36,6 @@ impl Ports for MemoryStack {
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
     type Clients = tessera_memory::MemoryClients;
+    type Identities = tessera_memory::MemoryIdentities;
+    type Upstream = tessera_federation::UpstreamClient;
 }

@@ -16,6 +16,7 @@ mod clients;
 mod coherence;
 mod extra;
 mod factors;
+mod identities;
 mod mirror;
 mod recent;
 mod stores;
@@ -26,6 +27,7 @@ pub use extra::{
     MemoryAudit, MemoryCodes, MemoryOutbox, MemoryRateLimiter, MemoryTasks, MemoryUserCache,
 };
 pub use factors::MemoryFactors;
+pub use identities::{MemoryIdentities, ScriptedUpstream};
 pub use mirror::MirroredDenylist;
 pub use recent::RecentSessions;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};

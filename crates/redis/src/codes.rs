@@ -35,6 +35,9 @@ impl RedisCodes {
             CodePurpose::AuthorizationCode => "authorization-code",
             CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
             CodePurpose::PushedAuthorization => "pushed-authorization",
+            CodePurpose::UpstreamState => "upstream-state",
+            CodePurpose::UpstreamExchange => "upstream-exchange",
+            CodePurpose::UpstreamLink => "upstream-link",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

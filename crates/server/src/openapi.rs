@@ -136,6 +136,7 @@ pub fn document() -> OpenApi {
         v1::Documented::openapi(),
         admin::Documented::openapi(),
         admin::clients::Documented::openapi(),
+        admin::providers::Documented::openapi(),
         legacy::Documented::openapi(),
     ] {
         doc.merge(part);

@@ -125,6 +125,10 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         expose_debug_codes: config.environment == crate::config::Environment::Development,
         login_throttle: config.login_throttle,
         max_sessions_per_user: config.tokens.max_sessions_per_user,
+        upstream: tessera_domain::settings::UpstreamSettings {
+            providers: config.upstream.clone(),
+            callback_base: config.messaging.mail.public_base_url.clone(),
+        },
         provider: tessera_domain::settings::ProviderSettings {
             issuer: config.provider.issuer.clone(),
             code_ttl: chrono::Duration::seconds(

@@ -37,6 +37,9 @@ fn purpose_name(p: CodePurpose) -> &'static str {
         CodePurpose::AuthorizationCode => "authorization-code",
         CodePurpose::AuthorizationCodeSpent => "authorization-code-spent",
         CodePurpose::PushedAuthorization => "pushed-authorization",
+        CodePurpose::UpstreamState => "upstream-state",
+        CodePurpose::UpstreamExchange => "upstream-exchange",
+        CodePurpose::UpstreamLink => "upstream-link",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

@@ -189,3 +189,22 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    upstream_providers (id) {
+        id -> Text,
+        settings -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    upstream_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> BigInt,
+        email -> Nullable<Text>,
+        linked_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}

@@ -112,6 +112,12 @@ async fn every_contract(kind: Kind) {
     )
     .await;
     contract::clients(tessera_sql::SqlClients::new(f.db.clone()), owner.id).await;
+    contract::identities(
+        tessera_sql::SqlIdentities::new(f.db.clone()),
+        owner.id,
+        other.id,
+    )
+    .await;
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
     contract::denylist(MirroredDenylist::new(SqlDenylist::new(f.db.clone()))).await;
     contract::outbox(SqlOutbox::new(f.db.clone())).await;

@@ -114,6 +114,8 @@ impl Ports for MemoryPorts {
     type Otp = tessera_crypto::TotpAuthenticator;
     type RelyingParty = tessera_crypto::WebAuthnRelyingParty;
     type Clients = tessera_memory::MemoryClients;
+    type Identities = tessera_memory::MemoryIdentities;
+    type Upstream = tessera_memory::ScriptedUpstream;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -143,6 +145,8 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         otp: tessera_crypto::TotpAuthenticator::new(b"testkit server secret"),
         relying_party: test_relying_party(),
         clients: tessera_memory::MemoryClients::default(),
+        identities: tessera_memory::MemoryIdentities::default(),
+        upstream: tessera_memory::ScriptedUpstream::default(),
     }
 }
 

@@ -222,6 +222,16 @@ async fn outbox_and_mail_with_changes() {
 }
 
 #[tokio::test]
+async fn identities() {
+    contract::identities(
+        tessera_memory::MemoryIdentities::default(),
+        UserId(1),
+        UserId(2),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn clients() {
     contract::clients(tessera_memory::MemoryClients::default(), UserId(1)).await;
 }

@@ -73,11 +73,27 @@ pub enum AuditKind {
     /// An authorization code was presented again: the session its first
     /// use opened was ended (RFC 6749 §4.1.2); `detail` names the client.
     AuthorizationCodeReused,
+    /// An upstream identity was linked to an account; `detail` names the
+    /// provider (issue 19).
+    IdentityLinked,
+    /// An upstream identity was unlinked; `detail` names the provider.
+    IdentityUnlinked,
+    /// A sign-in through an upstream provider passed its checks; `detail`
+    /// names the provider (the login's own events follow).
+    UpstreamSignIn,
+    /// A sign-in through an upstream provider failed; `detail` names the
+    /// provider and the reason.
+    UpstreamSignInFailed,
+    /// An upstream provider was added or changed in the console; `detail`
+    /// names it.
+    ProviderSaved,
+    /// An upstream provider was removed from the console; `detail` names it.
+    ProviderDeleted,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 35] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -107,6 +123,12 @@ impl AuditKind {
         Self::ClientUpdated,
         Self::ClientDeleted,
         Self::AuthorizationCodeReused,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
+        Self::UpstreamSignIn,
+        Self::UpstreamSignInFailed,
+        Self::ProviderSaved,
+        Self::ProviderDeleted,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -148,6 +170,12 @@ impl AuditKind {
             Self::ClientUpdated => "client_updated",
             Self::ClientDeleted => "client_deleted",
             Self::AuthorizationCodeReused => "authorization_code_reused",
+            Self::IdentityLinked => "identity_linked",
+            Self::IdentityUnlinked => "identity_unlinked",
+            Self::UpstreamSignIn => "upstream_sign_in",
+            Self::UpstreamSignInFailed => "upstream_sign_in_failed",
+            Self::ProviderSaved => "provider_saved",
+            Self::ProviderDeleted => "provider_deleted",
         }
     }
 }

@@ -22,10 +22,14 @@ pub enum AuthMethod {
     Swk,
     /// `mfa`: more than one factor.
     Mfa,
+    /// `fed`: an upstream identity provider's assertion (issue 19). Not an
+    /// RFC 8176 value (that registry has none for federation); the name
+    /// several providers use for it.
+    Fed,
 }
 
 impl AuthMethod {
-    /// The RFC 8176 value: `pwd`, `otp`, `sms`, `hwk`, `swk`, `mfa`.
+    /// The RFC 8176 value: `pwd`, `otp`, `sms`, `hwk`, `swk`, `mfa`; `fed`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +39,7 @@ impl AuthMethod {
             Self::Hwk => "hwk",
             Self::Swk => "swk",
             Self::Mfa => "mfa",
+            Self::Fed => "fed",
         }
     }
 
@@ -48,6 +53,7 @@ impl AuthMethod {
             Self::Hwk,
             Self::Swk,
             Self::Mfa,
+            Self::Fed,
         ]
         .into_iter()
         .find(|m| m.as_str() == value)
@@ -97,6 +103,17 @@ pub struct Authentication {
 }
 
 impl Authentication {
+    /// A sign-in through an upstream identity provider at `at`: `amr`
+    /// `["fed"]`, assurance level 1 (what the provider checked is not
+    /// Tessera's to vouch for).
+    #[must_use]
+    pub fn upstream(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            methods: vec![AuthMethod::Fed],
+        }
+    }
+
     /// A password check at `at`: `amr` `["pwd"]`.
     #[must_use]
     pub fn password(at: DateTime<Utc>) -> Self {

@@ -41,6 +41,18 @@ pub enum CodePurpose {
     /// recipient is the `request_uri`'s id, the binding the request's
     /// parameters as JSON.
     PushedAuthorization,
+    /// A sign-in through an upstream provider under way (issue 19): the
+    /// recipient is the keyed fingerprint of its `state`, the binding the
+    /// flow (provider, `nonce`, PKCE verifier, where it returns) as JSON.
+    UpstreamState,
+    /// A one-time code an API client exchanges for its tokens after an
+    /// upstream sign-in: the recipient is the code's keyed fingerprint, the
+    /// binding the account and the client's PKCE challenge as JSON.
+    UpstreamExchange,
+    /// An upstream identity waiting to be linked once the person signs in
+    /// to the account with its address: the recipient is the link token's
+    /// keyed fingerprint, the binding the account and identity as JSON.
+    UpstreamLink,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

@@ -23,6 +23,17 @@ impl fmt::Display for UserId {
 pub struct PasswordHash(String);
 
 impl PasswordHash {
+    /// The hash of an account without a password (created by an upstream
+    /// sign-in, issue 19): no password verifies against it. Not a PHC
+    /// string, so no hasher reads it.
+    pub const NONE: &'static str = "!none";
+
+    /// Whether this is [`Self::NONE`]: the account has no password.
+    #[must_use]
+    pub fn is_none(&self) -> bool {
+        self.0 == Self::NONE
+    }
+
     /// Wraps a PHC string.
     #[must_use]
     pub fn new(phc: impl Into<String>) -> Self {

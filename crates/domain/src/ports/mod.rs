@@ -16,6 +16,7 @@ mod messages;
 mod passkeys;
 mod sessions;
 mod tasks;
+mod upstream;
 mod users;
 
 pub use audit::*;
@@ -28,6 +29,7 @@ pub use messages::*;
 pub use passkeys::*;
 pub use sessions::*;
 pub use tasks::*;
+pub use upstream::*;
 pub use users::*;
 
 /// The adapters one program chose: one associated type per port.
@@ -77,6 +79,10 @@ pub trait Ports: Send + Sync + 'static {
     type RelyingParty: RelyingParty;
     /// The OpenID Provider's clients, consents and grants (issue 18).
     type Clients: ClientRegistry;
+    /// Identities linked to accounts, and the console's upstream providers (issue 19).
+    type Identities: IdentityLinks;
+    /// The relying party of upstream providers (issue 19).
+    type Upstream: UpstreamRelyingParty;
 }
 
 /// One instance of every port of `P`.
@@ -117,6 +123,10 @@ pub struct Adapters<P: Ports> {
     pub relying_party: P::RelyingParty,
     /// The OpenID Provider's registry.
     pub clients: P::Clients,
+    /// Linked identities and the console's upstream providers.
+    pub identities: P::Identities,
+    /// The relying party of upstream providers.
+    pub upstream: P::Upstream,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -139,6 +149,8 @@ where
     P::Otp: Clone,
     P::RelyingParty: Clone,
     P::Clients: Clone,
+    P::Identities: Clone,
+    P::Upstream: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -160,6 +172,8 @@ where
             otp: self.otp.clone(),
             relying_party: self.relying_party.clone(),
             clients: self.clients.clone(),
+            identities: self.identities.clone(),
+            upstream: self.upstream.clone(),
         }
     }
 }

@@ -180,7 +180,7 @@ impl<P: Ports> AuthService<P> {
         Ok(self.browser_sign_in(outcome))
     }
 
-    fn browser_sign_in(&self, outcome: LoginOutcome) -> BrowserSignIn {
+    pub(super) fn browser_sign_in(&self, outcome: LoginOutcome) -> BrowserSignIn {
         BrowserSignIn {
             credential: self.browser_credential(outcome.session.id),
             session: outcome.session,

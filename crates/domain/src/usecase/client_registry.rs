@@ -23,7 +23,7 @@ pub struct RegisteredClient {
 impl<P: Ports> AuthService<P> {
     /// `actor` when they may manage clients: the operator, or a recently
     /// authenticated holder of `client:manage` (`REAUTH_MAX_AGE`).
-    async fn client_manager(&self, actor: &Actor) -> Result<(), AuthError> {
+    pub(super) async fn client_manager(&self, actor: &Actor) -> Result<(), AuthError> {
         if let Some(me) = &actor.user {
             let authentication = actor
                 .authentication

@@ -148,6 +148,17 @@ impl VerifiedCredentials {
         self.rehashed.as_ref().unwrap_or(&self.user.password_hash)
     }
 
+    /// The credentials of a sign-in through an upstream provider (issue 19):
+    /// `user` as found by its linked identity or address.
+    pub(super) fn upstream(user: User, authentication: Authentication) -> Self {
+        Self {
+            identifier: user.username.as_str().to_owned(),
+            user,
+            rehashed: None,
+            authentication,
+        }
+    }
+
     /// The credentials of a login whose second factor passed: `user` as
     /// read again after the check, authenticated as `authentication` says.
     pub(super) fn after_second_factor(user: User, authentication: Authentication) -> Self {
@@ -395,8 +406,16 @@ impl<P: Ports> AuthService<P> {
         hash: &crate::model::PasswordHash,
         attempts: &'a [PasswordAttempt],
     ) -> Result<Option<&'a PasswordAttempt>, AuthError> {
+        // An account without a password (issue 19) matches no attempt,
+        // after the same work as a wrong one.
+        let none = hash.is_none();
+        let hash = if none {
+            self.ports.hasher.dummy_hash()
+        } else {
+            hash
+        };
         for attempt in attempts {
-            if self.ports.hasher.verify(attempt, hash).await? {
+            if self.ports.hasher.verify(attempt, hash).await? && !none {
                 return Ok(Some(attempt));
             }
         }

@@ -19,6 +19,9 @@
 //! | `session_limit` | bounded sessions per account, paged lists |
 //! | `factor` | enrol, confirm and remove second factors; recovery codes |
 //! | `second_factor` | the second-factor step of a login |
+//! | `upstream_sign_in` | sign in through upstream identity providers; the exchange |
+//! | `linked_identities` | an account's upstream identities: link, confirm, unlink |
+//! | `upstream_providers` | the console's upstream providers |
 
 use chrono::{DateTime, Utc};
 
@@ -44,6 +47,7 @@ mod client_registry;
 mod code;
 mod end_session;
 mod factor;
+mod linked_identities;
 mod login;
 mod passkey;
 mod password;
@@ -59,6 +63,8 @@ pub mod session_limit;
 mod sign_up;
 mod throttle;
 mod token_revocation;
+mod upstream_providers;
+mod upstream_sign_in;
 mod verification;
 mod verification_link;
 
@@ -83,6 +89,10 @@ pub use registration::{Registration, RegistrationForm};
 pub use reset::{ResetForm, ResetIssued};
 pub use session_limit::{DEFAULT_MAX_SESSIONS_PER_USER, SessionPage};
 pub use sign_up::{SignUp, SignedUp};
+pub use upstream_sign_in::{
+    FederationError, UPSTREAM_EXCHANGE_TTL_SECS, UPSTREAM_LINK_TTL_SECS, UPSTREAM_STATE_TTL_SECS,
+    UpstreamAnswer, UpstreamFlow, UpstreamLanding, UpstreamReturn, UpstreamStart,
+};
 pub use verification_link::{LinkPreview, VerifyLinkOutcome};
 
 /// The authentication use cases over the adapters of `P`.

@@ -312,14 +312,14 @@ impl AuthorizationRefusal {
 }
 
 /// Whether `s` is 43–128 characters of the PKCE alphabet (RFC 7636 §4.1).
-fn pkce_shaped(s: &str) -> bool {
+pub(super) fn pkce_shaped(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// `BASE64URL(SHA256(verifier))` (RFC 7636 §4.2, `S256`).
-fn s256(verifier: &str) -> String {
+pub(super) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 

@@ -344,7 +344,7 @@ impl<P: Ports> AuthService<P> {
     /// # Errors
     /// [`AuthError::Conflict`] when the address was taken meanwhile or no
     /// free username was found, [`AuthError::Unavailable`].
-    async fn create_signed_up(
+    pub(super) async fn create_signed_up(
         &self,
         name: &str,
         email: Email,

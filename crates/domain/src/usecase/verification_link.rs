@@ -10,7 +10,7 @@ use crate::model::ClientInfo;
 use crate::model::TokenFingerprint;
 use crate::model::User;
 use crate::model::{CodePurpose, VerificationCode, constant_time_eq};
-use crate::ports::{CodeStore as _, PasswordHasher as _, Ports, RefreshTokenCodec as _};
+use crate::ports::{CodeStore as _, Ports, RefreshTokenCodec as _};
 use crate::settings::LinkKind;
 use crate::validation::{Field, ValidationErrors};
 use crate::values::{Email, PasswordAttempt};
@@ -182,7 +182,10 @@ impl<P: Ports> AuthService<P> {
                 client.ip.as_deref(),
             )
             .await?;
-        let verified = self.ports.hasher.verify(attempt, &user.password_hash).await;
+        let verified = self
+            .matching_attempt(&user.password_hash, std::slice::from_ref(attempt))
+            .await
+            .map(|m| m.is_some());
         let outcome = match verified {
             Ok(true) => CheckOutcome::Succeeded,
             Ok(false) => CheckOutcome::Failed,

@@ -227,6 +227,8 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
             relying_party: parts.rest.relying_party.clone(),
             clients: tessera_sql::SqlClients::new(db.clone()),
+            identities: tessera_sql::SqlIdentities::new(db.clone()),
+            upstream: parts.upstream.clone(),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

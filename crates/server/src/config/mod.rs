@@ -21,6 +21,7 @@ mod redis;
 mod server;
 mod source;
 mod tokens;
+pub(crate) mod upstream;
 mod verification;
 
 use std::path::Path;
@@ -50,6 +51,15 @@ pub enum ConfigError {
     Invalid {
         /// The variable.
         name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A value of a setting whose name is made at run time
+    /// (`UPSTREAM_<ID>_<KEY>`) did not parse.
+    #[error("{name}: {reason}")]
+    Setting {
+        /// The variable.
+        name: String,
         /// Why.
         reason: String,
     },
@@ -105,6 +115,8 @@ pub struct Config {
     pub pages: PagesSettings,
     /// The OpenID Provider: issuer and ID-token key (issue 18).
     pub provider: ProviderConfig,
+    /// Upstream identity providers (issue 19): `UPSTREAM_PROVIDERS`.
+    pub upstream: Vec<tessera_domain::model::UpstreamProvider>,
     /// Every setting read, by name, with its effective value (secrets redacted).
     pub settings: SettingsListing,
 }
@@ -154,6 +166,7 @@ impl Config {
             cors: Cors::read(&r)?,
             messaging,
             provider,
+            upstream: upstream::read(&r)?,
             observability: ObservabilitySettings::read(&r)?,
             pages: PagesSettings::read(&r)?,
             server,

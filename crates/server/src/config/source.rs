@@ -192,9 +192,15 @@ impl<'a> Reader<'a> {
 /// password, key or token setting is hidden; URLs (`*_URL`, `*_URLS`) keep
 /// everything but the password of their user part.
 fn redacted(name: &str, value: &str) -> String {
-    let secret = ["_PASSWORD", "_SECRET_KEY", "_TOKEN", "_WEBHOOK_URL"]
-        .iter()
-        .any(|suffix| name.ends_with(suffix));
+    let secret = [
+        "_PASSWORD",
+        "_SECRET_KEY",
+        "_CLIENT_SECRET",
+        "_TOKEN",
+        "_WEBHOOK_URL",
+    ]
+    .iter()
+    .any(|suffix| name.ends_with(suffix));
     if secret {
         "(redacted)".to_owned()
     } else if ["_URL", "_URLS", "_ENDPOINT"]
@@ -276,8 +282,23 @@ pub fn read_toml(path: &Path, required: bool) -> Result<HashMap<String, String>,
         toml::Value::Boolean(b) => Some(b.to_string()),
         _ => None,
     };
-    table
-        .into_iter()
+    // A table `[upstream.github]` names its keys `UPSTREAM_GITHUB_<KEY>`.
+    fn flatten(prefix: &str, table: toml::Table, out: &mut Vec<(String, toml::Value)>) {
+        for (k, v) in table {
+            let name = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}_{k}")
+            };
+            match v {
+                toml::Value::Table(t) => flatten(&name, t, out),
+                other => out.push((name, other)),
+            }
+        }
+    }
+    let mut flat = Vec::new();
+    flatten("", table, &mut flat);
+    flat.into_iter()
         .map(|(k, v)| {
             let value = match &v {
                 toml::Value::Array(items) => items

@@ -29,8 +29,23 @@ fn a_toml_file_reads_like_the_environment() {
     assert_eq!((c.server.host.as_str(), c.server.port), ("0.0.0.0", 9090));
     assert!(c.verification.require_verified_email);
     assert_eq!(c.server.trusted_proxies.len(), 2);
-    std::fs::write(&path, "PORT = { nested = 1 }\n").unwrap();
-    assert!(read_toml(&path, true).is_err());
+    // A table names its keys by its path (issue 19: `[upstream.github]`).
+    std::fs::write(
+        &path,
+        "[upstream.github]\nclient_id = \"gh\"\nscopes = [\"a\", \"b\"]\n",
+    )
+    .unwrap();
+    let file = read_toml(&path, true).unwrap();
+    assert_eq!(
+        file.get("UPSTREAM_GITHUB_CLIENT_ID").map(String::as_str),
+        Some("gh")
+    );
+    assert_eq!(
+        file.get("UPSTREAM_GITHUB_SCOPES").map(String::as_str),
+        Some("a,b")
+    );
+    std::fs::write(&path, "PORT = [{ nested = 1 }]\n").unwrap();
+    assert!(read_toml(&path, true).is_err(), "an array of tables");
     std::fs::write(&path, "PORT = \n").unwrap();
     assert!(read_toml(&path, true).is_err(), "not TOML");
     assert!(

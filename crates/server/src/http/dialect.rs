@@ -236,3 +236,15 @@ pub fn field_codes(v: &ValidationErrors) -> std::collections::BTreeMap<String, V
         })
         .collect()
 }
+
+/// Logs the cause of a refused upstream sign-in once: a provider's failure
+/// (what it said stays in the log, not in the answer), or a server fault.
+pub fn log_federation(e: &tessera_domain::usecase::FederationError) {
+    use tessera_domain::usecase::FederationError as F;
+    match e {
+        F::Upstream(cause) => tracing::warn!(%cause, "upstream provider failed"),
+        F::Denied(error) => tracing::info!(%error, "upstream provider refused"),
+        F::Auth(a) => log_cause(a),
+        _ => {}
+    }
+}

@@ -34,6 +34,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
         v1::ROUTES,
         admin::ROUTES,
         admin::clients::ROUTES,
+        admin::providers::ROUTES,
         legacy::ROUTES,
         super::pages::ROUTES,
     ]

@@ -60,6 +60,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .configure(v1::routes::<P>)
         .configure(admin::routes::<P>)
         .configure(admin::clients::routes::<P>)
+        .configure(admin::providers::routes::<P>)
         .configure(legacy::routes::<P>)
         .configure(pages::routes::<P>)
         .route("/openapi.json", web::get().to(ops::openapi_json))
@@ -67,4 +68,83 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/openapi.json")),
         );
+}
+
+/// `target` (an absolute URL or a path of this server) with `pairs` added
+/// to its query, its own query kept; `target` unchanged when unreadable.
+pub(crate) fn with_query(target: &str, pairs: &[(&str, &str)]) -> String {
+    let relative = target.starts_with('/');
+    let base = url::Url::parse("http://relative.invalid").ok();
+    let parsed = if relative {
+        base.and_then(|b| b.join(target).ok())
+    } else {
+        url::Url::parse(target).ok()
+    };
+    let Some(mut u) = parsed else {
+        return target.to_owned();
+    };
+    {
+        let mut q = u.query_pairs_mut();
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+    }
+    if relative {
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    } else {
+        u.to_string()
+    }
+}
+
+/// The status of a refused upstream sign-in, link or exchange (issue 19):
+/// a provider that failed is a bad gateway, never a 500.
+pub(crate) fn federation_status(
+    e: &tessera_domain::usecase::FederationError,
+) -> actix_web::http::StatusCode {
+    use actix_web::http::StatusCode;
+    use tessera_domain::usecase::FederationError as F;
+    match e {
+        F::UnknownProvider | F::IdentityNotFound => StatusCode::NOT_FOUND,
+        F::StateInvalid | F::CodeInvalid | F::ProviderInvalid(_) => StatusCode::BAD_REQUEST,
+        F::Denied(_) | F::SignUpClosed | F::EmailUnverified => StatusCode::FORBIDDEN,
+        F::Upstream(_) => StatusCode::BAD_GATEWAY,
+        F::EmailMissing => StatusCode::UNPROCESSABLE_ENTITY,
+        F::AccountExists | F::IdentityTaken | F::LastSignInMethod | F::ProviderReadOnly => {
+            StatusCode::CONFLICT
+        }
+        F::Auth(a) => modern::refusal_text(a).0,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What a person is told of a refused upstream sign-in, link or exchange:
+/// never the provider's own words (they go to the log).
+pub(crate) fn federation_text(e: &tessera_domain::usecase::FederationError) -> String {
+    use tessera_domain::usecase::FederationError as F;
+    match e {
+        F::UnknownProvider => "No such sign-in provider.".into(),
+        F::StateInvalid => {
+            "This sign-in expired or was started in another browser. Please start again.".into()
+        }
+        F::Denied(_) => "The provider did not sign you in.".into(),
+        F::Upstream(tessera_domain::ports::UpstreamError::Unavailable(_)) => {
+            "The provider is unavailable. Please try again later.".into()
+        }
+        F::Upstream(_) => "The provider's answer could not be accepted.".into(),
+        F::SignUpClosed => "No account uses this identity, and this provider does not create accounts.".into(),
+        F::EmailMissing => "The provider did not share an e-mail address.".into(),
+        F::EmailUnverified => "The provider has not verified this e-mail address.".into(),
+        F::AccountExists => "An account already uses this e-mail address. Sign in to it, then connect the provider from your account page.".into(),
+        F::IdentityTaken => "This identity is connected to another account.".into(),
+        F::LastSignInMethod => "This is the account's last way to sign in: set a password or connect another first.".into(),
+        F::IdentityNotFound => "This identity is not connected to the account.".into(),
+        F::CodeInvalid => "The code is invalid or expired.".into(),
+        F::ProviderInvalid(why) => format!("Invalid provider: {why}"),
+        F::ProviderReadOnly => "This provider comes from the configuration and cannot be changed here.".into(),
+        F::Auth(a) => modern::refusal_text(a).1,
+        _ => messages::INTERNAL.get().to_owned(),
+    }
 }

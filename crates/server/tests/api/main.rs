@@ -18,6 +18,7 @@ mod dialect_wording;
 mod edge;
 mod factors;
 mod faults;
+mod federation;
 mod hardening;
 mod health;
 mod i18n;

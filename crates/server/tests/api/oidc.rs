@@ -26,7 +26,7 @@ async fn provider() -> (TestApp, String) {
 }
 
 /// [`provider`] with more settings.
-async fn provider_with(extra: &[(&str, &str)]) -> (TestApp, String) {
+pub(crate) async fn provider_with(extra: &[(&str, &str)]) -> (TestApp, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -47,7 +47,7 @@ async fn provider_with(extra: &[(&str, &str)]) -> (TestApp, String) {
 }
 
 /// `tessera client create …`; returns (client_id, client_secret).
-fn create_client(app: &TestApp, args: &[&str]) -> (String, Option<String>) {
+pub(crate) fn create_client(app: &TestApp, args: &[&str]) -> (String, Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let out = app
         .tessera_cli(dir.path())
@@ -82,7 +82,7 @@ fn cli(app: &TestApp, args: &[&str]) -> String {
 }
 
 /// Every hidden field of a page's forms, HTML entities decoded.
-fn hidden_fields(page: &Page) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(page: &Page) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for chunk in page.body.split("<input type=\"hidden\" ").skip(1) {
         let attr = |name: &str| {
@@ -139,18 +139,30 @@ pub(crate) async fn authorize(
 
 /// [`authorize`], answering the sign-in's second step with a TOTP code of
 /// `totp_secret` when it comes.
-async fn authorize_as(
+pub(crate) async fn authorize_as(
     browser: &mut Browser<'_>,
     path: &str,
     identifier: &str,
     consent: &str,
     totp_secret: Option<&str>,
 ) -> String {
+    // The client's origin: where the last redirect goes.
+    let client_origin = url::Url::parse(&format!("http://app{path}"))
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .and_then(|(_, v)| url::Url::parse(&v).ok())
+        })
+        .map_or_else(
+            || "http://127.0.0.1:9".to_owned(),
+            |u| u.origin().ascii_serialization(),
+        );
     let mut page = browser.get(path).await;
     for _ in 0..6 {
         if page.status == StatusCode::SEE_OTHER {
             let to = page.location().to_owned();
-            if to.starts_with("http://127.0.0.1:9/") {
+            if to.starts_with(&format!("{client_origin}/")) {
                 return to;
             }
             if to.starts_with("/ui/sign-in") {
@@ -160,7 +172,7 @@ async fn authorize_as(
                 // end at the client.
                 let csp = form.headers["content-security-policy"].to_str().unwrap();
                 assert!(
-                    csp.contains("form-action 'self' http://127.0.0.1:9"),
+                    csp.contains(&format!("form-action 'self' {client_origin}")),
                     "{csp}"
                 );
                 let mut fields = hidden_fields(&form);

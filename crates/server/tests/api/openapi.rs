@@ -102,10 +102,24 @@ fn ok(status: StatusCode, body: &Value) {
 #[allow(clippy::too_many_lines)]
 async fn a_tour_of_every_route_gets_the_documented_answers() {
     // Carol's pending registration (older than the 1 s TTL) can be rejected.
+    // Its own address is its issuer and callback base: it is its own
+    // upstream provider in the tour's last part (issue 19).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    let app_return = format!("{base}/app/");
     let app = spawn_app_with(&[
         ("V1_VERIFY_ON_GET", "true"),
         ("UNVERIFIED_ACCOUNT_TTL", "1"),
         ("MFA_REQUIRED_ROLES", "logistics"),
+        ("PORT", &port),
+        ("OIDC_ISSUER", &base),
+        ("PUBLIC_BASE_URL", &base),
+        ("RETURN_TO_ALLOWED", &app_return),
     ])
     .await;
     let mut t = Tour {
@@ -838,6 +852,114 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
     }
     let (status, body) = t
         .json("DELETE", t.delete(&client_path).bearer_auth(&root_aal2))
+        .await;
+    ok(status, &body);
+
+    // Upstream providers (issue 19): the app signs people in through
+    // itself, a console provider over a client of its own.
+    let callback = format!("{base}/api/auth/oauth/self/callback");
+    let (status, upstream) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/admin/clients",
+                &json!({"name": "Itself", "kind": "confidential",
+                        "redirect_uris": [callback], "first_party": true}),
+            )
+            .bearer_auth(&root_aal2),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{upstream}");
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/admin/providers/self",
+                &json!({"issuer": base, "name": "Itself",
+                        "client_id": upstream["client"]["client_id"],
+                        "client_secret": upstream["client_secret"]}),
+            )
+            .bearer_auth(&root_aal2),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json("GET", t.get("/api/admin/providers").bearer_auth(&root_aal2))
+        .await;
+    ok(status, &body);
+    let (status, body) = t.json("GET", t.get("/api/auth/oauth/providers")).await;
+    ok(status, &body);
+    // tina's address is her own account's: the first sign-in waits for
+    // her to link it; the next exchanges its code for tokens.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let start = format!(
+        "/api/auth/oauth/self/start?return_to={}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(format!("{app_return}done").as_bytes())
+            .collect::<String>()
+    );
+    let mut landings = Vec::new();
+    for _ in 0..2 {
+        let started = browser.get(&start).await;
+        assert_eq!(started.status, StatusCode::FOUND, "{}", started.body);
+        let at_op = started.location().strip_prefix(&base).unwrap().to_owned();
+        let back = crate::oidc::authorize(&mut browser, &at_op, "tina", "allow").await;
+        let landed = browser.get(back.strip_prefix(&base).unwrap()).await;
+        assert_eq!(landed.status, StatusCode::SEE_OTHER, "{}", landed.body);
+        landings.push(crate::oidc::query(landed.location()));
+        if landings.len() == 1 {
+            assert_eq!(landings[0]["error"], "link_required", "{:?}", landings[0]);
+            let tina = t.app.login("tina", crate::oidc::PASSWORD).await;
+            let (status, body) = t
+                .json(
+                    "POST",
+                    t.post(
+                        "/api/auth/identities/link",
+                        &json!({"link_token": landings[0]["link_token"]}),
+                    )
+                    .bearer_auth(tina["access_token"].as_str().unwrap()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    let (status, tokens) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/oauth/exchange",
+                &json!({"code": landings[1]["code"], "code_verifier": verifier}),
+            ),
+        )
+        .await;
+    ok(status, &tokens);
+    let tina_token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, linked) = t
+        .json(
+            "GET",
+            t.get("/api/auth/identities").bearer_auth(&tina_token),
+        )
+        .await;
+    ok(status, &linked);
+    // Unlinking needs a recent sign-in at the account's level: the
+    // exchange's is one (`fed`).
+    let subject = linked["identities"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = t
+        .json(
+            "DELETE",
+            t.delete(&format!("/api/auth/identities/self/{subject}"))
+                .bearer_auth(&tina_token),
+        )
+        .await;
+    ok(status, &body);
+    let (status, body) = t
+        .json(
+            "DELETE",
+            t.delete("/api/admin/providers/self")
+                .bearer_auth(&root_aal2),
+        )
         .await;
     ok(status, &body);
 

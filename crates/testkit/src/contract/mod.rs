@@ -10,6 +10,7 @@ mod clients;
 mod codes;
 mod directory;
 mod factors;
+mod identities;
 mod mail;
 mod sessions;
 
@@ -18,6 +19,7 @@ pub use clients::clients;
 pub use codes::{codes, rate_limiter};
 pub use directory::directory;
 pub use factors::{factors, passkeys};
+pub use identities::identities;
 pub use mail::{mail_with_changes, outbox};
 pub use sessions::{denylist, new_session, sessions, user_cache};
 

@@ -18,6 +18,7 @@ use tessera_domain::{AuthError, AuthService, AuthSettings};
 use tessera_testkit::{FlakyDenylist, ManualClock, MemoryPorts, memory_adapters, test_client};
 
 mod factors;
+mod federation;
 mod login;
 mod passkeys;
 mod password;

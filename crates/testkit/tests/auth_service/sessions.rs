@@ -167,6 +167,8 @@ impl Ports for FlakyDenylistPorts {
     type Otp = <MemoryPorts as Ports>::Otp;
     type RelyingParty = <MemoryPorts as Ports>::RelyingParty;
     type Clients = <MemoryPorts as Ports>::Clients;
+    type Identities = <MemoryPorts as Ports>::Identities;
+    type Upstream = <MemoryPorts as Ports>::Upstream;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -197,6 +199,8 @@ fn flaky_denylist_service() -> (
         otp: m.otp,
         relying_party: m.relying_party,
         clients: m.clients,
+        identities: m.identities,
+        upstream: m.upstream,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

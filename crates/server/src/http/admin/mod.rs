@@ -10,6 +10,7 @@
 //! | `POST /api/admin/users/{id}/roles` `{role}` | `role:update` |
 //! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
 //! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
+//! | `GET /api/admin/providers`; `POST`, `DELETE /api/admin/providers/{id}` | `client:manage` (issue 19; `providers.rs`) |
 //! | `GET`, `POST /api/admin/clients`; `GET`, `DELETE /api/admin/clients/{id}`; `POST …/{id}/secret`, `/disable`, `/enable` | `client:manage` (issue 18; `clients.rs`) |
 //!
 //! No token: 401; a token without the permission: 403 (`code: forbidden`,
@@ -22,6 +23,7 @@
 pub mod clients;
 pub mod dto;
 mod errors;
+pub mod providers;
 mod routes;
 
 pub use errors::AdminError;

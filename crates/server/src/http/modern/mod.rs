@@ -11,6 +11,7 @@
 pub mod dto;
 mod errors;
 pub(crate) mod factors;
+pub(crate) mod federation;
 pub(crate) mod pages;
 pub(crate) mod passkeys;
 mod routes;

@@ -13,6 +13,7 @@ use tessera_domain::values::PasswordInput;
 use super::dto;
 use super::errors::ModernError;
 use super::factors;
+use super::federation;
 use super::pages;
 use super::passkeys;
 use crate::http::dto::{AnyOf, Paging};
@@ -57,6 +58,11 @@ crate::declare_routes! {
     Delete "/passkeys/{id}" => passkeys::remove::<P> [];
     Post "/passkey/options" => passkeys::sign_in_options::<P> [limit Ceremony];
     Post "/passkey/login" => passkeys::sign_in::<P> [limit Login];
+    Get "/oauth/providers" => federation::providers::<P> [];
+    Post "/oauth/exchange" => federation::exchange::<P> [limit Login];
+    Get "/identities" => federation::identities::<P> [];
+    Post "/identities/link" => federation::link::<P> [limit Login];
+    Delete "/identities/{provider}/{subject}" => federation::unlink::<P> [];
 }
 
 /// The user as 000, 003 and 004 show it (plus `uuid` and every role).

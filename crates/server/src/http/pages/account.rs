@@ -97,10 +97,45 @@ async fn render_account<P: Ports>(
             .collect(),
         Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
     };
+    let linked = match state.auth.linked_identities(&caller.auth).await {
+        Ok(list) => list,
+        Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+    };
+    let providers = state.auth.upstream_providers().await.unwrap_or_default();
+    let provider_name = |id: &tessera_domain::model::UpstreamId| {
+        providers
+            .iter()
+            .find(|p| &p.id == id)
+            .map_or_else(|| id.to_string(), |p| p.display_name.clone())
+    };
+    let identities = linked
+        .iter()
+        .map(|l| views::IdentityRow {
+            provider: l.provider.to_string(),
+            provider_name: provider_name(&l.provider),
+            subject: l.subject.clone(),
+            email: l.email.clone().unwrap_or_default(),
+            linked_at: rfc3339(l.linked_at),
+        })
+        .collect();
     let nav = nav(state, caller).await;
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
     let t = view.t;
+    // `?link=<token>`: an upstream sign-in matched this account's address
+    // and waits for the person to confirm the link (issue 19).
+    let pending_link = match super::query_of(req).get("link") {
+        Some(token) => match state.auth.pending_link(token).await {
+            Ok(Some((provider, email))) => Some((
+                token.clone(),
+                t.confirm_link_text
+                    .replace("{provider}", &provider)
+                    .replace("{email}", email.as_deref().unwrap_or("?")),
+            )),
+            _ => None,
+        },
+        None => None,
+    };
     let user = &caller.user;
     let rows = sessions
         .iter()
@@ -141,6 +176,12 @@ async fn render_account<P: Ports>(
             mfa_enabled: factors.has_second_factor(),
             recovery_left: factors.recovery_codes_left,
             passkeys,
+            identities,
+            providers: providers
+                .iter()
+                .map(|p| (p.id.to_string(), p.display_name.clone()))
+                .collect(),
+            pending_link,
         }
         .render(),
     )

@@ -53,7 +53,7 @@ fn checked_return_to(pages: &super::PagesState, raw: Option<&str>) -> Result<Opt
 }
 
 /// The refusal page of a `return_to` outside the allow-list.
-fn return_to_refused(pages: &super::PagesState, chrome: Chrome) -> HttpResponse {
+pub(super) fn return_to_refused(pages: &super::PagesState, chrome: Chrome) -> HttpResponse {
     let t = chrome.t;
     message_page(
         pages,
@@ -80,7 +80,27 @@ fn sign_in_view(
         csrf,
         return_to,
         identifier,
+        providers: Vec::new(),
     }
+}
+
+/// The sign-in buttons of the enabled upstream providers: `(href, name)`,
+/// each starting a sign-in that lands on `return_to` (issue 19).
+async fn provider_buttons<P: Ports>(
+    state: &State<P>,
+    return_to: Option<&str>,
+) -> Vec<(String, String)> {
+    let providers = state.auth.upstream_providers().await.unwrap_or_default();
+    providers
+        .into_iter()
+        .map(|p| {
+            let mut href = format!("/api/auth/oauth/{}/start", p.id);
+            if let Some(target) = return_to {
+                href = crate::http::with_query(&href, &[("return_to", target)]);
+            }
+            (href, p.display_name)
+        })
+        .collect()
 }
 
 /// `GET /ui/sign-in[?return_to=…]`: the form; a browser already signed in
@@ -120,6 +140,7 @@ async fn sign_in_form_page<P: Ports>(
         .filter(|h| h.chars().count() <= 254 && !h.chars().any(char::is_control))
         .cloned()
         .unwrap_or_default();
+    let providers = provider_buttons(&state, return_to.as_deref()).await;
     anonymous_page(
         &pages,
         &req,
@@ -127,6 +148,7 @@ async fn sign_in_form_page<P: Ports>(
         |csrf| {
             views::SignIn {
                 notice,
+                providers,
                 ..sign_in_view(view, csrf, return_to, hint, None)
             }
             .render()
@@ -179,37 +201,15 @@ async fn sign_in_with_password<P: Ports>(
     {
         Ok(BrowserStep::SignedIn(signed)) => signed_in_answer(&pages, &req, &signed, return_to),
         Ok(BrowserStep::SecondFactor(challenge)) => {
-            // An account that must enrol a factor first (`MFA_REQUIRED_ROLES`)
-            // is shown a TOTP enrolment in the same step.
-            let enrolment = if challenge.enrolment {
-                match state
-                    .auth
-                    .begin_required_totp_enrolment(challenge.token.expose())
-                    .await
-                {
-                    Ok(e) => Some(e),
-                    Err(e) => return refusal_page(&pages, view, &e),
-                }
-            } else {
-                None
-            };
-            html(
+            second_factor_page(
+                &state,
                 &pages,
-                StatusCode::OK,
-                second_factor_view(
-                    view,
-                    form.text("csrf"),
-                    challenge.token.expose().to_owned(),
-                    return_to,
-                    !challenge.enrolment
-                        && challenge
-                            .factors
-                            .contains(&tessera_domain::model::FactorKind::Passkey),
-                    enrolment.as_ref(),
-                    None,
-                )
-                .render(),
+                view,
+                form.text("csrf"),
+                &challenge,
+                return_to,
             )
+            .await
         }
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             refusal_page(&pages, view, &e)
@@ -217,12 +217,88 @@ async fn sign_in_with_password<P: Ports>(
         Err(e) => {
             let (status, text) = problem(&e);
             let csrf = form.text("csrf");
+            let providers = provider_buttons(&state, return_to.as_deref()).await;
             let mut r = html(
                 &pages,
                 status,
-                sign_in_view(view, csrf, return_to, identifier, Some(text)).render(),
+                views::SignIn {
+                    providers,
+                    ..sign_in_view(view, csrf, return_to, identifier, Some(text))
+                }
+                .render(),
             );
             rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// The second step of a sign-in whose first step passed: the factor's
+/// form, or for an account that must enrol a factor first
+/// (`MFA_REQUIRED_ROLES`) a TOTP enrolment in the same step.
+async fn second_factor_page<P: Ports>(
+    state: &State<P>,
+    pages: &super::PagesState,
+    view: Chrome,
+    csrf: String,
+    challenge: &tessera_domain::usecase::SecondFactorChallenge,
+    return_to: Option<String>,
+) -> HttpResponse {
+    let enrolment = if challenge.enrolment {
+        match state
+            .auth
+            .begin_required_totp_enrolment(challenge.token.expose())
+            .await
+        {
+            Ok(e) => Some(e),
+            Err(e) => return refusal_page(pages, view, &e),
+        }
+    } else {
+        None
+    };
+    html(
+        pages,
+        StatusCode::OK,
+        second_factor_view(
+            view,
+            csrf,
+            challenge.token.expose().to_owned(),
+            return_to,
+            !challenge.enrolment
+                && challenge
+                    .factors
+                    .contains(&tessera_domain::model::FactorKind::Passkey),
+            enrolment.as_ref(),
+            None,
+        )
+        .render(),
+    )
+}
+
+/// What a browser's sign-in through an upstream provider (issue 19) answers
+/// once the provider's answer was taken: as `POST /ui/sign-in` does.
+pub(super) async fn upstream_step_answer<P: Ports>(
+    state: &State<P>,
+    pages: &super::PagesState,
+    req: &HttpRequest,
+    step: BrowserStep,
+    return_to: String,
+) -> HttpResponse {
+    match step {
+        BrowserStep::SignedIn(signed) => signed_in_answer(pages, req, &signed, Some(return_to)),
+        BrowserStep::SecondFactor(challenge) => {
+            // The second step's form posts with the anonymous form token.
+            let (nonce, new_cookie) = match form_nonce(pages, req) {
+                Ok(nonce) => nonce,
+                Err(e) => return refusal_page(pages, chrome(pages, req, None), &e),
+            };
+            let csrf = state.auth.form_token(&nonce).expose().to_owned();
+            let view = chrome(pages, req, None);
+            let mut r =
+                second_factor_page(state, pages, view, csrf, &challenge, Some(return_to)).await;
+            if let Some(c) = new_cookie {
+                let _ = r.add_cookie(&c);
+            }
             r
         }
     }

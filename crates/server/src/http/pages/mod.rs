@@ -27,9 +27,11 @@
 mod account;
 mod admin;
 mod admin_clients;
+mod admin_providers;
 mod auth;
 mod oauth;
 pub mod texts;
+mod upstream;
 mod views;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -216,11 +218,27 @@ pub const ROUTES: &[Route] = &[
     route("/ui/admin/clients/{id}/disable", Method::Post, None),
     route("/ui/admin/clients/{id}/enable", Method::Post, None),
     route("/ui/admin/clients/{id}/delete", Method::Post, None),
+    route(
+        "/api/auth/oauth/{provider}/start",
+        Method::Get,
+        Some(Bucket::Ceremony),
+    ),
+    route(
+        "/api/auth/oauth/{provider}/callback",
+        Method::Get,
+        Some(Bucket::Login),
+    ),
+    route("/ui/account/identities/{provider}/link", Method::Get, None),
+    route("/ui/account/identities/confirm", Method::Post, None),
+    route("/ui/account/identities/unlink", Method::Post, None),
+    route("/ui/admin/providers", Method::Get, None),
+    route("/ui/admin/providers", Method::Post, None),
+    route("/ui/admin/providers/{id}/delete", Method::Post, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 52] = [
+    let handlers: [actix_web::Route; 60] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -273,6 +291,14 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin_clients::disable::<P>),
         web::route().to(admin_clients::enable::<P>),
         web::route().to(admin_clients::delete::<P>),
+        web::route().to(upstream::start::<P>),
+        web::route().to(upstream::callback::<P>),
+        web::route().to(upstream::link::<P>),
+        web::route().to(upstream::confirm::<P>),
+        web::route().to(upstream::unlink::<P>),
+        web::route().to(admin_providers::providers_page::<P>),
+        web::route().to(admin_providers::save::<P>),
+        web::route().to(admin_providers::delete::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);
@@ -283,6 +309,9 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
 #[must_use]
 pub fn is_page_path(path: &str) -> bool {
     path == "/"
+        || path
+            .strip_prefix("/api/auth/oauth/")
+            .is_some_and(|rest| rest.ends_with("/start") || rest.ends_with("/callback"))
         || path == "/oauth/authorize"
         || path == "/oauth/logout"
         || path

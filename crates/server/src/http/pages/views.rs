@@ -125,6 +125,8 @@ pub struct SignIn {
     pub csrf: String,
     pub return_to: Option<String>,
     pub identifier: String,
+    /// The enabled upstream providers: `(id, name)`.
+    pub providers: Vec<(String, String)>,
 }
 
 /// The second-factor step of `/ui/sign-in`.
@@ -270,6 +272,23 @@ pub struct Account {
     pub recovery_left: u32,
     /// The account's passkeys.
     pub passkeys: Vec<PasskeyRow>,
+    /// The upstream identities linked to the account.
+    pub identities: Vec<IdentityRow>,
+    /// The enabled providers, to connect another: `(id, name)`.
+    pub providers: Vec<(String, String)>,
+    /// A pending link to confirm: `(token, text)`.
+    pub pending_link: Option<(String, String)>,
+}
+
+/// One linked identity on the account page.
+#[derive(Debug, Clone)]
+pub struct IdentityRow {
+    pub provider: String,
+    pub provider_name: String,
+    pub subject: String,
+    pub email: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub linked_at: String,
 }
 
 /// One passkey on the account page.
@@ -378,4 +397,28 @@ pub struct AdminAudit {
     pub pages: u64,
     pub previous: Option<String>,
     pub next: Option<String>,
+}
+
+/// One provider of the admin console's list.
+#[derive(Debug, Clone)]
+pub struct ProviderRow {
+    pub id: String,
+    pub name: String,
+    /// `oidc` or `oauth2`, with the preset when there is one.
+    pub kind: String,
+    pub console: bool,
+    pub enabled: bool,
+    pub callback: String,
+}
+
+/// `/ui/admin/providers`.
+#[derive(Template)]
+#[template(path = "pages/admin_providers.html")]
+pub struct AdminProviders {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub providers: Vec<ProviderRow>,
 }

@@ -1,0 +1,172 @@
+//! An account's upstream identities (issue 19): list them, link another
+//! (through the provider, or by confirming a pending link after signing in
+//! to the account it names), unlink one — never the last way to sign in.
+//! Every link and unlink is audited; each change needs a recent
+//! authentication at the account's highest level (`REAUTH_MAX_AGE`).
+
+use super::upstream_sign_in::{FederationError, PendingLink, UpstreamReturn, UpstreamStart};
+use super::{AuthService, Authenticated};
+use crate::error::AuthError;
+use crate::model::{AuditKind, CodePurpose, LinkedIdentity, UpstreamId, User};
+use crate::ports::{
+    CodeStore as _, FactorStore as _, IdentityLinks as _, Ports, RefreshTokenCodec as _,
+    UserRepository as _,
+};
+
+impl<P: Ports> AuthService<P> {
+    /// The identities linked to the caller's account.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn linked_identities(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<LinkedIdentity>, AuthError> {
+        Ok(self.ports.identities.identities_of(auth.user_id()).await?)
+    }
+
+    /// The caller's account, when they authenticated recently enough to
+    /// change how it signs in.
+    async fn account_for_change(&self, auth: &Authenticated) -> Result<User, AuthError> {
+        let user = self
+            .ports
+            .users
+            .find_by_id(auth.user_id())
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        self.require_recent_authentication(auth, &user).await?;
+        Ok(user)
+    }
+
+    /// Starts linking the provider `id` to the caller's account: as
+    /// [`Self::begin_upstream_sign_in`], landing on `return_to` (a page).
+    ///
+    /// # Errors
+    /// [`AuthError::ReauthenticationRequired`], and as
+    /// [`Self::begin_upstream_sign_in`].
+    pub async fn begin_upstream_link(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        return_to: String,
+    ) -> Result<UpstreamStart, FederationError> {
+        let user = self.account_for_change(auth).await?;
+        self.begin_upstream_sign_in(
+            id,
+            UpstreamReturn::Link {
+                user: user.id.0,
+                return_to,
+            },
+        )
+        .await
+    }
+
+    /// Confirms a pending link ([`super::UpstreamLanding::LinkRequired`]):
+    /// the caller must be signed in, recently, to the very account the
+    /// upstream address matched. The token is spent.
+    ///
+    /// # Errors
+    /// [`FederationError::CodeInvalid`] (unknown, expired, or another
+    /// account's), [`FederationError::IdentityTaken`],
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
+    pub async fn link_pending_identity(
+        &self,
+        auth: &Authenticated,
+        link_token: &str,
+    ) -> Result<LinkedIdentity, FederationError> {
+        let pending: PendingLink = self
+            .read_upstream_secret(CodePurpose::UpstreamLink, link_token, false)
+            .await?
+            .ok_or(FederationError::CodeInvalid)?;
+        if pending.user != auth.user_id().0 {
+            return Err(FederationError::CodeInvalid);
+        }
+        self.account_for_change(auth).await?;
+        let key = self.ports.codec.keyed_fingerprint(link_token).0;
+        if self
+            .ports
+            .codes
+            .take(CodePurpose::UpstreamLink, &key)
+            .await?
+            .is_none()
+        {
+            return Err(FederationError::CodeInvalid);
+        }
+        let provider = self.upstream_provider(&pending.provider).await?;
+        self.link_identity(
+            auth.user_id(),
+            &provider,
+            &pending.identity,
+            &auth.client,
+            "proof",
+        )
+        .await
+    }
+
+    /// The provider and account address a pending link names, for the page
+    /// that asks to confirm it; `None` when the token is unknown or expired.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`].
+    pub async fn pending_link(
+        &self,
+        link_token: &str,
+    ) -> Result<Option<(String, Option<String>)>, AuthError> {
+        let pending: Option<PendingLink> = self
+            .read_upstream_secret(CodePurpose::UpstreamLink, link_token, false)
+            .await?;
+        let Some(pending) = pending else {
+            return Ok(None);
+        };
+        let name = self
+            .upstream_provider(&pending.provider)
+            .await
+            .map_or(pending.provider.clone(), |p| p.display_name);
+        Ok(Some((name, pending.identity.email)))
+    }
+
+    /// Unlinks `subject` of `provider` from the caller's account, unless it
+    /// is the account's last way to sign in (no password, no passkey, no
+    /// other identity).
+    ///
+    /// # Errors
+    /// [`FederationError::IdentityNotFound`],
+    /// [`FederationError::LastSignInMethod`],
+    /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
+    pub async fn unlink_identity(
+        &self,
+        auth: &Authenticated,
+        provider: &str,
+        subject: &str,
+    ) -> Result<(), FederationError> {
+        let user = self.account_for_change(auth).await?;
+        let provider = UpstreamId::parse(provider).ok_or(FederationError::IdentityNotFound)?;
+        let linked = self.ports.identities.identities_of(user.id).await?;
+        if !linked
+            .iter()
+            .any(|l| l.provider == provider && l.subject == subject)
+        {
+            return Err(FederationError::IdentityNotFound);
+        }
+        let has_password = !user.password_hash.is_none();
+        let passkeys = self.ports.factors.overview(user.id).await?.passkeys;
+        if !has_password && passkeys == 0 && linked.len() < 2 {
+            return Err(FederationError::LastSignInMethod);
+        }
+        if !self
+            .ports
+            .identities
+            .unlink(user.id, &provider, subject)
+            .await?
+        {
+            return Err(FederationError::IdentityNotFound);
+        }
+        self.audit(self.by_self(
+            AuditKind::IdentityUnlinked,
+            auth,
+            Some(provider.to_string()),
+        ))
+        .await;
+        Ok(())
+    }
+}
