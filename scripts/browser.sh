@@ -83,6 +83,10 @@ rp_port=$(free_port)
 op_port=$(free_ports4)
 gh_port=$(free_port)
 down_port=$(free_port)
+# The test files run at once against one server from one IP: the per-IP
+# limits of sign-ins and ceremonies are raised so they do not starve each
+# other (the HTTP suite tests the limits).
+export RATE_LIMIT_LOGIN=300/60 RATE_LIMIT_CEREMONY=300/60
 export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
     ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 PUBLIC_BASE_URL="http://127.0.0.1:$port" \
     MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/,http://127.0.0.1:$port/app/" \
@@ -121,7 +125,7 @@ done
 grep -q "upstream-op ready" "$work/upstream-op.log" || { log "upstream-op did not start:"; cat "$work/upstream-op.log" >&2; exit 1; }
 "$bin" user create --username pat --email pat@corp.test \
     --password 'Harbor-Mist-Pass-73' --role user >/dev/null
-"$bin" user create --username uv --email unverified-uv@corp.test \
+"$bin" user create --username uvuser --email unverified-uv@corp.test \
     --password 'Harbor-Mist-Pass-73' --role user >/dev/null
 log "an administrator: tessera user create --role super_admin"
 "$bin" user create --username root --email root@example.com \

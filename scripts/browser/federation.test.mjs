@@ -7,7 +7,7 @@
 // GitHub's (scripts/browser/github-stub.mjs) as the "github" preset.
 // scripts/browser.sh starts them and Tessera with UPSTREAM_* settings, and
 // creates the accounts olga (olga@example.com), pat (pat@corp.test) and
-// uv (unverified-uv@corp.test).
+// uvuser (unverified-uv@corp.test).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
