@@ -125,6 +125,19 @@ impl<P: Ports> AuthService<P> {
         Ok(Some((name, pending.identity.email)))
     }
 
+    /// Whether `user` can sign in without the identity being removed: a
+    /// password, a passkey, or `other_identities` left.
+    async fn has_other_sign_in(
+        &self,
+        user: &crate::model::User,
+        other_identities: usize,
+    ) -> Result<bool, AuthError> {
+        if !user.password_hash.is_none() || other_identities > 0 {
+            return Ok(true);
+        }
+        Ok(self.ports.factors.overview(user.id).await?.passkeys > 0)
+    }
+
     /// Unlinks `subject` of `provider` from the caller's account, unless it
     /// is the account's last way to sign in (no password, no passkey, no
     /// other identity).
@@ -142,15 +155,14 @@ impl<P: Ports> AuthService<P> {
         let user = self.account_for_change(auth).await?;
         let provider = UpstreamId::parse(provider).ok_or(FederationError::IdentityNotFound)?;
         let linked = self.ports.identities.identities_of(user.id).await?;
-        if !linked
+        let Some(removed) = linked
             .iter()
-            .any(|l| l.provider == provider && l.subject == subject)
-        {
+            .find(|l| l.provider == provider && l.subject == subject)
+            .cloned()
+        else {
             return Err(FederationError::IdentityNotFound);
-        }
-        let has_password = !user.password_hash.is_none();
-        let passkeys = self.ports.factors.overview(user.id).await?.passkeys;
-        if !has_password && passkeys == 0 && linked.len() < 2 {
+        };
+        if !self.has_other_sign_in(&user, linked.len() - 1).await? {
             return Err(FederationError::LastSignInMethod);
         }
         if !self
@@ -160,6 +172,13 @@ impl<P: Ports> AuthService<P> {
             .await?
         {
             return Err(FederationError::IdentityNotFound);
+        }
+        // Two unlinks of the last two identities may race past the check:
+        // whichever finds none left afterwards puts its identity back.
+        let left = self.ports.identities.identities_of(user.id).await?.len();
+        if !self.has_other_sign_in(&user, left).await? {
+            self.ports.identities.link(&removed).await?;
+            return Err(FederationError::LastSignInMethod);
         }
         self.audit(self.by_self(
             AuditKind::IdentityUnlinked,

@@ -8,6 +8,7 @@ use tessera_domain::model::{
     UpstreamProvider,
 };
 use tessera_domain::ports::{IdentityLinks as _, UpstreamError, UserRepository as _};
+use tessera_domain::clock::Clock as _;
 use tessera_domain::secret::Secret;
 use tessera_domain::usecase::{FederationError, UpstreamAnswer, UpstreamLanding, UpstreamReturn};
 
@@ -290,5 +291,67 @@ async fn a_provider_error_or_a_refused_code_is_audited_and_links_nothing() {
             .any(|e| e.kind.as_str() == "upstream_sign_in_failed"
                 && e.detail.as_deref() == Some("corp upstream_invalid")),
         "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_last_two_identities_of_an_account_without_a_password_are_never_both_unlinked() {
+    let h = federated(false);
+    // An account made by corp, linked to a second identity of trusted's.
+    sign_in(&h, "corp", pages(), Ok(identity("p-1", "p@up.test", true)))
+        .await
+        .unwrap();
+    let corp = UpstreamId::parse("corp").unwrap();
+    let user = h
+        .ports
+        .identities
+        .linked(&corp, "p-1")
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    assert!(
+        h.ports
+            .identities
+            .link(&tessera_domain::model::LinkedIdentity {
+                user_id: user,
+                provider: UpstreamId::parse("trusted").unwrap(),
+                subject: "p-2".into(),
+                email: None,
+                linked_at: h.clock.now(),
+                last_used_at: None,
+            })
+            .await
+            .unwrap()
+    );
+    let outcome = match sign_in(&h, "corp", pages(), Ok(identity("p-1", "p@up.test", true)))
+        .await
+        .unwrap()
+    {
+        UpstreamLanding::Browser {
+            step: tessera_domain::usecase::BrowserStep::SignedIn(signed),
+            ..
+        } => signed,
+        other => panic!("{other:?}"),
+    };
+    let auth = h
+        .svc
+        .authenticate_browser(Some(outcome.credential.expose()), test_client())
+        .await
+        .unwrap()
+        .auth;
+    let (a, b) = tokio::join!(
+        h.svc.unlink_identity(&auth, "corp", "p-1"),
+        h.svc.unlink_identity(&auth, "trusted", "p-2")
+    );
+    assert!(a.is_ok() || b.is_ok(), "one may go: {a:?} {b:?}");
+    assert!(
+        matches!(a, Err(FederationError::LastSignInMethod))
+            || matches!(b, Err(FederationError::LastSignInMethod)),
+        "never both: {a:?} {b:?}"
+    );
+    assert_eq!(
+        h.ports.identities.identities_of(user).await.unwrap().len(),
+        1
     );
 }

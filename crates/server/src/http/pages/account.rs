@@ -207,6 +207,8 @@ pub(super) async fn account_page<P: Ports>(
         Some("passkey") => Some(t.passkey_added_done.to_owned()),
         Some("passkey-renamed") => Some(t.passkey_renamed_done.to_owned()),
         Some("passkey-removed") => Some(t.passkey_removed_done.to_owned()),
+        Some("linked") => Some(t.identity_linked_done.to_owned()),
+        Some("unlinked") => Some(t.identity_unlinked_done.to_owned()),
         _ => None,
     };
     render_account(&state, &pages, &req, &caller, StatusCode::OK, notice, None).await
