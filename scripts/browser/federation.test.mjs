@@ -11,9 +11,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
+
+/** axe-core finds no serious or critical violation; a screenshot as `name`.png. */
+async function checked(page, name) {
+  await page.evaluate(AXE);
+  // eslint-disable-next-line no-undef
+  const results = await page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+  const bad = results.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`),
+    [],
+    `${name}: axe-core found serious or critical violations`,
+  );
+  await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
 
 let browser;
 
@@ -59,6 +78,7 @@ test('a first sign-in through an OpenID provider creates the account, the next r
   await upstreamSignIn(page, 'alice');
   const text = await accountText(page);
   assert.match(text, /alice@corp\.test/);
+  await checked(page, 'account-connected');
   assert.match(text, /Connected accounts/);
   assert.equal(await page.locator('.card.identity').count(), 1);
   // Signed out, then in again: the provider remembers the person, Tessera
@@ -79,6 +99,7 @@ test('an existing verified address links only after the account signs in and con
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${BASE}/ui/account?link=**`);
   assert.match(await page.locator('#confirm-link').innerText(), /olga@example\.com/);
+  await checked(page, 'account-confirm-link');
   await page.locator('#confirm-link button').click();
   await page.waitForURL(`${BASE}/ui/account?done=linked`);
   assert.equal(await page.locator('.card.identity').count(), 1);
@@ -173,4 +194,29 @@ test('an API client exchanges its one-time code with its PKCE verifier for token
   assert.equal(list.identities[0].email, 'spa-user@corp.test');
   const replay = await exchange({ code, code_verifier: verifier });
   assert.equal(replay.status, 400);
+});
+
+test('the sign-in page offers the providers; the admin console lists and adds them', async () => {
+  const page = await freshPage();
+  await page.goto(`${BASE}/ui/sign-in`);
+  await checked(page, 'sign-in-providers');
+  await page.getByLabel('Username, e-mail or phone').fill('root');
+  await page.getByLabel('Password', { exact: true }).fill(process.env.ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${BASE}/ui/account`);
+  await page.goto(`${BASE}/ui/admin/providers`);
+  assert.match(await page.locator('#providers').innerText(), /configuration \(read-only\)/);
+  await checked(page, 'admin-providers');
+  await page.fill('#id', 'acme');
+  await page.fill('#provider-name', 'ACME SSO');
+  await page.fill('#issuer', 'https://sso.acme.example');
+  await page.fill('#provider-client-id', 'tessera');
+  await page.fill('#provider-client-secret', 'secret');
+  await page.getByRole('button', { name: 'Add a provider' }).click();
+  await page.waitForURL(`${BASE}/ui/admin/providers`);
+  assert.match(await page.locator('#providers').innerText(), /ACME SSO/);
+  await page.getByRole('button', { name: 'Remove: ACME SSO' }).click();
+  await page.waitForURL(`${BASE}/ui/admin/providers`);
+  assert.doesNotMatch(await page.locator('main').innerText(), /ACME SSO/);
+  await page.context().close();
 });
