@@ -179,6 +179,7 @@ async fn render_account<P: Ports>(
             identities,
             providers: providers
                 .iter()
+                .filter(|p| !linked.iter().any(|l| l.provider == p.id))
                 .map(|p| (p.id.to_string(), p.display_name.clone()))
                 .collect(),
             pending_link,
