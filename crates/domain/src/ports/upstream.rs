@@ -93,8 +93,8 @@ pub trait IdentityLinks: Send + Sync + 'static {
 
 /// Where the relying party sends the browser, and what it checks on the way
 /// back: the values of one authorization request (RFC 6749 §4.1.1, OpenID
-/// Connect Core §3.1.2.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Connect Core §3.1.2.1). `Debug` shows only the redirect URI.
+#[derive(Clone, PartialEq, Eq)]
 pub struct UpstreamRequest {
     /// Tessera's callback for the provider (`redirect_uri`).
     pub redirect_uri: String,
@@ -106,8 +106,9 @@ pub struct UpstreamRequest {
     pub code_challenge: String,
 }
 
-/// What the relying party needs to redeem an authorization code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the relying party needs to redeem an authorization code. `Debug`
+/// shows only the redirect URI.
+#[derive(Clone, PartialEq, Eq)]
 pub struct UpstreamRedemption {
     /// The `code` the provider sent back.
     pub code: String,
@@ -117,6 +118,22 @@ pub struct UpstreamRedemption {
     pub code_verifier: String,
     /// The `nonce` the ID token must carry.
     pub nonce: String,
+}
+
+impl std::fmt::Debug for UpstreamRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamRequest")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for UpstreamRedemption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamRedemption")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a provider's answer was not taken.

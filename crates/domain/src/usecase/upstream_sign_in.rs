@@ -192,13 +192,23 @@ impl std::fmt::Debug for UpstreamFlow {
     }
 }
 
-/// What the provider sent to the callback besides `state`.
-#[derive(Debug, Clone, Default)]
+/// What the provider sent to the callback besides `state`. `Debug` hides
+/// the code.
+#[derive(Clone, Default)]
 pub struct UpstreamAnswer {
     /// `code`, on success.
     pub code: Option<String>,
     /// `error` (RFC 6749 §4.1.2.1), on refusal.
     pub error: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamAnswer")
+            .field("code", &self.code.as_ref().map(|_| "***"))
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// Where a finished upstream sign-in lands.

@@ -3,12 +3,12 @@
 //! and accounts without a password.
 
 use super::*;
+use tessera_domain::clock::Clock as _;
 use tessera_domain::model::{
     ProviderSource, TokenEndpointAuth, UpstreamId, UpstreamIdentity, UpstreamProtocol,
     UpstreamProvider,
 };
 use tessera_domain::ports::{IdentityLinks as _, UpstreamError, UserRepository as _};
-use tessera_domain::clock::Clock as _;
 use tessera_domain::secret::Secret;
 use tessera_domain::usecase::{FederationError, UpstreamAnswer, UpstreamLanding, UpstreamReturn};
 
