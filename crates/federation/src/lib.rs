@@ -16,7 +16,16 @@
 //! HTTP is `reqwest` with rustls: no redirects are followed (a provider's
 //! endpoints answer directly; a redirect could point anywhere), connections
 //! time out after [`CONNECT_TIMEOUT_SECS`] and whole requests after
-//! [`REQUEST_TIMEOUT_SECS`].
+//! [`REQUEST_TIMEOUT_SECS`], and no answer is read beyond
+//! [`MAX_RESPONSE_BYTES`]. Every call of the protocol libraries goes through
+//! that one client ([`UpstreamClient::call`]).
+//!
+//! Discovery is read here rather than by `discover_async`, which insists
+//! the document's `issuer` equals the configured one: Microsoft Entra ID's
+//! documents name `https://login.microsoftonline.com/{tenantid}/v2.0` (or
+//! the tenant's id where a domain was configured), so for those
+//! (`UpstreamProtocol::OpenIdConnect::tenant_issuer`) the ID token's `iss`
+//! is checked against the document's issuer with the token's own `tid`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +51,21 @@ pub const DISCOVERY_TTL_SECS: u64 = 600;
 pub const CONNECT_TIMEOUT_SECS: u64 = 5;
 /// Seconds a whole request to a provider may take.
 pub const REQUEST_TIMEOUT_SECS: u64 = 15;
+/// The most of a provider's answer that is read, in bytes (discovery, JWKS,
+/// tokens, user info): a longer answer is refused as unavailable.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// A failed call to a provider: no answer, or one too long.
+#[derive(Debug)]
+pub struct HttpError(String);
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HttpError {}
 
 /// The relying party: one HTTP client and the discovery cache.
 #[derive(Clone)]
@@ -80,21 +104,70 @@ impl UpstreamClient {
         })
     }
 
-    /// The discovery document of `issuer`, reused unless `fresh`.
+    /// One HTTP exchange for the protocol libraries, its answer read up to
+    /// [`MAX_RESPONSE_BYTES`].
+    ///
+    /// # Errors
+    /// [`HttpError`] when there is no answer, or it is longer.
+    pub async fn call(
+        &self,
+        request: openidconnect::HttpRequest,
+    ) -> Result<openidconnect::HttpResponse, HttpError> {
+        limited_call(self.http.clone(), request).await
+    }
+
+    /// [`Self::call`] as the protocol libraries take it: a function whose
+    /// futures own what they use.
+    fn http_client(
+        &self,
+    ) -> impl Fn(openidconnect::HttpRequest) -> HttpFuture + Send + Sync + use<> {
+        let client = self.http.clone();
+        move |request| Box::pin(limited_call(client.clone(), request))
+    }
+
+    /// The discovery document of `issuer` with its JWKS, reused unless
+    /// `fresh`. Its `issuer` must be the configured one, except for a
+    /// tenant issuer (see the crate's documentation).
     async fn discover(
         &self,
         issuer: &str,
+        tenant_issuer: bool,
         fresh: bool,
     ) -> Result<Arc<CoreProviderMetadata>, UpstreamError> {
         if !fresh && let Some(m) = self.discovered.get(issuer) {
             return Ok(m);
         }
-        let url = IssuerUrl::new(issuer.to_owned())
+        IssuerUrl::new(issuer.to_owned())
             .map_err(|e| UpstreamError::Invalid(format!("issuer: {e}")))?;
-        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
+        // OpenID Connect Discovery 1.0 §4.1: the issuer, `/.well-known/…` appended.
+        let separator = if issuer.ends_with('/') { "" } else { "/" };
+        let url = format!("{issuer}{separator}.well-known/openid-configuration");
+        let http = self.http_client();
+        let request = http::Request::get(url.as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| UpstreamError::Invalid(format!("discovery: {e}")))?;
+        let answer = http(request)
+            .await
+            .map_err(|e| UpstreamError::Unavailable(format!("discovery: {e}")))?;
+        if !answer.status().is_success() {
+            return Err(UpstreamError::Unavailable(format!(
+                "discovery: {url} answered {}",
+                answer.status()
+            )));
+        }
+        let metadata: CoreProviderMetadata = serde_json::from_slice(answer.body())
+            .map_err(|e| UpstreamError::Invalid(format!("discovery: {e}")))?;
+        if !tenant_issuer && metadata.issuer().as_str() != issuer {
+            return Err(UpstreamError::Invalid(format!(
+                "discovery: the document's issuer {:?} is not {issuer:?}",
+                metadata.issuer().as_str()
+            )));
+        }
+        let jwks = openidconnect::core::CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &http)
             .await
             .map_err(|e| discovery_error(&e))?;
-        let metadata = Arc::new(metadata);
+        let metadata = Arc::new(metadata.set_jwks(jwks));
         self.discovered.insert(issuer.to_owned(), metadata.clone());
         Ok(metadata)
     }
@@ -135,13 +208,14 @@ impl UpstreamClient {
         tenant_issuer: bool,
         redemption: &UpstreamRedemption,
     ) -> Result<UpstreamIdentity, UpstreamError> {
-        let metadata = self.discover(issuer, false).await?;
+        let metadata = self.discover(issuer, tenant_issuer, false).await?;
         let client = Self::oidc_client(provider, &metadata, &redemption.redirect_uri)?;
+        let http = self.http_client();
         let tokens = client
             .exchange_code(AuthorizationCode::new(redemption.code.clone()))
             .map_err(|e| UpstreamError::Invalid(format!("token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(redemption.code_verifier.clone()))
-            .request_async(&self.http)
+            .request_async(&http)
             .await
             .map_err(|e| token_error(&e))?;
         let id_token = tokens
@@ -157,18 +231,20 @@ impl UpstreamClient {
                 .cloned()
                 .map_err(|e| e.to_string())
         };
-        let claims = match check(&client) {
-            Ok(c) => c,
+        let (claims, metadata) = match check(&client) {
+            Ok(c) => (c, metadata),
             Err(_) => {
                 // The keys may have rotated since discovery: once more
                 // with a fresh document.
-                let fresh = self.discover(issuer, true).await?;
+                let fresh = self.discover(issuer, tenant_issuer, true).await?;
                 let client = Self::oidc_client(provider, &fresh, &redemption.redirect_uri)?;
-                check(&client).map_err(|e| UpstreamError::Invalid(format!("ID token: {e}")))?
+                let claims =
+                    check(&client).map_err(|e| UpstreamError::Invalid(format!("ID token: {e}")))?;
+                (claims, fresh)
             }
         };
         if tenant_issuer {
-            check_tenant_issuer(&id_token.to_string())?;
+            check_tenant_issuer(&id_token.to_string(), metadata.issuer().as_str())?;
         }
         let mut identity = UpstreamIdentity {
             subject: claims.subject().as_str().to_owned(),
@@ -188,7 +264,7 @@ impl UpstreamClient {
             )
         {
             let info: CoreUserInfoClaims = request
-                .request_async(&self.http)
+                .request_async(&http)
                 .await
                 .map_err(|e| UpstreamError::Unavailable(format!("userinfo: {e}")))?;
             identity.email = info.email().map(|e| e.as_str().to_owned());
@@ -220,12 +296,13 @@ impl UpstreamClient {
                     oauth2::RedirectUrl::new(redemption.redirect_uri.clone())
                         .map_err(|e| bad("redirect_uri", &e))?,
                 );
+        let http = self.http_client();
         let tokens = client
             .exchange_code(oauth2::AuthorizationCode::new(redemption.code.clone()))
             .set_pkce_verifier(oauth2::PkceCodeVerifier::new(
                 redemption.code_verifier.clone(),
             ))
-            .request_async(&self.http)
+            .request_async(&http)
             .await
             .map_err(|e| token_error(&e))?;
         let access = tokens.access_token().secret();
@@ -243,12 +320,13 @@ impl UpstreamClient {
 
     /// `GET url` with `access` as a bearer token, as JSON.
     async fn read_json(&self, url: &str, access: &str) -> Result<serde_json::Value, UpstreamError> {
+        let request = http::Request::get(url)
+            .header(http::header::AUTHORIZATION, format!("Bearer {access}"))
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| UpstreamError::Invalid(format!("{url}: {e}")))?;
         let response = self
-            .http
-            .get(url)
-            .bearer_auth(access)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
+            .call(request)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("{url}: {e}")))?;
         let status = response.status();
@@ -258,9 +336,7 @@ impl UpstreamClient {
         if !status.is_success() {
             return Err(UpstreamError::Refused(format!("{url}: {status}")));
         }
-        response
-            .json()
-            .await
+        serde_json::from_slice(response.body())
             .map_err(|e| UpstreamError::Invalid(format!("{url}: {e}")))
     }
 }
@@ -273,8 +349,11 @@ impl UpstreamRelyingParty for UpstreamClient {
     ) -> Result<String, UpstreamError> {
         let state = request.state.clone();
         let url = match &provider.protocol {
-            UpstreamProtocol::OpenIdConnect { issuer, .. } => {
-                let metadata = self.discover(issuer, false).await?;
+            UpstreamProtocol::OpenIdConnect {
+                issuer,
+                tenant_issuer,
+            } => {
+                let metadata = self.discover(issuer, *tenant_issuer, false).await?;
                 let client = Self::oidc_client(provider, &metadata, &request.redirect_uri)?;
                 let nonce = request.nonce.clone();
                 let mut auth = client.authorize_url(
@@ -345,6 +424,40 @@ impl UpstreamRelyingParty for UpstreamClient {
     }
 }
 
+/// What [`UpstreamClient::http_client`]'s function answers.
+type HttpFuture =
+    std::pin::Pin<Box<dyn Future<Output = Result<openidconnect::HttpResponse, HttpError>> + Send>>;
+
+/// One HTTP exchange with `client`, its answer read up to [`MAX_RESPONSE_BYTES`].
+async fn limited_call(
+    client: reqwest::Client,
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, HttpError> {
+    let request = reqwest::Request::try_from(request).map_err(|e| HttpError(e.to_string()))?;
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(|e| HttpError(e.to_string()))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| HttpError(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(HttpError(format!(
+                "the answer is longer than {MAX_RESPONSE_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut answer = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    answer.body(body).map_err(|e| HttpError(e.to_string()))
+}
+
 const fn auth_type(auth: TokenEndpointAuth) -> AuthType {
     match auth {
         TokenEndpointAuth::ClientSecretBasic => AuthType::BasicAuth,
@@ -394,8 +507,17 @@ where
         oauth2::RequestTokenError::Request(r) => {
             UpstreamError::Unavailable(format!("token endpoint: {r}"))
         }
-        oauth2::RequestTokenError::Parse(p, _) => {
-            UpstreamError::Unavailable(format!("token endpoint answered unreadably: {p}"))
+        oauth2::RequestTokenError::Parse(p, body) => {
+            // GitHub answers a refused code with 200 and `{"error": …}`.
+            match serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+            {
+                Some(error) => UpstreamError::Refused(format!("token endpoint: {error}")),
+                None => {
+                    UpstreamError::Unavailable(format!("token endpoint answered unreadably: {p}"))
+                }
+            }
         }
         oauth2::RequestTokenError::Other(o) => {
             UpstreamError::Unavailable(format!("token endpoint: {o}"))
@@ -403,10 +525,11 @@ where
     }
 }
 
-/// Microsoft Entra ID's multi-tenant issuers: the ID token's `iss` must be
-/// `https://login.microsoftonline.com/<tid>/v2.0` for its own `tid` (the
-/// signature, audience, expiry and nonce were checked already).
-fn check_tenant_issuer(id_token: &str) -> Result<(), UpstreamError> {
+/// Microsoft Entra ID's issuers: the ID token's `iss` must be the discovery
+/// document's `issuer`, its `{tenantid}` (multi-tenant documents) replaced
+/// by the token's own `tid` (the signature, audience, expiry and nonce were
+/// checked already).
+fn check_tenant_issuer(id_token: &str, document_issuer: &str) -> Result<(), UpstreamError> {
     use base64::Engine as _;
     let bad = |why: &str| UpstreamError::Invalid(format!("ID token: {why}"));
     let payload = id_token.split('.').nth(1).ok_or_else(|| bad("malformed"))?;
@@ -415,9 +538,10 @@ fn check_tenant_issuer(id_token: &str) -> Result<(), UpstreamError> {
         .map_err(|_| bad("malformed"))?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
     let tid = claims["tid"].as_str().ok_or_else(|| bad("no tid"))?;
+    let expected = document_issuer.replace("{tenantid}", tid);
     let ok = !tid.is_empty()
         && tid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        && claims["iss"].as_str() == Some(&format!("https://login.microsoftonline.com/{tid}/v2.0"));
+        && claims["iss"].as_str() == Some(expected.as_str());
     if ok {
         Ok(())
     } else {
@@ -538,12 +662,16 @@ mod tests {
             format!("e30.{}.sig", b.encode(claims.to_string()))
         };
         let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let common = "https://login.microsoftonline.com/{tenantid}/v2.0";
         let own = format!("https://login.microsoftonline.com/{tid}/v2.0");
-        assert!(check_tenant_issuer(&token(serde_json::json!({"tid": tid, "iss": own}))).is_ok());
+        let check = |claims: serde_json::Value, doc: &str| check_tenant_issuer(&token(claims), doc);
+        assert!(check(serde_json::json!({"tid": tid, "iss": own}), common).is_ok());
         let other = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
-        assert!(
-            check_tenant_issuer(&token(serde_json::json!({"tid": tid, "iss": other}))).is_err()
-        );
-        assert!(check_tenant_issuer(&token(serde_json::json!({"iss": own}))).is_err());
+        assert!(check(serde_json::json!({"tid": tid, "iss": other}), common).is_err());
+        assert!(check(serde_json::json!({"iss": own}), common).is_err());
+        // A single tenant's document names its own issuer: only it passes.
+        assert!(check(serde_json::json!({"tid": tid, "iss": own}), &own).is_ok());
+        let stranger = "00000000-0000-0000-0000-000000000000";
+        assert!(check(serde_json::json!({"tid": stranger, "iss": other}), &own).is_err());
     }
 }

@@ -4,6 +4,7 @@
 //! Every link and unlink is audited; each change needs a recent
 //! authentication at the account's highest level (`REAUTH_MAX_AGE`).
 
+use super::provider::s256;
 use super::upstream_sign_in::{FederationError, PendingLink, UpstreamReturn, UpstreamStart};
 use super::{AuthService, Authenticated};
 use crate::error::AuthError;
@@ -12,6 +13,17 @@ use crate::ports::{
     CodeStore as _, FactorStore as _, IdentityLinks as _, Ports, RefreshTokenCodec as _,
     UserRepository as _,
 };
+
+/// What ties a pending link to whoever started the upstream sign-in, so a
+/// link token sent to someone else links nothing.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkProof<'a> {
+    /// The hosted pages: the caller read the token from the browser's own
+    /// cookie, set when the sign-in landed.
+    BrowserCookie,
+    /// An API client: the PKCE `code_verifier` of the sign-in it started.
+    CodeVerifier(&'a str),
+}
 
 impl<P: Ports> AuthService<P> {
     /// The identities linked to the caller's account.
@@ -57,28 +69,37 @@ impl<P: Ports> AuthService<P> {
                 user: user.id.0,
                 return_to,
             },
+            &auth.client,
         )
         .await
     }
 
     /// Confirms a pending link ([`super::UpstreamLanding::LinkRequired`]):
     /// the caller must be signed in, recently, to the very account the
-    /// upstream address matched. The token is spent.
+    /// upstream address matched, and `proof` must tie the token to the
+    /// sign-in that made it (its browser's cookie, or the API client's PKCE
+    /// verifier). The token is spent.
     ///
     /// # Errors
-    /// [`FederationError::CodeInvalid`] (unknown, expired, or another
-    /// account's), [`FederationError::IdentityTaken`],
+    /// [`FederationError::CodeInvalid`] (unknown, expired, another
+    /// account's, or without its proof), [`FederationError::IdentityTaken`],
     /// [`AuthError::ReauthenticationRequired`], [`AuthError::Unavailable`].
     pub async fn link_pending_identity(
         &self,
         auth: &Authenticated,
         link_token: &str,
+        proof: LinkProof<'_>,
     ) -> Result<LinkedIdentity, FederationError> {
         let pending: PendingLink = self
             .read_upstream_secret(CodePurpose::UpstreamLink, link_token, false)
             .await?
             .ok_or(FederationError::CodeInvalid)?;
-        if pending.user != auth.user_id().0 {
+        let proven = match (proof, &pending.code_challenge) {
+            (LinkProof::BrowserCookie, None) => true,
+            (LinkProof::CodeVerifier(v), Some(challenge)) => s256(v) == *challenge,
+            _ => false,
+        };
+        if !proven || pending.user != auth.user_id().0 {
             return Err(FederationError::CodeInvalid);
         }
         self.account_for_change(auth).await?;
@@ -103,19 +124,21 @@ impl<P: Ports> AuthService<P> {
         .await
     }
 
-    /// The provider and account address a pending link names, for the page
-    /// that asks to confirm it; `None` when the token is unknown or expired.
+    /// The provider's name and the upstream address of a pending link of
+    /// `user`'s, for the page that asks to confirm it; `None` when the token
+    /// is unknown, expired or another account's.
     ///
     /// # Errors
     /// [`AuthError::Unavailable`].
     pub async fn pending_link(
         &self,
         link_token: &str,
+        user: crate::model::UserId,
     ) -> Result<Option<(String, Option<String>)>, AuthError> {
         let pending: Option<PendingLink> = self
             .read_upstream_secret(CodePurpose::UpstreamLink, link_token, false)
             .await?;
-        let Some(pending) = pending else {
+        let Some(pending) = pending.filter(|p| p.user == user.0) else {
             return Ok(None);
         };
         let name = self
@@ -183,7 +206,7 @@ impl<P: Ports> AuthService<P> {
         self.audit(self.by_self(
             AuditKind::IdentityUnlinked,
             auth,
-            Some(provider.to_string()),
+            Some(format!("{provider} {}", removed.subject)),
         ))
         .await;
         Ok(())

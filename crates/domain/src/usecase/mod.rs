@@ -78,6 +78,7 @@ pub use client_credentials::{CLIENT_TOKEN_USE, ClientAccess};
 pub use client_registry::RegisteredClient;
 pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};
 pub use factor::{RecoveryCodes, TotpEnrolment};
+pub use linked_identities::LinkProof;
 pub use login::{LoginOutcome, LoginStep, LoginTerms, SecondFactorChallenge, VerifiedCredentials};
 pub use passkey::{DEFAULT_PASSKEY_NAME, PasskeyCeremony};
 pub use provider::{

@@ -41,6 +41,19 @@ impl<P: Ports> AuthService<P> {
             return Err(FederationError::ProviderReadOnly);
         }
         provider.source = ProviderSource::Console;
+        // Identities are keyed by the provider's id: one that now names
+        // another provider (issuer or endpoints) must not keep the old
+        // one's subjects, which the new one could reuse for other people.
+        let replaced = self
+            .ports
+            .identities
+            .providers()
+            .await?
+            .into_iter()
+            .find(|p| p.id == provider.id);
+        if replaced.is_some_and(|old| old.protocol != provider.protocol) {
+            self.ports.identities.delete_provider(&provider.id).await?;
+        }
         self.ports.identities.save_provider(&provider).await?;
         self.provider_audit(actor, AuditKind::ProviderSaved, &provider.id)
             .await;

@@ -86,6 +86,10 @@ pub enum FederationError {
     /// The identity is not linked to the account.
     #[error("identity not linked")]
     IdentityNotFound,
+    /// An API client's `code_challenge` is not 43–128 characters of the
+    /// PKCE alphabet, or its method is not `S256` (RFC 7636 §4.2).
+    #[error("code_challenge must be an S256 challenge")]
+    ChallengeInvalid,
     /// A one-time code or link token is unknown, expired, used, or its
     /// PKCE verifier or account does not match.
     #[error("the code is invalid or expired")]
@@ -128,6 +132,7 @@ impl FederationError {
             Self::LastSignInMethod => "last_sign_in_method",
             Self::IdentityNotFound => "identity_not_found",
             Self::CodeInvalid => "code_invalid",
+            Self::ChallengeInvalid => "invalid_request",
             Self::ProviderInvalid(_) => "provider_invalid",
             Self::ProviderReadOnly => "provider_read_only",
             Self::Auth(_) => "auth",
@@ -267,6 +272,9 @@ pub(super) struct PendingLink {
     pub(super) user: i64,
     pub(super) provider: String,
     pub(super) identity: UpstreamIdentity,
+    /// The API client's PKCE challenge; `None` for the hosted pages, whose
+    /// token stays in the browser's cookie.
+    pub(super) code_challenge: Option<String>,
 }
 
 /// How the account of an upstream identity was found.
@@ -340,12 +348,35 @@ impl<P: Ports> AuthService<P> {
         &self,
         id: &str,
         returns: UpstreamReturn,
+        client: &ClientInfo,
+    ) -> Result<UpstreamStart, FederationError> {
+        let started = self.start_upstream_flow(id, returns).await;
+        if let Err(e) = &started {
+            self.audit_upstream_failure(id, e, client).await;
+        }
+        started
+    }
+
+    /// Audits a refused start or callback of provider `id` (as sent).
+    async fn audit_upstream_failure(&self, id: &str, e: &FederationError, client: &ClientInfo) {
+        let id = UpstreamId::parse(id).map_or_else(|| "?".to_owned(), |i| i.to_string());
+        self.audit(AuditEvent {
+            detail: Some(format!("{id} {}", e.code())),
+            ..self.event(AuditKind::UpstreamSignInFailed, client)
+        })
+        .await;
+    }
+
+    async fn start_upstream_flow(
+        &self,
+        id: &str,
+        returns: UpstreamReturn,
     ) -> Result<UpstreamStart, FederationError> {
         let provider = self.upstream_provider(id).await?;
         if let UpstreamReturn::Client { code_challenge, .. } = &returns
             && !pkce_shaped(code_challenge)
         {
-            return Err(FederationError::CodeInvalid);
+            return Err(FederationError::ChallengeInvalid);
         }
         let state = self.ports.ids.secret_token();
         let flow = UpstreamFlow {
@@ -440,6 +471,20 @@ impl<P: Ports> AuthService<P> {
         id: &str,
         state: &str,
         browser_state: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<UpstreamFlow, FederationError> {
+        let taken = self.spend_upstream_state(id, state, browser_state).await;
+        if let Err(e) = &taken {
+            self.audit_upstream_failure(id, e, client).await;
+        }
+        taken
+    }
+
+    async fn spend_upstream_state(
+        &self,
+        id: &str,
+        state: &str,
+        browser_state: Option<&str>,
     ) -> Result<UpstreamFlow, FederationError> {
         if browser_state != Some(state) {
             return Err(FederationError::StateInvalid);
@@ -491,7 +536,13 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<UpstreamLanding, FederationError> {
         if let Some(error) = answer.error {
-            let error: String = error.chars().take(64).collect();
+            // Only the characters of RFC 6749's error codes: what reaches
+            // the log and the audit trail cannot forge a line.
+            let error: String = error
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(64)
+                .collect();
             return Err(FederationError::Denied(error));
         }
         let code = answer
@@ -528,6 +579,12 @@ impl<P: Ports> AuthService<P> {
                     user: user.id.0,
                     provider: provider.id.to_string(),
                     identity: identity.clone(),
+                    code_challenge: match &flow.returns {
+                        UpstreamReturn::Client { code_challenge, .. } => {
+                            Some(code_challenge.clone())
+                        }
+                        _ => None,
+                    },
                 };
                 self.keep_upstream_secret(
                     CodePurpose::UpstreamLink,
@@ -536,6 +593,12 @@ impl<P: Ports> AuthService<P> {
                     UPSTREAM_LINK_TTL_SECS,
                 )
                 .await?;
+                self.audit(AuditEvent {
+                    subject: Some(user.id),
+                    detail: Some(format!("{} link_required", provider.id)),
+                    ..self.event(AuditKind::UpstreamSignIn, client)
+                })
+                .await;
                 return Ok(UpstreamLanding::LinkRequired {
                     link_token: Secret::new(link_token),
                     provider: provider.display_name.clone(),
@@ -690,7 +753,11 @@ impl<P: Ports> AuthService<P> {
             return Err(FederationError::SignUpClosed);
         }
         let email = email.ok_or(FederationError::EmailMissing)?;
-        if !identity.email_verified && self.settings.require_verified_email {
+        // An account made from an address the provider does not vouch for
+        // would be one whoever owns the mailbox could later claim (a reset
+        // verifies it) while the provider's identity stays linked: a
+        // takeover. Such a person signs up, then connects the provider.
+        if !identity.email_verified {
             return Err(FederationError::EmailUnverified);
         }
         let name = identity

@@ -24,6 +24,17 @@ pub const GITHUB_EMAILS_URL: &str = "https://api.github.com/user/emails";
 /// Google's issuer.
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
+/// The reason of a refused setting `(key, why)` of [`provider_from`], for
+/// the console and its API: `<key>: <why>` in lower case (the whole
+/// provider's reasons name their field already).
+pub(crate) fn refusal(key: &str, why: &str) -> String {
+    if key == "*" {
+        why.to_owned()
+    } else {
+        format!("{}: {why}", key.to_ascii_lowercase())
+    }
+}
+
 /// Reads every provider `UPSTREAM_PROVIDERS` lists.
 pub(crate) fn read(r: &Reader<'_>) -> Result<Vec<UpstreamProvider>, ConfigError> {
     let ids = r.list("UPSTREAM_PROVIDERS").unwrap_or_default();
@@ -135,7 +146,10 @@ pub(crate) fn provider_from(
                     issuer: get("ISSUER").unwrap_or_else(|| {
                         format!("https://login.microsoftonline.com/{tenant}/v2.0")
                     }),
-                    tenant_issuer: matches!(tenant.as_str(), "common" | "organizations"),
+                    // Entra's documents name the tenant's id (or `{tenantid}`)
+                    // where a domain or `common` was configured: the token's
+                    // `iss` is checked against the document with its `tid`.
+                    tenant_issuer: true,
                 },
                 oidc_scopes(),
                 TokenEndpointAuth::ClientSecretPost,
@@ -144,10 +158,11 @@ pub(crate) fn provider_from(
         "oidc" => (
             "",
             UpstreamProtocol::OpenIdConnect {
-                issuer: get("ISSUER")
-                    .ok_or_else(|| bad("ISSUER", "required for an OpenID Connect provider".into()))?
-                    .trim_end_matches('/')
-                    .to_owned(),
+                // As written: an issuer may end in `/` (Auth0's do), and the
+                // discovery document's must be the same string.
+                issuer: get("ISSUER").ok_or_else(|| {
+                    bad("ISSUER", "required for an OpenID Connect provider".into())
+                })?,
                 tenant_issuer: false,
             },
             oidc_scopes(),

@@ -108,7 +108,9 @@ pub(crate) fn federation_status(
     use tessera_domain::usecase::FederationError as F;
     match e {
         F::UnknownProvider | F::IdentityNotFound => StatusCode::NOT_FOUND,
-        F::StateInvalid | F::CodeInvalid | F::ProviderInvalid(_) => StatusCode::BAD_REQUEST,
+        F::StateInvalid | F::CodeInvalid | F::ChallengeInvalid | F::ProviderInvalid(_) => {
+            StatusCode::BAD_REQUEST
+        }
         F::Denied(_) | F::SignUpClosed | F::EmailUnverified => StatusCode::FORBIDDEN,
         F::Upstream(_) => StatusCode::BAD_GATEWAY,
         F::EmailMissing => StatusCode::UNPROCESSABLE_ENTITY,
@@ -117,6 +119,15 @@ pub(crate) fn federation_status(
         }
         F::Auth(a) => modern::refusal_text(a).0,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The machine-readable code of a refused upstream sign-in: the login
+/// steps' refusals as `/api/auth` names them (`account_disabled`, …).
+pub(crate) fn federation_code(e: &tessera_domain::usecase::FederationError) -> &'static str {
+    match e {
+        tessera_domain::usecase::FederationError::Auth(a) => modern::refusal_code(a),
+        other => other.code(),
     }
 }
 
@@ -135,13 +146,17 @@ pub(crate) fn federation_text(e: &tessera_domain::usecase::FederationError) -> S
         }
         F::Upstream(_) => "The provider's answer could not be accepted.".into(),
         F::SignUpClosed => "No account uses this identity, and this provider does not create accounts.".into(),
-        F::EmailMissing => "The provider did not share an e-mail address.".into(),
-        F::EmailUnverified => "The provider has not verified this e-mail address.".into(),
+        F::EmailMissing => "The provider did not share a usable e-mail address.".into(),
+        F::EmailUnverified => "The provider does not vouch for this e-mail address, so no account is made from it: sign up, then connect the provider from your account page.".into(),
         F::AccountExists => "An account already uses this e-mail address. Sign in to it, then connect the provider from your account page.".into(),
         F::IdentityTaken => "This identity is connected to another account.".into(),
         F::LastSignInMethod => "This is the account's last way to sign in: set a password or connect another first.".into(),
         F::IdentityNotFound => "This identity is not connected to the account.".into(),
         F::CodeInvalid => "The code is invalid or expired.".into(),
+        F::ChallengeInvalid => {
+            "code_challenge must be an S256 challenge (RFC 7636), code_challenge_method S256."
+                .into()
+        }
         F::ProviderInvalid(why) => format!("Invalid provider: {why}"),
         F::ProviderReadOnly => "This provider comes from the configuration and cannot be changed here.".into(),
         F::Auth(a) => modern::refusal_text(a).1,

@@ -184,25 +184,28 @@ async fn an_existing_address_links_only_after_the_account_signs_in_to_confirm() 
     f.rp.create_account("mallory", "mallory@example.com", PASSWORD, "user");
     let mut op = Browser::new(&f.op);
 
-    // Someone signed in as another account cannot take the pending link.
+    // The pending link stays in the browser whose sign-in matched: signed
+    // in there as another account, it is neither offered nor taken.
     let mut other = Browser::new(&f.rp);
     let pending = f
         .sign_in_through(&mut other, &mut op, "/api/auth/oauth/corp/start", "vera")
         .await;
     assert_eq!(pending.status, StatusCode::SEE_OTHER, "{}", pending.body);
+    assert_eq!(pending.location(), "/ui/account");
     assert!(
-        pending.location().starts_with("/ui/account?link="),
-        "{}",
-        pending.location()
+        other
+            .cookies
+            .keys()
+            .any(|k| k.ends_with("tessera-upstream-link")),
+        "{:?}",
+        other.set_cookies
     );
-    let token = crate::oidc::query(&format!("http://x{}", pending.location()))["link"].clone();
     other.sign_in("mallory", PASSWORD).await;
-    let csrf = other.account_csrf().await;
+    let page = other.get("/ui/account").await;
+    assert!(!page.body.contains("id=\"confirm-link\""), "not mallory's");
+    let csrf = page.field("csrf");
     let taken = other
-        .post(
-            "/ui/account/identities/confirm",
-            &[("csrf", &csrf), ("link_token", &token)],
-        )
+        .post("/ui/account/identities/confirm", &[("csrf", &csrf)])
         .await;
     assert_eq!(taken.status, StatusCode::BAD_REQUEST, "{}", taken.body);
 
@@ -212,8 +215,8 @@ async fn an_existing_address_links_only_after_the_account_signs_in_to_confirm() 
     let pending = f
         .sign_in_through(&mut rp, &mut op, "/api/auth/oauth/corp/start", "vera")
         .await;
-    let to_confirm = pending.location().to_owned();
-    let asked = rp.get(&to_confirm).await;
+    assert_eq!(pending.location(), "/ui/account");
+    let asked = rp.get("/ui/account").await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER);
     assert!(
         asked.location().starts_with("/ui/sign-in?return_to="),
@@ -221,29 +224,30 @@ async fn an_existing_address_links_only_after_the_account_signs_in_to_confirm() 
         asked.location()
     );
     rp.sign_in("vera", PASSWORD).await;
-    let confirm = rp.get(&to_confirm).await;
+    let confirm = rp.get("/ui/account").await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(
         confirm.body.contains("id=\"confirm-link\""),
         "{}",
         confirm.body
     );
-    let token = confirm.field("link_token");
     let csrf = confirm.field("csrf");
+    // vera in another browser (a link sent to her) has no such link.
+    let mut phished = Browser::new(&f.rp);
+    phished.sign_in("vera", PASSWORD).await;
+    let phished_csrf = phished.account_csrf().await;
+    let refused = phished
+        .post("/ui/account/identities/confirm", &[("csrf", &phished_csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     let linked = rp
-        .post(
-            "/ui/account/identities/confirm",
-            &[("csrf", &csrf), ("link_token", &token)],
-        )
+        .post("/ui/account/identities/confirm", &[("csrf", &csrf)])
         .await;
     assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
     assert_eq!(linked.location(), "/ui/account?done=linked");
-    // Spent: the token works once.
+    // Spent: the token works once (and its cookie is gone).
     let again = rp
-        .post(
-            "/ui/account/identities/confirm",
-            &[("csrf", &csrf), ("link_token", &token)],
-        )
+        .post("/ui/account/identities/confirm", &[("csrf", &csrf)])
         .await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
 

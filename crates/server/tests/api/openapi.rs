@@ -914,7 +914,8 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
                     "POST",
                     t.post(
                         "/api/auth/identities/link",
-                        &json!({"link_token": landings[0]["link_token"]}),
+                        &json!({"link_token": landings[0]["link_token"],
+                                "code_verifier": verifier}),
                     )
                     .bearer_auth(tina["access_token"].as_str().unwrap()),
                 )

@@ -66,14 +66,17 @@ async fn sign_in(
     returns: UpstreamReturn,
     outcome: Result<UpstreamIdentity, UpstreamError>,
 ) -> Result<UpstreamLanding, FederationError> {
-    let started = h.svc.begin_upstream_sign_in(provider, returns).await?;
+    let started = h
+        .svc
+        .begin_upstream_sign_in(provider, returns, &test_client())
+        .await?;
     let state = started.state.expose().to_owned();
     assert!(started.authorization_url.contains(&state));
     let code = format!("code-{state}");
     assert!(h.ports.upstream.answer(&state, &code, outcome));
     let flow = h
         .svc
-        .take_upstream_flow(provider, &state, Some(&state))
+        .take_upstream_flow(provider, &state, Some(&state), &test_client())
         .await?;
     h.svc
         .finish_upstream_sign_in(
@@ -180,8 +183,8 @@ async fn an_address_links_only_when_verified_and_at_once_only_for_a_trusted_prov
 }
 
 #[tokio::test]
-async fn an_unverified_address_makes_no_account_where_addresses_must_be_verified() {
-    let h = federated(true);
+async fn an_unverified_address_makes_no_account_that_its_mailbox_could_later_claim() {
+    let h = federated(false);
     let refused = sign_in(&h, "corp", pages(), Ok(identity("y", "y@up.test", false))).await;
     assert!(
         matches!(refused, Err(FederationError::EmailUnverified)),
@@ -250,23 +253,36 @@ async fn the_exchange_code_works_once_within_a_minute_with_its_verifier() {
 #[tokio::test]
 async fn a_state_serves_once_only_its_own_browser_and_provider() {
     let h = federated(false);
-    let started = h.svc.begin_upstream_sign_in("corp", pages()).await.unwrap();
+    let started = h
+        .svc
+        .begin_upstream_sign_in("corp", pages(), &test_client())
+        .await
+        .unwrap();
     let state = started.state.expose().to_owned();
     for (provider, cookie) in [
         ("corp", None),
         ("corp", Some("another-browser")),
         ("trusted", Some(state.as_str())),
     ] {
-        let refused = h.svc.take_upstream_flow(provider, &state, cookie).await;
+        let refused = h
+            .svc
+            .take_upstream_flow(provider, &state, cookie, &test_client())
+            .await;
         assert!(
             matches!(refused, Err(FederationError::StateInvalid)),
             "{provider} {cookie:?}"
         );
     }
     // The wrong provider's callback spent it.
-    let gone = h.svc.take_upstream_flow("corp", &state, Some(&state)).await;
+    let gone = h
+        .svc
+        .take_upstream_flow("corp", &state, Some(&state), &test_client())
+        .await;
     assert!(matches!(gone, Err(FederationError::StateInvalid)));
-    let unknown = h.svc.begin_upstream_sign_in("nope", pages()).await;
+    let unknown = h
+        .svc
+        .begin_upstream_sign_in("nope", pages(), &test_client())
+        .await;
     assert!(matches!(unknown, Err(FederationError::UnknownProvider)));
 }
 
@@ -353,5 +369,50 @@ async fn the_last_two_identities_of_an_account_without_a_password_are_never_both
     assert_eq!(
         h.ports.identities.identities_of(user).await.unwrap().len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn a_console_provider_pointed_elsewhere_loses_the_old_ones_identities() {
+    let mut settings = AuthSettings::default();
+    settings.upstream.callback_base = "https://auth.test".into();
+    let h = harness_with(settings);
+    let operator = tessera_domain::usecase::Actor::operator();
+    let mut acme = provider("acme", false);
+    acme.source = ProviderSource::Console;
+    h.svc
+        .save_upstream_provider(&operator, acme.clone())
+        .await
+        .unwrap();
+    sign_in(&h, "acme", pages(), Ok(identity("s-1", "s@up.test", true)))
+        .await
+        .unwrap();
+    let id = UpstreamId::parse("acme").unwrap();
+    // A change of name keeps the identities; another issuer does not.
+    acme.display_name = "ACME SSO".into();
+    h.svc
+        .save_upstream_provider(&operator, acme.clone())
+        .await
+        .unwrap();
+    assert!(
+        h.ports
+            .identities
+            .linked(&id, "s-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    acme.protocol = UpstreamProtocol::OpenIdConnect {
+        issuer: "https://other.test".into(),
+        tenant_issuer: false,
+    };
+    h.svc.save_upstream_provider(&operator, acme).await.unwrap();
+    assert!(
+        h.ports
+            .identities
+            .linked(&id, "s-1")
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -238,7 +238,7 @@ async fn save<P: Ports>(
         ProviderSource::Console,
     ) {
         Ok(p) => p,
-        Err((key, why)) => return invalid(format!("{}: {why}", key.to_ascii_lowercase())),
+        Err((key, why)) => return invalid(crate::config::upstream::refusal(&key, &why)),
     };
     if let Err(e) = state
         .auth

@@ -262,6 +262,17 @@ fn auth_error(e: &AuthError) -> HttpResponse {
 }
 
 /// The refusals that are only a status, a `code` and a text.
+/// The `code` this dialect answers `e` with (`internal_error` when it has none).
+#[must_use]
+pub fn refusal_code(e: &AuthError) -> &'static str {
+    match e {
+        AuthError::Validation(_) => "validation_failed",
+        AuthError::TooManyRequests { .. } => "too_many_requests",
+        AuthError::Busy => "busy",
+        _ => plain_refusal(e).map_or("internal_error", |(_, code, _)| code),
+    }
+}
+
 fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
     use StatusCode as S;
     Some(match e {

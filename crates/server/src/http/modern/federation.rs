@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tessera_domain::model::LinkedIdentity;
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::{FederationError, LoginStep, LoginTerms};
+use tessera_domain::usecase::{FederationError, LinkProof, LoginStep, LoginTerms};
 use tessera_domain::validation::ValidationErrors;
 use utoipa::ToSchema;
 
@@ -104,6 +104,8 @@ pub struct LinkRequest {
     /// The `link_token` the callback sent to `return_to` with
     /// `error=link_required`.
     pub link_token: String,
+    /// The PKCE `code_verifier` of the sign-in that got the token.
+    pub code_verifier: String,
 }
 
 /// A refusal of this module's routes in the dialect's shape.
@@ -211,7 +213,9 @@ pub async fn identities<P: Ports>(
 #[utoipa::path(post, path = "/api/auth/identities/link", tag = super::TAG,
     summary = "Link the identity an upstream sign-in matched by address",
     description = "The caller must be signed in, recently (`REAUTH_MAX_AGE`), to the account whose \
-        address the upstream identity has: that sign-in is the proof the link needs.",
+        address the upstream identity has: that sign-in is the proof the link needs; and send the \
+        PKCE `code_verifier` of the upstream sign-in that got the token, so a token sent to \
+        someone else links nothing.",
     security(("bearer" = [])),
     request_body = LinkRequest,
     responses(
@@ -231,12 +235,17 @@ pub async fn link<P: Ports>(
     let body = read_json(payload, state.max_body_bytes).await?;
     let mut type_errors = ValidationErrors::new();
     let token = text_field(&body, "link_token", false, &mut type_errors);
+    let verifier = text_field(&body, "code_verifier", false, &mut type_errors);
     if !type_errors.is_empty() {
         return Err(type_errors.into());
     }
     let linked = match state
         .auth
-        .link_pending_identity(&auth, token.as_deref().unwrap_or_default())
+        .link_pending_identity(
+            &auth,
+            token.as_deref().unwrap_or_default(),
+            LinkProof::CodeVerifier(verifier.as_deref().unwrap_or_default()),
+        )
         .await
     {
         Ok(linked) => linked,

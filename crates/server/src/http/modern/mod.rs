@@ -16,7 +16,7 @@ pub(crate) mod pages;
 pub(crate) mod passkeys;
 mod routes;
 
-pub use errors::{Modern, ModernError, error_body, refusal_text, simple};
+pub use errors::{Modern, ModernError, error_body, refusal_code, refusal_text, simple};
 pub use routes::{Documented, ROUTES, routes, user_json};
 
 /// The tag of this dialect's operations in the OpenAPI document.

@@ -122,16 +122,16 @@ async fn render_account<P: Ports>(
     let csrf = nav.csrf.clone();
     let view = chrome(pages, req, Some(nav));
     let t = view.t;
-    // `?link=<token>`: an upstream sign-in matched this account's address
-    // and waits for the person to confirm the link (issue 19).
-    let pending_link = match super::query_of(req).get("link") {
-        Some(token) => match state.auth.pending_link(token).await {
-            Ok(Some((provider, email))) => Some((
-                token.clone(),
+    // An upstream sign-in in this browser matched this account's address
+    // and waits for the person to confirm the link (issue 19): its token is
+    // the browser's cookie, and only this account's is offered.
+    let pending_link = match super::upstream::pending_link_token(pages, req) {
+        Some(token) => match state.auth.pending_link(&token, caller.user.id).await {
+            Ok(Some((provider, email))) => Some(
                 t.confirm_link_text
                     .replace("{provider}", &provider)
                     .replace("{email}", email.as_deref().unwrap_or("?")),
-            )),
+            ),
             _ => None,
         },
         None => None,

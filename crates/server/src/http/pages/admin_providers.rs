@@ -154,7 +154,7 @@ pub(super) async fn save<P: Ports>(
         match crate::config::upstream::provider_from(id, &setting, ProviderSource::Console) {
             Ok(p) => p,
             Err((key, why)) => {
-                let e = invalid(format!("{}: {why}", key.to_ascii_lowercase()));
+                let e = invalid(crate::config::upstream::refusal(&key, &why));
                 return refused(&state, &pages, &req, &caller, &actor, e).await;
             }
         };

@@ -12,7 +12,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::error::AuthError;
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::{
-    FederationError, UPSTREAM_STATE_TTL_SECS, UpstreamAnswer, UpstreamLanding, UpstreamReturn,
+    FederationError, LinkProof, UPSTREAM_STATE_TTL_SECS, UpstreamAnswer, UpstreamLanding,
+    UpstreamReturn,
 };
 
 use super::views::Chrome;
@@ -26,6 +27,19 @@ use crate::http::client_info;
 pub const STATE_COOKIE: &str = "__Host-tessera-upstream";
 /// [`STATE_COOKIE`] where the pages' cookies go without `Secure`.
 pub const DEV_STATE_COOKIE: &str = "tessera-upstream";
+/// The cookie that keeps a pending link's token in the browser whose
+/// sign-in matched an account by address: the account page confirms only
+/// the link of its own browser, so a link sent to someone else does nothing.
+pub const LINK_COOKIE: &str = "__Host-tessera-upstream-link";
+/// [`LINK_COOKIE`] where the pages' cookies go without `Secure`.
+pub const DEV_LINK_COOKIE: &str = "tessera-upstream-link";
+
+/// The pending link token this browser holds, if any.
+pub(super) fn pending_link_token(pages: &PagesState, req: &HttpRequest) -> Option<String> {
+    req.cookie(cookie_name(pages, req, LINK_COOKIE, DEV_LINK_COOKIE))
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
 
 /// Where an API client's browser goes back to with an error (RFC 6749
 /// §4.1.2.1's `error` and `error_description`).
@@ -36,7 +50,7 @@ fn client_error(pages: &PagesState, return_to: &str, e: &FederationError) -> Htt
         &crate::http::with_query(
             return_to,
             &[
-                ("error", e.code()),
+                ("error", crate::http::federation_code(e)),
                 ("error_description", &crate::http::federation_text(e)),
             ],
         ),
@@ -87,7 +101,7 @@ pub(super) async fn start<P: Ports>(
             .get("code_challenge_method")
             .is_some_and(|m| m != "S256")
         {
-            return client_error(&pages, &return_to, &FederationError::CodeInvalid);
+            return client_error(&pages, &return_to, &FederationError::ChallengeInvalid);
         }
         UpstreamReturn::Client {
             return_to,
@@ -118,7 +132,12 @@ async fn begin<P: Ports>(
         UpstreamReturn::Client { return_to, .. } => Some(return_to.clone()),
         _ => None,
     };
-    match state.auth.begin_upstream_sign_in(provider, returns).await {
+    let client = client_info(req, &state.trusted_proxies);
+    match state
+        .auth
+        .begin_upstream_sign_in(provider, returns, &client)
+        .await
+    {
         Ok(started) => redirect_with_state(pages, req, &started),
         Err(e) => match client_return {
             Some(r) => client_error(pages, &r, &e),
@@ -163,12 +182,14 @@ pub(super) async fn callback<P: Ports>(
     let query = query_of(&req);
     let name = cookie_name(&pages, &req, STATE_COOKIE, DEV_STATE_COOKIE);
     let browser_state = req.cookie(name).map(|c| c.value().to_owned());
+    let client = client_info(&req, &state.trusted_proxies);
     let mut r = match state
         .auth
         .take_upstream_flow(
             &provider,
             query.get("state").map_or("", String::as_str),
             browser_state.as_deref(),
+            &client,
         )
         .await
     {
@@ -181,7 +202,7 @@ pub(super) async fn callback<P: Ports>(
             };
             let landing = state
                 .auth
-                .finish_upstream_sign_in(flow, answer, client_info(&req, &state.trusted_proxies))
+                .finish_upstream_sign_in(flow, answer, client)
                 .await;
             land(&state, &pages, &req, returns, landing).await
         }
@@ -228,11 +249,16 @@ async fn land<P: Ports>(
         ),
         (Ok(UpstreamLanding::LinkRequired { link_token, .. }), _) => {
             // The account page asks to confirm once the person signed in
-            // to the account (it sends a browser that is not to sign in).
-            see_other(
-                pages,
-                &crate::http::with_query("/ui/account", &[("link", link_token.expose())]),
-            )
+            // to the account (it sends a browser that is not to sign in);
+            // the token stays in this browser's cookie.
+            let mut r = see_other(pages, "/ui/account");
+            let name = cookie_name(pages, req, LINK_COOKIE, DEV_LINK_COOKIE);
+            let mut c = cookie(pages, req, name, link_token.expose().to_owned());
+            c.set_max_age(actix_web::cookie::time::Duration::seconds(
+                tessera_domain::usecase::UPSTREAM_LINK_TTL_SECS,
+            ));
+            let _ = r.add_cookie(&c);
+            r
         }
         (Ok(UpstreamLanding::Linked { return_to, .. }), _) => see_other(pages, &return_to),
         (Err(e), UpstreamReturn::Client { return_to, .. }) => client_error(pages, &return_to, &e),
@@ -284,8 +310,9 @@ fn reauthenticate(pages: &PagesState, back: &str) -> HttpResponse {
     )
 }
 
-/// `POST /ui/account/identities/confirm` (`link_token`): links the identity
-/// an upstream sign-in matched to this account by its address.
+/// `POST /ui/account/identities/confirm`: links the identity an upstream
+/// sign-in in this browser matched to this account by its address (the
+/// token is the browser's cookie, which is then cleared).
 pub(super) async fn confirm<P: Ports>(
     state: State<P>,
     pages: Pages,
@@ -299,15 +326,22 @@ pub(super) async fn confirm<P: Ports>(
         Ok(caller) => caller,
         Err(answer) => return answer,
     };
-    let token = form.get("link_token").unwrap_or_default();
-    match state.auth.link_pending_identity(&caller.auth, token).await {
+    let token = pending_link_token(&pages, &req).unwrap_or_default();
+    let mut r = match state
+        .auth
+        .link_pending_identity(&caller.auth, &token, LinkProof::BrowserCookie)
+        .await
+    {
         Ok(_) => see_other(&pages, "/ui/account?done=linked"),
-        Err(FederationError::Auth(AuthError::ReauthenticationRequired)) => reauthenticate(
-            &pages,
-            &crate::http::with_query("/ui/account", &[("link", token)]),
-        ),
+        // The cookie stays for the confirmation after the sign-in.
+        Err(FederationError::Auth(AuthError::ReauthenticationRequired)) => {
+            return reauthenticate(&pages, "/ui/account");
+        }
         Err(e) => failure_page(&pages, chrome(&pages, &req, None), &e),
-    }
+    };
+    let name = cookie_name(&pages, &req, LINK_COOKIE, DEV_LINK_COOKIE);
+    let _ = r.add_removal_cookie(&cookie(&pages, &req, name, String::new()));
+    r
 }
 
 /// `POST /ui/account/identities/unlink` (`provider`, `subject`).

@@ -276,8 +276,8 @@ pub struct Account {
     pub identities: Vec<IdentityRow>,
     /// The enabled providers, to connect another: `(id, name)`.
     pub providers: Vec<(String, String)>,
-    /// A pending link to confirm: `(token, text)`.
-    pub pending_link: Option<(String, String)>,
+    /// A pending link of this browser's to confirm: the question.
+    pub pending_link: Option<String>,
 }
 
 /// One linked identity on the account page.
