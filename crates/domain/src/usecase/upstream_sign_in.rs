@@ -12,7 +12,9 @@
 //! ([`UpstreamLanding::LinkRequired`]), unless the provider is trusted for
 //! linking and the account's own address is verified too; an unverified
 //! upstream address never links. Otherwise an account is created when the
-//! provider allows it, its address verified only when the provider says so.
+//! provider allows it and vouches for the address (an unvouched one would
+//! let whoever owns the mailbox claim the account later, the identity still
+//! linked).
 //!
 //! **Where it lands.** The hosted pages get the login step; an API client
 //! (SPA, mobile) gets a one-time code at its `return_to`, exchanged with its
