@@ -127,7 +127,10 @@ pub struct ClientRequest {
 }
 
 /// The caller, once their token is accepted and they hold `client:manage`.
-async fn caller<P: Ports>(state: &State<P>, req: &HttpRequest) -> Result<Actor, AdminError> {
+pub(super) async fn caller<P: Ports>(
+    state: &State<P>,
+    req: &HttpRequest,
+) -> Result<Actor, AdminError> {
     let (auth, user) = crate::http::authenticate_user(state, req).await?;
     let permission = Route::of(req)
         .and_then(|r| r.permission)

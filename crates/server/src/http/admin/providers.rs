@@ -9,12 +9,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::model::{ProviderSource, UpstreamId, UpstreamProtocol, UpstreamProvider};
 use tessera_domain::ports::Ports;
-use tessera_domain::usecase::{Actor, FederationError};
+use tessera_domain::usecase::FederationError;
 use utoipa::ToSchema;
 
+use super::clients::caller;
 use super::errors::AdminError;
 use crate::http::AppState;
 use crate::http::modern::dto::{Error, Message};
+use crate::http::modern::federation::refused;
 use crate::openapi::TOKEN_REFUSED;
 
 type State<P> = web::Data<AppState<P>>;
@@ -155,30 +157,6 @@ impl UpstreamProviderRequest {
             "ENABLED" => flag(self.enabled),
             _ => None,
         }
-    }
-}
-
-async fn caller<P: Ports>(state: &State<P>, req: &HttpRequest) -> Result<Actor, AdminError> {
-    let (auth, user) = crate::http::authenticate_user(state, req).await?;
-    let user = state
-        .auth
-        .require_permission(user, tessera_domain::model::Permission::CLIENT_MANAGE)
-        .await?;
-    Ok(Actor {
-        user: Some(user),
-        client: auth.client,
-        authentication: Some(auth.claims.authentication),
-    })
-}
-
-fn refused(e: FederationError) -> Result<HttpResponse, AdminError> {
-    match e {
-        FederationError::Auth(a) => Err(a.into()),
-        other => Ok(crate::http::modern::simple(
-            crate::http::federation_status(&other),
-            other.code(),
-            &crate::http::federation_text(&other),
-        )),
     }
 }
 

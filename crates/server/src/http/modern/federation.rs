@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use super::dto;
 use super::errors::{ModernError, simple};
 use super::factors;
+use super::passkeys::rfc3339;
 use crate::http::messages as m;
 use crate::http::{AppState, client_info, read_json, text_field};
 use crate::openapi::TOKEN_REFUSED;
@@ -53,10 +54,6 @@ pub struct IdentityView {
     pub linked_at: String,
     /// `YYYY-MM-DDTHH:MM:SSZ`; `null` before its first sign-in.
     pub last_used_at: Option<String>,
-}
-
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl From<&LinkedIdentity> for IdentityView {
@@ -112,7 +109,7 @@ pub struct LinkRequest {
 ///
 /// # Errors
 /// The login steps' refusals, answered as every route answers them.
-fn refused(e: FederationError) -> Result<HttpResponse, ModernError> {
+pub(crate) fn refused(e: FederationError) -> Result<HttpResponse, ModernError> {
     match e {
         FederationError::Auth(a) => Err(a.into()),
         other => {

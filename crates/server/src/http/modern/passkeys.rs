@@ -42,7 +42,7 @@ pub struct PasskeyView {
     pub last_used_at: Option<String>,
 }
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

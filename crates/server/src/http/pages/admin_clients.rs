@@ -83,7 +83,7 @@ async fn list<P: Ports>(
 
 /// A posted console form, its caller and actor (`client:manage`, CSRF
 /// checked), or the answer.
-async fn posted<P: Ports>(
+pub(super) async fn posted<P: Ports>(
     state: &State<P>,
     pages: &PagesState,
     req: &HttpRequest,

@@ -11,11 +11,11 @@ use tessera_domain::model::{Permission, ProviderSource, UpstreamId, UpstreamProt
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::{Actor, BrowserCaller, FederationError};
 
-use super::account::{caller_or_sign_in, form_caller};
+use super::account::caller_or_sign_in;
 use super::admin::administrator;
+use super::admin_clients::posted;
 use super::{
-    FormBody, Pages, PagesState, State, chrome, here, html, nav, read_form, refusal_page,
-    see_other, views,
+    FormBody, Pages, PagesState, State, chrome, here, html, nav, refusal_page, see_other, views,
 };
 
 /// Where the console sends a browser whose sign-in is too old for a change.
@@ -84,23 +84,6 @@ async fn list<P: Ports>(
         }
         .render(),
     )
-}
-
-/// A posted console form, its caller and actor (`client:manage`, CSRF
-/// checked), or the answer.
-async fn posted<P: Ports>(
-    state: &State<P>,
-    pages: &PagesState,
-    req: &HttpRequest,
-    body: FormBody,
-) -> Result<(super::Form, BrowserCaller, Actor), HttpResponse> {
-    let Some(form) = read_form(body) else {
-        return Err(super::form_unreadable(pages, chrome(pages, req, None)));
-    };
-    let caller = form_caller(state, pages, req, &form).await?;
-    let (caller, actor) =
-        administrator(state, pages, req, caller, Permission::CLIENT_MANAGE).await?;
-    Ok((form, caller, actor))
 }
 
 async fn refused<P: Ports>(
