@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{CreateUserError, StoreError};
 use crate::model::RoleCatalogue;
-use crate::model::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
+use crate::model::{NewUser, PasswordHash, PendingEvent, User, UserId, UserPage, UserQuery};
 use crate::ports::{OutgoingMail, UserCache, UserDirectory, UserRepository};
 use crate::values::Login;
 use crate::values::RoleName;
@@ -45,8 +45,9 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
         &self,
         user: NewUser,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<User, CreateUserError> {
-        self.repo.create(user, mail).await
+        self.repo.create(user, mail, events).await
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -60,8 +61,13 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
         Ok(user)
     }
 
-    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let changed = self.repo.mark_email_verified(id, at).await?;
+    async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let changed = self.repo.mark_email_verified(id, at, events).await?;
         self.cache.invalidate(id).await?;
         Ok(changed)
     }
@@ -83,8 +89,11 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
         hash: &PasswordHash,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<(), StoreError> {
-        self.repo.update_password(id, hash, at, mail).await?;
+        self.repo
+            .update_password(id, hash, at, mail, events)
+            .await?;
         self.cache.invalidate(id).await
     }
 }
@@ -99,8 +108,9 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         id: UserId,
         active: bool,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let changed = self.repo.set_active(id, active, at).await?;
+        let changed = self.repo.set_active(id, active, at, events).await?;
         self.cache.invalidate(id).await?;
         Ok(changed)
     }
@@ -110,8 +120,9 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         id: UserId,
         role: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let changed = self.repo.grant_role(id, role, at).await?;
+        let changed = self.repo.grant_role(id, role, at, events).await?;
         self.cache.invalidate(id).await?;
         Ok(changed)
     }
@@ -122,8 +133,12 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         role: &RoleName,
         fallback: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let changed = self.repo.revoke_role(id, role, fallback, at).await?;
+        let changed = self
+            .repo
+            .revoke_role(id, role, fallback, at, events)
+            .await?;
         self.cache.invalidate(id).await?;
         Ok(changed)
     }
@@ -132,8 +147,8 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         self.repo.catalogue().await
     }
 
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
-        let existed = self.repo.delete(id).await?;
+    async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
+        let existed = self.repo.delete(id, events).await?;
         self.cache.invalidate(id).await?;
         Ok(existed)
     }

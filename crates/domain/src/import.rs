@@ -142,13 +142,16 @@ pub async fn import_line<R: UserRepository, H: PasswordHasher>(
         Ok(u) => u,
         Err(e) => return Some(LineOutcome::Failed(e)),
     };
-    Some(match repo.create(user, None).await {
+    Some(
+        match // Imported accounts existed before: no `user.created` is announced.
+    repo.create(user, None, &[]).await {
         Ok(_) => LineOutcome::Imported,
         Err(CreateUserError::Duplicate(field)) => {
             LineOutcome::Skipped(format!("{} exists", field.as_str()))
         }
         Err(CreateUserError::Store(e)) => LineOutcome::Failed(e.to_string()),
-    })
+    },
+    )
 }
 
 impl ImportSummary {

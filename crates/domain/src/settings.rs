@@ -176,6 +176,15 @@ pub struct AuthSettings {
     pub provider: ProviderSettings,
     /// Signing in through upstream identity providers (issue 19).
     pub upstream: UpstreamSettings,
+    /// Webhooks (issue 20).
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhooks (issue 20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WebhookSettings {
+    /// When a failed delivery is tried again, and when it is given up.
+    pub retry: crate::model::RetryPolicy,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per
@@ -290,6 +299,7 @@ impl Default for AuthSettings {
             second_factor: SecondFactorSettings::default(),
             provider: ProviderSettings::default(),
             upstream: UpstreamSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

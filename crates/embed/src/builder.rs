@@ -60,6 +60,7 @@ struct Parts {
     secret: Secret,
     mail: MailSink,
     upstream: tessera_federation::UpstreamClient,
+    webhook_transport: tessera_webhooks::HttpWebhookTransport,
     rest: Common,
 }
 
@@ -208,12 +209,15 @@ impl<S> Builder<S> {
             Some(u) => u,
             None => tessera_federation::UpstreamClient::new().map_err(BuildError::Upstream)?,
         };
+        let webhook_transport =
+            tessera_webhooks::HttpWebhookTransport::new().map_err(BuildError::Webhooks)?;
         Ok((
             self.store,
             Parts {
                 secret,
                 mail,
                 upstream,
+                webhook_transport,
                 rest,
             },
         ))
@@ -280,9 +284,13 @@ impl Builder<MemoryStore> {
         let hasher = parts.hasher().await?;
         let (signer, keys) = parts.signer()?;
         let outbox = MemoryOutbox::default();
+        // The users' store queues mail in the outbox the worker reads, and
+        // its events where the webhook worker finds them.
+        let users = MemoryUsers::with_outbox(outbox.clone());
         let adapters = Adapters::<MemoryStack> {
-            // The users' store queues mail in the outbox the worker reads.
-            users: MemoryUsers::with_outbox(outbox.clone()),
+            webhooks: users.webhooks().clone(),
+            webhook_transport: parts.webhook_transport.clone(),
+            users,
             sessions: MemorySessions::default(),
             denylist: MemoryDenylist::default(),
             hasher: hasher.clone(),

@@ -36,6 +36,9 @@ pub enum BuildError {
     /// The relying party of upstream providers could not be built.
     #[error("upstream providers' HTTP client: {0}")]
     Upstream(String),
+    /// The webhooks' HTTP client could not be built.
+    #[error("webhooks' HTTP client: {0}")]
+    Webhooks(String),
     /// The JWT signing keys could not be read or made.
     #[error("JWT keys: {0}")]
     Keys(String),

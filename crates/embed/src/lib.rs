@@ -71,8 +71,8 @@ pub use mail::{AnySms, MailSink};
 pub use sql::{AnyChangeFeed, AnyCodes, AnyDenylist, AnyLimiter, AnySessions, SqlStack};
 pub use stacks::MemoryStack;
 pub use workers::{
-    CacheSettings, DEFAULT_MAIL_POLL_MS, MailEvent, Running, WorkerHandles, Workers,
-    follow_changes, housekeep,
+    CacheSettings, DEFAULT_MAIL_POLL_MS, MailEvent, Running, WEBHOOK_CONCURRENCY, WEBHOOK_POLL,
+    WorkerHandles, Workers, deliver_webhooks, deliver_webhooks_forever, follow_changes, housekeep,
 };
 
 pub use tessera_crypto;

@@ -78,6 +78,8 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Clients = tessera_sql::SqlClients;
     type Identities = tessera_sql::SqlIdentities;
     type Upstream = tessera_federation::UpstreamClient;
+    type Webhooks = tessera_sql::SqlWebhooks;
+    type WebhookTransport = tessera_webhooks::HttpWebhookTransport;
 }
 
 /// Verification codes in the database or in Redis.

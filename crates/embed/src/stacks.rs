@@ -38,4 +38,6 @@ impl Ports for MemoryStack {
     type Clients = tessera_memory::MemoryClients;
     type Identities = tessera_memory::MemoryIdentities;
     type Upstream = tessera_federation::UpstreamClient;
+    type Webhooks = tessera_memory::MemoryWebhooks;
+    type WebhookTransport = tessera_webhooks::HttpWebhookTransport;
 }

@@ -283,6 +283,59 @@ async fn reload_keys_forever(dir: KeyRingDir, handle: RingHandle) {
     }
 }
 
+/// How often the webhook worker looks for queued events and due deliveries.
+pub const WEBHOOK_POLL: Duration = Duration::from_millis(250);
+/// The most webhook deliveries attempted at once.
+pub const WEBHOOK_CONCURRENCY: usize = 16;
+
+/// One step of the webhook worker: queued events become deliveries, and up
+/// to [`WEBHOOK_CONCURRENCY`] due deliveries are attempted at once; returns
+/// how many were attempted.
+///
+/// # Errors
+/// [`StoreError`] when the store cannot be read or updated.
+pub async fn deliver_webhooks<P: Ports>(service: &AuthService<P>) -> Result<usize, StoreError> {
+    service.dispatch_webhook_events().await?;
+    let due = service
+        .claim_webhook_deliveries(WEBHOOK_CONCURRENCY)
+        .await?;
+    let attempts = due.iter().map(|d| service.attempt_webhook_delivery(d));
+    for done in futures_util::future::join_all(attempts).await {
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "recording a webhook attempt failed");
+        }
+    }
+    Ok(due.len())
+}
+
+/// Runs [`deliver_webhooks`] forever: again at once after a full step,
+/// otherwise every [`WEBHOOK_POLL`]. A failing store is logged once until
+/// it is back. Spawn it beside the service and abort it at shutdown (an
+/// attempt cut short is made again when its lease ends).
+pub async fn deliver_webhooks_forever<P: Ports>(service: &AuthService<P>) {
+    let mut failing = false;
+    loop {
+        match deliver_webhooks(service).await {
+            Ok(n) => {
+                if failing {
+                    tracing::info!("webhook outbox available again");
+                    failing = false;
+                }
+                if n == WEBHOOK_CONCURRENCY {
+                    continue;
+                }
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "webhook outbox unavailable");
+                    failing = true;
+                }
+            }
+        }
+        tokio::time::sleep(WEBHOOK_POLL).await;
+    }
+}
+
 /// Runs the deferred tasks requests hand off (every 100 ms) and removes
 /// expired pending accounts (every minute), forever: spawn it beside the
 /// service and abort it at shutdown.
@@ -329,6 +382,7 @@ pub struct Running<P: Ports> {
     service: Arc<AuthService<P>>,
     workers: WorkerHandles,
     housekeeping: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
 }
 
 impl<P: Ports> std::fmt::Debug for Running<P> {
@@ -349,10 +403,15 @@ where
             let service = Arc::clone(&service);
             tokio::spawn(async move { housekeep(&service).await })
         };
+        let webhooks = {
+            let service = Arc::clone(&service);
+            tokio::spawn(async move { deliver_webhooks_forever(&service).await })
+        };
         Self {
             service,
             workers: workers.spawn(),
             housekeeping,
+            webhooks,
         }
     }
 
@@ -365,6 +424,9 @@ where
     /// Stops every worker (see [`WorkerHandles::stop`]).
     pub async fn stop(self) {
         self.housekeeping.abort();
+        // An attempt cut short is made again when its lease ends (the
+        // receiver may see it twice, with the same webhook-id).
+        self.webhooks.abort();
         self.workers.stop().await;
     }
 }

@@ -3,14 +3,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
 use tessera_domain::error::StoreError;
-use tessera_domain::model::{ClientId, OAuthClient, OAuthGrant, Scope, SessionId, UserId};
+use tessera_domain::model::{ClientId, Consent, OAuthClient, OAuthGrant, Scope, SessionId, UserId};
 use tessera_domain::ports::ClientRegistry;
 
 #[derive(Debug, Default)]
 struct Tables {
     clients: BTreeMap<ClientId, OAuthClient>,
-    consents: HashMap<(UserId, ClientId), Vec<Scope>>,
+    consents: HashMap<(UserId, ClientId), (Vec<Scope>, DateTime<Utc>)>,
     grants: HashMap<SessionId, OAuthGrant>,
 }
 
@@ -71,7 +72,7 @@ impl ClientRegistry for MemoryClients {
         Ok(self.with(|t| {
             t.consents
                 .get(&(user, client.clone()))
-                .cloned()
+                .map(|(scopes, _)| scopes.clone())
                 .unwrap_or_default()
         }))
     }
@@ -82,8 +83,27 @@ impl ClientRegistry for MemoryClients {
         client: &ClientId,
         scopes: &[Scope],
     ) -> Result<(), StoreError> {
-        self.with(|t| t.consents.insert((user, client.clone()), scopes.to_vec()));
+        self.with(|t| {
+            t.consents
+                .insert((user, client.clone()), (scopes.to_vec(), Utc::now()))
+        });
         Ok(())
+    }
+
+    async fn consents_of(&self, user: UserId) -> Result<Vec<Consent>, StoreError> {
+        let mut consents: Vec<Consent> = self.with(|t| {
+            t.consents
+                .iter()
+                .filter(|((owner, _), _)| *owner == user)
+                .map(|((_, client), (scopes, at))| Consent {
+                    client_id: client.clone(),
+                    scopes: scopes.clone(),
+                    updated_at: *at,
+                })
+                .collect()
+        });
+        consents.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        Ok(consents)
     }
 
     async fn record_grant(&self, grant: &OAuthGrant) -> Result<(), StoreError> {

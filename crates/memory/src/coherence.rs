@@ -31,7 +31,8 @@ use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::{
-    Change, NewUser, PasswordHash, RevocationKey, RoleCatalogue, User, UserId, UserPage, UserQuery,
+    Change, NewUser, PasswordHash, PendingEvent, RevocationKey, RoleCatalogue, User, UserId,
+    UserPage, UserQuery,
 };
 use tessera_domain::ports::{OutgoingMail, TokenDenylist, UserDirectory, UserRepository};
 use tessera_domain::values::{Login, RoleName};
@@ -308,9 +309,10 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         &self,
         user: NewUser,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<User, CreateUserError> {
         // Only found users are cached, so a new one needs no invalidation.
-        self.repo.create(user, mail).await
+        self.repo.create(user, mail, events).await
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -345,8 +347,9 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         hash: &PasswordHash,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<(), StoreError> {
-        let done = self.repo.update_password(id, hash, at, mail).await;
+        let done = self.repo.update_password(id, hash, at, mail, events).await;
         self.written(id);
         done
     }
@@ -357,8 +360,13 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         done
     }
 
-    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = self.repo.mark_email_verified(id, at).await;
+    async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let done = self.repo.mark_email_verified(id, at, events).await;
         self.written(id);
         done
     }
@@ -374,8 +382,9 @@ impl<R: UserRepository + UserDirectory> UserDirectory for CoherentUsers<R> {
         id: UserId,
         active: bool,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let done = self.repo.set_active(id, active, at).await;
+        let done = self.repo.set_active(id, active, at, events).await;
         self.written(id);
         done
     }
@@ -385,8 +394,9 @@ impl<R: UserRepository + UserDirectory> UserDirectory for CoherentUsers<R> {
         id: UserId,
         role: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let done = self.repo.grant_role(id, role, at).await;
+        let done = self.repo.grant_role(id, role, at, events).await;
         self.written(id);
         done
     }
@@ -397,8 +407,9 @@ impl<R: UserRepository + UserDirectory> UserDirectory for CoherentUsers<R> {
         role: &RoleName,
         fallback: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
-        let done = self.repo.revoke_role(id, role, fallback, at).await;
+        let done = self.repo.revoke_role(id, role, fallback, at, events).await;
         self.written(id);
         done
     }
@@ -407,8 +418,8 @@ impl<R: UserRepository + UserDirectory> UserDirectory for CoherentUsers<R> {
         self.repo.catalogue().await
     }
 
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
-        let done = self.repo.delete(id).await;
+    async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
+        let done = self.repo.delete(id, events).await;
         self.written(id);
         done
     }
@@ -565,7 +576,7 @@ mod tests {
     use chrono::{DateTime, Utc};
     use tessera_domain::error::{CreateUserError, StoreError};
     use tessera_domain::model::{
-        Change, NewUser, PasswordHash, RevocationKey, SessionId, User, UserId,
+        Change, NewUser, PasswordHash, PendingEvent, RevocationKey, SessionId, User, UserId,
     };
     use tessera_domain::ports::{OutgoingMail, TokenDenylist, UserDirectory, UserRepository};
     use tessera_domain::values::{Email, Login, RoleName, Username, UsernamePolicy};
@@ -608,10 +619,13 @@ mod tests {
         let store = MemoryUsers::default();
         let coherence = proved(Duration::from_secs(60));
         let users = CoherentUsers::new(store.clone(), coherence.clone(), BUDGET);
-        let u = store.create(new_user("ann"), None).await.unwrap();
+        let u = store.create(new_user("ann"), None, &[]).await.unwrap();
         assert!(active(&users, u.id).await);
         // Another instance disables her: this one still has its copy...
-        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        store
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         assert!(active(&users, u.id).await, "served from the cache");
         // ...until the feed says so.
         coherence.apply(&[Change::User(UserId(u.id.0 + 1))]);
@@ -621,7 +635,7 @@ mod tests {
         );
         coherence.apply(&[Change::User(u.id)]);
         assert!(!active(&users, u.id).await);
-        store.set_active(u.id, true, Utc::now()).await.unwrap();
+        store.set_active(u.id, true, Utc::now(), &[]).await.unwrap();
         coherence.apply(&[Change::Everything]);
         assert!(active(&users, u.id).await);
     }
@@ -630,9 +644,12 @@ mod tests {
     async fn a_login_read_replaces_the_cached_copy() {
         let store = MemoryUsers::default();
         let users = CoherentUsers::new(store.clone(), proved(Duration::from_secs(60)), BUDGET);
-        let u = store.create(new_user("fay"), None).await.unwrap();
+        let u = store.create(new_user("fay"), None, &[]).await.unwrap();
         assert!(active(&users, u.id).await);
-        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        store
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         assert!(
             active(&users, u.id).await,
             "the copy, before the feed tells"
@@ -657,10 +674,13 @@ mod tests {
         let store = MemoryUsers::default();
         let coherence = Coherence::new(Duration::from_millis(50));
         let users = CoherentUsers::new(store.clone(), coherence.clone(), BUDGET);
-        let u = store.create(new_user("bob"), None).await.unwrap();
+        let u = store.create(new_user("bob"), None, &[]).await.unwrap();
         assert!(!coherence.is_fresh(), "unproven at start");
         assert!(active(&users, u.id).await);
-        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        store
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         assert!(
             !active(&users, u.id).await,
             "nothing was filled while unproven"
@@ -669,7 +689,7 @@ mod tests {
         coherence.synced(Instant::now());
         assert!(!active(&users, u.id).await);
         assert_eq!(users.entry_count(), 1);
-        store.set_active(u.id, true, Utc::now()).await.unwrap();
+        store.set_active(u.id, true, Utc::now(), &[]).await.unwrap();
         // The feed stops answering: once the proof is older than the bound,
         // the store is read again, without any message about the change.
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -687,21 +707,33 @@ mod tests {
     async fn own_writes_are_read_at_once() {
         let store = MemoryUsers::default();
         let users = CoherentUsers::new(store.clone(), proved(Duration::from_secs(60)), BUDGET);
-        let u = users.create(new_user("cid"), None).await.unwrap();
+        let u = users.create(new_user("cid"), None, &[]).await.unwrap();
         let admin = RoleName::parse("admin").unwrap();
         assert!(active(&users, u.id).await);
-        users.set_active(u.id, false, Utc::now()).await.unwrap();
+        users
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         assert!(!active(&users, u.id).await);
-        users.grant_role(u.id, &admin, Utc::now()).await.unwrap();
+        users
+            .grant_role(u.id, &admin, Utc::now(), &[])
+            .await
+            .unwrap();
         let read = users.find_by_id(u.id).await.unwrap().unwrap();
         assert!(read.has_role("admin"), "{:?}", read.roles);
         users
-            .update_password(u.id, &PasswordHash::new("$argon2id$new"), Utc::now(), None)
+            .update_password(
+                u.id,
+                &PasswordHash::new("$argon2id$new"),
+                Utc::now(),
+                None,
+                &[],
+            )
             .await
             .unwrap();
         let read = users.find_by_id(u.id).await.unwrap().unwrap();
         assert_eq!(read.password_hash.as_str(), "$argon2id$new");
-        users.delete(u.id).await.unwrap();
+        users.delete(u.id, &[]).await.unwrap();
         assert!(users.find_by_id(u.id).await.unwrap().is_none());
     }
 
@@ -719,8 +751,9 @@ mod tests {
             &self,
             user: NewUser,
             mail: Option<&OutgoingMail>,
+            events: &[PendingEvent],
         ) -> Result<User, CreateUserError> {
-            self.inner.create(user, mail).await
+            self.inner.create(user, mail, events).await
         }
         async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
             let user = self.inner.find_by_id(id).await;
@@ -737,8 +770,9 @@ mod tests {
             hash: &PasswordHash,
             at: DateTime<Utc>,
             mail: Option<&OutgoingMail>,
+            events: &[PendingEvent],
         ) -> Result<(), StoreError> {
-            self.inner.update_password(id, hash, at, mail).await
+            self.inner.update_password(id, hash, at, mail, events).await
         }
         async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
             self.inner.clear_phone(id, at).await
@@ -747,8 +781,9 @@ mod tests {
             &self,
             id: UserId,
             at: DateTime<Utc>,
+            events: &[PendingEvent],
         ) -> Result<bool, StoreError> {
-            self.inner.mark_email_verified(id, at).await
+            self.inner.mark_email_verified(id, at, events).await
         }
     }
 
@@ -762,14 +797,17 @@ mod tests {
         };
         let coherence = proved(Duration::from_secs(60));
         let users = CoherentUsers::new(slow.clone(), coherence.clone(), BUDGET);
-        let u = store.create(new_user("dee"), None).await.unwrap();
+        let u = store.create(new_user("dee"), None, &[]).await.unwrap();
 
         let reader = {
             let users = users.clone();
             tokio::spawn(async move { users.find_by_id(u.id).await })
         };
         slow.read.notified().await; // the old copy is read, not yet filled
-        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        store
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         coherence.apply(&[Change::User(u.id)]);
         slow.release.notify_one();
         assert!(
@@ -803,9 +841,12 @@ mod tests {
                 ..BUDGET
             },
         );
-        let u = store.create(new_user("eve"), None).await.unwrap();
+        let u = store.create(new_user("eve"), None, &[]).await.unwrap();
         assert!(active(&users, u.id).await);
-        store.set_active(u.id, false, Utc::now()).await.unwrap();
+        store
+            .set_active(u.id, false, Utc::now(), &[])
+            .await
+            .unwrap();
         assert!(!active(&users, u.id).await);
     }
 
@@ -822,7 +863,7 @@ mod tests {
         );
         for n in 0..500 {
             let u = store
-                .create(new_user(&format!("user{n}")), None)
+                .create(new_user(&format!("user{n}")), None, &[])
                 .await
                 .unwrap();
             users.find_by_id(u.id).await.unwrap();

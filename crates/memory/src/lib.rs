@@ -20,6 +20,7 @@ mod identities;
 mod mirror;
 mod recent;
 mod stores;
+mod webhooks;
 
 pub use clients::MemoryClients;
 pub use coherence::{CacheBudget, Coherence, CoherentDenylist, CoherentUsers};
@@ -31,3 +32,4 @@ pub use identities::{MemoryIdentities, ScriptedUpstream};
 pub use mirror::MirroredDenylist;
 pub use recent::RecentSessions;
 pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};
+pub use webhooks::{MemoryWebhooks, RecordingTransport};

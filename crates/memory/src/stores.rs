@@ -7,7 +7,7 @@ use tessera_domain::model::RevocationKey;
 use tessera_domain::model::RoleCatalogue;
 use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
-    NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+    NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
 };
 use tessera_domain::model::{Session, SessionId, SessionRotation};
 use tessera_domain::ports::{
@@ -37,6 +37,7 @@ struct UserTable {
 pub struct MemoryUsers {
     table: Arc<Mutex<UserTable>>,
     outbox: crate::MemoryOutbox,
+    webhooks: crate::MemoryWebhooks,
 }
 
 impl MemoryUsers {
@@ -46,7 +47,15 @@ impl MemoryUsers {
         Self {
             table: Arc::default(),
             outbox,
+            webhooks: crate::MemoryWebhooks::default(),
         }
+    }
+
+    /// Where the events of this store's changes are queued, under the
+    /// lock of each change.
+    #[must_use]
+    pub fn webhooks(&self) -> &crate::MemoryWebhooks {
+        &self.webhooks
     }
 
     /// The outbox that receives mail accompanying changes.
@@ -78,6 +87,7 @@ impl UserRepository for MemoryUsers {
         &self,
         user: NewUser,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<User, CreateUserError> {
         let mut t = lock(&self.table);
         for u in t.rows.values() {
@@ -100,6 +110,7 @@ impl UserRepository for MemoryUsers {
         if let Some(m) = mail {
             self.outbox.push(m, stored.created_at);
         }
+        self.webhooks.queue(stored.id, events);
         Ok(stored)
     }
 
@@ -107,12 +118,18 @@ impl UserRepository for MemoryUsers {
         Ok(lock(&self.table).rows.get(&id.0).cloned())
     }
 
-    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
         Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
             let changed = !u.email_verified;
             u.email_verified = true;
             if changed {
                 u.updated_at = at;
+                self.webhooks.queue(id, events);
             }
             changed
         }))
@@ -146,6 +163,7 @@ impl UserRepository for MemoryUsers {
         hash: &PasswordHash,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<(), StoreError> {
         let mut t = lock(&self.table);
         if let Some(u) = t.rows.get_mut(&id.0) {
@@ -154,6 +172,7 @@ impl UserRepository for MemoryUsers {
             if let Some(m) = mail {
                 self.outbox.push(m, at);
             }
+            self.webhooks.queue(id, events);
         }
         Ok(())
     }
@@ -199,12 +218,14 @@ impl UserDirectory for MemoryUsers {
         id: UserId,
         active: bool,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
             let changed = u.is_active != active;
             if changed {
                 u.is_active = active;
                 u.updated_at = at;
+                self.webhooks.queue(id, events);
             }
             changed
         }))
@@ -215,12 +236,14 @@ impl UserDirectory for MemoryUsers {
         id: UserId,
         role: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
             let changed = !u.roles.contains(role);
             if changed {
                 u.roles.push(role.clone());
                 u.updated_at = at;
+                self.webhooks.queue(id, events);
             }
             changed
         }))
@@ -232,6 +255,7 @@ impl UserDirectory for MemoryUsers {
         role: &RoleName,
         fallback: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         Ok(lock(&self.table).rows.get_mut(&id.0).is_some_and(|u| {
             if !u.roles.contains(role) {
@@ -254,12 +278,18 @@ impl UserDirectory for MemoryUsers {
                 u.roles = User::role_list(&u.role, others);
             }
             u.updated_at = at;
+            self.webhooks.queue(id, events);
             true
         }))
     }
 
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
-        Ok(lock(&self.table).rows.remove(&id.0).is_some())
+    async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
+        let mut t = lock(&self.table);
+        let deleted = t.rows.remove(&id.0).is_some();
+        if deleted {
+            self.webhooks.queue(id, events);
+        }
+        Ok(deleted)
     }
 
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {

@@ -124,6 +124,10 @@ pub fn document() -> OpenApi {
                     "Seed 001's legacy dialect: HTTP 200, `{Code, Msg}`",
                 ),
                 (ops::TAG, "Health, readiness, metrics, keys, this document"),
+                (
+                    "webhooks",
+                    "Messages Tessera posts to subscribed endpoints (the `webhooks` section)",
+                ),
             ]
             .map(|(name, d)| TagBuilder::new().name(name).description(Some(d)).build()),
         ))
@@ -137,6 +141,7 @@ pub fn document() -> OpenApi {
         admin::Documented::openapi(),
         admin::clients::Documented::openapi(),
         admin::providers::Documented::openapi(),
+        admin::webhooks::Documented::openapi(),
         legacy::Documented::openapi(),
     ] {
         doc.merge(part);
@@ -146,7 +151,99 @@ pub fn document() -> OpenApi {
             complete(method, path, operation);
         }
     }
+    add_webhooks(&mut doc);
     doc
+}
+
+/// The `webhooks` section (OpenAPI 3.1): one entry per event type, the
+/// message Tessera posts to a subscribed endpoint (issue 20; docs/webhooks.md).
+fn add_webhooks(doc: &mut OpenApi) {
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ContentBuilder, HttpMethod, PathsBuilder, ResponseBuilder};
+    use utoipa::{PartialSchema as _, ToSchema as _};
+
+    use crate::http::admin::webhooks::{WebhookMessage, WebhookMessageData};
+    use tessera_domain::model::EventType;
+
+    if let Some(components) = doc.components.as_mut() {
+        for (name, schema) in [
+            (WebhookMessage::name(), WebhookMessage::schema()),
+            (WebhookMessageData::name(), WebhookMessageData::schema()),
+        ] {
+            components.schemas.insert(name.into_owned(), schema);
+        }
+    }
+    let header = |name: &str, text: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(text))
+            .schema(Some(String::schema()))
+            .build()
+    };
+    let mut paths = PathsBuilder::new();
+    for kind in EventType::ALL {
+        let detail = kind
+            .detail_key()
+            .map(|k| format!(" `data.{k}` is set."))
+            .unwrap_or_default();
+        let operation = OperationBuilder::new()
+            .summary(Some(format!("`{kind}`")))
+            .description(Some(format!(
+                "Posted to every enabled endpoint subscribed to `{kind}`, signed per the \
+                 Standard Webhooks specification; retried with backoff for up to \
+                 `WEBHOOK_GIVE_UP_AFTER` (3 days) until the endpoint answers 2xx.{detail}"
+            )))
+            .operation_id(Some(kind.as_str().replace('.', "_")))
+            .tag("webhooks")
+            .parameter(header(
+                "webhook-id",
+                "`msg_<n>`: the same on every attempt of this message; drop duplicates by it.",
+            ))
+            .parameter(header(
+                "webhook-timestamp",
+                "Unix seconds of this attempt; refuse one far from now (replays).",
+            ))
+            .parameter(header(
+                "webhook-signature",
+                "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's secret.",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                                WebhookMessage::name(),
+                            ))))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .response(
+                "2XX",
+                ResponseBuilder::new()
+                    .description("Received: no further attempt.")
+                    .build(),
+            )
+            .response(
+                "default",
+                ResponseBuilder::new()
+                    .description("Not received: tried again later.")
+                    .build(),
+            )
+            .build();
+        paths = paths.path(
+            kind.as_str(),
+            PathItemBuilder::new()
+                .operation(HttpMethod::Post, operation)
+                .build(),
+        );
+    }
+    doc.webhooks = Some(paths.build());
 }
 
 /// The operations of `item`, with their method in lower case (routes are

@@ -80,6 +80,8 @@ pub struct Application {
     server: Server,
     /// Runs deferred tasks and the expiry of pending accounts; ends with the server.
     housekeeping: tokio::task::JoinHandle<()>,
+    /// Delivers webhook messages (issue 20); ends with the server.
+    webhooks: tokio::task::JoinHandle<()>,
     /// The `METRICS_LISTEN` server and its port, when configured.
     metrics_server: Option<(Server, u16)>,
     /// The outbox and key-reload workers, stopped at shutdown.
@@ -421,6 +423,10 @@ impl Application {
             let state = state.clone();
             tokio::spawn(async move { tessera_embed::housekeep(&state.auth).await })
         };
+        let webhooks = {
+            let state = state.clone();
+            tokio::spawn(async move { tessera_embed::deliver_webhooks_forever(&state.auth).await })
+        };
         let cors = web::Data::new(config.cors.clone());
         let pages = web::Data::new(http::pages::PagesState::new(
             config.pages.clone(),
@@ -463,6 +469,7 @@ impl Application {
             port,
             server,
             housekeeping,
+            webhooks,
             metrics_server,
             worker: None,
         })
@@ -500,6 +507,9 @@ impl Application {
         });
         let served = self.server.await;
         self.housekeeping.abort();
+        // An attempt cut short is made again when its lease ends (the
+        // receiver may see it twice, with the same webhook-id).
+        self.webhooks.abort();
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
             let _ = task.await;

@@ -129,6 +129,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             providers: config.upstream.clone(),
             callback_base: config.messaging.mail.public_base_url.clone(),
         },
+        webhooks: tessera_domain::settings::WebhookSettings {
+            retry: config.webhook_retry,
+        },
         provider: tessera_domain::settings::ProviderSettings {
             issuer: config.provider.issuer.clone(),
             code_ttl: chrono::Duration::seconds(

@@ -8,8 +8,8 @@ use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::StoreError;
 use tessera_domain::model::{
-    ClientId, ClientKind, GrantType, OAuthClient, OAuthGrant, Scope, SessionId, TokenFingerprint,
-    UserId,
+    ClientId, ClientKind, Consent, GrantType, OAuthClient, OAuthGrant, Scope, SessionId,
+    TokenFingerprint, UserId,
 };
 use tessera_domain::ports::ClientRegistry;
 use uuid::Uuid;
@@ -260,6 +260,28 @@ impl ClientRegistry for SqlClients {
             .await
             .map_err(unavailable)
         })
+    }
+
+    async fn consents_of(&self, user: UserId) -> Result<Vec<Consent>, StoreError> {
+        let rows: Vec<(String, String, NaiveDateTime)> = with_conn!(&self.db, conn => {
+            ocs::table
+                .filter(ocs::user_id.eq(user.0))
+                .order(ocs::client_id.asc())
+                .select((ocs::client_id, ocs::scopes, ocs::updated_at))
+                .load(conn)
+                .await
+                .map_err(unavailable)
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(client, scope_text, at)| {
+                Some(Consent {
+                    client_id: ClientId::parse(&client)?,
+                    scopes: scopes(&scope_text),
+                    updated_at: at.and_utc(),
+                })
+            })
+            .collect())
     }
 
     async fn record_grant(&self, grant: &OAuthGrant) -> Result<(), StoreError> {

@@ -240,7 +240,7 @@ mod tests {
             .unwrap();
         let db = Database::connect(&config).unwrap();
         let owner = SqlUsers::new(db.clone())
-            .create(contract::new_user("owner", "owner@b.com", None), None)
+            .create(contract::new_user("owner", "owner@b.com", None), None, &[])
             .await
             .unwrap();
         (db, owner.id)

@@ -23,6 +23,7 @@ mod rows;
 mod schema;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use audit::SqlAudit;
 pub use changes::SqlChangeFeed;
@@ -36,3 +37,4 @@ pub use identities::SqlIdentities;
 pub use outbox::SqlOutbox;
 pub use sessions::SqlSessions;
 pub use users::SqlUsers;
+pub use webhooks::SqlWebhooks;

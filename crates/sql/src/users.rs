@@ -6,7 +6,7 @@ use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RoleCatalogue;
 use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
-    Change, NewUser, PasswordHash, UniqueField, User, UserId, UserPage, UserQuery,
+    Change, NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
 };
 use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
 use tessera_domain::values::{Login, RoleName};
@@ -16,6 +16,7 @@ use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
 use crate::rows::{NewUserRow, UserRow, naive};
 use crate::schema::{mail_outbox, role_permissions, roles, sessions, user_roles, users};
+use crate::webhooks::queue_events;
 
 /// `row` as a user holding its primary role and `granted` (in grant order).
 /// Inside a transaction on `$c`: touches user `$id`'s `updated_at` (writing
@@ -144,6 +145,7 @@ impl UserRepository for SqlUsers {
         &self,
         user: NewUser,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<User, CreateUserError> {
         let public_id = user.public_id.to_string();
         let queued = mail.map(|m| new_row(m, user.created_at));
@@ -154,7 +156,9 @@ impl UserRepository for SqlUsers {
                     if let Some(q) = queued.clone() {
                         diesel::insert_into(mail_outbox::table).values(q).execute(c).await?;
                     }
-                    users::table.filter(users::public_id.eq(&public_id)).select(UserRow::as_select()).first(c).await
+                    let row: UserRow = users::table.filter(users::public_id.eq(&public_id)).select(UserRow::as_select()).first(c).await?;
+                    queue_events!(c, UserId(row.id()), events)?;
+                    Ok(row)
                 })
                 .await
                 .map_err(create_error)?;
@@ -183,7 +187,12 @@ impl UserRepository for SqlUsers {
         })
     }
 
-    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let changed = diesel::update(users::table.find(id.0).filter(users::email_verified.eq(false)))
@@ -192,6 +201,7 @@ impl UserRepository for SqlUsers {
                     .await?;
                 if changed == 1 {
                     record_change!(c, Change::User(id), at)?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(changed == 1)
             })
@@ -246,6 +256,7 @@ impl UserRepository for SqlUsers {
         hash: &PasswordHash,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> Result<(), StoreError> {
         let queued = mail.map(|m| new_row(m, at));
         let hash = hash.as_str().to_owned();
@@ -260,6 +271,7 @@ impl UserRepository for SqlUsers {
                 }
                 if changed == 1 {
                     record_change!(c, Change::User(id), at)?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(())
             })
@@ -328,6 +340,7 @@ impl UserDirectory for SqlUsers {
         id: UserId,
         active: bool,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
@@ -337,6 +350,7 @@ impl UserDirectory for SqlUsers {
                     .await?;
                 if changed == 1 {
                     record_change!(c, Change::User(id), at)?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(changed == 1)
             })
@@ -350,6 +364,7 @@ impl UserDirectory for SqlUsers {
         id: UserId,
         role: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         let role = role.as_str().to_owned();
         with_conn!(write &self.db, conn => {
@@ -370,6 +385,7 @@ impl UserDirectory for SqlUsers {
                     .await?;
                 if inserted == 1 {
                     record_change!(c, Change::User(id), at)?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(inserted == 1)
             })
@@ -384,6 +400,7 @@ impl UserDirectory for SqlUsers {
         role: &RoleName,
         fallback: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> Result<bool, StoreError> {
         let role = role.as_str().to_owned();
         let fallback = fallback.as_str().to_owned();
@@ -402,6 +419,7 @@ impl UserDirectory for SqlUsers {
                     .await?;
                     if deleted == 1 {
                         record_change!(c, Change::User(id), at)?;
+                        queue_events!(c, id, events)?;
                     }
                     return Ok(deleted == 1);
                 }
@@ -431,6 +449,7 @@ impl UserDirectory for SqlUsers {
                     .execute(c)
                     .await?;
                 record_change!(c, Change::User(id), at)?;
+                queue_events!(c, id, events)?;
                 Ok(true)
             })
             .await
@@ -438,7 +457,7 @@ impl UserDirectory for SqlUsers {
         })
     }
 
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+    async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 // The user row first (write first); then what hangs on it,
@@ -448,6 +467,7 @@ impl UserDirectory for SqlUsers {
                 diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
                 if deleted == 1 {
                     record_change!(c, Change::User(id), Utc::now())?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(deleted == 1)
             })

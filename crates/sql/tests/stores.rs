@@ -91,12 +91,12 @@ async fn every_contract(kind: Kind) {
     contract::users(users.clone()).await;
     contract::directory(users.clone()).await;
     let owner = users
-        .create(contract::new_user("owner", "owner@b.com", None), None)
+        .create(contract::new_user("owner", "owner@b.com", None), None, &[])
         .await
         .unwrap();
     contract::sessions(SqlSessions::new(f.db.clone()), owner.id).await;
     let other = users
-        .create(contract::new_user("other", "other@b.com", None), None)
+        .create(contract::new_user("other", "other@b.com", None), None, &[])
         .await
         .unwrap();
     contract::factors(
@@ -116,6 +116,11 @@ async fn every_contract(kind: Kind) {
         tessera_sql::SqlIdentities::new(f.db.clone()),
         owner.id,
         other.id,
+    )
+    .await;
+    contract::webhooks(
+        SqlUsers::new(f.db.clone()),
+        tessera_sql::SqlWebhooks::new(f.db.clone()),
     )
     .await;
     contract::denylist(SqlDenylist::new(f.db.clone())).await;
@@ -206,10 +211,11 @@ async fn writes_reach_the_change_feed(kind: Kind) {
         .create(
             contract::new_user("fed", "fed@b.com", Some("13800138000")),
             None,
+            &[],
         )
         .await
         .unwrap();
-    users.set_active(u.id, false, now).await.unwrap();
+    users.set_active(u.id, false, now, &[]).await.unwrap();
     assert!(
         feed.changes(Duration::ZERO).await.unwrap().is_empty(),
         "the first call only positions the feed"
@@ -221,19 +227,19 @@ async fn writes_reach_the_change_feed(kind: Kind) {
 
     let admin = RoleName::parse("admin").unwrap();
     let fallback = RoleName::parse("user").unwrap();
-    assert!(users.set_active(u.id, true, now).await.unwrap());
+    assert!(users.set_active(u.id, true, now, &[]).await.unwrap());
     users
-        .update_password(u.id, &PasswordHash::new("$argon2id$new"), now, None)
+        .update_password(u.id, &PasswordHash::new("$argon2id$new"), now, None, &[])
         .await
         .unwrap();
-    assert!(users.grant_role(u.id, &admin, now).await.unwrap());
+    assert!(users.grant_role(u.id, &admin, now, &[]).await.unwrap());
     assert!(
         users
-            .revoke_role(u.id, &admin, &fallback, now)
+            .revoke_role(u.id, &admin, &fallback, now, &[])
             .await
             .unwrap()
     );
-    assert!(users.mark_email_verified(u.id, now).await.unwrap());
+    assert!(users.mark_email_verified(u.id, now, &[]).await.unwrap());
     users.clear_phone(u.id, now).await.unwrap();
     let key = RevocationKey::Session(SessionId(Uuid::new_v4()));
     denylist.deny(key, now + Span::hours(1)).await.unwrap();
@@ -242,12 +248,12 @@ async fn writes_reach_the_change_feed(kind: Kind) {
     assert_eq!(feed.changes(Duration::ZERO).await.unwrap(), expected);
 
     // Writes that change nothing: no rows.
-    assert!(!users.set_active(u.id, true, now).await.unwrap());
-    assert!(!users.mark_email_verified(u.id, now).await.unwrap());
+    assert!(!users.set_active(u.id, true, now, &[]).await.unwrap());
+    assert!(!users.mark_email_verified(u.id, now, &[]).await.unwrap());
     users.clear_phone(u.id, now).await.unwrap();
     assert!(
         !users
-            .revoke_role(u.id, &admin, &fallback, now)
+            .revoke_role(u.id, &admin, &fallback, now, &[])
             .await
             .unwrap()
     );
@@ -263,7 +269,7 @@ async fn writes_reach_the_change_feed(kind: Kind) {
         "an empty answer waits"
     );
 
-    assert!(users.delete(u.id).await.unwrap());
+    assert!(users.delete(u.id, &[]).await.unwrap());
     assert_eq!(
         feed.changes(Duration::ZERO).await.unwrap(),
         [Change::User(u.id)]
@@ -361,7 +367,7 @@ async fn sqlite_writes_share_one_connection_and_all_land() {
     assert_eq!(max, f.config.max_connections + 1, "readers and one writer");
     let users = SqlUsers::new(f.db.clone());
     let owner = users
-        .create(contract::new_user("owner", "owner@b.com", None), None)
+        .create(contract::new_user("owner", "owner@b.com", None), None, &[])
         .await
         .unwrap();
     let sessions = SqlSessions::new(f.db.clone());

@@ -116,6 +116,8 @@ impl Ports for MemoryPorts {
     type Clients = tessera_memory::MemoryClients;
     type Identities = tessera_memory::MemoryIdentities;
     type Upstream = tessera_memory::ScriptedUpstream;
+    type Webhooks = tessera_memory::MemoryWebhooks;
+    type WebhookTransport = tessera_memory::RecordingTransport;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -127,6 +129,8 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
     let users = MemoryUsers::with_outbox(outbox.clone());
     users.set_catalogue(migrated_catalogue());
     Adapters {
+        webhooks: users.webhooks().clone(),
+        webhook_transport: tessera_memory::RecordingTransport::default(),
         users,
         sessions: MemorySessions::default(),
         denylist: MemoryDenylist::default(),

@@ -24,7 +24,7 @@ async fn users() {
 async fn sessions() {
     let users = MemoryUsers::default();
     let owner = users
-        .create(contract::new_user("owner", "o@b.com", None), None)
+        .create(contract::new_user("owner", "o@b.com", None), None, &[])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     contract::sessions(MemorySessions::default(), owner.id).await;
@@ -219,6 +219,13 @@ async fn outbox_and_mail_with_changes() {
     let users = MemoryUsers::default();
     let outbox = users.outbox().clone();
     contract::mail_with_changes(users, outbox).await;
+}
+
+#[tokio::test]
+async fn webhooks() {
+    let users = MemoryUsers::default();
+    let store = users.webhooks().clone();
+    contract::webhooks(users, store).await;
 }
 
 #[tokio::test]

@@ -89,11 +89,19 @@ pub enum AuditKind {
     ProviderSaved,
     /// An upstream provider was removed from the console; `detail` names it.
     ProviderDeleted,
+    /// A webhook endpoint was subscribed (issue 20); `detail` names it.
+    WebhookCreated,
+    /// A webhook endpoint was enabled or disabled; `detail` says which.
+    WebhookUpdated,
+    /// A webhook endpoint was removed.
+    WebhookDeleted,
+    /// The account's holder exported its data (issue 20).
+    AccountExported,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 39] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -129,6 +137,10 @@ impl AuditKind {
         Self::UpstreamSignInFailed,
         Self::ProviderSaved,
         Self::ProviderDeleted,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::AccountExported,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -176,6 +188,10 @@ impl AuditKind {
             Self::UpstreamSignInFailed => "upstream_sign_in_failed",
             Self::ProviderSaved => "provider_saved",
             Self::ProviderDeleted => "provider_deleted",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::AccountExported => "account_exported",
         }
     }
 }

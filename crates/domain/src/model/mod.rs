@@ -15,6 +15,7 @@ mod permissions;
 mod session;
 mod token;
 mod user;
+mod webhook;
 
 pub use audit::*;
 pub use authentication::*;
@@ -28,3 +29,4 @@ pub use permissions::*;
 pub use session::*;
 pub use token::*;
 pub use user::*;
+pub use webhook::*;

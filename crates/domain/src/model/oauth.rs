@@ -428,6 +428,19 @@ pub struct AuthorizationGrant {
     pub code_challenge: Option<String>,
 }
 
+/// A person's consent to a client: the scopes they agreed to share, as the
+/// consent page last recorded them (OpenID Connect Core §3.1.2.4). An
+/// account's export lists them (issue 20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// The client consented to.
+    pub client_id: ClientId,
+    /// The scopes agreed to.
+    pub scopes: Vec<Scope>,
+    /// When the consent was last given.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A session opened for a client by a redeemed authorization code: which
 /// client and scopes its refresh tokens and access tokens stand for.
 #[derive(Debug, Clone, PartialEq, Eq)]

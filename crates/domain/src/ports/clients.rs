@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::error::StoreError;
-use crate::model::{ClientId, OAuthClient, OAuthGrant, Scope, SessionId, UserId};
+use crate::model::{ClientId, Consent, OAuthClient, OAuthGrant, Scope, SessionId, UserId};
 
 /// Where registered clients, consents and grants are kept.
 pub trait ClientRegistry: Send + Sync + 'static {
@@ -70,6 +70,15 @@ pub trait ClientRegistry: Send + Sync + 'static {
         client: &ClientId,
         scopes: &[Scope],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every consent `user` gave, by client id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn consents_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Consent>, StoreError>> + Send;
 
     /// Records the grant of a session opened for a client.
     ///

@@ -18,6 +18,7 @@ mod sessions;
 mod tasks;
 mod upstream;
 mod users;
+mod webhooks;
 
 pub use audit::*;
 pub use changes::*;
@@ -31,6 +32,7 @@ pub use sessions::*;
 pub use tasks::*;
 pub use upstream::*;
 pub use users::*;
+pub use webhooks::*;
 
 /// The adapters one program chose: one associated type per port.
 ///
@@ -83,6 +85,10 @@ pub trait Ports: Send + Sync + 'static {
     type Identities: IdentityLinks;
     /// The relying party of upstream providers (issue 19).
     type Upstream: UpstreamRelyingParty;
+    /// Webhook endpoints, queued events and deliveries (issue 20).
+    type Webhooks: WebhookStore;
+    /// What posts a webhook message.
+    type WebhookTransport: WebhookTransport;
 }
 
 /// One instance of every port of `P`.
@@ -127,6 +133,10 @@ pub struct Adapters<P: Ports> {
     pub identities: P::Identities,
     /// The relying party of upstream providers.
     pub upstream: P::Upstream,
+    /// Webhook endpoints, events and deliveries.
+    pub webhooks: P::Webhooks,
+    /// What posts webhook messages.
+    pub webhook_transport: P::WebhookTransport,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -151,6 +161,8 @@ where
     P::Clients: Clone,
     P::Identities: Clone,
     P::Upstream: Clone,
+    P::Webhooks: Clone,
+    P::WebhookTransport: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -174,6 +186,8 @@ where
             clients: self.clients.clone(),
             identities: self.identities.clone(),
             upstream: self.upstream.clone(),
+            webhooks: self.webhooks.clone(),
+            webhook_transport: self.webhook_transport.clone(),
         }
     }
 }

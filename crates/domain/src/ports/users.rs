@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::OutgoingMail;
 use crate::error::{CreateUserError, StoreError};
 use crate::model::RoleCatalogue;
-use crate::model::{NewUser, PasswordHash, User, UserId, UserPage, UserQuery};
+use crate::model::{NewUser, PasswordHash, PendingEvent, User, UserId, UserPage, UserQuery};
 use crate::values::{Login, RoleName};
 
 /// Where users live.
@@ -20,11 +20,13 @@ pub trait UserRepository: Send + Sync + 'static {
     /// so that concurrent registrations cannot both win;
     /// [`CreateUserError::Store`] when the store fails. Nothing is stored on error.
     ///
-    /// `mail`, when given, is queued in the outbox in the same transaction.
+    /// `mail`, when given, is queued in the outbox in the same transaction,
+    /// and so are `events` (about the new account).
     fn create(
         &self,
         user: NewUser,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
 
     /// The user with this id, if any.
@@ -47,7 +49,7 @@ pub trait UserRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
     /// Replaces a user's password hash and sets `updated_at`; `mail`, when
-    /// given, is queued in the outbox in the same transaction.
+    /// given, and `events` are queued in the same transaction (when the user exists).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails. Updating a missing user is not an error.
@@ -57,6 +59,7 @@ pub trait UserRepository: Send + Sync + 'static {
         hash: &PasswordHash,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Removes the user's phone number (idempotent): a phone set by whoever
@@ -71,7 +74,8 @@ pub trait UserRepository: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Marks the user's email as confirmed; true when it was not yet.
+    /// Marks the user's email as confirmed; true when it was not yet (and
+    /// only then are `events` queued, in the same transaction).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -79,6 +83,7 @@ pub trait UserRepository: Send + Sync + 'static {
         &self,
         id: UserId,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
@@ -91,7 +96,8 @@ pub trait UserDirectory: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn list(&self, query: &UserQuery) -> impl Future<Output = Result<UserPage, StoreError>> + Send;
 
-    /// Enables or disables a user; true when that changed something.
+    /// Enables or disables a user; true when that changed something (and
+    /// only then are `events` queued, in the same transaction).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails. A missing user is not an error (false).
@@ -100,10 +106,12 @@ pub trait UserDirectory: Send + Sync + 'static {
         id: UserId,
         active: bool,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Grants `role` (which the caller has checked against the catalogue);
-    /// true when the user did not hold it yet.
+    /// true when the user did not hold it yet (and only then are `events`
+    /// queued, in the same transaction).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails. A missing user is not an error (false).
@@ -112,11 +120,13 @@ pub trait UserDirectory: Send + Sync + 'static {
         id: UserId,
         role: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Takes `role` away; true when the user held it. When it was the primary
     /// role, the first other granted role becomes primary, or `fallback` when
-    /// there is none (so a user always holds at least one role). Atomic.
+    /// there is none (so a user always holds at least one role). Atomic,
+    /// with `events` queued in the same transaction when it changed something.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails. A missing user is not an error (false).
@@ -126,6 +136,7 @@ pub trait UserDirectory: Send + Sync + 'static {
         role: &RoleName,
         fallback: &RoleName,
         at: DateTime<Utc>,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every role and its permissions.
@@ -135,11 +146,16 @@ pub trait UserDirectory: Send + Sync + 'static {
     fn catalogue(&self) -> impl Future<Output = Result<RoleCatalogue, StoreError>> + Send;
 
     /// Deletes a user with their granted roles (and, in stores that keep
-    /// them with the user, their sessions); true when the user existed. Atomic.
+    /// them with the user, their sessions); true when the user existed (and
+    /// only then are `events` queued). Atomic.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn delete(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn delete(
+        &self,
+        id: UserId,
+        events: &[PendingEvent],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// [`Self::delete`], but only while the account's address is still
     /// unverified (one conditional statement, so a verification racing with

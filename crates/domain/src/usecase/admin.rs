@@ -9,6 +9,7 @@ use crate::clock::Clock as _;
 use crate::error::AuthError;
 use crate::model::ClientInfo;
 use crate::model::{AuditEvent, AuditKind, AuditPage, AuditQuery};
+use crate::model::{EventType, PendingEvent};
 use crate::model::{Permission, RoleCatalogue};
 use crate::model::{User, UserId, UserPage, UserQuery};
 use crate::ports::{
@@ -337,7 +338,15 @@ impl<P: Ports> AuthService<P> {
             // store of sessions down) left them alive, and enabling must never
             // bring them back. A failure here leaves the account disabled.
             self.revoke_user_sessions(id, None).await?;
-            self.ports.users.set_active(id, true, now).await?;
+            self.ports
+                .users
+                .set_active(
+                    id,
+                    true,
+                    now,
+                    &[PendingEvent::new(EventType::UserEnabled, now)],
+                )
+                .await?;
             self.admin_event(AuditKind::UserEnabled, actor, id, None)
                 .await;
         } else {
@@ -345,7 +354,15 @@ impl<P: Ports> AuthService<P> {
             // (logins, refreshes, every access token), and recorded as such
             // even if ending its sessions fails; a retry repeats both steps
             // harmlessly, and a login racing with this finds it disabled.
-            self.ports.users.set_active(id, false, now).await?;
+            self.ports
+                .users
+                .set_active(
+                    id,
+                    false,
+                    now,
+                    &[PendingEvent::new(EventType::UserDisabled, now)],
+                )
+                .await?;
             self.admin_event(AuditKind::UserDisabled, actor, id, None)
                 .await;
             self.revoke_user_sessions(id, None).await?;
@@ -380,7 +397,8 @@ impl<P: Ports> AuthService<P> {
         }
         self.changeable_user(actor, id, None).await?;
         self.revoke_user_sessions(id, None).await?;
-        if self.ports.users.delete(id).await? {
+        let deleted = [PendingEvent::new(EventType::UserDeleted, self.now())];
+        if self.ports.users.delete(id, &deleted).await? {
             self.admin_event(AuditKind::UserDeleted, actor, id, None)
                 .await;
             Ok(())
@@ -407,7 +425,12 @@ impl<P: Ports> AuthService<P> {
         self.changeable_user(actor, id, Some(&role)).await?;
         self.ports
             .users
-            .grant_role(id, &role, self.ports.clock.now())
+            .grant_role(
+                id,
+                &role,
+                self.ports.clock.now(),
+                &[PendingEvent::new(EventType::RoleGranted, self.now()).detail(role.as_str())],
+            )
             .await?;
         self.admin_event(
             AuditKind::RoleGranted,
@@ -451,6 +474,7 @@ impl<P: Ports> AuthService<P> {
                 &role,
                 &self.settings.default_role,
                 self.ports.clock.now(),
+                &[PendingEvent::new(EventType::RoleRevoked, self.now()).detail(role.as_str())],
             )
             .await?;
         self.admin_event(

@@ -263,7 +263,7 @@ impl<P: Ports> AuthService<P> {
                 && self
                     .ports
                     .users
-                    .update_password(user.id, &hash, self.now(), None)
+                    .update_password(user.id, &hash, self.now(), None, &[])
                     .await
                     .is_ok()
             {

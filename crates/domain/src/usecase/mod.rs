@@ -39,6 +39,7 @@ use crate::settings::AuthSettings;
 use crate::values::Login;
 
 mod access;
+mod account_export;
 mod admin;
 mod browser_session;
 mod client_authentication;
@@ -67,8 +68,10 @@ mod upstream_providers;
 mod upstream_sign_in;
 mod verification;
 mod verification_link;
+mod webhooks;
 
 pub use access::Authenticated;
+pub use account_export::{AccountExport, EXPORT_AUDIT_LIMIT, ExportedConsent};
 pub use admin::{Actor, MAX_PAGE_SIZE};
 pub use browser_session::{
     BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
@@ -95,6 +98,10 @@ pub use upstream_sign_in::{
     UpstreamAnswer, UpstreamFlow, UpstreamLanding, UpstreamReturn, UpstreamStart,
 };
 pub use verification_link::{LinkPreview, VerifyLinkOutcome};
+pub use webhooks::{
+    DELIVERIES_SHOWN, DELIVERY_LEASE_SECS, DISPATCH_BATCH, WebhookError, announced_event,
+    parse_event_types,
+};
 
 /// The authentication use cases over the adapters of `P`.
 pub struct AuthService<P: Ports> {
@@ -180,6 +187,7 @@ impl<P: Ports> AuthService<P> {
     /// case (the adapter logs the event first).
     pub(crate) async fn audit(&self, event: AuditEvent) {
         let _ = self.ports.audit.record(&event).await;
+        self.announce(&event).await;
     }
 
     pub(crate) fn event(&self, kind: AuditKind, client: &ClientInfo) -> AuditEvent {

@@ -5,6 +5,7 @@ use crate::error::AuthError;
 use crate::mail::{Locale, MailKind, compose};
 use crate::model::AuditKind;
 use crate::model::User;
+use crate::model::{EventType, PendingEvent};
 use crate::ports::{CodeStore as _, PasswordHasher, Ports, RefreshTokenCodec, UserRepository};
 use crate::validation::{Field, ValidationErrors};
 use crate::values::{Password, PasswordAttempt};
@@ -70,7 +71,8 @@ impl<P: Ports> AuthService<P> {
         // (`credentials_unchanged`).
         self.revoke_user_sessions(user.id, Some(auth.session_id()))
             .await?;
-        self.store_password(&user, &hash, locale).await?;
+        self.store_password(&user, &hash, locale, EventType::UserPasswordChanged)
+            .await?;
         self.revoke_user_sessions(user.id, Some(auth.session_id()))
             .await?;
         self.audit(self.by_self(AuditKind::PasswordChanged, auth, None))
@@ -78,12 +80,14 @@ impl<P: Ports> AuthService<P> {
         Ok(())
     }
 
-    /// Stores a new password hash with its notice mail, in one transaction.
+    /// Stores a new password hash with its notice mail and the `event`
+    /// (`user.password_changed` or `user.password_reset`), in one transaction.
     pub(super) async fn store_password(
         &self,
         user: &User,
         hash: &crate::model::PasswordHash,
         locale: Locale,
+        event: EventType,
     ) -> Result<(), AuthError> {
         let now = self.now();
         let kind = MailKind::PasswordChanged {
@@ -93,7 +97,13 @@ impl<P: Ports> AuthService<P> {
         let notice = compose(&kind, &user.email, locale, &self.settings.mail);
         self.ports
             .users
-            .update_password(user.id, hash, now, Some(&notice))
+            .update_password(
+                user.id,
+                hash,
+                now,
+                Some(&notice),
+                &[PendingEvent::new(event, now)],
+            )
             .await?;
         // Every outstanding reset code of the account, on every channel, is
         // void now (OWASP Forgot Password cheat sheet; issue 12, item 2): each

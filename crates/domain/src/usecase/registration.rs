@@ -6,6 +6,7 @@ use crate::clock::IdSource;
 use crate::error::AuthError;
 use crate::mail::Locale;
 use crate::model::ClientInfo;
+use crate::model::{EventType, PendingEvent};
 use crate::model::{NewUser, User};
 use crate::ports::{PasswordHasher, Ports, UserRepository};
 use crate::settings::LinkKind;
@@ -170,7 +171,13 @@ impl<P: Ports> AuthService<P> {
             created_at: now,
         };
         // The verification mail is queued in the same transaction as the user.
-        Ok(self.ports.users.create(user, Some(&issued.mail)).await?)
+        // So is `user.created`.
+        let created = [PendingEvent::new(EventType::UserCreated, now)];
+        Ok(self
+            .ports
+            .users
+            .create(user, Some(&issued.mail), &created)
+            .await?)
     }
 
     /// The account registered with `email` when a new registration may

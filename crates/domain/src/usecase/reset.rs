@@ -7,6 +7,7 @@ use crate::mail::{Locale, MailKind, compose};
 use crate::model::ClientInfo;
 use crate::model::CodePurpose;
 use crate::model::{AuditEvent, AuditKind};
+use crate::model::{EventType, PendingEvent};
 use crate::model::{PasswordHash, User};
 use crate::ports::{
     CodeStore, FactorStore as _, MailOutbox, PasswordHasher as _, Ports, SmsSender, UserRepository,
@@ -131,7 +132,8 @@ impl<P: Ports> AuthService<P> {
         // before the second sweep (which ends it) or after the new hash
         // is stored (and sees it: `credentials_unchanged`).
         self.revoke_user_sessions(user.id, None).await?;
-        self.store_password(user, hash, locale).await?;
+        self.store_password(user, hash, locale, EventType::UserPasswordReset)
+            .await?;
         self.revoke_user_sessions(user.id, None).await?;
         Ok(())
     }
@@ -185,7 +187,11 @@ impl<P: Ports> AuthService<P> {
         }
         self.ports
             .users
-            .mark_email_verified(user.id, self.now())
+            .mark_email_verified(
+                user.id,
+                self.now(),
+                &[PendingEvent::new(EventType::UserEmailVerified, self.now())],
+            )
             .await?;
         Ok(())
     }

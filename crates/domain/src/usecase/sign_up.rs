@@ -10,6 +10,7 @@ use crate::mail::{Locale, MailKind, compose};
 use crate::model::ClientInfo;
 use crate::model::CodePurpose;
 use crate::model::{AuditEvent, AuditKind};
+use crate::model::{EventType, PendingEvent};
 use crate::model::{NewUser, PasswordHash, UniqueField, User};
 use crate::ports::{CodeStore as _, OutgoingMail, PasswordHasher as _, Ports, UserRepository as _};
 use crate::validation::{Field, FieldIssue, ValidationErrors};
@@ -375,7 +376,8 @@ impl<P: Ports> AuthService<P> {
                 email_verified,
                 created_at: now,
             };
-            match self.ports.users.create(user, mail).await {
+            let created = [PendingEvent::new(EventType::UserCreated, now)];
+            match self.ports.users.create(user, mail, &created).await {
                 Ok(user) => return Ok(user),
                 Err(CreateUserError::Duplicate(UniqueField::Username)) => {
                     let suffix = self.ports.ids.secret_digits(4);

@@ -32,6 +32,7 @@ use crate::model::{
     AuditEvent, AuditKind, Authentication, ClientInfo, CodePurpose, LinkedIdentity, PasswordHash,
     UniqueField, UpstreamId, UpstreamIdentity, UpstreamProvider, User, UserId, VerificationCode,
 };
+use crate::model::{EventType, PendingEvent};
 use crate::ports::{
     CodeStore as _, IdentityLinks as _, Ports, RefreshTokenCodec as _, UpstreamError,
     UpstreamRedemption, UpstreamRelyingParty as _, UpstreamRequest, UserDirectory as _,
@@ -790,7 +791,8 @@ impl<P: Ports> AuthService<P> {
         {
             // The identity was linked meanwhile by a concurrent sign-in:
             // the account made for it goes, and this sign-in is refused.
-            let _ = self.ports.users.delete(user.id).await;
+            let deleted = [PendingEvent::new(EventType::UserDeleted, self.now())];
+            let _ = self.ports.users.delete(user.id, &deleted).await;
             return Err(e);
         }
         Ok(AccountMatch::Created(user))

@@ -25,6 +25,7 @@ use crate::model::ClientInfo;
 use crate::model::User;
 use crate::model::{AuditEvent, AuditKind};
 use crate::model::{CodePurpose, VerificationCode};
+use crate::model::{EventType, PendingEvent};
 use crate::ports::{
     CodeStore as _, DeferredTask, MailOutbox as _, OutgoingMail, Ports, RefreshTokenCodec as _,
     TaskQueue as _, UserDirectory as _, UserRepository as _,
@@ -152,7 +153,11 @@ impl<P: Ports> AuthService<P> {
         if !self
             .ports
             .users
-            .mark_email_verified(user.id, self.now())
+            .mark_email_verified(
+                user.id,
+                self.now(),
+                &[PendingEvent::new(EventType::UserEmailVerified, self.now())],
+            )
             .await?
         {
             return self

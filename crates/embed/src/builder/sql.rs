@@ -229,6 +229,8 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             clients: tessera_sql::SqlClients::new(db.clone()),
             identities: tessera_sql::SqlIdentities::new(db.clone()),
             upstream: parts.upstream.clone(),
+            webhooks: tessera_sql::SqlWebhooks::new(db.clone()),
+            webhook_transport: parts.webhook_transport.clone(),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

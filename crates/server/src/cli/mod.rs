@@ -1,6 +1,7 @@
 //! The `tessera` command line: `serve` (the default), `migrate`, `calibrate`,
 //! `config check`, `keys rotate`, `user create|import|grant|revoke|disable|enable`,
-//! `client create|list|show|rotate-secret|disable|enable|delete`, `openapi`. `tessera users import` is kept as a hidden alias of `tessera
+//! `client create|list|show|rotate-secret|disable|enable|delete`, `webhook
+//! create|list|disable|enable|delete|deliveries`, `openapi`. `tessera users import` is kept as a hidden alias of `tessera
 //! user import`. `main.rs` only calls [`run`].
 
 mod calibrate;
@@ -8,6 +9,7 @@ mod client;
 mod config;
 mod keys;
 mod user;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -69,6 +71,12 @@ enum Command {
         #[command(subcommand)]
         command: client::ClientCommand,
     },
+    /// Manage webhook endpoints: create, list, disable, enable, delete,
+    /// deliveries.
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
     /// `tessera users import FILE`, the earlier spelling of `tessera user import`.
     #[command(hide = true)]
     Users {
@@ -112,6 +120,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::User { command } => user::run(&config, command).await,
         Command::Users { command } => user::run(&config, command.into()).await,
         Command::Client { command } => client::run(&config, command).await,
+        Command::Webhook { command } => webhook::run(&config, command).await,
         Command::Openapi => Ok(()),
     };
     let code = match result {

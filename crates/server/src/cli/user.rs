@@ -248,9 +248,16 @@ pub async fn create_user(
         email_verified: true,
         created_at: now,
     };
-    let user = users.create(new, None).await.map_err(|e| e.to_string())?;
+    let created = [tessera_domain::model::PendingEvent::new(
+        tessera_domain::model::EventType::UserCreated,
+        now,
+    )];
+    let user = users
+        .create(new, None, &created)
+        .await
+        .map_err(|e| e.to_string())?;
     users
-        .mark_email_verified(user.id, now)
+        .mark_email_verified(user.id, now, &[])
         .await
         .map_err(|e| e.to_string())?;
     Ok(tessera_domain::model::User {

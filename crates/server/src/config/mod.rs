@@ -23,6 +23,7 @@ mod source;
 mod tokens;
 pub(crate) mod upstream;
 mod verification;
+mod webhooks;
 
 use std::path::Path;
 
@@ -117,6 +118,8 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// Upstream identity providers (issue 19): `UPSTREAM_PROVIDERS`.
     pub upstream: Vec<tessera_domain::model::UpstreamProvider>,
+    /// Webhook retries (issue 20): `WEBHOOK_FIRST_RETRY`, `WEBHOOK_GIVE_UP_AFTER`.
+    pub webhook_retry: tessera_domain::model::RetryPolicy,
     /// Every setting read, by name, with its effective value (secrets redacted).
     pub settings: SettingsListing,
 }
@@ -167,6 +170,7 @@ impl Config {
             messaging,
             provider,
             upstream: upstream::read(&r)?,
+            webhook_retry: webhooks::read(&r)?,
             observability: ObservabilitySettings::read(&r)?,
             pages: PagesSettings::read(&r)?,
             server,

@@ -35,6 +35,7 @@ pub fn all_routes() -> impl Iterator<Item = &'static Route> {
         admin::ROUTES,
         admin::clients::ROUTES,
         admin::providers::ROUTES,
+        admin::webhooks::ROUTES,
         legacy::ROUTES,
         super::pages::ROUTES,
     ]

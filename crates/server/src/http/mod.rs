@@ -61,6 +61,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes::<P>)
         .configure(admin::clients::routes::<P>)
         .configure(admin::providers::routes::<P>)
+        .configure(admin::webhooks::routes::<P>)
         .configure(legacy::routes::<P>)
         .configure(pages::routes::<P>)
         .route("/openapi.json", web::get().to(ops::openapi_json))

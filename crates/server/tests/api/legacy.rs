@@ -50,6 +50,7 @@ async fn each_seed_hash_logs_in_once_and_is_then_argon2id() {
                     created_at: chrono::Utc::now(),
                 },
                 None,
+                &[],
             )
             .await
             .unwrap();

@@ -6,6 +6,7 @@ mod helpers;
 
 mod jwt_keys;
 
+mod account_export;
 mod admin;
 mod admin_login;
 mod audit;
@@ -53,3 +54,4 @@ mod sessions;
 mod shutdown;
 mod telemetry;
 mod verify;
+mod webhooks;

@@ -366,7 +366,7 @@ async fn a_relying_party_library_signs_a_person_in_reads_userinfo_and_refreshes(
 /// Builds an authorization request by hand: `response_type=code`, the
 /// client, [`REDIRECT`], `scope=openid email`, `state=st4te`, each replaced
 /// by a value of `extra` of the same name, then the rest of `extra`.
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let base = [
         ("response_type", "code"),
         ("client_id", client_id),
@@ -387,7 +387,7 @@ fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
 }
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 async fn token(app: &TestApp, fields: &[(&str, &str)]) -> (StatusCode, Value) {
     let r = app

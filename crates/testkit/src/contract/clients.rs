@@ -86,6 +86,25 @@ pub async fn clients<S: ClientRegistry>(store: S, owner: UserId) {
         store.consented_scopes(owner, &wiki.id).await.unwrap(),
         vec![Scope::OpenId, Scope::Email, Scope::Roles]
     );
+    let consents = store.consents_of(owner).await.unwrap();
+    assert_eq!(consents.len(), 1, "one consent per (account, client)");
+    assert_eq!(consents[0].client_id, wiki.id);
+    assert_eq!(
+        consents[0].scopes,
+        vec![Scope::OpenId, Scope::Email, Scope::Roles]
+    );
+    assert!(
+        (Utc::now() - consents[0].updated_at).num_seconds().abs() < 60,
+        "when it was given"
+    );
+    assert!(
+        store
+            .consents_of(UserId(owner.0 + 1_000_000))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another account's are not listed"
+    );
     assert!(
         store
             .consented_scopes(owner, &public.id)
@@ -122,5 +141,6 @@ pub async fn clients<S: ClientRegistry>(store: S, owner: UserId) {
             .unwrap()
             .is_empty()
     );
+    assert!(store.consents_of(owner).await.unwrap().is_empty());
     assert!(store.client(&public.id).await.unwrap().is_some());
 }

@@ -18,6 +18,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
             .create(
                 new_user(&format!("dir{i}{t}"), &format!("dir{i}{t}@b.com"), None),
                 None,
+                &[],
             )
             .await
             .unwrap();
@@ -27,13 +28,20 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     let id = ids[0];
 
     // Grant: idempotent, primary first, visible to every lookup.
-    assert!(repo.grant_role(id, &role("admin"), now).await.unwrap());
-    assert!(!repo.grant_role(id, &role("admin"), now).await.unwrap());
+    assert!(repo.grant_role(id, &role("admin"), now, &[]).await.unwrap());
+    assert!(!repo.grant_role(id, &role("admin"), now, &[]).await.unwrap());
     assert!(
-        !repo.grant_role(id, &role("unauth"), now).await.unwrap(),
+        !repo
+            .grant_role(id, &role("unauth"), now, &[])
+            .await
+            .unwrap(),
         "the primary role is held"
     );
-    assert!(repo.grant_role(id, &role("regulator"), now).await.unwrap());
+    assert!(
+        repo.grant_role(id, &role("regulator"), now, &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         roles_of(&repo, id).await,
         (
@@ -49,25 +57,25 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     assert_eq!(by_login.roles.len(), 3);
     assert!(
         !repo
-            .grant_role(UserId(i64::MAX), &role("admin"), now)
+            .grant_role(UserId(i64::MAX), &role("admin"), now, &[])
             .await
             .unwrap()
     );
 
     // Revoke: a granted role; then the primary (the next granted role takes its place).
     assert!(
-        repo.revoke_role(id, &role("admin"), &role("unauth"), now)
+        repo.revoke_role(id, &role("admin"), &role("unauth"), now, &[])
             .await
             .unwrap()
     );
     assert!(
         !repo
-            .revoke_role(id, &role("admin"), &role("unauth"), now)
+            .revoke_role(id, &role("admin"), &role("unauth"), now, &[])
             .await
             .unwrap()
     );
     assert!(
-        repo.revoke_role(id, &role("unauth"), &role("unauth"), now)
+        repo.revoke_role(id, &role("unauth"), &role("unauth"), now, &[])
             .await
             .unwrap()
     );
@@ -77,7 +85,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     );
     // The last role falls back to the default.
     assert!(
-        repo.revoke_role(id, &role("regulator"), &role("unauth"), now)
+        repo.revoke_role(id, &role("regulator"), &role("unauth"), now, &[])
             .await
             .unwrap()
     );
@@ -87,7 +95,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     );
     assert!(
         !repo
-            .revoke_role(id, &role("unauth"), &role("unauth"), now)
+            .revoke_role(id, &role("unauth"), &role("unauth"), now, &[])
             .await
             .unwrap(),
         "never roleless"
@@ -128,11 +136,16 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     }
 
     // Enable and disable.
-    assert!(repo.set_active(ids[1], false, now).await.unwrap());
-    assert!(!repo.set_active(ids[1], false, now).await.unwrap());
+    assert!(repo.set_active(ids[1], false, now, &[]).await.unwrap());
+    assert!(!repo.set_active(ids[1], false, now, &[]).await.unwrap());
     assert!(!repo.find_by_id(ids[1]).await.unwrap().unwrap().is_active);
-    assert!(repo.set_active(ids[1], true, now).await.unwrap());
-    assert!(!repo.set_active(UserId(i64::MAX), false, now).await.unwrap());
+    assert!(repo.set_active(ids[1], true, now, &[]).await.unwrap());
+    assert!(
+        !repo
+            .set_active(UserId(i64::MAX), false, now, &[])
+            .await
+            .unwrap()
+    );
 
     // Search (username or email, any case) and paging by id.
     let q = |search: &str, offset, limit| UserQuery {
@@ -210,9 +223,11 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
     );
 
     // Delete: gone from every lookup, its roles with it; a second delete is a no-op.
-    repo.grant_role(ids[2], &role("admin"), now).await.unwrap();
-    assert!(repo.delete(ids[2]).await.unwrap());
-    assert!(!repo.delete(ids[2]).await.unwrap());
+    repo.grant_role(ids[2], &role("admin"), now, &[])
+        .await
+        .unwrap();
+    assert!(repo.delete(ids[2], &[]).await.unwrap());
+    assert!(!repo.delete(ids[2], &[]).await.unwrap());
     assert_eq!(repo.find_by_id(ids[2]).await.unwrap(), None);
     let gone = login_of(&format!("dir2{t}@b.com"));
     assert_eq!(repo.find_by_login(&gone).await.unwrap(), None);
@@ -220,6 +235,7 @@ pub async fn directory<R: UserRepository + UserDirectory>(repo: R) {
         .create(
             new_user(&format!("dir2{t}"), &format!("dir2{t}@b.com"), None),
             None,
+            &[],
         )
         .await
         .unwrap();

@@ -24,6 +24,7 @@ pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox
         .create(
             new_user(&format!("m{t}"), &format!("m{t}@b.com"), None),
             Some(&mail(&format!("m{t}@b.com"), "welcome")),
+            &[],
         )
         .await
         .unwrap();
@@ -36,6 +37,7 @@ pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox
         .create(
             new_user(&format!("m{t}"), &format!("other{t}@b.com"), None),
             Some(&mail("x@b.com", "never")),
+            &[],
         )
         .await;
     assert!(matches!(
@@ -52,6 +54,7 @@ pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox
         &PasswordHash::new("$argon2id$x"),
         Utc::now(),
         Some(&mail(u.email.as_str(), "changed")),
+        &[],
     )
     .await
     .unwrap();

@@ -13,6 +13,7 @@ mod factors;
 mod identities;
 mod mail;
 mod sessions;
+mod webhooks;
 
 pub use audit::audit;
 pub use clients::clients;
@@ -22,6 +23,7 @@ pub use factors::{factors, passkeys};
 pub use identities::identities;
 pub use mail::{mail_with_changes, outbox};
 pub use sessions::{denylist, new_session, sessions, user_cache};
+pub use webhooks::webhooks;
 
 /// The imports every suite shares.
 #[allow(unused_imports)]
@@ -92,6 +94,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
                 Some(&phone),
             ),
             None,
+            &[],
         )
         .await
         .unwrap();
@@ -136,7 +139,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
             UniqueField::Phone,
         ),
     ] {
-        match repo.create(u, None).await {
+        match repo.create(u, None, &[]).await {
             Err(CreateUserError::Duplicate(f)) => assert_eq!(f, field),
             other => panic!("expected duplicate {field:?}, got {other:?}"),
         }
@@ -144,12 +147,14 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
     repo.create(
         new_user(&format!("dave{t}"), &format!("d{t}@b.com"), None),
         None,
+        &[],
     )
     .await
     .unwrap();
     repo.create(
         new_user(&format!("erin{t}"), &format!("e{t}@b.com"), None),
         None,
+        &[],
     )
     .await
     .unwrap();
@@ -158,7 +163,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
         .map(|i| {
             let repo = repo.clone();
             let (name, email) = (format!("same{t}"), format!("s{i}{t}@b.com"));
-            tokio::spawn(async move { repo.create(new_user(&name, &email, None), None).await })
+            tokio::spawn(async move { repo.create(new_user(&name, &email, None), None, &[]).await })
         })
         .collect();
     let (mut ok, mut dup) = (0, 0);
@@ -176,17 +181,30 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
     );
 
     let later = alice.created_at + Duration::seconds(5);
-    repo.update_password(alice.id, &PasswordHash::new("$argon2id$new"), later, None)
-        .await
-        .unwrap();
-    assert!(repo.mark_email_verified(alice.id, later).await.unwrap());
+    repo.update_password(
+        alice.id,
+        &PasswordHash::new("$argon2id$new"),
+        later,
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
     assert!(
-        !repo.mark_email_verified(alice.id, later).await.unwrap(),
+        repo.mark_email_verified(alice.id, later, &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .mark_email_verified(alice.id, later, &[])
+            .await
+            .unwrap(),
         "once"
     );
     assert!(
         !repo
-            .mark_email_verified(UserId(i64::MAX), later)
+            .mark_email_verified(UserId(i64::MAX), later, &[])
             .await
             .unwrap()
     );
@@ -204,7 +222,7 @@ pub async fn users<R: UserRepository + Clone>(repo: R) {
 /// stay distinct (no accent or width folding beyond the rule).
 async fn canonical_identifiers<R: UserRepository>(repo: &R, t: &str) {
     let create = |name: String, email: String, phone: Option<String>| {
-        repo.create(new_user(&name, &email, phone.as_deref()), None)
+        repo.create(new_user(&name, &email, phone.as_deref()), None, &[])
     };
     let mut n = 0;
     let mut next_email = || {

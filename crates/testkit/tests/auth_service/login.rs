@@ -73,7 +73,7 @@ async fn a_disabled_account_cannot_log_in_or_use_its_tokens() {
     let out = h.login().await;
     h.ports
         .users
-        .set_active(out.user.id, false, chrono::Utc::now())
+        .set_active(out.user.id, false, chrono::Utc::now(), &[])
         .await
         .unwrap();
     assert!(matches!(
@@ -107,7 +107,7 @@ async fn an_imported_hash_is_replaced_at_the_first_successful_login() {
     let h = harness();
     let mut user = tessera_testkit::contract_free_new_user();
     user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
-    let stored = h.ports.users.create(user, None).await.unwrap();
+    let stored = h.ports.users.create(user, None, &[]).await.unwrap();
     assert!(matches!(
         h.svc
             .verify_credentials(
@@ -157,11 +157,11 @@ async fn a_disabled_account_keeps_its_outdated_hash_after_a_login_attempt() {
     let h = harness();
     let mut user = tessera_testkit::contract_free_new_user();
     user.password_hash = tessera_domain::model::PasswordHash::new("legacy$OldSecret1");
-    let stored = h.ports.users.create(user, None).await.unwrap();
+    let stored = h.ports.users.create(user, None, &[]).await.unwrap();
     assert!(
         h.ports
             .users
-            .set_active(stored.id, false, chrono::Utc::now())
+            .set_active(stored.id, false, chrono::Utc::now(), &[])
             .await
             .unwrap()
     );

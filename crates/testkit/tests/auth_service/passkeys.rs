@@ -149,7 +149,7 @@ async fn a_disabled_account_cannot_sign_in_with_its_passkey() {
     let (credential_id, user) = registered(&h, &mut key).await;
     h.ports
         .users
-        .set_active(user, false, chrono::Utc::now())
+        .set_active(user, false, chrono::Utc::now(), &[])
         .await
         .unwrap();
     let refused = sign_in(&h, &mut key, &credential_id).await.unwrap_err();

@@ -169,6 +169,8 @@ impl Ports for FlakyDenylistPorts {
     type Clients = <MemoryPorts as Ports>::Clients;
     type Identities = <MemoryPorts as Ports>::Identities;
     type Upstream = <MemoryPorts as Ports>::Upstream;
+    type Webhooks = <MemoryPorts as Ports>::Webhooks;
+    type WebhookTransport = <MemoryPorts as Ports>::WebhookTransport;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -201,6 +203,8 @@ fn flaky_denylist_service() -> (
         clients: m.clients,
         identities: m.identities,
         upstream: m.upstream,
+        webhooks: m.webhooks,
+        webhook_transport: m.webhook_transport,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

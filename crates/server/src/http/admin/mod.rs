@@ -11,6 +11,7 @@
 //! | `DELETE /api/admin/users/{id}/roles/{role}` | `role:update` |
 //! | `POST /api/admin/users/{id}/revoke-sessions` | `session:revoke` |
 //! | `GET /api/admin/providers`; `POST`, `DELETE /api/admin/providers/{id}` | `client:manage` (issue 19; `providers.rs`) |
+//! | `GET`, `POST /api/admin/webhooks`; `DELETE …/{id}`; `POST …/{id}/disable`, `/enable`; `GET …/{id}/deliveries` | `client:manage` (issue 20; `webhooks.rs`) |
 //! | `GET`, `POST /api/admin/clients`; `GET`, `DELETE /api/admin/clients/{id}`; `POST …/{id}/secret`, `/disable`, `/enable` | `client:manage` (issue 18; `clients.rs`) |
 //!
 //! No token: 401; a token without the permission: 403 (`code: forbidden`,
@@ -25,6 +26,7 @@ pub mod dto;
 mod errors;
 pub mod providers;
 mod routes;
+pub mod webhooks;
 
 pub use errors::AdminError;
 pub use routes::{Documented, ROUTES, routes};

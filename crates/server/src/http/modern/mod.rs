@@ -9,7 +9,8 @@
 //! (`{field: [reasons]}`, seed 004) and `errors` (a flat list, seed 003).
 
 pub mod dto;
-mod errors;
+pub(crate) mod errors;
+pub(crate) mod export;
 pub(crate) mod factors;
 pub(crate) mod federation;
 pub(crate) mod pages;

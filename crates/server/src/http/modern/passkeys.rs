@@ -42,7 +42,8 @@ pub struct PasskeyView {
     pub last_used_at: Option<String>,
 }
 
-pub(super) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+/// `t` as `YYYY-MM-DDTHH:MM:SSZ`, the shape of every time in `/api/auth` and `/api/admin` bodies.
+pub(crate) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -29,6 +29,7 @@ crate::declare_routes! {
     Post "/login" => login::<P> [limit Login];
     Get "/profile" => profile::<P> [];
     Get "/me" => me::<P> [];
+    Get "/me/export" => super::export::export::<P> [];
     Post "/refresh" => refresh::<P> [limit Refresh];
     Post "/logout" => logout::<P> [];
     Post "/logout-all" => logout_all::<P> [];

@@ -215,6 +215,26 @@ pub(super) async fn account_page<P: Ports>(
     render_account(&state, &pages, &req, &caller, StatusCode::OK, notice, None).await
 }
 
+/// `GET /ui/account/export`: the account's data as a JSON download, the
+/// document of `GET /api/auth/me/export` (issue 20).
+pub(super) async fn export_data<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let caller = match caller_or_sign_in(&state, &pages, &req, "/ui/account").await {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
+    let current = caller.auth.session_id();
+    match state.auth.export_account(&caller.auth).await {
+        Ok(export) => {
+            crate::http::modern::export::AccountExportDocument::new(export, current).download()
+        }
+        Err(e) => refusal_page(&pages, chrome(&pages, &req, None), &e),
+    }
+}
+
 /// `POST /ui/account/password`: the current password and a new one; the
 /// other sessions end (as `/api/auth/change-password`).
 pub(super) async fn change_password<P: Ports>(

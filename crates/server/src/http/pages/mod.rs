@@ -28,6 +28,7 @@ mod account;
 mod admin;
 mod admin_clients;
 mod admin_providers;
+mod admin_webhooks;
 mod auth;
 mod oauth;
 pub mod texts;
@@ -157,6 +158,7 @@ pub const ROUTES: &[Route] = &[
     route("/ui/sign-out", Method::Post, None),
     route("/ui/signed-out", Method::Get, None),
     route("/ui/account", Method::Get, None),
+    route("/ui/account/export", Method::Get, None),
     route("/ui/account/password", Method::Post, Some(Bucket::Login)),
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
@@ -234,11 +236,17 @@ pub const ROUTES: &[Route] = &[
     route("/ui/admin/providers", Method::Get, None),
     route("/ui/admin/providers", Method::Post, None),
     route("/ui/admin/providers/{id}/delete", Method::Post, None),
+    route("/ui/admin/webhooks", Method::Get, None),
+    route("/ui/admin/webhooks", Method::Post, None),
+    route("/ui/admin/webhooks/{id}", Method::Get, None),
+    route("/ui/admin/webhooks/{id}/disable", Method::Post, None),
+    route("/ui/admin/webhooks/{id}/enable", Method::Post, None),
+    route("/ui/admin/webhooks/{id}/delete", Method::Post, None),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 60] = [
+    let handlers: [actix_web::Route; 67] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -258,6 +266,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(auth::sign_out::<P>),
         web::route().to(auth::signed_out_page::<P>),
         web::route().to(account::account_page::<P>),
+        web::route().to(account::export_data::<P>),
         web::route().to(account::change_password::<P>),
         web::route().to(account::end_session::<P>),
         web::route().to(account::end_other_sessions::<P>),
@@ -299,6 +308,12 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin_providers::providers_page::<P>),
         web::route().to(admin_providers::save::<P>),
         web::route().to(admin_providers::delete::<P>),
+        web::route().to(admin_webhooks::webhooks_page::<P>),
+        web::route().to(admin_webhooks::create::<P>),
+        web::route().to(admin_webhooks::deliveries_page::<P>),
+        web::route().to(admin_webhooks::disable::<P>),
+        web::route().to(admin_webhooks::enable::<P>),
+        web::route().to(admin_webhooks::delete::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);

@@ -411,6 +411,53 @@ pub struct ProviderRow {
     pub callback: String,
 }
 
+/// One webhook endpoint of `/ui/admin/webhooks`.
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    /// The event types, comma-separated.
+    pub events: String,
+    pub description: String,
+    pub enabled: bool,
+}
+
+/// `/ui/admin/webhooks`.
+#[derive(Template)]
+#[template(path = "pages/admin_webhooks.html")]
+pub struct AdminWebhooks {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub webhooks: Vec<WebhookRow>,
+    /// Every event type with its checkbox's field name.
+    pub event_types: Vec<(&'static str, String)>,
+}
+
+/// One delivery of `/ui/admin/webhooks/{id}`.
+pub struct DeliveryRow {
+    pub message_id: String,
+    pub kind: &'static str,
+    pub user_id: i64,
+    pub occurred_at: String,
+    pub state: &'static str,
+    pub next_attempt_at: Option<String>,
+    /// Each attempt: time, status or error, duration.
+    pub attempts: Vec<String>,
+}
+
+/// `/ui/admin/webhooks/{id}`.
+#[derive(Template)]
+#[template(path = "pages/admin_webhook.html")]
+pub struct AdminWebhookDeliveries {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub deliveries: Vec<DeliveryRow>,
+}
+
 /// `/ui/admin/providers`.
 #[derive(Template)]
 #[template(path = "pages/admin_providers.html")]
