@@ -159,6 +159,42 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         Ok(deleted)
     }
 
+    async fn schedule_deletion(
+        &self,
+        id: UserId,
+        requested_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.repo.schedule_deletion(id, requested_at, due_at).await
+    }
+
+    async fn cancel_deletion(&self, id: UserId) -> Result<bool, StoreError> {
+        self.repo.cancel_deletion(id).await
+    }
+
+    async fn deletion_due_at(&self, id: UserId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.repo.deletion_due_at(id).await
+    }
+
+    async fn deletions_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        self.repo.deletions_due(now, limit).await
+    }
+
+    async fn delete_if_due(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let deleted = self.repo.delete_if_due(id, now, events).await?;
+        self.cache.invalidate(id).await?;
+        Ok(deleted)
+    }
+
     async fn unverified_before(
         &self,
         cutoff: DateTime<Utc>,

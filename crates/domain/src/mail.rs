@@ -143,6 +143,21 @@ pub enum MailKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The holder asked for the account's deletion (issue 20): when it
+    /// happens, and that signing in before then cancels it.
+    AccountDeletionScheduled {
+        /// The account's username.
+        username: String,
+        /// When the account will be deleted.
+        due_at: DateTime<Utc>,
+    },
+    /// A sign-in cancelled the account's scheduled deletion.
+    AccountDeletionCancelled {
+        /// The account's username.
+        username: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 fn escape_html(s: &str) -> String {
@@ -313,6 +328,36 @@ pub fn compose(
                 format!("Hello {username},"),
                 format!("The password of your {product} account was changed at {} UTC.", at.format("%Y-%m-%d %H:%M:%S")),
                 "Every other signed-in device was signed out. If this was not you, reset your password now.".to_owned(),
+            ],
+        ),
+        (MailKind::AccountDeletionScheduled { username, due_at }, Locale::ZhCn) => (
+            format!("【{product}】您的账户将被删除"),
+            vec![
+                format!("{username}，您好："),
+                format!("您申请删除 {product} 账户。账户将于 {} (UTC) 被删除，其会话、两步验证、通行密钥和关联账号一并删除。", due_at.format("%Y-%m-%d %H:%M:%S")),
+                "在此之前登录即可取消删除。如果这不是您本人的操作，请立即登录并修改密码。".to_owned(),
+            ],
+        ),
+        (MailKind::AccountDeletionScheduled { username, due_at }, Locale::En) => (
+            format!("[{product}] Your account will be deleted"),
+            vec![
+                format!("Hello {username},"),
+                format!("You asked for your {product} account to be deleted. It will be deleted at {} UTC, with its sessions, two-step verification, passkeys and connected accounts.", due_at.format("%Y-%m-%d %H:%M:%S")),
+                "Signing in before then cancels the deletion. If this was not you, sign in now and change your password.".to_owned(),
+            ],
+        ),
+        (MailKind::AccountDeletionCancelled { username, at }, Locale::ZhCn) => (
+            format!("【{product}】账户删除已取消"),
+            vec![
+                format!("{username}，您好："),
+                format!("您的 {product} 账户于 {} (UTC) 登录，删除申请已取消，账户将保留。", at.format("%Y-%m-%d %H:%M:%S")),
+            ],
+        ),
+        (MailKind::AccountDeletionCancelled { username, at }, Locale::En) => (
+            format!("[{product}] Your account will not be deleted"),
+            vec![
+                format!("Hello {username},"),
+                format!("A sign-in to your {product} account at {} UTC cancelled its deletion. The account stays.", at.format("%Y-%m-%d %H:%M:%S")),
             ],
         ),
     };

@@ -99,6 +99,10 @@ pub const DEFAULT_REUSE_INTERVAL_SECS: i64 = 10;
 /// Default clock skew tolerated on `exp`/`nbf` ([`AuthSettings::leeway`]): 30 s.
 pub const DEFAULT_LEEWAY_SECS: i64 = 30;
 
+/// Default grace before a deletion the holder asked for
+/// ([`AuthSettings::account_deletion_grace`]): 7 days, in seconds (issue 20).
+pub const DEFAULT_ACCOUNT_DELETION_GRACE_SECS: i64 = 7 * 24 * 3600;
+
 /// Default verification-code lifetime ([`CodeSettings::ttl`]): 600 s.
 pub const DEFAULT_CODE_TTL_SECS: i64 = 600;
 
@@ -159,6 +163,10 @@ pub struct AuthSettings {
     /// pending registration that a new registration replaces and the expiry
     /// sweep removes (`UNVERIFIED_ACCOUNT_TTL`); `None` never (issue 12, item 3).
     pub unverified_account_ttl: Option<Duration>,
+    /// How long after its holder asks for it an account is deleted
+    /// (`ACCOUNT_DELETION_GRACE`, default [`DEFAULT_ACCOUNT_DELETION_GRACE_SECS`]);
+    /// signing in before then cancels it; zero deletes at once (issue 20).
+    pub account_deletion_grace: Duration,
     /// Return reset codes in the response (`debug_code`): development only.
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
@@ -292,6 +300,7 @@ impl Default for AuthSettings {
             codes: CodeSettings::default(),
             require_verified_email: false,
             unverified_account_ttl: None,
+            account_deletion_grace: Duration::seconds(DEFAULT_ACCOUNT_DELETION_GRACE_SECS),
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
             max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),

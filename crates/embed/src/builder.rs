@@ -9,8 +9,8 @@ use tessera_domain::clock::{RandomIds, SystemClock};
 use tessera_domain::mail::DeliveryPolicy;
 use tessera_domain::ports::Adapters;
 use tessera_memory::{
-    MemoryAudit, MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions,
-    MemoryTasks, MemoryUsers,
+    MemoryCodes, MemoryDenylist, MemoryOutbox, MemoryRateLimiter, MemorySessions, MemoryTasks,
+    MemoryUsers,
 };
 
 use crate::{AnySms, BuildError, KeyRingDir, MailSink, MemoryStack, Secret, Tessera, Workers};
@@ -286,7 +286,9 @@ impl Builder<MemoryStore> {
         let outbox = MemoryOutbox::default();
         // The users' store queues mail in the outbox the worker reads, and
         // its events where the webhook worker finds them.
-        let users = MemoryUsers::with_outbox(outbox.clone());
+        // Deleting an account empties the other stores of it.
+        let data = tessera_memory::AccountData::default();
+        let users = MemoryUsers::with_outbox(outbox.clone()).with_account_data(data.clone());
         let adapters = Adapters::<MemoryStack> {
             webhooks: users.webhooks().clone(),
             webhook_transport: parts.webhook_transport.clone(),
@@ -302,13 +304,13 @@ impl Builder<MemoryStore> {
             limiter: MemoryRateLimiter::default(),
             outbox: outbox.clone(),
             sms: std::mem::take(&mut parts.rest.sms),
-            audit: MemoryAudit::default(),
+            audit: data.audit,
             tasks: MemoryTasks::default(),
-            factors: tessera_memory::MemoryFactors::default(),
+            factors: data.factors,
             otp: tessera_crypto::TotpAuthenticator::new(parts.secret.bytes()),
             relying_party: parts.rest.relying_party.clone(),
-            clients: tessera_memory::MemoryClients::default(),
-            identities: tessera_memory::MemoryIdentities::default(),
+            clients: data.clients,
+            identities: data.identities,
             upstream: parts.upstream.clone(),
         };
         Ok(parts.assemble(adapters, outbox, hasher, keys))

@@ -336,7 +336,8 @@ pub async fn deliver_webhooks_forever<P: Ports>(service: &AuthService<P>) {
     }
 }
 
-/// Runs the deferred tasks requests hand off (every 100 ms) and removes
+/// Runs the deferred tasks requests hand off (every 100 ms), deletes the
+/// accounts whose deletion grace period ended (every 5 s) and removes
 /// expired pending accounts (every minute), forever: spawn it beside the
 /// service and abort it at shutdown.
 pub async fn housekeep<P: Ports>(service: &AuthService<P>) {
@@ -345,6 +346,13 @@ pub async fn housekeep<P: Ports>(service: &AuthService<P>) {
     for n in 0_u64.. {
         tick.tick().await;
         service.run_deferred().await;
+        if n % 50 == 0 {
+            match service.delete_due_accounts().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "accounts deleted after their grace period"),
+                Err(e) => tracing::warn!(error = %e, "deleting due accounts failed"),
+            }
+        }
         if n % 600 == 0 {
             match service.expire_unverified_accounts().await {
                 Ok(0) => {}

@@ -25,6 +25,14 @@ impl MemoryClients {
     fn with<T>(&self, f: impl FnOnce(&mut Tables) -> T) -> T {
         f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Drops the consents and grants of `user` (its account was deleted).
+    pub(crate) fn forget_user(&self, user: UserId) {
+        self.with(|t| {
+            t.consents.retain(|(u, _), _| *u != user);
+            t.grants.retain(|_, g| g.user_id != user);
+        });
+    }
 }
 
 impl ClientRegistry for MemoryClients {

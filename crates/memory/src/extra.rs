@@ -281,6 +281,19 @@ pub struct MemoryAudit {
 }
 
 impl MemoryAudit {
+    /// Strips the entries `user` made, and those about it no administrator
+    /// made, to their time, kind and ids (its account was deleted; as the
+    /// SQL store does).
+    pub(crate) fn anonymise(&self, user: tessera_domain::model::UserId) {
+        for e in lock(&self.events).iter_mut() {
+            if e.actor == Some(user) || (e.subject == Some(user) && e.actor.is_none()) {
+                e.identifier = None;
+                e.client = tessera_domain::model::ClientInfo::without_peer(None);
+                e.detail = None;
+            }
+        }
+    }
+
     /// Every event recorded, oldest first.
     #[must_use]
     pub fn events(&self) -> Vec<tessera_domain::model::AuditEvent> {

@@ -42,6 +42,16 @@ impl MemoryFactors {
         // the tables half-updated.
         f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Drops every factor, recovery code and passkey of `user` (its
+    /// account was deleted).
+    pub(crate) fn forget_user(&self, user: UserId) {
+        self.with(|t| {
+            t.totp.remove(&user);
+            t.recovery.remove(&user);
+            t.passkeys.retain(|p| p.user_id != user);
+        });
+    }
 }
 
 impl FactorStore for MemoryFactors {

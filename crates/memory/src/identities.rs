@@ -31,6 +31,11 @@ impl MemoryIdentities {
     fn with<T>(&self, f: impl FnOnce(&mut Tables) -> T) -> T {
         f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Drops the identities linked to `user` (its account was deleted).
+    pub(crate) fn forget_user(&self, user: UserId) {
+        self.with(|t| t.identities.retain(|_, i| i.user_id != user));
+    }
 }
 
 impl IdentityLinks for MemoryIdentities {

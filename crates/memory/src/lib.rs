@@ -31,5 +31,7 @@ pub use factors::MemoryFactors;
 pub use identities::{MemoryIdentities, ScriptedUpstream};
 pub use mirror::MirroredDenylist;
 pub use recent::RecentSessions;
-pub use stores::{MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers};
+pub use stores::{
+    AccountData, MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers,
+};
 pub use webhooks::{MemoryWebhooks, RecordingTransport};

@@ -28,6 +28,31 @@ struct UserTable {
     rows: BTreeMap<i64, User>,
     /// `None` until replaced: the seeded catalogue.
     catalogue: Option<RoleCatalogue>,
+    /// Scheduled deletions: account → due at.
+    deletions: HashMap<i64, DateTime<Utc>>,
+}
+
+/// The other stores that keep data about an account, emptied of it when the
+/// account is deleted ([`MemoryUsers::with_account_data`]).
+#[derive(Debug, Clone, Default)]
+pub struct AccountData {
+    /// Second factors, recovery codes and passkeys.
+    pub factors: crate::MemoryFactors,
+    /// Linked upstream identities.
+    pub identities: crate::MemoryIdentities,
+    /// Consents and grants.
+    pub clients: crate::MemoryClients,
+    /// The audit trail, whose entries of the account are stripped.
+    pub audit: crate::MemoryAudit,
+}
+
+impl AccountData {
+    fn forget(&self, id: UserId) {
+        self.factors.forget_user(id);
+        self.identities.forget_user(id);
+        self.clients.forget_user(id);
+        self.audit.anonymise(id);
+    }
 }
 
 /// Users in a map; usernames unique by their canonical form (RFC 8265
@@ -38,6 +63,7 @@ pub struct MemoryUsers {
     table: Arc<Mutex<UserTable>>,
     outbox: crate::MemoryOutbox,
     webhooks: crate::MemoryWebhooks,
+    account_data: AccountData,
 }
 
 impl MemoryUsers {
@@ -48,7 +74,16 @@ impl MemoryUsers {
             table: Arc::default(),
             outbox,
             webhooks: crate::MemoryWebhooks::default(),
+            account_data: AccountData::default(),
         }
+    }
+
+    /// These users, whose deletion empties `data`'s stores of the account
+    /// (as the SQL store's does in its transaction).
+    #[must_use]
+    pub fn with_account_data(mut self, data: AccountData) -> Self {
+        self.account_data = data;
+        self
     }
 
     /// Where the events of this store's changes are queued, under the
@@ -286,6 +321,8 @@ impl UserDirectory for MemoryUsers {
     async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
         let mut t = lock(&self.table);
         let deleted = t.rows.remove(&id.0).is_some();
+        t.deletions.remove(&id.0);
+        self.account_data.forget(id);
         if deleted {
             self.webhooks.queue(id, events);
         }
@@ -296,9 +333,72 @@ impl UserDirectory for MemoryUsers {
         let mut t = lock(&self.table);
         if t.rows.get(&id.0).is_some_and(|u| !u.email_verified) {
             t.rows.remove(&id.0);
+            t.deletions.remove(&id.0);
+            self.account_data.forget(id);
             return Ok(true);
         }
         Ok(false)
+    }
+
+    async fn schedule_deletion(
+        &self,
+        id: UserId,
+        _requested_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut t = lock(&self.table);
+        if !t.rows.contains_key(&id.0) {
+            return Ok(false);
+        }
+        t.deletions.insert(id.0, due_at);
+        Ok(true)
+    }
+
+    async fn cancel_deletion(&self, id: UserId) -> Result<bool, StoreError> {
+        Ok(lock(&self.table).deletions.remove(&id.0).is_some())
+    }
+
+    async fn deletion_due_at(&self, id: UserId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(lock(&self.table).deletions.get(&id.0).copied())
+    }
+
+    async fn deletions_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let t = lock(&self.table);
+        let mut due: Vec<(DateTime<Utc>, i64)> = t
+            .deletions
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(id, at)| (*at, *id))
+            .collect();
+        due.sort_unstable();
+        Ok(due
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(_, id)| UserId(id))
+            .collect())
+    }
+
+    async fn delete_if_due(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let mut t = lock(&self.table);
+        if t.deletions.get(&id.0).is_none_or(|at| *at > now) {
+            return Ok(false);
+        }
+        t.deletions.remove(&id.0);
+        let deleted = t.rows.remove(&id.0).is_some();
+        self.account_data.forget(id);
+        if deleted {
+            self.webhooks.queue(id, events);
+        }
+        Ok(deleted)
     }
 
     async fn unverified_before(

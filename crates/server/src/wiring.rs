@@ -117,6 +117,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .map(|d| span("UNVERIFIED_ACCOUNT_TTL", d))
             .transpose()?,
         phone_region: config.accounts.phone_region,
+        account_deletion_grace: span("ACCOUNT_DELETION_GRACE", config.accounts.deletion_grace)?,
         second_factor: tessera_domain::settings::SecondFactorSettings {
             reauth_max_age: chrono::Duration::from_std(config.tokens.reauth_max_age)
                 .unwrap_or(chrono::Duration::MAX),

@@ -263,3 +263,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_events
 );
+
+diesel::table! {
+    account_deletions (user_id) {
+        user_id -> BigInt,
+        requested_at -> Timestamp,
+        due_at -> Timestamp,
+    }
+}

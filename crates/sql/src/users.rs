@@ -15,7 +15,11 @@ use crate::changes::record_change;
 use crate::db::{Database, unavailable, with_conn};
 use crate::outbox::new_row;
 use crate::rows::{NewUserRow, UserRow, naive};
-use crate::schema::{mail_outbox, role_permissions, roles, sessions, user_roles, users};
+use crate::schema::{
+    account_deletions, audit_log, mail_outbox, oauth_consents, oauth_grants, passkeys,
+    recovery_codes, role_permissions, roles, sessions, totp_factors, upstream_identities,
+    user_roles, users,
+};
 use crate::webhooks::queue_events;
 
 /// `row` as a user holding its primary role and `granted` (in grant order).
@@ -61,6 +65,63 @@ fn contains_pattern(needle: &str) -> String {
     }
     p.push('%');
     p
+}
+
+/// Removes, in the open transaction `$conn`, everything kept about the
+/// account `$id` besides its row (issue 20, "Delete my account"), and strips
+/// its audit entries to their time, kind and ids: the entries it made, and
+/// those about it that no administrator made (a failed sign-in's IP is the
+/// account's business, an administrator's is the trail's).
+macro_rules! remove_account_data {
+    ($conn:expr, $id:expr) => {{
+        let id: i64 = $id.0;
+        async {
+            diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(totp_factors::table.filter(totp_factors::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(passkeys::table.filter(passkeys::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(oauth_consents::table.filter(oauth_consents::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(oauth_grants::table.filter(oauth_grants::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(upstream_identities::table.filter(upstream_identities::user_id.eq(id)))
+                .execute($conn)
+                .await?;
+            diesel::delete(account_deletions::table.find(id))
+                .execute($conn)
+                .await?;
+            diesel::update(
+                audit_log::table.filter(
+                    audit_log::actor_id.eq(id).or(audit_log::subject_id
+                        .eq(id)
+                        .and(audit_log::actor_id.is_null())),
+                ),
+            )
+            .set((
+                audit_log::identifier.eq(None::<String>),
+                audit_log::ip.eq(None::<String>),
+                audit_log::user_agent.eq(None::<String>),
+                audit_log::detail.eq(None::<String>),
+            ))
+            .execute($conn)
+            .await?;
+            Ok::<(), DieselError>(())
+        }
+        .await
+    }};
 }
 
 /// Users in the `users` table.
@@ -463,8 +524,7 @@ impl UserDirectory for SqlUsers {
                 // The user row first (write first); then what hangs on it,
                 // explicitly, since SQLite enforces no foreign keys by default.
                 let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
-                diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
-                diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                remove_account_data!(c, id)?;
                 if deleted == 1 {
                     record_change!(c, Change::User(id), Utc::now())?;
                     queue_events!(c, id, events)?;
@@ -485,9 +545,110 @@ impl UserDirectory for SqlUsers {
                     .execute(c)
                     .await?;
                 if deleted == 1 {
-                    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(c).await?;
-                    diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0))).execute(c).await?;
+                    remove_account_data!(c, id)?;
                     record_change!(c, Change::User(id), Utc::now())?;
+                }
+                Ok(deleted == 1)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn schedule_deletion(
+        &self,
+        id: UserId,
+        requested_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                let exists: i64 = users::table.find(id.0).count().get_result(c).await?;
+                if exists == 0 {
+                    return Ok(false);
+                }
+                diesel::delete(account_deletions::table.find(id.0)).execute(c).await?;
+                diesel::insert_into(account_deletions::table)
+                    .values((
+                        account_deletions::user_id.eq(id.0),
+                        account_deletions::requested_at.eq(naive(requested_at)),
+                        account_deletions::due_at.eq(naive(due_at)),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+            .map_err(unavailable)
+        })
+    }
+
+    async fn cancel_deletion(&self, id: UserId) -> Result<bool, StoreError> {
+        with_conn!(write &self.db, conn => {
+            let n = diesel::delete(account_deletions::table.find(id.0))
+                .execute(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn deletion_due_at(&self, id: UserId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        with_conn!(&self.db, conn => {
+            let due: Option<chrono::NaiveDateTime> = account_deletions::table
+                .find(id.0)
+                .select(account_deletions::due_at)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(unavailable)?;
+            Ok(due.map(|d| d.and_utc()))
+        })
+    }
+
+    async fn deletions_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        with_conn!(&self.db, conn => {
+            let ids: Vec<i64> = account_deletions::table
+                .filter(account_deletions::due_at.le(naive(now)))
+                .order((account_deletions::due_at, account_deletions::user_id))
+                .limit(i64::from(limit))
+                .select(account_deletions::user_id)
+                .load(conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(ids.into_iter().map(UserId).collect())
+        })
+    }
+
+    async fn delete_if_due(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                // Removing the schedule decides: a sign-in that cancelled it
+                // first makes this delete nothing.
+                let due = diesel::delete(
+                    account_deletions::table
+                        .find(id.0)
+                        .filter(account_deletions::due_at.le(naive(now))),
+                )
+                .execute(c)
+                .await?;
+                if due == 0 {
+                    return Ok(false);
+                }
+                let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
+                remove_account_data!(c, id)?;
+                if deleted == 1 {
+                    record_change!(c, Change::User(id), Utc::now())?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(deleted == 1)
             })

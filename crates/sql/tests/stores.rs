@@ -90,6 +90,7 @@ async fn every_contract(kind: Kind) {
     let users = SqlUsers::new(f.db.clone());
     contract::users(users.clone()).await;
     contract::directory(users.clone()).await;
+    contract::account_deletion(users.clone()).await;
     let owner = users
         .create(contract::new_user("owner", "owner@b.com", None), None, &[])
         .await

@@ -126,7 +126,8 @@ impl Ports for MemoryPorts {
 #[must_use]
 pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
     let outbox = MemoryOutbox::default();
-    let users = MemoryUsers::with_outbox(outbox.clone());
+    let data = tessera_memory::AccountData::default();
+    let users = MemoryUsers::with_outbox(outbox.clone()).with_account_data(data.clone());
     users.set_catalogue(migrated_catalogue());
     Adapters {
         webhooks: users.webhooks().clone(),
@@ -143,13 +144,13 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
         limiter: MemoryRateLimiter::default(),
         outbox,
         sms: MemorySms::default(),
-        audit: MemoryAudit::default(),
+        audit: data.audit,
         tasks: MemoryTasks::default(),
-        factors: tessera_memory::MemoryFactors::default(),
+        factors: data.factors,
         otp: tessera_crypto::TotpAuthenticator::new(b"testkit server secret"),
         relying_party: test_relying_party(),
-        clients: tessera_memory::MemoryClients::default(),
-        identities: tessera_memory::MemoryIdentities::default(),
+        clients: data.clients,
+        identities: data.identities,
         upstream: tessera_memory::ScriptedUpstream::default(),
     }
 }

@@ -18,6 +18,7 @@ async fn users() {
     let directory = MemoryUsers::default();
     directory.set_catalogue(tessera_testkit::migrated_catalogue());
     contract::directory(directory).await;
+    contract::account_deletion(MemoryUsers::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -97,11 +97,15 @@ pub enum AuditKind {
     WebhookDeleted,
     /// The account's holder exported its data (issue 20).
     AccountExported,
+    /// The account's holder asked for its deletion; `detail` is when it is due.
+    AccountDeletionRequested,
+    /// A sign-in cancelled the account's scheduled deletion.
+    AccountDeletionCancelled,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 41] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -141,6 +145,8 @@ impl AuditKind {
         Self::WebhookUpdated,
         Self::WebhookDeleted,
         Self::AccountExported,
+        Self::AccountDeletionRequested,
+        Self::AccountDeletionCancelled,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -192,6 +198,8 @@ impl AuditKind {
             Self::WebhookUpdated => "webhook_updated",
             Self::WebhookDeleted => "webhook_deleted",
             Self::AccountExported => "account_exported",
+            Self::AccountDeletionRequested => "account_deletion_requested",
+            Self::AccountDeletionCancelled => "account_deletion_cancelled",
         }
     }
 }

@@ -145,9 +145,14 @@ pub trait UserDirectory: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn catalogue(&self) -> impl Future<Output = Result<RoleCatalogue, StoreError>> + Send;
 
-    /// Deletes a user with their granted roles (and, in stores that keep
-    /// them with the user, their sessions); true when the user existed (and
-    /// only then are `events` queued). Atomic.
+    /// Deletes a user and everything the stores keep about the account:
+    /// granted roles, sessions kept with the user, second factors, recovery
+    /// codes, passkeys, consents and grants, linked upstream identities and a
+    /// scheduled deletion. The account's audit entries stay with their time,
+    /// kind and ids (an opaque number once the account is gone) and lose
+    /// their login identifier, IP address, user agent and detail (issue 20,
+    /// "Delete my account"). True when the user existed (and only then are
+    /// `events` queued). Atomic.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -157,7 +162,60 @@ pub trait UserDirectory: Send + Sync + 'static {
         events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// [`Self::delete`], but only while the account's address is still
+    /// Schedules the deletion of the account `id` for `due_at`, replacing an
+    /// earlier schedule (issue 20, `ACCOUNT_DELETION_GRACE`); true when the
+    /// account exists.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn schedule_deletion(
+        &self,
+        id: UserId,
+        requested_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes the account's scheduled deletion; true when there was one
+    /// (a sign-in cancels it).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn cancel_deletion(&self, id: UserId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// When the account's scheduled deletion is due, if one is.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn deletion_due_at(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+
+    /// Up to `limit` accounts whose scheduled deletion is due at `now`,
+    /// earliest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn deletions_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<UserId>, StoreError>> + Send;
+
+    /// [`Self::delete`], but only while the account's deletion is scheduled
+    /// and due at `now` (one transaction, so a sign-in cancelling it wins or
+    /// loses whole); true when it deleted.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete_if_due(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        events: &[PendingEvent],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// [`Self::delete`] (everything of the account goes), but only while the account's address is still
     /// unverified (one conditional statement, so a verification racing with
     /// it wins or loses whole); true when it deleted. Used to replace or
     /// remove a pending account (issue 12, item 3).

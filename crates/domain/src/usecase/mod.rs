@@ -39,6 +39,7 @@ use crate::settings::AuthSettings;
 use crate::values::Login;
 
 mod access;
+mod account_deletion;
 mod account_export;
 mod admin;
 mod browser_session;
@@ -71,6 +72,7 @@ mod verification_link;
 mod webhooks;
 
 pub use access::Authenticated;
+pub use account_deletion::{AccountDeletion, DELETION_SWEEP_BATCH};
 pub use account_export::{AccountExport, EXPORT_AUDIT_LIMIT, ExportedConsent};
 pub use admin::{Actor, MAX_PAGE_SIZE};
 pub use browser_session::{

@@ -43,6 +43,9 @@ impl<P: Ports> AuthService<P> {
         issued_to: Option<crate::model::ClientId>,
     ) -> Result<(Session, TokenPair), AuthError> {
         let presentation = self.presentation(user, terms).await?;
+        // Every sign-in of every dialect opens its session here: the place
+        // where one cancels the account's scheduled deletion (issue 20).
+        self.cancel_scheduled_deletion(user, &client).await?;
         let now = self.now();
         let id = SessionId(self.ports.ids.new_uuid());
         let refresh = self.ports.codec.issue(id, 0);

@@ -41,6 +41,10 @@ pub struct AccountSettings {
     /// `PHONE_DEFAULT_REGION`, default `CN`: the region (ISO 3166-1 alpha-2)
     /// whose numbering plan reads phone numbers written without a country code.
     pub phone_region: PhoneRegion,
+    /// `ACCOUNT_DELETION_GRACE` seconds, default 604 800 (7 days): how long
+    /// after its holder asks for it an account is deleted; signing in before
+    /// then cancels it; 0 deletes at once (issue 20).
+    pub deletion_grace: std::time::Duration,
 }
 
 impl AccountSettings {
@@ -115,6 +119,10 @@ impl AccountSettings {
             admin_login_roles,
             mfa_required_roles,
             phone_region: phone_region(r, "PHONE_DEFAULT_REGION")?,
+            deletion_grace: r.seconds(
+                "ACCOUNT_DELETION_GRACE",
+                tessera_domain::settings::DEFAULT_ACCOUNT_DELETION_GRACE_SECS.unsigned_abs(),
+            )?,
         })
     }
 }

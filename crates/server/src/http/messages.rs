@@ -135,6 +135,11 @@ pub const PASSKEY_REFUSED: Text = Text::new(
 pub const PASSKEY_ADDED: Text = Text::new("已添加通行密钥", "Passkey added");
 pub const PASSKEY_RENAMED: Text = Text::new("已重命名通行密钥", "Passkey renamed");
 pub const PASSKEY_REMOVED: Text = Text::new("已删除通行密钥", "Passkey removed");
+pub const ACCOUNT_DELETION_SCHEDULED: Text = Text::new(
+    "账户将在宽限期结束后删除，在此之前登录即可取消",
+    "The account will be deleted when the grace period ends; signing in before then cancels it",
+);
+pub const ACCOUNT_DELETED: Text = Text::new("账户已删除", "Account deleted");
 pub const FACTOR_REQUIRED: Text = Text::new(
     "您的角色要求两步验证：请先添加另一种验证方式，再移除这一种",
     "Your role requires two-step verification: add another factor before removing this one",

@@ -161,10 +161,7 @@ impl TestApp {
                 .filter_map(|e| {
                     let at = e.metadata().ok()?.modified().ok()?;
                     let text = std::fs::read_to_string(e.path()).ok()?;
-                    let text = text
-                        .replace("=\r\n", "")
-                        .replace("=\n", "")
-                        .replace("=3D", "=");
+                    let text = mail_text(&text);
                     (text.contains(&to_line) && text.contains(needle)).then_some((at, text))
                 })
                 .collect();
@@ -240,6 +237,60 @@ impl TestApp {
         let _ = self.running.await;
         start(self.env, self._dir).await
     }
+}
+
+/// A mail file's text as a reader sees it: quoted-printable soft breaks and
+/// escapes undone, and every base64 part (lettre's choice for Chinese text)
+/// decoded and appended.
+fn mail_text(raw: &str) -> String {
+    let mut text = quoted_printable_decoded(&raw.replace("=\r\n", "").replace("=\n", ""));
+    let mut lines = raw.lines();
+    while let Some(line) = lines.next() {
+        if !line
+            .to_ascii_lowercase()
+            .starts_with("content-transfer-encoding: base64")
+        {
+            continue;
+        }
+        // The part's other headers, then its body up to the next boundary.
+        let body: String = lines
+            .by_ref()
+            .skip_while(|l| !l.trim().is_empty())
+            .skip(1)
+            .take_while(|l| !l.starts_with("--") && !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        use base64::Engine as _;
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body) {
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    text
+}
+
+/// `text` with every quoted-printable `=XX` escape decoded (UTF-8 bodies of
+/// Chinese mail are all escapes); anything else is kept as it is.
+fn quoted_printable_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'='
+            && let (Some(Some(hi)), Some(Some(lo))) = (
+                bytes.get(i + 1).map(|b| hex(*b)),
+                bytes.get(i + 2).map(|b| hex(*b)),
+            )
+        {
+            out.push(u8::try_from(hi * 16 + lo).unwrap());
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An HTTP client (rustls needs its provider installed first).

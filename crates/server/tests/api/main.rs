@@ -6,6 +6,7 @@ mod helpers;
 
 mod jwt_keys;
 
+mod account_deletion;
 mod account_export;
 mod admin;
 mod admin_login;

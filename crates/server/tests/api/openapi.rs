@@ -1014,6 +1014,12 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         .await;
     ok(status, &body);
 
+    // Delete my account: tina's last step (her sessions end).
+    let (status, body) = t
+        .json("DELETE", t.delete("/api/auth/me").bearer_auth(&tina_token))
+        .await;
+    ok(status, &body);
+
     // Every documented operation was called and answered one of its documented successes.
     let doc = serde_json::to_value(tessera_server::openapi::document()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {

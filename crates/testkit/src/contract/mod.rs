@@ -8,6 +8,7 @@
 mod audit;
 mod clients;
 mod codes;
+mod deletion;
 mod directory;
 mod factors;
 mod identities;
@@ -18,6 +19,7 @@ mod webhooks;
 pub use audit::audit;
 pub use clients::clients;
 pub use codes::{codes, rate_limiter};
+pub use deletion::account_deletion;
 pub use directory::directory;
 pub use factors::{factors, passkeys};
 pub use identities::identities;

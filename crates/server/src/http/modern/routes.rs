@@ -30,6 +30,7 @@ crate::declare_routes! {
     Get "/profile" => profile::<P> [];
     Get "/me" => me::<P> [];
     Get "/me/export" => super::export::export::<P> [];
+    Delete "/me" => super::deletion::delete_account::<P> [];
     Post "/refresh" => refresh::<P> [limit Refresh];
     Post "/logout" => logout::<P> [];
     Post "/logout-all" => logout_all::<P> [];

@@ -183,9 +183,82 @@ async fn render_account<P: Ports>(
                 .map(|p| (p.id.to_string(), p.display_name.clone()))
                 .collect(),
             pending_link,
+            deletion_text: deletion_text(state, t),
         }
         .render(),
     )
+}
+
+/// What the account page says "Delete my account" does.
+fn deletion_text<P: Ports>(state: &State<P>, t: &super::texts::Texts) -> String {
+    let grace = state.auth.settings().account_deletion_grace;
+    if grace <= chrono::Duration::zero() {
+        t.delete_account_now_text.to_owned()
+    } else {
+        // Whole days, rounded up: a grace of 36 hours is "2 days".
+        let days = (grace.num_seconds() + 86_399) / 86_400;
+        t.delete_account_text.replace("{days}", &days.to_string())
+    }
+}
+
+/// `POST /ui/account/delete`: the holder's request to delete the account
+/// (the username typed again, a sign-in within `REAUTH_MAX_AGE`); every
+/// session ends, this browser's cookie is cleared, and the page says when.
+pub(super) async fn delete_account<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let typed = form.get("confirm").unwrap_or_default().trim();
+    let username = caller.user.username.as_str();
+    if typed != username {
+        let t = chrome(&pages, &req, None).t;
+        return render_account(
+            &state,
+            &pages,
+            &req,
+            &caller,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(t.delete_account_confirm.to_owned()),
+        )
+        .await;
+    }
+    let answer = match state
+        .auth
+        .request_account_deletion(&caller.auth, crate::http::locale())
+        .await
+    {
+        Ok(answer) => answer,
+        Err(e) => return factor_refused(&state, &pages, &req, &caller, &e).await,
+    };
+    let view = chrome(&pages, &req, None);
+    let t = view.t;
+    let (title, text) = match answer {
+        tessera_domain::usecase::AccountDeletion::Scheduled { due_at } => (
+            t.deletion_scheduled,
+            t.deletion_scheduled_text
+                .replace("{date}", &due_at.format("%Y-%m-%d %H:%M").to_string()),
+        ),
+        tessera_domain::usecase::AccountDeletion::Deleted => {
+            (t.account_deleted, t.account_deleted_text.to_owned())
+        }
+    };
+    let mut r = super::message_page(
+        &pages,
+        view,
+        StatusCode::OK,
+        title,
+        vec![text],
+        Some(("/ui/sign-in".to_owned(), t.sign_in.to_owned())),
+    );
+    super::clear_session_cookie(&pages, &req, &mut r);
+    r
 }
 
 /// `GET /ui/account`.

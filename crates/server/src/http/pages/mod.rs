@@ -159,6 +159,7 @@ pub const ROUTES: &[Route] = &[
     route("/ui/signed-out", Method::Get, None),
     route("/ui/account", Method::Get, None),
     route("/ui/account/export", Method::Get, None),
+    route("/ui/account/delete", Method::Post, None),
     route("/ui/account/password", Method::Post, Some(Bucket::Login)),
     route("/ui/account/sessions/{id}/end", Method::Post, None),
     route("/ui/account/sessions/end-others", Method::Post, None),
@@ -246,7 +247,7 @@ pub const ROUTES: &[Route] = &[
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 67] = [
+    let handlers: [actix_web::Route; 68] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -267,6 +268,7 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(auth::signed_out_page::<P>),
         web::route().to(account::account_page::<P>),
         web::route().to(account::export_data::<P>),
+        web::route().to(account::delete_account::<P>),
         web::route().to(account::change_password::<P>),
         web::route().to(account::end_session::<P>),
         web::route().to(account::end_other_sessions::<P>),
@@ -618,11 +620,16 @@ fn to_sign_in(pages: &PagesState, req: &HttpRequest, back: &str) -> HttpResponse
         url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
     );
     let mut r = see_other(pages, &target);
+    clear_session_cookie(pages, req, &mut r);
+    r
+}
+
+/// Adds the removal of this browser's session cookie to `r`, when it sent one.
+fn clear_session_cookie(pages: &PagesState, req: &HttpRequest, r: &mut HttpResponse) {
     if session_cookie(pages, req).is_some() {
         let name = cookie_name(pages, req, SESSION_COOKIE, DEV_SESSION_COOKIE);
         let _ = r.add_removal_cookie(&cookie(pages, req, name, String::new()));
     }
-    r
 }
 
 /// `raw` when it is a path on this server that every browser reads as one:

@@ -278,6 +278,8 @@ pub struct Account {
     pub providers: Vec<(String, String)>,
     /// A pending link of this browser's to confirm: the question.
     pub pending_link: Option<String>,
+    /// What "Delete my account" does, with `ACCOUNT_DELETION_GRACE` in it.
+    pub deletion_text: String,
 }
 
 /// One linked identity on the account page.
