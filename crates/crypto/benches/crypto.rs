@@ -32,6 +32,7 @@ fn claims() -> AccessClaims {
         not_before: now,
         expires_at: now + Duration::minutes(15),
         issued_to: None,
+        custom: tessera_domain::model::CustomClaims::new(),
     }
 }
 

@@ -427,6 +427,8 @@ impl JwtSigner {
                 Some(c) => Some(ClientId::parse(c).ok_or(TokenProblem::Invalid)?),
                 None => None,
             },
+            // The hook's claims are for the token's readers, not read back.
+            custom: tessera_domain::model::CustomClaims::new(),
         })
     }
 }
@@ -523,7 +525,20 @@ impl AccessTokenSigner for JwtSigner {
             auth_time: Some(claims.authentication.at.timestamp()),
             client_id: claims.issued_to.as_ref().map(|c| c.as_str().to_owned()),
         };
-        encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()))
+        if claims.custom.is_empty() {
+            return encode(&header, &wire, encoding).map_err(|e| SigningError(e.to_string()));
+        }
+        // The access-token hook's claims (issue 20) beside Tessera's, never
+        // over one of them (the domain has dropped reserved names already).
+        let mut object = match serde_json::to_value(&wire) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => return Err(SigningError("claims are not an object".into())),
+            Err(e) => return Err(SigningError(e.to_string())),
+        };
+        for (name, value) in &claims.custom {
+            object.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        encode(&header, &object, encoding).map_err(|e| SigningError(e.to_string()))
     }
 
     fn public_keys(&self) -> Vec<serde_json::Value> {

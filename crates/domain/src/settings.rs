@@ -193,6 +193,12 @@ pub struct AuthSettings {
 pub struct WebhookSettings {
     /// When a failed delivery is tried again, and when it is given up.
     pub retry: crate::model::RetryPolicy,
+    /// What a token issuance does when the access-token hook fails
+    /// (`ACCESS_TOKEN_HOOK_FAIL_OPEN`, default false): `true` signs the
+    /// token without custom claims, `false` refuses the sign-in or refresh
+    /// (503), so that a claim an application relies on is never silently
+    /// missing.
+    pub token_hook_fail_open: bool,
 }
 
 /// Growing delays after failed logins, per (identifier, client IP) and per

@@ -53,6 +53,7 @@ struct Common {
     id_token_key_file: Option<std::path::PathBuf>,
     relying_party: tessera_crypto::WebAuthnRelyingParty,
     upstream: Option<tessera_federation::UpstreamClient>,
+    token_hook: tessera_webhooks::HttpAccessTokenHook,
 }
 
 /// What every store needs, checked before any store is opened.
@@ -84,6 +85,7 @@ impl Builder<NoStore> {
                 id_token_key_file: None,
                 relying_party: default_relying_party(),
                 upstream: None,
+                token_hook: tessera_webhooks::HttpAccessTokenHook::disabled(),
             },
         }
     }
@@ -107,6 +109,14 @@ impl<S> Builder<S> {
     #[must_use]
     pub fn secret(mut self, secret: Secret) -> Self {
         self.common.secret = Some(secret);
+        self
+    }
+
+    /// The access-token hook (issue 20): an endpoint asked for custom claims
+    /// before each access token is signed. None by default.
+    #[must_use]
+    pub fn access_token_hook(mut self, hook: tessera_webhooks::HttpAccessTokenHook) -> Self {
+        self.common.token_hook = hook;
         self
     }
 
@@ -292,6 +302,7 @@ impl Builder<MemoryStore> {
         let adapters = Adapters::<MemoryStack> {
             webhooks: users.webhooks().clone(),
             webhook_transport: parts.webhook_transport.clone(),
+            token_hook: parts.rest.token_hook.clone(),
             users,
             sessions: MemorySessions::default(),
             denylist: MemoryDenylist::default(),

@@ -80,6 +80,7 @@ impl<A: AuditLog> Ports for SqlStack<A> {
     type Upstream = tessera_federation::UpstreamClient;
     type Webhooks = tessera_sql::SqlWebhooks;
     type WebhookTransport = tessera_webhooks::HttpWebhookTransport;
+    type TokenHook = tessera_webhooks::HttpAccessTokenHook;
 }
 
 /// Verification codes in the database or in Redis.

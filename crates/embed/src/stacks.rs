@@ -40,4 +40,5 @@ impl Ports for MemoryStack {
     type Upstream = tessera_federation::UpstreamClient;
     type Webhooks = tessera_memory::MemoryWebhooks;
     type WebhookTransport = tessera_webhooks::HttpWebhookTransport;
+    type TokenHook = tessera_webhooks::HttpAccessTokenHook;
 }

@@ -34,4 +34,4 @@ pub use recent::RecentSessions;
 pub use stores::{
     AccountData, MemoryDenylist, MemoryMailer, MemorySessions, MemorySms, MemoryUsers,
 };
-pub use webhooks::{MemoryWebhooks, RecordingTransport};
+pub use webhooks::{MemoryWebhooks, RecordingTransport, ScriptedTokenHook};

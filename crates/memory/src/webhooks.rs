@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tessera_domain::error::StoreError;
+use tessera_domain::model::{AccessTokenHookRequest, CustomClaims, HookError};
 use tessera_domain::model::{
     AccountEvent, AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, PendingEvent,
     UserId, WebhookDelivery, WebhookEndpoint, WebhookId,
 };
-use tessera_domain::ports::{NewWebhookEndpoint, WebhookStore, WebhookTransport};
+use tessera_domain::ports::{AccessTokenHook, NewWebhookEndpoint, WebhookStore, WebhookTransport};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -304,5 +305,42 @@ impl WebhookTransport for RecordingTransport {
             error: status.is_none().then(|| "connection refused".to_owned()),
             duration_ms: 0,
         }
+    }
+}
+
+/// An access-token hook for tests (issue 20): off by default; once given an
+/// answer, it returns it to every call and records each request.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptedTokenHook {
+    answer: Arc<Mutex<Option<Result<CustomClaims, HookError>>>>,
+    asked: Arc<Mutex<Vec<AccessTokenHookRequest>>>,
+}
+
+impl ScriptedTokenHook {
+    /// Turns the hook on, answering `answer` from now on.
+    pub fn answer(&self, answer: Result<CustomClaims, HookError>) {
+        *lock(&self.answer) = Some(answer);
+    }
+
+    /// Every request made, in order.
+    #[must_use]
+    pub fn asked(&self) -> Vec<AccessTokenHookRequest> {
+        lock(&self.asked).clone()
+    }
+}
+
+impl AccessTokenHook for ScriptedTokenHook {
+    fn enabled(&self) -> bool {
+        lock(&self.answer).is_some()
+    }
+
+    async fn custom_claims(
+        &self,
+        request: &AccessTokenHookRequest,
+    ) -> Result<CustomClaims, HookError> {
+        lock(&self.asked).push(request.clone());
+        lock(&self.answer)
+            .clone()
+            .unwrap_or_else(|| Ok(CustomClaims::new()))
     }
 }

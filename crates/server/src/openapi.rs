@@ -163,13 +163,14 @@ fn add_webhooks(doc: &mut OpenApi) {
     use utoipa::openapi::{ContentBuilder, HttpMethod, PathsBuilder, ResponseBuilder};
     use utoipa::{PartialSchema as _, ToSchema as _};
 
-    use crate::http::admin::webhooks::{WebhookMessage, WebhookMessageData};
+    use crate::http::admin::webhooks::{TokenHookCallData, WebhookMessage, WebhookMessageData};
     use tessera_domain::model::EventType;
 
     if let Some(components) = doc.components.as_mut() {
         for (name, schema) in [
             (WebhookMessage::name(), WebhookMessage::schema()),
             (WebhookMessageData::name(), WebhookMessageData::schema()),
+            (TokenHookCallData::name(), TokenHookCallData::schema()),
         ] {
             components.schemas.insert(name.into_owned(), schema);
         }
@@ -243,7 +244,65 @@ fn add_webhooks(doc: &mut OpenApi) {
                 .build(),
         );
     }
+    paths = paths.path("access_token.issuing", token_hook_call(&header));
     doc.webhooks = Some(paths.build());
+}
+
+/// The access-token hook's call, as a `webhooks` entry (issue 20).
+fn token_hook_call(
+    header: &dyn Fn(&str, &str) -> utoipa::openapi::path::Parameter,
+) -> utoipa::openapi::path::PathItem {
+    use utoipa::PartialSchema as _;
+    use utoipa::openapi::path::{OperationBuilder, PathItemBuilder};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ContentBuilder, HttpMethod, ResponseBuilder};
+
+    use crate::http::admin::webhooks::{TokenHookAnswer, TokenHookCall};
+
+    let json = |schema| ContentBuilder::new().schema(Some(schema)).build();
+    let operation = OperationBuilder::new()
+        .summary(Some("`access_token.issuing`: the access-token hook".to_owned()))
+        .description(Some(
+            "Posted to `ACCESS_TOKEN_HOOK_URL` before each access token is signed (sign-ins \
+             of every dialect, refreshes, the OpenID Provider's tokens), signed per Standard \
+             Webhooks with `ACCESS_TOKEN_HOOK_SECRET`. A `200` with `{\"claims\":{…}}` within \
+             `ACCESS_TOKEN_HOOK_TIMEOUT_MS` adds those claims to the token; anything else \
+             refuses the sign-in or refresh (503) unless `ACCESS_TOKEN_HOOK_FAIL_OPEN`.",
+        ))
+        .operation_id(Some("access_token_issuing"))
+        .tag("webhooks")
+        .parameter(header(
+            "webhook-id",
+            "`msg_<the token's jti, 32 hex digits>`.",
+        ))
+        .parameter(header("webhook-timestamp", "Unix seconds of the call."))
+        .parameter(header(
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the hook's secret.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json(TokenHookCall::schema()))
+                .build(),
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The claims to add.")
+                .content("application/json", json(TokenHookAnswer::schema()))
+                .build(),
+        )
+        .response(
+            "default",
+            ResponseBuilder::new()
+                .description("A failure: the token is refused (or signed without custom claims when failing open).")
+                .build(),
+        )
+        .build();
+    PathItemBuilder::new()
+        .operation(HttpMethod::Post, operation)
+        .build()
 }
 
 /// The operations of `item`, with their method in lower case (routes are

@@ -216,6 +216,12 @@ pub async fn build_service_with_probes(
     if let Some(rc) = redis_config(config) {
         builder = builder.redis_config(rc);
     }
+    if let Some(target) = &config.token_hook.target {
+        builder = builder.access_token_hook(
+            tessera_webhooks::HttpAccessTokenHook::new(target.clone())
+                .map_err(BuildError::Webhooks)?,
+        );
+    }
     let tessera = builder.caches(config.caches).build().await?;
     let readiness = crate::ready::Readiness {
         database: tessera.database().cloned(),

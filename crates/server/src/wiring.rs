@@ -132,6 +132,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
         },
         webhooks: tessera_domain::settings::WebhookSettings {
             retry: config.webhook_retry,
+            token_hook_fail_open: config.token_hook.fail_open,
         },
         provider: tessera_domain::settings::ProviderSettings {
             issuer: config.provider.issuer.clone(),

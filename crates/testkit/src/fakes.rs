@@ -224,6 +224,7 @@ impl AccessTokenSigner for FakeSigner {
             not_before: time(nbf)?,
             expires_at: time(exp)?,
             issued_to,
+            custom: tessera_domain::model::CustomClaims::new(),
         })
     }
 }

@@ -118,6 +118,7 @@ impl Ports for MemoryPorts {
     type Upstream = tessera_memory::ScriptedUpstream;
     type Webhooks = tessera_memory::MemoryWebhooks;
     type WebhookTransport = tessera_memory::RecordingTransport;
+    type TokenHook = tessera_memory::ScriptedTokenHook;
 }
 
 /// Fresh adapters for [`MemoryPorts`], sharing `clock` so a test can move time.
@@ -132,6 +133,7 @@ pub fn memory_adapters(clock: ManualClock) -> Adapters<MemoryPorts> {
     Adapters {
         webhooks: users.webhooks().clone(),
         webhook_transport: tessera_memory::RecordingTransport::default(),
+        token_hook: tessera_memory::ScriptedTokenHook::default(),
         users,
         sessions: MemorySessions::default(),
         denylist: MemoryDenylist::default(),

@@ -14,6 +14,13 @@
 //! point anywhere), connecting waits 5 s and an attempt 10 s at most, and
 //! the answer's body is not read.
 
+mod token_hook;
+
+pub use token_hook::{
+    DEFAULT_TIMEOUT_MS, HttpAccessTokenHook, MAX_ANSWER_BYTES, TokenHookTarget, answer_claims,
+    hook_payload,
+};
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -29,6 +29,7 @@ fn claims() -> AccessClaims {
         not_before: now,
         expires_at: now + chrono::Duration::seconds(900),
         issued_to: None,
+        custom: tessera_domain::model::CustomClaims::new(),
     }
 }
 
@@ -572,6 +573,7 @@ fn a_client_token_names_its_client_and_reads_back() {
     let s = JwtSigner::new(&config(&[7; 32]));
     let c = AccessClaims {
         issued_to: tessera_domain::model::ClientId::parse("tc_wiki"),
+        custom: tessera_domain::model::CustomClaims::new(),
         ..claims()
     };
     let token = s.sign(&c).unwrap();
@@ -583,4 +585,22 @@ fn a_client_token_names_its_client_and_reads_back() {
     );
     let first_party = s.sign(&claims()).unwrap();
     assert!(payload(&first_party).get("client_id").is_none());
+}
+
+#[test]
+fn custom_claims_are_written_beside_ours_never_over_them() {
+    let s = JwtSigner::new(&config(&[7; 32]));
+    let mut c = claims();
+    c.custom = serde_json::from_str(r#"{"tenant":"acme","plan":{"tier":2},"sub":"admin","uid":1}"#)
+        .unwrap();
+    let token = s.sign(&c).unwrap();
+    let p = payload(&token);
+    assert_eq!(p["tenant"], "acme");
+    assert_eq!(p["plan"], serde_json::json!({"tier": 2}));
+    assert_eq!(p["sub"], "7", "ours stays: {p}");
+    assert_eq!(p["uid"], 7);
+    // The token still verifies, as the same account.
+    let read = s.verify(&token).unwrap();
+    assert_eq!(read.user_id, UserId(7));
+    assert!(read.custom.is_empty(), "not read back");
 }

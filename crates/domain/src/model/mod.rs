@@ -14,6 +14,7 @@ mod passkey;
 mod permissions;
 mod session;
 mod token;
+mod token_hook;
 mod user;
 mod webhook;
 
@@ -28,5 +29,6 @@ pub use passkey::*;
 pub use permissions::*;
 pub use session::*;
 pub use token::*;
+pub use token_hook::*;
 pub use user::*;
 pub use webhook::*;

@@ -90,6 +90,10 @@ pub struct AccessClaims {
     /// The OAuth client a token of the OpenID Provider was issued to (the
     /// `client_id` claim, issue 18); `None` for the first-party API's tokens.
     pub issued_to: Option<crate::model::ClientId>,
+    /// Claims the access-token hook added (issue 20), none of
+    /// [`crate::model::RESERVED_CLAIMS`]; empty without a hook. Signers
+    /// write them beside the others; verifiers need not read them back.
+    pub custom: crate::model::CustomClaims,
 }
 
 crate::secret::redacted_string!(

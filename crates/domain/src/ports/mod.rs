@@ -16,6 +16,7 @@ mod messages;
 mod passkeys;
 mod sessions;
 mod tasks;
+mod token_hook;
 mod upstream;
 mod users;
 mod webhooks;
@@ -30,6 +31,7 @@ pub use messages::*;
 pub use passkeys::*;
 pub use sessions::*;
 pub use tasks::*;
+pub use token_hook::*;
 pub use upstream::*;
 pub use users::*;
 pub use webhooks::*;
@@ -89,6 +91,8 @@ pub trait Ports: Send + Sync + 'static {
     type Webhooks: WebhookStore;
     /// What posts a webhook message.
     type WebhookTransport: WebhookTransport;
+    /// What asks the access-token hook for custom claims (issue 20).
+    type TokenHook: AccessTokenHook;
 }
 
 /// One instance of every port of `P`.
@@ -137,6 +141,8 @@ pub struct Adapters<P: Ports> {
     pub webhooks: P::Webhooks,
     /// What posts webhook messages.
     pub webhook_transport: P::WebhookTransport,
+    /// The access-token hook.
+    pub token_hook: P::TokenHook,
 }
 
 impl<P: Ports> Clone for Adapters<P>
@@ -163,6 +169,7 @@ where
     P::Upstream: Clone,
     P::Webhooks: Clone,
     P::WebhookTransport: Clone,
+    P::TokenHook: Clone,
 {
     fn clone(&self) -> Self {
         Self {
@@ -188,6 +195,7 @@ where
             upstream: self.upstream.clone(),
             webhooks: self.webhooks.clone(),
             webhook_transport: self.webhook_transport.clone(),
+            token_hook: self.token_hook.clone(),
         }
     }
 }

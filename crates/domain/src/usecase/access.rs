@@ -6,11 +6,14 @@ use super::{AuthService, LoginTerms};
 use crate::clock::IdSource;
 use crate::error::{AuthError, TokenProblem};
 use crate::model::{
-    AccessClaims, GrantClaims, IssuedAccess, RevocationKey, TokenIdentity, TokenSubject,
+    AccessClaims, AccessTokenHookRequest, CustomClaims, GrantClaims, HookError, IssuedAccess,
+    MAX_CUSTOM_CLAIMS_BYTES, RevocationKey, TokenIdentity, TokenSubject, without_reserved_claims,
 };
 use crate::model::{ClientInfo, Session, SessionId};
 use crate::model::{User, UserId};
-use crate::ports::{AccessTokenSigner, Ports, RefreshTokenCodec, TokenDenylist, UserRepository};
+use crate::ports::{
+    AccessTokenHook, AccessTokenSigner, Ports, RefreshTokenCodec, TokenDenylist, UserRepository,
+};
 
 /// What an authenticated request carries once its access token has been accepted.
 #[derive(Debug, Clone)]
@@ -95,7 +98,14 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
-    pub(super) fn issue_access(
+    /// Signs an access token of `session` for `user`, lasting `ttl` (capped
+    /// by the session's end), with the claims the access-token hook adds
+    /// when one is configured ([`Self::custom_claims`]).
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] when signing fails; [`AuthError::Unavailable`]
+    /// when the hook fails and `ACCESS_TOKEN_HOOK_FAIL_OPEN` is off.
+    pub(super) async fn issue_access(
         &self,
         user: &User,
         session: &Session,
@@ -109,7 +119,7 @@ impl<P: Ports> AuthService<P> {
         let session_end = DateTime::from_timestamp(session.expires_at.timestamp(), 0)
             .unwrap_or(session.expires_at);
         let expires_at = (now + ttl).min(session_end);
-        let claims = AccessClaims {
+        let mut claims = AccessClaims {
             user_id: user.id,
             subject: presentation.subject.clone(),
             session_id: session.id,
@@ -121,13 +131,75 @@ impl<P: Ports> AuthService<P> {
             not_before: now,
             expires_at,
             issued_to: session.issued_to.clone(),
+            custom: CustomClaims::new(),
         };
+        claims.custom = self.custom_claims(user, &claims).await?;
         let token = crate::model::AccessToken::new(self.ports.signer.sign(&claims)?);
         Ok(IssuedAccess {
             token,
             expires_in: (expires_at - now).num_seconds().max(0),
             claims,
         })
+    }
+
+    /// The access-token hook's claims for the token `claims` describe
+    /// (issue 20): none without a hook; reserved names dropped
+    /// ([`crate::model::RESERVED_CLAIMS`]); more than
+    /// [`MAX_CUSTOM_CLAIMS_BYTES`] is a failure. A failure signs without
+    /// them when `ACCESS_TOKEN_HOOK_FAIL_OPEN` is on, and refuses the
+    /// issuance otherwise; the adapter logs its cause.
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when the hook failed and it fails closed.
+    async fn custom_claims(
+        &self,
+        user: &User,
+        claims: &AccessClaims,
+    ) -> Result<CustomClaims, AuthError> {
+        if !self.ports.token_hook.enabled() {
+            return Ok(CustomClaims::new());
+        }
+        let request = AccessTokenHookRequest {
+            token_id: claims.token_id,
+            user_id: user.id.0,
+            user_uuid: user.public_id,
+            username: user.username.as_str().to_owned(),
+            email: user.email.as_str().to_owned(),
+            email_verified: user.email_verified,
+            roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            session_id: claims.session_id.0,
+            client_id: claims.issued_to.as_ref().map(|c| c.as_str().to_owned()),
+            amr: claims
+                .authentication
+                .methods
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            aal: claims.authentication.assurance().level(),
+            issued_at: claims.issued_at,
+            expires_at: claims.expires_at,
+        };
+        let answer = self
+            .ports
+            .token_hook
+            .custom_claims(&request)
+            .await
+            .and_then(|custom| {
+                let size = serde_json::to_vec(&custom).map_or(usize::MAX, |b| b.len());
+                if size > MAX_CUSTOM_CLAIMS_BYTES {
+                    Err(HookError::Refused(format!(
+                        "{size} bytes of claims, more than {MAX_CUSTOM_CLAIMS_BYTES}"
+                    )))
+                } else {
+                    Ok(custom)
+                }
+            });
+        // The adapter logs why a call failed; the policy is decided here.
+        match answer {
+            Ok(custom) => Ok(without_reserved_claims(custom).0),
+            Err(_) if self.settings.webhooks.token_hook_fail_open => Ok(CustomClaims::new()),
+            Err(e) => Err(AuthError::Unavailable(e.to_string())),
+        }
     }
 
     /// Accepts or refuses an access token: signature, type, issuer, audience,

@@ -327,6 +327,7 @@ impl<P: Ports> AuthService<P> {
             not_before: now,
             expires_at: session.expires_at,
             issued_to: None,
+            custom: crate::model::CustomClaims::new(),
         }
     }
 }

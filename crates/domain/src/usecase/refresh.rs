@@ -102,7 +102,7 @@ impl<P: Ports> AuthService<P> {
                 .rotated_at
                 .is_some_and(|t| now - t <= self.settings.reuse_interval);
         if within_grace {
-            let access = self.refreshed_access(&user, &session, now)?;
+            let access = self.refreshed_access(&user, &session, now).await?;
             let refresh = self.ports.codec.issue(session.id, session.generation);
             return Ok((user, TokenPair { access, refresh }));
         }
@@ -131,6 +131,10 @@ impl<P: Ports> AuthService<P> {
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenPair>, AuthError> {
+        // The access token first: an access-token hook that refuses
+        // (issue 20) must not leave the session rotated to a refresh token
+        // the client never got.
+        let access = self.refreshed_access(user, session, now).await?;
         let next = self.ports.codec.issue(session.id, session.generation + 1);
         let rotated = self
             .ports
@@ -145,7 +149,6 @@ impl<P: Ports> AuthService<P> {
         if !rotated {
             return Ok(None);
         }
-        let access = self.refreshed_access(user, session, now)?;
         Ok(Some(TokenPair {
             access,
             refresh: next,
@@ -173,14 +176,14 @@ impl<P: Ports> AuthService<P> {
         let user = self.session_user(&session).await?;
         // A refresh, even without rotation, keeps the session from going idle.
         self.ports.sessions.touch(session.id, now).await?;
-        let access = self.refreshed_access(&user, &session, now)?;
+        let access = self.refreshed_access(&user, &session, now).await?;
         Ok((user, access))
     }
 
     /// The access token a refresh hands out: the default lifetime, `sub` the
     /// account id (a refresh never keeps a dialect's token profile), capped
     /// by the session's end.
-    fn refreshed_access(
+    async fn refreshed_access(
         &self,
         user: &User,
         session: &Session,
@@ -193,6 +196,7 @@ impl<P: Ports> AuthService<P> {
             self.settings.access_ttl,
             &Presentation::account_id(),
         )
+        .await
     }
 
     pub(super) fn check_live(

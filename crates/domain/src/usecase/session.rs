@@ -43,9 +43,6 @@ impl<P: Ports> AuthService<P> {
         issued_to: Option<crate::model::ClientId>,
     ) -> Result<(Session, TokenPair), AuthError> {
         let presentation = self.presentation(user, terms).await?;
-        // Every sign-in of every dialect opens its session here: the place
-        // where one cancels the account's scheduled deletion (issue 20).
-        self.cancel_scheduled_deletion(user, &client).await?;
         let now = self.now();
         let id = SessionId(self.ports.ids.new_uuid());
         let refresh = self.ports.codec.issue(id, 0);
@@ -63,10 +60,20 @@ impl<P: Ports> AuthService<P> {
             authentication,
             issued_to,
         };
+        let ttl = terms.access_ttl.unwrap_or(self.settings.access_ttl);
+        // The access token first: an access-token hook that refuses
+        // (issue 20) leaves no session behind.
+        let access = self
+            .issue_access(user, &session, now, ttl, &presentation)
+            .await?;
+        // Every sign-in of every dialect opens its session here: the place
+        // where one cancels the account's scheduled deletion (issue 20);
+        // before the session is stored, so that a sign-in that could not
+        // cancel fails whole.
+        self.cancel_scheduled_deletion(user, &session.client)
+            .await?;
         self.ports.sessions.create(&session).await?;
         self.evict_over_limit(&session).await?;
-        let ttl = terms.access_ttl.unwrap_or(self.settings.access_ttl);
-        let access = self.issue_access(user, &session, now, ttl, &presentation)?;
         Ok((session, TokenPair { access, refresh }))
     }
 

@@ -231,6 +231,7 @@ impl<A: AuditLog> Builder<SqlStore<A>> {
             upstream: parts.upstream.clone(),
             webhooks: tessera_sql::SqlWebhooks::new(db.clone()),
             webhook_transport: parts.webhook_transport.clone(),
+            token_hook: parts.rest.token_hook.clone(),
         };
         let mut tessera = parts.assemble(adapters, outbox, hasher, keys);
         for (feed, coherence) in feeds {

@@ -1,4 +1,4 @@
-//! `tessera webhook create|list|disable|enable|delete|deliveries`: the
+//! `tessera webhook create|list|disable|enable|delete|deliveries|secret`: the
 //! endpoints that receive account events (issue 20), through the same use
 //! cases as the admin API (audited with the `tessera-cli` user agent).
 //! Messages are sent by a running server's worker, not by these commands.
@@ -47,6 +47,9 @@ pub(super) enum WebhookCommand {
         /// The endpoint's id.
         id: i64,
     },
+    /// Print a new signing secret (`whsec_` and 32 random bytes in base64),
+    /// for `ACCESS_TOKEN_HOOK_SECRET`; nothing is stored.
+    Secret,
 }
 
 fn describe(e: &WebhookEndpoint) -> String {
@@ -64,12 +67,29 @@ fn describe(e: &WebhookEndpoint) -> String {
     )
 }
 
+/// Prints `whsec_` and 32 random bytes in base64.
+fn print_new_secret() -> Result<(), String> {
+    use base64::Engine as _;
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    println!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    Ok(())
+}
+
 /// Runs a `webhook` command, printing what it did.
 pub(super) async fn run(config: &Config, command: WebhookCommand) -> Result<(), String> {
+    // The one command that needs no database.
+    if matches!(command, WebhookCommand::Secret) {
+        return print_new_secret();
+    }
     let (service, _) = build_service(config).await.map_err(|e| e.to_string())?;
     let actor = Actor::operator();
     let text = |e: WebhookError| e.to_string();
     match command {
+        WebhookCommand::Secret => print_new_secret()?,
         WebhookCommand::Create {
             url,
             events,

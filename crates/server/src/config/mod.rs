@@ -120,6 +120,8 @@ pub struct Config {
     pub upstream: Vec<tessera_domain::model::UpstreamProvider>,
     /// Webhook retries (issue 20): `WEBHOOK_FIRST_RETRY`, `WEBHOOK_GIVE_UP_AFTER`.
     pub webhook_retry: tessera_domain::model::RetryPolicy,
+    /// The access-token hook (issue 20): `ACCESS_TOKEN_HOOK_*`.
+    pub token_hook: webhooks::TokenHookConfig,
     /// Every setting read, by name, with its effective value (secrets redacted).
     pub settings: SettingsListing,
 }
@@ -171,6 +173,7 @@ impl Config {
             provider,
             upstream: upstream::read(&r)?,
             webhook_retry: webhooks::read(&r)?,
+            token_hook: webhooks::read_token_hook(&r)?,
             observability: ObservabilitySettings::read(&r)?,
             pages: PagesSettings::read(&r)?,
             server,

@@ -196,6 +196,7 @@ fn redacted(name: &str, value: &str) -> String {
         "_PASSWORD",
         "_SECRET_KEY",
         "_CLIENT_SECRET",
+        "_HOOK_SECRET",
         "_TOKEN",
         "_WEBHOOK_URL",
     ]

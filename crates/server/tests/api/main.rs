@@ -54,5 +54,6 @@ mod session_limit;
 mod sessions;
 mod shutdown;
 mod telemetry;
+mod token_hook;
 mod verify;
 mod webhooks;

@@ -171,6 +171,7 @@ impl Ports for FlakyDenylistPorts {
     type Upstream = <MemoryPorts as Ports>::Upstream;
     type Webhooks = <MemoryPorts as Ports>::Webhooks;
     type WebhookTransport = <MemoryPorts as Ports>::WebhookTransport;
+    type TokenHook = <MemoryPorts as Ports>::TokenHook;
 }
 
 /// A service on [`FlakyDenylistPorts`], its denylist and its audit trail.
@@ -205,6 +206,7 @@ fn flaky_denylist_service() -> (
         upstream: m.upstream,
         webhooks: m.webhooks,
         webhook_transport: m.webhook_transport,
+        token_hook: m.token_hook,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
     (svc, denylist, audit)

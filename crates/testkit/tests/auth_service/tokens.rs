@@ -180,3 +180,78 @@ async fn access_tokens_say_how_and_when_the_session_authenticated() {
     assert_eq!(claims.authentication.at.timestamp(), at.at.timestamp());
     assert_eq!(claims.authentication.methods, vec![AuthMethod::Pwd]);
 }
+
+/// Issue 20: the access-token hook's claims go into the token's claims,
+/// without reserved names; a failing hook refuses the login (no session is
+/// stored) unless the settings fail open.
+#[tokio::test]
+async fn the_access_token_hooks_claims_are_merged_and_its_failure_is_a_policy() {
+    use tessera_domain::model::{CustomClaims, HookError};
+    let h = harness();
+    alice(&h).await;
+    let claims: CustomClaims =
+        serde_json::from_str(r#"{"tenant":"acme","sub":"mallory","aal":2}"#).unwrap();
+    h.ports.token_hook.answer(Ok(claims));
+    let out = h.login().await;
+    let custom = &out.tokens.access.claims.custom;
+    assert_eq!(custom.get("tenant").unwrap(), "acme");
+    assert!(
+        !custom.contains_key("sub") && !custom.contains_key("aal"),
+        "{custom:?}"
+    );
+    let asked = h.ports.token_hook.asked();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].username, "alice");
+    assert_eq!(asked[0].session_id, out.session.id.0);
+    assert_eq!(asked[0].token_id, out.tokens.access.claims.token_id);
+
+    h.ports
+        .token_hook
+        .answer(Err(HookError::Unavailable("down".to_owned())));
+    let before = h
+        .ports
+        .sessions
+        .list_for_user(out.user.id, tessera_domain::clock::Clock::now(&h.clock))
+        .await
+        .unwrap()
+        .len();
+    let refused = h
+        .svc
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            LoginTerms::default(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(AuthError::Unavailable(_))),
+        "{refused:?}"
+    );
+    let after = h
+        .ports
+        .sessions
+        .list_for_user(out.user.id, tessera_domain::clock::Clock::now(&h.clock))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "no session stored");
+
+    let open = harness_with(AuthSettings {
+        password_policy: PasswordPolicy {
+            min_score: 0,
+            ..PasswordPolicy::default()
+        },
+        webhooks: tessera_domain::settings::WebhookSettings {
+            token_hook_fail_open: true,
+            ..Default::default()
+        },
+        ..AuthSettings::default()
+    });
+    alice(&open).await;
+    open.ports
+        .token_hook
+        .answer(Err(HookError::Refused("nonsense".to_owned())));
+    let out = open.login().await;
+    assert!(out.tokens.access.claims.custom.is_empty());
+}

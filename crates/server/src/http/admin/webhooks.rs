@@ -184,6 +184,54 @@ pub struct WebhookMessageData {
     pub reason: Option<String>,
 }
 
+/// The access-token hook's call (issue 20): `ACCESS_TOKEN_HOOK_URL` gets
+/// it before each access token is signed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenHookCall {
+    /// `access_token.issuing`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// RFC 3339 with milliseconds: when the call was made.
+    pub timestamp: String,
+    pub data: TokenHookCallData,
+}
+
+/// The token about to be signed and its account.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenHookCallData {
+    /// The account's integer id (`uid`).
+    pub user_id: i64,
+    pub user_uuid: String,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    /// Every role, the primary one first.
+    pub roles: Vec<String>,
+    /// The session (`sid`).
+    pub session_id: String,
+    /// The OpenID Provider's client the token is for; `null` for the
+    /// first-party API and pages.
+    pub client_id: Option<String>,
+    /// RFC 8176 methods of the session's sign-in.
+    pub amr: Vec<String>,
+    /// Authenticator assurance level, 1 or 2.
+    pub aal: u8,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub issued_at: String,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub expires_at: String,
+}
+
+/// The hook's answer: `200` with the claims to add.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenHookAnswer {
+    /// Claims to add (at most 4,096 bytes as JSON). Members named like a
+    /// claim Tessera writes (`sub`, `role`, `exp`, … docs/webhooks.md) are
+    /// dropped.
+    #[schema(value_type = Object)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
 /// A refusal in `/api/auth`'s shape: 400 for a refused field, 404 for an
 /// unknown endpoint; the caller's own refusals (403, 503) as usual.
 pub(crate) fn refused(e: WebhookError) -> Result<HttpResponse, AdminError> {
