@@ -178,6 +178,11 @@ pub struct MemoryOutbox {
 }
 
 impl MemoryOutbox {
+    /// Drops every mail to `to`, sent or not (its account was deleted).
+    pub(crate) fn forget_recipient(&self, to: &tessera_domain::values::Email) {
+        lock(&self.rows).retain(|r| r.mail.to != *to);
+    }
+
     pub(crate) fn push(&self, mail: &OutgoingMail, now: chrono::DateTime<Utc>) {
         lock(&self.rows).push(OutboxRow {
             mail: mail.clone(),

@@ -320,7 +320,11 @@ impl UserDirectory for MemoryUsers {
 
     async fn delete(&self, id: UserId, events: &[PendingEvent]) -> Result<bool, StoreError> {
         let mut t = lock(&self.table);
-        let deleted = t.rows.remove(&id.0).is_some();
+        let removed = t.rows.remove(&id.0);
+        let deleted = removed.is_some();
+        if let Some(user) = &removed {
+            self.outbox.forget_recipient(&user.email);
+        }
         t.deletions.remove(&id.0);
         self.account_data.forget(id);
         if deleted {
@@ -332,7 +336,9 @@ impl UserDirectory for MemoryUsers {
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
         let mut t = lock(&self.table);
         if t.rows.get(&id.0).is_some_and(|u| !u.email_verified) {
-            t.rows.remove(&id.0);
+            if let Some(user) = t.rows.remove(&id.0) {
+                self.outbox.forget_recipient(&user.email);
+            }
             t.deletions.remove(&id.0);
             self.account_data.forget(id);
             return Ok(true);
@@ -393,7 +399,11 @@ impl UserDirectory for MemoryUsers {
             return Ok(false);
         }
         t.deletions.remove(&id.0);
-        let deleted = t.rows.remove(&id.0).is_some();
+        let removed = t.rows.remove(&id.0);
+        let deleted = removed.is_some();
+        if let Some(user) = &removed {
+            self.outbox.forget_recipient(&user.email);
+        }
         self.account_data.forget(id);
         if deleted {
             self.webhooks.queue(id, events);

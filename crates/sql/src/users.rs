@@ -18,7 +18,7 @@ use crate::rows::{NewUserRow, UserRow, naive};
 use crate::schema::{
     account_deletions, audit_log, mail_outbox, oauth_consents, oauth_grants, passkeys,
     recovery_codes, role_permissions, roles, sessions, totp_factors, upstream_identities,
-    user_roles, users,
+    user_roles, users, verification_codes,
 };
 use crate::webhooks::queue_events;
 
@@ -68,14 +68,41 @@ fn contains_pattern(needle: &str) -> String {
 }
 
 /// Removes, in the open transaction `$conn`, everything kept about the
-/// account `$id` besides its row (issue 20, "Delete my account"), and strips
+/// account `$id` besides its row (issue 20, "Delete my account") — with
+/// the mail and codes to its address `$email` (read before the row goes) —
+/// and strips
 /// its audit entries to their time, kind and ids: the entries it made, and
 /// those about it that no administrator made (a failed sign-in's IP is the
 /// account's business, an administrator's is the trail's).
+/// The address of the account `$id`, read in the open transaction `$conn`.
+macro_rules! address_of {
+    ($conn:expr, $id:expr) => {
+        users::table
+            .find($id.0)
+            .select(users::email)
+            .first::<String>($conn)
+            .await
+            .optional()
+    };
+}
+
 macro_rules! remove_account_data {
-    ($conn:expr, $id:expr) => {{
+    ($conn:expr, $id:expr, $email:expr) => {{
         let id: i64 = $id.0;
+        let email: Option<String> = $email;
         async {
+            if let Some(email) = &email {
+                // Mail to the address, sent or waiting, and its codes:
+                // they hold the username, codes and links.
+                diesel::delete(mail_outbox::table.filter(mail_outbox::recipient.eq(email)))
+                    .execute($conn)
+                    .await?;
+                diesel::delete(
+                    verification_codes::table.filter(verification_codes::recipient.eq(email)),
+                )
+                .execute($conn)
+                .await?;
+            }
             diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id)))
                 .execute($conn)
                 .await?;
@@ -523,8 +550,9 @@ impl UserDirectory for SqlUsers {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 // The user row first (write first); then what hangs on it,
                 // explicitly, since SQLite enforces no foreign keys by default.
+                let email = address_of!(c, id)?;
                 let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
-                remove_account_data!(c, id)?;
+                remove_account_data!(c, id, email)?;
                 if deleted == 1 {
                     record_change!(c, Change::User(id), Utc::now())?;
                     queue_events!(c, id, events)?;
@@ -539,13 +567,14 @@ impl UserDirectory for SqlUsers {
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
+                let email = address_of!(c, id)?;
                 // The conditional delete decides: a verification committed
                 // first makes it delete nothing.
                 let deleted = diesel::delete(users::table.find(id.0).filter(users::email_verified.eq(false)))
                     .execute(c)
                     .await?;
                 if deleted == 1 {
-                    remove_account_data!(c, id)?;
+                    remove_account_data!(c, id, email)?;
                     record_change!(c, Change::User(id), Utc::now())?;
                 }
                 Ok(deleted == 1)
@@ -644,8 +673,9 @@ impl UserDirectory for SqlUsers {
                 if due == 0 {
                     return Ok(false);
                 }
+                let email = address_of!(c, id)?;
                 let deleted = diesel::delete(users::table.find(id.0)).execute(c).await?;
-                remove_account_data!(c, id)?;
+                remove_account_data!(c, id, email)?;
                 if deleted == 1 {
                     record_change!(c, Change::User(id), Utc::now())?;
                     queue_events!(c, id, events)?;

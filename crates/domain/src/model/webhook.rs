@@ -249,7 +249,11 @@ pub enum EndpointUrlProblem {
 /// # Errors
 /// The [`EndpointUrlProblem`].
 pub fn check_endpoint_url(raw: &str) -> Result<(), EndpointUrlProblem> {
-    if raw.chars().count() > MAX_WEBHOOK_URL_CHARS || raw.chars().any(char::is_whitespace) {
+    if raw.chars().count() > MAX_WEBHOOK_URL_CHARS
+        || raw
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_direction_control(c))
+    {
         return Err(EndpointUrlProblem::Malformed);
     }
     let (scheme, rest) = raw.split_once("://").ok_or(EndpointUrlProblem::Malformed)?;
@@ -276,6 +280,14 @@ pub fn check_endpoint_url(raw: &str) -> Result<(), EndpointUrlProblem> {
         return Err(EndpointUrlProblem::NotHttps);
     }
     Ok(())
+}
+
+/// The Unicode formatting characters that change the direction text is
+/// shown in (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069): in a URL or a
+/// note an administrator reads, they can make it look like another.
+#[must_use]
+pub fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -445,6 +457,21 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
         }
         assert_eq!(EventType::parse("user.Created"), None);
+    }
+
+    #[test]
+    fn control_and_direction_characters_make_a_url_malformed() {
+        for url in [
+            "https://example.com/h\u{0}x",
+            "https://example.com/\u{202E}kcah",
+            "https://example.com/a\u{7}",
+        ] {
+            assert_eq!(
+                check_endpoint_url(url),
+                Err(EndpointUrlProblem::Malformed),
+                "{url:?}"
+            );
+        }
     }
 
     #[test]

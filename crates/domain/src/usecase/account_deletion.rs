@@ -38,6 +38,7 @@ impl<P: Ports> AuthService<P> {
     /// The notice goes out in `locale`.
     ///
     /// # Errors
+    /// [`AuthError::SelfLockout`] for an account holding `super_admin`,
     /// [`AuthError::ReauthenticationRequired`], [`AuthError::UserNotFound`]
     /// when the account is gone, [`AuthError::Unavailable`].
     pub async fn request_account_deletion(
@@ -51,6 +52,12 @@ impl<P: Ports> AuthService<P> {
             .find_by_id(auth.user_id())
             .await?
             .ok_or(AuthError::UserNotFound)?;
+        // As an administrator cannot delete their own account through the
+        // admin API: a super administrator leaving could leave none. Another
+        // administrator revokes the role or deletes the account.
+        if user.is_super_admin() {
+            return Err(AuthError::SelfLockout);
+        }
         self.require_recent_authentication(auth, &user).await?;
         let now = self.now();
         let grace = self.settings.account_deletion_grace;

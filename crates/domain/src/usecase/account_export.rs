@@ -111,7 +111,8 @@ impl<P: Ports> AuthService<P> {
     }
 
     /// The newest [`EXPORT_AUDIT_LIMIT`] events about `user`, and how many
-    /// there are in all.
+    /// there are in all; an administrator's IP address and user agent left
+    /// out of the events they made.
     async fn own_audit_events(&self, user: &User) -> Result<(Vec<AuditEvent>, u64), AuthError> {
         let mut events = Vec::new();
         let mut total = 0;
@@ -135,6 +136,15 @@ impl<P: Ports> AuthService<P> {
         }
         events.truncate(usize::try_from(EXPORT_AUDIT_LIMIT).unwrap_or(usize::MAX));
         let total = total.max(events.len() as u64);
+        // Where another account (an administrator) acted from is that
+        // account's data, not this one's: only the holder's own requests,
+        // and those of nobody signed in (a failed sign-in), keep theirs.
+        for e in &mut events {
+            if e.actor.is_some_and(|actor| actor != user.id) {
+                e.client = crate::model::ClientInfo::without_peer(None);
+                e.identifier = None;
+            }
+        }
         Ok((events, total))
     }
 }

@@ -44,6 +44,10 @@ pub enum WebhookError {
     /// The description is longer than 200 characters.
     #[error("description too long")]
     DescriptionTooLong,
+    /// The description holds a control or text-direction character (which
+    /// could make the console show something else than was stored).
+    #[error("description holds control or text-direction characters")]
+    DescriptionInvalid,
     /// No endpoint has this id.
     #[error("unknown webhook endpoint")]
     UnknownEndpoint,
@@ -67,6 +71,7 @@ impl WebhookError {
             Self::UrlInvalid(_) => "webhook_url_invalid",
             Self::EventsInvalid(_) => "webhook_events_invalid",
             Self::DescriptionTooLong => "webhook_description_too_long",
+            Self::DescriptionInvalid => "webhook_description_invalid",
             Self::UnknownEndpoint => "webhook_not_found",
             Self::Auth(_) => "webhook_refused",
         }
@@ -174,6 +179,12 @@ impl<P: Ports> AuthService<P> {
         let description = description.trim();
         if description.chars().count() > MAX_WEBHOOK_DESCRIPTION_CHARS {
             return Err(WebhookError::DescriptionTooLong);
+        }
+        if description
+            .chars()
+            .any(|c| c.is_control() || crate::model::is_direction_control(c))
+        {
+            return Err(WebhookError::DescriptionInvalid);
         }
         let endpoint = self
             .ports

@@ -305,7 +305,7 @@ async fn the_account_page_asks_for_the_username_then_signs_out() {
     let done = browser
         .post(
             "/ui/account/delete",
-            &[("csrf", &csrf), ("confirm", " gus ")],
+            &[("csrf", &csrf), ("confirm", " Gus ")],
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
@@ -330,4 +330,19 @@ async fn the_account_page_asks_for_the_username_then_signs_out() {
     // Signing in on the pages cancels it.
     browser.sign_in("gus", PASSWORD).await;
     app.mails("gus@example.com", "删除申请已取消", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_super_administrator_cannot_delete_their_own_account() {
+    let app = spawn_app_with(&[]).await;
+    let login = app
+        .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let token = s(&login["access_token"]);
+    let (status, body) = delete_me(&app, token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "self_lockout");
+    // Nothing happened: the token still works.
+    let (status, _) = app.get_bearer("/api/auth/me", token).await;
+    assert_eq!(status, StatusCode::OK);
 }

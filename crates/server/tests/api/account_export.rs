@@ -350,3 +350,61 @@ async fn the_account_page_downloads_the_same_document() {
     );
     assert!(!download.body.contains(PASSWORD));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrators_ip_and_browser_stay_out_of_a_users_export() {
+    let (app, _) = provider_with(&[]).await;
+    let root = app
+        .create_with_role("root", "root@example.com", PASSWORD, "super_admin")
+        .await;
+    let registered = app.register("lena", "lena@example.com", PASSWORD).await;
+    let id = registered["user"]["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/admin/users/{id}/roles")))
+        .bearer_auth(s(&root["access_token"]))
+        .header("user-agent", "AdminLaptop/secret-internal-build")
+        .json(&json!({"role": "pharmacy"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let token = s(&app.login("lena", PASSWORD).await["access_token"]).to_owned();
+    let (_, _, text, body) = eventually(50, || async {
+        let got = export(&app, &token).await;
+        kinds(&got.3)
+            .iter()
+            .any(|k| k == "role_granted")
+            .then_some(got)
+    })
+    .await
+    .expect("the grant in the export");
+    assert!(!text.contains("AdminLaptop"), "{text}");
+    let grant = body["audit"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "role_granted")
+        .unwrap();
+    assert_eq!(grant["actor_id"], root["user"]["id"]);
+    assert!(
+        grant["ip"].is_null() && grant["user_agent"].is_null(),
+        "{grant}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_username_beyond_ascii_is_named_in_rfc_6266s_extended_filename() {
+    let (app, _) = provider_with(&[]).await;
+    app.register("张三李", "zhang@example.com", PASSWORD).await;
+    let token = s(&app.login("zhang@example.com", PASSWORD).await["access_token"]).to_owned();
+    let (status, disposition, _, body) = export(&app, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let disposition = disposition.unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"tessera-export.json\"")
+            && disposition.contains("filename*=UTF-8''tessera")
+            && disposition.ends_with("%E5%BC%A0%E4%B8%89%E6%9D%8E.json"),
+        "{disposition}"
+    );
+}

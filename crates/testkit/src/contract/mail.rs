@@ -16,8 +16,12 @@ fn mail(to: &str, subject: &str) -> OutgoingMail {
 }
 
 /// [`UserRepository`] + [`MailOutbox`] of one store: mail that accompanies a
-/// change is queued if and only if the change is stored.
-pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox: O) {
+/// change is queued if and only if the change is stored; deleting the
+/// account takes its mail with it (issue 20).
+pub async fn mail_with_changes<R: UserRepository + UserDirectory, O: MailOutbox>(
+    repo: R,
+    outbox: O,
+) {
     let t = tag();
     let before = outbox.pending().await.unwrap();
     let u = repo
@@ -59,6 +63,12 @@ pub async fn mail_with_changes<R: UserRepository, O: MailOutbox>(repo: R, outbox
     .await
     .unwrap();
     assert_eq!(outbox.pending().await.unwrap(), before + 2);
+    assert!(repo.delete(u.id, &[]).await.unwrap());
+    assert_eq!(
+        outbox.pending().await.unwrap(),
+        before,
+        "the deleted account's mail (usernames, codes, links) goes with it"
+    );
 }
 
 /// [`MailOutbox`]: due mail is claimed once per lease, failures are retried later, sent mail never again.

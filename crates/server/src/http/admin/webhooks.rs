@@ -77,9 +77,12 @@ pub struct WebhookWithSecret {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
-    /// `https://…`, or `http://` to a loopback host; at most 2,000 characters.
+    /// `https://…`, or `http://` to a loopback host, without credentials or
+    /// fragment; at most 2,000 characters.
+    #[schema(min_length = 8, max_length = 2000)]
     pub url: String,
     /// Event types (`user.created`, …), or `["*"]` for every one.
+    #[schema(min_items = 1)]
     pub events: Vec<String>,
     /// A note, at most 200 characters.
     #[serde(default)]
@@ -272,7 +275,7 @@ async fn list<P: Ports>(state: State<P>, req: HttpRequest) -> Result<HttpRespons
     request_body = WebhookRequest,
     responses(
         (status = 201, description = "Subscribed; the secret is shown this once.", body = WebhookWithSecret),
-        (status = 400, description = "`webhook_url_invalid`, `webhook_url_not_https`, `webhook_events_invalid`, `webhook_description_too_long`, or a body that is not the request's shape.", body = Error),
+        (status = 400, description = "`webhook_url_invalid`, `webhook_url_not_https`, `webhook_events_invalid`, `webhook_description_too_long`, `webhook_description_invalid` (control or text-direction characters), or a body that is not the request's shape.", body = Error),
         (status = 401, description = TOKEN_REFUSED, body = Error),
         (status = 403, description = "Missing permission, or a sign-in older than REAUTH_MAX_AGE.", body = Error),
     ),

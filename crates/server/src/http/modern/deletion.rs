@@ -41,6 +41,7 @@ pub struct AccountDeletionAnswer {
     responses(
         (status = 202, description = "Scheduled: `status` `scheduled` and `deletion_due_at`.", body = AccountDeletionAnswer),
         (status = 200, description = "Deleted at once (`ACCOUNT_DELETION_GRACE=0`).", body = AccountDeletionAnswer),
+        (status = 400, description = "`self_lockout`: the account holds `super_admin`; another administrator revokes the role or deletes it.", body = dto::Error),
         (status = 401, description = TOKEN_REFUSED, body = dto::Error),
         (status = 403, description = "`reauthentication_required`: sign in again first.", body = dto::Error),
     ),

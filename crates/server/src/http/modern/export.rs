@@ -203,16 +203,32 @@ impl AccountExportDocument {
     }
 
     /// The document as a download: `200`, JSON, and
-    /// `Content-Disposition: attachment; filename="tessera-export-{username}.json"`
-    /// (the username is `[A-Za-z0-9_]`, so it needs no quoting).
+    /// `Content-Disposition: attachment; filename="tessera-export-{username}.json"`;
+    /// a username beyond ASCII letters, digits and `_` (`张三`) goes in
+    /// RFC 6266's `filename*=UTF-8''…` beside an ASCII `filename`.
     #[must_use]
     pub fn download(&self) -> HttpResponse {
         let name = format!("tessera-export-{}.json", self.profile.username);
+        let disposition = if name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            header::ContentDisposition::attachment(name)
+        } else {
+            header::ContentDisposition {
+                disposition: header::DispositionType::Attachment,
+                parameters: vec![
+                    header::DispositionParam::Filename("tessera-export.json".to_owned()),
+                    header::DispositionParam::FilenameExt(header::ExtendedValue {
+                        charset: header::Charset::Ext("UTF-8".to_owned()),
+                        language_tag: None,
+                        value: name.into_bytes(),
+                    }),
+                ],
+            }
+        };
         HttpResponse::Ok()
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                header::ContentDisposition::attachment(name),
-            ))
+            .insert_header((header::CONTENT_DISPOSITION, disposition))
             .json(self)
     }
 }

@@ -216,7 +216,8 @@ pub(super) async fn delete_account<P: Ports>(
     };
     let typed = form.get("confirm").unwrap_or_default().trim();
     let username = caller.user.username.as_str();
-    if typed != username {
+    // As the sign-in reads usernames: case does not matter.
+    if typed.to_lowercase() != username.to_lowercase() {
         let t = chrome(&pages, &req, None).t;
         return render_account(
             &state,
