@@ -336,9 +336,9 @@ impl UserDirectory for MemoryUsers {
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
         let mut t = lock(&self.table);
         if t.rows.get(&id.0).is_some_and(|u| !u.email_verified) {
-            if let Some(user) = t.rows.remove(&id.0) {
-                self.outbox.forget_recipient(&user.email);
-            }
+            // The address's codes and mail stay: its owner may be the one
+            // replacing the pending registration (as the SQL store).
+            t.rows.remove(&id.0);
             t.deletions.remove(&id.0);
             self.account_data.forget(id);
             return Ok(true);

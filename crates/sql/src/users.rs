@@ -567,14 +567,17 @@ impl UserDirectory for SqlUsers {
     async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
-                let email = address_of!(c, id)?;
                 // The conditional delete decides: a verification committed
                 // first makes it delete nothing.
                 let deleted = diesel::delete(users::table.find(id.0).filter(users::email_verified.eq(false)))
                     .execute(c)
                     .await?;
                 if deleted == 1 {
-                    remove_account_data!(c, id, email)?;
+                    // A pending registration is replaced by the address's
+                    // owner signing up again: the codes and mail of the
+                    // address are theirs and stay (seed 001's Verify takes
+                    // the code mailed first).
+                    remove_account_data!(c, id, None)?;
                     record_change!(c, Change::User(id), Utc::now())?;
                 }
                 Ok(deleted == 1)

@@ -215,7 +215,8 @@ pub trait UserDirectory: Send + Sync + 'static {
         events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// [`Self::delete`] (everything of the account goes), but only while the account's address is still
+    /// [`Self::delete`] (everything of the account goes but the mail and codes
+    /// of its address, which are the address owner's), but only while the account's address is still
     /// unverified (one conditional statement, so a verification racing with
     /// it wins or loses whole); true when it deleted. Used to replace or
     /// remove a pending account (issue 12, item 3).
