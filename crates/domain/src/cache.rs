@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{CreateUserError, StoreError};
-use crate::model::RoleCatalogue;
+use crate::model::{ContactChange, RoleCatalogue};
 use crate::model::{NewUser, PasswordHash, PendingEvent, User, UserId, UserPage, UserQuery};
 use crate::ports::{OutgoingMail, UserCache, UserDirectory, UserRepository};
 use crate::values::Login;
@@ -75,6 +75,22 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
     async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.repo.clear_phone(id, at).await?;
         self.cache.invalidate(id).await
+    }
+
+    async fn change_contact(
+        &self,
+        id: UserId,
+        change: &ContactChange,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
+    ) -> Result<bool, CreateUserError> {
+        let changed = self
+            .repo
+            .change_contact(id, change, at, mail, events)
+            .await?;
+        self.cache.invalidate(id).await?;
+        Ok(changed)
     }
 
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {

@@ -233,6 +233,9 @@ pub enum AuthError {
         /// The limit that was reached (for `RateLimit-Limit`).
         limit: u32,
     },
+    /// Sign-in by a one-time code is off (`PASSWORDLESS_LOGIN`; issue 20).
+    #[error("passwordless login is off")]
+    PasswordlessLoginDisabled,
     /// Login needs a confirmed email address (`REQUIRE_VERIFIED_EMAIL`).
     #[error("email not verified")]
     EmailNotVerified,
@@ -313,7 +316,8 @@ impl AuthError {
             | Self::EmailNotVerified
             | Self::Forbidden(_)
             | Self::Outranked
-            | Self::SelfLockout => ErrorKind::Forbidden,
+            | Self::SelfLockout
+            | Self::PasswordlessLoginDisabled => ErrorKind::Forbidden,
             Self::SessionNotFound | Self::AccountNotFound | Self::ClientNotFound => {
                 ErrorKind::NotFound
             }

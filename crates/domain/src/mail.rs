@@ -158,6 +158,43 @@ pub enum MailKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The code that confirms a new e-mail address of the account (issue 20),
+    /// sent to the new address.
+    ContactChangeCode {
+        /// The account's username.
+        username: String,
+        /// The code.
+        code: String,
+        /// Minutes until it expires.
+        minutes: i64,
+    },
+    /// The account's e-mail address or phone number changed (issue 20),
+    /// sent to the address it had before: what changed, and a link that
+    /// undoes it and ends every session.
+    ContactChanged {
+        /// The account's username.
+        username: String,
+        /// Which contact changed.
+        kind: crate::model::ContactKind,
+        /// The new address or number.
+        new_value: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// The revert link.
+        link: String,
+        /// Days the link works.
+        days: i64,
+    },
+    /// A one-time code that signs in without a password (issue 20,
+    /// `PASSWORDLESS_LOGIN`).
+    SignInCode {
+        /// The account's username.
+        username: String,
+        /// The code.
+        code: String,
+        /// Minutes until it expires.
+        minutes: i64,
+    },
 }
 
 fn escape_html(s: &str) -> String {
@@ -358,6 +395,66 @@ pub fn compose(
             vec![
                 format!("Hello {username},"),
                 format!("A sign-in to your {product} account at {} UTC cancelled its deletion. The account stays.", at.format("%Y-%m-%d %H:%M:%S")),
+            ],
+        ),
+        (MailKind::ContactChangeCode { username, code, minutes }, Locale::ZhCn) => (
+            format!("【{product}】确认新的邮箱地址"),
+            vec![
+                format!("{username}，您好："),
+                format!("您正在把 {product} 账户的邮箱改为本地址。验证码：{code}（{minutes} 分钟内有效）。"),
+                "如果这不是您本人的操作，请忽略本邮件，账户不会改变。".to_owned(),
+            ],
+        ),
+        (MailKind::ContactChangeCode { username, code, minutes }, Locale::En) => (
+            format!("[{product}] Confirm your new e-mail address"),
+            vec![
+                format!("Hello {username},"),
+                format!("You are changing the e-mail address of your {product} account to this one. Your code is {code} (valid for {minutes} minutes)."),
+                "If this was not you, ignore this mail; nothing changes.".to_owned(),
+            ],
+        ),
+        (MailKind::ContactChanged { username, kind, new_value, at, link, days }, Locale::ZhCn) => {
+            let what = match kind {
+                crate::model::ContactKind::Email => "邮箱地址",
+                crate::model::ContactKind::Phone => "手机号",
+            };
+            (
+                format!("【{product}】账户{what}已更改"),
+                vec![
+                    format!("{username}，您好："),
+                    format!("您的 {product} 账户{what}已于 {} (UTC) 改为 {new_value}。", at.format("%Y-%m-%d %H:%M:%S")),
+                    format!("如果这不是您本人的操作，请在 {days} 天内打开此链接撤销更改，所有已登录的设备都会退出：{link}"),
+                ],
+            )
+        }
+        (MailKind::ContactChanged { username, kind, new_value, at, link, days }, Locale::En) => {
+            let what = match kind {
+                crate::model::ContactKind::Email => "e-mail address",
+                crate::model::ContactKind::Phone => "phone number",
+            };
+            (
+                format!("[{product}] The {what} of your account changed"),
+                vec![
+                    format!("Hello {username},"),
+                    format!("The {what} of your {product} account was changed to {new_value} at {} UTC.", at.format("%Y-%m-%d %H:%M:%S")),
+                    format!("If this was not you, open this link within {days} days to undo the change; every signed-in device is signed out: {link}"),
+                ],
+            )
+        }
+        (MailKind::SignInCode { username, code, minutes }, Locale::ZhCn) => (
+            format!("【{product}】登录验证码"),
+            vec![
+                format!("{username}，您好："),
+                format!("您的登录验证码是：{code}（{minutes} 分钟内有效）。"),
+                "如果这不是您本人的操作，请忽略本邮件；不要把验证码告诉任何人。".to_owned(),
+            ],
+        ),
+        (MailKind::SignInCode { username, code, minutes }, Locale::En) => (
+            format!("[{product}] Your sign-in code"),
+            vec![
+                format!("Hello {username},"),
+                format!("Your sign-in code is {code} (valid for {minutes} minutes)."),
+                "If this was not you, ignore this mail and never share the code.".to_owned(),
             ],
         ),
     };

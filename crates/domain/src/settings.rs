@@ -167,6 +167,12 @@ pub struct AuthSettings {
     /// (`ACCOUNT_DELETION_GRACE`, default [`DEFAULT_ACCOUNT_DELETION_GRACE_SECS`]);
     /// signing in before then cancels it; zero deletes at once (issue 20).
     pub account_deletion_grace: Duration,
+    /// Sign-in by a one-time code mailed or texted to the account
+    /// (`PASSWORDLESS_LOGIN`, default false; issue 20).
+    pub passwordless_login: bool,
+    /// How long the link that reverts a change of address or number works
+    /// (issue 20: 7 days).
+    pub contact_revert_ttl: Duration,
     /// Return reset codes in the response (`debug_code`): development only.
     pub expose_debug_codes: bool,
     /// Growing delays after failed logins.
@@ -307,6 +313,8 @@ impl Default for AuthSettings {
             require_verified_email: false,
             unverified_account_ttl: None,
             account_deletion_grace: Duration::seconds(DEFAULT_ACCOUNT_DELETION_GRACE_SECS),
+            passwordless_login: false,
+            contact_revert_ttl: Duration::days(7),
             expose_debug_codes: false,
             login_throttle: LoginThrottle::default(),
             max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use tessera_domain::error::{CreateUserError, StoreError};
+use tessera_domain::model::ContactChange;
 use tessera_domain::model::{
     Change, NewUser, PasswordHash, PendingEvent, RevocationKey, RoleCatalogue, User, UserId,
     UserPage, UserQuery,
@@ -360,6 +361,19 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         done
     }
 
+    async fn change_contact(
+        &self,
+        id: UserId,
+        change: &ContactChange,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
+    ) -> Result<bool, CreateUserError> {
+        let done = self.repo.change_contact(id, change, at, mail, events).await;
+        self.written(id);
+        done
+    }
+
     async fn mark_email_verified(
         &self,
         id: UserId,
@@ -611,6 +625,7 @@ mod tests {
 
     use chrono::{DateTime, Utc};
     use tessera_domain::error::{CreateUserError, StoreError};
+    use tessera_domain::model::ContactChange;
     use tessera_domain::model::{
         Change, NewUser, PasswordHash, PendingEvent, RevocationKey, SessionId, User, UserId,
     };
@@ -812,6 +827,16 @@ mod tests {
         }
         async fn clear_phone(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
             self.inner.clear_phone(id, at).await
+        }
+        async fn change_contact(
+            &self,
+            id: UserId,
+            change: &ContactChange,
+            at: DateTime<Utc>,
+            mail: Option<&OutgoingMail>,
+            events: &[PendingEvent],
+        ) -> Result<bool, CreateUserError> {
+            self.inner.change_contact(id, change, at, mail, events).await
         }
         async fn mark_email_verified(
             &self,

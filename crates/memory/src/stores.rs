@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RevocationKey;
-use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
     NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
@@ -178,6 +178,44 @@ impl UserRepository for MemoryUsers {
             u.updated_at = at;
         }
         Ok(())
+    }
+
+    async fn change_contact(
+        &self,
+        id: UserId,
+        change: &ContactChange,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
+    ) -> Result<bool, CreateUserError> {
+        let mut t = lock(&self.table);
+        for u in t.rows.values().filter(|u| u.id != id) {
+            match change {
+                ContactChange::Email(e) if &u.email == e => {
+                    return Err(CreateUserError::Duplicate(UniqueField::Email));
+                }
+                ContactChange::Phone(Some(p)) if u.phone.as_ref() == Some(p) => {
+                    return Err(CreateUserError::Duplicate(UniqueField::Phone));
+                }
+                _ => {}
+            }
+        }
+        let Some(u) = t.rows.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        match change {
+            ContactChange::Email(e) => {
+                u.email = e.clone();
+                u.email_verified = true;
+            }
+            ContactChange::Phone(p) => u.phone = p.clone(),
+        }
+        u.updated_at = at;
+        if let Some(m) = mail {
+            self.outbox.push(m, at);
+        }
+        self.webhooks.queue(id, events);
+        Ok(true)
     }
 
     async fn find_by_login(&self, login: &Login) -> Result<Option<User>, StoreError> {

@@ -38,6 +38,9 @@ impl RedisCodes {
             CodePurpose::UpstreamState => "upstream-state",
             CodePurpose::UpstreamExchange => "upstream-exchange",
             CodePurpose::UpstreamLink => "upstream-link",
+            CodePurpose::ContactChange => "contact-change",
+            CodePurpose::ContactRevert => "contact-revert",
+            CodePurpose::SignInCode => "sign-in-code",
         };
         self.redis.key(format_args!("code:{p}:{recipient}"))
     }

@@ -118,6 +118,9 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ConfigError> {
             .transpose()?,
         phone_region: config.accounts.phone_region,
         account_deletion_grace: span("ACCOUNT_DELETION_GRACE", config.accounts.deletion_grace)?,
+        passwordless_login: config.accounts.passwordless_login,
+        // Issue 20: a change of address may be undone for 7 days.
+        contact_revert_ttl: chrono::Duration::days(7),
         second_factor: tessera_domain::settings::SecondFactorSettings {
             reauth_max_age: chrono::Duration::from_std(config.tokens.reauth_max_age)
                 .unwrap_or(chrono::Duration::MAX),

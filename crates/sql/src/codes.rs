@@ -40,6 +40,9 @@ fn purpose_name(p: CodePurpose) -> &'static str {
         CodePurpose::UpstreamState => "upstream-state",
         CodePurpose::UpstreamExchange => "upstream-exchange",
         CodePurpose::UpstreamLink => "upstream-link",
+        CodePurpose::ContactChange => "contact-change",
+        CodePurpose::ContactRevert => "contact-revert",
+        CodePurpose::SignInCode => "sign-in-code",
         CodePurpose::ResetPassword => "reset-password",
         CodePurpose::Register => "register",
     }

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::model::RoleCatalogue;
+use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
     Change, NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
@@ -295,6 +295,54 @@ impl UserRepository for SqlUsers {
             })
             .await
             .map_err(unavailable)
+        })
+    }
+
+    async fn change_contact(
+        &self,
+        id: UserId,
+        change: &ContactChange,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
+    ) -> Result<bool, CreateUserError> {
+        let queued = mail.map(|m| new_row(m, at));
+        let change = change.clone();
+        with_conn!(write &self.db, conn => {
+            conn.transaction(async |c| -> Result<bool, DieselError> {
+                let target = users::table.find(id.0);
+                let changed = match &change {
+                    ContactChange::Email(e) => {
+                        diesel::update(target)
+                            .set((
+                                users::email.eq(e.as_str()),
+                                users::email_verified.eq(true),
+                                users::updated_at.eq(naive(at)),
+                            ))
+                            .execute(c)
+                            .await?
+                    }
+                    ContactChange::Phone(p) => {
+                        diesel::update(target)
+                            .set((
+                                users::phone.eq(p.as_ref().map(|p| p.as_str().to_owned())),
+                                users::updated_at.eq(naive(at)),
+                            ))
+                            .execute(c)
+                            .await?
+                    }
+                };
+                if changed == 1 {
+                    if let Some(q) = queued.clone() {
+                        diesel::insert_into(mail_outbox::table).values(q).execute(c).await?;
+                    }
+                    record_change!(c, Change::User(id), at)?;
+                    queue_events!(c, id, events)?;
+                }
+                Ok(changed == 1)
+            })
+            .await
+            .map_err(create_error)
         })
     }
 

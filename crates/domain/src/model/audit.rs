@@ -101,11 +101,20 @@ pub enum AuditKind {
     AccountDeletionRequested,
     /// A sign-in cancelled the account's scheduled deletion.
     AccountDeletionCancelled,
+    /// The holder asked to change the account's e-mail address or phone
+    /// number; a code went to the new one (issue 20). Detail: `email` or `phone`.
+    ContactChangeRequested,
+    /// The account's e-mail address or phone number changed (detail: `email`
+    /// or `phone`); the previous one was sent a revert link.
+    ContactChanged,
+    /// A revert link restored the previous address or number and ended every
+    /// session (detail: `email` or `phone`).
+    ContactChangeReverted,
 }
 
 impl AuditKind {
     /// Every kind, in the order the admin console lists them.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 44] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -147,6 +156,9 @@ impl AuditKind {
         Self::AccountExported,
         Self::AccountDeletionRequested,
         Self::AccountDeletionCancelled,
+        Self::ContactChangeRequested,
+        Self::ContactChanged,
+        Self::ContactChangeReverted,
     ];
 
     /// The kind whose stored name ([`Self::as_str`]) is `name`.
@@ -200,6 +212,9 @@ impl AuditKind {
             Self::AccountExported => "account_exported",
             Self::AccountDeletionRequested => "account_deletion_requested",
             Self::AccountDeletionCancelled => "account_deletion_cancelled",
+            Self::ContactChangeRequested => "contact_change_requested",
+            Self::ContactChanged => "contact_changed",
+            Self::ContactChangeReverted => "contact_change_reverted",
         }
     }
 }

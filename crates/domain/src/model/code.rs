@@ -53,6 +53,21 @@ pub enum CodePurpose {
     /// to the account with its address: the recipient is the link token's
     /// keyed fingerprint, the binding the account and identity as JSON.
     UpstreamLink,
+    /// A change of the account's e-mail address or phone number waiting
+    /// for the code sent to the new one (issue 20): the recipient is
+    /// `<email|phone>:<account public id>` (one change of each kind under
+    /// way per account), the binding the new address or number.
+    ContactChange,
+    /// The link that reverts a change of address or number for 7 days
+    /// (issue 20): the recipient is the link token's keyed fingerprint, the
+    /// binding the [`ContactRevert`](crate::model::ContactRevert) as text.
+    ContactRevert,
+    /// A one-time code that signs in without a password (issue 20,
+    /// `PASSWORDLESS_LOGIN`): the recipient is the canonical e-mail address
+    /// or E.164 number it was sent to (or asked for), the binding the
+    /// account's public id (`None` when no account may sign in with it,
+    /// so that the answers do not tell).
+    SignInCode,
 }
 
 /// A short numeric code bound to one recipient and one purpose, stored as a fingerprint.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::OutgoingMail;
 use crate::error::{CreateUserError, StoreError};
-use crate::model::RoleCatalogue;
+use crate::model::{ContactChange, RoleCatalogue};
 use crate::model::{NewUser, PasswordHash, PendingEvent, User, UserId, UserPage, UserQuery};
 use crate::values::{Login, RoleName};
 
@@ -73,6 +73,26 @@ pub trait UserRepository: Send + Sync + 'static {
         id: UserId,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces one contact of the account (issue 20, "Change e-mail"): a
+    /// new e-mail address, which counts as verified, or a new phone number
+    /// (or none); sets `updated_at`. `mail`, when given, and `events` are
+    /// queued in the same transaction, when the account exists. True when it
+    /// exists.
+    ///
+    /// # Errors
+    /// [`CreateUserError::Duplicate`] when another account holds the address
+    /// or number (decided by the store's unique constraints, as at
+    /// registration, so that two concurrent changes cannot both win);
+    /// [`CreateUserError::Store`] when the store fails. Nothing is written on error.
+    fn change_contact(
+        &self,
+        id: UserId,
+        change: &ContactChange,
+        at: DateTime<Utc>,
+        mail: Option<&OutgoingMail>,
+        events: &[PendingEvent],
+    ) -> impl Future<Output = Result<bool, CreateUserError>> + Send;
 
     /// Marks the user's email as confirmed; true when it was not yet (and
     /// only then are `events` queued, in the same transaction).

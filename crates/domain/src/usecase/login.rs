@@ -159,6 +159,22 @@ impl VerifiedCredentials {
         }
     }
 
+    /// The credentials of a sign-in by a one-time code (issue 20): `user`
+    /// as the code's identifier names it, `identifier` as sent (trimmed to
+    /// 100 characters).
+    pub(super) fn sign_in_code(
+        user: User,
+        identifier: String,
+        authentication: Authentication,
+    ) -> Self {
+        Self {
+            identifier,
+            user,
+            rehashed: None,
+            authentication,
+        }
+    }
+
     /// The credentials of a login whose second factor passed: `user` as
     /// read again after the check, authenticated as `authentication` says.
     pub(super) fn after_second_factor(user: User, authentication: Authentication) -> Self {

@@ -47,6 +47,8 @@ mod client_authentication;
 mod client_credentials;
 mod client_registry;
 mod code;
+mod code_sign_in;
+mod contact_change;
 mod end_session;
 mod factor;
 mod linked_identities;
@@ -79,6 +81,8 @@ pub use browser_session::{
     BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
     CsrfToken,
 };
+pub use code_sign_in::SignInCodeIssued;
+pub use contact_change::{ContactChangeIssued, ContactRevertPreview};
 pub use client_credentials::{CLIENT_TOKEN_USE, ClientAccess};
 pub use client_registry::RegisteredClient;
 pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};

@@ -1,5 +1,6 @@
 //! Accounts: `USERNAME_MIN_LENGTH`, `REGISTRATION_ROLES`, `DEFAULT_ROLE`,
-//! `ADMIN_LOGIN_ROLES`, `MFA_REQUIRED_ROLES`, `PHONE_DEFAULT_REGION`.
+//! `ADMIN_LOGIN_ROLES`, `MFA_REQUIRED_ROLES`, `PHONE_DEFAULT_REGION`,
+//! `ACCOUNT_DELETION_GRACE`, `PASSWORDLESS_LOGIN`.
 
 use tessera_domain::values::{PhoneRegion, RoleName, Username, UsernamePolicy};
 
@@ -45,6 +46,9 @@ pub struct AccountSettings {
     /// after its holder asks for it an account is deleted; signing in before
     /// then cancels it; 0 deletes at once (issue 20).
     pub deletion_grace: std::time::Duration,
+    /// `PASSWORDLESS_LOGIN`, default false: sign-in by a one-time code
+    /// mailed to the account's address or texted to its number (issue 20).
+    pub passwordless_login: bool,
 }
 
 impl AccountSettings {
@@ -123,6 +127,7 @@ impl AccountSettings {
                 "ACCOUNT_DELETION_GRACE",
                 tessera_domain::settings::DEFAULT_ACCOUNT_DELETION_GRACE_SECS.unsigned_abs(),
             )?,
+            passwordless_login: r.bool("PASSWORDLESS_LOGIN", false)?,
         })
     }
 }

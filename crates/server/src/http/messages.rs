@@ -135,6 +135,26 @@ pub const PASSKEY_REFUSED: Text = Text::new(
 pub const PASSKEY_ADDED: Text = Text::new("已添加通行密钥", "Passkey added");
 pub const PASSKEY_RENAMED: Text = Text::new("已重命名通行密钥", "Passkey renamed");
 pub const PASSKEY_REMOVED: Text = Text::new("已删除通行密钥", "Passkey removed");
+pub const PASSWORDLESS_LOGIN_DISABLED: Text = Text::new(
+    "本服务未开启验证码登录",
+    "Sign-in by code is not enabled on this server",
+);
+pub const SIGN_IN_CODE_SENT: Text = Text::new(
+    "如果该地址属于一个可以登录的账户，验证码已发送",
+    "If the address belongs to an account that may sign in, a code is on its way",
+);
+pub const CONTACT_CHANGE_CODE_SENT: Text = Text::new(
+    "验证码已发送到新的地址",
+    "A code was sent to the new address",
+);
+pub const CONTACT_CHANGED: Text = Text::new(
+    "已更改；原来的地址收到了撤销链接",
+    "Changed; the previous address was sent a link that undoes it",
+);
+pub const CONTACT_CHANGE_REVERTED: Text = Text::new(
+    "更改已撤销，所有会话均已退出",
+    "The change was undone and every session ended",
+);
 pub const ACCOUNT_DELETION_SCHEDULED: Text = Text::new(
     "账户将在宽限期结束后删除，在此之前登录即可取消",
     "The account will be deleted when the grace period ends; signing in before then cancels it",

@@ -295,6 +295,11 @@ fn plain_refusal(e: &AuthError) -> Option<(StatusCode, &'static str, m::Text)> {
         AuthError::ClientNotFound => (S::NOT_FOUND, "client_not_found", m::CLIENT_NOT_FOUND),
         AuthError::ContactMismatch => (S::BAD_REQUEST, "contact_mismatch", m::CONTACT_MISMATCH),
         AuthError::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", m::EMAIL_NOT_VERIFIED),
+        AuthError::PasswordlessLoginDisabled => (
+            S::FORBIDDEN,
+            "passwordless_login_disabled",
+            m::PASSWORDLESS_LOGIN_DISABLED,
+        ),
         AuthError::ChallengeInvalid => (S::UNAUTHORIZED, "mfa_token_invalid", m::MFA_TOKEN_INVALID),
         AuthError::FactorAlreadyEnrolled => (S::CONFLICT, "factor_exists", m::FACTOR_EXISTS),
         AuthError::FactorNotEnrolled => {
