@@ -109,6 +109,7 @@ impl EventType {
             Self::RoleGranted | Self::RoleRevoked => Some("role"),
             Self::FactorEnrolled | Self::FactorRemoved => Some("factor"),
             Self::UserSignInFailed | Self::SessionRevoked => Some("reason"),
+            Self::UserEmailChanged => Some("change"),
             _ => None,
         }
     }

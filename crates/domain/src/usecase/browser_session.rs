@@ -141,6 +141,27 @@ impl<P: Ports> AuthService<P> {
         })
     }
 
+    /// Signs a browser in with a one-time code (issue 20,
+    /// `PASSWORDLESS_LOGIN`), as [`Self::verify_sign_in_code`] signs in a
+    /// client: the session, or the second-factor step.
+    ///
+    /// # Errors
+    /// As [`Self::verify_sign_in_code`].
+    pub async fn sign_in_browser_with_code(
+        &self,
+        identifier: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<BrowserStep, AuthError> {
+        let step = self
+            .verify_sign_in_code(Some(identifier), Some(code), client, LoginTerms::default())
+            .await?;
+        Ok(match step {
+            LoginStep::SecondFactor(challenge) => BrowserStep::SecondFactor(challenge),
+            step => BrowserStep::SignedIn(self.browser_sign_in(step.done()?)),
+        })
+    }
+
     /// Finishes a browser's sign-in that answered
     /// [`BrowserStep::SecondFactor`], as [`Self::verify_second_factor`]
     /// finishes a login (`code` a TOTP code or a recovery code, or with

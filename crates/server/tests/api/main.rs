@@ -7,6 +7,7 @@ mod helpers;
 mod jwt_keys;
 
 mod account_deletion;
+mod account_lifecycle;
 mod account_export;
 mod admin;
 mod admin_login;

@@ -209,7 +209,8 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
     *receiver.secret.lock().unwrap() = secret;
 
     // alice: created, email_verified, signed_in, sign_in_failed,
-    // password_changed, factor.enrolled, factor.removed, password_reset.
+    // password_changed, factor.enrolled, factor.removed, email_changed,
+    // password_reset.
     let r = app
         .client
         .post(app.url("/api/auth/register"))
@@ -267,16 +268,32 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app
+        .post_bearer(
+            "/api/auth/me/email",
+            &alice_token,
+            Some(&json!({"email": "alice.new@example.com"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, body) = app
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            &alice_token,
+            Some(&json!({"code": body["debug_code"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
         .post(
             "/api/auth/request-reset-code",
-            &json!({"identifier": "alice", "channel": "email", "contact": "alice@example.com"}),
+            &json!({"identifier": "alice", "channel": "email", "contact": "alice.new@example.com"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app
         .post(
             "/api/auth/reset-password",
-            &json!({"identifier": "alice", "channel": "email", "contact": "alice@example.com",
+            &json!({"identifier": "alice", "channel": "email", "contact": "alice.new@example.com",
                     "code": body["debug_code"], "new_password": "Another789x"}),
         )
         .await;
@@ -313,7 +330,7 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
 
     let got = eventually(200, || async {
         let got = receiver.unique();
-        (types_of(&got, alice).len() >= 8 && types_of(&got, bob).len() >= 8).then_some(got)
+        (types_of(&got, alice).len() >= 9 && types_of(&got, bob).len() >= 8).then_some(got)
     })
     .await
     .unwrap_or_else(|| panic!("alice's and bob's events: {:#?}", receiver.unique()));
@@ -328,6 +345,7 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
             "user.password_changed",
             "factor.enrolled",
             "factor.removed",
+            "user.email_changed",
             "user.password_reset",
         ]
     );
@@ -356,6 +374,10 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
         json!({"user_id": bob, "role": "admin"})
     );
     assert_eq!(of(alice, "factor.enrolled")["data"]["factor"], "totp");
+    assert_eq!(
+        of(alice, "user.email_changed")["data"],
+        json!({"user_id": alice, "change": "changed"})
+    );
     assert_eq!(
         of(alice, "user.sign_in_failed")["data"]["reason"],
         "wrong_password"

@@ -185,6 +185,10 @@ pub struct WebhookMessageData {
     /// `authorization_code_reused`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `user.email_changed`: `changed` (the holder confirmed a new address)
+    /// or `reverted` (the link mailed to the previous address undid it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 /// The access-token hook's call (issue 20): `ACCESS_TOKEN_HOOK_URL` gets

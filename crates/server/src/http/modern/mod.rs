@@ -8,6 +8,7 @@
 //! stable machine-readable identifier. Validation errors add `details`
 //! (`{field: [reasons]}`, seed 004) and `errors` (a flat list, seed 003).
 
+pub(crate) mod contact;
 pub(crate) mod deletion;
 pub mod dto;
 pub(crate) mod errors;

@@ -31,6 +31,13 @@ crate::declare_routes! {
     Get "/me" => me::<P> [];
     Get "/me/export" => super::export::export::<P> [];
     Delete "/me" => super::deletion::delete_account::<P> [];
+    Post "/me/email" => super::contact::request_email_change::<P> [limit SendCode];
+    Post "/me/email/confirm" => super::contact::confirm_email_change::<P> [limit VerifyCode];
+    Post "/me/phone" => super::contact::request_phone_change::<P> [limit SendCode];
+    Post "/me/phone/confirm" => super::contact::confirm_phone_change::<P> [limit VerifyCode];
+    Post "/contact/revert" => super::contact::revert_contact_change::<P> [limit VerifyCode];
+    Post "/login/code" => super::contact::request_sign_in_code::<P> [limit SendCode];
+    Post "/login/code/verify" => super::contact::verify_sign_in_code::<P> [limit VerifyCode];
     Post "/refresh" => refresh::<P> [limit Refresh];
     Post "/logout" => logout::<P> [];
     Post "/logout-all" => logout_all::<P> [];

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template as _;
 use tessera_domain::error::AuthError;
-use tessera_domain::model::SessionId;
+use tessera_domain::model::{ContactKind, SessionId};
 use tessera_domain::ports::Ports;
 use tessera_domain::usecase::BrowserCaller;
 
@@ -76,6 +76,22 @@ async fn render_account<P: Ports>(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
+) -> HttpResponse {
+    render_account_awaiting_code(state, pages, req, caller, status, notice, error, None).await
+}
+
+/// [`render_account`], with the code field of a change of `pending`
+/// (`email` or `phone`) under way (issue 20).
+#[allow(clippy::too_many_arguments)]
+async fn render_account_awaiting_code<P: Ports>(
+    state: &State<P>,
+    pages: &PagesState,
+    req: &HttpRequest,
+    caller: &BrowserCaller,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    pending: Option<ContactKind>,
 ) -> HttpResponse {
     let sessions = match state.auth.list_sessions(&caller.auth).await {
         Ok(list) => list,
@@ -184,6 +200,7 @@ async fn render_account<P: Ports>(
                 .collect(),
             pending_link,
             deletion_text: deletion_text(state, t),
+            pending_contact: pending.map(|k| k.as_str().to_owned()),
         }
         .render(),
     )
@@ -740,4 +757,143 @@ pub(super) async fn remove_passkey<P: Ports>(
         Ok(()) => see_other(&pages, "/ui/account?done=passkey-removed"),
         Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
     }
+}
+
+/// `POST /ui/account/email` and `/ui/account/phone` (issue 20): a code goes
+/// to the new address or number, and the page shows the field to type it.
+async fn request_contact_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+    kind: ContactKind,
+) -> HttpResponse {
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    let locale = crate::http::locale();
+    let issued = match kind {
+        ContactKind::Email => {
+            state
+                .auth
+                .request_email_change(&caller.auth, form.get("email"), locale)
+                .await
+        }
+        ContactKind::Phone => {
+            state
+                .auth
+                .request_phone_change(&caller.auth, form.get("phone"), locale)
+                .await
+        }
+    };
+    match issued {
+        Ok(issued) => {
+            let t = chrome(&pages, &req, None).t;
+            render_account_awaiting_code(
+                &state,
+                &pages,
+                &req,
+                &caller,
+                StatusCode::OK,
+                Some(t.contact_code_sent.replace("{to}", &issued.sent_to)),
+                None,
+                Some(kind),
+            )
+            .await
+        }
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/email`.
+pub(super) async fn request_email_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    request_contact_change(state, pages, req, body, ContactKind::Email).await
+}
+
+/// `POST /ui/account/phone`.
+pub(super) async fn request_phone_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    request_contact_change(state, pages, req, body, ContactKind::Phone).await
+}
+
+/// `POST /ui/account/{email,phone}/confirm`: the code finishes the change;
+/// a wrong one shows the field again.
+async fn confirm_contact_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+    kind: ContactKind,
+) -> HttpResponse {
+    let (form, caller) = match posted(&state, &pages, &req, body).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
+    };
+    match state
+        .auth
+        .confirm_contact_change(&caller.auth, kind, form.get("code"), crate::http::locale())
+        .await
+    {
+        Ok(user) => {
+            let t = chrome(&pages, &req, None).t;
+            let caller = BrowserCaller { user, ..caller };
+            render_account(
+                &state,
+                &pages,
+                &req,
+                &caller,
+                StatusCode::OK,
+                Some(t.contact_changed.to_owned()),
+                None,
+            )
+            .await
+        }
+        Err(e @ (AuthError::CodeWrong { .. } | AuthError::Validation(_))) => {
+            let (status, text) = problem(&e);
+            let mut r = render_account_awaiting_code(
+                &state,
+                &pages,
+                &req,
+                &caller,
+                status,
+                None,
+                Some(text),
+                Some(kind),
+            )
+            .await;
+            rate_headers(&mut r, &e);
+            r
+        }
+        Err(e) => factor_refused(&state, &pages, &req, &caller, &e).await,
+    }
+}
+
+/// `POST /ui/account/email/confirm`.
+pub(super) async fn confirm_email_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    confirm_contact_change(state, pages, req, body, ContactKind::Email).await
+}
+
+/// `POST /ui/account/phone/confirm`.
+pub(super) async fn confirm_phone_change<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    confirm_contact_change(state, pages, req, body, ContactKind::Phone).await
 }

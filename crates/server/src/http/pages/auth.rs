@@ -81,6 +81,7 @@ fn sign_in_view(
         return_to,
         identifier,
         providers: Vec::new(),
+        code_sign_in: false,
     }
 }
 
@@ -149,6 +150,7 @@ async fn sign_in_form_page<P: Ports>(
             views::SignIn {
                 notice,
                 providers,
+                code_sign_in: state.auth.settings().passwordless_login,
                 ..sign_in_view(view, csrf, return_to, hint, None)
             }
             .render()
@@ -223,6 +225,7 @@ async fn sign_in_with_password<P: Ports>(
                 status,
                 views::SignIn {
                     providers,
+                    code_sign_in: state.auth.settings().passwordless_login,
                     ..sign_in_view(view, csrf, return_to, identifier, Some(text))
                 }
                 .render(),
@@ -1009,6 +1012,261 @@ pub(super) async fn passkey_sign_in<P: Ports>(
             );
             rate_headers(&mut r, &e);
             r
+        }
+    }
+}
+
+/// The page of a sign-in by code (issue 20).
+fn code_view(
+    chrome: Chrome,
+    csrf: String,
+    return_to: Option<String>,
+    identifier: String,
+    code_step: bool,
+    notice: Option<String>,
+    error: Option<String>,
+) -> views::SignInCode {
+    views::SignInCode {
+        title: chrome.t.sign_in_with_code.to_owned(),
+        chrome,
+        notice,
+        error,
+        csrf,
+        return_to,
+        identifier,
+        code_step,
+    }
+}
+
+/// `GET /ui/sign-in/code` (`PASSWORDLESS_LOGIN`; otherwise the refusal page).
+pub(super) async fn sign_in_code_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    if !state.auth.settings().passwordless_login {
+        return refusal_page(&pages, view, &AuthError::PasswordlessLoginDisabled);
+    }
+    let query = super::query_of(&req);
+    let Ok(return_to) = checked_return_to(&pages, query.get("return_to").map(String::as_str))
+    else {
+        return return_to_refused(&pages, view);
+    };
+    anonymous_page(
+        &pages,
+        &req,
+        StatusCode::OK,
+        |csrf| code_view(view, csrf, return_to, String::new(), false, None, None).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+/// `POST /ui/sign-in/code`: sends the code and shows the field to type it.
+/// Whether an account may sign in with the identifier is not told: both
+/// answer as a sent code (so does the per-identifier resend limit).
+pub(super) async fn send_sign_in_code<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let Ok(return_to) = checked_return_to(&pages, form.get("return_to")) else {
+        return return_to_refused(&pages, view);
+    };
+    let identifier = form.text("identifier");
+    let csrf = form.text("csrf");
+    match state
+        .auth
+        .request_sign_in_code(Some(&identifier), crate::http::locale())
+        .await
+    {
+        Ok(_) | Err(AuthError::TooManyRequests { .. }) => {
+            let notice = Some(view.t.sign_in_code_sent.to_owned());
+            html(
+                &pages,
+                StatusCode::OK,
+                code_view(view, csrf, return_to, identifier, true, notice, None).render(),
+            )
+        }
+        Err(e @ AuthError::Validation(_)) => {
+            let (status, text) = problem(&e);
+            html(
+                &pages,
+                status,
+                code_view(view, csrf, return_to, identifier, false, None, Some(text)).render(),
+            )
+        }
+        Err(e) => refusal_page(&pages, view, &e),
+    }
+}
+
+/// `POST /ui/sign-in/code/verify`: the code; then as `POST /ui/sign-in`
+/// (the second-factor step, or the session cookie and `return_to`).
+pub(super) async fn verify_sign_in_code<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let return_to = posted_return_to(&body);
+    let r = sign_in_with_code(state.clone(), pages, req, body).await;
+    super::oauth::allow_client_redirect(&state, return_to.as_deref(), r).await
+}
+
+async fn sign_in_with_code<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let Ok(return_to) = checked_return_to(&pages, form.get("return_to")) else {
+        return return_to_refused(&pages, view);
+    };
+    let identifier = form.text("identifier");
+    let csrf = form.text("csrf");
+    match state
+        .auth
+        .sign_in_browser_with_code(
+            &identifier,
+            form.get("code").unwrap_or_default(),
+            client_info(&req, &state.trusted_proxies),
+        )
+        .await
+    {
+        Ok(BrowserStep::SignedIn(signed)) => signed_in_answer(&pages, &req, &signed, return_to),
+        Ok(BrowserStep::SecondFactor(challenge)) => {
+            second_factor_page(&state, &pages, view, csrf, &challenge, return_to).await
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let mut r = html(
+                &pages,
+                status,
+                code_view(view, csrf, return_to, identifier, true, None, Some(text)).render(),
+            );
+            rate_headers(&mut r, &e);
+            r
+        }
+    }
+}
+
+/// `GET /ui/account/revert?token=…` (issue 20): what the link mailed to the
+/// previous address would undo, and the button; opening it changes nothing
+/// (a mail scanner's GET must not sign everyone out).
+pub(super) async fn contact_revert_page<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+) -> HttpResponse {
+    let query = super::query_of(&req);
+    let token = query.get("token").cloned().unwrap_or_default();
+    let view = chrome(&pages, &req, None);
+    let t = view.t;
+    let (status, question, error) = match state.auth.preview_contact_revert(&token).await {
+        Ok(preview) => {
+            let kind = match preview.kind {
+                tessera_domain::model::ContactKind::Email => t.email,
+                tessera_domain::model::ContactKind::Phone => t.phone,
+            };
+            let question = t
+                .undo_change_text
+                .replace("{username}", &preview.username)
+                .replace("{kind}", kind)
+                .replace("{restore}", preview.restore.as_deref().unwrap_or(t.no_phone))
+                .replace("{replaced}", &preview.replaced_by);
+            (StatusCode::OK, question, None)
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            return refusal_page(&pages, view, &e);
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            (status, String::new(), Some(text))
+        }
+    };
+    anonymous_page(
+        &pages,
+        &req,
+        status,
+        |csrf| revert_view(view, csrf, token, question, None, error).render(),
+        |nonce| state.auth.form_token(nonce).expose().to_owned(),
+    )
+}
+
+fn revert_view(
+    chrome: Chrome,
+    csrf: String,
+    token: String,
+    question: String,
+    notice: Option<String>,
+    error: Option<String>,
+) -> views::ContactRevert {
+    views::ContactRevert {
+        title: chrome.t.undo_change.to_owned(),
+        chrome,
+        notice,
+        error,
+        csrf,
+        token,
+        question,
+    }
+}
+
+/// `POST /ui/account/revert`: undoes the change; every session of the
+/// account ends (this browser's too, if it had one).
+pub(super) async fn contact_revert<P: Ports>(
+    state: State<P>,
+    pages: Pages,
+    req: HttpRequest,
+    body: FormBody,
+) -> HttpResponse {
+    let view = chrome(&pages, &req, None);
+    let form = match anonymous_form(&state, &pages, &req, &view, body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let token = form.text("token");
+    match state
+        .auth
+        .revert_contact_change(&token, &client_info(&req, &state.trusted_proxies))
+        .await
+    {
+        Ok(_) => {
+            let t = view.t;
+            message_page(
+                &pages,
+                view,
+                StatusCode::OK,
+                t.undo_change,
+                vec![t.change_undone_text.to_owned()],
+                Some(("/ui/forgot-password".to_owned(), t.forgot_password.to_owned())),
+            )
+        }
+        Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
+            refusal_page(&pages, view, &e)
+        }
+        Err(e) => {
+            let (status, text) = problem(&e);
+            let csrf = form.text("csrf");
+            html(
+                &pages,
+                status,
+                revert_view(view, csrf, token, String::new(), None, Some(text)).render(),
+            )
         }
     }
 }

@@ -243,11 +243,20 @@ pub const ROUTES: &[Route] = &[
     route("/ui/admin/webhooks/{id}/disable", Method::Post, None),
     route("/ui/admin/webhooks/{id}/enable", Method::Post, None),
     route("/ui/admin/webhooks/{id}/delete", Method::Post, None),
+    route("/ui/account/email", Method::Post, Some(Bucket::SendCode)),
+    route("/ui/account/email/confirm", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/account/phone", Method::Post, Some(Bucket::SendCode)),
+    route("/ui/account/phone/confirm", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/account/revert", Method::Get, None),
+    route("/ui/account/revert", Method::Post, Some(Bucket::VerifyCode)),
+    route("/ui/sign-in/code", Method::Get, None),
+    route("/ui/sign-in/code", Method::Post, Some(Bucket::SendCode)),
+    route("/ui/sign-in/code/verify", Method::Post, Some(Bucket::VerifyCode)),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
 pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
-    let handlers: [actix_web::Route; 68] = [
+    let handlers: [actix_web::Route; 77] = [
         web::route().to(home),
         web::route().to(home),
         web::route().to(theme_css),
@@ -316,6 +325,15 @@ pub fn routes<P: Ports>(cfg: &mut web::ServiceConfig) {
         web::route().to(admin_webhooks::disable::<P>),
         web::route().to(admin_webhooks::enable::<P>),
         web::route().to(admin_webhooks::delete::<P>),
+        web::route().to(account::request_email_change::<P>),
+        web::route().to(account::confirm_email_change::<P>),
+        web::route().to(account::request_phone_change::<P>),
+        web::route().to(account::confirm_phone_change::<P>),
+        web::route().to(auth::contact_revert_page::<P>),
+        web::route().to(auth::contact_revert::<P>),
+        web::route().to(auth::sign_in_code_page::<P>),
+        web::route().to(auth::send_sign_in_code::<P>),
+        web::route().to(auth::verify_sign_in_code::<P>),
     ];
     for (declared, handler) in ROUTES.iter().zip(handlers) {
         mount::<P>(cfg, declared, handler);

@@ -127,6 +127,37 @@ pub struct SignIn {
     pub identifier: String,
     /// The enabled upstream providers: `(id, name)`.
     pub providers: Vec<(String, String)>,
+    /// `PASSWORDLESS_LOGIN`: offer sign-in by a one-time code.
+    pub code_sign_in: bool,
+}
+
+/// `/ui/sign-in/code`: ask for a one-time code, then type it (issue 20).
+#[derive(Template)]
+#[template(path = "pages/sign_in_code.html")]
+pub struct SignInCode {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub return_to: Option<String>,
+    pub identifier: String,
+    /// A code was asked for: show the field to type it.
+    pub code_step: bool,
+}
+
+/// `/ui/account/revert`: what the link would undo, and the button (issue 20).
+#[derive(Template)]
+#[template(path = "pages/contact_revert.html")]
+pub struct ContactRevert {
+    pub chrome: Chrome,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub token: String,
+    /// The question, with the account and values in it.
+    pub question: String,
 }
 
 /// The second-factor step of `/ui/sign-in`.
@@ -280,6 +311,8 @@ pub struct Account {
     pub pending_link: Option<String>,
     /// What "Delete my account" does, with `ACCOUNT_DELETION_GRACE` in it.
     pub deletion_text: String,
+    /// A change of `email` or `phone` waits for its code: show its field.
+    pub pending_contact: Option<String>,
 }
 
 /// One linked identity on the account page.
