@@ -91,6 +91,7 @@ async fn every_contract(kind: Kind) {
     contract::users(users.clone()).await;
     contract::directory(users.clone()).await;
     contract::account_deletion(users.clone()).await;
+    contract::contact_change(users.clone()).await;
     let owner = users
         .create(contract::new_user("owner", "owner@b.com", None), None, &[])
         .await

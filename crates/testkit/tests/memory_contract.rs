@@ -19,6 +19,7 @@ async fn users() {
     directory.set_catalogue(tessera_testkit::migrated_catalogue());
     contract::directory(directory).await;
     contract::account_deletion(MemoryUsers::default()).await;
+    contract::contact_change(MemoryUsers::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

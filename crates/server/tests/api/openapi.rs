@@ -116,6 +116,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         ("V1_VERIFY_ON_GET", "true"),
         ("UNVERIFIED_ACCOUNT_TTL", "1"),
         ("MFA_REQUIRED_ROLES", "logistics"),
+        ("PASSWORDLESS_LOGIN", "true"),
         ("PORT", &port),
         ("OIDC_ISSUER", &base),
         ("PUBLIC_BASE_URL", &base),
@@ -1013,6 +1014,65 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         .json("DELETE", t.delete(&hook_path).bearer_auth(&root_aal2))
         .await;
     ok(status, &body);
+
+    // Sign-in by a one-time code, then a change of address and number, and
+    // the link that undoes the address's (issue 20).
+    let (status, sent) = t
+        .json(
+            "POST",
+            t.post("/api/auth/login/code", &json!({"identifier": "tina"})),
+        )
+        .await;
+    ok(status, &sent);
+    let (status, tokens) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/login/code/verify",
+                &json!({"identifier": "tina", "code": sent["debug_code"]}),
+            ),
+        )
+        .await;
+    ok(status, &tokens);
+    let tina_token = tokens["access_token"].as_str().unwrap().to_owned();
+    for (kind, value) in [("email", "tina.new@example.com"), ("phone", "13900000001")] {
+        let (status, sent) = t
+            .json(
+                "POST",
+                t.post(&format!("/api/auth/me/{kind}"), &json!({kind: value}))
+                    .bearer_auth(&tina_token),
+            )
+            .await;
+        ok(status, &sent);
+        let (status, body) = t
+            .json(
+                "POST",
+                t.post(
+                    &format!("/api/auth/me/{kind}/confirm"),
+                    &json!({"code": sent["debug_code"]}),
+                )
+                .bearer_auth(&tina_token),
+            )
+            .await;
+        ok(status, &body);
+    }
+    let notice = t
+        .app
+        .mails("tina@example.com", "revert?token=", 1)
+        .await;
+    let at = notice[0].find("revert?token=").unwrap() + "revert?token=".len();
+    let (status, body) = t
+        .json(
+            "POST",
+            t.post(
+                "/api/auth/contact/revert",
+                &json!({"token": &notice[0][at..at + 64]}),
+            ),
+        )
+        .await;
+    ok(status, &body);
+    let tina_token = s(&t.app.login("tina@example.com", crate::oidc::PASSWORD).await["access_token"])
+        .to_owned();
 
     // Delete my account: tina's last step (her sessions end).
     let (status, body) = t

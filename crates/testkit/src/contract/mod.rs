@@ -8,6 +8,7 @@
 mod audit;
 mod clients;
 mod codes;
+mod contact;
 mod deletion;
 mod directory;
 mod factors;
@@ -19,6 +20,7 @@ mod webhooks;
 pub use audit::audit;
 pub use clients::clients;
 pub use codes::{codes, rate_limiter};
+pub use contact::contact_change;
 pub use deletion::account_deletion;
 pub use directory::directory;
 pub use factors::{factors, passkeys};
