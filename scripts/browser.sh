@@ -90,7 +90,8 @@ export RATE_LIMIT_LOGIN=300/60 RATE_LIMIT_CEREMONY=300/60
 export TESSERA_VAR_DIR=$work/var HOST=127.0.0.1 PORT=$port RUST_LOG=warn \
     ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 PUBLIC_BASE_URL="http://127.0.0.1:$port" \
     MAIL_PRODUCT_NAME="Tessera" RETURN_TO_ALLOWED="http://localhost:$port/ui/,http://127.0.0.1:$port/app/" \
-    WEBAUTHN_ORIGINS="http://localhost:$port" OIDC_ISSUER="http://127.0.0.1:$port"
+    WEBAUTHN_ORIGINS="http://localhost:$port" OIDC_ISSUER="http://127.0.0.1:$port" \
+    PASSWORDLESS_LOGIN=true
 # Upstream identity providers (issue 19): oidc-provider instances and a
 # GitHub-shaped OAuth 2.0 server, all on loopback (see federation.test.mjs).
 op() { printf 'http://127.0.0.1:%s' "$((op_port + $1))"; }

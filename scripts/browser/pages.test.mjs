@@ -86,6 +86,35 @@ async function mailedCode(to, marker, after = 0) {
   throw new Error(`no mail to ${to} containing ${marker}`);
 }
 
+/** The `length` characters after `marker` in the newest mail to `to`. */
+async function mailedText(to, marker, length, after = 0) {
+  for (let i = 0; i < 100; i++) {
+    let files = [];
+    try {
+      files = readdirSync(MAIL_DIR)
+        .filter((f) => f.endsWith('.eml'))
+        .map((f) => join(MAIL_DIR, f))
+        .filter((f) => statSync(f).mtimeMs >= after);
+    } catch {
+      files = [];
+    }
+    const found = files
+      .map((f) => ({
+        at: statSync(f).mtimeMs,
+        text: readFileSync(f, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='),
+      }))
+      .filter((m) => m.text.includes(`To: ${to}`) && m.text.includes(marker))
+      .sort((a, b) => a.at - b.at);
+    if (found.length > 0) {
+      const text = found[found.length - 1].text;
+      const at = text.indexOf(marker) + marker.length;
+      return text.slice(at, at + length);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} containing ${marker}`);
+}
+
 async function signIn(page, identifier, password, base = BASE) {
   await page.goto(`${base}/ui/sign-in`);
   await page.getByLabel('Username, e-mail or phone').fill(identifier);
@@ -403,5 +432,49 @@ test('passkeys: added on the account page, then signing in with the passkey alon
   await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
   await signIn(page, 'penny', PASSWORD, local);
   await page.waitForURL(`${local}/ui/account`);
+  await context.close();
+});
+
+test('a new e-mail address by its code, undone from the old address, then a sign-in by a mailed code', async () => {
+  const { context, page } = await person();
+  await signUpAndVerify(page, 'ines', 'ines@example.com');
+  await signIn(page, 'ines', PASSWORD);
+  assert.equal(new URL(page.url()).pathname, '/ui/account');
+
+  // Change the address: a code goes to the new one.
+  await page.getByLabel('New e-mail address').fill('ines.new@example.com');
+  await page.locator('form[action="/ui/account/email"]').getByRole('button', { name: 'Send code' }).click();
+  await page.getByText('A code was sent to ines.new@example.com').waitFor();
+  await checked(page, 'account-email-code');
+  const code = await mailedCode('ines.new@example.com', 'Your code is ');
+  await page.getByLabel('The code that was sent').fill(code);
+  await page.getByRole('button', { name: 'Confirm the change' }).click();
+  await page.getByText('Changed. The previous address').waitFor();
+  await page.getByText('ines.new@example.com (verified)').waitFor();
+
+  // The old address's link undoes it, and this browser is signed out.
+  const token = await mailedText('ines@example.com', '/ui/account/revert?token=', 64);
+  const owner = await person();
+  await owner.page.goto(`${BASE}/ui/account/revert?token=${token}`);
+  await owner.page.getByText('in place of ines.new@example.com').waitFor();
+  await checked(owner.page, 'undo-change');
+  await owner.page.getByRole('button', { name: 'Undo the change' }).click();
+  await owner.page.getByText('The change was undone').waitFor();
+  await owner.context.close();
+  await page.reload();
+  assert.equal(new URL(page.url()).pathname, '/ui/sign-in', 'every session ended');
+
+  // Sign in with a code mailed to the restored address.
+  const since = Date.now();
+  await page.getByRole('link', { name: 'Sign in with a code instead' }).click();
+  await checked(page, 'sign-in-code');
+  await page.getByLabel('Username, e-mail or phone').fill('ines@example.com');
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByText('If an account may sign in with it').waitFor();
+  const signInCode = await mailedCode('ines@example.com', 'Your sign-in code is ', since - 1000);
+  await page.getByLabel('Code', { exact: true }).fill(signInCode);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${BASE}/ui/account`);
+  await page.getByText('ines@example.com (verified)').waitFor();
   await context.close();
 });
