@@ -304,13 +304,12 @@ impl<P: Ports> AuthService<P> {
     ///
     /// # Errors
     /// [`AuthError::CodeExpired`] for an unknown, used, malformed or expired
-    /// link; [`AuthError::UserNotFound`] when its account is gone;
-    /// [`AuthError::Unavailable`].
+    /// link, or one whose account is gone; [`AuthError::Unavailable`].
     pub async fn preview_contact_revert(
         &self,
         token: &str,
     ) -> Result<ContactRevertPreview, AuthError> {
-        let (revert, user) = self.revert_target(token, false).await?;
+        let (revert, user) = self.revert_target(token).await?;
         Ok(ContactRevertPreview {
             username: user.username.as_str().to_owned(),
             kind: revert.restore.kind(),
@@ -332,15 +331,20 @@ impl<P: Ports> AuthService<P> {
     /// Audited (`contact_change_reverted`). Returns the account.
     ///
     /// # Errors
-    /// [`AuthError::CodeExpired`] (unknown, used or expired link),
-    /// [`AuthError::Conflict`] when another account holds the previous
-    /// address now, [`AuthError::UserNotFound`], [`AuthError::Unavailable`].
+    /// [`AuthError::CodeExpired`] (unknown, used or expired link, or its
+    /// account gone), [`AuthError::Conflict`] when another account holds the
+    /// previous address now, [`AuthError::Unavailable`] (the link still
+    /// works: retry).
     pub async fn revert_contact_change(
         &self,
         token: &str,
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
-        let (revert, user) = self.revert_target(token, true).await?;
+        // Every step below is safe to repeat, and the link is spent only
+        // once they all succeeded: a store failure half-way leaves a link
+        // that still works, never an intruder's session that the spent link
+        // can no longer end.
+        let (revert, user) = self.revert_target(token).await?;
         let now = self.now();
         let kind = revert.restore.kind();
         let events = match kind {
@@ -349,9 +353,6 @@ impl<P: Ports> AuthService<P> {
             }
             ContactKind::Phone => Vec::new(),
         };
-        // Sessions end after the address is back: a failure before leaves
-        // the link spent but nothing else half-done, and the sweep below is
-        // what signs the intruder out.
         let written = self
             .ports
             .users
@@ -359,7 +360,7 @@ impl<P: Ports> AuthService<P> {
             .await
             .map_err(contact_error)?;
         if !written {
-            return Err(AuthError::UserNotFound);
+            return Err(AuthError::CodeExpired);
         }
         for k in [ContactKind::Email, ContactKind::Phone] {
             self.ports
@@ -368,6 +369,17 @@ impl<P: Ports> AuthService<P> {
                 .await?;
         }
         self.revoke_user_sessions(user.id, None).await?;
+        let key = self.ports.codec.keyed_fingerprint(token.trim());
+        if self
+            .ports
+            .codes
+            .take(CodePurpose::ContactRevert, &key.0)
+            .await?
+            .is_none()
+        {
+            // A concurrent use of the same link did the same work first.
+            return Err(AuthError::CodeExpired);
+        }
         self.audit(AuditEvent {
             actor: Some(user.id),
             subject: Some(user.id),
@@ -382,27 +394,16 @@ impl<P: Ports> AuthService<P> {
             .ok_or(AuthError::UserNotFound)
     }
 
-    /// The revert of link `token` and its account; `spend` takes the link
-    /// (of concurrent callers exactly one gets it).
-    async fn revert_target(
-        &self,
-        token: &str,
-        spend: bool,
-    ) -> Result<(ContactRevert, User), AuthError> {
+    /// The revert of the live link `token` and its account (the link stays).
+    async fn revert_target(&self, token: &str) -> Result<(ContactRevert, User), AuthError> {
         let token = well_formed(token).ok_or(AuthError::CodeExpired)?;
         let key = self.ports.codec.keyed_fingerprint(token);
-        let entry = if spend {
-            self.ports
-                .codes
-                .take(CodePurpose::ContactRevert, &key.0)
-                .await?
-        } else {
-            self.ports
-                .codes
-                .get(CodePurpose::ContactRevert, &key.0)
-                .await?
-        }
-        .filter(|e| e.expires_at > self.now())
+        let entry = self
+            .ports
+            .codes
+            .get(CodePurpose::ContactRevert, &key.0)
+            .await?
+            .filter(|e| e.expires_at > self.now())
         .ok_or(AuthError::CodeExpired)?;
         let revert = entry
             .binding
@@ -415,7 +416,9 @@ impl<P: Ports> AuthService<P> {
             .find_by_id(revert.user)
             .await?
             .filter(|u| u.public_id == revert.user_public_id)
-            .ok_or(AuthError::UserNotFound)?;
+            // The account is gone: the link is as dead as an expired one
+            // (its caller holds no token that a 401 would speak of).
+            .ok_or(AuthError::CodeExpired)?;
         Ok((revert, user))
     }
 

@@ -179,9 +179,11 @@ fn flaky_denylist_service() -> (
     AuthService<FlakyDenylistPorts>,
     FlakyDenylist,
     tessera_memory::MemoryAudit,
+    tessera_memory::MemoryOutbox,
 ) {
     let m = memory_adapters(ManualClock::default());
     let audit = m.audit.clone();
+    let outbox = m.outbox.clone();
     let denylist = FlakyDenylist::default();
     let ports = tessera_domain::ports::Adapters::<FlakyDenylistPorts> {
         users: m.users,
@@ -209,7 +211,7 @@ fn flaky_denylist_service() -> (
         token_hook: m.token_hook,
     };
     let svc = AuthService::new(ports, harness().svc.settings().clone());
-    (svc, denylist, audit)
+    (svc, denylist, audit, outbox)
 }
 
 /// Issue 14, item 1: ending every session denies their access tokens before
@@ -217,7 +219,7 @@ fn flaky_denylist_service() -> (
 /// the same live sessions again and every old access token ends up refused.
 #[tokio::test]
 async fn a_failed_denial_during_logout_all_is_finished_by_a_retry() {
-    let (svc, denylist, _) = flaky_denylist_service();
+    let (svc, denylist, _, _) = flaky_denylist_service();
     svc.register(
         &form("alice", "a@b.com", "Secret123"),
         Locale::En,
@@ -274,7 +276,7 @@ async fn enabling_after_a_half_done_disable_revives_no_session() {
     use tessera_domain::model::AuditKind;
     use tessera_domain::usecase::Actor;
 
-    let (svc, denylist, audit) = flaky_denylist_service();
+    let (svc, denylist, audit, _) = flaky_denylist_service();
     svc.register(
         &form("bob", "b@b.com", "Secret123"),
         Locale::En,
@@ -344,4 +346,73 @@ async fn enabling_after_a_half_done_disable_revives_no_session() {
     .await
     .and_then(LoginStep::done)
     .expect("a new login works");
+}
+
+/// The text after `marker` (`length` characters) in the newest mail to `to`.
+fn mailed(outbox: &tessera_memory::MemoryOutbox, to: &str, marker: &str, length: usize) -> String {
+    let mail = outbox
+        .all()
+        .into_iter()
+        .rev()
+        .find(|m| m.to.as_str() == to && m.text.contains(marker))
+        .unwrap_or_else(|| panic!("a mail to {to} with {marker:?}"));
+    let at = mail.text.find(marker).unwrap() + marker.len();
+    mail.text[at..at + length].to_owned()
+}
+
+/// Issue 20: undoing a change of address ends every session; when ending
+/// them fails, the link is not spent, and a retry finishes the job.
+#[tokio::test]
+async fn a_failed_session_sweep_leaves_the_revert_link_usable() {
+    use tessera_domain::model::ContactKind;
+    let (svc, denylist, _, outbox) = flaky_denylist_service();
+    svc.register(
+        &form("alice", "a@b.com", "Secret123"),
+        Locale::En,
+        LinkKind::Page,
+    )
+    .await
+    .unwrap();
+    let out = svc
+        .verify_credentials(
+            "alice",
+            PasswordInput::Plain("Secret123"),
+            test_client(),
+            LoginTerms::default(),
+        )
+        .await
+        .and_then(LoginStep::done)
+        .unwrap();
+    let token = out.tokens.access.token.expose().to_owned();
+    let auth = svc.authenticate(Some(&token), test_client()).await.unwrap();
+    svc.request_email_change(&auth, Some("new@b.com"), Locale::En)
+        .await
+        .unwrap();
+    let code = mailed(&outbox, "new@b.com", "Your code is ", 6);
+    let user = svc
+        .confirm_contact_change(&auth, ContactKind::Email, Some(&code), Locale::En)
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_str(), "new@b.com");
+    assert!(user.email_verified);
+    let link = mailed(&outbox, "a@b.com", "/ui/account/revert?token=", 64);
+
+    denylist.fail_next_deny();
+    assert!(matches!(
+        svc.revert_contact_change(&link, &test_client()).await,
+        Err(AuthError::Unavailable(_))
+    ));
+    let user = svc
+        .revert_contact_change(&link, &test_client())
+        .await
+        .unwrap();
+    assert_eq!(user.email.as_str(), "a@b.com");
+    assert!(matches!(
+        svc.authenticate(Some(&token), test_client()).await,
+        Err(AuthError::Token(TokenProblem::Revoked))
+    ));
+    assert!(matches!(
+        svc.revert_contact_change(&link, &test_client()).await,
+        Err(AuthError::CodeExpired)
+    ));
 }
