@@ -169,8 +169,12 @@ impl<R: UserRepository + UserDirectory, C: UserCache> UserDirectory for CachedUs
         Ok(existed)
     }
 
-    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
-        let deleted = self.repo.delete_unverified(id).await?;
+    async fn delete_unverified(
+        &self,
+        id: UserId,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let deleted = self.repo.delete_unverified(id, events).await?;
         self.cache.invalidate(id).await?;
         Ok(deleted)
     }

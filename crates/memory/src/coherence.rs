@@ -438,8 +438,12 @@ impl<R: UserRepository + UserDirectory> UserDirectory for CoherentUsers<R> {
         done
     }
 
-    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
-        let done = self.repo.delete_unverified(id).await;
+    async fn delete_unverified(
+        &self,
+        id: UserId,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
+        let done = self.repo.delete_unverified(id, events).await;
         self.written(id);
         done
     }

@@ -371,7 +371,11 @@ impl UserDirectory for MemoryUsers {
         Ok(deleted)
     }
 
-    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
+    async fn delete_unverified(
+        &self,
+        id: UserId,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
         let mut t = lock(&self.table);
         if t.rows.get(&id.0).is_some_and(|u| !u.email_verified) {
             // The address's codes and mail stay: its owner may be the one
@@ -379,6 +383,7 @@ impl UserDirectory for MemoryUsers {
             t.rows.remove(&id.0);
             t.deletions.remove(&id.0);
             self.account_data.forget(id);
+            self.webhooks.queue(id, events);
             return Ok(true);
         }
         Ok(false)

@@ -612,7 +612,11 @@ impl UserDirectory for SqlUsers {
         })
     }
 
-    async fn delete_unverified(&self, id: UserId) -> Result<bool, StoreError> {
+    async fn delete_unverified(
+        &self,
+        id: UserId,
+        events: &[PendingEvent],
+    ) -> Result<bool, StoreError> {
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 // The conditional delete decides: a verification committed
@@ -627,6 +631,7 @@ impl UserDirectory for SqlUsers {
                     // the code mailed first).
                     remove_account_data!(c, id, None)?;
                     record_change!(c, Change::User(id), Utc::now())?;
+                    queue_events!(c, id, events)?;
                 }
                 Ok(deleted == 1)
             })

@@ -238,14 +238,16 @@ pub trait UserDirectory: Send + Sync + 'static {
     /// [`Self::delete`] (everything of the account goes but the mail and codes
     /// of its address, which are the address owner's), but only while the account's address is still
     /// unverified (one conditional statement, so a verification racing with
-    /// it wins or loses whole); true when it deleted. Used to replace or
-    /// remove a pending account (issue 12, item 3).
+    /// it wins or loses whole); true when it deleted (and only then are
+    /// `events` queued, in the same transaction). Used to replace or remove
+    /// a pending account (issue 12, item 3).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn delete_unverified(
         &self,
         id: UserId,
+        events: &[PendingEvent],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Ids of up to `limit` accounts whose address is unverified and that

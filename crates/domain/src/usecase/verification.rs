@@ -127,7 +127,16 @@ impl<P: Ports> AuthService<P> {
         client: &ClientInfo,
     ) -> Result<bool, AuthError> {
         self.revoke_user_sessions(user.id, None).await?;
-        let removed = self.ports.users.delete_unverified(user.id).await?;
+        // Receivers were told of the account (`user.created`): they are
+        // told it is gone.
+        let removed = self
+            .ports
+            .users
+            .delete_unverified(
+                user.id,
+                &[PendingEvent::new(EventType::UserDeleted, self.now())],
+            )
+            .await?;
         if removed {
             self.audit(AuditEvent {
                 subject: Some(user.id),

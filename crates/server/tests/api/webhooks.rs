@@ -413,6 +413,31 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
     assert_eq!(first["history"][0]["status"], 200, "{first}");
 }
 
+/// A pending registration that another registration of its address
+/// replaces was announced (`user.created`): its removal is announced too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replaced_pending_registration_is_announced_as_deleted() {
+    let app = spawn_app_with(&[("WEBHOOK_FIRST_RETRY", "1"), ("UNVERIFIED_ACCOUNT_TTL", "1")]).await;
+    let token = root(&app).await;
+    let receiver = Receiver::start(0);
+    let (_, secret) = subscribe(
+        &app,
+        &token,
+        &receiver.url(),
+        &["user.created", "user.deleted"],
+    )
+    .await;
+    *receiver.secret.lock().unwrap() = secret;
+    let first = app.register("pam", "pam@example.com", PASSWORD).await;
+    let pam = first["user"]["id"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = app.register("pam2", "pam@example.com", PASSWORD).await;
+    let pam2 = second["user"]["id"].as_i64().unwrap();
+    let got = receiver.wait_for(3, 20).await;
+    assert_eq!(types_of(&got, pam), ["user.created", "user.deleted"]);
+    assert_eq!(types_of(&got, pam2), ["user.created"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_receiver_down_for_a_while_gets_every_message_in_order_per_account() {
     let app = app().await;
