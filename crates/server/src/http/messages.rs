@@ -391,12 +391,13 @@ pub const V1_ALREADY_VERIFIED: Text = Text::new("邮箱已验证", "already veri
 pub const V1_LINK_USER_NOT_FOUND: Text = Text::new("用户不存在", "user not found");
 pub const V1_LOGGED_IN: Text = Text::new("登录成功", "login successful");
 
-/// "Wrong code, N tries left".
+/// "Wrong code, N tries left" ("1 try left").
 pub fn code_wrong(remaining: u32) -> String {
     if zh() {
         format!("验证码错误，还可尝试 {remaining} 次")
     } else {
-        format!("Wrong code, {remaining} tries left")
+        let tries = if remaining == 1 { "try" } else { "tries" };
+        format!("Wrong code, {remaining} {tries} left")
     }
 }
 

@@ -1027,7 +1027,7 @@ fn code_view(
     error: Option<String>,
 ) -> views::SignInCode {
     views::SignInCode {
-        title: chrome.t.sign_in_with_code.to_owned(),
+        title: chrome.t.code_sign_in_title.to_owned(),
         chrome,
         notice,
         error,
@@ -1179,8 +1179,8 @@ pub(super) async fn contact_revert_page<P: Ports>(
     let (status, question, error) = match state.auth.preview_contact_revert(&token).await {
         Ok(preview) => {
             let kind = match preview.kind {
-                tessera_domain::model::ContactKind::Email => t.email,
-                tessera_domain::model::ContactKind::Phone => t.phone,
+                tessera_domain::model::ContactKind::Email => t.kind_email,
+                tessera_domain::model::ContactKind::Phone => t.kind_phone,
             };
             let question = t
                 .undo_change_text
