@@ -16,6 +16,15 @@ pub enum DeferredTask {
         /// The language of the mail.
         locale: crate::mail::Locale,
     },
+    /// Send a sign-in code for `login` if it names an active account with a
+    /// verified address (issue 20, `PASSWORDLESS_LOGIN`); otherwise keep a
+    /// code bound to nobody, so that guesses answer alike.
+    SendSignInCode {
+        /// The identifier asked for.
+        login: crate::values::Login,
+        /// The language of the mail or text message.
+        locale: crate::mail::Locale,
+    },
 }
 
 /// Where deferred tasks wait for the worker.

@@ -55,6 +55,19 @@ impl<P: Ports> AuthService<P> {
         .await?;
         self.limit(format!("{limit_key}-hour:{recipient}"), cs.per_hour, 3600)
             .await?;
+        Ok(self.fresh_code(purpose, recipient, binding))
+    }
+
+    /// A new 6-digit code for (`purpose`, `recipient`) bound to `binding`
+    /// and what the store is to keep of it, without counting any limit (the
+    /// caller counted them: [`Self::draw_code`]).
+    pub(super) fn fresh_code(
+        &self,
+        purpose: CodePurpose,
+        recipient: &str,
+        binding: Option<String>,
+    ) -> (String, VerificationCode) {
+        let cs = self.settings.codes;
         let code = self.ports.ids.secret_digits(6);
         let stored = VerificationCode {
             purpose,
@@ -66,7 +79,7 @@ impl<P: Ports> AuthService<P> {
             max_attempts: cs.max_attempts,
             binding,
         };
-        Ok((code, stored))
+        (code, stored)
     }
 
     pub(super) async fn limit(

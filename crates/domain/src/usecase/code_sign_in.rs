@@ -12,17 +12,19 @@ use super::{AuthService, LoginStep, LoginTerms, required};
 use crate::error::AuthError;
 use crate::mail::{Locale, MailKind, compose};
 use crate::model::{AuditEvent, AuditKind, Authentication, ClientInfo, CodePurpose, User};
-use crate::ports::{CodeStore as _, MailOutbox as _, Ports, SmsSender as _, UserRepository as _};
+use crate::ports::{
+    CodeStore as _, DeferredTask, MailOutbox as _, Ports, RateLimiter as _, SmsSender as _,
+    TaskQueue as _, UserRepository as _,
+};
 use crate::validation::{Field, ValidationErrors};
 use crate::values::Login;
 
-/// A sign-in code was asked for.
+/// A sign-in code was asked for. There is no `debug_code`, even in
+/// development: a code returned to whoever asks would sign anyone in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInCodeIssued {
     /// Seconds until the code expires.
     pub expires_in_secs: i64,
-    /// The code itself, only when `expose_debug_codes` is on (development).
-    pub debug_code: Option<String>,
 }
 
 /// The key a sign-in code lives under: the identifier's canonical form.
@@ -34,20 +36,32 @@ fn code_key(login: &Login) -> String {
     }
 }
 
+/// Where a code for `login` goes for `user`: its number when `login` is
+/// one, else its address (as stored: E.164, canonical address).
+fn destination(user: &User, login: &Login) -> String {
+    match login {
+        Login::Phone(p) => p.as_str().to_owned(),
+        _ => user.email.as_str().to_owned(),
+    }
+}
+
 impl<P: Ports> AuthService<P> {
-    /// Sends a sign-in code for the account `identifier` names (username,
-    /// e-mail address or phone number): to its address, or by text message
-    /// when the identifier is its number. Only an active account whose
-    /// address is verified gets one; every other identifier gets the same
-    /// answer after the same limits and store work (a code is kept that was
-    /// sent nowhere and signs in no one), so the answer never tells whether
-    /// an account exists. The limits are those of every code, per identifier:
-    /// one per `resend_after_secs`, `per_hour` an hour.
+    /// Asks for a sign-in code for the account `identifier` names
+    /// (username, e-mail address or phone number): to its address, or by
+    /// text message when the identifier is its number. The answer and the
+    /// work before it are the same for every identifier: the limits are
+    /// counted (one per `resend_after_secs`, `per_hour` an hour, per
+    /// identifier) and the rest is handed to the deferred worker
+    /// ([`DeferredTask::SendSignInCode`], [`Self::run_deferred`]), which
+    /// sends a code only to an active account with a verified address (at
+    /// most `per_hour` an hour per account, however it is named) and keeps a
+    /// code bound to nobody for every other identifier.
     ///
     /// # Errors
     /// [`AuthError::PasswordlessLoginDisabled`], [`AuthError::Validation`]
     /// ([`Field::Identifier`]: nothing, or no identifier's shape),
-    /// [`AuthError::TooManyRequests`], [`AuthError::Unavailable`].
+    /// [`AuthError::TooManyRequests`], [`AuthError::Unavailable`] (the
+    /// worker's queue is full).
     pub async fn request_sign_in_code(
         &self,
         identifier: Option<&str>,
@@ -58,28 +72,86 @@ impl<P: Ports> AuthService<P> {
         }
         let login = self.sign_in_login(identifier)?;
         let key = code_key(&login);
-        let user = self
+        let cs = self.settings.codes;
+        self.limit(format!("sign-in-code-gap:{key}"), 1, cs.resend_after_secs)
+            .await?;
+        self.limit(format!("sign-in-code-hour:{key}"), cs.per_hour, 3600)
+            .await?;
+        self.ports
+            .tasks
+            .defer(DeferredTask::SendSignInCode { login, locale })?;
+        Ok(SignInCodeIssued {
+            expires_in_secs: cs.ttl.num_seconds(),
+        })
+    }
+
+    /// The deferred half of [`Self::request_sign_in_code`].
+    ///
+    /// # Errors
+    /// [`AuthError::Unavailable`] when a store fails.
+    pub(super) async fn send_sign_in_code(
+        &self,
+        login: &Login,
+        locale: Locale,
+    ) -> Result<(), AuthError> {
+        let key = code_key(login);
+        let mut user = self
             .ports
             .users
-            .find_by_login(&login)
+            .find_by_login(login)
             .await?
             .filter(|u| u.is_active && u.email_verified);
-        let (code, stored) = self
-            .draw_code(
-                CodePurpose::SignInCode,
-                &key,
-                "sign-in-code",
-                user.as_ref().map(|u| u.public_id.to_string()),
+        if let Some(u) = &user {
+            // Per account too: a username, an address and a number name the
+            // same account, and each has its own identifier limit.
+            let window = crate::ports::RateWindow {
+                limit: self.settings.codes.per_hour,
+                window_secs: 3600,
+            };
+            let counted = self
+                .ports
+                .limiter
+                .hit(&format!("sign-in-code-account:{}", u.public_id), window)
+                .await?;
+            if !counted.allowed {
+                user = None;
+            }
+        }
+        let binding = user
+            .as_ref()
+            .map(|u| format!("{} {}", u.public_id, destination(u, login)));
+        let (code, stored) = self.fresh_code(CodePurpose::SignInCode, &key, binding);
+        self.ports.codes.put(&stored).await?;
+        let Some(user) = user else {
+            return Ok(());
+        };
+        let minutes = self.settings.codes.ttl.num_minutes();
+        if let Login::Phone(phone) = login {
+            let product = &self.settings.mail.product_name;
+            let text = match locale {
+                Locale::ZhCn => {
+                    format!("【{product}】您的登录验证码是 {code}，{minutes} 分钟内有效。")
+                }
+                Locale::En => {
+                    format!("[{product}] Your sign-in code is {code}, valid for {minutes} minutes.")
+                }
+            };
+            self.ports.sms.send(phone, &text).await?;
+            return Ok(());
+        }
+        let kind = MailKind::SignInCode {
+            username: user.username.as_str().to_owned(),
+            code,
+            minutes,
+        };
+        self.ports
+            .outbox
+            .enqueue(
+                &compose(&kind, &user.email, locale, &self.settings.mail),
+                self.now(),
             )
             .await?;
-        self.ports.codes.put(&stored).await?;
-        if let Some(user) = &user {
-            self.send_sign_in_code(user, &login, &code, locale).await?;
-        }
-        Ok(SignInCodeIssued {
-            expires_in_secs: self.settings.codes.ttl.num_seconds(),
-            debug_code: self.settings.expose_debug_codes.then_some(code),
-        })
+        Ok(())
     }
 
     /// Checks the sign-in `code` sent for `identifier` (counted first, at
@@ -123,25 +195,44 @@ impl<P: Ports> AuthService<P> {
             detail: Some(reason.to_owned()),
             ..self.event(AuditKind::LoginFailed, &client)
         };
-        if let Err(e) = self.check_code(CodePurpose::SignInCode, &key, code).await {
-            if matches!(e, AuthError::CodeWrong { .. } | AuthError::CodeExhausted) {
-                self.audit(failed(None, "wrong_sign_in_code")).await;
+        let checked = match self.check_code(CodePurpose::SignInCode, &key, code).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                if matches!(e, AuthError::CodeWrong { .. } | AuthError::CodeExhausted) {
+                    self.audit(failed(None, "wrong_sign_in_code")).await;
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-        let issued = self
+        };
+        // The code must be bound to the account the identifier names now,
+        // and to where it still goes: a code sent before the account's
+        // address or number changed (or was restored) signs in no one. A
+        // code bound to nobody, or to another state, answers as a wrong
+        // guess (it stays, with one attempt fewer).
+        let user = self
             .ports
+            .users
+            .find_by_login(&login)
+            .await?
+            .filter(|u| {
+                checked.binding.as_deref()
+                    == Some(format!("{} {}", u.public_id, destination(u, &login)).as_str())
+            });
+        let Some(user) = user else {
+            self.audit(failed(None, "wrong_sign_in_code")).await;
+            return Err(if checked.attempts >= checked.max_attempts {
+                AuthError::CodeExhausted
+            } else {
+                AuthError::CodeWrong {
+                    remaining: checked.max_attempts - checked.attempts,
+                }
+            });
+        };
+        self.ports
             .codes
             .take(CodePurpose::SignInCode, &key)
             .await?
             .ok_or(AuthError::CodeExpired)?;
-        let user = self.ports.users.find_by_login(&login).await?;
-        let Some(user) = user.filter(|u| {
-            issued.binding.as_deref() == Some(u.public_id.to_string().as_str())
-        }) else {
-            self.audit(failed(None, "sign_in_code_for_no_account")).await;
-            return Err(AuthError::InvalidCredentials);
-        };
         if let Err(e) = user.ensure_active() {
             self.audit(failed(Some(&user), "account_disabled")).await;
             return Err(e);
@@ -157,44 +248,5 @@ impl<P: Ports> AuthService<P> {
         required(identifier)
             .and_then(|i| Login::parse(i, self.settings.phone_region))
             .map_err(|issue| ValidationErrors::single(Field::Identifier, issue).into())
-    }
-
-    /// Mails `code` to `user`'s address, or texts it when `login` is its number.
-    async fn send_sign_in_code(
-        &self,
-        user: &User,
-        login: &Login,
-        code: &str,
-        locale: Locale,
-    ) -> Result<(), AuthError> {
-        let minutes = self.settings.codes.ttl.num_minutes();
-        if let Login::Phone(phone) = login {
-            let product = &self.settings.mail.product_name;
-            let text = match locale {
-                Locale::ZhCn => {
-                    format!("【{product}】您的登录验证码是 {code}，{minutes} 分钟内有效。")
-                }
-                Locale::En => {
-                    format!("[{product}] Your sign-in code is {code}, valid for {minutes} minutes.")
-                }
-            };
-            // Not the caller's to learn: a failed hand-over answers as a
-            // sent one (the holder asks again).
-            let _ = self.ports.sms.send(phone, &text).await;
-            return Ok(());
-        }
-        let kind = MailKind::SignInCode {
-            username: user.username.as_str().to_owned(),
-            code: code.to_owned(),
-            minutes,
-        };
-        self.ports
-            .outbox
-            .enqueue(
-                &compose(&kind, &user.email, locale, &self.settings.mail),
-                self.now(),
-            )
-            .await?;
-        Ok(())
     }
 }

@@ -12,6 +12,8 @@
 //! the store's unique constraints
 //! ([`crate::ports::UserRepository::change_contact`]).
 
+use chrono::{DateTime, Utc};
+
 use super::verification_link::well_formed;
 use super::{AuthService, Authenticated, required};
 use crate::error::{AuthError, CreateUserError};
@@ -55,6 +57,12 @@ pub struct ContactRevertPreview {
 /// The recipient key of a change under way: one of each kind per account.
 fn change_key(kind: ContactKind, user: &User) -> String {
     format!("{}:{}", kind.as_str(), user.public_id)
+}
+
+/// The recipient key of the revert window's anchor of `kind` (never a
+/// link's key: those are 64 hex digits).
+fn anchor_key(kind: ContactKind, user: &User) -> String {
+    format!("anchor:{}:{}", kind.as_str(), user.public_id)
 }
 
 impl<P: Ports> AuthService<P> {
@@ -196,60 +204,80 @@ impl<P: Ports> AuthService<P> {
             .await?
             .ok_or(AuthError::CodeExpired)?;
         let value = issued.binding.unwrap_or_default();
-        let (change, restore) = match kind {
-            ContactKind::Email => (
-                ContactChange::Email(Email::parse(&value).map_err(|_| AuthError::CodeExpired)?),
-                ContactChange::Email(user.email.clone()),
-            ),
-            ContactKind::Phone => (
-                ContactChange::Phone(Some(
-                    Phone::parse(&value, self.settings.phone_region)
-                        .map_err(|_| AuthError::CodeExpired)?,
-                )),
-                ContactChange::Phone(user.phone.clone()),
-            ),
+        let change = match kind {
+            ContactKind::Email => {
+                ContactChange::Email(Email::parse(&value).map_err(|_| AuthError::CodeExpired)?)
+            }
+            ContactKind::Phone => ContactChange::Phone(Some(
+                Phone::parse(&value, self.settings.phone_region)
+                    .map_err(|_| AuthError::CodeExpired)?,
+            )),
         };
         let now = self.now();
-        let revert = ContactRevert {
-            user: user.id,
-            user_public_id: user.public_id,
-            restore,
-            replaced_by: change.value_text().to_owned(),
+        // What a revert restores, and where its link goes: the value the
+        // account had before the first change of the window
+        // (`contact_revert_ttl` since the last change), so that a second
+        // change, made by whoever made the first, never sends a link to an
+        // address they hold. See `revert_anchor`.
+        let restore = self.revert_anchor(kind, &user).await?;
+        let link_to = match (&restore, kind) {
+            (Some(ContactChange::Email(anchor)), _) => Some(anchor.clone()),
+            // A number's link goes to the address before the first e-mail
+            // change of that window, else to the account's verified address.
+            (Some(ContactChange::Phone(_)), _) => {
+                match self.kept_anchor(ContactKind::Email, &user).await? {
+                    Some(ContactChange::Email(anchor)) => Some(anchor),
+                    _ => user.email_verified.then(|| user.email.clone()),
+                }
+            }
+            (None, _) => None,
         };
-        // The link is stored before the change: a failure in between leaves
-        // a link that restores what the account still holds (nothing).
-        let token = self.ports.ids.secret_token();
-        let fingerprint = self.ports.codec.keyed_fingerprint(&token);
-        let revert_key = fingerprint.0.clone();
-        self.ports
-            .codes
-            .put(&VerificationCode {
-                purpose: CodePurpose::ContactRevert,
-                recipient: fingerprint.0.clone(),
-                fingerprint,
-                digits: 0,
-                expires_at: now + self.settings.contact_revert_ttl,
-                attempts: 0,
-                max_attempts: 1,
-                binding: Some(revert.to_text()),
-            })
-            .await?;
-        let link = format!(
-            "{}/ui/account/revert?token={token}",
-            self.settings.mail.public_base_url
-        );
-        let notice = MailKind::ContactChanged {
-            username: user.username.as_str().to_owned(),
-            kind,
-            new_value: change.value_text().to_owned(),
-            at: now,
-            link: link.clone(),
-            days: self.settings.contact_revert_ttl.num_days(),
+        let mut revert_key = None;
+        let mail = match (restore, link_to) {
+            (Some(restore), Some(to)) => {
+                let revert = ContactRevert {
+                    user: user.id,
+                    user_public_id: user.public_id,
+                    restore,
+                    replaced_by: change.value_text().to_owned(),
+                };
+                // Stored before the change: a failure in between leaves a
+                // link that restores what the account still holds.
+                let token = self.ports.ids.secret_token();
+                let fingerprint = self.ports.codec.keyed_fingerprint(&token);
+                revert_key = Some(fingerprint.0.clone());
+                self.ports
+                    .codes
+                    .put(&VerificationCode {
+                        purpose: CodePurpose::ContactRevert,
+                        recipient: fingerprint.0.clone(),
+                        fingerprint,
+                        digits: 0,
+                        expires_at: now + self.settings.contact_revert_ttl,
+                        attempts: 0,
+                        max_attempts: 1,
+                        binding: Some(revert.to_text()),
+                    })
+                    .await?;
+                self.keep_anchor(kind, &user, &revert.restore, now).await?;
+                let notice = MailKind::ContactChanged {
+                    username: user.username.as_str().to_owned(),
+                    kind,
+                    new_value: change.value_text().to_owned(),
+                    at: now,
+                    link: format!(
+                        "{}/ui/account/revert?token={token}",
+                        self.settings.mail.public_base_url
+                    ),
+                    days: self.settings.contact_revert_ttl.num_days(),
+                };
+                Some(compose(&notice, &to, locale, &self.settings.mail))
+            }
+            // The account never proved an address: there is nobody to tell
+            // and nothing to restore (a link to an address the holder may
+            // have mistyped would hand the account to whoever reads it).
+            _ => None,
         };
-        // The notice goes to the address the account had (for a number: to
-        // the account's address, which the change left alone), queued with
-        // the change itself.
-        let mail = compose(&notice, &user.email, locale, &self.settings.mail);
         let events = match kind {
             ContactKind::Email => {
                 vec![PendingEvent::new(EventType::UserEmailChanged, now).detail("changed")]
@@ -259,7 +287,7 @@ impl<P: Ports> AuthService<P> {
         let written = match self
             .ports
             .users
-            .change_contact(user.id, &change, now, Some(&mail), &events)
+            .change_contact(user.id, &change, now, mail.as_ref(), &events)
             .await
         {
             Ok(true) => Ok(()),
@@ -268,11 +296,9 @@ impl<P: Ports> AuthService<P> {
         };
         if let Err(e) = written {
             // Nothing changed: the link would only end sessions.
-            let _ = self
-                .ports
-                .codes
-                .take(CodePurpose::ContactRevert, &revert_key)
-                .await;
+            if let Some(key) = revert_key {
+                let _ = self.ports.codes.take(CodePurpose::ContactRevert, &key).await;
+            }
             return Err(e);
         }
         if let (ContactKind::Phone, Some(old)) = (kind, &user.phone) {
@@ -353,13 +379,37 @@ impl<P: Ports> AuthService<P> {
             }
             ContactKind::Phone => Vec::new(),
         };
-        let written = self
+        // Sessions first: whoever changed the address is signed out even
+        // when the address cannot come back (409 below), and the link stays.
+        self.revoke_user_sessions(user.id, None).await?;
+        let mut restored = self
             .ports
             .users
             .change_contact(user.id, &revert.restore, now, None, &events)
-            .await
-            .map_err(contact_error)?;
-        if !written {
+            .await;
+        // An unverified registration of the previous address (whoever made
+        // the change could have made one, to keep it from coming back) gives
+        // way: its registrant never proved the address.
+        if let Err(CreateUserError::Duplicate(_)) = &restored
+            && let ContactChange::Email(previous) = &revert.restore
+            && let Some(holder) = self
+                .ports
+                .users
+                .find_by_login(&Login::Email(previous.clone()))
+                .await?
+            && holder.id != user.id
+            && !holder.email_verified
+            && self
+                .remove_pending_account(&holder, "address_restored", client)
+                .await?
+        {
+            restored = self
+                .ports
+                .users
+                .change_contact(user.id, &revert.restore, now, None, &events)
+                .await;
+        }
+        if !restored.map_err(contact_error)? {
             return Err(AuthError::CodeExpired);
         }
         for k in [ContactKind::Email, ContactKind::Phone] {
@@ -368,6 +418,8 @@ impl<P: Ports> AuthService<P> {
                 .take(CodePurpose::ContactChange, &change_key(k, &user))
                 .await?;
         }
+        // The sweep again: a session opened while the address was coming
+        // back (a sign-in code sent to the changed address) ends too.
         self.revoke_user_sessions(user.id, None).await?;
         let key = self.ports.codec.keyed_fingerprint(token.trim());
         if self
@@ -380,6 +432,12 @@ impl<P: Ports> AuthService<P> {
             // A concurrent use of the same link did the same work first.
             return Err(AuthError::CodeExpired);
         }
+        // A new window starts: the next change's link restores what the
+        // account holds now.
+        self.ports
+            .codes
+            .take(CodePurpose::ContactRevert, &anchor_key(kind, &user))
+            .await?;
         self.audit(AuditEvent {
             actor: Some(user.id),
             subject: Some(user.id),
@@ -392,6 +450,77 @@ impl<P: Ports> AuthService<P> {
             .find_by_id(user.id)
             .await?
             .ok_or(AuthError::UserNotFound)
+    }
+
+    /// What a revert of a `kind` change of `user` restores: the value kept
+    /// as the window's anchor by an earlier change (`contact_revert_ttl`
+    /// since the last change), else what the account holds now. `None` for
+    /// an address never verified: nothing to restore.
+    async fn revert_anchor(
+        &self,
+        kind: ContactKind,
+        user: &User,
+    ) -> Result<Option<ContactChange>, AuthError> {
+        if let Some(kept) = self.kept_anchor(kind, user).await? {
+            return Ok(Some(kept));
+        }
+        Ok(match kind {
+            ContactKind::Email => user
+                .email_verified
+                .then(|| ContactChange::Email(user.email.clone())),
+            ContactKind::Phone => Some(ContactChange::Phone(user.phone.clone())),
+        })
+    }
+
+    /// The live anchor of `user`'s `kind` window, if an earlier change left one.
+    async fn kept_anchor(
+        &self,
+        kind: ContactKind,
+        user: &User,
+    ) -> Result<Option<ContactChange>, AuthError> {
+        Ok(self
+            .ports
+            .codes
+            .get(CodePurpose::ContactRevert, &anchor_key(kind, user))
+            .await?
+            .filter(|a| a.expires_at > self.now())
+            .and_then(|a| a.binding)
+            .and_then(|b| ContactRevert::from_text(&b, self.settings.phone_region))
+            .filter(|r| r.user_public_id == user.public_id && r.restore.kind() == kind)
+            .map(|r| r.restore))
+    }
+
+    /// Keeps `restore` as the anchor of `user`'s `kind` window for another
+    /// `contact_revert_ttl` from `now` (every change extends it, so that a
+    /// chain of changes a few days apart keeps sending the links to the
+    /// address before the first).
+    async fn keep_anchor(
+        &self,
+        kind: ContactKind,
+        user: &User,
+        restore: &ContactChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let anchor = ContactRevert {
+            user: user.id,
+            user_public_id: user.public_id,
+            restore: restore.clone(),
+            replaced_by: "-".to_owned(),
+        };
+        self.ports
+            .codes
+            .put(&VerificationCode {
+                purpose: CodePurpose::ContactRevert,
+                recipient: anchor_key(kind, user),
+                fingerprint: crate::model::TokenFingerprint(String::new()),
+                digits: 0,
+                expires_at: now + self.settings.contact_revert_ttl,
+                attempts: 0,
+                max_attempts: 0,
+                binding: Some(anchor.to_text()),
+            })
+            .await?;
+        Ok(())
     }
 
     /// The revert of the live link `token` and its account (the link stays).

@@ -337,6 +337,9 @@ impl<P: Ports> AuthService<P> {
                 self.ports.outbox.enqueue(&issued.mail, now).await?;
                 Ok(())
             }
+            DeferredTask::SendSignInCode { login, locale } => {
+                self.send_sign_in_code(&login, locale).await
+            }
         }
     }
 

@@ -144,8 +144,12 @@ pub const SIGN_IN_CODE_SENT: Text = Text::new(
     "If the address belongs to an account that may sign in, a code is on its way",
 );
 pub const CONTACT_CHANGE_CODE_SENT: Text = Text::new(
-    "验证码已发送到新的地址",
+    "验证码已发送到新的邮箱地址",
     "A code was sent to the new address",
+);
+pub const CONTACT_CHANGE_CODE_TEXTED: Text = Text::new(
+    "验证码已通过短信发送到新的号码",
+    "A code was sent to the new number by text message",
 );
 pub const CONTACT_CHANGED: Text = Text::new(
     "已更改；原来的地址收到了撤销链接",

@@ -279,12 +279,21 @@ async fn a_phone_change_texts_the_code_and_mails_the_revert_link() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let code = mailed_code(&app, "kim@example.com", "Your verification code is ", 1).await;
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": "kim@example.com", "code": code, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let token = s(&app.login("kim", PASSWORD).await["access_token"]).to_owned();
     let (status, body) = app
         .post_bearer("/api/auth/me/phone", &token, Some(&json!({"phone": "139 0013 9000"})))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["sent_to"], "+8613900139000");
+    assert!(s(&body["message"]).contains("number"), "{body}");
     let sms = texted(&app, "+8613900139000", 1).await;
     let code = six_digits_in(&sms);
     let (status, body) = app
@@ -593,4 +602,119 @@ async fn the_account_page_changes_the_address_with_the_code() {
         app.mails("quin.new@example.com", "Your code is ", 1).await.len(),
         1
     );
+}
+
+/// Mails to `to` whose text contains `needle`, now (no waiting).
+fn mails_now(app: &TestApp, to: &str, needle: &str) -> usize {
+    let to_line = format!("To: {to}");
+    std::fs::read_dir(app.var_dir().join("mail"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_to_string(e.path()).is_ok_and(|t| {
+                        let t = t.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                        t.contains(&to_line) && t.contains(needle)
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Changes `token`'s account address to `to`, reading the code there.
+async fn change_address(app: &TestApp, token: &str, to: &str) {
+    let (status, body) = app
+        .post_bearer("/api/auth/me/email", token, Some(&json!({"email": to})))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = mailed_code(app, to, "Your code is ", 1).await;
+    let (status, body) = app
+        .post_bearer("/api/auth/me/email/confirm", token, Some(&json!({"code": code})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Someone holding a session changes the address twice: both links go to
+/// the address before the first change, none to an address they hold, so
+/// nothing they receive can undo the owner's revert.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_of_changes_sends_every_link_to_the_address_before_the_first() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
+    let login = verified(&app, "rosa").await;
+    let token = s(&login["access_token"]).to_owned();
+    change_address(&app, &token, "x@evil.test").await;
+    // One code a minute per account.
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    change_address(&app, &token, "y@evil.test").await;
+    let links = app.mails("rosa@example.com", "/ui/account/revert?token=", 2).await;
+    assert_eq!(links.len(), 2);
+    assert!(links[1].contains("was changed to y@evil.test"), "{}", links[1]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mails_now(&app, "x@evil.test", "revert?token="), 0);
+    assert_eq!(mails_now(&app, "y@evil.test", "revert?token="), 0);
+    // Either link restores the first address.
+    let link = revert_token(&app, "rosa@example.com").await;
+    let (status, body) = app
+        .post("/api/auth/contact/revert", &json!({"token": link}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let back = app.login("rosa@example.com", PASSWORD).await;
+    assert_eq!(back["user"]["email"], "rosa@example.com");
+}
+
+/// An unverified registration of the previous address does not keep it
+/// from coming back; a sign-in code sent to the changed address before the
+/// revert signs in no one after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_revert_beats_a_squatted_registration_and_voids_sign_in_codes() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en"), ("PASSWORDLESS_LOGIN", "true")]).await;
+    let login = verified(&app, "sara").await;
+    let token = s(&login["access_token"]).to_owned();
+    change_address(&app, &token, "thief@evil.test").await;
+    let squat = app.register("squatter", "sara@example.com", PASSWORD).await;
+    let (status, body) = app
+        .post("/api/auth/login/code", &json!({"identifier": "sara"}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let stolen = mailed_code(&app, "thief@evil.test", "Your sign-in code is ", 1).await;
+
+    let link = revert_token(&app, "sara@example.com").await;
+    let (status, body) = app
+        .post("/api/auth/contact/revert", &json!({"token": link}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let back = app.login("sara@example.com", PASSWORD).await;
+    assert_eq!(back["user"]["username"], "sara");
+    let (status, _) = app
+        .post(
+            "/api/auth/login",
+            &json!({"identifier": "squatter", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the squatted registration is gone");
+    assert!(squat["user"]["id"].is_i64());
+
+    let (status, body) = app
+        .post(
+            "/api/auth/login/code/verify",
+            &json!({"identifier": "sara", "code": stolen}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "code_wrong");
+}
+
+/// An address that was never verified is told nothing and gets no link:
+/// whoever reads it may not be the account's holder.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_never_verified_address_gets_no_link() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
+    app.register("tess", "typo-tess@example.com", PASSWORD).await;
+    let token = s(&app.login("tess", PASSWORD).await["access_token"]).to_owned();
+    change_address(&app, &token, "tess@example.com").await;
+    let (_, me) = app.get_bearer("/api/auth/me", &token).await;
+    assert_eq!(me["user"]["email"], "tess@example.com");
+    assert_eq!(me["user"]["email_verified"], true, "proved by the code");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mails_now(&app, "typo-tess@example.com", "revert?token="), 0);
 }

@@ -373,6 +373,16 @@ async fn a_failed_session_sweep_leaves_the_revert_link_usable() {
     )
     .await
     .unwrap();
+    // Only a verified address is sent a revert link.
+    let code = mailed(&outbox, "a@b.com", "Your verification code is ", 6);
+    svc.verify_email_code(
+        Some("a@b.com"),
+        Some(&code),
+        Some("Secret123"),
+        &test_client(),
+    )
+    .await
+    .unwrap();
     let out = svc
         .verify_credentials(
             "alice",

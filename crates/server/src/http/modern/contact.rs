@@ -92,8 +92,12 @@ pub struct ContactChangeSent {
 }
 
 impl ContactChangeSent {
-    fn new(issued: ContactChangeIssued) -> Self {
-        let text = m::CONTACT_CHANGE_CODE_SENT.get().to_owned();
+    fn new(issued: ContactChangeIssued, kind: ContactKind) -> Self {
+        let text = match kind {
+            ContactKind::Email => m::CONTACT_CHANGE_CODE_SENT.get(),
+            ContactKind::Phone => m::CONTACT_CHANGE_CODE_TEXTED.get(),
+        }
+        .to_owned();
         Self {
             message: text.clone(),
             msg: text,
@@ -105,16 +109,14 @@ impl ContactChangeSent {
 }
 
 /// The answer to a sign-in code request, the same whether or not an account
-/// may sign in with the identifier.
+/// may sign in with the identifier. Never a `debug_code`, even in
+/// development: it would sign anyone in.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SignInCodeSent {
     pub message: String,
     pub msg: String,
     /// Seconds until the code expires.
     pub expires_in: i64,
-    /// Only in development (`TESSERA_ENV=development`), never in production.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug_code: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/auth/me/email", tag = super::TAG,
@@ -146,7 +148,7 @@ pub async fn request_email_change<P: Ports>(
         .auth
         .request_email_change(&auth, email.as_deref(), crate::http::locale())
         .await?;
-    Ok(HttpResponse::Accepted().json(ContactChangeSent::new(issued)))
+    Ok(HttpResponse::Accepted().json(ContactChangeSent::new(issued, ContactKind::Email)))
 }
 
 #[utoipa::path(post, path = "/api/auth/me/phone", tag = super::TAG,
@@ -176,7 +178,7 @@ pub async fn request_phone_change<P: Ports>(
         .auth
         .request_phone_change(&auth, phone.as_deref(), crate::http::locale())
         .await?;
-    Ok(HttpResponse::Accepted().json(ContactChangeSent::new(issued)))
+    Ok(HttpResponse::Accepted().json(ContactChangeSent::new(issued, ContactKind::Phone)))
 }
 
 async fn confirm<P: Ports>(
@@ -305,7 +307,6 @@ pub async fn request_sign_in_code<P: Ports>(
         message: text.clone(),
         msg: text,
         expires_in: issued.expires_in_secs,
-        debug_code: issued.debug_code,
     }))
 }
 

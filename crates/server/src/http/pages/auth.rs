@@ -1193,6 +1193,11 @@ pub(super) async fn contact_revert_page<P: Ports>(
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {
             return refusal_page(&pages, view, &e);
         }
+        Err(e @ AuthError::CodeExpired) => (
+            problem(&e).0,
+            String::new(),
+            Some(t.revert_link_dead.to_owned()),
+        ),
         Err(e) => {
             let (status, text) = problem(&e);
             (status, String::new(), Some(text))
@@ -1261,6 +1266,11 @@ pub(super) async fn contact_revert<P: Ports>(
         }
         Err(e) => {
             let (status, text) = problem(&e);
+            let text = if matches!(e, AuthError::CodeExpired) {
+                view.t.revert_link_dead.to_owned()
+            } else {
+                text
+            };
             let csrf = form.text("csrf");
             html(
                 &pages,

@@ -134,6 +134,7 @@ pub struct Texts {
     /// `{username}`, `{kind}`, `{restore}`, `{replaced}`.
     pub undo_change_text: &'static str,
     pub change_undone_text: &'static str,
+    pub revert_link_dead: &'static str,
     pub no_phone: &'static str,
     /// The contact of an account, inside a sentence.
     pub kind_email: &'static str,
@@ -397,6 +398,7 @@ pub static EN: Texts = Texts {
     undo_change_text: "Restore {restore} as the {kind} of the account {username}, in place of {replaced}? Every session of the account ends; reset the password next.",
     change_undone_text: "The change was undone and every session of the account ended. Reset the password now if someone else made the change.",
     no_phone: "no phone number",
+    revert_link_dead: "This link is unknown, was used already or is older than 7 days.",
     kind_email: "e-mail address",
     kind_phone: "phone number",
     connect: "Connect",
@@ -633,6 +635,7 @@ pub static ZH: Texts = Texts {
     undo_change_text: "把账户 {username} 的{kind}恢复为 {restore}（取代 {replaced}）？该账户的所有会话都会退出，之后请重置密码。",
     change_undone_text: "更改已撤销，该账户的所有会话均已退出。如果更改不是您本人所为，请立即重置密码。",
     no_phone: "无手机号",
+    revert_link_dead: "此链接无效、已被使用或已超过 7 天。",
     kind_email: "邮箱地址",
     kind_phone: "手机号",
     connect: "关联",
