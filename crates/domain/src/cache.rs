@@ -81,13 +81,14 @@ impl<R: UserRepository, C: UserCache> UserRepository for CachedUsers<R, C> {
         &self,
         id: UserId,
         change: &ContactChange,
+        expected: Option<&ContactChange>,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],
     ) -> Result<bool, CreateUserError> {
         let changed = self
             .repo
-            .change_contact(id, change, at, mail, events)
+            .change_contact(id, change, expected, at, mail, events)
             .await?;
         self.cache.invalidate(id).await?;
         Ok(changed)

@@ -365,11 +365,12 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         &self,
         id: UserId,
         change: &ContactChange,
+        expected: Option<&ContactChange>,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],
     ) -> Result<bool, CreateUserError> {
-        let done = self.repo.change_contact(id, change, at, mail, events).await;
+        let done = self.repo.change_contact(id, change, expected, at, mail, events).await;
         self.written(id);
         done
     }
@@ -836,11 +837,12 @@ mod tests {
             &self,
             id: UserId,
             change: &ContactChange,
+            expected: Option<&ContactChange>,
             at: DateTime<Utc>,
             mail: Option<&OutgoingMail>,
             events: &[PendingEvent],
         ) -> Result<bool, CreateUserError> {
-            self.inner.change_contact(id, change, at, mail, events).await
+            self.inner.change_contact(id, change, expected, at, mail, events).await
         }
         async fn mark_email_verified(
             &self,

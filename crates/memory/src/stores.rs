@@ -184,6 +184,7 @@ impl UserRepository for MemoryUsers {
         &self,
         id: UserId,
         change: &ContactChange,
+        expected: Option<&ContactChange>,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],
@@ -203,6 +204,14 @@ impl UserRepository for MemoryUsers {
         let Some(u) = t.rows.get_mut(&id.0) else {
             return Ok(false);
         };
+        let holds = match expected {
+            None => true,
+            Some(ContactChange::Email(e)) => &u.email == e,
+            Some(ContactChange::Phone(p)) => &u.phone == p,
+        };
+        if !holds || expected.is_some_and(|e| e.kind() != change.kind()) {
+            return Ok(false);
+        }
         match change {
             ContactChange::Email(e) => {
                 u.email = e.clone();

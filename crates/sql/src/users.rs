@@ -302,35 +302,53 @@ impl UserRepository for SqlUsers {
         &self,
         id: UserId,
         change: &ContactChange,
+        expected: Option<&ContactChange>,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],
     ) -> Result<bool, CreateUserError> {
         let queued = mail.map(|m| new_row(m, at));
         let change = change.clone();
+        let expected = expected.cloned();
         with_conn!(write &self.db, conn => {
             conn.transaction(async |c| -> Result<bool, DieselError> {
                 let target = users::table.find(id.0);
-                let changed = match &change {
-                    ContactChange::Email(e) => {
+                let now = naive(at);
+                // The expected value is compared in the UPDATE itself: a
+                // concurrent change committed first makes it touch nothing.
+                let changed = match (&change, &expected) {
+                    (ContactChange::Email(e), None) => {
                         diesel::update(target)
-                            .set((
-                                users::email.eq(e.as_str()),
-                                users::email_verified.eq(true),
-                                users::updated_at.eq(naive(at)),
-                            ))
+                            .set((users::email.eq(e.as_str()), users::email_verified.eq(true), users::updated_at.eq(now)))
                             .execute(c)
                             .await?
                     }
-                    ContactChange::Phone(p) => {
-                        diesel::update(target)
-                            .set((
-                                users::phone.eq(p.as_ref().map(|p| p.as_str().to_owned())),
-                                users::updated_at.eq(naive(at)),
-                            ))
+                    (ContactChange::Email(e), Some(ContactChange::Email(old))) => {
+                        diesel::update(target.filter(users::email.eq(old.as_str())))
+                            .set((users::email.eq(e.as_str()), users::email_verified.eq(true), users::updated_at.eq(now)))
                             .execute(c)
                             .await?
                     }
+                    (ContactChange::Phone(p), None) => {
+                        diesel::update(target)
+                            .set((users::phone.eq(p.as_ref().map(|p| p.as_str().to_owned())), users::updated_at.eq(now)))
+                            .execute(c)
+                            .await?
+                    }
+                    (ContactChange::Phone(p), Some(ContactChange::Phone(Some(old)))) => {
+                        diesel::update(target.filter(users::phone.eq(old.as_str())))
+                            .set((users::phone.eq(p.as_ref().map(|p| p.as_str().to_owned())), users::updated_at.eq(now)))
+                            .execute(c)
+                            .await?
+                    }
+                    (ContactChange::Phone(p), Some(ContactChange::Phone(None))) => {
+                        diesel::update(target.filter(users::phone.is_null()))
+                            .set((users::phone.eq(p.as_ref().map(|p| p.as_str().to_owned())), users::updated_at.eq(now)))
+                            .execute(c)
+                            .await?
+                    }
+                    // An expectation of another kind never holds.
+                    _ => 0,
                 };
                 if changed == 1 {
                     if let Some(q) = queued.clone() {

@@ -78,7 +78,10 @@ pub trait UserRepository: Send + Sync + 'static {
     /// new e-mail address, which counts as verified, or a new phone number
     /// (or none); sets `updated_at`. `mail`, when given, and `events` are
     /// queued in the same transaction, when the account exists. True when it
-    /// exists.
+    /// exists (and, with `expected`, while the account's value of that kind
+    /// is still `expected`, compared in the same statement: a change
+    /// confirmed from a session that a revert is ending cannot overwrite the
+    /// restored address; false otherwise).
     ///
     /// # Errors
     /// [`CreateUserError::Duplicate`] when another account holds the address
@@ -89,6 +92,7 @@ pub trait UserRepository: Send + Sync + 'static {
         &self,
         id: UserId,
         change: &ContactChange,
+        expected: Option<&ContactChange>,
         at: DateTime<Utc>,
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],

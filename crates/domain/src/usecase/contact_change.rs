@@ -213,6 +213,10 @@ impl<P: Ports> AuthService<P> {
                     .map_err(|_| AuthError::CodeExpired)?,
             )),
         };
+        let current = match kind {
+            ContactKind::Email => ContactChange::Email(user.email.clone()),
+            ContactKind::Phone => ContactChange::Phone(user.phone.clone()),
+        };
         let now = self.now();
         // What a revert restores, and where its link goes: the value the
         // account had before the first change of the window
@@ -287,11 +291,13 @@ impl<P: Ports> AuthService<P> {
         let written = match self
             .ports
             .users
-            .change_contact(user.id, &change, now, mail.as_ref(), &events)
+            .change_contact(user.id, &change, Some(&current), now, mail.as_ref(), &events)
             .await
         {
             Ok(true) => Ok(()),
-            Ok(false) => Err(AuthError::UserNotFound),
+            // Gone, or its value moved on since it was read (a revert ran):
+            // the change is void, as the code is.
+            Ok(false) => Err(AuthError::CodeExpired),
             Err(e) => Err(contact_error(e)),
         };
         if let Err(e) = written {
@@ -385,7 +391,7 @@ impl<P: Ports> AuthService<P> {
         let mut restored = self
             .ports
             .users
-            .change_contact(user.id, &revert.restore, now, None, &events)
+            .change_contact(user.id, &revert.restore, None, now, None, &events)
             .await;
         // An unverified registration of the previous address (whoever made
         // the change could have made one, to keep it from coming back) gives
@@ -406,7 +412,19 @@ impl<P: Ports> AuthService<P> {
             restored = self
                 .ports
                 .users
-                .change_contact(user.id, &revert.restore, now, None, &events)
+                .change_contact(user.id, &revert.restore, None, now, None, &events)
+                .await;
+        }
+        // Another account holds the previous number now (registration does
+        // not prove numbers, so anyone could have taken it): the changed
+        // number goes at least, so that no reset or sign-in code reaches it.
+        if let Err(CreateUserError::Duplicate(_)) = &restored
+            && let ContactChange::Phone(Some(_)) = &revert.restore
+        {
+            restored = self
+                .ports
+                .users
+                .change_contact(user.id, &ContactChange::Phone(None), None, now, None, &events)
                 .await;
         }
         if !restored.map_err(contact_error)? {

@@ -718,3 +718,57 @@ async fn a_never_verified_address_gets_no_link() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(mails_now(&app, "typo-tess@example.com", "revert?token="), 0);
 }
+
+/// Someone who changed the number registers another account with the old
+/// one (numbers are not proven at registration): the revert cannot bring it
+/// back, but takes the changed number off the account.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_squatted_old_number_still_loses_the_changed_one() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
+    let (status, body) = app
+        .post(
+            "/api/auth/register",
+            &json!({"username": "uma", "email": "uma@example.com", "password": PASSWORD, "phone": "13600136000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let code = mailed_code(&app, "uma@example.com", "Your verification code is ", 1).await;
+    let (status, body) = app
+        .post(
+            "/api/auth/verify-email",
+            &json!({"email": "uma@example.com", "code": code, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = s(&app.login("uma", PASSWORD).await["access_token"]).to_owned();
+    let (status, body) = app
+        .post_bearer("/api/auth/me/phone", &token, Some(&json!({"phone": "13500135000"})))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = six_digits_in(&texted(&app, "+8613500135000", 1).await);
+    let (status, body) = app
+        .post_bearer("/api/auth/me/phone/confirm", &token, Some(&json!({"code": code})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/api/auth/register",
+            &json!({"username": "squat", "email": "squat@example.com", "password": PASSWORD, "phone": "13600136000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let link = revert_token(&app, "uma@example.com").await;
+    let (status, body) = app
+        .post("/api/auth/contact/revert", &json!({"token": link}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let back = app.login("uma", PASSWORD).await;
+    assert!(back["user"]["phone"].is_null(), "{back}");
+    let (status, _) = app
+        .post(
+            "/api/auth/login",
+            &json!({"identifier": "13500135000", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the changed number names no account");
+}

@@ -40,6 +40,7 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
         .change_contact(
             ann.id,
             &ContactChange::Email(new.clone()),
+            Some(&ContactChange::Email(ann.email.clone())),
             at,
             None,
             &[PendingEvent::new(EventType::UserEmailChanged, at)],
@@ -71,7 +72,7 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
         (ContactChange::Email(ben.email.clone()), UniqueField::Email),
         (ContactChange::Phone(ben.phone.clone()), UniqueField::Phone),
     ] {
-        match repo.change_contact(ann.id, &change, at, None, &[]).await {
+        match repo.change_contact(ann.id, &change, None, at, None, &[]).await {
             Err(CreateUserError::Duplicate(f)) => assert_eq!(f, field),
             other => panic!("expected duplicate {field:?}, got {other:?}"),
         }
@@ -80,6 +81,30 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
     assert_eq!(unchanged.email, new);
     assert_eq!(unchanged.phone, ann.phone);
 
+    // A change that expects a value the account no longer holds (a revert
+    // restored another meanwhile) touches nothing.
+    assert!(
+        !repo
+            .change_contact(
+                ann.id,
+                &ContactChange::Email(Email::parse(&format!("late{t}@b.com")).unwrap()),
+                Some(&ContactChange::Email(ann.email.clone())),
+                at,
+                None,
+                &[],
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .change_contact(ann.id, &ContactChange::Phone(None), Some(&ContactChange::Phone(None)), at, None, &[])
+            .await
+            .unwrap(),
+        "the account has a number"
+    );
+    assert_eq!(repo.find_by_id(ann.id).await.unwrap().unwrap().email, new);
+
     // A number, then none.
     let number = Phone::parse(
         &format!("135{}", &Uuid::new_v4().as_u128().to_string()[..8]),
@@ -87,7 +112,7 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
     )
     .unwrap();
     assert!(
-        repo.change_contact(ann.id, &ContactChange::Phone(Some(number.clone())), at, None, &[])
+        repo.change_contact(ann.id, &ContactChange::Phone(Some(number.clone())), None, at, None, &[])
             .await
             .unwrap()
     );
@@ -99,14 +124,14 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
         Some(ann.id)
     );
     assert!(
-        repo.change_contact(ann.id, &ContactChange::Phone(None), at, None, &[])
+        repo.change_contact(ann.id, &ContactChange::Phone(None), None, at, None, &[])
             .await
             .unwrap()
     );
     assert_eq!(repo.find_by_id(ann.id).await.unwrap().unwrap().phone, None);
     assert!(
         !repo
-            .change_contact(UserId(i64::MAX), &ContactChange::Phone(None), at, None, &[])
+            .change_contact(UserId(i64::MAX), &ContactChange::Phone(None), None, at, None, &[])
             .await
             .unwrap(),
         "a missing account"
@@ -119,7 +144,7 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
         .map(|id| {
             let repo = repo.clone();
             let change = ContactChange::Email(contested.clone());
-            tokio::spawn(async move { repo.change_contact(id, &change, at, None, &[]).await })
+            tokio::spawn(async move { repo.change_contact(id, &change, None, at, None, &[]).await })
         })
         .collect();
     let mut won = 0;
