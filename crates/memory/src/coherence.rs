@@ -370,7 +370,10 @@ impl<R: UserRepository> UserRepository for CoherentUsers<R> {
         mail: Option<&OutgoingMail>,
         events: &[PendingEvent],
     ) -> Result<bool, CreateUserError> {
-        let done = self.repo.change_contact(id, change, expected, at, mail, events).await;
+        let done = self
+            .repo
+            .change_contact(id, change, expected, at, mail, events)
+            .await;
         self.written(id);
         done
     }
@@ -842,7 +845,9 @@ mod tests {
             mail: Option<&OutgoingMail>,
             events: &[PendingEvent],
         ) -> Result<bool, CreateUserError> {
-            self.inner.change_contact(id, change, expected, at, mail, events).await
+            self.inner
+                .change_contact(id, change, expected, at, mail, events)
+                .await
         }
         async fn mark_email_verified(
             &self,

@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use tessera_domain::error::{CreateUserError, StoreError};
 use tessera_domain::model::RevocationKey;
-use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::model::UserOrder;
+use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::model::{
     NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
 };

@@ -3,11 +3,11 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use tessera_domain::error::{CreateUserError, StoreError};
-use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::model::UserOrder;
 use tessera_domain::model::{
     Change, NewUser, PasswordHash, PendingEvent, UniqueField, User, UserId, UserPage, UserQuery,
 };
+use tessera_domain::model::{ContactChange, RoleCatalogue};
 use tessera_domain::ports::{OutgoingMail, UserDirectory, UserRepository};
 use tessera_domain::values::{Login, RoleName};
 

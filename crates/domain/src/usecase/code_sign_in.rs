@@ -209,15 +209,10 @@ impl<P: Ports> AuthService<P> {
         // address or number changed (or was restored) signs in no one. A
         // code bound to nobody, or to another state, answers as a wrong
         // guess (it stays, with one attempt fewer).
-        let user = self
-            .ports
-            .users
-            .find_by_login(&login)
-            .await?
-            .filter(|u| {
-                checked.binding.as_deref()
-                    == Some(format!("{} {}", u.public_id, destination(u, &login)).as_str())
-            });
+        let user = self.ports.users.find_by_login(&login).await?.filter(|u| {
+            checked.binding.as_deref()
+                == Some(format!("{} {}", u.public_id, destination(u, &login)).as_str())
+        });
         let Some(user) = user else {
             self.audit(failed(None, "wrong_sign_in_code")).await;
             return Err(if checked.attempts >= checked.max_attempts {

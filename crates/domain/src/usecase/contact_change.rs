@@ -16,13 +16,13 @@ use chrono::{DateTime, Utc};
 
 use super::verification_link::well_formed;
 use super::{AuthService, Authenticated, required};
+use crate::clock::IdSource as _;
 use crate::error::{AuthError, CreateUserError};
 use crate::mail::{Locale, MailKind, compose};
 use crate::model::{
     AuditEvent, AuditKind, ClientInfo, CodePurpose, ContactChange, ContactKind, ContactRevert,
     EventType, PendingEvent, UniqueField, User, VerificationCode,
 };
-use crate::clock::IdSource as _;
 use crate::ports::{
     CodeStore as _, MailOutbox as _, Ports, RefreshTokenCodec as _, SmsSender as _,
     UserRepository as _,
@@ -154,7 +154,9 @@ impl<P: Ports> AuthService<P> {
         let product = &self.settings.mail.product_name;
         let text = match locale {
             Locale::ZhCn => {
-                format!("【{product}】您正在把账户手机号改为本号码，验证码 {code}，{minutes} 分钟内有效。")
+                format!(
+                    "【{product}】您正在把账户手机号改为本号码，验证码 {code}，{minutes} 分钟内有效。"
+                )
             }
             Locale::En => format!(
                 "[{product}] Your code to make this your account's phone number is {code}, valid for {minutes} minutes."
@@ -291,7 +293,14 @@ impl<P: Ports> AuthService<P> {
         let written = match self
             .ports
             .users
-            .change_contact(user.id, &change, Some(&current), now, mail.as_ref(), &events)
+            .change_contact(
+                user.id,
+                &change,
+                Some(&current),
+                now,
+                mail.as_ref(),
+                &events,
+            )
             .await
         {
             Ok(true) => Ok(()),
@@ -303,7 +312,11 @@ impl<P: Ports> AuthService<P> {
         if let Err(e) = written {
             // Nothing changed: the link would only end sessions.
             if let Some(key) = revert_key {
-                let _ = self.ports.codes.take(CodePurpose::ContactRevert, &key).await;
+                let _ = self
+                    .ports
+                    .codes
+                    .take(CodePurpose::ContactRevert, &key)
+                    .await;
             }
             return Err(e);
         }
@@ -322,12 +335,8 @@ impl<P: Ports> AuthService<P> {
             // Best effort: the mail, queued with the change, carries the link.
             let _ = self.ports.sms.send(old, &text).await;
         }
-        self.audit(self.by_self(
-            AuditKind::ContactChanged,
-            auth,
-            Some(kind.as_str().into()),
-        ))
-        .await;
+        self.audit(self.by_self(AuditKind::ContactChanged, auth, Some(kind.as_str().into())))
+            .await;
         self.holder(auth).await
     }
 
@@ -424,7 +433,14 @@ impl<P: Ports> AuthService<P> {
             restored = self
                 .ports
                 .users
-                .change_contact(user.id, &ContactChange::Phone(None), None, now, None, &events)
+                .change_contact(
+                    user.id,
+                    &ContactChange::Phone(None),
+                    None,
+                    now,
+                    None,
+                    &events,
+                )
                 .await;
         }
         if !restored.map_err(contact_error)? {
@@ -551,7 +567,7 @@ impl<P: Ports> AuthService<P> {
             .get(CodePurpose::ContactRevert, &key.0)
             .await?
             .filter(|e| e.expires_at > self.now())
-        .ok_or(AuthError::CodeExpired)?;
+            .ok_or(AuthError::CodeExpired)?;
         let revert = entry
             .binding
             .as_deref()

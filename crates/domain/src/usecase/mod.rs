@@ -81,10 +81,10 @@ pub use browser_session::{
     BROWSER_TOUCH_INTERVAL_SECS, BrowserCaller, BrowserCredential, BrowserSignIn, BrowserStep,
     CsrfToken,
 };
-pub use code_sign_in::SignInCodeIssued;
-pub use contact_change::{ContactChangeIssued, ContactRevertPreview};
 pub use client_credentials::{CLIENT_TOKEN_USE, ClientAccess};
 pub use client_registry::RegisteredClient;
+pub use code_sign_in::SignInCodeIssued;
+pub use contact_change::{ContactChangeIssued, ContactRevertPreview};
 pub use end_session::{CheckedLogout, LogoutRequest, LogoutStep};
 pub use factor::{RecoveryCodes, TotpEnrolment};
 pub use linked_identities::LinkProof;

@@ -88,7 +88,11 @@ async fn an_email_change_takes_the_new_addresss_code_and_every_dialect_shows_it(
         assert_error(&body, &format!("{field}_taken"));
     }
     let (status, body) = app
-        .post_bearer("/api/auth/me/email", &token, Some(&json!({"email": "not an address"})))
+        .post_bearer(
+            "/api/auth/me/email",
+            &token,
+            Some(&json!({"email": "not an address"})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["details"]["email"].is_array(), "{body}");
@@ -109,18 +113,30 @@ async fn an_email_change_takes_the_new_addresss_code_and_every_dialect_shows_it(
 
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
     let (status, body) = app
-        .post_bearer("/api/auth/me/email/confirm", &token, Some(&json!({"code": wrong})))
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            &token,
+            Some(&json!({"code": wrong})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_error(&body, "code_wrong");
     let (status, body) = app
-        .post_bearer("/api/auth/me/email/confirm", &token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            &token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["email"], "gail.new@example.com");
     // Single use.
     let (status, body) = app
-        .post_bearer("/api/auth/me/email/confirm", &token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            &token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_error(&body, "code_expired");
@@ -155,7 +171,11 @@ async fn an_email_change_takes_the_new_addresss_code_and_every_dialect_shows_it(
     let notice = app
         .mails("gail@example.com", "was changed to gail.new@example.com", 1)
         .await;
-    assert!(notice[0].contains("/ui/account/revert?token="), "{}", notice[0]);
+    assert!(
+        notice[0].contains("/ui/account/revert?token="),
+        "{}",
+        notice[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,7 +196,11 @@ async fn the_previous_addresss_link_undoes_the_change_and_ends_every_session() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let code = mailed_code(&app, "thief@example.com", "Your code is ", 1).await;
     let (status, body) = app
-        .post_bearer("/api/auth/me/email/confirm", &token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            &token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let link = revert_token(&app, "ivy@example.com").await;
@@ -226,7 +250,10 @@ async fn the_previous_addresss_link_undoes_the_change_and_ends_every_session() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_error(&body, "code_expired");
     let (status, body) = app
-        .post("/api/auth/contact/revert", &json!({"token": "0".repeat(64)}))
+        .post(
+            "/api/auth/contact/revert",
+            &json!({"token": "0".repeat(64)}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_error(&body, "code_expired");
@@ -289,7 +316,11 @@ async fn a_phone_change_texts_the_code_and_mails_the_revert_link() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = s(&app.login("kim", PASSWORD).await["access_token"]).to_owned();
     let (status, body) = app
-        .post_bearer("/api/auth/me/phone", &token, Some(&json!({"phone": "139 0013 9000"})))
+        .post_bearer(
+            "/api/auth/me/phone",
+            &token,
+            Some(&json!({"phone": "139 0013 9000"})),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["sent_to"], "+8613900139000");
@@ -297,7 +328,11 @@ async fn a_phone_change_texts_the_code_and_mails_the_revert_link() {
     let sms = texted(&app, "+8613900139000", 1).await;
     let code = six_digits_in(&sms);
     let (status, body) = app
-        .post_bearer("/api/auth/me/phone/confirm", &token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/phone/confirm",
+            &token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["phone"], "+8613900139000", "{body}");
@@ -359,10 +394,7 @@ async fn a_mailed_code_signs_in_once_and_answers_never_tell_who_exists() {
     let sign_in_mails = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| {
-            std::fs::read_to_string(e.path())
-                .is_ok_and(|t| t.contains("sign-in code"))
-        })
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("sign-in code")))
         .count();
     assert_eq!(sign_in_mails, 1, "only the verified account was mailed");
     // Asking again at once is limited, for any identifier alike.
@@ -370,7 +402,11 @@ async fn a_mailed_code_signs_in_once_and_answers_never_tell_who_exists() {
         let (status, body) = app
             .post("/api/auth/login/code", &json!({"identifier": identifier}))
             .await;
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{identifier}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{identifier}: {body}"
+        );
     }
     // A code for no account fails as a wrong code does.
     let (status, body) = app
@@ -468,7 +504,10 @@ async fn a_code_sign_in_of_an_account_with_a_factor_takes_the_second_step() {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let (status, body) = app
-        .post("/api/auth/login/code", &json!({"identifier": "owen@example.com"}))
+        .post(
+            "/api/auth/login/code",
+            &json!({"identifier": "owen@example.com"}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let code = mailed_code(&app, "owen@example.com", "Your sign-in code is ", 1).await;
@@ -512,7 +551,10 @@ async fn a_texted_code_signs_in_and_the_pages_do_the_same() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app
-        .post("/api/auth/login/code", &json!({"identifier": "13700137000"}))
+        .post(
+            "/api/auth/login/code",
+            &json!({"identifier": "13700137000"}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let code = six_digits_in(&texted(&app, "+8613700137000", 1).await);
@@ -539,20 +581,32 @@ async fn a_texted_code_signs_in_and_the_pages_do_the_same() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("/ui/sign-in/code/verify"), "{}", page.body);
+    assert!(
+        page.body.contains("/ui/sign-in/code/verify"),
+        "{}",
+        page.body
+    );
     let code = mailed_code(&app, "pia@example.com", "Your sign-in code is ", 1).await;
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 7) % 1_000_000);
     let page = browser
         .post(
             "/ui/sign-in/code/verify",
-            &[("csrf", &csrf), ("identifier", "pia@example.com"), ("code", &wrong)],
+            &[
+                ("csrf", &csrf),
+                ("identifier", "pia@example.com"),
+                ("code", &wrong),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
     let page = browser
         .post(
             "/ui/sign-in/code/verify",
-            &[("csrf", &csrf), ("identifier", "pia@example.com"), ("code", &code)],
+            &[
+                ("csrf", &csrf),
+                ("identifier", "pia@example.com"),
+                ("code", &code),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
@@ -576,7 +630,11 @@ async fn the_account_page_changes_the_address_with_the_code() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("/ui/account/email/confirm"), "{}", page.body);
+    assert!(
+        page.body.contains("/ui/account/email/confirm"),
+        "{}",
+        page.body
+    );
     let code = mailed_code(&app, "quin.new@example.com", "Your code is ", 1).await;
     let page = browser
         .post(
@@ -599,7 +657,9 @@ async fn the_account_page_changes_the_address_with_the_code() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        app.mails("quin.new@example.com", "Your code is ", 1).await.len(),
+        app.mails("quin.new@example.com", "Your code is ", 1)
+            .await
+            .len(),
         1
     );
 }
@@ -612,7 +672,10 @@ fn mails_now(app: &TestApp, to: &str, needle: &str) -> usize {
             dir.filter_map(Result::ok)
                 .filter(|e| {
                     std::fs::read_to_string(e.path()).is_ok_and(|t| {
-                        let t = t.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                        let t = t
+                            .replace("=\r\n", "")
+                            .replace("=\n", "")
+                            .replace("=3D", "=");
                         t.contains(&to_line) && t.contains(needle)
                     })
                 })
@@ -629,7 +692,11 @@ async fn change_address(app: &TestApp, token: &str, to: &str) {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let code = mailed_code(app, to, "Your code is ", 1).await;
     let (status, body) = app
-        .post_bearer("/api/auth/me/email/confirm", token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/email/confirm",
+            token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -646,9 +713,15 @@ async fn a_chain_of_changes_sends_every_link_to_the_address_before_the_first() {
     // One code a minute per account.
     tokio::time::sleep(std::time::Duration::from_secs(61)).await;
     change_address(&app, &token, "y@evil.test").await;
-    let links = app.mails("rosa@example.com", "/ui/account/revert?token=", 2).await;
+    let links = app
+        .mails("rosa@example.com", "/ui/account/revert?token=", 2)
+        .await;
     assert_eq!(links.len(), 2);
-    assert!(links[1].contains("was changed to y@evil.test"), "{}", links[1]);
+    assert!(
+        links[1].contains("was changed to y@evil.test"),
+        "{}",
+        links[1]
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(mails_now(&app, "x@evil.test", "revert?token="), 0);
     assert_eq!(mails_now(&app, "y@evil.test", "revert?token="), 0);
@@ -691,7 +764,11 @@ async fn the_revert_beats_a_squatted_registration_and_voids_sign_in_codes() {
             &json!({"identifier": "squatter", "password": PASSWORD}),
         )
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the squatted registration is gone");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the squatted registration is gone"
+    );
     assert!(squat["user"]["id"].is_i64());
 
     let (status, body) = app
@@ -709,7 +786,8 @@ async fn the_revert_beats_a_squatted_registration_and_voids_sign_in_codes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_never_verified_address_gets_no_link() {
     let app = spawn_app_with(&[("DEFAULT_LOCALE", "en")]).await;
-    app.register("tess", "typo-tess@example.com", PASSWORD).await;
+    app.register("tess", "typo-tess@example.com", PASSWORD)
+        .await;
     let token = s(&app.login("tess", PASSWORD).await["access_token"]).to_owned();
     change_address(&app, &token, "tess@example.com").await;
     let (_, me) = app.get_bearer("/api/auth/me", &token).await;
@@ -742,12 +820,20 @@ async fn a_squatted_old_number_still_loses_the_changed_one() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = s(&app.login("uma", PASSWORD).await["access_token"]).to_owned();
     let (status, body) = app
-        .post_bearer("/api/auth/me/phone", &token, Some(&json!({"phone": "13500135000"})))
+        .post_bearer(
+            "/api/auth/me/phone",
+            &token,
+            Some(&json!({"phone": "13500135000"})),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let code = six_digits_in(&texted(&app, "+8613500135000", 1).await);
     let (status, body) = app
-        .post_bearer("/api/auth/me/phone/confirm", &token, Some(&json!({"code": code})))
+        .post_bearer(
+            "/api/auth/me/phone/confirm",
+            &token,
+            Some(&json!({"code": code})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app
@@ -770,5 +856,9 @@ async fn a_squatted_old_number_still_loses_the_changed_one() {
             &json!({"identifier": "13500135000", "password": PASSWORD}),
         )
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the changed number names no account");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the changed number names no account"
+    );
 }

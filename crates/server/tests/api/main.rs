@@ -7,8 +7,8 @@ mod helpers;
 mod jwt_keys;
 
 mod account_deletion;
-mod account_lifecycle;
 mod account_export;
+mod account_lifecycle;
 mod admin;
 mod admin_login;
 mod audit;

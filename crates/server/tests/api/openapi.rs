@@ -1024,7 +1024,10 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     ok(status, &sent);
-    assert!(sent.get("debug_code").is_none(), "never a sign-in code: {sent}");
+    assert!(
+        sent.get("debug_code").is_none(),
+        "never a sign-in code: {sent}"
+    );
     let mail = t
         .app
         .mails("tina@example.com", "Your sign-in code is ", 1)
@@ -1062,10 +1065,7 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
             .await;
         ok(status, &body);
     }
-    let notice = t
-        .app
-        .mails("tina@example.com", "revert?token=", 1)
-        .await;
+    let notice = t.app.mails("tina@example.com", "revert?token=", 1).await;
     let at = notice[0].find("revert?token=").unwrap() + "revert?token=".len();
     let (status, body) = t
         .json(
@@ -1077,8 +1077,8 @@ async fn a_tour_of_every_route_gets_the_documented_answers() {
         )
         .await;
     ok(status, &body);
-    let tina_token = s(&t.app.login("tina@example.com", crate::oidc::PASSWORD).await["access_token"])
-        .to_owned();
+    let tina_token =
+        s(&t.app.login("tina@example.com", crate::oidc::PASSWORD).await["access_token"]).to_owned();
 
     // Delete my account: tina's last step (her sessions end).
     let (status, body) = t

@@ -417,7 +417,11 @@ async fn every_event_type_arrives_signed_and_in_order_per_account() {
 /// replaces was announced (`user.created`): its removal is announced too.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replaced_pending_registration_is_announced_as_deleted() {
-    let app = spawn_app_with(&[("WEBHOOK_FIRST_RETRY", "1"), ("UNVERIFIED_ACCOUNT_TTL", "1")]).await;
+    let app = spawn_app_with(&[
+        ("WEBHOOK_FIRST_RETRY", "1"),
+        ("UNVERIFIED_ACCOUNT_TTL", "1"),
+    ])
+    .await;
     let token = root(&app).await;
     let receiver = Receiver::start(0);
     let (_, secret) = subscribe(

@@ -72,7 +72,10 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
         (ContactChange::Email(ben.email.clone()), UniqueField::Email),
         (ContactChange::Phone(ben.phone.clone()), UniqueField::Phone),
     ] {
-        match repo.change_contact(ann.id, &change, None, at, None, &[]).await {
+        match repo
+            .change_contact(ann.id, &change, None, at, None, &[])
+            .await
+        {
             Err(CreateUserError::Duplicate(f)) => assert_eq!(f, field),
             other => panic!("expected duplicate {field:?}, got {other:?}"),
         }
@@ -98,7 +101,14 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
     );
     assert!(
         !repo
-            .change_contact(ann.id, &ContactChange::Phone(None), Some(&ContactChange::Phone(None)), at, None, &[])
+            .change_contact(
+                ann.id,
+                &ContactChange::Phone(None),
+                Some(&ContactChange::Phone(None)),
+                at,
+                None,
+                &[]
+            )
             .await
             .unwrap(),
         "the account has a number"
@@ -112,9 +122,16 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
     )
     .unwrap();
     assert!(
-        repo.change_contact(ann.id, &ContactChange::Phone(Some(number.clone())), None, at, None, &[])
-            .await
-            .unwrap()
+        repo.change_contact(
+            ann.id,
+            &ContactChange::Phone(Some(number.clone())),
+            None,
+            at,
+            None,
+            &[]
+        )
+        .await
+        .unwrap()
     );
     assert_eq!(
         repo.find_by_login(&Login::Phone(number.clone()))
@@ -131,7 +148,14 @@ pub async fn contact_change<R: UserRepository + Clone>(repo: R) {
     assert_eq!(repo.find_by_id(ann.id).await.unwrap().unwrap().phone, None);
     assert!(
         !repo
-            .change_contact(UserId(i64::MAX), &ContactChange::Phone(None), None, at, None, &[])
+            .change_contact(
+                UserId(i64::MAX),
+                &ContactChange::Phone(None),
+                None,
+                at,
+                None,
+                &[]
+            )
             .await
             .unwrap(),
         "a missing account"

@@ -1186,7 +1186,10 @@ pub(super) async fn contact_revert_page<P: Ports>(
                 .undo_change_text
                 .replace("{username}", &preview.username)
                 .replace("{kind}", kind)
-                .replace("{restore}", preview.restore.as_deref().unwrap_or(t.no_phone))
+                .replace(
+                    "{restore}",
+                    preview.restore.as_deref().unwrap_or(t.no_phone),
+                )
                 .replace("{replaced}", &preview.replaced_by);
             (StatusCode::OK, question, None)
         }
@@ -1258,7 +1261,10 @@ pub(super) async fn contact_revert<P: Ports>(
                 StatusCode::OK,
                 t.undo_change,
                 vec![t.change_undone_text.to_owned()],
-                Some(("/ui/forgot-password".to_owned(), t.forgot_password.to_owned())),
+                Some((
+                    "/ui/forgot-password".to_owned(),
+                    t.forgot_password.to_owned(),
+                )),
             )
         }
         Err(e @ (AuthError::Unavailable(_) | AuthError::Internal(_) | AuthError::Busy)) => {

@@ -244,14 +244,26 @@ pub const ROUTES: &[Route] = &[
     route("/ui/admin/webhooks/{id}/enable", Method::Post, None),
     route("/ui/admin/webhooks/{id}/delete", Method::Post, None),
     route("/ui/account/email", Method::Post, Some(Bucket::SendCode)),
-    route("/ui/account/email/confirm", Method::Post, Some(Bucket::VerifyCode)),
+    route(
+        "/ui/account/email/confirm",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
     route("/ui/account/phone", Method::Post, Some(Bucket::SendCode)),
-    route("/ui/account/phone/confirm", Method::Post, Some(Bucket::VerifyCode)),
+    route(
+        "/ui/account/phone/confirm",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
     route("/ui/account/revert", Method::Get, None),
     route("/ui/account/revert", Method::Post, Some(Bucket::VerifyCode)),
     route("/ui/sign-in/code", Method::Get, None),
     route("/ui/sign-in/code", Method::Post, Some(Bucket::SendCode)),
-    route("/ui/sign-in/code/verify", Method::Post, Some(Bucket::VerifyCode)),
+    route(
+        "/ui/sign-in/code/verify",
+        Method::Post,
+        Some(Bucket::VerifyCode),
+    ),
 ];
 
 /// Mounts [`ROUTES`], each with its rate limit, in the order of [`ROUTES`].
