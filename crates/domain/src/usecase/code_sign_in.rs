@@ -156,7 +156,7 @@ impl<P: Ports> AuthService<P> {
 
     /// Checks the sign-in `code` sent for `identifier` (counted first, at
     /// most `max_attempts` comparisons per code under any concurrency:
-    /// [`Self::check_code`]; single use) and answers what follows, as a
+    /// [`crate::ports::CodeStore::claim_attempt`]; single use) and answers what follows, as a
     /// password login does ([`LoginStep`]): the session, or the second-factor
     /// step when the account has a factor (or must enrol one). The
     /// authentication is `amr` `email` for a mailed code, `sms` for a texted

@@ -174,7 +174,7 @@ impl<P: Ports> AuthService<P> {
 
     /// Confirms the change of `kind` under way with the `code` sent to the
     /// new address or number (the same atomic attempt limits as every code:
-    /// [`Self::check_code`]). The account takes the new value (an e-mail
+    /// [`crate::ports::CodeStore::claim_attempt`]). The account takes the new value (an e-mail
     /// address counts as verified) and `user.email_changed` is queued with
     /// it; the previous address is mailed (a previous number texted, and the
     /// account's address mailed) a link that undoes the change within
