@@ -362,10 +362,12 @@ async fn passkeys_are_renamed_and_removed_by_their_owner_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registering_and_removing_need_a_recent_sign_in() {
-    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "1")]).await;
+    // 3 s, not 1: the registration before must still count as recent on a
+    // loaded machine (auth_time is whole seconds).
+    let app = spawn_app_with(&[("REAUTH_MAX_AGE", "3")]).await;
     let mut key = authenticator();
     let (token, registered, _, _) = with_passkey(&app, "old", &mut key).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     let (status, body) = app
         .post_bearer("/api/auth/passkeys/options", &token, None)
         .await;
