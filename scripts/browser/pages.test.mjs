@@ -59,31 +59,7 @@ async function checked(page, name) {
 
 /** The 6 digits after `marker` in the newest mail to `to` (quoted-printable decoded). */
 async function mailedCode(to, marker, after = 0) {
-  for (let i = 0; i < 100; i++) {
-    let files = [];
-    try {
-      files = readdirSync(MAIL_DIR)
-        .filter((f) => f.endsWith('.eml'))
-        .map((f) => join(MAIL_DIR, f))
-        .filter((f) => statSync(f).mtimeMs >= after);
-    } catch {
-      files = [];
-    }
-    const found = files
-      .map((f) => ({
-        at: statSync(f).mtimeMs,
-        text: readFileSync(f, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='),
-      }))
-      .filter((m) => m.text.includes(`To: ${to}`) && m.text.includes(marker))
-      .sort((a, b) => a.at - b.at);
-    if (found.length > 0) {
-      const text = found[found.length - 1].text;
-      const at = text.indexOf(marker) + marker.length;
-      return text.slice(at, at + 6);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail to ${to} containing ${marker}`);
+  return mailedText(to, marker, 6, after);
 }
 
 /** The `length` characters after `marker` in the newest mail to `to`. */
